@@ -1,0 +1,43 @@
+//! Configuration: HAProxy's file format read into an immutable [`Config`].
+//!
+//! Pipeline: `lexer` (one line → words: blanks, `#`, `\`, quotes, `${ENV}`)
+//! → `parser` (sections and keywords, defaults inheritance)
+//! → `resolve` (names → indices, cross-section checks) → [`Config`].
+//! Every problem is collected in [`Diagnostics`]; loading never stops at the
+//! first error, so an operator sees all of them in one run.
+
+pub mod diag;
+pub mod lexer;
+pub mod model;
+pub mod parser;
+pub mod resolve;
+pub mod time;
+
+pub use diag::{Diag, Diagnostics, Severity};
+pub use model::*;
+
+/// Reads, parses and resolves the given files, in order, as one
+/// configuration (HAProxy's several `-f`). Returns the configuration only
+/// when no alert was raised; warnings come back either way.
+pub fn load(paths: &[String]) -> (Option<Config>, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let mut texts = Vec::with_capacity(paths.len());
+    for path in paths {
+        match std::fs::read_to_string(path) {
+            Ok(text) => texts.push((path.clone(), text)),
+            Err(e) => diags.push(Diag::alert_global(format!(
+                "Could not open configuration file {path} : {e}"
+            ))),
+        }
+    }
+    let cfg = load_str(&texts, &mut diags);
+    if diags.has_alerts() { (None, diags) } else { (Some(cfg), diags) }
+}
+
+/// Parses and resolves configuration texts given as (file name, contents).
+/// Used by `load` and by tests that need no file.
+pub fn load_str(texts: &[(String, String)], diags: &mut Diagnostics) -> Config {
+    let mut cfg = parser::parse(texts, diags);
+    resolve::resolve(&mut cfg, diags);
+    cfg
+}

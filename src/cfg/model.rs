@@ -1,0 +1,243 @@
+//! The immutable configuration every worker reads: what `cfg::load` returns.
+//!
+//! Built by `cfg::parser` (syntax, per-section keywords, defaults inheritance)
+//! and completed by `cfg::resolve` (names → indices, cross-section checks).
+//! After `load` returns, nothing mutates it; runtime state (server up/down,
+//! counters) lives in the runtime's own types.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where a configuration item was written: file name as given on the
+/// command line and 1-based line number. Printed as `file:line`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Loc {
+    pub file: String, // path as given with -f
+    pub line: usize,  // 1-based
+}
+
+impl std::fmt::Display for Loc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// The whole configuration: one `global` and every proxy in file order.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    pub global: Global,       // the `global` section(s), merged
+    pub proxies: Vec<Proxy>,  // frontends, backends and listens, in declaration order
+}
+
+impl Config {
+    /// Finds a proxy by name (proxy names are unique after `resolve`).
+    pub fn proxy(&self, name: &str) -> Option<&Proxy> {
+        self.proxies.iter().find(|p| p.name == name)
+    }
+}
+
+/// `global` section settings.
+#[derive(Clone, Debug)]
+pub struct Global {
+    pub maxconn: Option<u32>,               // None: derived from the fd limit at start-up, as HAProxy does
+    pub nbthread: u32,                      // worker threads; only 1 is supported for now
+    pub logs: Vec<LogTarget>,               // `log` lines, used by proxies with `log global`
+    pub stats_sockets: Vec<StatsSocket>,    // `stats socket` lines (served by cli/)
+    pub stats_timeout: Duration,            // `stats timeout`, default 10s
+    pub node: Option<String>,               // `node`
+    pub description: Option<String>,        // `description` (words joined by one space)
+    pub pidfile: Option<PathBuf>,           // `pidfile` (the -p option overrides it)
+    pub tune_bufsize: usize,                // `tune.bufsize`, default 16384
+    pub ulimit_n: Option<u32>,              // `ulimit-n`: RLIMIT_NOFILE to set at start-up
+}
+
+impl Default for Global {
+    fn default() -> Self {
+        Global {
+            maxconn: None,
+            nbthread: 1,
+            logs: Vec::new(),
+            stats_sockets: Vec::new(),
+            stats_timeout: Duration::from_secs(10),
+            node: None,
+            description: None,
+            pidfile: None,
+            tune_bufsize: 16384,
+            ulimit_n: None,
+        }
+    }
+}
+
+/// One `log` target: `log <target> [len N] [format F] <facility> [level [minlevel]]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogTarget {
+    pub addr: LogAddr,              // where lines go
+    pub format: LogFormat,          // `format`, default rfc3164
+    pub maxlen: usize,              // `len`, default 1024
+    pub facility: String,           // e.g. `local0`
+    pub level: Option<String>,      // max level sent, e.g. `info`
+    pub loc: Loc,
+}
+
+/// Destination of a log target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogAddr {
+    Stdout,
+    Stderr,
+    Udp(SocketAddr),   // `127.0.0.1:514`, `ipv4@..`, `udp@..`; default port 514
+    Unix(PathBuf),     // `/dev/log`
+}
+
+/// Log line framing, as HAProxy's `format` keyword.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Rfc3164,
+    Rfc5424,
+    Short,
+    Raw,
+}
+
+/// One `stats socket` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatsSocket {
+    pub addr: ListenAddr,          // TCP address or unix path
+    pub level: AccessLevel,        // `level`, default operator
+    pub mode: Option<u32>,         // `mode 600` (unix sockets), octal
+    pub loc: Loc,
+}
+
+/// A listening address: TCP (ipv4/ipv6) or a unix socket path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListenAddr {
+    Tcp(SocketAddr),
+    Unix(PathBuf),
+}
+
+/// Runtime API access level, ordered: user < operator < admin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AccessLevel {
+    User,
+    Operator,
+    Admin,
+}
+
+/// `mode tcp|http`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    #[default]
+    Tcp,
+    Http,
+}
+
+/// What a proxy section can do: `frontend` (fe), `backend` (be), `listen` (both).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cap {
+    pub frontend: bool,
+    pub backend: bool,
+}
+
+/// A `frontend`, `backend` or `listen` section after defaults were applied.
+#[derive(Clone, Debug)]
+pub struct Proxy {
+    pub name: String,
+    pub loc: Loc,                         // line of the section header
+    pub cap: Cap,
+    pub id: u32,                          // 1-based, declaration order (HAProxy's `iid` in show stat)
+    pub mode: Mode,
+    pub binds: Vec<Bind>,                 // frontend side only
+    pub maxconn: Option<u32>,             // frontend `maxconn`; None: the global maxconn
+    pub timeouts: Timeouts,
+    pub default_backend: Option<ProxyRef>,
+    pub use_backends: Vec<UseBackend>,    // in declaration order; first match wins
+    pub servers: Vec<Server>,             // backend side only
+    pub balance: Balance,
+    pub retries: u32,                     // `retries`, default 3
+    pub options: Options,
+    pub logs: Vec<LogTarget>,             // effective targets (`log global` expanded)
+}
+
+/// A reference to a proxy by name, filled with its index by `resolve`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProxyRef {
+    pub name: String,
+    pub loc: Loc,
+    pub index: usize, // index into Config::proxies (valid after resolve)
+}
+
+/// One listening address of a frontend (a comma list gives several).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bind {
+    pub addr: SocketAddr,
+    pub loc: Loc,
+}
+
+/// Proxy timeouts; None means not set (infinite, as in HAProxy).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Option<Duration>,
+    pub client: Option<Duration>,
+    pub server: Option<Duration>,
+    pub client_fin: Option<Duration>,
+    pub server_fin: Option<Duration>,
+    pub tunnel: Option<Duration>,
+    pub http_request: Option<Duration>,
+    pub http_keep_alive: Option<Duration>,
+    pub queue: Option<Duration>,
+}
+
+/// `use_backend NAME [if|unless COND]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UseBackend {
+    pub backend: ProxyRef,
+    pub cond: Option<Cond>,
+}
+
+/// A rule condition kept as words until the ACL engine compiles it:
+/// `if A B || !C` gives `negate: false, words: [A, B, ||, !C]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cond {
+    pub negate: bool,        // `unless`
+    pub words: Vec<String>,  // the words after `if`/`unless`
+    pub loc: Loc,
+}
+
+/// `server NAME ADDR[:PORT] [options]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Server {
+    pub name: String,
+    pub loc: Loc,
+    pub id: u32,                  // 1-based in its backend (HAProxy's `sid`)
+    pub addr: IpAddr,
+    pub port: Option<u16>,        // None: the port the client connected to
+    pub weight: u32,              // 0..=256, default 1
+    pub maxconn: Option<u32>,
+    pub disabled: bool,           // starts in maintenance
+    pub backup: bool,
+    pub check: bool,              // health checks enabled
+    pub inter: Duration,          // check interval, default 2s
+    pub rise: u32,                // default 2
+    pub fall: u32,                // default 3
+}
+
+/// `balance` algorithm.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Balance {
+    #[default]
+    RoundRobin,
+    LeastConn,
+    Source,
+    First,
+}
+
+/// `option` flags (set with `option X`, cleared with `no option X`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    pub redispatch: Option<i32>, // Some(interval): `option redispatch [interval]`, default interval -1 (last retry)
+    pub tcplog: bool,
+    pub httplog: bool,
+    pub dontlognull: bool,
+    pub forwardfor: bool,
+    pub http_keep_alive: bool,
+    pub httpclose: bool,
+}

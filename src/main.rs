@@ -1,0 +1,81 @@
+//! The `strata` command: HAProxy's command line (`-f -c -d -db -p -v`),
+//! logger set-up, configuration loading, then `runtime::run`.
+
+use std::process::ExitCode;
+
+/// What the command line asked for.
+struct Args {
+    files: Vec<String>,   // -f, in order
+    check_only: bool,     // -c
+    debug: bool,          // -d
+    pidfile: Option<String>, // -p
+}
+
+const USAGE: &str = "Usage : strata -f <cfgfile> [-f <cfgfile>...] [-c] [-d] [-db] [-p <pidfile>] [-v]\n\
+        -v displays version\n\
+        -d enters debug mode (debug logs on stderr)\n\
+        -db accepted for HAProxy compatibility: strata always runs in the foreground\n\
+        -c check mode : only check config files and exit\n\
+        -p writes the pid to <pidfile>\n";
+
+fn parse_args() -> Result<Option<Args>, String> {
+    let mut args = Args { files: Vec::new(), check_only: false, debug: false, pidfile: None };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "-v" | "-vv" | "-V" => {
+                println!("strata version {}", env!("CARGO_PKG_VERSION"));
+                return Ok(None);
+            }
+            "-f" => args.files.push(it.next().ok_or("option -f needs a file name")?),
+            "-p" => args.pidfile = Some(it.next().ok_or("option -p needs a file name")?),
+            "-c" => args.check_only = true,
+            "-d" => args.debug = true,
+            "-db" | "-W" | "-Ws" => {}
+            other => return Err(format!("unknown option '{other}'")),
+        }
+    }
+    if args.files.is_empty() {
+        return Err("no configuration file given (-f)".into());
+    }
+    Ok(Some(args))
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(Some(a)) => a,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("[ALERT]    ({}) : {e}\n{USAGE}", std::process::id());
+            return ExitCode::from(1);
+        }
+    };
+    let mut logger = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"));
+    if args.debug {
+        logger.filter_level(log::LevelFilter::Debug);
+    }
+    logger.init();
+
+    let (cfg, diags) = strata::cfg::load(&args.files);
+    for d in &diags.items {
+        eprintln!("{d}");
+    }
+    let Some(cfg) = cfg else {
+        let pid = std::process::id();
+        eprintln!("[ALERT]    ({pid}) : config : Error(s) found in configuration file : {}", args.files.join(", "));
+        eprintln!("[ALERT]    ({pid}) : config : Fatal errors found in configuration.");
+        return ExitCode::from(1);
+    };
+    if args.check_only {
+        println!("Configuration file is valid");
+        return ExitCode::SUCCESS;
+    }
+    let pidfile = args.pidfile.or_else(|| cfg.global.pidfile.as_ref().map(|p| p.display().to_string()));
+    match strata::runtime::run(cfg, pidfile.as_deref()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("[ALERT]    ({}) : {e}", std::process::id());
+            ExitCode::from(1)
+        }
+    }
+}
