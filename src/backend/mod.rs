@@ -1,1 +1,101 @@
-//! placeholder
+//! Backends at run time: server states and the load-balancing algorithms.
+//!
+//! The configuration (`cfg::Proxy`, `cfg::Server`) says what was written;
+//! [`BackendState`] holds what changes: which servers are usable, how many
+//! connections each carries, the algorithms' positions. Owned by a worker.
+
+pub mod balance;
+pub mod server;
+
+pub use balance::Picker;
+pub use server::{ServerState, SrvAdmin};
+
+use crate::cfg::{Balance, Proxy};
+use std::net::IpAddr;
+
+/// Run-time state of one backend (a `backend` or `listen` section).
+pub struct BackendState {
+    pub proxy: usize,              // index in Config::proxies
+    pub name: String,              // for logs
+    pub servers: Vec<ServerState>, // same order as the configuration
+    picker: Picker,                // algorithm state
+    pub cur_conns: u32,            // streams currently attached to a server
+    pub cum_conns: u64,            // streams ever assigned a server
+}
+
+impl BackendState {
+    pub fn new(index: usize, proxy: &Proxy) -> BackendState {
+        let servers = proxy.servers.iter().map(ServerState::new).collect();
+        BackendState {
+            proxy: index,
+            name: proxy.name.clone(),
+            servers,
+            picker: Picker::new(proxy.balance),
+            cur_conns: 0,
+            cum_conns: 0,
+        }
+    }
+
+    pub fn algorithm(&self) -> Balance {
+        self.picker.algorithm()
+    }
+
+    /// Chooses a server for a new connection from `src`, avoiding `avoid`
+    /// when another usable server exists (redispatch). Active servers first;
+    /// backup servers only when no active one is usable.
+    pub fn pick(&mut self, src: IpAddr, avoid: Option<usize>) -> Option<usize> {
+        let any_active = self.servers.iter().any(|s| !s.backup && s.usable());
+        let backup = !any_active;
+        let eligible =
+            |i: usize, s: &ServerState| s.backup == backup && s.usable() && Some(i) != avoid;
+        let first_try = self.picker.pick(&self.servers, src, &eligible);
+        first_try.or_else(|| {
+            // Only the avoided server is left: use it rather than fail.
+            let eligible = |_: usize, s: &ServerState| s.backup == backup && s.usable();
+            self.picker.pick(&self.servers, src, &eligible)
+        })
+    }
+
+    /// Accounts a stream attached to server `srv`.
+    pub fn take(&mut self, srv: usize) {
+        self.servers[srv].cur_conns += 1;
+        self.servers[srv].cum_conns += 1;
+        self.cur_conns += 1;
+        self.cum_conns += 1;
+    }
+
+    /// Accounts a stream leaving server `srv` (end, or redispatch).
+    pub fn release(&mut self, srv: usize) {
+        let s = &mut self.servers[srv];
+        debug_assert!(s.cur_conns > 0);
+        s.cur_conns = s.cur_conns.saturating_sub(1);
+        self.cur_conns = self.cur_conns.saturating_sub(1);
+    }
+}
+
+/// Every backend's run-time state, indexed like `Config::proxies` (None for
+/// proxies without the backend capability). Owned by a worker.
+#[derive(Default)]
+pub struct Backends {
+    by_proxy: Vec<Option<BackendState>>,
+}
+
+impl Backends {
+    pub fn new(cfg: &crate::cfg::Config) -> Backends {
+        let by_proxy = cfg
+            .proxies
+            .iter()
+            .enumerate()
+            .map(|(i, p)| p.cap.backend.then(|| BackendState::new(i, p)))
+            .collect();
+        Backends { by_proxy }
+    }
+
+    pub fn get_mut(&mut self, proxy: usize) -> Option<&mut BackendState> {
+        self.by_proxy.get_mut(proxy).and_then(Option::as_mut)
+    }
+
+    pub fn get(&self, proxy: usize) -> Option<&BackendState> {
+        self.by_proxy.get(proxy).and_then(Option::as_ref)
+    }
+}

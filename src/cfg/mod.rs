@@ -31,7 +31,11 @@ pub fn load(paths: &[String]) -> (Option<Config>, Diagnostics) {
         }
     }
     let cfg = load_str(&texts, &mut diags);
-    if diags.has_alerts() { (None, diags) } else { (Some(cfg), diags) }
+    if diags.has_alerts() {
+        (None, diags)
+    } else {
+        (Some(cfg), diags)
+    }
 }
 
 /// Parses and resolves configuration texts given as (file name, contents).

@@ -1,1 +1,13 @@
-//! placeholder
+//! Event-loop building blocks shared by every layer; knows no layer.
+//!
+//! - [`slab`]: objects addressed by generation-tagged tokens, so an event for
+//!   a closed object whose slot was reused is recognised as stale.
+//! - [`clock`]: one `Instant::now()` per loop turn.
+//! - [`timer`]: a binary heap of deadlines with lazy re-queue.
+//! - [`buffer`]: fixed-size I/O buffers from a per-worker pool, held only
+//!   while data is in flight.
+
+pub mod buffer;
+pub mod clock;
+pub mod slab;
+pub mod timer;

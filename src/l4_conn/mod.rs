@@ -1,1 +1,11 @@
-//! placeholder
+//! L4: listening sockets and connections (client and server side).
+//!
+//! A [`Conn`] owns its socket, its receive buffer (only while bytes are in
+//! flight), its readiness and its shutdown state. It knows nothing of
+//! sessions or streams: higher layers call it and read its state.
+
+pub mod conn;
+pub mod listener;
+
+pub use conn::{Conn, IoStep};
+pub use listener::Listener;

@@ -1,1 +1,17 @@
-//! placeholder
+//! L6: streams. A stream is one forwarding between the client and one
+//! server: one per connection in TCP mode, one per request in HTTP mode.
+//!
+//! The stream owns its server connection, its backend/server choice, its
+//! retry state and its termination state. It borrows the client
+//! connection from its session for the duration of each call and never
+//! keeps it.
+
+mod connect;
+mod forward;
+pub mod route;
+mod stream;
+pub mod term;
+mod timeouts;
+
+pub use stream::{Stream, StreamCtx, StreamStatus};
+pub use term::TermState;

@@ -1,0 +1,64 @@
+//! Run-time state of one server.
+
+use crate::cfg::Server;
+use std::net::{IpAddr, SocketAddr};
+
+/// Administrative state set by configuration or (later) the runtime API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SrvAdmin {
+    Ready,
+    Drain, // no new traffic except persistence
+    Maint, // `disabled`, or `disable server`
+}
+
+/// What changes about a server while strata runs. Owned by its
+/// `BackendState`; streams refer to a server by index.
+#[derive(Clone, Debug)]
+pub struct ServerState {
+    pub name: String,
+    pub addr: IpAddr,
+    pub port: Option<u16>, // None: the port the client connected to
+    pub weight: u32,       // current weight (0 = no new traffic)
+    pub maxconn: Option<u32>,
+    pub backup: bool,
+    pub admin: SrvAdmin,
+    pub up: bool,       // health: true unless checks say DOWN
+    pub cur_conns: u32, // streams attached now
+    pub cum_conns: u64, // streams ever attached
+}
+
+impl ServerState {
+    pub fn new(cfg: &Server) -> ServerState {
+        ServerState {
+            name: cfg.name.clone(),
+            addr: cfg.addr,
+            port: cfg.port,
+            weight: cfg.weight,
+            maxconn: cfg.maxconn,
+            backup: cfg.backup,
+            admin: if cfg.disabled {
+                SrvAdmin::Maint
+            } else {
+                SrvAdmin::Ready
+            },
+            up: true,
+            cur_conns: 0,
+            cum_conns: 0,
+        }
+    }
+
+    /// May receive new traffic: up, ready and with a non-zero weight.
+    pub fn usable(&self) -> bool {
+        self.up && self.admin == SrvAdmin::Ready && self.weight > 0
+    }
+
+    /// Below its `maxconn` (always true without one).
+    pub fn has_room(&self) -> bool {
+        self.maxconn.is_none_or(|m| m == 0 || self.cur_conns < m)
+    }
+
+    /// Address to connect to for a client that connected to port `dst_port`.
+    pub fn target(&self, dst_port: u16) -> SocketAddr {
+        SocketAddr::new(self.addr, self.port.unwrap_or(dst_port))
+    }
+}

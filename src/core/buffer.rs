@@ -1,0 +1,157 @@
+//! Fixed-size I/O buffers from a per-thread pool.
+//!
+//! A connection takes a [`Buffer`] when bytes arrive and drops it as soon as
+//! they have all been forwarded, so an idle connection holds no buffer. The
+//! storage goes back to this thread's pool on drop (each worker is one
+//! thread, so the pool is the worker's), bounded so a burst does not pin
+//! memory forever.
+
+use std::cell::{Cell, RefCell};
+
+/// Buffers kept for reuse per thread beyond which freed storage is released.
+const POOL_MAX: usize = 1024;
+
+thread_local! {
+    static POOL: RefCell<Vec<Box<[u8]>>> = const { RefCell::new(Vec::new()) };
+    static BUFSIZE: Cell<usize> = const { Cell::new(16384) };
+}
+
+/// Sets this thread's buffer size (`tune.bufsize`); call before any buffer
+/// is taken. Pooled buffers of another size are discarded.
+pub fn set_bufsize(size: usize) {
+    BUFSIZE.with(|b| b.set(size.max(1024)));
+    POOL.with(|p| p.borrow_mut().clear());
+}
+
+/// Number of buffers waiting in this thread's pool (tests, `show info`).
+pub fn pooled() -> usize {
+    POOL.with(|p| p.borrow().len())
+}
+
+/// Bytes in flight: `data[start..end]` is unread payload. Owned by one
+/// connection side at a time; returned to the pool on drop.
+pub struct Buffer {
+    data: Box<[u8]>,
+    start: usize, // first unread byte
+    end: usize,   // one past the last written byte
+}
+
+impl std::fmt::Debug for Buffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Buffer({}/{})", self.len(), self.data.len())
+    }
+}
+
+impl Default for Buffer {
+    fn default() -> Self {
+        Self::take()
+    }
+}
+
+impl Buffer {
+    /// A buffer from this thread's pool, or a new one.
+    pub fn take() -> Buffer {
+        let data = POOL.with(|p| p.borrow_mut().pop()).unwrap_or_else(|| {
+            let size = BUFSIZE.with(|b| b.get());
+            vec![0u8; size].into_boxed_slice()
+        });
+        Buffer {
+            data,
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// Unread bytes.
+    pub fn data(&self) -> &[u8] {
+        &self.data[self.start..self.end]
+    }
+
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.data.len()
+    }
+
+    /// No room left even after compaction.
+    pub fn is_full(&self) -> bool {
+        self.len() == self.data.len()
+    }
+
+    /// Marks `n` unread bytes as consumed.
+    pub fn consume(&mut self, n: usize) {
+        self.start += n.min(self.len());
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    /// Free space after the data, compacting first when the tail is short.
+    pub fn space(&mut self) -> &mut [u8] {
+        if self.start > 0 && self.data.len() - self.end < self.data.len() / 2 {
+            self.data.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        &mut self.data[self.end..]
+    }
+
+    /// Records that `n` bytes were written into [`Buffer::space`].
+    pub fn produced(&mut self, n: usize) {
+        self.end = (self.end + n).min(self.data.len());
+    }
+
+    /// Appends as much of `bytes` as fits; returns how many were taken.
+    pub fn push(&mut self, bytes: &[u8]) -> usize {
+        let space = self.space();
+        let n = space.len().min(bytes.len());
+        space[..n].copy_from_slice(&bytes[..n]);
+        self.produced(n);
+        n
+    }
+}
+
+impl Drop for Buffer {
+    fn drop(&mut self) {
+        let data = std::mem::take(&mut self.data);
+        if data.len() != BUFSIZE.with(|b| b.get()) {
+            return;
+        }
+        POOL.with(|p| {
+            let mut p = p.borrow_mut();
+            if p.len() < POOL_MAX {
+                p.push(data);
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_returns_to_pool_and_compacts() {
+        set_bufsize(4096);
+        assert_eq!(pooled(), 0);
+        let mut b = Buffer::take();
+        assert_eq!(b.push(&[7u8; 4000]), 4000);
+        b.consume(3000);
+        assert_eq!(b.data(), &[7u8; 1000][..]);
+        assert_eq!(b.space().len(), 3096, "compacted: tail was short");
+        assert_eq!(b.push(&[1u8; 5000]), 3096);
+        assert!(b.is_full());
+        drop(b);
+        assert_eq!(pooled(), 1);
+        let b = Buffer::take();
+        assert!(b.is_empty());
+        assert_eq!(pooled(), 0);
+    }
+}

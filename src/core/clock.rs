@@ -1,0 +1,41 @@
+//! The worker's notion of "now": read once per event-loop turn, so every
+//! deadline computed in one turn agrees and no code calls `Instant::now()`
+//! on the hot path.
+
+use std::time::{Duration, Instant};
+
+/// Time as seen by one worker, refreshed by [`Clock::update`] at the top of
+/// each loop turn. Owned by the worker; layers receive `now` by value.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    start: Instant, // when the worker started
+    now: Instant,   // as of the last update
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock {
+    pub fn new() -> Clock {
+        let now = Instant::now();
+        Clock { start: now, now }
+    }
+
+    /// Reads the system clock; call once per loop turn.
+    pub fn update(&mut self) -> Instant {
+        self.now = Instant::now();
+        self.now
+    }
+
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// Time since the worker started.
+    pub fn uptime(&self) -> Duration {
+        self.now - self.start
+    }
+}

@@ -1,0 +1,262 @@
+//! One TCP connection, client or server side.
+
+use crate::core::buffer::Buffer;
+use mio::event::Event;
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::time::Instant;
+
+/// Result of one I/O attempt on a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IoStep {
+    Moved(usize), // bytes transferred (> 0)
+    Blocked,      // nothing possible now (not ready, or no room / no data)
+    Eof,          // the peer closed its write side (reads only)
+    Failed,       // socket error; see `Conn::error`
+}
+
+/// A socket plus the state the layers above read: receive buffer (held only
+/// while it holds bytes), edge-triggered readiness, shutdown flags and the
+/// time of the last byte moved. Owned by a session (client side) or a
+/// stream (server side); nobody else touches it.
+pub struct Conn {
+    sock: TcpStream,
+    pub rx: Option<Buffer>, // bytes received and not yet forwarded
+    readable: bool,         // readiness seen and not yet drained
+    writable: bool,
+    pub connecting: bool,             // server side: connect() in progress
+    pub read_closed: bool,            // EOF received
+    pub write_shut: bool,             // our FIN sent
+    pub error: Option<io::ErrorKind>, // first socket error seen
+    pub last_io: Instant,             // last byte moved (inactivity timeouts)
+    pub since: Instant,               // accepted / connect() started
+}
+
+impl Conn {
+    /// Wraps an accepted client socket.
+    pub fn accepted(sock: TcpStream, now: Instant) -> Conn {
+        let _ = sock.set_nodelay(true);
+        Conn::new(sock, now, false)
+    }
+
+    /// Starts a non-blocking connect to `addr`; completion is reported by a
+    /// writable (or error) event, then [`Conn::finish_connect`].
+    pub fn connect(addr: SocketAddr, now: Instant) -> io::Result<Conn> {
+        let sock = TcpStream::connect(addr)?;
+        let _ = sock.set_nodelay(true);
+        Ok(Conn::new(sock, now, true))
+    }
+
+    fn new(sock: TcpStream, now: Instant, connecting: bool) -> Conn {
+        Conn {
+            sock,
+            rx: None,
+            readable: false,
+            writable: false,
+            connecting,
+            read_closed: false,
+            write_shut: false,
+            error: None,
+            last_io: now,
+            since: now,
+        }
+    }
+
+    /// Registers for read and write readiness (edge-triggered, once).
+    pub fn register(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
+        registry.register(
+            &mut self.sock,
+            token,
+            Interest::READABLE | Interest::WRITABLE,
+        )
+    }
+
+    /// Re-targets the socket's events to another token.
+    pub fn reregister(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
+        registry.reregister(
+            &mut self.sock,
+            token,
+            Interest::READABLE | Interest::WRITABLE,
+        )
+    }
+
+    /// Removes the socket from the poller (before dropping or moving it).
+    pub fn deregister(&mut self, registry: &Registry) {
+        let _ = registry.deregister(&mut self.sock);
+    }
+
+    /// Records the readiness an event reports.
+    pub fn on_event(&mut self, ev: &Event) {
+        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+            self.readable = true;
+        }
+        if ev.is_writable() || ev.is_write_closed() || ev.is_error() {
+            self.writable = true;
+        }
+    }
+
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.sock.peer_addr()
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.sock.local_addr()
+    }
+
+    /// For a connecting socket that became ready: `Ok(true)` connected,
+    /// `Ok(false)` still in progress, `Err` the connect failed.
+    pub fn finish_connect(&mut self, now: Instant) -> io::Result<bool> {
+        if !self.connecting {
+            return Ok(true);
+        }
+        if let Some(e) = self.sock.take_error()? {
+            self.error = Some(e.kind());
+            return Err(e);
+        }
+        if !self.writable && !self.readable {
+            return Ok(false);
+        }
+        match self.sock.peer_addr() {
+            Ok(_) => {
+                self.connecting = false;
+                self.last_io = now;
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                self.writable = false;
+                self.readable = false;
+                Ok(false)
+            }
+            Err(e) => {
+                self.error = Some(e.kind());
+                Err(e)
+            }
+        }
+    }
+
+    /// Reads into the receive buffer until the socket would block, the
+    /// buffer is full or EOF. Takes a buffer from the pool only when bytes
+    /// actually arrive.
+    pub fn fill(&mut self, now: Instant) -> IoStep {
+        if !self.readable || self.read_closed || self.error.is_some() || self.connecting {
+            return IoStep::Blocked;
+        }
+        let mut buf = self.rx.take().unwrap_or_else(Buffer::take);
+        let mut total = 0;
+        let step = loop {
+            let space = buf.space();
+            if space.is_empty() {
+                break IoStep::Blocked;
+            }
+            match self.sock.read(space) {
+                Ok(0) => {
+                    self.read_closed = true;
+                    break IoStep::Eof;
+                }
+                Ok(n) => {
+                    buf.produced(n);
+                    total += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.readable = false;
+                    break IoStep::Blocked;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.error = Some(e.kind());
+                    break IoStep::Failed;
+                }
+            }
+        };
+        if !buf.is_empty() {
+            self.rx = Some(buf);
+        }
+        if total > 0 {
+            self.last_io = now;
+        }
+        match step {
+            IoStep::Blocked if total > 0 => IoStep::Moved(total),
+            other => other,
+        }
+    }
+
+    /// Writes bytes from `src` (the peer's receive buffer) until it is empty
+    /// or the socket would block. An emptied buffer goes back to the pool.
+    pub fn send_from(&mut self, src: &mut Option<Buffer>, now: Instant) -> IoStep {
+        let Some(buf) = src.as_mut() else {
+            return IoStep::Blocked;
+        };
+        if !self.writable || self.write_shut || self.error.is_some() || self.connecting {
+            return IoStep::Blocked;
+        }
+        let mut total = 0;
+        let step = loop {
+            if buf.is_empty() {
+                break IoStep::Blocked;
+            }
+            match self.sock.write(buf.data()) {
+                Ok(0) => {
+                    self.writable = false;
+                    break IoStep::Blocked;
+                }
+                Ok(n) => {
+                    buf.consume(n);
+                    total += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.writable = false;
+                    break IoStep::Blocked;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.error = Some(e.kind());
+                    break IoStep::Failed;
+                }
+            }
+        };
+        if buf.is_empty() {
+            *src = None;
+        }
+        if total > 0 {
+            self.last_io = now;
+        }
+        match step {
+            IoStep::Blocked if total > 0 => IoStep::Moved(total),
+            other => other,
+        }
+    }
+
+    /// Sends our FIN (propagating the peer's half-close). Idempotent.
+    pub fn shutdown_write(&mut self) {
+        if !self.write_shut {
+            self.write_shut = true;
+            if let Err(e) = self.sock.shutdown(Shutdown::Write)
+                && e.kind() != io::ErrorKind::NotConnected
+            {
+                self.error.get_or_insert(e.kind());
+            }
+        }
+    }
+
+    /// Bytes received and not yet forwarded.
+    pub fn pending(&self) -> usize {
+        self.rx.as_ref().map_or(0, Buffer::len)
+    }
+
+    /// The receive buffer is full: reading must pause (back-pressure).
+    pub fn rx_full(&self) -> bool {
+        self.rx.as_ref().is_some_and(Buffer::is_full)
+    }
+
+    /// Both directions are finished: EOF received and our FIN sent.
+    pub fn fully_closed(&self) -> bool {
+        self.read_closed && self.write_shut
+    }
+
+    /// Has read readiness that was not drained (reads would not block).
+    pub fn is_readable(&self) -> bool {
+        self.readable
+    }
+}

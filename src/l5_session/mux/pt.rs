@@ -1,0 +1,68 @@
+//! Pass-through mux (TCP mode): the session's single stream sees the
+//! client connection's bytes as they are.
+
+use crate::l4_conn::Conn;
+use crate::l6_stream::{Stream, StreamCtx, StreamStatus};
+
+/// Holds the one stream of a TCP-mode session until it ends.
+pub struct Pt {
+    stream: Option<Stream>, // None once the stream has ended and was dropped
+}
+
+impl Pt {
+    pub fn new(stream: Stream) -> Pt {
+        Pt {
+            stream: Some(stream),
+        }
+    }
+
+    pub fn stream(&self) -> Option<&Stream> {
+        self.stream.as_ref()
+    }
+
+    /// Readiness for the stream's server connection.
+    pub fn on_server_event(&mut self, ev: &mio::event::Event) {
+        if let Some(s) = self.stream.as_mut() {
+            s.on_server_event(ev);
+        }
+    }
+
+    /// Drives the stream; when it reports `Done` it is ended (exactly once)
+    /// and dropped. Returns true while a stream is alive.
+    pub fn process(&mut self, cli: &mut Conn, ctx: &mut StreamCtx<'_>, timed_out: bool) -> bool {
+        let Some(stream) = self.stream.as_mut() else {
+            return false;
+        };
+        let status = if timed_out {
+            stream.on_timeout(cli, ctx)
+        } else {
+            stream.process(cli, ctx)
+        };
+        if status == StreamStatus::Done {
+            if let Some(s) = self.stream.take() {
+                s.finish(ctx);
+            }
+            return false;
+        }
+        true
+    }
+
+    pub fn next_deadline(
+        &self,
+        cli: &Conn,
+        cfg: &crate::cfg::Config,
+    ) -> Option<std::time::Instant> {
+        self.stream.as_ref().and_then(|s| s.next_deadline(cli, cfg))
+    }
+
+    /// Ends the stream now (worker shutdown).
+    pub fn kill(&mut self, ctx: &mut StreamCtx<'_>) {
+        if let Some(mut s) = self.stream.take() {
+            s.term.set(
+                crate::l6_stream::term::TermCause::Killed,
+                crate::l6_stream::term::TermPhase::Data,
+            );
+            s.finish(ctx);
+        }
+    }
+}

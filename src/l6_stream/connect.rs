@@ -1,0 +1,142 @@
+//! Server assignment, non-blocking connect, retries and redispatch.
+//!
+//! HAProxy's rules: a failed or timed-out connect is retried `retries`
+//! times; a retry on the same server waits MIN(1s, timeout connect) first
+//! (the turn-around); with `option redispatch [N]` some retries go to
+//! another server instead, immediately (default N = -1: the last retry).
+
+use super::stream::{Phase, Stream, StreamCtx};
+use super::term::{TermCause, TermPhase};
+use crate::l4_conn::{Conn, IoStep};
+use log::debug;
+use std::time::Duration;
+
+impl Stream {
+    /// Picks a server (avoiding `avoid` if possible) and starts connecting.
+    pub(super) fn assign_and_connect(&mut self, ctx: &mut StreamCtx<'_>, avoid: Option<usize>) {
+        let Some(be) = self.backend else {
+            debug!(target: "l6", "{self}: no backend for frontend {}", ctx.cfg.proxies[self.frontend].name);
+            return self.abort(TermCause::ServerAbort, TermPhase::Connect);
+        };
+        let Some(state) = ctx.backends.get_mut(be) else {
+            return self.abort(TermCause::Internal, TermPhase::Connect);
+        };
+        let Some(srv) = state.pick(self.src.ip(), avoid) else {
+            debug!(target: "l6", "{self}: no server available in backend {}", state.name);
+            return self.abort(TermCause::ServerAbort, TermPhase::Connect);
+        };
+        state.take(srv);
+        self.server = Some(srv);
+        self.connect_to_assigned(ctx);
+    }
+
+    /// Starts connecting to the server already assigned.
+    pub(super) fn connect_to_assigned(&mut self, ctx: &mut StreamCtx<'_>) {
+        let (Some(be), Some(srv)) = (self.backend, self.server) else {
+            return self.abort(TermCause::Internal, TermPhase::Connect);
+        };
+        let Some(state) = ctx.backends.get(be) else {
+            return self.abort(TermCause::Internal, TermPhase::Connect);
+        };
+        let target = state.servers[srv].target(self.dst.port());
+        debug!(target: "l6", "{self}: connecting to {}/{} at {target}", state.name, state.servers[srv].name);
+        match Conn::connect(target, ctx.now) {
+            Ok(mut conn) => match conn.register(ctx.registry, self.srv_token) {
+                Ok(()) => {
+                    self.srv = Some(conn);
+                    self.phase = Phase::Connecting;
+                }
+                Err(e) => self.connect_failed(ctx, &e.to_string()),
+            },
+            Err(e) => self.connect_failed(ctx, &e.to_string()),
+        }
+    }
+
+    /// Checks a connect in progress; on success the stream forwards.
+    pub(super) fn check_connect(&mut self, cli: &mut Conn, ctx: &mut StreamCtx<'_>) {
+        self.buffer_client_while_waiting(cli, ctx.now);
+        if self.phase == Phase::Done {
+            return;
+        }
+        let Some(srv) = self.srv.as_mut() else {
+            return self.abort(TermCause::Internal, TermPhase::Connect);
+        };
+        match srv.finish_connect(ctx.now) {
+            Ok(true) => {
+                debug!(target: "l6", "{self}: connected");
+                self.phase = Phase::Forwarding;
+            }
+            Ok(false) => {}
+            Err(e) => self.connect_failed(ctx, &e.to_string()),
+        }
+    }
+
+    /// A connect attempt failed (error or `timeout connect`): retry, maybe
+    /// elsewhere, or give up.
+    pub(super) fn connect_failed(&mut self, ctx: &mut StreamCtx<'_>, why: &str) {
+        if let Some(mut srv) = self.srv.take() {
+            srv.deregister(ctx.registry);
+        }
+        let (Some(be), Some(srv)) = (self.backend, self.server) else {
+            return self.abort(TermCause::Internal, TermPhase::Connect);
+        };
+        let proxy = &ctx.cfg.proxies[be];
+        let srv_name = ctx
+            .backends
+            .get(be)
+            .map_or("?", |b| b.servers[srv].name.as_str())
+            .to_owned();
+        debug!(
+            target: "l6",
+            "{self}: connect to {}/{} failed ({why}), {} retries left",
+            proxy.name, srv_name, self.retries_left
+        );
+        if self.retries_left == 0 {
+            let cause = if why == "timeout" {
+                TermCause::ServerTimeout
+            } else {
+                TermCause::ServerAbort
+            };
+            return self.abort(cause, TermPhase::Connect);
+        }
+        self.retries_left -= 1;
+        self.retries_done += 1;
+        if self.should_redispatch(proxy.retries, proxy.options.redispatch) {
+            debug!(target: "l6", "{self}: redispatch from {}/{}", proxy.name, srv_name);
+            self.detach_server(ctx);
+            return self.assign_and_connect(ctx, Some(srv));
+        }
+        let mut delay = Duration::from_secs(1);
+        if let Some(c) = proxy.timeouts.connect {
+            delay = delay.min(c);
+        }
+        self.phase = Phase::TurnAround {
+            until: ctx.now + delay,
+        };
+    }
+
+    /// HAProxy's redispatch rule: with interval N > 0, every Nth retry;
+    /// with N < 0, the retry |N| before the end counting from the last.
+    fn should_redispatch(&self, retries: u32, redispatch: Option<i32>) -> bool {
+        let Some(every) = redispatch else {
+            return false;
+        };
+        let done = self.retries_done as i64;
+        match every {
+            0 => false,
+            n if n > 0 => done % n as i64 == 0,
+            n => {
+                let period = retries as i64 + 1 + n as i64;
+                period > 0 && done % period == 0
+            }
+        }
+    }
+
+    /// Before the server is connected, client bytes are read into the
+    /// client's buffer (bounded by its size) so they leave at connect.
+    pub(super) fn buffer_client_while_waiting(&mut self, cli: &mut Conn, now: std::time::Instant) {
+        if let IoStep::Failed = cli.fill(now) {
+            self.abort(TermCause::ClientAbort, TermPhase::Connect);
+        }
+    }
+}

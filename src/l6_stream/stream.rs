@@ -1,0 +1,171 @@
+//! The stream object and its life cycle.
+
+use super::term::{TermCause, TermPhase, TermState};
+use crate::backend::Backends;
+use crate::cfg::Config;
+use crate::l4_conn::Conn;
+use log::debug;
+use mio::{Registry, Token};
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// What a stream needs from its worker for one call: the poller to
+/// register its server connection, the time of this loop turn, the
+/// configuration and the backends' run-time state.
+pub struct StreamCtx<'a> {
+    pub registry: &'a Registry,
+    pub now: Instant,
+    pub cfg: &'a Config,
+    pub backends: &'a mut Backends,
+}
+
+/// Where the stream is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Phase {
+    Assign,                        // no server yet: pick one and connect
+    Connecting,                    // connect() in progress
+    TurnAround { until: Instant }, // waiting before retrying the same server
+    Forwarding,                    // connected: bytes flow both ways
+    Done,                          // ended; the owner drops it
+}
+
+/// Result of driving a stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamStatus {
+    Alive,
+    Done,
+}
+
+/// One forwarding between the session's client connection and a server.
+/// Owned by its session's mux; ends when dropped after reporting `Done`.
+pub struct Stream {
+    pub id: u64,                       // worker-unique, shown as `s#id`
+    pub(super) frontend: usize,        // proxy index of the frontend
+    pub(super) backend: Option<usize>, // proxy index of the backend
+    pub(super) server: Option<usize>,  // server index while attached (counted in its cur_conns)
+    pub(super) srv: Option<Conn>,      // server connection
+    pub(super) srv_token: Token,       // token for the server connection's events
+    pub(super) phase: Phase,
+    pub(super) retries_left: u32, // connect retries still allowed
+    pub(super) retries_done: u32, // connect retries made
+    pub(super) src: SocketAddr,   // client address (balance source)
+    pub(super) dst: SocketAddr,   // address the client connected to
+    pub term: TermState,          // why it ended
+    pub bytes_in: u64,            // client → server bytes forwarded
+    pub bytes_out: u64,           // server → client bytes forwarded
+    pub started: Instant,
+}
+
+impl fmt::Display for Stream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s#{}", self.id)
+    }
+}
+
+impl Stream {
+    /// A stream of `frontend` for the client `src` → `dst`, whose server
+    /// connection will use `srv_token`. It routes to its backend now and
+    /// connects on the first `process` call.
+    pub fn new(
+        id: u64,
+        frontend: usize,
+        src: SocketAddr,
+        dst: SocketAddr,
+        srv_token: Token,
+        ctx: &StreamCtx<'_>,
+    ) -> Stream {
+        let fe = &ctx.cfg.proxies[frontend];
+        let backend = super::route::select_backend(fe);
+        let retries = backend.map_or(0, |b| ctx.cfg.proxies[b].retries);
+        Stream {
+            id,
+            frontend,
+            backend,
+            server: None,
+            srv: None,
+            srv_token,
+            phase: Phase::Assign,
+            retries_left: retries,
+            retries_done: 0,
+            src,
+            dst,
+            term: TermState::default(),
+            bytes_in: 0,
+            bytes_out: 0,
+            started: ctx.now,
+        }
+    }
+
+    /// Records readiness for the server connection.
+    pub fn on_server_event(&mut self, ev: &mio::event::Event) {
+        if let Some(srv) = self.srv.as_mut() {
+            srv.on_event(ev);
+        }
+    }
+
+    /// Drives the stream as far as readiness allows.
+    pub fn process(&mut self, cli: &mut Conn, ctx: &mut StreamCtx<'_>) -> StreamStatus {
+        loop {
+            let before = self.phase;
+            match self.phase {
+                Phase::Assign => self.assign_and_connect(ctx, None),
+                Phase::Connecting => self.check_connect(cli, ctx),
+                Phase::TurnAround { .. } => self.buffer_client_while_waiting(cli, ctx.now),
+                Phase::Forwarding => self.forward(cli, ctx.now),
+                Phase::Done => {}
+            }
+            if self.phase == before || self.phase == Phase::Done {
+                break;
+            }
+        }
+        if self.phase == Phase::Done {
+            StreamStatus::Done
+        } else {
+            StreamStatus::Alive
+        }
+    }
+
+    /// Ends the stream on a fatal condition (first cause wins).
+    pub(super) fn abort(&mut self, cause: TermCause, phase: TermPhase) {
+        self.term.set(cause, phase);
+        self.phase = Phase::Done;
+    }
+
+    /// Called exactly once, by value, when the owner drops the stream:
+    /// gives the server slot back and closes the server connection.
+    pub fn finish(mut self, ctx: &mut StreamCtx<'_>) {
+        self.detach_server(ctx);
+        if let Some(mut srv) = self.srv.take() {
+            srv.deregister(ctx.registry);
+        }
+        debug!(
+            target: "l6",
+            "{self}: end {} in={} out={} after {:?}",
+            self.term,
+            self.bytes_in,
+            self.bytes_out,
+            ctx.now.saturating_duration_since(self.started)
+        );
+    }
+
+    /// Releases the server's connection slot, if one is held.
+    pub(super) fn detach_server(&mut self, ctx: &mut StreamCtx<'_>) {
+        if let (Some(be), Some(s)) = (self.backend, self.server.take())
+            && let Some(state) = ctx.backends.get_mut(be)
+        {
+            state.release(s);
+        }
+    }
+
+    /// The earliest moment this stream must be looked at again.
+    pub fn next_deadline(&self, cli: &Conn, cfg: &Config) -> Option<Instant> {
+        super::timeouts::next_deadline(self, cli, cfg)
+    }
+
+    /// Handles deadlines that passed at `now`.
+    pub fn on_timeout(&mut self, cli: &mut Conn, ctx: &mut StreamCtx<'_>) -> StreamStatus {
+        super::timeouts::expire(self, cli, ctx);
+        self.process(cli, ctx)
+    }
+}

@@ -1,0 +1,82 @@
+//! HAProxy's two-letter termination state: who ended the stream and in
+//! which phase (`--` for a normal end, `cD` client timeout during data,
+//! `SC` server refused the connection...).
+
+use std::fmt;
+
+/// Who or what ended the stream (first letter).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TermCause {
+    None,          // '-': normal end
+    ClientAbort,   // 'C': client aborted / reset
+    ServerAbort,   // 'S': server aborted, refused or failed
+    ProxyRule,     // 'P': a proxy rule or limit
+    Resource,      // 'R': resource exhausted (fds, memory)
+    Internal,      // 'I': internal error
+    ClientTimeout, // 'c'
+    ServerTimeout, // 's'
+    Killed,        // 'K': stopped by the administrator / hard stop
+}
+
+/// Phase the stream was in when it ended (second letter).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TermPhase {
+    None,    // '-'
+    Request, // 'R': waiting for the request
+    Queue,   // 'Q'
+    Connect, // 'C': connecting to the server
+    Headers, // 'H': waiting for response headers
+    Data,    // 'D': forwarding data
+    Last,    // 'L': sending the last data to the client
+}
+
+/// The termination state, set once by whatever ends the stream first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TermState {
+    pub cause: TermCause,
+    pub phase: TermPhase,
+}
+
+impl Default for TermState {
+    fn default() -> Self {
+        TermState {
+            cause: TermCause::None,
+            phase: TermPhase::None,
+        }
+    }
+}
+
+impl TermState {
+    /// Records the end cause unless one was already recorded (first wins).
+    pub fn set(&mut self, cause: TermCause, phase: TermPhase) {
+        if self.cause == TermCause::None {
+            *self = TermState { cause, phase };
+        }
+    }
+}
+
+impl fmt::Display for TermState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = match self.cause {
+            TermCause::None => '-',
+            TermCause::ClientAbort => 'C',
+            TermCause::ServerAbort => 'S',
+            TermCause::ProxyRule => 'P',
+            TermCause::Resource => 'R',
+            TermCause::Internal => 'I',
+            TermCause::ClientTimeout => 'c',
+            TermCause::ServerTimeout => 's',
+            TermCause::Killed => 'K',
+        };
+        let p = match self.phase {
+            TermPhase::None => '-',
+            TermPhase::Request => 'R',
+            TermPhase::Queue => 'Q',
+            TermPhase::Connect => 'C',
+            TermPhase::Headers => 'H',
+            TermPhase::Data => 'D',
+            TermPhase::Last => 'L',
+        };
+        write!(f, "{c}{p}")
+    }
+}

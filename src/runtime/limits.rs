@@ -1,0 +1,37 @@
+//! Process limits: `ulimit-n` and the global `maxconn` derived from it.
+
+use crate::cfg::Global;
+use rlimit::Resource;
+
+/// File descriptors kept for listeners, logs, the stats port and checks.
+const RESERVED_FDS: u64 = 32;
+
+/// Raises the open-files limit (to `ulimit-n`, or to what `maxconn` needs,
+/// or to the hard limit) and returns the effective global maxconn: the
+/// configured one, else what the fd limit allows (two fds per proxied
+/// connection), as HAProxy computes it.
+pub fn apply(global: &Global) -> Result<u32, String> {
+    let (soft, hard) = Resource::NOFILE
+        .get()
+        .map_err(|e| format!("cannot read RLIMIT_NOFILE ({e})"))?;
+    let wanted = match (global.ulimit_n, global.maxconn) {
+        (Some(n), _) => n as u64,
+        (None, Some(m)) => (m as u64 * 2 + RESERVED_FDS).min(hard),
+        (None, None) => hard,
+    };
+    let fds = if wanted != soft {
+        match Resource::NOFILE.set(wanted, hard.max(wanted)) {
+            Ok(()) => wanted,
+            Err(e) if global.ulimit_n.is_some() => {
+                return Err(format!(
+                    "[strata.main()] Cannot raise FD limit to {wanted}, limit is {hard} ({e})."
+                ));
+            }
+            Err(_) => soft,
+        }
+    } else {
+        soft
+    };
+    let derived = (fds.saturating_sub(RESERVED_FDS) / 2).clamp(1, u32::MAX as u64) as u32;
+    Ok(global.maxconn.unwrap_or(derived))
+}

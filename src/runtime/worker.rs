@@ -1,0 +1,287 @@
+//! One worker: a poll loop owning its listeners, sessions, timers and
+//! backend state. With `nbthread 1` there is exactly one, on the main thread.
+
+use super::StartError;
+use super::signals::{SIGNAL_TOKEN, SignalAction, SignalSource};
+use crate::backend::Backends;
+use crate::cfg::Config;
+use crate::core::clock::Clock;
+use crate::core::slab::{Key, RESERVED_TOKEN_BASE, TokenSlab};
+use crate::core::timer::Timers;
+use crate::l4_conn::{Conn, Listener};
+use crate::l5_session::{Session, SessionStatus};
+use crate::l6_stream::StreamCtx;
+use log::{debug, info, warn};
+use mio::{Events, Poll, Token};
+use std::io;
+use std::sync::Arc;
+
+/// A listener plus whether accepting is paused by a connection limit.
+struct ListenerSlot {
+    listener: Listener,
+    limited: bool, // stopped at maxconn; retried when a connection ends
+}
+
+/// Connection counts the worker enforces limits with.
+#[derive(Default)]
+struct Counts {
+    cur_conns: u32,   // live sessions (global maxconn)
+    fe_cur: Vec<u32>, // live sessions per frontend (proxy index)
+    fe_max: Vec<u32>, // effective maxconn per frontend
+    cum_conns: u64,   // sessions ever accepted
+    next_id: u64,     // last session/stream id given out
+}
+
+/// The event loop and everything it owns.
+pub struct Worker {
+    poll: Poll,
+    events: Events,
+    clock: Clock,
+    timers: Timers,
+    sessions: TokenSlab<Box<Session>>,
+    listeners: Vec<Option<ListenerSlot>>, // token RESERVED_TOKEN_BASE + index; None once closed
+    signals: SignalSource,
+    cfg: Arc<Config>,
+    backends: Backends,
+    maxconn: u32,
+    counts: Counts,
+    stopping: bool, // soft stop: listeners closed, waiting for sessions to end
+}
+
+impl Worker {
+    /// Binds every frontend listener and registers it with a new poller.
+    pub fn new(cfg: Arc<Config>, maxconn: u32) -> Result<Worker, StartError> {
+        crate::core::buffer::set_bufsize(cfg.global.tune_bufsize);
+        let poll = Poll::new().map_err(StartError::Poll)?;
+        let mut listeners = Vec::new();
+        for (pi, proxy) in cfg.proxies.iter().enumerate() {
+            if !proxy.cap.frontend {
+                continue;
+            }
+            for bind in &proxy.binds {
+                let mut listener =
+                    Listener::bind(bind.addr, pi).map_err(|err| StartError::Bind {
+                        proxy: proxy.name.clone(),
+                        addr: bind.addr,
+                        err,
+                    })?;
+                let token = Token(RESERVED_TOKEN_BASE + listeners.len());
+                poll.registry()
+                    .register(&mut listener.sock, token, mio::Interest::READABLE)
+                    .map_err(StartError::Poll)?;
+                listeners.push(Some(ListenerSlot {
+                    listener,
+                    limited: false,
+                }));
+            }
+        }
+        let signals = SignalSource::register(poll.registry()).map_err(StartError::Poll)?;
+        let fe_max = cfg
+            .proxies
+            .iter()
+            .map(|p| p.maxconn.unwrap_or(maxconn))
+            .collect();
+        let counts = Counts {
+            fe_cur: vec![0; cfg.proxies.len()],
+            fe_max,
+            ..Counts::default()
+        };
+        Ok(Worker {
+            poll,
+            events: Events::with_capacity(1024),
+            clock: Clock::new(),
+            timers: Timers::default(),
+            sessions: TokenSlab::default(),
+            listeners,
+            signals,
+            backends: Backends::new(&cfg),
+            cfg,
+            maxconn,
+            counts,
+            stopping: false,
+        })
+    }
+
+    /// Runs until stopped. Returns Ok after SIGINT/SIGTERM or a completed
+    /// soft stop.
+    pub fn run(&mut self) -> io::Result<()> {
+        loop {
+            let timeout = self
+                .timers
+                .next()
+                .map(|at| at.saturating_duration_since(self.clock.now()));
+            if let Err(e) = self.poll.poll(&mut self.events, timeout) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            self.clock.update();
+            let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
+            for ev in events.iter() {
+                match ev.token() {
+                    SIGNAL_TOKEN => match self.signals.take() {
+                        SignalAction::Stop => {
+                            info!(target: "runtime", "stop requested, exiting now");
+                            self.events = events;
+                            return Ok(());
+                        }
+                        SignalAction::SoftStop => self.soft_stop(),
+                        SignalAction::None => {}
+                    },
+                    Token(t) if t >= RESERVED_TOKEN_BASE => {
+                        self.accept_from(t - RESERVED_TOKEN_BASE)
+                    }
+                    token => self.session_event(token, ev),
+                }
+            }
+            self.events = events;
+            self.run_timers();
+            if self.stopping && self.sessions.is_empty() {
+                info!(target: "runtime", "soft stop complete");
+                return Ok(());
+            }
+        }
+    }
+
+    /// SIGUSR1: close every listener (new connections are refused) and
+    /// let live sessions finish.
+    fn soft_stop(&mut self) {
+        info!(target: "runtime", "soft stop: closing listeners, {} sessions left", self.sessions.len());
+        self.stopping = true;
+        for slot in self.listeners.iter_mut() {
+            if let Some(mut s) = slot.take() {
+                let _ = self.poll.registry().deregister(&mut s.listener.sock);
+            }
+        }
+    }
+
+    /// Accepts on listener `index` until it would block or a limit is hit.
+    fn accept_from(&mut self, index: usize) {
+        loop {
+            let Some(Some(slot)) = self.listeners.get_mut(index) else {
+                return;
+            };
+            let fe = slot.listener.proxy;
+            if self.counts.cur_conns >= self.maxconn
+                || self.counts.fe_cur[fe] >= self.counts.fe_max[fe]
+            {
+                slot.limited = true;
+                return;
+            }
+            slot.limited = false;
+            match slot.listener.accept() {
+                Ok(Some((sock, src))) => self.start_session(fe, sock, src),
+                Ok(None) => return,
+                Err(e) => {
+                    // EMFILE/ENFILE and friends: retry when a connection ends.
+                    warn!(target: "l4", "accept on {} failed: {e}", slot.listener.addr);
+                    slot.limited = true;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn start_session(&mut self, fe: usize, sock: mio::net::TcpStream, src: std::net::SocketAddr) {
+        let now = self.clock.now();
+        let key = self.sessions.vacant_key();
+        self.counts.next_id += 1;
+        let id = self.counts.next_id;
+        let mut ctx = StreamCtx {
+            registry: self.poll.registry(),
+            now,
+            cfg: &self.cfg,
+            backends: &mut self.backends,
+        };
+        match Session::start(id, id, key, fe, Conn::accepted(sock, now), src, &mut ctx) {
+            Ok(session) => {
+                self.counts.cur_conns += 1;
+                self.counts.fe_cur[fe] += 1;
+                self.counts.cum_conns += 1;
+                let inserted = self.sessions.insert(Box::new(session));
+                debug_assert_eq!(inserted, key);
+                // The first stream connects right away.
+                self.drive_session(key, None);
+            }
+            Err(e) => debug!(target: "l5", "session from {src} failed to start: {e}"),
+        }
+    }
+
+    fn session_event(&mut self, token: Token, ev: &mio::event::Event) {
+        let (key, sub) = Key::from_token(token);
+        self.drive_session(key, Some((sub, ev)));
+    }
+
+    /// Runs one session for an event (or, with `None`, a plain pass), then
+    /// ends it or re-arms its timer.
+    fn drive_session(&mut self, key: Key, event: Option<(u8, &mio::event::Event)>) {
+        let now = self.clock.now();
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        }; // stale event
+        let mut ctx = StreamCtx {
+            registry: self.poll.registry(),
+            now,
+            cfg: &self.cfg,
+            backends: &mut self.backends,
+        };
+        let status = match event {
+            Some((sub, ev)) => session.on_event(sub, ev, &mut ctx),
+            None => session.on_timeout(&mut ctx),
+        };
+        self.after_session(key, status);
+    }
+
+    fn after_session(&mut self, key: Key, status: SessionStatus) {
+        match status {
+            SessionStatus::Alive => {
+                if let Some(session) = self.sessions.get_mut(key) {
+                    let deadline = session.next_deadline(&self.cfg);
+                    self.timers.arm(&mut session.timer, key, deadline);
+                }
+            }
+            SessionStatus::Ended => self.end_session(key),
+        }
+    }
+
+    fn end_session(&mut self, key: Key) {
+        let Some(session) = self.sessions.remove(key) else {
+            return;
+        };
+        let fe = session.frontend;
+        let mut ctx = StreamCtx {
+            registry: self.poll.registry(),
+            now: self.clock.now(),
+            cfg: &self.cfg,
+            backends: &mut self.backends,
+        };
+        session.end(&mut ctx);
+        self.counts.cur_conns -= 1;
+        self.counts.fe_cur[fe] -= 1;
+        self.resume_listeners();
+    }
+
+    /// A connection slot freed: accept again on listeners stopped by a limit
+    /// (edge-triggered polling will not report their pending connections).
+    fn resume_listeners(&mut self) {
+        for index in 0..self.listeners.len() {
+            if matches!(&self.listeners[index], Some(s) if s.limited) {
+                self.accept_from(index);
+            }
+        }
+    }
+
+    fn run_timers(&mut self) {
+        let now = self.clock.now();
+        while let Some((at, key)) = self.timers.pop_due(now) {
+            let Some(session) = self.sessions.get_mut(key) else {
+                continue;
+            };
+            if !Timers::fired(&mut session.timer, at) {
+                continue; // stale entry: the session re-armed earlier
+            }
+            self.drive_session(key, None);
+        }
+    }
+}
