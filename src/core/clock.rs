@@ -2,14 +2,15 @@
 //! deadline computed in one turn agrees and no code calls `Instant::now()`
 //! on the hot path.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Time as seen by one worker, refreshed by [`Clock::update`] at the top of
 /// each loop turn. Owned by the worker; layers receive `now` by value.
 #[derive(Clone, Copy, Debug)]
 pub struct Clock {
-    start: Instant, // when the worker started
-    now: Instant,   // as of the last update
+    start: Instant,   // when the worker started
+    now: Instant,     // as of the last update
+    wall: SystemTime, // wall-clock time of the last update (log dates)
 }
 
 impl Default for Clock {
@@ -21,13 +22,23 @@ impl Default for Clock {
 impl Clock {
     pub fn new() -> Clock {
         let now = Instant::now();
-        Clock { start: now, now }
+        Clock {
+            start: now,
+            now,
+            wall: SystemTime::now(),
+        }
     }
 
     /// Reads the system clock; call once per loop turn.
     pub fn update(&mut self) -> Instant {
         self.now = Instant::now();
+        self.wall = SystemTime::now();
         self.now
+    }
+
+    /// Wall-clock time as of the last update.
+    pub fn wall(&self) -> SystemTime {
+        self.wall
     }
 
     pub fn now(&self) -> Instant {

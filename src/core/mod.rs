@@ -9,5 +9,6 @@
 
 pub mod buffer;
 pub mod clock;
+pub mod date;
 pub mod slab;
 pub mod timer;

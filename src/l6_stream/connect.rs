@@ -40,6 +40,7 @@ impl Stream {
         };
         let target = state.servers[srv].target(self.dst.port());
         debug!(target: "l6", "{self}: connecting to {}/{} at {target}", state.name, state.servers[srv].name);
+        self.connect_started = Some(ctx.now);
         match Conn::connect(target, ctx.now) {
             Ok(mut conn) => match conn.register(ctx.registry, self.srv_token) {
                 Ok(()) => {
@@ -64,6 +65,9 @@ impl Stream {
         match srv.finish_connect(ctx.now) {
             Ok(true) => {
                 debug!(target: "l6", "{self}: connected");
+                self.connect_time = self
+                    .connect_started
+                    .map(|t| ctx.now.saturating_duration_since(t));
                 self.phase = Phase::Forwarding;
             }
             Ok(false) => {}
@@ -104,6 +108,7 @@ impl Stream {
         if self.should_redispatch(proxy.retries, proxy.options.redispatch) {
             debug!(target: "l6", "{self}: redispatch from {}/{}", proxy.name, srv_name);
             self.detach_server(ctx);
+            self.redispatched = true;
             return self.assign_and_connect(ctx, Some(srv));
         }
         let mut delay = Duration::from_secs(1);

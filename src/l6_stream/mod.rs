@@ -8,10 +8,12 @@
 
 mod connect;
 mod forward;
+pub mod log;
 pub mod route;
 mod stream;
 pub mod term;
 mod timeouts;
 
+pub use log::StreamRecord;
 pub use stream::{Stream, StreamCtx, StreamStatus};
 pub use term::TermState;

@@ -1,5 +1,6 @@
 //! The stream object and its life cycle.
 
+use super::log::StreamRecord;
 use super::term::{TermCause, TermPhase, TermState};
 use crate::backend::Backends;
 use crate::cfg::Config;
@@ -8,16 +9,19 @@ use log::debug;
 use mio::{Registry, Token};
 use std::fmt;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 /// What a stream needs from its worker for one call: the poller to
 /// register its server connection, the time of this loop turn, the
-/// configuration and the backends' run-time state.
+/// configuration and the backends' run-time state; and where it leaves
+/// its record when it ends (the worker logs it).
 pub struct StreamCtx<'a> {
     pub registry: &'a Registry,
     pub now: Instant,
+    pub wall: SystemTime,
     pub cfg: &'a Config,
     pub backends: &'a mut Backends,
+    pub ended: &'a mut Vec<StreamRecord>,
 }
 
 /// Where the stream is in its life.
@@ -55,6 +59,10 @@ pub struct Stream {
     pub bytes_in: u64,            // client → server bytes forwarded
     pub bytes_out: u64,           // server → client bytes forwarded
     pub started: Instant,
+    pub(super) started_wall: SystemTime, // accept date for the log
+    pub(super) connect_started: Option<Instant>, // last connect attempt began
+    pub(super) connect_time: Option<std::time::Duration>, // %Tc once connected
+    pub(super) redispatched: bool,
 }
 
 impl fmt::Display for Stream {
@@ -94,6 +102,10 @@ impl Stream {
             bytes_in: 0,
             bytes_out: 0,
             started: ctx.now,
+            started_wall: ctx.wall,
+            connect_started: None,
+            connect_time: None,
+            redispatched: false,
         }
     }
 
@@ -133,9 +145,34 @@ impl Stream {
     }
 
     /// Called exactly once, by value, when the owner drops the stream:
-    /// gives the server slot back and closes the server connection.
+    /// gives the server slot back, closes the server connection and leaves
+    /// its record in `ctx.ended`.
     pub fn finish(mut self, ctx: &mut StreamCtx<'_>) {
+        let server = self.server;
         self.detach_server(ctx);
+        let (backend_conns, server_conns) =
+            match (self.backend.and_then(|b| ctx.backends.get(b)), server) {
+                (Some(b), Some(s)) => (b.cur_conns, b.servers[s].cur_conns),
+                (Some(b), None) => (b.cur_conns, 0),
+                _ => (0, 0),
+            };
+        ctx.ended.push(StreamRecord {
+            stream_id: self.id,
+            client: self.src,
+            accept_date: self.started_wall,
+            frontend: self.frontend,
+            backend: self.backend,
+            server,
+            connect_time: self.connect_time,
+            total_time: ctx.now.saturating_duration_since(self.started),
+            bytes_in: self.bytes_in,
+            bytes_out: self.bytes_out,
+            term: self.term,
+            retries: self.retries_done,
+            redispatched: self.redispatched,
+            backend_conns,
+            server_conns,
+        });
         if let Some(mut srv) = self.srv.take() {
             srv.deregister(ctx.registry);
         }

@@ -6,6 +6,7 @@
 //! instead of reaching up.
 
 mod limits;
+mod logsink;
 mod signals;
 mod worker;
 

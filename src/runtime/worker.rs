@@ -2,6 +2,7 @@
 //! backend state. With `nbthread 1` there is exactly one, on the main thread.
 
 use super::StartError;
+use super::logsink::LogSink;
 use super::signals::{SIGNAL_TOKEN, SignalAction, SignalSource};
 use crate::backend::Backends;
 use crate::cfg::Config;
@@ -10,7 +11,7 @@ use crate::core::slab::{Key, RESERVED_TOKEN_BASE, TokenSlab};
 use crate::core::timer::Timers;
 use crate::l4_conn::{Conn, Listener};
 use crate::l5_session::{Session, SessionStatus};
-use crate::l6_stream::StreamCtx;
+use crate::l6_stream::{StreamCtx, StreamRecord};
 use log::{debug, info, warn};
 use mio::{Events, Poll, Token};
 use std::io;
@@ -32,17 +33,38 @@ struct Counts {
     next_id: u64,     // last session/stream id given out
 }
 
+/// What sessions and streams borrow from the worker during a call
+/// (kept apart from the session slab so both can be borrowed at once).
+struct Env {
+    clock: Clock,
+    cfg: Arc<Config>,
+    backends: Backends,
+    ended: Vec<StreamRecord>, // streams that ended during the call, to log
+}
+
+impl Env {
+    fn ctx<'a>(&'a mut self, registry: &'a mio::Registry) -> StreamCtx<'a> {
+        StreamCtx {
+            registry,
+            now: self.clock.now(),
+            wall: self.clock.wall(),
+            cfg: &self.cfg,
+            backends: &mut self.backends,
+            ended: &mut self.ended,
+        }
+    }
+}
+
 /// The event loop and everything it owns.
 pub struct Worker {
     poll: Poll,
     events: Events,
-    clock: Clock,
     timers: Timers,
     sessions: TokenSlab<Box<Session>>,
     listeners: Vec<Option<ListenerSlot>>, // token RESERVED_TOKEN_BASE + index; None once closed
     signals: SignalSource,
-    cfg: Arc<Config>,
-    backends: Backends,
+    env: Env,
+    logs: LogSink,
     maxconn: u32,
     counts: Counts,
     stopping: bool, // soft stop: listeners closed, waiting for sessions to end
@@ -86,16 +108,21 @@ impl Worker {
             fe_max,
             ..Counts::default()
         };
+        let env = Env {
+            clock: Clock::new(),
+            backends: Backends::new(&cfg),
+            ended: Vec::new(),
+            cfg: cfg.clone(),
+        };
         Ok(Worker {
             poll,
             events: Events::with_capacity(1024),
-            clock: Clock::new(),
             timers: Timers::default(),
             sessions: TokenSlab::default(),
             listeners,
             signals,
-            backends: Backends::new(&cfg),
-            cfg,
+            logs: LogSink::new(&cfg),
+            env,
             maxconn,
             counts,
             stopping: false,
@@ -109,14 +136,14 @@ impl Worker {
             let timeout = self
                 .timers
                 .next()
-                .map(|at| at.saturating_duration_since(self.clock.now()));
+                .map(|at| at.saturating_duration_since(self.env.clock.now()));
             if let Err(e) = self.poll.poll(&mut self.events, timeout) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
                 return Err(e);
             }
-            self.clock.update();
+            self.env.clock.update();
             let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
             for ev in events.iter() {
                 match ev.token() {
@@ -184,18 +211,15 @@ impl Worker {
     }
 
     fn start_session(&mut self, fe: usize, sock: mio::net::TcpStream, src: std::net::SocketAddr) {
-        let now = self.clock.now();
+        let now = self.env.clock.now();
         let key = self.sessions.vacant_key();
         self.counts.next_id += 1;
         let id = self.counts.next_id;
-        let mut ctx = StreamCtx {
-            registry: self.poll.registry(),
-            now,
-            cfg: &self.cfg,
-            backends: &mut self.backends,
-        };
+        let mut ctx = self.env.ctx(self.poll.registry());
         match Session::start(id, id, key, fe, Conn::accepted(sock, now), src, &mut ctx) {
             Ok(session) => {
+                self.logs
+                    .connect(&self.env.cfg, fe, src, session.dst, self.env.clock.wall());
                 self.counts.cur_conns += 1;
                 self.counts.fe_cur[fe] += 1;
                 self.counts.cum_conns += 1;
@@ -216,16 +240,10 @@ impl Worker {
     /// Runs one session for an event (or, with `None`, a plain pass), then
     /// ends it or re-arms its timer.
     fn drive_session(&mut self, key: Key, event: Option<(u8, &mio::event::Event)>) {
-        let now = self.clock.now();
         let Some(session) = self.sessions.get_mut(key) else {
             return;
         }; // stale event
-        let mut ctx = StreamCtx {
-            registry: self.poll.registry(),
-            now,
-            cfg: &self.cfg,
-            backends: &mut self.backends,
-        };
+        let mut ctx = self.env.ctx(self.poll.registry());
         let status = match event {
             Some((sub, ev)) => session.on_event(sub, ev, &mut ctx),
             None => session.on_timeout(&mut ctx),
@@ -234,14 +252,31 @@ impl Worker {
     }
 
     fn after_session(&mut self, key: Key, status: SessionStatus) {
-        match status {
-            SessionStatus::Alive => {
-                if let Some(session) = self.sessions.get_mut(key) {
-                    let deadline = session.next_deadline(&self.cfg);
-                    self.timers.arm(&mut session.timer, key, deadline);
-                }
-            }
-            SessionStatus::Ended => self.end_session(key),
+        // Log first: HAProxy's %ac/%fc still count the ending connection.
+        self.log_ended_streams();
+        if status == SessionStatus::Ended {
+            self.end_session(key);
+            self.log_ended_streams();
+        }
+        if status == SessionStatus::Alive
+            && let Some(session) = self.sessions.get_mut(key)
+        {
+            let deadline = session.next_deadline(&self.env.cfg);
+            self.timers.arm(&mut session.timer, key, deadline);
+        }
+    }
+
+    /// Logs the streams that ended during the last call.
+    fn log_ended_streams(&mut self) {
+        for r in self.env.ended.drain(..) {
+            let feconn = self.counts.fe_cur[r.frontend];
+            self.logs.stream_end(
+                &self.env.cfg,
+                &r,
+                self.counts.cur_conns,
+                feconn,
+                self.env.clock.wall(),
+            );
         }
     }
 
@@ -250,13 +285,7 @@ impl Worker {
             return;
         };
         let fe = session.frontend;
-        let mut ctx = StreamCtx {
-            registry: self.poll.registry(),
-            now: self.clock.now(),
-            cfg: &self.cfg,
-            backends: &mut self.backends,
-        };
-        session.end(&mut ctx);
+        session.end(&mut self.env.ctx(self.poll.registry()));
         self.counts.cur_conns -= 1;
         self.counts.fe_cur[fe] -= 1;
         self.resume_listeners();
@@ -273,7 +302,7 @@ impl Worker {
     }
 
     fn run_timers(&mut self) {
-        let now = self.clock.now();
+        let now = self.env.clock.now();
         while let Some((at, key)) = self.timers.pop_due(now) {
             let Some(session) = self.sessions.get_mut(key) else {
                 continue;

@@ -1,0 +1,218 @@
+//! The log sink: formats HAProxy's TCP log lines and sends them to each
+//! proxy's `log` targets (syslog over UDP or a unix socket, stdout, stderr).
+//!
+//! Formats: without `option tcplog`, one `Connect from A to B (fe/TCP)` line
+//! per accepted connection, as HAProxy prints it; with `option tcplog`,
+//! HAProxy's TCP log line when the stream ends:
+//! `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`.
+//! `option dontlognull` skips streams that moved no byte.
+
+use crate::cfg::{Config, LogAddr, LogFormat, LogTarget};
+use crate::core::date::Civil;
+use crate::l6_stream::StreamRecord;
+use std::io::Write;
+use std::net::{SocketAddr, UdpSocket};
+use std::os::unix::net::UnixDatagram;
+use std::time::SystemTime;
+
+/// Syslog severity "info", the level of traffic logs.
+const LEVEL_INFO: u32 = 6;
+
+/// Facility names in syslog code order.
+const FACILITIES: [&str; 24] = [
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
+    "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",
+    "local5", "local6", "local7",
+];
+
+/// A socket a target's lines are written to.
+enum Output {
+    Stdout,
+    Stderr,
+    Udp(UdpSocket, SocketAddr),
+    Unix(UnixDatagram, std::path::PathBuf),
+}
+
+/// One target, opened.
+struct OpenTarget {
+    out: Output,
+    format: LogFormat,
+    maxlen: usize,
+    facility: u32,
+}
+
+/// Open log targets per proxy (index as `Config::proxies`). Owned by a worker.
+pub struct LogSink {
+    per_proxy: Vec<Vec<OpenTarget>>,
+    tag: String, // `strata[pid]`
+}
+
+impl LogSink {
+    pub fn new(cfg: &Config) -> LogSink {
+        let per_proxy = cfg
+            .proxies
+            .iter()
+            .map(|p| p.logs.iter().filter_map(open).collect())
+            .collect();
+        LogSink {
+            per_proxy,
+            tag: format!("strata[{}]", std::process::id()),
+        }
+    }
+
+    /// HAProxy's line for an accepted connection when the frontend has no
+    /// `option tcplog`/`httplog`.
+    pub fn connect(
+        &self,
+        cfg: &Config,
+        fe: usize,
+        src: SocketAddr,
+        dst: SocketAddr,
+        wall: SystemTime,
+    ) {
+        let p = &cfg.proxies[fe];
+        if p.options.tcplog || p.options.httplog || self.per_proxy[fe].is_empty() {
+            return;
+        }
+        let mode = match p.mode {
+            crate::cfg::Mode::Tcp => "TCP",
+            crate::cfg::Mode::Http => "HTTP",
+        };
+        self.send(
+            fe,
+            wall,
+            &format!("Connect from {src} to {dst} ({}/{mode})", p.name),
+        );
+    }
+
+    /// The TCP log line of an ended stream (`option tcplog` frontends).
+    pub fn stream_end(
+        &self,
+        cfg: &Config,
+        r: &StreamRecord,
+        actconn: u32,
+        feconn: u32,
+        wall: SystemTime,
+    ) {
+        let fe = &cfg.proxies[r.frontend];
+        if !fe.options.tcplog || self.per_proxy[r.frontend].is_empty() {
+            return;
+        }
+        if fe.options.dontlognull && r.bytes_in == 0 && r.bytes_out == 0 {
+            return;
+        }
+        let (be_name, srv_name) = names(cfg, r);
+        let tc = r.connect_time.map_or(-1, |d| d.as_millis() as i64);
+        let line = format!(
+            "{} [{}] {} {}/{} 0/{}/{} {} {} {}/{}/{}/{}/{}{} 0/0",
+            r.client,
+            Civil::from_system(r.accept_date).log_date(),
+            fe.name,
+            be_name,
+            srv_name,
+            tc,
+            r.total_time.as_millis(),
+            r.bytes_out,
+            r.term,
+            actconn,
+            feconn,
+            r.backend_conns,
+            r.server_conns,
+            if r.redispatched { "+" } else { "" },
+            r.retries,
+        );
+        self.send(r.frontend, wall, &line);
+    }
+
+    fn send(&self, proxy: usize, wall: SystemTime, msg: &str) {
+        for t in &self.per_proxy[proxy] {
+            let pri = t.facility * 8 + LEVEL_INFO;
+            let mut line = match t.format {
+                LogFormat::Raw => msg.to_owned(),
+                LogFormat::Short => format!("<{}>{msg}", LEVEL_INFO),
+                LogFormat::Rfc3164 => {
+                    format!(
+                        "<{pri}>{} {}: {msg}",
+                        Civil::from_system(wall).syslog_date(),
+                        self.tag
+                    )
+                }
+                LogFormat::Rfc5424 => {
+                    let c = Civil::from_system(wall);
+                    format!(
+                        "<{pri}>1 {:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z - strata {} - - {msg}",
+                        c.year,
+                        c.month,
+                        c.day,
+                        c.hour,
+                        c.min,
+                        c.sec,
+                        c.millis,
+                        std::process::id()
+                    )
+                }
+            };
+            truncate_at_char(&mut line, t.maxlen);
+            let _ = match &t.out {
+                Output::Stdout => writeln!(std::io::stdout().lock(), "{line}"),
+                Output::Stderr => writeln!(std::io::stderr().lock(), "{line}"),
+                Output::Udp(sock, addr) => sock.send_to(line.as_bytes(), addr).map(|_| ()),
+                Output::Unix(sock, path) => sock.send_to(line.as_bytes(), path).map(|_| ()),
+            };
+        }
+    }
+}
+
+fn names<'a>(cfg: &'a Config, r: &StreamRecord) -> (&'a str, &'a str) {
+    let Some(be) = r.backend else {
+        return ("<NOSRV>", "<NOSRV>");
+    };
+    let p = &cfg.proxies[be];
+    let srv = r
+        .server
+        .and_then(|s| p.servers.get(s))
+        .map_or("<NOSRV>", |s| s.name.as_str());
+    (p.name.as_str(), srv)
+}
+
+fn truncate_at_char(line: &mut String, max: usize) {
+    if line.len() > max {
+        let mut cut = max;
+        while !line.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        line.truncate(cut);
+    }
+}
+
+fn open(t: &LogTarget) -> Option<OpenTarget> {
+    let out = match &t.addr {
+        LogAddr::Stdout => Output::Stdout,
+        LogAddr::Stderr => Output::Stderr,
+        LogAddr::Udp(addr) => {
+            let bind: SocketAddr = if addr.is_ipv4() {
+                ([0, 0, 0, 0], 0).into()
+            } else {
+                ([0u16; 8], 0).into()
+            };
+            let sock = UdpSocket::bind(bind).ok()?;
+            sock.set_nonblocking(true).ok()?;
+            Output::Udp(sock, *addr)
+        }
+        LogAddr::Unix(path) => {
+            let sock = UnixDatagram::unbound().ok()?;
+            sock.set_nonblocking(true).ok()?;
+            Output::Unix(sock, path.clone())
+        }
+    };
+    let facility = FACILITIES
+        .iter()
+        .position(|f| *f == t.facility)
+        .unwrap_or(16) as u32;
+    Some(OpenTarget {
+        out,
+        format: t.format,
+        maxlen: t.maxlen.max(80),
+        facility,
+    })
+}
