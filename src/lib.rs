@@ -29,4 +29,5 @@ pub mod core;
 pub mod l4_conn;
 pub mod l5_session;
 pub mod l6_stream;
+pub mod l7_http;
 pub mod runtime;

@@ -1,0 +1,128 @@
+//! Parsed HTTP/1 message heads as ranges into the buffer that holds them.
+//!
+//! A head is parsed once with httparse; what is kept is offsets (no copy,
+//! no allocation per header: up to 32 headers fit inline). Validation is
+//! strict: where the RFCs allow rejecting or repairing a message, strata
+//! rejects it (see `parse.rs`).
+
+use smallvec::SmallVec;
+
+/// A byte range `[start, end)` into the buffer the head was parsed from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    /// The bytes this span covers in `buf` (empty if out of range).
+    pub fn of<'a>(&self, buf: &'a [u8]) -> &'a [u8] {
+        buf.get(self.start as usize..self.end as usize)
+            .unwrap_or_default()
+    }
+
+    pub fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+
+    /// The span of `part`, a sub-slice of `buf`.
+    pub(crate) fn within(buf: &[u8], part: &[u8]) -> Span {
+        let start = (part.as_ptr() as usize).saturating_sub(buf.as_ptr() as usize);
+        Span {
+            start: start as u32,
+            end: (start + part.len()) as u32,
+        }
+    }
+}
+
+/// One header line: name and value (value without surrounding blanks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeaderSpan {
+    pub name: Span,
+    pub value: Span,
+}
+
+/// Header list kept inline for the common case.
+pub type Headers = SmallVec<[HeaderSpan; 32]>;
+
+/// HTTP/1 protocol version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    Http10,
+    Http11,
+}
+
+impl Version {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::Http10 => "HTTP/1.0",
+            Version::Http11 => "HTTP/1.1",
+        }
+    }
+}
+
+/// How a message's body is delimited (RFC 9112 §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    None,        // no body
+    Length(u64), // Content-Length
+    Chunked,     // Transfer-Encoding: chunked
+    UntilClose,  // response read until the server closes
+}
+
+/// What the `Connection` header (and the version) say about the connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConnOpts {
+    pub close: bool,      // `close` token, or HTTP/1.0 without keep-alive
+    pub keep_alive: bool, // `keep-alive` token
+    pub upgrade: bool,    // `upgrade` token with an Upgrade header
+}
+
+/// A parsed request head.
+#[derive(Clone, Debug)]
+pub struct RequestHead {
+    pub method: Span,
+    pub uri: Span,
+    pub version: Version,
+    pub headers: Headers,
+    pub len: usize, // bytes of the head including the blank line
+    pub framing: Framing,
+    pub conn: ConnOpts,
+    pub expect_continue: bool, // `Expect: 100-continue`
+}
+
+/// A parsed response head.
+#[derive(Clone, Debug)]
+pub struct ResponseHead {
+    pub status: u16,
+    pub reason: Span,
+    pub version: Version,
+    pub headers: Headers,
+    pub len: usize,
+    pub framing: Framing,
+    pub conn: ConnOpts,
+}
+
+/// Looks up headers by case-insensitive name.
+pub fn find<'h>(
+    buf: &'h [u8],
+    headers: &'h [HeaderSpan],
+    name: &'h str,
+) -> impl Iterator<Item = &'h [u8]> + 'h {
+    headers
+        .iter()
+        .filter(move |h| h.name.of(buf).eq_ignore_ascii_case(name.as_bytes()))
+        .map(move |h| h.value.of(buf))
+}
+
+/// Comma-separated tokens of a header value, trimmed, empty ones skipped.
+pub fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|&b| b == b',')
+        .map(|t| t.trim_ascii())
+        .filter(|t| !t.is_empty())
+}

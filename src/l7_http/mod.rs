@@ -1,0 +1,7 @@
+//! L7: HTTP/1 transactions in `mode http`: message heads parsed as ranges
+//! into the buffer, body framing, HAProxy's built-in answers.
+
+pub mod body;
+pub mod errors;
+pub mod head;
+pub mod parse;
