@@ -19,12 +19,7 @@ const USAGE: &str = "Usage : strata -f <cfgfile> [-f <cfgfile>...] [-c] [-d] [-d
         -p writes the pid to <pidfile>\n";
 
 fn parse_args() -> Result<Option<Args>, String> {
-    let mut args = Args {
-        files: Vec::new(),
-        check_only: false,
-        debug: false,
-        pidfile: None,
-    };
+    let mut args = Args { files: Vec::new(), check_only: false, debug: false, pidfile: None };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -32,9 +27,7 @@ fn parse_args() -> Result<Option<Args>, String> {
                 println!("strata version {}", env!("CARGO_PKG_VERSION"));
                 return Ok(None);
             }
-            "-f" => args
-                .files
-                .push(it.next().ok_or("option -f needs a file name")?),
+            "-f" => args.files.push(it.next().ok_or("option -f needs a file name")?),
             "-p" => args.pidfile = Some(it.next().ok_or("option -p needs a file name")?),
             "-c" => args.check_only = true,
             "-d" => args.debug = true,
@@ -57,8 +50,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let mut logger =
-        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"));
+    let mut logger = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"));
     if args.debug {
         logger.filter_level(log::LevelFilter::Debug);
     }
@@ -81,9 +73,7 @@ fn main() -> ExitCode {
         println!("Configuration file is valid");
         return ExitCode::SUCCESS;
     }
-    let pidfile = args
-        .pidfile
-        .or_else(|| cfg.global.pidfile.as_ref().map(|p| p.display().to_string()));
+    let pidfile = args.pidfile.or_else(|| cfg.global.pidfile.as_ref().map(|p| p.display().to_string()));
     match strata::runtime::run(cfg, pidfile.as_deref()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -15,11 +15,7 @@ pub struct Picker {
 
 impl Picker {
     pub fn new(algo: Balance) -> Picker {
-        Picker {
-            algo,
-            rr_current: Vec::new(),
-            last: usize::MAX,
-        }
+        Picker { algo, rr_current: Vec::new(), last: usize::MAX }
     }
 
     pub fn algorithm(&self) -> Balance {
@@ -73,17 +69,9 @@ impl Picker {
 
     /// Fewest connections relative to weight; ties go to the next server
     /// after the last one picked, so equal servers rotate.
-    fn least_conn(
-        &self,
-        servers: &[ServerState],
-        ok: &dyn Fn(usize, &ServerState) -> bool,
-    ) -> Option<usize> {
+    fn least_conn(&self, servers: &[ServerState], ok: &dyn Fn(usize, &ServerState) -> bool) -> Option<usize> {
         let n = servers.len();
-        let start = if self.last == usize::MAX {
-            0
-        } else {
-            (self.last + 1) % n.max(1)
-        };
+        let start = if self.last == usize::MAX { 0 } else { (self.last + 1) % n.max(1) };
         let mut best: Option<(u64, usize)> = None;
         for k in 0..n {
             let i = (start + k) % n;
@@ -108,12 +96,8 @@ fn source_hash(
     src: IpAddr,
     ok: &dyn Fn(usize, &ServerState) -> bool,
 ) -> Option<usize> {
-    let total: u64 = servers
-        .iter()
-        .enumerate()
-        .filter(|(i, s)| ok(*i, s))
-        .map(|(_, s)| s.weight as u64)
-        .sum();
+    let total: u64 =
+        servers.iter().enumerate().filter(|(i, s)| ok(*i, s)).map(|(_, s)| s.weight as u64).sum();
     if total == 0 {
         return None;
     }
@@ -178,16 +162,10 @@ mod tests {
     fn roundrobin_respects_weights_interleaved() {
         let servers = vec![srv("a", 3), srv("b", 1)];
         let mut p = Picker::new(Balance::RoundRobin);
-        let picks: Vec<usize> = (0..8)
-            .map(|_| p.pick(&servers, LOCAL, &|_, _| true).unwrap())
-            .collect();
+        let picks: Vec<usize> = (0..8).map(|_| p.pick(&servers, LOCAL, &|_, _| true).unwrap()).collect();
         assert_eq!(picks.iter().filter(|&&i| i == 0).count(), 6);
         assert_eq!(picks.iter().filter(|&&i| i == 1).count(), 2);
-        assert_ne!(
-            picks[0..4],
-            [0, 0, 0, 0][..],
-            "interleaved, b appears within a cycle"
-        );
+        assert_ne!(picks[0..4], [0, 0, 0, 0][..], "interleaved, b appears within a cycle");
     }
 
     #[test]

@@ -46,8 +46,7 @@ impl BackendState {
     pub fn pick(&mut self, src: IpAddr, avoid: Option<usize>) -> Option<usize> {
         let any_active = self.servers.iter().any(|s| !s.backup && s.usable());
         let backup = !any_active;
-        let eligible =
-            |i: usize, s: &ServerState| s.backup == backup && s.usable() && Some(i) != avoid;
+        let eligible = |i: usize, s: &ServerState| s.backup == backup && s.usable() && Some(i) != avoid;
         let first_try = self.picker.pick(&self.servers, src, &eligible);
         first_try.or_else(|| {
             // Only the avoided server is left: use it rather than fail.

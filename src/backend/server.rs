@@ -36,11 +36,7 @@ impl ServerState {
             weight: cfg.weight,
             maxconn: cfg.maxconn,
             backup: cfg.backup,
-            admin: if cfg.disabled {
-                SrvAdmin::Maint
-            } else {
-                SrvAdmin::Ready
-            },
+            admin: if cfg.disabled { SrvAdmin::Maint } else { SrvAdmin::Ready },
             up: true,
             cur_conns: 0,
             cum_conns: 0,

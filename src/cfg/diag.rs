@@ -22,29 +22,17 @@ pub struct Diag {
 impl Diag {
     /// An alert at `loc`: `parsing [file:line] : msg`.
     pub fn alert(loc: &Loc, msg: impl Into<String>) -> Diag {
-        Diag {
-            severity: Severity::Alert,
-            loc: Some(loc.clone()),
-            msg: msg.into(),
-        }
+        Diag { severity: Severity::Alert, loc: Some(loc.clone()), msg: msg.into() }
     }
 
     /// A warning at `loc`.
     pub fn warning(loc: &Loc, msg: impl Into<String>) -> Diag {
-        Diag {
-            severity: Severity::Warning,
-            loc: Some(loc.clone()),
-            msg: msg.into(),
-        }
+        Diag { severity: Severity::Warning, loc: Some(loc.clone()), msg: msg.into() }
     }
 
     /// An alert not tied to a line.
     pub fn alert_global(msg: impl Into<String>) -> Diag {
-        Diag {
-            severity: Severity::Alert,
-            loc: None,
-            msg: msg.into(),
-        }
+        Diag { severity: Severity::Alert, loc: None, msg: msg.into() }
     }
 }
 

@@ -55,11 +55,7 @@ impl Buffer {
             let size = BUFSIZE.with(|b| b.get());
             vec![0u8; size].into_boxed_slice()
         });
-        Buffer {
-            data,
-            start: 0,
-            end: 0,
-        }
+        Buffer { data, start: 0, end: 0 }
     }
 
     /// Unread bytes.

@@ -22,11 +22,7 @@ impl Default for Clock {
 impl Clock {
     pub fn new() -> Clock {
         let now = Instant::now();
-        Clock {
-            start: now,
-            now,
-            wall: SystemTime::now(),
-        }
+        Clock { start: now, now, wall: SystemTime::now() }
     }
 
     /// Reads the system clock; call once per loop turn.

@@ -3,9 +3,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+const MONTHS: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// A broken-down UTC time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,14 +64,7 @@ impl Civil {
 
     /// RFC 3164 syslog timestamp: `Nov 22 07:51:52` (day space-padded).
     pub fn syslog_date(&self) -> String {
-        format!(
-            "{} {:>2} {:02}:{:02}:{:02}",
-            self.month_name(),
-            self.day,
-            self.hour,
-            self.min,
-            self.sec
-        )
+        format!("{} {:>2} {:02}:{:02}:{:02}", self.month_name(), self.day, self.hour, self.min, self.sec)
     }
 }
 

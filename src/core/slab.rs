@@ -45,10 +45,7 @@ impl Key {
 
     /// Inverse of [`Key::as_u64`].
     pub fn from_u64(v: u64) -> Key {
-        Key {
-            index: v as u32,
-            generation: (v >> 32) as u32,
-        }
+        Key { index: v as u32, generation: (v >> 32) as u32 }
     }
 }
 
@@ -71,11 +68,7 @@ pub struct TokenSlab<T> {
 
 impl<T> Default for TokenSlab<T> {
     fn default() -> Self {
-        TokenSlab {
-            slots: Vec::new(),
-            free: Vec::new(),
-            len: 0,
-        }
+        TokenSlab { slots: Vec::new(), free: Vec::new(), len: 0 }
     }
 }
 
@@ -93,14 +86,8 @@ impl<T> TokenSlab<T> {
     /// key (to register sockets) before it is stored.
     pub fn vacant_key(&self) -> Key {
         match self.free.last() {
-            Some(&index) => Key {
-                index,
-                generation: self.slots[index as usize].generation,
-            },
-            None => Key {
-                index: self.slots.len() as u32,
-                generation: 0,
-            },
+            Some(&index) => Key { index, generation: self.slots[index as usize].generation },
+            None => Key { index: self.slots.len() as u32, generation: 0 },
         }
     }
 
@@ -111,21 +98,12 @@ impl<T> TokenSlab<T> {
             Some(index) => {
                 let slot = &mut self.slots[index as usize];
                 slot.value = Some(value);
-                Key {
-                    index,
-                    generation: slot.generation,
-                }
+                Key { index, generation: slot.generation }
             }
             None => {
                 let index = self.slots.len() as u32;
-                self.slots.push(Slot {
-                    generation: 0,
-                    value: Some(value),
-                });
-                Key {
-                    index,
-                    generation: 0,
-                }
+                self.slots.push(Slot { generation: 0, value: Some(value) });
+                Key { index, generation: 0 }
             }
         }
     }
@@ -165,10 +143,7 @@ impl<T> TokenSlab<T> {
             .iter()
             .enumerate()
             .filter(|(_, s)| s.value.is_some())
-            .map(|(i, s)| Key {
-                index: i as u32,
-                generation: s.generation,
-            })
+            .map(|(i, s)| Key { index: i as u32, generation: s.generation })
             .collect()
     }
 

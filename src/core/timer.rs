@@ -99,9 +99,7 @@ mod tests {
         let (at, k) = timers.pop_due(t0 + Duration::from_secs(6)).expect("due");
         assert_eq!((at, k), (t0 + Duration::from_secs(1), key));
         assert!(Timers::fired(&mut slot, at));
-        let (at, _) = timers
-            .pop_due(t0 + Duration::from_secs(6))
-            .expect("stale entry");
+        let (at, _) = timers.pop_due(t0 + Duration::from_secs(6)).expect("stale entry");
         assert!(!Timers::fired(&mut slot, at), "the 5s entry is stale");
         assert!(timers.pop_due(t0 + Duration::from_secs(6)).is_none());
     }

@@ -66,20 +66,12 @@ impl Conn {
 
     /// Registers for read and write readiness (edge-triggered, once).
     pub fn register(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
-        registry.register(
-            &mut self.sock,
-            token,
-            Interest::READABLE | Interest::WRITABLE,
-        )
+        registry.register(&mut self.sock, token, Interest::READABLE | Interest::WRITABLE)
     }
 
     /// Re-targets the socket's events to another token.
     pub fn reregister(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
-        registry.reregister(
-            &mut self.sock,
-            token,
-            Interest::READABLE | Interest::WRITABLE,
-        )
+        registry.reregister(&mut self.sock, token, Interest::READABLE | Interest::WRITABLE)
     }
 
     /// Removes the socket from the poller (before dropping or moving it).

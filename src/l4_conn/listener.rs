@@ -26,11 +26,7 @@ impl Listener {
         sock.set_nonblocking(true)?;
         sock.bind(&addr.into())?;
         sock.listen(1024)?;
-        Ok(Listener {
-            sock: TcpListener::from_std(sock.into()),
-            addr,
-            proxy,
-        })
+        Ok(Listener { sock: TcpListener::from_std(sock.into()), addr, proxy })
     }
 
     /// Accepts one pending connection; `Ok(None)` when none is left.

@@ -72,12 +72,7 @@ impl Session {
     }
 
     /// Handles readiness on socket `sub` of this session.
-    pub fn on_event(
-        &mut self,
-        sub: u8,
-        ev: &mio::event::Event,
-        ctx: &mut StreamCtx<'_>,
-    ) -> SessionStatus {
+    pub fn on_event(&mut self, sub: u8, ev: &mio::event::Event, ctx: &mut StreamCtx<'_>) -> SessionStatus {
         if sub == CLIENT_SUB {
             self.cli.on_event(ev);
         } else {

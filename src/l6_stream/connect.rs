@@ -65,9 +65,7 @@ impl Stream {
         match srv.finish_connect(ctx.now) {
             Ok(true) => {
                 debug!(target: "l6", "{self}: connected");
-                self.connect_time = self
-                    .connect_started
-                    .map(|t| ctx.now.saturating_duration_since(t));
+                self.connect_time = self.connect_started.map(|t| ctx.now.saturating_duration_since(t));
                 self.phase = Phase::Forwarding;
             }
             Ok(false) => {}
@@ -85,22 +83,14 @@ impl Stream {
             return self.abort(TermCause::Internal, TermPhase::Connect);
         };
         let proxy = &ctx.cfg.proxies[be];
-        let srv_name = ctx
-            .backends
-            .get(be)
-            .map_or("?", |b| b.servers[srv].name.as_str())
-            .to_owned();
+        let srv_name = ctx.backends.get(be).map_or("?", |b| b.servers[srv].name.as_str()).to_owned();
         debug!(
             target: "l6",
             "{self}: connect to {}/{} failed ({why}), {} retries left",
             proxy.name, srv_name, self.retries_left
         );
         if self.retries_left == 0 {
-            let cause = if why == "timeout" {
-                TermCause::ServerTimeout
-            } else {
-                TermCause::ServerAbort
-            };
+            let cause = if why == "timeout" { TermCause::ServerTimeout } else { TermCause::ServerAbort };
             return self.abort(cause, TermPhase::Connect);
         }
         self.retries_left -= 1;
@@ -115,9 +105,7 @@ impl Stream {
         if let Some(c) = proxy.timeouts.connect {
             delay = delay.min(c);
         }
-        self.phase = Phase::TurnAround {
-            until: ctx.now + delay,
-        };
+        self.phase = Phase::TurnAround { until: ctx.now + delay };
     }
 
     /// HAProxy's redispatch rule: with interval N > 0, every Nth retry;

@@ -59,7 +59,7 @@ pub struct Stream {
     pub bytes_in: u64,            // client → server bytes forwarded
     pub bytes_out: u64,           // server → client bytes forwarded
     pub started: Instant,
-    pub(super) started_wall: SystemTime, // accept date for the log
+    pub(super) started_wall: SystemTime,         // accept date for the log
     pub(super) connect_started: Option<Instant>, // last connect attempt began
     pub(super) connect_time: Option<std::time::Duration>, // %Tc once connected
     pub(super) redispatched: bool,
@@ -131,11 +131,7 @@ impl Stream {
                 break;
             }
         }
-        if self.phase == Phase::Done {
-            StreamStatus::Done
-        } else {
-            StreamStatus::Alive
-        }
+        if self.phase == Phase::Done { StreamStatus::Done } else { StreamStatus::Alive }
     }
 
     /// Ends the stream on a fatal condition (first cause wins).
@@ -150,12 +146,11 @@ impl Stream {
     pub fn finish(mut self, ctx: &mut StreamCtx<'_>) {
         let server = self.server;
         self.detach_server(ctx);
-        let (backend_conns, server_conns) =
-            match (self.backend.and_then(|b| ctx.backends.get(b)), server) {
-                (Some(b), Some(s)) => (b.cur_conns, b.servers[s].cur_conns),
-                (Some(b), None) => (b.cur_conns, 0),
-                _ => (0, 0),
-            };
+        let (backend_conns, server_conns) = match (self.backend.and_then(|b| ctx.backends.get(b)), server) {
+            (Some(b), Some(s)) => (b.cur_conns, b.servers[s].cur_conns),
+            (Some(b), None) => (b.cur_conns, 0),
+            _ => (0, 0),
+        };
         ctx.ended.push(StreamRecord {
             stream_id: self.id,
             client: self.src,

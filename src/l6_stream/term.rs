@@ -39,10 +39,7 @@ pub struct TermState {
 
 impl Default for TermState {
     fn default() -> Self {
-        TermState {
-            cause: TermCause::None,
-            phase: TermPhase::None,
-        }
+        TermState { cause: TermCause::None, phase: TermPhase::None }
     }
 }
 

@@ -20,11 +20,7 @@ fn client_timeout(s: &Stream, cli: &Conn, cfg: &Config) -> Option<Duration> {
     {
         return Some(t);
     }
-    if cli.read_closed || cli.write_shut {
-        fe.client_fin.or(fe.client)
-    } else {
-        fe.client
-    }
+    if cli.read_closed || cli.write_shut { fe.client_fin.or(fe.client) } else { fe.client }
 }
 
 /// Inactivity limit for the server connection once connected.
@@ -33,11 +29,7 @@ fn server_timeout(s: &Stream, srv: &Conn, cfg: &Config) -> Option<Duration> {
     if let Some(t) = be.tunnel {
         return Some(t);
     }
-    if srv.read_closed || srv.write_shut {
-        be.server_fin.or(be.server)
-    } else {
-        be.server
-    }
+    if srv.read_closed || srv.write_shut { be.server_fin.or(be.server) } else { be.server }
 }
 
 fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
@@ -49,17 +41,12 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
 }
 
 pub(super) fn next_deadline(s: &Stream, cli: &Conn, cfg: &Config) -> Option<Instant> {
-    let client = if cli.fully_closed() {
-        None
-    } else {
-        client_timeout(s, cli, cfg).map(|t| cli.last_io + t)
-    };
+    let client = if cli.fully_closed() { None } else { client_timeout(s, cli, cfg).map(|t| cli.last_io + t) };
     let other = match (s.phase, s.srv.as_ref()) {
         (Phase::TurnAround { until }, _) => Some(until),
-        (Phase::Connecting, Some(srv)) => s
-            .backend
-            .and_then(|b| cfg.proxies[b].timeouts.connect)
-            .map(|t| srv.since + t),
+        (Phase::Connecting, Some(srv)) => {
+            s.backend.and_then(|b| cfg.proxies[b].timeouts.connect).map(|t| srv.since + t)
+        }
         (Phase::Forwarding, Some(srv)) if !srv.fully_closed() => {
             server_timeout(s, srv, cfg).map(|t| srv.last_io + t)
         }
@@ -95,11 +82,7 @@ pub(super) fn expire(s: &mut Stream, cli: &mut Conn, ctx: &mut StreamCtx<'_>) {
         && !cli.fully_closed()
         && cli.last_io + t <= now
     {
-        let phase = if s.phase == Phase::Forwarding {
-            TermPhase::Data
-        } else {
-            TermPhase::Connect
-        };
+        let phase = if s.phase == Phase::Forwarding { TermPhase::Data } else { TermPhase::Connect };
         s.abort(TermCause::ClientTimeout, phase);
     }
 }

@@ -60,10 +60,7 @@ impl BodyState {
         match framing {
             Framing::None | Framing::Length(0) => BodyState::Done,
             Framing::Length(n) => BodyState::Length(n),
-            Framing::Chunked => BodyState::Chunked(Chunk::Size {
-                digits: 0,
-                value: 0,
-            }),
+            Framing::Chunked => BodyState::Chunked(Chunk::Size { digits: 0, value: 0 }),
             Framing::UntilClose => BodyState::UntilClose,
         }
     }
@@ -75,14 +72,8 @@ impl BodyState {
     /// Consumes body bytes from the start of `data`.
     pub fn advance(&mut self, data: &[u8]) -> Result<Advance, BodyError> {
         match self {
-            BodyState::Done => Ok(Advance {
-                body_bytes: 0,
-                done: true,
-            }),
-            BodyState::UntilClose => Ok(Advance {
-                body_bytes: data.len(),
-                done: false,
-            }),
+            BodyState::Done => Ok(Advance { body_bytes: 0, done: true }),
+            BodyState::UntilClose => Ok(Advance { body_bytes: data.len(), done: false }),
             BodyState::Length(left) => {
                 let n = (*left).min(data.len() as u64);
                 *left -= n;
@@ -90,23 +81,13 @@ impl BodyState {
                 if done {
                     *self = BodyState::Done;
                 }
-                Ok(Advance {
-                    body_bytes: n as usize,
-                    done,
-                })
+                Ok(Advance { body_bytes: n as usize, done })
             }
             BodyState::Chunked(chunk) => {
                 let mut chunk = *chunk;
                 let (used, done) = walk_chunks(&mut chunk, data)?;
-                *self = if done {
-                    BodyState::Done
-                } else {
-                    BodyState::Chunked(chunk)
-                };
-                Ok(Advance {
-                    body_bytes: used,
-                    done,
-                })
+                *self = if done { BodyState::Done } else { BodyState::Chunked(chunk) };
+                Ok(Advance { body_bytes: used, done })
             }
         }
     }
@@ -120,11 +101,7 @@ fn walk_chunks(state: &mut Chunk, data: &[u8]) -> Result<(usize, bool), BodyErro
         if let Chunk::Data(left) = *state {
             let n = left.min((data.len() - i) as u64);
             i += n as usize;
-            *state = if left == n {
-                Chunk::DataCr
-            } else {
-                Chunk::Data(left - n)
-            };
+            *state = if left == n { Chunk::DataCr } else { Chunk::Data(left - n) };
             continue;
         }
         let b = data[i];
@@ -132,10 +109,7 @@ fn walk_chunks(state: &mut Chunk, data: &[u8]) -> Result<(usize, bool), BodyErro
         *state = match *state {
             Chunk::Size { digits, value } => match (hex(b), b) {
                 (Some(_), _) if digits >= 15 => return Err(BodyError::ChunkSize),
-                (Some(d), _) => Chunk::Size {
-                    digits: digits + 1,
-                    value: value << 4 | d as u64,
-                },
+                (Some(d), _) => Chunk::Size { digits: digits + 1, value: value << 4 | d as u64 },
                 (None, _) if digits == 0 => return Err(BodyError::ChunkSize),
                 (None, b'\r') => Chunk::SizeLf { value },
                 (None, b';' | b' ' | b'\t') => Chunk::Ext { value },
@@ -152,10 +126,7 @@ fn walk_chunks(state: &mut Chunk, data: &[u8]) -> Result<(usize, bool), BodyErro
                 _ => return Err(BodyError::ChunkFraming),
             },
             Chunk::DataCr if b == b'\r' => Chunk::DataLf,
-            Chunk::DataLf if b == b'\n' => Chunk::Size {
-                digits: 0,
-                value: 0,
-            },
+            Chunk::DataLf if b == b'\n' => Chunk::Size { digits: 0, value: 0 },
             Chunk::DataCr | Chunk::DataLf => return Err(BodyError::ChunkFraming),
             Chunk::TrailerStart => match b {
                 b'\r' => Chunk::TrailerLf { empty: true },
@@ -228,19 +199,10 @@ mod tests {
     fn chunked_rejects_bad_framing() {
         assert_eq!(run(Framing::Chunked, b"zz\r\n"), Err(BodyError::ChunkSize));
         assert_eq!(run(Framing::Chunked, b"\r\n"), Err(BodyError::ChunkSize));
-        assert_eq!(
-            run(Framing::Chunked, b"1000000000000000\r\n"),
-            Err(BodyError::ChunkSize)
-        );
+        assert_eq!(run(Framing::Chunked, b"1000000000000000\r\n"), Err(BodyError::ChunkSize));
         assert_eq!(run(Framing::Chunked, b"3\nabc"), Err(BodyError::ChunkSize));
-        assert_eq!(
-            run(Framing::Chunked, b"3\r\nabcX"),
-            Err(BodyError::ChunkFraming)
-        );
-        assert_eq!(
-            run(Framing::Chunked, b"0\r\n\n"),
-            Err(BodyError::ChunkFraming)
-        );
+        assert_eq!(run(Framing::Chunked, b"3\r\nabcX"), Err(BodyError::ChunkFraming));
+        assert_eq!(run(Framing::Chunked, b"0\r\n\n"), Err(BodyError::ChunkFraming));
         assert_eq!(run(Framing::Chunked, b"-1\r\n"), Err(BodyError::ChunkSize));
     }
 

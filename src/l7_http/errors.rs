@@ -51,10 +51,7 @@ impl BuiltinStatus {
 
     /// Whether strata closes the client connection after this answer.
     pub fn closes(self) -> bool {
-        matches!(
-            self,
-            BuiltinStatus::BadRequest | BuiltinStatus::RequestTimeout
-        )
+        matches!(self, BuiltinStatus::BadRequest | BuiltinStatus::RequestTimeout)
     }
 
     /// The exact bytes HAProxy 2.6 sends.
@@ -86,11 +83,7 @@ mod tests {
             let (head, body) = text.split_once("\r\n\r\n").expect("head");
             let cl: usize = head
                 .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length: ")
-                        .map(str::to_owned)
-                })
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_owned))
                 .expect("content-length")
                 .parse()
                 .expect("number");

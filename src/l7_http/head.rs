@@ -17,8 +17,7 @@ pub struct Span {
 impl Span {
     /// The bytes this span covers in `buf` (empty if out of range).
     pub fn of<'a>(&self, buf: &'a [u8]) -> &'a [u8] {
-        buf.get(self.start as usize..self.end as usize)
-            .unwrap_or_default()
+        buf.get(self.start as usize..self.end as usize).unwrap_or_default()
     }
 
     pub fn len(&self) -> usize {
@@ -32,10 +31,7 @@ impl Span {
     /// The span of `part`, a sub-slice of `buf`.
     pub(crate) fn within(buf: &[u8], part: &[u8]) -> Span {
         let start = (part.as_ptr() as usize).saturating_sub(buf.as_ptr() as usize);
-        Span {
-            start: start as u32,
-            end: (start + part.len()) as u32,
-        }
+        Span { start: start as u32, end: (start + part.len()) as u32 }
     }
 }
 
@@ -121,8 +117,5 @@ pub fn find<'h>(
 
 /// Comma-separated tokens of a header value, trimmed, empty ones skipped.
 pub fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|&b| b == b',')
-        .map(|t| t.trim_ascii())
-        .filter(|t| !t.is_empty())
+    value.split(|&b| b == b',').map(|t| t.trim_ascii()).filter(|t| !t.is_empty())
 }

@@ -53,10 +53,7 @@ fn version(v: Option<u8>) -> Result<Version, ParseError> {
 
 fn collect(buf: &[u8], raw: &[httparse::Header<'_>]) -> Headers {
     raw.iter()
-        .map(|h| HeaderSpan {
-            name: Span::within(buf, h.name.as_bytes()),
-            value: Span::within(buf, h.value),
-        })
+        .map(|h| HeaderSpan { name: Span::within(buf, h.name.as_bytes()), value: Span::within(buf, h.value) })
         .collect()
 }
 
@@ -81,18 +78,8 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<RequestHead>, ParseError> {
     check_host(buf, &headers, version, path)?;
     let framing = request_framing(buf, &headers, version)?;
     let conn = conn_opts(buf, &headers, version);
-    let expect_continue =
-        find(buf, &headers, "expect").any(|v| v.eq_ignore_ascii_case(b"100-continue"));
-    Ok(Some(RequestHead {
-        method: method_span,
-        uri,
-        version,
-        headers,
-        len,
-        framing,
-        conn,
-        expect_continue,
-    }))
+    let expect_continue = find(buf, &headers, "expect").any(|v| v.eq_ignore_ascii_case(b"100-continue"));
+    Ok(Some(RequestHead { method: method_span, uri, version, headers, len, framing, conn, expect_continue }))
 }
 
 /// Request targets: origin-form (`/...`), absolute-form (`scheme://...`),
@@ -101,25 +88,15 @@ fn check_uri(method: &str, uri: &str) -> Result<(), ParseError> {
     let ok = if method == "CONNECT" {
         !uri.is_empty() && !uri.starts_with('/')
     } else {
-        uri.starts_with('/')
-            || (uri == "*" && method == "OPTIONS")
-            || absolute_authority(uri).is_some()
+        uri.starts_with('/') || (uri == "*" && method == "OPTIONS") || absolute_authority(uri).is_some()
     };
-    if ok {
-        Ok(())
-    } else {
-        Err(ParseError::Syntax("invalid request target"))
-    }
+    if ok { Ok(()) } else { Err(ParseError::Syntax("invalid request target")) }
 }
 
 /// The authority of an absolute-form URI (`http://host:port/...`).
 fn absolute_authority(uri: &str) -> Option<&str> {
     let (scheme, rest) = uri.split_once("://")?;
-    if scheme.is_empty()
-        || !scheme
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
-    {
+    if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) {
         return None;
     }
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -127,12 +104,7 @@ fn absolute_authority(uri: &str) -> Option<&str> {
     (!authority.is_empty()).then_some(authority)
 }
 
-fn check_host(
-    buf: &[u8],
-    headers: &[HeaderSpan],
-    version: Version,
-    uri: &str,
-) -> Result<(), ParseError> {
+fn check_host(buf: &[u8], headers: &[HeaderSpan], version: Version, uri: &str) -> Result<(), ParseError> {
     let mut hosts = find(buf, headers, "host");
     let host = hosts.next();
     if hosts.next().is_some() {
@@ -167,9 +139,7 @@ fn content_length(buf: &[u8], headers: &[HeaderSpan]) -> Result<Option<u64>, Par
 
 /// Transfer-Encoding present: must be exactly one `chunked` coding.
 fn transfer_encoding(buf: &[u8], headers: &[HeaderSpan]) -> Result<bool, ParseError> {
-    let mut codings = find(buf, headers, "transfer-encoding")
-        .flat_map(tokens)
-        .peekable();
+    let mut codings = find(buf, headers, "transfer-encoding").flat_map(tokens).peekable();
     if codings.peek().is_none() {
         // No header, or only empty values: an empty one is invalid.
         return if find(buf, headers, "transfer-encoding").next().is_some() {
@@ -185,11 +155,7 @@ fn transfer_encoding(buf: &[u8], headers: &[HeaderSpan]) -> Result<bool, ParseEr
     Ok(true)
 }
 
-fn request_framing(
-    buf: &[u8],
-    headers: &[HeaderSpan],
-    version: Version,
-) -> Result<Framing, ParseError> {
+fn request_framing(buf: &[u8], headers: &[HeaderSpan], version: Version) -> Result<Framing, ParseError> {
     let chunked = transfer_encoding(buf, headers)?;
     let length = content_length(buf, headers)?;
     match (chunked, length) {
@@ -241,8 +207,7 @@ pub fn parse_response(
     let headers = collect(buf, resp.headers);
     let chunked = transfer_encoding(buf, &headers)?;
     let length = content_length(buf, &headers)?;
-    let framing = if head_request || (100..200).contains(&status) || status == 204 || status == 304
-    {
+    let framing = if head_request || (100..200).contains(&status) || status == 204 || status == 304 {
         Framing::None
     } else if connect_request && (200..300).contains(&status) {
         Framing::UntilClose
@@ -257,15 +222,7 @@ pub fn parse_response(
         }
     };
     let conn = conn_opts(buf, &headers, version);
-    Ok(Some(ResponseHead {
-        status,
-        reason,
-        version,
-        headers,
-        len,
-        framing,
-        conn,
-    }))
+    Ok(Some(ResponseHead { status, reason, version, headers, len, framing, conn }))
 }
 
 #[cfg(test)]
@@ -288,47 +245,27 @@ mod tests {
         assert_eq!(h.headers.len(), 3);
         assert!(h.conn.keep_alive && !h.conn.close);
 
-        let h10 = req("GET / HTTP/1.0\r\n\r\n")
-            .expect("valid")
-            .expect("complete");
+        let h10 = req("GET / HTTP/1.0\r\n\r\n").expect("valid").expect("complete");
         assert!(h10.conn.close, "HTTP/1.0 closes by default");
-        let chunked = req("PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n")
-            .expect("ok")
-            .expect("c");
+        let chunked =
+            req("PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n").expect("ok").expect("c");
         assert_eq!(chunked.framing, Framing::Chunked);
-        let ws =
-            req("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
-                .unwrap()
-                .unwrap();
+        let ws = req("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+            .unwrap()
+            .unwrap();
         assert!(ws.conn.upgrade);
-        let cont =
-            req("PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nExpect: 100-continue\r\n\r\n")
-                .unwrap()
-                .unwrap();
+        let cont = req("PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nExpect: 100-continue\r\n\r\n")
+            .unwrap()
+            .unwrap();
         assert!(cont.expect_continue);
-        assert!(
-            req("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n")
-                .unwrap()
-                .is_some()
-        );
-        assert!(
-            req("GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n")
-                .unwrap()
-                .is_some()
-        );
-        assert!(
-            req("CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n")
-                .unwrap()
-                .is_some()
-        );
+        assert!(req("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n").unwrap().is_some());
+        assert!(req("GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n").unwrap().is_some());
+        assert!(req("CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n").unwrap().is_some());
     }
 
     #[test]
     fn incomplete_is_not_an_error() {
-        assert_eq!(
-            req("GET / HTTP/1.1\r\nHost: x\r\n").map(|h| h.is_none()),
-            Ok(true)
-        );
+        assert_eq!(req("GET / HTTP/1.1\r\nHost: x\r\n").map(|h| h.is_none()), Ok(true));
         assert_eq!(req("").map(|h| h.is_none()), Ok(true));
     }
 
@@ -362,11 +299,7 @@ mod tests {
             "GET /a b HTTP/1.1\r\nHost: x\r\n\r\n",
         ];
         for case in cases {
-            assert!(
-                matches!(req(case), Err(ParseError::Syntax(_))),
-                "accepted: {case:?} -> {:?}",
-                req(case)
-            );
+            assert!(matches!(req(case), Err(ParseError::Syntax(_))), "accepted: {case:?} -> {:?}", req(case));
         }
         let many: String = (0..MAX_HEADERS).map(|i| format!("X-{i}: v\r\n")).collect();
         let too_many = format!("GET / HTTP/1.1\r\nHost: x\r\n{many}\r\n");
@@ -376,64 +309,25 @@ mod tests {
     #[test]
     fn response_framing_follows_rfc_9112() {
         let r = |raw: &str, head: bool| parse_response(raw.as_bytes(), head, false);
-        let ok = r("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", false)
-            .unwrap()
-            .unwrap();
+        let ok = r("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", false).unwrap().unwrap();
         assert_eq!((ok.status, ok.framing), (200, Framing::Length(5)));
         assert_eq!(
-            r("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", true)
-                .unwrap()
-                .unwrap()
-                .framing,
+            r("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", true).unwrap().unwrap().framing,
             Framing::None
         );
         assert_eq!(
-            r(
-                "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n",
-                false
-            )
-            .unwrap()
-            .unwrap()
-            .framing,
+            r("HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n", false).unwrap().unwrap().framing,
             Framing::None
         );
+        assert_eq!(r("HTTP/1.1 204 No Content\r\n\r\n", false).unwrap().unwrap().framing, Framing::None);
+        assert_eq!(r("HTTP/1.1 100 Continue\r\n\r\n", false).unwrap().unwrap().framing, Framing::None);
+        assert_eq!(r("HTTP/1.0 200 OK\r\n\r\n", false).unwrap().unwrap().framing, Framing::UntilClose);
         assert_eq!(
-            r("HTTP/1.1 204 No Content\r\n\r\n", false)
-                .unwrap()
-                .unwrap()
-                .framing,
-            Framing::None
-        );
-        assert_eq!(
-            r("HTTP/1.1 100 Continue\r\n\r\n", false)
-                .unwrap()
-                .unwrap()
-                .framing,
-            Framing::None
-        );
-        assert_eq!(
-            r("HTTP/1.0 200 OK\r\n\r\n", false)
-                .unwrap()
-                .unwrap()
-                .framing,
-            Framing::UntilClose
-        );
-        assert_eq!(
-            r(
-                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
-                false
-            )
-            .unwrap()
-            .unwrap()
-            .framing,
+            r("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false).unwrap().unwrap().framing,
             Framing::Chunked
         );
         assert!(
-            r(
-                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n",
-                false
-            )
-            .is_err()
+            r("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n", false).is_err()
         );
         assert!(r("HTTP/1.1 2000 OK\r\n\r\n", false).is_err());
         assert!(r("garbage\r\n\r\n", false).is_err());

@@ -11,9 +11,7 @@ const RESERVED_FDS: u64 = 32;
 /// configured one, else what the fd limit allows (two fds per proxied
 /// connection), as HAProxy computes it.
 pub fn apply(global: &Global) -> Result<u32, String> {
-    let (soft, hard) = Resource::NOFILE
-        .get()
-        .map_err(|e| format!("cannot read RLIMIT_NOFILE ({e})"))?;
+    let (soft, hard) = Resource::NOFILE.get().map_err(|e| format!("cannot read RLIMIT_NOFILE ({e})"))?;
     let wanted = match (global.ulimit_n, global.maxconn) {
         (Some(n), _) => n as u64,
         (None, Some(m)) => (m as u64 * 2 + RESERVED_FDS).min(hard),

@@ -20,9 +20,9 @@ const LEVEL_INFO: u32 = 6;
 
 /// Facility names in syslog code order.
 const FACILITIES: [&str; 24] = [
-    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
-    "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",
-    "local5", "local6", "local7",
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2", "ftp", "ntp",
+    "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4", "local5", "local6",
+    "local7",
 ];
 
 /// A socket a target's lines are written to.
@@ -49,27 +49,13 @@ pub struct LogSink {
 
 impl LogSink {
     pub fn new(cfg: &Config) -> LogSink {
-        let per_proxy = cfg
-            .proxies
-            .iter()
-            .map(|p| p.logs.iter().filter_map(open).collect())
-            .collect();
-        LogSink {
-            per_proxy,
-            tag: format!("strata[{}]", std::process::id()),
-        }
+        let per_proxy = cfg.proxies.iter().map(|p| p.logs.iter().filter_map(open).collect()).collect();
+        LogSink { per_proxy, tag: format!("strata[{}]", std::process::id()) }
     }
 
     /// HAProxy's line for an accepted connection when the frontend has no
     /// `option tcplog`/`httplog`.
-    pub fn connect(
-        &self,
-        cfg: &Config,
-        fe: usize,
-        src: SocketAddr,
-        dst: SocketAddr,
-        wall: SystemTime,
-    ) {
+    pub fn connect(&self, cfg: &Config, fe: usize, src: SocketAddr, dst: SocketAddr, wall: SystemTime) {
         let p = &cfg.proxies[fe];
         if p.options.tcplog || p.options.httplog || self.per_proxy[fe].is_empty() {
             return;
@@ -78,22 +64,11 @@ impl LogSink {
             crate::cfg::Mode::Tcp => "TCP",
             crate::cfg::Mode::Http => "HTTP",
         };
-        self.send(
-            fe,
-            wall,
-            &format!("Connect from {src} to {dst} ({}/{mode})", p.name),
-        );
+        self.send(fe, wall, &format!("Connect from {src} to {dst} ({}/{mode})", p.name));
     }
 
     /// The TCP log line of an ended stream (`option tcplog` frontends).
-    pub fn stream_end(
-        &self,
-        cfg: &Config,
-        r: &StreamRecord,
-        actconn: u32,
-        feconn: u32,
-        wall: SystemTime,
-    ) {
+    pub fn stream_end(&self, cfg: &Config, r: &StreamRecord, actconn: u32, feconn: u32, wall: SystemTime) {
         let fe = &cfg.proxies[r.frontend];
         if !fe.options.tcplog || self.per_proxy[r.frontend].is_empty() {
             return;
@@ -131,11 +106,7 @@ impl LogSink {
                 LogFormat::Raw => msg.to_owned(),
                 LogFormat::Short => format!("<{}>{msg}", LEVEL_INFO),
                 LogFormat::Rfc3164 => {
-                    format!(
-                        "<{pri}>{} {}: {msg}",
-                        Civil::from_system(wall).syslog_date(),
-                        self.tag
-                    )
+                    format!("<{pri}>{} {}: {msg}", Civil::from_system(wall).syslog_date(), self.tag)
                 }
                 LogFormat::Rfc5424 => {
                     let c = Civil::from_system(wall);
@@ -168,10 +139,7 @@ fn names<'a>(cfg: &'a Config, r: &StreamRecord) -> (&'a str, &'a str) {
         return ("<NOSRV>", "<NOSRV>");
     };
     let p = &cfg.proxies[be];
-    let srv = r
-        .server
-        .and_then(|s| p.servers.get(s))
-        .map_or("<NOSRV>", |s| s.name.as_str());
+    let srv = r.server.and_then(|s| p.servers.get(s)).map_or("<NOSRV>", |s| s.name.as_str());
     (p.name.as_str(), srv)
 }
 
@@ -190,11 +158,8 @@ fn open(t: &LogTarget) -> Option<OpenTarget> {
         LogAddr::Stdout => Output::Stdout,
         LogAddr::Stderr => Output::Stderr,
         LogAddr::Udp(addr) => {
-            let bind: SocketAddr = if addr.is_ipv4() {
-                ([0, 0, 0, 0], 0).into()
-            } else {
-                ([0u16; 8], 0).into()
-            };
+            let bind: SocketAddr =
+                if addr.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { ([0u16; 8], 0).into() };
             let sock = UdpSocket::bind(bind).ok()?;
             sock.set_nonblocking(true).ok()?;
             Output::Udp(sock, *addr)
@@ -205,14 +170,6 @@ fn open(t: &LogTarget) -> Option<OpenTarget> {
             Output::Unix(sock, path.clone())
         }
     };
-    let facility = FACILITIES
-        .iter()
-        .position(|f| *f == t.facility)
-        .unwrap_or(16) as u32;
-    Some(OpenTarget {
-        out,
-        format: t.format,
-        maxlen: t.maxlen.max(80),
-        facility,
-    })
+    let facility = FACILITIES.iter().position(|f| *f == t.facility).unwrap_or(16) as u32;
+    Some(OpenTarget { out, format: t.format, maxlen: t.maxlen.max(80), facility })
 }

@@ -19,15 +19,8 @@ pub use worker::Worker;
 /// Errors that stop strata from starting.
 #[derive(Debug)]
 pub enum StartError {
-    Bind {
-        proxy: String,
-        addr: std::net::SocketAddr,
-        err: std::io::Error,
-    },
-    Pidfile {
-        path: String,
-        err: std::io::Error,
-    },
+    Bind { proxy: String, addr: std::net::SocketAddr, err: std::io::Error },
+    Pidfile { path: String, err: std::io::Error },
     Poll(std::io::Error),
     Limits(String),
 }
@@ -36,10 +29,7 @@ impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StartError::Bind { proxy, addr, err } => {
-                write!(
-                    f,
-                    "Starting frontend {proxy}: cannot bind socket [{addr}] ({err})"
-                )
+                write!(f, "Starting frontend {proxy}: cannot bind socket [{addr}] ({err})")
             }
             StartError::Pidfile { path, err } => {
                 write!(f, "[strata] Cannot create pidfile {path} ({err})")
@@ -59,12 +49,8 @@ pub fn run(cfg: Config, pidfile: Option<&str>) -> Result<(), StartError> {
     let cfg = Arc::new(cfg);
     let mut worker = Worker::new(cfg, maxconn)?;
     if let Some(path) = pidfile {
-        std::fs::write(path, format!("{}\n", std::process::id())).map_err(|err| {
-            StartError::Pidfile {
-                path: path.to_owned(),
-                err,
-            }
-        })?;
+        std::fs::write(path, format!("{}\n", std::process::id()))
+            .map_err(|err| StartError::Pidfile { path: path.to_owned(), err })?;
     }
     info!(target: "runtime", "strata {} started, pid {}, maxconn {maxconn}", env!("CARGO_PKG_VERSION"), std::process::id());
     worker.run().map_err(StartError::Poll)

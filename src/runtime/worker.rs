@@ -81,39 +81,23 @@ impl Worker {
                 continue;
             }
             for bind in &proxy.binds {
-                let mut listener =
-                    Listener::bind(bind.addr, pi).map_err(|err| StartError::Bind {
-                        proxy: proxy.name.clone(),
-                        addr: bind.addr,
-                        err,
-                    })?;
+                let mut listener = Listener::bind(bind.addr, pi).map_err(|err| StartError::Bind {
+                    proxy: proxy.name.clone(),
+                    addr: bind.addr,
+                    err,
+                })?;
                 let token = Token(RESERVED_TOKEN_BASE + listeners.len());
                 poll.registry()
                     .register(&mut listener.sock, token, mio::Interest::READABLE)
                     .map_err(StartError::Poll)?;
-                listeners.push(Some(ListenerSlot {
-                    listener,
-                    limited: false,
-                }));
+                listeners.push(Some(ListenerSlot { listener, limited: false }));
             }
         }
         let signals = SignalSource::register(poll.registry()).map_err(StartError::Poll)?;
-        let fe_max = cfg
-            .proxies
-            .iter()
-            .map(|p| p.maxconn.unwrap_or(maxconn))
-            .collect();
-        let counts = Counts {
-            fe_cur: vec![0; cfg.proxies.len()],
-            fe_max,
-            ..Counts::default()
-        };
-        let env = Env {
-            clock: Clock::new(),
-            backends: Backends::new(&cfg),
-            ended: Vec::new(),
-            cfg: cfg.clone(),
-        };
+        let fe_max = cfg.proxies.iter().map(|p| p.maxconn.unwrap_or(maxconn)).collect();
+        let counts = Counts { fe_cur: vec![0; cfg.proxies.len()], fe_max, ..Counts::default() };
+        let env =
+            Env { clock: Clock::new(), backends: Backends::new(&cfg), ended: Vec::new(), cfg: cfg.clone() };
         Ok(Worker {
             poll,
             events: Events::with_capacity(1024),
@@ -133,10 +117,7 @@ impl Worker {
     /// soft stop.
     pub fn run(&mut self) -> io::Result<()> {
         loop {
-            let timeout = self
-                .timers
-                .next()
-                .map(|at| at.saturating_duration_since(self.env.clock.now()));
+            let timeout = self.timers.next().map(|at| at.saturating_duration_since(self.env.clock.now()));
             if let Err(e) = self.poll.poll(&mut self.events, timeout) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
@@ -156,9 +137,7 @@ impl Worker {
                         SignalAction::SoftStop => self.soft_stop(),
                         SignalAction::None => {}
                     },
-                    Token(t) if t >= RESERVED_TOKEN_BASE => {
-                        self.accept_from(t - RESERVED_TOKEN_BASE)
-                    }
+                    Token(t) if t >= RESERVED_TOKEN_BASE => self.accept_from(t - RESERVED_TOKEN_BASE),
                     token => self.session_event(token, ev),
                 }
             }
@@ -190,9 +169,7 @@ impl Worker {
                 return;
             };
             let fe = slot.listener.proxy;
-            if self.counts.cur_conns >= self.maxconn
-                || self.counts.fe_cur[fe] >= self.counts.fe_max[fe]
-            {
+            if self.counts.cur_conns >= self.maxconn || self.counts.fe_cur[fe] >= self.counts.fe_max[fe] {
                 slot.limited = true;
                 return;
             }
@@ -218,8 +195,7 @@ impl Worker {
         let mut ctx = self.env.ctx(self.poll.registry());
         match Session::start(id, id, key, fe, Conn::accepted(sock, now), src, &mut ctx) {
             Ok(session) => {
-                self.logs
-                    .connect(&self.env.cfg, fe, src, session.dst, self.env.clock.wall());
+                self.logs.connect(&self.env.cfg, fe, src, session.dst, self.env.clock.wall());
                 self.counts.cur_conns += 1;
                 self.counts.fe_cur[fe] += 1;
                 self.counts.cum_conns += 1;
@@ -270,13 +246,7 @@ impl Worker {
     fn log_ended_streams(&mut self) {
         for r in self.env.ended.drain(..) {
             let feconn = self.counts.fe_cur[r.frontend];
-            self.logs.stream_end(
-                &self.env.cfg,
-                &r,
-                self.counts.cur_conns,
-                feconn,
-                self.env.clock.wall(),
-            );
+            self.logs.stream_end(&self.env.cfg, &r, self.counts.cur_conns, feconn, self.env.clock.wall());
         }
     }
 

@@ -11,9 +11,7 @@ pub struct Pt {
 
 impl Pt {
     pub fn new(stream: Stream) -> Pt {
-        Pt {
-            stream: Some(stream),
-        }
+        Pt { stream: Some(stream) }
     }
 
     pub fn stream(&self) -> Option<&Stream> {
@@ -33,11 +31,7 @@ impl Pt {
         let Some(stream) = self.stream.as_mut() else {
             return false;
         };
-        let status = if timed_out {
-            stream.on_timeout(cli, ctx)
-        } else {
-            stream.process(cli, ctx)
-        };
+        let status = if timed_out { stream.on_timeout(cli, ctx) } else { stream.process(cli, ctx) };
         if status == StreamStatus::Done {
             if let Some(s) = self.stream.take() {
                 s.finish(ctx);
@@ -47,21 +41,14 @@ impl Pt {
         true
     }
 
-    pub fn next_deadline(
-        &self,
-        cli: &Conn,
-        cfg: &crate::cfg::Config,
-    ) -> Option<std::time::Instant> {
+    pub fn next_deadline(&self, cli: &Conn, cfg: &crate::cfg::Config) -> Option<std::time::Instant> {
         self.stream.as_ref().and_then(|s| s.next_deadline(cli, cfg))
     }
 
     /// Ends the stream now (worker shutdown).
     pub fn kill(&mut self, ctx: &mut StreamCtx<'_>) {
         if let Some(mut s) = self.stream.take() {
-            s.term.set(
-                crate::l6_stream::term::TermCause::Killed,
-                crate::l6_stream::term::TermPhase::Data,
-            );
+            s.term.set(crate::l6_stream::term::TermCause::Killed, crate::l6_stream::term::TermPhase::Data);
             s.finish(ctx);
         }
     }
