@@ -177,18 +177,24 @@ impl Conn {
     /// Writes bytes from `src` (the peer's receive buffer) until it is empty
     /// or the socket would block. An emptied buffer goes back to the pool.
     pub fn send_from(&mut self, src: &mut Option<Buffer>, now: Instant) -> IoStep {
-        let Some(buf) = src.as_mut() else {
-            return IoStep::Blocked;
-        };
+        self.send_prefix(src, usize::MAX, now)
+    }
+
+    /// Like [`Conn::send_from`] but writes at most `max` bytes: the part of
+    /// the peer's buffer that belongs to the current message (what follows
+    /// is the next pipelined message and must wait).
+    pub fn send_prefix(&mut self, src: &mut Option<Buffer>, max: usize, now: Instant) -> IoStep {
+        let Some(buf) = src.as_mut() else { return IoStep::Blocked };
         if !self.writable || self.write_shut || self.error.is_some() || self.connecting {
             return IoStep::Blocked;
         }
         let mut total = 0;
         let step = loop {
-            if buf.is_empty() {
+            let len = buf.len().min(max - total);
+            if len == 0 {
                 break IoStep::Blocked;
             }
-            match self.sock.write(buf.data()) {
+            match self.sock.write(&buf.data()[..len]) {
                 Ok(0) => {
                     self.writable = false;
                     break IoStep::Blocked;
@@ -245,6 +251,18 @@ impl Conn {
     /// Both directions are finished: EOF received and our FIN sent.
     pub fn fully_closed(&self) -> bool {
         self.read_closed && self.write_shut
+    }
+
+    /// Writes a whole static answer, best effort (built-in error pages are
+    /// far smaller than a socket buffer); returns whether all of it went.
+    pub fn send_all(&mut self, bytes: &[u8], now: Instant) -> bool {
+        let mut tmp = Some(Buffer::take());
+        if let Some(b) = tmp.as_mut() {
+            b.push(bytes);
+        }
+        self.writable = true; // try even without a fresh edge: a failed write is harmless
+        let _ = self.send_from(&mut tmp, now);
+        tmp.is_none()
     }
 
     /// Has read readiness that was not drained (reads would not block).

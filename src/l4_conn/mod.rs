@@ -6,6 +6,8 @@
 
 pub mod conn;
 pub mod listener;
+pub mod pool;
 
 pub use conn::{Conn, IoStep};
 pub use listener::Listener;
+pub use pool::{IDLE_SUB, IdlePool, ServerId};

@@ -1,6 +1,7 @@
 //! The session object.
 
-use super::mux::Pt;
+use super::mux::{H1, H1Status, Pt, StreamSeed};
+use crate::cfg::Mode;
 use crate::core::slab::Key;
 use crate::core::timer::TimerSlot;
 use crate::l4_conn::Conn;
@@ -22,6 +23,12 @@ pub enum SessionStatus {
     Ended,
 }
 
+/// The session's mux, chosen by the frontend's mode.
+enum Mux {
+    Pt(Pt), // mode tcp: one stream
+    H1(H1), // mode http: one stream per request, in sequence
+}
+
 /// An accepted client connection with its mux and streams. Owned by the
 /// worker's slab; dropped (its end) only after `mux` has no stream left.
 /// Field order matters: streams (inside `mux`) drop before anything the
@@ -29,12 +36,13 @@ pub enum SessionStatus {
 pub struct Session {
     pub id: u64,         // worker-unique, shown as `sess#id`
     pub frontend: usize, // proxy index
-    mux: Pt,             // the streams: declared first, dropped first
+    mux: Mux,            // the streams: declared first, dropped first
     cli: Conn,           // the client connection
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub timer: TimerSlot, // this session's entry in the worker's timers
     pub accepted: Instant,
+    key: Key, // where the worker stores it (tokens for its sockets)
 }
 
 impl fmt::Display for Session {
@@ -45,10 +53,10 @@ impl fmt::Display for Session {
 
 impl Session {
     /// Creates the session for an accepted connection stored under `key`
-    /// and its first (TCP mode: only) stream. Registers the client socket.
+    /// and registers the client socket. In TCP mode its only stream is
+    /// created now; in HTTP mode streams come with requests.
     pub fn start(
         id: u64,
-        stream_id: u64,
         key: Key,
         frontend: usize,
         mut cli: Conn,
@@ -57,18 +65,16 @@ impl Session {
     ) -> std::io::Result<Session> {
         cli.register(ctx.registry, key.token(CLIENT_SUB))?;
         let dst = cli.local_addr()?;
-        let stream = Stream::new(stream_id, frontend, src, dst, key.token(SERVER_SUB), ctx);
-        debug!(target: "l5", "sess#{id}: accepted {src} -> {dst}, stream {stream}");
-        Ok(Session {
-            id,
-            frontend,
-            mux: Pt::new(stream),
-            cli,
-            src,
-            dst,
-            timer: TimerSlot::default(),
-            accepted: ctx.now,
-        })
+        let mux = match ctx.cfg.proxies[frontend].mode {
+            Mode::Tcp => {
+                *ctx.stream_ids += 1;
+                let stream = Stream::new(*ctx.stream_ids, frontend, src, dst, key.token(SERVER_SUB), ctx);
+                Mux::Pt(Pt::new(stream))
+            }
+            Mode::Http => Mux::H1(H1::new(ctx.now)),
+        };
+        debug!(target: "l5", "sess#{id}: accepted {src} -> {dst}");
+        Ok(Session { id, frontend, mux, cli, src, dst, timer: TimerSlot::default(), accepted: ctx.now, key })
     }
 
     /// Handles readiness on socket `sub` of this session.
@@ -76,7 +82,10 @@ impl Session {
         if sub == CLIENT_SUB {
             self.cli.on_event(ev);
         } else {
-            self.mux.on_server_event(ev);
+            match &mut self.mux {
+                Mux::Pt(pt) => pt.on_server_event(ev),
+                Mux::H1(h1) => h1.on_server_event(ev),
+            }
         }
         self.drive(ctx, false)
     }
@@ -87,27 +96,45 @@ impl Session {
     }
 
     fn drive(&mut self, ctx: &mut StreamCtx<'_>, timed_out: bool) -> SessionStatus {
-        if self.mux.process(&mut self.cli, ctx, timed_out) {
-            SessionStatus::Alive
-        } else {
-            SessionStatus::Ended
-        }
+        let alive = match &mut self.mux {
+            Mux::Pt(pt) => pt.process(&mut self.cli, ctx, timed_out),
+            Mux::H1(h1) => {
+                let seed = StreamSeed {
+                    frontend: self.frontend,
+                    src: self.src,
+                    dst: self.dst,
+                    srv_token: self.key.token(SERVER_SUB),
+                };
+                h1.process(&mut self.cli, ctx, &seed, timed_out) == H1Status::Alive
+            }
+        };
+        if alive { SessionStatus::Alive } else { SessionStatus::Ended }
     }
 
     /// The earliest deadline of the session's streams and connection.
     pub fn next_deadline(&self, cfg: &crate::cfg::Config) -> Option<Instant> {
-        self.mux.next_deadline(&self.cli, cfg)
+        match &self.mux {
+            Mux::Pt(pt) => pt.next_deadline(&self.cli, cfg),
+            Mux::H1(h1) => h1.next_deadline(&self.cli, cfg, self.frontend),
+        }
+    }
+
+    /// Requests (streams) started on this session.
+    pub fn streams_started(&self) -> u64 {
+        match &self.mux {
+            Mux::Pt(_) => 1,
+            Mux::H1(h1) => h1.requests(),
+        }
     }
 
     /// Ends the session: streams first (already gone unless killed), then
     /// the client connection. Consumes the session so it runs once.
     pub fn end(mut self, ctx: &mut StreamCtx<'_>) {
-        self.mux.kill(ctx);
+        match &mut self.mux {
+            Mux::Pt(pt) => pt.kill(ctx),
+            Mux::H1(h1) => h1.kill(ctx),
+        }
         self.cli.deregister(ctx.registry);
-        debug!(
-            target: "l5",
-            "{self}: end after {:?}",
-            ctx.now.saturating_duration_since(self.accepted)
-        );
+        debug!(target: "l5", "{self}: end after {:?}", ctx.now.saturating_duration_since(self.accepted));
     }
 }

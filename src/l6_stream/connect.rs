@@ -16,18 +16,46 @@ impl Stream {
     pub(super) fn assign_and_connect(&mut self, ctx: &mut StreamCtx<'_>, avoid: Option<usize>) {
         let Some(be) = self.backend else {
             debug!(target: "l6", "{self}: no backend for frontend {}", ctx.cfg.proxies[self.frontend].name);
-            return self.abort(TermCause::ServerAbort, TermPhase::Connect);
+            return self.no_server(TermCause::ServerAbort);
         };
         let Some(state) = ctx.backends.get_mut(be) else {
             return self.abort(TermCause::Internal, TermPhase::Connect);
         };
         let Some(srv) = state.pick(self.src.ip(), avoid) else {
             debug!(target: "l6", "{self}: no server available in backend {}", state.name);
-            return self.abort(TermCause::ServerAbort, TermPhase::Connect);
+            return self.no_server(TermCause::ServerAbort);
         };
         state.take(srv);
         self.server = Some(srv);
+        if self.try_reuse(ctx, be, srv) {
+            return;
+        }
         self.connect_to_assigned(ctx);
+    }
+
+    /// Takes an idle connection to the chosen server when the reuse policy
+    /// allows (`http-reuse safe`: not for a session's first request).
+    fn try_reuse(&mut self, ctx: &mut StreamCtx<'_>, be: usize, srv: usize) -> bool {
+        let Some(h) = self.http.as_mut() else { return false };
+        if h.first_of_session {
+            return false;
+        }
+        let Some(conn) = ctx.idle.take(ctx.registry, (be, srv), self.srv_token) else { return false };
+        debug!(target: "l6", "s#{}: reusing an idle connection", self.id);
+        h.reused = true;
+        self.srv = Some(conn);
+        self.connect_time = Some(std::time::Duration::ZERO);
+        self.phase = Phase::Forwarding;
+        true
+    }
+
+    /// No server can take the stream: HTTP answers 503, TCP closes.
+    fn no_server(&mut self, cause: TermCause) {
+        if self.http.is_some() {
+            self.answer(crate::l7_http::errors::BuiltinStatus::ServiceUnavailable, cause, TermPhase::Connect);
+        } else {
+            self.abort(cause, TermPhase::Connect);
+        }
     }
 
     /// Starts connecting to the server already assigned.
@@ -91,11 +119,18 @@ impl Stream {
         );
         if self.retries_left == 0 {
             let cause = if why == "timeout" { TermCause::ServerTimeout } else { TermCause::ServerAbort };
-            return self.abort(cause, TermPhase::Connect);
+            return self.no_server(cause);
         }
         self.retries_left -= 1;
         self.retries_done += 1;
-        if self.should_redispatch(proxy.retries, proxy.options.redispatch) {
+        let state = ctx.backends.get(be);
+        let active = state.map_or(0, |b| b.servers.iter().filter(|s| !s.backup && s.usable()).count());
+        let hashed = state.is_some_and(|b| b.algorithm() == crate::cfg::Balance::Source);
+        let srv_down = state.is_some_and(|b| !b.servers[srv].usable());
+        // HAProxy redispatches at once when the algorithm does not pin the
+        // client to this server and another active server exists.
+        let immediate = proxy.options.redispatch.is_some() && (srv_down || (active > 1 && !hashed));
+        if immediate || self.should_redispatch(proxy.retries, proxy.options.redispatch) {
             debug!(target: "l6", "{self}: redispatch from {}/{}", proxy.name, srv_name);
             self.detach_server(ctx);
             self.redispatched = true;

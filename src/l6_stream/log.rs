@@ -24,4 +24,5 @@ pub struct StreamRecord {
     pub redispatched: bool,             // %rc printed with a leading '+'
     pub backend_conns: u32,             // %bc after this stream left
     pub server_conns: u32,              // %sc after this stream left
+    pub status: Option<u16>,            // %ST (mode http)
 }

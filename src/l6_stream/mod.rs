@@ -8,6 +8,7 @@
 
 mod connect;
 mod forward;
+pub mod http;
 pub mod log;
 pub mod route;
 mod stream;

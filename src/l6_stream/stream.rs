@@ -1,10 +1,12 @@
 //! The stream object and its life cycle.
 
+use super::http::HttpPart;
 use super::log::StreamRecord;
 use super::term::{TermCause, TermPhase, TermState};
 use crate::backend::Backends;
 use crate::cfg::Config;
-use crate::l4_conn::Conn;
+use crate::l4_conn::{Conn, IdlePool};
+use crate::l7_http::txn::Txn;
 use log::debug;
 use mio::{Registry, Token};
 use std::fmt;
@@ -22,6 +24,8 @@ pub struct StreamCtx<'a> {
     pub cfg: &'a Config,
     pub backends: &'a mut Backends,
     pub ended: &'a mut Vec<StreamRecord>,
+    pub idle: &'a mut IdlePool,
+    pub stream_ids: &'a mut u64, // last stream id given out by this worker
 }
 
 /// Where the stream is in its life.
@@ -30,6 +34,7 @@ pub(super) enum Phase {
     Assign,                        // no server yet: pick one and connect
     Connecting,                    // connect() in progress
     TurnAround { until: Instant }, // waiting before retrying the same server
+    RetryFresh,                    // a reused connection failed: connect anew to the same server
     Forwarding,                    // connected: bytes flow both ways
     Done,                          // ended; the owner drops it
 }
@@ -63,6 +68,7 @@ pub struct Stream {
     pub(super) connect_started: Option<Instant>, // last connect attempt began
     pub(super) connect_time: Option<std::time::Duration>, // %Tc once connected
     pub(super) redispatched: bool,
+    pub http: Option<HttpPart>, // mode http: the transaction and its progress
 }
 
 impl fmt::Display for Stream {
@@ -106,7 +112,27 @@ impl Stream {
             connect_started: None,
             connect_time: None,
             redispatched: false,
+            http: None,
         }
+    }
+
+    /// A stream carrying the HTTP transaction `txn` (mode http). Its
+    /// request head is serialised for the server at once.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new_http(
+        id: u64,
+        frontend: usize,
+        src: SocketAddr,
+        dst: SocketAddr,
+        srv_token: Token,
+        txn: Txn,
+        first_of_session: bool,
+        ctx: &StreamCtx<'_>,
+    ) -> Stream {
+        let mut s = Stream::new(id, frontend, src, dst, srv_token, ctx);
+        s.http = Some(HttpPart::new(txn, first_of_session));
+        s.prepare_request(ctx);
+        s
     }
 
     /// Records readiness for the server connection.
@@ -114,6 +140,12 @@ impl Stream {
         if let Some(srv) = self.srv.as_mut() {
             srv.on_event(ev);
         }
+    }
+
+    /// Whether the client connection may carry another request after this
+    /// stream (HTTP keep-alive); always false in TCP mode.
+    pub fn client_keep_alive(&self) -> bool {
+        self.term.cause == TermCause::None && self.http.as_ref().is_some_and(HttpPart::client_keep_alive)
     }
 
     /// Drives the stream as far as readiness allows.
@@ -124,6 +156,14 @@ impl Stream {
                 Phase::Assign => self.assign_and_connect(ctx, None),
                 Phase::Connecting => self.check_connect(cli, ctx),
                 Phase::TurnAround { .. } => self.buffer_client_while_waiting(cli, ctx.now),
+                Phase::RetryFresh => {
+                    if let Some(mut srv) = self.srv.take() {
+                        srv.deregister(ctx.registry);
+                    }
+                    self.prepare_request(ctx);
+                    self.connect_to_assigned(ctx);
+                }
+                Phase::Forwarding if self.http.is_some() => self.forward_http(cli, ctx),
                 Phase::Forwarding => self.forward(cli, ctx.now),
                 Phase::Done => {}
             }
@@ -145,6 +185,10 @@ impl Stream {
     /// its record in `ctx.ended`.
     pub fn finish(mut self, ctx: &mut StreamCtx<'_>) {
         let server = self.server;
+        let reusable = self.http.as_ref().is_some_and(HttpPart::server_reusable);
+        if let (true, Some(be), Some(srv), Some(conn)) = (reusable, self.backend, server, self.srv.take()) {
+            ctx.idle.put(ctx.registry, (be, srv), conn);
+        }
         self.detach_server(ctx);
         let (backend_conns, server_conns) = match (self.backend.and_then(|b| ctx.backends.get(b)), server) {
             (Some(b), Some(s)) => (b.cur_conns, b.servers[s].cur_conns),
@@ -167,6 +211,7 @@ impl Stream {
             redispatched: self.redispatched,
             backend_conns,
             server_conns,
+            status: self.http.as_ref().and_then(|h| h.txn.status),
         });
         if let Some(mut srv) = self.srv.take() {
             srv.deregister(ctx.registry);

@@ -5,20 +5,39 @@
 //! connected, `timeout tunnel` (from the backend) supersedes both, as in
 //! HAProxy's TCP mode. All are inactivity timeouts measured from the last
 //! byte moved on that connection. Connecting is bounded by `timeout connect`.
+//!
+//! In HTTP mode the tunnel timeout applies only after a protocol switch,
+//! and the client is not timed while it waits for the server's answer
+//! (it is expected neither to send nor to read then); a server that does
+//! not answer in time gets the client HAProxy's 504.
 
 use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
 use crate::cfg::Config;
 use crate::l4_conn::Conn;
+use crate::l7_http::errors::BuiltinStatus;
 use std::time::{Duration, Instant};
+
+/// Whether the stream is a tunnel (TCP mode once connected, or HTTP after
+/// a protocol switch), where `timeout tunnel` supersedes the others.
+fn tunnelled(s: &Stream) -> bool {
+    s.phase == Phase::Forwarding && s.http.as_ref().is_none_or(|h| h.tunnel)
+}
 
 /// Inactivity limit for the client connection.
 fn client_timeout(s: &Stream, cli: &Conn, cfg: &Config) -> Option<Duration> {
     let fe = &cfg.proxies[s.frontend].timeouts;
-    if s.phase == Phase::Forwarding
+    if tunnelled(s)
         && let Some(t) = s.backend.and_then(|b| cfg.proxies[b].timeouts.tunnel)
     {
         return Some(t);
+    }
+    if let Some(h) = s.http.as_ref()
+        && !h.tunnel
+        && h.request_done()
+        && !h.response_started
+    {
+        return None; // waiting for the server: the client owes nothing
     }
     if cli.read_closed || cli.write_shut { fe.client_fin.or(fe.client) } else { fe.client }
 }
@@ -26,7 +45,9 @@ fn client_timeout(s: &Stream, cli: &Conn, cfg: &Config) -> Option<Duration> {
 /// Inactivity limit for the server connection once connected.
 fn server_timeout(s: &Stream, srv: &Conn, cfg: &Config) -> Option<Duration> {
     let be = &cfg.proxies[s.backend?].timeouts;
-    if let Some(t) = be.tunnel {
+    if tunnelled(s)
+        && let Some(t) = be.tunnel
+    {
         return Some(t);
     }
     if srv.read_closed || srv.write_shut { be.server_fin.or(be.server) } else { be.server }
@@ -73,6 +94,13 @@ pub(super) fn expire(s: &mut Stream, cli: &mut Conn, ctx: &mut StreamCtx<'_>) {
                 && !srv.fully_closed()
                 && srv.last_io + t <= now
             {
+                if s.http.as_ref().is_some_and(|h| h.txn.res.is_none() && !h.tunnel) {
+                    return s.answer(
+                        BuiltinStatus::GatewayTimeout,
+                        TermCause::ServerTimeout,
+                        TermPhase::Headers,
+                    );
+                }
                 return s.abort(TermCause::ServerTimeout, TermPhase::Data);
             }
         }

@@ -5,3 +5,5 @@ pub mod body;
 pub mod errors;
 pub mod head;
 pub mod parse;
+pub mod rewrite;
+pub mod txn;

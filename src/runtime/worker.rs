@@ -9,13 +9,16 @@ use crate::cfg::Config;
 use crate::core::clock::Clock;
 use crate::core::slab::{Key, RESERVED_TOKEN_BASE, TokenSlab};
 use crate::core::timer::Timers;
-use crate::l4_conn::{Conn, Listener};
+use crate::l4_conn::{Conn, IDLE_SUB, IdlePool, Listener};
 use crate::l5_session::{Session, SessionStatus};
 use crate::l6_stream::{StreamCtx, StreamRecord};
 use log::{debug, info, warn};
 use mio::{Events, Poll, Token};
 use std::io;
 use std::sync::Arc;
+
+/// Idle server connections kept per server for reuse.
+const IDLE_CONNS_PER_SERVER: usize = 64;
 
 /// A listener plus whether accepting is paused by a connection limit.
 struct ListenerSlot {
@@ -40,6 +43,8 @@ struct Env {
     cfg: Arc<Config>,
     backends: Backends,
     ended: Vec<StreamRecord>, // streams that ended during the call, to log
+    idle: IdlePool,           // idle server connections for reuse
+    stream_ids: u64,          // last stream id given out
 }
 
 impl Env {
@@ -51,6 +56,8 @@ impl Env {
             cfg: &self.cfg,
             backends: &mut self.backends,
             ended: &mut self.ended,
+            idle: &mut self.idle,
+            stream_ids: &mut self.stream_ids,
         }
     }
 }
@@ -96,8 +103,14 @@ impl Worker {
         let signals = SignalSource::register(poll.registry()).map_err(StartError::Poll)?;
         let fe_max = cfg.proxies.iter().map(|p| p.maxconn.unwrap_or(maxconn)).collect();
         let counts = Counts { fe_cur: vec![0; cfg.proxies.len()], fe_max, ..Counts::default() };
-        let env =
-            Env { clock: Clock::new(), backends: Backends::new(&cfg), ended: Vec::new(), cfg: cfg.clone() };
+        let env = Env {
+            clock: Clock::new(),
+            backends: Backends::new(&cfg),
+            ended: Vec::new(),
+            cfg: cfg.clone(),
+            idle: IdlePool::new(IDLE_CONNS_PER_SERVER),
+            stream_ids: 0,
+        };
         Ok(Worker {
             poll,
             events: Events::with_capacity(1024),
@@ -193,7 +206,7 @@ impl Worker {
         self.counts.next_id += 1;
         let id = self.counts.next_id;
         let mut ctx = self.env.ctx(self.poll.registry());
-        match Session::start(id, id, key, fe, Conn::accepted(sock, now), src, &mut ctx) {
+        match Session::start(id, key, fe, Conn::accepted(sock, now), src, &mut ctx) {
             Ok(session) => {
                 self.logs.connect(&self.env.cfg, fe, src, session.dst, self.env.clock.wall());
                 self.counts.cur_conns += 1;
@@ -210,6 +223,11 @@ impl Worker {
 
     fn session_event(&mut self, token: Token, ev: &mio::event::Event) {
         let (key, sub) = Key::from_token(token);
+        if sub == IDLE_SUB {
+            let now = self.env.clock.now();
+            self.env.idle.on_event(self.poll.registry(), key, ev, now);
+            return;
+        }
         self.drive_session(key, Some((sub, ev)));
     }
 

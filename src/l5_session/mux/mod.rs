@@ -1,7 +1,9 @@
 //! Muxes: how a session's client bytes become streams. `Pt` (pass-through,
-//! TCP mode) carries exactly one stream; `H1` (HTTP/1, later) one at a
-//! time; `H2` (later) many at once.
+//! TCP mode) carries exactly one stream; `H1` (HTTP/1) one at a time; `H2`
+//! (later) many at once.
 
+mod h1;
 mod pt;
 
+pub use h1::{H1, H1Status, StreamSeed};
 pub use pt::Pt;

@@ -1,0 +1,207 @@
+//! HTTP/1 mux: turns the client connection's bytes into one stream per
+//! request, one after another.
+//!
+//! Between requests no stream exists: the mux waits for a request head,
+//! enforcing `timeout http-keep-alive` (idle, no byte yet) and
+//! `timeout http-request` (head started but incomplete). A complete head
+//! becomes a stream; an unparsable one gets HAProxy's raw 400 and the
+//! connection closes; a head that does not arrive in time gets the raw 408.
+//! Bytes after a request (pipelining) stay in the client buffer until the
+//! current stream has ended.
+
+use crate::cfg::Config;
+use crate::core::buffer::Buffer;
+use crate::l4_conn::{Conn, IoStep};
+use crate::l6_stream::{Stream, StreamCtx, StreamStatus};
+use crate::l7_http::errors::BuiltinStatus;
+use crate::l7_http::parse::{ParseError, parse_request};
+use crate::l7_http::txn::Txn;
+use log::debug;
+use mio::Token;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// What the session tells the mux about itself when a stream must start.
+pub struct StreamSeed {
+    pub frontend: usize,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub srv_token: Token,
+}
+
+/// One HTTP/1 client connection's request sequence.
+pub struct H1 {
+    stream: Option<Stream>,        // the request in progress, if any
+    requests: u64,                 // streams started so far
+    waiting_since: Instant,        // accept, or end of the last response
+    head_started: Option<Instant>, // first byte of the pending request head
+    closing: bool,                 // no further request will be read
+}
+
+/// What one `process` call left behind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum H1Status {
+    Alive,
+    Closed, // the session can end
+}
+
+impl H1 {
+    pub fn new(now: Instant) -> H1 {
+        H1 { stream: None, requests: 0, waiting_since: now, head_started: None, closing: false }
+    }
+
+    pub fn stream(&self) -> Option<&Stream> {
+        self.stream.as_ref()
+    }
+
+    /// Streams started on this connection (requests received).
+    pub fn requests(&self) -> u64 {
+        self.requests
+    }
+
+    pub fn on_server_event(&mut self, ev: &mio::event::Event) {
+        if let Some(s) = self.stream.as_mut() {
+            s.on_server_event(ev);
+        }
+    }
+
+    /// Drives the current stream, then reads the next request when it is
+    /// done. `seed` gives what a new stream needs.
+    pub fn process(
+        &mut self,
+        cli: &mut Conn,
+        ctx: &mut StreamCtx<'_>,
+        seed: &StreamSeed,
+        timed_out: bool,
+    ) -> H1Status {
+        loop {
+            if let Some(stream) = self.stream.as_mut() {
+                let status = if timed_out { stream.on_timeout(cli, ctx) } else { stream.process(cli, ctx) };
+                if status == StreamStatus::Alive {
+                    return H1Status::Alive;
+                }
+                let keep_alive = stream.client_keep_alive();
+                if let Some(s) = self.stream.take() {
+                    s.finish(ctx);
+                }
+                if !keep_alive || self.closing {
+                    return H1Status::Closed;
+                }
+                self.waiting_since = ctx.now;
+                self.head_started = None;
+            }
+            if timed_out && self.waiting_expired(cli, ctx.cfg, seed.frontend, ctx.now) {
+                return self.request_timeout(cli, ctx.now);
+            }
+            match self.read_request(cli, ctx, seed) {
+                Some(status) => return status,
+                None => continue, // a stream was created: drive it
+            }
+        }
+    }
+
+    /// Waits for a complete request head; creates its stream (None) or
+    /// says what happened to the connection.
+    fn read_request(
+        &mut self,
+        cli: &mut Conn,
+        ctx: &mut StreamCtx<'_>,
+        seed: &StreamSeed,
+    ) -> Option<H1Status> {
+        let step = cli.fill(ctx.now);
+        let pending = cli.pending();
+        if pending > 0 && self.head_started.is_none() {
+            self.head_started = Some(ctx.now);
+        }
+        let parsed = match cli.rx.as_ref() {
+            Some(rx) => parse_request(rx.data()),
+            None => Ok(None),
+        };
+        match parsed {
+            Ok(Some(head)) => {
+                let Some(rx) = cli.rx.as_mut() else { return Some(H1Status::Closed) };
+                // The head moves into the transaction: the whole buffer when it
+                // holds nothing else, else a copy of the head bytes.
+                let buf = if rx.len() == head.len {
+                    cli.rx.take().unwrap_or_default()
+                } else {
+                    let mut b = Buffer::take();
+                    b.push(&rx.data()[..head.len]);
+                    rx.consume(head.len);
+                    b
+                };
+                self.requests += 1;
+                *ctx.stream_ids += 1;
+                let txn = Txn::new(buf, head);
+                let first = self.requests == 1;
+                let stream = Stream::new_http(
+                    *ctx.stream_ids,
+                    seed.frontend,
+                    seed.src,
+                    seed.dst,
+                    seed.srv_token,
+                    txn,
+                    first,
+                    ctx,
+                );
+                self.stream = Some(stream);
+                None
+            }
+            Ok(None) if cli.rx_full() => Some(self.bad_request(cli, ParseError::TooLarge, ctx.now)),
+            Ok(None)
+                if matches!(step, IoStep::Eof | IoStep::Failed) || cli.read_closed || cli.error.is_some() =>
+            {
+                Some(H1Status::Closed)
+            }
+            Ok(None) => Some(H1Status::Alive),
+            Err(e) => Some(self.bad_request(cli, e, ctx.now)),
+        }
+    }
+
+    fn bad_request(&mut self, cli: &mut Conn, why: ParseError, now: Instant) -> H1Status {
+        debug!(target: "l5", "invalid request: {why}");
+        self.requests += 1;
+        cli.send_all(BuiltinStatus::BadRequest.bytes(), now);
+        cli.rx = None;
+        H1Status::Closed
+    }
+
+    fn request_timeout(&mut self, cli: &mut Conn, now: Instant) -> H1Status {
+        if self.head_started.is_some() || self.requests == 0 {
+            debug!(target: "l5", "request head not received in time");
+            cli.send_all(BuiltinStatus::RequestTimeout.bytes(), now);
+        }
+        H1Status::Closed
+    }
+
+    /// Deadline while no stream exists: keep-alive idle or head in progress.
+    fn waiting_deadline(&self, cfg: &Config, fe: usize) -> Option<Instant> {
+        let t = &cfg.proxies[fe].timeouts;
+        let http_request = t.http_request.or(t.client);
+        match self.head_started {
+            Some(start) => http_request.map(|d| start + d),
+            None if self.requests == 0 => http_request.map(|d| self.waiting_since + d),
+            None => t.http_keep_alive.or(http_request).map(|d| self.waiting_since + d),
+        }
+    }
+
+    fn waiting_expired(&self, cli: &Conn, cfg: &Config, fe: usize, now: Instant) -> bool {
+        let _ = cli;
+        self.stream.is_none() && self.waiting_deadline(cfg, fe).is_some_and(|d| d <= now)
+    }
+
+    pub fn next_deadline(&self, cli: &Conn, cfg: &Config, fe: usize) -> Option<Instant> {
+        match self.stream.as_ref() {
+            Some(s) => s.next_deadline(cli, cfg),
+            None => self.waiting_deadline(cfg, fe),
+        }
+    }
+
+    /// Ends the current stream now (worker shutdown).
+    pub fn kill(&mut self, ctx: &mut StreamCtx<'_>) {
+        if let Some(mut s) = self.stream.take() {
+            s.term.set(crate::l6_stream::term::TermCause::Killed, crate::l6_stream::term::TermPhase::Data);
+            s.finish(ctx);
+        }
+    }
+}

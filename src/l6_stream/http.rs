@@ -1,0 +1,399 @@
+//! HTTP/1 forwarding for a stream in `mode http`: request head and body to
+//! the server, response head and body back, built-in answers, and the
+//! switch to a tunnel after `101 Switching Protocols` or CONNECT.
+//!
+//! Bodies are never buffered whole: [`BodyState`] classifies the bytes at
+//! the front of a receive buffer and exactly those are written out, so a
+//! following pipelined request stays where it is.
+
+use super::stream::{Phase, Stream, StreamCtx};
+use super::term::{TermCause, TermPhase};
+use crate::core::buffer::Buffer;
+use crate::l4_conn::{Conn, IoStep};
+use crate::l7_http::body::BodyState;
+use crate::l7_http::errors::BuiltinStatus;
+use crate::l7_http::head::{Framing, Version};
+use crate::l7_http::parse::parse_response;
+use crate::l7_http::rewrite::{ConnHeader, request_line, write_head};
+use crate::l7_http::txn::{MethodKind, Txn};
+use log::debug;
+use std::time::Instant;
+
+/// The HTTP side of a stream: its transaction and forwarding progress.
+pub struct HttpPart {
+    pub txn: Txn,
+    pub(super) req_out: Option<Buffer>, // request head to send (rewritten)
+    pub(super) res_out: Option<Buffer>, // response head or built-in answer to send
+    req_pending: usize,                 // bytes at the front of the client buffer known to be request body
+    res_pending: usize,                 // same for the response body in the server buffer
+    pub(super) answered: bool,          // a built-in answer replaced the response
+    pub(super) reused: bool,            // the server connection came from the idle pool
+    pub(super) first_of_session: bool,  // first request on its client connection
+    pub(super) tunnel: bool,            // protocol switched: forward bytes as TCP
+    pub(super) response_started: bool,  // a response byte reached the client
+}
+
+impl HttpPart {
+    pub fn new(txn: Txn, first_of_session: bool) -> HttpPart {
+        HttpPart {
+            txn,
+            req_out: None,
+            res_out: None,
+            req_pending: 0,
+            res_pending: 0,
+            answered: false,
+            reused: false,
+            first_of_session,
+            tunnel: false,
+            response_started: false,
+        }
+    }
+
+    /// Request fully sent (head and body).
+    pub(super) fn request_done(&self) -> bool {
+        self.req_out.is_none() && self.txn.req_body.is_done() && self.req_pending == 0
+    }
+
+    /// Response fully sent to the client.
+    pub(super) fn response_done(&self) -> bool {
+        (self.txn.res.is_some() || self.answered) && self.res_out.is_none() && self.txn.res_body.is_done()
+    }
+
+    /// Whether the client connection may carry another request.
+    pub fn client_keep_alive(&self) -> bool {
+        !self.txn.client_close && !self.tunnel && self.request_done() && self.response_done()
+    }
+
+    /// Whether the server connection may go back to the idle pool.
+    pub(super) fn server_reusable(&self) -> bool {
+        let Some(res) = self.txn.res.as_ref() else { return false };
+        !self.answered
+            && !self.tunnel
+            && !self.txn.server_close
+            && !res.conn.close
+            && (res.version == Version::Http11 || res.conn.keep_alive)
+            && res.framing != Framing::UntilClose
+            && self.request_done()
+            && self.response_done()
+    }
+}
+
+impl Stream {
+    /// Serialises the request head for the server (again on a retry).
+    pub(super) fn prepare_request(&mut self, ctx: &StreamCtx<'_>) {
+        let Some(h) = self.http.as_mut() else { return };
+        let fe = &ctx.cfg.proxies[self.frontend];
+        let be = self.backend.map(|b| &ctx.cfg.proxies[b]);
+        let close = fe.options.httpclose || be.is_some_and(|b| b.options.httpclose);
+        let t = &h.txn;
+        let src = t.req_bytes();
+        let line = request_line(t.req.method.of(src), t.req.uri.of(src), t.req.version);
+        let conn = if t.req.conn.upgrade {
+            ConnHeader::Upgrade
+        } else if close {
+            ConnHeader::Close
+        } else {
+            ConnHeader::Default
+        };
+        h.req_out = write_head(&line, src, &t.req.headers, &t.req_edits, conn);
+        if h.req_out.is_none() {
+            self.answer(BuiltinStatus::BadRequest, TermCause::ProxyRule, TermPhase::Request);
+        }
+    }
+
+    /// Replaces the response with one of HAProxy's built-in answers, unless
+    /// a response already started (then the client connection is cut).
+    pub(super) fn answer(&mut self, status: BuiltinStatus, cause: TermCause, phase: TermPhase) {
+        self.term.set(cause, phase);
+        let Some(h) = self.http.as_mut() else { return self.abort(cause, phase) };
+        if h.response_started || h.answered {
+            h.txn.client_close = true;
+            return self.abort(cause, phase);
+        }
+        debug!(target: "l6", "{}: answering {}", self.id, status.code());
+        let mut out = Buffer::take();
+        out.push(status.bytes());
+        h.res_out = Some(out);
+        h.answered = true;
+        h.txn.status = Some(status.code());
+        h.txn.res_body = BodyState::Done;
+        h.txn.server_close = true;
+        if status.closes() || !h.request_done() {
+            h.txn.client_close = true;
+        }
+        self.phase = Phase::Forwarding;
+    }
+
+    /// Forwards HTTP in both directions as far as readiness allows.
+    pub(super) fn forward_http(&mut self, cli: &mut Conn, ctx: &mut StreamCtx<'_>) {
+        if self.http.as_ref().is_some_and(|h| h.tunnel) {
+            return self.forward(cli, ctx.now);
+        }
+        loop {
+            let progress = self.http_request_side(cli, ctx.now)
+                | self.http_response_head(ctx)
+                | self.http_response_side(cli, ctx.now);
+            if self.phase == Phase::Done || self.phase != Phase::Forwarding {
+                return;
+            }
+            if !progress {
+                break;
+            }
+        }
+        let Some(h) = self.http.as_mut() else { return };
+        if h.answered && h.res_out.is_none() {
+            self.phase = Phase::Done;
+        } else if h.response_done() && h.txn.upgraded {
+            h.tunnel = true;
+            debug!(target: "l6", "s#{}: switching to tunnel", self.id);
+            self.forward(cli, ctx.now);
+        } else if h.response_done() {
+            if !h.request_done() {
+                h.txn.client_close = true; // the rest of the request body cannot be skipped safely
+            }
+            self.phase = Phase::Done;
+        }
+    }
+
+    /// Request head then body, client → server. Returns whether anything moved.
+    fn http_request_side(&mut self, cli: &mut Conn, now: Instant) -> bool {
+        let (Some(h), Some(srv)) = (self.http.as_mut(), self.srv.as_mut()) else { return false };
+        if h.answered {
+            return false;
+        }
+        let mut progress = false;
+        if h.req_out.is_some() {
+            match srv.send_from(&mut h.req_out, now) {
+                IoStep::Moved(n) => {
+                    self.bytes_in += n as u64;
+                    progress = true;
+                }
+                IoStep::Failed => {
+                    self.server_failed_early();
+                    return true;
+                }
+                _ => {}
+            }
+            if h.req_out.is_some() {
+                return progress;
+            }
+        }
+        if h.txn.req_body.is_done() && h.req_pending == 0 {
+            return progress;
+        }
+        if h.req_pending == 0
+            && let Some(rx) = cli.rx.as_ref()
+        {
+            match h.txn.req_body.advance(rx.data()) {
+                Ok(adv) => h.req_pending = adv.body_bytes,
+                Err(e) => {
+                    debug!(target: "l6", "s#{}: bad request body: {e}", self.id);
+                    self.answer(BuiltinStatus::BadRequest, TermCause::ClientAbort, TermPhase::Request);
+                    return true;
+                }
+            }
+        }
+        if h.req_pending > 0 {
+            match srv.send_prefix(&mut cli.rx, h.req_pending, now) {
+                IoStep::Moved(n) => {
+                    h.req_pending -= n;
+                    self.bytes_in += n as u64;
+                    progress = true;
+                }
+                IoStep::Failed => {
+                    self.server_failed_early();
+                    return true;
+                }
+                _ => {}
+            }
+        }
+        if !h.txn.req_body.is_done() && h.req_pending == 0 {
+            match cli.fill(now) {
+                IoStep::Moved(_) => progress = true,
+                IoStep::Eof | IoStep::Failed => {
+                    self.abort(TermCause::ClientAbort, TermPhase::Data);
+                    return true;
+                }
+                IoStep::Blocked => {}
+            }
+        }
+        progress
+    }
+
+    /// Reads and parses the response head; 1xx interim answers are passed
+    /// on as they are.
+    fn http_response_head(&mut self, ctx: &mut StreamCtx<'_>) -> bool {
+        let now = ctx.now;
+        let (Some(h), Some(srv)) = (self.http.as_mut(), self.srv.as_mut()) else { return false };
+        if h.txn.res.is_some() || h.answered || h.res_out.is_some() {
+            return false;
+        }
+        let step = srv.fill(now);
+        let head_req = h.txn.method == MethodKind::Head;
+        let connect_req = h.txn.method == MethodKind::Connect;
+        let parsed = match srv.rx.as_ref() {
+            Some(rx) => parse_response(rx.data(), head_req, connect_req),
+            None => Ok(None),
+        };
+        match parsed {
+            Ok(Some(head)) => {
+                let Some(rx) = srv.rx.as_mut() else { return false };
+                let mut buf = Buffer::take();
+                buf.push(&rx.data()[..head.len]);
+                rx.consume(head.len);
+                if rx.is_empty() {
+                    srv.rx = None;
+                }
+                if (100..200).contains(&head.status) && head.status != 101 {
+                    h.res_out = Some(buf); // interim: forward as received, then wait for the final one
+                    return true;
+                }
+                self.accept_response(buf, head, ctx);
+                true
+            }
+            Ok(None) => {
+                if srv.rx_full() {
+                    self.answer(BuiltinStatus::BadGateway, TermCause::ProxyRule, TermPhase::Headers);
+                    return true;
+                }
+                match step {
+                    IoStep::Eof | IoStep::Failed => {
+                        self.server_failed_early();
+                        true
+                    }
+                    IoStep::Moved(_) => true,
+                    IoStep::Blocked => false,
+                }
+            }
+            Err(e) => {
+                debug!(target: "l6", "s#{}: invalid response: {e}", self.id);
+                self.answer(BuiltinStatus::BadGateway, TermCause::ProxyRule, TermPhase::Headers);
+                true
+            }
+        }
+    }
+
+    /// A final response head arrived: decide the client connection's fate
+    /// and serialise the head for the client.
+    fn accept_response(
+        &mut self,
+        buf: Buffer,
+        head: crate::l7_http::head::ResponseHead,
+        ctx: &StreamCtx<'_>,
+    ) {
+        let fe = &ctx.cfg.proxies[self.frontend];
+        let Some(h) = self.http.as_mut() else { return };
+        let t = &mut h.txn;
+        t.status = Some(head.status);
+        t.res_body = BodyState::new(head.framing);
+        if head.framing == Framing::UntilClose || fe.options.httpclose {
+            t.client_close = true;
+        }
+        if head.status == 101 || (t.method == MethodKind::Connect && (200..300).contains(&head.status)) {
+            t.upgraded = true;
+        }
+        let conn = if t.upgraded && head.status == 101 {
+            ConnHeader::Upgrade
+        } else if t.client_close {
+            ConnHeader::Close
+        } else if t.req.version == Version::Http10 {
+            ConnHeader::KeepAlive
+        } else {
+            ConnHeader::Default
+        };
+        let src = buf.data();
+        let code = head.status.to_string();
+        let line: [&[u8]; 5] =
+            [head.version.as_str().as_bytes(), b" ", code.as_bytes(), b" ", head.reason.of(src)];
+        let out = write_head(&line, src, &head.headers, &t.res_edits, conn);
+        t.res = Some(head);
+        t.res_buf = Some(buf);
+        match out {
+            Some(out) => h.res_out = Some(out),
+            None => self.answer(BuiltinStatus::BadGateway, TermCause::ProxyRule, TermPhase::Headers),
+        }
+    }
+
+    /// Response head (or answer) then body, server → client.
+    fn http_response_side(&mut self, cli: &mut Conn, now: Instant) -> bool {
+        let Some(h) = self.http.as_mut() else { return false };
+        let mut progress = false;
+        if h.res_out.is_some() {
+            match cli.send_from(&mut h.res_out, now) {
+                IoStep::Moved(n) => {
+                    h.response_started = true;
+                    self.bytes_out += n as u64;
+                    progress = true;
+                }
+                IoStep::Failed => {
+                    self.abort(TermCause::ClientAbort, TermPhase::Data);
+                    return true;
+                }
+                _ => {}
+            }
+            if h.res_out.is_some() || h.answered || h.txn.res.is_none() {
+                return progress;
+            }
+        }
+        let Some(srv) = self.srv.as_mut() else { return progress };
+        if h.txn.res.is_none() || h.txn.res_body.is_done() {
+            return progress;
+        }
+        if h.res_pending == 0
+            && let Some(rx) = srv.rx.as_ref()
+        {
+            match h.txn.res_body.advance(rx.data()) {
+                Ok(adv) => h.res_pending = adv.body_bytes,
+                Err(e) => {
+                    debug!(target: "l6", "s#{}: bad response body: {e}", self.id);
+                    h.txn.client_close = true;
+                    self.abort(TermCause::ServerAbort, TermPhase::Data);
+                    return true;
+                }
+            }
+        }
+        if h.res_pending > 0 {
+            match cli.send_prefix(&mut srv.rx, h.res_pending, now) {
+                IoStep::Moved(n) => {
+                    h.res_pending -= n;
+                    self.bytes_out += n as u64;
+                    progress = true;
+                }
+                IoStep::Failed => {
+                    self.abort(TermCause::ClientAbort, TermPhase::Data);
+                    return true;
+                }
+                _ => {}
+            }
+        }
+        if !h.txn.res_body.is_done() && h.res_pending == 0 {
+            match srv.fill(now) {
+                IoStep::Moved(_) => progress = true,
+                IoStep::Eof if h.txn.res_body == BodyState::UntilClose => {
+                    h.txn.res_body = BodyState::Done;
+                    progress = true;
+                }
+                IoStep::Eof | IoStep::Failed => {
+                    h.txn.client_close = true;
+                    self.abort(TermCause::ServerAbort, TermPhase::Data);
+                    return true;
+                }
+                IoStep::Blocked => {}
+            }
+        }
+        progress
+    }
+
+    /// The server connection failed before any response byte: retry a safe
+    /// request that went over a reused connection, else answer 502.
+    fn server_failed_early(&mut self) {
+        let Some(h) = self.http.as_mut() else { return self.abort(TermCause::ServerAbort, TermPhase::Data) };
+        if h.reused && h.txn.retryable() {
+            debug!(target: "l6", "s#{}: reused connection was closed, retrying on a new one", self.id);
+            h.reused = false;
+            self.phase = Phase::RetryFresh;
+            return;
+        }
+        self.answer(BuiltinStatus::BadGateway, TermCause::ServerAbort, TermPhase::Headers);
+    }
+}

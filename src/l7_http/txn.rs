@@ -1,0 +1,91 @@
+//! The HTTP transaction of one stream: its request and response heads
+//! (each a copy of the head bytes in a pooled buffer, with spans into it),
+//! body framing states and what the rules decided.
+
+use super::body::BodyState;
+use super::head::{RequestHead, ResponseHead, Version};
+use super::rewrite::HeaderEdit;
+use crate::core::buffer::Buffer;
+
+/// Method classes the proxy treats specially.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MethodKind {
+    Head,
+    Connect,
+    Idempotent, // GET, PUT, DELETE, OPTIONS, TRACE: may be retried on a reused connection
+    Other,
+}
+
+/// One request/response exchange. Owned by its stream; dropped with it.
+pub struct Txn {
+    pub req_buf: Buffer, // the request head bytes (spans of `req` point here)
+    pub req: RequestHead,
+    pub req_body: BodyState, // request body framing progress
+    pub method: MethodKind,
+    pub res_buf: Option<Buffer>, // the final response head bytes, once received
+    pub res: Option<ResponseHead>,
+    pub res_body: BodyState, // response body framing progress (Done until a head arrives)
+    pub status: Option<u16>, // status sent to the client (server's or built-in)
+    pub client_close: bool,  // the client connection closes after this exchange
+    pub server_close: bool,  // the server connection must not be reused
+    pub upgraded: bool,      // 101 Switching Protocols: now a tunnel
+    pub req_edits: Vec<HeaderEdit>, // request header edits decided by rules
+    pub res_edits: Vec<HeaderEdit>, // response header edits decided by rules
+}
+
+impl Txn {
+    /// A transaction for a parsed request whose head bytes are in `req_buf`.
+    pub fn new(req_buf: Buffer, req: RequestHead) -> Txn {
+        let method = match req.method.of(req_buf.data()) {
+            b"HEAD" => MethodKind::Head,
+            b"CONNECT" => MethodKind::Connect,
+            b"GET" | b"PUT" | b"DELETE" | b"OPTIONS" | b"TRACE" => MethodKind::Idempotent,
+            _ => MethodKind::Other,
+        };
+        let req_body = BodyState::new(req.framing);
+        let client_close = req.conn.close;
+        Txn {
+            req_buf,
+            req,
+            req_body,
+            method,
+            res_buf: None,
+            res: None,
+            res_body: BodyState::Done,
+            status: None,
+            client_close,
+            server_close: false,
+            upgraded: false,
+            req_edits: Vec::new(),
+            res_edits: Vec::new(),
+        }
+    }
+
+    /// The request head bytes.
+    pub fn req_bytes(&self) -> &[u8] {
+        self.req_buf.data()
+    }
+
+    pub fn method_bytes(&self) -> &[u8] {
+        self.req.method.of(self.req_buf.data())
+    }
+
+    pub fn uri_bytes(&self) -> &[u8] {
+        self.req.uri.of(self.req_buf.data())
+    }
+
+    pub fn req_version(&self) -> Version {
+        self.req.version
+    }
+
+    /// The response head bytes, once received.
+    pub fn res_bytes(&self) -> &[u8] {
+        self.res_buf.as_ref().map_or(&[][..], Buffer::data)
+    }
+
+    /// Whether a retry on another connection is safe for this request.
+    pub fn retryable(&self) -> bool {
+        matches!(self.method, MethodKind::Idempotent | MethodKind::Head)
+            && self.req.framing == super::head::Framing::None
+    }
+}
