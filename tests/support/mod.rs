@@ -1,0 +1,57 @@
+//! Shared support for the integration tests (`mod support;` in each file).
+//!
+//! - [`launcher`]: [`Proxy`] runs the binary under test (`$STRATA_BIN`, else
+//!   cargo's `strata`) on a config text in a fresh temp dir, waits until its
+//!   `bind` ports listen, captures stderr (`stderr_text()`), sends signals,
+//!   waits for exit, kills on drop; [`Proxy::check`] runs `-c`.
+//!   [`under_haproxy`] tells strata-only assertions (debug log) to skip.
+//! - [`ports`]: [`free_port`] / [`closed_port`] on 127.0.0.1.
+//! - [`backend`]: threaded test servers on ephemeral ports: [`Backend::echo`],
+//!   [`Backend::hello`], [`Backend::collect_then_reply`], [`SinkSource`]
+//!   (sends a deterministic stream, optionally pausing midway, records what
+//!   it receives); all count accepted connections and stop on drop.
+//! - [`pattern`]: deterministic byte streams and [`first_difference`].
+//! - [`client`]: connect, bounded reads, [`expect_closed_within`],
+//!   [`wait_until`].
+//! - [`time`]: `STRATA_TEST_TIME_SCALE` scales every timeout: [`scaled`],
+//!   [`ms`], and [`cfg_time`] to write a scaled timeout into a config.
+//!
+//! Bounds are safety nets, never speed requirements: a lower bound is
+//! asserted loosely, an upper bound generously.
+//!
+//! Each test binary uses a subset of these helpers, hence the allows.
+#![allow(dead_code, unused_imports)]
+
+pub mod backend;
+pub mod client;
+pub mod launcher;
+pub mod pattern;
+pub mod ports;
+pub mod time;
+
+pub use backend::{Backend, SOURCE_SEED, SinkSource};
+pub use client::{
+    Closed, connect, expect_closed_within, read_exact_with_timeout, read_for,
+    read_to_end_with_timeout, round_trip, shutdown_write, try_connect, wait_until,
+};
+pub use launcher::{Proxy, binary, bind_ports, under_haproxy};
+pub use pattern::{first_difference, pattern};
+pub use ports::{closed_port, free_port};
+pub use time::{cfg_time, ms, scaled};
+
+/// The common head of a TCP-mode test config: `global` with `maxconn`,
+/// `defaults` in `mode tcp` with the three timeouts (scaled here).
+pub fn tcp_defaults(
+    global_maxconn: u32,
+    connect: std::time::Duration,
+    client: std::time::Duration,
+    server: std::time::Duration,
+) -> String {
+    format!(
+        "global\n    maxconn {global_maxconn}\n\
+         defaults\n    mode tcp\n    timeout connect {}\n    timeout client {}\n    timeout server {}\n",
+        cfg_time(connect),
+        cfg_time(client),
+        cfg_time(server)
+    )
+}
