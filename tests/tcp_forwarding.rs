@@ -15,12 +15,7 @@ fn config(fe_port: u16, server_port: u16) -> String {
         "{}\
          frontend fe\n    bind 127.0.0.1:{fe_port}\n    default_backend be\n\
          backend be\n    server s1 127.0.0.1:{server_port}\n",
-        tcp_defaults(
-            100,
-            Duration::from_secs(1),
-            Duration::from_secs(10),
-            Duration::from_secs(10)
-        )
+        tcp_defaults(100, Duration::from_secs(1), Duration::from_secs(10), Duration::from_secs(10))
     )
 }
 
@@ -37,37 +32,22 @@ fn echo_round_trips() -> EchoSession {
     let _proxy = Proxy::start(&config(port, echo.port()));
     let mut c = connect(port);
     let mut trips = Vec::new();
-    for (i, len) in [1usize, 5, 100, 1000, 16 * 1024, 3, 60 * 1024]
-        .into_iter()
-        .enumerate()
-    {
+    for (i, len) in [1usize, 5, 100, 1000, 16 * 1024, 3, 60 * 1024].into_iter().enumerate() {
         let msg = pattern(i as u64, len);
-        let got =
-            round_trip(&mut c, &msg, ms(10_000)).unwrap_or_else(|e| panic!("round trip {i}: {e}"));
+        let got = round_trip(&mut c, &msg, ms(10_000)).unwrap_or_else(|e| panic!("round trip {i}: {e}"));
         trips.push((msg, got));
     }
     drop(c);
-    EchoSession {
-        trips,
-        accepted: echo.accepted(),
-    }
+    EchoSession { trips, accepted: echo.accepted() }
 }
 
 #[test]
 fn echo_several_round_trips_on_one_connection() {
     let s = echo_round_trips();
     for (i, (sent, got)) in s.trips.iter().enumerate() {
-        assert_eq!(
-            first_difference(sent, got),
-            None,
-            "round trip {i} ({} bytes)",
-            sent.len()
-        );
+        assert_eq!(first_difference(sent, got), None, "round trip {i} ({} bytes)", sent.len());
     }
-    assert_eq!(
-        s.accepted, 1,
-        "one client connection, one server connection"
-    );
+    assert_eq!(s.accepted, 1, "one client connection, one server connection");
 }
 
 const MIB: usize = 1024 * 1024;
@@ -97,27 +77,16 @@ fn one_mib_each_way() -> BothWays {
     let client_got = read_to_end_with_timeout(&mut c, ms(30_000)).expect("client read to EOF");
     writer.join().expect("writer thread");
     let mut server_got = server.wait_received(1, ms(10_000)).expect("server saw EOF");
-    BothWays {
-        client_got,
-        server_got: server_got.remove(0),
-    }
+    BothWays { client_got, server_got: server_got.remove(0) }
 }
 
 #[test]
 fn one_mib_each_way_at_the_same_time_arrives_exactly() {
     let r = one_mib_each_way();
     assert_eq!(r.client_got.len(), MIB, "client received");
-    assert_eq!(
-        first_difference(&r.client_got, &pattern(SOURCE_SEED, MIB)),
-        None,
-        "server → client stream"
-    );
+    assert_eq!(first_difference(&r.client_got, &pattern(SOURCE_SEED, MIB)), None, "server → client stream");
     assert_eq!(r.server_got.len(), MIB, "server received");
-    assert_eq!(
-        first_difference(&r.server_got, &pattern(CLIENT_SEED, MIB)),
-        None,
-        "client → server stream"
-    );
+    assert_eq!(first_difference(&r.server_got, &pattern(CLIENT_SEED, MIB)), None, "client → server stream");
 }
 
 const TRAILER: &[u8] = b"-- end of reply --";

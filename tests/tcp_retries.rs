@@ -30,17 +30,8 @@ fn config(fe_port: u16, dead_port: u16, live_port: u16, redispatch: bool) -> Str
          backend be\n    balance first\n    retries {RETRIES}\n{}\
          \x20   server dead 127.0.0.1:{dead_port}\n\
          \x20   server live 127.0.0.1:{live_port}\n",
-        tcp_defaults(
-            100,
-            Duration::from_millis(100),
-            Duration::from_secs(10),
-            Duration::from_secs(10)
-        ),
-        if redispatch {
-            "    option redispatch\n"
-        } else {
-            ""
-        }
+        tcp_defaults(100, Duration::from_millis(100), Duration::from_secs(10), Duration::from_secs(10)),
+        if redispatch { "    option redispatch\n" } else { "" }
     )
 }
 
@@ -61,10 +52,7 @@ const MSG: &[u8] = b"hello through a retried connection";
 fn scenario(redispatch: bool) -> Outcome {
     let live = Backend::echo();
     let port = free_port();
-    let proxy = Proxy::start_with_args(
-        &config(port, closed_port(), live.port(), redispatch),
-        &["-d"],
-    );
+    let proxy = Proxy::start_with_args(&config(port, closed_port(), live.port(), redispatch), &["-d"]);
     let mut c = connect(port);
     let (echo, closed) = if redispatch {
         (round_trip(&mut c, MSG, ms(10_000)), Closed::StillOpen)
@@ -73,18 +61,10 @@ fn scenario(redispatch: bool) -> Outcome {
         let _ = c.write_all(MSG); // may fail once the proxy has given up
         (Ok(Vec::new()), expect_closed_within(&mut c, ms(10_000)))
     };
-    let count = |needle: &str| {
-        proxy
-            .stderr_text()
-            .lines()
-            .filter(|l| l.contains(needle))
-            .count()
-    };
+    let count = |needle: &str| proxy.stderr_text().lines().filter(|l| l.contains(needle)).count();
     let expected_failures = if redispatch { 1 } else { 1 + RETRIES };
     if !under_haproxy() {
-        wait_until(ms(5_000), || {
-            count("connect to be/dead failed") >= expected_failures
-        });
+        wait_until(ms(5_000), || count("connect to be/dead failed") >= expected_failures);
     }
     Outcome {
         echo,
@@ -102,10 +82,7 @@ fn redispatch_serves_the_client_from_the_live_server() {
     assert_eq!(o.live_accepted, 1);
     if !under_haproxy() {
         // strata-only: its -d log.
-        assert_eq!(
-            o.failed_connects, 1,
-            "one failed attempt on dead, then an immediate redispatch"
-        );
+        assert_eq!(o.failed_connects, 1, "one failed attempt on dead, then an immediate redispatch");
         assert!(o.redispatches >= 1, "the redispatch is logged");
     }
 }
@@ -118,17 +95,10 @@ fn without_redispatch_the_client_is_closed_after_all_retries() {
         "expected a close without data, got {:?}",
         o.closed
     );
-    assert_eq!(
-        o.live_accepted, 0,
-        "balance first without redispatch never leaves `dead`"
-    );
+    assert_eq!(o.live_accepted, 0, "balance first without redispatch never leaves `dead`");
     if !under_haproxy() {
         // strata-only: its -d log.
-        assert_eq!(
-            o.failed_connects,
-            1 + RETRIES,
-            "1 attempt + {RETRIES} retries"
-        );
+        assert_eq!(o.failed_connects, 1 + RETRIES, "1 attempt + {RETRIES} retries");
         assert_eq!(o.redispatches, 0);
     }
 }

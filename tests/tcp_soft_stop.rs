@@ -15,12 +15,7 @@ fn config(fe_port: u16, server_port: u16) -> String {
         "{}\
          frontend fe\n    bind 127.0.0.1:{fe_port}\n    default_backend be\n\
          backend be\n    server s1 127.0.0.1:{server_port}\n",
-        tcp_defaults(
-            100,
-            Duration::from_secs(1),
-            Duration::from_secs(10),
-            Duration::from_secs(10)
-        )
+        tcp_defaults(100, Duration::from_secs(1), Duration::from_secs(10), Duration::from_secs(10))
     )
 }
 
@@ -51,11 +46,11 @@ const UPLOAD: usize = 64 * 1024;
 
 /// Everything observed around a soft stop in the middle of a transfer.
 struct SoftStop {
-    probes: Vec<Probe>,       // new connections tried after SIGUSR1, last one final
-    alive_after_probes: bool, // process still running while the transfer is unfinished
+    probes: Vec<Probe>,                   // new connections tried after SIGUSR1, last one final
+    alive_after_probes: bool,             // process still running while the transfer is unfinished
     client_got: std::io::Result<Vec<u8>>, // the whole server stream, read to EOF
-    server_got: Option<Vec<u8>>, // what the server received on that connection
-    exit: Option<ExitStatus>, // how the process ended by itself
+    server_got: Option<Vec<u8>>,          // what the server received on that connection
+    exit: Option<ExitStatus>,             // how the process ended by itself
 }
 
 /// The server sends half of 1 MiB then pauses (a gate the test holds). The
@@ -78,8 +73,7 @@ fn soft_stop_mid_transfer() -> SoftStop {
     });
     let alive_after_probes = proxy.try_exit().is_none();
 
-    c.write_all(&pattern(CLIENT_SEED, UPLOAD))
-        .expect("upload after the signal");
+    c.write_all(&pattern(CLIENT_SEED, UPLOAD)).expect("upload after the signal");
     shutdown_write(&c).expect("client shutdown(Write)");
     server.release();
     let rest = read_to_end_with_timeout(&mut c, ms(10_000));
@@ -94,13 +88,7 @@ fn soft_stop_mid_transfer() -> SoftStop {
     let server_got = ours(server.received());
     drop(c);
     let exit = proxy.wait_exit(ms(10_000));
-    SoftStop {
-        probes,
-        alive_after_probes,
-        client_got,
-        server_got,
-        exit,
-    }
+    SoftStop { probes, alive_after_probes, client_got, server_got, exit }
 }
 
 #[test]
@@ -111,28 +99,13 @@ fn sigusr1_closes_the_listener_finishes_the_transfer_then_exits_0() {
         "new connections still served after SIGUSR1: {:?}",
         r.probes
     );
-    assert!(
-        r.alive_after_probes,
-        "the process must wait for the transfer in flight"
-    );
+    assert!(r.alive_after_probes, "the process must wait for the transfer in flight");
     let got = r.client_got.expect("the rest of the transfer, then EOF");
     assert_eq!(got.len(), MIB);
-    assert_eq!(
-        first_difference(&got, &pattern(SOURCE_SEED, MIB)),
-        None,
-        "server → client stream"
-    );
-    let up = r
-        .server_got
-        .expect("server received the upload sent after the signal");
-    assert_eq!(
-        first_difference(&up, &pattern(CLIENT_SEED, UPLOAD)),
-        None,
-        "client → server stream"
-    );
-    let exit = r
-        .exit
-        .expect("the process exits by itself once the transfer ended");
+    assert_eq!(first_difference(&got, &pattern(SOURCE_SEED, MIB)), None, "server → client stream");
+    let up = r.server_got.expect("server received the upload sent after the signal");
+    assert_eq!(first_difference(&up, &pattern(CLIENT_SEED, UPLOAD)), None, "client → server stream");
+    let exit = r.exit.expect("the process exits by itself once the transfer ended");
     assert!(exit.success(), "soft stop exits 0, got {exit}");
 }
 
@@ -148,16 +121,11 @@ fn sigterm_with_an_open_connection() -> HardStop {
     let port = free_port();
     let mut proxy = Proxy::start(&config(port, server.port()));
     let mut c = connect(port);
-    read_exact_with_timeout(&mut c, 6, ms(10_000))
-        .expect("greeting: connection established end to end");
+    read_exact_with_timeout(&mut c, 6, ms(10_000)).expect("greeting: connection established end to end");
     proxy.signal("TERM");
     let exit = proxy.wait_exit(ms(10_000));
     let client = expect_closed_within(&mut c, ms(10_000));
-    HardStop {
-        exit,
-        client,
-        refused_after: try_connect(port).is_err(),
-    }
+    HardStop { exit, client, refused_after: try_connect(port).is_err() }
 }
 
 #[test]

@@ -14,12 +14,7 @@ fn config(fe_port: u16, server_port: u16) -> String {
         "{}\
          frontend fe\n    bind 127.0.0.1:{fe_port}\n    default_backend be\n\
          backend be\n    server s1 127.0.0.1:{server_port}\n",
-        tcp_defaults(
-            100,
-            Duration::from_secs(1),
-            CLIENT_TIMEOUT,
-            Duration::from_secs(10)
-        )
+        tcp_defaults(100, Duration::from_secs(1), CLIENT_TIMEOUT, Duration::from_secs(10))
     )
 }
 
@@ -43,9 +38,7 @@ fn idle_client_connection() -> Closed {
 #[test]
 fn timeout_client_closes_an_idle_connection() {
     let closed = idle_client_connection();
-    let after = closed
-        .after()
-        .unwrap_or_else(|| panic!("connection not closed: {closed:?}"));
+    let after = closed.after().unwrap_or_else(|| panic!("connection not closed: {closed:?}"));
     assert!(
         after >= ms(250),
         "closed after {after:?}, before the {:?} client timeout",

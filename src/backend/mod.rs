@@ -5,6 +5,7 @@
 //! connections each carries, the algorithms' positions. Owned by a worker.
 
 pub mod balance;
+pub mod check;
 pub mod server;
 
 pub use balance::Picker;

@@ -43,9 +43,9 @@ impl Key {
         ((self.generation as u64) << 32) | self.index as u64
     }
 
-    /// Inverse of [`Key::as_u64`].
+    /// Inverse of [`Key::as_u64`] (bits above the generation are ignored).
     pub fn from_u64(v: u64) -> Key {
-        Key { index: v as u32, generation: (v >> 32) as u32 }
+        Key { index: v as u32, generation: ((v >> 32) as u32) & GEN_MASK }
     }
 }
 

@@ -19,22 +19,40 @@ pub struct TimerSlot {
     queued: Option<Instant>, // the live heap entry for this object, if any
 }
 
-/// The worker's heap of `(deadline, object key)`.
+/// Which object a timer belongs to: the kind of object (which slab its
+/// key refers to: sessions, health checks...) and its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimerId {
+    pub kind: u8,
+    pub key: Key,
+}
+
+impl TimerId {
+    fn pack(self) -> u64 {
+        ((self.kind as u64) << 56) | self.key.as_u64()
+    }
+
+    fn unpack(v: u64) -> TimerId {
+        TimerId { kind: (v >> 56) as u8, key: Key::from_u64(v & ((1 << 56) - 1)) }
+    }
+}
+
+/// The worker's heap of `(deadline, timer owner)`.
 #[derive(Default)]
 pub struct Timers {
     heap: BinaryHeap<Reverse<(Instant, u64)>>,
 }
 
 impl Timers {
-    /// Makes sure the object `key` is woken at or before `deadline`.
+    /// Makes sure the object `id` is woken at or before `deadline`.
     /// A later deadline than the queued one costs nothing (lazy re-queue).
-    pub fn arm(&mut self, slot: &mut TimerSlot, key: Key, deadline: Option<Instant>) {
+    pub fn arm(&mut self, slot: &mut TimerSlot, id: TimerId, deadline: Option<Instant>) {
         let Some(at) = deadline else { return };
         match slot.queued {
             Some(q) if q <= at => {}
             _ => {
                 slot.queued = Some(at);
-                self.heap.push(Reverse((at, key.as_u64())));
+                self.heap.push(Reverse((at, id.pack())));
             }
         }
     }
@@ -44,14 +62,14 @@ impl Timers {
         self.heap.peek().map(|Reverse((at, _))| *at)
     }
 
-    /// Pops one entry due at `now`, returning its deadline and key. The
+    /// Pops one entry due at `now`, returning its deadline and owner. The
     /// caller must pass the popped deadline to [`Timers::fired`] with the
     /// object's slot to learn whether the entry is still live.
-    pub fn pop_due(&mut self, now: Instant) -> Option<(Instant, Key)> {
+    pub fn pop_due(&mut self, now: Instant) -> Option<(Instant, TimerId)> {
         match self.heap.peek() {
             Some(Reverse((at, _))) if *at <= now => {
                 let Reverse((at, key)) = self.heap.pop()?;
-                Some((at, Key::from_u64(key)))
+                Some((at, TimerId::unpack(key)))
             }
             _ => None,
         }
@@ -86,7 +104,7 @@ mod tests {
     #[test]
     fn later_deadline_is_lazy_earlier_is_pushed() {
         let mut slab = TokenSlab::default();
-        let key = slab.insert(());
+        let key = TimerId { kind: 3, key: slab.insert(()) };
         let mut timers = Timers::default();
         let mut slot = TimerSlot::default();
         let t0 = Instant::now();

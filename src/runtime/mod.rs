@@ -5,6 +5,7 @@
 //! Only this module knows every layer; the layers below return values
 //! instead of reaching up.
 
+mod checks;
 mod limits;
 mod logsink;
 mod signals;

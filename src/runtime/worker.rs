@@ -2,13 +2,14 @@
 //! backend state. With `nbthread 1` there is exactly one, on the main thread.
 
 use super::StartError;
+use super::checks::{CHECK_SUB, Checks};
 use super::logsink::LogSink;
 use super::signals::{SIGNAL_TOKEN, SignalAction, SignalSource};
 use crate::backend::Backends;
 use crate::cfg::Config;
 use crate::core::clock::Clock;
 use crate::core::slab::{Key, RESERVED_TOKEN_BASE, TokenSlab};
-use crate::core::timer::Timers;
+use crate::core::timer::{TimerId, Timers};
 use crate::l4_conn::{Conn, IDLE_SUB, IdlePool, Listener};
 use crate::l5_session::{Session, SessionStatus};
 use crate::l6_stream::{StreamCtx, StreamRecord};
@@ -16,6 +17,10 @@ use log::{debug, info, warn};
 use mio::{Events, Poll, Token};
 use std::io;
 use std::sync::Arc;
+
+/// Timer owner kinds (which slab a timer's key refers to).
+const TIMER_SESSION: u8 = 0;
+const TIMER_CHECK: u8 = 1;
 
 /// Idle server connections kept per server for reuse.
 const IDLE_CONNS_PER_SERVER: usize = 64;
@@ -72,6 +77,7 @@ pub struct Worker {
     signals: SignalSource,
     env: Env,
     logs: LogSink,
+    checks: Checks,
     maxconn: u32,
     counts: Counts,
     stopping: bool, // soft stop: listeners closed, waiting for sessions to end
@@ -111,7 +117,10 @@ impl Worker {
             idle: IdlePool::new(IDLE_CONNS_PER_SERVER),
             stream_ids: 0,
         };
-        Ok(Worker {
+        let now = env.clock.now();
+        let checks = Checks::new(&cfg, now);
+        let mut timers = Timers::default();
+        let mut worker = Worker {
             poll,
             events: Events::with_capacity(1024),
             timers: Timers::default(),
@@ -119,11 +128,20 @@ impl Worker {
             listeners,
             signals,
             logs: LogSink::new(&cfg),
+            checks,
             env,
             maxconn,
             counts,
             stopping: false,
-        })
+        };
+        for key in worker.checks.keys() {
+            if let Some(check) = worker.checks.get_mut(key) {
+                let next = Some(check.next_deadline());
+                timers.arm(&mut check.timer, TimerId { kind: TIMER_CHECK, key }, next);
+            }
+        }
+        worker.timers = timers;
+        Ok(worker)
     }
 
     /// Runs until stopped. Returns Ok after SIGINT/SIGTERM or a completed
@@ -223,6 +241,12 @@ impl Worker {
 
     fn session_event(&mut self, token: Token, ev: &mio::event::Event) {
         let (key, sub) = Key::from_token(token);
+        if sub == CHECK_SUB {
+            if let Some(check) = self.checks.get_mut(key) {
+                check.on_event(ev);
+            }
+            return self.run_check(key);
+        }
         if sub == IDLE_SUB {
             let now = self.env.clock.now();
             self.env.idle.on_event(self.poll.registry(), key, ev, now);
@@ -256,7 +280,16 @@ impl Worker {
             && let Some(session) = self.sessions.get_mut(key)
         {
             let deadline = session.next_deadline(&self.env.cfg);
-            self.timers.arm(&mut session.timer, key, deadline);
+            self.timers.arm(&mut session.timer, TimerId { kind: TIMER_SESSION, key }, deadline);
+        }
+    }
+
+    /// Runs health check `key` and re-arms its timer.
+    fn run_check(&mut self, key: Key) {
+        let now = self.env.clock.now();
+        let next = self.checks.run(key, self.poll.registry(), now, &mut self.env.backends, &self.env.cfg);
+        if let Some(check) = self.checks.get_mut(key) {
+            self.timers.arm(&mut check.timer, TimerId { kind: TIMER_CHECK, key }, next);
         }
     }
 
@@ -291,7 +324,15 @@ impl Worker {
 
     fn run_timers(&mut self) {
         let now = self.env.clock.now();
-        while let Some((at, key)) = self.timers.pop_due(now) {
+        while let Some((at, TimerId { kind, key })) = self.timers.pop_due(now) {
+            if kind == TIMER_CHECK {
+                if let Some(check) = self.checks.get_mut(key)
+                    && Timers::fired(&mut check.timer, at)
+                {
+                    self.run_check(key);
+                }
+                continue;
+            }
             let Some(session) = self.sessions.get_mut(key) else {
                 continue;
             };

@@ -50,13 +50,7 @@ impl Backend {
                 }
             })
         };
-        Backend {
-            addr,
-            accepted,
-            stop,
-            open,
-            thread: Some(thread),
-        }
+        Backend { addr, accepted, stop, open, thread: Some(thread) }
     }
 
     /// Echoes everything; when the client half-closes, closes its own write
@@ -175,11 +169,7 @@ impl SinkSource {
                 received.lock().unwrap().push(got);
             })
         };
-        SinkSource {
-            backend,
-            gate,
-            received,
-        }
+        SinkSource { backend, gate, received }
     }
 
     /// Let every paused connection send the rest.
@@ -210,15 +200,9 @@ impl SinkSource {
     }
 }
 
-fn source(
-    mut w: TcpStream,
-    data: &[u8],
-    pause_after: Option<usize>,
-    gate: &(Mutex<bool>, Condvar),
-) {
+fn source(mut w: TcpStream, data: &[u8], pause_after: Option<usize>, gate: &(Mutex<bool>, Condvar)) {
     let (first, rest) = data.split_at(pause_after.unwrap_or(data.len()).min(data.len()));
-    let send =
-        |w: &mut TcpStream, part: &[u8]| part.chunks(16 * 1024).all(|c| w.write_all(c).is_ok());
+    let send = |w: &mut TcpStream, part: &[u8]| part.chunks(16 * 1024).all(|c| w.write_all(c).is_ok());
     if !send(&mut w, first) {
         return;
     }

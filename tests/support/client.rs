@@ -22,11 +22,7 @@ pub fn try_connect(port: u16) -> io::Result<TcpStream> {
 
 /// Read exactly `n` bytes within `within`; `TimedOut` if they do not come,
 /// `UnexpectedEof` if the peer closes first.
-pub fn read_exact_with_timeout(
-    s: &mut TcpStream,
-    n: usize,
-    within: Duration,
-) -> io::Result<Vec<u8>> {
+pub fn read_exact_with_timeout(s: &mut TcpStream, n: usize, within: Duration) -> io::Result<Vec<u8>> {
     let deadline = Instant::now() + within;
     let mut out = vec![0u8; n];
     let mut got = 0;
@@ -66,10 +62,7 @@ pub fn read_to_end_with_timeout(s: &mut TcpStream, within: Duration) -> io::Resu
             Ok(k) => out.extend_from_slice(&buf[..k]),
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) if is_timeout(&e) => {
-                return Err(io::Error::new(
-                    ErrorKind::TimedOut,
-                    format!("no EOF after {} bytes", out.len()),
-                ));
+                return Err(io::Error::new(ErrorKind::TimedOut, format!("no EOF after {} bytes", out.len())));
             }
             Err(e) => return Err(e),
         }

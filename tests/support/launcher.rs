@@ -25,9 +25,7 @@ pub fn binary() -> PathBuf {
 /// True when `$STRATA_BIN` names an haproxy binary: assertions on strata's
 /// own debug log are skipped then.
 pub fn under_haproxy() -> bool {
-    binary()
-        .file_name()
-        .is_some_and(|n| n.to_string_lossy().contains("haproxy"))
+    binary().file_name().is_some_and(|n| n.to_string_lossy().contains("haproxy"))
 }
 
 /// A fresh, empty directory `strata-test-<pid>-<counter>` in the temp dir.
@@ -72,11 +70,7 @@ impl Proxy {
             .stderr(err)
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {}: {e}", binary().display()));
-        let mut proxy = Proxy {
-            child,
-            dir,
-            exited: None,
-        };
+        let mut proxy = Proxy { child, dir, exited: None };
         proxy.wait_listening(&bind_ports(cfg_text));
         proxy
     }
@@ -113,14 +107,12 @@ impl Proxy {
 
     /// Everything the proxy wrote to stderr so far.
     pub fn stderr_text(&self) -> String {
-        String::from_utf8_lossy(&fs::read(self.dir.join("stderr.txt")).unwrap_or_default())
-            .into_owned()
+        String::from_utf8_lossy(&fs::read(self.dir.join("stderr.txt")).unwrap_or_default()).into_owned()
     }
 
     /// Everything the proxy wrote to stdout so far.
     pub fn stdout_text(&self) -> String {
-        String::from_utf8_lossy(&fs::read(self.dir.join("stdout.txt")).unwrap_or_default())
-            .into_owned()
+        String::from_utf8_lossy(&fs::read(self.dir.join("stdout.txt")).unwrap_or_default()).into_owned()
     }
 
     /// Send a signal by name (`"USR1"`, `"TERM"`) with the `kill` command.
@@ -158,9 +150,7 @@ impl Proxy {
     /// True while the process holds a listening socket on 127.0.0.1:`port`
     /// (or any address on that port). Reads /proc, so it never connects.
     pub fn is_listening(&self, port: u16) -> bool {
-        listening_inodes(port)
-            .iter()
-            .any(|i| self.owned_sockets().contains(i))
+        listening_inodes(port).iter().any(|i| self.owned_sockets().contains(i))
     }
 
     /// Wait until every port in `ports` is listening; panic otherwise.
@@ -209,11 +199,7 @@ impl Drop for Proxy {
             let _ = self.child.wait();
         }
         if std::thread::panicking() {
-            eprintln!(
-                "proxy files kept in {}; stderr:\n{}",
-                self.dir.display(),
-                self.stderr_text()
-            );
+            eprintln!("proxy files kept in {}; stderr:\n{}", self.dir.display(), self.stderr_text());
         } else {
             let _ = fs::remove_dir_all(&self.dir);
         }
@@ -246,9 +232,7 @@ fn listening_inodes(port: u16) -> Vec<u64> {
             if f.len() < 10 || f[3] != LISTEN {
                 continue;
             }
-            let local_port = f[1]
-                .rsplit_once(':')
-                .and_then(|(_, p)| u16::from_str_radix(p, 16).ok());
+            let local_port = f[1].rsplit_once(':').and_then(|(_, p)| u16::from_str_radix(p, 16).ok());
             if local_port == Some(port)
                 && let Ok(inode) = f[9].parse()
             {

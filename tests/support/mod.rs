@@ -31,8 +31,8 @@ pub mod time;
 
 pub use backend::{Backend, SOURCE_SEED, SinkSource};
 pub use client::{
-    Closed, connect, expect_closed_within, read_exact_with_timeout, read_for,
-    read_to_end_with_timeout, round_trip, shutdown_write, try_connect, wait_until,
+    Closed, connect, expect_closed_within, read_exact_with_timeout, read_for, read_to_end_with_timeout,
+    round_trip, shutdown_write, try_connect, wait_until,
 };
 pub use launcher::{Proxy, binary, bind_ports, under_haproxy};
 pub use pattern::{first_difference, pattern};
