@@ -248,6 +248,7 @@ impl Stream {
                     h.res_out = Some(buf); // interim: forward as received, then wait for the final one
                     return true;
                 }
+                self.res_head_at = Some(now);
                 self.accept_response(buf, head, ctx);
                 true
             }

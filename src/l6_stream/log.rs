@@ -25,4 +25,55 @@ pub struct StreamRecord {
     pub backend_conns: u32,             // %bc after this stream left
     pub server_conns: u32,              // %sc after this stream left
     pub status: Option<u16>,            // %ST (mode http)
+    pub http: Option<HttpLogFields>,    // mode http with `option httplog` and a log target
+}
+
+/// The extra facts of HAProxy's HTTP log line.
+#[derive(Clone, Debug)]
+pub struct HttpLogFields {
+    pub request_line: String,            // %r, or `<BADREQ>`
+    pub head_time: Option<Duration>,     // %TR: first byte to complete request head
+    pub response_time: Option<Duration>, // %Tr: request sent to response head
+    pub active_time: Duration,           // %Ta: request start to end
+}
+
+impl StreamRecord {
+    /// The record of a request the HTTP mux refused before any stream could
+    /// carry it (HAProxy still logs it, as `<BADREQ>` with `fe/<NOSRV>`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn refused_request(
+        stream_id: u64,
+        client: SocketAddr,
+        accept_date: SystemTime,
+        frontend: usize,
+        status: u16,
+        term: TermState,
+        active_time: Duration,
+        with_http_fields: bool,
+    ) -> StreamRecord {
+        StreamRecord {
+            stream_id,
+            client,
+            accept_date,
+            frontend,
+            backend: None,
+            server: None,
+            connect_time: None,
+            total_time: active_time,
+            bytes_in: 0,
+            bytes_out: 0,
+            term,
+            retries: 0,
+            redispatched: false,
+            backend_conns: 0,
+            server_conns: 0,
+            status: Some(status),
+            http: with_http_fields.then(|| HttpLogFields {
+                request_line: "<BADREQ>".to_owned(),
+                head_time: None,
+                response_time: None,
+                active_time,
+            }),
+        }
+    }
 }

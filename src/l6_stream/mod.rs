@@ -15,6 +15,6 @@ mod stream;
 pub mod term;
 mod timeouts;
 
-pub use log::StreamRecord;
+pub use log::{HttpLogFields, StreamRecord};
 pub use stream::{Stream, StreamCtx, StreamStatus};
 pub use term::TermState;

@@ -1,7 +1,7 @@
 //! The stream object and its life cycle.
 
 use super::http::HttpPart;
-use super::log::StreamRecord;
+use super::log::{HttpLogFields, StreamRecord};
 use super::term::{TermCause, TermPhase, TermState};
 use crate::backend::Backends;
 use crate::cfg::Config;
@@ -68,7 +68,9 @@ pub struct Stream {
     pub(super) connect_started: Option<Instant>, // last connect attempt began
     pub(super) connect_time: Option<std::time::Duration>, // %Tc once connected
     pub(super) redispatched: bool,
-    pub http: Option<HttpPart>, // mode http: the transaction and its progress
+    pub(super) req_begin: Instant, // first byte of the request (accept in TCP mode)
+    pub(super) res_head_at: Option<Instant>, // response head received
+    pub http: Option<HttpPart>,    // mode http: the transaction and its progress
 }
 
 impl fmt::Display for Stream {
@@ -112,12 +114,15 @@ impl Stream {
             connect_started: None,
             connect_time: None,
             redispatched: false,
+            req_begin: ctx.now,
+            res_head_at: None,
             http: None,
         }
     }
 
-    /// A stream carrying the HTTP transaction `txn` (mode http). Its
-    /// request head is serialised for the server at once.
+    /// A stream carrying the HTTP transaction `txn` (mode http), whose
+    /// first byte arrived at `req_begin`. Its request head is serialised for
+    /// the server at once.
     #[allow(clippy::too_many_arguments)]
     pub fn new_http(
         id: u64,
@@ -127,9 +132,13 @@ impl Stream {
         srv_token: Token,
         txn: Txn,
         first_of_session: bool,
+        req_begin: Instant,
         ctx: &StreamCtx<'_>,
     ) -> Stream {
         let mut s = Stream::new(id, frontend, src, dst, srv_token, ctx);
+        s.req_begin = req_begin;
+        s.started_wall =
+            ctx.wall.checked_sub(ctx.now.saturating_duration_since(req_begin)).unwrap_or(ctx.wall);
         s.http = Some(HttpPart::new(txn, first_of_session));
         s.prepare_request(ctx);
         s
@@ -212,6 +221,7 @@ impl Stream {
             backend_conns,
             server_conns,
             status: self.http.as_ref().and_then(|h| h.txn.status),
+            http: self.http_log_fields(ctx),
         });
         if let Some(mut srv) = self.srv.take() {
             srv.deregister(ctx.registry);
@@ -224,6 +234,30 @@ impl Stream {
             self.bytes_out,
             ctx.now.saturating_duration_since(self.started)
         );
+    }
+
+    /// The HTTP log facts, only when they will be written.
+    fn http_log_fields(&self, ctx: &StreamCtx<'_>) -> Option<HttpLogFields> {
+        let fe = &ctx.cfg.proxies[self.frontend];
+        let h = self.http.as_ref()?;
+        if !fe.options.httplog || fe.logs.is_empty() {
+            return None;
+        }
+        let t = &h.txn;
+        let request_line = format!(
+            "{} {} {}",
+            String::from_utf8_lossy(t.method_bytes()),
+            String::from_utf8_lossy(t.uri_bytes()),
+            t.req_version().as_str()
+        );
+        let sent =
+            self.connect_started.map(|c| c + self.connect_time.unwrap_or_default()).unwrap_or(self.started);
+        Some(HttpLogFields {
+            request_line,
+            head_time: Some(self.started.saturating_duration_since(self.req_begin)),
+            response_time: self.res_head_at.map(|r| r.saturating_duration_since(sent.max(self.started))),
+            active_time: ctx.now.saturating_duration_since(self.req_begin),
+        })
     }
 
     /// Releases the server's connection slot, if one is held.

@@ -9,7 +9,7 @@
 
 use crate::cfg::{Config, LogAddr, LogFormat, LogTarget};
 use crate::core::date::Civil;
-use crate::l6_stream::StreamRecord;
+use crate::l6_stream::{HttpLogFields, StreamRecord};
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
 use std::os::unix::net::UnixDatagram;
@@ -67,10 +67,19 @@ impl LogSink {
         self.send(fe, wall, &format!("Connect from {src} to {dst} ({}/{mode})", p.name));
     }
 
-    /// The TCP log line of an ended stream (`option tcplog` frontends).
+    /// The log line of an ended stream: HAProxy's HTTP log line for
+    /// `option httplog` frontends in mode http, its TCP log line for
+    /// `option tcplog` ones.
     pub fn stream_end(&self, cfg: &Config, r: &StreamRecord, actconn: u32, feconn: u32, wall: SystemTime) {
         let fe = &cfg.proxies[r.frontend];
-        if !fe.options.tcplog || self.per_proxy[r.frontend].is_empty() {
+        if self.per_proxy[r.frontend].is_empty() {
+            return;
+        }
+        if let Some(h) = r.http.as_ref() {
+            let line = http_line(cfg, r, h, actconn, feconn);
+            return self.send(r.frontend, wall, &line);
+        }
+        if !fe.options.tcplog {
             return;
         }
         if fe.options.dontlognull && r.bytes_in == 0 && r.bytes_out == 0 {
@@ -134,10 +143,39 @@ impl LogSink {
     }
 }
 
+/// `%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc
+/// %ac/%fc/%bc/%sc/%rc %sq/%bq "%r"` (no captures configured).
+fn http_line(cfg: &Config, r: &StreamRecord, h: &HttpLogFields, actconn: u32, feconn: u32) -> String {
+    let ms = |d: Option<std::time::Duration>| d.map_or(-1, |d| d.as_millis() as i64);
+    let (be_name, srv_name) = names(cfg, r);
+    let queued = if r.server.is_some() { 0 } else { -1 };
+    format!(
+        "{} [{}] {} {}/{} {}/{}/{}/{}/{} {} {} - - {}-- {}/{}/{}/{}/{}{} 0/0 \"{}\"",
+        r.client,
+        Civil::from_system(r.accept_date).log_date(),
+        cfg.proxies[r.frontend].name,
+        be_name,
+        srv_name,
+        ms(h.head_time),
+        queued,
+        ms(r.connect_time),
+        ms(h.response_time),
+        h.active_time.as_millis(),
+        r.status.map_or(-1, i64::from),
+        r.bytes_out,
+        r.term,
+        actconn,
+        feconn,
+        r.backend_conns,
+        r.server_conns,
+        if r.redispatched { "+" } else { "" },
+        r.retries,
+        h.request_line,
+    )
+}
+
 fn names<'a>(cfg: &'a Config, r: &StreamRecord) -> (&'a str, &'a str) {
-    let Some(be) = r.backend else {
-        return ("<NOSRV>", "<NOSRV>");
-    };
+    let Some(be) = r.backend else { return (cfg.proxies[r.frontend].name.as_str(), "<NOSRV>") };
     let p = &cfg.proxies[be];
     let srv = r.server.and_then(|s| p.servers.get(s)).map_or("<NOSRV>", |s| s.name.as_str());
     (p.name.as_str(), srv)

@@ -12,7 +12,8 @@
 use crate::cfg::Config;
 use crate::core::buffer::Buffer;
 use crate::l4_conn::{Conn, IoStep};
-use crate::l6_stream::{Stream, StreamCtx, StreamStatus};
+use crate::l6_stream::term::{TermCause, TermPhase, TermState};
+use crate::l6_stream::{Stream, StreamCtx, StreamRecord, StreamStatus};
 use crate::l7_http::errors::BuiltinStatus;
 use crate::l7_http::parse::{ParseError, parse_request};
 use crate::l7_http::txn::Txn;
@@ -91,7 +92,7 @@ impl H1 {
                 self.head_started = None;
             }
             if timed_out && self.waiting_expired(cli, ctx.cfg, seed.frontend, ctx.now) {
-                return self.request_timeout(cli, ctx.now);
+                return self.request_timeout(cli, ctx, seed);
             }
             match self.read_request(cli, ctx, seed) {
                 Some(status) => return status,
@@ -134,6 +135,7 @@ impl H1 {
                 *ctx.stream_ids += 1;
                 let txn = Txn::new(buf, head);
                 let first = self.requests == 1;
+                let begin = self.head_started.unwrap_or(ctx.now);
                 let stream = Stream::new_http(
                     *ctx.stream_ids,
                     seed.frontend,
@@ -142,36 +144,73 @@ impl H1 {
                     seed.srv_token,
                     txn,
                     first,
+                    begin,
                     ctx,
                 );
                 self.stream = Some(stream);
                 None
             }
-            Ok(None) if cli.rx_full() => Some(self.bad_request(cli, ParseError::TooLarge, ctx.now)),
+            Ok(None) if cli.rx_full() => Some(self.bad_request(cli, ParseError::TooLarge, ctx, seed)),
             Ok(None)
                 if matches!(step, IoStep::Eof | IoStep::Failed) || cli.read_closed || cli.error.is_some() =>
             {
                 Some(H1Status::Closed)
             }
             Ok(None) => Some(H1Status::Alive),
-            Err(e) => Some(self.bad_request(cli, e, ctx.now)),
+            Err(e) => Some(self.bad_request(cli, e, ctx, seed)),
         }
     }
 
-    fn bad_request(&mut self, cli: &mut Conn, why: ParseError, now: Instant) -> H1Status {
+    fn bad_request(
+        &mut self,
+        cli: &mut Conn,
+        why: ParseError,
+        ctx: &mut StreamCtx<'_>,
+        seed: &StreamSeed,
+    ) -> H1Status {
         debug!(target: "l5", "invalid request: {why}");
-        self.requests += 1;
-        cli.send_all(BuiltinStatus::BadRequest.bytes(), now);
+        cli.send_all(BuiltinStatus::BadRequest.bytes(), ctx.now);
         cli.rx = None;
+        let term = TermState { cause: TermCause::ProxyRule, phase: TermPhase::Request };
+        self.log_refused(ctx, seed, BuiltinStatus::BadRequest, term);
         H1Status::Closed
     }
 
-    fn request_timeout(&mut self, cli: &mut Conn, now: Instant) -> H1Status {
+    fn request_timeout(&mut self, cli: &mut Conn, ctx: &mut StreamCtx<'_>, seed: &StreamSeed) -> H1Status {
         if self.head_started.is_some() || self.requests == 0 {
             debug!(target: "l5", "request head not received in time");
-            cli.send_all(BuiltinStatus::RequestTimeout.bytes(), now);
+            cli.send_all(BuiltinStatus::RequestTimeout.bytes(), ctx.now);
+            let term = TermState { cause: TermCause::ClientTimeout, phase: TermPhase::Request };
+            self.log_refused(ctx, seed, BuiltinStatus::RequestTimeout, term);
         }
         H1Status::Closed
+    }
+
+    /// A request answered by the mux itself still counts and is logged.
+    fn log_refused(
+        &mut self,
+        ctx: &mut StreamCtx<'_>,
+        seed: &StreamSeed,
+        status: BuiltinStatus,
+        term: TermState,
+    ) {
+        self.requests += 1;
+        *ctx.stream_ids += 1;
+        let begin = self.head_started.unwrap_or(self.waiting_since);
+        let active = ctx.now.saturating_duration_since(begin);
+        let date = ctx.wall.checked_sub(active).unwrap_or(ctx.wall);
+        let fe = &ctx.cfg.proxies[seed.frontend];
+        let with_http = fe.options.httplog && !fe.logs.is_empty();
+        ctx.ended.push(StreamRecord::refused_request(
+            *ctx.stream_ids,
+            seed.src,
+            date,
+            seed.frontend,
+            status.code(),
+            term,
+            active,
+            with_http,
+        ));
     }
 
     /// Deadline while no stream exists: keep-alive idle or head in progress.
