@@ -85,6 +85,11 @@ impl Stream {
         let fe = &ctx.cfg.proxies[self.frontend];
         let be = self.backend.map(|b| &ctx.cfg.proxies[b]);
         let close = fe.options.httpclose || be.is_some_and(|b| b.options.httpclose);
+        let forwardfor = fe.options.forwardfor || be.is_some_and(|b| b.options.forwardfor);
+        let mut ip_text = [0u8; 48];
+        let ip_len = if forwardfor { format_ip(self.src.ip(), &mut ip_text) } else { 0 };
+        let xff: &[(&[u8], &[u8])] = &[(b"X-Forwarded-For", &ip_text[..ip_len])];
+        let extra = if forwardfor { xff } else { &[] };
         let t = &h.txn;
         let src = t.req_bytes();
         let line = request_line(t.req.method.of(src), t.req.uri.of(src), t.req.version);
@@ -95,7 +100,7 @@ impl Stream {
         } else {
             ConnHeader::Default
         };
-        h.req_out = write_head(&line, src, &t.req.headers, &t.req_edits, conn);
+        h.req_out = write_head(&line, src, &t.req.headers, &t.req_edits, extra, conn);
         if h.req_out.is_none() {
             self.answer(BuiltinStatus::BadRequest, TermCause::ProxyRule, TermPhase::Request);
         }
@@ -287,7 +292,8 @@ impl Stream {
         let t = &mut h.txn;
         t.status = Some(head.status);
         t.res_body = BodyState::new(head.framing);
-        if head.framing == Framing::UntilClose || fe.options.httpclose {
+        let be_close = self.backend.is_some_and(|b| ctx.cfg.proxies[b].options.httpclose);
+        if head.framing == Framing::UntilClose || fe.options.httpclose || be_close {
             t.client_close = true;
         }
         if head.status == 101 || (t.method == MethodKind::Connect && (200..300).contains(&head.status)) {
@@ -306,7 +312,7 @@ impl Stream {
         let code = head.status.to_string();
         let line: [&[u8]; 5] =
             [head.version.as_str().as_bytes(), b" ", code.as_bytes(), b" ", head.reason.of(src)];
-        let out = write_head(&line, src, &head.headers, &t.res_edits, conn);
+        let out = write_head(&line, src, &head.headers, &t.res_edits, &[], conn);
         t.res = Some(head);
         t.res_buf = Some(buf);
         match out {
@@ -397,4 +403,12 @@ impl Stream {
         }
         self.answer(BuiltinStatus::BadGateway, TermCause::ServerAbort, TermPhase::Headers);
     }
+}
+
+/// Writes `ip` as text into `out` without allocating; returns the length.
+fn format_ip(ip: std::net::IpAddr, out: &mut [u8; 48]) -> usize {
+    use std::io::Write;
+    let mut cursor = std::io::Cursor::new(&mut out[..]);
+    let _ = write!(cursor, "{ip}");
+    cursor.position() as usize
 }

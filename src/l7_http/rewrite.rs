@@ -43,6 +43,7 @@ fn is_hop_by_hop(name: &[u8]) -> bool {
 
 /// Writes a head: `first_line`, then every header of `src` except the
 /// hop-by-hop ones and those deleted by `edits`, then added headers, then
+/// `extra` headers (added by the proxy itself, e.g. X-Forwarded-For), then
 /// the `Connection` header chosen. Returns None if the result does not fit
 /// in one buffer.
 pub fn write_head(
@@ -50,6 +51,7 @@ pub fn write_head(
     src: &[u8],
     headers: &[HeaderSpan],
     edits: &[HeaderEdit],
+    extra: &[(&[u8], &[u8])],
     conn: ConnHeader,
 ) -> Option<Buffer> {
     let mut out = Buffer::take();
@@ -67,6 +69,9 @@ pub fn write_head(
         if let HeaderEdit::Add(n, v) = e {
             ok &= put(&mut out, &[n.as_bytes(), b": ", v.as_bytes(), b"\r\n"]);
         }
+    }
+    for (n, v) in extra {
+        ok &= put(&mut out, &[n, b": ", v, b"\r\n"]);
     }
     ok &= match conn {
         ConnHeader::Default => true,
@@ -95,7 +100,7 @@ mod tests {
         let line = request_line(h.method.of(raw), h.uri.of(raw), h.version);
         let edits =
             [HeaderEdit::Del("x-del".into()), HeaderEdit::Add("X-Forwarded-For".into(), "10.0.0.1".into())];
-        let out = write_head(&line, raw, &h.headers, &edits, ConnHeader::Close).unwrap();
+        let out = write_head(&line, raw, &h.headers, &edits, &[], ConnHeader::Close).unwrap();
         assert_eq!(
             std::str::from_utf8(out.data()).unwrap(),
             "GET /x HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nX-Forwarded-For: 10.0.0.1\r\nConnection: close\r\n\r\n"
