@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 /// What the command line asked for.
 struct Args {
-    files: Vec<String>,   // -f, in order
-    check_only: bool,     // -c
-    debug: bool,          // -d
+    files: Vec<String>,      // -f, in order
+    check_only: bool,        // -c
+    debug: bool,             // -d
     pidfile: Option<String>, // -p
 }
 
@@ -62,7 +62,10 @@ fn main() -> ExitCode {
     }
     let Some(cfg) = cfg else {
         let pid = std::process::id();
-        eprintln!("[ALERT]    ({pid}) : config : Error(s) found in configuration file : {}", args.files.join(", "));
+        eprintln!(
+            "[ALERT]    ({pid}) : config : Error(s) found in configuration file : {}",
+            args.files.join(", ")
+        );
         eprintln!("[ALERT]    ({pid}) : config : Fatal errors found in configuration.");
         return ExitCode::from(1);
     };

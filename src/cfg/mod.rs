@@ -25,9 +25,9 @@ pub fn load(paths: &[String]) -> (Option<Config>, Diagnostics) {
     for path in paths {
         match std::fs::read_to_string(path) {
             Ok(text) => texts.push((path.clone(), text)),
-            Err(e) => diags.push(Diag::alert_global(format!(
-                "Could not open configuration file {path} : {e}"
-            ))),
+            Err(e) => {
+                diags.push(Diag::alert_global(format!("Could not open configuration file {path} : {e}")))
+            }
         }
     }
     let cfg = load_str(&texts, &mut diags);

@@ -26,8 +26,8 @@ impl std::fmt::Display for Loc {
 /// The whole configuration: one `global` and every proxy in file order.
 #[derive(Clone, Debug, Default)]
 pub struct Config {
-    pub global: Global,       // the `global` section(s), merged
-    pub proxies: Vec<Proxy>,  // frontends, backends and listens, in declaration order
+    pub global: Global,      // the `global` section(s), merged
+    pub proxies: Vec<Proxy>, // frontends, backends and listens, in declaration order
 }
 
 impl Config {
@@ -40,16 +40,16 @@ impl Config {
 /// `global` section settings.
 #[derive(Clone, Debug)]
 pub struct Global {
-    pub maxconn: Option<u32>,               // None: derived from the fd limit at start-up, as HAProxy does
-    pub nbthread: u32,                      // worker threads; only 1 is supported for now
-    pub logs: Vec<LogTarget>,               // `log` lines, used by proxies with `log global`
-    pub stats_sockets: Vec<StatsSocket>,    // `stats socket` lines (served by cli/)
-    pub stats_timeout: Duration,            // `stats timeout`, default 10s
-    pub node: Option<String>,               // `node`
-    pub description: Option<String>,        // `description` (words joined by one space)
-    pub pidfile: Option<PathBuf>,           // `pidfile` (the -p option overrides it)
-    pub tune_bufsize: usize,                // `tune.bufsize`, default 16384
-    pub ulimit_n: Option<u32>,              // `ulimit-n`: RLIMIT_NOFILE to set at start-up
+    pub maxconn: Option<u32>, // None: derived from the fd limit at start-up, as HAProxy does
+    pub nbthread: u32,        // worker threads; only 1 is supported for now
+    pub logs: Vec<LogTarget>, // `log` lines, used by proxies with `log global`
+    pub stats_sockets: Vec<StatsSocket>, // `stats socket` lines (served by cli/)
+    pub stats_timeout: Duration, // `stats timeout`, default 10s
+    pub node: Option<String>, // `node`
+    pub description: Option<String>, // `description` (words joined by one space)
+    pub pidfile: Option<PathBuf>, // `pidfile` (the -p option overrides it)
+    pub tune_bufsize: usize,  // `tune.bufsize`, default 16384
+    pub ulimit_n: Option<u32>, // `ulimit-n`: RLIMIT_NOFILE to set at start-up
 }
 
 impl Default for Global {
@@ -72,11 +72,11 @@ impl Default for Global {
 /// One `log` target: `log <target> [len N] [format F] <facility> [level [minlevel]]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogTarget {
-    pub addr: LogAddr,              // where lines go
-    pub format: LogFormat,          // `format`, default rfc3164
-    pub maxlen: usize,              // `len`, default 1024
-    pub facility: String,           // e.g. `local0`
-    pub level: Option<String>,      // max level sent, e.g. `info`
+    pub addr: LogAddr,         // where lines go
+    pub format: LogFormat,     // `format`, default rfc3164
+    pub maxlen: usize,         // `len`, default 1024
+    pub facility: String,      // e.g. `local0`
+    pub level: Option<String>, // max level sent, e.g. `info`
     pub loc: Loc,
 }
 
@@ -85,8 +85,8 @@ pub struct LogTarget {
 pub enum LogAddr {
     Stdout,
     Stderr,
-    Udp(SocketAddr),   // `127.0.0.1:514`, `ipv4@..`, `udp@..`; default port 514
-    Unix(PathBuf),     // `/dev/log`
+    Udp(SocketAddr), // `127.0.0.1:514`, `ipv4@..`, `udp@..`; default port 514
+    Unix(PathBuf),   // `/dev/log`
 }
 
 /// Log line framing, as HAProxy's `format` keyword.
@@ -101,9 +101,9 @@ pub enum LogFormat {
 /// One `stats socket` line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatsSocket {
-    pub addr: ListenAddr,          // TCP address or unix path
-    pub level: AccessLevel,        // `level`, default operator
-    pub mode: Option<u32>,         // `mode 600` (unix sockets), octal
+    pub addr: ListenAddr,   // TCP address or unix path
+    pub level: AccessLevel, // `level`, default operator
+    pub mode: Option<u32>,  // `mode 600` (unix sockets), octal
     pub loc: Loc,
 }
 
@@ -141,20 +141,20 @@ pub struct Cap {
 #[derive(Clone, Debug)]
 pub struct Proxy {
     pub name: String,
-    pub loc: Loc,                         // line of the section header
+    pub loc: Loc, // line of the section header
     pub cap: Cap,
-    pub id: u32,                          // 1-based, declaration order (HAProxy's `iid` in show stat)
+    pub id: u32, // 1-based, declaration order (HAProxy's `iid` in show stat)
     pub mode: Mode,
-    pub binds: Vec<Bind>,                 // frontend side only
-    pub maxconn: Option<u32>,             // frontend `maxconn`; None: the global maxconn
+    pub binds: Vec<Bind>,     // frontend side only
+    pub maxconn: Option<u32>, // frontend `maxconn`; None: the global maxconn
     pub timeouts: Timeouts,
     pub default_backend: Option<ProxyRef>,
-    pub use_backends: Vec<UseBackend>,    // in declaration order; first match wins
-    pub servers: Vec<Server>,             // backend side only
+    pub use_backends: Vec<UseBackend>, // in declaration order; first match wins
+    pub servers: Vec<Server>,          // backend side only
     pub balance: Balance,
-    pub retries: u32,                     // `retries`, default 3
+    pub retries: u32, // `retries`, default 3
     pub options: Options,
-    pub logs: Vec<LogTarget>,             // effective targets (`log global` expanded)
+    pub logs: Vec<LogTarget>, // effective targets (`log global` expanded)
 }
 
 /// A reference to a proxy by name, filled with its index by `resolve`.
@@ -197,8 +197,8 @@ pub struct UseBackend {
 /// `if A B || !C` gives `negate: false, words: [A, B, ||, !C]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cond {
-    pub negate: bool,        // `unless`
-    pub words: Vec<String>,  // the words after `if`/`unless`
+    pub negate: bool,       // `unless`
+    pub words: Vec<String>, // the words after `if`/`unless`
     pub loc: Loc,
 }
 
@@ -207,17 +207,17 @@ pub struct Cond {
 pub struct Server {
     pub name: String,
     pub loc: Loc,
-    pub id: u32,                  // 1-based in its backend (HAProxy's `sid`)
+    pub id: u32, // 1-based in its backend (HAProxy's `sid`)
     pub addr: IpAddr,
-    pub port: Option<u16>,        // None: the port the client connected to
-    pub weight: u32,              // 0..=256, default 1
+    pub port: Option<u16>, // None: the port the client connected to
+    pub weight: u32,       // 0..=256, default 1
     pub maxconn: Option<u32>,
-    pub disabled: bool,           // starts in maintenance
+    pub disabled: bool, // starts in maintenance
     pub backup: bool,
-    pub check: bool,              // health checks enabled
-    pub inter: Duration,          // check interval, default 2s
-    pub rise: u32,                // default 2
-    pub fall: u32,                // default 3
+    pub check: bool,     // health checks enabled
+    pub inter: Duration, // check interval, default 2s
+    pub rise: u32,       // default 2
+    pub fall: u32,       // default 3
 }
 
 /// `balance` algorithm.

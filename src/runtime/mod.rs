@@ -1,2 +1,4 @@
 //! placeholder
-pub fn run(_cfg: crate::cfg::Config, _pidfile: Option<&str>) -> Result<(), String> { Err("not yet".into()) }
+pub fn run(_cfg: crate::cfg::Config, _pidfile: Option<&str>) -> Result<(), String> {
+    Err("not yet".into())
+}
