@@ -171,7 +171,8 @@ fn valid_configs_pass() {
          ulimit-n 1024\n",
         "defaults\n    mode http\n    timeout client 5s\n    timeout server 5s\n    timeout connect 1s\n    \
          option httplog\n    log global\nfrontend www # comment\n    bind :8080,[::1]:8081\n    \
-         use_backend api if { path_beg /api }\n    default_backend web\nbackend web\n    balance leastconn\n    \
+         use_backend api if { path_beg /api }\n    default_backend web\nbackend web\n    balance leastconn\n    option httpchk GET /health\n    \
+         http-check expect status 200\n    timeout check 1s\n    \
          server w1 127.0.0.1:9001 check inter 1s rise 2 fall 3\n    server w2 [::1]:9002 weight 10 backup\n\
          backend api\n    server a1 localhost:9003 maxconn 5\n",
         "listen l\n    bind \"127.0.0.1:${STRATA_TEST_PORT}\"\n    timeout client 1s\n    timeout server 1s\n    \

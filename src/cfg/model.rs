@@ -153,10 +153,20 @@ pub struct Proxy {
     pub use_backends: Vec<UseBackend>, // in declaration order; first match wins
     pub servers: Vec<Server>,          // backend side only
     pub balance: Balance,
-    pub retries: u32, // `retries`, default 3
-    pub options: Options,
-    pub logs: Vec<LogTarget>,      // effective targets (`log global` expanded)
+    pub retries: u32,              // `retries`, default 3
     pub log_global: Option<usize>, // `log global` written: where in `logs` resolve inserts the global targets
+    pub options: Options,
+    pub logs: Vec<LogTarget>,          // effective targets (`log global` expanded)
+    pub http_check: Option<HttpCheck>, // `option httpchk` (+ `http-check expect status`)
+}
+
+/// `option httpchk [METH [URI [VERSION]]]` and `http-check expect status N`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpCheck {
+    pub method: String,             // default OPTIONS
+    pub uri: String,                // default /
+    pub version: String,            // default HTTP/1.0
+    pub expect_status: Option<u16>, // None: any 2xx or 3xx passes
 }
 
 /// A reference to a proxy by name, filled with its index by `resolve`.
@@ -186,6 +196,7 @@ pub struct Timeouts {
     pub http_request: Option<Duration>,
     pub http_keep_alive: Option<Duration>,
     pub queue: Option<Duration>,
+    pub check: Option<Duration>, // `timeout check`: read timeout of health checks
 }
 
 /// `use_backend NAME [if|unless COND]`.

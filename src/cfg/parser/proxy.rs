@@ -76,6 +76,7 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
             no_extra(kw, words, 2)
         }),
         "option" => options::option(o, &words[1..], false),
+        "http-check" => options::http_check(o, words),
         "log" => proxy_log(o, words, loc),
         "no" => match words.get(1).map(String::as_str) {
             Some("option") => options::option(o, &words[2..], true),

@@ -249,6 +249,7 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         options: Options::default(),
         logs: Vec::new(),
         log_global: None,
+        http_check: None,
     };
     if let Some(t) = template {
         px.mode = t.mode;
@@ -258,6 +259,7 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         px.options = t.options;
         px.logs = t.logs.clone();
         px.log_global = t.log_global;
+        px.http_check = t.http_check.clone();
         if cap.frontend {
             px.maxconn = t.maxconn;
             px.default_backend = t.default_backend.clone();

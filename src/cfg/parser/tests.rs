@@ -167,6 +167,35 @@ fn options_and_timeouts() {
 }
 
 #[test]
+fn health_check_settings() {
+    let (cfg, alerts) = run(&format!(
+        "{TIMEOUTS} option httpchk /health\n timeout check 2s\nbackend a\n http-check expect status 204\n\
+         backend b\n option httpchk GET /ping HTTP/1.1\nbackend c\n no option httpchk\n"
+    ));
+    assert_eq!(alerts, Vec::<String>::new());
+    let hc = |n: &str| proxy(&cfg, n).http_check.clone();
+    let a = hc("a").unwrap_or_else(|| unreachable!());
+    assert_eq!((a.method.as_str(), a.uri.as_str(), a.version.as_str()), ("OPTIONS", "/health", "HTTP/1.0"));
+    assert_eq!(a.expect_status, Some(204));
+    assert_eq!(proxy(&cfg, "a").timeouts.check, Some(Duration::from_secs(2)));
+    let b = hc("b").unwrap_or_else(|| unreachable!());
+    assert_eq!((b.method.as_str(), b.uri.as_str(), b.version.as_str()), ("GET", "/ping", "HTTP/1.1"));
+    assert_eq!(hc("c"), None);
+
+    let (_, alerts) = run("backend b\n http-check expect status 200\n option httpchk\n \
+         http-check expect string ok\n http-check expect status 99\nfrontend f\n bind :1\n timeout check 1s\n");
+    assert_eq!(
+        alerts,
+        [
+            "t.cfg:2: 'http-check expect' needs 'option httpchk' above it.",
+            "t.cfg:4: 'http-check expect' only supports 'status <code>' in strata yet.",
+            "t.cfg:5: 'http-check expect status' expects a status code between 100 and 599 (got '99').",
+            "t.cfg:8: 'timeout check' not allowed because frontend 'f' has no backend capability.",
+        ]
+    );
+}
+
+#[test]
 fn use_backend_conditions() {
     let (cfg, alerts) = run(&format!(
         "{TIMEOUTS}frontend f\n bind :1\n use_backend a if is_a || !b\n use_backend b unless x\n \
@@ -237,9 +266,9 @@ fn lexer_errors_name_the_line_and_the_rest_goes_on() {
 
 #[test]
 fn proxy_keyword_errors() {
-    let (_, alerts) = run("defaults\n timeout client\n timeout client 1s 2s\n timeout check 1s\n \
+    let (_, alerts) = run("defaults\n timeout client\n timeout client 1s 2s\n timeout tarpit 1s\n \
          mode\n mode health\n maxconn 5 6\n option\n no option\n no foo\n option httplog clf\n \
-         option httpchk\n retries x\n default_backend\n default_backend a b\n log\n\
+         option tcpka\n retries x\n default_backend\n default_backend a b\n log\n\
          frontend f\n bind\n bind 1.2.3.4\n bind /tmp/sock\n bind :80-81\n use_backend\n use_backend a foo\n \
          option redispatch\n bind abc..def:80\n");
     assert_eq!(
@@ -247,7 +276,7 @@ fn proxy_keyword_errors() {
         [
             "t.cfg:2: 'timeout client' expects an integer value (in milliseconds)",
             "t.cfg:3: 'timeout client' : unexpected extra argument '2s' after value '1s'.",
-            "t.cfg:4: 'timeout check' is not supported by strata yet.",
+            "t.cfg:4: 'timeout tarpit' is not supported by strata yet.",
             "t.cfg:5: unknown proxy mode ''.",
             "t.cfg:6: unknown proxy mode 'health'.",
             "t.cfg:7: 'maxconn' cannot handle unexpected argument '6'.",
@@ -255,7 +284,7 @@ fn proxy_keyword_errors() {
             "t.cfg:9: 'option' expects an option name.",
             "t.cfg:10: negation/default currently supported only for options and log.",
             "t.cfg:11: 'option httplog' cannot handle unexpected argument 'clf'.",
-            "t.cfg:12: 'option httpchk' is not supported by strata yet.",
+            "t.cfg:12: 'option tcpka' is not supported by strata yet.",
             "t.cfg:13: 'retries' expects an integer argument (dispatch counts for one).",
             "t.cfg:14: 'default_backend' expects a backend name.",
             "t.cfg:15: 'default_backend' cannot handle unexpected argument 'b'.",
