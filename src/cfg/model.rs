@@ -72,11 +72,12 @@ impl Default for Global {
 /// One `log` target: `log <target> [len N] [format F] <facility> [level [minlevel]]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogTarget {
-    pub addr: LogAddr,         // where lines go
-    pub format: LogFormat,     // `format`, default rfc3164
-    pub maxlen: usize,         // `len`, default 1024
-    pub facility: String,      // e.g. `local0`
-    pub level: Option<String>, // max level sent, e.g. `info`
+    pub addr: LogAddr,            // where lines go
+    pub format: LogFormat,        // `format`, default rfc3164
+    pub maxlen: usize,            // `len`, default 1024
+    pub facility: String,         // e.g. `local0`
+    pub level: Option<String>,    // max level sent, e.g. `info`
+    pub minlevel: Option<String>, // min level sent, e.g. `notice`
     pub loc: Loc,
 }
 
@@ -152,7 +153,8 @@ pub struct Proxy {
     pub use_backends: Vec<UseBackend>, // in declaration order; first match wins
     pub servers: Vec<Server>,          // backend side only
     pub balance: Balance,
-    pub retries: u32, // `retries`, default 3
+    pub retries: u32,              // `retries`, default 3
+    pub log_global: Option<usize>, // `log global` written: where in `logs` resolve inserts the global targets
     pub options: Options,
     pub logs: Vec<LogTarget>,          // effective targets (`log global` expanded)
     pub http_check: Option<HttpCheck>, // `option httpchk` (+ `http-check expect status`)

@@ -1,3 +1,193 @@
-//! placeholder until the cfg resolver lands
-use super::{Config, Diagnostics};
-pub fn resolve(_cfg: &mut Config, _diags: &mut Diagnostics) {}
+//! Resolve: the checks that need the whole configuration, run once after
+//! parsing. Fills `ProxyRef::index`, expands `log global`, and reports
+//! duplicate names, missing or incompatible backends, frontends without
+//! `bind`, addresses bound twice and (as warnings) missing timeouts, in
+//! HAProxy's words where HAProxy has them.
+
+use super::diag::{Diag, Diagnostics, Severity};
+use super::model::{Config, Mode, Proxy, ProxyRef};
+
+/// Completes `cfg` in place; every problem is pushed to `diags`.
+pub fn resolve(cfg: &mut Config, diags: &mut Diagnostics) {
+    expand_log_global(cfg);
+    check_proxy_names(cfg, diags);
+    link_backends(cfg, diags);
+    check_server_names(cfg, diags);
+    check_binds(cfg, diags);
+    warn_missing_timeouts(cfg, diags);
+}
+
+/// What HAProxy calls a proxy in messages, from its capabilities.
+fn type_str(p: &Proxy) -> &'static str {
+    match (p.cap.frontend, p.cap.backend) {
+        (true, true) => "proxy",
+        (true, false) => "frontend",
+        (false, true) => "backend",
+        (false, false) => "defaults",
+    }
+}
+
+/// `log global`: the global targets go where the line was written.
+fn expand_log_global(cfg: &mut Config) {
+    for p in &mut cfg.proxies {
+        if let Some(at) = p.log_global.take() {
+            let at = at.min(p.logs.len());
+            p.logs.splice(at..at, cfg.global.logs.iter().cloned());
+        }
+    }
+}
+
+/// A name must be unique among proxies sharing a capability: a frontend
+/// and a backend may share one, a listen shares with nobody.
+fn check_proxy_names(cfg: &Config, diags: &mut Diagnostics) {
+    for (i, p) in cfg.proxies.iter().enumerate() {
+        let clash = cfg.proxies[..i].iter().find(|q| {
+            q.name == p.name && ((q.cap.frontend && p.cap.frontend) || (q.cap.backend && p.cap.backend))
+        });
+        if let Some(q) = clash {
+            diags.push(Diag::alert(
+                &p.loc,
+                format!(
+                    "{} '{}' has the same name as {} '{}' declared at {}.",
+                    type_str(p),
+                    p.name,
+                    type_str(q),
+                    q.name,
+                    q.loc
+                ),
+            ));
+        }
+    }
+}
+
+/// Fills `default_backend` and `use_backend` indices, gives a listen
+/// without `default_backend` itself as default, and refuses an HTTP
+/// frontend routing to a TCP backend.
+fn link_backends(cfg: &mut Config, diags: &mut Diagnostics) {
+    let backends: Vec<(String, usize)> = cfg
+        .proxies
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.cap.backend)
+        .map(|(i, p)| (p.name.clone(), i))
+        .collect();
+    let find = |name: &str| backends.iter().find(|(n, _)| n == name).map(|(_, i)| *i);
+    let modes: Vec<(Mode, String)> =
+        cfg.proxies.iter().map(|p| (p.mode, format!("{} '{}' ({})", type_str(p), p.name, p.loc))).collect();
+    for (pi, p) in cfg.proxies.iter_mut().enumerate() {
+        if !p.cap.frontend {
+            continue;
+        }
+        if p.default_backend.is_none() && p.cap.backend {
+            p.default_backend = Some(ProxyRef { name: p.name.clone(), loc: p.loc.clone(), index: pi });
+        }
+        let fe_mode = p.mode;
+        let fe_name = p.name.clone();
+        let fe_desc = &modes[pi].1;
+        let refs = p.default_backend.iter_mut().map(|r| (r, "default_backend", "as its default backend"));
+        let rules =
+            p.use_backends.iter_mut().map(|u| (&mut u.backend, "use_backend", "in a 'use_backend' rule"));
+        for (r, kw, how) in refs.chain(rules) {
+            let Some(bi) = find(&r.name) else {
+                diags.push(Diag::alert(
+                    &r.loc,
+                    format!("Proxy '{fe_name}': unable to find required {kw}: '{}'.", r.name),
+                ));
+                continue;
+            };
+            r.index = bi;
+            if fe_mode == Mode::Http && modes[bi].0 != Mode::Http {
+                diags.push(Diag::alert(
+                    &r.loc,
+                    format!(
+                        "http {fe_desc} tries to use incompatible tcp {} {how} (see 'mode').",
+                        modes[bi].1
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// Server names must be unique within their proxy.
+fn check_server_names(cfg: &Config, diags: &mut Diagnostics) {
+    for p in &cfg.proxies {
+        for (i, s) in p.servers.iter().enumerate() {
+            if let Some(first) = p.servers[..i].iter().find(|f| f.name == s.name) {
+                diags.push(Diag::alert(
+                    &s.loc,
+                    format!(
+                        "{} '{}', another server named '{}' was already defined at line {}, please use distinct names.",
+                        type_str(p),
+                        p.name,
+                        s.name,
+                        first.loc.line
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// A frontend needs a `bind`; an address may be bound once.
+fn check_binds(cfg: &Config, diags: &mut Diagnostics) {
+    let mut seen: Vec<(&Proxy, &super::model::Bind)> = Vec::new();
+    for p in &cfg.proxies {
+        if !p.cap.frontend {
+            continue;
+        }
+        if p.binds.is_empty() {
+            diags.push(Diag::alert(
+                &p.loc,
+                format!(
+                    "{} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",
+                    type_str(p),
+                    p.name
+                ),
+            ));
+        }
+        for b in &p.binds {
+            if let Some((q, first)) = seen.iter().find(|(_, f)| f.addr == b.addr) {
+                diags.push(Diag::alert(
+                    &b.loc,
+                    format!(
+                        "{} '{}' : address {} is already bound by {} '{}' at {}.",
+                        type_str(p),
+                        p.name,
+                        b.addr,
+                        type_str(q),
+                        q.name,
+                        first.loc
+                    ),
+                ));
+            } else {
+                seen.push((p, b));
+            }
+        }
+    }
+}
+
+/// HAProxy's warning for a proxy missing the client, connect or server
+/// timeout its sides need.
+fn warn_missing_timeouts(cfg: &Config, diags: &mut Diagnostics) {
+    for p in &cfg.proxies {
+        let t = &p.timeouts;
+        let set = |d: Option<std::time::Duration>| d.is_some_and(|d| !d.is_zero());
+        let missing =
+            (p.cap.frontend && !set(t.client)) || (p.cap.backend && (!set(t.connect) || !set(t.server)));
+        if missing {
+            diags.push(Diag {
+                severity: Severity::Warning,
+                loc: None,
+                msg: format!(
+                    "missing timeouts for {} '{}'.\n   \
+                     | While not properly invalid, you will certainly encounter various problems\n   \
+                     | with such a configuration. To fix this, please ensure that all following\n   \
+                     | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
+                    type_str(p),
+                    p.name
+                ),
+            });
+        }
+    }
+}

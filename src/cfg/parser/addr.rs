@@ -1,0 +1,162 @@
+//! Internet addresses as HAProxy writes them: `IP:PORT`, `:PORT`,
+//! `*:PORT`, `[IPv6]:PORT`, `ipv4@..`, `ipv6@..` (and `udp@`, `udp4@`,
+//! `udp6@` for log targets), or a host name resolved now.
+//!
+//! Without brackets the last colon separates the port, as in HAProxy:
+//! `::1:80` is `::1` port 80. Error texts are HAProxy's; the caller adds
+//! its prefix (`'bind' : `, `'server b/s1' : `, `log : `).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
+
+/// What the address is for: decides the accepted prefixes, whether an
+/// empty host means "any" and how a failed name lookup is worded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Use {
+    Listen,  // bind, stats socket: empty host or `*` is the wildcard
+    Connect, // server
+    Log,     // log target: also udp@, udp4@, udp6@
+}
+
+/// Address family forced by a prefix.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Any,
+    V4,
+    V6,
+}
+
+/// Parses `text` into an IP address and an optional port. Host names are
+/// resolved with the system resolver (first address of the right family).
+pub(super) fn inet(text: &str, usage: Use) -> Result<(IpAddr, Option<u16>), String> {
+    let (family, rest) = strip_prefix(text, usage)?;
+    let (host, port) =
+        split_host_port(rest).ok_or_else(|| format!("invalid address: '{rest}' in '{text}'"))?;
+    let port = match port {
+        None => None,
+        Some(p) => Some(parse_port(p, text)?),
+    };
+    let ip = host_ip(host, family, usage, text, port)?;
+    Ok((ip, port))
+}
+
+/// Removes a known `family@` prefix.
+fn strip_prefix(text: &str, usage: Use) -> Result<(Family, &str), String> {
+    let Some((prefix, rest)) = text.split_once('@') else {
+        return Ok((Family::Any, text));
+    };
+    let family = match (prefix, usage) {
+        ("ipv4", _) | ("udp4", Use::Log) => Family::V4,
+        ("ipv6", _) | ("udp6", Use::Log) => Family::V6,
+        ("udp", Use::Log) => Family::Any,
+        _ => return Err(format!("address family '{prefix}@' is not supported here in '{text}'")),
+    };
+    Ok((family, rest))
+}
+
+/// `[v6]:port`, `[v6]`, `host:port` (last colon), `host`. None when
+/// brackets are unbalanced or followed by something other than `:port`.
+fn split_host_port(s: &str) -> Option<(&str, Option<&str>)> {
+    if let Some(inner) = s.strip_prefix('[') {
+        let (host, after) = inner.split_once(']')?;
+        return match after {
+            "" => Some((host, None)),
+            _ => Some((host, Some(after.strip_prefix(':')?))),
+        };
+    }
+    match s.rsplit_once(':') {
+        Some((host, port)) => Some((host, Some(port))),
+        None => Some((s, None)),
+    }
+}
+
+/// A port number: digits only, 0..=65535 (the caller decides about 0).
+fn parse_port(p: &str, text: &str) -> Result<u16, String> {
+    if let Some(c) = p.chars().find(|c| !c.is_ascii_digit()) {
+        return Err(format!("invalid character '{c}' in port number '{p}' in '{text}'"));
+    }
+    match p.parse::<u16>() {
+        Ok(port) => Ok(port),
+        Err(_) if p.is_empty() => Err(format!("missing port specification in '{text}'")),
+        Err(_) => Err(format!("invalid port '{p}'")),
+    }
+}
+
+/// The host part as an address of the requested family.
+fn host_ip(host: &str, family: Family, usage: Use, text: &str, port: Option<u16>) -> Result<IpAddr, String> {
+    if usage == Use::Listen && (host.is_empty() || host == "*") {
+        return Ok(match family {
+            Family::V6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        });
+    }
+    let fits = |ip: &IpAddr| match family {
+        Family::Any => true,
+        Family::V4 => ip.is_ipv4(),
+        Family::V6 => ip.is_ipv6(),
+    };
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return if fits(&ip) { Ok(ip) } else { Err(format!("invalid address: '{host}' in '{text}'")) };
+    }
+    let not_found = || match usage {
+        Use::Listen => format!("invalid address: '{host}' in '{text}'"),
+        _ => format!("could not resolve address '{host}'."),
+    };
+    if host.is_empty() || !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+        return Err(not_found());
+    }
+    let found = (host, port.unwrap_or(0)).to_socket_addrs().map_err(|_| not_found())?;
+    found.map(|sa| sa.ip()).find(fits).ok_or_else(not_found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(text: &str, usage: Use) -> (IpAddr, Option<u16>) {
+        match inet(text, usage) {
+            Ok(v) => v,
+            Err(e) => panic!("{text}: {e}"),
+        }
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or(IpAddr::V4(Ipv4Addr::BROADCAST))
+    }
+
+    #[test]
+    fn forms() {
+        assert_eq!(ok("1.2.3.4:80", Use::Connect), (ip("1.2.3.4"), Some(80)));
+        assert_eq!(ok("1.2.3.4", Use::Connect), (ip("1.2.3.4"), None));
+        assert_eq!(ok(":80", Use::Listen), (ip("0.0.0.0"), Some(80)));
+        assert_eq!(ok("*:80", Use::Listen), (ip("0.0.0.0"), Some(80)));
+        assert_eq!(ok("ipv6@:80", Use::Listen), (ip("::"), Some(80)));
+        assert_eq!(ok("[::1]:80", Use::Connect), (ip("::1"), Some(80)));
+        assert_eq!(ok("[::1]", Use::Connect), (ip("::1"), None));
+        assert_eq!(ok("ipv6@::1:80", Use::Listen), (ip("::1"), Some(80)));
+        assert_eq!(ok("ipv6@[::1]:80", Use::Listen), (ip("::1"), Some(80)));
+        assert_eq!(ok("ipv4@127.0.0.1:80", Use::Listen), (ip("127.0.0.1"), Some(80)));
+        assert_eq!(ok("udp@127.0.0.1:515", Use::Log), (ip("127.0.0.1"), Some(515)));
+        assert_eq!(ok("localhost:80", Use::Connect).1, Some(80));
+    }
+
+    #[test]
+    fn errors() {
+        let err = |t: &str, u: Use| inet(t, u).err().unwrap_or_default();
+        assert_eq!(err("1.2.3.4:99999", Use::Connect), "invalid port '99999'");
+        assert_eq!(
+            err("1.2.3.4:abc", Use::Connect),
+            "invalid character 'a' in port number 'abc' in '1.2.3.4:abc'"
+        );
+        assert_eq!(err("1.2.3.4:", Use::Listen), "missing port specification in '1.2.3.4:'");
+        assert_eq!(
+            err("nonexistent.invalid:80", Use::Connect),
+            "could not resolve address 'nonexistent.invalid'."
+        );
+        assert_eq!(err("abc def:80", Use::Listen), "invalid address: 'abc def' in 'abc def:80'");
+        assert_eq!(err("ipv4@::1:80", Use::Listen), "invalid address: '::1' in 'ipv4@::1:80'");
+        assert_eq!(err("[::1:80", Use::Connect), "invalid address: '[::1:80' in '[::1:80'");
+        assert_eq!(err("[::1]x", Use::Connect), "invalid address: '[::1]x' in '[::1]x'");
+        assert!(err("udp@1.2.3.4:80", Use::Connect).contains("'udp@'"));
+        assert!(err(":80", Use::Connect).contains("could not resolve"));
+    }
+}

@@ -1,0 +1,55 @@
+//! Parser: configuration texts → [`Config`], section by section.
+//!
+//! Each line is split by the `lexer`, then its first word is either a
+//! section header (`global`, `defaults`, `frontend`, `backend`, `listen`)
+//! or a keyword of the section in progress. Every problem becomes an alert
+//! at the line's `Loc` and parsing goes on, so one run reports them all.
+//! Cross-section checks (names, duplicates, modes) are `resolve`'s.
+//!
+//! Files are read in order as one configuration, but a section never
+//! continues into the next file (HAProxy's rule).
+
+mod addr;
+mod args;
+mod bind;
+mod global;
+mod log;
+mod options;
+mod proxy;
+mod section;
+mod server;
+mod stats;
+
+use super::diag::{Diag, Diagnostics};
+use super::lexer;
+use super::model::{Config, Loc};
+use section::Sections;
+
+/// Parses configuration texts given as (file name, contents), in order.
+/// Problems are pushed to `diags`; the returned configuration holds every
+/// section that could be read and is only meaningful without alerts.
+pub fn parse(texts: &[(String, String)], diags: &mut Diagnostics) -> Config {
+    let mut s = Sections::default();
+    for (file, text) in texts {
+        for (n, raw) in text.lines().enumerate() {
+            let loc = Loc { file: file.clone(), line: n + 1 };
+            let words = match lexer::split_line(raw) {
+                Ok(w) => w,
+                Err(e) => {
+                    diags.push(Diag::alert(&loc, e.render(raw)));
+                    continue;
+                }
+            };
+            // HAProxy skips a line whose first word is empty (blank, comment, `""`).
+            if words.first().is_none_or(|w| w.is_empty()) {
+                continue;
+            }
+            s.line(&loc, &words, diags);
+        }
+        s.close();
+    }
+    s.finish()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,178 @@
+//! Keywords of `defaults`, `frontend`, `backend` and `listen` sections,
+//! with each keyword's capability rule.
+//!
+//! A keyword needing a side the proxy lacks (`server` in a frontend,
+//! `default_backend` in a backend) is an alert, where HAProxy often only
+//! warns and ignores the line: strata never ignores a line silently.
+
+use super::args::{Res, int, no_extra};
+use super::log::{self, LogLine};
+use super::section::{Kind, Open};
+use super::{bind, options, server};
+use crate::cfg::diag::{Diag, Diagnostics};
+use crate::cfg::model::{Balance, Cond, Loc, Mode, ProxyRef, UseBackend};
+
+/// The side of a proxy a keyword acts on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Side {
+    Front,
+    Back,
+}
+
+/// Refuses `kw` when the proxy lacks `side`.
+pub(super) fn need(o: &Open, kw: &str, side: Side) -> Res {
+    let (has, missing) = match side {
+        Side::Front => (o.px.cap.frontend, "frontend"),
+        Side::Back => (o.px.cap.backend, "backend"),
+    };
+    if has {
+        return Ok(());
+    }
+    Err(format!(
+        "'{kw}' not allowed because {} '{}' has no {missing} capability.",
+        o.kind.type_str(),
+        o.px.name
+    ))
+}
+
+/// Refuses `kw` in a `defaults` section.
+fn not_in_defaults(o: &Open, kw: &str) -> Res {
+    if o.kind == Kind::Defaults {
+        return Err(format!("'{kw}' not allowed in 'defaults' section."));
+    }
+    Ok(())
+}
+
+/// Applies one line of a proxy-like section to `o`.
+pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagnostics) {
+    let kw = words[0].as_str();
+    let res = match kw {
+        // `server` may report several problems on one line: it pushes them itself.
+        "server" => match not_in_defaults(o, kw).and_then(|()| need(o, kw, Side::Back)) {
+            Ok(()) => {
+                server::parse(o, words, loc, diags);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        },
+        "bind" => not_in_defaults(o, kw)
+            .and_then(|()| need(o, kw, Side::Front))
+            .and_then(|()| bind::parse(o, words, loc)),
+        "mode" => mode(o, words),
+        "maxconn" => need(o, kw, Side::Front).and_then(|()| {
+            o.px.maxconn = Some(int(kw, words.get(1))?);
+            no_extra(kw, words, 2)
+        }),
+        "timeout" => options::timeout(o, words),
+        "default_backend" => need(o, kw, Side::Front).and_then(|()| default_backend(o, words, loc)),
+        "use_backend" => not_in_defaults(o, kw)
+            .and_then(|()| need(o, kw, Side::Front))
+            .and_then(|()| use_backend(o, words, loc)),
+        "balance" => need(o, kw, Side::Back).and_then(|()| balance(o, words)),
+        "retries" => need(o, kw, Side::Back).and_then(|()| {
+            o.px.retries = int::<u32>(kw, words.get(1)).map_err(|_| {
+                "'retries' expects an integer argument (dispatch counts for one).".to_string()
+            })?;
+            no_extra(kw, words, 2)
+        }),
+        "option" => options::option(o, &words[1..], false),
+        "http-check" => options::http_check(o, words),
+        "log" => proxy_log(o, words, loc),
+        "no" => match words.get(1).map(String::as_str) {
+            Some("option") => options::option(o, &words[2..], true),
+            Some("log") => {
+                o.px.logs.clear();
+                o.px.log_global = None;
+                no_extra("no log", words, 2)
+            }
+            _ => Err("negation/default currently supported only for options and log.".into()),
+        },
+        _ => Err(format!("unknown keyword '{kw}' in '{}' section", o.kind.keyword())),
+    };
+    if let Err(e) = res {
+        diags.push(Diag::alert(loc, e));
+    }
+}
+
+/// `mode tcp|http`.
+fn mode(o: &mut Open, words: &[String]) -> Res {
+    let v = words.get(1).map_or("", String::as_str);
+    o.px.mode = match v {
+        "tcp" => Mode::Tcp,
+        "http" => Mode::Http,
+        _ => return Err(format!("unknown proxy mode '{v}'.")),
+    };
+    no_extra("mode", words, 2)
+}
+
+/// `default_backend NAME`.
+fn default_backend(o: &mut Open, words: &[String], loc: &Loc) -> Res {
+    let Some(name) = words.get(1) else {
+        return Err("'default_backend' expects a backend name.".into());
+    };
+    no_extra("default_backend", words, 2)?;
+    o.px.default_backend = Some(ProxyRef { name: name.clone(), loc: loc.clone(), index: 0 });
+    Ok(())
+}
+
+/// `use_backend NAME [if|unless COND...]`.
+fn use_backend(o: &mut Open, words: &[String], loc: &Loc) -> Res {
+    let Some(name) = words.get(1) else {
+        return Err("'use_backend' expects a backend name.".into());
+    };
+    let cond = match words.get(2).map(String::as_str) {
+        None => None,
+        Some(w @ ("if" | "unless")) => {
+            if words.len() == 3 {
+                return Err(format!("'use_backend {name}' : missing condition after '{w}'."));
+            }
+            Some(Cond { negate: w == "unless", words: words[3..].to_vec(), loc: loc.clone() })
+        }
+        Some(w) => {
+            return Err(format!(
+                "unexpected keyword '{w}' after switching rule, only 'if' and 'unless' are allowed."
+            ));
+        }
+    };
+    let backend = ProxyRef { name: name.clone(), loc: loc.clone(), index: 0 };
+    o.px.use_backends.push(UseBackend { backend, cond });
+    Ok(())
+}
+
+/// `balance roundrobin|leastconn|source|first`.
+fn balance(o: &mut Open, words: &[String]) -> Res {
+    let v = words.get(1).map_or("", String::as_str);
+    o.px.balance = match v {
+        "roundrobin" => Balance::RoundRobin,
+        "leastconn" => Balance::LeastConn,
+        "source" => Balance::Source,
+        "first" => Balance::First,
+        _ if ["static-rr", "uri", "url_param", "random"].contains(&v)
+            || v.starts_with("hdr(")
+            || v.starts_with("rdp-cookie") =>
+        {
+            return Err(format!(
+                "balance '{v}' is not supported by strata yet (only 'roundrobin', 'leastconn', 'source' and 'first')."
+            ));
+        }
+        _ => {
+            return Err("balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', \
+                        'url_param', 'hdr(name)' and 'rdp-cookie(name)' options."
+                .into());
+        }
+    };
+    no_extra("balance", words, 2)
+}
+
+/// `log ...` in a proxy: a target, or `log global`.
+fn proxy_log(o: &mut Open, words: &[String], loc: &Loc) -> Res {
+    match log::parse(words, false, loc)? {
+        LogLine::Target(t) => o.px.logs.push(t),
+        LogLine::Global => {
+            if o.px.log_global.is_none() {
+                o.px.log_global = Some(o.px.logs.len());
+            }
+        }
+    }
+    Ok(())
+}

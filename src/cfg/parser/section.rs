@@ -1,0 +1,269 @@
+//! Section bookkeeping: which section a line belongs to, section headers
+//! (`global`, `defaults [NAME] [from D]`, `frontend|backend|listen NAME
+//! [from D]`) and defaults inheritance.
+//!
+//! Inheritance follows HAProxy 2.6: a proxy starts as a copy of the most
+//! recent `defaults` section above it (named or not, across files), or of
+//! the one named by `from`. A `defaults` section starts fresh unless it has
+//! a `from` itself.
+
+use super::{global, proxy};
+use crate::cfg::diag::{Diag, Diagnostics};
+use crate::cfg::model::{Balance, Cap, Config, Loc, Mode, Options, Proxy, Timeouts};
+
+/// HAProxy sections strata does not implement: their header is an alert
+/// and their body is skipped (it would only add misleading alerts).
+const UNSUPPORTED_SECTIONS: [&str; 10] = [
+    "userlist",
+    "peers",
+    "mailers",
+    "resolvers",
+    "cache",
+    "program",
+    "http-errors",
+    "ring",
+    "log-forward",
+    "fcgi-app",
+];
+
+/// The kind of a proxy-like section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    Defaults,
+    Frontend,
+    Backend,
+    Listen,
+}
+
+impl Kind {
+    /// The section keyword.
+    pub(super) fn keyword(self) -> &'static str {
+        match self {
+            Kind::Defaults => "defaults",
+            Kind::Frontend => "frontend",
+            Kind::Backend => "backend",
+            Kind::Listen => "listen",
+        }
+    }
+
+    /// What HAProxy calls such a proxy in messages (`proxy` for a listen).
+    pub(super) fn type_str(self) -> &'static str {
+        match self {
+            Kind::Defaults => "defaults",
+            Kind::Frontend => "frontend",
+            Kind::Backend => "backend",
+            Kind::Listen => "proxy",
+        }
+    }
+
+    fn cap(self) -> Cap {
+        match self {
+            Kind::Frontend => Cap { frontend: true, backend: false },
+            Kind::Backend => Cap { frontend: false, backend: true },
+            Kind::Defaults | Kind::Listen => Cap { frontend: true, backend: true },
+        }
+    }
+}
+
+/// A proxy-like section being read.
+pub(super) struct Open {
+    pub kind: Kind,
+    pub px: Proxy,  // a defaults section is kept as a template proxy
+    pub keep: bool, // false when the header was invalid: the body is checked, then dropped
+}
+
+/// A closed `defaults` section and how proxies used it.
+struct Defaults {
+    px: Proxy,      // the settings, as a template proxy (anonymous: name "")
+    explicit: bool, // named by a `from`
+    implicit: bool, // inherited as the most recent defaults section
+}
+
+/// The section the next line belongs to.
+#[derive(Default)]
+enum Current {
+    #[default]
+    Out,
+    Global,
+    Proxy(Box<Open>),
+    Skipped, // an unsupported section, already reported
+}
+
+/// Parser state across lines and files.
+#[derive(Default)]
+pub(super) struct Sections {
+    cfg: Config,
+    cur: Current,
+    defaults: Vec<Defaults>,      // closed `defaults` sections in order
+    last_defaults: Option<usize>, // index in `defaults` of the most recent one
+}
+
+impl Sections {
+    /// Handles one non-empty line.
+    pub(super) fn line(&mut self, loc: &Loc, words: &[String], diags: &mut Diagnostics) {
+        let kw = words[0].as_str();
+        let kind = match kw {
+            "defaults" => Some(Kind::Defaults),
+            "frontend" => Some(Kind::Frontend),
+            "backend" => Some(Kind::Backend),
+            "listen" => Some(Kind::Listen),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            self.close();
+            self.open_proxy(kind, loc, words, diags);
+            return;
+        }
+        if kw == "global" {
+            self.close();
+            if let Some(extra) = words.get(1) {
+                diags
+                    .push(Diag::alert(loc, format!("'global' cannot handle unexpected argument '{extra}'.")));
+            }
+            self.cur = Current::Global;
+            return;
+        }
+        if UNSUPPORTED_SECTIONS.contains(&kw) {
+            self.close();
+            diags.push(Diag::alert(loc, format!("section '{kw}' is not supported by strata yet.")));
+            self.cur = Current::Skipped;
+            return;
+        }
+        match &mut self.cur {
+            Current::Out => diags.push(Diag::alert(loc, format!("unknown keyword '{kw}' out of section."))),
+            Current::Global => {
+                if let Err(e) = global::keyword(&mut self.cfg.global, words, loc) {
+                    diags.push(Diag::alert(loc, e));
+                }
+            }
+            Current::Proxy(open) => proxy::keyword(open, words, loc, diags),
+            Current::Skipped => {}
+        }
+    }
+
+    /// Ends the section in progress (at a new header or the end of a file).
+    pub(super) fn close(&mut self) {
+        if let Current::Proxy(open) = std::mem::take(&mut self.cur) {
+            let Open { kind, mut px, keep } = *open;
+            if kind == Kind::Defaults {
+                self.defaults.push(Defaults { px, explicit: false, implicit: false });
+                self.last_defaults = Some(self.defaults.len() - 1);
+            } else if keep {
+                px.id = self.cfg.proxies.len() as u32 + 1;
+                self.cfg.proxies.push(px);
+            }
+        }
+    }
+
+    /// Ends parsing and hands the configuration over.
+    pub(super) fn finish(mut self) -> Config {
+        self.close();
+        self.cfg
+    }
+
+    /// Reads a proxy-like header and starts its section.
+    fn open_proxy(&mut self, kind: Kind, loc: &Loc, words: &[String], diags: &mut Diagnostics) {
+        let kwd = kind.keyword();
+        let mut keep = true;
+        let mut alert = |msg: String| diags.push(Diag::alert(loc, msg));
+        // `defaults` may be anonymous, even with a `from`.
+        let named = words.get(1).is_some_and(|w| kind != Kind::Defaults || w != "from");
+        let name = if named { words[1].clone() } else { String::new() };
+        if kind != Kind::Defaults && name.is_empty() {
+            alert(format!("'{kwd}' expects an <id> argument"));
+            keep = false;
+        } else if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c))) {
+            alert(format!("character '{c}' is not permitted in '{kwd}' name '{name}'."));
+            keep = false;
+        }
+        let rest = &words[if named { 2 } else { 1 }..];
+        let from = match rest {
+            [] => None,
+            [f, d, extra @ ..] if f == "from" => {
+                if let Some(x) = extra.first() {
+                    alert(format!("'{kwd}' cannot handle unexpected argument '{x}'."));
+                }
+                Some(d.as_str())
+            }
+            [x, ..] if kind == Kind::Defaults => {
+                alert(format!("'{kwd}' cannot handle unexpected argument '{x}'."));
+                None
+            }
+            _ => {
+                alert("please use the 'bind' keyword for listening addresses.".into());
+                None
+            }
+        };
+        let template = match from {
+            Some(d) => {
+                let found = self.defaults.iter().rposition(|t| !d.is_empty() && t.px.name == d);
+                if found.is_none() {
+                    alert(format!("defaults section '{d}' not found for {} '{name}'.", kind.type_str()));
+                }
+                found.map(|i| (i, true))
+            }
+            None if kind == Kind::Defaults => None,
+            None => self.last_defaults.map(|i| (i, false)),
+        };
+        let template = template.and_then(|(i, explicit)| {
+            let t = self.defaults.get_mut(i)?;
+            // HAProxy refuses a named defaults section used both ways.
+            let mixed = if explicit { t.implicit } else { t.explicit && !t.px.name.is_empty() };
+            if mixed {
+                alert(format!(
+                    "defaults section '{}' (declared at {}) is explicitly referenced by another proxy and \
+                     implicitly used here. To avoid any ambiguity don't mix both usage. Add a last defaults \
+                     section not explicitly used or always use explicit references.",
+                    t.px.name, t.px.loc
+                ));
+            }
+            if explicit {
+                t.explicit = true;
+            } else {
+                t.implicit = true;
+            }
+            Some(&t.px)
+        });
+        let px = inherit(template, name, loc, kind.cap());
+        self.cur = Current::Proxy(Box::new(Open { kind, px, keep }));
+    }
+}
+
+/// A new proxy: a copy of the inheritable settings of `template` (a
+/// defaults section), or HAProxy's built-in defaults without one.
+fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy {
+    let mut px = Proxy {
+        name,
+        loc: loc.clone(),
+        cap,
+        id: 0,
+        mode: Mode::Tcp,
+        binds: Vec::new(),
+        maxconn: None,
+        timeouts: Timeouts::default(),
+        default_backend: None,
+        use_backends: Vec::new(),
+        servers: Vec::new(),
+        balance: Balance::RoundRobin,
+        retries: 3,
+        options: Options::default(),
+        logs: Vec::new(),
+        log_global: None,
+        http_check: None,
+    };
+    if let Some(t) = template {
+        px.mode = t.mode;
+        px.timeouts = t.timeouts;
+        px.balance = t.balance;
+        px.retries = t.retries;
+        px.options = t.options;
+        px.logs = t.logs.clone();
+        px.log_global = t.log_global;
+        px.http_check = t.http_check.clone();
+        if cap.frontend {
+            px.maxconn = t.maxconn;
+            px.default_backend = t.default_backend.clone();
+        }
+    }
+    px
+}
