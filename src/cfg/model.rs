@@ -158,6 +158,10 @@ pub struct Proxy {
     pub options: Options,
     pub logs: Vec<LogTarget>,          // effective targets (`log global` expanded)
     pub http_check: Option<HttpCheck>, // `option httpchk` (+ `http-check expect status`)
+    pub http_reuse: HttpReuse,         // `http-reuse`, default safe
+    pub acls: Vec<RuleLine>,           // `acl NAME FETCH ...` lines (words after `acl`)
+    pub http_request: Vec<RuleLine>,   // `http-request ...` lines (words after the keyword)
+    pub http_response: Vec<RuleLine>,  // `http-response ...` lines
 }
 
 /// `option httpchk [METH [URI [VERSION]]]` and `http-check expect status N`.
@@ -253,4 +257,22 @@ pub struct Options {
     pub forwardfor: bool,
     pub http_keep_alive: bool,
     pub httpclose: bool,
+}
+
+/// A rule line kept as words until the rule engine compiles it (the ACL
+/// and HTTP layers sit above the configuration and report their errors
+/// with this location).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleLine {
+    pub words: Vec<String>, // the words after the keyword
+    pub loc: Loc,
+}
+
+/// `http-reuse`: when idle server connections may serve another session.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HttpReuse {
+    Never, // a server connection serves one session only
+    #[default]
+    Safe, // a session's first request always gets its own connection
+    Always, // any request may use any idle connection (`aggressive` too)
 }

@@ -34,10 +34,16 @@ impl Stream {
     }
 
     /// Takes an idle connection to the chosen server when the reuse policy
-    /// allows (`http-reuse safe`: not for a session's first request).
+    /// allows (`http-reuse safe`: not for a session's first request;
+    /// `never`: connections are not pooled at all).
     fn try_reuse(&mut self, ctx: &mut StreamCtx<'_>, be: usize, srv: usize) -> bool {
         let Some(h) = self.http.as_mut() else { return false };
-        if h.first_of_session {
+        let allowed = match ctx.cfg.proxies[be].http_reuse {
+            crate::cfg::HttpReuse::Never => false,
+            crate::cfg::HttpReuse::Safe => !h.first_of_session,
+            crate::cfg::HttpReuse::Always => true,
+        };
+        if !allowed {
             return false;
         }
         let Some(conn) = ctx.idle.take(ctx.registry, (be, srv), self.srv_token) else { return false };

@@ -194,7 +194,9 @@ impl Stream {
     /// its record in `ctx.ended`.
     pub fn finish(mut self, ctx: &mut StreamCtx<'_>) {
         let server = self.server;
-        let reusable = self.http.as_ref().is_some_and(HttpPart::server_reusable);
+        let pooling =
+            self.backend.is_some_and(|b| ctx.cfg.proxies[b].http_reuse != crate::cfg::HttpReuse::Never);
+        let reusable = pooling && self.http.as_ref().is_some_and(HttpPart::server_reusable);
         if let (true, Some(be), Some(srv), Some(conn)) = (reusable, self.backend, server, self.srv.take()) {
             ctx.idle.put(ctx.registry, (be, srv), conn);
         }

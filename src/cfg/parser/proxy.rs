@@ -10,7 +10,7 @@ use super::log::{self, LogLine};
 use super::section::{Kind, Open};
 use super::{bind, options, server};
 use crate::cfg::diag::{Diag, Diagnostics};
-use crate::cfg::model::{Balance, Cond, Loc, Mode, ProxyRef, UseBackend};
+use crate::cfg::model::{Balance, Cond, HttpReuse, Loc, Mode, ProxyRef, RuleLine, UseBackend};
 
 /// The side of a proxy a keyword acts on.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -77,6 +77,14 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
         }),
         "option" => options::option(o, &words[1..], false),
         "http-check" => options::http_check(o, words),
+        "http-reuse" => need(o, kw, Side::Back).and_then(|()| http_reuse(o, words)),
+        "acl" => not_in_defaults(o, kw).and_then(|()| rule_line(&mut o.px.acls, kw, words, loc, 3)),
+        "http-request" => {
+            not_in_defaults(o, kw).and_then(|()| rule_line(&mut o.px.http_request, kw, words, loc, 2))
+        }
+        "http-response" => {
+            not_in_defaults(o, kw).and_then(|()| rule_line(&mut o.px.http_response, kw, words, loc, 2))
+        }
         "log" => proxy_log(o, words, loc),
         "no" => match words.get(1).map(String::as_str) {
             Some("option") => options::option(o, &words[2..], true),
@@ -92,6 +100,26 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
     if let Err(e) = res {
         diags.push(Diag::alert(loc, e));
     }
+}
+
+/// Keeps a rule line for the rule engine, which checks it after parsing.
+fn rule_line(list: &mut Vec<RuleLine>, kw: &str, words: &[String], loc: &Loc, min_words: usize) -> Res {
+    if words.len() < min_words {
+        return Err(format!("'{kw}' expects arguments."));
+    }
+    list.push(RuleLine { words: words[1..].to_vec(), loc: loc.clone() });
+    Ok(())
+}
+
+/// `http-reuse never|safe|aggressive|always`.
+fn http_reuse(o: &mut Open, words: &[String]) -> Res {
+    o.px.http_reuse = match words.get(1).map(String::as_str) {
+        Some("never") => HttpReuse::Never,
+        Some("safe") => HttpReuse::Safe,
+        Some("aggressive" | "always") => HttpReuse::Always,
+        _ => return Err("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'".into()),
+    };
+    no_extra("http-reuse", words, 2)
 }
 
 /// `mode tcp|http`.

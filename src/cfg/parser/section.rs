@@ -9,7 +9,7 @@
 
 use super::{global, proxy};
 use crate::cfg::diag::{Diag, Diagnostics};
-use crate::cfg::model::{Balance, Cap, Config, Loc, Mode, Options, Proxy, Timeouts};
+use crate::cfg::model::{Balance, Cap, Config, HttpReuse, Loc, Mode, Options, Proxy, Timeouts};
 
 /// HAProxy sections strata does not implement: their header is an alert
 /// and their body is skipped (it would only add misleading alerts).
@@ -250,6 +250,10 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         logs: Vec::new(),
         log_global: None,
         http_check: None,
+        http_reuse: HttpReuse::default(),
+        acls: Vec::new(),
+        http_request: Vec::new(),
+        http_response: Vec::new(),
     };
     if let Some(t) = template {
         px.mode = t.mode;
@@ -260,6 +264,7 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         px.logs = t.logs.clone();
         px.log_global = t.log_global;
         px.http_check = t.http_check.clone();
+        px.http_reuse = t.http_reuse;
         if cap.frontend {
             px.maxconn = t.maxconn;
             px.default_backend = t.default_backend.clone();
