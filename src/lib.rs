@@ -15,6 +15,7 @@
 //! this list (checked by `tests/architecture.rs`):
 //! - [`core`]: event loop pieces (token slab, clock, timers, buffer pool)
 //! - [`cfg`]: the configuration language → immutable [`cfg::Config`]
+//! - [`acl`]: sample fetches, matchers and `if`/`unless` conditions
 //! - [`backend`]: servers and load-balancing algorithms
 //! - [`l4_conn`]: listeners and connections (sockets, buffers, deadlines)
 //! - [`l6_stream`]: streams: one forwarding between a client and a server
@@ -23,6 +24,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod acl;
 pub mod backend;
 pub mod cfg;
 pub mod core;

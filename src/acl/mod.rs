@@ -1,0 +1,33 @@
+//! ACL engine: sample fetches, matchers and rule conditions (HAProxy 2.6
+//! semantics), independent of the layers that use it.
+//!
+//! - [`source`]: [`SampleSource`], what a fetch reads (implemented by the
+//!   stream layer), and [`Sample`], what it yields (borrowed, no allocation).
+//! - `keyword` / `fetch`: fetch names (`path`, `req.hdr`, `hdr_beg`...)
+//!   parsed into a compiled fetch, and how each reads the source.
+//! - `pattern`: `-m` methods, pattern parsing (integers, ranges, networks,
+//!   regexes) and matching with HAProxy's casts.
+//! - `expr`: one expression `FETCH [flags] PATTERNS`.
+//! - `cond`: named ACLs ([`AclSet`]) and [`Condition`]s compiled from
+//!   [`cfg::Cond`](crate::cfg::Cond) with [`compile`].
+//! - [`error`]: [`AclError`], worded as HAProxy's messages.
+//!
+//! The configuration loader calls [`AclSet::add`] for each `acl` line and
+//! [`compile`] for each `if`/`unless`; rule engines call
+//! [`Condition::eval`] per stream.
+
+mod cond;
+pub mod error;
+mod expr;
+mod fetch;
+mod keyword;
+mod pattern;
+pub mod source;
+mod text;
+
+#[cfg(test)]
+mod tests;
+
+pub use cond::{AclSet, Condition, compile};
+pub use error::{AclError, AclErrorKind};
+pub use source::{ArgValue, HeaderVisitor, Sample, SampleSource};

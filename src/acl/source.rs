@@ -1,0 +1,73 @@
+//! What a condition reads: the [`SampleSource`] trait the stream layer
+//! implements, and the values ([`Sample`]) fetches produce from it.
+
+use std::net::{IpAddr, SocketAddr};
+use std::ops::ControlFlow;
+
+/// One fetched value. Owned by nobody: strings borrow from the
+/// [`SampleSource`] (or from a short-lived scratch buffer), integers and
+/// addresses are copied, so producing a sample never allocates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sample<'a> {
+    Bool(bool),
+    Int(i64),
+    Ip(IpAddr),
+    Str(&'a [u8]),
+}
+
+/// The callback of a header walk: called with `(name, value)` for each
+/// header line; returning `Break` stops the walk.
+pub type HeaderVisitor<'a> = &'a mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>;
+
+/// A fetch argument as written in the configuration (`hdr(host,2)` gives
+/// `[Str("host"), Int(2)]`). Parsed once by the ACL parser, owned by the
+/// compiled expression, passed read-only to [`SampleSource::custom`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ArgValue {
+    Int(i64),
+    Str(String),
+}
+
+/// What a sample fetch can read at the point a rule runs. Implemented by the
+/// stream layer (one implementation per rule set), read-only for the ACL
+/// engine, which never stores anything borrowed from it past one
+/// [`Condition::eval`](super::Condition::eval).
+///
+/// A method returning `None` means "not available here" (e.g. the response
+/// status during request rules): a fetch on it gives no sample, so an ACL
+/// using it does not match. Header walks hand out `(name, value)` pairs as
+/// received (value without surrounding blanks) and stop when the callback
+/// returns `ControlFlow::Break`.
+pub trait SampleSource {
+    /// Client address (`src`, `src_port`).
+    fn src(&self) -> Option<SocketAddr>;
+    /// Address the client connected to (`dst`, `dst_port`).
+    fn dst(&self) -> Option<SocketAddr>;
+    /// Request method as received.
+    fn method(&self) -> Option<&[u8]>;
+    /// Request URI as received (origin-form or absolute-form).
+    fn uri(&self) -> Option<&[u8]>;
+    /// Request HTTP version as `b"1.1"` (`req.ver`, `HTTP_1.0`, `HTTP_1.1`).
+    fn req_version(&self) -> Option<&[u8]> {
+        None
+    }
+    /// Calls `f` for each request header line, in order.
+    fn for_each_req_header(&self, f: HeaderVisitor<'_>);
+    /// Response status, when a response is being processed.
+    fn res_status(&self) -> Option<u16>;
+    /// Calls `f` for each response header line, in order (nothing before a response exists).
+    fn for_each_res_header(&self, f: HeaderVisitor<'_>);
+    /// Name of the frontend the stream came in through.
+    fn frontend_name(&self) -> &str;
+    /// Name of the backend chosen so far, if any.
+    fn backend_name(&self) -> Option<&str>;
+    /// Usable servers of the named backend; `None` if no such backend.
+    fn nbsrv(&self, backend: &str) -> Option<u32>;
+    /// Extension point for fetches the ACL engine declares but cannot
+    /// compute itself (stick counters `sc*_`/`src_*` later). Called with
+    /// the keyword and its parsed arguments; `None`: no sample.
+    fn custom(&self, name: &str, args: &[ArgValue]) -> Option<Sample<'_>> {
+        let _ = (name, args);
+        None
+    }
+}
