@@ -56,11 +56,11 @@ fn main() -> ExitCode {
     }
     logger.init();
 
-    let (cfg, diags) = strata::cfg::load(&args.files);
+    let (loaded, diags) = strata::runtime::load(&args.files);
     for d in &diags.items {
         eprintln!("{d}");
     }
-    let Some(cfg) = cfg else {
+    let Some(loaded) = loaded else {
         let pid = std::process::id();
         eprintln!(
             "[ALERT]    ({pid}) : config : Error(s) found in configuration file : {}",
@@ -73,8 +73,9 @@ fn main() -> ExitCode {
         println!("Configuration file is valid");
         return ExitCode::SUCCESS;
     }
-    let pidfile = args.pidfile.or_else(|| cfg.global.pidfile.as_ref().map(|p| p.display().to_string()));
-    match strata::runtime::run(cfg, pidfile.as_deref()) {
+    let pidfile =
+        args.pidfile.or_else(|| loaded.cfg.global.pidfile.as_ref().map(|p| p.display().to_string()));
+    match strata::runtime::run(loaded, pidfile.as_deref()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("[ALERT]    ({}) : {e}", std::process::id());

@@ -92,7 +92,7 @@ impl Stream {
         let extra = if forwardfor { xff } else { &[] };
         let t = &h.txn;
         let src = t.req_bytes();
-        let line = request_line(t.req.method.of(src), t.req.uri.of(src), t.req.version);
+        let line = request_line(t.req.method.of(src), t.outgoing_uri(), t.req.version);
         let conn = if t.req.conn.upgrade {
             ConnHeader::Upgrade
         } else if close {
@@ -109,21 +109,34 @@ impl Stream {
     /// Replaces the response with one of HAProxy's built-in answers, unless
     /// a response already started (then the client connection is cut).
     pub(super) fn answer(&mut self, status: BuiltinStatus, cause: TermCause, phase: TermPhase) {
+        if status.closes()
+            && let Some(h) = self.http.as_mut()
+        {
+            h.txn.client_close = true;
+        }
+        self.answer_with(status.bytes(), status.code(), cause, phase);
+    }
+
+    /// Replaces the response with `bytes` (a complete response of status
+    /// `code`), unless a response already started.
+    pub(super) fn answer_with(&mut self, bytes: &[u8], code: u16, cause: TermCause, phase: TermPhase) {
         self.term.set(cause, phase);
         let Some(h) = self.http.as_mut() else { return self.abort(cause, phase) };
         if h.response_started || h.answered {
             h.txn.client_close = true;
             return self.abort(cause, phase);
         }
-        debug!(target: "l6", "{}: answering {}", self.id, status.code());
+        debug!(target: "l6", "s#{}: answering {code}", self.id);
         let mut out = Buffer::take();
-        out.push(status.bytes());
+        if out.push(bytes) < bytes.len() {
+            h.txn.client_close = true; // larger than a buffer: truncated, so close after it
+        }
         h.res_out = Some(out);
         h.answered = true;
-        h.txn.status = Some(status.code());
+        h.txn.status = Some(code);
         h.txn.res_body = BodyState::Done;
         h.txn.server_close = true;
-        if status.closes() || !h.request_done() {
+        if !h.request_done() {
             h.txn.client_close = true;
         }
         self.phase = Phase::Forwarding;
@@ -308,13 +321,19 @@ impl Stream {
         } else {
             ConnHeader::Default
         };
+        t.res = Some(head);
+        t.res_buf = Some(buf);
+        if let Some(status) = self.run_response_rules(ctx) {
+            return self.answer(status, TermCause::ProxyRule, TermPhase::Headers);
+        }
+        let Some(h) = self.http.as_mut() else { return };
+        let t = &mut h.txn;
+        let (Some(head), Some(buf)) = (t.res.as_ref(), t.res_buf.as_ref()) else { return };
         let src = buf.data();
         let code = head.status.to_string();
         let line: [&[u8]; 5] =
             [head.version.as_str().as_bytes(), b" ", code.as_bytes(), b" ", head.reason.of(src)];
         let out = write_head(&line, src, &head.headers, &t.res_edits, &[], conn);
-        t.res = Some(head);
-        t.res_buf = Some(buf);
         match out {
             Some(out) => h.res_out = Some(out),
             None => self.answer(BuiltinStatus::BadGateway, TermCause::ProxyRule, TermPhase::Headers),

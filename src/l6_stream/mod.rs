@@ -9,8 +9,11 @@
 mod connect;
 mod forward;
 pub mod http;
+mod http_rules;
 pub mod log;
 pub mod route;
+pub mod rules;
+mod sample;
 mod stream;
 pub mod term;
 mod timeouts;

@@ -1,17 +1,17 @@
-//! Backend selection: a frontend's `use_backend` rules, then its
+//! Backend selection: a frontend's `use_backend` rules in order, then its
 //! `default_backend`.
 
+use super::rules::ProxyRules;
+use crate::acl::SampleSource;
 use crate::cfg::Proxy;
 
 /// The backend (index in `Config::proxies`) a new stream of `frontend`
 /// goes to, or None when no rule matches and there is no default.
-/// Rule conditions are evaluated by the ACL engine; until it exists the
-/// configuration refuses conditions, so every rule here is unconditional.
-pub fn select_backend(frontend: &Proxy) -> Option<usize> {
-    frontend
-        .use_backends
+pub fn select_backend(frontend: &Proxy, rules: &ProxyRules, sample: &dyn SampleSource) -> Option<usize> {
+    rules
+        .routes
         .iter()
-        .find(|rule| rule.cond.is_none())
-        .map(|rule| rule.backend.index)
+        .find(|r| r.cond.as_ref().is_none_or(|c| c.eval(sample)))
+        .map(|r| r.backend)
         .or_else(|| frontend.default_backend.as_ref().map(|d| d.index))
 }

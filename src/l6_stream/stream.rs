@@ -2,6 +2,8 @@
 
 use super::http::HttpPart;
 use super::log::{HttpLogFields, StreamRecord};
+use super::rules::ProxyRules;
+use super::sample::StreamSample;
 use super::term::{TermCause, TermPhase, TermState};
 use crate::backend::Backends;
 use crate::cfg::Config;
@@ -26,6 +28,7 @@ pub struct StreamCtx<'a> {
     pub ended: &'a mut Vec<StreamRecord>,
     pub idle: &'a mut IdlePool,
     pub stream_ids: &'a mut u64, // last stream id given out by this worker
+    pub rules: &'a [ProxyRules], // compiled rules, indexed like Config::proxies
 }
 
 /// Where the stream is in its life.
@@ -91,18 +94,29 @@ impl Stream {
         srv_token: Token,
         ctx: &StreamCtx<'_>,
     ) -> Stream {
-        let fe = &ctx.cfg.proxies[frontend];
-        let backend = super::route::select_backend(fe);
-        let retries = backend.map_or(0, |b| ctx.cfg.proxies[b].retries);
+        let mut s = Stream::unrouted(id, frontend, src, dst, srv_token, ctx);
+        s.route(ctx);
+        s
+    }
+
+    /// A stream not yet routed to a backend.
+    fn unrouted(
+        id: u64,
+        frontend: usize,
+        src: SocketAddr,
+        dst: SocketAddr,
+        srv_token: Token,
+        ctx: &StreamCtx<'_>,
+    ) -> Stream {
         Stream {
             id,
             frontend,
-            backend,
+            backend: None,
             server: None,
             srv: None,
             srv_token,
             phase: Phase::Assign,
-            retries_left: retries,
+            retries_left: 0,
             retries_done: 0,
             src,
             dst,
@@ -135,13 +149,46 @@ impl Stream {
         req_begin: Instant,
         ctx: &StreamCtx<'_>,
     ) -> Stream {
-        let mut s = Stream::new(id, frontend, src, dst, srv_token, ctx);
+        let mut s = Stream::unrouted(id, frontend, src, dst, srv_token, ctx);
         s.req_begin = req_begin;
         s.started_wall =
             ctx.wall.checked_sub(ctx.now.saturating_duration_since(req_begin)).unwrap_or(ctx.wall);
         s.http = Some(HttpPart::new(txn, first_of_session));
+        // HAProxy's order: frontend rules, backend choice, backend rules.
+        if s.run_request_rules(frontend, ctx) {
+            return s;
+        }
+        s.route(ctx);
+        if let Some(be) = s.backend.filter(|&b| b != frontend)
+            && s.run_request_rules(be, ctx)
+        {
+            return s;
+        }
         s.prepare_request(ctx);
         s
+    }
+
+    /// Chooses the backend (`use_backend` rules, `default_backend`).
+    fn route(&mut self, ctx: &StreamCtx<'_>) {
+        let fe = &ctx.cfg.proxies[self.frontend];
+        let sample = self.sample(ctx, false);
+        let backend = super::route::select_backend(fe, &ctx.rules[self.frontend], &sample);
+        self.backend = backend;
+        self.retries_left = backend.map_or(0, |b| ctx.cfg.proxies[b].retries);
+    }
+
+    /// What rules see of this stream.
+    pub(super) fn sample<'a>(&'a self, ctx: &'a StreamCtx<'_>, response: bool) -> StreamSample<'a> {
+        StreamSample {
+            src: self.src,
+            dst: self.dst,
+            txn: self.http.as_ref().map(|h| &h.txn),
+            frontend: self.frontend,
+            backend: self.backend,
+            cfg: ctx.cfg,
+            backends: ctx.backends,
+            response,
+        }
     }
 
     /// Records readiness for the server connection.

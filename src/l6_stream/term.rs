@@ -16,6 +16,7 @@ pub enum TermCause {
     ClientTimeout, // 'c'
     ServerTimeout, // 's'
     Killed,        // 'K': stopped by the administrator / hard stop
+    Local,         // 'L': answered locally (return, redirect)
 }
 
 /// Phase the stream was in when it ended (second letter).
@@ -64,6 +65,7 @@ impl fmt::Display for TermState {
             TermCause::ClientTimeout => 'c',
             TermCause::ServerTimeout => 's',
             TermCause::Killed => 'K',
+            TermCause::Local => 'L',
         };
         let p = match self.phase {
             TermPhase::None => '-',

@@ -10,7 +10,16 @@
 /// A status strata can answer by itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BuiltinStatus {
+    Ok,                 // 200: deny_status 200
     BadRequest,         // 400: unparsable request
+    Unauthorized,       // 401
+    NotFound,           // 404
+    MethodNotAllowed,   // 405
+    ProxyAuth,          // 407
+    Gone,               // 410
+    PayloadTooLarge,    // 413
+    TooEarly,           // 425
+    NotImplemented,     // 501
     Forbidden,          // 403: deny
     RequestTimeout,     // 408: request head not received in time
     TooManyRequests,    // 429: deny_status 429
@@ -24,7 +33,16 @@ impl BuiltinStatus {
     /// The status for a `deny_status` code, if HAProxy has a built-in page for it.
     pub fn from_code(code: u16) -> Option<BuiltinStatus> {
         Some(match code {
+            200 => BuiltinStatus::Ok,
             400 => BuiltinStatus::BadRequest,
+            401 => BuiltinStatus::Unauthorized,
+            404 => BuiltinStatus::NotFound,
+            405 => BuiltinStatus::MethodNotAllowed,
+            407 => BuiltinStatus::ProxyAuth,
+            410 => BuiltinStatus::Gone,
+            413 => BuiltinStatus::PayloadTooLarge,
+            425 => BuiltinStatus::TooEarly,
+            501 => BuiltinStatus::NotImplemented,
             403 => BuiltinStatus::Forbidden,
             408 => BuiltinStatus::RequestTimeout,
             429 => BuiltinStatus::TooManyRequests,
@@ -38,6 +56,15 @@ impl BuiltinStatus {
 
     pub fn code(self) -> u16 {
         match self {
+            BuiltinStatus::Ok => 200,
+            BuiltinStatus::Unauthorized => 401,
+            BuiltinStatus::NotFound => 404,
+            BuiltinStatus::MethodNotAllowed => 405,
+            BuiltinStatus::ProxyAuth => 407,
+            BuiltinStatus::Gone => 410,
+            BuiltinStatus::PayloadTooLarge => 413,
+            BuiltinStatus::TooEarly => 425,
+            BuiltinStatus::NotImplemented => 501,
             BuiltinStatus::BadRequest => 400,
             BuiltinStatus::Forbidden => 403,
             BuiltinStatus::RequestTimeout => 408,
@@ -57,6 +84,15 @@ impl BuiltinStatus {
     /// The exact bytes HAProxy 2.6 sends.
     pub fn bytes(self) -> &'static [u8] {
         match self {
+            BuiltinStatus::Ok => b"HTTP/1.1 200 OK\r\ncontent-length: 58\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n",
+            BuiltinStatus::Unauthorized => b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 112\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n",
+            BuiltinStatus::NotFound => b"HTTP/1.1 404 Not Found\r\ncontent-length: 83\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>404 Not Found</h1>\nThe resource could not be found.\n</body></html>\n",
+            BuiltinStatus::MethodNotAllowed => b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 146\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>405 Method Not Allowed</h1>\nA request was made of a resource using a request method not supported by that resource\n</body></html>\n",
+            BuiltinStatus::ProxyAuth => b"HTTP/1.1 407 Unauthorized\r\ncontent-length: 112\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>407 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n",
+            BuiltinStatus::Gone => b"HTTP/1.1 410 Gone\r\ncontent-length: 114\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>410 Gone</h1>\nThe resource is no longer available and will not be available again.\n</body></html>\n",
+            BuiltinStatus::PayloadTooLarge => b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 106\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>413 Payload Too Large</h1>\nThe request entity exceeds the maximum allowed.\n</body></html>\n",
+            BuiltinStatus::TooEarly => b"HTTP/1.1 425 Too Early\r\ncontent-length: 80\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>425 Too Early</h1>\nYour browser sent early data.\n</body></html>\n",
+            BuiltinStatus::NotImplemented => b"HTTP/1.1 501 Not Implemented\r\ncontent-length: 136\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>501 Not Implemented</h1>\n.The server does not support the functionality required to fulfill the request.\n</body></html>\n",
             BuiltinStatus::BadRequest => b"HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n",
             BuiltinStatus::Forbidden => b"HTTP/1.1 403 Forbidden\r\ncontent-length: 93\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n</body></html>\n",
             BuiltinStatus::RequestTimeout => b"HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n",
@@ -76,7 +112,7 @@ mod tests {
     /// Every page's Content-Length matches its body, as HAProxy's do.
     #[test]
     fn content_length_matches_body() {
-        for code in [400, 403, 408, 429, 500, 502, 503, 504] {
+        for code in [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504] {
             let s = BuiltinStatus::from_code(code).expect("known");
             assert_eq!(s.code(), code);
             let text = std::str::from_utf8(s.bytes()).expect("ascii");

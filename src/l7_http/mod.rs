@@ -6,4 +6,5 @@ pub mod errors;
 pub mod head;
 pub mod parse;
 pub mod rewrite;
+pub mod rules;
 pub mod txn;

@@ -18,11 +18,32 @@ pub enum ConnHeader {
     Upgrade,   // `Connection: upgrade` (protocol switch)
 }
 
-/// A header edit decided by rules, applied while serialising.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A header edit decided by rules, applied while serialising, in order:
+/// a `Del` or `Set` removes every earlier header of that name (received
+/// or added), as HAProxy's rules applied one after another would.
+#[derive(Clone, Debug)]
 pub enum HeaderEdit {
-    Add(String, String), // append `name: value`
-    Del(String),         // remove every `name` header
+    Add(String, String),                          // append `name: value`
+    Set(String, String),                          // remove every `name`, then append it
+    Del(String),                                  // remove every `name` header
+    Replace(String, regex::bytes::Regex, String), // rewrite received `name` values matching the regex
+}
+
+impl HeaderEdit {
+    fn name(&self) -> &str {
+        match self {
+            HeaderEdit::Add(n, _)
+            | HeaderEdit::Set(n, _)
+            | HeaderEdit::Del(n)
+            | HeaderEdit::Replace(n, _, _) => n,
+        }
+    }
+
+    /// Whether this edit removes headers named `name` written before it.
+    fn removes(&self, name: &[u8]) -> bool {
+        matches!(self, HeaderEdit::Set(..) | HeaderEdit::Del(_))
+            && self.name().as_bytes().eq_ignore_ascii_case(name)
+    }
 }
 
 /// Appends `parts` to `out`; false if the head does not fit.
@@ -58,15 +79,25 @@ pub fn write_head(
     let mut ok = put(&mut out, first_line) && put(&mut out, &[b"\r\n"]);
     for h in headers {
         let name = h.name.of(src);
-        let deleted =
-            edits.iter().any(|e| matches!(e, HeaderEdit::Del(n) if n.as_bytes().eq_ignore_ascii_case(name)));
-        if deleted || is_hop_by_hop(name) {
+        if is_hop_by_hop(name) || edits.iter().any(|e| e.removes(name)) {
             continue;
         }
-        ok &= put(&mut out, &[name, b": ", h.value.of(src), b"\r\n"]);
+        let value = h.value.of(src);
+        let replaced = edits.iter().find_map(|e| match e {
+            HeaderEdit::Replace(n, re, with)
+                if n.as_bytes().eq_ignore_ascii_case(name) && re.is_match(value) =>
+            {
+                Some(re.replace(value, with.as_bytes()).into_owned())
+            }
+            _ => None,
+        });
+        ok &= put(&mut out, &[name, b": ", replaced.as_deref().unwrap_or(value), b"\r\n"]);
     }
-    for e in edits {
-        if let HeaderEdit::Add(n, v) = e {
+    for (i, e) in edits.iter().enumerate() {
+        if let HeaderEdit::Add(n, v) | HeaderEdit::Set(n, v) = e {
+            if edits[i + 1..].iter().any(|later| later.removes(n.as_bytes())) {
+                continue;
+            }
             ok &= put(&mut out, &[n.as_bytes(), b": ", v.as_bytes(), b"\r\n"]);
         }
     }

@@ -31,6 +31,7 @@ pub struct Txn {
     pub upgraded: bool,      // 101 Switching Protocols: now a tunnel
     pub req_edits: Vec<HeaderEdit>, // request header edits decided by rules
     pub res_edits: Vec<HeaderEdit>, // response header edits decided by rules
+    pub uri_override: Option<Vec<u8>>, // `set-path` result: the URI to send
 }
 
 impl Txn {
@@ -58,6 +59,7 @@ impl Txn {
             upgraded: false,
             req_edits: Vec::new(),
             res_edits: Vec::new(),
+            uri_override: None,
         }
     }
 
@@ -76,6 +78,21 @@ impl Txn {
 
     pub fn req_version(&self) -> Version {
         self.req.version
+    }
+
+    /// `set-path`: replaces the path, keeping the query string.
+    pub fn set_path(&mut self, path: &str) {
+        let uri = self.uri_bytes();
+        let query = uri.iter().position(|&b| b == b'?').map(|q| &uri[q..]).unwrap_or_default();
+        let mut new = Vec::with_capacity(path.len() + query.len());
+        new.extend_from_slice(path.as_bytes());
+        new.extend_from_slice(query);
+        self.uri_override = Some(new);
+    }
+
+    /// The URI to send to the server.
+    pub fn outgoing_uri(&self) -> &[u8] {
+        self.uri_override.as_deref().unwrap_or_else(|| self.uri_bytes())
     }
 
     /// The response head bytes, once received.

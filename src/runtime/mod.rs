@@ -11,7 +11,8 @@ mod logsink;
 mod signals;
 mod worker;
 
-use crate::cfg::Config;
+use crate::cfg::{Config, Diagnostics};
+use crate::l6_stream::rules::{ProxyRules, compile_all};
 use log::info;
 use std::sync::Arc;
 
@@ -43,12 +44,29 @@ impl std::fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
-/// Runs strata with `cfg` until SIGINT/SIGTERM, or until a SIGUSR1 soft
-/// stop has let every live connection finish.
-pub fn run(cfg: Config, pidfile: Option<&str>) -> Result<(), StartError> {
-    let maxconn = limits::apply(&cfg.global).map_err(StartError::Limits)?;
-    let cfg = Arc::new(cfg);
-    let mut worker = Worker::new(cfg, maxconn)?;
+/// A configuration ready to run: the parsed configuration and every
+/// proxy's compiled rules.
+pub struct Loaded {
+    pub cfg: Config,
+    pub rules: Vec<ProxyRules>,
+}
+
+/// Loads the configuration files and compiles their rules, collecting
+/// every problem (what `-c` reports). Returns the result only when there
+/// was no alert.
+pub fn load(paths: &[String]) -> (Option<Loaded>, Diagnostics) {
+    let (cfg, mut diags) = crate::cfg::load(paths);
+    let Some(cfg) = cfg else { return (None, diags) };
+    let rules = compile_all(&cfg, &mut diags);
+    if diags.has_alerts() { (None, diags) } else { (Some(Loaded { cfg, rules }), diags) }
+}
+
+/// Runs strata until SIGINT/SIGTERM, or until a SIGUSR1 soft stop has let
+/// every live connection finish.
+pub fn run(loaded: Loaded, pidfile: Option<&str>) -> Result<(), StartError> {
+    let maxconn = limits::apply(&loaded.cfg.global).map_err(StartError::Limits)?;
+    let cfg = Arc::new(loaded.cfg);
+    let mut worker = Worker::new(cfg, Arc::new(loaded.rules), maxconn)?;
     if let Some(path) = pidfile {
         std::fs::write(path, format!("{}\n", std::process::id()))
             .map_err(|err| StartError::Pidfile { path: path.to_owned(), err })?;

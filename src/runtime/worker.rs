@@ -12,6 +12,7 @@ use crate::core::slab::{Key, RESERVED_TOKEN_BASE, TokenSlab};
 use crate::core::timer::{TimerId, Timers};
 use crate::l4_conn::{Conn, IDLE_SUB, IdlePool, Listener};
 use crate::l5_session::{Session, SessionStatus};
+use crate::l6_stream::rules::ProxyRules;
 use crate::l6_stream::{StreamCtx, StreamRecord};
 use log::{debug, info, warn};
 use mio::{Events, Poll, Token};
@@ -47,9 +48,10 @@ struct Env {
     clock: Clock,
     cfg: Arc<Config>,
     backends: Backends,
-    ended: Vec<StreamRecord>, // streams that ended during the call, to log
-    idle: IdlePool,           // idle server connections for reuse
-    stream_ids: u64,          // last stream id given out
+    ended: Vec<StreamRecord>,    // streams that ended during the call, to log
+    idle: IdlePool,              // idle server connections for reuse
+    rules: Arc<Vec<ProxyRules>>, // compiled rules, indexed like cfg.proxies
+    stream_ids: u64,             // last stream id given out
 }
 
 impl Env {
@@ -63,6 +65,7 @@ impl Env {
             ended: &mut self.ended,
             idle: &mut self.idle,
             stream_ids: &mut self.stream_ids,
+            rules: &self.rules,
         }
     }
 }
@@ -85,7 +88,7 @@ pub struct Worker {
 
 impl Worker {
     /// Binds every frontend listener and registers it with a new poller.
-    pub fn new(cfg: Arc<Config>, maxconn: u32) -> Result<Worker, StartError> {
+    pub fn new(cfg: Arc<Config>, rules: Arc<Vec<ProxyRules>>, maxconn: u32) -> Result<Worker, StartError> {
         crate::core::buffer::set_bufsize(cfg.global.tune_bufsize);
         let poll = Poll::new().map_err(StartError::Poll)?;
         let mut listeners = Vec::new();
@@ -116,6 +119,7 @@ impl Worker {
             cfg: cfg.clone(),
             idle: IdlePool::new(IDLE_CONNS_PER_SERVER),
             stream_ids: 0,
+            rules,
         };
         let now = env.clock.now();
         let checks = Checks::new(&cfg, now);

@@ -1,0 +1,75 @@
+//! Each proxy's compiled rules: its named ACLs, `use_backend` routes and
+//! `http-request`/`http-response` rules. Compiled once at start-up (and by
+//! `-c`), shared read-only by every stream.
+
+use crate::acl::{AclSet, Condition, compile};
+use crate::cfg::{Config, Diag, Diagnostics};
+use crate::l7_http::rules::{HttpRule, RuleSide, compile_rules};
+
+/// One `use_backend` rule.
+pub struct Route {
+    pub backend: usize, // proxy index
+    pub cond: Option<Condition>,
+}
+
+/// The compiled rules of one proxy (index as `Config::proxies`).
+#[derive(Default)]
+pub struct ProxyRules {
+    pub routes: Vec<Route>,
+    pub http_request: Vec<HttpRule>,
+    pub http_response: Vec<HttpRule>,
+}
+
+/// Compiles every proxy's rules; every error is reported with its
+/// `file:line`, as configuration errors are.
+pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
+    cfg.proxies
+        .iter()
+        .map(|p| {
+            // All `acl` lines first: a rule may name an ACL declared after it.
+            let mut acls = AclSet::new();
+            for line in &p.acls {
+                let name = line.words.first().map_or("", String::as_str);
+                if let Err(e) = acls.add(name, line.words.get(1..).unwrap_or_default(), &line.loc) {
+                    diags.push(Diag::alert(&line.loc, e.to_string()));
+                }
+            }
+            let mut rules = ProxyRules::default();
+            for ub in &p.use_backends {
+                let cond = match ub.cond.as_ref().map(|c| compile(c, &acls)) {
+                    None => None,
+                    Some(Ok(c)) => Some(c),
+                    Some(Err(e)) => {
+                        let msg = format!("error detected while parsing switching rule : {e}.");
+                        diags.push(Diag::alert(&ub.backend.loc, msg));
+                        continue;
+                    }
+                };
+                rules.routes.push(Route { backend: ub.backend.index, cond });
+            }
+            for (side, lines, out) in [
+                (RuleSide::Request, &p.http_request, &mut rules.http_request),
+                (RuleSide::Response, &p.http_response, &mut rules.http_response),
+            ] {
+                match compile_rules(lines, side, &acls) {
+                    Ok(compiled) => *out = compiled,
+                    Err(errors) => {
+                        for (loc, msg) in errors {
+                            let msg = format!("error detected in {} '{}' : {msg}", kind(p), p.name);
+                            diags.push(Diag::alert(&loc, msg));
+                        }
+                    }
+                }
+            }
+            rules
+        })
+        .collect()
+}
+
+fn kind(p: &crate::cfg::Proxy) -> &'static str {
+    match (p.cap.frontend, p.cap.backend) {
+        (true, true) => "proxy",
+        (true, false) => "frontend",
+        _ => "backend",
+    }
+}

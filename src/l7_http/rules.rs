@@ -1,0 +1,380 @@
+//! `http-request` and `http-response` rules: compiled from the
+//! configuration's rule lines once at start-up, run by the stream for each
+//! request and response.
+//!
+//! Supported actions: request side `deny [deny_status N]`, `return [status N]
+//! [content-type T] [string S | file F]`, `redirect location|prefix|scheme X
+//! [code N]`, `set-header`, `add-header`, `del-header`, `replace-header`,
+//! `set-path`; response side `set-header`, `add-header`, `del-header`,
+//! `deny`. Values are literal: HAProxy's log-format expressions (`%[...]`)
+//! are refused at start-up rather than sent as text.
+
+use super::errors::BuiltinStatus;
+use super::rewrite::HeaderEdit;
+use crate::acl::{AclSet, Condition, compile};
+use crate::cfg::{Cond, Loc, RuleLine};
+use regex::bytes::Regex;
+
+/// Which rule set a line belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleSide {
+    Request,
+    Response,
+}
+
+impl RuleSide {
+    fn keyword(self) -> &'static str {
+        match self {
+            RuleSide::Request => "http-request",
+            RuleSide::Response => "http-response",
+        }
+    }
+}
+
+/// Where a redirect points.
+#[derive(Clone, Debug)]
+pub enum RedirectTo {
+    Location(String), // as given
+    Prefix(String),   // prefix + original URI
+    Scheme(String),   // scheme://Host + original URI
+}
+
+/// What a rule does when its condition holds.
+#[derive(Clone, Debug)]
+pub enum HttpAction {
+    Deny(BuiltinStatus), // a built-in error page; stops the rules
+    Return(Vec<u8>),     // a complete response, built at start-up
+    Redirect { to: RedirectTo, code: u16 },
+    Edit(HeaderEdit), // set/add/del/replace-header
+    SetPath(String),
+}
+
+/// One compiled rule. Owned by the proxy's rule set, shared read-only.
+#[derive(Clone, Debug)]
+pub struct HttpRule {
+    pub action: HttpAction,
+    pub cond: Option<Condition>,
+    pub loc: Loc,
+}
+
+/// HAProxy's reason phrase for a status code.
+pub fn reason(code: u16) -> &'static str {
+    match code {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        203 => "Non-Authoritative Information",
+        204 => "No Content",
+        205 => "Reset Content",
+        206 => "Partial Content",
+        300 => "Multiple Choices",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        413 => "Payload Too Large",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Other",
+    }
+}
+
+/// Compiles the rule lines of one side. `acls` must already hold every
+/// `acl` line of the proxy. Errors come back as `(loc, message)` in
+/// HAProxy's wording.
+pub fn compile_rules(
+    lines: &[RuleLine],
+    side: RuleSide,
+    acls: &AclSet,
+) -> Result<Vec<HttpRule>, Vec<(Loc, String)>> {
+    let mut rules = Vec::with_capacity(lines.len());
+    let mut errors = Vec::new();
+    for line in lines {
+        match compile_one(line, side, acls) {
+            Ok(rule) => rules.push(rule),
+            Err(msg) => errors.push((line.loc.clone(), msg)),
+        }
+    }
+    if errors.is_empty() { Ok(rules) } else { Err(errors) }
+}
+
+fn compile_one(line: &RuleLine, side: RuleSide, acls: &AclSet) -> Result<HttpRule, String> {
+    let words = &line.words;
+    let split = words.iter().position(|w| w == "if" || w == "unless").unwrap_or(words.len());
+    let (action_words, cond_words) = words.split_at(split);
+    let cond = match cond_words.split_first() {
+        None => None,
+        Some((kw, rest)) => {
+            let c = Cond { negate: kw == "unless", words: rest.to_vec(), loc: line.loc.clone() };
+            Some(compile(&c, acls).map_err(|e| {
+                format!("error detected while parsing an '{} {}' condition : {e}.", side.keyword(), words[0])
+            })?)
+        }
+    };
+    let action = action(action_words, side).map_err(|e| format!("'{} {}': {e}", side.keyword(), words[0]))?;
+    Ok(HttpRule { action, cond, loc: line.loc.clone() })
+}
+
+/// A literal value: `%%` is a percent sign; any other `%` would be a
+/// log-format expression, which strata does not evaluate yet.
+fn literal(v: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(v.len());
+    let mut chars = v.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '%' {
+            if chars.peek() == Some(&'%') {
+                chars.next();
+            } else {
+                return Err(format!("log-format expressions are not supported by strata yet in '{v}'"));
+            }
+        }
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// Converts `\N` back-references to the regex crate's `${N}`.
+fn backrefs(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('\\', Some(d)) if d.is_ascii_digit() => {
+                out.push_str(&format!("${{{d}}}"));
+                chars.next();
+            }
+            ('$', _) => out.push_str("$$"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn arg<'a>(words: &'a [String], i: usize, what: &str) -> Result<&'a str, String> {
+    words.get(i).map(String::as_str).ok_or_else(|| format!("expects {what}."))
+}
+
+fn no_more(words: &[String], n: usize) -> Result<(), String> {
+    match words.get(n) {
+        None => Ok(()),
+        Some(w) => Err(format!("unexpected argument '{w}'.")),
+    }
+}
+
+fn action(words: &[String], side: RuleSide) -> Result<HttpAction, String> {
+    let kw = words.first().map_or("", String::as_str);
+    match (kw, side) {
+        ("deny", _) => deny(words, side),
+        ("set-header" | "add-header", _) => {
+            let name = arg(words, 1, "<name> and <value> as arguments")?.to_owned();
+            let value = literal(arg(words, 2, "<name> and <value> as arguments")?)?;
+            no_more(words, 3)?;
+            Ok(HttpAction::Edit(if kw == "set-header" {
+                HeaderEdit::Set(name, value)
+            } else {
+                HeaderEdit::Add(name, value)
+            }))
+        }
+        ("del-header", _) => {
+            let name = arg(words, 1, "<name> as argument")?.to_owned();
+            no_more(words, 2)?;
+            Ok(HttpAction::Edit(HeaderEdit::Del(name)))
+        }
+        ("replace-header", RuleSide::Request) => {
+            let name = arg(words, 1, "exactly 3 arguments")?.to_owned();
+            let re = arg(words, 2, "exactly 3 arguments")?;
+            // HAProxy writes back-references as \1; the regex crate as ${1}.
+            let with = backrefs(&literal(arg(words, 3, "exactly 3 arguments")?)?);
+            no_more(words, 4)?;
+            let re = Regex::new(&format!("^(?:{re})$")).map_err(|e| format!("invalid regex '{re}' ({e})"))?;
+            Ok(HttpAction::Edit(HeaderEdit::Replace(name, re, with)))
+        }
+        ("set-path", RuleSide::Request) => {
+            let path = literal(arg(words, 1, "exactly 1 argument")?)?;
+            no_more(words, 2)?;
+            Ok(HttpAction::SetPath(path))
+        }
+        ("return", RuleSide::Request) => ret(words),
+        ("redirect", RuleSide::Request) => redirect(words),
+        _ => Err(format!("unknown or unsupported action '{kw}' in '{}' rules", side.keyword())),
+    }
+}
+
+fn deny(words: &[String], side: RuleSide) -> Result<HttpAction, String> {
+    let default = if side == RuleSide::Request { 403 } else { 502 };
+    let code = match words.get(1).map(String::as_str) {
+        None => default,
+        Some("deny_status") => {
+            no_more(words, 3)?;
+            arg(words, 2, "a status code after 'deny_status'")?
+                .parse::<u16>()
+                .map_err(|_| "'deny_status' expects a status code.".to_string())?
+        }
+        Some(w) => return Err(format!("unexpected argument '{w}'.")),
+    };
+    BuiltinStatus::from_code(code).map(HttpAction::Deny).ok_or_else(|| {
+        format!("status code '{code}' not handled by default with 'default-errorfiles' argument.")
+    })
+}
+
+fn ret(words: &[String]) -> Result<HttpAction, String> {
+    let (mut status, mut ctype, mut body) = (200u16, None, Vec::new());
+    let mut i = 1;
+    while i < words.len() {
+        let v = arg(words, i + 1, &format!("a value after '{}'", words[i]))?;
+        match words[i].as_str() {
+            "status" => {
+                status = v.parse().ok().filter(|s| (200..=599).contains(s)).ok_or("invalid status code.")?;
+            }
+            "content-type" => ctype = Some(literal(v)?),
+            "string" => body = literal(v)?.into_bytes(),
+            "file" => body = std::fs::read(v).map_err(|e| format!("failed to read file '{v}' ({e})."))?,
+            other => return Err(format!("unsupported 'return' argument '{other}'.")),
+        }
+        i += 2;
+    }
+    if !body.is_empty() && ctype.is_none() {
+        return Err("a 'content-type' is required with a body.".into());
+    }
+    let mut out =
+        format!("HTTP/1.1 {status} {}\r\ncontent-length: {}\r\n", reason(status), body.len()).into_bytes();
+    if let Some(t) = ctype {
+        out.extend_from_slice(format!("content-type: {t}\r\n").as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(&body);
+    Ok(HttpAction::Return(out))
+}
+
+fn redirect(words: &[String]) -> Result<HttpAction, String> {
+    let target = literal(arg(words, 2, "'location', 'prefix' or 'scheme' and a value")?)?;
+    let to = match words.get(1).map(String::as_str) {
+        Some("location") => RedirectTo::Location(target),
+        Some("prefix") => RedirectTo::Prefix(target),
+        Some("scheme") => RedirectTo::Scheme(target),
+        _ => return Err("expects 'location', 'prefix' or 'scheme'.".into()),
+    };
+    let mut code = 302;
+    let mut i = 3;
+    while i < words.len() {
+        match words[i].as_str() {
+            "code" => {
+                code = arg(words, i + 1, "a code after 'code'")?
+                    .parse()
+                    .ok()
+                    .filter(|c| [301, 302, 303, 307, 308].contains(c))
+                    .ok_or("'code' expects one of 301, 302, 303, 307 or 308.")?;
+                i += 2;
+            }
+            other => return Err(format!("unsupported 'redirect' option '{other}'.")),
+        }
+    }
+    Ok(HttpAction::Redirect { to, code })
+}
+
+/// The redirect response for a request with `uri` (path and query) and
+/// `host` (Host header), as HAProxy writes it.
+pub fn redirect_response(to: &RedirectTo, code: u16, uri: &[u8], host: Option<&[u8]>) -> Vec<u8> {
+    let mut location = Vec::with_capacity(64);
+    match to {
+        RedirectTo::Location(l) => location.extend_from_slice(l.as_bytes()),
+        RedirectTo::Prefix(p) => {
+            location.extend_from_slice(p.trim_end_matches('/').as_bytes());
+            location.extend_from_slice(uri);
+        }
+        RedirectTo::Scheme(s) => {
+            location.extend_from_slice(s.as_bytes());
+            location.extend_from_slice(b"://");
+            location.extend_from_slice(host.unwrap_or_default());
+            location.extend_from_slice(uri);
+        }
+    }
+    let mut out = format!("HTTP/1.1 {code} {}\r\ncontent-length: 0\r\nlocation: ", reason(code)).into_bytes();
+    out.extend_from_slice(&location);
+    out.extend_from_slice(b"\r\n");
+    if matches!(code, 302 | 303 | 307) {
+        out.extend_from_slice(b"cache-control: no-cache\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(s: &str) -> RuleLine {
+        RuleLine {
+            words: s.split(' ').map(str::to_owned).collect(),
+            loc: Loc { file: "t.cfg".into(), line: 7 },
+        }
+    }
+
+    fn one(s: &str, side: RuleSide) -> Result<HttpRule, String> {
+        compile_rules(&[line(s)], side, &AclSet::new())
+            .map(|mut v| v.remove(0))
+            .map_err(|mut e| e.remove(0).1)
+    }
+
+    #[test]
+    fn return_builds_haproxys_bytes() {
+        let r = one("return status 200 content-type text/plain string hello", RuleSide::Request).unwrap();
+        let HttpAction::Return(bytes) = r.action else { panic!("return") };
+        assert_eq!(bytes, b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-type: text/plain\r\n\r\nhello");
+        let r = one("return status 404", RuleSide::Request).unwrap();
+        let HttpAction::Return(bytes) = r.action else { panic!("return") };
+        assert_eq!(bytes, b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");
+    }
+
+    #[test]
+    fn redirects_as_haproxy() {
+        let to = RedirectTo::Prefix("https://x.example".into());
+        assert_eq!(
+            redirect_response(&to, 302, b"/pre?a=1", Some(b"h")),
+            b"HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: https://x.example/pre?a=1\r\ncache-control: no-cache\r\n\r\n"
+        );
+        let to = RedirectTo::Location("/new".into());
+        assert_eq!(
+            redirect_response(&to, 301, b"/old", None),
+            b"HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: /new\r\n\r\n"
+        );
+        let to = RedirectTo::Scheme("https".into());
+        assert_eq!(
+            redirect_response(&to, 302, b"/sch", Some(b"h")),
+            b"HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: https://h/sch\r\ncache-control: no-cache\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        assert!(one("deny deny_status 418", RuleSide::Request).unwrap_err().contains("418"));
+        assert!(one("set-header X %[src]", RuleSide::Request).unwrap_err().contains("log-format"));
+        assert!(one("frobnicate", RuleSide::Request).unwrap_err().contains("frobnicate"));
+        assert!(one("redirect location /x code 305", RuleSide::Request).is_err());
+        assert!(one("return status 200 string x", RuleSide::Request).unwrap_err().contains("content-type"));
+        assert!(one("deny if { nosuchfetch }", RuleSide::Request).is_err());
+        assert!(one("set-path /x", RuleSide::Response).is_err());
+        let r = one("deny if { path /x }", RuleSide::Request).unwrap();
+        assert!(matches!(r.action, HttpAction::Deny(BuiltinStatus::Forbidden)) && r.cond.is_some());
+        let r = one("deny", RuleSide::Response).unwrap();
+        assert!(matches!(r.action, HttpAction::Deny(BuiltinStatus::BadGateway)));
+        assert!(matches!(one("set-header X 100%%", RuleSide::Request).unwrap().action,
+            HttpAction::Edit(HeaderEdit::Set(_, ref v)) if v == "100%"));
+    }
+}
