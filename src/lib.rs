@@ -27,6 +27,7 @@
 pub mod acl;
 pub mod backend;
 pub mod cfg;
+pub mod cli;
 pub mod core;
 pub mod l4_conn;
 pub mod l5_session;

@@ -6,6 +6,8 @@
 //! instead of reaching up.
 
 mod checks;
+mod cli_port;
+mod info;
 mod limits;
 mod logsink;
 mod signals;
@@ -24,6 +26,7 @@ pub enum StartError {
     Bind { proxy: String, addr: std::net::SocketAddr, err: std::io::Error },
     Pidfile { path: String, err: std::io::Error },
     Poll(std::io::Error),
+    StatsSocket { addr: String, err: std::io::Error },
     Limits(String),
 }
 
@@ -37,6 +40,9 @@ impl std::fmt::Display for StartError {
                 write!(f, "[strata] Cannot create pidfile {path} ({err})")
             }
             StartError::Poll(err) => write!(f, "cannot create the event poller ({err})"),
+            StartError::StatsSocket { addr, err } => {
+                write!(f, "Starting stats socket {addr}: cannot bind ({err})")
+            }
             StartError::Limits(msg) => write!(f, "{msg}"),
         }
     }

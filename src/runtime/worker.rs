@@ -3,10 +3,13 @@
 
 use super::StartError;
 use super::checks::{CHECK_SUB, Checks};
+use super::cli_port::{CLI_SUB, CliConns, CliListener};
+use super::info::{WorkerView, hostname, unix_secs};
 use super::logsink::LogSink;
 use super::signals::{SIGNAL_TOKEN, SignalAction, SignalSource};
 use crate::backend::Backends;
 use crate::cfg::Config;
+use crate::cli::ProcessInfo;
 use crate::core::clock::Clock;
 use crate::core::slab::{Key, RESERVED_TOKEN_BASE, TokenSlab};
 use crate::core::timer::{TimerId, Timers};
@@ -18,10 +21,15 @@ use log::{debug, info, warn};
 use mio::{Events, Poll, Token};
 use std::io;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 /// Timer owner kinds (which slab a timer's key refers to).
 const TIMER_SESSION: u8 = 0;
 const TIMER_CHECK: u8 = 1;
+const TIMER_CLI: u8 = 2;
+
+/// Tokens of runtime API listeners (above the proxy listeners' range).
+const CLI_LISTENER_BASE: usize = RESERVED_TOKEN_BASE + (1 << 32);
 
 /// Idle server connections kept per server for reuse.
 const IDLE_CONNS_PER_SERVER: usize = 64;
@@ -40,6 +48,8 @@ struct Counts {
     fe_max: Vec<u32>, // effective maxconn per frontend
     cum_conns: u64,   // sessions ever accepted
     next_id: u64,     // last session/stream id given out
+    cli_cum: u64,     // runtime API connections ever accepted (each counts as a connection and a request)
+    bytes_out: u64,   // bytes sent to clients by ended streams
 }
 
 /// What sessions and streams borrow from the worker during a call
@@ -81,6 +91,9 @@ pub struct Worker {
     env: Env,
     logs: LogSink,
     checks: Checks,
+    cli_listeners: Vec<CliListener>, // token CLI_LISTENER_BASE + index
+    cli: CliConns,
+    started: SystemTime,
     maxconn: u32,
     counts: Counts,
     stopping: bool, // soft stop: listeners closed, waiting for sessions to end
@@ -109,6 +122,14 @@ impl Worker {
                 listeners.push(Some(ListenerSlot { listener, limited: false }));
             }
         }
+        let mut cli_listeners = Vec::new();
+        for spec in &cfg.global.stats_sockets {
+            let mut l = CliListener::bind(spec)
+                .map_err(|err| StartError::StatsSocket { addr: format!("{:?}", spec.addr), err })?;
+            l.register(poll.registry(), Token(CLI_LISTENER_BASE + cli_listeners.len()))
+                .map_err(StartError::Poll)?;
+            cli_listeners.push(l);
+        }
         let signals = SignalSource::register(poll.registry()).map_err(StartError::Poll)?;
         let fe_max = cfg.proxies.iter().map(|p| p.maxconn.unwrap_or(maxconn)).collect();
         let counts = Counts { fe_cur: vec![0; cfg.proxies.len()], fe_max, ..Counts::default() };
@@ -133,6 +154,9 @@ impl Worker {
             signals,
             logs: LogSink::new(&cfg),
             checks,
+            cli_listeners,
+            cli: CliConns::default(),
+            started: SystemTime::now(),
             env,
             maxconn,
             counts,
@@ -172,6 +196,7 @@ impl Worker {
                         SignalAction::SoftStop => self.soft_stop(),
                         SignalAction::None => {}
                     },
+                    Token(t) if t >= CLI_LISTENER_BASE => self.accept_cli(t - CLI_LISTENER_BASE),
                     Token(t) if t >= RESERVED_TOKEN_BASE => self.accept_from(t - RESERVED_TOKEN_BASE),
                     token => self.session_event(token, ev),
                 }
@@ -245,6 +270,9 @@ impl Worker {
 
     fn session_event(&mut self, token: Token, ev: &mio::event::Event) {
         let (key, sub) = Key::from_token(token);
+        if sub == CLI_SUB {
+            return self.drive_cli(key);
+        }
         if sub == CHECK_SUB {
             if let Some(check) = self.checks.get_mut(key) {
                 check.on_event(ev);
@@ -288,6 +316,61 @@ impl Worker {
         }
     }
 
+    /// Accepts runtime API connections on stats listener `index`.
+    fn accept_cli(&mut self, index: usize) {
+        let Some(listener) = self.cli_listeners.get(index) else { return };
+        let idle = self.env.cfg.global.stats_timeout;
+        let keys = self.cli.accept_all(listener, self.poll.registry(), self.env.clock.now(), idle);
+        for key in keys {
+            // Each runtime API connection counts as a connection and a request (HAProxy's CumConns/CumReq).
+            self.counts.cli_cum += 1;
+            self.drive_cli(key);
+        }
+    }
+
+    /// Runs runtime API connection `key` after an event.
+    fn drive_cli(&mut self, key: Key) {
+        let mut view = WorkerView { info: self.process_info() };
+        let idle = self.env.cfg.global.stats_timeout;
+        if self.cli.drive(key, self.poll.registry(), &mut view, self.env.clock.now(), idle) {
+            self.arm_cli(key);
+        }
+    }
+
+    fn arm_cli(&mut self, key: Key) {
+        if let Some(c) = self.cli.get_mut(key) {
+            let deadline = Some(c.deadline);
+            self.timers.arm(&mut c.timer, TimerId { kind: TIMER_CLI, key }, deadline);
+        }
+    }
+
+    /// The numbers `show info` prints.
+    fn process_info(&self) -> ProcessInfo {
+        let g = &self.env.cfg.global;
+        let streams = self.env.stream_ids + self.counts.cli_cum;
+        ProcessInfo {
+            pid: std::process::id(),
+            nbthread: g.nbthread,
+            uptime_sec: self.env.clock.uptime().as_secs(),
+            start_time_sec: unix_secs(self.started),
+            ulimit_n: rlimit::Resource::NOFILE.get().map_or(0, |(soft, _)| soft),
+            maxconn: self.maxconn,
+            curr_conns: self.counts.cur_conns,
+            cum_conns: self.counts.cum_conns + self.counts.cli_cum,
+            cum_req: streams,
+            tasks: (self.sessions.len() + self.cli.count() + self.checks.keys().len()) as u64,
+            idle_pct: 100,
+            node: g.node.clone().unwrap_or_else(hostname),
+            description: g.description.clone(),
+            stopping: self.stopping,
+            jobs: (self.sessions.len() + self.cli.count() + self.listeners.iter().flatten().count()) as u64,
+            listeners: (self.listeners.iter().flatten().count() + self.cli_listeners.len()) as u64,
+            total_bytes_out: self.counts.bytes_out,
+            pool_bytes: (crate::core::buffer::pooled() * g.tune_bufsize) as u64,
+            ..ProcessInfo::default()
+        }
+    }
+
     /// Runs health check `key` and re-arms its timer.
     fn run_check(&mut self, key: Key) {
         let now = self.env.clock.now();
@@ -300,6 +383,7 @@ impl Worker {
     /// Logs the streams that ended during the last call.
     fn log_ended_streams(&mut self) {
         for r in self.env.ended.drain(..) {
+            self.counts.bytes_out += r.bytes_out;
             let feconn = self.counts.fe_cur[r.frontend];
             self.logs.stream_end(&self.env.cfg, &r, self.counts.cur_conns, feconn, self.env.clock.wall());
         }
@@ -329,6 +413,13 @@ impl Worker {
     fn run_timers(&mut self) {
         let now = self.env.clock.now();
         while let Some((at, TimerId { kind, key })) = self.timers.pop_due(now) {
+            if kind == TIMER_CLI {
+                let fired = self.cli.get_mut(key).is_some_and(|c| Timers::fired(&mut c.timer, at));
+                if fired && !self.cli.expire(key, self.poll.registry(), now) {
+                    self.arm_cli(key);
+                }
+                continue;
+            }
             if kind == TIMER_CHECK {
                 if let Some(check) = self.checks.get_mut(key)
                     && Timers::fired(&mut check.timer, at)

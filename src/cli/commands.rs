@@ -1,0 +1,137 @@
+//! The runtime API commands strata implements, their access levels, and
+//! HAProxy's `help` / unknown-command answers.
+
+use super::info::ProcessInfo;
+use crate::cfg::AccessLevel;
+
+/// What commands read from (and later change in) the running process.
+/// Implemented by the runtime.
+pub trait CliData {
+    /// The values `show info` prints.
+    fn process_info(&self) -> ProcessInfo;
+}
+
+/// One command: the words it starts with, its help line, the level needed.
+struct Command {
+    words: &'static [&'static str],
+    usage: &'static str,
+    desc: &'static str,
+    level: AccessLevel,
+    run: fn(&[&str], &mut dyn CliData, &mut Vec<u8>),
+}
+
+/// Implemented commands, in `help` order (alphabetical, as HAProxy).
+const COMMANDS: &[Command] = &[
+    Command {
+        words: &["show", "info"],
+        usage: "show info [desc|json|typed|float]*",
+        desc: "report information about the running process",
+        level: AccessLevel::User,
+        run: |_, data, out| out.extend_from_slice(data.process_info().render().as_bytes()),
+    },
+    Command {
+        words: &["show", "version"],
+        usage: "show version",
+        desc: "show version of the current process",
+        level: AccessLevel::User,
+        run: |_, _, out| out.extend_from_slice(concat!(env!("CARGO_PKG_VERSION"), "\n\n").as_bytes()),
+    },
+];
+
+/// The three lines HAProxy appends to every command list.
+const TRAILER: &str = "  help [<command>]                        : list matching or all commands\n  prompt                                  : toggle interactive mode with prompt\n  quit                                    : disconnect\n";
+
+fn help_line(c: &Command) -> String {
+    format!("  {:<40}: {}\n", c.usage, c.desc)
+}
+
+/// Runs one command (its words), appending the reply to `out`.
+pub fn execute(words: &[&str], level: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
+    if words.first() == Some(&"help") {
+        out.extend_from_slice(b"The following commands are valid at this level:\n");
+        for c in COMMANDS {
+            out.extend_from_slice(help_line(c).as_bytes());
+        }
+        out.extend_from_slice(TRAILER.as_bytes());
+        out.push(b'\n');
+        return;
+    }
+    let found = COMMANDS.iter().find(|c| words.len() >= c.words.len() && words[..c.words.len()] == *c.words);
+    match found {
+        Some(c) if level < c.level => out.extend_from_slice(b"Permission denied\n\n"),
+        Some(c) => (c.run)(words, data, out),
+        None => unknown(words, out),
+    }
+}
+
+/// HAProxy's answer to an unknown command: close matches (sharing a
+/// word with the input), or the whole list when nothing is close.
+fn unknown(words: &[&str], out: &mut Vec<u8>) {
+    let close: Vec<&Command> = COMMANDS
+        .iter()
+        .filter(|c| words.iter().any(|w| c.words.iter().any(|cw| similar(w, cw))))
+        .take(5)
+        .collect();
+    if words.is_empty() || close.is_empty() {
+        out.extend_from_slice(b"Unknown command. Please enter one of the following commands only:\n");
+        for c in COMMANDS {
+            out.extend_from_slice(help_line(c).as_bytes());
+        }
+    } else {
+        out.extend_from_slice(b"Unknown command, but maybe one of the following ones is a better match:\n");
+        for c in close {
+            out.extend_from_slice(help_line(c).as_bytes());
+        }
+    }
+    out.extend_from_slice(TRAILER.as_bytes());
+    out.push(b'\n');
+}
+
+/// Equal, or one edit apart for words of 4+ letters (typos like `tabel`).
+fn similar(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    if a.len().min(b.len()) < 4 || a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let mut sa: Vec<char> = a.chars().collect();
+    let mut sb: Vec<char> = b.chars().collect();
+    sa.sort_unstable();
+    sb.sort_unstable();
+    sa == sb || a.chars().zip(b.chars()).filter(|(x, y)| x != y).count() <= 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fake;
+    impl CliData for Fake {
+        fn process_info(&self) -> ProcessInfo {
+            ProcessInfo::default()
+        }
+    }
+
+    fn run(line: &[&str], level: AccessLevel) -> String {
+        let mut out = Vec::new();
+        execute(line, level, &mut Fake, &mut out);
+        String::from_utf8(out).expect("utf8")
+    }
+
+    #[test]
+    fn help_and_unknown_follow_haproxy_layout() {
+        let help = run(&["help"], AccessLevel::User);
+        assert!(help.starts_with("The following commands are valid at this level:\n"));
+        assert!(help.contains(
+            "  show info [desc|json|typed|float]*      : report information about the running process\n"
+        ));
+        assert!(help.ends_with("  quit                                    : disconnect\n\n"));
+        let typo = run(&["show", "infp"], AccessLevel::User);
+        assert!(
+            typo.starts_with("Unknown command, but maybe one of the following ones is a better match:\n")
+        );
+        let none = run(&["xyzzy"], AccessLevel::User);
+        assert!(none.starts_with("Unknown command. Please enter one of the following commands only:\n"));
+    }
+}

@@ -1,0 +1,88 @@
+//! One runtime API connection's conversation, as HAProxy 2.6 holds it.
+//!
+//! Non-interactive (default): the first line is run — several commands
+//! separated by `;`, each reply ending with an empty line — then the
+//! connection closes. `prompt` switches to interactive mode: every reply is
+//! followed by `> `, and `prompt` again answers `\n` and closes. `quit`
+//! closes without output. A line longer than the limit is refused with an
+//! error and the connection closes.
+
+use super::commands::{CliData, execute};
+use crate::cfg::AccessLevel;
+
+/// What to do with the connection after feeding input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    Continue, // wait for more input
+    Close,    // send what is pending, then close
+}
+
+/// State of one conversation. Owned by the runtime's CLI connection.
+#[derive(Debug)]
+pub struct Conversation {
+    level: AccessLevel,
+    prompt: bool,  // interactive mode
+    line: Vec<u8>, // bytes of the line being received
+    max_line: usize,
+}
+
+impl Conversation {
+    pub fn new(level: AccessLevel, max_line: usize) -> Conversation {
+        Conversation { level, prompt: false, line: Vec::new(), max_line }
+    }
+
+    /// Consumes received bytes, appending replies to `out`.
+    pub fn feed(&mut self, mut input: &[u8], data: &mut dyn CliData, out: &mut Vec<u8>) -> Flow {
+        while !input.is_empty() {
+            let (part, rest, complete) = match input.iter().position(|&b| b == b'\n') {
+                Some(nl) => (&input[..nl], &input[nl + 1..], true),
+                None => (input, &[][..], false),
+            };
+            input = rest;
+            if self.line.len() + part.len() > self.max_line {
+                out.extend_from_slice(b"Command line too long.\n\n");
+                return Flow::Close;
+            }
+            self.line.extend_from_slice(part);
+            if !complete {
+                break;
+            }
+            let line = std::mem::take(&mut self.line);
+            if self.run_line(&line, data, out) == Flow::Close {
+                return Flow::Close;
+            }
+        }
+        Flow::Continue
+    }
+
+    /// The peer closed its side: a last line without newline still runs.
+    pub fn finish(&mut self, data: &mut dyn CliData, out: &mut Vec<u8>) {
+        if !self.line.is_empty() {
+            let line = std::mem::take(&mut self.line);
+            self.run_line(&line, data, out);
+        }
+    }
+
+    fn run_line(&mut self, line: &[u8], data: &mut dyn CliData, out: &mut Vec<u8>) -> Flow {
+        let text = String::from_utf8_lossy(line);
+        let text = text.trim_end_matches('\r');
+        for cmd in text.split(';') {
+            let words: Vec<&str> = cmd.split_ascii_whitespace().collect();
+            match words.as_slice() {
+                ["quit"] => return Flow::Close,
+                ["prompt"] => {
+                    self.prompt = !self.prompt;
+                    out.push(b'\n');
+                    if !self.prompt {
+                        return Flow::Close;
+                    }
+                }
+                _ => execute(&words, self.level, data, out),
+            }
+            if self.prompt {
+                out.extend_from_slice(b"> ");
+            }
+        }
+        if self.prompt { Flow::Continue } else { Flow::Close }
+    }
+}

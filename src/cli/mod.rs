@@ -1,0 +1,19 @@
+//! The stats port: HAProxy's runtime API (`stats socket`), byte-compatible
+//! with HAProxy 2.6 so operators' tools work unchanged.
+//!
+//! - [`conversation`]: line framing, `;`-separated commands, `prompt`
+//!   interactive mode, `quit`, the bounded line length.
+//! - [`commands`]: the command table (usage, description, level), `help`,
+//!   the "maybe one of the following" answer, dispatch.
+//! - [`info`]: `show info`.
+//!
+//! The module computes answers only; the runtime owns the sockets and
+//! provides the process's data through [`CliData`].
+
+pub mod commands;
+pub mod conversation;
+pub mod info;
+
+pub use commands::CliData;
+pub use conversation::{Conversation, Flow};
+pub use info::ProcessInfo;

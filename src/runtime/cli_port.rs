@@ -1,0 +1,225 @@
+//! The stats port's sockets: `stats socket` listeners (TCP or unix) and
+//! their connections, each running a [`Conversation`]. Connections live in
+//! their own slab (token socket number [`CLI_SUB`]).
+
+use crate::cfg::{AccessLevel, ListenAddr, StatsSocket};
+use crate::cli::{CliData, Conversation, Flow};
+use crate::core::slab::{Key, TokenSlab};
+use crate::core::timer::TimerSlot;
+use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use mio::{Interest, Registry, Token};
+use std::io::{self, Read, Write};
+use std::time::{Duration, Instant};
+
+/// Socket number marking a token as a runtime API connection's.
+pub const CLI_SUB: u8 = 253;
+
+/// Longest command line accepted (HAProxy's is its buffer size).
+const MAX_LINE: usize = 16384;
+
+enum ListenSock {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Stream {
+    fn source(&mut self) -> &mut dyn mio::event::Source {
+        match self {
+            Stream::Tcp(s) => s,
+            Stream::Unix(s) => s,
+        }
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Unix(s) => s.read(buf),
+        }
+    }
+
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(buf),
+            Stream::Unix(s) => s.write(buf),
+        }
+    }
+}
+
+/// One `stats socket` line, bound.
+pub struct CliListener {
+    sock: ListenSock,
+    level: AccessLevel,
+}
+
+impl CliListener {
+    /// Binds the socket of a `stats socket` line (a stale unix socket file
+    /// is replaced, with the `mode` applied).
+    pub fn bind(spec: &StatsSocket) -> io::Result<CliListener> {
+        let sock = match &spec.addr {
+            ListenAddr::Tcp(addr) => ListenSock::Tcp(crate::l4_conn::Listener::bind(*addr, usize::MAX)?.sock),
+            ListenAddr::Unix(path) => {
+                let _ = std::fs::remove_file(path);
+                let l = UnixListener::bind(path)?;
+                if let Some(mode) = spec.mode {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+                }
+                ListenSock::Unix(l)
+            }
+        };
+        Ok(CliListener { sock, level: spec.level })
+    }
+
+    pub fn register(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
+        match &mut self.sock {
+            ListenSock::Tcp(l) => registry.register(l, token, Interest::READABLE),
+            ListenSock::Unix(l) => registry.register(l, token, Interest::READABLE),
+        }
+    }
+
+    fn accept(&self) -> io::Result<Option<Stream>> {
+        let r = match &self.sock {
+            ListenSock::Tcp(l) => l.accept().map(|(s, _)| Stream::Tcp(s)),
+            ListenSock::Unix(l) => l.accept().map(|(s, _)| Stream::Unix(s)),
+        };
+        match r {
+            Ok(s) => Ok(Some(s)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// One runtime API connection.
+pub struct CliConn {
+    stream: Stream,
+    conv: Conversation,
+    out: Vec<u8>,          // reply bytes not yet written
+    closing: bool,         // close once `out` is written
+    pub deadline: Instant, // `stats timeout` from the last activity
+    pub timer: TimerSlot,
+}
+
+/// All runtime API connections of a worker.
+#[derive(Default)]
+pub struct CliConns {
+    slab: TokenSlab<CliConn>,
+}
+
+impl CliConns {
+    /// Accepts every pending connection of `listener`; returns the keys of
+    /// the new connections (the worker counts and arms them).
+    pub fn accept_all(
+        &mut self,
+        listener: &CliListener,
+        registry: &Registry,
+        now: Instant,
+        idle: Duration,
+    ) -> Vec<Key> {
+        let mut keys = Vec::new();
+        while let Ok(Some(mut stream)) = listener.accept() {
+            let key = self.slab.vacant_key();
+            if registry
+                .register(stream.source(), key.token(CLI_SUB), Interest::READABLE | Interest::WRITABLE)
+                .is_err()
+            {
+                continue;
+            }
+            self.slab.insert(CliConn {
+                stream,
+                conv: Conversation::new(listener.level, MAX_LINE),
+                out: Vec::new(),
+                closing: false,
+                deadline: now + idle,
+                timer: TimerSlot::default(),
+            });
+            keys.push(key);
+        }
+        keys
+    }
+
+    pub fn get_mut(&mut self, key: Key) -> Option<&mut CliConn> {
+        self.slab.get_mut(key)
+    }
+
+    /// Reads, answers and writes as far as possible. Returns false when the
+    /// connection is finished (it is then removed and closed).
+    pub fn drive(
+        &mut self,
+        key: Key,
+        registry: &Registry,
+        data: &mut dyn CliData,
+        now: Instant,
+        idle: Duration,
+    ) -> bool {
+        let Some(c) = self.slab.get_mut(key) else { return false };
+        let alive = c.drive(data, now, idle);
+        if !alive && let Some(mut c) = self.slab.remove(key) {
+            let _ = registry.deregister(c.stream.source());
+        }
+        alive
+    }
+
+    /// Closes a connection whose `stats timeout` passed.
+    pub fn expire(&mut self, key: Key, registry: &Registry, now: Instant) -> bool {
+        let expired = self.slab.get_mut(key).is_some_and(|c| c.deadline <= now);
+        if expired && let Some(mut c) = self.slab.remove(key) {
+            let _ = registry.deregister(c.stream.source());
+        }
+        expired
+    }
+
+    /// Open runtime API connections.
+    pub fn count(&self) -> usize {
+        self.slab.len()
+    }
+}
+
+impl CliConn {
+    fn drive(&mut self, data: &mut dyn CliData, now: Instant, idle: Duration) -> bool {
+        let mut buf = [0u8; 4096];
+        while !self.closing {
+            match self.stream.read(&mut buf) {
+                Ok(0) => {
+                    self.conv.finish(data, &mut self.out);
+                    self.closing = true;
+                }
+                Ok(n) => {
+                    self.deadline = now + idle;
+                    if self.conv.feed(&buf[..n], data, &mut self.out) == Flow::Close {
+                        self.closing = true;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        while !self.out.is_empty() {
+            match self.stream.write(&self.out) {
+                Ok(0) => return false,
+                Ok(n) => {
+                    self.out.drain(..n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        if self.closing {
+            // Discard what is left unread so closing sends FIN, not RST
+            // (which could destroy the reply in flight).
+            while let Ok(n) = self.stream.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+        !self.closing
+    }
+}
