@@ -154,6 +154,13 @@ impl H1 {
             Ok(None)
                 if matches!(step, IoStep::Eof | IoStep::Failed) || cli.read_closed || cli.error.is_some() =>
             {
+                // A client leaving before its first request, or in the middle
+                // of a head, is still a (refused) request for HAProxy: counted
+                // and logged `CR--`. An idle keep-alive close is not.
+                if self.requests == 0 || pending > 0 {
+                    let term = TermState { cause: TermCause::ClientAbort, phase: TermPhase::Request };
+                    self.log_refused(ctx, seed, BuiltinStatus::BadRequest, term, pending == 0);
+                }
                 Some(H1Status::Closed)
             }
             Ok(None) => Some(H1Status::Alive),
@@ -172,7 +179,7 @@ impl H1 {
         cli.send_all(BuiltinStatus::BadRequest.bytes(), ctx.now);
         cli.rx = None;
         let term = TermState { cause: TermCause::ProxyRule, phase: TermPhase::Request };
-        self.log_refused(ctx, seed, BuiltinStatus::BadRequest, term);
+        self.log_refused(ctx, seed, BuiltinStatus::BadRequest, term, false);
         H1Status::Closed
     }
 
@@ -181,7 +188,7 @@ impl H1 {
             debug!(target: "l5", "request head not received in time");
             cli.send_all(BuiltinStatus::RequestTimeout.bytes(), ctx.now);
             let term = TermState { cause: TermCause::ClientTimeout, phase: TermPhase::Request };
-            self.log_refused(ctx, seed, BuiltinStatus::RequestTimeout, term);
+            self.log_refused(ctx, seed, BuiltinStatus::RequestTimeout, term, self.head_started.is_none());
         }
         H1Status::Closed
     }
@@ -193,6 +200,7 @@ impl H1 {
         seed: &StreamSeed,
         status: BuiltinStatus,
         term: TermState,
+        null: bool,
     ) {
         self.requests += 1;
         *ctx.stream_ids += 1;
@@ -200,6 +208,9 @@ impl H1 {
         let active = ctx.now.saturating_duration_since(begin);
         let date = ctx.wall.checked_sub(active).unwrap_or(ctx.wall);
         let fe = &ctx.cfg.proxies[seed.frontend];
+        if null && fe.options.dontlognull {
+            return; // counted, not logged
+        }
         let with_http = fe.options.httplog && !fe.logs.is_empty();
         ctx.ended.push(StreamRecord::refused_request(
             *ctx.stream_ids,
