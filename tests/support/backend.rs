@@ -15,17 +15,29 @@ use super::pattern::pattern;
 /// A running test server. Built by the constructors below or by
 /// [`Backend::spawn`] with any per-connection handler.
 pub struct Backend {
-    addr: SocketAddr,                 // where it listens (127.0.0.1:ephemeral)
-    accepted: Arc<AtomicUsize>,       // connections accepted so far
-    stop: Arc<AtomicBool>,            // tells the accept thread to return
-    open: Arc<Mutex<Vec<TcpStream>>>, // clones of accepted sockets, shut down on drop
-    thread: Option<JoinHandle<()>>,   // the accept thread
+    addr: SocketAddr,                          // where it listens (127.0.0.1:ephemeral)
+    accepted: Arc<AtomicUsize>,                // connections accepted so far
+    stop: Arc<AtomicBool>,                     // tells the accept thread to return
+    open: Arc<Mutex<Vec<(usize, TcpStream)>>>, // (accept number, clone) of held sockets, shut down on drop
+    thread: Option<JoinHandle<()>>,            // the accept thread
 }
 
 impl Backend {
     /// Listen on 127.0.0.1:0 and run `handler` on its own thread for each
-    /// accepted connection.
+    /// accepted connection. The socket stays open (FIN only if the handler
+    /// shut it down) until the backend is dropped, even after `handler`
+    /// returns.
     pub fn spawn(handler: impl Fn(TcpStream) + Send + Sync + 'static) -> Backend {
+        Backend::spawn_inner(handler, false)
+    }
+
+    /// Same as [`Backend::spawn`], but the socket is closed as soon as
+    /// `handler` returns (so a handler that set `SO_LINGER` 0 resets it).
+    pub fn spawn_closing(handler: impl Fn(TcpStream) + Send + Sync + 'static) -> Backend {
+        Backend::spawn_inner(handler, true)
+    }
+
+    fn spawn_inner(handler: impl Fn(TcpStream) + Send + Sync + 'static, close_on_return: bool) -> Backend {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("backend bind");
         let addr = listener.local_addr().expect("backend local_addr");
         let accepted = Arc::new(AtomicUsize::new(0));
@@ -40,13 +52,18 @@ impl Backend {
                         return;
                     }
                     let Ok(conn) = conn else { continue };
-                    accepted.fetch_add(1, Ordering::SeqCst);
+                    let n = accepted.fetch_add(1, Ordering::SeqCst);
                     let _ = conn.set_nodelay(true);
                     if let Ok(c) = conn.try_clone() {
-                        open.lock().unwrap().push(c);
+                        open.lock().unwrap().push((n, c));
                     }
-                    let handler = handler.clone();
-                    std::thread::spawn(move || handler(conn));
+                    let (handler, open) = (handler.clone(), open.clone());
+                    std::thread::spawn(move || {
+                        handler(conn);
+                        if close_on_return {
+                            open.lock().unwrap().retain(|(i, _)| *i != n); // drops the last fd: close
+                        }
+                    });
                 }
             })
         };
@@ -123,7 +140,7 @@ impl Drop for Backend {
             let _ = t.join();
         }
         if let Ok(open) = self.open.lock() {
-            for s in open.iter() {
+            for (_, s) in open.iter() {
                 let _ = s.shutdown(Shutdown::Both);
             }
         }

@@ -15,6 +15,15 @@
 //!   [`wait_until`].
 //! - [`time`]: `STRATA_TEST_TIME_SCALE` scales every timeout: [`scaled`],
 //!   [`ms`], and [`cfg_time`] to write a scaled timeout into a config.
+//! - [`http_cfg`]: [`HttpCfg`], an HTTP-mode config `fe` → `be` (`s1`) with
+//!   extra lines per section.
+//! - [`http_answers`]: HAProxy's built-in 400/408/502/503/504, byte for byte.
+//! - [`http_backend`]: [`HttpBackend`], an HTTP/1.1 test server with routes
+//!   (`/size/N`, `/chunked/N`, `/echo`, `/reset-body`, ...) that records
+//!   every request it received.
+//! - [`http_client`]: [`HttpConn`], a raw HTTP/1.1 client reading responses
+//!   by their framing (keep-alive, pipelining, `expect_closed`).
+//! - [`proc`]: [`vm_rss_kib`] of a process.
 //!
 //! Bounds are safety nets, never speed requirements: a lower bound is
 //! asserted loosely, an upper bound generously.
@@ -24,9 +33,14 @@
 
 pub mod backend;
 pub mod client;
+pub mod http_answers;
+pub mod http_backend;
+pub mod http_cfg;
+pub mod http_client;
 pub mod launcher;
 pub mod pattern;
 pub mod ports;
+pub mod proc;
 pub mod time;
 
 pub use backend::{Backend, SOURCE_SEED, SinkSource};
@@ -34,9 +48,13 @@ pub use client::{
     Closed, connect, expect_closed_within, read_exact_with_timeout, read_for, read_to_end_with_timeout,
     round_trip, shutdown_write, try_connect, wait_until,
 };
+pub use http_backend::{BODY_SEED, CLOSE_BODY_LEN, HttpBackend, RESET_BODY_LEN, Received};
+pub use http_cfg::HttpCfg;
+pub use http_client::{HttpConn, Response, chunk_body, get, request};
 pub use launcher::{Proxy, binary, bind_ports, under_haproxy};
-pub use pattern::{first_difference, pattern};
+pub use pattern::{Fnv, fingerprint, first_difference, pattern};
 pub use ports::{closed_port, free_port};
+pub use proc::vm_rss_kib;
 pub use time::{cfg_time, ms, scaled};
 
 /// The common head of a TCP-mode test config: `global` with `maxconn`,

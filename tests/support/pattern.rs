@@ -25,3 +25,33 @@ pub fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
         None => None,
     }
 }
+
+/// FNV-1a, 64 bits: a streaming fingerprint so a receiver can prove it got
+/// exactly the bytes sent without keeping them (see [`fingerprint`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xCBF2_9CE4_8422_2325)
+    }
+}
+
+impl Fnv {
+    pub fn update(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3);
+        }
+    }
+
+    pub fn value(self) -> u64 {
+        self.0
+    }
+}
+
+/// [`Fnv`] of `bytes` in one go.
+pub fn fingerprint(bytes: &[u8]) -> u64 {
+    let mut h = Fnv::default();
+    h.update(bytes);
+    h.value()
+}

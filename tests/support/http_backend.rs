@@ -1,0 +1,594 @@
+//! A blocking HTTP/1.1 test server (one thread per connection, keep-alive)
+//! that records every request it receives, so a test can assert both what
+//! the proxy answered and what reached the server ("nothing at all",
+//! "exactly this body").
+//!
+//! Routes (the path of the request target; any method; HEAD gets the
+//! headers of GET without the body):
+//!
+//! | path | answer |
+//! |---|---|
+//! | `/` | 200 `hello` |
+//! | `/size/N` | 200, `N` bytes of `pattern(BODY_SEED, N)`, Content-Length |
+//! | `/chunked/N` | 200, the same bytes chunked, trailer `X-Trailer: done` |
+//! | `/status/N` | status `N`, empty body (none at all for 1xx/204/304) |
+//! | `/304` | 304, no body |
+//! | `/delay/MS` | waits `MS` ms (as written: the test scales it), then 200 `hello` |
+//! | `/close`, `/close/N` | 200 without length, `N` (default [`CLOSE_BODY_LEN`]) pattern bytes, then FIN |
+//! | `/reset` | reads the request, then RST before any response byte |
+//! | `/reset-head` | half a response head, then RST |
+//! | `/reset-body` | a head announcing [`RESET_BODY_LEN`] bytes, a tenth of them, then RST |
+//! | `/garbage` | a response head that is not HTTP |
+//! | `/echo` | the request body back, Content-Length or chunked like the request |
+//! | other | 404, empty body |
+//!
+//! Any request with `Expect: 100-continue` gets `100 Continue` before its
+//! body is read. A request with `Connection: Upgrade` and an `Upgrade`
+//! header gets `101 Switching Protocols` (`Upgrade: websocket`, and the
+//! RFC 6455 `Sec-WebSocket-Accept` for its `Sec-WebSocket-Key`), after
+//! which the connection echoes raw bytes until the peer closes. A request
+//! asking for it (`Connection: close`, HTTP/1.0 without keep-alive) is
+//! answered with `Connection: close`, then FIN.
+//!
+//! Resets are real RSTs: `SO_LINGER` 0 (through `socket2`, already a
+//! dependency of the package) and a close, which is why the server runs on
+//! [`Backend::spawn_closing`].
+//!
+//! A request is recorded once its body is complete (chunked bodies are
+//! decoded, trailers kept); a head whose body never completes counts in
+//! [`HttpBackend::incomplete`]. Every byte read counts in
+//! [`HttpBackend::bytes_received`].
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::backend::Backend;
+use super::client::wait_until;
+use super::pattern::{Fnv, pattern};
+
+/// Seed of every response body the server generates (`/size`, `/chunked`, `/close`).
+pub const BODY_SEED: u64 = 0xB0D7_0001;
+/// Body length of `/close` without a size.
+pub const CLOSE_BODY_LEN: usize = 100_000;
+/// Content-Length announced by `/reset-body` (a tenth is sent before the RST).
+pub const RESET_BODY_LEN: usize = 100_000;
+/// The bytes `/garbage` answers with.
+pub const GARBAGE: &[u8] = b"\x16\x03\x01 this is not HTTP\r\n\r\n";
+/// Request bodies up to this size are kept whole in [`Received::body`].
+const KEEP_BODY: usize = 1024 * 1024;
+/// A request head larger than this is refused (the proxy never sends one).
+const MAX_HEAD: usize = 1024 * 1024;
+
+/// One complete request as the server read it.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub conn: usize,                     // which connection (0, 1, ... in accept order)
+    pub method: String,                  // as sent
+    pub target: String,                  // request target as sent (origin or absolute form)
+    pub version: String,                 // `HTTP/1.1`
+    pub headers: Vec<(String, String)>,  // in order, names as sent, values trimmed
+    pub body_len: u64,                   // decoded body length
+    pub body_hash: u64,                  // `fingerprint` of the decoded body
+    pub body: Vec<u8>,                   // the decoded body if at most 1 MiB, else empty
+    pub trailers: Vec<(String, String)>, // chunked trailers
+    pub chunked: bool,                   // the body came chunked
+}
+
+impl Received {
+    /// First header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+
+    /// First trailer named `name` (case-insensitive).
+    pub fn trailer(&self, name: &str) -> Option<&str> {
+        find_header(&self.trailers, name)
+    }
+}
+
+/// What every connection of one server shares.
+#[derive(Default)]
+struct Record {
+    requests: Mutex<Vec<Received>>, // complete requests, in completion order
+    incomplete: AtomicUsize,        // heads whose body never completed, and partial heads
+    bytes: AtomicU64,               // every byte read from every connection
+    conns: AtomicUsize,             // numbering of connections
+}
+
+/// A running HTTP test server; stops on drop.
+pub struct HttpBackend {
+    backend: Backend,    // accept thread, connection count
+    record: Arc<Record>, // what was received
+}
+
+impl HttpBackend {
+    pub fn start() -> HttpBackend {
+        let record = Arc::new(Record::default());
+        let backend = {
+            let record = record.clone();
+            Backend::spawn_closing(move |s| {
+                let conn = record.conns.fetch_add(1, Ordering::SeqCst);
+                serve(s, conn, &record);
+            })
+        };
+        HttpBackend { backend, record }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.backend.port()
+    }
+
+    /// TCP connections accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.backend.accepted()
+    }
+
+    /// Complete requests received so far.
+    pub fn requests(&self) -> Vec<Received> {
+        self.record.requests.lock().unwrap().clone()
+    }
+
+    /// Wait until at least `n` complete requests arrived; all of them if so.
+    pub fn wait_requests(&self, n: usize, within: Duration) -> Option<Vec<Received>> {
+        wait_until(within, || self.record.requests.lock().unwrap().len() >= n).then(|| self.requests())
+    }
+
+    /// Requests that started (some bytes of a head) but never completed.
+    pub fn incomplete(&self) -> usize {
+        self.record.incomplete.load(Ordering::SeqCst)
+    }
+
+    /// Bytes read from all connections so far.
+    pub fn bytes_received(&self) -> u64 {
+        self.record.bytes.load(Ordering::SeqCst)
+    }
+}
+
+/// A parsed request head.
+struct Head {
+    method: String,
+    target: String,
+    version: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Head {
+    fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+
+    /// Whether a comma-separated header (all occurrences) holds `token`.
+    fn has_token(&self, name: &str, token: &str) -> bool {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .flat_map(|(_, v)| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    }
+
+    fn path(&self) -> &str {
+        let t = self.target.as_str();
+        let t = match t.find("://") {
+            Some(i) => t[i + 3..].find('/').map_or("/", |j| &t[i + 3 + j..]),
+            None => t,
+        };
+        t.split('?').next().unwrap_or(t)
+    }
+
+    /// The connection ends after this exchange.
+    fn closes(&self) -> bool {
+        self.has_token("connection", "close")
+            || (self.version == "HTTP/1.0" && !self.has_token("connection", "keep-alive"))
+    }
+}
+
+fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
+/// Buffered reads that count every byte into the record.
+struct Input<'a> {
+    s: TcpStream,
+    buf: Vec<u8>, // read but not consumed
+    record: &'a Record,
+}
+
+impl Input<'_> {
+    /// Read more; false at EOF or on an error.
+    fn fill(&mut self) -> bool {
+        let mut chunk = [0u8; 64 * 1024];
+        loop {
+            match self.s.read(&mut chunk) {
+                Ok(0) => return false,
+                Ok(n) => {
+                    self.record.bytes.fetch_add(n as u64, Ordering::SeqCst);
+                    self.buf.extend_from_slice(&chunk[..n]);
+                    return true;
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+    }
+
+    /// The next head (up to and including the blank line); `Ok(None)` on a
+    /// clean EOF before any byte of it.
+    fn head(&mut self) -> io::Result<Option<Vec<u8>>> {
+        loop {
+            if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                return Ok(Some(self.buf.drain(..i + 4).collect()));
+            }
+            if self.buf.len() > MAX_HEAD {
+                return Err(io::Error::new(ErrorKind::InvalidData, "head too large"));
+            }
+            if !self.fill() {
+                return match self.buf.is_empty() {
+                    true => Ok(None),
+                    false => Err(io::Error::new(ErrorKind::UnexpectedEof, "EOF inside a head")),
+                };
+            }
+        }
+    }
+
+    /// One CRLF-terminated line, without the CRLF.
+    fn line(&mut self) -> io::Result<Vec<u8>> {
+        loop {
+            if let Some(i) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                let mut l: Vec<u8> = self.buf.drain(..i + 2).collect();
+                l.truncate(i);
+                return Ok(l);
+            }
+            if self.buf.len() > MAX_HEAD || !self.fill() {
+                return Err(io::Error::new(ErrorKind::UnexpectedEof, "no line end"));
+            }
+        }
+    }
+
+    /// Pass exactly `n` bytes to `sink`.
+    fn take(&mut self, mut n: u64, sink: &mut Body) -> io::Result<()> {
+        while n > 0 {
+            if self.buf.is_empty() && !self.fill() {
+                return Err(io::Error::new(ErrorKind::UnexpectedEof, "EOF inside a body"));
+            }
+            let k = (self.buf.len() as u64).min(n) as usize;
+            sink.push(&self.buf[..k]);
+            self.buf.drain(..k);
+            n -= k as u64;
+        }
+        Ok(())
+    }
+}
+
+/// A request body being received.
+struct Body {
+    len: u64,
+    hash: Fnv,
+    kept: Vec<u8>, // whole body while it is small, or whole anyway for `/echo`
+    keep_all: bool,
+}
+
+impl Body {
+    fn new(keep_all: bool) -> Body {
+        Body { len: 0, hash: Fnv::default(), kept: Vec::new(), keep_all }
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        self.len += bytes.len() as u64;
+        self.hash.update(bytes);
+        if self.keep_all || self.kept.len() + bytes.len() <= KEEP_BODY {
+            self.kept.extend_from_slice(bytes);
+        } else {
+            self.kept = Vec::new();
+        }
+    }
+}
+
+fn parse_head(raw: &[u8]) -> io::Result<Head> {
+    let bad = |what: &str| io::Error::new(ErrorKind::InvalidData, format!("bad request head: {what}"));
+    let text = std::str::from_utf8(raw).map_err(|_| bad("not UTF-8"))?;
+    let mut lines = text.split("\r\n");
+    let mut first = lines.next().unwrap_or("").splitn(3, ' ');
+    let (Some(method), Some(target), Some(version)) = (first.next(), first.next(), first.next()) else {
+        return Err(bad("request line"));
+    };
+    let mut headers = Vec::new();
+    for l in lines.filter(|l| !l.is_empty()) {
+        let (n, v) = l.split_once(':').ok_or_else(|| bad("header line"))?;
+        headers.push((n.to_string(), v.trim().to_string()));
+    }
+    Ok(Head { method: method.into(), target: target.into(), version: version.into(), headers })
+}
+
+/// Serve one connection: requests one after the other until a close.
+fn serve(s: TcpStream, conn: usize, record: &Record) {
+    let Ok(mut out) = s.try_clone() else { return };
+    let mut input = Input { s, buf: Vec::new(), record };
+    loop {
+        let head = match input.head() {
+            Ok(Some(raw)) => match parse_head(&raw) {
+                Ok(h) => h,
+                Err(_) => return incomplete(record),
+            },
+            Ok(None) => return,
+            Err(_) => return incomplete(record),
+        };
+        if head.has_token("connection", "upgrade") && head.header("upgrade").is_some() {
+            record_request(record, conn, &head, Body::new(false), Vec::new());
+            let key = head.header("sec-websocket-key").map(str::to_string);
+            return upgrade(input, out, key);
+        }
+        if head.header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+            && out.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err()
+        {
+            return;
+        }
+        let chunked = head.has_token("transfer-encoding", "chunked");
+        let mut body = Body::new(head.path() == "/echo");
+        let trailers = match read_body(&mut input, &head, chunked, &mut body) {
+            Ok(t) => t,
+            Err(_) => return incomplete(record),
+        };
+        let echo = body.kept.clone();
+        record_request(record, conn, &head, body, trailers);
+        match respond(&mut out, &head, chunked, &echo) {
+            Next::KeepAlive if !head.closes() => {}
+            Next::KeepAlive | Next::Close => {
+                let _ = out.shutdown(Shutdown::Write);
+                let _ = io::copy(&mut input.s, &mut io::sink()); // until the proxy closes too
+                return;
+            }
+            Next::Reset => return reset(&out),
+        }
+    }
+}
+
+fn incomplete(record: &Record) {
+    record.incomplete.fetch_add(1, Ordering::SeqCst);
+}
+
+fn record_request(record: &Record, conn: usize, head: &Head, body: Body, trailers: Vec<(String, String)>) {
+    let chunked = head.has_token("transfer-encoding", "chunked");
+    record.requests.lock().unwrap().push(Received {
+        conn,
+        method: head.method.clone(),
+        target: head.target.clone(),
+        version: head.version.clone(),
+        headers: head.headers.clone(),
+        body_len: body.len,
+        body_hash: body.hash.value(),
+        body: body.kept,
+        trailers,
+        chunked,
+    });
+}
+
+/// Reads the body into `body`; the trailers of a chunked body.
+fn read_body(
+    input: &mut Input,
+    head: &Head,
+    chunked: bool,
+    body: &mut Body,
+) -> io::Result<Vec<(String, String)>> {
+    let bad = |what: &str| io::Error::new(ErrorKind::InvalidData, what.to_string());
+    if !chunked {
+        let len = match head.header("content-length") {
+            Some(v) => v.parse::<u64>().map_err(|_| bad("content-length"))?,
+            None => 0,
+        };
+        input.take(len, body)?;
+        return Ok(Vec::new());
+    }
+    loop {
+        let line = input.line()?;
+        let size = String::from_utf8_lossy(&line);
+        let size = size.split(';').next().unwrap_or("").trim();
+        let size = u64::from_str_radix(size, 16).map_err(|_| bad("chunk size"))?;
+        if size == 0 {
+            break;
+        }
+        input.take(size, body)?;
+        if !input.line()?.is_empty() {
+            return Err(bad("no CRLF after chunk data"));
+        }
+    }
+    let mut trailers = Vec::new();
+    loop {
+        let line = input.line()?;
+        if line.is_empty() {
+            return Ok(trailers);
+        }
+        let line = String::from_utf8_lossy(&line);
+        let (n, v) = line.split_once(':').ok_or_else(|| bad("trailer"))?;
+        trailers.push((n.to_string(), v.trim().to_string()));
+    }
+}
+
+/// What the connection does after a response.
+enum Next {
+    KeepAlive, // unless the request asked to close
+    Close,     // FIN after the response (body delimited by the close)
+    Reset,     // RST now
+}
+
+/// Writes the answer for `head`'s route.
+fn respond(out: &mut TcpStream, head: &Head, req_chunked: bool, echo: &[u8]) -> Next {
+    let path = head.path().to_string();
+    let is_head = head.method == "HEAD";
+    let conn_hdr = match (head.closes(), head.version == "HTTP/1.0") {
+        (true, _) => "Connection: close\r\n",
+        (false, true) => "Connection: keep-alive\r\n",
+        (false, false) => "",
+    };
+    let arg = |prefix: &str| path.strip_prefix(prefix).and_then(|n| n.parse::<usize>().ok());
+    let with_length = |out: &mut TcpStream, status: &str, body: &[u8]| {
+        let h = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n{conn_hdr}\r\n", body.len());
+        let _ = out.write_all(h.as_bytes());
+        if !is_head {
+            let _ = out.write_all(body);
+        }
+        Next::KeepAlive
+    };
+    if path == "/" {
+        return with_length(out, "200 OK", b"hello");
+    }
+    if let Some(n) = arg("/size/") {
+        return with_length(out, "200 OK", &pattern(BODY_SEED, n));
+    }
+    if let Some(n) = arg("/chunked/") {
+        return chunked(out, &pattern(BODY_SEED, n), conn_hdr, is_head, true);
+    }
+    if path == "/304" {
+        let _ =
+            out.write_all(format!("HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n{conn_hdr}\r\n").as_bytes());
+        return Next::KeepAlive;
+    }
+    if let Some(code) = arg("/status/") {
+        if code < 200 || code == 204 || code == 304 {
+            let _ = out.write_all(format!("HTTP/1.1 {code} Status\r\n{conn_hdr}\r\n").as_bytes());
+            return Next::KeepAlive;
+        }
+        return with_length(out, &format!("{code} Status"), b"");
+    }
+    if let Some(ms) = arg("/delay/") {
+        std::thread::sleep(Duration::from_millis(ms as u64));
+        return with_length(out, "200 OK", b"hello");
+    }
+    if path == "/close" || path.starts_with("/close/") {
+        let n = arg("/close/").unwrap_or(CLOSE_BODY_LEN);
+        let _ = out.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+        if !is_head {
+            let _ = out.write_all(&pattern(BODY_SEED, n));
+        }
+        return Next::Close;
+    }
+    match path.as_str() {
+        "/reset" => Next::Reset,
+        "/reset-head" => {
+            let _ = out.write_all(b"HTTP/1.1 200 OK\r\nContent-Le");
+            Next::Reset
+        }
+        "/reset-body" => {
+            let _ = out
+                .write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {RESET_BODY_LEN}\r\n\r\n").as_bytes());
+            let _ = out.write_all(&pattern(BODY_SEED, RESET_BODY_LEN / 10));
+            std::thread::sleep(Duration::from_millis(50)); // let the partial body leave first
+            Next::Reset
+        }
+        "/garbage" => {
+            let _ = out.write_all(GARBAGE);
+            Next::Close
+        }
+        "/echo" if req_chunked => chunked(out, echo, conn_hdr, is_head, false),
+        "/echo" => with_length(out, "200 OK", echo),
+        _ => with_length(out, "404 Not Found", b""),
+    }
+}
+
+/// A chunked 200 of `body` in chunks of up to 1000 bytes, optionally with
+/// the trailer `X-Trailer: done`.
+fn chunked(out: &mut TcpStream, body: &[u8], conn_hdr: &str, is_head: bool, trailer: bool) -> Next {
+    let mut msg = format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n{conn_hdr}\r\n").into_bytes();
+    if !is_head {
+        for c in body.chunks(1000) {
+            msg.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
+            msg.extend_from_slice(c);
+            msg.extend_from_slice(b"\r\n");
+        }
+        msg.extend_from_slice(b"0\r\n");
+        if trailer {
+            msg.extend_from_slice(b"X-Trailer: done\r\n");
+        }
+        msg.extend_from_slice(b"\r\n");
+    }
+    let _ = out.write_all(&msg);
+    Next::KeepAlive
+}
+
+/// `101 Switching Protocols` (with `Sec-WebSocket-Accept` when the request
+/// has a key: HAProxy refuses a WebSocket 101 without it), then raw echo
+/// until the peer closes.
+fn upgrade(mut input: Input, mut out: TcpStream, key: Option<String>) {
+    let accept = key.map_or(String::new(), |k| format!("Sec-WebSocket-Accept: {}\r\n", websocket_accept(&k)));
+    let answer = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n{accept}\r\n"
+    );
+    if out.write_all(answer.as_bytes()).is_err() || out.write_all(&input.buf).is_err() {
+        return;
+    }
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match input.s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                input.record.bytes.fetch_add(n as u64, Ordering::SeqCst);
+                if out.write_all(&buf[..n]).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+    let _ = out.shutdown(Shutdown::Write);
+}
+
+/// Make the close of `s` (when the handler returns) send an RST:
+/// `SO_LINGER` with a zero timeout.
+fn reset(s: &TcpStream) {
+    let _ = socket2::SockRef::from(s).set_linger(Some(Duration::ZERO));
+}
+
+/// RFC 6455 `Sec-WebSocket-Accept`: base64(SHA-1(key + GUID)).
+fn websocket_accept(key: &str) -> String {
+    let digest = sha1(format!("{key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11").as_bytes());
+    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in digest.chunks(3) {
+        let n = c.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            let sextet = (n >> (18 - 6 * i)) & 63;
+            out.push(if i <= c.len() { B64[sextet as usize] as char } else { '=' });
+        }
+    }
+    out
+}
+
+/// SHA-1 (FIPS 180-4), enough for a WebSocket handshake.
+fn sha1(msg: &[u8]) -> [u8; 20] {
+    let mut h: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
+    let mut data = msg.to_vec();
+    data.push(0x80);
+    while data.len() % 64 != 56 {
+        data.push(0);
+    }
+    data.extend_from_slice(&((msg.len() as u64) * 8).to_be_bytes());
+    for block in data.chunks(64) {
+        let mut w = [0u32; 80];
+        for i in 0..16 {
+            w[i] = u32::from_be_bytes([block[4 * i], block[4 * i + 1], block[4 * i + 2], block[4 * i + 3]]);
+        }
+        for i in 16..80 {
+            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e] = h;
+        for (i, wi) in w.iter().enumerate() {
+            let (f, k) = match i {
+                0..20 => ((b & c) | (!b & d), 0x5A82_7999),
+                20..40 => (b ^ c ^ d, 0x6ED9_EBA1),
+                40..60 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
+                _ => (b ^ c ^ d, 0xCA62_C1D6),
+            };
+            let t = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(*wi);
+            (e, d, c, b, a) = (d, c, b.rotate_left(30), a, t);
+        }
+        for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
+            *x = x.wrapping_add(y);
+        }
+    }
+    let mut out = [0u8; 20];
+    for (i, x) in h.iter().enumerate() {
+        out[4 * i..4 * i + 4].copy_from_slice(&x.to_be_bytes());
+    }
+    out
+}
