@@ -17,11 +17,12 @@
 //!   raw 400, then the connection closed, and the server received **no
 //!   byte at all**.
 //! - [`Level::Body`]: the head is fine, the chunked body is not. strata
-//!   forwards a request head as soon as it is parsed and checks the body
-//!   while forwarding it (`l6_stream/http.rs`), so the server may already
-//!   hold the head when the error shows. Asserted instead: the server never
-//!   receives a complete request, and the client connection is closed
-//!   after at most the raw 400 (nothing else may arrive).
+//!   checks the body bytes that arrive together with the head before it
+//!   forwards anything (`l5_session/mux/h1.rs`), so a request sent whole —
+//!   as here — is refused like a bad head. (Body bytes arriving later are
+//!   checked while they are forwarded; the server may then hold the head.)
+//!   Asserted as for a bad head: exactly the raw 400, the connection
+//!   closed, and no byte at the server.
 
 mod support;
 
@@ -209,10 +210,8 @@ fn run_all(cases: &[Case]) -> Vec<Outcome> {
 /// Why `o` does not show `c` refused as strata must refuse it; `None` if it does.
 fn refusal_problem(c: &Case, o: &Outcome) -> Option<String> {
     let closed = matches!(o.end, Closed::Eof(_) | Closed::Reset(_));
-    let ok = match c.level {
-        Level::Head => o.got == BAD_REQUEST_400 && closed && o.server_bytes == 0,
-        Level::Body => (o.got.is_empty() || o.got == BAD_REQUEST_400) && closed && o.server_requests == 0,
-    };
+    // Both levels: a request sent whole is refused before anything is forwarded.
+    let ok = o.got == BAD_REQUEST_400 && closed && o.server_bytes == 0 && o.server_requests == 0;
     (!ok).then(|| o.describe())
 }
 

@@ -14,6 +14,7 @@ use crate::core::buffer::Buffer;
 use crate::l4_conn::{Conn, IoStep};
 use crate::l6_stream::term::{TermCause, TermPhase, TermState};
 use crate::l6_stream::{Stream, StreamCtx, StreamRecord, StreamStatus};
+use crate::l7_http::body::{BodyError, BodyState};
 use crate::l7_http::errors::BuiltinStatus;
 use crate::l7_http::parse::{ParseError, parse_request};
 use crate::l7_http::txn::Txn;
@@ -121,6 +122,17 @@ impl H1 {
         match parsed {
             Ok(Some(head)) => {
                 let Some(rx) = cli.rx.as_mut() else { return Some(H1Status::Closed) };
+                // Body bytes that came with the head are checked before anything
+                // is forwarded, so a malformed request that arrived whole never
+                // reaches a server.
+                if let Err(e) = BodyState::new(head.framing).advance(&rx.data()[head.len..]) {
+                    let why = ParseError::Syntax(if e == BodyError::ChunkSize {
+                        "invalid chunk size"
+                    } else {
+                        "invalid chunk framing"
+                    });
+                    return Some(self.bad_request(cli, why, ctx, seed));
+                }
                 // The head moves into the transaction: the whole buffer when it
                 // holds nothing else, else a copy of the head bytes.
                 let buf = if rx.len() == head.len {
