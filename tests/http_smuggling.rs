@@ -207,8 +207,8 @@ fn run_all(cases: &[Case]) -> Vec<Outcome> {
         .collect()
 }
 
-/// Why `o` does not show `c` refused as strata must refuse it; `None` if it does.
-fn refusal_problem(c: &Case, o: &Outcome) -> Option<String> {
+/// Why `o` does not show the request refused as strata must refuse it; `None` if it does.
+fn refusal_problem(o: &Outcome) -> Option<String> {
     let closed = matches!(o.end, Closed::Eof(_) | Closed::Reset(_));
     // Both levels: a request sent whole is refused before anything is forwarded.
     let ok = o.got == BAD_REQUEST_400 && closed && o.server_bytes == 0 && o.server_requests == 0;
@@ -219,7 +219,7 @@ fn refusal_problem(c: &Case, o: &Outcome) -> Option<String> {
 /// matches (only meaningful under `STRATA_BIN=haproxy`).
 fn haproxy_column_problem(c: &Case, o: &Outcome) -> Option<String> {
     let ok = match c.haproxy {
-        HaProxy::Rejects => return refusal_problem(c, o),
+        HaProxy::Rejects => return refusal_problem(o),
         HaProxy::Accepts => o.server_requests == 1 && !o.got.starts_with(b"HTTP/1.1 4"),
         HaProxy::Answers(code) => {
             o.got.starts_with(format!("HTTP/1.1 {code} ").as_bytes()) && o.server_bytes == 0
@@ -239,7 +239,7 @@ fn malformed_requests_get_haproxys_400_and_never_reach_the_server() {
         .zip(&outcomes)
         .filter_map(|(c, o)| {
             // Under HAProxy, check the column instead: strata is stricter.
-            let problem = if haproxy { haproxy_column_problem(c, o) } else { refusal_problem(c, o) };
+            let problem = if haproxy { haproxy_column_problem(c, o) } else { refusal_problem(o) };
             problem.map(|p| format!("{} ({:?} level): {p}", c.name, c.level))
         })
         .collect();
