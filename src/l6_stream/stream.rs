@@ -74,6 +74,7 @@ pub struct Stream {
     pub(super) req_begin: Instant, // first byte of the request (accept in TCP mode)
     pub(super) res_head_at: Option<Instant>, // response head received
     pub http: Option<HttpPart>,    // mode http: the transaction and its progress
+    pub(super) aborted: bool,      // ended by abort(): nothing more on this client connection
 }
 
 impl fmt::Display for Stream {
@@ -131,6 +132,7 @@ impl Stream {
             req_begin: ctx.now,
             res_head_at: None,
             http: None,
+            aborted: false,
         }
     }
 
@@ -201,7 +203,7 @@ impl Stream {
     /// Whether the client connection may carry another request after this
     /// stream (HTTP keep-alive); always false in TCP mode.
     pub fn client_keep_alive(&self) -> bool {
-        self.term.cause == TermCause::None && self.http.as_ref().is_some_and(HttpPart::client_keep_alive)
+        !self.aborted && self.http.as_ref().is_some_and(HttpPart::client_keep_alive)
     }
 
     /// Drives the stream as far as readiness allows.
@@ -233,6 +235,7 @@ impl Stream {
     /// Ends the stream on a fatal condition (first cause wins).
     pub(super) fn abort(&mut self, cause: TermCause, phase: TermPhase) {
         self.term.set(cause, phase);
+        self.aborted = true;
         self.phase = Phase::Done;
     }
 

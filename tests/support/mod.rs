@@ -24,6 +24,8 @@
 //! - [`http_client`]: [`HttpConn`], a raw HTTP/1.1 client reading responses
 //!   by their framing (keep-alive, pipelining, `expect_closed`).
 //! - [`proc`]: [`vm_rss_kib`] of a process.
+//! - [`cli_client`]: [`cli`] sends one runtime API command; [`info`] reads
+//!   `show info` into a map.
 //!
 //! Bounds are safety nets, never speed requirements: a lower bound is
 //! asserted loosely, an upper bound generously.
@@ -32,6 +34,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod backend;
+pub mod cli_client;
 pub mod client;
 pub mod http_answers;
 pub mod http_backend;
@@ -44,6 +47,7 @@ pub mod proc;
 pub mod time;
 
 pub use backend::{Backend, SOURCE_SEED, SinkSource};
+pub use cli_client::{cli, info, info_u64};
 pub use client::{
     Closed, connect, expect_closed_within, read_exact_with_timeout, read_for, read_to_end_with_timeout,
     round_trip, shutdown_write, try_connect, wait_until,
