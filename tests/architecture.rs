@@ -9,7 +9,7 @@ use std::path::Path;
 /// Top-level modules, lowest layer first: each may import only modules
 /// listed before it.
 const ORDER: &[&str] =
-    &["core", "cfg", "backend", "l4_conn", "l7_http", "l6_stream", "l5_session", "runtime"];
+    &["core", "stick", "cfg", "backend", "l4_conn", "l7_http", "l6_stream", "l5_session", "runtime"];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     for entry in fs::read_dir(dir).expect("read src dir") {
