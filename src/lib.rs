@@ -14,6 +14,7 @@
 //! Modules, lowest first; a module imports only from modules above it in
 //! this list (checked by `tests/architecture.rs`):
 //! - [`core`]: event loop pieces (token slab, clock, timers, buffer pool)
+//! - [`stick`]: stick tables: keys, counters, expiry, [`stick::Tracker`]
 //! - [`cfg`]: the configuration language → immutable [`cfg::Config`]
 //! - [`acl`]: sample fetches, matchers and `if`/`unless` conditions
 //! - [`backend`]: servers and load-balancing algorithms
@@ -34,3 +35,4 @@ pub mod l5_session;
 pub mod l6_stream;
 pub mod l7_http;
 pub mod runtime;
+pub mod stick;

@@ -8,8 +8,19 @@ use std::path::Path;
 
 /// Top-level modules, lowest layer first: each may import only modules
 /// listed before it.
-const ORDER: &[&str] =
-    &["core", "cfg", "acl", "l4_conn", "backend", "l7_http", "l6_stream", "l5_session", "cli", "runtime"];
+const ORDER: &[&str] = &[
+    "core",
+    "stick",
+    "cfg",
+    "acl",
+    "l4_conn",
+    "backend",
+    "l7_http",
+    "l6_stream",
+    "l5_session",
+    "cli",
+    "runtime",
+];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     for entry in fs::read_dir(dir).expect("read src dir") {

@@ -1,0 +1,991 @@
+//! One stick table: a map from keys to compact entries, an expiry queue, and
+//! the accounting rules of design §2.
+//!
+//! # Storage
+//!
+//! The map is split in [`SHARDS`] shards, each behind its own `Mutex`; a key
+//! goes to the shard chosen by bits of its hash. A shard stores its entries in
+//! fixed-size chunks of 32-bit words that never move (so an entry's address
+//! is stable and printed by `show table`, as HAProxy prints its pointer) and
+//! indexes them with a `hashbrown::HashTable<u32>` of slot numbers. One entry
+//! is `[refcount, queue stamp, expire lo, expire hi, key words.., data
+//! words..]`; the data block holds only the stored types (see
+//! `data::Layout`).
+//!
+//! # Expiry queue
+//!
+//! As in HAProxy, an entry is queued once at creation with its expiry date as
+//! key; later refreshes only change the entry's date, and whoever walks the
+//! queue (the purge or an eviction) re-queues an entry whose date moved
+//! instead of removing it. The queue is one binary heap for the whole table
+//! (eviction must find the table's oldest entries, not a shard's), behind its
+//! own lock. Each queued item carries the stamp the entry was given when
+//! queued; an item whose stamp no longer matches (the entry was deleted, the
+//! slot maybe reused) is stale and dropped when met.
+//!
+//! Lock order: queue, then one shard at a time. Code holding a shard lock
+//! never takes the queue lock.
+//!
+//! # Time
+//!
+//! Every operation takes `now` (ms, caller's clock) and the table remembers
+//! the latest it was given ([`Table::set_now`]); a [`Tracker`] released by
+//! `Drop` uses that remembered time. The runtime calls `set_now` once per
+//! loop turn so releases are at most one turn stale.
+//!
+//! # What refreshes an entry ("touch")
+//!
+//! Following HAProxy 2.6's source (`stktable_touch_local()` after each data
+//! update): creation, the start of a tracker, every counter update (by
+//! tracker or by key), `set table`, and a release when the table stores
+//! `conn_cur`. Reads (`get`, `show table`) do not. A connection that stays
+//! idle does not refresh its entry. (Golden S5 part A suggests 2.6.12 did not
+//! refresh on an HTTP request there, while S1 shows refreshes around
+//! requests; `exp=` is not asserted precisely by the golden README, and a
+//! referenced entry never expires either way.)
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use hashbrown::{DefaultHashBuilder, HashTable};
+use smallvec::SmallVec;
+
+use super::data::{DataType, Layout, Store, Width};
+use super::key::{Key, KeyBytes, KeyType, StoredKey, fmt_key};
+use super::rate::FreqCtr;
+use super::tracker::Tracker;
+
+/// A table as declared by `stick-table` (built by the config layer).
+#[derive(Clone, Debug)]
+pub struct TableDef {
+    pub name: String,        // the section's name
+    pub key_type: KeyType,   // `type ... [len n]`
+    pub size: u32,           // maximum number of entries
+    pub expire: Option<u32>, // `expire` in ms; None: entries never expire
+    pub nopurge: bool,       // full table refuses new keys instead of evicting
+    pub store: Store,        // stored data types
+}
+
+/// Number of shards of a table's map.
+pub const SHARDS: usize = 16;
+const SHARD_SHIFT: u32 = 28; // entry id = shard << 28 | slot
+const SLOT_MASK: u32 = (1 << SHARD_SHIFT) - 1;
+const CHUNK_SLOTS_MAX: usize = 256;
+
+// entry header words
+const W_REF: usize = 0; // reference count: live trackers + transient users
+const W_STAMP: usize = 1; // stamp of the entry's queue item; 0 = free slot
+const W_EXP_LO: usize = 2; // expiry date (ms), low half
+const W_EXP_HI: usize = 3; // expiry date (ms), high half
+const HDR: usize = 4;
+
+type KeyWords = SmallVec<[u32; 8]>;
+
+/// Identifies a live entry: its shard and slot. Only valid while the entry
+/// is referenced (a [`Tracker`] holds one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct EntryId(u32);
+
+impl EntryId {
+    fn new(shard: usize, slot: u32) -> EntryId {
+        EntryId((shard as u32) << SHARD_SHIFT | slot)
+    }
+    fn shard(self) -> usize {
+        (self.0 >> SHARD_SHIFT) as usize
+    }
+    fn slot(self) -> u32 {
+        self.0 & SLOT_MASK
+    }
+}
+
+/// An event counted on an entry (by a tracker or by key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Update {
+    HttpReq,          // http_req_cnt, http_req_rate +1
+    HttpErr,          // http_err_cnt, http_err_rate +1
+    HttpFail,         // http_fail_cnt, http_fail_rate +1
+    BytesIn(u64),     // bytes_in_cnt, bytes_in_rate +n
+    BytesOut(u64),    // bytes_out_cnt, bytes_out_rate +n
+    Sess,             // sess_cnt, sess_rate +1 (session accepted)
+    IncGpc0,          // gpc0, gpc0_rate +1
+    ClrGpc0,          // gpc0 := 0
+    IncGpc1,          // gpc1, gpc1_rate +1
+    ClrGpc1,          // gpc1 := 0
+    SetGpt0(u32),     // gpt0 := v
+    SetServerId(i32), // server_id := v
+}
+
+/// The entry's reference count is not zero (`clear table ... key`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InUse;
+
+struct Shard {
+    index: HashTable<u32>,   // slot numbers, hashed by key
+    chunks: Vec<Box<[u32]>>, // slot storage, `chunk_slots` slots each, never moved
+    next: u32,               // slots handed out so far
+    free: Vec<u32>,          // slots freed for reuse
+}
+
+/// A queued expiry: ordered by date, then by queueing order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct QItem {
+    exp: u64,   // the entry's expiry date when queued
+    stamp: u32, // must equal the entry's W_STAMP, else the item is stale
+    id: u32,    // EntryId
+}
+
+/// A stick table. `Send + Sync`; shared as `Arc<Table>` by every user.
+pub struct Table {
+    name: String,
+    key_type: KeyType,
+    size: u32,
+    expire: Option<u32>,
+    nopurge: bool,
+    store: Store,
+    layout: Layout,     // offsets of stored types in the data block
+    key_words: usize,   // words of a stored key
+    stride: usize,      // words of one entry
+    chunk_slots: usize, // entries per storage chunk
+    hasher: DefaultHashBuilder,
+    used: AtomicU32,   // entries present (the `used:` of `show table`)
+    stamps: AtomicU32, // next queue stamp
+    now: AtomicU64,    // latest `now` given by a caller
+    shards: Box<[Mutex<Shard>]>,
+    queue: Mutex<BinaryHeap<Reverse<QItem>>>,
+}
+
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table")
+            .field("name", &self.name)
+            .field("type", &self.key_type)
+            .field("size", &self.size)
+            .field("used", &self.used())
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // a panic while holding a table lock leaves the counters as they were
+    // at that point; keep serving rather than cascading the panic
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn slot_words(chunks: &[Box<[u32]>], chunk_slots: usize, stride: usize, slot: u32) -> &[u32] {
+    let s = slot as usize;
+    let start = (s % chunk_slots) * stride;
+    &chunks[s / chunk_slots][start..start + stride]
+}
+
+fn slot_words_mut(chunks: &mut [Box<[u32]>], chunk_slots: usize, stride: usize, slot: u32) -> &mut [u32] {
+    let s = slot as usize;
+    let start = (s % chunk_slots) * stride;
+    &mut chunks[s / chunk_slots][start..start + stride]
+}
+
+impl Table {
+    pub fn new(def: TableDef) -> Arc<Table> {
+        let layout = Layout::new(&def.store);
+        let key_words = def.key_type.key_size().div_ceil(4);
+        let per_shard = (def.size as usize).div_ceil(SHARDS).next_power_of_two();
+        Arc::new(Table {
+            name: def.name,
+            key_type: def.key_type,
+            size: def.size,
+            expire: def.expire,
+            nopurge: def.nopurge,
+            stride: HDR + key_words + layout.words(),
+            layout,
+            store: def.store,
+            key_words,
+            chunk_slots: per_shard.clamp(4, CHUNK_SLOTS_MAX),
+            hasher: DefaultHashBuilder::default(),
+            used: AtomicU32::new(0),
+            stamps: AtomicU32::new(1),
+            now: AtomicU64::new(0),
+            shards: (0..SHARDS)
+                .map(|_| {
+                    Mutex::new(Shard {
+                        index: HashTable::new(),
+                        chunks: Vec::new(),
+                        next: 0,
+                        free: Vec::new(),
+                    })
+                })
+                .collect(),
+            queue: Mutex::new(BinaryHeap::new()),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn key_type(&self) -> KeyType {
+        self.key_type
+    }
+    pub fn size(&self) -> u32 {
+        self.size
+    }
+    pub fn expire(&self) -> Option<u32> {
+        self.expire
+    }
+    pub fn nopurge(&self) -> bool {
+        self.nopurge
+    }
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+    /// Whether `ty` is stored (a fetch on a type not stored does not match).
+    pub fn stores(&self, ty: DataType) -> bool {
+        self.layout.off(ty).is_some()
+    }
+    /// Entries present.
+    pub fn used(&self) -> u32 {
+        self.used.load(Ordering::Acquire)
+    }
+
+    /// Records the caller's time; the table's notion of now only moves
+    /// forward. Releases by `Drop` use the latest value.
+    pub fn set_now(&self, now: u64) {
+        self.now.fetch_max(now, Ordering::AcqRel);
+    }
+
+    /// The latest time a caller gave.
+    pub fn now(&self) -> u64 {
+        self.now.load(Ordering::Acquire)
+    }
+
+    // ----- tracking ---------------------------------------------------
+
+    /// Starts tracking `key`: finds or creates its entry (evicting as in
+    /// HAProxy if the table is full), takes a reference, and counts
+    /// `conn_cnt`, `conn_cur`, `conn_rate` where stored; refreshes the
+    /// entry's expiry. `None` when the key cannot be a key of this table or
+    /// the table refused it (full with `nopurge`, or nothing evictable): the
+    /// caller goes on untracked.
+    pub fn track(self: &Arc<Self>, key: Key<'_>, now: u64) -> Option<Tracker> {
+        self.set_now(now);
+        let sk = self.key_type.normalize(key)?;
+        let kw = self.words_of(sk.bytes());
+        let (id, ()) = self.with_key(&kw, now, true, |e| e.start_tracking(now))?;
+        Some(Tracker::new(Arc::clone(self), id))
+    }
+
+    /// Releases one reference (called only by `Tracker::drop`): `conn_cur`
+    /// -1 if stored and above 0, and then the expiry is refreshed (HAProxy
+    /// touches the entry when it stores `conn_cur`); the reference is
+    /// dropped; an unreferenced entry past its expiry is deleted at once.
+    pub(crate) fn release(&self, id: EntryId) {
+        let now = self.now();
+        let mut guard = lock(&self.shards[id.shard()]);
+        let sh = &mut *guard;
+        let mut e = self.entry(sh, id.slot());
+        if let Some(o) = self.layout.off(DataType::ConnCur) {
+            let d = e.data_mut();
+            if d[o] > 0 {
+                d[o] -= 1;
+            }
+            e.touch(now);
+        }
+        let refs = match e.w[W_REF].checked_sub(1) {
+            Some(r) => r,
+            None => {
+                // unreachable by construction: a Tracker holds a reference
+                log::error!(target: "stick", "table {}: release of an unreferenced entry", self.name);
+                0
+            }
+        };
+        e.w[W_REF] = refs;
+        if refs == 0 && self.expire.is_some() && now >= e.expire() {
+            self.remove_slot(sh, id.slot());
+        }
+    }
+
+    /// Runs `f` on a referenced entry under its shard lock.
+    pub(crate) fn with_id<R>(&self, id: EntryId, f: impl FnOnce(&mut EntryMut<'_>) -> R) -> R {
+        let mut guard = lock(&self.shards[id.shard()]);
+        let mut e = self.entry(&mut guard, id.slot());
+        f(&mut e)
+    }
+
+    // ----- by key -----------------------------------------------------
+
+    /// Reads `ty` of `key`'s entry without creating it or refreshing it.
+    /// `None` if the entry is absent or `ty` not stored (`src_*` fetches
+    /// turn an absent entry into 0 themselves).
+    pub fn get(&self, key: Key<'_>, ty: DataType, now: u64) -> Option<u64> {
+        self.set_now(now);
+        let kw = self.words_of(self.key_type.normalize(key)?.bytes());
+        self.with_key(&kw, now, false, |e| e.get(ty, now)).and_then(|(_, v)| v)
+    }
+
+    /// The number of references of `key`'s entry (`use=`), if present.
+    pub fn trackers(&self, key: Key<'_>) -> Option<u32> {
+        let kw = self.words_of(self.key_type.normalize(key)?.bytes());
+        self.with_key(&kw, 0, false, |e| e.refs()).map(|(_, r)| r)
+    }
+
+    /// Counts `upd` on `key`'s entry, creating it if needed (as
+    /// `src_inc_gpc0` does), and refreshes its expiry. Returns what
+    /// [`EntryMut::apply`] returns; `None` also when the key was refused.
+    pub fn update(&self, key: Key<'_>, upd: Update, now: u64) -> Option<u64> {
+        self.set_now(now);
+        let kw = self.words_of(self.key_type.normalize(key)?.bytes());
+        self.with_key(&kw, now, true, |e| e.apply(upd, now)).and_then(|(_, v)| v)
+    }
+
+    /// Finds or creates the entry of a stored key and runs `f` on it, then
+    /// refreshes it (`set table`). `None` if the table refused the key.
+    pub(crate) fn upsert<R>(
+        &self,
+        key: &StoredKey,
+        now: u64,
+        f: impl FnOnce(&mut EntryMut<'_>) -> R,
+    ) -> Option<R> {
+        self.set_now(now);
+        let kw = self.words_of(key.bytes());
+        self.with_key(&kw, now, true, |e| {
+            let r = f(e);
+            e.touch(now);
+            r
+        })
+        .map(|(_, r)| r)
+    }
+
+    /// Runs `f` on the entry of a stored key if present, without refreshing.
+    pub(crate) fn inspect<R>(&self, key: &StoredKey, f: impl FnOnce(&mut EntryMut<'_>) -> R) -> Option<R> {
+        let kw = self.words_of(key.bytes());
+        self.with_key(&kw, 0, false, f).map(|(_, r)| r)
+    }
+
+    /// Deletes `key`'s entry unless it is referenced. `Ok(false)`: absent.
+    pub fn remove(&self, key: &StoredKey) -> Result<bool, InUse> {
+        let kw = self.words_of(key.bytes());
+        let hash = self.hash_words(&kw);
+        let si = self.shard_of(hash);
+        let mut guard = lock(&self.shards[si]);
+        let sh = &mut *guard;
+        let Some(slot) = self.find_slot(sh, hash, &kw) else { return Ok(false) };
+        if self.entry(sh, slot).refs() > 0 {
+            return Err(InUse);
+        }
+        self.remove_slot(sh, slot);
+        Ok(true)
+    }
+
+    /// Deletes every unreferenced entry for which `pred` holds; returns how
+    /// many. Referenced entries are kept whatever `pred` says.
+    pub(crate) fn remove_unreferenced(&self, mut pred: impl FnMut(&EntryMut<'_>) -> bool) -> usize {
+        let mut n = 0;
+        for shard in self.shards.iter() {
+            let mut guard = lock(shard);
+            let sh = &mut *guard;
+            let slots: Vec<u32> = sh.index.iter().copied().collect();
+            for slot in slots {
+                let e = self.entry(sh, slot);
+                if e.refs() == 0 && pred(&e) {
+                    self.remove_slot(sh, slot);
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
+    /// Calls `f` for every entry, shard by shard (in no particular order),
+    /// each under its shard lock.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&EntryMut<'_>)) {
+        for shard in self.shards.iter() {
+            let mut guard = lock(shard);
+            let sh = &mut *guard;
+            let slots: Vec<u32> = sh.index.iter().copied().collect();
+            for slot in slots {
+                f(&self.entry(sh, slot));
+            }
+        }
+    }
+
+    // ----- expiry and eviction ----------------------------------------
+
+    /// Deletes the unreferenced entries whose expiry date has passed (the
+    /// expiry task). Referenced entries stay, whatever their date; entries
+    /// refreshed since they were queued are re-queued at their new date.
+    /// Tables without `expire` are never purged. Returns the number deleted.
+    pub fn purge(&self, now: u64) -> usize {
+        self.set_now(now);
+        if self.expire.is_none() {
+            return 0;
+        }
+        let mut q = lock(&self.queue);
+        let mut aside = Vec::new();
+        let mut n = 0;
+        while let Some(&Reverse(item)) = q.peek() {
+            if item.exp > now {
+                break;
+            }
+            q.pop();
+            let id = EntryId(item.id);
+            let mut guard = lock(&self.shards[id.shard()]);
+            let sh = &mut *guard;
+            if !self.is_current(sh, id.slot(), item.stamp) {
+                continue;
+            }
+            let e = self.entry(sh, id.slot());
+            if e.refs() > 0 {
+                aside.push(item);
+                continue;
+            }
+            let exp = e.expire();
+            if now < exp {
+                let stamp = self.next_stamp();
+                e.w[W_STAMP] = stamp;
+                q.push(Reverse(QItem { exp, stamp, id: item.id }));
+                continue;
+            }
+            self.remove_slot(sh, id.slot());
+            n += 1;
+        }
+        q.extend(aside.into_iter().map(Reverse));
+        n
+    }
+
+    /// The earliest date at which [`purge`](Self::purge) may have work: the
+    /// head of the expiry queue. `None` for an empty queue or a table
+    /// without `expire`.
+    pub fn next_purge(&self) -> Option<u64> {
+        self.expire?;
+        lock(&self.queue).peek().map(|Reverse(i)| i.exp)
+    }
+
+    /// HAProxy's `__stktable_trash_oldest()` for a full table: tries to free
+    /// `size/256 + 1` entries walking the expiry queue from the oldest, and
+    /// visits at most twice that many entries. Referenced entries are
+    /// skipped; an entry refreshed since it was queued is re-queued at its
+    /// new date instead of being freed (so it may be met again in the same
+    /// walk if it is still the oldest). Returns the number freed.
+    fn evict(&self) -> u32 {
+        let to_batch = self.size / 256 + 1;
+        let mut max_search = i64::from(to_batch) * 2;
+        let mut batched = 0;
+        let mut aside = Vec::new();
+        let mut q = lock(&self.queue);
+        while batched < to_batch {
+            let Some(Reverse(item)) = q.pop() else { break };
+            let id = EntryId(item.id);
+            let mut guard = lock(&self.shards[id.shard()]);
+            let sh = &mut *guard;
+            if !self.is_current(sh, id.slot(), item.stamp) {
+                continue; // deleted entries are not in HAProxy's queue at all
+            }
+            max_search -= 1;
+            if max_search < 0 {
+                q.push(Reverse(item));
+                break;
+            }
+            let e = self.entry(sh, id.slot());
+            if e.refs() > 0 {
+                aside.push(item);
+                continue;
+            }
+            let exp = e.expire();
+            if exp != item.exp {
+                let stamp = self.next_stamp();
+                e.w[W_STAMP] = stamp;
+                q.push(Reverse(QItem { exp, stamp, id: item.id }));
+                continue;
+            }
+            self.remove_slot(sh, id.slot());
+            batched += 1;
+        }
+        q.extend(aside.into_iter().map(Reverse));
+        batched
+    }
+
+    /// Drops the stale items (deleted entries) from the queue. Deleted
+    /// entries leave their item behind until a walk meets it; a table that
+    /// is cleared and refilled without ever being full or purged (no
+    /// `expire`) would otherwise grow its queue without bound. Called when
+    /// the queue holds more than twice as many items as entries, so the cost
+    /// is amortized over the insertions that made it grow.
+    fn compact_queue(&self, q: &mut BinaryHeap<Reverse<QItem>>) {
+        let mut items = std::mem::take(q).into_vec();
+        items.retain(|Reverse(it)| {
+            let id = EntryId(it.id);
+            self.is_current(&lock(&self.shards[id.shard()]), id.slot(), it.stamp)
+        });
+        *q = BinaryHeap::from(items);
+    }
+
+    #[cfg(test)]
+    fn queue_len(&self) -> usize {
+        lock(&self.queue).len()
+    }
+
+    // ----- internals --------------------------------------------------
+
+    fn words_of(&self, bytes: &[u8]) -> KeyWords {
+        let mut w = KeyWords::new();
+        for c in bytes.chunks(4) {
+            let mut b = [0u8; 4];
+            b[..c.len()].copy_from_slice(c);
+            w.push(u32::from_ne_bytes(b));
+        }
+        w.resize(self.key_words, 0);
+        w
+    }
+
+    fn hash_words(&self, kw: &[u32]) -> u64 {
+        self.hasher.hash_one(kw)
+    }
+
+    /// Bits 40..44 of the hash: hashbrown uses the low bits for the bucket
+    /// and the top 7 for its control byte, keep both independent of the shard.
+    fn shard_of(&self, hash: u64) -> usize {
+        ((hash >> 40) as usize) % SHARDS
+    }
+
+    fn next_stamp(&self) -> u32 {
+        loop {
+            let s = self.stamps.fetch_add(1, Ordering::Relaxed);
+            if s != 0 {
+                return s;
+            }
+        }
+    }
+
+    fn reserve(&self) -> bool {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| (u < self.size).then_some(u + 1))
+            .is_ok()
+    }
+
+    fn entry<'a>(&'a self, sh: &'a mut Shard, slot: u32) -> EntryMut<'a> {
+        EntryMut { t: self, w: slot_words_mut(&mut sh.chunks, self.chunk_slots, self.stride, slot) }
+    }
+
+    fn find_slot(&self, sh: &Shard, hash: u64, kw: &[u32]) -> Option<u32> {
+        let (cs, st) = (self.chunk_slots, self.stride);
+        sh.index.find(hash, |&s| slot_words(&sh.chunks, cs, st, s)[HDR..HDR + self.key_words] == *kw).copied()
+    }
+
+    fn is_current(&self, sh: &Shard, slot: u32, stamp: u32) -> bool {
+        slot < sh.next && slot_words(&sh.chunks, self.chunk_slots, self.stride, slot)[W_STAMP] == stamp
+    }
+
+    /// Finds the entry of `kw`, creating it if `create` (reserving room,
+    /// evicting once if the table is full and not `nopurge`), and runs `f`
+    /// on it under the shard lock.
+    fn with_key<R>(
+        &self,
+        kw: &[u32],
+        now: u64,
+        create: bool,
+        f: impl FnOnce(&mut EntryMut<'_>) -> R,
+    ) -> Option<(EntryId, R)> {
+        let hash = self.hash_words(kw);
+        let si = self.shard_of(hash);
+        let mut f = Some(f);
+        for attempt in 0..2 {
+            let mut guard = lock(&self.shards[si]);
+            let sh = &mut *guard;
+            if let Some(slot) = self.find_slot(sh, hash, kw) {
+                let r = (f.take()?)(&mut self.entry(sh, slot));
+                return Some((EntryId::new(si, slot), r));
+            }
+            if !create {
+                return None;
+            }
+            if self.reserve() {
+                let (slot, item) = self.insert_slot(sh, hash, kw, now);
+                let id = EntryId::new(si, slot);
+                let r = (f.take()?)(&mut self.entry(sh, slot));
+                drop(guard);
+                let mut q = lock(&self.queue);
+                q.push(Reverse(QItem { id: id.0, ..item }));
+                if q.len() > 2 * self.used() as usize + 1024 {
+                    self.compact_queue(&mut q);
+                }
+                return Some((id, r));
+            }
+            drop(guard);
+            if attempt > 0 || self.nopurge || self.evict() == 0 {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// Stores a new entry (room already reserved): zeroed data, no
+    /// reference, expiry `now + expire`. Returns its slot and queue item.
+    fn insert_slot(&self, sh: &mut Shard, hash: u64, kw: &[u32], now: u64) -> (u32, QItem) {
+        let (cs, st) = (self.chunk_slots, self.stride);
+        let slot = match sh.free.pop() {
+            Some(s) => s,
+            None => {
+                let s = sh.next;
+                sh.next += 1;
+                if s as usize / cs >= sh.chunks.len() {
+                    sh.chunks.push(vec![0u32; cs * st].into_boxed_slice());
+                }
+                s
+            }
+        };
+        let exp = now + u64::from(self.expire.unwrap_or(0));
+        let stamp = self.next_stamp();
+        let w = slot_words_mut(&mut sh.chunks, cs, st, slot);
+        w.fill(0);
+        w[W_STAMP] = stamp;
+        w[W_EXP_LO] = exp as u32;
+        w[W_EXP_HI] = (exp >> 32) as u32;
+        w[HDR..HDR + self.key_words].copy_from_slice(kw);
+        let Shard { index, chunks, .. } = sh;
+        index.insert_unique(hash, slot, |&s| {
+            self.hash_words(&slot_words(chunks, cs, st, s)[HDR..HDR + self.key_words])
+        });
+        (slot, QItem { exp, stamp, id: 0 })
+    }
+
+    /// Deletes the entry in `slot`: out of the index, slot freed (its queue
+    /// item becomes stale), one less entry used.
+    fn remove_slot(&self, sh: &mut Shard, slot: u32) {
+        let (cs, st) = (self.chunk_slots, self.stride);
+        let w = slot_words_mut(&mut sh.chunks, cs, st, slot);
+        let hash = self.hash_words(&w[HDR..HDR + self.key_words]);
+        w.fill(0);
+        if let Ok(found) = sh.index.find_entry(hash, |&s| s == slot) {
+            found.remove();
+        }
+        sh.free.push(slot);
+        self.used.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// One entry, borrowed under its shard lock.
+pub struct EntryMut<'a> {
+    t: &'a Table,
+    w: &'a mut [u32],
+}
+
+impl EntryMut<'_> {
+    /// References: live trackers plus transient users (`use=`).
+    pub fn refs(&self) -> u32 {
+        self.w[W_REF]
+    }
+
+    /// Expiry date (ms). For tables without `expire`, the last touch.
+    pub fn expire(&self) -> u64 {
+        u64::from(self.w[W_EXP_LO]) | u64::from(self.w[W_EXP_HI]) << 32
+    }
+
+    /// `exp=` of `show table`: ms left, 0 if past or without `expire`.
+    pub fn exp_remaining(&self, now: u64) -> u64 {
+        match self.t.expire {
+            Some(_) => self.expire().saturating_sub(now),
+            None => 0,
+        }
+    }
+
+    /// The entry's key.
+    pub fn key(&self) -> StoredKey {
+        StoredKey::from_stored(self.t.key_type, &self.key_bytes())
+    }
+
+    fn key_bytes(&self) -> KeyBytes {
+        let mut b = KeyBytes::new();
+        for w in &self.w[HDR..HDR + self.t.key_words] {
+            b.extend_from_slice(&w.to_ne_bytes());
+        }
+        b.truncate(self.t.key_type.key_size());
+        b
+    }
+
+    /// The address `show table` prints (stable for the entry's life).
+    pub fn addr(&self) -> *const u32 {
+        self.w.as_ptr()
+    }
+
+    fn data(&self) -> &[u32] {
+        &self.w[HDR + self.t.key_words..]
+    }
+
+    fn data_mut(&mut self) -> &mut [u32] {
+        let k = HDR + self.t.key_words;
+        &mut self.w[k..]
+    }
+
+    fn set_expire(&mut self, exp: u64) {
+        self.w[W_EXP_LO] = exp as u32;
+        self.w[W_EXP_HI] = (exp >> 32) as u32;
+    }
+
+    /// HAProxy's `stktable_touch_local()`: the entry expires `expire` from
+    /// now (for tables without `expire`: the date of the last touch, which
+    /// orders evictions).
+    pub(crate) fn touch(&mut self, now: u64) {
+        self.set_expire(now + u64::from(self.t.expire.unwrap_or(0)));
+    }
+
+    /// A tracker starts: reference +1; `conn_cnt`, `conn_cur`, `conn_rate`
+    /// +1 where stored; refreshed.
+    pub(crate) fn start_tracking(&mut self, now: u64) {
+        self.w[W_REF] += 1;
+        let l = &self.t.layout;
+        let (cnt, cur, rate) =
+            (l.off(DataType::ConnCnt), l.off(DataType::ConnCur), l.off(DataType::ConnRate));
+        let period = l.period(DataType::ConnRate);
+        let d = self.data_mut();
+        if let Some(o) = cnt {
+            d[o] = d[o].wrapping_add(1);
+        }
+        if let Some(o) = cur {
+            d[o] = d[o].wrapping_add(1);
+        }
+        if let Some(o) = rate {
+            let mut f = FreqCtr::from_words(&d[o..o + 3]);
+            f.update(now, period, 1);
+            f.to_words(&mut d[o..o + 3]);
+        }
+        self.touch(now);
+    }
+
+    /// Value of `ty` at `now` as HAProxy compares it in filters (`long
+    /// long`): rates computed, `server_id` signed, 64-bit counters cast.
+    pub fn value(&self, ty: DataType, now: u64) -> Option<i64> {
+        let o = self.t.layout.off(ty)?;
+        let d = self.data();
+        Some(match ty.width() {
+            Width::Sint => i64::from(d[o] as i32),
+            Width::Uint => i64::from(d[o]),
+            Width::Ull => (u64::from(d[o]) | u64::from(d[o + 1]) << 32) as i64,
+            Width::Rate => i64::from(FreqCtr::from_words(&d[o..o + 3]).read(now, self.t.layout.period(ty))),
+        })
+    }
+
+    /// Value of `ty` at `now`, `None` if not stored. `server_id` reads as its
+    /// 32-bit pattern.
+    pub fn get(&self, ty: DataType, now: u64) -> Option<u64> {
+        let v = self.value(ty, now)?;
+        Some(match ty.width() {
+            Width::Sint => u64::from(v as u32),
+            _ => v as u64,
+        })
+    }
+
+    /// Stores `v` in `ty` as `set table` does (truncating to the type's
+    /// width; a rate reads `v` for one period). `false` if not stored.
+    pub fn set(&mut self, ty: DataType, v: i64, now: u64) -> bool {
+        let Some(o) = self.t.layout.off(ty) else { return false };
+        let d = self.data_mut();
+        match ty.width() {
+            Width::Sint | Width::Uint => d[o] = v as u32,
+            Width::Ull => {
+                d[o] = v as u32;
+                d[o + 1] = ((v as u64) >> 32) as u32;
+            }
+            Width::Rate => {
+                let mut f = FreqCtr::from_words(&d[o..o + 3]);
+                f.set(now, v as u32);
+                f.to_words(&mut d[o..o + 3]);
+            }
+        }
+        true
+    }
+
+    fn count(&mut self, cnt: DataType, rate: DataType, inc: u64, now: u64) -> Option<u64> {
+        let l = &self.t.layout;
+        let (co, ro, period) = (l.off(cnt), l.off(rate), l.period(rate));
+        let d = self.data_mut();
+        if let Some(o) = ro {
+            let mut f = FreqCtr::from_words(&d[o..o + 3]);
+            f.update(now, period, u32::try_from(inc).unwrap_or(u32::MAX));
+            f.to_words(&mut d[o..o + 3]);
+        }
+        let o = co?;
+        if cnt.width() == Width::Ull {
+            let v = (u64::from(d[o]) | u64::from(d[o + 1]) << 32).wrapping_add(inc);
+            d[o] = v as u32;
+            d[o + 1] = (v >> 32) as u32;
+            Some(v)
+        } else {
+            d[o] = d[o].wrapping_add(inc as u32);
+            Some(u64::from(d[o]))
+        }
+    }
+
+    /// Counts one event and refreshes the entry. Returns the counter's new
+    /// value (`IncGpc0`: the new gpc0, `ClrGpc0`: the value before clearing,
+    /// `Set*`: the value set) when the counter is stored.
+    pub fn apply(&mut self, upd: Update, now: u64) -> Option<u64> {
+        use DataType as T;
+        let r = match upd {
+            Update::HttpReq => self.count(T::HttpReqCnt, T::HttpReqRate, 1, now),
+            Update::HttpErr => self.count(T::HttpErrCnt, T::HttpErrRate, 1, now),
+            Update::HttpFail => self.count(T::HttpFailCnt, T::HttpFailRate, 1, now),
+            Update::BytesIn(n) => self.count(T::BytesInCnt, T::BytesInRate, n, now),
+            Update::BytesOut(n) => self.count(T::BytesOutCnt, T::BytesOutRate, n, now),
+            Update::Sess => self.count(T::SessCnt, T::SessRate, 1, now),
+            Update::IncGpc0 => self.count(T::Gpc0, T::Gpc0Rate, 1, now),
+            Update::IncGpc1 => self.count(T::Gpc1, T::Gpc1Rate, 1, now),
+            Update::ClrGpc0 | Update::ClrGpc1 => {
+                let ty = if upd == Update::ClrGpc0 { T::Gpc0 } else { T::Gpc1 };
+                let before = self.get(ty, now);
+                self.set(ty, 0, now);
+                before
+            }
+            Update::SetGpt0(v) => self.set(T::Gpt0, i64::from(v), now).then_some(u64::from(v)),
+            Update::SetServerId(v) => self.set(T::ServerId, i64::from(v), now).then_some(u64::from(v as u32)),
+        };
+        self.touch(now);
+        r
+    }
+
+    /// The `show table` line, without the newline: `0x…: key=K use=U exp=E`
+    /// then every stored type in HAProxy's order, rates as
+    /// `name(period)=value`.
+    pub fn fmt_line(&self, now: u64, out: &mut String) {
+        use std::fmt::Write;
+        let _ = write!(out, "{:p}: key=", self.addr());
+        fmt_key(self.t.key_type, &self.key_bytes(), out);
+        let _ = write!(out, " use={} exp={}", self.refs(), self.exp_remaining(now));
+        for ty in DataType::ALL {
+            let Some(v) = self.value(ty, now) else { continue };
+            if ty.is_rate() {
+                let _ = write!(out, " {}({})={}", ty.name(), self.t.layout.period(ty), v);
+            } else if ty.width() == Width::Ull {
+                let _ = write!(out, " {}={}", ty.name(), v as u64);
+            } else {
+                let _ = write!(out, " {}={}", ty.name(), v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    pub(crate) fn table(size: u32, expire: Option<u32>, nopurge: bool, store: &str) -> Arc<Table> {
+        Table::new(TableDef {
+            name: "t".into(),
+            key_type: KeyType::Ip,
+            size,
+            expire,
+            nopurge,
+            store: Store::parse(store).unwrap(),
+        })
+    }
+
+    pub(crate) fn ip(last: u8) -> Key<'static> {
+        Key::Ip(Ipv4Addr::new(127, 0, 0, last))
+    }
+
+    /// `key=.. use=.. exp=.. data` of one entry, without the address.
+    pub(crate) fn line(t: &Table, key: Key<'_>, now: u64) -> Option<String> {
+        let sk = t.key_type().normalize(key)?;
+        t.inspect(&sk, |e| {
+            let mut s = String::new();
+            e.fmt_line(now, &mut s);
+            s.split_once(": ").map(|(_, rest)| rest.to_owned()).unwrap_or_default()
+        })
+    }
+
+    #[test]
+    fn stick_table_is_send_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Table>();
+        assert_send_sync::<Arc<Table>>();
+        assert_send_sync::<Tracker>();
+    }
+
+    #[test]
+    fn stick_table_counts_by_key() {
+        let t =
+            table(100, Some(60_000), false, "gpc0,gpc0_rate(10s),http_req_cnt,bytes_in_cnt,gpt0,server_id");
+        assert_eq!(t.update(ip(1), Update::IncGpc0, 1000), Some(1));
+        assert_eq!(t.update(ip(1), Update::IncGpc0, 1000), Some(2));
+        assert_eq!(t.update(ip(1), Update::ClrGpc0, 1000), Some(2));
+        assert_eq!(t.update(ip(1), Update::HttpReq, 1000), Some(1));
+        assert_eq!(t.update(ip(1), Update::HttpErr, 1000), None); // not stored
+        assert_eq!(t.update(ip(1), Update::BytesIn(5_000_000_000), 1000), Some(5_000_000_000));
+        assert_eq!(t.update(ip(1), Update::SetGpt0(7), 1000), Some(7));
+        assert_eq!(t.update(ip(1), Update::SetServerId(-1), 1000), Some(0xffff_ffff));
+        assert_eq!(t.get(ip(1), DataType::Gpc0Rate, 1000), Some(2));
+        assert_eq!(t.get(ip(1), DataType::Gpc0, 1000), Some(0));
+        assert_eq!(t.get(ip(2), DataType::Gpc0, 1000), None);
+        assert_eq!(t.used(), 1);
+        assert_eq!(
+            line(&t, ip(1), 1000).unwrap(),
+            "key=127.0.0.1 use=0 exp=60000 server_id=-1 gpt0=7 gpc0=0 gpc0_rate(10000)=2 http_req_cnt=1 bytes_in_cnt=5000000000"
+        );
+    }
+
+    #[test]
+    fn stick_table_expiry_purge() {
+        let t = table(100, Some(2000), false, "conn_cnt");
+        t.update(ip(1), Update::HttpReq, 0);
+        t.update(ip(2), Update::HttpReq, 500);
+        assert_eq!(t.next_purge(), Some(2000));
+        assert_eq!(t.purge(1999), 0);
+        t.update(ip(1), Update::HttpReq, 1500); // refreshed: now expires at 3500
+        assert_eq!(t.purge(2000), 0); // ip1 re-queued
+        assert_eq!(t.purge(2500), 1); // ip2 gone
+        assert_eq!(t.used(), 1);
+        assert_eq!(t.purge(3500), 1);
+        assert_eq!(t.used(), 0);
+        assert_eq!(t.next_purge(), None);
+    }
+
+    #[test]
+    fn stick_table_without_expire_is_never_purged() {
+        let t = table(100, None, false, "conn_cnt");
+        t.update(ip(1), Update::HttpReq, 0);
+        assert_eq!(t.purge(u64::from(u32::MAX) * 4), 0);
+        assert_eq!(line(&t, ip(1), 99_999).unwrap(), "key=127.0.0.1 use=0 exp=0 conn_cnt=0");
+    }
+
+    #[test]
+    fn stick_table_remove_refuses_in_use() {
+        let t = table(100, Some(60_000), false, "conn_cur");
+        let tr = t.track(ip(1), 0).unwrap();
+        let k = t.key_type().normalize(ip(1)).unwrap();
+        assert_eq!(t.remove(&k), Err(InUse));
+        drop(tr);
+        assert_eq!(t.remove(&k), Ok(true));
+        assert_eq!(t.remove(&k), Ok(false));
+        assert_eq!(t.used(), 0);
+    }
+
+    #[test]
+    fn stick_table_slots_are_reused_and_stale_queue_items_ignored() {
+        let t = table(4, Some(1000), false, "conn_cnt");
+        for round in 0..50u64 {
+            for k in 1..=4 {
+                assert!(t.update(ip(k), Update::HttpReq, round * 10).is_none()); // http_req not stored
+            }
+            assert_eq!(t.used(), 4);
+            for k in 1..=4 {
+                let sk = t.key_type().normalize(ip(k)).unwrap();
+                assert_eq!(t.remove(&sk), Ok(true));
+            }
+        }
+        assert_eq!(t.used(), 0);
+        assert_eq!(t.purge(1_000_000), 0);
+        assert!(t.next_purge().is_none());
+    }
+
+    #[test]
+    fn stick_table_queue_of_a_cleared_table_stays_bounded() {
+        let t = table(100_000, None, false, "gpc0");
+        for round in 0..20u64 {
+            for k in 0..500u32 {
+                t.update(Key::Ip(Ipv4Addr::from(k)), Update::IncGpc0, round);
+            }
+            assert_eq!(t.remove_unreferenced(|_| true), 500);
+        }
+        assert!(t.queue_len() <= 2 * 500 + 1024 + 1, "queue grew to {}", t.queue_len());
+    }
+}
