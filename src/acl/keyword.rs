@@ -1,7 +1,7 @@
 //! Fetch keywords: the names HAProxy knows (`path`, `req.hdr`, `hdr_beg`...)
 //! and the parsing of one fetch word, `name(arg,arg)`, into a [`Fetch`].
 //! The table is the one place to add a keyword (stick-counter fetches go
-//! in [`CUSTOM`]).
+//! in [`custom`]).
 
 use super::error::AclErrorKind;
 use super::fetch::{Fetch, Side, SmpType};
@@ -92,10 +92,40 @@ const KEYWORDS: &[(&str, Kind, &[ArgSpec], bool)] = &[
     ("str", Kind::Str, STR, false),
 ];
 
-/// Fetches answered by [`SampleSource::custom`](super::SampleSource::custom):
-/// name, output type, arguments. Empty until the stick-table work adds
-/// `sc0_conn_cur`, `src_http_req_rate` and the like.
-const CUSTOM: &[(&str, SmpType, &[ArgSpec])] = &[];
+const OPT_STR: &[ArgSpec] = &[(ArgType::Str, false)];
+const INT_OPT_STR: &[ArgSpec] = &[(ArgType::Int, true), (ArgType::Str, false)];
+
+/// Stick-counter fetches, answered by
+/// [`SampleSource::custom`](super::SampleSource::custom): `sc0_X`, `sc1_X`,
+/// `sc2_X` (optional table), `sc_X(N[,table])`, `src_X([table])` for every
+/// stored type X plus `tracked`, `trackers`, `get_gpc0`, `inc_gpc0`,
+/// `clr_gpc0`, `get_gpc1`, `inc_gpc1`, `clr_gpc1`, `get_gpt0`; and
+/// `table_cnt([table])`, `table_avl([table])`.
+fn custom(name: &str) -> Option<(SmpType, &'static [ArgSpec])> {
+    if matches!(name, "table_cnt" | "table_avl") {
+        return Some((SmpType::Int, OPT_STR));
+    }
+    let (what, specs) = if let Some(rest) = name.strip_prefix("sc_") {
+        (rest, INT_OPT_STR)
+    } else if let Some(rest) = name.strip_prefix("src_") {
+        (rest, OPT_STR)
+    } else if let Some(rest) = ["sc0_", "sc1_", "sc2_"].iter().find_map(|p| name.strip_prefix(p)) {
+        (rest, OPT_STR)
+    } else {
+        return None;
+    };
+    let special = [
+        "tracked", "trackers", "get_gpc0", "inc_gpc0", "clr_gpc0", "get_gpc1", "inc_gpc1", "clr_gpc1",
+        "get_gpt0",
+    ];
+    if what == "tracked" {
+        return (!name.starts_with("src_")).then_some((SmpType::Bool, specs));
+    }
+    if special.contains(&what) || crate::stick::DataType::from_name(what).is_some() {
+        return Some((SmpType::Int, specs));
+    }
+    None
+}
 
 /// Prefixes that take HAProxy's matching suffixes (`path_beg`, `hdr_dom`...).
 const SUFFIXED: &[&str] = &["base", "hdr", "path", "url", "urlp", "shdr"];
@@ -175,7 +205,7 @@ fn lookup(name: &str) -> Option<(Kind, &'static [ArgSpec], bool, Option<Matcher>
     if let Some(&(_, kind, specs, acl_kw)) = KEYWORDS.iter().find(|k| k.0 == name) {
         return Some((kind, specs, acl_kw, None));
     }
-    if let Some(&(_, out, specs)) = CUSTOM.iter().find(|k| k.0 == name) {
+    if let Some((out, specs)) = custom(name) {
         return Some((Kind::Custom(out), specs, false, None));
     }
     let (prefix, suffix) = name.rsplit_once('_')?;

@@ -22,6 +22,7 @@ mod expr;
 mod fetch;
 mod keyword;
 mod pattern;
+mod sample_expr;
 pub mod source;
 mod text;
 
@@ -30,4 +31,5 @@ mod tests;
 
 pub use cond::{AclSet, Condition, compile};
 pub use error::{AclError, AclErrorKind};
+pub use sample_expr::SampleExpr;
 pub use source::{ArgValue, HeaderVisitor, Sample, SampleSource};

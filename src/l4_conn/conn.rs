@@ -238,6 +238,12 @@ impl Conn {
         }
     }
 
+    /// Makes the close abortive (RST instead of FIN), as HAProxy does for
+    /// `tcp-request connection reject`.
+    pub fn reset_on_close(&self) {
+        let _ = socket2::SockRef::from(&self.sock).set_linger(Some(std::time::Duration::ZERO));
+    }
+
     /// Bytes received and not yet forwarded.
     pub fn pending(&self) -> usize {
         self.rx.as_ref().map_or(0, Buffer::len)

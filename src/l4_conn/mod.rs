@@ -7,6 +7,7 @@
 pub mod conn;
 pub mod listener;
 pub mod pool;
+pub mod track;
 
 pub use conn::{Conn, IoStep};
 pub use listener::Listener;

@@ -4,6 +4,7 @@
 //! ends after all its streams ended.
 
 pub mod mux;
+pub mod rules;
 mod session;
 
-pub use session::{Session, SessionStatus};
+pub use session::{Session, SessionStatus, StartError};

@@ -1,11 +1,15 @@
 //! The session object.
 
 use super::mux::{H1, H1Status, Pt, StreamSeed};
+use super::rules::SessionTarget;
 use crate::cfg::Mode;
 use crate::core::slab::Key;
 use crate::core::timer::TimerSlot;
 use crate::l4_conn::Conn;
+use crate::l4_conn::track::{SLOTS, Verdict, run_tcp_rules};
+use crate::l6_stream::slots::InheritedSlots;
 use crate::l6_stream::{Stream, StreamCtx};
+use crate::stick::Tracker;
 use log::debug;
 use std::fmt;
 use std::net::SocketAddr;
@@ -15,6 +19,22 @@ use std::time::Instant;
 /// connection uses [`SERVER_SUB`].
 pub const CLIENT_SUB: u8 = 0;
 pub const SERVER_SUB: u8 = 1;
+
+/// Why a session could not start.
+#[derive(Debug)]
+pub enum StartError {
+    Rejected,           // `tcp-request connection|session reject`
+    Io(std::io::Error), // the socket could not be registered or queried
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::Rejected => f.write_str("rejected by tcp-request rules"),
+            StartError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
 
 /// Whether the session lives on after a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,10 +54,11 @@ enum Mux {
 /// Field order matters: streams (inside `mux`) drop before anything the
 /// session itself holds.
 pub struct Session {
-    pub id: u64,         // worker-unique, shown as `sess#id`
-    pub frontend: usize, // proxy index
-    mux: Mux,            // the streams: declared first, dropped first
-    cli: Conn,           // the client connection
+    pub id: u64,                        // worker-unique, shown as `sess#id`
+    pub frontend: usize,                // proxy index
+    mux: Mux,                           // the streams: declared first, dropped first
+    trackers: [Option<Tracker>; SLOTS], // session trackers (connection/session rules); only the session drops them
+    cli: Conn,                          // the client connection
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub timer: TimerSlot, // this session's entry in the worker's timers
@@ -52,9 +73,11 @@ impl fmt::Display for Session {
 }
 
 impl Session {
-    /// Creates the session for an accepted connection stored under `key`
-    /// and registers the client socket. In TCP mode its only stream is
-    /// created now; in HTTP mode streams come with requests.
+    /// Creates the session for an accepted connection stored under `key`:
+    /// runs `tcp-request connection` then `tcp-request session` rules
+    /// (either may reject), counts the session on its trackers, registers
+    /// the client socket. In TCP mode its only stream is created now; in
+    /// HTTP mode streams come with requests.
     pub fn start(
         id: u64,
         key: Key,
@@ -62,19 +85,53 @@ impl Session {
         mut cli: Conn,
         src: SocketAddr,
         ctx: &mut StreamCtx<'_>,
-    ) -> std::io::Result<Session> {
-        cli.register(ctx.registry, key.token(CLIENT_SUB))?;
-        let dst = cli.local_addr()?;
+    ) -> Result<Session, StartError> {
+        let dst = cli.local_addr().map_err(StartError::Io)?;
+        let mut trackers: [Option<Tracker>; SLOTS] = Default::default();
+        let rules = &ctx.rules[frontend];
+        for layer in [&rules.tcp_connection, &rules.tcp_session] {
+            let mut target = SessionTarget {
+                trackers: &mut trackers,
+                src,
+                dst,
+                frontend,
+                cfg: ctx.cfg,
+                tables: ctx.tables,
+                now_ms: ctx.now_ms,
+            };
+            if run_tcp_rules(layer, &mut target, ctx.tables, ctx.now_ms) == Verdict::Reject {
+                debug!(target: "l5", "sess#{id}: rejected by tcp-request rules");
+                // The trackers drop here: conn_cnt stays counted, conn_cur goes back down.
+                cli.reset_on_close();
+                return Err(StartError::Rejected);
+            }
+        }
+        for t in trackers.iter().flatten() {
+            t.inc_sess(ctx.now_ms);
+        }
+        cli.register(ctx.registry, key.token(CLIENT_SUB)).map_err(StartError::Io)?;
         let mux = match ctx.cfg.proxies[frontend].mode {
             Mode::Tcp => {
                 *ctx.stream_ids += 1;
-                let stream = Stream::new(*ctx.stream_ids, frontend, src, dst, key.token(SERVER_SUB), ctx);
-                Mux::Pt(Pt::new(stream))
+                let id = *ctx.stream_ids;
+                let sub = ctx.for_session(InheritedSlots::new(&trackers));
+                Mux::Pt(Pt::new(Stream::new(id, frontend, src, dst, key.token(SERVER_SUB), &sub)))
             }
             Mode::Http => Mux::H1(H1::new(ctx.now)),
         };
         debug!(target: "l5", "sess#{id}: accepted {src} -> {dst}");
-        Ok(Session { id, frontend, mux, cli, src, dst, timer: TimerSlot::default(), accepted: ctx.now, key })
+        Ok(Session {
+            id,
+            frontend,
+            mux,
+            trackers,
+            cli,
+            src,
+            dst,
+            timer: TimerSlot::default(),
+            accepted: ctx.now,
+            key,
+        })
     }
 
     /// Handles readiness on socket `sub` of this session.
@@ -96,6 +153,7 @@ impl Session {
     }
 
     fn drive(&mut self, ctx: &mut StreamCtx<'_>, timed_out: bool) -> SessionStatus {
+        let ctx = &mut ctx.for_session(InheritedSlots::new(&self.trackers));
         let alive = match &mut self.mux {
             Mux::Pt(pt) => pt.process(&mut self.cli, ctx, timed_out),
             Mux::H1(h1) => {
@@ -130,6 +188,7 @@ impl Session {
     /// Ends the session: streams first (already gone unless killed), then
     /// the client connection. Consumes the session so it runs once.
     pub fn end(mut self, ctx: &mut StreamCtx<'_>) {
+        let ctx = &mut ctx.for_session(InheritedSlots::new(&self.trackers));
         match &mut self.mux {
             Mux::Pt(pt) => pt.kill(ctx),
             Mux::H1(h1) => h1.kill(ctx),

@@ -227,12 +227,18 @@ impl Stream {
         }
         if !h.txn.req_body.is_done() && h.req_pending == 0 {
             match cli.fill(now) {
-                IoStep::Moved(_) => progress = true,
-                IoStep::Eof | IoStep::Failed => {
+                IoStep::Moved(_) | IoStep::Eof => progress = true,
+                IoStep::Failed => {
                     self.abort(TermCause::ClientAbort, TermPhase::Data);
                     return true;
                 }
                 IoStep::Blocked => {}
+            }
+            // The client closed before its body was complete (bytes still
+            // buffered are forwarded first).
+            if cli.read_closed && cli.pending() == 0 && h.req_pending == 0 && !h.txn.req_body.is_done() {
+                self.abort(TermCause::ClientAbort, TermPhase::Data);
+                return true;
             }
         }
         progress
@@ -286,6 +292,7 @@ impl Stream {
             }
             Err(e) => {
                 debug!(target: "l6", "s#{}: invalid response: {e}", self.id);
+                self.count(ctx, crate::stick::Update::HttpFail);
                 self.answer(BuiltinStatus::BadGateway, TermCause::ProxyRule, TermPhase::Headers);
                 true
             }
@@ -300,6 +307,13 @@ impl Stream {
         head: crate::l7_http::head::ResponseHead,
         ctx: &StreamCtx<'_>,
     ) {
+        match head.status {
+            400..=499 => self.count(ctx, crate::stick::Update::HttpErr),
+            500..=599 if head.status != 501 && head.status != 505 => {
+                self.count(ctx, crate::stick::Update::HttpFail)
+            }
+            _ => {}
+        }
         let fe = &ctx.cfg.proxies[self.frontend];
         let Some(h) = self.http.as_mut() else { return };
         let t = &mut h.txn;
@@ -394,17 +408,24 @@ impl Stream {
         }
         if !h.txn.res_body.is_done() && h.res_pending == 0 {
             match srv.fill(now) {
-                IoStep::Moved(_) => progress = true,
-                IoStep::Eof if h.txn.res_body == BodyState::UntilClose => {
-                    h.txn.res_body = BodyState::Done;
-                    progress = true;
-                }
-                IoStep::Eof | IoStep::Failed => {
+                IoStep::Moved(_) | IoStep::Eof => progress = true,
+                IoStep::Failed => {
                     h.txn.client_close = true;
                     self.abort(TermCause::ServerAbort, TermPhase::Data);
                     return true;
                 }
                 IoStep::Blocked => {}
+            }
+            // The server closed and everything it sent was forwarded: the
+            // end of a body delimited by the close, else a truncated one.
+            if srv.read_closed && srv.pending() == 0 && h.res_pending == 0 && !h.txn.res_body.is_done() {
+                if h.txn.res_body == BodyState::UntilClose {
+                    h.txn.res_body = BodyState::Done;
+                    return true;
+                }
+                h.txn.client_close = true;
+                self.abort(TermCause::ServerAbort, TermPhase::Data);
+                return true;
             }
         }
         progress

@@ -14,6 +14,7 @@ pub mod log;
 pub mod route;
 pub mod rules;
 mod sample;
+pub mod slots;
 mod stream;
 pub mod term;
 mod timeouts;

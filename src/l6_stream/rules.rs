@@ -4,6 +4,7 @@
 
 use crate::acl::{AclSet, Condition, compile};
 use crate::cfg::{Config, Diag, Diagnostics};
+use crate::l4_conn::track::{TcpRule, compile_tcp_rules};
 use crate::l7_http::rules::{HttpRule, RuleSide, compile_rules};
 
 /// One `use_backend` rule.
@@ -16,6 +17,9 @@ pub struct Route {
 #[derive(Default)]
 pub struct ProxyRules {
     pub routes: Vec<Route>,
+    pub tcp_connection: Vec<TcpRule>,
+    pub tcp_session: Vec<TcpRule>,
+    pub tcp_content: Vec<TcpRule>,
     pub http_request: Vec<HttpRule>,
     pub http_response: Vec<HttpRule>,
 }
@@ -47,11 +51,29 @@ pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
                 };
                 rules.routes.push(Route { backend: ub.backend.index, cond });
             }
+            let tables = |name: Option<&str>| table_index(cfg, p, name);
+            for (layer, lines, out) in [
+                ("connection", &p.tcp_request_connection, &mut rules.tcp_connection),
+                ("session", &p.tcp_request_session, &mut rules.tcp_session),
+                ("content", &p.tcp_request_content, &mut rules.tcp_content),
+            ] {
+                match compile_tcp_rules(lines, layer, &acls, &tables) {
+                    Ok(compiled) => *out = compiled,
+                    Err(errors) => {
+                        for (loc, msg) in errors {
+                            diags.push(Diag::alert(
+                                &loc,
+                                format!("error detected in {} '{}' : {msg}", kind(p), p.name),
+                            ));
+                        }
+                    }
+                }
+            }
             for (side, lines, out) in [
                 (RuleSide::Request, &p.http_request, &mut rules.http_request),
                 (RuleSide::Response, &p.http_response, &mut rules.http_response),
             ] {
-                match compile_rules(lines, side, &acls) {
+                match compile_rules(lines, side, &acls, &tables) {
                     Ok(compiled) => *out = compiled,
                     Err(errors) => {
                         for (loc, msg) in errors {
@@ -64,6 +86,17 @@ pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
             rules
         })
         .collect()
+}
+
+/// `table NAME` (or, without a name, the rule's own proxy's table) as a
+/// registry index: tables are indexed like the proxies declaring them.
+fn table_index(cfg: &Config, p: &crate::cfg::Proxy, name: Option<&str>) -> Result<usize, String> {
+    let wanted = name.unwrap_or(&p.name);
+    match cfg.proxies.iter().position(|q| q.name == wanted && q.stick_table.is_some()) {
+        Some(i) => Ok(i),
+        None if name.is_none() => Err(format!("no stick-table declared in '{}' (use 'table NAME').", p.name)),
+        None => Err(format!("unable to find table '{wanted}'.")),
+    }
 }
 
 fn kind(p: &crate::cfg::Proxy) -> &'static str {

@@ -1,14 +1,24 @@
 //! What rules see of a stream: the [`SampleSource`] the ACL engine reads.
 
-use crate::acl::{HeaderVisitor, SampleSource};
+use super::slots::{InheritedSlots, StreamSlots};
+use crate::acl::{ArgValue, HeaderVisitor, Sample, SampleSource};
 use crate::backend::Backends;
 use crate::cfg::Config;
+use crate::l4_conn::track::{TrackSlots, stick_fetch};
 use crate::l7_http::txn::Txn;
+use crate::stick::{Registry, Tracker};
 use std::net::SocketAddr;
 use std::ops::ControlFlow;
 
-/// A read-only view of one stream for condition evaluation. Built on the
-/// stack for a rule pass and dropped right after.
+/// How a sample reaches the stream's stick-counter slots.
+pub enum SlotAccess<'a> {
+    Read(&'a StreamSlots),      // conditions only
+    Write(&'a mut StreamSlots), // rules that may start tracking
+}
+
+/// One stream as rules see it: what fetches read, and (for rule passes
+/// that may track) its slots. Built on the stack for a rule pass and
+/// dropped right after.
 pub struct StreamSample<'a> {
     pub src: SocketAddr,
     pub dst: SocketAddr,
@@ -18,6 +28,40 @@ pub struct StreamSample<'a> {
     pub cfg: &'a Config,
     pub backends: &'a Backends,
     pub response: bool, // response rules: status and response headers visible
+    pub slots: SlotAccess<'a>,
+    pub inherited: InheritedSlots<'a>,
+    pub tables: &'a Registry,
+    pub rule_proxy: usize, // the proxy whose rules run (its table is `src_*`'s default)
+    pub now_ms: u64,
+}
+
+impl TrackSlots for StreamSample<'_> {
+    fn used(&self, slot: usize) -> bool {
+        self.tracker_or_inherited(slot)
+    }
+
+    fn tracker(&self, slot: usize) -> Option<&Tracker> {
+        match &self.slots {
+            SlotAccess::Read(s) => s.resolve(slot, self.inherited),
+            SlotAccess::Write(s) => s.resolve(slot, self.inherited),
+        }
+    }
+
+    fn install(&mut self, slot: usize, tracker: Tracker) {
+        if let SlotAccess::Write(s) = &mut self.slots {
+            s.with(self.inherited).install(slot, tracker);
+        }
+    }
+}
+
+impl StreamSample<'_> {
+    /// A slot is used when the stream or its session holds it.
+    fn tracker_or_inherited(&self, slot: usize) -> bool {
+        match &self.slots {
+            SlotAccess::Read(s) => s.is_used(slot),
+            SlotAccess::Write(s) => s.is_used(slot),
+        }
+    }
 }
 
 impl SampleSource for StreamSample<'_> {
@@ -74,6 +118,11 @@ impl SampleSource for StreamSample<'_> {
 
     fn backend_name(&self) -> Option<&str> {
         self.backend.map(|b| self.cfg.proxies[b].name.as_str())
+    }
+
+    fn custom(&self, name: &str, args: &[ArgValue]) -> Option<Sample<'_>> {
+        let own_table = self.tables.get(self.rule_proxy).map(|_| self.rule_proxy);
+        stick_fetch(name, args, self, Some(self.src.ip()), own_table, self.tables, self.now_ms)
     }
 
     fn nbsrv(&self, backend: &str) -> Option<u32> {

@@ -3,7 +3,8 @@
 use super::http::HttpPart;
 use super::log::{HttpLogFields, StreamRecord};
 use super::rules::ProxyRules;
-use super::sample::StreamSample;
+use super::sample::{SlotAccess, StreamSample};
+use super::slots::{InheritedSlots, StreamSlots};
 use super::term::{TermCause, TermPhase, TermState};
 use crate::backend::Backends;
 use crate::cfg::Config;
@@ -29,6 +30,30 @@ pub struct StreamCtx<'a> {
     pub idle: &'a mut IdlePool,
     pub stream_ids: &'a mut u64, // last stream id given out by this worker
     pub rules: &'a [ProxyRules], // compiled rules, indexed like Config::proxies
+    pub tables: &'a crate::stick::Registry, // stick tables, indexed like Config::proxies
+    pub now_ms: u64,             // the tables' clock
+    pub inherited: InheritedSlots<'a>, // the calling session's trackers (read and update only)
+}
+
+impl StreamCtx<'_> {
+    /// The same context lent to a session's streams with that session's
+    /// trackers as their inherited slots.
+    pub fn for_session<'b>(&'b mut self, inherited: InheritedSlots<'b>) -> StreamCtx<'b> {
+        StreamCtx {
+            registry: self.registry,
+            now: self.now,
+            wall: self.wall,
+            cfg: self.cfg,
+            backends: &mut *self.backends,
+            ended: &mut *self.ended,
+            idle: &mut *self.idle,
+            stream_ids: &mut *self.stream_ids,
+            rules: self.rules,
+            tables: self.tables,
+            now_ms: self.now_ms,
+            inherited,
+        }
+    }
 }
 
 /// Where the stream is in its life.
@@ -74,7 +99,8 @@ pub struct Stream {
     pub(super) req_begin: Instant, // first byte of the request (accept in TCP mode)
     pub(super) res_head_at: Option<Instant>, // response head received
     pub http: Option<HttpPart>,    // mode http: the transaction and its progress
-    pub(super) aborted: bool,      // ended by abort(): nothing more on this client connection
+    pub(super) aborted: bool,
+    pub(super) slots: StreamSlots, // stick counters: own trackers drop with the stream      // ended by abort(): nothing more on this client connection
 }
 
 impl fmt::Display for Stream {
@@ -96,7 +122,13 @@ impl Stream {
         ctx: &StreamCtx<'_>,
     ) -> Stream {
         let mut s = Stream::unrouted(id, frontend, src, dst, srv_token, ctx);
+        if !s.run_content_rules(frontend, ctx) {
+            return s;
+        }
         s.route(ctx);
+        if let Some(be) = s.backend.filter(|&b| b != frontend) {
+            s.run_content_rules(be, ctx);
+        }
         s
     }
 
@@ -133,6 +165,7 @@ impl Stream {
             res_head_at: None,
             http: None,
             aborted: false,
+            slots: StreamSlots::inherit(ctx.inherited),
         }
     }
 
@@ -156,13 +189,18 @@ impl Stream {
         s.started_wall =
             ctx.wall.checked_sub(ctx.now.saturating_duration_since(req_begin)).unwrap_or(ctx.wall);
         s.http = Some(HttpPart::new(txn, first_of_session));
-        // HAProxy's order: frontend rules, backend choice, backend rules.
+        // HAProxy's order: content rules, the request counted, frontend
+        // rules, backend choice, backend rules.
+        if !s.run_content_rules(frontend, ctx) {
+            return s;
+        }
+        s.count_request(ctx);
         if s.run_request_rules(frontend, ctx) {
             return s;
         }
         s.route(ctx);
         if let Some(be) = s.backend.filter(|&b| b != frontend)
-            && s.run_request_rules(be, ctx)
+            && (!s.run_content_rules(be, ctx) || s.run_request_rules(be, ctx))
         {
             return s;
         }
@@ -173,14 +211,19 @@ impl Stream {
     /// Chooses the backend (`use_backend` rules, `default_backend`).
     fn route(&mut self, ctx: &StreamCtx<'_>) {
         let fe = &ctx.cfg.proxies[self.frontend];
-        let sample = self.sample(ctx, false);
+        let sample = self.sample(ctx, false, self.frontend);
         let backend = super::route::select_backend(fe, &ctx.rules[self.frontend], &sample);
         self.backend = backend;
         self.retries_left = backend.map_or(0, |b| ctx.cfg.proxies[b].retries);
     }
 
-    /// What rules see of this stream.
-    pub(super) fn sample<'a>(&'a self, ctx: &'a StreamCtx<'_>, response: bool) -> StreamSample<'a> {
+    /// What conditions see of this stream (rules of `rule_proxy`).
+    pub(super) fn sample<'a>(
+        &'a self,
+        ctx: &'a StreamCtx<'_>,
+        response: bool,
+        rule_proxy: usize,
+    ) -> StreamSample<'a> {
         StreamSample {
             src: self.src,
             dst: self.dst,
@@ -190,7 +233,20 @@ impl Stream {
             cfg: ctx.cfg,
             backends: ctx.backends,
             response,
+            slots: SlotAccess::Read(&self.slots),
+            inherited: ctx.inherited,
+            tables: ctx.tables,
+            rule_proxy,
+            now_ms: ctx.now_ms,
         }
+    }
+
+    /// Applies a counter update to every slot's tracker (own, else the
+    /// session's): once per slot.
+    pub(super) fn count(&self, ctx: &StreamCtx<'_>, upd: crate::stick::Update) {
+        self.slots.each(ctx.inherited, |t| {
+            t.update(upd, ctx.now_ms);
+        });
     }
 
     /// Records readiness for the server connection.
@@ -243,6 +299,8 @@ impl Stream {
     /// gives the server slot back, closes the server connection and leaves
     /// its record in `ctx.ended`.
     pub fn finish(mut self, ctx: &mut StreamCtx<'_>) {
+        self.count(ctx, crate::stick::Update::BytesIn(self.bytes_in));
+        self.count(ctx, crate::stick::Update::BytesOut(self.bytes_out));
         let server = self.server;
         let pooling =
             self.backend.is_some_and(|b| ctx.cfg.proxies[b].http_reuse != crate::cfg::HttpReuse::Never);

@@ -4,6 +4,7 @@
 pub mod body;
 pub mod errors;
 pub mod head;
+pub mod logformat;
 pub mod parse;
 pub mod rewrite;
 pub mod rules;

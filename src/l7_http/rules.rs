@@ -6,13 +6,16 @@
 //! [content-type T] [string S | file F]`, `redirect location|prefix|scheme X
 //! [code N]`, `set-header`, `add-header`, `del-header`, `replace-header`,
 //! `set-path`; response side `set-header`, `add-header`, `del-header`,
-//! `deny`. Values are literal: HAProxy's log-format expressions (`%[...]`)
-//! are refused at start-up rather than sent as text.
+//! `deny`. Header values of set/add-header are log-format strings
+//! (`%[fetch]`); other values are literal, and a log-format expression
+//! there is refused at start-up rather than sent as text.
 
 use super::errors::BuiltinStatus;
+use super::logformat::LogFormat;
 use super::rewrite::HeaderEdit;
 use crate::acl::{AclSet, Condition, compile};
 use crate::cfg::{Cond, Loc, RuleLine};
+use crate::l4_conn::track::{ScAction, TableLookup, parse_sc_action};
 use regex::bytes::Regex;
 
 /// Which rule set a line belongs to.
@@ -47,6 +50,8 @@ pub enum HttpAction {
     Redirect { to: RedirectTo, code: u16 },
     Edit(HeaderEdit), // set/add/del/replace-header
     SetPath(String),
+    Sc(ScAction), // track-scN, sc-inc-gpc0(N), sc-set-gpt0(N)
+    DynHeader { name: String, value: LogFormat, set: bool }, // set/add-header with %[...] samples
 }
 
 /// One compiled rule. Owned by the proxy's rule set, shared read-only.
@@ -102,11 +107,12 @@ pub fn compile_rules(
     lines: &[RuleLine],
     side: RuleSide,
     acls: &AclSet,
+    tables: TableLookup<'_>,
 ) -> Result<Vec<HttpRule>, Vec<(Loc, String)>> {
     let mut rules = Vec::with_capacity(lines.len());
     let mut errors = Vec::new();
     for line in lines {
-        match compile_one(line, side, acls) {
+        match compile_one(line, side, acls, tables) {
             Ok(rule) => rules.push(rule),
             Err(msg) => errors.push((line.loc.clone(), msg)),
         }
@@ -114,7 +120,12 @@ pub fn compile_rules(
     if errors.is_empty() { Ok(rules) } else { Err(errors) }
 }
 
-fn compile_one(line: &RuleLine, side: RuleSide, acls: &AclSet) -> Result<HttpRule, String> {
+fn compile_one(
+    line: &RuleLine,
+    side: RuleSide,
+    acls: &AclSet,
+    tables: TableLookup<'_>,
+) -> Result<HttpRule, String> {
     let words = &line.words;
     let split = words.iter().position(|w| w == "if" || w == "unless").unwrap_or(words.len());
     let (action_words, cond_words) = words.split_at(split);
@@ -127,7 +138,13 @@ fn compile_one(line: &RuleLine, side: RuleSide, acls: &AclSet) -> Result<HttpRul
             })?)
         }
     };
-    let action = action(action_words, side).map_err(|e| format!("'{} {}': {e}", side.keyword(), words[0]))?;
+    let action = match (side, parse_sc_action(action_words, tables)?) {
+        (RuleSide::Request, Some((a, used))) => match action_words.get(used) {
+            None => HttpAction::Sc(a),
+            Some(w) => return Err(format!("'{} {}': unexpected argument '{w}'.", side.keyword(), words[0])),
+        },
+        _ => action(action_words, side).map_err(|e| format!("'{} {}': {e}", side.keyword(), words[0]))?,
+    };
     Ok(HttpRule { action, cond, loc: line.loc.clone() })
 }
 
@@ -183,13 +200,14 @@ fn action(words: &[String], side: RuleSide) -> Result<HttpAction, String> {
         ("deny", _) => deny(words, side),
         ("set-header" | "add-header", _) => {
             let name = arg(words, 1, "<name> and <value> as arguments")?.to_owned();
-            let value = literal(arg(words, 2, "<name> and <value> as arguments")?)?;
+            let value = LogFormat::parse(arg(words, 2, "<name> and <value> as arguments")?)?;
             no_more(words, 3)?;
-            Ok(HttpAction::Edit(if kw == "set-header" {
-                HeaderEdit::Set(name, value)
-            } else {
-                HeaderEdit::Add(name, value)
-            }))
+            let set = kw == "set-header";
+            Ok(match value.as_literal() {
+                Some(v) if set => HttpAction::Edit(HeaderEdit::Set(name, v)),
+                Some(v) => HttpAction::Edit(HeaderEdit::Add(name, v)),
+                None => HttpAction::DynHeader { name, value, set },
+            })
         }
         ("del-header", _) => {
             let name = arg(words, 1, "<name> as argument")?.to_owned();
@@ -327,7 +345,8 @@ mod tests {
     }
 
     fn one(s: &str, side: RuleSide) -> Result<HttpRule, String> {
-        compile_rules(&[line(s)], side, &AclSet::new())
+        let tables = |_: Option<&str>| -> Result<usize, String> { Ok(0) };
+        compile_rules(&[line(s)], side, &AclSet::new(), &tables)
             .map(|mut v| v.remove(0))
             .map_err(|mut e| e.remove(0).1)
     }
@@ -364,7 +383,9 @@ mod tests {
     #[test]
     fn errors_name_the_problem() {
         assert!(one("deny deny_status 418", RuleSide::Request).unwrap_err().contains("418"));
-        assert!(one("set-header X %[src]", RuleSide::Request).unwrap_err().contains("log-format"));
+        assert!(one("set-header X %[src]", RuleSide::Request).is_ok());
+        assert!(one("set-header X %t", RuleSide::Request).unwrap_err().contains("log-format"));
+        assert!(one("set-path %[src]", RuleSide::Request).unwrap_err().contains("log-format"));
         assert!(one("frobnicate", RuleSide::Request).unwrap_err().contains("frobnicate"));
         assert!(one("redirect location /x code 305", RuleSide::Request).is_err());
         assert!(one("return status 200 string x", RuleSide::Request).unwrap_err().contains("content-type"));

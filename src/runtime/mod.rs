@@ -15,6 +15,7 @@ mod worker;
 
 use crate::cfg::{Config, Diagnostics};
 use crate::l6_stream::rules::{ProxyRules, compile_all};
+use crate::stick::Registry;
 use log::info;
 use std::sync::Arc;
 
@@ -55,6 +56,7 @@ impl std::error::Error for StartError {}
 pub struct Loaded {
     pub cfg: Config,
     pub rules: Vec<ProxyRules>,
+    pub tables: Registry,
 }
 
 /// Loads the configuration files and compiles their rules, collecting
@@ -64,7 +66,8 @@ pub fn load(paths: &[String]) -> (Option<Loaded>, Diagnostics) {
     let (cfg, mut diags) = crate::cfg::load(paths);
     let Some(cfg) = cfg else { return (None, diags) };
     let rules = compile_all(&cfg, &mut diags);
-    if diags.has_alerts() { (None, diags) } else { (Some(Loaded { cfg, rules }), diags) }
+    let tables = Registry::new(cfg.proxies.iter().map(|p| p.stick_table.clone()));
+    if diags.has_alerts() { (None, diags) } else { (Some(Loaded { cfg, rules, tables }), diags) }
 }
 
 /// Runs strata until SIGINT/SIGTERM, or until a SIGUSR1 soft stop has let
@@ -72,7 +75,7 @@ pub fn load(paths: &[String]) -> (Option<Loaded>, Diagnostics) {
 pub fn run(loaded: Loaded, pidfile: Option<&str>) -> Result<(), StartError> {
     let maxconn = limits::apply(&loaded.cfg.global).map_err(StartError::Limits)?;
     let cfg = Arc::new(loaded.cfg);
-    let mut worker = Worker::new(cfg, Arc::new(loaded.rules), maxconn)?;
+    let mut worker = Worker::new(cfg, Arc::new(loaded.rules), loaded.tables, maxconn)?;
     if let Some(path) = pidfile {
         std::fs::write(path, format!("{}\n", std::process::id()))
             .map_err(|err| StartError::Pidfile { path: path.to_owned(), err })?;

@@ -16,7 +16,9 @@ use crate::core::timer::{TimerId, Timers};
 use crate::l4_conn::{Conn, IDLE_SUB, IdlePool, Listener};
 use crate::l5_session::{Session, SessionStatus};
 use crate::l6_stream::rules::ProxyRules;
+use crate::l6_stream::slots::InheritedSlots;
 use crate::l6_stream::{StreamCtx, StreamRecord};
+use crate::stick::Registry;
 use log::{debug, info, warn};
 use mio::{Events, Poll, Token};
 use std::io;
@@ -61,6 +63,7 @@ struct Env {
     ended: Vec<StreamRecord>,    // streams that ended during the call, to log
     idle: IdlePool,              // idle server connections for reuse
     rules: Arc<Vec<ProxyRules>>, // compiled rules, indexed like cfg.proxies
+    tables: Registry,            // stick tables, indexed like cfg.proxies
     stream_ids: u64,             // last stream id given out
 }
 
@@ -76,6 +79,9 @@ impl Env {
             idle: &mut self.idle,
             stream_ids: &mut self.stream_ids,
             rules: &self.rules,
+            tables: &self.tables,
+            now_ms: self.clock.uptime().as_millis() as u64,
+            inherited: InheritedSlots::none(),
         }
     }
 }
@@ -96,12 +102,18 @@ pub struct Worker {
     started: SystemTime,
     maxconn: u32,
     counts: Counts,
-    stopping: bool, // soft stop: listeners closed, waiting for sessions to end
+    stopping: bool,     // soft stop: listeners closed, waiting for sessions to end
+    next_purge_ms: u64, // when the stick tables are purged next
 }
 
 impl Worker {
     /// Binds every frontend listener and registers it with a new poller.
-    pub fn new(cfg: Arc<Config>, rules: Arc<Vec<ProxyRules>>, maxconn: u32) -> Result<Worker, StartError> {
+    pub fn new(
+        cfg: Arc<Config>,
+        rules: Arc<Vec<ProxyRules>>,
+        tables: Registry,
+        maxconn: u32,
+    ) -> Result<Worker, StartError> {
         crate::core::buffer::set_bufsize(cfg.global.tune_bufsize);
         let poll = Poll::new().map_err(StartError::Poll)?;
         let mut listeners = Vec::new();
@@ -141,6 +153,7 @@ impl Worker {
             idle: IdlePool::new(IDLE_CONNS_PER_SERVER),
             stream_ids: 0,
             rules,
+            tables,
         };
         let now = env.clock.now();
         let checks = Checks::new(&cfg, now);
@@ -161,6 +174,7 @@ impl Worker {
             maxconn,
             counts,
             stopping: false,
+            next_purge_ms: 0,
         };
         for key in worker.checks.keys() {
             if let Some(check) = worker.checks.get_mut(key) {
@@ -176,14 +190,22 @@ impl Worker {
     /// soft stop.
     pub fn run(&mut self) -> io::Result<()> {
         loop {
-            let timeout = self.timers.next().map(|at| at.saturating_duration_since(self.env.clock.now()));
-            if let Err(e) = self.poll.poll(&mut self.events, timeout) {
+            let purge_in = std::time::Duration::from_millis(
+                self.next_purge_ms.saturating_sub(self.env.clock.uptime().as_millis() as u64),
+            );
+            let timeout = self
+                .timers
+                .next()
+                .map(|at| at.saturating_duration_since(self.env.clock.now()))
+                .map_or(purge_in, |t| t.min(purge_in));
+            if let Err(e) = self.poll.poll(&mut self.events, Some(timeout)) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
                 return Err(e);
             }
             self.env.clock.update();
+            self.tick_tables();
             let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
             for ev in events.iter() {
                 match ev.token() {
@@ -368,6 +390,19 @@ impl Worker {
             total_bytes_out: self.counts.bytes_out,
             pool_bytes: (crate::core::buffer::pooled() * g.tune_bufsize) as u64,
             ..ProcessInfo::default()
+        }
+    }
+
+    /// Gives the stick tables this turn's time and purges expired entries
+    /// when one is due.
+    fn tick_tables(&mut self) {
+        let now_ms = self.env.clock.uptime().as_millis() as u64;
+        self.env.tables.set_now(now_ms);
+        if now_ms >= self.next_purge_ms {
+            let next = self.env.tables.purge(now_ms).unwrap_or(u64::MAX);
+            let any = self.env.tables.tables().next().is_some();
+            // At least once a second while tables exist; never without tables.
+            self.next_purge_ms = if any { next.min(now_ms + 1000) } else { u64::MAX };
         }
     }
 

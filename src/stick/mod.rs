@@ -24,11 +24,13 @@ pub mod data;
 pub mod dump;
 pub mod key;
 pub mod rate;
+pub mod registry;
 pub mod table;
 pub mod tracker;
 
 pub use data::{DataType, Store, StoreError};
 pub use key::{Key, KeyType, StoredKey};
 pub use rate::FreqCtr;
+pub use registry::Registry;
 pub use table::{Table, TableDef, Update};
 pub use tracker::Tracker;

@@ -19,6 +19,7 @@ mod proxy;
 mod section;
 mod server;
 mod stats;
+mod stick;
 
 use super::diag::{Diag, Diagnostics};
 use super::lexer;

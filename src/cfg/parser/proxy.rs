@@ -8,7 +8,7 @@
 use super::args::{Res, int, no_extra};
 use super::log::{self, LogLine};
 use super::section::{Kind, Open};
-use super::{bind, options, server};
+use super::{bind, options, server, stick};
 use crate::cfg::diag::{Diag, Diagnostics};
 use crate::cfg::model::{Balance, Cond, HttpReuse, Loc, Mode, ProxyRef, RuleLine, UseBackend};
 
@@ -77,6 +77,8 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
         }),
         "option" => options::option(o, &words[1..], false),
         "http-check" => options::http_check(o, words),
+        "stick-table" => not_in_defaults(o, kw).and_then(|()| stick::stick_table(o, words)),
+        "tcp-request" => not_in_defaults(o, kw).and_then(|()| stick::tcp_request(o, words, loc)),
         "http-reuse" => need(o, kw, Side::Back).and_then(|()| http_reuse(o, words)),
         "acl" => not_in_defaults(o, kw).and_then(|()| rule_line(&mut o.px.acls, kw, words, loc, 3)),
         "http-request" => {

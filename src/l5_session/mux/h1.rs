@@ -190,6 +190,13 @@ impl H1 {
         debug!(target: "l5", "invalid request: {why}");
         cli.send_all(BuiltinStatus::BadRequest.bytes(), ctx.now);
         cli.rx = None;
+        // An invalid request still counts as a request, and as an error,
+        // on the session's trackers (no stream exists to carry its own).
+        let now_ms = ctx.now_ms;
+        ctx.inherited.each(|t| {
+            t.inc_http_req(now_ms);
+            t.inc_http_err(now_ms);
+        });
         let term = TermState { cause: TermCause::ProxyRule, phase: TermPhase::Request };
         self.log_refused(ctx, seed, BuiltinStatus::BadRequest, term, false);
         H1Status::Closed

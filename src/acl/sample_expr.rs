@@ -1,0 +1,47 @@
+//! A standalone sample expression (`src`, `req.hdr(x-key)`, `sc0_conn_cur`):
+//! what `track-scN KEY` and `%[...]` in log-format values evaluate.
+
+use std::ops::ControlFlow;
+
+use super::fetch::Fetch;
+use super::keyword::parse_fetch;
+use super::source::{Sample, SampleSource};
+
+/// A compiled fetch used for its value rather than matched against
+/// patterns. Header fetches return the last occurrence, as HAProxy's
+/// sample fetches do.
+#[derive(Clone, Debug)]
+pub struct SampleExpr {
+    fetch: Fetch,
+    text: String, // as written, for messages
+}
+
+impl SampleExpr {
+    /// Parses one fetch word; the error text is HAProxy-like.
+    pub fn parse(word: &str) -> Result<SampleExpr, String> {
+        let parsed = parse_fetch(word).map_err(|e| e.to_string())?;
+        let fetch = match parsed.fetch {
+            Fetch::Hdr { side, name, occ: 0, full } => Fetch::Hdr { side, name, occ: -1, full },
+            other => other,
+        };
+        Ok(SampleExpr { fetch, text: word.to_owned() })
+    }
+
+    /// The expression as written.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Calls `f` with the expression's value, if it has one here.
+    pub fn with_value<R>(&self, src: &dyn SampleSource, f: impl FnOnce(Sample<'_>) -> R) -> Option<R> {
+        let mut f = Some(f);
+        let mut out = None;
+        let _ = self.fetch.each(src, &mut |s| {
+            if let Some(f) = f.take() {
+                out = Some(f(s));
+            }
+            ControlFlow::Break(())
+        });
+        out
+    }
+}

@@ -1,0 +1,361 @@
+//! Stick-counter actions shared by every rule set (`tcp-request
+//! connection|session|content`, `http-request`): `track-scN KEY [table T]`,
+//! `sc-inc-gpc0(N)`, `sc-inc-gpc1(N)`, `sc-set-gpt0(N) V`, and the
+//! `tcp-request` rule list itself (`accept`, `reject`, those actions).
+//!
+//! Running an action needs the slots of whoever runs it: the session's own
+//! trackers (connection and session rules) or a stream's slots (content and
+//! HTTP rules). [`TrackSlots`] is that seam; the owner decides what "slot N
+//! is used" means (a stream also counts a slot its session holds), and only
+//! the owner ever holds the resulting [`Tracker`].
+
+use crate::acl::{AclSet, ArgValue, Condition, Sample, SampleExpr, SampleSource, compile};
+use crate::cfg::{Cond, Loc, RuleLine};
+use crate::stick::{DataType, Key, KeyType, Registry, Tracker, Update};
+use std::net::IpAddr;
+
+/// Number of stick counters (HAProxy 2.6: sc0, sc1, sc2).
+pub const SLOTS: usize = 3;
+
+/// `track-scN KEY [table T]`.
+#[derive(Clone, Debug)]
+pub struct TrackSpec {
+    pub slot: usize,
+    pub key: SampleExpr,
+    pub table: usize, // index in the table registry (a proxy index)
+}
+
+/// A stick-counter action.
+#[derive(Clone, Debug)]
+pub enum ScAction {
+    Track(TrackSpec),
+    IncGpc0(usize),
+    IncGpc1(usize),
+    SetGpt0(usize, u32),
+}
+
+/// A `tcp-request` action.
+#[derive(Clone, Debug)]
+pub enum TcpAction {
+    Accept,
+    Reject,
+    Sc(ScAction),
+}
+
+/// One compiled `tcp-request` rule.
+#[derive(Clone, Debug)]
+pub struct TcpRule {
+    pub action: TcpAction,
+    pub cond: Option<Condition>,
+    pub loc: Loc,
+}
+
+/// The verdict of a rule pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Continue, // no accept/reject rule fired: go on
+    Accept,   // stop evaluating this rule set, accept
+    Reject,   // close the connection
+}
+
+/// Where track actions put their trackers, and where sc actions find them.
+pub trait TrackSlots {
+    /// Slot `n` already holds a tracker (its own, or inherited): a new
+    /// track on it does nothing (HAProxy: the first tracker wins).
+    fn used(&self, slot: usize) -> bool;
+    /// The tracker serving slot `n` (own first, else inherited).
+    fn tracker(&self, slot: usize) -> Option<&Tracker>;
+    /// Stores a new tracker in slot `n` (only called when not `used`).
+    fn install(&mut self, slot: usize, tracker: Tracker);
+}
+
+/// What rules run against: a holder of slots that is also what conditions
+/// and keys read (so a condition sees a tracker installed by an earlier
+/// rule of the same pass).
+pub trait RuleTarget: TrackSlots + SampleSource {}
+impl<T: TrackSlots + SampleSource> RuleTarget for T {}
+
+/// Resolves `table T` (or the rule's own proxy's table) to a registry index.
+pub type TableLookup<'a> = &'a dyn Fn(Option<&str>) -> Result<usize, String>;
+
+/// Parses a stick-counter action at the start of `words` (`track-sc1 src
+/// table t`, `sc-inc-gpc0(0)`...). `Ok(None)`: not such an action. Returns
+/// the action and how many words it used.
+pub fn parse_sc_action(
+    words: &[String],
+    tables: TableLookup<'_>,
+) -> Result<Option<(ScAction, usize)>, String> {
+    let Some(first) = words.first() else { return Ok(None) };
+    if let Some(n) = first.strip_prefix("track-sc") {
+        let slot = slot_number(n, first)?;
+        let key_word = words.get(1).ok_or_else(|| format!("'{first}' expects a sample expression"))?;
+        let key = SampleExpr::parse(key_word).map_err(|e| format!("'{first}': {e}"))?;
+        let (table, used) = if words.get(2).map(String::as_str) == Some("table") {
+            let name = words.get(3).ok_or_else(|| format!("'{first}': missing table name"))?;
+            (tables(Some(name))?, 4)
+        } else {
+            (tables(None)?, 2)
+        };
+        return Ok(Some((ScAction::Track(TrackSpec { slot, key, table }), used)));
+    }
+    let counter = |prefix: &str| -> Result<Option<usize>, String> {
+        let Some(rest) = first.strip_prefix(prefix) else { return Ok(None) };
+        let n = rest.strip_prefix('(').and_then(|r| r.strip_suffix(')')).unwrap_or(rest);
+        slot_number(n, first).map(Some)
+    };
+    if let Some(slot) = counter("sc-inc-gpc0")? {
+        return Ok(Some((ScAction::IncGpc0(slot), 1)));
+    }
+    if let Some(slot) = counter("sc-inc-gpc1")? {
+        return Ok(Some((ScAction::IncGpc1(slot), 1)));
+    }
+    if let Some(slot) = counter("sc-set-gpt0")? {
+        let v = words.get(1).ok_or_else(|| format!("'{first}' expects an integer value"))?;
+        let v =
+            v.parse::<u32>().map_err(|_| format!("'{first}': invalid value '{v}' (expects an integer)"))?;
+        return Ok(Some((ScAction::SetGpt0(slot, v), 2)));
+    }
+    Ok(None)
+}
+
+fn slot_number(n: &str, word: &str) -> Result<usize, String> {
+    match n.parse::<usize>() {
+        Ok(s) if s < SLOTS => Ok(s),
+        _ => Err(format!("'{word}': invalid stick counter (must be 0 to {})", SLOTS - 1)),
+    }
+}
+
+/// Compiles `tcp-request <layer>` lines (words after the layer name).
+pub fn compile_tcp_rules(
+    lines: &[RuleLine],
+    layer: &str,
+    acls: &AclSet,
+    tables: TableLookup<'_>,
+) -> Result<Vec<TcpRule>, Vec<(Loc, String)>> {
+    let mut rules = Vec::new();
+    let mut errors = Vec::new();
+    for line in lines {
+        match compile_tcp_rule(line, layer, acls, tables) {
+            Ok(r) => rules.push(r),
+            Err(e) => errors.push((line.loc.clone(), e)),
+        }
+    }
+    if errors.is_empty() { Ok(rules) } else { Err(errors) }
+}
+
+fn compile_tcp_rule(
+    line: &RuleLine,
+    layer: &str,
+    acls: &AclSet,
+    tables: TableLookup<'_>,
+) -> Result<TcpRule, String> {
+    let words = &line.words;
+    let split = words.iter().position(|w| w == "if" || w == "unless").unwrap_or(words.len());
+    let (action_words, cond_words) = words.split_at(split);
+    let action = match action_words.first().map(String::as_str) {
+        Some("accept") => (TcpAction::Accept, 1),
+        Some("reject") => (TcpAction::Reject, 1),
+        _ => match parse_sc_action(action_words, tables)? {
+            Some((a, used)) => (TcpAction::Sc(a), used),
+            None => {
+                let kw = action_words.first().map_or("", String::as_str);
+                return Err(format!(
+                    "'tcp-request {layer}' expects 'accept', 'reject', 'track-sc0', 'track-sc1', 'track-sc2', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt0' but got '{kw}'"
+                ));
+            }
+        },
+    };
+    if let Some(extra) = action_words.get(action.1) {
+        return Err(format!("'tcp-request {layer}': unexpected argument '{extra}'"));
+    }
+    let cond = match cond_words.split_first() {
+        None => None,
+        Some((kw, rest)) => {
+            let c = Cond { negate: kw == "unless", words: rest.to_vec(), loc: line.loc.clone() };
+            Some(compile(&c, acls).map_err(|e| {
+                format!("error detected while parsing 'tcp-request {layer}' condition : {e}.")
+            })?)
+        }
+    };
+    Ok(TcpRule { action: action.0, cond, loc: line.loc.clone() })
+}
+
+/// Runs `tcp-request` rules in order until an accept or reject fires.
+pub fn run_tcp_rules(
+    rules: &[TcpRule],
+    target: &mut dyn RuleTarget,
+    tables: &Registry,
+    now_ms: u64,
+) -> Verdict {
+    for rule in rules {
+        if !rule.cond.as_ref().is_none_or(|c| c.eval(&*target)) {
+            continue;
+        }
+        match &rule.action {
+            TcpAction::Accept => return Verdict::Accept,
+            TcpAction::Reject => return Verdict::Reject,
+            TcpAction::Sc(a) => {
+                run_sc_action(a, target, tables, now_ms);
+            }
+        }
+    }
+    Verdict::Continue
+}
+
+/// Runs one stick-counter action. Returns true when it started tracking.
+pub fn run_sc_action(action: &ScAction, target: &mut dyn RuleTarget, tables: &Registry, now_ms: u64) -> bool {
+    let slots: &dyn TrackSlots = &*target;
+    match action {
+        ScAction::Track(spec) => {
+            if slots.used(spec.slot) {
+                return false; // first tracker wins
+            }
+            let Some(table) = tables.get(spec.table) else { return false };
+            let sample: &dyn SampleSource = &*target;
+            let tracker =
+                spec.key.with_value(sample, |s| with_key(s, table.key_type(), |k| table.track(k, now_ms)));
+            match tracker.flatten().flatten() {
+                Some(t) => {
+                    target.install(spec.slot, t);
+                    true
+                }
+                None => false, // no key, or table full: served untracked
+            }
+        }
+        ScAction::IncGpc0(n) => {
+            if let Some(t) = slots.tracker(*n) {
+                t.inc_gpc0(now_ms);
+            }
+            false
+        }
+        ScAction::IncGpc1(n) => {
+            if let Some(t) = slots.tracker(*n) {
+                t.inc_gpc1(now_ms);
+            }
+            false
+        }
+        ScAction::SetGpt0(n, v) => {
+            if let Some(t) = slots.tracker(*n) {
+                t.set_gpt0(*v, now_ms);
+            }
+            false
+        }
+    }
+}
+
+/// Converts a sample to a key of type `kt` (HAProxy's casts: address ↔
+/// text, integer ↔ text) and calls `f` with it; None if it does not convert.
+pub fn with_key<R>(s: Sample<'_>, kt: KeyType, f: impl FnOnce(Key<'_>) -> R) -> Option<R> {
+    let mut text = [0u8; 48];
+    match (kt, s) {
+        (KeyType::Ip, Sample::Ip(IpAddr::V4(a))) => Some(f(Key::Ip(a))),
+        (KeyType::Ip, Sample::Ip(IpAddr::V6(a))) => a.to_ipv4_mapped().map(|a| f(Key::Ip(a))),
+        (KeyType::Ipv6, Sample::Ip(IpAddr::V6(a))) => Some(f(Key::Ipv6(a))),
+        (KeyType::Ipv6, Sample::Ip(IpAddr::V4(a))) => Some(f(Key::Ipv6(a.to_ipv6_mapped()))),
+        (KeyType::Ip | KeyType::Ipv6, Sample::Str(t)) => {
+            let ip: IpAddr = std::str::from_utf8(t).ok()?.trim().parse().ok()?;
+            with_key(Sample::Ip(ip), kt, f)
+        }
+        (KeyType::Integer, Sample::Int(i)) => u32::try_from(i).ok().map(|i| f(Key::Integer(i))),
+        (KeyType::Integer, Sample::Str(t)) => {
+            std::str::from_utf8(t).ok()?.trim().parse::<u32>().ok().map(|i| f(Key::Integer(i)))
+        }
+        (KeyType::String { .. }, Sample::Str(t)) => Some(f(Key::Str(t))),
+        (KeyType::Binary { .. }, Sample::Str(t)) => Some(f(Key::Bin(t))),
+        (KeyType::String { .. } | KeyType::Binary { .. }, other) => {
+            let n = render(other, &mut text)?;
+            let bytes = &text[..n];
+            Some(f(if matches!(kt, KeyType::String { .. }) { Key::Str(bytes) } else { Key::Bin(bytes) }))
+        }
+        _ => None,
+    }
+}
+
+/// Writes a non-string sample as text into `out`; returns its length.
+fn render(s: Sample<'_>, out: &mut [u8; 48]) -> Option<usize> {
+    use std::io::Write;
+    let mut c = std::io::Cursor::new(&mut out[..]);
+    match s {
+        Sample::Ip(a) => write!(c, "{a}").ok()?,
+        Sample::Int(i) => write!(c, "{i}").ok()?,
+        Sample::Bool(b) => write!(c, "{}", u8::from(b)).ok()?,
+        Sample::Str(_) => return None,
+    }
+    Some(c.position() as usize)
+}
+
+/// Answers the stick-counter fetches (`sc0_conn_cur`, `sc_http_req_rate(1)`,
+/// `src_conn_cur(t)`, `table_cnt`...) for whoever holds `slots`. `own_table`
+/// is the table of the proxy the rule is written in (`src_*` default).
+pub fn stick_fetch(
+    name: &str,
+    args: &[ArgValue],
+    slots: &dyn TrackSlots,
+    src: Option<IpAddr>,
+    own_table: Option<usize>,
+    tables: &Registry,
+    now_ms: u64,
+) -> Option<Sample<'static>> {
+    let arg_str = |i: usize| match args.get(i) {
+        Some(ArgValue::Str(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let table_of = |name: Option<&str>| match name {
+        Some(n) => tables.find(n).map(|(_, t)| t),
+        None => own_table.and_then(|i| tables.get(i)),
+    };
+    if name == "table_cnt" || name == "table_avl" {
+        let t = table_of(arg_str(0))?;
+        let v = if name == "table_cnt" { t.used() } else { t.size().saturating_sub(t.used()) };
+        return Some(Sample::Int(i64::from(v)));
+    }
+    if let Some(what) = name.strip_prefix("src_") {
+        let t = table_of(arg_str(0))?;
+        let ip = src?;
+        let v = with_key(Sample::Ip(ip), t.key_type(), |k| match what {
+            "inc_gpc0" => t.update(k, Update::IncGpc0, now_ms),
+            "inc_gpc1" => t.update(k, Update::IncGpc1, now_ms),
+            "clr_gpc0" => t.update(k, Update::ClrGpc0, now_ms),
+            "clr_gpc1" => t.update(k, Update::ClrGpc1, now_ms),
+            "trackers" => t.trackers(k).map(u64::from),
+            _ => {
+                let ty = DataType::from_name(what.strip_prefix("get_").unwrap_or(what))?;
+                if !t.stores(ty) {
+                    return None;
+                }
+                Some(t.get(k, ty, now_ms).unwrap_or(0)) // a missing key reads 0
+            }
+        })?;
+        return Some(Sample::Int(v.unwrap_or(0) as i64));
+    }
+    let (slot, what, table_arg) = if let Some(rest) = name.strip_prefix("sc_") {
+        let n = match args.first() {
+            Some(ArgValue::Int(n)) => usize::try_from(*n).ok().filter(|n| *n < SLOTS)?,
+            _ => return None,
+        };
+        (n, rest, arg_str(1))
+    } else {
+        let n = name.get(2..3).and_then(|d| d.parse::<usize>().ok()).filter(|n| *n < SLOTS)?;
+        (n, name.get(4..)?, arg_str(0))
+    };
+    if what == "tracked" {
+        return Some(Sample::Bool(slots.tracker(slot).is_some()));
+    }
+    let tracker = slots.tracker(slot)?;
+    if let Some(other) = table_arg {
+        // The tracked key, looked up in another table.
+        let t = tables.find(other).map(|(_, t)| t)?;
+        let key = tracker.key();
+        let ty = DataType::from_name(what.strip_prefix("get_").unwrap_or(what))?;
+        return t.get(key.as_key(), ty, now_ms).map(|v| Sample::Int(v as i64));
+    }
+    let v = match what {
+        "trackers" => Some(u64::from(tracker.trackers())),
+        "inc_gpc0" => tracker.inc_gpc0(now_ms),
+        "inc_gpc1" => tracker.inc_gpc1(now_ms),
+        "clr_gpc0" => tracker.clr_gpc0(now_ms),
+        "clr_gpc1" => tracker.clr_gpc1(now_ms),
+        _ => tracker.get(DataType::from_name(what.strip_prefix("get_").unwrap_or(what))?, now_ms),
+    }?;
+    Some(Sample::Int(v as i64))
+}

@@ -1,0 +1,80 @@
+//! The session's own rules: `tcp-request connection` (right after accept)
+//! and `tcp-request session` (before the first stream). Trackers they
+//! start belong to the session.
+
+use crate::acl::{ArgValue, HeaderVisitor, Sample, SampleSource};
+use crate::cfg::Config;
+use crate::l4_conn::track::{SLOTS, TrackSlots, stick_fetch};
+use crate::stick::{Registry, Tracker};
+use std::net::SocketAddr;
+
+/// What connection and session rules see and track into: the addresses
+/// and the session's own slots. Built on the stack for one rule pass.
+pub struct SessionTarget<'a> {
+    pub trackers: &'a mut [Option<Tracker>; SLOTS],
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub frontend: usize,
+    pub cfg: &'a Config,
+    pub tables: &'a Registry,
+    pub now_ms: u64,
+}
+
+impl TrackSlots for SessionTarget<'_> {
+    fn used(&self, slot: usize) -> bool {
+        self.trackers.get(slot).is_some_and(Option::is_some)
+    }
+
+    fn tracker(&self, slot: usize) -> Option<&Tracker> {
+        self.trackers.get(slot).and_then(Option::as_ref)
+    }
+
+    fn install(&mut self, slot: usize, tracker: Tracker) {
+        if let Some(s) = self.trackers.get_mut(slot) {
+            *s = Some(tracker);
+        }
+    }
+}
+
+impl SampleSource for SessionTarget<'_> {
+    fn src(&self) -> Option<SocketAddr> {
+        Some(self.src)
+    }
+
+    fn dst(&self) -> Option<SocketAddr> {
+        Some(self.dst)
+    }
+
+    fn method(&self) -> Option<&[u8]> {
+        None
+    }
+
+    fn uri(&self) -> Option<&[u8]> {
+        None
+    }
+
+    fn for_each_req_header(&self, _f: HeaderVisitor<'_>) {}
+
+    fn res_status(&self) -> Option<u16> {
+        None
+    }
+
+    fn for_each_res_header(&self, _f: HeaderVisitor<'_>) {}
+
+    fn frontend_name(&self) -> &str {
+        &self.cfg.proxies[self.frontend].name
+    }
+
+    fn backend_name(&self) -> Option<&str> {
+        None
+    }
+
+    fn nbsrv(&self, _backend: &str) -> Option<u32> {
+        None
+    }
+
+    fn custom(&self, name: &str, args: &[ArgValue]) -> Option<Sample<'_>> {
+        let own = self.tables.get(self.frontend).map(|_| self.frontend);
+        stick_fetch(name, args, self, Some(self.src.ip()), own, self.tables, self.now_ms)
+    }
+}
