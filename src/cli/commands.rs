@@ -2,13 +2,19 @@
 //! HAProxy's `help` / unknown-command answers.
 
 use super::info::ProcessInfo;
+use super::table_cmds;
 use crate::cfg::AccessLevel;
+use crate::stick::Registry;
 
 /// What commands read from (and later change in) the running process.
 /// Implemented by the runtime.
 pub trait CliData {
     /// The values `show info` prints.
     fn process_info(&self) -> ProcessInfo;
+    /// The stick tables, for `show|set|clear table`.
+    fn tables(&self) -> &Registry;
+    /// The tables' clock (milliseconds since start), for expiry and rates.
+    fn now_ms(&self) -> u64;
 }
 
 /// One command: the words it starts with, its help line, the level needed.
@@ -17,24 +23,45 @@ struct Command {
     usage: &'static str,
     desc: &'static str,
     level: AccessLevel,
-    run: fn(&[&str], &mut dyn CliData, &mut Vec<u8>),
+    run: fn(&[&str], AccessLevel, &mut dyn CliData, &mut Vec<u8>),
 }
 
 /// Implemented commands, in `help` order (alphabetical, as HAProxy).
 const COMMANDS: &[Command] = &[
     Command {
+        words: &["clear", "table"],
+        usage: "clear table <table> [<filter>]*",
+        desc: "remove an entry from a table (filter: data/key)",
+        level: AccessLevel::Operator,
+        run: table_cmds::clear,
+    },
+    Command {
+        words: &["set", "table"],
+        usage: "set table <table> key <k> [data.* <v>]*",
+        desc: "update or create a table entry's data",
+        level: AccessLevel::Operator,
+        run: table_cmds::set,
+    },
+    Command {
         words: &["show", "info"],
         usage: "show info [desc|json|typed|float]*",
         desc: "report information about the running process",
         level: AccessLevel::User,
-        run: |_, data, out| out.extend_from_slice(data.process_info().render().as_bytes()),
+        run: |_, _, data, out| out.extend_from_slice(data.process_info().render().as_bytes()),
+    },
+    Command {
+        words: &["show", "table"],
+        usage: "show table <table> [<filter>]*",
+        desc: "report table usage stats or dump this table's contents (filter: data/key)",
+        level: AccessLevel::User,
+        run: table_cmds::show,
     },
     Command {
         words: &["show", "version"],
         usage: "show version",
         desc: "show version of the current process",
         level: AccessLevel::User,
-        run: |_, _, out| out.extend_from_slice(concat!(env!("CARGO_PKG_VERSION"), "\n\n").as_bytes()),
+        run: |_, _, _, out| out.extend_from_slice(concat!(env!("CARGO_PKG_VERSION"), "\n\n").as_bytes()),
     },
 ];
 
@@ -59,7 +86,7 @@ pub fn execute(words: &[&str], level: AccessLevel, data: &mut dyn CliData, out: 
     let found = COMMANDS.iter().find(|c| words.len() >= c.words.len() && words[..c.words.len()] == *c.words);
     match found {
         Some(c) if level < c.level => out.extend_from_slice(b"Permission denied\n\n"),
-        Some(c) => (c.run)(words, data, out),
+        Some(c) => (c.run)(words, level, data, out),
         None => unknown(words, out),
     }
 }
@@ -106,16 +133,22 @@ fn similar(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
-    struct Fake;
+    struct Fake(Registry);
     impl CliData for Fake {
         fn process_info(&self) -> ProcessInfo {
             ProcessInfo::default()
+        }
+        fn tables(&self) -> &Registry {
+            &self.0
+        }
+        fn now_ms(&self) -> u64 {
+            0
         }
     }
 
     fn run(line: &[&str], level: AccessLevel) -> String {
         let mut out = Vec::new();
-        execute(line, level, &mut Fake, &mut out);
+        execute(line, level, &mut Fake(Registry::default()), &mut out);
         String::from_utf8(out).expect("utf8")
     }
 

@@ -6,6 +6,7 @@
 //! - [`commands`]: the command table (usage, description, level), `help`,
 //!   the "maybe one of the following" answer, dispatch.
 //! - [`info`]: `show info`.
+//! - `table_cmds`: `show|set|clear table` (levels, framing) over `stick::dump`.
 //!
 //! The module computes answers only; the runtime owns the sockets and
 //! provides the process's data through [`CliData`].
@@ -13,6 +14,7 @@
 pub mod commands;
 pub mod conversation;
 pub mod info;
+mod table_cmds;
 
 pub use commands::CliData;
 pub use conversation::{Conversation, Flow};

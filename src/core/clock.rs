@@ -4,6 +4,9 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+/// Where [`Clock::ticks_ms`] starts: half the 32-bit tick range away from 0.
+pub const TICK_ORIGIN_MS: u64 = 1 << 31;
+
 /// Time as seen by one worker, refreshed by [`Clock::update`] at the top of
 /// each loop turn. Owned by the worker; layers receive `now` by value.
 #[derive(Clone, Copy, Debug)]
@@ -44,5 +47,13 @@ impl Clock {
     /// Time since the worker started.
     pub fn uptime(&self) -> Duration {
         self.now - self.start
+    }
+
+    /// The millisecond tick of the stick tables: uptime plus
+    /// [`TICK_ORIGIN_MS`], so that, as with HAProxy's epoch-based `now_ms`,
+    /// a counter's first update is never inside the period starting at tick 0
+    /// (each rate period starts at its counter's first event).
+    pub fn ticks_ms(&self) -> u64 {
+        TICK_ORIGIN_MS + self.uptime().as_millis() as u64
     }
 }

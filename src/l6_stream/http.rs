@@ -88,7 +88,7 @@ impl Stream {
         let forwardfor = fe.options.forwardfor || be.is_some_and(|b| b.options.forwardfor);
         let mut ip_text = [0u8; 48];
         let ip_len = if forwardfor { format_ip(self.src.ip(), &mut ip_text) } else { 0 };
-        let xff: &[(&[u8], &[u8])] = &[(b"X-Forwarded-For", &ip_text[..ip_len])];
+        let xff: &[(&[u8], &[u8])] = &[(b"x-forwarded-for", &ip_text[..ip_len])];
         let extra = if forwardfor { xff } else { &[] };
         let t = &h.txn;
         let src = t.req_bytes();

@@ -199,7 +199,7 @@ fn action(words: &[String], side: RuleSide) -> Result<HttpAction, String> {
     match (kw, side) {
         ("deny", _) => deny(words, side),
         ("set-header" | "add-header", _) => {
-            let name = arg(words, 1, "<name> and <value> as arguments")?.to_owned();
+            let name = arg(words, 1, "<name> and <value> as arguments")?.to_ascii_lowercase(); // HAProxy emits header names in lower case
             let value = LogFormat::parse(arg(words, 2, "<name> and <value> as arguments")?)?;
             no_more(words, 3)?;
             let set = kw == "set-header";

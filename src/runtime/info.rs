@@ -1,16 +1,26 @@
 //! What the runtime API reads from the running worker.
 
 use crate::cli::{CliData, ProcessInfo};
+use crate::stick::Registry;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// A snapshot of the worker's numbers, built on the stack for one command.
-pub struct WorkerView {
+/// What one runtime API command sees of the worker: a snapshot of its
+/// numbers and the live stick tables. Built on the stack per event.
+pub struct WorkerView<'a> {
     pub info: ProcessInfo,
+    pub tables: &'a Registry,
+    pub now_ms: u64,
 }
 
-impl CliData for WorkerView {
+impl CliData for WorkerView<'_> {
     fn process_info(&self) -> ProcessInfo {
         self.info.clone()
+    }
+    fn tables(&self) -> &Registry {
+        self.tables
+    }
+    fn now_ms(&self) -> u64 {
+        self.now_ms
     }
 }
 

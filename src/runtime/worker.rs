@@ -80,7 +80,7 @@ impl Env {
             stream_ids: &mut self.stream_ids,
             rules: &self.rules,
             tables: &self.tables,
-            now_ms: self.clock.uptime().as_millis() as u64,
+            now_ms: self.clock.ticks_ms(),
             inherited: InheritedSlots::none(),
         }
     }
@@ -191,7 +191,7 @@ impl Worker {
     pub fn run(&mut self) -> io::Result<()> {
         loop {
             let purge_in = std::time::Duration::from_millis(
-                self.next_purge_ms.saturating_sub(self.env.clock.uptime().as_millis() as u64),
+                self.next_purge_ms.saturating_sub(self.env.clock.ticks_ms()),
             );
             let timeout = self
                 .timers
@@ -352,7 +352,8 @@ impl Worker {
 
     /// Runs runtime API connection `key` after an event.
     fn drive_cli(&mut self, key: Key) {
-        let mut view = WorkerView { info: self.process_info() };
+        let now_ms = self.env.clock.ticks_ms();
+        let mut view = WorkerView { info: self.process_info(), tables: &self.env.tables, now_ms };
         let idle = self.env.cfg.global.stats_timeout;
         if self.cli.drive(key, self.poll.registry(), &mut view, self.env.clock.now(), idle) {
             self.arm_cli(key);
@@ -396,7 +397,7 @@ impl Worker {
     /// Gives the stick tables this turn's time and purges expired entries
     /// when one is due.
     fn tick_tables(&mut self) {
-        let now_ms = self.env.clock.uptime().as_millis() as u64;
+        let now_ms = self.env.clock.ticks_ms();
         self.env.tables.set_now(now_ms);
         if now_ms >= self.next_purge_ms {
             let next = self.env.tables.purge(now_ms).unwrap_or(u64::MAX);
