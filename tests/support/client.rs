@@ -20,6 +20,26 @@ pub fn try_connect(port: u16) -> io::Result<TcpStream> {
     Ok(s)
 }
 
+/// Connect from source address `src` (any port) to 127.0.0.1:`port`: a
+/// distinct client address per test thread gives each its own stick-table
+/// key. Linux answers on all of 127.0.0.0/8.
+pub fn connect_from(src: Ipv4Addr, port: u16) -> io::Result<TcpStream> {
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+    sock.bind(&SocketAddr::from((src, 0)).into())?;
+    sock.connect_timeout(&SocketAddr::from((Ipv4Addr::LOCALHOST, port)).into(), ms(5_000))?;
+    let s: TcpStream = sock.into();
+    s.set_nodelay(true)?;
+    Ok(s)
+}
+
+/// Close `s` with an RST instead of a FIN (`SO_LINGER` 0), as an aborting
+/// client or a crashed peer does.
+pub fn reset(s: TcpStream) {
+    let sock = socket2::Socket::from(s);
+    let _ = sock.set_linger(Some(Duration::ZERO));
+    drop(sock);
+}
+
 /// Read exactly `n` bytes within `within`; `TimedOut` if they do not come,
 /// `UnexpectedEof` if the peer closes first.
 pub fn read_exact_with_timeout(s: &mut TcpStream, n: usize, within: Duration) -> io::Result<Vec<u8>> {

@@ -91,6 +91,16 @@ impl HttpConn {
         HttpConn { s: connect(port), buf: Vec::new() }
     }
 
+    /// Wrap a connected socket (e.g. from [`super::client::connect_from`]).
+    pub fn from_stream(s: TcpStream) -> HttpConn {
+        HttpConn { s, buf: Vec::new() }
+    }
+
+    /// Give the socket back (to reset or half-close it).
+    pub fn into_stream(self) -> TcpStream {
+        self.s
+    }
+
     pub fn stream(&self) -> &TcpStream {
         &self.s
     }

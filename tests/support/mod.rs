@@ -49,8 +49,8 @@ pub mod time;
 pub use backend::{Backend, SOURCE_SEED, SinkSource};
 pub use cli_client::{cli, info, info_u64};
 pub use client::{
-    Closed, connect, expect_closed_within, read_exact_with_timeout, read_for, read_to_end_with_timeout,
-    round_trip, shutdown_write, try_connect, wait_until,
+    Closed, connect, connect_from, expect_closed_within, read_exact_with_timeout, read_for,
+    read_to_end_with_timeout, reset, round_trip, shutdown_write, try_connect, wait_until,
 };
 pub use http_backend::{BODY_SEED, CLOSE_BODY_LEN, HttpBackend, RESET_BODY_LEN, Received};
 pub use http_cfg::HttpCfg;

@@ -190,13 +190,6 @@ impl H1 {
         debug!(target: "l5", "invalid request: {why}");
         cli.send_all(BuiltinStatus::BadRequest.bytes(), ctx.now);
         cli.rx = None;
-        // An invalid request still counts as a request, and as an error,
-        // on the session's trackers (no stream exists to carry its own).
-        let now_ms = ctx.now_ms;
-        ctx.inherited.each(|t| {
-            t.inc_http_req(now_ms);
-            t.inc_http_err(now_ms);
-        });
         let term = TermState { cause: TermCause::ProxyRule, phase: TermPhase::Request };
         self.log_refused(ctx, seed, BuiltinStatus::BadRequest, term, false);
         H1Status::Closed
@@ -212,7 +205,10 @@ impl H1 {
         H1Status::Closed
     }
 
-    /// A request answered by the mux itself still counts and is logged.
+    /// A request refused by the mux itself (invalid, timed out, abandoned by
+    /// the client) still counts and is logged. As in HAProxy, it counts as a
+    /// request and as an error on the session's trackers (no stream exists
+    /// to carry its own).
     fn log_refused(
         &mut self,
         ctx: &mut StreamCtx<'_>,
@@ -223,6 +219,11 @@ impl H1 {
     ) {
         self.requests += 1;
         *ctx.stream_ids += 1;
+        let now_ms = ctx.now_ms;
+        ctx.inherited.each(|t| {
+            t.inc_http_req(now_ms);
+            t.inc_http_err(now_ms);
+        });
         let begin = self.head_started.unwrap_or(self.waiting_since);
         let active = ctx.now.saturating_duration_since(begin);
         let date = ctx.wall.checked_sub(active).unwrap_or(ctx.wall);
