@@ -23,19 +23,26 @@ pub type ServerId = (usize, usize);
 struct IdleConn {
     conn: Conn,
     server: ServerId,
+    owner: Option<Token>, // the session it is private to (its server token)
 }
 
 /// The worker's idle server connections. Owned by the worker; streams use
 /// it through their context to take and give back connections.
 pub struct IdlePool {
     slab: TokenSlab<IdleConn>,
-    per_server: HashMap<ServerId, Vec<Key>>, // most recently idle last
+    per_server: HashMap<ServerId, Vec<Key>>, // shared ones, most recently idle last
+    private: HashMap<Token, Key>,            // one private connection per owning session
     max_per_server: usize,
 }
 
 impl IdlePool {
     pub fn new(max_per_server: usize) -> IdlePool {
-        IdlePool { slab: TokenSlab::default(), per_server: HashMap::new(), max_per_server }
+        IdlePool {
+            slab: TokenSlab::default(),
+            per_server: HashMap::new(),
+            private: HashMap::new(),
+            max_per_server,
+        }
     }
 
     /// Keeps `conn` for reuse with `server`; drops it when the server's
@@ -52,8 +59,44 @@ impl IdlePool {
         if conn.reregister(registry, key.token(IDLE_SUB)).is_err() {
             return;
         }
-        self.slab.insert(IdleConn { conn, server });
+        self.slab.insert(IdleConn { conn, server, owner: None });
         list.push(key);
+    }
+
+    /// Keeps `conn` for the next request of the session whose server token
+    /// is `owner` only (replacing the one it kept before, if any); drops it
+    /// when it is not clean.
+    pub fn put_private(&mut self, registry: &Registry, server: ServerId, owner: Token, mut conn: Conn) {
+        self.drop_owned(registry, owner);
+        let clean = conn.pending() == 0 && !conn.read_closed && !conn.write_shut && conn.error.is_none();
+        let key = self.slab.vacant_key();
+        if !clean || conn.reregister(registry, key.token(IDLE_SUB)).is_err() {
+            conn.deregister(registry);
+            return;
+        }
+        self.slab.insert(IdleConn { conn, server, owner: Some(owner) });
+        self.private.insert(owner, key);
+    }
+
+    /// The connection to `server` kept private for `owner`, re-registered
+    /// under `owner` (the stream's server token), if any.
+    pub fn take_private(&mut self, registry: &Registry, server: ServerId, owner: Token) -> Option<Conn> {
+        let key = *self.private.get(&owner)?;
+        if self.slab.get_mut(key)?.server != server {
+            return None; // kept for another server; stays until replaced or the session ends
+        }
+        self.private.remove(&owner);
+        let mut idle = self.slab.remove(key)?;
+        idle.conn.reregister(registry, owner).is_ok().then_some(idle.conn)
+    }
+
+    /// Closes the connection kept private for `owner` (its session ends).
+    pub fn drop_owned(&mut self, registry: &Registry, owner: Token) {
+        if let Some(key) = self.private.remove(&owner)
+            && let Some(mut idle) = self.slab.remove(key)
+        {
+            idle.conn.deregister(registry);
+        }
     }
 
     /// The most recently idled connection to `server`, re-registered under
@@ -84,8 +127,15 @@ impl IdlePool {
         if let Some(mut idle) = self.slab.remove(key) {
             debug!(target: "l4", "idle connection to server {:?} closed by peer", idle.server);
             idle.conn.deregister(registry);
-            if let Some(list) = self.per_server.get_mut(&idle.server) {
-                list.retain(|k| *k != key);
+            match idle.owner {
+                Some(owner) => {
+                    self.private.remove(&owner);
+                }
+                None => {
+                    if let Some(list) = self.per_server.get_mut(&idle.server) {
+                        list.retain(|k| *k != key);
+                    }
+                }
             }
         }
     }

@@ -193,6 +193,7 @@ impl Session {
             Mux::Pt(pt) => pt.kill(ctx),
             Mux::H1(h1) => h1.kill(ctx),
         }
+        ctx.idle.drop_owned(ctx.registry, self.key.token(SERVER_SUB)); // `http-reuse never`
         self.cli.deregister(ctx.registry);
         debug!(target: "l5", "{self}: end after {:?}", ctx.now.saturating_duration_since(self.accepted));
     }

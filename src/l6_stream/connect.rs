@@ -35,18 +35,17 @@ impl Stream {
 
     /// Takes an idle connection to the chosen server when the reuse policy
     /// allows (`http-reuse safe`: not for a session's first request;
-    /// `never`: connections are not pooled at all).
+    /// `never`: only the session's own connection).
     fn try_reuse(&mut self, ctx: &mut StreamCtx<'_>, be: usize, srv: usize) -> bool {
         let Some(h) = self.http.as_mut() else { return false };
-        let allowed = match ctx.cfg.proxies[be].http_reuse {
-            crate::cfg::HttpReuse::Never => false,
-            crate::cfg::HttpReuse::Safe => !h.first_of_session,
-            crate::cfg::HttpReuse::Always => true,
+        let taken = match ctx.cfg.proxies[be].http_reuse {
+            crate::cfg::HttpReuse::Never => ctx.idle.take_private(ctx.registry, (be, srv), self.srv_token),
+            crate::cfg::HttpReuse::Safe if h.first_of_session => None,
+            crate::cfg::HttpReuse::Safe | crate::cfg::HttpReuse::Always => {
+                ctx.idle.take(ctx.registry, (be, srv), self.srv_token)
+            }
         };
-        if !allowed {
-            return false;
-        }
-        let Some(conn) = ctx.idle.take(ctx.registry, (be, srv), self.srv_token) else { return false };
+        let Some(conn) = taken else { return false };
         debug!(target: "l6", "s#{}: reusing an idle connection", self.id);
         h.reused = true;
         self.srv = Some(conn);

@@ -302,11 +302,16 @@ impl Stream {
         self.count(ctx, crate::stick::Update::BytesIn(self.bytes_in));
         self.count(ctx, crate::stick::Update::BytesOut(self.bytes_out));
         let server = self.server;
-        let pooling =
-            self.backend.is_some_and(|b| ctx.cfg.proxies[b].http_reuse != crate::cfg::HttpReuse::Never);
-        let reusable = pooling && self.http.as_ref().is_some_and(HttpPart::server_reusable);
+        let reusable = self.http.as_ref().is_some_and(HttpPart::server_reusable);
         if let (true, Some(be), Some(srv), Some(conn)) = (reusable, self.backend, server, self.srv.take()) {
-            ctx.idle.put(ctx.registry, (be, srv), conn);
+            // `never`: private to this session (HAProxy still keeps the
+            // connection alive for the session's next request).
+            match ctx.cfg.proxies[be].http_reuse {
+                crate::cfg::HttpReuse::Never => {
+                    ctx.idle.put_private(ctx.registry, (be, srv), self.srv_token, conn)
+                }
+                _ => ctx.idle.put(ctx.registry, (be, srv), conn),
+            }
         }
         self.detach_server(ctx);
         let (backend_conns, server_conns) = match (self.backend.and_then(|b| ctx.backends.get(b)), server) {

@@ -28,17 +28,27 @@ impl Backend {
     /// shut it down) until the backend is dropped, even after `handler`
     /// returns.
     pub fn spawn(handler: impl Fn(TcpStream) + Send + Sync + 'static) -> Backend {
-        Backend::spawn_inner(handler, false)
+        Backend::spawn_inner(handler, false, 0)
     }
 
     /// Same as [`Backend::spawn`], but the socket is closed as soon as
     /// `handler` returns (so a handler that set `SO_LINGER` 0 resets it).
     pub fn spawn_closing(handler: impl Fn(TcpStream) + Send + Sync + 'static) -> Backend {
-        Backend::spawn_inner(handler, true)
+        Backend::spawn_inner(handler, true, 0)
     }
 
-    fn spawn_inner(handler: impl Fn(TcpStream) + Send + Sync + 'static, close_on_return: bool) -> Backend {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("backend bind");
+    /// [`Backend::spawn_closing`] on a given port (0: ephemeral), e.g. to
+    /// listen again where a dropped backend listened.
+    pub fn spawn_closing_on(port: u16, handler: impl Fn(TcpStream) + Send + Sync + 'static) -> Backend {
+        Backend::spawn_inner(handler, true, port)
+    }
+
+    fn spawn_inner(
+        handler: impl Fn(TcpStream) + Send + Sync + 'static,
+        close_on_return: bool,
+        port: u16,
+    ) -> Backend {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).expect("backend bind");
         let addr = listener.local_addr().expect("backend local_addr");
         let accepted = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));

@@ -20,6 +20,7 @@
 //! | `/reset-body` | a head announcing [`RESET_BODY_LEN`] bytes, a tenth of them, then RST |
 //! | `/garbage` | a response head that is not HTTP |
 //! | `/echo` | the request body back, Content-Length or chunked like the request |
+//! | `/health` | the status set by [`HttpBackend::set_health`] (200 at start), empty body |
 //! | other | 404, empty body |
 //!
 //! Any request with `Expect: 100-continue` gets `100 Continue` before its
@@ -29,6 +30,14 @@
 //! which the connection echoes raw bytes until the peer closes. A request
 //! asking for it (`Connection: close`, HTTP/1.0 without keep-alive) is
 //! answered with `Connection: close`, then FIN.
+//!
+//! Every response carries `X-Server: NAME` when the server was started
+//! [`HttpBackend::named`], so a test can tell which server answered.
+//!
+//! With [`HttpBackend::drop_reused`] on, a request arriving on a connection
+//! that already served one is read, then the connection is closed without
+//! an answer (counted in [`HttpBackend::dropped`]): the race of a server
+//! closing an idle keep-alive connection just as a request reuses it.
 //!
 //! Resets are real RSTs: `SO_LINGER` 0 (through `socket2`, already a
 //! dependency of the package) and a close, which is why the server runs on
@@ -41,7 +50,7 @@
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -96,6 +105,10 @@ struct Record {
     incomplete: AtomicUsize,        // heads whose body never completed, and partial heads
     bytes: AtomicU64,               // every byte read from every connection
     conns: AtomicUsize,             // numbering of connections
+    name: String,                   // `X-Server` value, none if empty
+    health: AtomicU16,              // status of `/health`, 0 meaning 200
+    drop_reused: AtomicBool,        // close instead of answering a connection's second request
+    dropped: AtomicUsize,           // requests closed on instead of answered
 }
 
 /// A running HTTP test server; stops on drop.
@@ -106,15 +119,47 @@ pub struct HttpBackend {
 
 impl HttpBackend {
     pub fn start() -> HttpBackend {
-        let record = Arc::new(Record::default());
+        HttpBackend::named_on("", 0)
+    }
+
+    /// A server whose responses carry `X-Server: name`.
+    pub fn named(name: &str) -> HttpBackend {
+        HttpBackend::named_on(name, 0)
+    }
+
+    /// [`HttpBackend::named`] listening on `port` (0: ephemeral), e.g. to
+    /// come back where a dropped server listened.
+    pub fn named_on(name: &str, port: u16) -> HttpBackend {
+        let record = Arc::new(Record { name: name.to_string(), ..Record::default() });
         let backend = {
             let record = record.clone();
-            Backend::spawn_closing(move |s| {
+            Backend::spawn_closing_on(port, move |s| {
                 let conn = record.conns.fetch_add(1, Ordering::SeqCst);
                 serve(s, conn, &record);
             })
         };
         HttpBackend { backend, record }
+    }
+
+    /// The status `/health` answers from now on.
+    pub fn set_health(&self, status: u16) {
+        self.record.health.store(status, Ordering::SeqCst);
+    }
+
+    /// Whether to close (without answering) on a connection's second and
+    /// later requests, from now on.
+    pub fn drop_reused(&self, on: bool) {
+        self.record.drop_reused.store(on, Ordering::SeqCst);
+    }
+
+    /// Requests closed on instead of answered (see [`HttpBackend::drop_reused`]).
+    pub fn dropped(&self) -> usize {
+        self.record.dropped.load(Ordering::SeqCst)
+    }
+
+    /// Complete requests received so far for `path` (target without query).
+    pub fn requests_to(&self, path: &str) -> usize {
+        self.requests().iter().filter(|r| r.target.split('?').next() == Some(path)).count()
     }
 
     pub fn port(&self) -> u16 {
@@ -306,6 +351,7 @@ fn parse_head(raw: &[u8]) -> io::Result<Head> {
 fn serve(s: TcpStream, conn: usize, record: &Record) {
     let Ok(mut out) = s.try_clone() else { return };
     let mut input = Input { s, buf: Vec::new(), record };
+    let mut served = 0;
     loop {
         let head = match input.head() {
             Ok(Some(raw)) => match parse_head(&raw) {
@@ -331,9 +377,16 @@ fn serve(s: TcpStream, conn: usize, record: &Record) {
             Ok(t) => t,
             Err(_) => return incomplete(record),
         };
+        if served > 0 && record.drop_reused.load(Ordering::SeqCst) {
+            record.dropped.fetch_add(1, Ordering::SeqCst);
+            let _ = out.shutdown(Shutdown::Write);
+            let _ = io::copy(&mut input.s, &mut io::sink()); // until the proxy closes too
+            return;
+        }
+        served += 1;
         let echo = body.kept.clone();
         record_request(record, conn, &head, body, trailers);
-        match respond(&mut out, &head, chunked, &echo) {
+        match respond(&mut out, &head, chunked, &echo, record) {
             Next::KeepAlive if !head.closes() => {}
             Next::KeepAlive | Next::Close => {
                 let _ = out.shutdown(Shutdown::Write);
@@ -414,13 +467,17 @@ enum Next {
 }
 
 /// Writes the answer for `head`'s route.
-fn respond(out: &mut TcpStream, head: &Head, req_chunked: bool, echo: &[u8]) -> Next {
+fn respond(out: &mut TcpStream, head: &Head, req_chunked: bool, echo: &[u8], record: &Record) -> Next {
     let path = head.path().to_string();
     let is_head = head.method == "HEAD";
     let conn_hdr = match (head.closes(), head.version == "HTTP/1.0") {
         (true, _) => "Connection: close\r\n",
         (false, true) => "Connection: keep-alive\r\n",
         (false, false) => "",
+    };
+    let conn_hdr = &match record.name.as_str() {
+        "" => conn_hdr.to_string(),
+        name => format!("X-Server: {name}\r\n{conn_hdr}"),
     };
     let arg = |prefix: &str| path.strip_prefix(prefix).and_then(|n| n.parse::<usize>().ok());
     let with_length = |out: &mut TcpStream, status: &str, body: &[u8]| {
@@ -439,6 +496,13 @@ fn respond(out: &mut TcpStream, head: &Head, req_chunked: bool, echo: &[u8]) -> 
     }
     if let Some(n) = arg("/chunked/") {
         return chunked(out, &pattern(BODY_SEED, n), conn_hdr, is_head, true);
+    }
+    if path == "/health" {
+        let code = match record.health.load(Ordering::SeqCst) {
+            0 => 200,
+            c => c,
+        };
+        return with_length(out, &format!("{code} Status"), b"");
     }
     if path == "/304" {
         let _ =

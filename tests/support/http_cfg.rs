@@ -1,5 +1,6 @@
 //! HTTP-mode test configs: one frontend `fe` → one backend `be` with at
-//! most one server `s1`, plus whatever lines a test adds per section.
+//! most one server `s1`, plus whatever lines a test adds per section and
+//! whole extra sections (more backends).
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ pub struct HttpCfg {
     defaults: Vec<String>, // extra `defaults` lines (after the timeouts)
     frontend: Vec<String>, // extra `frontend fe` lines
     backend: Vec<String>,  // extra `backend be` lines
+    sections: Vec<String>, // whole extra sections, after `be`
 }
 
 impl HttpCfg {
@@ -27,6 +29,7 @@ impl HttpCfg {
             defaults: Vec::new(),
             frontend: Vec::new(),
             backend: Vec::new(),
+            sections: Vec::new(),
         }
     }
 
@@ -47,6 +50,17 @@ impl HttpCfg {
 
     pub fn backend(mut self, line: &str) -> HttpCfg {
         self.backend.push(line.to_string());
+        self
+    }
+
+    /// An extra section after `be`: `header` (e.g. `backend b1`) then
+    /// `lines`, indented.
+    pub fn section(mut self, header: &str, lines: &[&str]) -> HttpCfg {
+        let mut text = format!("{header}\n");
+        for l in lines {
+            text.push_str(&format!("    {l}\n"));
+        }
+        self.sections.push(text);
         self
     }
 
@@ -79,6 +93,9 @@ impl HttpCfg {
             out.push_str(&format!("    server s1 127.0.0.1:{p}\n"));
         }
         section(&mut out, &self.backend);
+        for s in &self.sections {
+            out.push_str(s);
+        }
         out
     }
 }
