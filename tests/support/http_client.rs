@@ -91,6 +91,25 @@ impl HttpConn {
         HttpConn { s: connect(port), buf: Vec::new() }
     }
 
+    /// Connect to 127.0.0.1:`port` from the local address `src` (e.g.
+    /// 127.0.0.2: all of 127.0.0.0/8 is on `lo`), port chosen by the kernel.
+    pub fn connect_from(port: u16, src: std::net::Ipv4Addr) -> HttpConn {
+        use socket2::{Domain, Socket, Type};
+        let sock = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+        let local = std::net::SocketAddr::from((src, 0));
+        sock.bind(&local.into()).unwrap_or_else(|e| panic!("bind {local}: {e}"));
+        let remote = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port));
+        sock.connect_timeout(&remote.into(), ms(10_000)).unwrap_or_else(|e| panic!("connect {remote}: {e}"));
+        let s: TcpStream = sock.into();
+        let _ = s.set_nodelay(true);
+        HttpConn { s, buf: Vec::new() }
+    }
+
+    /// Close with an RST instead of a FIN (`SO_LINGER` 0, then close).
+    pub fn reset(self) {
+        let _ = socket2::SockRef::from(&self.s).set_linger(Some(Duration::ZERO));
+    }
+
     pub fn stream(&self) -> &TcpStream {
         &self.s
     }

@@ -26,6 +26,9 @@
 //! - [`proc`]: [`vm_rss_kib`] of a process.
 //! - [`cli_client`]: [`cli`] sends one runtime API command; [`info`] reads
 //!   `show info` into a map.
+//! - [`stick`]: `show table` parsed ([`show_table`], [`Entry`]), and
+//!   [`expect_entry`]/[`expect_keys`] polling the stats port until a table
+//!   shows exact counters; [`scenario_head`] for the golden-scenario configs.
 //!
 //! Bounds are safety nets, never speed requirements: a lower bound is
 //! asserted loosely, an upper bound generously.
@@ -44,6 +47,7 @@ pub mod launcher;
 pub mod pattern;
 pub mod ports;
 pub mod proc;
+pub mod stick;
 pub mod time;
 
 pub use backend::{Backend, SOURCE_SEED, SinkSource};
@@ -59,6 +63,9 @@ pub use launcher::{Proxy, binary, bind_ports, under_haproxy};
 pub use pattern::{Fnv, fingerprint, first_difference, pattern};
 pub use ports::{closed_port, free_port};
 pub use proc::vm_rss_kib;
+pub use stick::{
+    Dump, Entry, Exp, assert_entry_now, expect_entry, expect_keys, expire_ms, scenario_head, show_table,
+};
 pub use time::{cfg_time, ms, scaled};
 
 /// The common head of a TCP-mode test config: `global` with `maxconn`,
