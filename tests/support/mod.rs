@@ -17,10 +17,10 @@
 //!   [`ms`], and [`cfg_time`] to write a scaled timeout into a config.
 //! - [`http_cfg`]: [`HttpCfg`], an HTTP-mode config `fe` → `be` (`s1`) with
 //!   extra lines per section.
-//! - [`http_answers`]: HAProxy's built-in 400/408/502/503/504, byte for byte.
+//! - [`http_answers`]: HAProxy's built-in 400/403/408/429/502/503/504, byte for byte.
 //! - [`http_backend`]: [`HttpBackend`], an HTTP/1.1 test server with routes
-//!   (`/size/N`, `/chunked/N`, `/echo`, `/reset-body`, ...) that records
-//!   every request it received.
+//!   (`/size/N`, `/chunked/N`, `/echo`, `/reset-body`, `/hold` behind a
+//!   gate the test opens, ...) that records every request it received.
 //! - [`http_client`]: [`HttpConn`], a raw HTTP/1.1 client reading responses
 //!   by their framing (keep-alive, pipelining, `expect_closed`).
 //! - [`proc`]: [`vm_rss_kib`] of a process.
