@@ -1,7 +1,7 @@
 //! HAProxy 2.6's built-in HTTP answers (403/429 of `http-request deny`,
 //! 400/408/502/503/504 of failures), byte for byte, as the tests expect
 //! them from strata too. Two families: answers of the HTTP analysers
-//! (502/503/504) are re-encoded by the H1 mux (lower-case names, no
+//! (403/429 of `deny`, 502/503/504) are re-encoded by the H1 mux (lower-case names, no
 //! `Connection`); answers of the H1 mux itself (400/408) are sent raw with
 //! `Connection: close`.
 
@@ -26,11 +26,14 @@ pub const GATEWAY_TIMEOUT_504: &[u8] = b"HTTP/1.1 504 Gateway Time-out\r\nconten
 cache-control: no-cache\r\ncontent-type: text/html\r\n\r\n\
 <html><body><h1>504 Gateway Time-out</h1>\nThe server didn't respond in time.\n</body></html>\n";
 
+/// `http-request deny` (an analyser answer: re-encoded, lower-case names).
 pub const FORBIDDEN_403: &[u8] =
     b"HTTP/1.1 403 Forbidden\r\ncontent-length: 93\r\ncache-control: no-cache\r\n\
 content-type: text/html\r\n\r\n\
 <html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n</body></html>\n";
 
-pub const TOO_MANY_REQUESTS_429: &[u8] = b"HTTP/1.1 429 Too Many Requests\r\ncontent-length: 117\r\n\
-cache-control: no-cache\r\ncontent-type: text/html\r\n\r\n\
+/// `http-request deny deny_status 429`.
+pub const TOO_MANY_REQUESTS_429: &[u8] =
+    b"HTTP/1.1 429 Too Many Requests\r\ncontent-length: 117\r\ncache-control: no-cache\r\n\
+content-type: text/html\r\n\r\n\
 <html><body><h1>429 Too Many Requests</h1>\nYou have sent too many requests in a given amount of time.\n</body></html>\n";

@@ -14,6 +14,7 @@
 //! | `/status/N` | status `N`, empty body (none at all for 1xx/204/304) |
 //! | `/304` | 304, no body |
 //! | `/delay/MS` | waits `MS` ms (as written: the test scales it), then 200 `hello` |
+//! | `/hold` | waits until the test calls [`HttpBackend::open_gate`] (at most a scaled minute), then 200 `hello` |
 //! | `/close`, `/close/N` | 200 without length, `N` (default [`CLOSE_BODY_LEN`]) pattern bytes, then FIN |
 //! | `/reset` | reads the request, then RST before any response byte |
 //! | `/reset-head` | half a response head, then RST |
@@ -51,12 +52,13 @@
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use super::backend::Backend;
 use super::client::wait_until;
 use super::pattern::{Fnv, pattern};
+use super::time::ms;
 
 /// Seed of every response body the server generates (`/size`, `/chunked`, `/close`).
 pub const BODY_SEED: u64 = 0xB0D7_0001;
@@ -109,6 +111,24 @@ struct Record {
     health: AtomicU16,              // status of `/health`, 0 meaning 200
     drop_reused: AtomicBool,        // close instead of answering a connection's second request
     dropped: AtomicUsize,           // requests closed on instead of answered
+    gate: Mutex<bool>,              // `/hold` answers once this is true
+    gate_moved: Condvar,            // signalled when `gate` changes
+    holding: AtomicUsize,           // `/hold` requests waiting at the gate now
+}
+
+impl Record {
+    /// Wait (bounded) for the gate to open: the body of `/hold`.
+    fn wait_gate(&self) {
+        self.holding.fetch_add(1, Ordering::SeqCst);
+        let open = self.gate.lock().unwrap();
+        let _open = self.gate_moved.wait_timeout_while(open, ms(60_000), |open| !*open).unwrap();
+        self.holding.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn set_gate(&self, open: bool) {
+        *self.gate.lock().unwrap() = open;
+        self.gate_moved.notify_all();
+    }
 }
 
 /// A running HTTP test server; stops on drop.
@@ -189,6 +209,33 @@ impl HttpBackend {
     /// Bytes read from all connections so far.
     pub fn bytes_received(&self) -> u64 {
         self.record.bytes.load(Ordering::SeqCst)
+    }
+
+    /// `/hold` requests waiting for [`HttpBackend::open_gate`] right now.
+    pub fn holding(&self) -> usize {
+        self.record.holding.load(Ordering::SeqCst)
+    }
+
+    /// Wait until exactly `n` `/hold` requests wait at the gate.
+    pub fn wait_holding(&self, n: usize, within: Duration) -> bool {
+        wait_until(within, || self.holding() == n)
+    }
+
+    /// Let every waiting (and future) `/hold` request be answered.
+    pub fn open_gate(&self) {
+        self.record.set_gate(true);
+    }
+
+    /// Make the next `/hold` requests wait again.
+    pub fn close_gate(&self) {
+        self.record.set_gate(false);
+    }
+}
+
+impl Drop for HttpBackend {
+    /// Held requests are released so their threads end with the server.
+    fn drop(&mut self) {
+        self.open_gate();
     }
 }
 
@@ -386,6 +433,9 @@ fn serve(s: TcpStream, conn: usize, record: &Record) {
         served += 1;
         let echo = body.kept.clone();
         record_request(record, conn, &head, body, trailers);
+        if head.path() == "/hold" {
+            record.wait_gate();
+        }
         match respond(&mut out, &head, chunked, &echo, record) {
             Next::KeepAlive if !head.closes() => {}
             Next::KeepAlive | Next::Close => {
@@ -488,7 +538,7 @@ fn respond(out: &mut TcpStream, head: &Head, req_chunked: bool, echo: &[u8], rec
         }
         Next::KeepAlive
     };
-    if path == "/" {
+    if path == "/" || path == "/hold" {
         return with_length(out, "200 OK", b"hello");
     }
     if let Some(n) = arg("/size/") {

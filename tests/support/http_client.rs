@@ -101,6 +101,19 @@ impl HttpConn {
         self.s
     }
 
+    /// Connect to 127.0.0.1:`port` from the local address `src` (e.g.
+    /// 127.0.0.2: all of 127.0.0.0/8 is on `lo`), port chosen by the kernel.
+    pub fn connect_from(port: u16, src: std::net::Ipv4Addr) -> HttpConn {
+        let s = super::client::connect_from(src, port)
+            .unwrap_or_else(|e| panic!("connect from {src} to port {port}: {e}"));
+        HttpConn::from_stream(s)
+    }
+
+    /// Close with an RST instead of a FIN (`SO_LINGER` 0, then close).
+    pub fn reset(self) {
+        super::client::reset(self.s);
+    }
+
     pub fn stream(&self) -> &TcpStream {
         &self.s
     }

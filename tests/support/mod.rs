@@ -19,14 +19,18 @@
 //!   extra lines per section and extra sections.
 //! - [`http_answers`]: HAProxy's built-in 400/403/408/429/502/503/504, byte for byte.
 //! - [`http_backend`]: [`HttpBackend`], an HTTP/1.1 test server with routes
-//!   (`/size/N`, `/chunked/N`, `/echo`, `/reset-body`, ...) that records
-//!   every request it received; optionally named (`X-Server`), with a
-//!   settable `/health` status, or dropping reused connections.
+//!   (`/size/N`, `/chunked/N`, `/echo`, `/reset-body`, `/hold` behind a
+//!   gate the test opens, ...) that records every request it received;
+//!   optionally named (`X-Server`), with a settable `/health` status, or
+//!   dropping reused connections.
 //! - [`http_client`]: [`HttpConn`], a raw HTTP/1.1 client reading responses
 //!   by their framing (keep-alive, pipelining, `expect_closed`).
 //! - [`proc`]: [`vm_rss_kib`] of a process.
 //! - [`cli_client`]: [`cli`] sends one runtime API command; [`info`] reads
 //!   `show info` into a map.
+//! - [`stick`]: `show table` parsed ([`show_table`], [`Entry`]), and
+//!   [`expect_entry`]/[`expect_keys`] polling the stats port until a table
+//!   shows exact counters; [`scenario_head`] for the golden-scenario configs.
 //!
 //! Bounds are safety nets, never speed requirements: a lower bound is
 //! asserted loosely, an upper bound generously.
@@ -45,6 +49,7 @@ pub mod launcher;
 pub mod pattern;
 pub mod ports;
 pub mod proc;
+pub mod stick;
 pub mod time;
 
 pub use backend::{Backend, SOURCE_SEED, SinkSource};
@@ -60,6 +65,9 @@ pub use launcher::{Proxy, binary, bind_ports, under_haproxy};
 pub use pattern::{Fnv, fingerprint, first_difference, pattern};
 pub use ports::{closed_port, free_port};
 pub use proc::vm_rss_kib;
+pub use stick::{
+    Dump, Entry, Exp, assert_entry_now, expect_entry, expect_keys, expire_ms, scenario_head, show_table,
+};
 pub use time::{cfg_time, ms, scaled};
 
 /// The common head of a TCP-mode test config: `global` with `maxconn`,
