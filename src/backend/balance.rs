@@ -142,18 +142,23 @@ mod tests {
     use std::net::Ipv4Addr;
 
     fn srv(name: &str, weight: u32) -> ServerState {
-        ServerState {
+        let mut s = ServerState::new(&crate::cfg::Server {
             name: name.into(),
+            loc: Default::default(),
+            id: 1,
             addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: Some(1),
             weight,
             maxconn: None,
+            disabled: false,
             backup: false,
-            admin: SrvAdmin::Ready,
-            up: true,
-            cur_conns: 0,
-            cum_conns: 0,
-        }
+            check: false,
+            inter: std::time::Duration::from_secs(2),
+            rise: 2,
+            fall: 3,
+        });
+        s.admin = SrvAdmin::Ready;
+        s
     }
 
     const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);

@@ -59,7 +59,9 @@ enum Phase {
 /// worker applies returned transitions to the server's state.
 pub struct Check {
     pub spec: CheckSpec,
-    pub health: u32, // HAProxy's counter, 0..=rise+fall-1
+    pub health: u32,                           // HAProxy's counter, 0..=rise+fall-1
+    pub last: Option<(CheckResult, Duration)>, // the last completed check and its duration
+    pub failures: u64,                         // checks failed while UP (chkfail)
     phase: Phase,
     conn: Option<Conn>,
     pub timer: crate::core::timer::TimerSlot,
@@ -73,6 +75,8 @@ impl Check {
         Check {
             spec,
             health,
+            last: None,
+            failures: 0,
             phase: Phase::Waiting { next: now + first_in },
             conn: None,
             timer: Default::default(),
@@ -117,7 +121,12 @@ impl Check {
             c.deregister(registry);
         }
         self.phase = Phase::Waiting { next: now + self.spec.inter };
-        self.apply(result, now.saturating_duration_since(started))
+        let duration = now.saturating_duration_since(started);
+        if matches!(result, CheckResult::Failed(_)) && self.is_up() {
+            self.failures += 1; // HAProxy's chkfail: failures while the server is UP
+        }
+        self.last = Some((result.clone(), duration));
+        self.apply(result, duration)
     }
 
     fn start(&mut self, registry: &Registry, token: Token, now: Instant) {
@@ -231,6 +240,32 @@ impl Check {
         };
         let up = self.is_up();
         (up != was_up).then_some(Transition { up, reason, duration })
+    }
+}
+
+impl CheckResult {
+    /// HAProxy's short check status (`show stat` `check_status`), the HTTP
+    /// code if any, the description and the extra information, split from
+    /// the reason text.
+    pub fn parts(&self) -> (&'static str, Option<u16>, &str, &str) {
+        let (passed, text) = match self {
+            CheckResult::Passed(t) => (true, t.as_str()),
+            CheckResult::Failed(t) => (false, t.as_str()),
+        };
+        let desc = text.split(", ").next().unwrap_or(text);
+        let code =
+            text.split(", code: ").nth(1).and_then(|c| c.split(',').next()).and_then(|c| c.parse().ok());
+        let info = text.split("info: \"").nth(1).map_or("", |i| i.trim_end_matches('"'));
+        let status = match (passed, desc) {
+            (true, d) if d.starts_with("Layer7") => "L7OK",
+            (true, _) => "L4OK",
+            (false, "Layer4 timeout") => "L4TOUT",
+            (false, "Layer4 connection problem") => "L4CON",
+            (false, "Layer7 timeout") => "L7TOUT",
+            (false, "Layer7 wrong status") => "L7STS",
+            (false, _) => "L7RSP",
+        };
+        (status, code, desc, info)
     }
 }
 

@@ -7,9 +7,11 @@
 pub mod balance;
 pub mod check;
 pub mod server;
+pub mod stats;
 
 pub use balance::Picker;
-pub use server::{ServerState, SrvAdmin};
+pub use server::{Health, ServerState, SrvAdmin};
+pub use stats::Counters;
 
 use crate::cfg::{Balance, Proxy};
 use std::net::IpAddr;
@@ -22,6 +24,11 @@ pub struct BackendState {
     picker: Picker,                // algorithm state
     pub cur_conns: u32,            // streams currently attached to a server
     pub cum_conns: u64,            // streams ever assigned a server
+    pub stats: Counters,           // `show stat` line BACKEND
+    pub last_change_ms: u64,       // ms tick of the last UP/DOWN change
+    pub down_since_ms: Option<u64>,
+    pub downtime_ms: u64,
+    pub downs: u64, // times the backend lost its last server
 }
 
 impl BackendState {
@@ -34,7 +41,40 @@ impl BackendState {
             picker: Picker::new(proxy.balance),
             cur_conns: 0,
             cum_conns: 0,
+            stats: Counters::default(),
+            last_change_ms: 0,
+            down_since_ms: None,
+            downtime_ms: 0,
+            downs: 0,
         }
+    }
+
+    /// A server is usable (active, or backup).
+    pub fn is_up(&self) -> bool {
+        self.servers.iter().any(ServerState::usable)
+    }
+
+    /// Called after any server state change: keeps the backend's own
+    /// UP/DOWN history (`chkdown`, `downtime`, `lastchg`).
+    pub fn note_state(&mut self, was_up: bool, now_ms: u64) {
+        let up = self.is_up();
+        if up == was_up {
+            return;
+        }
+        self.last_change_ms = now_ms;
+        if up {
+            if let Some(since) = self.down_since_ms.take() {
+                self.downtime_ms += now_ms.saturating_sub(since);
+            }
+        } else {
+            self.down_since_ms = Some(now_ms);
+            self.downs += 1;
+        }
+    }
+
+    /// Total DOWN time until `now_ms`.
+    pub fn downtime(&self, now_ms: u64) -> u64 {
+        self.downtime_ms + self.down_since_ms.map_or(0, |s| now_ms.saturating_sub(s))
     }
 
     pub fn algorithm(&self) -> Balance {
@@ -56,12 +96,17 @@ impl BackendState {
         })
     }
 
-    /// Accounts a stream attached to server `srv`.
-    pub fn take(&mut self, srv: usize) {
-        self.servers[srv].cur_conns += 1;
-        self.servers[srv].cum_conns += 1;
+    /// Accounts a stream attached to server `srv` by load balancing at `now_ms`.
+    pub fn take(&mut self, srv: usize, now_ms: u64) {
+        let s = &mut self.servers[srv];
+        s.cur_conns += 1;
+        s.cum_conns += 1;
+        s.stats.lbtot += 1;
+        s.stats.count_session(now_ms, s.cur_conns);
         self.cur_conns += 1;
         self.cum_conns += 1;
+        self.stats.lbtot += 1;
+        self.stats.count_session(now_ms, self.cur_conns);
     }
 
     /// Accounts a stream leaving server `srv` (end, or redispatch).
@@ -97,5 +142,10 @@ impl Backends {
 
     pub fn get(&self, proxy: usize) -> Option<&BackendState> {
         self.by_proxy.get(proxy).and_then(Option::as_ref)
+    }
+
+    /// Every backend, in configuration order.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut BackendState> {
+        self.by_proxy.iter_mut().flatten()
     }
 }

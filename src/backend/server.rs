@@ -1,5 +1,6 @@
 //! Run-time state of one server.
 
+use super::stats::Counters;
 use crate::cfg::Server;
 use std::net::{IpAddr, SocketAddr};
 
@@ -25,6 +26,30 @@ pub struct ServerState {
     pub up: bool,       // health: true unless checks say DOWN
     pub cur_conns: u32, // streams attached now
     pub cum_conns: u64, // streams ever attached
+    pub initial_weight: u32,
+    pub maint_from_config: bool, // in maintenance since start-up (`disabled`)
+    pub rise: u32,               // configured `rise` (health shown without checks)
+    pub stats: Counters,
+    pub health: Option<Health>, // Some with `check`
+    pub last_change_ms: u64,    // ms tick of the last state change
+    pub down_since_ms: Option<u64>,
+    pub downtime_ms: u64, // total time spent DOWN, up to down_since_ms
+}
+
+/// What the last health check said, for `show stat` and `show servers
+/// state`. Written by the worker after each check.
+#[derive(Clone, Debug, Default)]
+pub struct Health {
+    pub status: &'static str, // HAProxy's check status: L4OK, L4CON, L4TOUT, L7OK, L7STS, L7RSP, L7TOUT, INI
+    pub code: Option<u16>,    // HTTP status of a layer 7 check
+    pub desc: String,         // e.g. "Layer4 check passed"
+    pub info: String,         // e.g. "Connection refused" (last_chk)
+    pub duration_ms: Option<u64>,
+    pub value: u32, // HAProxy's health counter
+    pub rise: u32,
+    pub fall: u32,
+    pub failures: u64, // chkfail
+    pub downs: u64,    // chkdown: UP → DOWN transitions
 }
 
 impl ServerState {
@@ -40,7 +65,39 @@ impl ServerState {
             up: true,
             cur_conns: 0,
             cum_conns: 0,
+            initial_weight: cfg.weight,
+            maint_from_config: cfg.disabled,
+            rise: cfg.rise,
+            stats: Counters::default(),
+            health: None,
+            last_change_ms: 0,
+            down_since_ms: None,
+            downtime_ms: 0,
         }
+    }
+
+    /// Marks the server UP or DOWN at `now_ms`, keeping the downtime.
+    pub fn set_up(&mut self, up: bool, now_ms: u64) {
+        if up == self.up {
+            return;
+        }
+        self.up = up;
+        self.last_change_ms = now_ms;
+        if up {
+            if let Some(since) = self.down_since_ms.take() {
+                self.downtime_ms += now_ms.saturating_sub(since);
+            }
+        } else {
+            self.down_since_ms = Some(now_ms);
+            if let Some(h) = self.health.as_mut() {
+                h.downs += 1;
+            }
+        }
+    }
+
+    /// Total DOWN time until `now_ms`.
+    pub fn downtime(&self, now_ms: u64) -> u64 {
+        self.downtime_ms + self.down_since_ms.map_or(0, |s| now_ms.saturating_sub(s))
     }
 
     /// May receive new traffic: up, ready and with a non-zero weight.

@@ -2,8 +2,10 @@
 //! HAProxy's `help` / unknown-command answers.
 
 use super::info::ProcessInfo;
-use super::table_cmds;
-use crate::cfg::AccessLevel;
+use super::stat::StatLine;
+use super::{server_cmds, table_cmds};
+use crate::backend::Backends;
+use crate::cfg::{AccessLevel, Config};
 use crate::stick::Registry;
 
 /// What commands read from (and later change in) the running process.
@@ -15,6 +17,17 @@ pub trait CliData {
     fn tables(&self) -> &Registry;
     /// The tables' clock (milliseconds since start), for expiry and rates.
     fn now_ms(&self) -> u64;
+    /// The running configuration.
+    fn config(&self) -> &Config;
+    /// Server states, for the server commands.
+    fn backends_mut(&mut self) -> &mut Backends;
+    /// The lines of `show stat`.
+    fn stat_lines(&self) -> Vec<StatLine>;
+    /// `clear counters [all]`.
+    fn clear_counters(&mut self, all: bool);
+    /// `set maxconn global N` (`None`) or `set maxconn frontend FE N`;
+    /// 0 restores the value the process started with.
+    fn set_maxconn(&mut self, frontend: Option<usize>, n: u32);
 }
 
 /// One command: the words it starts with, its help line, the level needed.
@@ -29,11 +42,60 @@ struct Command {
 /// Implemented commands, in `help` order (alphabetical, as HAProxy).
 const COMMANDS: &[Command] = &[
     Command {
+        words: &["clear", "counters"],
+        usage: "clear counters [all]",
+        desc: "clear max statistics counters (or all counters)",
+        level: AccessLevel::Operator,
+        run: server_cmds::clear_counters,
+    },
+    Command {
         words: &["clear", "table"],
         usage: "clear table <table> [<filter>]*",
         desc: "remove an entry from a table (filter: data/key)",
         level: AccessLevel::Operator,
         run: table_cmds::clear,
+    },
+    Command {
+        words: &["disable", "server"],
+        usage: "disable server (DEPRECATED)",
+        desc: "disable a server for maintenance (use 'set server' instead)",
+        level: AccessLevel::Admin,
+        run: server_cmds::disable_server,
+    },
+    Command {
+        words: &["enable", "server"],
+        usage: "enable server  (DEPRECATED)",
+        desc: "enable a disabled server (use 'set server' instead)",
+        level: AccessLevel::Admin,
+        run: server_cmds::enable_server,
+    },
+    Command {
+        words: &["get", "weight"],
+        usage: "get weight <bk>/<srv>",
+        desc: "report a server's current weight",
+        level: AccessLevel::User,
+        run: server_cmds::get_weight,
+    },
+    Command {
+        words: &["set", "maxconn", "frontend"],
+        usage: "set maxconn frontend <frontend> <value>",
+        desc: "change a frontend's maxconn setting",
+        level: AccessLevel::Admin,
+        run: server_cmds::set_maxconn_frontend,
+    },
+    Command {
+        words: &["set", "maxconn", "global"],
+        usage: "set maxconn global <value>",
+        desc: "change the per-process maxconn setting",
+        level: AccessLevel::Admin,
+        run: server_cmds::set_maxconn_global,
+    },
+    Command {
+        words: &["set", "server"],
+        usage: "set server <bk>/<srv> [opts]",
+        desc: "change a server's state, weight, address or ssl",
+        level: AccessLevel::Admin,
+        run: server_cmds::set_server,
     },
     Command {
         words: &["set", "table"],
@@ -43,11 +105,32 @@ const COMMANDS: &[Command] = &[
         run: table_cmds::set,
     },
     Command {
+        words: &["set", "weight"],
+        usage: "set weight <bk>/<srv>  (DEPRECATED)",
+        desc: "change a server's weight (use 'set server' instead)",
+        level: AccessLevel::Admin,
+        run: server_cmds::set_weight,
+    },
+    Command {
         words: &["show", "info"],
         usage: "show info [desc|json|typed|float]*",
         desc: "report information about the running process",
         level: AccessLevel::User,
         run: |_, _, data, out| out.extend_from_slice(data.process_info().render().as_bytes()),
+    },
+    Command {
+        words: &["show", "servers", "state"],
+        usage: "show servers state [<backend>]",
+        desc: "dump volatile server information (all or for a single backend)",
+        level: AccessLevel::User,
+        run: server_cmds::show_servers_state,
+    },
+    Command {
+        words: &["show", "stat"],
+        usage: "show stat [desc|json|no-maint|typed|up]*",
+        desc: "report counters for each proxy and server",
+        level: AccessLevel::User,
+        run: server_cmds::show_stat,
     },
     Command {
         words: &["show", "table"],
@@ -133,8 +216,19 @@ fn similar(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
-    struct Fake(Registry);
+    struct Fake(Registry, Config, Backends);
     impl CliData for Fake {
+        fn config(&self) -> &Config {
+            &self.1
+        }
+        fn backends_mut(&mut self) -> &mut Backends {
+            &mut self.2
+        }
+        fn stat_lines(&self) -> Vec<StatLine> {
+            Vec::new()
+        }
+        fn clear_counters(&mut self, _: bool) {}
+        fn set_maxconn(&mut self, _: Option<usize>, _: u32) {}
         fn process_info(&self) -> ProcessInfo {
             ProcessInfo::default()
         }
@@ -148,7 +242,9 @@ mod tests {
 
     fn run(line: &[&str], level: AccessLevel) -> String {
         let mut out = Vec::new();
-        execute(line, level, &mut Fake(Registry::default()), &mut out);
+        let cfg = Config::default();
+        let backends = Backends::new(&cfg);
+        execute(line, level, &mut Fake(Registry::default(), cfg, backends), &mut out);
         String::from_utf8(out).expect("utf8")
     }
 

@@ -7,6 +7,8 @@
 //!   the "maybe one of the following" answer, dispatch.
 //! - [`info`]: `show info`.
 //! - `table_cmds`: `show|set|clear table` (levels, framing) over `stick::dump`.
+//! - [`stat`]: the `show stat` CSV; `server_cmds`: server, weight, maxconn
+//!   and counter commands.
 //!
 //! The module computes answers only; the runtime owns the sockets and
 //! provides the process's data through [`CliData`].
@@ -14,6 +16,8 @@
 pub mod commands;
 pub mod conversation;
 pub mod info;
+mod server_cmds;
+pub mod stat;
 mod table_cmds;
 
 pub use commands::CliData;

@@ -25,7 +25,7 @@ impl Stream {
             debug!(target: "l6", "{self}: no server available in backend {}", state.name);
             return self.no_server(TermCause::ServerAbort);
         };
-        state.take(srv);
+        state.take(srv, ctx.now_ms);
         self.server = Some(srv);
         if self.try_reuse(ctx, be, srv) {
             return;

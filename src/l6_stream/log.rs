@@ -10,22 +10,23 @@ use std::time::{Duration, SystemTime};
 #[derive(Clone, Debug)]
 pub struct StreamRecord {
     pub stream_id: u64,
-    pub client: SocketAddr,             // %ci:%cp
-    pub accept_date: SystemTime,        // %t
-    pub frontend: usize,                // %ft (proxy index)
-    pub backend: Option<usize>,         // %b (proxy index)
-    pub server: Option<usize>,          // %s (server index in the backend)
-    pub connect_time: Option<Duration>, // %Tc, None: never connected (-1)
-    pub total_time: Duration,           // %Tt
-    pub bytes_in: u64,                  // client → server
-    pub bytes_out: u64,                 // %B: server → client
-    pub term: TermState,                // %ts
-    pub retries: u32,                   // %rc
-    pub redispatched: bool,             // %rc printed with a leading '+'
-    pub backend_conns: u32,             // %bc after this stream left
-    pub server_conns: u32,              // %sc after this stream left
-    pub status: Option<u16>,            // %ST (mode http)
-    pub http: Option<HttpLogFields>,    // mode http with `option httplog` and a log target
+    pub client: SocketAddr,              // %ci:%cp
+    pub accept_date: SystemTime,         // %t
+    pub frontend: usize,                 // %ft (proxy index)
+    pub backend: Option<usize>,          // %b (proxy index)
+    pub server: Option<usize>,           // %s (server index in the backend)
+    pub connect_time: Option<Duration>,  // %Tc, None: never connected (-1)
+    pub total_time: Duration,            // %Tt
+    pub bytes_in: u64,                   // client → server
+    pub bytes_out: u64,                  // %B: server → client
+    pub term: TermState,                 // %ts
+    pub retries: u32,                    // %rc
+    pub redispatched: bool,              // %rc printed with a leading '+'
+    pub backend_conns: u32,              // %bc after this stream left
+    pub server_conns: u32,               // %sc after this stream left
+    pub status: Option<u16>,             // %ST (mode http)
+    pub response_time: Option<Duration>, // %Tr, when a response head came from the server
+    pub http: Option<HttpLogFields>,     // mode http with `option httplog` and a log target
 }
 
 /// The extra facts of HAProxy's HTTP log line.
@@ -68,6 +69,7 @@ impl StreamRecord {
             backend_conns: 0,
             server_conns: 0,
             status: Some(status),
+            response_time: None,
             http: with_http_fields.then(|| HttpLogFields {
                 request_line: "<BADREQ>".to_owned(),
                 head_time: None,

@@ -336,6 +336,7 @@ impl Stream {
             backend_conns,
             server_conns,
             status: self.http.as_ref().and_then(|h| h.txn.status),
+            response_time: self.response_time(),
             http: self.http_log_fields(ctx),
         });
         if let Some(mut srv) = self.srv.take() {
@@ -349,6 +350,13 @@ impl Stream {
             self.bytes_out,
             ctx.now.saturating_duration_since(self.started)
         );
+    }
+
+    /// From the request sent to the server (connected) to the response head (`%Tr`).
+    fn response_time(&self) -> Option<std::time::Duration> {
+        let sent =
+            self.connect_started.map(|c| c + self.connect_time.unwrap_or_default()).unwrap_or(self.started);
+        self.res_head_at.map(|r| r.saturating_duration_since(sent.max(self.started)))
     }
 
     /// The HTTP log facts, only when they will be written.
@@ -365,12 +373,10 @@ impl Stream {
             String::from_utf8_lossy(t.uri_bytes()),
             t.req_version().as_str()
         );
-        let sent =
-            self.connect_started.map(|c| c + self.connect_time.unwrap_or_default()).unwrap_or(self.started);
         Some(HttpLogFields {
             request_line,
             head_time: Some(self.started.saturating_duration_since(self.req_begin)),
-            response_time: self.res_head_at.map(|r| r.saturating_duration_since(sent.max(self.started))),
+            response_time: self.response_time(),
             active_time: ctx.now.saturating_duration_since(self.req_begin),
         })
     }

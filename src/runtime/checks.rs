@@ -3,6 +3,7 @@
 //! reporting of state changes the way HAProxy reports them.
 
 use crate::backend::Backends;
+use crate::backend::Health;
 use crate::backend::check::{Check, CheckSpec, HttpProbe, Transition};
 use crate::cfg::Config;
 use crate::core::slab::{Key, TokenSlab};
@@ -67,20 +68,48 @@ impl Checks {
         now: Instant,
         backends: &mut Backends,
         cfg: &Config,
+        now_ms: u64,
     ) -> Option<Instant> {
         let check = self.slab.get_mut(key)?;
-        if let Some(t) = check.run(registry, key.token(CHECK_SUB), now) {
-            apply(&t, &check.spec, backends, cfg);
+        let transition = check.run(registry, key.token(CHECK_SUB), now);
+        report(check, backends);
+        if let Some(t) = transition {
+            apply(&t, &check.spec, backends, cfg, now_ms);
         }
         Some(check.next_deadline())
     }
 }
 
+/// Copies what the check knows into the server's `show stat` view.
+fn report(check: &Check, backends: &mut Backends) {
+    let spec = &check.spec;
+    let Some(srv) = backends.get_mut(spec.backend).and_then(|be| be.servers.get_mut(spec.server)) else {
+        return;
+    };
+    let h = srv.health.get_or_insert_with(Health::default);
+    h.value = check.health;
+    h.rise = spec.rise;
+    h.fall = spec.fall;
+    h.failures = check.failures;
+    match &check.last {
+        Some((result, duration)) => {
+            let (status, code, desc, info) = result.parts();
+            h.status = status;
+            h.code = code;
+            h.desc = desc.to_owned();
+            h.info = info.to_owned();
+            h.duration_ms = Some(duration.as_millis() as u64);
+        }
+        None => h.status = "INI",
+    }
+}
+
 /// Marks the server UP or DOWN and prints HAProxy's messages.
-fn apply(t: &Transition, spec: &CheckSpec, backends: &mut Backends, cfg: &Config) {
+fn apply(t: &Transition, spec: &CheckSpec, backends: &mut Backends, cfg: &Config, now_ms: u64) {
     let Some(be) = backends.get_mut(spec.backend) else { return };
+    let was_up = be.is_up();
     let Some(srv) = be.servers.get_mut(spec.server) else { return };
-    srv.up = t.up;
+    srv.set_up(t.up, now_ms);
     let name = format!("{}/{}", cfg.proxies[spec.backend].name, srv.name);
     let cur = srv.cur_conns;
     let active = be.servers.iter().filter(|s| !s.backup && s.usable()).count();
@@ -99,6 +128,7 @@ fn apply(t: &Transition, spec: &CheckSpec, backends: &mut Backends, cfg: &Config
     };
     warn!(target: "check", "{line}");
     eprintln!("[WARNING]  ({}) : {line}", std::process::id());
+    be.note_state(was_up, now_ms);
     if active + backup == 0 {
         eprintln!("[ALERT]    ({}) : backend '{}' has no server available!", std::process::id(), be.name);
     }

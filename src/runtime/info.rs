@@ -1,15 +1,27 @@
 //! What the runtime API reads from the running worker.
 
+use super::stats::{StatInput, lines};
+use crate::backend::{Backends, Counters};
+use crate::cfg::Config;
+use crate::cli::stat::StatLine;
 use crate::cli::{CliData, ProcessInfo};
 use crate::stick::Registry;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// What one runtime API command sees of the worker: a snapshot of its
-/// numbers and the live stick tables. Built on the stack per event.
+/// numbers, the live stick tables, server states, counters and limits.
+/// Built on the stack per event, borrowing the worker's fields.
 pub struct WorkerView<'a> {
     pub info: ProcessInfo,
     pub tables: &'a Registry,
     pub now_ms: u64,
+    pub cfg: &'a Config,
+    pub backends: &'a mut Backends,
+    pub fe_stats: &'a mut [Counters],
+    pub fe_cur: &'a [u32],
+    pub fe_max: &'a mut [u32],
+    pub maxconn: &'a mut u32,
+    pub initial_maxconn: u32,
 }
 
 impl CliData for WorkerView<'_> {
@@ -21,6 +33,39 @@ impl CliData for WorkerView<'_> {
     }
     fn now_ms(&self) -> u64 {
         self.now_ms
+    }
+    fn config(&self) -> &Config {
+        self.cfg
+    }
+    fn backends_mut(&mut self) -> &mut Backends {
+        self.backends
+    }
+    fn stat_lines(&self) -> Vec<StatLine> {
+        lines(&StatInput {
+            cfg: self.cfg,
+            backends: self.backends,
+            fe_stats: self.fe_stats,
+            fe_cur: self.fe_cur,
+            fe_max: self.fe_max,
+            now_ms: self.now_ms,
+        })
+    }
+    fn clear_counters(&mut self, all: bool) {
+        let clear = |c: &mut Counters| if all { c.clear_all() } else { c.clear_max() };
+        self.fe_stats.iter_mut().for_each(clear);
+        for be in self.backends.iter_mut() {
+            clear(&mut be.stats);
+            be.servers.iter_mut().for_each(|s| clear(&mut s.stats));
+        }
+    }
+    fn set_maxconn(&mut self, frontend: Option<usize>, n: u32) {
+        match frontend {
+            None => *self.maxconn = if n == 0 { self.initial_maxconn } else { n },
+            Some(fe) => {
+                let configured = self.cfg.proxies[fe].maxconn.unwrap_or(self.initial_maxconn);
+                self.fe_max[fe] = if n == 0 { configured } else { n };
+            }
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod info;
 mod limits;
 mod logsink;
 mod signals;
+mod stats;
 mod worker;
 
 use crate::cfg::{Config, Diagnostics};

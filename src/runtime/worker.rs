@@ -7,7 +7,8 @@ use super::cli_port::{CLI_SUB, CliConns, CliListener};
 use super::info::{WorkerView, hostname, unix_secs};
 use super::logsink::LogSink;
 use super::signals::{SIGNAL_TOKEN, SignalAction, SignalSource};
-use crate::backend::Backends;
+use super::stats;
+use crate::backend::{Backends, Counters};
 use crate::cfg::Config;
 use crate::cli::ProcessInfo;
 use crate::core::clock::Clock;
@@ -45,13 +46,14 @@ struct ListenerSlot {
 /// Connection counts the worker enforces limits with.
 #[derive(Default)]
 struct Counts {
-    cur_conns: u32,   // live sessions (global maxconn)
-    fe_cur: Vec<u32>, // live sessions per frontend (proxy index)
-    fe_max: Vec<u32>, // effective maxconn per frontend
-    cum_conns: u64,   // sessions ever accepted
-    next_id: u64,     // last session/stream id given out
-    cli_cum: u64,     // runtime API connections ever accepted (each counts as a connection and a request)
-    bytes_out: u64,   // bytes sent to clients by ended streams
+    cur_conns: u32,          // live sessions (global maxconn)
+    fe_cur: Vec<u32>,        // live sessions per frontend (proxy index)
+    fe_max: Vec<u32>,        // effective maxconn per frontend
+    fe_stats: Vec<Counters>, // `show stat` FRONTEND lines, per proxy index
+    cum_conns: u64,          // sessions ever accepted
+    next_id: u64,            // last session/stream id given out
+    cli_cum: u64, // runtime API connections ever accepted (each counts as a connection and a request)
+    bytes_out: u64, // bytes sent to clients by ended streams
 }
 
 /// What sessions and streams borrow from the worker during a call
@@ -101,6 +103,7 @@ pub struct Worker {
     cli: CliConns,
     started: SystemTime,
     maxconn: u32,
+    initial_maxconn: u32, // `set maxconn global 0` goes back to it
     counts: Counts,
     stopping: bool,     // soft stop: listeners closed, waiting for sessions to end
     next_purge_ms: u64, // when the stick tables are purged next
@@ -144,7 +147,12 @@ impl Worker {
         }
         let signals = SignalSource::register(poll.registry()).map_err(StartError::Poll)?;
         let fe_max = cfg.proxies.iter().map(|p| p.maxconn.unwrap_or(maxconn)).collect();
-        let counts = Counts { fe_cur: vec![0; cfg.proxies.len()], fe_max, ..Counts::default() };
+        let counts = Counts {
+            fe_cur: vec![0; cfg.proxies.len()],
+            fe_max,
+            fe_stats: vec![Counters::default(); cfg.proxies.len()],
+            ..Counts::default()
+        };
         let env = Env {
             clock: Clock::new(),
             backends: Backends::new(&cfg),
@@ -172,6 +180,7 @@ impl Worker {
             started: SystemTime::now(),
             env,
             maxconn,
+            initial_maxconn: maxconn,
             counts,
             stopping: false,
             next_purge_ms: 0,
@@ -274,6 +283,8 @@ impl Worker {
         let key = self.sessions.vacant_key();
         self.counts.next_id += 1;
         let id = self.counts.next_id;
+        let now_ms = self.env.clock.ticks_ms();
+        self.counts.fe_stats[fe].count_connection(now_ms);
         let mut ctx = self.env.ctx(self.poll.registry());
         match Session::start(id, key, fe, Conn::accepted(sock, now), src, &mut ctx) {
             Ok(session) => {
@@ -281,12 +292,18 @@ impl Worker {
                 self.counts.cur_conns += 1;
                 self.counts.fe_cur[fe] += 1;
                 self.counts.cum_conns += 1;
+                self.counts.fe_stats[fe].count_session(now_ms, self.counts.fe_cur[fe]);
                 let inserted = self.sessions.insert(Box::new(session));
                 debug_assert_eq!(inserted, key);
                 // The first stream connects right away.
                 self.drive_session(key, None);
             }
-            Err(e) => debug!(target: "l5", "session from {src} failed to start: {e}"),
+            Err(e) => {
+                if matches!(e, crate::l5_session::StartError::Rejected) {
+                    self.counts.fe_stats[fe].denied_conns += 1;
+                }
+                debug!(target: "l5", "session from {src} failed to start: {e}");
+            }
         }
     }
 
@@ -353,11 +370,25 @@ impl Worker {
     /// Runs runtime API connection `key` after an event.
     fn drive_cli(&mut self, key: Key) {
         let now_ms = self.env.clock.ticks_ms();
-        let mut view = WorkerView { info: self.process_info(), tables: &self.env.tables, now_ms };
+        let info = self.process_info();
+        let mut view = WorkerView {
+            info,
+            tables: &self.env.tables,
+            now_ms,
+            cfg: &self.env.cfg,
+            backends: &mut self.env.backends,
+            fe_stats: &mut self.counts.fe_stats,
+            fe_cur: &self.counts.fe_cur,
+            fe_max: &mut self.counts.fe_max,
+            maxconn: &mut self.maxconn,
+            initial_maxconn: self.initial_maxconn,
+        };
         let idle = self.env.cfg.global.stats_timeout;
         if self.cli.drive(key, self.poll.registry(), &mut view, self.env.clock.now(), idle) {
             self.arm_cli(key);
         }
+        // A raised limit lets waiting connections in.
+        self.resume_listeners();
     }
 
     fn arm_cli(&mut self, key: Key) {
@@ -410,7 +441,9 @@ impl Worker {
     /// Runs health check `key` and re-arms its timer.
     fn run_check(&mut self, key: Key) {
         let now = self.env.clock.now();
-        let next = self.checks.run(key, self.poll.registry(), now, &mut self.env.backends, &self.env.cfg);
+        let now_ms = self.env.clock.ticks_ms();
+        let next =
+            self.checks.run(key, self.poll.registry(), now, &mut self.env.backends, &self.env.cfg, now_ms);
         if let Some(check) = self.checks.get_mut(key) {
             self.timers.arm(&mut check.timer, TimerId { kind: TIMER_CHECK, key }, next);
         }
@@ -418,8 +451,17 @@ impl Worker {
 
     /// Logs the streams that ended during the last call.
     fn log_ended_streams(&mut self) {
+        let now_ms = self.env.clock.ticks_ms();
         for r in self.env.ended.drain(..) {
             self.counts.bytes_out += r.bytes_out;
+            let http = self.env.cfg.proxies[r.frontend].mode == crate::cfg::Mode::Http;
+            stats::count_stream(
+                &mut self.counts.fe_stats[r.frontend],
+                &mut self.env.backends,
+                &r,
+                http,
+                now_ms,
+            );
             let feconn = self.counts.fe_cur[r.frontend];
             self.logs.stream_end(&self.env.cfg, &r, self.counts.cur_conns, feconn, self.env.clock.wall());
         }

@@ -1,0 +1,239 @@
+//! Server and limit commands of the stats port: `disable|enable server`,
+//! `set server ... state|weight`, `set weight`, `get weight`,
+//! `show servers state`, `set maxconn global|frontend`, `clear counters`,
+//! `show stat`. Texts are HAProxy 2.6's.
+
+use super::commands::CliData;
+use super::stat;
+use crate::backend::{BackendState, ServerState, SrvAdmin};
+use crate::cfg::AccessLevel;
+
+/// Finds `BE/SRV`: the backend's proxy index and the server's index.
+fn find(data: &mut dyn CliData, arg: Option<&&str>) -> Result<(usize, usize), &'static str> {
+    let (be, srv) = arg.and_then(|a| a.split_once('/')).ok_or("Require 'backend/server'.\n\n")?;
+    let cfg = data.config();
+    let bi = cfg.proxies.iter().position(|p| p.name == be && p.cap.backend).ok_or("No such backend.\n\n")?;
+    let state = data.backends_mut().get_mut(bi).ok_or("No such backend.\n\n")?;
+    let si = state.servers.iter().position(|s| s.name == srv).ok_or("No such server.\n\n")?;
+    Ok((bi, si))
+}
+
+/// Applies `f` to server `BE/SRV`, keeping the backend's UP/DOWN history.
+fn with_server(
+    data: &mut dyn CliData,
+    arg: Option<&&str>,
+    out: &mut Vec<u8>,
+    f: impl FnOnce(&mut ServerState) -> Result<(), &'static str>,
+) {
+    let now_ms = data.now_ms();
+    let (bi, si) = match find(data, arg) {
+        Ok(found) => found,
+        Err(e) => return out.extend_from_slice(e.as_bytes()),
+    };
+    let Some(be) = data.backends_mut().get_mut(bi) else { return };
+    let was_up = be.is_up();
+    match f(&mut be.servers[si]) {
+        Ok(()) => {
+            be.note_state(was_up, now_ms);
+            out.push(b'\n');
+        }
+        Err(e) => out.extend_from_slice(e.as_bytes()),
+    }
+}
+
+fn set_admin(s: &mut ServerState, admin: SrvAdmin) {
+    s.admin = admin;
+    s.maint_from_config = false;
+}
+
+/// `disable server BE/SRV`
+pub fn disable_server(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
+    with_server(data, words.get(2), out, |s| {
+        set_admin(s, SrvAdmin::Maint);
+        Ok(())
+    });
+}
+
+/// `enable server BE/SRV`
+pub fn enable_server(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
+    with_server(data, words.get(2), out, |s| {
+        set_admin(s, SrvAdmin::Ready);
+        Ok(())
+    });
+}
+
+/// `set server BE/SRV state ready|drain|maint` and `set server BE/SRV weight W`.
+pub fn set_server(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
+    const USAGE: &str = "usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n\n";
+    let (what, value) = (words.get(3).copied(), words.get(4).copied());
+    with_server(data, words.get(2), out, |s| match what {
+        Some("state") => {
+            let admin = match value {
+                Some("ready") => SrvAdmin::Ready,
+                Some("drain") => SrvAdmin::Drain,
+                Some("maint") => SrvAdmin::Maint,
+                _ => return Err("'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n\n"),
+            };
+            set_admin(s, admin);
+            Ok(())
+        }
+        Some("weight") => set_weight_value(s, value),
+        _ => Err(USAGE),
+    });
+}
+
+/// `set weight BE/SRV W[%]`
+pub fn set_weight(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
+    let value = words.get(3).copied();
+    with_server(data, words.get(2), out, |s| set_weight_value(s, value));
+}
+
+/// HAProxy's weight change: absolute 0..=256, or a percentage of the
+/// initial weight.
+fn set_weight_value(s: &mut ServerState, value: Option<&str>) -> Result<(), &'static str> {
+    let v = value.ok_or("Require <weight> or <weight%>.\n\n")?;
+    let (digits, percent) = match v.strip_suffix('%') {
+        Some(d) => (d, true),
+        None => (v, false),
+    };
+    let n: u64 = digits.parse().map_err(|_| "Empty weight string empty or preceded by garbage\n")?;
+    let w = if percent {
+        if n > 100 {
+            return Err("Relative weight must be positive.\n\n");
+        }
+        ((u64::from(s.initial_weight) * n).div_ceil(100)) as u32
+    } else {
+        if n > 256 {
+            return Err("Absolute weight can only be between 0 and 256 inclusive.\n\n");
+        }
+        n as u32
+    };
+    s.weight = w;
+    Ok(())
+}
+
+/// `get weight BE/SRV`
+pub fn get_weight(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
+    match find(data, words.get(2)) {
+        Ok((bi, si)) => {
+            if let Some(be) = data.backends_mut().get_mut(bi) {
+                let s = &be.servers[si];
+                out.extend_from_slice(format!("{} (initial {})\n\n", s.weight, s.initial_weight).as_bytes());
+            }
+        }
+        Err(e) => out.extend_from_slice(e.as_bytes()),
+    }
+}
+
+/// `show servers state [BE]`: HAProxy's version-1 state file format.
+pub fn show_servers_state(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
+    let now_ms = data.now_ms();
+    let only = match words.get(3) {
+        Some(name) => match data.config().proxies.iter().position(|p| p.name == *name && p.cap.backend) {
+            Some(i) => Some(i),
+            None => return out.extend_from_slice(b"Can't find backend.\n\n"),
+        },
+        None => None,
+    };
+    out.extend_from_slice(b"1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n");
+    let ids: Vec<(usize, u32, String)> = data
+        .config()
+        .proxies
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| p.cap.backend && only.is_none_or(|o| o == *i))
+        .map(|(i, p)| (i, p.id + 1, p.name.clone()))
+        .collect();
+    for (bi, be_id, be_name) in ids {
+        let Some(be) = data.backends_mut().get_mut(bi) else { continue };
+        for (si, s) in be.servers.iter().enumerate() {
+            out.extend_from_slice(state_line(be_id, &be_name, si + 1, s, be, now_ms).as_bytes());
+        }
+    }
+    out.push(b'\n');
+}
+
+fn state_line(
+    be_id: u32,
+    be_name: &str,
+    sid: usize,
+    s: &ServerState,
+    _: &BackendState,
+    now_ms: u64,
+) -> String {
+    let maint = s.admin == SrvAdmin::Maint;
+    let op = if s.up && !maint { 2 } else { 0 };
+    let admin = match s.admin {
+        SrvAdmin::Maint if s.maint_from_config => 0x05,
+        SrvAdmin::Maint => 0x01,
+        SrvAdmin::Drain => 0x08,
+        SrvAdmin::Ready => 0,
+    };
+    let (status, result, health, state) = match &s.health {
+        Some(h) => {
+            let status = match h.status {
+                "L4OK" => 6,
+                "L4TOUT" => 7,
+                "L4CON" => 8,
+                "L7TOUT" => 12,
+                "L7RSP" => 13,
+                "L7OK" => 15,
+                "L7STS" => 17,
+                _ => 1,
+            };
+            let result = match h.status {
+                "INI" => 0,
+                s if s.ends_with("OK") => 3,
+                _ => 2,
+            };
+            (status, result, h.value, 6 | if maint { 8 } else { 0 })
+        }
+        None => (1, 0, if maint { 0 } else { s.rise }, if maint { 8 } else { 0 }),
+    };
+    let since = crate::core::clock::secs_between(s.last_change_ms, now_ms);
+    let port = s.port.unwrap_or(0);
+    format!(
+        "{be_id} {be_name} {sid} {} {} {op} {admin} {} {} {since} {status} {result} {health} {state} 0 0 0 - {port} - 0 0 - - 0\n",
+        s.name, s.addr, s.weight, s.initial_weight
+    )
+}
+
+/// `set maxconn global N` (admin).
+pub fn set_maxconn_global(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
+    let Some(v) = words.get(3) else { return out.extend_from_slice(b"Expects an integer value.\n\n") };
+    data.set_maxconn(None, atoi(v));
+    out.push(b'\n');
+}
+
+/// `set maxconn frontend FE N` (admin).
+pub fn set_maxconn_frontend(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
+    let Some(name) = words.get(3) else { return out.extend_from_slice(b"A frontend name is expected.\n\n") };
+    let Some(v) = words.get(4) else { return out.extend_from_slice(b"Integer value expected.\n\n") };
+    let Some(fe) = data.config().proxies.iter().position(|p| p.name == *name && p.cap.frontend) else {
+        return out.extend_from_slice(b"No such frontend.\n\n");
+    };
+    data.set_maxconn(Some(fe), atoi(v));
+    out.push(b'\n');
+}
+
+/// C's `atoi`: leading digits, 0 when there are none.
+fn atoi(s: &str) -> u32 {
+    let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().unwrap_or(0)
+}
+
+/// `clear counters` (operator: maxima) and `clear counters all` (admin).
+pub fn clear_counters(words: &[&str], level: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
+    let all = words.get(2) == Some(&"all");
+    if all && level < AccessLevel::Admin {
+        return out.extend_from_slice(b"Permission denied\n\n");
+    }
+    data.clear_counters(all);
+    out.push(b'\n');
+}
+
+/// `show stat [<iid> <type> <sid>]`
+pub fn show_stat(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
+    let lines = data.stat_lines();
+    stat::render(&lines, &words[2..], out);
+}

@@ -1,0 +1,278 @@
+//! The worker's `show stat` numbers: counting ended streams into the
+//! frontend, backend and server counters, and building the CSV lines.
+
+use crate::backend::{BackendState, Backends, Counters, ServerState, SrvAdmin};
+use crate::cfg::{Config, Mode, Proxy};
+use crate::cli::stat::{Kind, StatLine};
+use crate::core::clock::secs_between;
+use crate::l6_stream::StreamRecord;
+use crate::l6_stream::term::{TermCause, TermPhase};
+
+/// Counts one ended stream (or refused request) everywhere it belongs.
+pub fn count_stream(fe: &mut Counters, backends: &mut Backends, r: &StreamRecord, http: bool, now_ms: u64) {
+    let (cause, phase) = (r.term.cause, r.term.phase);
+    fe.bytes_in += r.bytes_in;
+    fe.bytes_out += r.bytes_out;
+    if http {
+        fe.count_request(now_ms);
+        if let Some(s) = r.status {
+            fe.count_status(s);
+        }
+    }
+    let refused = r.backend.is_none() && phase == TermPhase::Request && matches!(r.status, Some(400 | 408));
+    let denied_req = cause == TermCause::ProxyRule && phase == TermPhase::Request && !refused;
+    let denied_resp = cause == TermCause::ProxyRule && phase == TermPhase::Headers && r.status != Some(502);
+    if refused {
+        fe.failed_req += 1;
+    }
+    if denied_req {
+        fe.denied_req += 1;
+    }
+    if denied_resp {
+        fe.denied_resp += 1;
+    }
+    if cause == TermCause::Local {
+        fe.intercepted += 1;
+    }
+    let Some(be) = r.backend.and_then(|b| backends.get_mut(b)) else { return };
+    let server_failed = matches!(cause, TermCause::ServerAbort | TermCause::ServerTimeout);
+    let econ = server_failed && phase == TermPhase::Connect && r.server.is_some();
+    let eresp = (server_failed && phase == TermPhase::Headers)
+        || (cause == TermCause::ProxyRule && phase == TermPhase::Headers && r.status == Some(502));
+    let cli_abrt = matches!(cause, TermCause::ClientAbort | TermCause::ClientTimeout)
+        && matches!(phase, TermPhase::Headers | TermPhase::Data | TermPhase::Last);
+    let srv_abrt = server_failed && matches!(phase, TermPhase::Data | TermPhase::Last);
+    let times = |c: &mut Counters| {
+        let ms = |d: std::time::Duration| d.as_millis() as u64;
+        let response = r.response_time.map(ms);
+        c.count_times(r.connect_time.map(ms), response, ms(r.total_time));
+    };
+    let apply = |c: &mut Counters, status: bool| {
+        c.bytes_in += r.bytes_in;
+        c.bytes_out += r.bytes_out;
+        c.retries += u64::from(r.retries);
+        c.redispatches += u64::from(r.redispatched);
+        c.failed_conns += u64::from(econ);
+        c.failed_resp += u64::from(eresp);
+        c.cli_aborts += u64::from(cli_abrt);
+        c.srv_aborts += u64::from(srv_abrt);
+        c.denied_resp += u64::from(denied_resp);
+        if http {
+            c.req_tot += 1;
+            if let (true, Some(s)) = (status, r.status) {
+                c.count_status(s);
+            }
+        }
+        times(c);
+    };
+    apply(&mut be.stats, true);
+    if let Some(srv) = r.server.and_then(|s| be.servers.get_mut(s)) {
+        apply(&mut srv.stats, r.connect_time.is_some());
+    }
+}
+
+/// Everything one `show stat` needs from the worker.
+pub struct StatInput<'a> {
+    pub cfg: &'a Config,
+    pub backends: &'a Backends,
+    pub fe_stats: &'a [Counters],
+    pub fe_cur: &'a [u32],
+    pub fe_max: &'a [u32],
+    pub now_ms: u64,
+}
+
+/// The lines of `show stat`, in HAProxy's order: for each proxy in
+/// declaration order its frontend line, then its servers, then its backend
+/// line.
+pub fn lines(input: &StatInput<'_>) -> Vec<StatLine> {
+    let mut out = Vec::new();
+    for (i, p) in input.cfg.proxies.iter().enumerate() {
+        let http = p.mode == Mode::Http;
+        let iid = p.id + 1;
+        if p.cap.frontend {
+            out.push(frontend_line(
+                p,
+                iid,
+                &input.fe_stats[i],
+                input.fe_cur[i],
+                input.fe_max[i],
+                input.now_ms,
+            ));
+        }
+        if let Some(be) = input.backends.get(i) {
+            for (si, s) in be.servers.iter().enumerate() {
+                out.push(server_line(p, iid, si as u32 + 1, s, be, input.now_ms));
+            }
+            let slim = fullconn(input, i);
+            out.push(backend_line(p, iid, be, slim, http, input.now_ms));
+        }
+    }
+    out
+}
+
+fn secs_since(now_ms: u64, then_ms: u64) -> u64 {
+    secs_between(then_ms, now_ms)
+}
+
+fn rate(c: &crate::stick::FreqCtr, now_ms: u64) -> u32 {
+    c.read(now_ms, crate::backend::stats::RATE_PERIOD)
+}
+
+/// Fields every kind fills the same way from its counters.
+fn common(l: &mut StatLine, c: &Counters, now_ms: u64) {
+    l.set("stot", c.stot);
+    l.set("smax", c.smax);
+    l.set("bin", c.bytes_in);
+    l.set("bout", c.bytes_out);
+    l.set("dresp", c.denied_resp);
+    l.set("rate", rate(&c.sess_rate, now_ms));
+    l.set("rate_max", c.sess_rate_max);
+    if !l.get("hrsp_1xx").is_empty() {
+        for (i, name) in
+            ["hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other"].iter().enumerate()
+        {
+            l.set(name, c.hrsp[i]);
+        }
+    }
+    if !l.get("req_tot").is_empty() {
+        l.set("req_tot", c.req_tot);
+    }
+}
+
+/// Fields of servers and backends: errors, warnings, times.
+fn backend_side(l: &mut StatLine, c: &Counters, now_ms: u64) {
+    l.set("econ", c.failed_conns);
+    l.set("eresp", c.failed_resp);
+    l.set("wretr", c.retries);
+    l.set("wredis", c.redispatches);
+    l.set("lbtot", c.lbtot);
+    l.set("cli_abrt", c.cli_aborts);
+    l.set("srv_abrt", c.srv_aborts);
+    l.set("lastsess", c.last_sess.map_or(-1, |t| secs_since(now_ms, t) as i64));
+    l.set("ctime", c.ctime.avg());
+    l.set("rtime", c.rtime.avg());
+    l.set("ttime", c.ttime.avg());
+    l.set("ctime_max", c.ctime_max);
+    l.set("rtime_max", c.rtime_max);
+    l.set("ttime_max", c.ttime_max);
+}
+
+fn frontend_line(p: &Proxy, iid: u32, c: &Counters, cur: u32, max: u32, now_ms: u64) -> StatLine {
+    let mut l = StatLine::new(Kind::Frontend, &p.name, "FRONTEND", iid, 0, p.mode == Mode::Http);
+    common(&mut l, c, now_ms);
+    l.set("scur", cur);
+    l.set("slim", max);
+    l.set("dreq", c.denied_req);
+    l.set("ereq", c.failed_req);
+    l.set("req_rate", rate(&c.req_rate, now_ms));
+    l.set("req_rate_max", c.req_rate_max);
+    l.set("req_tot", c.req_tot);
+    l.set("conn_rate", rate(&c.conn_rate, now_ms));
+    l.set("conn_rate_max", c.conn_rate_max);
+    l.set("conn_tot", c.conn_tot);
+    l.set("dcon", c.denied_conns);
+    if !l.get("intercepted").is_empty() {
+        l.set("intercepted", c.intercepted);
+    }
+    l
+}
+
+/// HAProxy's server status text.
+pub fn server_status(s: &ServerState) -> &'static str {
+    match (s.admin, s.health.is_some(), s.up) {
+        (SrvAdmin::Maint, _, _) => "MAINT",
+        (SrvAdmin::Drain, _, true) => "DRAIN",
+        (_, false, _) => "no check",
+        (_, true, true) => "UP",
+        (_, true, false) => "DOWN",
+    }
+}
+
+fn server_line(p: &Proxy, iid: u32, sid: u32, s: &ServerState, be: &BackendState, now_ms: u64) -> StatLine {
+    let mut l = StatLine::new(Kind::Server, &p.name, &s.name, iid, sid, p.mode == Mode::Http);
+    common(&mut l, &s.stats, now_ms);
+    backend_side(&mut l, &s.stats, now_ms);
+    l.set("scur", s.cur_conns);
+    if let Some(m) = s.maxconn.filter(|m| *m > 0) {
+        l.set("slim", m);
+    }
+    l.set("status", server_status(s));
+    l.set("weight", s.weight);
+    l.set("uweight", s.weight);
+    l.set("act", u8::from(!s.backup));
+    l.set("bck", u8::from(s.backup));
+    l.set("lastchg", secs_since(now_ms, s.last_change_ms));
+    l.set(
+        "addr",
+        s.port.map_or_else(|| s.addr.to_string(), |port| std::net::SocketAddr::new(s.addr, port).to_string()),
+    );
+    l.set("srv_icur", 0);
+    let _ = be;
+    if let Some(h) = &s.health {
+        l.set("chkfail", h.failures);
+        l.set("chkdown", h.downs);
+        l.set("downtime", s.downtime(now_ms) / 1000);
+        l.set("check_status", h.status);
+        if let Some(code) = h.code {
+            l.set("check_code", code);
+        }
+        if let Some(d) = h.duration_ms {
+            l.set("check_duration", d);
+        }
+        if !h.info.is_empty() {
+            l.set("last_chk", &h.info);
+        }
+        l.set("check_desc", &h.desc);
+        l.set("check_rise", h.rise);
+        l.set("check_fall", h.fall);
+        l.set("check_health", h.value);
+    }
+    l
+}
+
+fn backend_line(p: &Proxy, iid: u32, be: &BackendState, slim: u32, http: bool, now_ms: u64) -> StatLine {
+    let mut l = StatLine::new(Kind::Backend, &p.name, "BACKEND", iid, 0, http);
+    common(&mut l, &be.stats, now_ms);
+    backend_side(&mut l, &be.stats, now_ms);
+    l.set("scur", be.cur_conns);
+    l.set("slim", slim);
+    let usable = |backup: bool| be.servers.iter().filter(move |s| s.backup == backup && s.usable());
+    let any_active = usable(false).next().is_some();
+    // HAProxy's weight: the active servers' (the backups' when no active one is up).
+    let weight: u32 = usable(!any_active).map(|s| s.weight).sum();
+    l.set("weight", weight);
+    l.set("uweight", weight);
+    l.set("act", usable(false).count());
+    l.set("bck", usable(true).count());
+    l.set("status", if be.is_up() || be.servers.is_empty() { "UP" } else { "DOWN" });
+    l.set("chkdown", be.downs);
+    l.set("lastchg", secs_since(now_ms, be.last_change_ms));
+    l.set("downtime", be.downtime(now_ms) / 1000);
+    let algo = match be.algorithm() {
+        crate::cfg::Balance::RoundRobin => "roundrobin",
+        crate::cfg::Balance::LeastConn => "leastconn",
+        crate::cfg::Balance::Source => "source",
+        crate::cfg::Balance::First => "first",
+    };
+    l.set("algo", algo);
+    l
+}
+
+/// HAProxy's default `fullconn`: a tenth of the summed maxconn of the
+/// frontends that can route to the backend, at least 1.
+fn fullconn(input: &StatInput<'_>, be: usize) -> u32 {
+    let sum: u64 = input
+        .cfg
+        .proxies
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| {
+            p.cap.frontend
+                && (*i == be
+                    || p.default_backend.as_ref().is_some_and(|d| d.index == be)
+                    || p.use_backends.iter().any(|u| u.backend.index == be))
+        })
+        .map(|(i, _)| u64::from(input.fe_max[i]))
+        .sum();
+    (sum.div_ceil(10) as u32).max(1)
+}
