@@ -15,7 +15,9 @@
 //! address's `conn_cnt` must equal the connections its thread made, and its
 //! `http_req_cnt` must lie between the requests answered and the requests
 //! started (a connection closed before its first byte counting as one, as
-//! in HAProxy). Replay a run with `SEED=`.
+//! in HAProxy). During the load, strata's `debug counters check` is sampled
+//! continuously and must report every entry consistent with its live
+//! trackers at every sample. Replay a run with `SEED=`.
 
 mod support;
 
@@ -163,6 +165,24 @@ fn drift_none_after_20000_connections_with_aborts() {
     );
     let _proxy = Proxy::start(&cfg);
 
+    // While the load runs, the proxy's own audit (`debug counters check`,
+    // run between two events of its single worker) must find every entry's
+    // `use=` and `conn_cur` equal to its live trackers, at every sample.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let auditor = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut samples = 0u32;
+            // HAProxy has no such audit: nothing to sample there.
+            while !under_haproxy() && !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let reply = cli(stats, "debug counters check");
+                assert!(reply.starts_with("counters consistent: "), "audit during load: {reply}");
+                samples += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            samples
+        })
+    };
     let threads: Vec<_> = (0..THREADS)
         .map(|t| {
             std::thread::spawn(move || {
@@ -177,6 +197,10 @@ fn drift_none_after_20000_connections_with_aborts() {
         })
         .collect();
     let made: Vec<(Ipv4Addr, Made)> = threads.into_iter().map(|h| h.join().expect("client thread")).collect();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let samples = auditor.join().expect("auditor thread");
+    eprintln!("audit samples during the load: {samples}");
+    assert!(samples > 0 || under_haproxy(), "the audit ran during the load");
 
     // Every client is gone; the proxy notices each ending within its timeouts.
     assert!(
@@ -208,6 +232,14 @@ fn drift_none_after_20000_connections_with_aborts() {
     assert!(!users.is_empty(), "streams tracked x-user");
     for (key, e) in &users {
         assert_eq!((e["conn_cur"], e["use"]), (0, 0), "t_user {key}: {e:?}");
+    }
+    if !under_haproxy() {
+        // strata's own audit agrees: no tracker left, every entry consistent.
+        let reply = cli(stats, "debug counters check");
+        assert!(
+            reply.ends_with(" entries, 0 trackers\n\n") && reply.starts_with("counters consistent"),
+            "{reply}"
+        );
     }
     let total: u64 = made.iter().map(|(_, m)| m.conns).sum();
     assert_eq!(total, (THREADS * CONNS_PER_THREAD) as u64);

@@ -3,7 +3,7 @@
 
 use super::info::ProcessInfo;
 use super::stat::StatLine;
-use super::{server_cmds, table_cmds};
+use super::{server_cmds, sess_cmds, table_cmds};
 use crate::backend::Backends;
 use crate::cfg::{AccessLevel, Config};
 use crate::stick::Registry;
@@ -28,6 +28,10 @@ pub trait CliData {
     /// `set maxconn global N` (`None`) or `set maxconn frontend FE N`;
     /// 0 restores the value the process started with.
     fn set_maxconn(&mut self, frontend: Option<usize>, n: u32);
+    /// Calls `f` with every live session, in accept order.
+    fn for_each_session(&self, f: &mut dyn FnMut(&crate::l5_session::Session));
+    /// The worker's current time (ages in `show sess`).
+    fn now(&self) -> std::time::Instant;
 }
 
 /// One command: the words it starts with, its help line, the level needed.
@@ -54,6 +58,13 @@ const COMMANDS: &[Command] = &[
         desc: "remove an entry from a table (filter: data/key)",
         level: AccessLevel::Operator,
         run: table_cmds::clear,
+    },
+    Command {
+        words: &["debug", "counters", "check"],
+        usage: "debug counters check",
+        desc: "compare every stick-table entry's use/conn_cur with the live trackers",
+        level: AccessLevel::Operator,
+        run: sess_cmds::debug_counters_check,
     },
     Command {
         words: &["disable", "server"],
@@ -126,6 +137,20 @@ const COMMANDS: &[Command] = &[
         run: server_cmds::show_servers_state,
     },
     Command {
+        words: &["show", "sess"],
+        usage: "show sess [all]",
+        desc: "report the list of current streams (all: in detail)",
+        level: AccessLevel::Operator,
+        run: sess_cmds::show_sess,
+    },
+    Command {
+        words: &["show", "sess", "tree"],
+        usage: "show sess tree",
+        desc: "list sessions with their streams and the stick-table entries each holds",
+        level: AccessLevel::Operator,
+        run: sess_cmds::show_sess_tree,
+    },
+    Command {
         words: &["show", "stat"],
         usage: "show stat [desc|json|no-maint|typed|up]*",
         desc: "report counters for each proxy and server",
@@ -166,7 +191,11 @@ pub fn execute(words: &[&str], level: AccessLevel, data: &mut dyn CliData, out: 
         out.push(b'\n');
         return;
     }
-    let found = COMMANDS.iter().find(|c| words.len() >= c.words.len() && words[..c.words.len()] == *c.words);
+    // The most specific command wins (`show sess tree` over `show sess`).
+    let found = COMMANDS
+        .iter()
+        .filter(|c| words.len() >= c.words.len() && words[..c.words.len()] == *c.words)
+        .max_by_key(|c| c.words.len());
     match found {
         Some(c) if level < c.level => out.extend_from_slice(b"Permission denied\n\n"),
         Some(c) => (c.run)(words, level, data, out),
@@ -229,6 +258,10 @@ mod tests {
         }
         fn clear_counters(&mut self, _: bool) {}
         fn set_maxconn(&mut self, _: Option<usize>, _: u32) {}
+        fn for_each_session(&self, _: &mut dyn FnMut(&crate::l5_session::Session)) {}
+        fn now(&self) -> std::time::Instant {
+            std::time::Instant::now()
+        }
         fn process_info(&self) -> ProcessInfo {
             ProcessInfo::default()
         }

@@ -8,7 +8,8 @@
 //! - [`info`]: `show info`.
 //! - `table_cmds`: `show|set|clear table` (levels, framing) over `stick::dump`.
 //! - [`stat`]: the `show stat` CSV; `server_cmds`: server, weight, maxconn
-//!   and counter commands.
+//!   and counter commands; `sess_cmds`: `show sess [all|tree]`,
+//!   `debug counters check`.
 //!
 //! The module computes answers only; the runtime owns the sockets and
 //! provides the process's data through [`CliData`].
@@ -17,6 +18,7 @@ pub mod commands;
 pub mod conversation;
 pub mod info;
 mod server_cmds;
+mod sess_cmds;
 pub mod stat;
 mod table_cmds;
 

@@ -35,6 +35,12 @@ pub struct Conn {
 }
 
 impl Conn {
+    /// The socket's file descriptor (shown by `show sess`).
+    pub fn fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        self.sock.as_raw_fd()
+    }
+
     /// Wraps an accepted client socket.
     pub fn accepted(sock: TcpStream, now: Instant) -> Conn {
         let _ = sock.set_nodelay(true);

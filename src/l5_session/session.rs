@@ -177,6 +177,25 @@ impl Session {
         }
     }
 
+    /// The live streams (one at most with HTTP/1 and TCP), for display.
+    pub fn streams(&self) -> impl Iterator<Item = &Stream> {
+        match &self.mux {
+            Mux::Pt(m) => m.stream(),
+            Mux::H1(m) => m.stream(),
+        }
+        .into_iter()
+    }
+
+    /// The session's trackers, read-only (what its streams inherit).
+    pub fn inherited(&self) -> InheritedSlots<'_> {
+        InheritedSlots::new(&self.trackers)
+    }
+
+    /// The client connection's descriptor.
+    pub fn client_fd(&self) -> i32 {
+        self.cli.fd()
+    }
+
     /// Requests (streams) started on this session.
     pub fn streams_started(&self) -> u64 {
         match &self.mux {

@@ -111,6 +111,12 @@ impl StreamSlots {
         }
     }
 
+    /// Slot `n` as it is (for display: a shared borrow cannot move or drop
+    /// an `Own` tracker).
+    pub fn get(&self, n: usize) -> Option<&ScSlot> {
+        self.slots.get(n)
+    }
+
     /// Slot `n` holds a tracker, the stream's own or inherited.
     pub fn is_used(&self, n: usize) -> bool {
         !matches!(self.slots.get(n), Some(ScSlot::Empty) | None)

@@ -99,13 +99,37 @@ pub struct Stream {
     pub(super) req_begin: Instant, // first byte of the request (accept in TCP mode)
     pub(super) res_head_at: Option<Instant>, // response head received
     pub http: Option<HttpPart>,    // mode http: the transaction and its progress
-    pub(super) aborted: bool,
-    pub(super) slots: StreamSlots, // stick counters: own trackers drop with the stream      // ended by abort(): nothing more on this client connection
+    pub(super) aborted: bool,      // ended by abort(): nothing more on this client connection
+    pub(super) slots: StreamSlots, // stick counters: own trackers drop with the stream
 }
 
 impl fmt::Display for Stream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "s#{}", self.id)
+    }
+}
+
+/// Read-only facts for the runtime API (`show sess`, `debug counters check`).
+impl Stream {
+    pub fn frontend(&self) -> usize {
+        self.frontend
+    }
+    pub fn backend(&self) -> Option<usize> {
+        self.backend
+    }
+    pub fn server(&self) -> Option<usize> {
+        self.server
+    }
+    pub fn src(&self) -> SocketAddr {
+        self.src
+    }
+    /// The server connection's descriptor, if connected or connecting.
+    pub fn server_fd(&self) -> Option<i32> {
+        self.srv.as_ref().map(Conn::fd)
+    }
+    /// The stick-counter slots (reading only: trackers stay where they are).
+    pub fn slots(&self) -> &StreamSlots {
+        &self.slots
     }
 }
 

@@ -5,6 +5,8 @@ use crate::backend::{Backends, Counters};
 use crate::cfg::Config;
 use crate::cli::stat::StatLine;
 use crate::cli::{CliData, ProcessInfo};
+use crate::core::slab::TokenSlab;
+use crate::l5_session::Session;
 use crate::stick::Registry;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -22,6 +24,8 @@ pub struct WorkerView<'a> {
     pub fe_max: &'a mut [u32],
     pub maxconn: &'a mut u32,
     pub initial_maxconn: u32,
+    pub sessions: &'a TokenSlab<Box<Session>>,
+    pub now: std::time::Instant,
 }
 
 impl CliData for WorkerView<'_> {
@@ -57,6 +61,14 @@ impl CliData for WorkerView<'_> {
             clear(&mut be.stats);
             be.servers.iter_mut().for_each(|s| clear(&mut s.stats));
         }
+    }
+    fn for_each_session(&self, f: &mut dyn FnMut(&Session)) {
+        let mut all: Vec<&Session> = self.sessions.iter().map(|s| &**s).collect();
+        all.sort_unstable_by_key(|s| s.id);
+        all.into_iter().for_each(f);
+    }
+    fn now(&self) -> std::time::Instant {
+        self.now
     }
     fn set_maxconn(&mut self, frontend: Option<usize>, n: u32) {
         match frontend {

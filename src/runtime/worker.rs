@@ -382,6 +382,8 @@ impl Worker {
             fe_max: &mut self.counts.fe_max,
             maxconn: &mut self.maxconn,
             initial_maxconn: self.initial_maxconn,
+            sessions: &self.sessions,
+            now: self.env.clock.now(),
         };
         let idle = self.env.cfg.global.stats_timeout;
         if self.cli.drive(key, self.poll.registry(), &mut view, self.env.clock.now(), idle) {

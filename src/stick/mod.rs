@@ -20,6 +20,7 @@
 //! entry, never `Arc::strong_count`. Entries with references never expire and
 //! are never evicted.
 
+pub mod audit;
 pub mod data;
 pub mod dump;
 pub mod key;
