@@ -344,9 +344,10 @@ impl Stream {
         let t = &mut h.txn;
         let (Some(head), Some(buf)) = (t.res.as_ref(), t.res_buf.as_ref()) else { return };
         let src = buf.data();
-        let code = head.status.to_string();
-        let line: [&[u8]; 5] =
-            [head.version.as_str().as_bytes(), b" ", code.as_bytes(), b" ", head.reason.of(src)];
+        // The parser only accepts 3-digit status codes: written on the stack.
+        let st = head.status;
+        let code = [b'0' + (st / 100 % 10) as u8, b'0' + (st / 10 % 10) as u8, b'0' + (st % 10) as u8];
+        let line: [&[u8]; 5] = [head.version.as_str().as_bytes(), b" ", &code, b" ", head.reason.of(src)];
         let out = write_head(&line, src, &head.headers, &t.res_edits, &[], conn);
         match out {
             Some(out) => h.res_out = Some(out),
