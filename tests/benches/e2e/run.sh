@@ -1,0 +1,169 @@
+#!/bin/bash
+# strata versus HAProxy 2.6, same config file, interleaved rounds (A B A B...).
+# Usage: tests/benches/e2e/run.sh [ROUNDS] [SECONDS_PER_LOAD]   (default 3, 8)
+# Installs haproxy and wrk from Debian's packages if absent. Loopback only;
+# every process it starts is stopped by PID. The proxy runs pinned to CPU 1,
+# the backend and the load generator to CPU 0 (see ../../../docs/performance.md).
+set -u
+ROUNDS="${1:-3}"; SECS="${2:-8}"
+ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
+cd "$ROOT"
+for tool in haproxy wrk python3; do
+  command -v "$tool" >/dev/null || apt-get install -y haproxy wrk >/dev/null
+done
+cargo build --release --quiet --bin strata --bench e2e_backend || exit 1
+STRATA="$ROOT/target/release/strata"
+BACKEND="$(ls -t target/release/deps/e2e_backend-* | grep -v '\.d$' | head -1)"
+HAPROXY="$(command -v haproxy)"
+WORK="$(mktemp -d /tmp/strata-e2e.XXXXXX)"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+BE=$(port); FE=$(port); FE_TCP=$(port); STATS=$(port)
+taskset -c 0 "$BACKEND" "$BE" & PIDS+=($!)
+cat > "$WORK/bench.cfg" <<EOF
+global
+    nbthread 1
+    maxconn 10050
+    stats socket ipv4@127.0.0.1:$STATS level admin
+    stats timeout 2m
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 2m
+    timeout server 2m
+    timeout http-keep-alive 2m
+frontend fe
+    bind 127.0.0.1:$FE
+    tcp-request connection track-sc0 src
+    stick-table type ip size 1m expire 60s store conn_cur,conn_cnt,http_req_rate(10s)
+    default_backend be
+backend be
+    server s1 127.0.0.1:$BE
+frontend fe_tcp
+    mode tcp
+    bind 127.0.0.1:$FE_TCP
+    default_backend be_tcp
+backend be_tcp
+    mode tcp
+    server s1 127.0.0.1:$BE
+backend t_keys
+    stick-table type ip size 2m store conn_cur,conn_cnt,http_req_rate(10s)
+EOF
+
+wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+rss_kib() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
+to_ms() { # wrk latency "1.23ms" / "850.00us" / "1.02s" -> ms
+  awk -v v="$1" 'BEGIN{ if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v+0} else {sub(/s$/,"",v); print v*1000} }'
+}
+to_mbs() { # wrk "Transfer/sec: 512.3MB" -> MB/s
+  awk -v v="$1" 'BEGIN{ if (v ~ /GB$/) {sub(/GB$/,"",v); print v*1024} else if (v ~ /MB$/) {sub(/MB$/,"",v); print v+0} else {sub(/KB$/,"",v); print v/1024} }'
+}
+TCK=$(getconf CLK_TCK)
+
+# load NAME PID URL [wrk args...]: prints "req/s p50ms p99ms cpu_us_per_req MB/s"
+load() {
+  local pid=$1 url=$2; shift 2
+  local c0; c0=$(cpu_ticks "$pid")
+  local out; out=$(taskset -c 0 wrk -t1 -d"${SECS}s" --latency "$@" "$url" 2>&1)
+  local c1; c1=$(cpu_ticks "$pid")
+  local reqs; reqs=$(echo "$out" | awk '/requests in/{print $1}')
+  local rps; rps=$(echo "$out" | awk '/Requests\/sec/{print $2}')
+  local p50; p50=$(to_ms "$(echo "$out" | awk '$1=="50%"{print $2}')")
+  local p99; p99=$(to_ms "$(echo "$out" | awk '$1=="99%"{print $2}')")
+  local mbs; mbs=$(to_mbs "$(echo "$out" | awk '/Transfer\/sec/{print $2}')")
+  local cpu; cpu=$(awk -v a="$c0" -v b="$c1" -v n="$reqs" -v t="$TCK" 'BEGIN{ if (n>0) printf "%.2f", (b-a)*1e6/t/n; else print 0 }')
+  echo "$rps $p50 $p99 $cpu $mbs"
+}
+
+idle_rss() { # bytes of RSS per idle client connection (10,000 held)
+  local pid=$1 before after
+  before=$(rss_kib "$pid")
+  python3 - "$FE" "$pid" <<'PY' > "$WORK/idle.out"
+import socket, sys, time
+port, pid = int(sys.argv[1]), sys.argv[2]
+conns = []
+for _ in range(10000):
+    s = socket.socket(); s.connect(("127.0.0.1", port)); conns.append(s)
+time.sleep(2)
+rss = [l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS")][0].split()[1]
+print(rss)
+for s in conns: s.close()
+PY
+  after=$(cat "$WORK/idle.out")
+  awk -v a="$before" -v b="$after" 'BEGIN{ printf "%.0f", (b-a)*1024/10000 }'
+}
+
+entry_bytes() { # RSS bytes per stick-table entry, 1,000,000 keys via set table
+  local pid=$1 before after
+  before=$(rss_kib "$pid")
+  python3 - "$STATS" <<'PY'
+import socket, sys, threading
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+def drain():
+    while s.recv(1 << 20): pass
+t = threading.Thread(target=drain); t.start()
+s.sendall(b"prompt\n")
+batch = []
+for i in range(1_000_000):
+    batch.append(b"set table t_keys key %d.%d.%d.%d data.conn_cnt 1\n" % (10, (i >> 16) & 255, (i >> 8) & 255, i & 255))
+    if len(batch) == 10000:
+        s.sendall(b"".join(batch)); batch = []
+s.sendall(b"".join(batch) + b"show table\nquit\n")
+t.join()
+PY
+  sleep 1
+  after=$(rss_kib "$pid")
+  local used; used=$(echo "show table" | python3 -c "
+import socket,sys
+s=socket.create_connection(('127.0.0.1',$STATS)); s.sendall(b'show table\n'); o=b''
+while True:
+    d=s.recv(65536)
+    if not d: break
+    o+=d
+print([l for l in o.decode().splitlines() if 't_keys' in l][0].split('used:')[1])")
+  awk -v a="$before" -v b="$after" -v n="$used" 'BEGIN{ printf "%.0f", (b-a)*1024/n }'
+}
+
+declare -A R
+for round in $(seq "$ROUNDS"); do
+  for who in strata haproxy; do
+    bin=$STRATA; [ "$who" = haproxy ] && bin=$HAPROXY
+    taskset -c 1 "$bin" -f "$WORK/bench.cfg" -db >"$WORK/$who.log" 2>&1 & pid=$!; PIDS+=($pid)
+    wait_port "$FE" && wait_port "$STATS" || { echo "$who did not start"; cat "$WORK/$who.log"; exit 1; }
+    read -r rps p50 p99 cpu _ <<<"$(load "$pid" "http://127.0.0.1:$FE/" -c50)"
+    R[$who,ka_rps]+="$rps "; R[$who,ka_p50]+="$p50 "; R[$who,ka_p99]+="$p99 "; R[$who,ka_cpu]+="$cpu "
+    read -r rps _ _ cpu _ <<<"$(load "$pid" "http://127.0.0.1:$FE/" -c50 -H 'Connection: close')"
+    R[$who,cl_rps]+="$rps "; R[$who,cl_cpu]+="$cpu "
+    read -r _ _ _ _ mbs <<<"$(load "$pid" "http://127.0.0.1:$FE/1m" -c4)"
+    R[$who,http_mbs]+="$mbs "
+    read -r _ _ _ _ mbs <<<"$(load "$pid" "http://127.0.0.1:$FE_TCP/1m" -c4)"
+    R[$who,tcp_mbs]+="$mbs "
+    R[$who,idle]+="$(idle_rss "$pid") "
+    R[$who,entry]+="$(entry_bytes "$pid") "
+    kill "$pid"; wait "$pid" 2>/dev/null
+    echo "round $round $who done" >&2
+  done
+done
+
+median() { echo "$1" | tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+printf "%-36s %12s %12s %8s  %s\n" metric strata haproxy ratio "target"
+row() { # key label target
+  local s h; s=$(median "${R[strata,$1]}"); h=$(median "${R[haproxy,$1]}")
+  local ratio; ratio=$(awk -v s="$s" -v h="$h" 'BEGIN{ if (h>0) printf "%.2f", s/h; else print "-" }')
+  printf "%-36s %12s %12s %8s  %s\n" "$2" "$s" "$h" "$ratio" "$3"
+}
+row ka_rps  "keep-alive req/s"                ">= 1.25"
+row ka_cpu  "keep-alive CPU us/request"       "<= 0.75"
+row ka_p50  "keep-alive p50 ms"               ""
+row ka_p99  "keep-alive p99 ms"               "<= 0.8"
+row cl_rps  "conn-per-request req/s"          ">= 1.15"
+row cl_cpu  "conn-per-request CPU us/request" ""
+row http_mbs "1 MiB body MB/s (http)"         ">= 1.2"
+row tcp_mbs "1 MiB body MB/s (tcp)"           ">= 1.2"
+row idle    "RSS bytes per idle connection"   "<= 0.4"
+row entry   "bytes per stick-table entry"     "<= 0.5 (<= 104 B)"
+echo "(medians of $ROUNDS interleaved rounds, ${SECS}s per load; raw: $(declare -p R | head -c 2000))"
