@@ -109,6 +109,14 @@ impl BackendState {
         self.stats.count_session(now_ms, self.cur_conns);
     }
 
+    /// Accounts another connect attempt of a stream already on server `srv`
+    /// (a retry after a failed connect): counted in the server's `stot`
+    /// only, as HAProxy does (`show stat`: 3 attempts, `lbtot` 1).
+    pub fn count_attempt(&mut self, srv: usize, now_ms: u64) {
+        let s = &mut self.servers[srv];
+        s.stats.count_session(now_ms, s.cur_conns);
+    }
+
     /// Accounts a stream leaving server `srv` (end, or redispatch).
     pub fn release(&mut self, srv: usize) {
         let s = &mut self.servers[srv];

@@ -205,12 +205,23 @@ pub fn execute(words: &[&str], level: AccessLevel, data: &mut dyn CliData, out: 
 
 /// HAProxy's answer to an unknown command: close matches (sharing a
 /// word with the input), or the whole list when nothing is close.
+///
+/// The five closest are kept, closest meaning the most words similar to
+/// the input's word at the same position (so `show tabel` keeps
+/// `show table` before the other `show` commands), and listed in `help`
+/// order as HAProxy does.
 fn unknown(words: &[&str], out: &mut Vec<u8>) {
-    let close: Vec<&Command> = COMMANDS
-        .iter()
-        .filter(|c| words.iter().any(|w| c.words.iter().any(|cw| similar(w, cw))))
-        .take(5)
-        .collect();
+    let score = |c: &Command| {
+        let anywhere = words.iter().any(|w| c.words.iter().any(|cw| similar(w, cw)));
+        let in_place = words.iter().zip(c.words).filter(|(w, cw)| similar(w, cw)).count();
+        if anywhere { in_place + 1 } else { 0 }
+    };
+    let mut ranked: Vec<(usize, usize)> =
+        COMMANDS.iter().enumerate().map(|(i, c)| (score(c), i)).filter(|(s, _)| *s > 0).collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    ranked.truncate(5);
+    ranked.sort_by_key(|&(_, i)| i);
+    let close: Vec<&Command> = ranked.iter().map(|&(_, i)| &COMMANDS[i]).collect();
     if words.is_empty() || close.is_empty() {
         out.extend_from_slice(b"Unknown command. Please enter one of the following commands only:\n");
         for c in COMMANDS {
@@ -293,6 +304,9 @@ mod tests {
         assert!(
             typo.starts_with("Unknown command, but maybe one of the following ones is a better match:\n")
         );
+        assert!(typo.contains("  show info [desc|json|typed|float]*"), "{typo}");
+        let table = run(&["show", "tabel"], AccessLevel::User);
+        assert!(table.contains("  show table <table> [<filter>]*"), "{table}");
         let none = run(&["xyzzy"], AccessLevel::User);
         assert!(none.starts_with("Unknown command. Please enter one of the following commands only:\n"));
     }

@@ -1,8 +1,8 @@
 //! One runtime API connection's conversation, as HAProxy 2.6 holds it.
 //!
-//! Non-interactive (default): the first line is run — several commands
-//! separated by `;`, each reply ending with an empty line — then the
-//! connection closes. `prompt` switches to interactive mode: every reply is
+//! Non-interactive (default): a line is run — several commands separated
+//! by `;`, each reply ending with an empty line — and so is every further
+//! line already received; then the connection closes. `prompt` switches to interactive mode: every reply is
 //! followed by `> `, and `prompt` again answers `\n` and closes. `quit`
 //! closes without output. A line longer than the limit is refused with an
 //! error and the connection closes.
@@ -51,6 +51,13 @@ impl Conversation {
             if self.run_line(&line, data, out) == Flow::Close {
                 return Flow::Close;
             }
+            // Non-interactive: the connection ends once the input received
+            // so far is used up. HAProxy runs every line already received
+            // (`printf 'cmd1\ncmd2\n' | socat ...` runs both); a line
+            // still incomplete is waited for.
+            if !self.prompt && input.is_empty() {
+                return Flow::Close;
+            }
         }
         Flow::Continue
     }
@@ -83,6 +90,6 @@ impl Conversation {
                 out.extend_from_slice(b"> ");
             }
         }
-        if self.prompt { Flow::Continue } else { Flow::Close }
+        Flow::Continue
     }
 }

@@ -88,25 +88,29 @@ pub fn set_weight(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &
     with_server(data, words.get(2), out, |s| set_weight_value(s, value));
 }
 
-/// HAProxy's weight change: absolute 0..=256, or a percentage of the
-/// initial weight.
+/// HAProxy's weight change (`server_parse_weight_change_request`): an
+/// absolute 0..=256, or a percentage of the initial weight, rounded down
+/// and capped at 256 (`150%` and `9999%` are accepted); a number read like
+/// C's `strtol`, so `-5` is an out-of-range absolute weight and `5x`
+/// trailing garbage.
 fn set_weight_value(s: &mut ServerState, value: Option<&str>) -> Result<(), &'static str> {
     let v = value.ok_or("Require <weight> or <weight%>.\n\n")?;
-    let (digits, percent) = match v.strip_suffix('%') {
-        Some(d) => (d, true),
-        None => (v, false),
-    };
-    let n: u64 = digits.parse().map_err(|_| "Empty weight string empty or preceded by garbage\n")?;
-    let w = if percent {
-        if n > 100 {
-            return Err("Relative weight must be positive.\n\n");
-        }
-        ((u64::from(s.initial_weight) * n).div_ceil(100)) as u32
-    } else {
-        if n > 256 {
+    let sign_len = usize::from(v.starts_with(['-', '+']));
+    let digits_len = v[sign_len..].bytes().take_while(u8::is_ascii_digit).count();
+    if digits_len == 0 {
+        return Err("Empty weight string empty or preceded by garbage\n");
+    }
+    let (num, rest) = v.split_at(sign_len + digits_len);
+    // Saturate like strtol; any value past the limits is refused or capped below.
+    let n: i64 = num.parse().unwrap_or(if num.starts_with('-') { i64::MIN } else { i64::MAX });
+    let w = match rest {
+        "%" if n < 0 => return Err("Relative weight must be positive.\n\n"),
+        "%" => (u64::from(s.initial_weight) * n.min(25_600) as u64 / 100).min(256) as u32,
+        _ if !(0..=256).contains(&n) => {
             return Err("Absolute weight can only be between 0 and 256 inclusive.\n\n");
         }
-        n as u32
+        "" => n as u32,
+        _ => return Err("Trailing garbage in weight string\n"),
     };
     s.weight = w;
     Ok(())

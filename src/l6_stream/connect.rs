@@ -63,6 +63,18 @@ impl Stream {
         }
     }
 
+    /// The turn-around is over: connect again to the same server. Like
+    /// HAProxy, the server counts the attempt in `stot` (load balancing did
+    /// not choose it again: no `lbtot`).
+    pub(super) fn retry_same_server(&mut self, ctx: &mut StreamCtx<'_>) {
+        if let (Some(be), Some(srv)) = (self.backend, self.server)
+            && let Some(state) = ctx.backends.get_mut(be)
+        {
+            state.count_attempt(srv, ctx.now_ms);
+        }
+        self.connect_to_assigned(ctx);
+    }
+
     /// Starts connecting to the server already assigned.
     pub(super) fn connect_to_assigned(&mut self, ctx: &mut StreamCtx<'_>) {
         let (Some(be), Some(srv)) = (self.backend, self.server) else {

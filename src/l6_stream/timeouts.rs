@@ -79,7 +79,7 @@ pub(super) fn next_deadline(s: &Stream, cli: &Conn, cfg: &Config) -> Option<Inst
 pub(super) fn expire(s: &mut Stream, cli: &mut Conn, ctx: &mut StreamCtx<'_>) {
     let now = ctx.now;
     match s.phase {
-        Phase::TurnAround { until } if until <= now => return s.connect_to_assigned(ctx),
+        Phase::TurnAround { until } if until <= now => return s.retry_same_server(ctx),
         Phase::Connecting => {
             let limit = s.backend.and_then(|b| ctx.cfg.proxies[b].timeouts.connect);
             if let (Some(t), Some(srv)) = (limit, s.srv.as_ref())

@@ -27,7 +27,12 @@
 //!   by their framing (keep-alive, pipelining, `expect_closed`).
 //! - [`proc`]: [`vm_rss_kib`] of a process.
 //! - [`cli_client`]: [`cli`] sends one runtime API command; [`info`] reads
-//!   `show info` into a map.
+//!   `show info` into a map; [`cli_raw`] sends any bytes and reads until
+//!   the close; [`CliSession`] holds a `prompt` conversation;
+//!   [`stats_sockets`] declares admin/operator/user sockets.
+//! - [`stat`]: `show stat` parsed into lines keyed by (pxname, svname) and
+//!   field name ([`Stat`]); [`expect_stat`] polls until a line shows exact
+//!   values.
 //! - [`stick`]: `show table` parsed ([`show_table`], [`Entry`]), and
 //!   [`expect_entry`]/[`expect_keys`] polling the stats port until a table
 //!   shows exact counters; [`scenario_head`] for the golden-scenario configs.
@@ -49,11 +54,12 @@ pub mod launcher;
 pub mod pattern;
 pub mod ports;
 pub mod proc;
+pub mod stat;
 pub mod stick;
 pub mod time;
 
 pub use backend::{Backend, SOURCE_SEED, SinkSource};
-pub use cli_client::{cli, info, info_u64};
+pub use cli_client::{CliSession, cli, cli_raw, info, info_u64, stats_sockets};
 pub use client::{
     Closed, connect, connect_from, expect_closed_within, read_exact_with_timeout, read_for,
     read_to_end_with_timeout, reset, round_trip, shutdown_write, try_connect, wait_until,
@@ -65,6 +71,7 @@ pub use launcher::{Proxy, binary, bind_ports, under_haproxy};
 pub use pattern::{Fnv, fingerprint, first_difference, pattern};
 pub use ports::{closed_port, free_port};
 pub use proc::vm_rss_kib;
+pub use stat::{Stat, StatRow, expect_stat, show_stat};
 pub use stick::{
     Dump, Entry, Exp, assert_entry_now, expect_entry, expect_keys, expire_ms, scenario_head, show_table,
 };
