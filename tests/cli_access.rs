@@ -175,3 +175,21 @@ fn admin_only_commands() {
     assert_eq!(cli(s.admin, "set maxconn frontend fe 5"), "\n");
     assert_eq!(slim(), "5");
 }
+
+#[test]
+fn session_listing_needs_operator() {
+    let s = Setup::start();
+    assert_eq!(cli(s.user, "show sess"), DENIED);
+    for port in [s.operator, s.admin] {
+        // HAProxy lists its own CLI stream; strata lists client streams only.
+        assert_ne!(cli(port, "show sess"), DENIED);
+    }
+    if !under_haproxy() {
+        // strata's own inspection commands follow the same rule.
+        for cmd in ["show sess tree", "debug counters check"] {
+            assert_eq!(cli(s.user, cmd), DENIED, "{cmd}");
+            assert_ne!(cli(s.operator, cmd), DENIED, "{cmd}");
+        }
+        assert_eq!(cli(s.operator, "debug counters check"), "counters consistent: 1 entries, 0 trackers\n\n");
+    }
+}

@@ -9,7 +9,9 @@ use std::net::{TcpListener, TcpStream};
 const SMALL: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello";
 
 fn big() -> Vec<u8> {
-    let mut v = b"HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\nContent-Type: application/octet-stream\r\n\r\n".to_vec();
+    let mut v =
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\nContent-Type: application/octet-stream\r\n\r\n"
+            .to_vec();
     v.extend((0..1_048_576u32).map(|i| (i % 251) as u8));
     v
 }
