@@ -118,12 +118,10 @@ backend t_empty
     assert_headers(&r.headers, fixed, "c1 request 1");
     assert_headers(
         &r.headers,
-        &format!(
-            "x-sc0-conn-cur=1 x-sc0-conn-cnt=1 x-sc0-req-cnt=1 x-sc0-req-rate=1 x-sc-req-cnt-0=1 \
+        "x-sc0-conn-cur=1 x-sc0-conn-cnt=1 x-sc0-req-cnt=1 x-sc0-req-rate=1 x-sc-req-cnt-0=1 \
              x-sc-req-rate-0=1 x-sc0-trackers=1 x-sc2-conn-cur=1 x-sc2-conn-cnt=1 x-sc2-req-cnt=1 \
              x-sc2-trackers=1 x-sc0-in-stream=1 x-sc0-trk-stream=1 x-sc2-in-fe=1 x-src-conn-cur=1 \
-             x-src-req-cnt=1 x-table-cnt=1 x-table-avl=9 x-stream-cnt=1 x-stream-avl=4"
-        ),
+             x-src-req-cnt=1 x-table-cnt=1 x-table-avl=9 x-stream-cnt=1 x-stream-avl=4",
         "c1 request 1: sc0 is the session's tracker, sc2 the stream's own",
     );
     // The stream tracker is released with its stream, the session's is not.
