@@ -313,20 +313,13 @@ pub fn stick_fetch(
         let t = table_of(arg_str(0))?;
         let ip = src?;
         let v = with_key(Sample::Ip(ip), t.key_type(), |k| match what {
-            "inc_gpc0" => t.update(k, Update::IncGpc0, now_ms),
-            "inc_gpc1" => t.update(k, Update::IncGpc1, now_ms),
+            "inc_gpc0" => Some(t.update(k, Update::IncGpc0, now_ms).unwrap_or(0)),
+            "inc_gpc1" => Some(t.update(k, Update::IncGpc1, now_ms).unwrap_or(0)),
             "clr_gpc0" => t.update(k, Update::ClrGpc0, now_ms),
             "clr_gpc1" => t.update(k, Update::ClrGpc1, now_ms),
-            "trackers" => t.trackers(k).map(u64::from),
-            _ => {
-                let ty = DataType::from_name(what.strip_prefix("get_").unwrap_or(what))?;
-                if !t.stores(ty) {
-                    return None;
-                }
-                Some(t.get(k, ty, now_ms).unwrap_or(0)) // a missing key reads 0
-            }
+            _ => lookup_by_key(t, k, what, now_ms),
         })?;
-        return Some(Sample::Int(v.unwrap_or(0) as i64));
+        return v.map(|v| Sample::Int(v as i64));
     }
     let (slot, what, table_arg) = if let Some(rest) = name.strip_prefix("sc_") {
         let n = match args.first() {
@@ -343,19 +336,43 @@ pub fn stick_fetch(
     }
     let tracker = slots.tracker(slot)?;
     if let Some(other) = table_arg {
-        // The tracked key, looked up in another table.
+        // The tracked key, looked up (never created) in another table.
         let t = tables.find(other).map(|(_, t)| t)?;
         let key = tracker.key();
-        let ty = DataType::from_name(what.strip_prefix("get_").unwrap_or(what))?;
-        return t.get(key.as_key(), ty, now_ms).map(|v| Sample::Int(v as i64));
+        let k = key.as_key();
+        let v = match what {
+            "inc_gpc0" | "inc_gpc1" | "clr_gpc0" | "clr_gpc1" if t.trackers(k).is_none() => Some(0),
+            "inc_gpc0" => Some(t.update(k, Update::IncGpc0, now_ms).unwrap_or(0)),
+            "inc_gpc1" => Some(t.update(k, Update::IncGpc1, now_ms).unwrap_or(0)),
+            "clr_gpc0" => t.update(k, Update::ClrGpc0, now_ms),
+            "clr_gpc1" => t.update(k, Update::ClrGpc1, now_ms),
+            _ => lookup_by_key(t, k, what, now_ms),
+        };
+        return v.map(|v| Sample::Int(v as i64));
     }
     let v = match what {
         "trackers" => Some(u64::from(tracker.trackers())),
-        "inc_gpc0" => tracker.inc_gpc0(now_ms),
-        "inc_gpc1" => tracker.inc_gpc1(now_ms),
+        // HAProxy: an increment succeeds with 0 when gpc0/gpc1 is not stored.
+        "inc_gpc0" => Some(tracker.inc_gpc0(now_ms).unwrap_or(0)),
+        "inc_gpc1" => Some(tracker.inc_gpc1(now_ms).unwrap_or(0)),
         "clr_gpc0" => tracker.clr_gpc0(now_ms),
         "clr_gpc1" => tracker.clr_gpc1(now_ms),
         _ => tracker.get(DataType::from_name(what.strip_prefix("get_").unwrap_or(what))?, now_ms),
     }?;
     Some(Sample::Int(v as i64))
+}
+
+/// A fetch on `key`'s entry found by lookup (`src_*`, `scN_*(table)`), as
+/// HAProxy 2.6 answers it: an absent entry reads 0 whatever `what` is (the
+/// stored types are only consulted once there is an entry); a present
+/// entry fails on a type its table does not store. `trackers` is the
+/// entry's reference count without the lookup's own (HAProxy's
+/// `ref_cnt - 1`). Never creates nor refreshes the entry.
+fn lookup_by_key(t: &crate::stick::Table, k: Key<'_>, what: &str, now_ms: u64) -> Option<u64> {
+    let Some(refs) = t.trackers(k) else { return Some(0) };
+    if what == "trackers" {
+        return Some(u64::from(refs));
+    }
+    let ty = DataType::from_name(what.strip_prefix("get_").unwrap_or(what))?;
+    t.get(k, ty, now_ms)
 }

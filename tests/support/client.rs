@@ -190,3 +190,24 @@ fn set_deadline(s: &TcpStream, deadline: Instant) -> io::Result<()> {
 fn is_timeout(e: &io::Error) -> bool {
     matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
 }
+
+/// Connect from `src` to 127.0.0.1:`port` and wait up to `within` for the
+/// proxy to close the connection without sending anything (a `reject`).
+/// A connect or socket option already failing with a reset counts as
+/// `Reset`: a rejected connection may be reset before we look at it.
+pub fn expect_refused_from(src: Ipv4Addr, port: u16, within: Duration) -> Closed {
+    let start = Instant::now();
+    let sock = match socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None) {
+        Ok(s) => s,
+        Err(e) => panic!("socket: {e}"),
+    };
+    sock.bind(&SocketAddr::from((src, 0)).into()).unwrap_or_else(|e| panic!("bind {src}: {e}"));
+    if let Err(e) = sock.connect_timeout(&SocketAddr::from((Ipv4Addr::LOCALHOST, port)).into(), within) {
+        if e.kind() == ErrorKind::ConnectionReset {
+            return Closed::Reset(start.elapsed());
+        }
+        panic!("connect from {src} to port {port}: {e}");
+    }
+    let mut s: TcpStream = sock.into();
+    expect_closed_within(&mut s, within)
+}

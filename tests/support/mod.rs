@@ -12,7 +12,7 @@
 //!   it receives); all count accepted connections and stop on drop.
 //! - [`pattern`]: deterministic byte streams and [`first_difference`].
 //! - [`client`]: connect, bounded reads, [`expect_closed_within`],
-//!   [`wait_until`].
+//!   [`wait_until`], [`expect_refused_from`] (a connection the proxy rejects).
 //! - [`time`]: `STRATA_TEST_TIME_SCALE` scales every timeout: [`scaled`],
 //!   [`ms`], and [`cfg_time`] to write a scaled timeout into a config.
 //! - [`http_cfg`]: [`HttpCfg`], an HTTP-mode config `fe` → `be` (`s1`) with
@@ -35,7 +35,8 @@
 //!   values.
 //! - [`stick`]: `show table` parsed ([`show_table`], [`Entry`]), and
 //!   [`expect_entry`]/[`expect_keys`] polling the stats port until a table
-//!   shows exact counters; [`scenario_head`] for the golden-scenario configs.
+//!   shows exact counters; [`scenario_head`] for the golden-scenario configs;
+//!   [`assert_headers`] compares response headers set from `%[fetch]`.
 //!
 //! Bounds are safety nets, never speed requirements: a lower bound is
 //! asserted loosely, an upper bound generously.
@@ -61,8 +62,8 @@ pub mod time;
 pub use backend::{Backend, SOURCE_SEED, SinkSource};
 pub use cli_client::{CliSession, cli, cli_raw, info, info_u64, stats_sockets};
 pub use client::{
-    Closed, connect, connect_from, expect_closed_within, read_exact_with_timeout, read_for,
-    read_to_end_with_timeout, reset, round_trip, shutdown_write, try_connect, wait_until,
+    Closed, connect, connect_from, expect_closed_within, expect_refused_from, read_exact_with_timeout,
+    read_for, read_to_end_with_timeout, reset, round_trip, shutdown_write, try_connect, wait_until,
 };
 pub use http_backend::{BODY_SEED, CLOSE_BODY_LEN, HttpBackend, RESET_BODY_LEN, Received};
 pub use http_cfg::HttpCfg;
@@ -73,7 +74,8 @@ pub use ports::{closed_port, free_port};
 pub use proc::vm_rss_kib;
 pub use stat::{Stat, StatRow, expect_stat, show_stat};
 pub use stick::{
-    Dump, Entry, Exp, assert_entry_now, expect_entry, expect_keys, expire_ms, scenario_head, show_table,
+    Dump, Entry, Exp, assert_entry_now, assert_headers, expect_entry, expect_keys, expire_ms, header_values,
+    scenario_head, show_table,
 };
 pub use time::{cfg_time, ms, scaled};
 

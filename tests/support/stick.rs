@@ -221,3 +221,27 @@ pub fn assert_entry_now(stats: u16, table: &str, key: &str, spec: &str, exp: Exp
 pub fn expire_ms(d: Duration) -> u64 {
     super::time::scaled(d).as_millis().max(1) as u64
 }
+
+/// The headers named in `spec` (`"x-a=1 x-b= x-c=-"`), out of `headers`
+/// (a [`Response`](super::http_client::Response)'s or a
+/// [`Received`](super::http_backend::Received)'s), written back in the
+/// same form: `name=value`, `name=` for an empty value (a failing fetch in
+/// `set-header X %[fetch]`), `name=-` when absent (a header set only `if`
+/// a condition that did not match). Names compare case-insensitively.
+pub fn header_values(headers: &[(String, String)], spec: &str) -> String {
+    spec.split_whitespace()
+        .map(|w| {
+            let name = w.split_once('=').map_or(w, |(n, _)| n);
+            let v = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+            format!("{name}={}", v.unwrap_or("-"))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Assert that `headers` carry exactly the values of `spec` (see
+/// [`header_values`]); the message lists every header.
+pub fn assert_headers(headers: &[(String, String)], spec: &str, label: &str) {
+    let want = spec.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(header_values(headers, spec), want, "{label}; headers: {headers:?}");
+}
