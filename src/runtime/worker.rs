@@ -107,6 +107,31 @@ pub struct Worker {
     counts: Counts,
     stopping: bool,     // soft stop: listeners closed, waiting for sessions to end
     next_purge_ms: u64, // when the stick tables are purged next
+    idle: IdleMeter,    // `Idle_pct` of show info
+}
+
+/// Share of the last second the worker spent waiting in `poll`.
+struct IdleMeter {
+    window_start: std::time::Instant,
+    idle: std::time::Duration,
+    pct: u32, // of the last complete window
+}
+
+impl IdleMeter {
+    fn new() -> IdleMeter {
+        IdleMeter { window_start: std::time::Instant::now(), idle: Default::default(), pct: 100 }
+    }
+
+    /// The worker waited from `since` to `until`.
+    fn record(&mut self, since: std::time::Instant, until: std::time::Instant) {
+        self.idle += until.saturating_duration_since(since);
+        let elapsed = until.saturating_duration_since(self.window_start);
+        if elapsed >= std::time::Duration::from_secs(1) {
+            self.pct = (self.idle.as_secs_f64() * 100.0 / elapsed.as_secs_f64()).round().min(100.0) as u32;
+            self.window_start = until;
+            self.idle = Default::default();
+        }
+    }
 }
 
 impl Worker {
@@ -184,6 +209,7 @@ impl Worker {
             counts,
             stopping: false,
             next_purge_ms: 0,
+            idle: IdleMeter::new(),
         };
         for key in worker.checks.keys() {
             if let Some(check) = worker.checks.get_mut(key) {
@@ -207,6 +233,7 @@ impl Worker {
                 .next()
                 .map(|at| at.saturating_duration_since(self.env.clock.now()))
                 .map_or(purge_in, |t| t.min(purge_in));
+            let polling_since = std::time::Instant::now();
             if let Err(e) = self.poll.poll(&mut self.events, Some(timeout)) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
@@ -214,6 +241,7 @@ impl Worker {
                 return Err(e);
             }
             self.env.clock.update();
+            self.idle.record(polling_since, self.env.clock.now());
             self.tick_tables();
             let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
             for ev in events.iter() {
@@ -415,7 +443,7 @@ impl Worker {
             cum_conns: self.counts.cum_conns + self.counts.cli_cum,
             cum_req: streams,
             tasks: (self.sessions.len() + self.cli.count() + self.checks.keys().len()) as u64,
-            idle_pct: 100,
+            idle_pct: self.idle.pct,
             node: g.node.clone().unwrap_or_else(hostname),
             description: g.description.clone(),
             stopping: self.stopping,
