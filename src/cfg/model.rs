@@ -93,7 +93,8 @@ pub enum LogAddr {
 /// Log line framing, as HAProxy's `format` keyword.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
-    Rfc3164,
+    Legacy,  // no `format`: RFC 3164 without the hostname field
+    Rfc3164, // `format rfc3164`: with a hostname field
     Rfc5424,
     Short,
     Raw,

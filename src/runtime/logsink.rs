@@ -18,6 +18,9 @@ use std::time::SystemTime;
 /// Syslog severity "info", the level of traffic logs.
 const LEVEL_INFO: u32 = 6;
 
+/// Syslog levels, most severe first (code = index).
+const LEVELS: [&str; 8] = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
+
 /// Facility names in syslog code order.
 const FACILITIES: [&str; 24] = [
     "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2", "ftp", "ntp",
@@ -37,8 +40,10 @@ enum Output {
 struct OpenTarget {
     out: Output,
     format: LogFormat,
-    maxlen: usize,
-    facility: u32,
+    maxlen: usize,  // longest line, `\n` included
+    facility: u32,  // syslog facility code
+    max_level: u32, // `level`: less severe messages are dropped (debug if unset)
+    min_level: u32, // `minlevel`: more severe messages are raised to it (emerg if unset)
 }
 
 /// Open log targets per proxy (index as `Config::proxies`). Owned by a worker.
@@ -108,34 +113,49 @@ impl LogSink {
         self.send(r.frontend, wall, &line);
     }
 
+    /// Frame `msg` for each target of `proxy` and write it, as HAProxy 2.6
+    /// does: traffic logs are level info, dropped by a target whose level
+    /// is more severe (`log ... local0 notice`), raised to its minimum
+    /// level if that is less severe; every line ends with `\n`, datagrams
+    /// included.
     fn send(&self, proxy: usize, wall: SystemTime, msg: &str) {
         for t in &self.per_proxy[proxy] {
-            let pri = t.facility * 8 + LEVEL_INFO;
+            if LEVEL_INFO > t.max_level {
+                continue;
+            }
+            let level = LEVEL_INFO.max(t.min_level);
+            let pri = t.facility * 8 + level;
             let mut line = match t.format {
                 LogFormat::Raw => msg.to_owned(),
-                LogFormat::Short => format!("<{}>{msg}", LEVEL_INFO),
-                LogFormat::Rfc3164 => {
+                LogFormat::Short => format!("<{level}>{msg}"),
+                LogFormat::Legacy => {
                     format!("<{pri}>{} {}: {msg}", Civil::from_system(wall).syslog_date(), self.tag)
+                }
+                // HAProxy writes `localhost` when `log-send-hostname` is unset.
+                LogFormat::Rfc3164 => {
+                    format!("<{pri}>{} localhost {}: {msg}", Civil::from_system(wall).syslog_date(), self.tag)
                 }
                 LogFormat::Rfc5424 => {
                     let c = Civil::from_system(wall);
+                    let micros =
+                        wall.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_micros();
                     format!(
-                        "<{pri}>1 {:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z - strata {} - - {msg}",
+                        "<{pri}>1 {:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{micros:06}+00:00 - strata {} - - {msg}",
                         c.year,
                         c.month,
                         c.day,
                         c.hour,
                         c.min,
                         c.sec,
-                        c.millis,
                         std::process::id()
                     )
                 }
             };
-            truncate_at_char(&mut line, t.maxlen);
+            truncate_at_char(&mut line, t.maxlen.saturating_sub(1));
+            line.push('\n');
             let _ = match &t.out {
-                Output::Stdout => writeln!(std::io::stdout().lock(), "{line}"),
-                Output::Stderr => writeln!(std::io::stderr().lock(), "{line}"),
+                Output::Stdout => std::io::stdout().lock().write_all(line.as_bytes()),
+                Output::Stderr => std::io::stderr().lock().write_all(line.as_bytes()),
                 Output::Udp(sock, addr) => sock.send_to(line.as_bytes(), addr).map(|_| ()),
                 Output::Unix(sock, path) => sock.send_to(line.as_bytes(), path).map(|_| ()),
             };
@@ -209,5 +229,15 @@ fn open(t: &LogTarget) -> Option<OpenTarget> {
         }
     };
     let facility = FACILITIES.iter().position(|f| *f == t.facility).unwrap_or(16) as u32;
-    Some(OpenTarget { out, format: t.format, maxlen: t.maxlen.max(80), facility })
+    let level = |l: &Option<String>, default: u32| {
+        l.as_deref().and_then(|l| LEVELS.iter().position(|x| *x == l)).map_or(default, |i| i as u32)
+    };
+    Some(OpenTarget {
+        out,
+        format: t.format,
+        maxlen: t.maxlen.max(80),
+        facility,
+        max_level: level(&t.level, 7),
+        min_level: level(&t.minlevel, 0),
+    })
 }

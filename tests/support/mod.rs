@@ -37,6 +37,9 @@
 //!   [`expect_entry`]/[`expect_keys`] polling the stats port until a table
 //!   shows exact counters; [`scenario_head`] for the golden-scenario configs;
 //!   [`assert_headers`] compares response headers set from `%[fetch]`.
+//! - [`syslog`]: [`LogReceiver`], a UDP or unix datagram socket receiving
+//!   `log` lines; [`unframe`] splits a line by HAProxy's [`Framing`]
+//!   (legacy, rfc3164, rfc5424, short, raw).
 //!
 //! Bounds are safety nets, never speed requirements: a lower bound is
 //! asserted loosely, an upper bound generously.
@@ -57,6 +60,7 @@ pub mod ports;
 pub mod proc;
 pub mod stat;
 pub mod stick;
+pub mod syslog;
 pub mod time;
 
 pub use backend::{Backend, SOURCE_SEED, SinkSource};
@@ -77,6 +81,7 @@ pub use stick::{
     Dump, Entry, Exp, assert_entry_now, assert_headers, expect_entry, expect_keys, expire_ms, header_values,
     scenario_head, show_table,
 };
+pub use syslog::{Framed, Framing, LogReceiver, unframe};
 pub use time::{cfg_time, ms, scaled};
 
 /// The common head of a TCP-mode test config: `global` with `maxconn`,

@@ -57,7 +57,7 @@ pub(super) fn parse(words: &[String], in_global: bool, loc: &Loc) -> Result<LogL
         }
         i += 2;
     }
-    let mut format = LogFormat::Rfc3164;
+    let mut format = LogFormat::Legacy;
     if words.get(i).map(String::as_str) == Some("format") {
         let v = words.get(i + 1).map_or("", String::as_str);
         format = match v {
@@ -143,7 +143,7 @@ mod tests {
         assert_eq!(t.addr, LogAddr::Udp(SocketAddr::from(([127, 0, 0, 1], 514))));
         assert_eq!(
             (t.format, t.maxlen, t.facility.as_str(), t.level),
-            (LogFormat::Rfc3164, 1024, "local0", None)
+            (LogFormat::Legacy, 1024, "local0", None)
         );
         let t = target("log udp@127.0.0.1:515 len 200 format raw daemon info notice");
         assert_eq!(t.addr, LogAddr::Udp(SocketAddr::from(([127, 0, 0, 1], 515))));
