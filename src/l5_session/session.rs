@@ -217,3 +217,15 @@ impl Session {
         debug!(target: "l5", "{self}: end after {:?}", ctx.now.saturating_duration_since(self.accepted));
     }
 }
+
+#[cfg(test)]
+mod size_tests {
+    /// An idle connection costs its `Session` and little else: streams live
+    /// in pooled slots only while they run (see `l6_stream::pooled`). The
+    /// budget is RSS per idle connection <= 0.4x HAProxy's (~1.1 kB).
+    #[test]
+    fn idle_session_stays_small() {
+        let size = std::mem::size_of::<super::Session>();
+        assert!(size <= 384, "Session is {size} bytes");
+    }
+}

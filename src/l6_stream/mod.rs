@@ -11,6 +11,7 @@ mod forward;
 pub mod http;
 mod http_rules;
 pub mod log;
+pub mod pooled;
 pub mod route;
 pub mod rules;
 mod sample;
@@ -20,5 +21,6 @@ pub mod term;
 mod timeouts;
 
 pub use log::{HttpLogFields, StreamRecord};
+pub use pooled::PooledStream;
 pub use stream::{Stream, StreamCtx, StreamStatus};
 pub use term::TermState;

@@ -13,7 +13,7 @@ use crate::cfg::Config;
 use crate::core::buffer::Buffer;
 use crate::l4_conn::{Conn, IoStep};
 use crate::l6_stream::term::{TermCause, TermPhase, TermState};
-use crate::l6_stream::{Stream, StreamCtx, StreamRecord, StreamStatus};
+use crate::l6_stream::{PooledStream, Stream, StreamCtx, StreamRecord, StreamStatus};
 use crate::l7_http::body::{BodyError, BodyState};
 use crate::l7_http::errors::BuiltinStatus;
 use crate::l7_http::parse::{ParseError, parse_request};
@@ -33,7 +33,7 @@ pub struct StreamSeed {
 
 /// One HTTP/1 client connection's request sequence.
 pub struct H1 {
-    stream: Option<Stream>,        // the request in progress, if any
+    stream: Option<PooledStream>,  // the request in progress, if any
     requests: u64,                 // streams started so far
     waiting_since: Instant,        // accept, or end of the last response
     head_started: Option<Instant>, // first byte of the pending request head
@@ -53,7 +53,7 @@ impl H1 {
     }
 
     pub fn stream(&self) -> Option<&Stream> {
-        self.stream.as_ref()
+        self.stream.as_deref()
     }
 
     /// Streams started on this connection (requests received).
@@ -159,7 +159,7 @@ impl H1 {
                     begin,
                     ctx,
                 );
-                self.stream = Some(stream);
+                self.stream = Some(PooledStream::new(stream));
                 None
             }
             Ok(None) if cli.rx_full() => Some(self.bad_request(cli, ParseError::TooLarge, ctx, seed)),

@@ -2,20 +2,20 @@
 //! client connection's bytes as they are.
 
 use crate::l4_conn::Conn;
-use crate::l6_stream::{Stream, StreamCtx, StreamStatus};
+use crate::l6_stream::{PooledStream, Stream, StreamCtx, StreamStatus};
 
 /// Holds the one stream of a TCP-mode session until it ends.
 pub struct Pt {
-    stream: Option<Stream>, // None once the stream has ended and was dropped
+    stream: Option<PooledStream>, // None once the stream has ended and was dropped
 }
 
 impl Pt {
     pub fn new(stream: Stream) -> Pt {
-        Pt { stream: Some(stream) }
+        Pt { stream: Some(PooledStream::new(stream)) }
     }
 
     pub fn stream(&self) -> Option<&Stream> {
-        self.stream.as_ref()
+        self.stream.as_deref()
     }
 
     /// Readiness for the stream's server connection.

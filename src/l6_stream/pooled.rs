@@ -1,0 +1,71 @@
+//! Where a live stream is stored: a heap slot taken from a per-thread pool
+//! when the stream starts and given back when it ends, so an idle
+//! connection (between requests, or waiting for its first) holds no stream
+//! memory and a busy one allocates nothing in steady state.
+
+use super::stream::{Stream, StreamCtx};
+use std::cell::RefCell;
+use std::ops::{Deref, DerefMut};
+
+/// Empty slots kept for reuse per thread (more are freed).
+const POOL_MAX: usize = 4096;
+
+thread_local! {
+    // The boxes are the point: each is a stream-sized allocation kept for reuse.
+    #[allow(clippy::vec_box)]
+    static FREE: RefCell<Vec<Box<Option<Stream>>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A live stream in a pooled heap slot. Owned by the mux that runs it.
+/// Ending it ([`PooledStream::finish`]) or dropping it ends the stream
+/// exactly as dropping a `Stream` does, then recycles the slot.
+pub struct PooledStream(Option<Box<Option<Stream>>>); // None only inside drop
+
+impl PooledStream {
+    pub fn new(stream: Stream) -> PooledStream {
+        let mut slot = FREE.with(|f| f.borrow_mut().pop()).unwrap_or_else(|| Box::new(None));
+        *slot = Some(stream);
+        PooledStream(Some(slot))
+    }
+
+    /// Ends the stream (see [`Stream::finish`]) and recycles its slot.
+    pub fn finish(mut self, ctx: &mut StreamCtx<'_>) {
+        if let Some(s) = self.0.as_mut().and_then(|slot| slot.take()) {
+            s.finish(ctx);
+        }
+    }
+}
+
+impl Deref for PooledStream {
+    type Target = Stream;
+    fn deref(&self) -> &Stream {
+        // A PooledStream holds its stream until finish() or drop consumes it.
+        self.0
+            .as_deref()
+            .and_then(Option::as_ref)
+            .unwrap_or_else(|| unreachable!("pooled slot without a stream"))
+    }
+}
+
+impl DerefMut for PooledStream {
+    fn deref_mut(&mut self) -> &mut Stream {
+        self.0
+            .as_deref_mut()
+            .and_then(Option::as_mut)
+            .unwrap_or_else(|| unreachable!("pooled slot without a stream"))
+    }
+}
+
+impl Drop for PooledStream {
+    fn drop(&mut self) {
+        let Some(mut slot) = self.0.take() else { return };
+        // Drop the stream first (its trackers release), then keep the slot.
+        drop(slot.take());
+        FREE.with(|f| {
+            let mut f = f.borrow_mut();
+            if f.len() < POOL_MAX {
+                f.push(slot);
+            }
+        });
+    }
+}
