@@ -25,6 +25,7 @@ pub struct Conn {
     sock: TcpStream,
     pub rx: Option<Buffer>, // bytes received and not yet forwarded
     readable: bool,         // readiness seen and not yet drained
+    hup_seen: bool,         // the poller reported the peer's FIN or an error
     writable: bool,
     pub connecting: bool,             // server side: connect() in progress
     pub read_closed: bool,            // EOF received
@@ -60,6 +61,7 @@ impl Conn {
             sock,
             rx: None,
             readable: false,
+            hup_seen: false,
             writable: false,
             connecting,
             read_closed: false,
@@ -90,6 +92,9 @@ impl Conn {
         if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
             self.readable = true;
         }
+        if ev.is_read_closed() || ev.is_error() {
+            self.hup_seen = true;
+        }
         if ev.is_writable() || ev.is_write_closed() || ev.is_error() {
             self.writable = true;
         }
@@ -109,12 +114,19 @@ impl Conn {
         if !self.connecting {
             return Ok(true);
         }
+        if !self.writable && !self.readable {
+            return Ok(false); // no event yet: nothing to ask the kernel
+        }
         if let Some(e) = self.sock.take_error()? {
             self.error = Some(e.kind());
             return Err(e);
         }
-        if !self.writable && !self.readable {
-            return Ok(false);
+        if self.writable && !self.hup_seen {
+            // Linux reports a connecting socket writable once established
+            // (a failure comes with an error and a hang-up).
+            self.connecting = false;
+            self.last_io = now;
+            return Ok(true);
         }
         match self.sock.peer_addr() {
             Ok(_) => {
@@ -154,8 +166,16 @@ impl Conn {
                     break IoStep::Eof;
                 }
                 Ok(n) => {
+                    let short = n < space.len();
                     buf.produced(n);
                     total += n;
+                    // A short read emptied the receive queue: later data
+                    // brings a new edge, so no read is spent on EAGAIN. Not
+                    // when a FIN was reported: the 0-byte read must follow.
+                    if short && !self.hup_seen {
+                        self.readable = false;
+                        break IoStep::Blocked;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.readable = false;
@@ -208,6 +228,11 @@ impl Conn {
                 Ok(n) => {
                     buf.consume(n);
                     total += n;
+                    if n < len {
+                        // The send buffer is full: wait for the next edge.
+                        self.writable = false;
+                        break IoStep::Blocked;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.writable = false;
@@ -229,6 +254,76 @@ impl Conn {
         match step {
             IoStep::Blocked if total > 0 => IoStep::Moved(total),
             other => other,
+        }
+    }
+
+    /// Writes `first` whole, then up to `second_max` bytes of `second`, in
+    /// one vectored write where possible (a response head and the body
+    /// bytes already received leave in one segment). Returns the step and
+    /// the bytes taken from each. Emptied buffers go back to the pool.
+    pub fn send_pair(
+        &mut self,
+        first: &mut Option<Buffer>,
+        second: &mut Option<Buffer>,
+        second_max: usize,
+        now: Instant,
+    ) -> (IoStep, usize, usize) {
+        if !self.writable || self.write_shut || self.error.is_some() || self.connecting {
+            return (IoStep::Blocked, 0, 0);
+        }
+        let (mut sent1, mut sent2) = (0, 0);
+        let step = loop {
+            let a = first.as_ref().map_or(&[][..], |b| b.data());
+            let b_len = second.as_ref().map_or(0, |b| b.len()).min(second_max - sent2);
+            let b = second.as_ref().map_or(&[][..], |b| &b.data()[..b_len]);
+            let want = a.len() + b.len();
+            if want == 0 {
+                break IoStep::Blocked;
+            }
+            match self.sock.write_vectored(&[io::IoSlice::new(a), io::IoSlice::new(b)]) {
+                Ok(0) => {
+                    self.writable = false;
+                    break IoStep::Blocked;
+                }
+                Ok(n) => {
+                    let from_a = n.min(a.len());
+                    let from_b = n - from_a;
+                    if let Some(buf) = first.as_mut() {
+                        buf.consume(from_a);
+                    }
+                    if let Some(buf) = second.as_mut() {
+                        buf.consume(from_b);
+                    }
+                    sent1 += from_a;
+                    sent2 += from_b;
+                    if first.as_ref().is_some_and(Buffer::is_empty) {
+                        *first = None;
+                    }
+                    if second.as_ref().is_some_and(Buffer::is_empty) {
+                        *second = None;
+                    }
+                    if n < want {
+                        self.writable = false;
+                        break IoStep::Blocked;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.writable = false;
+                    break IoStep::Blocked;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.error = Some(e.kind());
+                    break IoStep::Failed;
+                }
+            }
+        };
+        if sent1 + sent2 > 0 {
+            self.last_io = now;
+        }
+        match step {
+            IoStep::Blocked if sent1 + sent2 > 0 => (IoStep::Moved(sent1 + sent2), sent1, sent2),
+            other => (other, sent1, sent2),
         }
     }
 

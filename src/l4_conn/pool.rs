@@ -2,9 +2,17 @@
 //!
 //! A stream that finished cleanly on a keep-alive server connection hands
 //! it here; a later stream to the same server takes it instead of
-//! connecting. While idle, a connection stays registered under a token of
-//! the pool's own slab (socket number [`IDLE_SUB`]), so the server closing
-//! it, or sending anything unexpected, removes it at once.
+//! connecting. The server closing an idle connection, or sending anything
+//! unexpected, removes it at once.
+//!
+//! Re-registration is lazy: a connection put here stays registered under
+//! the server token of the session that used it, so the common keep-alive
+//! case (the same session's next request takes it back) costs no
+//! `epoll_ctl`. Its events reach the pool through that session
+//! ([`IdlePool::on_token_event`]). It moves to a token of the pool's own
+//! slab (socket number [`IDLE_SUB`]) only when that session needs its token
+//! for another connection or ends ([`IdlePool::rehome`]), and to another
+//! session's token when that session takes it.
 
 use super::conn::Conn;
 use crate::core::slab::{Key, TokenSlab};
@@ -19,11 +27,17 @@ pub const IDLE_SUB: u8 = 255;
 /// Server identity: (backend proxy index, server index).
 pub type ServerId = (usize, usize);
 
+/// Reusable as it is: nothing pending, both directions open, no error.
+fn clean(conn: &Conn) -> bool {
+    conn.pending() == 0 && !conn.read_closed && !conn.write_shut && conn.error.is_none()
+}
+
 /// One idle connection and the server it belongs to.
 struct IdleConn {
     conn: Conn,
     server: ServerId,
     owner: Option<Token>, // the session it is private to (its server token)
+    registered: Token,    // the token its events come with now
 }
 
 /// The worker's idle server connections. Owned by the worker; streams use
@@ -32,6 +46,7 @@ pub struct IdlePool {
     slab: TokenSlab<IdleConn>,
     per_server: HashMap<ServerId, Vec<Key>>, // shared ones, most recently idle last
     private: HashMap<Token, Key>,            // one private connection per owning session
+    by_token: HashMap<Token, Key>,           // connections still registered under a session's token
     max_per_server: usize,
 }
 
@@ -41,44 +56,41 @@ impl IdlePool {
             slab: TokenSlab::default(),
             per_server: HashMap::new(),
             private: HashMap::new(),
+            by_token: HashMap::new(),
             max_per_server,
         }
     }
 
-    /// Keeps `conn` for reuse with `server`; drops it when the server's
-    /// share is full or the connection is not clean (pending input, a
-    /// shutdown, an error).
-    pub fn put(&mut self, registry: &Registry, server: ServerId, mut conn: Conn) {
-        let list = self.per_server.entry(server).or_default();
-        let clean = conn.pending() == 0 && !conn.read_closed && !conn.write_shut && conn.error.is_none();
-        if !clean || list.len() >= self.max_per_server {
+    /// Keeps `conn` (registered under `token`) for reuse with `server`;
+    /// drops it when the server's share is full or the connection is not
+    /// clean (pending input, a shutdown, an error).
+    pub fn put(&mut self, registry: &Registry, server: ServerId, token: Token, mut conn: Conn) {
+        let full = self.per_server.get(&server).is_some_and(|l| l.len() >= self.max_per_server);
+        if !clean(&conn) || full {
             conn.deregister(registry);
             return;
         }
-        let key = self.slab.vacant_key();
-        if conn.reregister(registry, key.token(IDLE_SUB)).is_err() {
-            return;
-        }
-        self.slab.insert(IdleConn { conn, server, owner: None });
-        list.push(key);
+        self.rehome(registry, token);
+        let key = self.slab.insert(IdleConn { conn, server, owner: None, registered: token });
+        self.by_token.insert(token, key);
+        self.per_server.entry(server).or_default().push(key);
     }
 
     /// Keeps `conn` for the next request of the session whose server token
     /// is `owner` only (replacing the one it kept before, if any); drops it
-    /// when it is not clean.
+    /// when it is not clean. `conn` is registered under `owner`.
     pub fn put_private(&mut self, registry: &Registry, server: ServerId, owner: Token, mut conn: Conn) {
         self.drop_owned(registry, owner);
-        let clean = conn.pending() == 0 && !conn.read_closed && !conn.write_shut && conn.error.is_none();
-        let key = self.slab.vacant_key();
-        if !clean || conn.reregister(registry, key.token(IDLE_SUB)).is_err() {
+        if !clean(&conn) {
             conn.deregister(registry);
             return;
         }
-        self.slab.insert(IdleConn { conn, server, owner: Some(owner) });
+        let key = self.slab.insert(IdleConn { conn, server, owner: Some(owner), registered: owner });
+        self.by_token.insert(owner, key);
         self.private.insert(owner, key);
     }
 
-    /// The connection to `server` kept private for `owner`, re-registered
+    /// The connection to `server` kept private for `owner`, registered
     /// under `owner` (the stream's server token), if any.
     pub fn take_private(&mut self, registry: &Registry, server: ServerId, owner: Token) -> Option<Conn> {
         let key = *self.private.get(&owner)?;
@@ -86,35 +98,107 @@ impl IdlePool {
             return None; // kept for another server; stays until replaced or the session ends
         }
         self.private.remove(&owner);
-        let mut idle = self.slab.remove(key)?;
-        idle.conn.reregister(registry, owner).is_ok().then_some(idle.conn)
+        let idle = self.remove(key)?;
+        self.claim(registry, idle, owner)
     }
 
     /// Closes the connection kept private for `owner` (its session ends).
     pub fn drop_owned(&mut self, registry: &Registry, owner: Token) {
         if let Some(key) = self.private.remove(&owner)
-            && let Some(mut idle) = self.slab.remove(key)
+            && let Some(mut idle) = self.remove(key)
         {
             idle.conn.deregister(registry);
         }
     }
 
-    /// The most recently idled connection to `server`, re-registered under
-    /// `token`, if any.
+    /// Moves the idle connection still registered under `token` (if any) to
+    /// a token of the pool's own: the session owning `token` needs it for
+    /// a new connection, or ends.
+    pub fn rehome(&mut self, registry: &Registry, token: Token) {
+        let Some(key) = self.by_token.remove(&token) else { return };
+        let Some(idle) = self.slab.get_mut(key) else { return };
+        let own = key.token(IDLE_SUB);
+        if idle.conn.reregister(registry, own).is_ok() {
+            idle.registered = own;
+        } else if let Some(mut idle) = self.remove(key) {
+            idle.conn.deregister(registry);
+        }
+    }
+
+    /// Gives `idle` to the stream whose server token is `token`.
+    fn claim(&mut self, registry: &Registry, mut idle: IdleConn, token: Token) -> Option<Conn> {
+        if idle.registered == token {
+            return Some(idle.conn); // the same session's next request: nothing to change
+        }
+        self.rehome(registry, token); // `token` must name one socket only
+        idle.conn.reregister(registry, token).is_ok().then_some(idle.conn)
+    }
+
+    /// Removes entry `key` from every index.
+    fn remove(&mut self, key: Key) -> Option<IdleConn> {
+        let idle = self.slab.remove(key)?;
+        if self.by_token.get(&idle.registered) == Some(&key) {
+            self.by_token.remove(&idle.registered);
+        }
+        match idle.owner {
+            Some(owner) => {
+                if self.private.get(&owner) == Some(&key) {
+                    self.private.remove(&owner);
+                }
+            }
+            None => {
+                if let Some(list) = self.per_server.get_mut(&idle.server) {
+                    list.retain(|k| *k != key);
+                }
+            }
+        }
+        Some(idle)
+    }
+
+    /// A connection to `server` registered under `token`, if any: the one
+    /// this session left (already registered), else the most recently
+    /// idled one.
     pub fn take(&mut self, registry: &Registry, server: ServerId, token: Token) -> Option<Conn> {
-        let list = self.per_server.get_mut(&server)?;
-        while let Some(key) = list.pop() {
-            let Some(mut idle) = self.slab.remove(key) else { continue };
-            if idle.conn.reregister(registry, token).is_ok() {
-                return Some(idle.conn);
+        // The session's own previous connection first: it needs no re-registration.
+        if let Some(&key) = self.by_token.get(&token)
+            && self.slab.get_mut(key).is_some_and(|i| i.server == server && i.owner.is_none())
+            && let Some(idle) = self.remove(key)
+        {
+            return Some(idle.conn);
+        }
+        while let Some(key) = self.per_server.get_mut(&server)?.pop() {
+            let Some(idle) = self.remove(key) else { continue };
+            if let Some(conn) = self.claim(registry, idle, token) {
+                return Some(conn);
             }
         }
         None
     }
 
-    /// An event on an idle connection: the server closed it or sent
-    /// something unsolicited; either way it is no longer reusable.
+    /// An event on an idle connection registered under the pool's own
+    /// token `key`.
     pub fn on_event(&mut self, registry: &Registry, key: Key, ev: &mio::event::Event, now: Instant) {
+        self.event(registry, key, ev, now);
+    }
+
+    /// An event that came with a session's server token while the session
+    /// has no stream using it: it is for the idle connection still
+    /// registered under that token, if any.
+    pub fn on_token_event(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        ev: &mio::event::Event,
+        now: Instant,
+    ) {
+        if let Some(&key) = self.by_token.get(&token) {
+            self.event(registry, key, ev, now);
+        }
+    }
+
+    /// The server closed an idle connection or sent something unsolicited:
+    /// either way it is no longer reusable.
+    fn event(&mut self, registry: &Registry, key: Key, ev: &mio::event::Event, now: Instant) {
         let Some(idle) = self.slab.get_mut(key) else { return };
         idle.conn.on_event(ev);
         if !idle.conn.is_readable() {
@@ -124,19 +208,9 @@ impl IdlePool {
         if idle.conn.pending() == 0 && !idle.conn.read_closed && idle.conn.error.is_none() {
             return; // spurious readiness: nothing arrived
         }
-        if let Some(mut idle) = self.slab.remove(key) {
+        if let Some(mut idle) = self.remove(key) {
             debug!(target: "l4", "idle connection to server {:?} closed by peer", idle.server);
             idle.conn.deregister(registry);
-            match idle.owner {
-                Some(owner) => {
-                    self.private.remove(&owner);
-                }
-                None => {
-                    if let Some(list) = self.per_server.get_mut(&idle.server) {
-                        list.retain(|k| *k != key);
-                    }
-                }
-            }
         }
     }
 

@@ -138,6 +138,10 @@ impl Session {
     pub fn on_event(&mut self, sub: u8, ev: &mio::event::Event, ctx: &mut StreamCtx<'_>) -> SessionStatus {
         if sub == CLIENT_SUB {
             self.cli.on_event(ev);
+        } else if self.streams().next().is_none() {
+            // No stream uses the server token: the event is for the idle
+            // connection the pool left registered under it.
+            ctx.idle.on_token_event(ctx.registry, self.key.token(SERVER_SUB), ev, ctx.now);
         } else {
             match &mut self.mux {
                 Mux::Pt(pt) => pt.on_server_event(ev),
@@ -213,6 +217,7 @@ impl Session {
             Mux::H1(h1) => h1.kill(ctx),
         }
         ctx.idle.drop_owned(ctx.registry, self.key.token(SERVER_SUB)); // `http-reuse never`
+        ctx.idle.rehome(ctx.registry, self.key.token(SERVER_SUB)); // a shared one it left registered
         self.cli.deregister(ctx.registry);
         debug!(target: "l5", "{self}: end after {:?}", ctx.now.saturating_duration_since(self.accepted));
     }

@@ -87,7 +87,11 @@ impl Stream {
         debug!(target: "l6", "{self}: connecting to {}/{} at {target}", state.name, state.servers[srv].name);
         self.connect_started = Some(ctx.now);
         match Conn::connect(target, ctx.now) {
-            Ok(mut conn) => match conn.register(ctx.registry, self.srv_token) {
+            Ok(mut conn) => match {
+                // An idle connection this session left under its server token moves first.
+                ctx.idle.rehome(ctx.registry, self.srv_token);
+                conn.register(ctx.registry, self.srv_token)
+            } {
                 Ok(()) => {
                     self.srv = Some(conn);
                     self.phase = Phase::Connecting;

@@ -360,7 +360,37 @@ impl Stream {
         let Some(h) = self.http.as_mut() else { return false };
         let mut progress = false;
         if h.res_out.is_some() {
-            match cli.send_from(&mut h.res_out, now) {
+            // A server response head goes out with the body bytes already
+            // received, in one write.
+            let coalesce = !h.answered && h.txn.res.is_some() && !h.txn.res_body.is_done();
+            let srv_rx = match self.srv.as_mut() {
+                Some(srv) if coalesce => {
+                    if h.res_pending == 0
+                        && let Some(rx) = srv.rx.as_ref()
+                    {
+                        match h.txn.res_body.advance(rx.data()) {
+                            Ok(adv) => h.res_pending = adv.body_bytes,
+                            Err(e) => {
+                                debug!(target: "l6", "s#{}: bad response body: {e}", self.id);
+                                h.txn.client_close = true;
+                                self.abort(TermCause::ServerAbort, TermPhase::Data);
+                                return true;
+                            }
+                        }
+                    }
+                    Some(&mut srv.rx)
+                }
+                _ => None,
+            };
+            let step = match srv_rx {
+                Some(rx) if h.res_pending > 0 => {
+                    let (step, _, body) = cli.send_pair(&mut h.res_out, rx, h.res_pending, now);
+                    h.res_pending -= body;
+                    step
+                }
+                _ => cli.send_from(&mut h.res_out, now),
+            };
+            match step {
                 IoStep::Moved(n) => {
                     h.response_started = true;
                     self.bytes_out += n as u64;

@@ -334,7 +334,7 @@ impl Stream {
                 crate::cfg::HttpReuse::Never => {
                     ctx.idle.put_private(ctx.registry, (be, srv), self.srv_token, conn)
                 }
-                _ => ctx.idle.put(ctx.registry, (be, srv), conn),
+                _ => ctx.idle.put(ctx.registry, (be, srv), self.srv_token, conn),
             }
         }
         self.detach_server(ctx);
