@@ -86,12 +86,10 @@ impl Stream {
         let target = state.servers[srv].target(self.dst.port());
         debug!(target: "l6", "{self}: connecting to {}/{} at {target}", state.name, state.servers[srv].name);
         self.connect_started = Some(ctx.now);
+        // An idle connection this session left under its server token moves first.
+        ctx.idle.rehome(ctx.registry, self.srv_token);
         match Conn::connect(target, ctx.now) {
-            Ok(mut conn) => match {
-                // An idle connection this session left under its server token moves first.
-                ctx.idle.rehome(ctx.registry, self.srv_token);
-                conn.register(ctx.registry, self.srv_token)
-            } {
+            Ok(mut conn) => match conn.register(ctx.registry, self.srv_token) {
                 Ok(()) => {
                     self.srv = Some(conn);
                     self.phase = Phase::Connecting;
