@@ -372,6 +372,30 @@ impl Conn {
         tmp.is_none()
     }
 
+    /// Reading may make progress (splice path).
+    pub(super) fn can_read(&self) -> bool {
+        self.readable && !self.read_closed && self.error.is_none() && !self.connecting
+    }
+
+    /// Writing may make progress (splice path).
+    pub(super) fn can_write(&self) -> bool {
+        self.writable && !self.write_shut && self.error.is_none() && !self.connecting
+    }
+
+    pub(super) fn mark_read_closed(&mut self) {
+        self.read_closed = true;
+    }
+
+    /// The socket has nothing more to read until the next edge.
+    pub(super) fn mark_drained(&mut self) {
+        self.readable = false;
+    }
+
+    /// The send buffer is full until the next edge.
+    pub(super) fn mark_unwritable(&mut self) {
+        self.writable = false;
+    }
+
     /// Has read readiness that was not drained (reads would not block).
     pub fn is_readable(&self) -> bool {
         self.readable

@@ -7,8 +7,10 @@
 pub mod conn;
 pub mod listener;
 pub mod pool;
+pub mod splice;
 pub mod track;
 
 pub use conn::{Conn, IoStep};
 pub use listener::Listener;
 pub use pool::{IDLE_SUB, IdlePool, ServerId};
+pub use splice::Pipe;

@@ -8,7 +8,7 @@ use super::slots::{InheritedSlots, StreamSlots};
 use super::term::{TermCause, TermPhase, TermState};
 use crate::backend::Backends;
 use crate::cfg::Config;
-use crate::l4_conn::{Conn, IdlePool};
+use crate::l4_conn::{Conn, IdlePool, Pipe};
 use crate::l7_http::txn::Txn;
 use log::debug;
 use mio::{Registry, Token};
@@ -101,6 +101,8 @@ pub struct Stream {
     pub http: Option<HttpPart>,    // mode http: the transaction and its progress
     pub(super) aborted: bool,      // ended by abort(): nothing more on this client connection
     pub(super) slots: StreamSlots, // stick counters: own trackers drop with the stream
+    pub(super) pipe_up: Option<Pipe>, // TCP mode: client → server bytes in flight (splice)
+    pub(super) pipe_down: Option<Pipe>, // TCP mode: server → client bytes in flight (splice)
 }
 
 impl fmt::Display for Stream {
@@ -190,6 +192,8 @@ impl Stream {
             http: None,
             aborted: false,
             slots: StreamSlots::inherit(ctx.inherited),
+            pipe_up: None,
+            pipe_down: None,
         }
     }
 

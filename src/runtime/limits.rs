@@ -3,8 +3,9 @@
 use crate::cfg::Global;
 use rlimit::Resource;
 
-/// File descriptors kept for listeners, logs, the stats port and checks.
-const RESERVED_FDS: u64 = 32;
+/// File descriptors kept for listeners, logs, the stats port, checks, and
+/// the splice pipes (two descriptors each).
+const RESERVED_FDS: u64 = 32 + 2 * crate::l4_conn::splice::MAX_PIPES as u64;
 
 /// Raises the open-files limit (to `ulimit-n`, or to what `maxconn` needs,
 /// or to the hard limit) and returns the effective global maxconn: the
