@@ -221,3 +221,22 @@ fn response_without_length_reaches_the_client_whole_then_eof() {
     assert_eq!(first_difference(&r.body, &pattern(BODY_SEED, CLOSE_BODY_LEN)), None);
     assert!(matches!(end, Closed::Eof(_)), "then EOF: {end:?}");
 }
+
+/// A 5 MB Content-Length body (forwarded with splice(2) when possible),
+/// then a small request on the same connection.
+fn large_download_then_next() -> (Response, Response) {
+    let (_backend, _proxy, port) = setup();
+    let mut c = HttpConn::connect(port);
+    let big = c.request(&get("/size/5000000")).expect("large response");
+    let next = c.request(&get("/size/10")).expect("response after it");
+    (big, next)
+}
+
+#[test]
+fn a_large_download_arrives_exactly_and_keep_alive_goes_on() {
+    let (big, next) = large_download_then_next();
+    assert_eq!(big.status, 200);
+    assert_eq!(first_difference(&big.body, &pattern(BODY_SEED, 5_000_000)), None, "5 MB body");
+    assert_eq!(next.status, 200);
+    assert_eq!(next.body, pattern(BODY_SEED, 10), "the next response on the same connection");
+}

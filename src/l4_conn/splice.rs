@@ -101,12 +101,17 @@ impl Conn {
     /// Moves received bytes from the socket into `pipe` until the socket
     /// would block, the pipe is full, or EOF.
     pub fn splice_in(&mut self, pipe: &mut Pipe, now: Instant) -> IoStep {
-        if !self.can_read() {
+        self.splice_in_max(pipe, usize::MAX, now)
+    }
+
+    /// [`Conn::splice_in`], taking at most `max` bytes (the rest of a body).
+    pub fn splice_in_max(&mut self, pipe: &mut Pipe, max: usize, now: Instant) -> IoStep {
+        if !self.can_read() || max == 0 {
             return IoStep::Blocked;
         }
         let mut total = 0;
         let step = loop {
-            let room = CHUNK.saturating_sub(pipe.len);
+            let room = CHUNK.saturating_sub(pipe.len).min(max - total);
             if room == 0 {
                 break IoStep::Blocked; // pipe full: readiness stays, the pipe drains first
             }

@@ -9,7 +9,7 @@
 use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
 use crate::core::buffer::Buffer;
-use crate::l4_conn::{Conn, IoStep};
+use crate::l4_conn::{Conn, IoStep, Pipe};
 use crate::l7_http::body::BodyState;
 use crate::l7_http::errors::BuiltinStatus;
 use crate::l7_http::head::{Framing, Version};
@@ -31,6 +31,7 @@ pub struct HttpPart {
     pub(super) first_of_session: bool,  // first request on its client connection
     pub(super) tunnel: bool,            // protocol switched: forward bytes as TCP
     pub(super) response_started: bool,  // a response byte reached the client
+    res_pipe: Option<Pipe>,             // response body bytes spliced from the server, not yet sent
 }
 
 impl HttpPart {
@@ -46,6 +47,7 @@ impl HttpPart {
             first_of_session,
             tunnel: false,
             response_started: false,
+            res_pipe: None,
         }
     }
 
@@ -437,7 +439,53 @@ impl Stream {
                 _ => {}
             }
         }
-        if !h.txn.res_body.is_done() && h.res_pending == 0 {
+        // A Content-Length body (or one ending at close) whose bytes are not
+        // buffered goes from the server socket to the client by splice(2).
+        let mut spliced = false;
+        if h.res_pending == 0
+            && srv.pending() == 0
+            && let Some(room) = h.txn.res_body.blind_room()
+        {
+            if h.res_pipe.is_none() && srv.is_readable() {
+                h.res_pipe = Pipe::take();
+            }
+            if let Some(p) = h.res_pipe.as_mut() {
+                spliced = true;
+                let max = room.saturating_sub(p.len() as u64).min(usize::MAX as u64) as usize;
+                match srv.splice_in_max(p, max, now) {
+                    IoStep::Moved(_) | IoStep::Eof => progress = true,
+                    IoStep::Failed => {
+                        h.txn.client_close = true;
+                        self.abort(TermCause::ServerAbort, TermPhase::Data);
+                        return true;
+                    }
+                    IoStep::Blocked => {}
+                }
+                match cli.splice_out(p, now) {
+                    IoStep::Moved(n) => {
+                        h.txn.res_body.forwarded_blind(n as u64);
+                        self.bytes_out += n as u64;
+                        progress = true;
+                    }
+                    IoStep::Failed => {
+                        self.abort(TermCause::ClientAbort, TermPhase::Data);
+                        return true;
+                    }
+                    _ => {}
+                }
+                if p.is_empty()
+                    && let Some(p) = h.res_pipe.take()
+                {
+                    p.release();
+                }
+            }
+        }
+        // Without a pipe (or once a close-delimited body hit EOF), the buffers.
+        if !h.txn.res_body.is_done()
+            && h.res_pending == 0
+            && h.res_pipe.is_none()
+            && (!spliced || srv.read_closed)
+        {
             match srv.fill(now) {
                 IoStep::Moved(_) | IoStep::Eof => progress = true,
                 IoStep::Failed => {

@@ -69,6 +69,28 @@ impl BodyState {
         *self == BodyState::Done
     }
 
+    /// Body bytes that may be forwarded without looking at them (a
+    /// Content-Length body's rest, or a body ending at close); None when
+    /// the framing must be read (chunked) or the body is over.
+    pub fn blind_room(&self) -> Option<u64> {
+        match self {
+            BodyState::Length(left) => Some(*left),
+            BodyState::UntilClose => Some(u64::MAX),
+            _ => None,
+        }
+    }
+
+    /// Accounts `n` body bytes forwarded without being looked at (at most
+    /// [`BodyState::blind_room`]).
+    pub fn forwarded_blind(&mut self, n: u64) {
+        if let BodyState::Length(left) = self {
+            *left = left.saturating_sub(n);
+            if *left == 0 {
+                *self = BodyState::Done;
+            }
+        }
+    }
+
     /// Consumes body bytes from the start of `data`.
     pub fn advance(&mut self, data: &[u8]) -> Result<Advance, BodyError> {
         match self {
