@@ -376,3 +376,30 @@ fn keep_alive_requests_log_one_line_each_when_each_ends() {
     drop(c);
     assert_eq!(log.drain_for(grace()), Vec::<String>::new(), "no line for the connection itself");
 }
+
+#[test]
+fn http_mode_without_httplog_logs_connect_from_per_request() {
+    let log = LogReceiver::udp();
+    let backend = HttpBackend::start();
+    let port = free_port();
+    let cfg = HttpCfg::new(port, Some(backend.port()))
+        .global(&format!("log {} format raw local0", log.target()))
+        .defaults("log global");
+    let _proxy = Proxy::start(&cfg.render());
+    // An empty connection: no request, no line.
+    drop(connect(port));
+    let mut c = HttpConn::connect(port);
+    let client_port = c.stream().local_addr().expect("local addr").port();
+    let expected = format!("Connect from 127.0.0.1:{client_port} to 127.0.0.1:{port} (fe/HTTP)\n");
+    for i in 0..2 {
+        assert_eq!(c.request(&get("/size/3")).expect("response").status, 200);
+        let line = log.expect(arrive(), &format!("line of request {i}"));
+        assert_eq!(framed(&line, Framing::Raw).msg + "\n", expected, "request {i}");
+    }
+    drop(c);
+    assert_eq!(
+        log.drain_for(grace()),
+        Vec::<String>::new(),
+        "one line per request, none for the empty connection"
+    );
+}

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 pub struct StreamRecord {
     pub stream_id: u64,
     pub client: SocketAddr,              // %ci:%cp
+    pub dst: SocketAddr,                 // the address the client connected to
     pub accept_date: SystemTime,         // %t
     pub frontend: usize,                 // %ft (proxy index)
     pub backend: Option<usize>,          // %b (proxy index)
@@ -45,6 +46,7 @@ impl StreamRecord {
     pub fn refused_request(
         stream_id: u64,
         client: SocketAddr,
+        dst: SocketAddr,
         accept_date: SystemTime,
         frontend: usize,
         status: u16,
@@ -55,6 +57,7 @@ impl StreamRecord {
         StreamRecord {
             stream_id,
             client,
+            dst,
             accept_date,
             frontend,
             backend: None,

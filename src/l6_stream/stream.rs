@@ -350,6 +350,7 @@ impl Stream {
         ctx.ended.push(StreamRecord {
             stream_id: self.id,
             client: self.src,
+            dst: self.dst,
             accept_date: self.started_wall,
             frontend: self.frontend,
             backend: self.backend,

@@ -316,7 +316,10 @@ impl Worker {
         let mut ctx = self.env.ctx(self.poll.registry());
         match Session::start(id, key, fe, Conn::accepted(sock, now), src, &mut ctx) {
             Ok(session) => {
-                self.logs.connect(&self.env.cfg, fe, src, session.dst, self.env.clock.wall());
+                // HTTP mode logs its `Connect from` line per request (stream end).
+                if self.env.cfg.proxies[fe].mode == crate::cfg::Mode::Tcp {
+                    self.logs.connect(&self.env.cfg, fe, src, session.dst, self.env.clock.wall());
+                }
                 self.counts.cur_conns += 1;
                 self.counts.fe_cur[fe] += 1;
                 self.counts.cum_conns += 1;
@@ -485,6 +488,13 @@ impl Worker {
         for r in self.env.ended.drain(..) {
             self.counts.bytes_out += r.bytes_out;
             let http = self.env.cfg.proxies[r.frontend].mode == crate::cfg::Mode::Http;
+            // As HAProxy: in HTTP mode without httplog, one `Connect from`
+            // line per request; a client leaving before sending one has none.
+            let abandoned =
+                r.backend.is_none() && r.term.cause == crate::l6_stream::term::TermCause::ClientAbort;
+            if http && !abandoned {
+                self.logs.connect(&self.env.cfg, r.frontend, r.client, r.dst, self.env.clock.wall());
+            }
             stats::count_stream(
                 &mut self.counts.fe_stats[r.frontend],
                 &mut self.env.backends,

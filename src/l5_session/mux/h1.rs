@@ -235,6 +235,7 @@ impl H1 {
         ctx.ended.push(StreamRecord::refused_request(
             *ctx.stream_ids,
             seed.src,
+            seed.dst,
             date,
             seed.frontend,
             status.code(),
