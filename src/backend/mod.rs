@@ -11,7 +11,7 @@ pub mod stats;
 
 pub use balance::Picker;
 pub use server::{Health, ServerState, SrvAdmin};
-pub use stats::Counters;
+pub use stats::{Counters, UpDown};
 
 use crate::cfg::{Balance, Proxy};
 use std::net::IpAddr;
@@ -25,10 +25,7 @@ pub struct BackendState {
     pub cur_conns: u32,            // streams currently attached to a server
     pub cum_conns: u64,            // streams ever assigned a server
     pub stats: Counters,           // `show stat` line BACKEND
-    pub last_change_ms: u64,       // ms tick of the last UP/DOWN change
-    pub down_since_ms: Option<u64>,
-    pub downtime_ms: u64,
-    pub downs: u64, // times the backend lost its last server
+    pub history: UpDown,           // lost its last server / got one back
 }
 
 impl BackendState {
@@ -42,11 +39,12 @@ impl BackendState {
             cur_conns: 0,
             cum_conns: 0,
             stats: Counters::default(),
-            last_change_ms: 0,
-            down_since_ms: None,
-            downtime_ms: 0,
-            downs: 0,
+            history: UpDown::default(),
         }
+    }
+
+    pub fn algorithm(&self) -> Balance {
+        self.picker.algorithm()
     }
 
     /// A server is usable (active, or backup).
@@ -58,27 +56,9 @@ impl BackendState {
     /// UP/DOWN history (`chkdown`, `downtime`, `lastchg`).
     pub fn note_state(&mut self, was_up: bool, now_ms: u64) {
         let up = self.is_up();
-        if up == was_up {
-            return;
+        if up != was_up {
+            self.history.change(up, now_ms);
         }
-        self.last_change_ms = now_ms;
-        if up {
-            if let Some(since) = self.down_since_ms.take() {
-                self.downtime_ms += now_ms.saturating_sub(since);
-            }
-        } else {
-            self.down_since_ms = Some(now_ms);
-            self.downs += 1;
-        }
-    }
-
-    /// Total DOWN time until `now_ms`.
-    pub fn downtime(&self, now_ms: u64) -> u64 {
-        self.downtime_ms + self.down_since_ms.map_or(0, |s| now_ms.saturating_sub(s))
-    }
-
-    pub fn algorithm(&self) -> Balance {
-        self.picker.algorithm()
     }
 
     /// Chooses a server for a new connection from `src`, avoiding `avoid`

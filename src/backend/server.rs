@@ -1,6 +1,6 @@
 //! Run-time state of one server.
 
-use super::stats::Counters;
+use super::stats::{Counters, UpDown};
 use crate::cfg::Server;
 use std::net::{IpAddr, SocketAddr};
 
@@ -31,9 +31,7 @@ pub struct ServerState {
     pub rise: u32,               // configured `rise` (health shown without checks)
     pub stats: Counters,
     pub health: Option<Health>, // Some with `check`
-    pub last_change_ms: u64,    // ms tick of the last state change
-    pub down_since_ms: Option<u64>,
-    pub downtime_ms: u64, // total time spent DOWN, up to down_since_ms
+    pub history: UpDown,        // health changes (`lastchg`, `downtime`, `chkdown`)
 }
 
 /// What the last health check said, for `show stat` and `show servers
@@ -49,7 +47,6 @@ pub struct Health {
     pub rise: u32,
     pub fall: u32,
     pub failures: u64, // chkfail
-    pub downs: u64,    // chkdown: UP → DOWN transitions
 }
 
 impl ServerState {
@@ -70,34 +67,16 @@ impl ServerState {
             rise: cfg.rise,
             stats: Counters::default(),
             health: None,
-            last_change_ms: 0,
-            down_since_ms: None,
-            downtime_ms: 0,
+            history: UpDown::default(),
         }
     }
 
-    /// Marks the server UP or DOWN at `now_ms`, keeping the downtime.
+    /// Marks the server UP or DOWN at `now_ms`, keeping the history.
     pub fn set_up(&mut self, up: bool, now_ms: u64) {
-        if up == self.up {
-            return;
+        if up != self.up {
+            self.up = up;
+            self.history.change(up, now_ms);
         }
-        self.up = up;
-        self.last_change_ms = now_ms;
-        if up {
-            if let Some(since) = self.down_since_ms.take() {
-                self.downtime_ms += now_ms.saturating_sub(since);
-            }
-        } else {
-            self.down_since_ms = Some(now_ms);
-            if let Some(h) = self.health.as_mut() {
-                h.downs += 1;
-            }
-        }
-    }
-
-    /// Total DOWN time until `now_ms`.
-    pub fn downtime(&self, now_ms: u64) -> u64 {
-        self.downtime_ms + self.down_since_ms.map_or(0, |s| now_ms.saturating_sub(s))
     }
 
     /// May receive new traffic: up, ready and with a non-zero weight.

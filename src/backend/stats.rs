@@ -66,6 +66,36 @@ pub struct Counters {
     pub ttime_max: u64,
 }
 
+/// UP/DOWN history of a server or backend: `lastchg`, `downtime`,
+/// `chkdown`. Owned by the state it describes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct UpDown {
+    pub last_change_ms: u64,        // ms tick of the last change (0: none since start)
+    pub down_since_ms: Option<u64>, // while DOWN
+    pub downtime_ms: u64,           // DOWN time before down_since_ms
+    pub downs: u64,                 // UP -> DOWN transitions
+}
+
+impl UpDown {
+    /// Records a change to `up` at `now_ms`.
+    pub fn change(&mut self, up: bool, now_ms: u64) {
+        self.last_change_ms = now_ms;
+        if up {
+            if let Some(since) = self.down_since_ms.take() {
+                self.downtime_ms += now_ms.saturating_sub(since);
+            }
+        } else {
+            self.down_since_ms = Some(now_ms);
+            self.downs += 1;
+        }
+    }
+
+    /// Total DOWN time until `now_ms`.
+    pub fn downtime(&self, now_ms: u64) -> u64 {
+        self.downtime_ms + self.down_since_ms.map_or(0, |s| now_ms.saturating_sub(s))
+    }
+}
+
 /// Period of the `show stat` rates, in ms.
 pub const RATE_PERIOD: u32 = 1000;
 

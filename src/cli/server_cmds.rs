@@ -194,7 +194,7 @@ fn state_line(
         }
         None => (1, 0, if maint { 0 } else { s.rise }, if maint { 8 } else { 0 }),
     };
-    let since = crate::core::clock::secs_between(s.last_change_ms, now_ms);
+    let since = crate::core::clock::secs_between(s.history.last_change_ms, now_ms);
     let port = s.port.unwrap_or(0);
     format!(
         "{be_id} {be_name} {sid} {} {} {op} {admin} {} {} {since} {status} {result} {health} {state} 0 0 0 - {port} - 0 0 - - 0\n",

@@ -10,7 +10,7 @@ use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
 use crate::core::buffer::Buffer;
 use crate::l4_conn::{Conn, IoStep, Pipe};
-use crate::l7_http::body::BodyState;
+use crate::l7_http::body::{BodyError, BodyState};
 use crate::l7_http::errors::BuiltinStatus;
 use crate::l7_http::head::{Framing, Version};
 use crate::l7_http::parse::parse_response;
@@ -49,6 +49,17 @@ impl HttpPart {
             response_started: false,
             res_pipe: None,
         }
+    }
+
+    /// Finds how many bytes at the front of the server's buffer belong to
+    /// the response body (once per buffered run).
+    fn measure_response_body(&mut self, rx: Option<&Buffer>) -> Result<(), BodyError> {
+        if self.res_pending == 0
+            && let Some(rx) = rx
+        {
+            self.res_pending = self.txn.res_body.advance(rx.data())?.body_bytes;
+        }
+        Ok(())
     }
 
     /// Request fully sent (head and body).
@@ -367,18 +378,8 @@ impl Stream {
             let coalesce = !h.answered && h.txn.res.is_some() && !h.txn.res_body.is_done();
             let srv_rx = match self.srv.as_mut() {
                 Some(srv) if coalesce => {
-                    if h.res_pending == 0
-                        && let Some(rx) = srv.rx.as_ref()
-                    {
-                        match h.txn.res_body.advance(rx.data()) {
-                            Ok(adv) => h.res_pending = adv.body_bytes,
-                            Err(e) => {
-                                debug!(target: "l6", "s#{}: bad response body: {e}", self.id);
-                                h.txn.client_close = true;
-                                self.abort(TermCause::ServerAbort, TermPhase::Data);
-                                return true;
-                            }
-                        }
+                    if let Err(e) = h.measure_response_body(srv.rx.as_ref()) {
+                        return self.bad_response_body(e);
                     }
                     Some(&mut srv.rx)
                 }
@@ -412,18 +413,8 @@ impl Stream {
         if h.txn.res.is_none() || h.txn.res_body.is_done() {
             return progress;
         }
-        if h.res_pending == 0
-            && let Some(rx) = srv.rx.as_ref()
-        {
-            match h.txn.res_body.advance(rx.data()) {
-                Ok(adv) => h.res_pending = adv.body_bytes,
-                Err(e) => {
-                    debug!(target: "l6", "s#{}: bad response body: {e}", self.id);
-                    h.txn.client_close = true;
-                    self.abort(TermCause::ServerAbort, TermPhase::Data);
-                    return true;
-                }
-            }
+        if let Err(e) = h.measure_response_body(srv.rx.as_ref()) {
+            return self.bad_response_body(e);
         }
         if h.res_pending > 0 {
             match cli.send_prefix(&mut srv.rx, h.res_pending, now) {
@@ -508,6 +499,17 @@ impl Stream {
             }
         }
         progress
+    }
+
+    /// The response body's framing is broken: the stream ends, and the
+    /// client connection with it (nothing after can be trusted).
+    fn bad_response_body(&mut self, e: BodyError) -> bool {
+        debug!(target: "l6", "s#{}: bad response body: {e}", self.id);
+        if let Some(h) = self.http.as_mut() {
+            h.txn.client_close = true;
+        }
+        self.abort(TermCause::ServerAbort, TermPhase::Data);
+        true
     }
 
     /// The server connection failed before any response byte: retry a safe

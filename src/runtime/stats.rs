@@ -201,7 +201,7 @@ fn server_line(p: &Proxy, iid: u32, sid: u32, s: &ServerState, be: &BackendState
     l.set("uweight", s.weight);
     l.set("act", u8::from(!s.backup));
     l.set("bck", u8::from(s.backup));
-    l.set("lastchg", secs_since(now_ms, s.last_change_ms));
+    l.set("lastchg", secs_since(now_ms, s.history.last_change_ms));
     l.set(
         "addr",
         s.port.map_or_else(|| s.addr.to_string(), |port| std::net::SocketAddr::new(s.addr, port).to_string()),
@@ -210,8 +210,8 @@ fn server_line(p: &Proxy, iid: u32, sid: u32, s: &ServerState, be: &BackendState
     let _ = be;
     if let Some(h) = &s.health {
         l.set("chkfail", h.failures);
-        l.set("chkdown", h.downs);
-        l.set("downtime", s.downtime(now_ms) / 1000);
+        l.set("chkdown", s.history.downs);
+        l.set("downtime", s.history.downtime(now_ms) / 1000);
         l.set("check_status", h.status);
         if let Some(code) = h.code {
             l.set("check_code", code);
@@ -245,9 +245,9 @@ fn backend_line(p: &Proxy, iid: u32, be: &BackendState, slim: u32, http: bool, n
     l.set("act", usable(false).count());
     l.set("bck", usable(true).count());
     l.set("status", if be.is_up() || be.servers.is_empty() { "UP" } else { "DOWN" });
-    l.set("chkdown", be.downs);
-    l.set("lastchg", secs_since(now_ms, be.last_change_ms));
-    l.set("downtime", be.downtime(now_ms) / 1000);
+    l.set("chkdown", be.history.downs);
+    l.set("lastchg", secs_since(now_ms, be.history.last_change_ms));
+    l.set("downtime", be.history.downtime(now_ms) / 1000);
     let algo = match be.algorithm() {
         crate::cfg::Balance::RoundRobin => "roundrobin",
         crate::cfg::Balance::LeastConn => "leastconn",
