@@ -28,10 +28,14 @@ impl PooledStream {
         PooledStream(Some(slot))
     }
 
-    /// Ends the stream (see [`Stream::finish`]) and recycles its slot.
+    /// Ends the stream (see [`Stream::finish`]) and recycles its slot. The
+    /// stream is dropped where it lies (no 1.8 kB move).
     pub fn finish(mut self, ctx: &mut StreamCtx<'_>) {
-        if let Some(s) = self.0.as_mut().and_then(|slot| slot.take()) {
-            s.finish(ctx);
+        if let Some(slot) = self.0.as_mut() {
+            if let Some(s) = slot.as_mut() {
+                s.record_end(ctx);
+            }
+            **slot = None;
         }
     }
 }
@@ -59,8 +63,8 @@ impl DerefMut for PooledStream {
 impl Drop for PooledStream {
     fn drop(&mut self) {
         let Some(mut slot) = self.0.take() else { return };
-        // Drop the stream first (its trackers release), then keep the slot.
-        drop(slot.take());
+        // Drop the stream first, in place (its trackers release), then keep the slot.
+        *slot = None;
         FREE.with(|f| {
             let mut f = f.borrow_mut();
             if f.len() < POOL_MAX {

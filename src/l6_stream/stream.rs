@@ -327,6 +327,14 @@ impl Stream {
     /// gives the server slot back, closes the server connection and leaves
     /// its record in `ctx.ended`.
     pub fn finish(mut self, ctx: &mut StreamCtx<'_>) {
+        self.record_end(ctx);
+    }
+
+    /// What ending does before the drop: counters, server connection back
+    /// to the pool or closed, the log record. Only [`Stream::finish`] and
+    /// the pooled slot (which then drops the stream where it lies, without
+    /// moving it) call it.
+    pub(super) fn record_end(&mut self, ctx: &mut StreamCtx<'_>) {
         self.count(ctx, crate::stick::Update::BytesIn(self.bytes_in));
         self.count(ctx, crate::stick::Update::BytesOut(self.bytes_out));
         let server = self.server;
