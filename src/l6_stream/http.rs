@@ -161,7 +161,7 @@ impl Stream {
             return self.forward(cli, ctx.now);
         }
         loop {
-            let progress = self.http_request_side(cli, ctx.now)
+            let progress = self.http_request_side(cli, ctx)
                 | self.http_response_head(ctx)
                 | self.http_response_side(cli, ctx.now);
             if self.phase == Phase::Done || self.phase != Phase::Forwarding {
@@ -187,7 +187,8 @@ impl Stream {
     }
 
     /// Request head then body, client → server. Returns whether anything moved.
-    fn http_request_side(&mut self, cli: &mut Conn, now: Instant) -> bool {
+    fn http_request_side(&mut self, cli: &mut Conn, ctx: &StreamCtx<'_>) -> bool {
+        let now = ctx.now;
         let (Some(h), Some(srv)) = (self.http.as_mut(), self.srv.as_mut()) else { return false };
         if h.answered {
             return false;
@@ -200,7 +201,7 @@ impl Stream {
                     progress = true;
                 }
                 IoStep::Failed => {
-                    self.server_failed_early();
+                    self.server_failed_early(ctx);
                     return true;
                 }
                 _ => {}
@@ -232,7 +233,7 @@ impl Stream {
                     progress = true;
                 }
                 IoStep::Failed => {
-                    self.server_failed_early();
+                    self.server_failed_early(ctx);
                     return true;
                 }
                 _ => {}
@@ -296,7 +297,7 @@ impl Stream {
                 }
                 match step {
                     IoStep::Eof | IoStep::Failed => {
-                        self.server_failed_early();
+                        self.server_failed_early(ctx);
                         true
                     }
                     IoStep::Moved(_) => true,
@@ -513,8 +514,10 @@ impl Stream {
     }
 
     /// The server connection failed before any response byte: retry a safe
-    /// request that went over a reused connection, else answer 502.
-    fn server_failed_early(&mut self) {
+    /// request that went over a reused connection, else answer 502, a
+    /// failed request for the trackers (`http_fail_cnt`) as in HAProxy,
+    /// whose response analyser counts a read error like a 5xx.
+    fn server_failed_early(&mut self, ctx: &StreamCtx<'_>) {
         let Some(h) = self.http.as_mut() else { return self.abort(TermCause::ServerAbort, TermPhase::Data) };
         if h.reused && h.txn.retryable() {
             debug!(target: "l6", "s#{}: reused connection was closed, retrying on a new one", self.id);
@@ -522,6 +525,7 @@ impl Stream {
             self.phase = Phase::RetryFresh;
             return;
         }
+        self.count(ctx, crate::stick::Update::HttpFail);
         self.answer(BuiltinStatus::BadGateway, TermCause::ServerAbort, TermPhase::Headers);
     }
 }

@@ -95,6 +95,9 @@ pub(super) fn expire(s: &mut Stream, cli: &mut Conn, ctx: &mut StreamCtx<'_>) {
                 && srv.last_io + t <= now
             {
                 if s.http.as_ref().is_some_and(|h| h.txn.res.is_none() && !h.tunnel) {
+                    // A failed request for the trackers, as HAProxy's
+                    // response analyser counts its 504.
+                    s.count(ctx, crate::stick::Update::HttpFail);
                     return s.answer(
                         BuiltinStatus::GatewayTimeout,
                         TermCause::ServerTimeout,

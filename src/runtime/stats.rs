@@ -66,8 +66,12 @@ pub fn count_stream(fe: &mut Counters, backends: &mut Backends, r: &StreamRecord
         times(c);
     };
     apply(&mut be.stats, true);
+    // A server's `hrsp_*` count the responses it sent (a head arrived: Tr
+    // is set), as HAProxy's response analyser counts them; the proxy's own
+    // 502/504 after a reset, a timeout or an invalid head count on the
+    // backend line only.
     if let Some(srv) = r.server.and_then(|s| be.servers.get_mut(s)) {
-        apply(&mut srv.stats, r.connect_time.is_some());
+        apply(&mut srv.stats, r.connect_time.is_some() && r.response_time.is_some());
     }
 }
 

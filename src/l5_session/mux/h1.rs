@@ -168,7 +168,14 @@ impl H1 {
             {
                 // A client leaving before its first request, or in the middle
                 // of a head, is still a (refused) request for HAProxy: counted
-                // and logged `CR--`. An idle keep-alive close is not.
+                // and logged `CR--`. An idle keep-alive close is not. Half a
+                // head then a FIN also gets HAProxy's 400 (its
+                // `h1_handle_incomplete`): the client can still read it.
+                // After a reset or with nothing received, nothing is sent.
+                if pending > 0 && !matches!(step, IoStep::Failed) && cli.error.is_none() {
+                    cli.send_all(BuiltinStatus::BadRequest.bytes(), ctx.now);
+                    cli.rx = None;
+                }
                 if self.requests == 0 || pending > 0 {
                     let term = TermState { cause: TermCause::ClientAbort, phase: TermPhase::Request };
                     self.log_refused(ctx, seed, BuiltinStatus::BadRequest, term, pending == 0);
