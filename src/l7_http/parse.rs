@@ -8,6 +8,8 @@
 //! than a single `chunked`, a missing or repeated Host in HTTP/1.1, an
 //! absolute-form URI whose authority differs from Host.
 
+use std::mem::MaybeUninit;
+
 use super::head::{
     ConnOpts, Framing, HeaderSpan, Headers, RequestHead, ResponseHead, Span, Version, find, tokens,
 };
@@ -61,9 +63,11 @@ fn collect(buf: &[u8], raw: &[httparse::Header<'_>]) -> Headers {
 /// read more (the caller turns "incomplete and the buffer is full" into
 /// [`ParseError::TooLarge`]).
 pub fn parse_request(buf: &[u8]) -> Result<Option<RequestHead>, ParseError> {
-    let mut raw = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut raw);
-    let len = match req.parse(buf).map_err(syntax)? {
+    // Header slots left uninitialised: httparse fills what it uses (saves
+    // writing 101 empty headers per request).
+    let mut raw = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut []);
+    let len = match req.parse_with_uninit_headers(buf, &mut raw).map_err(syntax)? {
         httparse::Status::Complete(n) => n,
         httparse::Status::Partial => return Ok(None),
     };
@@ -193,7 +197,7 @@ pub fn parse_response(
     head_request: bool,
     connect_request: bool,
 ) -> Result<Option<ResponseHead>, ParseError> {
-    let mut raw = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut raw = [httparse::EMPTY_HEADER; MAX_HEADERS]; // (httparse has no uninit variant for responses)
     let mut resp = httparse::Response::new(&mut raw);
     let len = match resp.parse(buf).map_err(syntax)? {
         httparse::Status::Complete(n) => n,
