@@ -203,53 +203,20 @@ pub fn execute(words: &[&str], level: AccessLevel, data: &mut dyn CliData, out: 
     }
 }
 
-/// HAProxy's answer to an unknown command: close matches (sharing a
-/// word with the input), or the whole list when nothing is close.
-///
-/// The five closest are kept, closest meaning the most words similar to
-/// the input's word at the same position (so `show tabel` keeps
-/// `show table` before the other `show` commands), and listed in `help`
-/// order as HAProxy does.
+/// HAProxy's answer to an unknown command (see [`super::suggest`]).
 fn unknown(words: &[&str], out: &mut Vec<u8>) {
-    let score = |c: &Command| {
-        let anywhere = words.iter().any(|w| c.words.iter().any(|cw| similar(w, cw)));
-        let in_place = words.iter().zip(c.words).filter(|(w, cw)| similar(w, cw)).count();
-        if anywhere { in_place + 1 } else { 0 }
-    };
-    let mut ranked: Vec<(usize, usize)> =
-        COMMANDS.iter().enumerate().map(|(i, c)| (score(c), i)).filter(|(s, _)| *s > 0).collect();
-    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    ranked.truncate(5);
-    ranked.sort_by_key(|&(_, i)| i);
-    let close: Vec<&Command> = ranked.iter().map(|&(_, i)| &COMMANDS[i]).collect();
-    if words.is_empty() || close.is_empty() {
-        out.extend_from_slice(b"Unknown command. Please enter one of the following commands only:\n");
-        for c in COMMANDS {
-            out.extend_from_slice(help_line(c).as_bytes());
-        }
+    let all: Vec<&[&str]> = COMMANDS.iter().map(|c| c.words).collect();
+    let (empty, listed) = super::suggest::suggest(&all, words);
+    out.extend_from_slice(if empty {
+        b"Unknown command. Please enter one of the following commands only:\n".as_slice()
     } else {
-        out.extend_from_slice(b"Unknown command, but maybe one of the following ones is a better match:\n");
-        for c in close {
-            out.extend_from_slice(help_line(c).as_bytes());
-        }
+        b"Unknown command, but maybe one of the following ones is a better match:\n".as_slice()
+    });
+    for i in listed {
+        out.extend_from_slice(help_line(&COMMANDS[i]).as_bytes());
     }
     out.extend_from_slice(TRAILER.as_bytes());
     out.push(b'\n');
-}
-
-/// Equal, or one edit apart for words of 4+ letters (typos like `tabel`).
-fn similar(a: &str, b: &str) -> bool {
-    if a == b {
-        return true;
-    }
-    if a.len().min(b.len()) < 4 || a.len().abs_diff(b.len()) > 1 {
-        return false;
-    }
-    let mut sa: Vec<char> = a.chars().collect();
-    let mut sb: Vec<char> = b.chars().collect();
-    sa.sort_unstable();
-    sb.sort_unstable();
-    sa == sb || a.chars().zip(b.chars()).filter(|(x, y)| x != y).count() <= 1
 }
 
 #[cfg(test)]
@@ -307,7 +274,12 @@ mod tests {
         assert!(typo.contains("  show info [desc|json|typed|float]*"), "{typo}");
         let table = run(&["show", "tabel"], AccessLevel::User);
         assert!(table.contains("  show table <table> [<filter>]*"), "{table}");
-        let none = run(&["xyzzy"], AccessLevel::User);
-        assert!(none.starts_with("Unknown command. Please enter one of the following commands only:\n"));
+        // As HAProxy: only an empty line gets the full list; any word gets candidates.
+        let empty = run(&[], AccessLevel::User);
+        assert!(empty.starts_with("Unknown command. Please enter one of the following commands only:\n"));
+        let xyzzy = run(&["xyzzy"], AccessLevel::User);
+        assert!(
+            xyzzy.starts_with("Unknown command, but maybe one of the following ones is a better match:\n")
+        );
     }
 }

@@ -20,6 +20,7 @@ pub mod info;
 mod server_cmds;
 mod sess_cmds;
 pub mod stat;
+mod suggest;
 mod table_cmds;
 
 pub use commands::CliData;
