@@ -25,7 +25,8 @@
 //!   dropping reused connections.
 //! - [`http_client`]: [`HttpConn`], a raw HTTP/1.1 client reading responses
 //!   by their framing (keep-alive, pipelining, `expect_closed`).
-//! - [`proc`]: [`vm_rss_kib`] of a process.
+//! - [`proc`]: [`vm_rss_kib`], [`fd_count`], [`pipe_fd_count`] and [`tcp_conns_to`] (sockets
+//!   connected to a given port) of a process.
 //! - [`cli_client`]: [`cli`] sends one runtime API command; [`info`] reads
 //!   `show info` into a map; [`cli_raw`] sends any bytes and reads until
 //!   the close; [`CliSession`] holds a `prompt` conversation;
@@ -75,7 +76,7 @@ pub use http_client::{HttpConn, Response, chunk_body, get, request};
 pub use launcher::{Proxy, binary, bind_ports, under_haproxy};
 pub use pattern::{Fnv, fingerprint, first_difference, pattern};
 pub use ports::{closed_port, free_port};
-pub use proc::vm_rss_kib;
+pub use proc::{fd_count, pipe_fd_count, tcp_conns_to, vm_rss_kib};
 pub use stat::{Stat, StatRow, expect_stat, show_stat};
 pub use stick::{
     Dump, Entry, Exp, assert_entry_now, assert_headers, expect_entry, expect_keys, expire_ms, header_values,
