@@ -42,6 +42,8 @@
 //!   `log` lines; [`unframe`] splits a line by HAProxy's [`Framing`]
 //!   (legacy, rfc3164, rfc5424, short, raw).
 //!
+//! - [`websocket`]: the RFC 6455 accept value the test server answers with.
+//!
 //! Bounds are safety nets, never speed requirements: a lower bound is
 //! asserted loosely, an upper bound generously.
 //!
@@ -63,6 +65,7 @@ pub mod stat;
 pub mod stick;
 pub mod syslog;
 pub mod time;
+pub mod websocket;
 
 pub use backend::{Backend, SOURCE_SEED, SinkSource};
 pub use cli_client::{CliSession, cli, cli_raw, info, info_u64, stats_sockets};
