@@ -210,51 +210,7 @@ impl Conn {
     /// the peer's buffer that belongs to the current message (what follows
     /// is the next pipelined message and must wait).
     pub fn send_prefix(&mut self, src: &mut Option<Buffer>, max: usize, now: Instant) -> IoStep {
-        let Some(buf) = src.as_mut() else { return IoStep::Blocked };
-        if !self.writable || self.write_shut || self.error.is_some() || self.connecting {
-            return IoStep::Blocked;
-        }
-        let mut total = 0;
-        let step = loop {
-            let len = buf.len().min(max - total);
-            if len == 0 {
-                break IoStep::Blocked;
-            }
-            match self.sock.write(&buf.data()[..len]) {
-                Ok(0) => {
-                    self.writable = false;
-                    break IoStep::Blocked;
-                }
-                Ok(n) => {
-                    buf.consume(n);
-                    total += n;
-                    if n < len {
-                        // The send buffer is full: wait for the next edge.
-                        self.writable = false;
-                        break IoStep::Blocked;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.writable = false;
-                    break IoStep::Blocked;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.error = Some(e.kind());
-                    break IoStep::Failed;
-                }
-            }
-        };
-        if buf.is_empty() {
-            *src = None;
-        }
-        if total > 0 {
-            self.last_io = now;
-        }
-        match step {
-            IoStep::Blocked if total > 0 => IoStep::Moved(total),
-            other => other,
-        }
+        self.send_pair(&mut None, src, max, now).0
     }
 
     /// Writes `first` whole, then up to `second_max` bytes of `second`, in
@@ -280,7 +236,12 @@ impl Conn {
             if want == 0 {
                 break IoStep::Blocked;
             }
-            match self.sock.write_vectored(&[io::IoSlice::new(a), io::IoSlice::new(b)]) {
+            let written = if a.is_empty() {
+                self.sock.write(b) // the common case: one buffer, a plain send
+            } else {
+                self.sock.write_vectored(&[io::IoSlice::new(a), io::IoSlice::new(b)])
+            };
+            match written {
                 Ok(0) => {
                     self.writable = false;
                     break IoStep::Blocked;

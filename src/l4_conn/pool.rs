@@ -136,21 +136,26 @@ impl IdlePool {
 
     /// Removes entry `key` from every index.
     fn remove(&mut self, key: Key) -> Option<IdleConn> {
+        let idle = self.remove_popped(key)?;
+        if idle.owner.is_none()
+            && let Some(list) = self.per_server.get_mut(&idle.server)
+        {
+            list.retain(|k| *k != key);
+        }
+        Some(idle)
+    }
+
+    /// Removes entry `key` from every index but its server's list (the
+    /// caller just popped it from there).
+    fn remove_popped(&mut self, key: Key) -> Option<IdleConn> {
         let idle = self.slab.remove(key)?;
         if self.by_token.get(&idle.registered) == Some(&key) {
             self.by_token.remove(&idle.registered);
         }
-        match idle.owner {
-            Some(owner) => {
-                if self.private.get(&owner) == Some(&key) {
-                    self.private.remove(&owner);
-                }
-            }
-            None => {
-                if let Some(list) = self.per_server.get_mut(&idle.server) {
-                    list.retain(|k| *k != key);
-                }
-            }
+        if let Some(owner) = idle.owner
+            && self.private.get(&owner) == Some(&key)
+        {
+            self.private.remove(&owner);
         }
         Some(idle)
     }
@@ -167,7 +172,7 @@ impl IdlePool {
             return Some(idle.conn);
         }
         while let Some(key) = self.per_server.get_mut(&server)?.pop() {
-            let Some(idle) = self.remove(key) else { continue };
+            let Some(idle) = self.remove_popped(key) else { continue };
             if let Some(conn) = self.claim(registry, idle, token) {
                 return Some(conn);
             }

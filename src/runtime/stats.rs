@@ -114,10 +114,6 @@ pub fn lines(input: &StatInput<'_>) -> Vec<StatLine> {
     out
 }
 
-fn secs_since(now_ms: u64, then_ms: u64) -> u64 {
-    secs_between(then_ms, now_ms)
-}
-
 fn rate(c: &crate::stick::FreqCtr, now_ms: u64) -> u32 {
     c.read(now_ms, crate::backend::stats::RATE_PERIOD)
 }
@@ -152,7 +148,7 @@ fn backend_side(l: &mut StatLine, c: &Counters, now_ms: u64) {
     l.set("lbtot", c.lbtot);
     l.set("cli_abrt", c.cli_aborts);
     l.set("srv_abrt", c.srv_aborts);
-    l.set("lastsess", c.last_sess.map_or(-1, |t| secs_since(now_ms, t) as i64));
+    l.set("lastsess", c.last_sess.map_or(-1, |t| secs_between(t, now_ms) as i64));
     l.set("ctime", c.ctime.avg());
     l.set("rtime", c.rtime.avg());
     l.set("ttime", c.ttime.avg());
@@ -205,7 +201,7 @@ fn server_line(p: &Proxy, iid: u32, sid: u32, s: &ServerState, be: &BackendState
     l.set("uweight", s.weight);
     l.set("act", u8::from(!s.backup));
     l.set("bck", u8::from(s.backup));
-    l.set("lastchg", secs_since(now_ms, s.history.last_change_ms));
+    l.set("lastchg", secs_between(s.history.last_change_ms, now_ms));
     l.set(
         "addr",
         s.port.map_or_else(|| s.addr.to_string(), |port| std::net::SocketAddr::new(s.addr, port).to_string()),
@@ -250,7 +246,7 @@ fn backend_line(p: &Proxy, iid: u32, be: &BackendState, slim: u32, http: bool, n
     l.set("bck", usable(true).count());
     l.set("status", if be.is_up() || be.servers.is_empty() { "UP" } else { "DOWN" });
     l.set("chkdown", be.history.downs);
-    l.set("lastchg", secs_since(now_ms, be.history.last_change_ms));
+    l.set("lastchg", secs_between(be.history.last_change_ms, now_ms));
     l.set("downtime", be.history.downtime(now_ms) / 1000);
     let algo = match be.algorithm() {
         crate::cfg::Balance::RoundRobin => "roundrobin",

@@ -102,6 +102,7 @@ pub struct Worker {
     cli_listeners: Vec<CliListener>, // token CLI_LISTENER_BASE + index
     cli: CliConns,
     started: SystemTime,
+    node: String, // `show info` node: the configured one, else the host name (read once)
     maxconn: u32,
     initial_maxconn: u32, // `set maxconn global 0` goes back to it
     counts: Counts,
@@ -203,6 +204,7 @@ impl Worker {
             cli_listeners,
             cli: CliConns::default(),
             started: SystemTime::now(),
+            node: cfg.global.node.clone().unwrap_or_else(hostname),
             env,
             maxconn,
             initial_maxconn: maxconn,
@@ -447,7 +449,7 @@ impl Worker {
             cum_req: streams,
             tasks: (self.sessions.len() + self.cli.count() + self.checks.keys().len()) as u64,
             idle_pct: self.idle.pct,
-            node: g.node.clone().unwrap_or_else(hostname),
+            node: self.node.clone(),
             description: g.description.clone(),
             stopping: self.stopping,
             jobs: (self.sessions.len() + self.cli.count() + self.listeners.iter().flatten().count()) as u64,
