@@ -6,10 +6,12 @@
 
 pub mod balance;
 pub mod check;
+pub mod queue;
 pub mod server;
 pub mod stats;
 
 pub use balance::Picker;
+pub use queue::{Queue, Ticket, Waiter};
 pub use server::{Health, ServerState, SrvAdmin};
 pub use stats::{Counters, UpDown};
 
@@ -26,6 +28,7 @@ pub struct BackendState {
     pub cum_conns: u64,            // streams ever assigned a server
     pub stats: Counters,           // `show stat` line BACKEND
     pub history: UpDown,           // lost its last server / got one back
+    pub queue: Queue,              // streams waiting for a server slot
 }
 
 impl BackendState {
@@ -40,6 +43,7 @@ impl BackendState {
             cum_conns: 0,
             stats: Counters::default(),
             history: UpDown::default(),
+            queue: Queue::default(),
         }
     }
 
@@ -76,17 +80,41 @@ impl BackendState {
         })
     }
 
-    /// Accounts a stream attached to server `srv` by load balancing at `now_ms`.
-    pub fn take(&mut self, srv: usize, now_ms: u64) {
+    /// Whether the front waiter of the queue would get a server now: a
+    /// server it may use (active, else backup) is below its `maxconn`.
+    pub fn has_free_slot(&self) -> bool {
+        let any_active = self.servers.iter().any(|s| !s.backup && s.usable());
+        self.servers.iter().any(|s| s.backup != any_active && s.usable() && s.has_room())
+    }
+
+    /// Accounts a stream attached to server `srv` by load balancing at
+    /// `now_ms`. A stream that waited in the queue was counted on the
+    /// backend when it joined (`in_backend`), as HAProxy counts a stream
+    /// on its backend from the moment it is assigned to it.
+    pub fn take(&mut self, srv: usize, now_ms: u64, in_backend: bool) {
         let s = &mut self.servers[srv];
         s.cur_conns += 1;
         s.cum_conns += 1;
         s.stats.lbtot += 1;
         s.stats.count_session(now_ms, s.cur_conns);
+        self.stats.lbtot += 1;
+        if !in_backend {
+            self.enter(now_ms);
+        }
+    }
+
+    /// Counts a stream on the backend (`scur`, `stot`): when it gets a
+    /// server, or when it starts waiting for one.
+    pub fn enter(&mut self, now_ms: u64) {
         self.cur_conns += 1;
         self.cum_conns += 1;
-        self.stats.lbtot += 1;
         self.stats.count_session(now_ms, self.cur_conns);
+    }
+
+    /// A stream counted on the backend leaves it without a server (it
+    /// waited in the queue and gave up).
+    pub fn leave_unserved(&mut self) {
+        self.cur_conns = self.cur_conns.saturating_sub(1);
     }
 
     /// Accounts another connect attempt of a stream already on server `srv`

@@ -16,16 +16,23 @@ impl Stream {
     pub(super) fn assign_and_connect(&mut self, ctx: &mut StreamCtx<'_>, avoid: Option<usize>) {
         let Some(be) = self.backend else {
             debug!(target: "l6", "{self}: no backend for frontend {}", ctx.cfg.proxies[self.frontend].name);
-            return self.no_server(TermCause::ServerAbort);
+            return self.no_server(TermCause::ServerAbort, TermPhase::Connect);
         };
+        // Streams already waiting go first (HAProxy's fairness).
+        let behind_others = self.must_queue_behind(ctx, be);
         let Some(state) = ctx.backends.get_mut(be) else {
             return self.abort(TermCause::Internal, TermPhase::Connect);
         };
-        let Some(srv) = state.pick(self.src.ip(), avoid) else {
+        let picked = if behind_others { None } else { state.pick(self.src.ip(), avoid) };
+        let Some(srv) = picked else {
+            if state.is_up() {
+                return self.join_queue(ctx, be);
+            }
             debug!(target: "l6", "{self}: no server available in backend {}", state.name);
-            return self.no_server(TermCause::ServerAbort);
+            return self.no_server(TermCause::ServerAbort, TermPhase::Connect);
         };
-        state.take(srv, ctx.now_ms);
+        state.take(srv, ctx.now_ms, self.counted_on_backend());
+        self.queue_served();
         self.server = Some(srv);
         if self.try_reuse(ctx, be, srv) {
             return;
@@ -55,11 +62,11 @@ impl Stream {
     }
 
     /// No server can take the stream: HTTP answers 503, TCP closes.
-    fn no_server(&mut self, cause: TermCause) {
+    pub(super) fn no_server(&mut self, cause: TermCause, phase: TermPhase) {
         if self.http.is_some() {
-            self.answer(crate::l7_http::errors::BuiltinStatus::ServiceUnavailable, cause, TermPhase::Connect);
+            self.answer(crate::l7_http::errors::BuiltinStatus::ServiceUnavailable, cause, phase);
         } else {
-            self.abort(cause, TermPhase::Connect);
+            self.abort(cause, phase);
         }
     }
 
@@ -138,7 +145,7 @@ impl Stream {
         );
         if self.retries_left == 0 {
             let cause = if why == "timeout" { TermCause::ServerTimeout } else { TermCause::ServerAbort };
-            return self.no_server(cause);
+            return self.no_server(cause, TermPhase::Connect);
         }
         self.retries_left -= 1;
         self.retries_done += 1;
@@ -183,7 +190,12 @@ impl Stream {
     /// client's buffer (bounded by its size) so they leave at connect.
     pub(super) fn buffer_client_while_waiting(&mut self, cli: &mut Conn, now: std::time::Instant) {
         if let IoStep::Failed = cli.fill(now) {
-            self.abort(TermCause::ClientAbort, TermPhase::Connect);
+            let phase = if matches!(self.phase, Phase::Queued { .. }) {
+                TermPhase::Queue
+            } else {
+                TermPhase::Connect
+            };
+            self.abort(TermCause::ClientAbort, phase);
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct StreamRecord {
     pub server_conns: u32,               // %sc after this stream left
     pub status: Option<u16>,             // %ST (mode http)
     pub response_time: Option<Duration>, // %Tr, when a response head came from the server
+    pub queue_time: Option<Duration>,    // %Tw, when the stream waited in the backend's queue
+    pub queue_pos: u32,                  // %bq: waiters served before it left the queue, plus one
     pub http: Option<HttpLogFields>,     // mode http with `option httplog` and a log target
 }
 
@@ -73,6 +75,8 @@ impl StreamRecord {
             server_conns: 0,
             status: Some(status),
             response_time: None,
+            queue_time: None,
+            queue_pos: 0,
             http: with_http_fields.then(|| HttpLogFields {
                 request_line: "<BADREQ>".to_owned(),
                 head_time: None,

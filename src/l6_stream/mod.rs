@@ -12,6 +12,7 @@ pub mod http;
 mod http_rules;
 pub mod log;
 pub mod pooled;
+mod queue;
 pub mod route;
 pub mod rules;
 mod sample;

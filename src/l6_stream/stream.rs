@@ -2,6 +2,7 @@
 
 use super::http::HttpPart;
 use super::log::{HttpLogFields, StreamRecord};
+use super::queue::QueueState;
 use super::rules::ProxyRules;
 use super::sample::{SlotAccess, StreamSample};
 use super::slots::{InheritedSlots, StreamSlots};
@@ -59,12 +60,13 @@ impl StreamCtx<'_> {
 /// Where the stream is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Phase {
-    Assign,                        // no server yet: pick one and connect
-    Connecting,                    // connect() in progress
-    TurnAround { until: Instant }, // waiting before retrying the same server
-    RetryFresh,                    // a reused connection failed: connect anew to the same server
-    Forwarding,                    // connected: bytes flow both ways
-    Done,                          // ended; the owner drops it
+    Assign,                            // no server yet: pick one and connect
+    Connecting,                        // connect() in progress
+    Queued { until: Option<Instant> }, // every usable server is full: waiting for a slot
+    TurnAround { until: Instant },     // waiting before retrying the same server
+    RetryFresh,                        // a reused connection failed: connect anew to the same server
+    Forwarding,                        // connected: bytes flow both ways
+    Done,                              // ended; the owner drops it
 }
 
 /// Result of driving a stream.
@@ -103,6 +105,7 @@ pub struct Stream {
     pub(super) slots: StreamSlots, // stick counters: own trackers drop with the stream
     pub(super) pipe_up: Option<Pipe>, // TCP mode: client → server bytes in flight (splice)
     pub(super) pipe_down: Option<Pipe>, // TCP mode: server → client bytes in flight (splice)
+    pub(super) queue: QueueState,  // waiting for a server slot, and what it cost
 }
 
 impl fmt::Display for Stream {
@@ -194,6 +197,7 @@ impl Stream {
             slots: StreamSlots::inherit(ctx.inherited),
             pipe_up: None,
             pipe_down: None,
+            queue: QueueState::default(),
         }
     }
 
@@ -296,6 +300,7 @@ impl Stream {
             let before = self.phase;
             match self.phase {
                 Phase::Assign => self.assign_and_connect(ctx, None),
+                Phase::Queued { .. } => self.wait_in_queue(cli, ctx),
                 Phase::Connecting => self.check_connect(cli, ctx),
                 Phase::TurnAround { .. } => self.buffer_client_while_waiting(cli, ctx.now),
                 Phase::RetryFresh => {
@@ -349,6 +354,7 @@ impl Stream {
                 _ => ctx.idle.put(ctx.registry, (be, srv), self.srv_token, conn),
             }
         }
+        self.leave_queue(ctx, false);
         self.detach_server(ctx);
         let (backend_conns, server_conns) = match (self.backend.and_then(|b| ctx.backends.get(b)), server) {
             (Some(b), Some(s)) => (b.cur_conns, b.servers[s].cur_conns),
@@ -374,6 +380,8 @@ impl Stream {
             server_conns,
             status: self.http.as_ref().and_then(|h| h.txn.status),
             response_time: self.response_time(),
+            queue_time: self.queue.time,
+            queue_pos: self.queue.pos,
             http: self.http_log_fields(ctx),
         });
         if let Some(mut srv) = self.srv.take() {

@@ -93,12 +93,13 @@ impl LogSink {
         let (be_name, srv_name) = names(cfg, r);
         let tc = r.connect_time.map_or(-1, |d| d.as_millis() as i64);
         let line = format!(
-            "{} [{}] {} {}/{} 0/{}/{} {} {} {}/{}/{}/{}/{}{} 0/0",
+            "{} [{}] {} {}/{} {}/{}/{} {} {} {}/{}/{}/{}/{}{} 0/{}",
             r.client,
             Civil::from_system(r.accept_date).log_date(),
             fe.name,
             be_name,
             srv_name,
+            r.queue_time.map_or(0, |d| d.as_millis() as i64),
             tc,
             r.total_time.as_millis(),
             r.bytes_out,
@@ -109,6 +110,7 @@ impl LogSink {
             r.server_conns,
             if r.redispatched { "+" } else { "" },
             r.retries,
+            r.queue_pos,
         );
         self.send(r.frontend, wall, &line);
     }
@@ -168,9 +170,9 @@ impl LogSink {
 fn http_line(cfg: &Config, r: &StreamRecord, h: &HttpLogFields, actconn: u32, feconn: u32) -> String {
     let ms = |d: Option<std::time::Duration>| d.map_or(-1, |d| d.as_millis() as i64);
     let (be_name, srv_name) = names(cfg, r);
-    let queued = if r.server.is_some() { 0 } else { -1 };
+    let queued = queue_ms(r);
     format!(
-        "{} [{}] {} {}/{} {}/{}/{}/{}/{} {} {} - - {}-- {}/{}/{}/{}/{}{} 0/0 \"{}\"",
+        "{} [{}] {} {}/{} {}/{}/{}/{}/{} {} {} - - {}-- {}/{}/{}/{}/{}{} 0/{} \"{}\"",
         r.client,
         Civil::from_system(r.accept_date).log_date(),
         cfg.proxies[r.frontend].name,
@@ -190,8 +192,19 @@ fn http_line(cfg: &Config, r: &StreamRecord, h: &HttpLogFields, actconn: u32, fe
         r.server_conns,
         if r.redispatched { "+" } else { "" },
         r.retries,
+        r.queue_pos,
         h.request_line,
     )
+}
+
+/// `%Tw`: time spent in the backend's queue; 0 for a stream that got a
+/// server without waiting, -1 for one that never reached a server.
+fn queue_ms(r: &StreamRecord) -> i64 {
+    match r.queue_time {
+        Some(d) => d.as_millis() as i64,
+        None if r.server.is_some() => 0,
+        None => -1,
+    }
 }
 
 fn names<'a>(cfg: &'a Config, r: &StreamRecord) -> (&'a str, &'a str) {

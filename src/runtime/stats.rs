@@ -36,7 +36,10 @@ pub fn count_stream(fe: &mut Counters, backends: &mut Backends, r: &StreamRecord
     }
     let Some(be) = r.backend.and_then(|b| backends.get_mut(b)) else { return };
     let server_failed = matches!(cause, TermCause::ServerAbort | TermCause::ServerTimeout);
-    let econ = server_failed && phase == TermPhase::Connect && r.server.is_some();
+    // A queue timeout counts on the backend only (no server was assigned).
+    let econ = server_failed
+        && ((phase == TermPhase::Connect && r.server.is_some())
+            || (phase == TermPhase::Queue && r.server.is_none()));
     let eresp = (server_failed && phase == TermPhase::Headers)
         || (cause == TermCause::ProxyRule && phase == TermPhase::Headers && r.status == Some(502));
     let cli_abrt = matches!(cause, TermCause::ClientAbort | TermCause::ClientTimeout)
@@ -236,6 +239,8 @@ fn backend_line(p: &Proxy, iid: u32, be: &BackendState, slim: u32, http: bool, n
     backend_side(&mut l, &be.stats, now_ms);
     l.set("scur", be.cur_conns);
     l.set("slim", slim);
+    l.set("qcur", be.queue.waiting);
+    l.set("qmax", be.queue.max_waiting);
     let usable = |backup: bool| be.servers.iter().filter(move |s| s.backup == backup && s.usable());
     let any_active = usable(false).next().is_some();
     // HAProxy's weight: the active servers' (the backups' when no active one is up).

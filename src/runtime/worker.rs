@@ -264,6 +264,7 @@ impl Worker {
             }
             self.events = events;
             self.run_timers();
+            self.serve_queues();
             if self.stopping && self.sessions.is_empty() {
                 info!(target: "runtime", "soft stop complete");
                 return Ok(());
@@ -526,6 +527,32 @@ impl Worker {
         for index in 0..self.listeners.len() {
             if matches!(&self.listeners[index], Some(s) if s.limited) {
                 self.accept_from(index);
+            }
+        }
+    }
+
+    /// Hands freed server slots to the streams waiting in backend queues,
+    /// oldest first. Each entry is looked at once per round: a waiter
+    /// whose stream left is skipped; one that finds no server after all
+    /// (a race with a server going down) queues again at the back.
+    fn serve_queues(&mut self) {
+        for be in 0..self.env.cfg.proxies.len() {
+            let mut budget = match self.env.backends.get(be) {
+                Some(b) if !b.queue.is_empty() => b.queue.len(),
+                _ => continue,
+            };
+            while budget > 0 {
+                budget -= 1;
+                let Some(state) = self.env.backends.get_mut(be) else { break };
+                if !state.has_free_slot() {
+                    break;
+                }
+                let Some(waiter) = state.queue.grant_next() else { break };
+                let (key, _) = Key::from_token(Token(waiter.token));
+                self.drive_session(key, None);
+                if let Some(state) = self.env.backends.get_mut(be) {
+                    state.queue.drop_grant(); // unclaimed: that stream no longer waits
+                }
             }
         }
     }
