@@ -82,9 +82,18 @@ impl Conn {
         registry.reregister(&mut self.sock, token, Interest::READABLE | Interest::WRITABLE)
     }
 
-    /// Removes the socket from the poller (before dropping or moving it).
+    /// Removes the socket from the poller (the socket lives on elsewhere).
     pub fn deregister(&mut self, registry: &Registry) {
         let _ = registry.deregister(&mut self.sock);
+    }
+
+    /// Closes the socket. No `epoll_ctl(DEL)` is spent: closing the only
+    /// descriptor of a socket removes it from the epoll set (strata never
+    /// duplicates one), and an event already fetched for it reaches, at
+    /// worst, the next connection under the same token as spurious
+    /// readiness, which costs one `EAGAIN`.
+    pub fn close(self) {
+        drop(self);
     }
 
     /// Records the readiness an event reports.
@@ -117,16 +126,17 @@ impl Conn {
         if !self.writable && !self.readable {
             return Ok(false); // no event yet: nothing to ask the kernel
         }
-        if let Some(e) = self.sock.take_error()? {
-            self.error = Some(e.kind());
-            return Err(e);
-        }
         if self.writable && !self.hup_seen {
-            // Linux reports a connecting socket writable once established
-            // (a failure comes with an error and a hang-up).
+            // Linux reports a connecting socket writable once established;
+            // a failure comes with an error and a hang-up, so no
+            // `getsockopt(SO_ERROR)` is needed on success.
             self.connecting = false;
             self.last_io = now;
             return Ok(true);
+        }
+        if let Some(e) = self.sock.take_error()? {
+            self.error = Some(e.kind());
+            return Err(e);
         }
         match self.sock.peer_addr() {
             Ok(_) => {

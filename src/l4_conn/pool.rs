@@ -64,10 +64,10 @@ impl IdlePool {
     /// Keeps `conn` (registered under `token`) for reuse with `server`;
     /// drops it when the server's share is full or the connection is not
     /// clean (pending input, a shutdown, an error).
-    pub fn put(&mut self, registry: &Registry, server: ServerId, token: Token, mut conn: Conn) {
+    pub fn put(&mut self, registry: &Registry, server: ServerId, token: Token, conn: Conn) {
         let full = self.per_server.get(&server).is_some_and(|l| l.len() >= self.max_per_server);
         if !clean(&conn) || full {
-            conn.deregister(registry);
+            conn.close();
             return;
         }
         self.rehome(registry, token);
@@ -79,10 +79,10 @@ impl IdlePool {
     /// Keeps `conn` for the next request of the session whose server token
     /// is `owner` only (replacing the one it kept before, if any); drops it
     /// when it is not clean. `conn` is registered under `owner`.
-    pub fn put_private(&mut self, registry: &Registry, server: ServerId, owner: Token, mut conn: Conn) {
-        self.drop_owned(registry, owner);
+    pub fn put_private(&mut self, server: ServerId, owner: Token, conn: Conn) {
+        self.drop_owned(owner);
         if !clean(&conn) {
-            conn.deregister(registry);
+            conn.close();
             return;
         }
         let key = self.slab.insert(IdleConn { conn, server, owner: Some(owner), registered: owner });
@@ -103,11 +103,11 @@ impl IdlePool {
     }
 
     /// Closes the connection kept private for `owner` (its session ends).
-    pub fn drop_owned(&mut self, registry: &Registry, owner: Token) {
+    pub fn drop_owned(&mut self, owner: Token) {
         if let Some(key) = self.private.remove(&owner)
-            && let Some(mut idle) = self.remove(key)
+            && let Some(idle) = self.remove(key)
         {
-            idle.conn.deregister(registry);
+            idle.conn.close();
         }
     }
 
@@ -120,8 +120,8 @@ impl IdlePool {
         let own = key.token(IDLE_SUB);
         if idle.conn.reregister(registry, own).is_ok() {
             idle.registered = own;
-        } else if let Some(mut idle) = self.remove(key) {
-            idle.conn.deregister(registry);
+        } else if let Some(idle) = self.remove(key) {
+            idle.conn.close();
         }
     }
 
@@ -182,28 +182,22 @@ impl IdlePool {
 
     /// An event on an idle connection registered under the pool's own
     /// token `key`.
-    pub fn on_event(&mut self, registry: &Registry, key: Key, ev: &mio::event::Event, now: Instant) {
-        self.event(registry, key, ev, now);
+    pub fn on_event(&mut self, key: Key, ev: &mio::event::Event, now: Instant) {
+        self.event(key, ev, now);
     }
 
     /// An event that came with a session's server token while the session
     /// has no stream using it: it is for the idle connection still
     /// registered under that token, if any.
-    pub fn on_token_event(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        ev: &mio::event::Event,
-        now: Instant,
-    ) {
+    pub fn on_token_event(&mut self, token: Token, ev: &mio::event::Event, now: Instant) {
         if let Some(&key) = self.by_token.get(&token) {
-            self.event(registry, key, ev, now);
+            self.event(key, ev, now);
         }
     }
 
     /// The server closed an idle connection or sent something unsolicited:
     /// either way it is no longer reusable.
-    fn event(&mut self, registry: &Registry, key: Key, ev: &mio::event::Event, now: Instant) {
+    fn event(&mut self, key: Key, ev: &mio::event::Event, now: Instant) {
         let Some(idle) = self.slab.get_mut(key) else { return };
         idle.conn.on_event(ev);
         if !idle.conn.is_readable() {
@@ -213,9 +207,9 @@ impl IdlePool {
         if idle.conn.pending() == 0 && !idle.conn.read_closed && idle.conn.error.is_none() {
             return; // spurious readiness: nothing arrived
         }
-        if let Some(mut idle) = self.remove(key) {
+        if let Some(idle) = self.remove(key) {
             debug!(target: "l4", "idle connection to server {:?} closed by peer", idle.server);
-            idle.conn.deregister(registry);
+            idle.conn.close();
         }
     }
 

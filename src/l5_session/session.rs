@@ -77,16 +77,21 @@ impl Session {
     /// runs `tcp-request connection` then `tcp-request session` rules
     /// (either may reject), counts the session on its trackers, registers
     /// the client socket. In TCP mode its only stream is created now; in
-    /// HTTP mode streams come with requests.
+    /// HTTP mode streams come with requests. `src` is the client's
+    /// address, `local` the address it connected to when the listener
+    /// knows it (bound to one address), else asked of the socket.
     pub fn start(
         id: u64,
         key: Key,
         frontend: usize,
         mut cli: Conn,
-        src: SocketAddr,
+        (src, local): (SocketAddr, Option<SocketAddr>),
         ctx: &mut StreamCtx<'_>,
     ) -> Result<Session, StartError> {
-        let dst = cli.local_addr().map_err(StartError::Io)?;
+        let dst = match local {
+            Some(addr) => addr,
+            None => cli.local_addr().map_err(StartError::Io)?,
+        };
         let mut trackers: [Option<Tracker>; SLOTS] = Default::default();
         let rules = &ctx.rules[frontend];
         for layer in [&rules.tcp_connection, &rules.tcp_session] {
@@ -141,7 +146,7 @@ impl Session {
         } else if self.streams().next().is_none() {
             // No stream uses the server token: the event is for the idle
             // connection the pool left registered under it.
-            ctx.idle.on_token_event(ctx.registry, self.key.token(SERVER_SUB), ev, ctx.now);
+            ctx.idle.on_token_event(self.key.token(SERVER_SUB), ev, ctx.now);
         } else {
             match &mut self.mux {
                 Mux::Pt(pt) => pt.on_server_event(ev),
@@ -216,9 +221,9 @@ impl Session {
             Mux::Pt(pt) => pt.kill(ctx),
             Mux::H1(h1) => h1.kill(ctx),
         }
-        ctx.idle.drop_owned(ctx.registry, self.key.token(SERVER_SUB)); // `http-reuse never`
-        ctx.idle.rehome(ctx.registry, self.key.token(SERVER_SUB)); // a shared one it left registered
-        self.cli.deregister(ctx.registry);
+        ctx.idle.drop_owned(self.key.token(SERVER_SUB)); // `http-reuse never`
+        // A shared idle connection it left registered under its server token
+        // stays so: the worker routes that token's events to the pool.
         debug!(target: "l5", "{self}: end after {:?}", ctx.now.saturating_duration_since(self.accepted));
     }
 }

@@ -130,8 +130,8 @@ impl Stream {
     /// A connect attempt failed (error or `timeout connect`): retry, maybe
     /// elsewhere, or give up.
     pub(super) fn connect_failed(&mut self, ctx: &mut StreamCtx<'_>, why: &str) {
-        if let Some(mut srv) = self.srv.take() {
-            srv.deregister(ctx.registry);
+        if let Some(srv) = self.srv.take() {
+            srv.close();
         }
         let (Some(be), Some(srv)) = (self.backend, self.server) else {
             return self.abort(TermCause::Internal, TermPhase::Connect);

@@ -304,8 +304,8 @@ impl Stream {
                 Phase::Connecting => self.check_connect(cli, ctx),
                 Phase::TurnAround { .. } => self.buffer_client_while_waiting(cli, ctx.now),
                 Phase::RetryFresh => {
-                    if let Some(mut srv) = self.srv.take() {
-                        srv.deregister(ctx.registry);
+                    if let Some(srv) = self.srv.take() {
+                        srv.close();
                     }
                     self.prepare_request(ctx);
                     self.connect_to_assigned(ctx);
@@ -348,9 +348,7 @@ impl Stream {
             // `never`: private to this session (HAProxy still keeps the
             // connection alive for the session's next request).
             match ctx.cfg.proxies[be].http_reuse {
-                crate::cfg::HttpReuse::Never => {
-                    ctx.idle.put_private(ctx.registry, (be, srv), self.srv_token, conn)
-                }
+                crate::cfg::HttpReuse::Never => ctx.idle.put_private((be, srv), self.srv_token, conn),
                 _ => ctx.idle.put(ctx.registry, (be, srv), self.srv_token, conn),
             }
         }
@@ -384,8 +382,8 @@ impl Stream {
             queue_pos: self.queue.pos,
             http: self.http_log_fields(ctx),
         });
-        if let Some(mut srv) = self.srv.take() {
-            srv.deregister(ctx.registry);
+        if let Some(srv) = self.srv.take() {
+            srv.close();
         }
         debug!(
             target: "l6",

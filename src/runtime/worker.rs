@@ -291,13 +291,17 @@ impl Worker {
                 return;
             };
             let fe = slot.listener.proxy;
+            // A listener bound to one address tells where clients connected
+            // without a `getsockname` per connection.
+            let bound = slot.listener.addr;
+            let local = (!bound.ip().is_unspecified() && bound.port() != 0).then_some(bound);
             if self.counts.cur_conns >= self.maxconn || self.counts.fe_cur[fe] >= self.counts.fe_max[fe] {
                 slot.limited = true;
                 return;
             }
             slot.limited = false;
             match slot.listener.accept() {
-                Ok(Some((sock, src))) => self.start_session(fe, sock, src),
+                Ok(Some((sock, src))) => self.start_session(fe, sock, src, local),
                 Ok(None) => return,
                 Err(e) => {
                     // EMFILE/ENFILE and friends: retry when a connection ends.
@@ -309,7 +313,13 @@ impl Worker {
         }
     }
 
-    fn start_session(&mut self, fe: usize, sock: mio::net::TcpStream, src: std::net::SocketAddr) {
+    fn start_session(
+        &mut self,
+        fe: usize,
+        sock: mio::net::TcpStream,
+        src: std::net::SocketAddr,
+        local: Option<std::net::SocketAddr>,
+    ) {
         let now = self.env.clock.now();
         let key = self.sessions.vacant_key();
         self.counts.next_id += 1;
@@ -317,7 +327,7 @@ impl Worker {
         let now_ms = self.env.clock.ticks_ms();
         self.counts.fe_stats[fe].count_connection(now_ms);
         let mut ctx = self.env.ctx(self.poll.registry());
-        match Session::start(id, key, fe, Conn::accepted(sock, now), src, &mut ctx) {
+        match Session::start(id, key, fe, Conn::accepted(sock, now), (src, local), &mut ctx) {
             Ok(session) => {
                 // HTTP mode logs its `Connect from` line per request (stream end).
                 if self.env.cfg.proxies[fe].mode == crate::cfg::Mode::Tcp {
@@ -354,7 +364,14 @@ impl Worker {
         }
         if sub == IDLE_SUB {
             let now = self.env.clock.now();
-            self.env.idle.on_event(self.poll.registry(), key, ev, now);
+            self.env.idle.on_event(key, ev, now);
+            return;
+        }
+        if self.sessions.get_mut(key).is_none() {
+            // A session that ended may have left an idle server connection
+            // registered under its server token: its events go to the pool.
+            let now = self.env.clock.now();
+            self.env.idle.on_token_event(token, ev, now);
             return;
         }
         self.drive_session(key, Some((sub, ev)));
