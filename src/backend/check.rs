@@ -61,7 +61,7 @@ pub struct Check {
     pub spec: CheckSpec,
     pub health: u32,                           // HAProxy's counter, 0..=rise+fall-1
     pub last: Option<(CheckResult, Duration)>, // the last completed check and its duration
-    pub failures: u64,                         // checks failed while UP (chkfail)
+    pub failures: u64,                         // failed checks that lowered the health counter (chkfail)
     phase: Phase,
     conn: Option<Conn>,
     pub timer: crate::core::timer::TimerSlot,
@@ -122,9 +122,6 @@ impl Check {
         }
         self.phase = Phase::Waiting { next: now + self.spec.inter };
         let duration = now.saturating_duration_since(started);
-        if matches!(result, CheckResult::Failed(_)) && self.is_up() {
-            self.failures += 1; // HAProxy's chkfail: failures while the server is UP
-        }
         self.last = Some((result.clone(), duration));
         self.apply(result, duration)
     }
@@ -229,7 +226,10 @@ impl Check {
                 r
             }
             CheckResult::Failed(r) => {
+                // HAProxy's chkfail counts the failures that move the
+                // counter: while UP, and while DOWN but part way up.
                 if self.health > 0 {
+                    self.failures += 1;
                     self.health -= 1;
                     if self.health < rise {
                         self.health = 0;
@@ -325,6 +325,26 @@ mod tests {
         assert_eq!(c.apply(fail(), Duration::ZERO), None);
         assert!(!c.apply(fail(), Duration::ZERO).expect("down after 3").up);
         assert_eq!(c.apply(fail(), Duration::ZERO), None, "stays down");
+    }
+
+    /// chkfail counts a failure whenever the health counter is above 0, as
+    /// HAProxy's `set_server_check_status` does: a server coming back up
+    /// (DOWN, 1 of 2 passes) that fails again counts it; failures of a
+    /// server already at 0 do not.
+    #[test]
+    fn chkfail_counts_failures_while_health_is_above_zero() {
+        let mut c = check(2, 2);
+        c.apply(pass(), Duration::ZERO);
+        assert_eq!(c.health, 3, "fully UP");
+        c.apply(fail(), Duration::ZERO);
+        c.apply(fail(), Duration::ZERO);
+        assert_eq!((c.is_up(), c.failures), (false, 2), "DOWN after fall 2");
+        c.apply(fail(), Duration::ZERO);
+        assert_eq!(c.failures, 2, "a failure at health 0 is not counted");
+        c.apply(pass(), Duration::ZERO);
+        assert_eq!((c.is_up(), c.health), (false, 1), "DOWN, 1 of rise 2");
+        c.apply(fail(), Duration::ZERO);
+        assert_eq!((c.health, c.failures), (0, 3), "a failure while part way up is counted");
     }
 
     #[test]

@@ -125,6 +125,22 @@ impl BackendState {
         s.stats.count_session(now_ms, s.cur_conns);
     }
 
+    /// Accounts a failed connect retried on server `srv`: HAProxy's
+    /// `wretr`, on the server and the backend, counted when the retry is
+    /// decided (`back_handle_st_cer`, or a redispatch that chose `srv` again).
+    pub fn count_retry(&mut self, srv: usize) {
+        self.servers[srv].stats.retries += 1;
+        self.stats.retries += 1;
+    }
+
+    /// Accounts a stream sent elsewhere after a failed connect on server
+    /// `from`: HAProxy's `wredis`, on the server left and the backend (a
+    /// redispatch is not a retry: no `wretr`).
+    pub fn count_redispatch(&mut self, from: usize) {
+        self.servers[from].stats.redispatches += 1;
+        self.stats.redispatches += 1;
+    }
+
     /// Accounts a stream leaving server `srv` (end, or redispatch).
     pub fn release(&mut self, srv: usize) {
         let s = &mut self.servers[srv];

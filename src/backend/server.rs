@@ -49,6 +49,15 @@ pub struct Health {
     pub failures: u64, // chkfail
 }
 
+impl Health {
+    /// Before the first check: HAProxy's `INI`, "Initializing", and the
+    /// health counter at `rise` (UP, but one failure takes it DOWN).
+    pub fn initial(rise: u32, fall: u32) -> Health {
+        let (rise, fall) = (rise.max(1), fall.max(1));
+        Health { status: "INI", desc: "Initializing".into(), value: rise, rise, fall, ..Health::default() }
+    }
+}
+
 impl ServerState {
     pub fn new(cfg: &Server) -> ServerState {
         ServerState {
@@ -66,7 +75,7 @@ impl ServerState {
             maint_from_config: cfg.disabled,
             rise: cfg.rise,
             stats: Counters::default(),
-            health: None,
+            health: cfg.check.then(|| Health::initial(cfg.rise, cfg.fall)),
             history: UpDown::default(),
         }
     }

@@ -24,6 +24,17 @@ impl Stream {
             return self.abort(TermCause::Internal, TermPhase::Connect);
         };
         let picked = if behind_others { None } else { state.pick(self.src.ip(), avoid) };
+        // A redispatch (`avoid`: the server whose connect failed) counts
+        // as HAProxy's `assign_server_and_queue` does: on another server
+        // it is a redispatch, on the same one a retry.
+        if let Some(prev) = avoid {
+            if picked == Some(prev) {
+                state.count_retry(prev);
+            } else {
+                state.count_redispatch(prev);
+                self.redispatched = true;
+            }
+        }
         let Some(srv) = picked else {
             if state.is_up() {
                 return self.join_queue(ctx, be);
@@ -159,8 +170,10 @@ impl Stream {
         if immediate || self.should_redispatch(proxy.retries, proxy.options.redispatch) {
             debug!(target: "l6", "{self}: redispatch from {}/{}", proxy.name, srv_name);
             self.detach_server(ctx);
-            self.redispatched = true;
             return self.assign_and_connect(ctx, Some(srv));
+        }
+        if let Some(state) = ctx.backends.get_mut(be) {
+            state.count_retry(srv);
         }
         let mut delay = Duration::from_secs(1);
         if let Some(c) = proxy.timeouts.connect {

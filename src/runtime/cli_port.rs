@@ -17,6 +17,9 @@ pub const CLI_SUB: u8 = 253;
 /// Longest command line accepted (HAProxy's is its buffer size).
 const MAX_LINE: usize = 16384;
 
+/// Most bytes read and dropped from a connection being closed.
+const MAX_DISCARD: usize = 4 * MAX_LINE;
+
 enum ListenSock {
     Tcp(TcpListener),
     Unix(UnixListener),
@@ -213,11 +216,15 @@ impl CliConn {
         }
         if self.closing {
             // Discard what is left unread so closing sends FIN, not RST
-            // (which could destroy the reply in flight).
-            while let Ok(n) = self.stream.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
+            // (which could destroy the reply in flight); but at most
+            // MAX_DISCARD bytes: a client streaming without end (an
+            // endless line) must not keep the worker reading it.
+            let mut left = MAX_DISCARD;
+            while left > 0
+                && let Ok(n) = self.stream.read(&mut buf)
+                && n > 0
+            {
+                left -= n.min(left);
             }
         }
         !self.closing

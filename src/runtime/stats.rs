@@ -1,7 +1,7 @@
 //! The worker's `show stat` numbers: counting ended streams into the
 //! frontend, backend and server counters, and building the CSV lines.
 
-use crate::backend::{BackendState, Backends, Counters, ServerState, SrvAdmin};
+use crate::backend::{BackendState, Backends, Counters, Health, ServerState, SrvAdmin};
 use crate::cfg::{Config, Mode, Proxy};
 use crate::cli::stat::{Kind, StatLine};
 use crate::core::clock::secs_between;
@@ -53,8 +53,6 @@ pub fn count_stream(fe: &mut Counters, backends: &mut Backends, r: &StreamRecord
     let apply = |c: &mut Counters, status: bool| {
         c.bytes_in += r.bytes_in;
         c.bytes_out += r.bytes_out;
-        c.retries += u64::from(r.retries);
-        c.redispatches += u64::from(r.redispatched);
         c.failed_conns += u64::from(econ);
         c.failed_resp += u64::from(eresp);
         c.cli_aborts += u64::from(cli_abrt);
@@ -180,14 +178,28 @@ fn frontend_line(p: &Proxy, iid: u32, c: &Counters, cur: u32, max: u32, now_ms: 
     l
 }
 
-/// HAProxy's server status text.
-pub fn server_status(s: &ServerState) -> &'static str {
-    match (s.admin, s.health.is_some(), s.up) {
-        (SrvAdmin::Maint, _, _) => "MAINT",
-        (SrvAdmin::Drain, _, true) => "DRAIN",
-        (_, false, _) => "no check",
-        (_, true, true) => "UP",
-        (_, true, false) => "DOWN",
+/// HAProxy's server status text (`srv_hlt_st` in `src/stats.c`): while
+/// the health counter is between its ends, `UP n/fall` counts the failed
+/// checks of a server going down and `DOWN n/rise` the passed checks of
+/// one coming up.
+pub fn server_status(s: &ServerState) -> String {
+    let going_down = |h: &Health| match h.value.checked_sub(h.rise) {
+        Some(done) if h.value < h.rise + h.fall - 1 => Some(format!("{}/{}", done + 1, h.fall)),
+        _ => None,
+    };
+    match (s.admin, &s.health, s.up) {
+        (SrvAdmin::Maint, _, _) => "MAINT".into(),
+        (SrvAdmin::Drain, h, true) => match h.as_ref().and_then(going_down) {
+            Some(n) => format!("DRAIN {n}"),
+            None => "DRAIN".into(),
+        },
+        (_, None, _) => "no check".into(),
+        (_, Some(h), true) => match going_down(h) {
+            Some(n) => format!("UP {n}"),
+            None => "UP".into(),
+        },
+        (_, Some(h), false) if h.value > 0 => format!("DOWN {}/{}", h.value, h.rise),
+        (_, Some(_), false) => "DOWN".into(),
     }
 }
 
@@ -280,4 +292,53 @@ fn fullconn(input: &StatInput<'_>, be: usize) -> u32 {
         .map(|(i, _)| u64::from(input.fe_max[i]))
         .sum();
     (sum.div_ceil(10) as u32).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(rise: u32, fall: u32) -> ServerState {
+        let cfg = crate::cfg::Server {
+            name: "s".into(),
+            loc: Default::default(),
+            id: 1,
+            addr: std::net::Ipv4Addr::LOCALHOST.into(),
+            port: Some(80),
+            weight: 1,
+            maxconn: None,
+            disabled: false,
+            backup: false,
+            check: true,
+            inter: std::time::Duration::from_secs(2),
+            rise,
+            fall,
+        };
+        ServerState::new(&cfg)
+    }
+
+    fn with_health(mut s: ServerState, value: u32, up: bool) -> ServerState {
+        s.health.as_mut().expect("checked").value = value;
+        s.up = up;
+        s
+    }
+
+    /// The texts HAProxy 2.6 shows along a server's health counter
+    /// (rise 2, fall 3: 0..=4), including before the first check.
+    #[test]
+    fn status_follows_the_health_counter_as_haproxy() {
+        let s = checked(2, 3);
+        assert_eq!((server_status(&s), s.health.as_ref().map(|h| h.status)), ("UP 1/3".into(), Some("INI")));
+        assert_eq!(server_status(&with_health(checked(2, 3), 4, true)), "UP");
+        assert_eq!(server_status(&with_health(checked(2, 3), 3, true)), "UP 2/3");
+        assert_eq!(server_status(&with_health(checked(2, 3), 0, false)), "DOWN");
+        assert_eq!(server_status(&with_health(checked(2, 3), 1, false)), "DOWN 1/2");
+        assert_eq!(server_status(&checked(1, 1)), "UP", "rise 1 fall 1: no steps between");
+        let mut drain = with_health(checked(2, 3), 3, true);
+        drain.admin = SrvAdmin::Drain;
+        assert_eq!(server_status(&drain), "DRAIN 2/3");
+        let mut unchecked = checked(2, 3);
+        unchecked.health = None;
+        assert_eq!(server_status(&unchecked), "no check");
+    }
 }
