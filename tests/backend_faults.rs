@@ -157,6 +157,24 @@ fn refused_connect_is_retried_then_answered_503_sc() {
     r.tracked("http_req_cnt=1 http_fail_cnt=0", "a refused connect is not counted as failed");
 }
 
+/// Found by the soak (tests/soak.rs). The bug: strata closed the client
+/// connection after the 503, because the request head it never managed to
+/// send to the dead server still counted as "request not finished", as if
+/// unread request bytes were left on the connection. HAProxy keeps the
+/// connection for the next request, and so must strata: only what the
+/// client sent decides.
+#[test]
+fn refused_connect_503_keeps_the_client_connection_open() {
+    let r = rig(true, &["retries 0"]);
+    let mut c = HttpConn::connect(r.port);
+    for i in 1..=2 {
+        let got = c.request(&get("/")).unwrap_or_else(|e| panic!("answer {i} on the same connection: {e}"));
+        assert_eq!(text(&got.raw), text(SERVICE_UNAVAILABLE_503), "answer {i}");
+    }
+    drop(c);
+    r.tracked("http_req_cnt=2 http_fail_cnt=0", "both requests on one connection");
+}
+
 #[test]
 fn reset_before_the_response_is_answered_502_sh() {
     let r = rig(false, &[]);

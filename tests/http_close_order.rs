@@ -109,3 +109,71 @@ fn current_counts_return_to_zero_and_cumulative_counts_are_exact() {
         assert_eq!(c.req_delta, c.made_requests + c.cli_between, "CumReq");
     }
 }
+
+/// What the proxy still held after a client's last bytes and its reset
+/// reached it together.
+struct ResetWithBytes {
+    settled: bool, // CurrConns back to 0 within the wait (far below the timeouts)
+    curr: u64,     // CurrConns last read
+    sess: String,  // `show sess` then
+}
+
+/// A client connects, sends `bytes` and resets, all while the proxy is
+/// stopped (SIGSTOP), so that once it runs again it reads the bytes and
+/// the reset in one go; then waits for `CurrConns` 0. The timeouts are
+/// long: only noticing the reset can end the stream within the wait. The
+/// client's tracked entry must end released.
+fn reset_arriving_with(bytes: &[u8]) -> ResetWithBytes {
+    let backend = HttpBackend::start();
+    let (port, stats) = (free_port(), free_port());
+    let long = cfg_time(std::time::Duration::from_secs(120));
+    let cfg = HttpCfg::new(port, Some(backend.port()))
+        .global(&format!("stats socket ipv4@127.0.0.1:{stats} level admin"))
+        .defaults(&format!("timeout client {long}"))
+        .defaults(&format!("timeout server {long}"))
+        .frontend("stick-table type ip size 10 expire 10m store conn_cur,conn_cnt")
+        .frontend("tcp-request connection track-sc0 src")
+        .render();
+    let proxy = Proxy::start(&cfg);
+    proxy.signal("STOP");
+    let mut s =
+        TcpStream::connect(("127.0.0.1", port)).expect("connect (the kernel accepts for the stopped proxy)");
+    s.write_all(bytes).expect("send");
+    reset(s);
+    proxy.signal("CONT");
+    let mut curr = u64::MAX;
+    let settled = wait_until(ms(20_000), || {
+        curr = info_u64(stats, "CurrConns");
+        curr == 0
+    });
+    let sess = cli(stats, "show sess");
+    expect_entry(stats, "fe", "127.0.0.1", "conn_cnt=1 conn_cur=0 use=0", Exp::AtMost(600_000), "released");
+    ResetWithBytes { settled, curr, sess }
+}
+
+/// Found by the soak (tests/soak.rs). The bug: when the last bytes of a
+/// request and the client's RST arrived together, the mux read both at
+/// once (bytes, then `ECONNRESET`), made a stream of the complete head, and
+/// every later read or write on the client connection answered "would
+/// block" because an error was already recorded. The stream waited for
+/// the rest of the body, or for a chance to write the response, until
+/// `timeout server` or `timeout client` (here two minutes), holding its
+/// trackers and a server connection. Now a recorded error is reported
+/// again on every I/O attempt, and the stream ends at once.
+#[test]
+fn a_reset_read_with_half_a_body_ends_the_stream_at_once() {
+    let mut req = b"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 1000\r\n\r\n".to_vec();
+    req.extend_from_slice(&[b'x'; 500]);
+    let r = reset_arriving_with(&req);
+    assert!(r.settled, "CurrConns stays at {}; streams:\n{}", r.curr, r.sess);
+}
+
+/// Same, with a whole request: the proxy may forward it (HAProxy does
+/// and strata does), but once the response comes the write to the reset
+/// client fails and the stream ends; before the fix, the write answered
+/// "would block" and the stream waited for `timeout server`.
+#[test]
+fn a_reset_read_with_a_whole_request_ends_the_stream_with_the_response() {
+    let r = reset_arriving_with(&get("/delay/200"));
+    assert!(r.settled, "CurrConns stays at {}; streams:\n{}", r.curr, r.sess);
+}

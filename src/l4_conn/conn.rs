@@ -159,8 +159,17 @@ impl Conn {
     /// Reads into the receive buffer until the socket would block, the
     /// buffer is full or EOF. Takes a buffer from the pool only when bytes
     /// actually arrive.
+    ///
+    /// An error seen before (by a read, a write or a splice) is reported
+    /// again as `Failed`, never as `Blocked`: a reset that arrived with the
+    /// last bytes of a request is read once, while the mux parses the
+    /// request, and the stream must still learn of it. Blocked would leave
+    /// it waiting for readiness that never comes, until a timeout.
     pub fn fill(&mut self, now: Instant) -> IoStep {
-        if !self.readable || self.read_closed || self.error.is_some() || self.connecting {
+        if self.error.is_some() {
+            return IoStep::Failed;
+        }
+        if !self.readable || self.read_closed || self.connecting {
             return IoStep::Blocked;
         }
         let mut buf = self.rx.take().unwrap_or_else(Buffer::take);
@@ -234,7 +243,10 @@ impl Conn {
         second_max: usize,
         now: Instant,
     ) -> (IoStep, usize, usize) {
-        if !self.writable || self.write_shut || self.error.is_some() || self.connecting {
+        if self.error.is_some() {
+            return (IoStep::Failed, 0, 0); // sticky, as in `fill`
+        }
+        if !self.writable || self.write_shut || self.connecting {
             return (IoStep::Blocked, 0, 0);
         }
         let (mut sent1, mut sent2) = (0, 0);

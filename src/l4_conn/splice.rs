@@ -106,6 +106,9 @@ impl Conn {
 
     /// [`Conn::splice_in`], taking at most `max` bytes (the rest of a body).
     pub fn splice_in_max(&mut self, pipe: &mut Pipe, max: usize, now: Instant) -> IoStep {
+        if self.error.is_some() {
+            return IoStep::Failed; // sticky, as in `fill`
+        }
         if !self.can_read() || max == 0 {
             return IoStep::Blocked;
         }
@@ -148,6 +151,9 @@ impl Conn {
 
     /// Sends bytes from `pipe` until it is empty or the socket would block.
     pub fn splice_out(&mut self, pipe: &mut Pipe, now: Instant) -> IoStep {
+        if self.error.is_some() {
+            return IoStep::Failed; // sticky, as in `fill`
+        }
         if pipe.len == 0 || !self.can_write() {
             return IoStep::Blocked;
         }

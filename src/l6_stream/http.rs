@@ -149,6 +149,11 @@ impl Stream {
         h.txn.status = Some(code);
         h.txn.res_body = BodyState::Done;
         h.txn.server_close = true;
+        // A head still waiting for the server (a connect that failed) will
+        // never leave now. Only what the client sent decides whether its
+        // connection can carry another request: HAProxy keeps it after a
+        // 503 too (tests/backend_faults.rs).
+        h.req_out = None;
         if !h.request_done() {
             h.txn.client_close = true;
         }

@@ -20,6 +20,7 @@
 //! | `/reset-head` | half a response head, then RST |
 //! | `/reset-body` | a head announcing [`RESET_BODY_LEN`] bytes, a tenth of them, then RST |
 //! | `/garbage` | a response head that is not HTTP |
+//! | `/bad-header` | a 200 head with a header line without a colon ([`BAD_HEADER`]), then FIN |
 //! | `/echo` | the request body back, Content-Length or chunked like the request |
 //! | `/health` | the status set by [`HttpBackend::set_health`] (200 at start), empty body |
 //! | other | 404, empty body |
@@ -69,6 +70,10 @@ pub const CLOSE_BODY_LEN: usize = 100_000;
 pub const RESET_BODY_LEN: usize = 100_000;
 /// The bytes `/garbage` answers with.
 pub const GARBAGE: &[u8] = b"\x16\x03\x01 this is not HTTP\r\n\r\n";
+/// The bytes `/bad-header` answers with: a valid status line, then a
+/// header line with no colon (a malformed header, refused by both proxies).
+pub const BAD_HEADER: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Bad header without colon\r\n\r\nhello";
 /// Request bodies up to this size are kept whole in [`Received::body`].
 const KEEP_BODY: usize = 1024 * 1024;
 /// A request head larger than this is refused (the proxy never sends one).
@@ -594,6 +599,10 @@ fn respond(out: &mut TcpStream, head: &Head, req_chunked: bool, echo: &[u8], rec
         }
         "/garbage" => {
             let _ = out.write_all(GARBAGE);
+            Next::Close
+        }
+        "/bad-header" => {
+            let _ = out.write_all(BAD_HEADER);
             Next::Close
         }
         "/echo" if req_chunked => chunked(out, echo, conn_hdr, is_head, false),
