@@ -28,6 +28,7 @@ pub struct Conn {
     hup_seen: bool,         // the poller reported the peer's FIN or an error
     writable: bool,
     pub connecting: bool,             // server side: connect() in progress
+    probed: bool,                     // connecting: asked once whether already connected
     pub read_closed: bool,            // EOF received
     pub write_shut: bool,             // our FIN sent
     pub error: Option<io::ErrorKind>, // first socket error seen
@@ -64,6 +65,7 @@ impl Conn {
             hup_seen: false,
             writable: false,
             connecting,
+            probed: false,
             read_closed: false,
             write_shut: false,
             error: None,
@@ -124,7 +126,22 @@ impl Conn {
             return Ok(true);
         }
         if !self.writable && !self.readable {
-            return Ok(false); // no event yet: nothing to ask the kernel
+            if self.probed {
+                return Ok(false); // no event yet: nothing to ask the kernel
+            }
+            // Once, right after connect(): a local server (loopback) has
+            // usually completed the handshake already, and the request can
+            // leave now instead of after another turn of the poll loop.
+            self.probed = true;
+            return match self.sock.peer_addr() {
+                Ok(_) => {
+                    self.connecting = false;
+                    self.writable = true; // a new connection's send buffer is empty
+                    self.last_io = now;
+                    Ok(true)
+                }
+                Err(_) => Ok(false), // not yet, or failed: the event will tell
+            };
         }
         if self.writable && !self.hup_seen {
             // Linux reports a connecting socket writable once established;

@@ -64,9 +64,18 @@ impl IdlePool {
     /// Keeps `conn` (registered under `token`) for reuse with `server`;
     /// drops it when the server's share is full or the connection is not
     /// clean (pending input, a shutdown, an error).
+    ///
+    /// A clean connection dropped because the share is full is closed with
+    /// an RST, as HAProxy closes a server connection it will not reuse: an
+    /// orderly close would leave the proxy's side in TIME_WAIT, holding an
+    /// ephemeral port for a minute, and under connection-per-request load
+    /// thousands of them make every `connect()` search longer for a port.
     pub fn put(&mut self, registry: &Registry, server: ServerId, token: Token, conn: Conn) {
         let full = self.per_server.get(&server).is_some_and(|l| l.len() >= self.max_per_server);
         if !clean(&conn) || full {
+            if full {
+                conn.reset_on_close();
+            }
             conn.close();
             return;
         }
