@@ -1,19 +1,34 @@
-//! The e2e benchmark's backend (`tests/benches/e2e/run.sh` starts it):
-//! a small, fast HTTP/1.1 keep-alive server on 127.0.0.1, one thread per
-//! connection. `/` answers 5 bytes, `/1m` 1 MiB; a request body is read
-//! and discarded. Usage: `e2e_backend PORT`.
+//! The e2e benchmark's backend (`tests/benches/e2e/run.sh` starts it): a
+//! small, fast HTTP/1.1 keep-alive server on 127.0.0.1, one thread and one
+//! poll loop for every connection, so that a new connection costs an
+//! `accept` and not a thread (the connection-per-request load would
+//! otherwise measure thread creation). `/` answers 5 bytes, `/1m` 1 MiB; a
+//! request body is read and discarded; `Connection: close` closes after
+//! the answer. Usage: `e2e_backend PORT`.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+use std::io::{ErrorKind, Read, Write};
 
 const SMALL: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello";
+const LISTENER: Token = Token(usize::MAX);
 
-fn big() -> Vec<u8> {
+fn big() -> &'static [u8] {
     let mut v =
         b"HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\nContent-Type: application/octet-stream\r\n\r\n"
             .to_vec();
     v.extend((0..1_048_576u32).map(|i| (i % 251) as u8));
-    v
+    Box::leak(v.into_boxed_slice())
+}
+
+/// One client connection: what it sent and not yet handled, the body
+/// bytes still to skip, the answer being written.
+struct Conn {
+    sock: TcpStream,
+    input: Vec<u8>,
+    body_left: usize,
+    out: &'static [u8], // answer bytes not yet written
+    close_after: bool,  // `Connection: close`: close once `out` is written
 }
 
 fn content_length(head: &[u8]) -> usize {
@@ -23,46 +38,104 @@ fn content_length(head: &[u8]) -> usize {
         .unwrap_or(0)
 }
 
-fn serve(mut s: TcpStream, big: &[u8]) {
-    let _ = s.set_nodelay(true);
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut pending: Vec<u8> = Vec::new();
-    let mut body_left = 0usize;
-    loop {
-        let n = match s.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        pending.extend_from_slice(&buf[..n]);
+impl Conn {
+    /// Reads what arrived and writes what can be written; false once the
+    /// connection is finished.
+    fn drive(&mut self, big: &'static [u8], buf: &mut [u8]) -> bool {
         loop {
-            if body_left > 0 {
-                let k = body_left.min(pending.len());
-                pending.drain(..k);
-                body_left -= k;
-                if body_left > 0 {
-                    break;
-                }
+            if !self.flush() {
+                return false;
             }
-            let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") else { break };
-            let head: Vec<u8> = pending.drain(..end + 4).collect();
-            body_left = content_length(&head);
-            let close = String::from_utf8_lossy(&head).to_ascii_lowercase().contains("connection: close");
-            let reply = if head.starts_with(b"GET /1m") { big } else { SMALL };
-            if s.write_all(reply).is_err() {
-                return;
+            if !self.out.is_empty() {
+                return true; // wait for writability
             }
-            if close {
-                return;
+            if self.close_after {
+                return false;
+            }
+            if self.answer_next(big) {
+                continue;
+            }
+            match self.sock.read(buf) {
+                Ok(0) => return false,
+                Ok(n) => self.input.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return false,
             }
         }
+    }
+
+    /// Writes as much of `out` as the socket takes; false on error.
+    fn flush(&mut self) -> bool {
+        while !self.out.is_empty() {
+            match self.sock.write(self.out) {
+                Ok(n) => self.out = &self.out[n..],
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
+    /// Consumes one complete request from `input`, if there is one, and
+    /// queues its answer.
+    fn answer_next(&mut self, big: &'static [u8]) -> bool {
+        if self.body_left > 0 {
+            let k = self.body_left.min(self.input.len());
+            self.input.drain(..k);
+            self.body_left -= k;
+            if self.body_left > 0 {
+                return false;
+            }
+        }
+        let Some(end) = self.input.windows(4).position(|w| w == b"\r\n\r\n") else { return false };
+        let head: Vec<u8> = self.input.drain(..end + 4).collect();
+        self.body_left = content_length(&head);
+        self.close_after = String::from_utf8_lossy(&head).to_ascii_lowercase().contains("connection: close");
+        self.out = if head.starts_with(b"GET /1m") { big } else { SMALL };
+        true
     }
 }
 
 fn main() {
     let port: u16 = std::env::args().nth(1).and_then(|p| p.parse().ok()).expect("usage: e2e_backend PORT");
-    let l = TcpListener::bind(("127.0.0.1", port)).expect("bind");
-    let big: &'static [u8] = Box::leak(big().into_boxed_slice());
-    for s in l.incoming().flatten() {
-        std::thread::spawn(move || serve(s, big));
+    let mut listener = TcpListener::bind(([127, 0, 0, 1], port).into()).expect("bind");
+    let big = big();
+    let mut poll = Poll::new().expect("poll");
+    poll.registry().register(&mut listener, LISTENER, Interest::READABLE).expect("register");
+    let mut conns: Vec<Option<Conn>> = Vec::new();
+    let mut free: Vec<usize> = Vec::new();
+    let mut events = Events::with_capacity(1024);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        if poll.poll(&mut events, None).is_err() {
+            continue;
+        }
+        for ev in events.iter() {
+            if ev.token() == LISTENER {
+                while let Ok((mut sock, _)) = listener.accept() {
+                    let _ = sock.set_nodelay(true);
+                    let slot = free.pop().unwrap_or_else(|| {
+                        conns.push(None);
+                        conns.len() - 1
+                    });
+                    let interest = Interest::READABLE | Interest::WRITABLE;
+                    if poll.registry().register(&mut sock, Token(slot), interest).is_err() {
+                        free.push(slot);
+                        continue;
+                    }
+                    let c = Conn { sock, input: Vec::new(), body_left: 0, out: &[], close_after: false };
+                    conns[slot] = Some(c);
+                }
+                continue;
+            }
+            let slot = ev.token().0;
+            let alive = conns.get_mut(slot).and_then(Option::as_mut).is_some_and(|c| c.drive(big, &mut buf));
+            if !alive && let Some(c) = conns.get_mut(slot).and_then(Option::take) {
+                drop(c); // closing removes it from the poll set
+                free.push(slot);
+            }
+        }
     }
 }
