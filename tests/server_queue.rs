@@ -179,6 +179,8 @@ fn waiting_requests_are_served_in_arrival_order_as_slots_free() {
         r.stat("BACKEND", &[("qcur", n.as_str())], "one more waiting");
     }
     r.stat("BACKEND", &[("qmax", "3"), ("scur", "4")], "three waiting, one served");
+    let wait = scaled(Duration::from_millis(300));
+    std::thread::sleep(wait); // every waiter waits at least this long
     r.server.open_gate();
     assert_eq!(held.join().expect("held").0, "200");
     for w in waiting {
@@ -200,6 +202,12 @@ fn waiting_requests_are_served_in_arrival_order_as_slots_free() {
     );
     r.stat("BACKEND", &[("qcur", "0"), ("qmax", "3"), ("scur", "0"), ("stot", "4"), ("econ", "0")], "after");
     r.stat("s1", &[("scur", "0"), ("smax", "1"), ("stot", "4")], "never more than maxconn at once");
+    // `qtime_max`: the longest wait of a request that then connected.
+    let stat = show_stat(r.stats, "");
+    for sv in ["s1", "BACKEND"] {
+        let longest: u128 = stat.get("be", sv, "qtime_max").parse().expect("qtime_max");
+        assert!(longest >= wait.as_millis(), "{sv}: qtime_max {longest} ms, the waiters waited longer");
+    }
     expect_entry(
         r.stats,
         "fe",

@@ -58,9 +58,11 @@ pub struct Counters {
     pub conn_rate: FreqCtr,     // conn_rate (1 s)
     pub conn_rate_max: u32,     // conn_rate_max
     pub last_sess: Option<u64>, // ms tick of the last session or stream
+    pub qtime: SlidingAvg,
     pub ctime: SlidingAvg,
     pub rtime: SlidingAvg,
     pub ttime: SlidingAvg,
+    pub qtime_max: u64,
     pub ctime_max: u64,
     pub rtime_max: u64,
     pub ttime_max: u64,
@@ -132,9 +134,12 @@ impl Counters {
         self.hrsp[class] += 1;
     }
 
-    /// Times of one stream (ms): connect, response head, total.
-    pub fn count_times(&mut self, connect: Option<u64>, response: Option<u64>, total: u64) {
+    /// Times of one stream (ms): queue, connect, response head, total. As
+    /// in HAProxy, the queue time counts for streams that connected only.
+    pub fn count_times(&mut self, queue: u64, connect: Option<u64>, response: Option<u64>, total: u64) {
         if let Some(c) = connect {
+            self.qtime.add(queue);
+            self.qtime_max = self.qtime_max.max(queue);
             self.ctime.add(c);
             self.ctime_max = self.ctime_max.max(c);
         }
@@ -152,6 +157,7 @@ impl Counters {
         self.sess_rate_max = 0;
         self.req_rate_max = 0;
         self.conn_rate_max = 0;
+        self.qtime_max = 0;
         self.ctime_max = 0;
         self.rtime_max = 0;
         self.ttime_max = 0;

@@ -48,7 +48,8 @@ pub fn count_stream(fe: &mut Counters, backends: &mut Backends, r: &StreamRecord
     let times = |c: &mut Counters| {
         let ms = |d: std::time::Duration| d.as_millis() as u64;
         let response = r.response_time.map(ms);
-        c.count_times(r.connect_time.map(ms), response, ms(r.total_time));
+        let queue = r.queue_time.map_or(0, ms);
+        c.count_times(queue, r.connect_time.map(ms), response, ms(r.total_time));
     };
     let apply = |c: &mut Counters, status: bool| {
         c.bytes_in += r.bytes_in;
@@ -150,9 +151,11 @@ fn backend_side(l: &mut StatLine, c: &Counters, now_ms: u64) {
     l.set("cli_abrt", c.cli_aborts);
     l.set("srv_abrt", c.srv_aborts);
     l.set("lastsess", c.last_sess.map_or(-1, |t| secs_between(t, now_ms) as i64));
+    l.set("qtime", c.qtime.avg());
     l.set("ctime", c.ctime.avg());
     l.set("rtime", c.rtime.avg());
     l.set("ttime", c.ttime.avg());
+    l.set("qtime_max", c.qtime_max);
     l.set("ctime_max", c.ctime_max);
     l.set("rtime_max", c.rtime_max);
     l.set("ttime_max", c.ttime_max);
