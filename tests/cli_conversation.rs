@@ -11,7 +11,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
-use support::{CliSession, Proxy, cfg_time, cli, cli_raw, free_port, ms, under_haproxy, wait_until};
+use support::{
+    CliSession, Proxy, assert_still_answers, cfg_time, cli, cli_raw, free_port, ms, under_haproxy, wait_until,
+};
 
 /// HAProxy's three closing lines of every command list.
 const TRAILER: &str = "  help [<command>]                        : list matching or all commands\n  prompt                                  : toggle interactive mode with prompt\n  quit                                    : disconnect\n\n";
@@ -33,12 +35,6 @@ fn start(stats: u16) -> Proxy {
         free_port()
     );
     Proxy::start(&cfg)
-}
-
-/// The process still answers a normal command.
-fn still_answers(stats: u16, after: &str) {
-    let reply = cli(stats, "show info");
-    assert!(reply.contains("\nPid: ") && reply.ends_with("\n\n"), "after {after}: show info gave {reply:?}");
 }
 
 fn text(b: &[u8]) -> String {
@@ -96,7 +92,7 @@ fn prompt_mode_raw_bytes() {
     let mut s = CliSession::connect(stats);
     assert_eq!(s.exchange(b"prompt\n", b"\n> "), (b"\n> ".to_vec(), false));
     assert_eq!(s.exchange(b"prompt\n", b""), (b"\n".to_vec(), true));
-    still_answers(stats, "prompt");
+    assert_still_answers(stats, "prompt");
 }
 
 #[test]
@@ -163,7 +159,7 @@ fn one_mib_line_is_refused_without_harm() {
     // An error reply or a bare close; either way the connection ends.
     let reply = text(&cli_raw(stats, &line));
     assert!(reply.len() < 64 * 1024, "reply of {} bytes to a 1 MiB line", reply.len());
-    still_answers(stats, "a 1 MiB line");
+    assert_still_answers(stats, "a 1 MiB line");
     // The same with many words (a long `show table` argument list).
     let mut words = b"show table t_a".to_vec();
     while words.len() < 1 << 20 {
@@ -171,7 +167,7 @@ fn one_mib_line_is_refused_without_harm() {
     }
     words.push(b'\n');
     let _ = cli_raw(stats, &words);
-    still_answers(stats, "a 1 MiB argument list");
+    assert_still_answers(stats, "a 1 MiB argument list");
 }
 
 #[test]
@@ -183,11 +179,11 @@ fn binary_garbage_is_answered_or_closed_without_harm() {
     let mut garbage: Vec<u8> = (0..4).flat_map(|_| 0u8..=255).collect();
     garbage.push(b'\n');
     let _ = cli_raw(stats, &garbage);
-    still_answers(stats, "all 256 byte values");
+    assert_still_answers(stats, "all 256 byte values");
     // Invalid UTF-8 and NULs inside an otherwise valid command.
     let reply = text(&cli_raw(stats, b"show \xff\xfe\x00table\n"));
     assert!(!reply.contains("# table:"), "{reply:?}");
-    still_answers(stats, "invalid UTF-8");
+    assert_still_answers(stats, "invalid UTF-8");
     // Garbage without any newline, then a half-close.
     let mut s = std::net::TcpStream::connect(("127.0.0.1", stats)).expect("connect");
     s.write_all(&[0x80u8; 4096]).expect("send");
@@ -195,7 +191,7 @@ fn binary_garbage_is_answered_or_closed_without_harm() {
     s.set_read_timeout(Some(ms(10_000))).expect("timeout");
     let mut sink = Vec::new();
     let _ = s.read_to_end(&mut sink);
-    still_answers(stats, "garbage then half-close");
+    assert_still_answers(stats, "garbage then half-close");
 }
 
 #[test]
@@ -210,7 +206,7 @@ fn half_sent_line_then_close_does_no_harm() {
         } else {
             drop(s);
         }
-        still_answers(stats, abort);
+        assert_still_answers(stats, abort);
     }
     // Several at once, none finished (8: HAProxy's stats socket accepts
     // 10 connections at a time by default, `stats maxconn`).
@@ -221,9 +217,9 @@ fn half_sent_line_then_close_does_no_harm() {
             s
         })
         .collect();
-    still_answers(stats, "8 idle half lines");
+    assert_still_answers(stats, "8 idle half lines");
     drop(socks);
-    still_answers(stats, "8 half lines closed");
+    assert_still_answers(stats, "8 half lines closed");
 }
 
 #[test]

@@ -31,7 +31,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use support::{Closed, Proxy, cfg_time, cli, connect, free_port, ms, scaled, under_haproxy, vm_rss_kib};
+use support::{
+    Closed, Proxy, assert_still_answers, cfg_time, connect, free_port, ms, scaled, under_haproxy, vm_rss_kib,
+};
 
 /// `stats timeout` of the proxy under test (scaled when written).
 const STATS_TIMEOUT: Duration = Duration::from_secs(1);
@@ -53,12 +55,6 @@ fn start(stats: u16) -> Proxy {
         free_port()
     );
     Proxy::start(&cfg)
-}
-
-/// The process still answers a normal command on a fresh connection.
-fn still_answers(stats: u16, after: &str) {
-    let reply = cli(stats, "show info");
-    assert!(reply.contains("\nPid: ") && reply.ends_with("\n\n"), "after {after}: show info gave {reply:?}");
 }
 
 /// Reads until the peer closes or `within` passes: what came, and how it
@@ -152,7 +148,7 @@ fn quiet_connections_close_at_stats_timeout() {
         assert_closed_at_timeout(&prompt_half, "a half-sent line in prompt mode");
         assert_eq!(prompt_half.got, b"\n> ", "a half line is not run");
     }
-    still_answers(stats, "the quiet connections");
+    assert_still_answers(stats, "the quiet connections");
 }
 
 /// Sends `bytes` on a fresh connection (from another thread: the proxy may
@@ -194,7 +190,7 @@ fn over_long_line_is_refused_and_others_are_served() {
     let mut long = vec![b'a'; 20_000];
     long.push(b'\n');
     let (got, end) = exchange(stats, long, ms(3_000));
-    still_answers(stats, "a 20,000-byte line");
+    assert_still_answers(stats, "a 20,000-byte line");
     if !under_haproxy() {
         assert_eq!(String::from_utf8_lossy(&got), "Command line too long.\n\n");
         assert!(end.after().is_some(), "closed after the error: {end:?}");
@@ -204,7 +200,7 @@ fn over_long_line_is_refused_and_others_are_served() {
         let (got, _) = exchange(stats, padded_show_table(MAX_LINE + 1), ms(10_000));
         assert_eq!(String::from_utf8_lossy(&got), "Command line too long.\n\n", "{} bytes", MAX_LINE + 1);
     }
-    still_answers(stats, "lines around the limit");
+    assert_still_answers(stats, "lines around the limit");
 }
 
 /// What a client streaming without a newline did to the proxy.
@@ -223,7 +219,7 @@ fn stream_without_newline() -> Stream {
     let stats = free_port();
     let p = start(stats);
     let pid = p.pid();
-    still_answers(stats, "start-up");
+    assert_still_answers(stats, "start-up");
     let rss_before_kib = vm_rss_kib(pid).expect("proxy RSS");
     let done = Arc::new(AtomicBool::new(false));
     let writer = {
@@ -250,13 +246,13 @@ fn stream_without_newline() -> Stream {
     let (mut rss_peak_kib, mut answered_during) = (rss_before_kib, 0);
     while !done.load(Ordering::SeqCst) {
         rss_peak_kib = rss_peak_kib.max(vm_rss_kib(pid).expect("proxy alive"));
-        still_answers(stats, "while a client streams");
+        assert_still_answers(stats, "while a client streams");
         answered_during += usize::from(!done.load(Ordering::SeqCst));
         std::thread::sleep(Duration::from_millis(10));
     }
     let (sent, ended) = writer.join().expect("writer thread");
     rss_peak_kib = rss_peak_kib.max(vm_rss_kib(pid).expect("proxy alive"));
-    still_answers(stats, "a client streaming without a newline");
+    assert_still_answers(stats, "a client streaming without a newline");
     Stream { sent, ended, rss_before_kib, rss_peak_kib, answered_during }
 }
 

@@ -283,25 +283,13 @@ fn tcp_mode_connections_queue_too() {
         q = cfg_time(Duration::from_secs(30)),
     );
     let _p = Proxy::start(&cfg);
-    let mut first = std::net::TcpStream::connect(("127.0.0.1", port)).expect("first");
-    assert_eq!(echo_round_trip(&mut first, b"one"), b"one");
-    let mut second = std::net::TcpStream::connect(("127.0.0.1", port)).expect("second");
+    let mut first = connect(port);
+    assert_eq!(round_trip(&mut first, b"one", ms(10_000)).expect("echo"), b"one");
+    let mut second = connect(port);
     std::io::Write::write_all(&mut second, b"two").expect("send while queued");
     expect_stat(stats, "be", "BACKEND", &[("qcur", "1"), ("scur", "2")], "the second waits");
     drop(first);
-    assert_eq!(read_exact_within(&mut second, 3), b"two", "the second connects once the first leaves");
+    let echoed = read_exact_with_timeout(&mut second, 3, ms(10_000)).expect("read back");
+    assert_eq!(echoed, b"two", "the second connects once the first leaves");
     expect_stat(stats, "be", "BACKEND", &[("qcur", "0"), ("qmax", "1")], "served");
-}
-
-/// Writes `msg` and reads as many bytes back.
-fn echo_round_trip(s: &mut std::net::TcpStream, msg: &[u8]) -> Vec<u8> {
-    std::io::Write::write_all(s, msg).expect("send");
-    read_exact_within(s, msg.len())
-}
-
-fn read_exact_within(s: &mut std::net::TcpStream, n: usize) -> Vec<u8> {
-    s.set_read_timeout(Some(ms(10_000))).expect("timeout");
-    let mut buf = vec![0; n];
-    std::io::Read::read_exact(s, &mut buf).expect("read back");
-    buf
 }

@@ -69,8 +69,7 @@ impl BackendState {
     /// when another usable server exists (redispatch). Active servers first;
     /// backup servers only when no active one is usable.
     pub fn pick(&mut self, src: IpAddr, avoid: Option<usize>) -> Option<usize> {
-        let any_active = self.servers.iter().any(|s| !s.backup && s.usable());
-        let backup = !any_active;
+        let backup = self.using_backups();
         let eligible = |i: usize, s: &ServerState| s.backup == backup && s.usable() && Some(i) != avoid;
         let first_try = self.picker.pick(&self.servers, src, &eligible);
         first_try.or_else(|| {
@@ -83,8 +82,13 @@ impl BackendState {
     /// Whether the front waiter of the queue would get a server now: a
     /// server it may use (active, else backup) is below its `maxconn`.
     pub fn has_free_slot(&self) -> bool {
-        let any_active = self.servers.iter().any(|s| !s.backup && s.usable());
-        self.servers.iter().any(|s| s.backup != any_active && s.usable() && s.has_room())
+        let backup = self.using_backups();
+        self.servers.iter().any(|s| s.backup == backup && s.usable() && s.has_room())
+    }
+
+    /// Traffic goes to the backup servers: no active server is usable.
+    fn using_backups(&self) -> bool {
+        !self.servers.iter().any(|s| !s.backup && s.usable())
     }
 
     /// Accounts a stream attached to server `srv` by load balancing at

@@ -183,11 +183,8 @@ impl Conn {
     /// request, and the stream must still learn of it. Blocked would leave
     /// it waiting for readiness that never comes, until a timeout.
     pub fn fill(&mut self, now: Instant) -> IoStep {
-        if self.error.is_some() {
-            return IoStep::Failed;
-        }
-        if !self.readable || self.read_closed || self.connecting {
-            return IoStep::Blocked;
+        if let Some(step) = self.read_gate() {
+            return step;
         }
         let mut buf = self.rx.take().unwrap_or_else(Buffer::take);
         let mut total = 0;
@@ -260,11 +257,8 @@ impl Conn {
         second_max: usize,
         now: Instant,
     ) -> (IoStep, usize, usize) {
-        if self.error.is_some() {
-            return (IoStep::Failed, 0, 0); // sticky, as in `fill`
-        }
-        if !self.writable || self.write_shut || self.connecting {
-            return (IoStep::Blocked, 0, 0);
+        if let Some(step) = self.write_gate() {
+            return (step, 0, 0);
         }
         let (mut sent1, mut sent2) = (0, 0);
         let step = loop {
@@ -372,14 +366,29 @@ impl Conn {
         tmp.is_none()
     }
 
-    /// Reading may make progress (splice path).
-    pub(super) fn can_read(&self) -> bool {
-        self.readable && !self.read_closed && self.error.is_none() && !self.connecting
+    /// Why no read can start now, if so: `Failed` for an error seen before
+    /// (sticky, see [`Conn::fill`]), `Blocked` without readiness, after EOF
+    /// or while connecting. None: a read may make progress.
+    pub(super) fn read_gate(&self) -> Option<IoStep> {
+        if self.error.is_some() {
+            Some(IoStep::Failed)
+        } else if !self.readable || self.read_closed || self.connecting {
+            Some(IoStep::Blocked)
+        } else {
+            None
+        }
     }
 
-    /// Writing may make progress (splice path).
-    pub(super) fn can_write(&self) -> bool {
-        self.writable && !self.write_shut && self.error.is_none() && !self.connecting
+    /// The same for writes: `Blocked` without readiness, after our FIN or
+    /// while connecting.
+    pub(super) fn write_gate(&self) -> Option<IoStep> {
+        if self.error.is_some() {
+            Some(IoStep::Failed)
+        } else if !self.writable || self.write_shut || self.connecting {
+            Some(IoStep::Blocked)
+        } else {
+            None
+        }
     }
 
     pub(super) fn mark_read_closed(&mut self) {

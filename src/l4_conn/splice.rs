@@ -106,10 +106,10 @@ impl Conn {
 
     /// [`Conn::splice_in`], taking at most `max` bytes (the rest of a body).
     pub fn splice_in_max(&mut self, pipe: &mut Pipe, max: usize, now: Instant) -> IoStep {
-        if self.error.is_some() {
-            return IoStep::Failed; // sticky, as in `fill`
+        if let Some(step) = self.read_gate() {
+            return step;
         }
-        if !self.can_read() || max == 0 {
+        if max == 0 {
             return IoStep::Blocked;
         }
         let mut total = 0;
@@ -151,10 +151,10 @@ impl Conn {
 
     /// Sends bytes from `pipe` until it is empty or the socket would block.
     pub fn splice_out(&mut self, pipe: &mut Pipe, now: Instant) -> IoStep {
-        if self.error.is_some() {
-            return IoStep::Failed; // sticky, as in `fill`
+        if let Some(step) = self.write_gate() {
+            return step;
         }
-        if pipe.len == 0 || !self.can_write() {
+        if pipe.len == 0 {
             return IoStep::Blocked;
         }
         let mut total = 0;

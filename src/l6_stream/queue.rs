@@ -16,8 +16,7 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct QueueState {
     waiting: Option<(Ticket, Instant)>, // in the queue since
-    counted: bool,                      // counted on the backend without a server yet
-    granted: bool,                      // handed a slot: skip the line once
+    granted: bool,                      // handed a slot, no server taken yet: skip the line once
     pub(super) time: Option<Duration>,  // %Tw
     pub(super) pos: u32,                // %bq
 }
@@ -32,15 +31,15 @@ impl Stream {
         !self.queue.granted && ctx.backends.get(be).is_some_and(|b| b.queue.is_busy())
     }
 
-    /// Whether the backend already counts this stream (it waited).
+    /// Whether the backend already counts this stream without a server:
+    /// it waits, or was handed a slot and has not taken a server yet.
     pub(super) fn counted_on_backend(&self) -> bool {
-        self.queue.counted
+        self.queue.waiting.is_some() || self.queue.granted
     }
 
     /// The stream got a server: the grant, if any, is used up.
     pub(super) fn queue_served(&mut self) {
         self.queue.granted = false;
-        self.queue.counted = false;
     }
 
     /// Joins the backend's queue until a slot frees or the queue timeout.
@@ -49,9 +48,8 @@ impl Stream {
         let Some(state) = ctx.backends.get_mut(be) else {
             return self.abort(TermCause::Internal, TermPhase::Queue);
         };
-        if !self.queue.counted {
+        if !self.counted_on_backend() {
             state.enter(ctx.now_ms);
-            self.queue.counted = true;
         }
         let ticket = state.queue.join(waiter);
         self.queue.granted = false;
@@ -97,15 +95,14 @@ impl Stream {
                 self.queue.pos = b.queue.leave(ticket, served);
                 if !served {
                     b.leave_unserved();
-                    self.queue.counted = false;
                 }
             }
-        } else if !served && self.queue.counted {
+        } else if !served && self.queue.granted {
             // Granted a slot but ended before taking a server.
             if let Some(b) = state {
                 b.leave_unserved();
             }
-            self.queue.counted = false;
+            self.queue.granted = false;
         }
     }
 }

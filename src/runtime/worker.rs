@@ -367,13 +367,6 @@ impl Worker {
             self.env.idle.on_event(key, ev, now);
             return;
         }
-        if self.sessions.get_mut(key).is_none() {
-            // A session that ended may have left an idle server connection
-            // registered under its server token: its events go to the pool.
-            let now = self.env.clock.now();
-            self.env.idle.on_token_event(token, ev, now);
-            return;
-        }
         self.drive_session(key, Some((sub, ev)));
     }
 
@@ -381,8 +374,14 @@ impl Worker {
     /// ends it or re-arms its timer.
     fn drive_session(&mut self, key: Key, event: Option<(u8, &mio::event::Event)>) {
         let Some(session) = self.sessions.get_mut(key) else {
+            // The session ended. It may have left an idle server connection
+            // registered under its server token: that event goes to the pool.
+            if let Some((sub, ev)) = event {
+                let now = self.env.clock.now();
+                self.env.idle.on_token_event(key.token(sub), ev, now);
+            }
             return;
-        }; // stale event
+        };
         let mut ctx = self.env.ctx(self.poll.registry());
         let status = match event {
             Some((sub, ev)) => session.on_event(sub, ev, &mut ctx),

@@ -123,3 +123,10 @@ impl CliSession {
         }
     }
 }
+
+/// Asserts that the stats port on `port` still answers `show info` on a
+/// fresh connection, after whatever `after` describes was done to it.
+pub fn assert_still_answers(port: u16, after: &str) {
+    let reply = cli(port, "show info");
+    assert!(reply.contains("\nPid: ") && reply.ends_with("\n\n"), "after {after}: show info gave {reply:?}");
+}

@@ -27,7 +27,7 @@
 //!   by their framing (keep-alive, pipelining, `expect_closed`).
 //! - [`proc`]: [`vm_rss_kib`], [`fd_count`], [`pipe_fd_count`] and [`tcp_conns_to`] (sockets
 //!   connected to a given port) of a process.
-//! - [`cli_client`]: [`cli`] sends one runtime API command; [`info`] reads
+//! - [`cli_client`]: [`cli`] sends one runtime API command ([`assert_still_answers`]: `show info` still answers); [`info`] reads
 //!   `show info` into a map; [`cli_raw`] sends any bytes and reads until
 //!   the close; [`CliSession`] holds a `prompt` conversation;
 //!   [`stats_sockets`] declares admin/operator/user sockets.
@@ -68,7 +68,7 @@ pub mod time;
 pub mod websocket;
 
 pub use backend::{Backend, SOURCE_SEED, SinkSource};
-pub use cli_client::{CliSession, cli, cli_raw, info, info_u64, stats_sockets};
+pub use cli_client::{CliSession, assert_still_answers, cli, cli_raw, info, info_u64, stats_sockets};
 pub use client::{
     Closed, connect, connect_from, expect_closed_within, expect_refused_from, read_exact_with_timeout,
     read_for, read_to_end_with_timeout, reset, round_trip, shutdown_write, try_connect, wait_until,
