@@ -4,6 +4,7 @@ use crate::core::buffer::Buffer;
 use mio::event::Event;
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
+use socket2::SockRef;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::time::Instant;
@@ -247,9 +248,13 @@ impl Conn {
     }
 
     /// Writes `first` whole, then up to `second_max` bytes of `second`, in
-    /// one vectored write where possible (a response head and the body
-    /// bytes already received leave in one segment). Returns the step and
-    /// the bytes taken from each. Emptied buffers go back to the pool.
+    /// one write where possible (a response head and the body bytes already
+    /// received leave in one segment): a short `second` is appended to
+    /// `first` and both leave in one plain send, a long one in one vectored
+    /// send. Returns the step (bytes written to the socket) and the bytes
+    /// taken from `first` and from `second` (appended to `first` counts as
+    /// taken: `first` always leaves before anything else). Emptied buffers
+    /// go back to the pool.
     pub fn send_pair(
         &mut self,
         first: &mut Option<Buffer>,
@@ -260,6 +265,8 @@ impl Conn {
         if let Some(step) = self.write_gate() {
             return (step, 0, 0);
         }
+        let appended = append_short(first, second, second_max);
+        let second_max = second_max - appended;
         let (mut sent1, mut sent2) = (0, 0);
         let step = loop {
             let a = first.as_ref().map_or(&[][..], |b| b.data());
@@ -269,10 +276,12 @@ impl Conn {
             if want == 0 {
                 break IoStep::Blocked;
             }
-            let written = if a.is_empty() {
-                self.sock.write(b) // the common case: one buffer, a plain send
-            } else {
-                self.sock.write_vectored(&[io::IoSlice::new(a), io::IoSlice::new(b)])
+            let written = match (a.is_empty(), b.is_empty()) {
+                (true, _) => self.sock.write(b), // the common case: one buffer, a plain send
+                (false, true) => self.sock.write(a),
+                // sendmsg, not writev: a socket write without the file-write path.
+                (false, false) => SockRef::from(&self.sock)
+                    .send_vectored_with_flags(&[io::IoSlice::new(a), io::IoSlice::new(b)], NO_SIGNAL),
             };
             match written {
                 Ok(0) => {
@@ -316,8 +325,8 @@ impl Conn {
             self.last_io = now;
         }
         match step {
-            IoStep::Blocked if sent1 + sent2 > 0 => (IoStep::Moved(sent1 + sent2), sent1, sent2),
-            other => (other, sent1, sent2),
+            IoStep::Blocked if sent1 + sent2 > 0 => (IoStep::Moved(sent1 + sent2), sent1, sent2 + appended),
+            other => (other, sent1, sent2 + appended),
         }
     }
 
@@ -336,7 +345,7 @@ impl Conn {
     /// Makes the close abortive (RST instead of FIN), as HAProxy does for
     /// `tcp-request connection reject`.
     pub fn reset_on_close(&self) {
-        let _ = socket2::SockRef::from(&self.sock).set_linger(Some(std::time::Duration::ZERO));
+        let _ = SockRef::from(&self.sock).set_linger(Some(std::time::Duration::ZERO));
     }
 
     /// Bytes received and not yet forwarded.
@@ -409,4 +418,28 @@ impl Conn {
     pub fn is_readable(&self) -> bool {
         self.readable
     }
+}
+
+/// Bodies at most this long are copied behind the head they follow, so
+/// that both leave in one plain send (a copy of a few hundred bytes costs
+/// less than the kernel's vectored-write path and a second segment part).
+const APPEND_MAX: usize = 2048;
+
+/// As std's socket writes: a reset peer gives EPIPE, never SIGPIPE.
+const NO_SIGNAL: libc::c_int = libc::MSG_NOSIGNAL;
+
+/// Appends the first `max` bytes of `second` to `first` when `first` has
+/// data, they are short and they fit; returns how many were appended.
+fn append_short(first: &mut Option<Buffer>, second: &mut Option<Buffer>, max: usize) -> usize {
+    let (Some(head), Some(body)) = (first.as_mut(), second.as_mut()) else { return 0 };
+    let n = body.len().min(max);
+    if head.is_empty() || n == 0 || n > APPEND_MAX || head.capacity() - head.len() < n {
+        return 0;
+    }
+    let appended = head.push(&body.data()[..n]);
+    body.consume(appended);
+    if body.is_empty() {
+        *second = None;
+    }
+    appended
 }

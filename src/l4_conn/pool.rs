@@ -40,11 +40,21 @@ struct IdleConn {
     registered: Token,    // the token its events come with now
 }
 
+/// One server's shared idle connections, most recently idle last.
+/// Removing one from the middle (its session took it back, or the server
+/// closed it) leaves its key behind to be skipped later, so that removal
+/// is O(1); the list is compacted when stale keys outnumber live ones.
+#[derive(Default)]
+struct Shared {
+    keys: Vec<Key>, // live and stale (removed) keys
+    live: usize,    // how many of `keys` are still in the slab
+}
+
 /// The worker's idle server connections. Owned by the worker; streams use
 /// it through their context to take and give back connections.
 pub struct IdlePool {
     slab: TokenSlab<IdleConn>,
-    per_server: HashMap<ServerId, Vec<Key>>, // shared ones, most recently idle last
+    per_server: HashMap<ServerId, Shared>, // shared ones per server
     private: HashMap<Token, Key>,            // one private connection per owning session
     by_token: HashMap<Token, Key>,           // connections still registered under a session's token
     max_per_server: usize,
@@ -71,7 +81,7 @@ impl IdlePool {
     /// ephemeral port for a minute, and under connection-per-request load
     /// thousands of them make every `connect()` search longer for a port.
     pub fn put(&mut self, registry: &Registry, server: ServerId, token: Token, conn: Conn) {
-        let full = self.per_server.get(&server).is_some_and(|l| l.len() >= self.max_per_server);
+        let full = self.per_server.get(&server).is_some_and(|l| l.live >= self.max_per_server);
         if !clean(&conn) || full {
             if full {
                 conn.reset_on_close();
@@ -82,7 +92,13 @@ impl IdlePool {
         self.rehome(registry, token);
         let key = self.slab.insert(IdleConn { conn, server, owner: None, registered: token });
         self.by_token.insert(token, key);
-        self.per_server.entry(server).or_default().push(key);
+        let shared = self.per_server.entry(server).or_default();
+        shared.keys.push(key);
+        shared.live += 1;
+        if shared.keys.len() > 2 * shared.live + 16 {
+            let slab = &self.slab;
+            shared.keys.retain(|k| slab.get(*k).is_some());
+        }
     }
 
     /// Keeps `conn` for the next request of the session whose server token
@@ -147,9 +163,9 @@ impl IdlePool {
     fn remove(&mut self, key: Key) -> Option<IdleConn> {
         let idle = self.remove_popped(key)?;
         if idle.owner.is_none()
-            && let Some(list) = self.per_server.get_mut(&idle.server)
+            && let Some(shared) = self.per_server.get_mut(&idle.server)
         {
-            list.retain(|k| *k != key);
+            shared.live -= 1; // its key stays in `keys`, skipped when popped
         }
         Some(idle)
     }
@@ -180,13 +196,16 @@ impl IdlePool {
         {
             return Some(idle.conn);
         }
-        while let Some(key) = self.per_server.get_mut(&server)?.pop() {
-            let Some(idle) = self.remove_popped(key) else { continue };
+        loop {
+            let key = self.per_server.get_mut(&server)?.keys.pop()?;
+            let Some(idle) = self.remove_popped(key) else { continue }; // a stale key
+            if let Some(shared) = self.per_server.get_mut(&server) {
+                shared.live -= 1;
+            }
             if let Some(conn) = self.claim(registry, idle, token) {
                 return Some(conn);
             }
         }
-        None
     }
 
     /// An event on an idle connection registered under the pool's own
@@ -224,7 +243,7 @@ impl IdlePool {
 
     /// Idle connections currently kept for `server`.
     pub fn idle_count(&self, server: ServerId) -> usize {
-        self.per_server.get(&server).map_or(0, Vec::len)
+        self.per_server.get(&server).map_or(0, |s| s.live)
     }
 
     /// Idle connections kept in all.

@@ -366,7 +366,10 @@ impl Stream {
         // The parser only accepts 3-digit status codes: written on the stack.
         let st = head.status;
         let code = [b'0' + (st / 100 % 10) as u8, b'0' + (st / 10 % 10) as u8, b'0' + (st % 10) as u8];
-        let line: [&[u8]; 5] = [head.version.as_str().as_bytes(), b" ", &code, b" ", head.reason.of(src)];
+        // The version as received when it is (the line may then be copied as it is).
+        let version = head.version.as_str().as_bytes();
+        let version = src.get(..version.len()).filter(|v| *v == version).unwrap_or(version);
+        let line: [&[u8]; 5] = [version, b" ", &code, b" ", head.reason.of(src)];
         let out = write_head(&line, src, &head.headers, &t.res_edits, &[], conn);
         match out {
             Some(out) => h.res_out = Some(out),

@@ -2,6 +2,7 @@
 
 use super::http::HttpPart;
 use super::log::{HttpLogFields, StreamRecord};
+use super::pooled::PooledStream;
 use super::queue::QueueState;
 use super::rules::ProxyRules;
 use super::sample::{SlotAccess, StreamSample};
@@ -215,8 +216,9 @@ impl Stream {
         first_of_session: bool,
         req_begin: Instant,
         ctx: &StreamCtx<'_>,
-    ) -> Stream {
-        let mut s = Stream::unrouted(id, frontend, src, dst, srv_token, ctx);
+    ) -> PooledStream {
+        // Built in its pooled slot: the rules below run on it where it will stay.
+        let mut s = PooledStream::new(Stream::unrouted(id, frontend, src, dst, srv_token, ctx));
         s.req_begin = req_begin;
         s.started_wall =
             ctx.wall.checked_sub(ctx.now.saturating_duration_since(req_begin)).unwrap_or(ctx.wall);

@@ -115,7 +115,64 @@ pub fn find<'h>(
         .map(move |h| h.value.of(buf))
 }
 
+/// Whether header name `name` (a token, as the parser accepted it) is
+/// `lower` in any case; `lower` is lower case letters, digits and `-`.
+/// Eight bytes are compared at a time: setting bit 5 turns an upper case
+/// letter into its lower case and leaves every other token character that
+/// could match one of `lower`'s unchanged.
+pub fn name_is(name: &[u8], lower: &[u8]) -> bool {
+    debug_assert!(lower.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-'));
+    const CASE: u64 = 0x2020_2020_2020_2020;
+    let n = name.len();
+    if n != lower.len() {
+        return false;
+    }
+    if n < 8 {
+        return name.iter().zip(lower).all(|(a, b)| a | 0x20 == *b);
+    }
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or_default());
+    let mut at = 0;
+    while at + 8 <= n {
+        if word(name, at) | CASE != word(lower, at) {
+            return false;
+        }
+        at += 8;
+    }
+    at == n || word(name, n - 8) | CASE == word(lower, n - 8) // the tail, overlapping
+}
+
 /// Comma-separated tokens of a header value, trimmed, empty ones skipped.
 pub fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     value.split(|&b| b == b',').map(|t| t.trim_ascii()).filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_is;
+
+    #[test]
+    fn name_is_matches_any_case_and_nothing_else() {
+        for (name, lower) in [
+            ("Host", "host"),
+            ("HOST", "host"),
+            ("Content-Length", "content-length"),
+            ("cOnTeNt-LeNgTh", "content-length"),
+            ("Proxy-Connection", "proxy-connection"),
+            ("Transfer-Encoding", "transfer-encoding"),
+        ] {
+            assert!(name_is(name.as_bytes(), lower.as_bytes()), "{name}");
+            assert_eq!(name_is(name.as_bytes(), lower.as_bytes()), name.eq_ignore_ascii_case(lower));
+        }
+        for (name, lower) in [
+            ("Hosts", "host"),
+            ("Hist", "host"),
+            ("Content_Length", "content-length"),
+            ("Content-Lengtj", "content-length"),
+            ("Xontent-Length", "content-length"),
+            ("Transfer-Encodinh", "transfer-encoding"),
+            ("Transfer~Encoding", "transfer-encoding"),
+        ] {
+            assert!(!name_is(name.as_bytes(), lower.as_bytes()), "{name}");
+        }
+    }
 }

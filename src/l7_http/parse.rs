@@ -11,7 +11,8 @@
 use std::mem::MaybeUninit;
 
 use super::head::{
-    ConnOpts, Framing, HeaderSpan, Headers, RequestHead, ResponseHead, Span, Version, find, tokens,
+    ConnOpts, Framing, HeaderSpan, Headers, RequestHead, ResponseHead, Span, Version, find, name_is,
+    tokens,
 };
 
 /// HAProxy's `tune.http.maxhdr` default: more header lines is an error.
@@ -76,18 +77,60 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<RequestHead>, ParseError> {
     };
     let version = version(req.version)?;
     let headers = collect(buf, req.headers);
+    let seen = Seen::of(buf, &headers);
     let method_span = Span::within(buf, method.as_bytes());
     let uri = Span::within(buf, path.as_bytes());
     check_uri(method, path)?;
-    check_host(buf, &headers, version, path)?;
-    let framing = request_framing(buf, &headers, version)?;
-    let conn = conn_opts(buf, &headers, version);
-    let expect_continue = find(buf, &headers, "expect").any(|v| v.eq_ignore_ascii_case(b"100-continue"));
+    check_host(buf, &headers, &seen, version, path)?;
+    let framing = request_framing(buf, &headers, &seen, version)?;
+    let conn = conn_opts(buf, &headers, &seen, version);
+    let expect_continue = seen.expect > 0
+        && find(buf, &headers, "expect").any(|v| v.eq_ignore_ascii_case(b"100-continue"));
     Ok(Some(RequestHead { method: method_span, uri, version, headers, len, framing, conn, expect_continue }))
 }
 
 /// Request targets: origin-form (`/...`), absolute-form (`scheme://...`),
 /// `*` for OPTIONS, authority-form for CONNECT.
+/// How many times each header the checks below look at appears, counted
+/// in one pass over the names (most heads have none of them but Host, so
+/// the checks then look no further).
+#[derive(Default)]
+struct Seen {
+    host: u8,
+    content_length: u8,
+    transfer_encoding: u8,
+    connection: u8,
+    upgrade: u8,
+    expect: u8,
+    content_length_at: usize, // index of the first Content-Length, if any
+}
+
+impl Seen {
+    fn of(buf: &[u8], headers: &[HeaderSpan]) -> Seen {
+        let mut seen = Seen::default();
+        for (i, h) in headers.iter().enumerate() {
+            let name = h.name.of(buf);
+            // The length picks the one candidate; the comparison confirms it.
+            let (count, want): (&mut u8, &[u8]) = match name.len() {
+                4 => (&mut seen.host, b"host"),
+                6 => (&mut seen.expect, b"expect"),
+                7 => (&mut seen.upgrade, b"upgrade"),
+                10 => (&mut seen.connection, b"connection"),
+                14 => (&mut seen.content_length, b"content-length"),
+                17 => (&mut seen.transfer_encoding, b"transfer-encoding"),
+                _ => continue,
+            };
+            if name_is(name, want) {
+                *count = count.saturating_add(1);
+                if name.len() == 14 && seen.content_length == 1 {
+                    seen.content_length_at = i;
+                }
+            }
+        }
+        seen
+    }
+}
+
 fn check_uri(method: &str, uri: &str) -> Result<(), ParseError> {
     let ok = if method == "CONNECT" {
         !uri.is_empty() && !uri.starts_with('/')
@@ -108,16 +151,23 @@ fn absolute_authority(uri: &str) -> Option<&str> {
     (!authority.is_empty()).then_some(authority)
 }
 
-fn check_host(buf: &[u8], headers: &[HeaderSpan], version: Version, uri: &str) -> Result<(), ParseError> {
-    let mut hosts = find(buf, headers, "host");
-    let host = hosts.next();
-    if hosts.next().is_some() {
+fn check_host(
+    buf: &[u8],
+    headers: &[HeaderSpan],
+    seen: &Seen,
+    version: Version,
+    uri: &str,
+) -> Result<(), ParseError> {
+    if seen.host > 1 {
         return Err(ParseError::Syntax("several Host headers"));
     }
-    if host.is_none() && version == Version::Http11 {
+    if seen.host == 0 && version == Version::Http11 {
         return Err(ParseError::Syntax("missing Host header"));
     }
-    if let (Some(authority), Some(host)) = (absolute_authority(uri), host) {
+    if seen.host == 1
+        && !uri.starts_with('/')
+        && let (Some(authority), Some(host)) = (absolute_authority(uri), find(buf, headers, "host").next())
+    {
         let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
         if !authority.as_bytes().eq_ignore_ascii_case(host) {
             return Err(ParseError::Syntax("Host differs from the absolute URI"));
@@ -127,14 +177,14 @@ fn check_host(buf: &[u8], headers: &[HeaderSpan], version: Version, uri: &str) -
 }
 
 /// The single Content-Length value, refusing repeats, lists and non-digits.
-fn content_length(buf: &[u8], headers: &[HeaderSpan]) -> Result<Option<u64>, ParseError> {
-    let mut values = find(buf, headers, "content-length");
-    let Some(v) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() {
+fn content_length(buf: &[u8], headers: &[HeaderSpan], seen: &Seen) -> Result<Option<u64>, ParseError> {
+    if seen.content_length > 1 {
         return Err(ParseError::Syntax("several Content-Length headers"));
     }
+    let Some(v) = headers.get(seen.content_length_at).filter(|_| seen.content_length == 1).map(|h| h.value.of(buf))
+    else {
+        return Ok(None);
+    };
     if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
         return Err(ParseError::Syntax("invalid Content-Length"));
     }
@@ -142,7 +192,10 @@ fn content_length(buf: &[u8], headers: &[HeaderSpan]) -> Result<Option<u64>, Par
 }
 
 /// Transfer-Encoding present: must be exactly one `chunked` coding.
-fn transfer_encoding(buf: &[u8], headers: &[HeaderSpan]) -> Result<bool, ParseError> {
+fn transfer_encoding(buf: &[u8], headers: &[HeaderSpan], seen: &Seen) -> Result<bool, ParseError> {
+    if seen.transfer_encoding == 0 {
+        return Ok(false);
+    }
     let mut codings = find(buf, headers, "transfer-encoding").flat_map(tokens).peekable();
     if codings.peek().is_none() {
         // No header, or only empty values: an empty one is invalid.
@@ -159,9 +212,14 @@ fn transfer_encoding(buf: &[u8], headers: &[HeaderSpan]) -> Result<bool, ParseEr
     Ok(true)
 }
 
-fn request_framing(buf: &[u8], headers: &[HeaderSpan], version: Version) -> Result<Framing, ParseError> {
-    let chunked = transfer_encoding(buf, headers)?;
-    let length = content_length(buf, headers)?;
+fn request_framing(
+    buf: &[u8],
+    headers: &[HeaderSpan],
+    seen: &Seen,
+    version: Version,
+) -> Result<Framing, ParseError> {
+    let chunked = transfer_encoding(buf, headers, seen)?;
+    let length = content_length(buf, headers, seen)?;
     match (chunked, length) {
         (true, Some(_)) => Err(ParseError::Syntax("Content-Length with Transfer-Encoding")),
         (true, None) if version == Version::Http10 => {
@@ -173,15 +231,16 @@ fn request_framing(buf: &[u8], headers: &[HeaderSpan], version: Version) -> Resu
     }
 }
 
-fn conn_opts(buf: &[u8], headers: &[HeaderSpan], version: Version) -> ConnOpts {
+fn conn_opts(buf: &[u8], headers: &[HeaderSpan], seen: &Seen, version: Version) -> ConnOpts {
     let mut opts = ConnOpts::default();
-    for t in find(buf, headers, "connection").flat_map(tokens) {
+    let connection = (seen.connection > 0).then(|| find(buf, headers, "connection"));
+    for t in connection.into_iter().flatten().flat_map(tokens) {
         if t.eq_ignore_ascii_case(b"close") {
             opts.close = true;
         } else if t.eq_ignore_ascii_case(b"keep-alive") {
             opts.keep_alive = true;
         } else if t.eq_ignore_ascii_case(b"upgrade") {
-            opts.upgrade = find(buf, headers, "upgrade").next().is_some();
+            opts.upgrade = seen.upgrade > 0;
         }
     }
     if version == Version::Http10 && !opts.keep_alive {
@@ -197,9 +256,10 @@ pub fn parse_response(
     head_request: bool,
     connect_request: bool,
 ) -> Result<Option<ResponseHead>, ParseError> {
-    let mut raw = [httparse::EMPTY_HEADER; MAX_HEADERS]; // (httparse has no uninit variant for responses)
-    let mut resp = httparse::Response::new(&mut raw);
-    let len = match resp.parse(buf).map_err(syntax)? {
+    let mut raw = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut resp = httparse::Response::new(&mut []);
+    let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(&mut resp, buf, &mut raw);
+    let len = match parsed.map_err(syntax)? {
         httparse::Status::Complete(n) => n,
         httparse::Status::Partial => return Ok(None),
     };
@@ -209,8 +269,9 @@ pub fn parse_response(
     let version = version(resp.version)?;
     let reason = Span::within(buf, resp.reason.unwrap_or_default().as_bytes());
     let headers = collect(buf, resp.headers);
-    let chunked = transfer_encoding(buf, &headers)?;
-    let length = content_length(buf, &headers)?;
+    let seen = Seen::of(buf, &headers);
+    let chunked = transfer_encoding(buf, &headers, &seen)?;
+    let length = content_length(buf, &headers, &seen)?;
     let framing = if head_request || (100..200).contains(&status) || status == 204 || status == 304 {
         Framing::None
     } else if connect_request && (200..300).contains(&status) {
@@ -225,7 +286,7 @@ pub fn parse_response(
             (false, None) => Framing::UntilClose,
         }
     };
-    let conn = conn_opts(buf, &headers, version);
+    let conn = conn_opts(buf, &headers, &seen, version);
     Ok(Some(ResponseHead { status, reason, version, headers, len, framing, conn }))
 }
 

@@ -6,7 +6,7 @@
 //! hop (`Connection: close` when closing, nothing otherwise, since both
 //! sides speak HTTP/1.1 keep-alive by default).
 
-use super::head::{HeaderSpan, Version};
+use super::head::{HeaderSpan, Version, name_is};
 use crate::core::buffer::Buffer;
 
 /// The `Connection` header strata writes for the next hop.
@@ -57,9 +57,41 @@ fn put(out: &mut Buffer, parts: &[&[u8]]) -> bool {
 }
 
 fn is_hop_by_hop(name: &[u8]) -> bool {
-    name.eq_ignore_ascii_case(b"connection")
-        || name.eq_ignore_ascii_case(b"keep-alive")
-        || name.eq_ignore_ascii_case(b"proxy-connection")
+    match name.len() {
+        10 => name_is(name, b"connection") || name_is(name, b"keep-alive"),
+        16 => name_is(name, b"proxy-connection"),
+        _ => false,
+    }
+}
+
+/// Where header `h` lies in `src` as the complete line `name: value\r\n`,
+/// when the received bytes are exactly what would be written for it (one
+/// space after the colon, nothing after the value): such lines are copied
+/// as they are, consecutive ones in one copy.
+fn raw_line(src: &[u8], h: &HeaderSpan) -> Option<std::ops::Range<usize>> {
+    let (name_end, value_start, value_end) = (h.name.end as usize, h.value.start as usize, h.value.end as usize);
+    let exact = value_start == name_end + 2
+        && src.get(name_end..value_start) == Some(b": ")
+        && src.get(value_end..value_end + 2) == Some(b"\r\n");
+    exact.then_some(h.name.start as usize..value_end + 2)
+}
+
+/// Where `parts` followed by CRLF lie in `src` as they are, when the first
+/// part is in `src` and the bytes after it are the other parts: the first
+/// line to write is then the one received.
+fn raw_first_line(src: &[u8], parts: &[&[u8]]) -> Option<std::ops::Range<usize>> {
+    let first = parts.first()?;
+    let start = (first.as_ptr() as usize).checked_sub(src.as_ptr() as usize)?;
+    let mut at = start;
+    for part in parts.iter().chain([&&b"\r\n"[..]]) {
+        let received = src.get(at..at + part.len())?;
+        // Byte by byte: the parts are a few bytes long each.
+        if received.as_ptr() != part.as_ptr() && !received.iter().zip(part.iter()).all(|(a, b)| a == b) {
+            return None;
+        }
+        at += part.len();
+    }
+    Some(start..at)
 }
 
 /// Writes a head: `first_line`, then every header of `src` except the
@@ -76,7 +108,10 @@ pub fn write_head(
     conn: ConnHeader,
 ) -> Option<Buffer> {
     let mut out = Buffer::take();
-    let mut ok = put(&mut out, first_line) && put(&mut out, &[b"\r\n"]);
+    // Received lines kept as they are, not yet copied: the first line too
+    // when it is unchanged, so that an unchanged head is one copy.
+    let mut run = raw_first_line(src, first_line).unwrap_or(0..0);
+    let mut ok = !run.is_empty() || (put(&mut out, first_line) && put(&mut out, &[b"\r\n"]));
     for h in headers {
         let name = h.name.of(src);
         if is_hop_by_hop(name) || edits.iter().any(|e| e.removes(name)) {
@@ -91,8 +126,22 @@ pub fn write_head(
             }
             _ => None,
         });
+        if replaced.is_none()
+            && let Some(line) = raw_line(src, h)
+        {
+            if run.is_empty() || run.end != line.start {
+                ok &= put(&mut out, &[&src[run]]);
+                run = line;
+            } else {
+                run.end = line.end;
+            }
+            continue;
+        }
+        ok &= put(&mut out, &[&src[run.clone()]]);
+        run = 0..0;
         ok &= put(&mut out, &[name, b": ", replaced.as_deref().unwrap_or(value), b"\r\n"]);
     }
+    ok &= put(&mut out, &[&src[run]]);
     for (i, e) in edits.iter().enumerate() {
         if let HeaderEdit::Add(n, v) | HeaderEdit::Set(n, v) = e {
             if edits[i + 1..].iter().any(|later| later.removes(n.as_bytes())) {
@@ -135,6 +184,19 @@ mod tests {
         assert_eq!(
             std::str::from_utf8(out.data()).unwrap(),
             "GET /x HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nX-Forwarded-For: 10.0.0.1\r\nConnection: close\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn lines_copied_as_received_only_when_already_in_written_form() {
+        let raw = b"GET / HTTP/1.1\r\nHost: a\r\nX-A:b\r\nX-B: c \r\nX-C: d\r\nConnection: close\r\nX-D: e\r\nX-E: f\r\n\r\n";
+        let h = parse_request(raw).unwrap().unwrap();
+        let line = request_line(h.method.of(raw), h.uri.of(raw), h.version);
+        let edits = [HeaderEdit::Del("x-d".into())];
+        let out = write_head(&line, raw, &h.headers, &edits, &[(b"X-F", b"g")], ConnHeader::Default).unwrap();
+        assert_eq!(
+            std::str::from_utf8(out.data()).unwrap(),
+            "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\nX-B: c\r\nX-C: d\r\nX-E: f\r\nX-F: g\r\n\r\n"
         );
     }
 }

@@ -148,7 +148,7 @@ impl H1 {
                 let txn = Txn::new(buf, head);
                 let first = self.requests == 1;
                 let begin = self.head_started.unwrap_or(ctx.now);
-                let stream = Stream::new_http(
+                self.stream = Some(Stream::new_http(
                     *ctx.stream_ids,
                     seed.frontend,
                     seed.src,
@@ -158,8 +158,7 @@ impl H1 {
                     first,
                     begin,
                     ctx,
-                );
-                self.stream = Some(PooledStream::new(stream));
+                ));
                 None
             }
             Ok(None) if cli.rx_full() => Some(self.bad_request(cli, ParseError::TooLarge, ctx, seed)),
