@@ -55,8 +55,8 @@ struct Shared {
 pub struct IdlePool {
     slab: TokenSlab<IdleConn>,
     per_server: HashMap<ServerId, Shared>, // shared ones per server
-    private: HashMap<Token, Key>,            // one private connection per owning session
-    by_token: HashMap<Token, Key>,           // connections still registered under a session's token
+    private: HashMap<Token, Key>,          // one private connection per owning session
+    by_token: HashMap<Token, Key>,         // connections still registered under a session's token
     max_per_server: usize,
 }
 

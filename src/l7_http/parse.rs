@@ -11,8 +11,7 @@
 use std::mem::MaybeUninit;
 
 use super::head::{
-    ConnOpts, Framing, HeaderSpan, Headers, RequestHead, ResponseHead, Span, Version, find, name_is,
-    tokens,
+    ConnOpts, Framing, HeaderSpan, Headers, RequestHead, ResponseHead, Span, Version, find, name_is, tokens,
 };
 
 /// HAProxy's `tune.http.maxhdr` default: more header lines is an error.
@@ -84,8 +83,8 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<RequestHead>, ParseError> {
     check_host(buf, &headers, &seen, version, path)?;
     let framing = request_framing(buf, &headers, &seen, version)?;
     let conn = conn_opts(buf, &headers, &seen, version);
-    let expect_continue = seen.expect > 0
-        && find(buf, &headers, "expect").any(|v| v.eq_ignore_ascii_case(b"100-continue"));
+    let expect_continue =
+        seen.expect > 0 && find(buf, &headers, "expect").any(|v| v.eq_ignore_ascii_case(b"100-continue"));
     Ok(Some(RequestHead { method: method_span, uri, version, headers, len, framing, conn, expect_continue }))
 }
 
@@ -181,7 +180,8 @@ fn content_length(buf: &[u8], headers: &[HeaderSpan], seen: &Seen) -> Result<Opt
     if seen.content_length > 1 {
         return Err(ParseError::Syntax("several Content-Length headers"));
     }
-    let Some(v) = headers.get(seen.content_length_at).filter(|_| seen.content_length == 1).map(|h| h.value.of(buf))
+    let Some(v) =
+        headers.get(seen.content_length_at).filter(|_| seen.content_length == 1).map(|h| h.value.of(buf))
     else {
         return Ok(None);
     };
@@ -258,7 +258,8 @@ pub fn parse_response(
 ) -> Result<Option<ResponseHead>, ParseError> {
     let mut raw = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
     let mut resp = httparse::Response::new(&mut []);
-    let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(&mut resp, buf, &mut raw);
+    let parsed =
+        httparse::ParserConfig::default().parse_response_with_uninit_headers(&mut resp, buf, &mut raw);
     let len = match parsed.map_err(syntax)? {
         httparse::Status::Complete(n) => n,
         httparse::Status::Partial => return Ok(None),

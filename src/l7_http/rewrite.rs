@@ -69,7 +69,8 @@ fn is_hop_by_hop(name: &[u8]) -> bool {
 /// space after the colon, nothing after the value): such lines are copied
 /// as they are, consecutive ones in one copy.
 fn raw_line(src: &[u8], h: &HeaderSpan) -> Option<std::ops::Range<usize>> {
-    let (name_end, value_start, value_end) = (h.name.end as usize, h.value.start as usize, h.value.end as usize);
+    let (name_end, value_start, value_end) =
+        (h.name.end as usize, h.value.start as usize, h.value.end as usize);
     let exact = value_start == name_end + 2
         && src.get(name_end..value_start) == Some(b": ")
         && src.get(value_end..value_end + 2) == Some(b"\r\n");

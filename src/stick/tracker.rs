@@ -67,6 +67,9 @@ impl Tracker {
     /// [`EntryMut::apply`](super::table::EntryMut::apply) for the value
     /// returned.
     pub fn update(&self, upd: Update, now: u64) -> Option<u64> {
+        if !self.table.counts(upd) {
+            return None; // nothing stored to count: no lock, no refresh
+        }
         self.table.set_now(now);
         self.table.with_id(self.id, |e| e.apply(upd, now))
     }
@@ -190,6 +193,25 @@ mod tests {
         drop(a);
         drop(b);
         assert_eq!(line(&t, ip(1), 0).unwrap(), "key=127.0.0.1 use=0 exp=60000 conn_cur=0");
+    }
+
+    #[test]
+    fn stick_tracker_count_not_stored_changes_nothing() {
+        // As HAProxy: a count whose counter and rate are not stored neither
+        // counts nor refreshes the entry; a stored one refreshes it.
+        let t = table(100, Some(60_000), false, "conn_cur,http_req_rate(10s)");
+        let tr = t.track(ip(1), 0).unwrap();
+        tr.add_bytes_out(100, 5_000);
+        tr.inc_sess(5_000);
+        assert_eq!(
+            line(&t, ip(1), 5_000).unwrap(),
+            "key=127.0.0.1 use=1 exp=55000 conn_cur=1 http_req_rate(10000)=0"
+        );
+        tr.inc_http_req(5_000);
+        assert_eq!(
+            line(&t, ip(1), 5_000).unwrap(),
+            "key=127.0.0.1 use=1 exp=60000 conn_cur=1 http_req_rate(10000)=1"
+        );
     }
 
     #[test]

@@ -248,6 +248,25 @@ impl Table {
     pub fn stores(&self, ty: DataType) -> bool {
         self.layout.off(ty).is_some()
     }
+
+    /// Whether `upd` would change anything stored here: a count whose
+    /// counter and rate are both absent changes nothing and, as in HAProxy,
+    /// does not refresh the entry either.
+    pub fn counts(&self, upd: Update) -> bool {
+        use DataType as T;
+        let pair = |cnt, rate| self.stores(cnt) || self.stores(rate);
+        match upd {
+            Update::HttpReq => pair(T::HttpReqCnt, T::HttpReqRate),
+            Update::HttpErr => pair(T::HttpErrCnt, T::HttpErrRate),
+            Update::HttpFail => pair(T::HttpFailCnt, T::HttpFailRate),
+            Update::BytesIn(_) => pair(T::BytesInCnt, T::BytesInRate),
+            Update::BytesOut(_) => pair(T::BytesOutCnt, T::BytesOutRate),
+            Update::Sess => pair(T::SessCnt, T::SessRate),
+            Update::IncGpc0 => pair(T::Gpc0, T::Gpc0Rate),
+            Update::IncGpc1 => pair(T::Gpc1, T::Gpc1Rate),
+            Update::ClrGpc0 | Update::ClrGpc1 | Update::SetGpt0(_) | Update::SetServerId(_) => true,
+        }
+    }
     /// Entries present.
     pub fn used(&self) -> u32 {
         self.used.load(Ordering::Acquire)
