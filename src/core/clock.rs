@@ -24,6 +24,7 @@ pub struct Clock {
     now: Instant,         // as of the last update
     wall: SystemTime,     // wall-clock time of the last update (log dates)
     start_subsec_ms: u64, // milliseconds into its second of the start date
+    ticks_ms: u64,        // `ticks_ms()` as of the last update
 }
 
 impl Default for Clock {
@@ -38,13 +39,14 @@ impl Clock {
         let wall = SystemTime::now();
         let start_subsec_ms =
             wall.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| u64::from(d.subsec_millis()));
-        Clock { start: now, now, wall, start_subsec_ms }
+        Clock { start: now, now, wall, start_subsec_ms, ticks_ms: TICK_ORIGIN_MS + start_subsec_ms }
     }
 
     /// Reads the system clock; call once per loop turn.
     pub fn update(&mut self) -> Instant {
         self.now = Instant::now();
         self.wall = SystemTime::now();
+        self.ticks_ms = TICK_ORIGIN_MS + self.start_subsec_ms + self.uptime().as_millis() as u64;
         self.now
     }
 
@@ -67,6 +69,6 @@ impl Clock {
     /// a counter's first update is never inside the period starting at tick 0
     /// (each rate period starts at its counter's first event).
     pub fn ticks_ms(&self) -> u64 {
-        TICK_ORIGIN_MS + self.start_subsec_ms + self.uptime().as_millis() as u64
+        self.ticks_ms // computed once per update: read many times per turn
     }
 }
