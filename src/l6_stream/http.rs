@@ -35,6 +35,7 @@ pub struct HttpPart {
 }
 
 impl HttpPart {
+    #[inline]
     pub fn new(txn: Txn, first_of_session: bool) -> HttpPart {
         HttpPart {
             txn,

@@ -10,7 +10,9 @@ use super::slots::{InheritedSlots, StreamSlots};
 use super::term::{TermCause, TermPhase, TermState};
 use crate::backend::Backends;
 use crate::cfg::Config;
+use crate::core::buffer::Buffer;
 use crate::l4_conn::{Conn, IdlePool, Pipe};
+use crate::l7_http::head::RequestHead;
 use crate::l7_http::txn::Txn;
 use log::debug;
 use mio::{Registry, Token};
@@ -212,7 +214,8 @@ impl Stream {
         src: SocketAddr,
         dst: SocketAddr,
         srv_token: Token,
-        txn: Txn,
+        req_buf: Buffer,
+        req: RequestHead,
         first_of_session: bool,
         req_begin: Instant,
         ctx: &StreamCtx<'_>,
@@ -222,7 +225,8 @@ impl Stream {
         s.req_begin = req_begin;
         s.started_wall =
             ctx.wall.checked_sub(ctx.now.saturating_duration_since(req_begin)).unwrap_or(ctx.wall);
-        s.http = Some(HttpPart::new(txn, first_of_session));
+        // Built where it stays (the head is large: each move is a copy).
+        s.http = Some(HttpPart::new(Txn::new(req_buf, req), first_of_session));
         // HAProxy's order: content rules, the request counted, frontend
         // rules, backend choice, backend rules.
         if !s.run_content_rules(frontend, ctx) {

@@ -36,6 +36,7 @@ pub struct Txn {
 
 impl Txn {
     /// A transaction for a parsed request whose head bytes are in `req_buf`.
+    #[inline]
     pub fn new(req_buf: Buffer, req: RequestHead) -> Txn {
         let method = match req.method.of(req_buf.data()) {
             b"HEAD" => MethodKind::Head,

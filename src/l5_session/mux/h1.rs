@@ -17,7 +17,6 @@ use crate::l6_stream::{PooledStream, Stream, StreamCtx, StreamRecord, StreamStat
 use crate::l7_http::body::{BodyError, BodyState};
 use crate::l7_http::errors::BuiltinStatus;
 use crate::l7_http::parse::{ParseError, parse_request};
-use crate::l7_http::txn::Txn;
 use log::debug;
 use mio::Token;
 use std::net::SocketAddr;
@@ -145,7 +144,6 @@ impl H1 {
                 };
                 self.requests += 1;
                 *ctx.stream_ids += 1;
-                let txn = Txn::new(buf, head);
                 let first = self.requests == 1;
                 let begin = self.head_started.unwrap_or(ctx.now);
                 self.stream = Some(Stream::new_http(
@@ -154,7 +152,8 @@ impl H1 {
                     seed.src,
                     seed.dst,
                     seed.srv_token,
-                    txn,
+                    buf,
+                    head,
                     first,
                     begin,
                     ctx,
