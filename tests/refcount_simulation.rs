@@ -339,10 +339,14 @@ impl Sim {
         Ok(())
     }
 
-    /// An update through a tracker or by key (`apply` always refreshes).
+    /// An update through a tracker or by key. As in HAProxy, a count
+    /// refreshes the entry only when the table stores that counter (the
+    /// specs store no rates); a tracker starting always does.
     fn counted(&mut self, ti: usize, k: usize, c: usize, n: u64) {
         self.model[ti][k].counters[c] += n;
-        self.touch(ti, k);
+        if c == C_CONN || SPECS[ti].store.split(',').any(|s| s == COUNTED[c].name()) {
+            self.touch(ti, k);
+        }
     }
 
     /// The model of a stream being dropped, then of its own trackers.

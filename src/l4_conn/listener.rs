@@ -16,7 +16,12 @@ pub struct Listener {
 impl Listener {
     /// Binds `addr` for frontend `proxy`. SO_REUSEPORT lets each worker
     /// thread bind its own socket on the same address.
-    pub fn bind(addr: SocketAddr, proxy: usize) -> io::Result<Listener> {
+    ///
+    /// `http`: the frontend answers every request, so, as HAProxy does for
+    /// HTTP frontends, quick ACKs are turned off on the listening socket
+    /// (its connections inherit it): the client's request is acknowledged
+    /// by the response instead of by an empty segment of its own.
+    pub fn bind(addr: SocketAddr, proxy: usize, http: bool) -> io::Result<Listener> {
         let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
         sock.set_reuse_address(true)?;
         sock.set_reuse_port(true)?;
@@ -26,6 +31,9 @@ impl Listener {
         sock.set_nonblocking(true)?;
         sock.bind(&addr.into())?;
         sock.listen(1024)?;
+        if http {
+            sock.set_tcp_quickack(false)?;
+        }
         Ok(Listener { sock: TcpListener::from_std(sock.into()), addr, proxy })
     }
 

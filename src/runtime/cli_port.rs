@@ -64,7 +64,9 @@ impl CliListener {
     /// is replaced, with the `mode` applied).
     pub fn bind(spec: &StatsSocket) -> io::Result<CliListener> {
         let sock = match &spec.addr {
-            ListenAddr::Tcp(addr) => ListenSock::Tcp(crate::l4_conn::Listener::bind(*addr, usize::MAX)?.sock),
+            ListenAddr::Tcp(addr) => {
+                ListenSock::Tcp(crate::l4_conn::Listener::bind(*addr, usize::MAX, false)?.sock)
+            }
             ListenAddr::Unix(path) => {
                 let _ = std::fs::remove_file(path);
                 let l = UnixListener::bind(path)?;

@@ -151,7 +151,8 @@ impl Worker {
                 continue;
             }
             for bind in &proxy.binds {
-                let mut listener = Listener::bind(bind.addr, pi).map_err(|err| StartError::Bind {
+                let http = proxy.mode == crate::cfg::Mode::Http;
+                let mut listener = Listener::bind(bind.addr, pi, http).map_err(|err| StartError::Bind {
                     proxy: proxy.name.clone(),
                     addr: bind.addr,
                     err,
