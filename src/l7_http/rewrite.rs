@@ -138,8 +138,7 @@ pub fn write_head(
             }
             continue;
         }
-        ok &= put(&mut out, &[&src[run.clone()]]);
-        run = 0..0;
+        ok &= put(&mut out, &[&src[std::mem::take(&mut run)]]);
         ok &= put(&mut out, &[name, b": ", replaced.as_deref().unwrap_or(value), b"\r\n"]);
     }
     ok &= put(&mut out, &[&src[run]]);

@@ -161,14 +161,7 @@ impl EntryMut<'_> {
     pub fn apply(&mut self, upd: Update, now: u64) -> Option<u64> {
         use DataType as T;
         let r = match upd {
-            Update::HttpReq => self.count(T::HttpReqCnt, T::HttpReqRate, 1, now),
-            Update::HttpErr => self.count(T::HttpErrCnt, T::HttpErrRate, 1, now),
-            Update::HttpFail => self.count(T::HttpFailCnt, T::HttpFailRate, 1, now),
-            Update::BytesIn(n) => self.count(T::BytesInCnt, T::BytesInRate, n, now),
-            Update::BytesOut(n) => self.count(T::BytesOutCnt, T::BytesOutRate, n, now),
-            Update::Sess => self.count(T::SessCnt, T::SessRate, 1, now),
-            Update::IncGpc0 => self.count(T::Gpc0, T::Gpc0Rate, 1, now),
-            Update::IncGpc1 => self.count(T::Gpc1, T::Gpc1Rate, 1, now),
+            _ if let Some((cnt, rate, inc)) = upd.counted() => self.count(cnt, rate, inc, now),
             Update::ClrGpc0 | Update::ClrGpc1 => {
                 let ty = if upd == Update::ClrGpc0 { T::Gpc0 } else { T::Gpc1 };
                 let before = self.get(ty, now);
@@ -177,6 +170,7 @@ impl EntryMut<'_> {
             }
             Update::SetGpt0(v) => self.set(T::Gpt0, i64::from(v), now).then_some(u64::from(v)),
             Update::SetServerId(v) => self.set(T::ServerId, i64::from(v), now).then_some(u64::from(v as u32)),
+            _ => None, // the counts, above
         };
         self.touch(now);
         r

@@ -124,6 +124,25 @@ pub enum Update {
     SetServerId(i32), // server_id := v
 }
 
+impl Update {
+    /// For a count: the counter, its rate and the increment. None for the
+    /// updates that clear or set a value.
+    pub(crate) fn counted(self) -> Option<(DataType, DataType, u64)> {
+        use DataType as T;
+        Some(match self {
+            Update::HttpReq => (T::HttpReqCnt, T::HttpReqRate, 1),
+            Update::HttpErr => (T::HttpErrCnt, T::HttpErrRate, 1),
+            Update::HttpFail => (T::HttpFailCnt, T::HttpFailRate, 1),
+            Update::BytesIn(n) => (T::BytesInCnt, T::BytesInRate, n),
+            Update::BytesOut(n) => (T::BytesOutCnt, T::BytesOutRate, n),
+            Update::Sess => (T::SessCnt, T::SessRate, 1),
+            Update::IncGpc0 => (T::Gpc0, T::Gpc0Rate, 1),
+            Update::IncGpc1 => (T::Gpc1, T::Gpc1Rate, 1),
+            Update::ClrGpc0 | Update::ClrGpc1 | Update::SetGpt0(_) | Update::SetServerId(_) => return None,
+        })
+    }
+}
+
 /// The entry's reference count is not zero (`clear table ... key`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InUse;
@@ -253,20 +272,9 @@ impl Table {
     /// counter and rate are both absent changes nothing and, as in HAProxy,
     /// does not refresh the entry either.
     pub fn counts(&self, upd: Update) -> bool {
-        use DataType as T;
-        let pair = |cnt, rate| self.stores(cnt) || self.stores(rate);
-        match upd {
-            Update::HttpReq => pair(T::HttpReqCnt, T::HttpReqRate),
-            Update::HttpErr => pair(T::HttpErrCnt, T::HttpErrRate),
-            Update::HttpFail => pair(T::HttpFailCnt, T::HttpFailRate),
-            Update::BytesIn(_) => pair(T::BytesInCnt, T::BytesInRate),
-            Update::BytesOut(_) => pair(T::BytesOutCnt, T::BytesOutRate),
-            Update::Sess => pair(T::SessCnt, T::SessRate),
-            Update::IncGpc0 => pair(T::Gpc0, T::Gpc0Rate),
-            Update::IncGpc1 => pair(T::Gpc1, T::Gpc1Rate),
-            Update::ClrGpc0 | Update::ClrGpc1 | Update::SetGpt0(_) | Update::SetServerId(_) => true,
-        }
+        upd.counted().is_none_or(|(cnt, rate, _)| self.stores(cnt) || self.stores(rate))
     }
+
     /// Entries present.
     pub fn used(&self) -> u32 {
         self.used.load(Ordering::Acquire)
