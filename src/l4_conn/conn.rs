@@ -35,6 +35,7 @@ pub struct Conn {
     pub error: Option<io::ErrorKind>, // first socket error seen
     pub last_io: Instant,             // last byte moved (inactivity timeouts)
     pub since: Instant,               // accepted / connect() started
+    read_ahead: Option<IoStep>,       // what `read_ahead` read, told by the next `fill`
 }
 
 impl Conn {
@@ -68,6 +69,7 @@ impl Conn {
             connecting,
             probed: false,
             read_closed: false,
+            read_ahead: None,
             write_shut: false,
             error: None,
             last_io: now,
@@ -97,6 +99,20 @@ impl Conn {
     /// readiness, which costs one `EAGAIN`.
     pub fn close(self) {
         drop(self);
+    }
+
+    /// Records the readiness `ev` reports and reads what it announces now,
+    /// ahead of processing; the next [`Conn::fill`] returns what this read
+    /// did instead of reading. Only for a connection whose owner's next
+    /// step is that `fill` (the worker reads a whole poll batch first, see
+    /// `Worker::run`). A read that found nothing is not kept: the next
+    /// `fill` finds the same.
+    pub fn read_ahead(&mut self, ev: &Event, now: Instant) {
+        self.on_event(ev);
+        if self.read_ahead.is_none() {
+            let step = self.fill(now);
+            self.read_ahead = (step != IoStep::Blocked).then_some(step);
+        }
     }
 
     /// Records the readiness an event reports.
@@ -184,6 +200,9 @@ impl Conn {
     /// request, and the stream must still learn of it. Blocked would leave
     /// it waiting for readiness that never comes, until a timeout.
     pub fn fill(&mut self, now: Instant) -> IoStep {
+        if let Some(step) = self.read_ahead.take() {
+            return step;
+        }
         if let Some(step) = self.read_gate() {
             return step;
         }
@@ -442,4 +461,49 @@ fn append_short(first: &mut Option<Buffer>, second: &mut Option<Buffer>, max: us
         *second = None;
     }
     appended
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mio::{Events, Poll};
+    use std::io::Write;
+    use std::time::Duration;
+
+    /// Polls until an event for the one registered socket arrives.
+    fn next_event(poll: &mut Poll, events: &mut Events) {
+        events.clear();
+        while events.is_empty() {
+            poll.poll(events, Some(Duration::from_secs(5))).expect("poll");
+        }
+    }
+
+    #[test]
+    fn a_read_ahead_is_told_by_the_next_fill_only() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let mut client = std::net::TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+        let (accepted, _) = listener.accept().expect("accept");
+        accepted.set_nonblocking(true).expect("nonblocking");
+        let now = Instant::now();
+        let mut conn = Conn::accepted(TcpStream::from_std(accepted), now);
+        let mut poll = Poll::new().expect("poll");
+        let mut events = Events::with_capacity(8);
+        conn.register(poll.registry(), Token(1)).expect("register");
+
+        client.write_all(b"abc").expect("write");
+        next_event(&mut poll, &mut events);
+        let ev = events.iter().next().expect("event");
+        conn.read_ahead(ev, now);
+        assert_eq!(conn.rx.as_ref().map(|b| b.data().to_vec()), Some(b"abc".to_vec()), "read at once");
+        assert_eq!(conn.fill(now), IoStep::Moved(3), "the next fill tells what was read");
+        assert_eq!(conn.fill(now), IoStep::Blocked, "and only that one");
+
+        drop(client);
+        next_event(&mut poll, &mut events);
+        let ev = events.iter().next().expect("event");
+        conn.read_ahead(ev, now);
+        assert!(conn.read_closed);
+        assert_eq!(conn.fill(now), IoStep::Eof, "the close is told once more");
+        assert_eq!(conn.pending(), 3, "bytes read before stay");
+    }
 }

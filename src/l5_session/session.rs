@@ -156,6 +156,28 @@ impl Session {
         self.drive(ctx, false)
     }
 
+    /// Reads ahead for `ev` (see [`Conn::read_ahead`]) when processing
+    /// would read that socket first: in HTTP/1, the client connection
+    /// between requests and the server connection before its response
+    /// head. True when the event was taken: [`Session::on_read_ahead`] must
+    /// then process it, not [`Session::on_event`].
+    pub fn read_ahead(&mut self, sub: u8, ev: &mio::event::Event, now: Instant) -> bool {
+        let Mux::H1(h1) = &mut self.mux else { return false };
+        if sub != CLIENT_SUB {
+            return h1.read_ahead_server(ev, now);
+        }
+        if !h1.between_requests() {
+            return false;
+        }
+        self.cli.read_ahead(ev, now);
+        true
+    }
+
+    /// Processes an event [`Session::read_ahead`] took.
+    pub fn on_read_ahead(&mut self, ctx: &mut StreamCtx<'_>) -> SessionStatus {
+        self.drive(ctx, false)
+    }
+
     /// Handles the session's timer firing.
     pub fn on_timeout(&mut self, ctx: &mut StreamCtx<'_>) -> SessionStatus {
         self.drive(ctx, true)

@@ -73,6 +73,12 @@ impl HttpPart {
         (self.txn.res.is_some() || self.answered) && self.res_out.is_none() && self.txn.res_body.is_done()
     }
 
+    /// Nothing of the response is known yet: the next read of the server
+    /// connection is for its head.
+    pub fn awaits_response_head(&self) -> bool {
+        self.txn.res.is_none() && !self.answered && self.res_out.is_none() && !self.tunnel
+    }
+
     /// Whether the client connection may carry another request.
     pub fn client_keep_alive(&self) -> bool {
         !self.txn.client_close && !self.tunnel && self.request_done() && self.response_done()

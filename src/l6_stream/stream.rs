@@ -288,6 +288,20 @@ impl Stream {
     }
 
     /// Records readiness for the server connection.
+    /// Reads ahead for a server event (see [`Conn::read_ahead`]) while the
+    /// response head is awaited on an established connection: reading it
+    /// is then the next thing processing does. True when taken.
+    pub fn read_ahead_server(&mut self, ev: &mio::event::Event, now: Instant) -> bool {
+        let awaiting = self.http.as_ref().is_some_and(HttpPart::awaits_response_head);
+        match self.srv.as_mut() {
+            Some(srv) if awaiting && !srv.connecting => {
+                srv.read_ahead(ev, now);
+                true
+            }
+            _ => false,
+        }
+    }
+
     pub fn on_server_event(&mut self, ev: &mio::event::Event) {
         if let Some(srv) = self.srv.as_mut() {
             srv.on_event(ev);

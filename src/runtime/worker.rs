@@ -36,6 +36,8 @@ const CLI_LISTENER_BASE: usize = RESERVED_TOKEN_BASE + (1 << 32);
 
 /// Idle server connections kept per server for reuse.
 const IDLE_CONNS_PER_SERVER: usize = 64;
+/// Events taken from the poller per loop turn.
+const EVENTS_PER_POLL: usize = 1024;
 
 /// A listener plus whether accepting is paused by a connection limit.
 struct ListenerSlot {
@@ -108,7 +110,8 @@ pub struct Worker {
     counts: Counts,
     stopping: bool,     // soft stop: listeners closed, waiting for sessions to end
     next_purge_ms: u64, // when the stick tables are purged next
-    idle: IdleMeter,    // `Idle_pct` of show info
+    idle: IdleMeter,
+    taken: Vec<bool>, // kept between turns: `read_ahead`'s result, reused    // `Idle_pct` of show info
 }
 
 /// Share of the last second the worker spent waiting in `poll`.
@@ -195,7 +198,7 @@ impl Worker {
         let mut timers = Timers::default();
         let mut worker = Worker {
             poll,
-            events: Events::with_capacity(1024),
+            events: Events::with_capacity(EVENTS_PER_POLL),
             timers: Timers::default(),
             sessions: TokenSlab::default(),
             listeners,
@@ -213,6 +216,7 @@ impl Worker {
             stopping: false,
             next_purge_ms: 0,
             idle: IdleMeter::new(),
+            taken: Vec::with_capacity(EVENTS_PER_POLL),
         };
         for key in worker.checks.keys() {
             if let Some(check) = worker.checks.get_mut(key) {
@@ -247,7 +251,12 @@ impl Worker {
             self.idle.record(polling_since, self.env.clock.now());
             self.tick_tables();
             let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
-            for ev in events.iter() {
+            let taken = self.read_ahead(&events);
+            for (ev, &taken) in events.iter().zip(&taken) {
+                if taken {
+                    self.drive_read_ahead(ev.token());
+                    continue;
+                }
                 match ev.token() {
                     SIGNAL_TOKEN => match self.signals.take() {
                         SignalAction::Stop => {
@@ -264,6 +273,7 @@ impl Worker {
                 }
             }
             self.events = events;
+            self.taken = taken;
             self.run_timers();
             self.serve_queues();
             if self.stopping && self.sessions.is_empty() {
@@ -271,6 +281,37 @@ impl Worker {
                 return Ok(());
             }
         }
+    }
+
+    /// First pass over a poll batch: every session socket whose next step is
+    /// a read is read now (`Session::read_ahead`), before any session is
+    /// processed; the result says which events were. As in HAProxy's loop
+    /// (I/O callbacks first, then the streams), the requests and responses
+    /// of a batch then go out together, so the backend and the clients are
+    /// woken once per batch rather than once per request.
+    fn read_ahead(&mut self, events: &Events) -> Vec<bool> {
+        let now = self.env.clock.now();
+        let mut taken = std::mem::take(&mut self.taken);
+        taken.clear();
+        for ev in events.iter() {
+            let token = ev.token();
+            let (key, sub) = Key::from_token(token);
+            let session_socket = token.0 < RESERVED_TOKEN_BASE
+                && token != SIGNAL_TOKEN
+                && !matches!(sub, CLI_SUB | CHECK_SUB | IDLE_SUB);
+            let was_taken =
+                session_socket && self.sessions.get_mut(key).is_some_and(|s| s.read_ahead(sub, ev, now));
+            taken.push(was_taken);
+        }
+        taken
+    }
+
+    /// Second pass for an event the first pass took.
+    fn drive_read_ahead(&mut self, token: Token) {
+        let (key, _) = Key::from_token(token);
+        let Some(session) = self.sessions.get_mut(key) else { return };
+        let status = session.on_read_ahead(&mut self.env.ctx(self.poll.registry()));
+        self.after_session(key, status);
     }
 
     /// SIGUSR1: close every listener (new connections are refused) and

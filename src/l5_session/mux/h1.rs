@@ -60,6 +60,16 @@ impl H1 {
         self.requests
     }
 
+    /// No request in progress and another may come: the next step reads one.
+    pub fn between_requests(&self) -> bool {
+        self.stream.is_none() && !self.closing
+    }
+
+    /// See [`Stream::read_ahead_server`].
+    pub fn read_ahead_server(&mut self, ev: &mio::event::Event, now: Instant) -> bool {
+        self.stream.as_mut().is_some_and(|s| s.read_ahead_server(ev, now))
+    }
+
     pub fn on_server_event(&mut self, ev: &mio::event::Event) {
         if let Some(s) = self.stream.as_mut() {
             s.on_server_event(ev);
