@@ -287,7 +287,6 @@ impl Stream {
         });
     }
 
-    /// Records readiness for the server connection.
     /// Reads ahead for a server event (see [`Conn::read_ahead`]) while the
     /// response head is awaited on an established connection: reading it
     /// is then the next thing processing does. True when taken.
@@ -302,6 +301,7 @@ impl Stream {
         }
     }
 
+    /// Records readiness for the server connection.
     pub fn on_server_event(&mut self, ev: &mio::event::Event) {
         if let Some(srv) = self.srv.as_mut() {
             srv.on_event(ev);

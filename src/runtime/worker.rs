@@ -110,8 +110,8 @@ pub struct Worker {
     counts: Counts,
     stopping: bool,     // soft stop: listeners closed, waiting for sessions to end
     next_purge_ms: u64, // when the stick tables are purged next
-    idle: IdleMeter,
-    taken: Vec<bool>, // kept between turns: `read_ahead`'s result, reused    // `Idle_pct` of show info
+    idle: IdleMeter,    // `Idle_pct` of show info
+    taken: Vec<bool>,   // kept between turns: `read_ahead`'s result, reused
 }
 
 /// Share of the last second the worker spent waiting in `poll`.
