@@ -111,3 +111,73 @@ fn a_post_on_a_reused_connection_the_server_closed_is_not_replayed() {
     assert_eq!(r.raw_text(), String::from_utf8_lossy(BAD_GATEWAY_502));
     assert_eq!((dropped, accepted), (1, 1), "never sent a second time");
 }
+
+/// A server that answers one request on its first connection, resets that
+/// connection (RST) when told to, then answers one request on the next
+/// connection it accepts; the join handle returns how many it accepted.
+fn resetting_server(
+    reset_now: std::sync::mpsc::Receiver<()>,
+    reset_done: std::sync::mpsc::Sender<()>,
+) -> (u16, std::thread::JoinHandle<usize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let read_head = |s: &mut std::net::TcpStream| {
+        let mut got = Vec::new();
+        let mut byte = [0u8; 1];
+        while !got.ends_with(b"\r\n\r\n") && s.read(&mut byte).is_ok_and(|n| n == 1) {
+            got.push(byte[0]);
+        }
+        !got.is_empty()
+    };
+    let handle = std::thread::spawn(move || {
+        let (mut first, _) = listener.accept().expect("accept");
+        assert!(read_head(&mut first), "the first request");
+        first.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").expect("answer");
+        reset_now.recv().expect("told to reset");
+        socket2::SockRef::from(&first).set_linger(Some(std::time::Duration::ZERO)).expect("linger");
+        drop(first);
+        reset_done.send(()).expect("say done");
+        listener.set_nonblocking(false).expect("blocking");
+        let mut accepted = 1;
+        let (mut next, _) = listener.accept().expect("accept the retry");
+        accepted += 1;
+        if read_head(&mut next) {
+            next.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").expect("answer");
+        }
+        accepted
+    });
+    (port, handle)
+}
+
+/// Bug story: when sending a request over a reused connection failed (the
+/// server had reset it and the reset's event came after the request's in
+/// the same poll batch), strata switched to a retry on a new connection,
+/// then read the failed socket in the same pass and answered 502 instead.
+/// The proxy is stopped (SIGSTOP) while the request and then the reset
+/// arrive, so that both wait in one batch in that order.
+#[test]
+fn a_get_whose_send_fails_on_a_reused_connection_is_retried_on_a_fresh_one() {
+    if under_haproxy() {
+        return;
+    }
+    let (reset_tx, reset_rx) = std::sync::mpsc::channel();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let (server_port, server) = resetting_server(reset_rx, done_tx);
+    let port = free_port();
+    let proxy = Proxy::start(&HttpCfg::new(port, Some(server_port)).render());
+    let mut c = HttpConn::connect(port);
+    assert_eq!(c.request(&get("/")).expect("first response").status, 200);
+    std::thread::sleep(ms(200)); // the server connection is idle in the pool
+    proxy.signal("STOP");
+    c.send(&get("/again")).expect("send the second request");
+    std::thread::sleep(ms(100));
+    reset_tx.send(()).expect("tell the server");
+    done_rx.recv_timeout(ms(5_000)).expect("the server reset its connection");
+    std::thread::sleep(ms(100));
+    proxy.signal("CONT");
+    let r = c.read_response_within(false, ms(5_000)).expect("a response, not a close");
+    assert_eq!(r.status, 200, "retried on a new connection: {}", r.raw_text());
+    drop(c);
+    assert_eq!(server.join().expect("server thread"), 2, "the retry went over a second connection");
+}

@@ -173,10 +173,17 @@ impl Stream {
             return self.forward(cli, ctx.now);
         }
         loop {
-            let progress = self.http_request_side(cli, ctx)
-                | self.http_response_head(ctx)
-                | self.http_response_side(cli, ctx.now);
-            if self.phase == Phase::Done || self.phase != Phase::Forwarding {
+            // Each side runs only while the stream still forwards: a failed
+            // send on a reused connection switches to a retry on a new one,
+            // and reading the failed socket after that would answer 502.
+            let mut progress = self.http_request_side(cli, ctx);
+            if self.phase == Phase::Forwarding {
+                progress |= self.http_response_head(ctx);
+            }
+            if self.phase == Phase::Forwarding {
+                progress |= self.http_response_side(cli, ctx.now);
+            }
+            if self.phase != Phase::Forwarding {
                 return;
             }
             if !progress {
