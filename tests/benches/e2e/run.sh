@@ -168,4 +168,15 @@ row http_cpu "1 MiB body CPU us/MiB (http)"   ""
 row tcp_cpu "1 MiB body CPU us/MiB (tcp)"     ""
 row idle    "RSS bytes per idle connection"   "<= 0.4"
 row entry   "bytes per stick-table entry"     "<= 0.5 (<= 104 B)"
+rounds() { # key label: the ratio strata/HAProxy of each round (same round, back to back)
+  paste <(echo "${R[strata,$1]}" | tr ' ' '\n' | grep -v '^$') <(echo "${R[haproxy,$1]}" | tr ' ' '\n' | grep -v '^$') |
+    awk -v l="$2" '{ r = ($2 > 0) ? sprintf("%.2f", $1/$2) : "-"; s = s " " r } END { printf "%-36s %s\n", l, s }'
+}
+echo "per-round ratios (the spread between rounds of one run):"
+rounds ka_rps   "  keep-alive req/s"
+rounds ka_cpu   "  keep-alive CPU us/request"
+rounds ka_p99   "  keep-alive p99"
+rounds cl_rps   "  conn-per-request req/s"
+rounds http_mbs "  1 MiB body MB/s (http)"
+rounds tcp_mbs  "  1 MiB body MB/s (tcp)"
 echo "(medians of $ROUNDS interleaved rounds, ${SECS}s per load; raw: $(declare -p R | head -c 2000))"
