@@ -112,42 +112,15 @@ fn a_post_on_a_reused_connection_the_server_closed_is_not_replayed() {
     assert_eq!((dropped, accepted), (1, 1), "never sent a second time");
 }
 
-/// A server that answers one request on its first connection, resets that
-/// connection (RST) when told to, then answers one request on the next
-/// connection it accepts; the join handle returns how many it accepted.
-fn resetting_server(
-    reset_now: std::sync::mpsc::Receiver<()>,
-    reset_done: std::sync::mpsc::Sender<()>,
-) -> (u16, std::thread::JoinHandle<usize>) {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let read_head = |s: &mut std::net::TcpStream| {
-        let mut got = Vec::new();
-        let mut byte = [0u8; 1];
-        while !got.ends_with(b"\r\n\r\n") && s.read(&mut byte).is_ok_and(|n| n == 1) {
-            got.push(byte[0]);
-        }
-        !got.is_empty()
-    };
-    let handle = std::thread::spawn(move || {
-        let (mut first, _) = listener.accept().expect("accept");
-        assert!(read_head(&mut first), "the first request");
-        first.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").expect("answer");
-        reset_now.recv().expect("told to reset");
-        socket2::SockRef::from(&first).set_linger(Some(std::time::Duration::ZERO)).expect("linger");
-        drop(first);
-        reset_done.send(()).expect("say done");
-        listener.set_nonblocking(false).expect("blocking");
-        let mut accepted = 1;
-        let (mut next, _) = listener.accept().expect("accept the retry");
-        accepted += 1;
-        if read_head(&mut next) {
-            next.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").expect("answer");
-        }
-        accepted
-    });
-    (port, handle)
+/// Reads one request head from `s`; false if the connection ended first.
+fn read_head(s: &mut std::net::TcpStream) -> bool {
+    use std::io::Read;
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(b"\r\n\r\n") && s.read(&mut byte).is_ok_and(|n| n == 1) {
+        got.push(byte[0]);
+    }
+    got.ends_with(b"\r\n\r\n")
 }
 
 /// Bug story: when sending a request over a reused connection failed (the
@@ -161,11 +134,24 @@ fn a_get_whose_send_fails_on_a_reused_connection_is_retried_on_a_fresh_one() {
     if under_haproxy() {
         return;
     }
-    let (reset_tx, reset_rx) = std::sync::mpsc::channel();
-    let (done_tx, done_rx) = std::sync::mpsc::channel();
-    let (server_port, server) = resetting_server(reset_rx, done_tx);
+    // Each connection answers one request; the first then waits to be
+    // told and resets (SO_LINGER 0, closed when the handler returns).
+    let (reset_tx, reset_rx) = std::sync::mpsc::channel::<()>();
+    let reset_now = std::sync::Mutex::new(reset_rx);
+    let first = std::sync::atomic::AtomicBool::new(true);
+    let server = Backend::spawn_closing(move |mut s| {
+        use std::io::Write;
+        let is_first = first.swap(false, std::sync::atomic::Ordering::SeqCst);
+        if read_head(&mut s) {
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        }
+        if is_first {
+            let _ = reset_now.lock().map(|rx| rx.recv());
+            let _ = socket2::SockRef::from(&s).set_linger(Some(ms(0)));
+        }
+    });
     let port = free_port();
-    let proxy = Proxy::start(&HttpCfg::new(port, Some(server_port)).render());
+    let proxy = Proxy::start(&HttpCfg::new(port, Some(server.port())).render());
     let mut c = HttpConn::connect(port);
     assert_eq!(c.request(&get("/")).expect("first response").status, 200);
     std::thread::sleep(ms(200)); // the server connection is idle in the pool
@@ -173,11 +159,13 @@ fn a_get_whose_send_fails_on_a_reused_connection_is_retried_on_a_fresh_one() {
     c.send(&get("/again")).expect("send the second request");
     std::thread::sleep(ms(100));
     reset_tx.send(()).expect("tell the server");
-    done_rx.recv_timeout(ms(5_000)).expect("the server reset its connection");
-    std::thread::sleep(ms(100));
+    // The reset connection leaves the kernel's tables even while the proxy is stopped.
+    assert!(
+        wait_until(ms(5_000), || tcp_conns_to(proxy.pid(), server.port()) == 0),
+        "the server reset its connection"
+    );
     proxy.signal("CONT");
     let r = c.read_response_within(false, ms(5_000)).expect("a response, not a close");
     assert_eq!(r.status, 200, "retried on a new connection: {}", r.raw_text());
-    drop(c);
-    assert_eq!(server.join().expect("server thread"), 2, "the retry went over a second connection");
+    assert_eq!(server.accepted(), 2, "the retry went over a second connection");
 }

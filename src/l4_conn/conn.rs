@@ -105,7 +105,7 @@ impl Conn {
     /// ahead of processing; the next [`Conn::fill`] returns what this read
     /// did instead of reading. Only for a connection whose owner's next
     /// step is that `fill` (the worker reads a whole poll batch first, see
-    /// `Worker::run`). A read that found nothing is not kept: the next
+    /// `Worker::read_ahead`). A read that found nothing is not kept: the next
     /// `fill` finds the same.
     pub fn read_ahead(&mut self, ev: &Event, now: Instant) {
         self.on_event(ev);

@@ -296,9 +296,10 @@ impl Worker {
         for ev in events.iter() {
             let token = ev.token();
             let (key, sub) = Key::from_token(token);
-            let session_socket = token.0 < RESERVED_TOKEN_BASE
-                && token != SIGNAL_TOKEN
-                && !matches!(sub, CLI_SUB | CHECK_SUB | IDLE_SUB);
+            // Not a listener's nor the signals' (reserved), nor a runtime
+            // API, check or idle-pool socket.
+            let session_socket =
+                token.0 < RESERVED_TOKEN_BASE && !matches!(sub, CLI_SUB | CHECK_SUB | IDLE_SUB);
             let was_taken =
                 session_socket && self.sessions.get_mut(key).is_some_and(|s| s.read_ahead(sub, ev, now));
             taken.push(was_taken);

@@ -36,7 +36,6 @@ pub struct H1 {
     requests: u64,                 // streams started so far
     waiting_since: Instant,        // accept, or end of the last response
     head_started: Option<Instant>, // first byte of the pending request head
-    closing: bool,                 // no further request will be read
 }
 
 /// What one `process` call left behind.
@@ -48,7 +47,7 @@ pub enum H1Status {
 
 impl H1 {
     pub fn new(now: Instant) -> H1 {
-        H1 { stream: None, requests: 0, waiting_since: now, head_started: None, closing: false }
+        H1 { stream: None, requests: 0, waiting_since: now, head_started: None }
     }
 
     pub fn stream(&self) -> Option<&Stream> {
@@ -60,9 +59,9 @@ impl H1 {
         self.requests
     }
 
-    /// No request in progress and another may come: the next step reads one.
+    /// No request in progress: the next step reads one.
     pub fn between_requests(&self) -> bool {
-        self.stream.is_none() && !self.closing
+        self.stream.is_none()
     }
 
     /// See [`Stream::read_ahead_server`].
@@ -95,7 +94,7 @@ impl H1 {
                 if let Some(s) = self.stream.take() {
                     s.finish(ctx);
                 }
-                if !keep_alive || self.closing {
+                if !keep_alive {
                     return H1Status::Closed;
                 }
                 self.waiting_since = ctx.now;
