@@ -11,6 +11,11 @@ use mio::{Events, Interest, Poll, Token};
 use std::io::{ErrorKind, Read, Write};
 
 const SMALL: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello";
+/// The small answer to a request that asked to close: it says so (RFC 9112
+/// §9.6), so a client that reads it through a relay which does not add the
+/// header itself (`relay_floor`) closes as it does through a proxy.
+const SMALL_CLOSE: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nhello";
 const LISTENER: Token = Token(usize::MAX);
 
 fn big() -> &'static [u8] {
@@ -93,7 +98,11 @@ impl Conn {
         let head: Vec<u8> = self.input.drain(..end + 4).collect();
         self.body_left = content_length(&head);
         self.close_after = String::from_utf8_lossy(&head).to_ascii_lowercase().contains("connection: close");
-        self.out = if head.starts_with(b"GET /1m") { big } else { SMALL };
+        self.out = match (head.starts_with(b"GET /1m"), self.close_after) {
+            (true, _) => big,
+            (false, true) => SMALL_CLOSE,
+            (false, false) => SMALL,
+        };
         true
     }
 }

@@ -1,6 +1,10 @@
 #!/bin/bash
 # strata versus HAProxy 2.6, same config file, interleaved rounds (A B A B...).
 # Usage: tests/benches/e2e/run.sh [ROUNDS] [SECONDS_PER_LOAD]   (default 3, 8)
+# Each round also runs the floor (tests/benches/relay_floor.rs: a relay that
+# does no work of its own) through the same loads, so the table shows the
+# best ratio to HAProxy any proxy can reach on this machine. FLOOR_MODE=uring
+# runs the floor on io_uring instead of epoll.
 # Installs haproxy and wrk from Debian's packages if absent. Loopback only;
 # every process it starts is stopped by PID. The proxy runs pinned to CPU 1,
 # the backend and the load generator to CPU 0 (see ../../../docs/performance.md).
@@ -11,9 +15,11 @@ cd "$ROOT"
 for tool in haproxy wrk python3; do
   command -v "$tool" >/dev/null || apt-get install -y haproxy wrk >/dev/null
 done
-cargo build --release --quiet --bin strata --bench e2e_backend || exit 1
+cargo build --release --quiet --bin strata --bench e2e_backend --bench relay_floor || exit 1
 STRATA="$ROOT/target/release/strata"
 BACKEND="$(ls -t target/release/deps/e2e_backend-* | grep -v '\.d$' | head -1)"
+FLOOR="$(ls -t target/release/deps/relay_floor-* | grep -v '\.d$' | head -1)"
+FLOOR_MODE="${FLOOR_MODE:-epoll}"
 HAPROXY="$(command -v haproxy)"
 WORK="$(mktemp -d /tmp/strata-e2e.XXXXXX)"
 PIDS=()
@@ -21,7 +27,7 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$WORK
 trap cleanup EXIT
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-BE=$(port); FE=$(port); FE_TCP=$(port); STATS=$(port)
+BE=$(port); FE=$(port); FE_TCP=$(port); STATS=$(port); FE_FLOOR=$(port)
 taskset -c 0 "$BACKEND" "$BE" & PIDS+=($!)
 cat > "$WORK/bench.cfg" <<EOF
 global
@@ -147,14 +153,27 @@ for round in $(seq "$ROUNDS"); do
     kill "$pid"; wait "$pid" 2>/dev/null
     echo "round $round $who done" >&2
   done
+  # The floor: the same loads through a relay that does nothing else.
+  taskset -c 1 "$FLOOR" "$FLOOR_MODE" "$FE_FLOOR" "$BE" >"$WORK/floor.log" 2>&1 & pid=$!; PIDS+=($pid)
+  wait_port "$FE_FLOOR" || { echo "the floor did not start"; cat "$WORK/floor.log"; exit 1; }
+  read -r rps p50 p99 cpu _ <<<"$(load "$pid" "http://127.0.0.1:$FE_FLOOR/" -c50)"
+  R[floor,ka_rps]+="$rps "; R[floor,ka_p50]+="$p50 "; R[floor,ka_p99]+="$p99 "; R[floor,ka_cpu]+="$cpu "
+  read -r rps _ _ cpu _ <<<"$(load "$pid" "http://127.0.0.1:$FE_FLOOR/" -c50 -H 'Connection: close')"
+  R[floor,cl_rps]+="$rps "; R[floor,cl_cpu]+="$cpu "
+  read -r _ _ _ cpu mbs <<<"$(load "$pid" "http://127.0.0.1:$FE_FLOOR/1m" -c4)"
+  R[floor,http_mbs]+="$mbs "; R[floor,http_cpu]+="$cpu "; R[floor,tcp_mbs]+="$mbs "; R[floor,tcp_cpu]+="$cpu "
+  kill "$pid"; wait "$pid" 2>/dev/null
+  # io_uring releases its listener after the process is gone: wait for it.
+  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$FE_FLOOR") 2>/dev/null || break; sleep 0.05; done
+  echo "round $round floor ($FLOOR_MODE) done" >&2
 done
 
 median() { echo "$1" | tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
-printf "%-36s %12s %12s %8s  %s\n" metric strata haproxy ratio "target"
+printf "%-36s %12s %12s %8s  %-18s %10s %8s\n" metric strata haproxy ratio "target" floor "floor/h"
+ratio() { awk -v s="$1" -v h="$2" 'BEGIN{ if (s != "" && h>0) printf "%.2f", s/h; else print "-" }'; }
 row() { # key label target
-  local s h; s=$(median "${R[strata,$1]}"); h=$(median "${R[haproxy,$1]}")
-  local ratio; ratio=$(awk -v s="$s" -v h="$h" 'BEGIN{ if (h>0) printf "%.2f", s/h; else print "-" }')
-  printf "%-36s %12s %12s %8s  %s\n" "$2" "$s" "$h" "$ratio" "$3"
+  local s h f; s=$(median "${R[strata,$1]}"); h=$(median "${R[haproxy,$1]}"); f=$(median "${R[floor,$1]:-}")
+  printf "%-36s %12s %12s %8s  %-18s %10s %8s\n" "$2" "$s" "$h" "$(ratio "$s" "$h")" "$3" "${f:--}" "$(ratio "$f" "$h")"
 }
 row ka_rps  "keep-alive req/s"                ">= 1.25"
 row ka_cpu  "keep-alive CPU us/request"       "<= 0.75"
@@ -168,15 +187,20 @@ row http_cpu "1 MiB body CPU us/MiB (http)"   ""
 row tcp_cpu "1 MiB body CPU us/MiB (tcp)"     ""
 row idle    "RSS bytes per idle connection"   "<= 0.4"
 row entry   "bytes per stick-table entry"     "<= 0.5 (<= 104 B)"
-rounds() { # key label: the ratio strata/HAProxy of each round (same round, back to back)
-  paste <(echo "${R[strata,$1]}" | tr ' ' '\n' | grep -v '^$') <(echo "${R[haproxy,$1]}" | tr ' ' '\n' | grep -v '^$') |
-    awk -v l="$2" '{ r = ($2 > 0) ? sprintf("%.2f", $1/$2) : "-"; s = s " " r } END { printf "%-36s %s\n", l, s }'
+rounds() { # who key label: the ratio who/HAProxy of each round (same round, back to back)
+  paste <(echo "${R[$1,$2]}" | tr ' ' '\n' | grep -v '^$') <(echo "${R[haproxy,$2]}" | tr ' ' '\n' | grep -v '^$') |
+    awk -v l="$3" '{ r = ($2 > 0) ? sprintf("%.2f", $1/$2) : "-"; s = s " " r } END { printf "%-36s %s\n", l, s }'
 }
-echo "per-round ratios (the spread between rounds of one run):"
-rounds ka_rps   "  keep-alive req/s"
-rounds ka_cpu   "  keep-alive CPU us/request"
-rounds ka_p99   "  keep-alive p99"
-rounds cl_rps   "  conn-per-request req/s"
-rounds http_mbs "  1 MiB body MB/s (http)"
-rounds tcp_mbs  "  1 MiB body MB/s (tcp)"
+echo "per-round ratios strata/HAProxy (the spread between rounds of one run):"
+rounds strata ka_rps   "  keep-alive req/s"
+rounds strata ka_cpu   "  keep-alive CPU us/request"
+rounds strata ka_p99   "  keep-alive p99"
+rounds strata cl_rps   "  conn-per-request req/s"
+rounds strata http_mbs "  1 MiB body MB/s (http)"
+rounds strata tcp_mbs  "  1 MiB body MB/s (tcp)"
+echo "per-round ratios floor ($FLOOR_MODE)/HAProxy:"
+rounds floor ka_rps    "  keep-alive req/s"
+rounds floor ka_cpu    "  keep-alive CPU us/request"
+rounds floor ka_p99    "  keep-alive p99"
+rounds floor cl_rps    "  conn-per-request req/s"
 echo "(medians of $ROUNDS interleaved rounds, ${SECS}s per load; raw: $(declare -p R | head -c 2000))"
