@@ -14,7 +14,7 @@ use crate::l7_http::body::{BodyError, BodyState};
 use crate::l7_http::errors::BuiltinStatus;
 use crate::l7_http::head::{Framing, Version};
 use crate::l7_http::parse::parse_response;
-use crate::l7_http::rewrite::{ConnHeader, request_line, write_head};
+use crate::l7_http::rewrite::{ConnHeader, request_line, unchanged, write_head};
 use crate::l7_http::txn::{MethodKind, Txn};
 use log::debug;
 use std::time::Instant;
@@ -384,6 +384,12 @@ impl Stream {
         let version = head.version.as_str().as_bytes();
         let version = src.get(..version.len()).filter(|v| *v == version).unwrap_or(version);
         let line: [&[u8]; 5] = [version, b" ", &code, b" ", head.reason.of(src)];
+        if unchanged(&line, src, &head.headers, &t.res_edits, conn) {
+            // Sent as received. The rules that read the head have run; from
+            // here on only the parsed fields of `t.res` are read.
+            h.res_out = t.res_buf.take();
+            return;
+        }
         let out = write_head(&line, src, &head.headers, &t.res_edits, &[], conn);
         match out {
             Some(out) => h.res_out = Some(out),

@@ -163,6 +163,32 @@ pub fn write_head(
     ok.then_some(out)
 }
 
+/// Whether [`write_head`] would write `src`, a received head, byte for byte
+/// as it is: no edits, no extra headers, no `Connection` header of strata's
+/// own, the first line as received, then only header lines in written form
+/// (none hop-by-hop), one after another, then the empty line. Such a head
+/// is forwarded as it is, without being written again.
+pub fn unchanged(
+    first_line: &[&[u8]],
+    src: &[u8],
+    headers: &[HeaderSpan],
+    edits: &[HeaderEdit],
+    conn: ConnHeader,
+) -> bool {
+    if !edits.is_empty() || conn != ConnHeader::Default {
+        return false;
+    }
+    let Some(first) = raw_first_line(src, first_line).filter(|r| r.start == 0) else { return false };
+    let mut end = first.end;
+    for h in headers {
+        match raw_line(src, h) {
+            Some(line) if line.start == end && !is_hop_by_hop(h.name.of(src)) => end = line.end,
+            _ => return false,
+        }
+    }
+    src.get(end..) == Some(b"\r\n")
+}
+
 /// The request line to send upstream, as the client sent it.
 pub fn request_line<'a>(method: &'a [u8], uri: &'a [u8], version: Version) -> [&'a [u8]; 5] {
     [method, b" ", uri, b" ", version.as_str().as_bytes()]
@@ -198,5 +224,43 @@ mod tests {
             std::str::from_utf8(out.data()).unwrap(),
             "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\nX-B: c\r\nX-C: d\r\nX-E: f\r\nX-F: g\r\n\r\n"
         );
+    }
+
+    /// A head `unchanged` accepts is the one `write_head` writes; the others
+    /// differ from it in some byte.
+    #[test]
+    fn a_head_is_unchanged_only_when_written_as_received() {
+        use crate::l7_http::parse::parse_response;
+        let heads: [(&[u8], bool); 9] = [
+            (b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", true),
+            (b"GET /x?y HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nUser-Agent: u\r\n\r\n", true),
+            (b"GET / HTTP/1.0\r\n\r\n", true),
+            (b"GET / HTTP/1.1\r\nHost:a\r\n\r\n", false),
+            (b"GET / HTTP/1.1\r\nHost: a \r\n\r\n", false),
+            (b"GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\n\r\n", false),
+            (b"GET / HTTP/1.1\r\nProxy-Connection: x\r\nHost: a\r\n\r\n", false),
+            (b"GET / HTTP/1.1\nHost: a\n\n", false),
+            (b"GET / HTTP/1.1\r\nHost:  a\r\n\r\n", false),
+        ];
+        for (raw, expected) in heads {
+            let text = String::from_utf8_lossy(raw);
+            let h = parse_request(raw).unwrap().unwrap();
+            let raw = &raw[..h.len];
+            let line = request_line(h.method.of(raw), h.uri.of(raw), h.version);
+            let written = write_head(&line, raw, &h.headers, &[], &[], ConnHeader::Default).unwrap();
+            assert_eq!(unchanged(&line, raw, &h.headers, &[], ConnHeader::Default), expected, "{text:?}");
+            assert_eq!(written.data() == raw, expected, "{text:?}");
+            // Anything strata adds or edits is a change.
+            let edit = [HeaderEdit::Del("x-none".into())];
+            assert!(!unchanged(&line, raw, &h.headers, &edit, ConnHeader::Default), "{text:?}");
+            assert!(!unchanged(&line, raw, &h.headers, &[], ConnHeader::Close), "{text:?}");
+        }
+        let raw = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello";
+        let h = parse_response(raw, false, false).unwrap().unwrap();
+        let src = &raw[..h.len];
+        let line: [&[u8]; 5] = [&src[..8], b" ", b"200", b" ", h.reason.of(src)];
+        assert!(unchanged(&line, src, &h.headers, &[], ConnHeader::Default));
+        let rewritten: [&[u8]; 5] = [b"HTTP/1.1", b" ", b"200", b" ", b"Fine"];
+        assert!(!unchanged(&rewritten, src, &h.headers, &[], ConnHeader::Default));
     }
 }

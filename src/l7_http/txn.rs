@@ -22,7 +22,7 @@ pub struct Txn {
     pub req: RequestHead,
     pub req_body: BodyState, // request body framing progress
     pub method: MethodKind,
-    pub res_buf: Option<Buffer>, // the final response head bytes, once received
+    pub res_buf: Option<Buffer>, // the final response head bytes, from its arrival until sent as received
     pub res: Option<ResponseHead>,
     pub res_body: BodyState, // response body framing progress (Done until a head arrives)
     pub status: Option<u16>, // status sent to the client (server's or built-in)
