@@ -221,7 +221,7 @@ impl Stream {
         ctx: &StreamCtx<'_>,
     ) -> PooledStream {
         // Built in its pooled slot: the rules below run on it where it will stay.
-        let mut s = PooledStream::new(Stream::unrouted(id, frontend, src, dst, srv_token, ctx));
+        let mut s = PooledStream::build(|| Stream::unrouted(id, frontend, src, dst, srv_token, ctx));
         s.req_begin = req_begin;
         s.started_wall =
             ctx.wall.checked_sub(ctx.now.saturating_duration_since(req_begin)).unwrap_or(ctx.wall);
