@@ -2,15 +2,19 @@
 //! strata and HAProxy): the least work a proxy can do per request. Each
 //! client connection gets its own backend connection and every byte read on
 //! one side is sent to the other as is: no parsing, no tables, no logs, no
-//! timers. What it costs per request is the kernel's share, so its ratio to
-//! HAProxy is the best any proxy can show on the machine that runs the
-//! benchmark.
+//! timers. What it costs per small request is the kernel's share, so its
+//! ratio to HAProxy is the best any proxy making the same socket calls can
+//! show on the machine that runs the benchmark.
 //!
 //! Usage: `relay_floor epoll|uring LISTEN_PORT BACKEND_PORT` (127.0.0.1).
 //! `epoll` works as strata and HAProxy do (mio readiness, one `recv` per
 //! readiness unless the buffer filled, then a `send`); `uring` queues every
 //! `recv`/`send` on an io_uring and enters the kernel once per batch, to
-//! show what io_uring would save.
+//! show what io_uring would save. A FIN from either side ends the pair
+//! (after what came before it is delivered, in `epoll` mode): no
+//! half-close, which the benchmark's loads do not use. Bodies are copied
+//! through user space (no `splice`), so for large bodies the floor is not
+//! a bound on a splicing proxy's cost.
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
@@ -57,11 +61,16 @@ mod epoll {
 
     const LISTENER: Token = Token(usize::MAX);
 
-    /// One side of a relayed pair: its socket and what is still to be sent
-    /// to it (only when a send came up short).
+    /// One side of a relayed pair: its socket, what is still to be sent to
+    /// it (a send came up short; at most one read's worth, as reading the
+    /// other side waits until it is sent), whether reading it waits for
+    /// that, and whether it reported or sent its FIN.
     struct Side {
         sock: TcpStream,
         unsent: Vec<u8>,
+        held: bool,
+        hup: bool,
+        eof: bool,
     }
 
     pub fn run(listener: std::net::TcpListener, backend: SocketAddr) {
@@ -88,7 +97,13 @@ mod epoll {
                             pairs.push(None);
                             pairs.len() - 1
                         });
-                        let mut pair = [client, server].map(|sock| Side { sock, unsent: Vec::new() });
+                        let mut pair = [client, server].map(|sock| Side {
+                            sock,
+                            unsent: Vec::with_capacity(BUF),
+                            held: false,
+                            hup: false,
+                            eof: false,
+                        });
                         for (k, side) in pair.iter_mut().enumerate() {
                             poll.registry()
                                 .register(
@@ -104,11 +119,19 @@ mod epoll {
                 }
                 let (i, k) = (ev.token().0 / 2, ev.token().0 % 2);
                 let Some(pair) = pairs[i].as_mut() else { continue };
+                pair[k].hup |= ev.is_read_closed();
                 let mut open = flush(&mut pair[k]);
+                // Side k took all it was owed: read the other side again.
+                if open && pair[k].unsent.is_empty() && pair[1 - k].held {
+                    open = relay(pair, 1 - k, &mut buf);
+                }
                 if open && (ev.is_readable() || ev.is_read_closed()) {
                     open = relay(pair, k, &mut buf);
                 }
-                if !open {
+                // No half-close: a FIN ends the pair once what came before
+                // it is delivered.
+                let delivered = |from: usize| pair[from].eof && pair[1 - from].unsent.is_empty();
+                if !open || delivered(0) || delivered(1) {
                     for side in pair.iter_mut() {
                         let _ = poll.registry().deregister(&mut side.sock);
                     }
@@ -133,29 +156,35 @@ mod epoll {
         }
     }
 
-    /// Reads side `k` and sends what it read to the other side; false when
-    /// either side closed or failed.
-    fn relay(pair: &mut [Side; 2], k: usize, buf: &mut [u8]) -> bool {
+    /// Reads side `from` and sends what it read to the other side, until
+    /// the socket is empty or the other side has bytes it did not take;
+    /// false when a socket failed.
+    fn relay(pair: &mut [Side; 2], from: usize, buf: &mut [u8]) -> bool {
+        pair[from].held = false;
         loop {
-            let n = match pair[k].sock.read(buf) {
-                Ok(0) => return false,
+            if !pair[1 - from].unsent.is_empty() {
+                pair[from].held = true; // resumed when the other side is writable
+                return true;
+            }
+            let n = match pair[from].sock.read(buf) {
+                Ok(0) => {
+                    pair[from].eof = true;
+                    return true;
+                }
                 Ok(n) => n,
                 Err(e) => return e.kind() == ErrorKind::WouldBlock,
             };
-            let peer = &mut pair[1 - k];
-            if peer.unsent.is_empty() {
-                match peer.sock.write(&buf[..n]) {
-                    Ok(sent) => peer.unsent.extend_from_slice(&buf[sent..n]),
-                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::NotConnected) => {
-                        peer.unsent.extend_from_slice(&buf[..n])
-                    }
-                    Err(_) => return false,
+            let to = &mut pair[1 - from];
+            match to.sock.write(&buf[..n]) {
+                Ok(sent) => to.unsent.extend_from_slice(&buf[sent..n]),
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::NotConnected) => {
+                    to.unsent.extend_from_slice(&buf[..n])
                 }
-            } else {
-                peer.unsent.extend_from_slice(&buf[..n]);
+                Err(_) => return false,
             }
-            // A short read emptied the socket: no `recv` that would block.
-            if n < buf.len() {
+            // A short read emptied the socket: no `recv` that would block,
+            // unless the FIN was reported (it is read next, no edge follows).
+            if n < buf.len() && !pair[from].hup {
                 return true;
             }
         }
@@ -328,7 +357,9 @@ mod uring {
 
     fn push(ring: &mut IoUring, e: squeue::Entry) {
         // SAFETY: each entry points into a boxed `Pair` (buffers, address)
-        // that is freed only after every operation on it completed.
+        // that is freed only after every operation on it completed, and a
+        // direction has one operation at a time: `buf[k]` is received into
+        // only after the send reading it completed.
         while unsafe { ring.submission().push(&e) }.is_err() {
             ring.submit().expect("io_uring_enter");
         }

@@ -155,16 +155,17 @@ for round in $(seq "$ROUNDS"); do
   done
   # The floor: the same loads through a relay that does nothing else.
   taskset -c 1 "$FLOOR" "$FLOOR_MODE" "$FE_FLOOR" "$BE" >"$WORK/floor.log" 2>&1 & pid=$!; PIDS+=($pid)
-  wait_port "$FE_FLOOR" || { echo "the floor did not start"; cat "$WORK/floor.log"; exit 1; }
+  wait_port "$FE_FLOOR" && kill -0 "$pid" 2>/dev/null || { echo "the floor did not start"; cat "$WORK/floor.log"; exit 1; }
   read -r rps p50 p99 cpu _ <<<"$(load "$pid" "http://127.0.0.1:$FE_FLOOR/" -c50)"
   R[floor,ka_rps]+="$rps "; R[floor,ka_p50]+="$p50 "; R[floor,ka_p99]+="$p99 "; R[floor,ka_cpu]+="$cpu "
   read -r rps _ _ cpu _ <<<"$(load "$pid" "http://127.0.0.1:$FE_FLOOR/" -c50 -H 'Connection: close')"
   R[floor,cl_rps]+="$rps "; R[floor,cl_cpu]+="$cpu "
   read -r _ _ _ cpu mbs <<<"$(load "$pid" "http://127.0.0.1:$FE_FLOOR/1m" -c4)"
-  R[floor,http_mbs]+="$mbs "; R[floor,http_cpu]+="$cpu "; R[floor,tcp_mbs]+="$mbs "; R[floor,tcp_cpu]+="$cpu "
+  R[floor,tcp_mbs]+="$mbs "; R[floor,tcp_cpu]+="$cpu " # a byte relay: TCP mode (copies, no splice)
   kill "$pid"; wait "$pid" 2>/dev/null
   # io_uring releases its listener after the process is gone: wait for it.
   for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$FE_FLOOR") 2>/dev/null || break; sleep 0.05; done
+  (exec 3<>"/dev/tcp/127.0.0.1/$FE_FLOOR") 2>/dev/null && { echo "the floor's listener outlived it"; exit 1; }
   echo "round $round floor ($FLOOR_MODE) done" >&2
 done
 
