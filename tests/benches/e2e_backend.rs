@@ -34,19 +34,37 @@ struct Conn {
     body_left: usize,
     out: &'static [u8], // answer bytes not yet written
     close_after: bool,  // `Connection: close`: close once `out` is written
+    hup: bool,          // the peer's FIN was reported: read until it is seen
+}
+
+/// The value of header `name` (lower case, with its colon) in `head`, if
+/// present: found without allocating, as the backend must cost little.
+fn header<'a>(head: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    head.split(|&b| b == b'\n').find_map(|line| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let value = line.get(name.len()..)?;
+        line[..name.len()].eq_ignore_ascii_case(name).then(|| value.trim_ascii())
+    })
 }
 
 fn content_length(head: &[u8]) -> usize {
-    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
-    text.lines()
-        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
-        .unwrap_or(0)
+    let value = header(head, b"content-length:").unwrap_or_default();
+    std::str::from_utf8(value).ok().and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+fn asks_close(head: &[u8]) -> bool {
+    header(head, b"connection:").is_some_and(|v| v.windows(5).any(|w| w.eq_ignore_ascii_case(b"close")))
 }
 
 impl Conn {
     /// Reads what arrived and writes what can be written; false once the
-    /// connection is finished.
-    fn drive(&mut self, big: &'static [u8], buf: &mut [u8]) -> bool {
+    /// connection is finished. `hup`: the event reported the peer's FIN.
+    fn drive(&mut self, big: &'static [u8], buf: &mut [u8], hup: bool) -> bool {
+        self.hup |= hup;
+        // A short read emptied the socket: bytes arriving later bring a new
+        // event, so no `recv` that would only say EAGAIN (unless the FIN
+        // was reported: it is read next, and no event follows it).
+        let mut drained = false;
         loop {
             if !self.flush() {
                 return false;
@@ -60,9 +78,15 @@ impl Conn {
             if self.answer_next(big) {
                 continue;
             }
+            if drained {
+                return true;
+            }
             match self.sock.read(buf) {
                 Ok(0) => return false,
-                Ok(n) => self.input.extend_from_slice(&buf[..n]),
+                Ok(n) => {
+                    self.input.extend_from_slice(&buf[..n]);
+                    drained = n < buf.len() && !self.hup;
+                }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(_) => return false,
@@ -95,10 +119,12 @@ impl Conn {
             }
         }
         let Some(end) = self.input.windows(4).position(|w| w == b"\r\n\r\n") else { return false };
-        let head: Vec<u8> = self.input.drain(..end + 4).collect();
-        self.body_left = content_length(&head);
-        self.close_after = String::from_utf8_lossy(&head).to_ascii_lowercase().contains("connection: close");
-        self.out = match (head.starts_with(b"GET /1m"), self.close_after) {
+        let head = &self.input[..end + 4];
+        self.body_left = content_length(head);
+        self.close_after = asks_close(head);
+        let is_big = head.starts_with(b"GET /1m");
+        self.input.drain(..end + 4);
+        self.out = match (is_big, self.close_after) {
             (true, _) => big,
             (false, true) => SMALL_CLOSE,
             (false, false) => SMALL,
@@ -134,13 +160,23 @@ fn main() {
                         free.push(slot);
                         continue;
                     }
-                    let c = Conn { sock, input: Vec::new(), body_left: 0, out: &[], close_after: false };
+                    let c = Conn {
+                        sock,
+                        input: Vec::new(),
+                        body_left: 0,
+                        out: &[],
+                        close_after: false,
+                        hup: false,
+                    };
                     conns[slot] = Some(c);
                 }
                 continue;
             }
             let slot = ev.token().0;
-            let alive = conns.get_mut(slot).and_then(Option::as_mut).is_some_and(|c| c.drive(big, &mut buf));
+            let alive = conns
+                .get_mut(slot)
+                .and_then(Option::as_mut)
+                .is_some_and(|c| c.drive(big, &mut buf, ev.is_read_closed()));
             if !alive && let Some(c) = conns.get_mut(slot).and_then(Option::take) {
                 drop(c); // closing removes it from the poll set
                 free.push(slot);
