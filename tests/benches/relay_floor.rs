@@ -99,7 +99,7 @@ mod epoll {
                         });
                         let mut pair = [client, server].map(|sock| Side {
                             sock,
-                            unsent: Vec::with_capacity(BUF),
+                            unsent: Vec::new(), // allocated on a short send only
                             held: false,
                             hup: false,
                             eof: false,

@@ -134,20 +134,30 @@ print([l for l in o.decode().splitlines() if 't_keys' in l][0].split('used:')[1]
   awk -v a="$before" -v b="$after" -v n="$used" 'BEGIN{ printf "%.0f", (b-a)*1024/n }'
 }
 
+# small_loads WHO PID PORT: keep-alive then connection per request, into R.
+small_loads() {
+  local who=$1 pid=$2 port=$3 rps p50 p99 cpu
+  read -r rps p50 p99 cpu _ <<<"$(load "$pid" "http://127.0.0.1:$port/" -c50)"
+  R[$who,ka_rps]+="$rps "; R[$who,ka_p50]+="$p50 "; R[$who,ka_p99]+="$p99 "; R[$who,ka_cpu]+="$cpu "
+  read -r rps _ _ cpu _ <<<"$(load "$pid" "http://127.0.0.1:$port/" -c50 -H 'Connection: close')"
+  R[$who,cl_rps]+="$rps "; R[$who,cl_cpu]+="$cpu "
+}
+# big_load WHO PID PORT MODE: 1 MiB bodies, into R's MODE (http or tcp) rows.
+big_load() {
+  local who=$1 pid=$2 port=$3 mode=$4 cpu mbs
+  read -r _ _ _ cpu mbs <<<"$(load "$pid" "http://127.0.0.1:$port/1m" -c4)"
+  R[$who,${mode}_mbs]+="$mbs "; R[$who,${mode}_cpu]+="$cpu "
+}
+
 declare -A R
 for round in $(seq "$ROUNDS"); do
   for who in strata haproxy; do
     bin=$STRATA; [ "$who" = haproxy ] && bin=$HAPROXY
     taskset -c 1 "$bin" -f "$WORK/bench.cfg" -db >"$WORK/$who.log" 2>&1 & pid=$!; PIDS+=($pid)
     wait_port "$FE" && wait_port "$STATS" || { echo "$who did not start"; cat "$WORK/$who.log"; exit 1; }
-    read -r rps p50 p99 cpu _ <<<"$(load "$pid" "http://127.0.0.1:$FE/" -c50)"
-    R[$who,ka_rps]+="$rps "; R[$who,ka_p50]+="$p50 "; R[$who,ka_p99]+="$p99 "; R[$who,ka_cpu]+="$cpu "
-    read -r rps _ _ cpu _ <<<"$(load "$pid" "http://127.0.0.1:$FE/" -c50 -H 'Connection: close')"
-    R[$who,cl_rps]+="$rps "; R[$who,cl_cpu]+="$cpu "
-    read -r _ _ _ cpu mbs <<<"$(load "$pid" "http://127.0.0.1:$FE/1m" -c4)"
-    R[$who,http_mbs]+="$mbs "; R[$who,http_cpu]+="$cpu "
-    read -r _ _ _ cpu mbs <<<"$(load "$pid" "http://127.0.0.1:$FE_TCP/1m" -c4)"
-    R[$who,tcp_mbs]+="$mbs "; R[$who,tcp_cpu]+="$cpu "
+    small_loads "$who" "$pid" "$FE"
+    big_load "$who" "$pid" "$FE" http
+    big_load "$who" "$pid" "$FE_TCP" tcp
     R[$who,idle]+="$(idle_rss "$pid") "
     R[$who,entry]+="$(entry_bytes "$pid") "
     kill "$pid"; wait "$pid" 2>/dev/null
@@ -156,12 +166,8 @@ for round in $(seq "$ROUNDS"); do
   # The floor: the same loads through a relay that does nothing else.
   taskset -c 1 "$FLOOR" "$FLOOR_MODE" "$FE_FLOOR" "$BE" >"$WORK/floor.log" 2>&1 & pid=$!; PIDS+=($pid)
   wait_port "$FE_FLOOR" && kill -0 "$pid" 2>/dev/null || { echo "the floor did not start"; cat "$WORK/floor.log"; exit 1; }
-  read -r rps p50 p99 cpu _ <<<"$(load "$pid" "http://127.0.0.1:$FE_FLOOR/" -c50)"
-  R[floor,ka_rps]+="$rps "; R[floor,ka_p50]+="$p50 "; R[floor,ka_p99]+="$p99 "; R[floor,ka_cpu]+="$cpu "
-  read -r rps _ _ cpu _ <<<"$(load "$pid" "http://127.0.0.1:$FE_FLOOR/" -c50 -H 'Connection: close')"
-  R[floor,cl_rps]+="$rps "; R[floor,cl_cpu]+="$cpu "
-  read -r _ _ _ cpu mbs <<<"$(load "$pid" "http://127.0.0.1:$FE_FLOOR/1m" -c4)"
-  R[floor,tcp_mbs]+="$mbs "; R[floor,tcp_cpu]+="$cpu " # a byte relay: TCP mode (copies, no splice)
+  small_loads floor "$pid" "$FE_FLOOR"
+  big_load floor "$pid" "$FE_FLOOR" tcp # a byte relay: TCP mode (copies, no splice)
   kill "$pid"; wait "$pid" 2>/dev/null
   # io_uring releases its listener after the process is gone: wait for it.
   for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$FE_FLOOR") 2>/dev/null || break; sleep 0.05; done
