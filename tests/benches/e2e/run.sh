@@ -7,7 +7,9 @@
 # runs the floor on io_uring instead of epoll.
 # Installs haproxy and wrk from Debian's packages if absent. Loopback only;
 # every process it starts is stopped by PID. The proxy runs pinned to CPU 1,
-# the backend and the load generator to CPU 0 (see ../../../docs/performance.md).
+# wrk to CPU 0, and the backend to CPU 2 when the machine has one, else to
+# CPU 0 beside wrk; CPU_PROXY, CPU_LOAD and CPU_BACKEND override this (see
+# ../../../docs/performance.md).
 set -u
 ROUNDS="${1:-3}"; SECS="${2:-8}"
 ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
@@ -21,6 +23,10 @@ BACKEND="$(ls -t target/release/deps/e2e_backend-* | grep -v '\.d$' | head -1)"
 FLOOR="$(ls -t target/release/deps/relay_floor-* | grep -v '\.d$' | head -1)"
 FLOOR_MODE="${FLOOR_MODE:-epoll}"
 HAPROXY="$(command -v haproxy)"
+NCPU=$(nproc)
+CPU_PROXY="${CPU_PROXY:-1}"; CPU_LOAD="${CPU_LOAD:-0}"
+CPU_BACKEND="${CPU_BACKEND:-$([ "$NCPU" -ge 3 ] && echo 2 || echo 0)}"
+echo "$NCPU CPUs: proxy on CPU $CPU_PROXY, wrk on CPU $CPU_LOAD, backend on CPU $CPU_BACKEND"
 WORK="$(mktemp -d /tmp/strata-e2e.XXXXXX)"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"; }
@@ -28,7 +34,7 @@ trap cleanup EXIT
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 BE=$(port); FE=$(port); FE_TCP=$(port); STATS=$(port); FE_FLOOR=$(port)
-taskset -c 0 "$BACKEND" "$BE" & PIDS+=($!)
+taskset -c "$CPU_BACKEND" "$BACKEND" "$BE" & PIDS+=($!)
 cat > "$WORK/bench.cfg" <<EOF
 global
     nbthread 1
@@ -60,7 +66,6 @@ backend t_keys
 EOF
 
 wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 rss_kib() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
 to_ms() { # wrk latency "1.23ms" / "850.00us" / "1.02s" -> ms
   awk -v v="$1" 'BEGIN{ if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v+0} else {sub(/s$/,"",v); print v*1000} }'
@@ -70,19 +75,30 @@ to_mbs() { # wrk "Transfer/sec: 512.3MB" -> MB/s
 }
 TCK=$(getconf CLK_TCK)
 
-# load NAME PID URL [wrk args...]: prints "req/s p50ms p99ms cpu_us_per_req MB/s"
+# cpu_busy N: "busy total" jiffies of CPU N from /proc/stat (busy: user,
+# nice, system, irq, softirq; total adds idle, iowait and steal).
+cpu_busy() { awk -v c="cpu$1" '$1==c{b=$2+$3+$4+$7+$8; print b, b+$5+$6+$9}' /proc/stat; }
+# load PID URL [wrk args...]: prints "req/s p50ms p99ms cpu_us_per_req MB/s
+# user_us_per_req sys_us_per_req proxy_busy% load_cpu_busy%": the proxy's
+# share of its CPU and how busy wrk's CPU was tell which side bounded the load.
 load() {
   local pid=$1 url=$2; shift 2
-  local c0; c0=$(cpu_ticks "$pid")
-  local out; out=$(taskset -c 0 wrk -t1 -d"${SECS}s" --latency "$@" "$url" 2>&1)
-  local c1; c1=$(cpu_ticks "$pid")
+  local u0 s0 u1 s1 b0 t0 b1 t1 w0 w1
+  read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$pid/stat")
+  read -r b0 t0 < <(cpu_busy "$CPU_LOAD"); w0=$(date +%s%N)
+  local out; out=$(taskset -c "$CPU_LOAD" wrk -t1 -d"${SECS}s" --latency "$@" "$url" 2>&1)
+  read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$pid/stat")
+  read -r b1 t1 < <(cpu_busy "$CPU_LOAD"); w1=$(date +%s%N)
   local reqs; reqs=$(echo "$out" | awk '/requests in/{print $1}')
   local rps; rps=$(echo "$out" | awk '/Requests\/sec/{print $2}')
   local p50; p50=$(to_ms "$(echo "$out" | awk '$1=="50%"{print $2}')")
   local p99; p99=$(to_ms "$(echo "$out" | awk '$1=="99%"{print $2}')")
   local mbs; mbs=$(to_mbs "$(echo "$out" | awk '/Transfer\/sec/{print $2}')")
-  local cpu; cpu=$(awk -v a="$c0" -v b="$c1" -v n="$reqs" -v t="$TCK" 'BEGIN{ if (n>0) printf "%.2f", (b-a)*1e6/t/n; else print 0 }')
-  echo "$rps $p50 $p99 $cpu $mbs"
+  awk -v u="$((u1 - u0))" -v s="$((s1 - s0))" -v n="$reqs" -v t="$TCK" -v w="$((w1 - w0))" \
+      -v lb="$((b1 - b0))" -v lt="$((t1 - t0))" -v rest="$rps $p50 $p99" -v mbs="$mbs" 'BEGIN{
+    per = (n > 0) ? 1e6 / t / n : 0
+    printf "%s %.2f %s %.2f %.2f %.0f %.0f\n", rest, (u + s) * per, mbs, u * per, s * per,
+      (w > 0) ? (u + s) / t * 1e9 / w * 100 : 0, (lt > 0) ? lb * 100 / lt : 0 }'
 }
 
 idle_rss() { # bytes of RSS per idle client connection (9,000 held: the fd hard limit is 20,000)
@@ -136,24 +152,26 @@ print([l for l in o.decode().splitlines() if 't_keys' in l][0].split('used:')[1]
 
 # small_loads WHO PID PORT: keep-alive then connection per request, into R.
 small_loads() {
-  local who=$1 pid=$2 port=$3 rps p50 p99 cpu
-  read -r rps p50 p99 cpu _ <<<"$(load "$pid" "http://127.0.0.1:$port/" -c50)"
+  local who=$1 pid=$2 port=$3 rps p50 p99 cpu user sys busy lbusy
+  read -r rps p50 p99 cpu _ user sys busy lbusy <<<"$(load "$pid" "http://127.0.0.1:$port/" -c50)"
   R[$who,ka_rps]+="$rps "; R[$who,ka_p50]+="$p50 "; R[$who,ka_p99]+="$p99 "; R[$who,ka_cpu]+="$cpu "
-  read -r rps _ _ cpu _ <<<"$(load "$pid" "http://127.0.0.1:$port/" -c50 -H 'Connection: close')"
-  R[$who,cl_rps]+="$rps "; R[$who,cl_cpu]+="$cpu "
+  R[$who,ka_user]+="$user "; R[$who,ka_sys]+="$sys "; R[$who,ka_busy]+="$busy "; R[$who,ka_lbusy]+="$lbusy "
+  read -r rps _ _ cpu _ _ _ busy lbusy <<<"$(load "$pid" "http://127.0.0.1:$port/" -c50 -H 'Connection: close')"
+  R[$who,cl_rps]+="$rps "; R[$who,cl_cpu]+="$cpu "; R[$who,cl_busy]+="$busy "; R[$who,cl_lbusy]+="$lbusy "
 }
 # big_load WHO PID PORT MODE: 1 MiB bodies, into R's MODE (http or tcp) rows.
 big_load() {
-  local who=$1 pid=$2 port=$3 mode=$4 cpu mbs
-  read -r _ _ _ cpu mbs <<<"$(load "$pid" "http://127.0.0.1:$port/1m" -c4)"
+  local who=$1 pid=$2 port=$3 mode=$4 cpu mbs busy lbusy
+  read -r _ _ _ cpu mbs _ _ busy lbusy <<<"$(load "$pid" "http://127.0.0.1:$port/1m" -c4)"
   R[$who,${mode}_mbs]+="$mbs "; R[$who,${mode}_cpu]+="$cpu "
+  R[$who,${mode}_busy]+="$busy "; R[$who,${mode}_lbusy]+="$lbusy "
 }
 
 declare -A R
 for round in $(seq "$ROUNDS"); do
   for who in strata haproxy; do
     bin=$STRATA; [ "$who" = haproxy ] && bin=$HAPROXY
-    taskset -c 1 "$bin" -f "$WORK/bench.cfg" -db >"$WORK/$who.log" 2>&1 & pid=$!; PIDS+=($pid)
+    taskset -c "$CPU_PROXY" "$bin" -f "$WORK/bench.cfg" -db >"$WORK/$who.log" 2>&1 & pid=$!; PIDS+=($pid)
     wait_port "$FE" && wait_port "$STATS" || { echo "$who did not start"; cat "$WORK/$who.log"; exit 1; }
     small_loads "$who" "$pid" "$FE"
     big_load "$who" "$pid" "$FE" http
@@ -164,7 +182,7 @@ for round in $(seq "$ROUNDS"); do
     echo "round $round $who done" >&2
   done
   # The floor: the same loads through a relay that does nothing else.
-  taskset -c 1 "$FLOOR" "$FLOOR_MODE" "$FE_FLOOR" "$BE" >"$WORK/floor.log" 2>&1 & pid=$!; PIDS+=($pid)
+  taskset -c "$CPU_PROXY" "$FLOOR" "$FLOOR_MODE" "$FE_FLOOR" "$BE" >"$WORK/floor.log" 2>&1 & pid=$!; PIDS+=($pid)
   wait_port "$FE_FLOOR" && kill -0 "$pid" 2>/dev/null || { echo "the floor did not start"; cat "$WORK/floor.log"; exit 1; }
   small_loads floor "$pid" "$FE_FLOOR"
   big_load floor "$pid" "$FE_FLOOR" tcp # a byte relay: TCP mode (copies, no splice)
@@ -184,14 +202,24 @@ row() { # key label target
 }
 row ka_rps  "keep-alive req/s"                ">= 1.25"
 row ka_cpu  "keep-alive CPU us/request"       "<= 0.75"
+row ka_user "  of which user us/request"      ""
+row ka_sys  "  of which system us/request"    ""
+row ka_busy "  proxy's CPU busy %"             ""
+row ka_lbusy "  wrk's CPU busy %"               ""
 row ka_p50  "keep-alive p50 ms"               ""
 row ka_p99  "keep-alive p99 ms"               "<= 0.8"
 row cl_rps  "conn-per-request req/s"          ">= 1.15"
 row cl_cpu  "conn-per-request CPU us/request" ""
+row cl_busy "  proxy's CPU busy %"             ""
+row cl_lbusy "  wrk's CPU busy %"               ""
 row http_mbs "1 MiB body MB/s (http)"         ">= 1.2"
 row tcp_mbs "1 MiB body MB/s (tcp)"           ">= 1.2"
 row http_cpu "1 MiB body CPU us/MiB (http)"   ""
 row tcp_cpu "1 MiB body CPU us/MiB (tcp)"     ""
+row http_busy "  proxy's CPU busy % (http)"     ""
+row tcp_busy "  proxy's CPU busy % (tcp)"      ""
+row http_lbusy "  wrk's CPU busy % (http)"       ""
+row tcp_lbusy "  wrk's CPU busy % (tcp)"        ""
 row idle    "RSS bytes per idle connection"   "<= 0.4"
 row entry   "bytes per stick-table entry"     "<= 0.5 (<= 104 B)"
 rounds() { # who key label: the ratio who/HAProxy of each round (same round, back to back)
@@ -210,4 +238,5 @@ rounds floor ka_rps    "  keep-alive req/s"
 rounds floor ka_cpu    "  keep-alive CPU us/request"
 rounds floor ka_p99    "  keep-alive p99"
 rounds floor cl_rps    "  conn-per-request req/s"
+echo "(CPU busy %: the proxy's CPU time over the load's wall time; wrk's CPU $CPU_LOAD from /proc/stat.)"
 echo "(medians of $ROUNDS interleaved rounds, ${SECS}s per load; raw: $(declare -p R | head -c 2000))"
