@@ -102,6 +102,27 @@ fn redirects_carry_the_exact_status_and_location() {
     assert_eq!(s.backend.requests().len(), 0, "redirected requests never reach the server");
 }
 
+/// A head strata has nothing to change in goes to the server byte for
+/// byte, a large one too (it is sent from the buffer it arrived in); one
+/// with a hop-by-hop header arrives without that line and nothing else
+/// changed.
+#[test]
+fn an_unchanged_request_head_reaches_the_server_byte_for_byte() {
+    let s = setup(|c| c);
+    // 90 headers (HAProxy's limit is 101), about 10 KB.
+    let names: Vec<String> = (0..90).map(|i| format!("X-Field-{i:03}: {}", "v".repeat(100))).collect();
+    let lines: Vec<&str> = names.iter().map(String::as_str).collect();
+    for (label, raw) in [("small", get("/small")), ("10 KB", request("GET", "/large", &lines, b""))] {
+        let before = s.backend.bytes_received();
+        let got = s.forwarded(&raw);
+        assert_eq!(s.backend.bytes_received() - before, raw.len() as u64, "{label}: bytes the server read");
+        assert_eq!(got.headers.len(), 1 + if label == "small" { 0 } else { 90 }, "{label}");
+    }
+    let got = s.forwarded(&request("GET", "/hop", &["Connection: keep-alive", "X-After: 1"], b""));
+    let names: Vec<&str> = got.headers.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["Host", "X-After"], "the hop-by-hop line alone is gone");
+}
+
 #[test]
 fn request_header_rewrites_reach_the_server() {
     let s = setup(|c| {

@@ -285,12 +285,42 @@ impl Conn {
             return (step, 0, 0);
         }
         let appended = append_short(first, second, second_max);
-        let second_max = second_max - appended;
-        let (mut sent1, mut sent2) = (0, 0);
+        let a = first.as_ref().map_or(&[][..], |b| b.data());
+        let b = second.as_ref().map_or(&[][..], |b| &b.data()[..b.len().min(second_max - appended)]);
+        let (step, n) = self.write_slices(a, b, now);
+        let from_a = n.min(a.len());
+        let from_b = n - from_a;
+        if let Some(buf) = first.as_mut() {
+            buf.consume(from_a);
+        }
+        if let Some(buf) = second.as_mut() {
+            buf.consume(from_b);
+        }
+        if first.as_ref().is_some_and(Buffer::is_empty) {
+            *first = None;
+        }
+        if second.as_ref().is_some_and(Buffer::is_empty) {
+            *second = None;
+        }
+        (step, from_a, from_b + appended)
+    }
+
+    /// Writes `bytes` (owned by the caller, who keeps track of how much
+    /// left) until they are all written or the socket would block.
+    pub fn send_bytes(&mut self, bytes: &[u8], now: Instant) -> IoStep {
+        if let Some(step) = self.write_gate() {
+            return step;
+        }
+        self.write_slices(bytes, &[], now).0
+    }
+
+    /// Writes `a` then `b` until both are written or the socket would
+    /// block: one plain send for one slice, one vectored send for two.
+    /// Returns the step and the bytes written (`Moved` when any were).
+    fn write_slices(&mut self, a: &[u8], b: &[u8], now: Instant) -> (IoStep, usize) {
+        let mut done = 0;
         let step = loop {
-            let a = first.as_ref().map_or(&[][..], |b| b.data());
-            let b_len = second.as_ref().map_or(0, |b| b.len()).min(second_max - sent2);
-            let b = second.as_ref().map_or(&[][..], |b| &b.data()[..b_len]);
+            let (a, b) = if done < a.len() { (&a[done..], b) } else { (&[][..], &b[done - a.len()..]) };
             let want = a.len() + b.len();
             if want == 0 {
                 break IoStep::Blocked;
@@ -308,22 +338,7 @@ impl Conn {
                     break IoStep::Blocked;
                 }
                 Ok(n) => {
-                    let from_a = n.min(a.len());
-                    let from_b = n - from_a;
-                    if let Some(buf) = first.as_mut() {
-                        buf.consume(from_a);
-                    }
-                    if let Some(buf) = second.as_mut() {
-                        buf.consume(from_b);
-                    }
-                    sent1 += from_a;
-                    sent2 += from_b;
-                    if first.as_ref().is_some_and(Buffer::is_empty) {
-                        *first = None;
-                    }
-                    if second.as_ref().is_some_and(Buffer::is_empty) {
-                        *second = None;
-                    }
+                    done += n;
                     if n < want {
                         self.writable = false;
                         break IoStep::Blocked;
@@ -340,12 +355,12 @@ impl Conn {
                 }
             }
         };
-        if sent1 + sent2 > 0 {
+        if done > 0 {
             self.last_io = now;
         }
         match step {
-            IoStep::Blocked if sent1 + sent2 > 0 => (IoStep::Moved(sent1 + sent2), sent1, sent2 + appended),
-            other => (other, sent1, sent2 + appended),
+            IoStep::Blocked if done > 0 => (IoStep::Moved(done), done),
+            other => (other, done),
         }
     }
 

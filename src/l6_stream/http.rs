@@ -22,7 +22,7 @@ use std::time::Instant;
 /// The HTTP side of a stream: its transaction and forwarding progress.
 pub struct HttpPart {
     pub txn: Txn,
-    pub(super) req_out: Option<Buffer>, // request head to send (rewritten)
+    req_head: ReqHead,                  // the request head still to send
     pub(super) res_out: Option<Buffer>, // response head or built-in answer to send
     req_pending: usize,                 // bytes at the front of the client buffer known to be request body
     res_pending: usize,                 // same for the response body in the server buffer
@@ -34,12 +34,32 @@ pub struct HttpPart {
     res_pipe: Option<Pipe>,             // response body bytes spliced from the server, not yet sent
 }
 
+/// The request head still to send to the server.
+enum ReqHead {
+    Sent,                       // all of it (or none is to be sent)
+    Rewritten(Option<Buffer>),  // written again by `write_head`; None once sent
+    AsReceived { sent: usize }, // the transaction's `req_buf` as it is; bytes of it sent so far
+}
+
+impl ReqHead {
+    /// `n` more bytes of the head went out; `received` is the length of
+    /// the received head.
+    fn sent(&mut self, n: usize, received: usize) {
+        match self {
+            ReqHead::Rewritten(None) => *self = ReqHead::Sent,
+            ReqHead::AsReceived { sent } if *sent + n >= received => *self = ReqHead::Sent,
+            ReqHead::AsReceived { sent } => *sent += n,
+            _ => {}
+        }
+    }
+}
+
 impl HttpPart {
     #[inline]
     pub fn new(txn: Txn, first_of_session: bool) -> HttpPart {
         HttpPart {
             txn,
-            req_out: None,
+            req_head: ReqHead::Sent,
             res_out: None,
             req_pending: 0,
             res_pending: 0,
@@ -65,7 +85,7 @@ impl HttpPart {
 
     /// Request fully sent (head and body).
     pub(super) fn request_done(&self) -> bool {
-        self.req_out.is_none() && self.txn.req_body.is_done() && self.req_pending == 0
+        matches!(self.req_head, ReqHead::Sent) && self.txn.req_body.is_done() && self.req_pending == 0
     }
 
     /// Response fully sent to the client.
@@ -120,9 +140,13 @@ impl Stream {
         } else {
             ConnHeader::Default
         };
-        h.req_out = write_head(&line, src, &t.req.headers, &t.req_edits, extra, conn);
-        if h.req_out.is_none() {
-            self.answer(BuiltinStatus::BadRequest, TermCause::ProxyRule, TermPhase::Request);
+        if extra.is_empty() && unchanged(&line, src, &t.req.headers, &t.req_edits, conn) {
+            h.req_head = ReqHead::AsReceived { sent: 0 };
+            return;
+        }
+        match write_head(&line, src, &t.req.headers, &t.req_edits, extra, conn) {
+            Some(out) => h.req_head = ReqHead::Rewritten(Some(out)),
+            None => self.answer(BuiltinStatus::BadRequest, TermCause::ProxyRule, TermPhase::Request),
         }
     }
 
@@ -160,7 +184,7 @@ impl Stream {
         // never leave now. Only what the client sent decides whether its
         // connection can carry another request: HAProxy keeps it after a
         // 503 too (tests/backend_faults.rs).
-        h.req_out = None;
+        h.req_head = ReqHead::Sent;
         if !h.request_done() {
             h.txn.client_close = true;
         }
@@ -213,11 +237,17 @@ impl Stream {
             return false;
         }
         let mut progress = false;
-        if h.req_out.is_some() {
-            match srv.send_from(&mut h.req_out, now) {
+        if !matches!(h.req_head, ReqHead::Sent) {
+            let step = match &mut h.req_head {
+                ReqHead::Rewritten(out) => srv.send_from(out, now),
+                ReqHead::AsReceived { sent } => srv.send_bytes(&h.txn.req_bytes()[*sent..], now),
+                ReqHead::Sent => IoStep::Blocked,
+            };
+            match step {
                 IoStep::Moved(n) => {
                     self.bytes_in += n as u64;
                     progress = true;
+                    h.req_head.sent(n, h.txn.req_bytes().len());
                 }
                 IoStep::Failed => {
                     self.server_failed_early(ctx);
@@ -225,7 +255,7 @@ impl Stream {
                 }
                 _ => {}
             }
-            if h.req_out.is_some() {
+            if !matches!(h.req_head, ReqHead::Sent) {
                 return progress;
             }
         }
@@ -564,4 +594,28 @@ fn format_ip(ip: std::net::IpAddr, out: &mut [u8; 48]) -> usize {
     let mut cursor = std::io::Cursor::new(&mut out[..]);
     let _ = write!(cursor, "{ip}");
     cursor.position() as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReqHead;
+    use crate::core::buffer::Buffer;
+
+    #[test]
+    fn a_head_is_sent_once_its_last_byte_left() {
+        let mut raw = ReqHead::AsReceived { sent: 0 };
+        raw.sent(10, 30);
+        assert!(matches!(raw, ReqHead::AsReceived { sent: 10 }));
+        raw.sent(19, 30);
+        assert!(matches!(raw, ReqHead::AsReceived { sent: 29 }));
+        raw.sent(1, 30);
+        assert!(matches!(raw, ReqHead::Sent));
+        // A rewritten head is sent when its buffer is (emptied: None).
+        let mut rewritten = ReqHead::Rewritten(Some(Buffer::take()));
+        rewritten.sent(5, 30);
+        assert!(matches!(rewritten, ReqHead::Rewritten(Some(_))));
+        let mut rewritten = ReqHead::Rewritten(None);
+        rewritten.sent(5, 30);
+        assert!(matches!(rewritten, ReqHead::Sent));
+    }
 }
