@@ -1,11 +1,11 @@
 //! Parsed HTTP/1 message heads as ranges into the buffer that holds them.
 //!
-//! A head is parsed once with httparse; what is kept is offsets (no copy,
-//! no allocation per header: up to 32 headers fit inline). Validation is
-//! strict: where the RFCs allow rejecting or repairing a message, strata
-//! rejects it (see `parse.rs`).
+//! A head is parsed once with httparse; what is kept is offsets (no copy),
+//! the header lines in a list whose storage is reused
+//! ([`super::header_list`]). Validation is strict: where the RFCs allow
+//! rejecting or repairing a message, strata rejects it (see `parse.rs`).
 
-use smallvec::SmallVec;
+pub use super::header_list::Headers;
 
 /// A byte range `[start, end)` into the buffer the head was parsed from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -41,9 +41,6 @@ pub struct HeaderSpan {
     pub name: Span,
     pub value: Span,
 }
-
-/// Header list kept inline for the common case.
-pub type Headers = SmallVec<[HeaderSpan; 32]>;
 
 /// HTTP/1 protocol version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

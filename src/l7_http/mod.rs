@@ -4,6 +4,7 @@
 pub mod body;
 pub mod errors;
 pub mod head;
+pub mod header_list;
 pub mod logformat;
 pub mod parse;
 pub mod rewrite;
