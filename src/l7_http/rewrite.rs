@@ -84,15 +84,21 @@ fn raw_first_line(src: &[u8], parts: &[&[u8]]) -> Option<std::ops::Range<usize>>
     let first = parts.first()?;
     let start = (first.as_ptr() as usize).checked_sub(src.as_ptr() as usize)?;
     let mut at = start;
-    for part in parts.iter().chain([&&b"\r\n"[..]]) {
+    for part in parts {
         let received = src.get(at..at + part.len())?;
-        // Byte by byte: the parts are a few bytes long each.
-        if received.as_ptr() != part.as_ptr() && !received.iter().zip(part.iter()).all(|(a, b)| a == b) {
+        // A part that points into `src` is the received bytes; a one-byte
+        // part (a space) is compared directly, without a `memcmp` call.
+        let same = received.as_ptr() == part.as_ptr()
+            || match part.len() {
+                1 => received[0] == part[0],
+                _ => received == *part,
+            };
+        if !same {
             return None;
         }
         at += part.len();
     }
-    Some(start..at)
+    (src.get(at..at + 2)? == b"\r\n").then_some(start..at + 2)
 }
 
 /// Writes a head: `first_line`, then every header of `src` except the
