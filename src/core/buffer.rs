@@ -6,6 +6,7 @@
 //! thread, so the pool is the worker's), bounded so a burst does not pin
 //! memory forever.
 
+use super::free_list;
 use std::cell::{Cell, RefCell};
 
 /// Buffers kept for reuse per thread beyond which freed storage is released.
@@ -51,7 +52,7 @@ impl Default for Buffer {
 impl Buffer {
     /// A buffer from this thread's pool, or a new one.
     pub fn take() -> Buffer {
-        let data = POOL.with(|p| p.borrow_mut().pop()).unwrap_or_else(|| {
+        let data = free_list::take(&POOL).unwrap_or_else(|| {
             let size = BUFSIZE.with(|b| b.get());
             vec![0u8; size].into_boxed_slice()
         });
@@ -117,15 +118,9 @@ impl Buffer {
 impl Drop for Buffer {
     fn drop(&mut self) {
         let data = std::mem::take(&mut self.data);
-        if data.len() != BUFSIZE.with(|b| b.get()) {
-            return;
+        if data.len() == BUFSIZE.with(|b| b.get()) {
+            free_list::give(&POOL, data, POOL_MAX);
         }
-        POOL.with(|p| {
-            let mut p = p.borrow_mut();
-            if p.len() < POOL_MAX {
-                p.push(data);
-            }
-        });
     }
 }
 

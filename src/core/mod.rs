@@ -6,9 +6,12 @@
 //! - [`timer`]: a binary heap of deadlines with lazy re-queue.
 //! - [`buffer`]: fixed-size I/O buffers from a per-worker pool, held only
 //!   while data is in flight.
+//! - [`free_list`]: the bounded per-thread lists such pools keep freed
+//!   storage in.
 
 pub mod buffer;
 pub mod clock;
 pub mod date;
+pub mod free_list;
 pub mod slab;
 pub mod timer;

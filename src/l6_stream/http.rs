@@ -42,6 +42,24 @@ enum ReqHead {
 }
 
 impl ReqHead {
+    fn is_sent(&self) -> bool {
+        matches!(self, ReqHead::Sent)
+    }
+
+    /// Sends what is left of the head on `srv`; `received` is the head as
+    /// received (the transaction's `req_buf`).
+    fn send(&mut self, srv: &mut Conn, received: &[u8], now: Instant) -> IoStep {
+        let step = match self {
+            ReqHead::Sent => return IoStep::Blocked,
+            ReqHead::Rewritten(out) => srv.send_from(out, now),
+            ReqHead::AsReceived { sent } => srv.send_bytes(&received[*sent..], now),
+        };
+        if let IoStep::Moved(n) = step {
+            self.sent(n, received.len());
+        }
+        step
+    }
+
     /// `n` more bytes of the head went out; `received` is the length of
     /// the received head.
     fn sent(&mut self, n: usize, received: usize) {
@@ -85,7 +103,7 @@ impl HttpPart {
 
     /// Request fully sent (head and body).
     pub(super) fn request_done(&self) -> bool {
-        matches!(self.req_head, ReqHead::Sent) && self.txn.req_body.is_done() && self.req_pending == 0
+        self.req_head.is_sent() && self.txn.req_body.is_done() && self.req_pending == 0
     }
 
     /// Response fully sent to the client.
@@ -237,17 +255,11 @@ impl Stream {
             return false;
         }
         let mut progress = false;
-        if !matches!(h.req_head, ReqHead::Sent) {
-            let step = match &mut h.req_head {
-                ReqHead::Rewritten(out) => srv.send_from(out, now),
-                ReqHead::AsReceived { sent } => srv.send_bytes(&h.txn.req_bytes()[*sent..], now),
-                ReqHead::Sent => IoStep::Blocked,
-            };
-            match step {
+        if !h.req_head.is_sent() {
+            match h.req_head.send(srv, h.txn.req_bytes(), now) {
                 IoStep::Moved(n) => {
                     self.bytes_in += n as u64;
                     progress = true;
-                    h.req_head.sent(n, h.txn.req_bytes().len());
                 }
                 IoStep::Failed => {
                     self.server_failed_early(ctx);
@@ -255,7 +267,7 @@ impl Stream {
                 }
                 _ => {}
             }
-            if !matches!(h.req_head, ReqHead::Sent) {
+            if !h.req_head.is_sent() {
                 return progress;
             }
         }

@@ -4,6 +4,7 @@
 //! memory and a busy one allocates nothing in steady state.
 
 use super::stream::{Stream, StreamCtx};
+use crate::core::free_list;
 use std::cell::RefCell;
 use std::ops::{Deref, DerefMut};
 
@@ -26,17 +27,17 @@ impl PooledStream {
         PooledStream::build(|| stream)
     }
 
-    /// A stream built by `make` in its slot: once inlined, the 1.8 kB
-    /// stream is written where it stays instead of built then copied.
+    /// A stream built by `make` in its slot: once inlined, the stream (over
+    /// a kilobyte) is written where it stays instead of built then copied.
     #[inline(always)]
     pub fn build(make: impl FnOnce() -> Stream) -> PooledStream {
-        let mut slot = FREE.with(|f| f.borrow_mut().pop()).unwrap_or_else(|| Box::new(None));
+        let mut slot = free_list::take(&FREE).unwrap_or_else(|| Box::new(None));
         *slot = Some(make());
         PooledStream(Some(slot))
     }
 
     /// Ends the stream (see [`Stream::finish`]) and recycles its slot. The
-    /// stream is dropped where it lies (no 1.8 kB move).
+    /// stream is dropped where it lies (not moved out first).
     pub fn finish(mut self, ctx: &mut StreamCtx<'_>) {
         if let Some(slot) = self.0.as_mut() {
             if let Some(s) = slot.as_mut() {
@@ -72,11 +73,6 @@ impl Drop for PooledStream {
         let Some(mut slot) = self.0.take() else { return };
         // Drop the stream first, in place (its trackers release), then keep the slot.
         *slot = None;
-        FREE.with(|f| {
-            let mut f = f.borrow_mut();
-            if f.len() < POOL_MAX {
-                f.push(slot);
-            }
-        });
+        free_list::give(&FREE, slot, POOL_MAX);
     }
 }

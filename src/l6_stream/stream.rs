@@ -225,7 +225,7 @@ impl Stream {
         s.req_begin = req_begin;
         s.started_wall =
             ctx.wall.checked_sub(ctx.now.saturating_duration_since(req_begin)).unwrap_or(ctx.wall);
-        // Built where it stays (the head is large: each move is a copy).
+        // Built where it stays (the transaction is a few hundred bytes).
         s.http = Some(HttpPart::new(Txn::new(req_buf, req), first_of_session));
         // HAProxy's order: content rules, the request counted, frontend
         // rules, backend choice, backend rules.

@@ -2,11 +2,12 @@
 //! the next.
 //!
 //! A head keeps its header spans in a `Vec` taken from this thread's pool
-//! and given back when the head is dropped, so a head is three words to
-//! move (it moves from the parser into the transaction) and parsing one
-//! allocates nothing once the pool is warm.
+//! and given back when the head is dropped, so the list is three words
+//! inside the head (which moves from the parser into the transaction) and
+//! parsing allocates nothing once the pool is warm.
 
 use super::head::HeaderSpan;
+use crate::core::free_list;
 use std::cell::RefCell;
 
 /// Lists kept for reuse per thread beyond which freed storage is released.
@@ -28,7 +29,7 @@ pub struct Headers {
 impl Headers {
     /// An empty list, from this thread's pool when it has one.
     pub fn take() -> Headers {
-        let list = POOL.with(|p| p.borrow_mut().pop()).unwrap_or_else(|| Vec::with_capacity(FIRST_CAPACITY));
+        let list = free_list::take(&POOL).unwrap_or_else(|| Vec::with_capacity(FIRST_CAPACITY));
         Headers { list }
     }
 
@@ -58,12 +59,7 @@ impl Drop for Headers {
     fn drop(&mut self) {
         let mut list = std::mem::take(&mut self.list);
         list.clear();
-        POOL.with(|p| {
-            let mut p = p.borrow_mut();
-            if p.len() < POOL_MAX {
-                p.push(list);
-            }
-        });
+        free_list::give(&POOL, list, POOL_MAX);
     }
 }
 

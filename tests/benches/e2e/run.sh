@@ -23,10 +23,16 @@ BACKEND="$(ls -t target/release/deps/e2e_backend-* | grep -v '\.d$' | head -1)"
 FLOOR="$(ls -t target/release/deps/relay_floor-* | grep -v '\.d$' | head -1)"
 FLOOR_MODE="${FLOOR_MODE:-epoll}"
 HAPROXY="$(command -v haproxy)"
-NCPU=$(nproc)
+usable_cpu() { [[ "$1" =~ ^[0-9]+$ ]] && grep -q "^cpu$1 " /proc/stat && taskset -c "$1" true 2>/dev/null; }
 CPU_PROXY="${CPU_PROXY:-1}"; CPU_LOAD="${CPU_LOAD:-0}"
-CPU_BACKEND="${CPU_BACKEND:-$([ "$NCPU" -ge 3 ] && echo 2 || echo 0)}"
-echo "$NCPU CPUs: proxy on CPU $CPU_PROXY, wrk on CPU $CPU_LOAD, backend on CPU $CPU_BACKEND"
+CPU_BACKEND="${CPU_BACKEND:-$(usable_cpu 2 && echo 2 || echo 0)}"
+for c in "$CPU_PROXY" "$CPU_LOAD" "$CPU_BACKEND"; do
+  usable_cpu "$c" || { echo "CPU '$c' is not one CPU this script may run on"; exit 1; }
+done
+[ "$CPU_PROXY" != "$CPU_LOAD" ] && [ "$CPU_PROXY" != "$CPU_BACKEND" ] ||
+  { echo "the proxy needs a CPU of its own (CPU_PROXY=$CPU_PROXY)"; exit 1; }
+LOAD_CPU="CPU $CPU_LOAD (wrk)"; [ "$CPU_BACKEND" = "$CPU_LOAD" ] && LOAD_CPU="CPU $CPU_LOAD (wrk+backend)"
+echo "proxy on CPU $CPU_PROXY, wrk on CPU $CPU_LOAD, backend on CPU $CPU_BACKEND"
 WORK="$(mktemp -d /tmp/strata-e2e.XXXXXX)"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"; }
@@ -78,27 +84,31 @@ TCK=$(getconf CLK_TCK)
 # cpu_busy N: "busy total" jiffies of CPU N from /proc/stat (busy: user,
 # nice, system, irq, softirq; total adds idle, iowait and steal).
 cpu_busy() { awk -v c="cpu$1" '$1==c{b=$2+$3+$4+$7+$8; print b, b+$5+$6+$9}' /proc/stat; }
+# proc_ticks PID: "utime stime" of the process, in clock ticks.
+proc_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 # load PID URL [wrk args...]: prints "req/s p50ms p99ms cpu_us_per_req MB/s
-# user_us_per_req sys_us_per_req proxy_busy% load_cpu_busy%": the proxy's
-# share of its CPU and how busy wrk's CPU was tell which side bounded the load.
+# user_us_per_req sys_us_per_req proxy_cpu_busy% load_cpu_busy%": how busy
+# the proxy's CPU and wrk's CPU were tells which side bounded the load.
 load() {
   local pid=$1 url=$2; shift 2
-  local u0 s0 u1 s1 b0 t0 b1 t1 w0 w1
-  read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$pid/stat")
-  read -r b0 t0 < <(cpu_busy "$CPU_LOAD"); w0=$(date +%s%N)
+  local u0 s0 u1 s1 p0 pt0 p1 pt1 b0 t0 b1 t1
+  read -r u0 s0 < <(proc_ticks "$pid")
+  read -r p0 pt0 < <(cpu_busy "$CPU_PROXY"); read -r b0 t0 < <(cpu_busy "$CPU_LOAD")
   local out; out=$(taskset -c "$CPU_LOAD" wrk -t1 -d"${SECS}s" --latency "$@" "$url" 2>&1)
-  read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$pid/stat")
-  read -r b1 t1 < <(cpu_busy "$CPU_LOAD"); w1=$(date +%s%N)
+  read -r u1 s1 < <(proc_ticks "$pid")
+  read -r p1 pt1 < <(cpu_busy "$CPU_PROXY"); read -r b1 t1 < <(cpu_busy "$CPU_LOAD")
   local reqs; reqs=$(echo "$out" | awk '/requests in/{print $1}')
   local rps; rps=$(echo "$out" | awk '/Requests\/sec/{print $2}')
+  [ -n "$reqs" ] && [ -n "$rps" ] || { echo "wrk failed: $out" >&2; reqs=0; rps=0; }
   local p50; p50=$(to_ms "$(echo "$out" | awk '$1=="50%"{print $2}')")
   local p99; p99=$(to_ms "$(echo "$out" | awk '$1=="99%"{print $2}')")
   local mbs; mbs=$(to_mbs "$(echo "$out" | awk '/Transfer\/sec/{print $2}')")
-  awk -v u="$((u1 - u0))" -v s="$((s1 - s0))" -v n="$reqs" -v t="$TCK" -v w="$((w1 - w0))" \
-      -v lb="$((b1 - b0))" -v lt="$((t1 - t0))" -v rest="$rps $p50 $p99" -v mbs="$mbs" 'BEGIN{
+  awk -v u="$((u1 - u0))" -v s="$((s1 - s0))" -v n="$reqs" -v t="$TCK" \
+      -v pb="$((p1 - p0))" -v pt="$((pt1 - pt0))" -v lb="$((b1 - b0))" -v lt="$((t1 - t0))" \
+      -v rest="$rps $p50 $p99" -v mbs="$mbs" 'BEGIN{
     per = (n > 0) ? 1e6 / t / n : 0
     printf "%s %.2f %s %.2f %.2f %.0f %.0f\n", rest, (u + s) * per, mbs, u * per, s * per,
-      (w > 0) ? (u + s) / t * 1e9 / w * 100 : 0, (lt > 0) ? lb * 100 / lt : 0 }'
+      (pt > 0) ? pb * 100 / pt : 0, (lt > 0) ? lb * 100 / lt : 0 }'
 }
 
 idle_rss() { # bytes of RSS per idle client connection (9,000 held: the fd hard limit is 20,000)
@@ -204,22 +214,22 @@ row ka_rps  "keep-alive req/s"                ">= 1.25"
 row ka_cpu  "keep-alive CPU us/request"       "<= 0.75"
 row ka_user "  of which user us/request"      ""
 row ka_sys  "  of which system us/request"    ""
-row ka_busy "  proxy's CPU busy %"             ""
-row ka_lbusy "  wrk's CPU busy %"               ""
+row ka_busy "  CPU $CPU_PROXY (proxy) busy %"           ""
+row ka_lbusy "  $LOAD_CPU busy %"      ""
 row ka_p50  "keep-alive p50 ms"               ""
 row ka_p99  "keep-alive p99 ms"               "<= 0.8"
 row cl_rps  "conn-per-request req/s"          ">= 1.15"
 row cl_cpu  "conn-per-request CPU us/request" ""
-row cl_busy "  proxy's CPU busy %"             ""
-row cl_lbusy "  wrk's CPU busy %"               ""
+row cl_busy "  CPU $CPU_PROXY (proxy) busy %"           ""
+row cl_lbusy "  $LOAD_CPU busy %"      ""
 row http_mbs "1 MiB body MB/s (http)"         ">= 1.2"
 row tcp_mbs "1 MiB body MB/s (tcp)"           ">= 1.2"
 row http_cpu "1 MiB body CPU us/MiB (http)"   ""
 row tcp_cpu "1 MiB body CPU us/MiB (tcp)"     ""
-row http_busy "  proxy's CPU busy % (http)"     ""
-row tcp_busy "  proxy's CPU busy % (tcp)"      ""
-row http_lbusy "  wrk's CPU busy % (http)"       ""
-row tcp_lbusy "  wrk's CPU busy % (tcp)"        ""
+row http_busy "  CPU $CPU_PROXY (proxy) busy %, http"     ""
+row tcp_busy "  CPU $CPU_PROXY (proxy) busy %, tcp"      ""
+row http_lbusy "  $LOAD_CPU busy %, http"   ""
+row tcp_lbusy "  $LOAD_CPU busy %, tcp"    ""
 row idle    "RSS bytes per idle connection"   "<= 0.4"
 row entry   "bytes per stick-table entry"     "<= 0.5 (<= 104 B)"
 rounds() { # who key label: the ratio who/HAProxy of each round (same round, back to back)
@@ -238,5 +248,5 @@ rounds floor ka_rps    "  keep-alive req/s"
 rounds floor ka_cpu    "  keep-alive CPU us/request"
 rounds floor ka_p99    "  keep-alive p99"
 rounds floor cl_rps    "  conn-per-request req/s"
-echo "(CPU busy %: the proxy's CPU time over the load's wall time; wrk's CPU $CPU_LOAD from /proc/stat.)"
+echo "(CPU busy %: user, system, irq and softirq time of that CPU over the load, from /proc/stat.)"
 echo "(medians of $ROUNDS interleaved rounds, ${SECS}s per load; raw: $(declare -p R | head -c 2000))"
