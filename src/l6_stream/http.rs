@@ -34,7 +34,9 @@ pub struct HttpPart {
     res_pipe: Option<Pipe>,             // response body bytes spliced from the server, not yet sent
 }
 
-/// The request head still to send to the server.
+/// The request head still to send to the server. Part of [`HttpPart`];
+/// only the stream's request side (`prepare_request`, `http_request_side`,
+/// a built-in answer) changes it.
 enum ReqHead {
     Sent,                       // all of it (or none is to be sent)
     Rewritten(Option<Buffer>),  // written again by `write_head`; None once sent
@@ -54,9 +56,10 @@ impl ReqHead {
             ReqHead::Rewritten(out) => srv.send_from(out, now),
             ReqHead::AsReceived { sent } => srv.send_bytes(&received[*sent..], now),
         };
-        if let IoStep::Moved(n) = step {
-            self.sent(n, received.len());
-        }
+        // Checked with nothing moved too: a head with nothing left to send
+        // (an emptied buffer) counts as sent.
+        let n = if let IoStep::Moved(n) = step { n } else { 0 };
+        self.sent(n, received.len());
         step
     }
 
