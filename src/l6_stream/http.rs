@@ -161,7 +161,7 @@ impl Stream {
         } else {
             ConnHeader::Default
         };
-        if extra.is_empty() && unchanged(&line, src, &t.req.headers, &t.req_edits, conn) {
+        if unchanged(&line, src, &t.req.headers, &t.req_edits, extra, conn) {
             h.req_head = ReqHead::AsReceived { sent: 0 };
             return;
         }
@@ -429,7 +429,7 @@ impl Stream {
         let version = head.version.as_str().as_bytes();
         let version = src.get(..version.len()).filter(|v| *v == version).unwrap_or(version);
         let line: [&[u8]; 5] = [version, b" ", &code, b" ", head.reason.of(src)];
-        if unchanged(&line, src, &head.headers, &t.res_edits, conn) {
+        if unchanged(&line, src, &head.headers, &t.res_edits, &[], conn) {
             // Sent as received. The rules that read the head have run; from
             // here on only the parsed fields of `t.res` are read.
             h.res_out = t.res_buf.take();

@@ -32,10 +32,6 @@ impl Headers {
         let list = free_list::take(&POOL).unwrap_or_else(|| Vec::with_capacity(FIRST_CAPACITY));
         Headers { list }
     }
-
-    pub fn push(&mut self, header: HeaderSpan) {
-        self.list.push(header);
-    }
 }
 
 impl std::ops::Deref for Headers {
@@ -96,10 +92,7 @@ mod tests {
 
     #[test]
     fn storage_is_reused_and_comes_back_empty() {
-        let mut first = Headers::take();
-        for i in 0..40 {
-            first.push(line(i));
-        }
+        let first: Headers = (0..40).map(line).collect();
         assert_eq!(first.len(), 40);
         let copy = first.clone();
         assert_eq!(&copy[..], &first[..]);

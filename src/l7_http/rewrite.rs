@@ -179,9 +179,10 @@ pub fn unchanged(
     src: &[u8],
     headers: &[HeaderSpan],
     edits: &[HeaderEdit],
+    extra: &[(&[u8], &[u8])],
     conn: ConnHeader,
 ) -> bool {
-    if !edits.is_empty() || conn != ConnHeader::Default {
+    if !edits.is_empty() || !extra.is_empty() || conn != ConnHeader::Default {
         return false;
     }
     let Some(first) = raw_first_line(src, first_line).filter(|r| r.start == 0) else { return false };
@@ -254,19 +255,23 @@ mod tests {
             let raw = &raw[..h.len];
             let line = request_line(h.method.of(raw), h.uri.of(raw), h.version);
             let written = write_head(&line, raw, &h.headers, &[], &[], ConnHeader::Default).unwrap();
-            assert_eq!(unchanged(&line, raw, &h.headers, &[], ConnHeader::Default), expected, "{text:?}");
+            assert_eq!(
+                unchanged(&line, raw, &h.headers, &[], &[], ConnHeader::Default),
+                expected,
+                "{text:?}"
+            );
             assert_eq!(written.data() == raw, expected, "{text:?}");
             // Anything strata adds or edits is a change.
             let edit = [HeaderEdit::Del("x-none".into())];
-            assert!(!unchanged(&line, raw, &h.headers, &edit, ConnHeader::Default), "{text:?}");
-            assert!(!unchanged(&line, raw, &h.headers, &[], ConnHeader::Close), "{text:?}");
+            assert!(!unchanged(&line, raw, &h.headers, &edit, &[], ConnHeader::Default), "{text:?}");
+            assert!(!unchanged(&line, raw, &h.headers, &[], &[], ConnHeader::Close), "{text:?}");
         }
         let raw = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello";
         let h = parse_response(raw, false, false).unwrap().unwrap();
         let src = &raw[..h.len];
         let line: [&[u8]; 5] = [&src[..8], b" ", b"200", b" ", h.reason.of(src)];
-        assert!(unchanged(&line, src, &h.headers, &[], ConnHeader::Default));
+        assert!(unchanged(&line, src, &h.headers, &[], &[], ConnHeader::Default));
         let rewritten: [&[u8]; 5] = [b"HTTP/1.1", b" ", b"200", b" ", b"Fine"];
-        assert!(!unchanged(&rewritten, src, &h.headers, &[], ConnHeader::Default));
+        assert!(!unchanged(&rewritten, src, &h.headers, &[], &[], ConnHeader::Default));
     }
 }
