@@ -58,7 +58,7 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, Shutdown, TcpListener};
+use std::net::{Ipv4Addr, Shutdown};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -539,19 +539,6 @@ impl Client {
             self.tracked(&user, track, answered);
         }
     }
-}
-
-/// A port nothing listens on, below the ephemeral range: a connect to a
-/// closed port inside that range may pick the same port as its source and
-/// connect to itself (TCP simultaneous open), which 200,000 connects would
-/// eventually do.
-fn refused_port() -> u16 {
-    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
-    let low: u16 = range.split_whitespace().next().and_then(|p| p.parse().ok()).unwrap_or(32768);
-    (low.saturating_sub(2000)..low)
-        .rev()
-        .find(|&p| TcpListener::bind((Ipv4Addr::LOCALHOST, p)).is_ok())
-        .expect("a free port below the ephemeral range")
 }
 
 // The run, its assertions and the tests (a child module: it sees the

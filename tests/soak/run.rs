@@ -22,7 +22,7 @@ fn rig() -> Rig {
     let reused = HttpBackend::start();
     reused.drop_reused(true);
     let (http, tcp, stats) = (free_port(), free_port(), free_port());
-    let dead = refused_port();
+    let dead = closed_port(); // below the ephemeral range: see support/ports.rs
     let t = |secs: u64| cfg_time(Duration::from_secs(secs));
     // `SOAK_LOG=1`: one httplog line per request on the proxy's stderr,
     // printed if the test fails (to find a connection a message names).
