@@ -14,7 +14,7 @@ use crate::l7_http::body::{BodyError, BodyState};
 use crate::l7_http::errors::BuiltinStatus;
 use crate::l7_http::head::{Framing, Version};
 use crate::l7_http::parse::parse_response;
-use crate::l7_http::rewrite::{ConnHeader, request_line, unchanged, write_head};
+use crate::l7_http::rewrite::{ConnHeader, NextHead, request_line};
 use crate::l7_http::txn::{MethodKind, Txn};
 use log::debug;
 use std::time::Instant;
@@ -39,7 +39,7 @@ pub struct HttpPart {
 /// a built-in answer) changes it.
 enum ReqHead {
     Sent,                       // all of it (or none is to be sent)
-    Rewritten(Option<Buffer>),  // written again by `write_head`; None once sent
+    Rewritten(Option<Buffer>),  // written again (`NextHead::write`); None once sent
     AsReceived { sent: usize }, // the transaction's `req_buf` as it is; bytes of it sent so far
 }
 
@@ -161,11 +161,13 @@ impl Stream {
         } else {
             ConnHeader::Default
         };
-        if unchanged(&line, src, &t.req.headers, &t.req_edits, extra, conn) {
+        let next =
+            NextHead { first_line: &line, src, headers: &t.req.headers, edits: &t.req_edits, extra, conn };
+        if next.unchanged() {
             h.req_head = ReqHead::AsReceived { sent: 0 };
             return;
         }
-        match write_head(&line, src, &t.req.headers, &t.req_edits, extra, conn) {
+        match next.write() {
             Some(out) => h.req_head = ReqHead::Rewritten(Some(out)),
             None => self.answer(BuiltinStatus::BadRequest, TermCause::ProxyRule, TermPhase::Request),
         }
@@ -429,14 +431,21 @@ impl Stream {
         let version = head.version.as_str().as_bytes();
         let version = src.get(..version.len()).filter(|v| *v == version).unwrap_or(version);
         let line: [&[u8]; 5] = [version, b" ", &code, b" ", head.reason.of(src)];
-        if unchanged(&line, src, &head.headers, &t.res_edits, &[], conn) {
+        let next = NextHead {
+            first_line: &line,
+            src,
+            headers: &head.headers,
+            edits: &t.res_edits,
+            extra: &[],
+            conn,
+        };
+        if next.unchanged() {
             // Sent as received. The rules that read the head have run; from
             // here on only the parsed fields of `t.res` are read.
             h.res_out = t.res_buf.take();
             return;
         }
-        let out = write_head(&line, src, &head.headers, &t.res_edits, &[], conn);
-        match out {
+        match next.write() {
             Some(out) => h.res_out = Some(out),
             None => self.answer(BuiltinStatus::BadGateway, TermCause::ProxyRule, TermPhase::Headers),
         }

@@ -101,99 +101,105 @@ fn raw_first_line(src: &[u8], parts: &[&[u8]]) -> Option<std::ops::Range<usize>>
     (src.get(at..at + 2)? == b"\r\n").then_some(start..at + 2)
 }
 
-/// Writes a head: `first_line`, then every header of `src` except the
-/// hop-by-hop ones and those deleted by `edits`, then added headers, then
-/// `extra` headers (added by the proxy itself, e.g. X-Forwarded-For), then
-/// the `Connection` header chosen. Returns None if the result does not fit
-/// in one buffer.
-pub fn write_head(
-    first_line: &[&[u8]],
-    src: &[u8],
-    headers: &[HeaderSpan],
-    edits: &[HeaderEdit],
-    extra: &[(&[u8], &[u8])],
-    conn: ConnHeader,
-) -> Option<Buffer> {
-    let mut out = Buffer::take();
-    // Received lines kept as they are, not yet copied: the first line too
-    // when it is unchanged, so that an unchanged head is one copy.
-    let mut run = raw_first_line(src, first_line).unwrap_or(0..0);
-    let mut ok = !run.is_empty() || (put(&mut out, first_line) && put(&mut out, &[b"\r\n"]));
-    for h in headers {
-        let name = h.name.of(src);
-        if is_hop_by_hop(name) || edits.iter().any(|e| e.removes(name)) {
-            continue;
-        }
-        let value = h.value.of(src);
-        let replaced = edits.iter().find_map(|e| match e {
-            HeaderEdit::Replace(n, re, with)
-                if n.as_bytes().eq_ignore_ascii_case(name) && re.is_match(value) =>
-            {
-                Some(re.replace(value, with.as_bytes()).into_owned())
-            }
-            _ => None,
-        });
-        if replaced.is_none()
-            && let Some(line) = raw_line(src, h)
-        {
-            if run.is_empty() || run.end != line.start {
-                ok &= put(&mut out, &[&src[run]]);
-                run = line;
-            } else {
-                run.end = line.end;
-            }
-            continue;
-        }
-        ok &= put(&mut out, &[&src[std::mem::take(&mut run)]]);
-        ok &= put(&mut out, &[name, b": ", replaced.as_deref().unwrap_or(value), b"\r\n"]);
-    }
-    ok &= put(&mut out, &[&src[run]]);
-    for (i, e) in edits.iter().enumerate() {
-        if let HeaderEdit::Add(n, v) | HeaderEdit::Set(n, v) = e {
-            if edits[i + 1..].iter().any(|later| later.removes(n.as_bytes())) {
-                continue;
-            }
-            ok &= put(&mut out, &[n.as_bytes(), b": ", v.as_bytes(), b"\r\n"]);
-        }
-    }
-    for (n, v) in extra {
-        ok &= put(&mut out, &[n, b": ", v, b"\r\n"]);
-    }
-    ok &= match conn {
-        ConnHeader::Default => true,
-        ConnHeader::Close => put(&mut out, &[b"Connection: close\r\n"]),
-        ConnHeader::KeepAlive => put(&mut out, &[b"Connection: keep-alive\r\n"]),
-        ConnHeader::Upgrade => put(&mut out, &[b"Connection: upgrade\r\n"]),
-    };
-    ok &= put(&mut out, &[b"\r\n"]);
-    ok.then_some(out)
+/// A head for the next hop as the stream decided it: the received head
+/// (`src`, its header spans), the first line to send, the rules' header
+/// edits, headers the proxy adds itself (e.g. X-Forwarded-For) and the
+/// `Connection` header strata chose. Built by the stream for each head it
+/// forwards, then either found [`unchanged`](NextHead::unchanged) (sent as
+/// received) or [`write`](NextHead::write)n.
+#[derive(Clone, Copy)]
+pub struct NextHead<'a> {
+    pub first_line: &'a [&'a [u8]],
+    pub src: &'a [u8],
+    pub headers: &'a [HeaderSpan],
+    pub edits: &'a [HeaderEdit],
+    pub extra: &'a [(&'a [u8], &'a [u8])],
+    pub conn: ConnHeader,
 }
 
-/// Whether [`write_head`] would write `src`, a received head, byte for byte
-/// as it is: no edits, no extra headers, no `Connection` header of strata's
-/// own, the first line as received, then only header lines in written form
-/// (none hop-by-hop), one after another, then the empty line. Such a head
-/// is forwarded as it is, without being written again.
-pub fn unchanged(
-    first_line: &[&[u8]],
-    src: &[u8],
-    headers: &[HeaderSpan],
-    edits: &[HeaderEdit],
-    extra: &[(&[u8], &[u8])],
-    conn: ConnHeader,
-) -> bool {
-    if !edits.is_empty() || !extra.is_empty() || conn != ConnHeader::Default {
-        return false;
-    }
-    let Some(first) = raw_first_line(src, first_line).filter(|r| r.start == 0) else { return false };
-    let mut end = first.end;
-    for h in headers {
-        match raw_line(src, h) {
-            Some(line) if line.start == end && !is_hop_by_hop(h.name.of(src)) => end = line.end,
-            _ => return false,
+impl NextHead<'_> {
+    /// Writes the head: the first line, then every header of `src` except
+    /// the hop-by-hop ones and those deleted by `edits`, then added
+    /// headers, then `extra`, then the `Connection` header chosen. Returns
+    /// None if the result does not fit in one buffer.
+    pub fn write(&self) -> Option<Buffer> {
+        let NextHead { first_line, src, headers, edits, extra, conn } = *self;
+        let mut out = Buffer::take();
+        // Received lines kept as they are, not yet copied: the first line too
+        // when it is unchanged, so that an unchanged head is one copy.
+        let mut run = raw_first_line(src, first_line).unwrap_or(0..0);
+        let mut ok = !run.is_empty() || (put(&mut out, first_line) && put(&mut out, &[b"\r\n"]));
+        for h in headers {
+            let name = h.name.of(src);
+            if is_hop_by_hop(name) || edits.iter().any(|e| e.removes(name)) {
+                continue;
+            }
+            let value = h.value.of(src);
+            let replaced = edits.iter().find_map(|e| match e {
+                HeaderEdit::Replace(n, re, with)
+                    if n.as_bytes().eq_ignore_ascii_case(name) && re.is_match(value) =>
+                {
+                    Some(re.replace(value, with.as_bytes()).into_owned())
+                }
+                _ => None,
+            });
+            if replaced.is_none()
+                && let Some(line) = raw_line(src, h)
+            {
+                if run.is_empty() || run.end != line.start {
+                    ok &= put(&mut out, &[&src[run]]);
+                    run = line;
+                } else {
+                    run.end = line.end;
+                }
+                continue;
+            }
+            ok &= put(&mut out, &[&src[std::mem::take(&mut run)]]);
+            ok &= put(&mut out, &[name, b": ", replaced.as_deref().unwrap_or(value), b"\r\n"]);
         }
+        ok &= put(&mut out, &[&src[run]]);
+        for (i, e) in edits.iter().enumerate() {
+            if let HeaderEdit::Add(n, v) | HeaderEdit::Set(n, v) = e {
+                if edits[i + 1..].iter().any(|later| later.removes(n.as_bytes())) {
+                    continue;
+                }
+                ok &= put(&mut out, &[n.as_bytes(), b": ", v.as_bytes(), b"\r\n"]);
+            }
+        }
+        for (n, v) in extra {
+            ok &= put(&mut out, &[n, b": ", v, b"\r\n"]);
+        }
+        ok &= match conn {
+            ConnHeader::Default => true,
+            ConnHeader::Close => put(&mut out, &[b"Connection: close\r\n"]),
+            ConnHeader::KeepAlive => put(&mut out, &[b"Connection: keep-alive\r\n"]),
+            ConnHeader::Upgrade => put(&mut out, &[b"Connection: upgrade\r\n"]),
+        };
+        ok &= put(&mut out, &[b"\r\n"]);
+        ok.then_some(out)
     }
-    src.get(end..) == Some(b"\r\n")
+
+    /// Whether [`NextHead::write`] would write `src`, the received head,
+    /// byte for byte as it is: no edits, no extra headers, no `Connection`
+    /// header of strata's own, the first line as received, then only
+    /// header lines in written form (none hop-by-hop), one after another,
+    /// then the empty line. Such a head is forwarded as it is, without
+    /// being written again.
+    pub fn unchanged(&self) -> bool {
+        let NextHead { first_line, src, headers, edits, extra, conn } = *self;
+        if !edits.is_empty() || !extra.is_empty() || conn != ConnHeader::Default {
+            return false;
+        }
+        let Some(first) = raw_first_line(src, first_line).filter(|r| r.start == 0) else { return false };
+        let mut end = first.end;
+        for h in headers {
+            match raw_line(src, h) {
+                Some(line) if line.start == end && !is_hop_by_hop(h.name.of(src)) => end = line.end,
+                _ => return false,
+            }
+        }
+        src.get(end..) == Some(b"\r\n")
+    }
 }
 
 /// The request line to send upstream, as the client sent it.
@@ -213,7 +219,15 @@ mod tests {
         let line = request_line(h.method.of(raw), h.uri.of(raw), h.version);
         let edits =
             [HeaderEdit::Del("x-del".into()), HeaderEdit::Add("X-Forwarded-For".into(), "10.0.0.1".into())];
-        let out = write_head(&line, raw, &h.headers, &edits, &[], ConnHeader::Close).unwrap();
+        let next = NextHead {
+            first_line: &line,
+            src: raw,
+            headers: &h.headers,
+            edits: &edits,
+            extra: &[],
+            conn: ConnHeader::Close,
+        };
+        let out = next.write().unwrap();
         assert_eq!(
             std::str::from_utf8(out.data()).unwrap(),
             "GET /x HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nX-Forwarded-For: 10.0.0.1\r\nConnection: close\r\n\r\n"
@@ -226,14 +240,23 @@ mod tests {
         let h = parse_request(raw).unwrap().unwrap();
         let line = request_line(h.method.of(raw), h.uri.of(raw), h.version);
         let edits = [HeaderEdit::Del("x-d".into())];
-        let out = write_head(&line, raw, &h.headers, &edits, &[(b"X-F", b"g")], ConnHeader::Default).unwrap();
+        let extra: [(&[u8], &[u8]); 1] = [(b"X-F", b"g")];
+        let next = NextHead {
+            first_line: &line,
+            src: raw,
+            headers: &h.headers,
+            edits: &edits,
+            extra: &extra,
+            conn: ConnHeader::Default,
+        };
+        let out = next.write().unwrap();
         assert_eq!(
             std::str::from_utf8(out.data()).unwrap(),
             "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\nX-B: c\r\nX-C: d\r\nX-E: f\r\nX-F: g\r\n\r\n"
         );
     }
 
-    /// A head `unchanged` accepts is the one `write_head` writes; the others
+    /// A head `unchanged` accepts is the one `write` writes; the others
     /// differ from it in some byte.
     #[test]
     fn a_head_is_unchanged_only_when_written_as_received() {
@@ -254,24 +277,36 @@ mod tests {
             let h = parse_request(raw).unwrap().unwrap();
             let raw = &raw[..h.len];
             let line = request_line(h.method.of(raw), h.uri.of(raw), h.version);
-            let written = write_head(&line, raw, &h.headers, &[], &[], ConnHeader::Default).unwrap();
-            assert_eq!(
-                unchanged(&line, raw, &h.headers, &[], &[], ConnHeader::Default),
-                expected,
-                "{text:?}"
-            );
+            let next = NextHead {
+                first_line: &line,
+                src: raw,
+                headers: &h.headers,
+                edits: &[],
+                extra: &[],
+                conn: ConnHeader::Default,
+            };
+            let written = next.write().unwrap();
+            assert_eq!(next.unchanged(), expected, "{text:?}");
             assert_eq!(written.data() == raw, expected, "{text:?}");
             // Anything strata adds or edits is a change.
             let edit = [HeaderEdit::Del("x-none".into())];
-            assert!(!unchanged(&line, raw, &h.headers, &edit, &[], ConnHeader::Default), "{text:?}");
-            assert!(!unchanged(&line, raw, &h.headers, &[], &[], ConnHeader::Close), "{text:?}");
+            assert!(!NextHead { edits: &edit, ..next }.unchanged(), "{text:?}");
+            assert!(!NextHead { conn: ConnHeader::Close, ..next }.unchanged(), "{text:?}");
         }
         let raw = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello";
         let h = parse_response(raw, false, false).unwrap().unwrap();
         let src = &raw[..h.len];
         let line: [&[u8]; 5] = [&src[..8], b" ", b"200", b" ", h.reason.of(src)];
-        assert!(unchanged(&line, src, &h.headers, &[], &[], ConnHeader::Default));
+        let next = NextHead {
+            first_line: &line,
+            src,
+            headers: &h.headers,
+            edits: &[],
+            extra: &[],
+            conn: ConnHeader::Default,
+        };
+        assert!(next.unchanged());
         let rewritten: [&[u8]; 5] = [b"HTTP/1.1", b" ", b"200", b" ", b"Fine"];
-        assert!(!unchanged(&rewritten, src, &h.headers, &[], &[], ConnHeader::Default));
+        assert!(!NextHead { first_line: &rewritten, ..next }.unchanged());
     }
 }
