@@ -3,7 +3,7 @@
 
 use super::info::ProcessInfo;
 use super::stat::StatLine;
-use super::{server_cmds, sess_cmds, table_cmds};
+use super::{process_cmds, server_cmds, sess_cmds, table_cmds};
 use crate::backend::Backends;
 use crate::cfg::{AccessLevel, Config};
 use crate::stick::Registry;
@@ -123,11 +123,39 @@ const COMMANDS: &[Command] = &[
         run: server_cmds::set_weight,
     },
     Command {
+        words: &["show", "activity"],
+        usage: "show activity",
+        desc: "show per-thread activity stats (for support/developers)",
+        level: AccessLevel::User,
+        run: process_cmds::show_activity,
+    },
+    Command {
+        words: &["show", "env"],
+        usage: "show env [var]",
+        desc: "dump environment variables known to the process",
+        level: AccessLevel::Operator,
+        run: process_cmds::show_env,
+    },
+    Command {
         words: &["show", "info"],
         usage: "show info [desc|json|typed|float]*",
         desc: "report information about the running process",
         level: AccessLevel::User,
-        run: |_, _, data, out| out.extend_from_slice(data.process_info().render().as_bytes()),
+        run: process_cmds::show_info,
+    },
+    Command {
+        words: &["show", "pools"],
+        usage: "show pools",
+        desc: "report information about the memory pools usage",
+        level: AccessLevel::User,
+        run: process_cmds::show_pools,
+    },
+    Command {
+        words: &["show", "schema", "json"],
+        usage: "show schema json",
+        desc: "report schema used for stats",
+        level: AccessLevel::User,
+        run: process_cmds::show_schema,
     },
     Command {
         words: &["show", "servers", "state"],

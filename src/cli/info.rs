@@ -1,16 +1,30 @@
-//! `show info`: HAProxy 2.6's 69 `Key: value` lines, in its order, with
-//! strata's real values; fields strata has no notion of (SSL, pipes,
-//! compression, peers...) print 0.
+//! `show info [typed|json|desc|float]`: HAProxy 2.6's fields, in its order
+//! and formats, with strata's real values; fields strata has no notion of
+//! (SSL, pipes, compression, peers...) print 0.
+//!
+//! `Name` is `HAProxy` and `Version` begins with the HAProxy version whose
+//! interface strata follows (`2.6.12-strata-0.1.0`): tools check these
+//! lines as browsers check `Mozilla/5.0`. `Build info` names strata.
 
+use super::fields::INFO_FIELDS;
+use super::format::{OutFmt, Style, json_str, json_tags_value};
 use std::fmt::Write;
+
+/// The HAProxy version whose runtime API and stats formats strata follows.
+pub const HAPROXY_INTERFACE: &str = "2.6.12";
+
+/// `Version:` of `show info`: the interface version, then strata's.
+pub fn version() -> String {
+    format!("{HAPROXY_INTERFACE}-strata-{}", env!("CARGO_PKG_VERSION"))
+}
 
 /// The process facts `show info` prints. Filled by the runtime.
 #[derive(Clone, Debug, Default)]
 pub struct ProcessInfo {
     pub pid: u32,
     pub nbthread: u32,
-    pub uptime_sec: u64,
-    pub start_time_sec: u64,
+    pub uptime_us: u64,     // since the worker started, in microseconds
+    pub start_time_us: u64, // Unix time of the start, in microseconds
     pub ulimit_n: u64,
     pub maxconn: u32,
     pub curr_conns: u32, // client connections now (runtime API ones excluded)
@@ -33,91 +47,101 @@ pub struct ProcessInfo {
 }
 
 impl ProcessInfo {
-    /// The reply, ending with the empty line.
-    pub fn render(&self) -> String {
-        let version = env!("CARGO_PKG_VERSION");
-        let up = self.uptime_sec;
-        let uptime = format!("{}d {}h{:02}m{:02}s", up / 86400, up / 3600 % 24, up / 60 % 60, up % 60);
+    /// The value of each field of [`INFO_FIELDS`], by position; `None`
+    /// for a field HAProxy leaves out (no `description` configured).
+    fn value(&self, name: &str, float: bool) -> Option<String> {
+        let up = self.uptime_us / 1_000_000;
         let mb = self.pool_bytes / (1024 * 1024);
-        let mut s = String::with_capacity(1400);
-        let fields: [(&str, String); 69] = [
-            ("Name", "strata".into()),
-            ("Version", version.into()),
-            ("Release_date", "2026/11/22".into()),
-            ("Nbthread", self.nbthread.to_string()),
-            ("Nbproc", "1".into()),
-            ("Process_num", "1".into()),
-            ("Pid", self.pid.to_string()),
-            ("Uptime", uptime),
-            ("Uptime_sec", up.to_string()),
-            ("Memmax_MB", "0".into()),
-            ("PoolAlloc_MB", mb.to_string()),
-            ("PoolUsed_MB", mb.to_string()),
-            ("PoolFailed", "0".into()),
-            ("Ulimit-n", self.ulimit_n.to_string()),
-            ("Maxsock", self.ulimit_n.to_string()),
-            ("Maxconn", self.maxconn.to_string()),
-            ("Hard_maxconn", self.maxconn.to_string()),
-            ("CurrConns", self.curr_conns.to_string()),
-            ("CumConns", self.cum_conns.to_string()),
-            ("CumReq", self.cum_req.to_string()),
-            ("MaxSslConns", "0".into()),
-            ("CurrSslConns", "0".into()),
-            ("CumSslConns", "0".into()),
-            ("Maxpipes", "0".into()),
-            ("PipesUsed", "0".into()),
-            ("PipesFree", "0".into()),
-            ("ConnRate", self.conn_rate.to_string()),
-            ("ConnRateLimit", "0".into()),
-            ("MaxConnRate", self.max_conn_rate.to_string()),
-            ("SessRate", self.sess_rate.to_string()),
-            ("SessRateLimit", "0".into()),
-            ("MaxSessRate", self.max_sess_rate.to_string()),
-            ("SslRate", "0".into()),
-            ("SslRateLimit", "0".into()),
-            ("MaxSslRate", "0".into()),
-            ("SslFrontendKeyRate", "0".into()),
-            ("SslFrontendMaxKeyRate", "0".into()),
-            ("SslFrontendSessionReuse_pct", "0".into()),
-            ("SslBackendKeyRate", "0".into()),
-            ("SslBackendMaxKeyRate", "0".into()),
-            ("SslCacheLookups", "0".into()),
-            ("SslCacheMisses", "0".into()),
-            ("CompressBpsIn", "0".into()),
-            ("CompressBpsOut", "0".into()),
-            ("CompressBpsRateLim", "0".into()),
-            ("Tasks", self.tasks.to_string()),
-            ("Run_queue", "0".into()),
-            ("Idle_pct", self.idle_pct.to_string()),
-            ("node", self.node.clone()),
-            ("Stopping", u8::from(self.stopping).to_string()),
-            ("Jobs", self.jobs.to_string()),
-            ("Unstoppable Jobs", "0".into()),
-            ("Listeners", self.listeners.to_string()),
-            ("ActivePeers", "0".into()),
-            ("ConnectedPeers", "0".into()),
-            ("DroppedLogs", "0".into()),
-            ("BusyPolling", "0".into()),
-            ("FailedResolutions", "0".into()),
-            ("TotalBytesOut", self.total_bytes_out.to_string()),
-            ("TotalSplicdedBytesOut", "0".into()),
-            ("BytesOutRate", self.bytes_out_rate.to_string()),
-            ("DebugCommandsIssued", "0".into()),
-            ("CumRecvLogs", "0".into()),
-            ("Build info", version.into()),
-            ("Memmax_bytes", "0".into()),
-            ("PoolAlloc_bytes", self.pool_bytes.to_string()),
-            ("PoolUsed_bytes", self.pool_bytes.to_string()),
-            ("Start_time_sec", self.start_time_sec.to_string()),
-            ("Tainted", "0".into()),
-        ];
-        for (k, v) in fields {
-            let _ = writeln!(s, "{k}: {v}");
-            if k == "node"
-                && let Some(d) = &self.description
-            {
-                let _ = writeln!(s, "description: {d}");
+        let secs = |us: u64| {
+            if float {
+                // HAProxy prints the shortest form of the microsecond value (`0.17122`).
+                let text = format!("{}.{:06}", us / 1_000_000, us % 1_000_000);
+                text.trim_end_matches('0').trim_end_matches('.').to_owned()
+            } else {
+                (us / 1_000_000).to_string()
             }
+        };
+        Some(match name {
+            "Name" => "HAProxy".into(),
+            "Version" => version(),
+            "Release_date" => "2026/11/22".into(),
+            "Nbthread" => self.nbthread.to_string(),
+            "Nbproc" | "Process_num" => "1".into(),
+            "Pid" => self.pid.to_string(),
+            "Uptime" => format!("{}d {}h{:02}m{:02}s", up / 86400, up / 3600 % 24, up / 60 % 60, up % 60),
+            "Uptime_sec" => secs(self.uptime_us),
+            "PoolAlloc_MB" | "PoolUsed_MB" => mb.to_string(),
+            "Ulimit-n" | "Maxsock" => self.ulimit_n.to_string(),
+            "Maxconn" | "Hard_maxconn" => self.maxconn.to_string(),
+            "CurrConns" => self.curr_conns.to_string(),
+            "CumConns" => self.cum_conns.to_string(),
+            "CumReq" => self.cum_req.to_string(),
+            "ConnRate" => self.conn_rate.to_string(),
+            "MaxConnRate" => self.max_conn_rate.to_string(),
+            "SessRate" => self.sess_rate.to_string(),
+            "MaxSessRate" => self.max_sess_rate.to_string(),
+            "Tasks" => self.tasks.to_string(),
+            "Idle_pct" => self.idle_pct.to_string(),
+            "node" => self.node.clone(),
+            "description" => self.description.clone()?,
+            "Stopping" => u8::from(self.stopping).to_string(),
+            "Jobs" => self.jobs.to_string(),
+            "Listeners" => self.listeners.to_string(),
+            "TotalBytesOut" => self.total_bytes_out.to_string(),
+            "BytesOutRate" => self.bytes_out_rate.to_string(),
+            "Build info" => {
+                format!("strata {} (HAProxy {HAPROXY_INTERFACE} interface)", env!("CARGO_PKG_VERSION"))
+            }
+            "PoolAlloc_bytes" | "PoolUsed_bytes" => self.pool_bytes.to_string(),
+            "Start_time_sec" => secs(self.start_time_us),
+            _ => "0".into(),
+        })
+    }
+
+    /// The default reply (`Key: value` lines), ending with the empty line.
+    pub fn render(&self) -> String {
+        self.render_as(OutFmt::default())
+    }
+
+    /// The reply in format `fmt`.
+    pub fn render_as(&self, fmt: OutFmt) -> String {
+        let mut s = String::with_capacity(if fmt.style == Style::Json { 12_000 } else { 2_000 });
+        if fmt.style == Style::Json {
+            s.push('[');
+        }
+        let mut first = true;
+        for f in &INFO_FIELDS {
+            let Some(v) = self.value(f.name, fmt.float) else { continue };
+            let ty =
+                if fmt.float && matches!(f.name, "Uptime_sec" | "Start_time_sec") { "flt" } else { f.ty };
+            match fmt.style {
+                Style::Plain => {
+                    let _ = write!(s, "{}: {v}", f.name);
+                }
+                Style::Typed => {
+                    let _ = write!(s, "{}.{}.1:{}:{ty}:{v}", f.pos, f.name, f.tags);
+                }
+                Style::Json => {
+                    if !first {
+                        s.push(',');
+                    }
+                    let _ = write!(s, "{{\"field\":{{\"pos\":{},\"name\":", f.pos);
+                    json_str(&mut s, f.name);
+                    s.push_str("},\"processNum\":1,");
+                    json_tags_value(&mut s, f.tags, ty, &v);
+                    s.push('}');
+                }
+            }
+            if fmt.style != Style::Json {
+                if fmt.desc {
+                    let _ = write!(s, ":\"{}\"", f.desc);
+                }
+                s.push('\n');
+            }
+            first = false;
+        }
+        if fmt.style == Style::Json {
+            s.push_str("]\n");
         }
         s.push('\n');
         s
@@ -131,7 +155,7 @@ mod tests {
     /// The key order of HAProxy 2.6.12's reply (CLI golden scenario).
     #[test]
     fn keys_in_haproxy_order() {
-        let text = ProcessInfo { uptime_sec: 3661, node: "vm".into(), ..Default::default() }.render();
+        let text = ProcessInfo { uptime_us: 3_661_000_000, node: "vm".into(), ..Default::default() }.render();
         let keys: Vec<&str> = text.lines().filter_map(|l| l.split_once(": ").map(|(k, _)| k)).collect();
         assert_eq!(keys.len(), 69);
         assert_eq!(
@@ -139,7 +163,18 @@ mod tests {
             ["Name", "Version", "Release_date", "Nbthread", "Nbproc", "Process_num", "Pid", "Uptime"]
         );
         assert_eq!(keys[68], "Tainted");
+        assert!(text.starts_with("Name: HAProxy\nVersion: 2.6.12-strata-"));
         assert!(text.contains("Uptime: 0d 1h01m01s\n"));
         assert!(text.ends_with("Tainted: 0\n\n"));
+    }
+
+    #[test]
+    fn typed_float_and_desc() {
+        let info = ProcessInfo { uptime_us: 1_048_924, description: Some("d".into()), ..Default::default() };
+        let fmt = OutFmt::parse(&["typed", "float", "desc"]);
+        let text = info.render_as(fmt);
+        assert!(text.starts_with("0.Name.1:POS:str:HAProxy:\"Product name\"\n"), "{text}");
+        assert!(text.contains("\n8.Uptime_sec.1:MDP:flt:1.048924:"), "{text}");
+        assert!(text.contains("\n51.description.1:COS:str:d:"), "{text}");
     }
 }

@@ -16,7 +16,10 @@
 
 pub mod commands;
 pub mod conversation;
+pub mod fields;
+pub mod format;
 pub mod info;
+mod process_cmds;
 mod server_cmds;
 mod sess_cmds;
 pub mod stat;

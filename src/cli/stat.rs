@@ -4,6 +4,10 @@
 //! when strata has no notion of them), then the runtime sets the values it
 //! has.
 
+use super::fields::{STAT_FIELDS, StatField};
+use super::format::{OutFmt, Style, json_tags_value};
+use std::fmt::Write;
+
 /// The kind of a line (`type` field: 0, 2, 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -220,6 +224,61 @@ impl StatLine {
         FIELDS.iter().position(|f| *f == name).map_or("", |i| self.vals[i].as_str())
     }
 
+    /// The kind's letter in typed output and its JSON `objType`, and its
+    /// column in [`StatField::tags`].
+    fn kind_names(&self) -> (char, &'static str, usize) {
+        match self.kind {
+            Kind::Frontend => ('F', "Frontend", 0),
+            Kind::Backend => ('B', "Backend", 1),
+            Kind::Server => ('S', "Server", 2),
+        }
+    }
+
+    /// The fields HAProxy prints in typed and JSON output: those with a
+    /// value, with their metadata and tags for this line's kind.
+    fn typed_fields(&self) -> impl Iterator<Item = (&'static StatField, &'static str, &'static str, &str)> {
+        let col = self.kind_names().2;
+        // The CSV's `-` column separates the general fields from the modules'; it has no position.
+        let values = self.vals.iter().enumerate().filter(|(i, _)| FIELDS[*i] != "-").map(|(_, v)| v);
+        STAT_FIELDS.iter().zip(values).filter(|(_, v)| !v.is_empty()).map(move |(f, v)| {
+            let tags = Some(f.tags[col])
+                .filter(|t| !t.is_empty())
+                .or_else(|| f.tags.iter().copied().find(|t| !t.is_empty()))
+                .unwrap_or("MGP:u64");
+            let (t, ty) = tags.split_once(':').unwrap_or((tags, "u64"));
+            (f, t, ty, v.as_str())
+        })
+    }
+
+    fn render_typed(&self, s: &mut String, desc: bool) {
+        let (letter, _, _) = self.kind_names();
+        for (f, tags, ty, v) in self.typed_fields() {
+            let _ = write!(s, "{letter}.{}.{}.{}.{}.1:{tags}:{ty}:{v}", self.iid, self.sid, f.pos, f.name);
+            if desc {
+                let _ = write!(s, ":\"{}\"", f.desc);
+            }
+            s.push('\n');
+        }
+    }
+
+    fn render_json(&self, s: &mut String) {
+        let (_, obj, _) = self.kind_names();
+        s.push('[');
+        for (i, (f, tags, ty, v)) in self.typed_fields().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            let _ = write!(
+                s,
+                "{{\"objType\":\"{obj}\",\"proxyId\":{},\"id\":{},\"field\":{{\"pos\":{},\"name\":\"{}\"}},\"processNum\":1,",
+                self.iid, self.sid, f.pos, f.name
+            );
+            json_tags_value(s, tags, ty, v);
+            s.push('}');
+        }
+        s.push(']');
+    }
+
     fn render(&self, out: &mut Vec<u8>) {
         for v in &self.vals {
             // HAProxy escapes nothing in CSV; commas never occur in strata's values.
@@ -230,40 +289,74 @@ impl StatLine {
     }
 }
 
-/// `show stat [<iid> <type> <sid>] [typed|json...]`: the header and the
-/// lines the filter keeps (`-1` = all; type is a mask: 1 frontends,
-/// 2 backends, 4 servers).
+/// `show stat [{<iid>|<proxy>} <type> <sid>] [typed|json] [desc] [up|no-maint]`:
+/// the lines the filter keeps (`-1` = all; type is a mask: 1 frontends,
+/// 2 backends, 4 servers) in the format asked for. Words HAProxy does not
+/// know are ignored, as it does.
 pub fn render(lines: &[StatLine], args: &[&str], out: &mut Vec<u8>) {
-    // Like HAProxy, words that are not numbers (formats, `up`, `no-maint`)
-    // do not stop the CSV; fewer than three numbers filter nothing.
-    let nums: Vec<i64> = args.iter().filter_map(|a| a.parse().ok()).collect();
-    let (iid, mask, sid) = match nums.as_slice() {
-        [i, t, s, ..] => (*i, *t, *s),
-        _ => (-1, -1, -1),
-    };
-    out.extend_from_slice(b"# ");
-    out.extend_from_slice(FIELDS.join(",").as_bytes());
-    out.extend_from_slice(b",\n");
-    let only_up = args.contains(&"up");
-    let no_maint = args.contains(&"no-maint");
-    for l in lines {
-        let bit = match l.kind {
-            Kind::Frontend => 1,
-            Kind::Backend => 2,
-            Kind::Server => 4,
-        };
-        let keep_px = iid == -1 || i64::from(l.iid) == iid;
-        let keep_type = mask == -1 || mask & bit != 0;
-        let keep_sv = l.kind != Kind::Server || sid == -1 || i64::from(l.sid) == sid;
-        let status = l.get("status");
-        let keep_state = l.kind != Kind::Server
-            || (!only_up || status.starts_with("UP") || status == "no check")
-                && (!no_maint || !status.starts_with("MAINT"));
-        if keep_px && keep_type && keep_sv && keep_state {
-            l.render(out);
+    let fmt = OutFmt::parse(args);
+    let kept: Vec<&StatLine> = lines.iter().filter(|l| keep(l, args, fmt)).collect();
+    match fmt.style {
+        Style::Plain => {
+            out.extend_from_slice(b"# ");
+            out.extend_from_slice(FIELDS.join(",").as_bytes());
+            out.extend_from_slice(b",\n");
+            for l in kept {
+                l.render(out);
+            }
+            out.push(b'\n');
+        }
+        Style::Typed => {
+            let mut s = String::with_capacity(kept.len() * 4096);
+            for l in kept {
+                l.render_typed(&mut s, fmt.desc);
+            }
+            s.push('\n');
+            out.extend_from_slice(s.as_bytes());
+        }
+        Style::Json => {
+            let mut s = String::with_capacity(kept.len() * 16384);
+            s.push('[');
+            for (i, l) in kept.into_iter().enumerate() {
+                if i > 0 {
+                    s.push(',');
+                }
+                l.render_json(&mut s);
+            }
+            s.push_str("]\n\n");
+            out.extend_from_slice(s.as_bytes());
         }
     }
-    out.push(b'\n');
+}
+
+/// Whether `l` passes the `<iid> <type> <sid>` filter and `up`/`no-maint`.
+fn keep(l: &StatLine, args: &[&str], fmt: OutFmt) -> bool {
+    // Like HAProxy, a filter needs all three; the first may be a proxy name.
+    let nums: Vec<i64> = args.iter().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let (px, mask, sid) = match (args.first(), nums.as_slice()) {
+        (Some(first), [t, s, ..]) if !is_format_word(first) => (Some(*first), *t, *s),
+        _ => (None, -1, -1),
+    };
+    let bit = match l.kind {
+        Kind::Frontend => 1,
+        Kind::Backend => 2,
+        Kind::Server => 4,
+    };
+    let keep_px = match px {
+        None | Some("-1") => true,
+        Some(p) => p.parse::<i64>().map_or(l.get("pxname") == p, |iid| i64::from(l.iid) == iid),
+    };
+    let keep_type = mask == -1 || mask & bit != 0;
+    let keep_sv = l.kind != Kind::Server || sid == -1 || i64::from(l.sid) == sid;
+    let status = l.get("status");
+    let keep_state = l.kind != Kind::Server
+        || (!fmt.up || status.starts_with("UP") || status == "no check")
+            && (!fmt.no_maint || !status.starts_with("MAINT"));
+    keep_px && keep_type && keep_sv && keep_state
+}
+
+fn is_format_word(w: &str) -> bool {
+    matches!(w, "typed" | "json" | "desc" | "up" | "no-maint")
 }
 
 #[cfg(test)]

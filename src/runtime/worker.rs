@@ -4,7 +4,7 @@
 use super::StartError;
 use super::checks::{CHECK_SUB, Checks};
 use super::cli_port::{CLI_SUB, CliConns, CliListener};
-use super::info::{WorkerView, hostname, unix_secs};
+use super::info::{WorkerView, hostname, unix_micros};
 use super::logsink::LogSink;
 use super::signals::{SIGNAL_TOKEN, SignalAction, SignalSource};
 use super::stats;
@@ -56,6 +56,7 @@ struct Counts {
     next_id: u64,            // last session/stream id given out
     cli_cum: u64, // runtime API connections ever accepted (each counts as a connection and a request)
     bytes_out: u64, // bytes sent to clients by ended streams
+    process: Counters, // process-wide connection and session rates (show info ConnRate, SessRate)
 }
 
 /// What sessions and streams borrow from the worker during a call
@@ -369,6 +370,7 @@ impl Worker {
         let id = self.counts.next_id;
         let now_ms = self.env.clock.ticks_ms();
         self.counts.fe_stats[fe].count_connection(now_ms);
+        self.counts.process.count_connection(now_ms);
         let mut ctx = self.env.ctx(self.poll.registry());
         match Session::start(id, key, fe, Conn::accepted(sock, now), (src, local), &mut ctx) {
             Ok(session) => {
@@ -380,6 +382,7 @@ impl Worker {
                 self.counts.fe_cur[fe] += 1;
                 self.counts.cum_conns += 1;
                 self.counts.fe_stats[fe].count_session(now_ms, self.counts.fe_cur[fe]);
+                self.counts.process.count_session(now_ms, self.counts.cur_conns);
                 let inserted = self.sessions.insert(Box::new(session));
                 debug_assert_eq!(inserted, key);
                 // The first stream connects right away.
@@ -495,13 +498,15 @@ impl Worker {
 
     /// The numbers `show info` prints.
     fn process_info(&self) -> ProcessInfo {
+        use crate::backend::stats::RATE_PERIOD;
         let g = &self.env.cfg.global;
+        let now_ms = self.env.clock.ticks_ms();
         let streams = self.env.stream_ids + self.counts.cli_cum;
         ProcessInfo {
             pid: std::process::id(),
             nbthread: g.nbthread,
-            uptime_sec: self.env.clock.uptime().as_secs(),
-            start_time_sec: unix_secs(self.started),
+            uptime_us: self.env.clock.uptime().as_micros() as u64,
+            start_time_us: unix_micros(self.started),
             ulimit_n: rlimit::Resource::NOFILE.get().map_or(0, |(soft, _)| soft),
             maxconn: self.maxconn,
             curr_conns: self.counts.cur_conns,
@@ -516,6 +521,10 @@ impl Worker {
             listeners: (self.listeners.iter().flatten().count() + self.cli_listeners.len()) as u64,
             total_bytes_out: self.counts.bytes_out,
             pool_bytes: (crate::core::buffer::pooled() * g.tune_bufsize) as u64,
+            conn_rate: self.counts.process.conn_rate.read(now_ms, RATE_PERIOD).into(),
+            max_conn_rate: self.counts.process.conn_rate_max.into(),
+            sess_rate: self.counts.process.sess_rate.read(now_ms, RATE_PERIOD).into(),
+            max_sess_rate: self.counts.process.sess_rate_max.into(),
             ..ProcessInfo::default()
         }
     }
