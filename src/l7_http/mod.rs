@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod errors;
+pub mod h2;
 pub mod head;
 pub mod header_list;
 pub mod logformat;
