@@ -105,7 +105,7 @@ const BROKEN: &[Broken] = &[
     b("frontend f from nope\n    bind :80\n", 1, "defaults section 'nope' not found for frontend 'f'."),
     b("backend be\n    server s1 127.0.0.1:99999\n", 2, "'server be/s1' : invalid port '99999'"),
     b("backend be\n    server s1 127.0.0.1:80 weight 257\n", 2, "not within 0 and 256 (257)"),
-    b("backend be\n    server s1 127.0.0.1:80 slowstart 1s\n", 2, "unknown keyword 'slowstart'"),
+    b("backend be\n    server s1 127.0.0.1:80 warmup 1s\n", 2, "unknown keyword 'warmup'"),
     b(
         "backend be\n    server s1 no-such-host.invalid:80\n",
         2,

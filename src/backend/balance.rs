@@ -144,18 +144,11 @@ mod tests {
     fn srv(name: &str, weight: u32) -> ServerState {
         let mut s = ServerState::new(&crate::cfg::Server {
             name: name.into(),
-            loc: Default::default(),
             id: 1,
-            addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            addr: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
             port: Some(1),
             weight,
-            maxconn: None,
-            disabled: false,
-            backup: false,
-            check: false,
-            inter: std::time::Duration::from_secs(2),
-            rise: 2,
-            fall: 3,
+            ..Default::default()
         });
         s.admin = SrvAdmin::Ready;
         s

@@ -10,16 +10,18 @@
 use crate::core::buffer::Buffer;
 use crate::l4_conn::{Conn, IoStep};
 use mio::{Registry, Token};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 /// What to check and how often. Built from the configuration.
 #[derive(Clone, Debug)]
 pub struct CheckSpec {
-    pub backend: usize,   // proxy index
-    pub server: usize,    // server index in the backend
-    pub addr: SocketAddr, // where to connect
-    pub inter: Duration,  // interval between checks
+    pub backend: usize,              // proxy index
+    pub server: usize,               // server index in the backend
+    pub port: u16,                   // where to connect: `port`, else the server's port
+    pub inter: Duration,             // interval between checks while fully UP
+    pub fastinter: Option<Duration>, // while transitionally UP or DOWN (`inter` if unset)
+    pub downinter: Option<Duration>, // while fully DOWN (`inter` if unset)
     pub rise: u32,
     pub fall: u32,
     pub connect_timeout: Duration, // MIN(timeout connect, inter)
@@ -87,6 +89,20 @@ impl Check {
         self.health >= self.spec.rise
     }
 
+    /// The delay before the next check, as HAProxy's `srv_getinter`:
+    /// `inter` while fully UP, `downinter` while fully DOWN, `fastinter`
+    /// in between (each falls back to `inter`).
+    pub fn interval(&self) -> Duration {
+        let spec = &self.spec;
+        if self.health + 1 >= spec.rise + spec.fall {
+            return spec.inter;
+        }
+        if self.health == 0 {
+            return spec.downinter.unwrap_or(spec.inter);
+        }
+        spec.fastinter.unwrap_or(spec.inter)
+    }
+
     pub fn next_deadline(&self) -> Instant {
         match &self.phase {
             Phase::Waiting { next } => *next,
@@ -102,11 +118,22 @@ impl Check {
     }
 
     /// Advances the check after an event or its timer. Returns a transition
-    /// when the server changed state.
-    pub fn run(&mut self, registry: &Registry, token: Token, now: Instant) -> Option<Transition> {
+    /// when the server changed state. `target`: the address to check now
+    /// (`addr`, else the server's); None pauses the checks (the server is
+    /// in maintenance or has no address yet).
+    pub fn run(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        now: Instant,
+        target: Option<IpAddr>,
+    ) -> Option<Transition> {
         let result = match &mut self.phase {
             Phase::Waiting { next } if *next <= now => {
-                self.start(registry, token, now);
+                match target {
+                    Some(ip) => self.start(registry, token, now, SocketAddr::new(ip, self.spec.port)),
+                    None => self.phase = Phase::Waiting { next: now + self.interval() },
+                }
                 None
             }
             Phase::Waiting { .. } => None,
@@ -120,15 +147,15 @@ impl Check {
         if let Some(mut c) = self.conn.take() {
             c.deregister(registry);
         }
-        self.phase = Phase::Waiting { next: now + self.spec.inter };
         let duration = now.saturating_duration_since(started);
         self.last = Some((result.clone(), duration));
-        self.apply(result, duration)
+        let transition = self.apply(result, duration);
+        self.phase = Phase::Waiting { next: now + self.interval() };
+        transition
     }
 
-    fn start(&mut self, registry: &Registry, token: Token, now: Instant) {
-        let registered =
-            Conn::connect(self.spec.addr, now).and_then(|mut c| c.register(registry, token).map(|()| c));
+    fn start(&mut self, registry: &Registry, token: Token, now: Instant, addr: SocketAddr) {
+        let registered = Conn::connect(addr, now).and_then(|mut c| c.register(registry, token).map(|()| c));
         // An immediate local failure leaves no connection; it is counted at once.
         self.conn = registered.ok();
         self.phase = Phase::Connecting { started: now };
@@ -286,8 +313,10 @@ mod tests {
         let spec = CheckSpec {
             backend: 0,
             server: 0,
-            addr: "127.0.0.1:1".parse().expect("addr"),
+            port: 1,
             inter: Duration::from_secs(2),
+            fastinter: None,
+            downinter: None,
             rise,
             fall,
             connect_timeout: Duration::from_secs(1),
@@ -345,6 +374,22 @@ mod tests {
         assert_eq!((c.is_up(), c.health), (false, 1), "DOWN, 1 of rise 2");
         c.apply(fail(), Duration::ZERO);
         assert_eq!((c.health, c.failures), (0, 3), "a failure while part way up is counted");
+    }
+
+    #[test]
+    fn intervals_follow_the_health_counter() {
+        let mut c = check(2, 3);
+        c.spec.fastinter = Some(Duration::from_millis(100));
+        c.spec.downinter = Some(Duration::from_secs(10));
+        assert_eq!(c.interval(), Duration::from_millis(100), "not yet checked: fastinter");
+        c.health = 4;
+        assert_eq!(c.interval(), Duration::from_secs(2), "fully up");
+        c.health = 3;
+        assert_eq!(c.interval(), Duration::from_millis(100), "going down");
+        c.health = 0;
+        assert_eq!(c.interval(), Duration::from_secs(10), "fully down");
+        c.spec.downinter = None;
+        assert_eq!(c.interval(), Duration::from_secs(2));
     }
 
     #[test]

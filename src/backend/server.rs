@@ -17,9 +17,18 @@ pub enum SrvAdmin {
 #[derive(Clone, Debug)]
 pub struct ServerState {
     pub name: String,
-    pub addr: IpAddr,
-    pub port: Option<u16>, // None: the port the client connected to
-    pub weight: u32,       // current weight (0 = no new traffic)
+    pub id: u32,                    // `id` (HAProxy's `sid`, `srv_id`)
+    pub addr: Option<IpAddr>,       // None: no address yet (`init-addr none`, resolution pending)
+    pub fqdn: Option<String>,       // the host name the address comes from, if any
+    pub port: Option<u16>,          // None: the port the client connected to
+    pub resolution_maint: bool,     // HAProxy's RMAINT: no usable address (`MAINT (resolution)`)
+    pub id_forced: bool,            // `id` written (`srv_f_forced_id`)
+    pub check_port: Option<u16>,    // `port`
+    pub check_addr: Option<IpAddr>, // `addr`
+    pub agent_addr: Option<IpAddr>, // `agent-addr`
+    pub agent_port: Option<u16>,    // `agent-port`
+    pub cookie: Option<String>,     // `cookie` (shown by `show stat`)
+    pub weight: u32,                // current weight (0 = no new traffic)
     pub maxconn: Option<u32>,
     pub backup: bool,
     pub admin: SrvAdmin,
@@ -62,8 +71,17 @@ impl ServerState {
     pub fn new(cfg: &Server) -> ServerState {
         ServerState {
             name: cfg.name.clone(),
+            id: cfg.id,
             addr: cfg.addr,
+            fqdn: cfg.fqdn.clone(),
             port: cfg.port,
+            resolution_maint: cfg.addr.is_none(),
+            id_forced: cfg.id_forced,
+            check_port: cfg.check_port,
+            check_addr: cfg.check_addr,
+            agent_addr: cfg.agent.addr,
+            agent_port: cfg.agent.port,
+            cookie: cfg.cookie.clone(),
             weight: cfg.weight,
             maxconn: cfg.maxconn,
             backup: cfg.backup,
@@ -88,9 +106,14 @@ impl ServerState {
         }
     }
 
-    /// May receive new traffic: up, ready and with a non-zero weight.
+    /// May receive new traffic: up, ready, with an address and a non-zero weight.
     pub fn usable(&self) -> bool {
-        self.up && self.admin == SrvAdmin::Ready && self.weight > 0
+        self.up && self.admin == SrvAdmin::Ready && !self.resolution_maint && self.weight > 0
+    }
+
+    /// In maintenance for any reason (administrative or no address).
+    pub fn in_maint(&self) -> bool {
+        self.admin == SrvAdmin::Maint || self.resolution_maint
     }
 
     /// Below its `maxconn` (always true without one).
@@ -98,8 +121,9 @@ impl ServerState {
         self.maxconn.is_none_or(|m| m == 0 || self.cur_conns < m)
     }
 
-    /// Address to connect to for a client that connected to port `dst_port`.
-    pub fn target(&self, dst_port: u16) -> SocketAddr {
-        SocketAddr::new(self.addr, self.port.unwrap_or(dst_port))
+    /// Address to connect to for a client that connected to port
+    /// `dst_port`; None while the server has no address.
+    pub fn target(&self, dst_port: u16) -> Option<SocketAddr> {
+        Some(SocketAddr::new(self.addr?, self.port.unwrap_or(dst_port)))
     }
 }

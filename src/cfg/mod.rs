@@ -11,10 +11,12 @@ pub mod lexer;
 pub mod model;
 pub mod parser;
 pub mod resolve;
+pub mod server;
 pub mod time;
 
 pub use diag::{Diag, Diagnostics, Severity};
 pub use model::*;
+pub use server::*;
 
 /// Reads, parses and resolves the given files, in order, as one
 /// configuration (HAProxy's several `-f`). Returns the configuration only

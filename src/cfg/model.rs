@@ -5,7 +5,8 @@
 //! After `load` returns, nothing mutates it; runtime state (server up/down,
 //! counters) lives in the runtime's own types.
 
-use std::net::{IpAddr, SocketAddr};
+use super::server::Server;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -153,6 +154,7 @@ pub struct Proxy {
     pub default_backend: Option<ProxyRef>,
     pub use_backends: Vec<UseBackend>, // in declaration order; first match wins
     pub servers: Vec<Server>,          // backend side only
+    pub default_server: Server,        // `default-server`: what each `server` line starts from
     pub balance: Balance,
     pub retries: u32,              // `retries`, default 3
     pub log_global: Option<usize>, // `log global` written: where in `logs` resolve inserts the global targets
@@ -223,24 +225,6 @@ pub struct Cond {
     pub negate: bool,       // `unless`
     pub words: Vec<String>, // the words after `if`/`unless`
     pub loc: Loc,
-}
-
-/// `server NAME ADDR[:PORT] [options]`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Server {
-    pub name: String,
-    pub loc: Loc,
-    pub id: u32, // 1-based in its backend (HAProxy's `sid`)
-    pub addr: IpAddr,
-    pub port: Option<u16>, // None: the port the client connected to
-    pub weight: u32,       // 0..=256, default 1
-    pub maxconn: Option<u32>,
-    pub disabled: bool, // starts in maintenance
-    pub backup: bool,
-    pub check: bool,     // health checks enabled
-    pub inter: Duration, // check interval, default 2s
-    pub rise: u32,       // default 2
-    pub fall: u32,       // default 3
 }
 
 /// `balance` algorithm.

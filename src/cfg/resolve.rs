@@ -13,6 +13,7 @@ pub fn resolve(cfg: &mut Config, diags: &mut Diagnostics) {
     check_proxy_names(cfg, diags);
     link_backends(cfg, diags);
     check_server_names(cfg, diags);
+    check_ports(cfg, diags);
     check_binds(cfg, diags);
     warn_missing_timeouts(cfg, diags);
 }
@@ -109,11 +110,12 @@ fn link_backends(cfg: &mut Config, diags: &mut Diagnostics) {
     }
 }
 
-/// Server names must be unique within their proxy.
+/// Server names must be unique within their proxy, among servers without
+/// an `id` (HAProxy: an explicit id is what tells such servers apart).
 fn check_server_names(cfg: &Config, diags: &mut Diagnostics) {
     for p in &cfg.proxies {
-        for (i, s) in p.servers.iter().enumerate() {
-            if let Some(first) = p.servers[..i].iter().find(|f| f.name == s.name) {
+        for (i, s) in p.servers.iter().enumerate().filter(|(_, s)| !s.id_forced) {
+            if let Some(first) = p.servers[..i].iter().find(|f| f.name == s.name && !f.id_forced) {
                 diags.push(Diag::alert(
                     &s.loc,
                     format!(
@@ -125,6 +127,20 @@ fn check_server_names(cfg: &Config, diags: &mut Diagnostics) {
                     ),
                 ));
             }
+        }
+    }
+}
+
+/// A checked server needs a port to check: its own, or `port`.
+fn check_ports(cfg: &Config, diags: &mut Diagnostics) {
+    for p in cfg.proxies.iter().filter(|p| p.cap.backend) {
+        for s in p.servers.iter().filter(|s| s.check && s.port.is_none() && s.check_port.is_none()) {
+            diags.push(Diag::alert_global(format!(
+                "config: {} '{}': server '{}' has neither service port nor check port.",
+                type_str(p),
+                p.name,
+                s.name
+            )));
         }
     }
 }

@@ -150,29 +150,25 @@ pub fn show_servers_state(words: &[&str], _: AccessLevel, data: &mut dyn CliData
         .collect();
     for (bi, be_id, be_name) in ids {
         let Some(be) = data.backends_mut().get_mut(bi) else { continue };
-        for (si, s) in be.servers.iter().enumerate() {
-            out.extend_from_slice(state_line(be_id, &be_name, si + 1, s, be, now_ms).as_bytes());
+        for s in &be.servers {
+            out.extend_from_slice(state_line(be_id, &be_name, s, be, now_ms).as_bytes());
         }
     }
     out.push(b'\n');
 }
 
-fn state_line(
-    be_id: u32,
-    be_name: &str,
-    sid: usize,
-    s: &ServerState,
-    _: &BackendState,
-    now_ms: u64,
-) -> String {
+fn state_line(be_id: u32, be_name: &str, s: &ServerState, _: &BackendState, now_ms: u64) -> String {
     let maint = s.admin == SrvAdmin::Maint;
-    let op = if s.up && !maint { 2 } else { 0 };
-    let admin = match s.admin {
+    let op = if s.up && !s.in_maint() { 2 } else { 0 };
+    let mut admin = match s.admin {
         SrvAdmin::Maint if s.maint_from_config => 0x05,
         SrvAdmin::Maint => 0x01,
         SrvAdmin::Drain => 0x08,
         SrvAdmin::Ready => 0,
     };
+    if s.resolution_maint {
+        admin |= 0x20;
+    }
     let (status, result, health, state) = match &s.health {
         Some(h) => {
             let status = match h.status {
@@ -190,15 +186,26 @@ fn state_line(
                 s if s.ends_with("OK") => 3,
                 _ => 2,
             };
-            (status, result, h.value, 6 | if maint { 8 } else { 0 })
+            (status, result, h.value, 6 | if s.in_maint() { 8 } else { 0 })
         }
         None => (1, 0, if maint { 0 } else { s.rise }, if maint { 8 } else { 0 }),
     };
     let since = crate::core::clock::secs_between(s.history.last_change_ms, now_ms);
-    let port = s.port.unwrap_or(0);
+    let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
     format!(
-        "{be_id} {be_name} {sid} {} {} {op} {admin} {} {} {since} {status} {result} {health} {state} 0 0 0 - {port} - 0 0 - - 0\n",
-        s.name, s.addr, s.weight, s.initial_weight
+        "{be_id} {be_name} {} {} {} {op} {admin} {} {} {since} {status} {result} {health} {state} 0 0 {} {} {} - 0 {} {} {} {}\n",
+        s.id,
+        s.name,
+        dash(s.addr.map(|a| a.to_string())),
+        s.weight,
+        s.initial_weight,
+        u8::from(s.id_forced),
+        dash(s.fqdn.clone()),
+        s.port.unwrap_or(0),
+        s.check_port.unwrap_or(0),
+        dash(s.check_addr.map(|a| a.to_string())),
+        dash(s.agent_addr.map(|a| a.to_string())),
+        s.agent_port.unwrap_or(0),
     )
 }
 

@@ -235,13 +235,14 @@ impl Session {
         }
     }
 
-    /// Ends the session: streams first (already gone unless killed), then
-    /// the client connection. Consumes the session so it runs once.
-    pub fn end(mut self, ctx: &mut StreamCtx<'_>) {
+    /// Ends the session: streams first (already gone unless killed, their
+    /// log saying `cause`), then the client connection. Consumes the
+    /// session so it runs once.
+    pub fn end(mut self, ctx: &mut StreamCtx<'_>, cause: crate::l6_stream::term::TermCause) {
         let ctx = &mut ctx.for_session(InheritedSlots::new(&self.trackers));
         match &mut self.mux {
-            Mux::Pt(pt) => pt.kill(ctx),
-            Mux::H1(h1) => h1.kill(ctx),
+            Mux::Pt(pt) => pt.kill(ctx, cause),
+            Mux::H1(h1) => h1.kill(ctx, cause),
         }
         ctx.idle.drop_owned(self.key.token(SERVER_SUB)); // `http-reuse never`
         // A shared idle connection it left registered under its server token

@@ -101,7 +101,10 @@ impl Stream {
         let Some(state) = ctx.backends.get(be) else {
             return self.abort(TermCause::Internal, TermPhase::Connect);
         };
-        let target = state.servers[srv].target(self.dst.port());
+        let Some(target) = state.servers[srv].target(self.dst.port()) else {
+            // The resolvers removed the address since the server was picked.
+            return self.connect_failed(ctx, "no address");
+        };
         debug!(target: "l6", "{self}: connecting to {}/{} at {target}", state.name, state.servers[srv].name);
         self.connect_started = Some(ctx.now);
         // An idle connection this session left under its server token moves first.

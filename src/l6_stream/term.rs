@@ -17,6 +17,8 @@ pub enum TermCause {
     ServerTimeout, // 's'
     Killed,        // 'K': stopped by the administrator / hard stop
     Local,         // 'L': answered locally (return, redirect)
+    Down,          // 'D': the server went DOWN with `on-marked-down shutdown-sessions`
+    Up,            // 'U': an active server came UP with `on-marked-up shutdown-backup-sessions`
 }
 
 /// Phase the stream was in when it ended (second letter).
@@ -66,6 +68,8 @@ impl fmt::Display for TermState {
             TermCause::ServerTimeout => 's',
             TermCause::Killed => 'K',
             TermCause::Local => 'L',
+            TermCause::Down => 'D',
+            TermCause::Up => 'U',
         };
         let p = match self.phase {
             TermPhase::None => '-',

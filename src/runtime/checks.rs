@@ -9,7 +9,15 @@ use crate::cfg::Config;
 use crate::core::slab::{Key, TokenSlab};
 use log::warn;
 use mio::Registry;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// A server a check just marked UP or DOWN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerChange {
+    pub backend: usize, // proxy index
+    pub server: usize,  // index in the backend
+    pub up: bool,
+}
 
 /// Socket number marking a token as a health check's.
 pub const CHECK_SUB: u8 = 254;
@@ -21,12 +29,13 @@ pub struct Checks {
 }
 
 impl Checks {
-    /// One check per server with `check`, first probes spread over the
-    /// first interval so they do not all fire at once.
+    /// One check per server with `check`, first probes spread as HAProxy's
+    /// `start_checks` does: check number `pos` of `n` starts after
+    /// `max(m, its interval) * pos / n`, `m` being the shortest interval
+    /// of at least 1s among all checks, so they do not all fire at once.
     pub fn new(cfg: &Config, now: Instant) -> Checks {
-        let mut slab = TokenSlab::default();
+        let mut checks = Vec::new();
         for (bi, p) in cfg.proxies.iter().enumerate().filter(|(_, p)| p.cap.backend) {
-            let n = p.servers.iter().filter(|s| s.check).count().max(1) as u32;
             for (si, s) in p.servers.iter().enumerate().filter(|(_, s)| s.check) {
                 let connect = p.timeouts.connect.map_or(s.inter, |c| c.min(s.inter));
                 let http = p.http_check.as_ref().map(|h| HttpProbe {
@@ -36,7 +45,9 @@ impl Checks {
                 let spec = CheckSpec {
                     backend: bi,
                     server: si,
-                    addr: std::net::SocketAddr::new(s.addr, s.port.unwrap_or(80)),
+                    port: s.check_port.or(s.port).unwrap_or(0),
+                    fastinter: s.fastinter,
+                    downinter: s.downinter,
                     inter: s.inter,
                     rise: s.rise.max(1),
                     fall: s.fall.max(1),
@@ -44,9 +55,17 @@ impl Checks {
                     read_timeout: p.timeouts.check.unwrap_or(s.inter),
                     http,
                 };
-                let first_in = s.inter * (slab.len() as u32 % n) / n;
-                slab.insert(Check::new(spec, now, first_in));
+                checks.push(Check::new(spec, now, Duration::ZERO));
             }
+        }
+        let n = checks.len().max(1) as u32;
+        let threshold = Duration::from_secs(1);
+        let shortest = checks.iter().map(Check::interval).filter(|i| *i >= threshold).min();
+        let mut slab = TokenSlab::default();
+        for (pos, check) in checks.into_iter().enumerate() {
+            let spread = shortest.map_or(check.interval(), |m| m.max(check.interval()));
+            let first_in = spread * pos as u32 / n;
+            slab.insert(Check::new(check.spec, now, first_in));
         }
         Checks { slab }
     }
@@ -60,7 +79,8 @@ impl Checks {
     }
 
     /// Runs check `key` (after an event or its timer) and applies a state
-    /// change to the server. Returns the check's next deadline.
+    /// change to the server. Returns the check's next deadline and the
+    /// change, if the server went UP or DOWN.
     pub fn run(
         &mut self,
         key: Key,
@@ -69,14 +89,21 @@ impl Checks {
         backends: &mut Backends,
         cfg: &Config,
         now_ms: u64,
-    ) -> Option<Instant> {
-        let check = self.slab.get_mut(key)?;
-        let transition = check.run(registry, key.token(CHECK_SUB), now);
+    ) -> (Option<Instant>, Option<ServerChange>) {
+        let Some(check) = self.slab.get_mut(key) else { return (None, None) };
+        // Checks pause while the server is in maintenance or has no address.
+        let target = backends
+            .get(check.spec.backend)
+            .and_then(|b| b.servers.get(check.spec.server))
+            .filter(|s| !s.in_maint())
+            .and_then(|s| s.check_addr.or(s.addr));
+        let transition = check.run(registry, key.token(CHECK_SUB), now, target);
         report(check, backends);
-        if let Some(t) = transition {
+        let change = transition.map(|t| {
             apply(&t, &check.spec, backends, cfg, now_ms);
-        }
-        Some(check.next_deadline())
+            ServerChange { backend: check.spec.backend, server: check.spec.server, up: t.up }
+        });
+        (Some(check.next_deadline()), change)
     }
 }
 

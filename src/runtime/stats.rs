@@ -106,8 +106,8 @@ pub fn lines(input: &StatInput<'_>) -> Vec<StatLine> {
             ));
         }
         if let Some(be) = input.backends.get(i) {
-            for (si, s) in be.servers.iter().enumerate() {
-                out.push(server_line(p, iid, si as u32 + 1, s, be, input.now_ms));
+            for s in &be.servers {
+                out.push(server_line(p, iid, s.id, s, be, input.now_ms));
             }
             let slim = fullconn(input, i);
             out.push(backend_line(p, iid, be, slim, http, input.now_ms));
@@ -192,6 +192,7 @@ pub fn server_status(s: &ServerState) -> String {
     };
     match (s.admin, &s.health, s.up) {
         (SrvAdmin::Maint, _, _) => "MAINT".into(),
+        _ if s.resolution_maint => "MAINT (resolution)".into(),
         (SrvAdmin::Drain, h, true) => match h.as_ref().and_then(going_down) {
             Some(n) => format!("DRAIN {n}"),
             None => "DRAIN".into(),
@@ -222,9 +223,16 @@ fn server_line(p: &Proxy, iid: u32, sid: u32, s: &ServerState, be: &BackendState
     l.set("lastchg", secs_between(s.history.last_change_ms, now_ms));
     l.set(
         "addr",
-        s.port.map_or_else(|| s.addr.to_string(), |port| std::net::SocketAddr::new(s.addr, port).to_string()),
+        match (s.addr, s.port) {
+            (None, _) => String::new(),
+            (Some(ip), None) => ip.to_string(),
+            (Some(ip), Some(port)) => std::net::SocketAddr::new(ip, port).to_string(),
+        },
     );
     l.set("srv_icur", 0);
+    if let Some(c) = &s.cookie {
+        l.set("cookie", c);
+    }
     let _ = be;
     if let Some(h) = &s.health {
         l.set("chkfail", h.failures);
@@ -304,18 +312,13 @@ mod tests {
     fn checked(rise: u32, fall: u32) -> ServerState {
         let cfg = crate::cfg::Server {
             name: "s".into(),
-            loc: Default::default(),
             id: 1,
-            addr: std::net::Ipv4Addr::LOCALHOST.into(),
+            addr: Some(std::net::Ipv4Addr::LOCALHOST.into()),
             port: Some(80),
-            weight: 1,
-            maxconn: None,
-            disabled: false,
-            backup: false,
             check: true,
-            inter: std::time::Duration::from_secs(2),
             rise,
             fall,
+            ..Default::default()
         };
         ServerState::new(&cfg)
     }

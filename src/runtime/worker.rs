@@ -2,6 +2,8 @@
 //! backend state. With `nbthread 1` there is exactly one, on the main thread.
 
 use super::StartError;
+
+mod server_events;
 use super::checks::{CHECK_SUB, Checks};
 use super::cli_port::{CLI_SUB, CliConns, CliListener};
 use super::info::{WorkerView, hostname, unix_micros};
@@ -440,7 +442,7 @@ impl Worker {
         // Log first: HAProxy's %ac/%fc still count the ending connection.
         self.log_ended_streams();
         if status == SessionStatus::Ended {
-            self.end_session(key);
+            self.end_session(key, crate::l6_stream::term::TermCause::Killed);
             self.log_ended_streams();
         }
         if status == SessionStatus::Alive
@@ -546,10 +548,13 @@ impl Worker {
     fn run_check(&mut self, key: Key) {
         let now = self.env.clock.now();
         let now_ms = self.env.clock.ticks_ms();
-        let next =
+        let (next, changed) =
             self.checks.run(key, self.poll.registry(), now, &mut self.env.backends, &self.env.cfg, now_ms);
         if let Some(check) = self.checks.get_mut(key) {
             self.timers.arm(&mut check.timer, TimerId { kind: TIMER_CHECK, key }, next);
+        }
+        if let Some(change) = changed {
+            self.server_changed(change);
         }
     }
 
@@ -580,12 +585,12 @@ impl Worker {
         self.env.ended.clear();
     }
 
-    fn end_session(&mut self, key: Key) {
+    fn end_session(&mut self, key: Key, cause: crate::l6_stream::term::TermCause) {
         let Some(session) = self.sessions.remove(key) else {
             return;
         };
         let fe = session.frontend;
-        session.end(&mut self.env.ctx(self.poll.registry()));
+        session.end(&mut self.env.ctx(self.poll.registry()), cause);
         self.counts.cur_conns -= 1;
         self.counts.fe_cur[fe] -= 1;
         self.resume_listeners();

@@ -39,6 +39,56 @@ pub(super) fn inet(text: &str, usage: Use) -> Result<(IpAddr, Option<u16>), Stri
     Ok((ip, port))
 }
 
+/// A server address as written, before any name lookup: the host (an IP
+/// address, or a name for `init-addr` and the resolvers to look up) and
+/// the port. `ipv4@`/`ipv6@` force the family of the name's addresses.
+pub(super) fn server_host(text: &str) -> Result<(ServerHost, Option<u16>), String> {
+    let (family, rest) = strip_prefix(text, Use::Connect)?;
+    let (host, port) =
+        split_host_port(rest).ok_or_else(|| format!("invalid address: '{rest}' in '{text}'"))?;
+    let port = match port {
+        None => None,
+        Some(p) => Some(parse_port(p, text)?),
+    };
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        let fits = match family {
+            Family::Any => true,
+            Family::V4 => ip.is_ipv4(),
+            Family::V6 => ip.is_ipv6(),
+        };
+        return if fits {
+            Ok((ServerHost::Ip(ip), port))
+        } else {
+            Err(format!("invalid address: '{host}' in '{text}'"))
+        };
+    }
+    if host.is_empty()
+        || !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
+    {
+        return Err(format!("could not resolve address '{host}'."));
+    }
+    let only = match family {
+        Family::Any => None,
+        Family::V4 => Some(false),
+        Family::V6 => Some(true),
+    };
+    Ok((ServerHost::Name { name: host.to_string(), v6: only }, port))
+}
+
+/// The host part of a server address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum ServerHost {
+    Ip(IpAddr),
+    Name { name: String, v6: Option<bool> }, // v6: family forced by `ipv4@`/`ipv6@`
+}
+
+/// Looks `name` up with the system resolver (HAProxy's `init-addr libc`):
+/// the first address of the forced family, if any.
+pub(super) fn libc_lookup(name: &str, v6: Option<bool>) -> Option<IpAddr> {
+    let found = (name, 0).to_socket_addrs().ok()?;
+    found.map(|sa| sa.ip()).find(|ip| v6.is_none_or(|v6| ip.is_ipv6() == v6))
+}
+
 /// Removes a known `family@` prefix.
 fn strip_prefix(text: &str, usage: Use) -> Result<(Family, &str), String> {
     let Some((prefix, rest)) = text.split_once('@') else {

@@ -18,6 +18,7 @@ mod options;
 mod proxy;
 mod section;
 mod server;
+mod server_opts;
 mod stats;
 mod stick;
 

@@ -48,13 +48,18 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
     let kw = words[0].as_str();
     let res = match kw {
         // `server` may report several problems on one line: it pushes them itself.
-        "server" => match not_in_defaults(o, kw).and_then(|()| need(o, kw, Side::Back)) {
-            Ok(()) => {
+        "server" | "server-template" => match not_in_defaults(o, kw).and_then(|()| need(o, kw, Side::Back)) {
+            Ok(()) if kw == "server" => {
                 server::parse(o, words, loc, diags);
+                Ok(())
+            }
+            Ok(()) => {
+                server::template(o, words, loc, diags);
                 Ok(())
             }
             Err(e) => Err(e),
         },
+        "default-server" => need(o, kw, Side::Back).map(|()| server::default_server(o, words, loc, diags)),
         "bind" => not_in_defaults(o, kw)
             .and_then(|()| need(o, kw, Side::Front))
             .and_then(|()| bind::parse(o, words, loc)),

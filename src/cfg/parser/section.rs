@@ -150,6 +150,7 @@ impl Sections {
                 self.last_defaults = Some(self.defaults.len() - 1);
             } else if keep {
                 px.id = self.cfg.proxies.len() as u32 + 1;
+                super::server::number(&mut px.servers);
                 self.cfg.proxies.push(px);
             }
         }
@@ -244,6 +245,7 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         default_backend: None,
         use_backends: Vec::new(),
         servers: Vec::new(),
+        default_server: Default::default(),
         balance: Balance::RoundRobin,
         retries: 3,
         options: Options::default(),
@@ -270,6 +272,7 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         px.log_global = t.log_global;
         px.http_check = t.http_check.clone();
         px.http_reuse = t.http_reuse;
+        px.default_server = t.default_server.clone();
         if cap.frontend {
             px.maxconn = t.maxconn;
             px.default_backend = t.default_backend.clone();

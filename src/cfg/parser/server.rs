@@ -1,17 +1,20 @@
-//! `server NAME ADDR[:PORT] [weight N] [maxconn N] [disabled] [backup]
-//! [check] [inter T] [rise N] [fall N]` in a backend or listen section.
+//! `server NAME ADDR[:PORT] [options]`, `default-server [options]` and
+//! `server-template PREFIX NUM|FIRST-LAST FQDN[:PORT] [options]` in
+//! backend-side sections (options: `server_opts`).
 //!
-//! Every option is checked and each problem is its own alert, prefixed as
-//! HAProxy does: `'server be/s1' : ...`. An unknown option stops the scan
-//! (its arity is unknown). The server id is its 1-based rank in the proxy.
+//! A server starts as a copy of the proxy's `default-server` settings
+//! (inherited from `defaults`), then its own options apply. Every option
+//! is checked and each problem is its own alert, prefixed as HAProxy
+//! does: `'server be/s1' : ...`. An unknown option stops the scan (its
+//! arity is unknown). Host names are looked up as `init-addr` says once
+//! the whole line is read.
 
-use super::addr::{Use, inet};
-use super::args::{int, time};
+use super::addr::{ServerHost, libc_lookup, server_host};
 use super::section::Open;
+use super::server_opts::{self, NOT_YET, OptArgs};
 use crate::cfg::diag::{Diag, Diagnostics};
-use crate::cfg::model::{Loc, Server};
-use std::net::{IpAddr, Ipv4Addr};
-use std::time::Duration;
+use crate::cfg::model::Loc;
+use crate::cfg::server::{InitAddr, Server};
 
 /// Parses a `server` line and appends it to `o.px.servers`.
 pub(super) fn parse(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagnostics) {
@@ -20,75 +23,285 @@ pub(super) fn parse(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagn
         return;
     };
     let prefix = format!("'server {}/{name}' : ", o.px.name);
-    let mut alert = |msg: String| diags.push(Diag::alert(loc, format!("{prefix}{msg}")));
-    let mut srv = Server {
-        name: name.clone(),
-        loc: loc.clone(),
-        id: o.px.servers.len() as u32 + 1,
-        addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        port: None,
-        weight: 1,
-        maxconn: None,
-        disabled: false,
-        backup: false,
-        check: false,
-        inter: Duration::from_secs(2),
-        rise: 2,
-        fall: 3,
-    };
-    let mut ok = true;
-    match inet(addr_text, Use::Connect) {
-        // Port 0 means "the port the client connected to", like no port.
-        Ok((ip, port)) => (srv.addr, srv.port) = (ip, port.filter(|p| *p > 0)),
-        Err(e) => {
-            alert(e);
-            ok = false;
-        }
-    }
-    let mut i = 3;
-    while let Some(opt) = words.get(i) {
-        let arg = words.get(i + 1);
-        let res = match opt.as_str() {
-            "disabled" => set(&mut srv.disabled, true),
-            "backup" => set(&mut srv.backup, true),
-            "check" => set(&mut srv.check, true),
-            "weight" => match int::<u32>("weight", arg) {
-                Ok(w) if w <= 256 => set(&mut srv.weight, w),
-                Ok(w) => Err(format!("weight of server {name} is not within 0 and 256 ({w}).")),
-                Err(e) => Err(e),
-            },
-            "maxconn" => int("maxconn", arg).and_then(|m| set(&mut srv.maxconn, Some(m))),
-            "rise" | "fall" => match int::<u32>(opt, arg) {
-                Ok(0) => Err(format!("'{opt}' has to be > 0.")),
-                Ok(n) if opt == "rise" => set(&mut srv.rise, n),
-                Ok(n) => set(&mut srv.fall, n),
-                Err(e) => Err(e),
-            },
-            "inter" => match arg.map(|a| time("inter", a)) {
-                None => Err("'inter' expects a delay as argument.".into()),
-                Some(Ok(d)) if d.is_zero() => Err("'inter' has to be > 0.".into()),
-                Some(Ok(d)) => set(&mut srv.inter, d),
-                Some(Err(e)) => Err(format!("{e} (argument of server {name}).")),
-            },
-            _ => {
-                alert(format!("unknown keyword '{opt}'."));
-                ok = false;
-                break;
-            }
-        };
-        if let Err(e) = res {
-            alert(e);
-            ok = false;
-        }
-        i += if ["disabled", "backup", "check"].contains(&opt.as_str()) { 1 } else { 2 };
-    }
-    if ok {
+    let mut srv = Server { name: name.clone(), loc: loc.clone(), ..o.px.default_server.clone() };
+    let host = address(&mut srv, addr_text, &prefix, loc, diags);
+    let ok = apply_options(&mut srv, &words[3..], false, &prefix, loc, diags);
+    if let (true, Some(host)) = (ok, host)
+        && init_address(&mut srv, host, &prefix, loc, diags)
+        && unique_id(o, &srv, &prefix, loc, diags)
+    {
         o.px.servers.push(srv);
     }
 }
 
-/// Stores an option's value (keeps the option table one line per arm).
-fn set<T>(slot: &mut T, value: T) -> Result<(), String> {
-    *slot = value;
-    Ok(())
+/// `default-server [options]`: changes what later `server` lines (and,
+/// in a `defaults` section, the proxies using it) start from.
+pub(super) fn default_server(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagnostics) {
+    let mut template = o.px.default_server.clone();
+    if apply_options(&mut template, &words[1..], true, "", loc, diags) {
+        o.px.default_server = template;
+    }
+}
+
+/// `server-template PREFIX NUM|FIRST-LAST FQDN[:PORT] [options]`: servers
+/// PREFIX<FIRST>..PREFIX<LAST> sharing one address (usually a name the
+/// resolvers fill in at run time).
+pub(super) fn template(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagnostics) {
+    let (Some(prefix_name), Some(range), Some(addr_text)) = (words.get(1), words.get(2), words.get(3)) else {
+        diags.push(Diag::alert(
+            loc,
+            "'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments.",
+        ));
+        return;
+    };
+    let Some((first, last)) = template_range(range) else {
+        diags.push(Diag::alert(loc, format!("Wrong server-template number or range arg '{range}'.")));
+        return;
+    };
+    let prefix = format!("'server-template {}/{prefix_name}' : ", o.px.name);
+    let mut base = Server { loc: loc.clone(), ..o.px.default_server.clone() };
+    let host = address(&mut base, addr_text, &prefix, loc, diags);
+    if !apply_options(&mut base, &words[4..], false, &prefix, loc, diags) {
+        return;
+    }
+    let Some(host) = host else { return };
+    if !init_address(&mut base, host, &prefix, loc, diags) {
+        return;
+    }
+    for (i, n) in (first..=last).enumerate() {
+        let mut srv = Server { name: format!("{prefix_name}{n}"), ..base.clone() };
+        if srv.id_forced {
+            srv.id += i as u32;
+        }
+        if !unique_id(o, &srv, &prefix, loc, diags) {
+            return;
+        }
+        o.px.servers.push(srv);
+    }
+}
+
+/// Gives each server without an `id` an automatic one, as HAProxy's
+/// `check_config_validity`: walking the servers in declaration order with
+/// a counter that every server moves on by one, a server without an id
+/// gets the first id from the counter on that no server of the proxy
+/// uses. Called when the proxy's section ends.
+pub(super) fn number(servers: &mut [Server]) {
+    let mut used: Vec<u32> = servers.iter().filter(|s| s.id_forced).map(|s| s.id).collect();
+    let mut next = 1;
+    for s in servers.iter_mut() {
+        if !s.id_forced {
+            while used.contains(&next) {
+                next += 1;
+            }
+            s.id = next;
+            used.push(next);
+        }
+        next += 1;
+    }
+}
+
+/// `NUM` (1..=NUM) or `FIRST-LAST`, both above 0.
+fn template_range(text: &str) -> Option<(u32, u32)> {
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit()) && !s.is_empty();
+    let (first, last) = match text.split_once('-') {
+        Some((a, b)) if digits(a) && digits(b) => (a.parse().ok()?, b.parse().ok()?),
+        None if digits(text) => (1, text.parse().ok()?),
+        _ => return None,
+    };
+    (first > 0 && first <= last && last - first < 65536).then_some((first, last))
+}
+
+/// Reads the address field into `srv` (port, and the name to look up);
+/// an unusable address is an alert and None.
+fn address(
+    srv: &mut Server,
+    text: &str,
+    prefix: &str,
+    loc: &Loc,
+    diags: &mut Diagnostics,
+) -> Option<ServerHost> {
+    if let Some((_, port)) = text.rsplit_once(':').filter(|(_, p)| p.starts_with(['+', '-']))
+        && !text.starts_with('[')
+    {
+        diags.push(Diag::alert(
+            loc,
+            format!("{prefix}relative ports are not supported by strata yet ('{port}' in '{text}')."),
+        ));
+        return None;
+    }
+    match server_host(text) {
+        // Port 0 means "the port the client connected to", like no port.
+        Ok((host, port)) => {
+            srv.port = port.filter(|p| *p > 0);
+            Some(host)
+        }
+        Err(e) => {
+            diags.push(Diag::alert(loc, format!("{prefix}{e}")));
+            None
+        }
+    }
+}
+
+/// Applies `words` (options and their arguments) to `srv`; false when any
+/// of them was refused. `default`: a `default-server` line.
+fn apply_options(
+    srv: &mut Server,
+    words: &[String],
+    default: bool,
+    prefix: &str,
+    loc: &Loc,
+    diags: &mut Diagnostics,
+) -> bool {
+    let mut ok = true;
+    let mut i = 0;
+    while let Some(kw) = words.get(i) {
+        let opt = server_opts::find(kw).filter(|_| !server_opts::PENDING.contains(&kw.as_str()));
+        let Some(opt) = opt else {
+            let msg = match NOT_YET.iter().find(|(n, _)| n == kw) {
+                _ if server_opts::PENDING.contains(&kw.as_str()) => {
+                    format!("{prefix}'{kw}' is not supported by strata yet.")
+                }
+                Some(_) => format!("{prefix}'{kw}' is not supported by strata yet."),
+                None => format!("{prefix}unknown keyword '{kw}'."),
+            };
+            diags.push(Diag::alert(loc, msg));
+            return false;
+        };
+        if default && !opt.in_default {
+            diags.push(Diag::alert(loc, format!("'{kw}' option is not accepted in default-server sections")));
+            ok = false;
+        } else {
+            let mut warnings = Vec::new();
+            let srv_name = if default { "default-server".to_string() } else { srv.name.clone() };
+            let mut args = OptArgs { kw, arg: words.get(i + 1), srv: &srv_name, warnings: &mut warnings };
+            if let Err(e) = (opt.apply)(srv, &mut args) {
+                diags.push(Diag::alert(loc, format!("{prefix}{e}")));
+                ok = false;
+            }
+            for w in warnings {
+                diags.push(Diag::warning(loc, format!("{prefix}{w}")));
+            }
+        }
+        i += 1 + opt.args;
+    }
+    if !default && srv.agent.enabled && srv.agent.port.is_none() {
+        diags.push(Diag::alert(
+            loc,
+            format!("{prefix}server {} does not have agent port. Agent check has been disabled.", srv.name),
+        ));
+        ok = false;
+    }
+    ok
+}
+
+/// Sets the server's address at start-up: an IP as written, or a host
+/// name looked up by the `init-addr` methods in order (HAProxy's default
+/// `last,libc`, plus `none` when `resolvers` is set). `last` needs a
+/// server-state file, which strata does not read: it never succeeds.
+/// False (with an alert) when no method gives an address.
+fn init_address(
+    srv: &mut Server,
+    host: ServerHost,
+    prefix: &str,
+    loc: &Loc,
+    diags: &mut Diagnostics,
+) -> bool {
+    let (name, v6) = match host {
+        ServerHost::Ip(ip) => {
+            srv.addr = Some(ip);
+            return true;
+        }
+        ServerHost::Name { name, v6 } => (name, v6),
+    };
+    srv.fqdn = Some(name.clone());
+    let mut methods = srv.init_addr.clone();
+    if methods.is_empty() {
+        methods = vec![InitAddr::Last, InitAddr::Libc];
+        if srv.resolvers.is_some() {
+            methods.push(InitAddr::None);
+        }
+    }
+    let mut failed = false;
+    for m in methods {
+        match m {
+            InitAddr::Last => {}
+            InitAddr::Libc => match libc_lookup(&name, v6) {
+                Some(ip) => {
+                    srv.addr = Some(ip);
+                    return true;
+                }
+                None => failed = true,
+            },
+            InitAddr::None => {
+                srv.addr = None;
+                if failed {
+                    diags.push(Diag::warning(
+                        loc,
+                        format!("{prefix}could not resolve address '{name}', disabling server."),
+                    ));
+                }
+                return true;
+            }
+            InitAddr::Ip(ip) => {
+                srv.addr = Some(ip);
+                if failed {
+                    diags.push(Diag::warning(
+                        loc,
+                        format!(
+                            "{prefix}could not resolve address '{name}', falling back to configured address."
+                        ),
+                    ));
+                }
+                return true;
+            }
+        }
+    }
+    let msg = if failed { "could not resolve address" } else { "no method found to resolve address" };
+    diags.push(Diag::alert(loc, format!("{prefix}{msg} '{name}'.")));
+    false
+}
+
+/// A forced `id` must not be used by another server of the proxy.
+fn unique_id(o: &Open, srv: &Server, prefix: &str, loc: &Loc, diags: &mut Diagnostics) -> bool {
+    if !srv.id_forced {
+        return true;
+    }
+    match o.px.servers.iter().find(|s| s.id_forced && s.id == srv.id) {
+        Some(other) => {
+            diags.push(Diag::alert(
+                loc,
+                format!(
+                    "{prefix}'id' : custom id {} already used at {} ('server {}').",
+                    srv.id, other.loc, other.name
+                ),
+            ));
+            false
+        }
+        None => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(template_range("3"), Some((1, 3)));
+        assert_eq!(template_range("2-5"), Some((2, 5)));
+        assert_eq!(template_range("0"), None);
+        assert_eq!(template_range("3-1"), None);
+        assert_eq!(template_range("a"), None);
+    }
+
+    #[test]
+    fn automatic_ids_skip_forced_ones() {
+        let mk = |id: u32| Server { id, id_forced: id > 0, ..Server::default() };
+        let mut servers = vec![mk(0), mk(2), mk(0), mk(0)];
+        number(&mut servers);
+        assert_eq!(servers.iter().map(|s| s.id).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        let mut servers = vec![mk(0), mk(0), mk(10), mk(0), mk(4), mk(0)];
+        number(&mut servers);
+        assert_eq!(servers.iter().map(|s| s.id).collect::<Vec<_>>(), [1, 2, 10, 5, 4, 7], "as HAProxy 2.6");
+    }
 }

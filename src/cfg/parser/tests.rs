@@ -226,9 +226,70 @@ fn server_options() {
         [
             "t.cfg:2: 'server b/s1' : 'weight' expects an integer argument (got 'x').",
             "t.cfg:2: 'server b/s1' : 'rise' has to be > 0.",
-            "t.cfg:2: 'server b/s1' : unexpected character 'x' in 'inter' (argument of server s1).",
+            "t.cfg:2: 'server b/s1' : unexpected character 'x' in 'inter' argument of server s1.",
             "t.cfg:2: 'server b/s1' : 'fall' expects an integer argument.",
             "t.cfg:3: 'server' expects <name> and <addr>[:<port>] as arguments.",
+        ]
+    );
+}
+
+#[test]
+fn default_server_is_inherited_and_overridden() {
+    let (cfg, alerts) = run(&format!(
+        "{TIMEOUTS}default-server inter 3s fall 2 check\nbackend b\n default-server rise 5\n \
+         server s1 10.0.0.1:80\n server s2 10.0.0.2:80 no-check fall 7 id 9\n server s3 10.0.0.3:80\n\
+         backend c\n server s1 10.0.0.1:80\n"
+    ));
+    assert_eq!(alerts, Vec::<String>::new());
+    let b = proxy(&cfg, "b");
+    let view = |s: &crate::cfg::Server| (s.inter.as_secs(), s.fall, s.rise, s.check, s.id);
+    assert_eq!(view(&b.servers[0]), (3, 2, 5, true, 1));
+    assert_eq!(view(&b.servers[1]), (3, 7, 5, false, 9));
+    assert_eq!(view(&b.servers[2]), (3, 2, 5, true, 3), "automatic ids count every server before");
+    assert_eq!(
+        view(&proxy(&cfg, "c").servers[0]),
+        (3, 2, 2, true, 1),
+        "the backend's default-server stays there"
+    );
+}
+
+#[test]
+fn server_templates_and_init_addr() {
+    let (cfg, alerts) = run(&format!(
+        "{TIMEOUTS}backend b\n server-template web 3 10.0.0.9:8080 check\n server-template x 5-6 name.invalid:80 \
+         init-addr none\n server n nope.invalid:81 init-addr libc,10.1.1.1\n"
+    ));
+    assert_eq!(alerts, Vec::<String>::new());
+    let b = proxy(&cfg, "b");
+    let names: Vec<_> =
+        b.servers.iter().map(|s| (s.name.as_str(), s.id, s.addr.map(|a| a.to_string()))).collect();
+    assert_eq!(
+        names,
+        [
+            ("web1", 1, Some("10.0.0.9".to_string())),
+            ("web2", 2, Some("10.0.0.9".into())),
+            ("web3", 3, Some("10.0.0.9".into())),
+            ("x5", 4, None),
+            ("x6", 5, None),
+            ("n", 6, Some("10.1.1.1".into())),
+        ]
+    );
+    assert_eq!(b.servers[3].fqdn.as_deref(), Some("name.invalid"));
+
+    let (_, alerts) =
+        run("backend b\n server s1 nope.invalid:80\n server s2 nope.invalid:80 init-addr last\n \
+         server-template t 0 1.2.3.4:80\n server s3 1.2.3.4:80 id 4\n server s4 1.2.3.4:80 id 4\n \
+         default-server id 3\n server s5 1.2.3.4:80 agent-check\n server s6 1.2.3.4:80 ssl\n");
+    assert_eq!(
+        alerts,
+        [
+            "t.cfg:2: 'server b/s1' : could not resolve address 'nope.invalid'.",
+            "t.cfg:3: 'server b/s2' : no method found to resolve address 'nope.invalid'.",
+            "t.cfg:4: Wrong server-template number or range arg '0'.",
+            "t.cfg:6: 'server b/s4' : 'id' : custom id 4 already used at t.cfg:5 ('server s3').",
+            "t.cfg:7: 'id' option is not accepted in default-server sections",
+            "t.cfg:8: 'server b/s5' : 'agent-check' is not supported by strata yet.",
+            "t.cfg:9: 'server b/s6' : 'ssl' is not supported by strata yet.",
         ]
     );
 }

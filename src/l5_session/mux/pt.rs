@@ -46,9 +46,9 @@ impl Pt {
     }
 
     /// Ends the stream now (worker shutdown).
-    pub fn kill(&mut self, ctx: &mut StreamCtx<'_>) {
+    pub fn kill(&mut self, ctx: &mut StreamCtx<'_>, cause: crate::l6_stream::term::TermCause) {
         if let Some(mut s) = self.stream.take() {
-            s.term.set(crate::l6_stream::term::TermCause::Killed, crate::l6_stream::term::TermPhase::Data);
+            s.term.set(cause, crate::l6_stream::term::TermPhase::Data);
             s.finish(ctx);
         }
     }

@@ -1,0 +1,52 @@
+//! What the worker does when a health check moves a server UP or DOWN,
+//! besides the state change itself: HAProxy's `on-marked-down
+//! shutdown-sessions` (the server's streams are killed, logged `D`) and
+//! `on-marked-up shutdown-backup-sessions` (an active server back UP
+//! kills the streams of the backend's backup servers, logged `U`).
+
+use super::Worker;
+use crate::cfg::{MarkedDown, MarkedUp};
+use crate::core::slab::Key;
+use crate::l6_stream::term::TermCause;
+use crate::runtime::checks::ServerChange;
+
+impl Worker {
+    /// Applies the server options that react to `change`.
+    pub(super) fn server_changed(&mut self, change: ServerChange) {
+        let cfg = self.env.cfg.clone();
+        let Some(proxy) = cfg.proxies.get(change.backend) else { return };
+        let Some(srv) = proxy.servers.get(change.server) else { return };
+        if !change.up && srv.on_marked_down == MarkedDown::ShutdownSessions {
+            self.shutdown_streams(change.backend, &|s| s == change.server, TermCause::Down);
+        }
+        let weighted =
+            self.env.backends.get(change.backend).is_some_and(|b| b.servers[change.server].weight > 0);
+        if change.up && !srv.backup && weighted && srv.on_marked_up == MarkedUp::ShutdownBackupSessions {
+            let backups: Vec<usize> =
+                proxy.servers.iter().enumerate().filter(|(_, s)| s.backup).map(|(i, _)| i).collect();
+            self.shutdown_streams(change.backend, &|s| backups.contains(&s), TermCause::Up);
+        }
+    }
+
+    /// Ends every session with a stream on a server of backend `be` for
+    /// which `which(server index)` holds, its stream logged with `cause`.
+    /// A session carries one stream at a time (HTTP/1, TCP), so ending
+    /// the session is ending that stream, as HAProxy's `stream_shutdown`
+    /// closes both sides.
+    fn shutdown_streams(&mut self, be: usize, which: &dyn Fn(usize) -> bool, cause: TermCause) {
+        let keys: Vec<Key> = self
+            .sessions
+            .keys()
+            .into_iter()
+            .filter(|k| {
+                self.sessions.get(*k).is_some_and(|s| {
+                    s.streams().any(|st| st.backend() == Some(be) && st.server().is_some_and(which))
+                })
+            })
+            .collect();
+        for key in keys {
+            self.end_session(key, cause);
+        }
+        self.log_ended_streams();
+    }
+}
