@@ -46,6 +46,8 @@ pub enum AclErrorKind {
     BadOperand { text: String },
     /// `'300.1.1.1' is not a valid IPv4 or IPv6 address`
     BadAddress { text: String },
+    /// `'abc' is not a valid hexadecimal binary string` (`-m bin`)
+    BadHex { text: String },
     /// `regex '(' is invalid (error=unclosed group)`
     BadRegex { regex: String, detail: String },
     /// `failed to open pattern file <path>`
@@ -103,6 +105,7 @@ impl fmt::Display for AclErrorKind {
             BadRange { text } => write!(f, "'{text}' is not a valid number range"),
             BadOperand { text } => write!(f, "'{text}' is neither a number nor a supported operator"),
             BadAddress { text } => write!(f, "'{text}' is not a valid IPv4 or IPv6 address"),
+            BadHex { text } => write!(f, "'{text}' is not a valid hexadecimal binary string"),
             BadRegex { regex, detail } => write!(f, "regex '{regex}' is invalid (error={detail})"),
             PatternFile { path } => write!(f, "failed to open pattern file <{path}>"),
             InFile { inner, line, path } => write!(f, "{inner} at line {line} of file '{path}'"),

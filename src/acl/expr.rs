@@ -6,6 +6,7 @@ use std::ops::ControlFlow;
 
 use super::error::AclErrorKind;
 use super::fetch::{Fetch, SmpType};
+use super::fetch_ext::ExtFetch;
 use super::keyword::{parse_fetch, parse_i64};
 use super::pattern::{self, Matcher, Pattern};
 use super::source::SampleSource;
@@ -14,7 +15,7 @@ use super::source::SampleSource;
 /// pattern. Owned by its [`Acl`](super::cond::Acl); immutable.
 #[derive(Clone, Debug)]
 pub(crate) struct Expr {
-    fetch: Fetch,
+    chain: super::value::Chain,
     matcher: Matcher,
     icase: bool,            // `-i`
     patterns: Vec<Pattern>, // from the line and from `-f` files
@@ -39,7 +40,7 @@ impl Expr {
         let Some(first) = words.first().map(AsRef::as_ref) else {
             return Err(AclErrorKind::MissingFetch { expr: String::new() });
         };
-        let parsed = parse_fetch(first)?;
+        let mut parsed = parse_fetch(first)?;
         let mut icase = false;
         let mut explicit: Option<Matcher> = None;
         let mut files: Vec<&str> = Vec::new();
@@ -69,7 +70,13 @@ impl Expr {
             SmpType::Int => Matcher::Int,
             SmpType::Ip => Matcher::Ip,
             SmpType::Str => Matcher::Str,
+            SmpType::Bin => Matcher::Bin,
         });
+        // `http_auth_group(list) G1 G2`: the patterns are group names.
+        if let Fetch::Ext(ExtFetch::HttpAuthGroup { groups, .. }) = &mut parsed.chain.fetch {
+            groups.extend(words.iter().skip(i).map(|w| Box::<str>::from(w.as_ref())));
+            return Ok(Expr { chain: parsed.chain, matcher: Matcher::Bool, icase, patterns: Vec::new() });
+        }
         let mut patterns = Vec::new();
         let mut op = Op::Eq;
         for word in words.iter().skip(i).map(AsRef::as_ref) {
@@ -101,7 +108,7 @@ impl Expr {
         for path in files {
             load_file(path, matcher, icase, &mut patterns)?;
         }
-        Ok(Expr { fetch: parsed.fetch, matcher, icase, patterns })
+        Ok(Expr { chain: parsed.chain, matcher, icase, patterns })
     }
 
     /// True when any sample matches any pattern (`found`/`bool`: see
@@ -111,7 +118,7 @@ impl Expr {
             return false; // HAProxy warns: such an ACL never matches
         }
         let mut hit = false;
-        let _ = self.fetch.each(src, &mut |s| {
+        let _ = self.chain.each(src, &mut |s| {
             if pattern::matches(self.matcher, self.icase, &self.patterns, s) {
                 hit = true;
                 ControlFlow::Break(())

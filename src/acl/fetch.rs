@@ -16,6 +16,7 @@ pub(crate) enum SmpType {
     Int,
     Ip,
     Str,
+    Bin,
 }
 
 /// Which side's headers a header fetch reads.
@@ -23,6 +24,7 @@ pub(crate) enum SmpType {
 pub(crate) enum Side {
     Req,
     Res,
+    Auto, // `hdr`, `hdr_cnt`: the response's once one is being processed
 }
 
 /// One compiled fetch. Built by `keyword::parse_fetch`, owned by its
@@ -66,6 +68,8 @@ pub(crate) enum Fetch {
     Bool(bool),
     Int(i64),
     Str(Box<[u8]>),
+    /// Variables, cookies, proxy state, time... (`fetch_ext.rs`).
+    Ext(super::fetch_ext::ExtFetch),
     /// Answered by [`SampleSource::custom`] (extension point for stick counters).
     Custom {
         name: Box<str>,
@@ -127,6 +131,7 @@ impl Fetch {
             Fetch::Bool(b) => f(Sample::Bool(*b)),
             Fetch::Int(i) => f(Sample::Int(*i)),
             Fetch::Str(s) => f(Sample::Str(s)),
+            Fetch::Ext(e) => e.each(src, f),
             Fetch::Custom { name, args } => one(f, src.custom(name, args)),
         }
     }
@@ -177,6 +182,8 @@ fn values(
     match side {
         Side::Req => src.for_each_req_header(&mut line),
         Side::Res => src.for_each_res_header(&mut line),
+        Side::Auto if src.res_status().is_some() => src.for_each_res_header(&mut line),
+        Side::Auto => src.for_each_req_header(&mut line),
     }
     result
 }

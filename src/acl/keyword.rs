@@ -7,6 +7,7 @@ use super::error::AclErrorKind;
 use super::fetch::{Fetch, Side, SmpType};
 use super::pattern::Matcher;
 use super::source::ArgValue;
+use super::value::Chain;
 
 /// Argument types, as HAProxy names them in its messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,10 +65,10 @@ const KEYWORDS: &[(&str, Kind, &[ArgSpec], bool)] = &[
     ("url", Kind::Url, NONE, true),
     ("query", Kind::Query, NONE, false),
     ("base", Kind::Base, NONE, true),
-    ("hdr", Kind::Hdr(Side::Req, false), STR_INT, true),
+    ("hdr", Kind::Hdr(Side::Auto, false), STR_INT, true),
     ("req.hdr", Kind::Hdr(Side::Req, false), STR_INT, false),
     ("req.fhdr", Kind::Hdr(Side::Req, true), STR_INT, false),
-    ("hdr_cnt", Kind::HdrCnt(Side::Req, false), STR, false),
+    ("hdr_cnt", Kind::HdrCnt(Side::Auto, false), STR, false),
     ("req.hdr_cnt", Kind::HdrCnt(Side::Req, false), STR, false),
     ("req.fhdr_cnt", Kind::HdrCnt(Side::Req, true), STR, false),
     ("shdr", Kind::Hdr(Side::Res, false), STR_INT, true),
@@ -130,25 +131,71 @@ fn custom(name: &str) -> Option<(SmpType, &'static [ArgSpec])> {
 /// Prefixes that take HAProxy's matching suffixes (`path_beg`, `hdr_dom`...).
 const SUFFIXED: &[&str] = &["base", "hdr", "path", "url", "urlp", "shdr"];
 
-/// A parsed fetch word.
+/// A parsed fetch word with its converters.
 #[derive(Debug)]
 pub(crate) struct ParsedFetch {
-    pub fetch: Fetch,
-    pub out: SmpType,
+    pub chain: Chain,
+    pub out: SmpType,             // type of the last step's samples
     pub implied: Option<Matcher>, // from a suffix form (`path_beg` → beg)
 }
 
-/// Parses one fetch word: `name`, `name(args)`. Converters (`,lower`)
-/// are refused: none is implemented yet.
+/// Parses one sample expression: `name`, `name(args)`, then any
+/// `,converter(args)` steps.
 pub(crate) fn parse_fetch(word: &str) -> Result<ParsedFetch, AclErrorKind> {
     let name_end = word.find(['(', ',']).unwrap_or(word.len());
     let name = &word[..name_end];
     if name.is_empty() {
         return Err(AclErrorKind::MissingFetch { expr: word.to_owned() });
     }
-    let Some((kind, specs, acl_kw, implied)) = lookup(name) else {
-        return Err(AclErrorKind::UnknownFetch { name: name.to_owned(), expr: word.to_owned() });
+    let arg_err = |acl_kw: bool, detail: String| AclErrorKind::FetchArg {
+        kw: name.to_owned(),
+        expr: word.to_owned(),
+        acl_kw,
+        detail,
     };
+    let mut is_acl_kw = false;
+    let (fetch, out, implied, rest) = match lookup(name) {
+        Some((kind, specs, acl_kw, implied)) => {
+            is_acl_kw = acl_kw;
+            let (fetch, out, rest) = core_fetch(word, name, name_end, kind, specs, acl_kw)?;
+            (fetch, out, implied, rest)
+        }
+        None => {
+            let after = &word[name_end..];
+            let args_text = after.strip_prefix('(');
+            match super::fetch_ext::parse(name, args_text) {
+                Some(Ok((f, out, used))) => (Fetch::Ext(f), out, None, &after[used..]),
+                Some(Err(e)) => return Err(arg_err(false, e)),
+                None => {
+                    return Err(AclErrorKind::UnknownFetch { name: name.to_owned(), expr: word.to_owned() });
+                }
+            }
+        }
+    };
+    let mut convs = Vec::new();
+    let mut out = out;
+    if let Some(chain) = rest.strip_prefix(',') {
+        for conv in super::args::split_chain(chain) {
+            let c = super::conv::parse(conv).map_err(|e| arg_err(is_acl_kw, e))?;
+            out = c.output(out);
+            convs.push(c);
+        }
+    } else if !rest.is_empty() {
+        return Err(arg_err(false, "missing comma after fetch keyword".to_owned()));
+    }
+    let implied = if convs.is_empty() { implied } else { None };
+    Ok(ParsedFetch { chain: Chain { fetch, convs }, out, implied })
+}
+
+/// The fetches of the [`KEYWORDS`] table: arguments parsed by their types.
+fn core_fetch<'w>(
+    word: &'w str,
+    name: &str,
+    name_end: usize,
+    kind: Kind,
+    specs: &[ArgSpec],
+    acl_kw: bool,
+) -> Result<(Fetch, SmpType, &'w str), AclErrorKind> {
     let arg_err = |detail: String| AclErrorKind::FetchArg {
         kw: name.to_owned(),
         expr: word.to_owned(),
@@ -189,15 +236,11 @@ pub(crate) fn parse_fetch(word: &str) -> Result<ParsedFetch, AclErrorKind> {
         let ty = if ty == ArgType::Int { "integer" } else { "string" };
         return Err(arg_err(format!("expected type '{ty}' at position {}, but got nothing", i + 1)));
     }
-    if let Some(conv) = rest.strip_prefix(',') {
-        let conv = conv.split([',', '(']).next().unwrap_or_default();
-        return Err(arg_err(format!("converter '{conv}' is not supported")));
-    }
-    if !rest.is_empty() {
+    if !rest.is_empty() && !rest.starts_with(',') {
         return Err(arg_err("missing comma after fetch keyword".to_owned()));
     }
     let (fetch, out) = build(kind, name, args);
-    Ok(ParsedFetch { fetch, out, implied })
+    Ok((fetch, out, rest))
 }
 
 /// Finds a keyword: exact name, custom fetch, or `prefix_suffix` form.

@@ -8,6 +8,11 @@
 //! - `pattern`: `-m` methods, pattern parsing (integers, ranges, networks,
 //!   regexes) and matching with HAProxy's casts.
 //! - `expr`: one expression `FETCH [flags] PATTERNS`.
+//! - `value` / `conv`: a fetch's converters (`,lower`, `,map(f)`) and the
+//!   casts between sample types; `args` splits their argument lists;
+//!   `scratch` lends them buffers.
+//! - `fetch_ext`: variables, cookies, proxy state, time and auth fetches.
+//! - [`vars`]: variable names, values and stores (`set-var`, `var()`).
 //! - `cond`: named ACLs ([`AclSet`]) and [`Condition`]s compiled from
 //!   [`cfg::Cond`](crate::cfg::Cond) with [`compile`].
 //! - [`error`]: [`AclError`], worded as HAProxy's messages.
@@ -16,15 +21,22 @@
 //! [`compile`] for each `if`/`unless`; rule engines call
 //! [`Condition::eval`] per stream.
 
+mod args;
 mod cond;
+mod conv;
 pub mod error;
 mod expr;
 mod fetch;
+mod fetch_ext;
 mod keyword;
 mod pattern;
 mod sample_expr;
+mod scratch;
 pub mod source;
 mod text;
+mod value;
+mod var_action;
+pub mod vars;
 
 #[cfg(test)]
 mod tests;
@@ -32,4 +44,7 @@ mod tests;
 pub use cond::{AclSet, Condition, compile};
 pub use error::{AclError, AclErrorKind};
 pub use sample_expr::SampleExpr;
-pub use source::{ArgValue, HeaderVisitor, Sample, SampleSource};
+pub use source::{ArgValue, HeaderVisitor, ProxyQuery, Sample, SampleSource};
+pub use value::{assign_var, remove_var, write_var};
+pub use var_action::{VarAction, parse_var_action};
+pub use vars::{Scope, VarName, VarTarget, VarValue, Vars, proc_vars};

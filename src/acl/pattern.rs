@@ -27,6 +27,7 @@ pub(crate) enum Matcher {
     Reg,
     Dir, // a `/`-delimited part
     Dom, // a `.`-delimited part (`/`, `?`, `:` also delimit)
+    Bin, // the sample's bytes equal a pattern written in hexadecimal
 }
 
 impl Matcher {
@@ -45,6 +46,7 @@ impl Matcher {
             "reg" => Matcher::Reg,
             "dir" => Matcher::Dir,
             "dom" => Matcher::Dom,
+            "bin" => Matcher::Bin,
             _ => return None,
         })
     }
@@ -72,6 +74,9 @@ pub(crate) fn parse(m: Matcher, icase: bool, text: &str) -> Result<Option<Patter
         Matcher::Int | Matcher::Len => parse_range(text)?,
         Matcher::Ip => parse_net(text).ok_or_else(|| AclErrorKind::BadAddress { text: text.to_owned() })?,
         Matcher::Reg => Pattern::Regex(parse_regex(text, icase)?),
+        Matcher::Bin => {
+            Pattern::Bytes(parse_hex(text).ok_or_else(|| AclErrorKind::BadHex { text: text.to_owned() })?)
+        }
         _ => Pattern::Bytes(text.as_bytes().into()),
     }))
 }
@@ -97,9 +102,21 @@ pub(crate) fn parse_range(text: &str) -> Result<Pattern, AclErrorKind> {
     Ok(Pattern::Range { min: Some(min), max: Some(max) })
 }
 
+/// `-m bin` patterns: an even number of hexadecimal digits.
+fn parse_hex(text: &str) -> Option<Box<[u8]>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()
+        .map(Vec::into_boxed_slice)
+}
+
 /// An address or network: `1.2.3.4`, `10.0.0.0/8`, `10.0.0.0/255.0.0.0`,
 /// `::1`, `2001:db8::/32`. No DNS resolution (as if `-n` were always set).
-fn parse_net(text: &str) -> Option<Pattern> {
+pub(crate) fn parse_net(text: &str) -> Option<Pattern> {
     let (addr, len) = match text.split_once('/') {
         Some((a, l)) => (a, Some(l)),
         None => (text, None),
@@ -153,7 +170,7 @@ pub(crate) fn matches(m: Matcher, icase: bool, pats: &[Pattern], s: Sample<'_>) 
             Sample::Bool(b) => b,
             Sample::Int(i) => i != 0,
             Sample::Str(b) => !b.is_empty() && text::read_int(b) != 0,
-            Sample::Ip(_) => false,
+            Sample::Ip(_) | Sample::Bin(_) => false,
         },
         Matcher::Int => {
             let v = match s {
@@ -176,13 +193,14 @@ pub(crate) fn matches(m: Matcher, icase: bool, pats: &[Pattern], s: Sample<'_>) 
                     Ok(v) => IpAddr::V4(Ipv4Addr::from(v)),
                     Err(_) => return false,
                 },
-                Sample::Bool(_) => return false,
+                Sample::Bool(_) | Sample::Bin(_) => return false,
             };
             pats.iter().any(|p| ip_in(p, ip))
         }
         _ => with_bytes(s, |b| match m {
             Matcher::Len => in_ranges(pats, i64::try_from(b.len()).unwrap_or(i64::MAX)),
             Matcher::Reg => pats.iter().any(|p| matches!(p, Pattern::Regex(r) if r.is_match(b))),
+            Matcher::Bin => pats.iter().any(|p| matches!(p, Pattern::Bytes(p) if **p == *b)),
             _ => pats.iter().any(|p| match p {
                 Pattern::Bytes(p) => str_match(m, icase, p, b),
                 _ => false,
@@ -199,7 +217,7 @@ fn in_ranges(pats: &[Pattern], v: i64) -> bool {
 }
 
 /// IPv4 samples also match IPv4-mapped IPv6 networks and the reverse.
-fn ip_in(p: &Pattern, ip: IpAddr) -> bool {
+pub(crate) fn ip_in(p: &Pattern, ip: IpAddr) -> bool {
     match (p, ip) {
         (&Pattern::V4 { net, mask }, IpAddr::V4(a)) => u32::from(a) & mask == net,
         (&Pattern::V4 { net, mask }, IpAddr::V6(a)) => {
@@ -225,6 +243,7 @@ fn with_bytes(s: Sample<'_>, f: impl FnOnce(&[u8]) -> bool) -> bool {
     };
     match s {
         Sample::Str(b) => f(b),
+        Sample::Bin(b) => f(b),
         Sample::Bool(b) => f(if b { b"1" } else { b"0" }),
         Sample::Int(i) => {
             let n = printed(&mut buf, &i);
@@ -242,7 +261,7 @@ fn eq(a: &[u8], b: &[u8], icase: bool) -> bool {
 }
 
 /// The string methods: `p` is the pattern, `s` the sample.
-fn str_match(m: Matcher, icase: bool, p: &[u8], s: &[u8]) -> bool {
+pub(crate) fn str_match(m: Matcher, icase: bool, p: &[u8], s: &[u8]) -> bool {
     match m {
         Matcher::Str => eq(p, s, icase),
         Matcher::Beg => s.len() >= p.len() && eq(p, &s[..p.len()], icase),

@@ -6,13 +6,14 @@ use std::ops::ControlFlow;
 use super::fetch::Fetch;
 use super::keyword::parse_fetch;
 use super::source::{Sample, SampleSource};
+use super::value::Chain;
 
 /// A compiled fetch used for its value rather than matched against
 /// patterns. Header fetches return the last occurrence, as HAProxy's
 /// sample fetches do.
 #[derive(Clone, Debug)]
 pub struct SampleExpr {
-    fetch: Fetch,
+    chain: Chain,
     text: String, // as written, for messages
 }
 
@@ -20,11 +21,13 @@ impl SampleExpr {
     /// Parses one fetch word; the error text is HAProxy-like.
     pub fn parse(word: &str) -> Result<SampleExpr, String> {
         let parsed = parse_fetch(word).map_err(|e| e.to_string())?;
-        let fetch = match parsed.fetch {
+        let Chain { fetch, convs } = parsed.chain;
+        let fetch = match fetch {
             Fetch::Hdr { side, name, occ: 0, full } => Fetch::Hdr { side, name, occ: -1, full },
+            Fetch::Ext(e) => Fetch::Ext(e.for_value()),
             other => other,
         };
-        Ok(SampleExpr { fetch, text: word.to_owned() })
+        Ok(SampleExpr { chain: Chain { fetch, convs }, text: word.to_owned() })
     }
 
     /// The expression as written.
@@ -36,7 +39,7 @@ impl SampleExpr {
     pub fn with_value<R>(&self, src: &dyn SampleSource, f: impl FnOnce(Sample<'_>) -> R) -> Option<R> {
         let mut f = Some(f);
         let mut out = None;
-        let _ = self.fetch.each(src, &mut |s| {
+        let _ = self.chain.each(src, &mut |s| {
             if let Some(f) = f.take() {
                 out = Some(f(s));
             }

@@ -4,6 +4,8 @@
 use std::net::{IpAddr, SocketAddr};
 use std::ops::ControlFlow;
 
+use super::vars::{Scope, Vars};
+
 /// One fetched value. Owned by nobody: strings borrow from the
 /// [`SampleSource`] (or from a short-lived scratch buffer), integers and
 /// addresses are copied, so producing a sample never allocates.
@@ -13,6 +15,7 @@ pub enum Sample<'a> {
     Int(i64),
     Ip(IpAddr),
     Str(&'a [u8]),
+    Bin(&'a [u8]), // binary (`b64dec`, `sha1`...): printed as text up to its first NUL
 }
 
 /// The callback of a header walk: called with `(name, value)` for each
@@ -26,6 +29,22 @@ pub type HeaderVisitor<'a> = &'a mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>;
 pub enum ArgValue {
     Int(i64),
     Str(String),
+}
+
+/// Proxy and server state a fetch may ask for (`be_conn`, `srv_is_up`...):
+/// a backend (or frontend) by name, None meaning the stream's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProxyQuery<'a> {
+    BeConn(Option<&'a str>),
+    FeConn(Option<&'a str>),
+    Queue(Option<&'a str>),
+    AvgQueue(Option<&'a str>),
+    ConnSlots(Option<&'a str>),
+    SrvIsUp(&'a str, &'a str), // backend, server
+    SrvConn(&'a str, &'a str),
+    BeId,
+    FeId,
+    SrvId,
 }
 
 /// What a sample fetch can read at the point a rule runs. Implemented by the
@@ -68,6 +87,42 @@ pub trait SampleSource {
     /// the keyword and its parsed arguments; `None`: no sample.
     fn custom(&self, name: &str, args: &[ArgValue]) -> Option<Sample<'_>> {
         let _ = (name, args);
+        None
+    }
+    /// The variables of `scope` (`sess`: the session's; `txn`, `req`,
+    /// `res`: the transaction's); `proc` ones are process-wide, not here.
+    fn vars(&self, scope: Scope) -> Option<&Vars> {
+        let _ = scope;
+        None
+    }
+    /// Proxy and server state (`be_conn`, `srv_is_up`, `queue`...).
+    fn proxy_query(&self, q: ProxyQuery<'_>) -> Option<i64> {
+        let _ = q;
+        None
+    }
+    /// The name of the server the stream is attached to (`srv_name`).
+    fn server_name(&self) -> Option<&str> {
+        None
+    }
+    /// A `table_*` converter: the value of `what` (a stored type, or
+    /// `trackers`) of the entry whose key is `key` in table `table`.
+    fn table_value(&self, table: &str, what: &str, key: Sample<'_>) -> Option<i64> {
+        let _ = (table, what, key);
+        None
+    }
+    /// The stream's unique id (`unique-id`), generated on first use.
+    fn unique_id(&self) -> Option<&[u8]> {
+        None
+    }
+    /// The request body received so far, when `wait-for-body` kept it.
+    fn req_body(&self) -> Option<&[u8]> {
+        None
+    }
+    /// `http_auth(list)` / `http_auth_group(list)`: whether the request's
+    /// `Authorization: Basic` credentials are a user of `userlist` (in
+    /// one of `groups` when given); None when there is no such userlist.
+    fn auth_check(&self, userlist: &str, groups: Option<&[Box<str>]>) -> Option<bool> {
+        let _ = (userlist, groups);
         None
     }
 }

@@ -159,17 +159,30 @@ impl BackendState {
 #[derive(Default)]
 pub struct Backends {
     by_proxy: Vec<Option<BackendState>>,
+    fe_cur: Vec<u32>, // live sessions per frontend (proxy index), kept by the worker (`fe_conn`)
 }
 
 impl Backends {
     pub fn new(cfg: &crate::cfg::Config) -> Backends {
-        let by_proxy = cfg
+        let by_proxy: Vec<Option<BackendState>> = cfg
             .proxies
             .iter()
             .enumerate()
             .map(|(i, p)| p.cap.backend.then(|| BackendState::new(i, p)))
             .collect();
-        Backends { by_proxy }
+        Backends { fe_cur: vec![0; by_proxy.len()], by_proxy }
+    }
+
+    /// Live sessions of frontend `proxy` (`fe_conn`).
+    pub fn fe_conn(&self, proxy: usize) -> u32 {
+        self.fe_cur.get(proxy).copied().unwrap_or(0)
+    }
+
+    /// The worker tells how many sessions frontend `proxy` has now.
+    pub fn set_fe_conn(&mut self, proxy: usize, n: u32) {
+        if let Some(c) = self.fe_cur.get_mut(proxy) {
+            *c = n;
+        }
     }
 
     pub fn get_mut(&mut self, proxy: usize) -> Option<&mut BackendState> {

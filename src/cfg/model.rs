@@ -27,8 +27,35 @@ impl std::fmt::Display for Loc {
 /// The whole configuration: one `global` and every proxy in file order.
 #[derive(Clone, Debug, Default)]
 pub struct Config {
-    pub global: Global,      // the `global` section(s), merged
-    pub proxies: Vec<Proxy>, // frontends, backends and listens, in declaration order
+    pub global: Global,           // the `global` section(s), merged
+    pub proxies: Vec<Proxy>,      // frontends, backends and listens, in declaration order
+    pub userlists: Vec<Userlist>, // `userlist` sections (`http_auth`)
+}
+
+/// A `userlist NAME` section: users with their password and groups.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Userlist {
+    pub name: String,
+    pub loc: Loc,
+    pub users: Vec<User>,
+    pub groups: Vec<String>, // declared group names
+}
+
+/// `user NAME password HASH | insecure-password PASS [groups G1,G2]`
+/// (and the `group G users U1,U2` lines naming this user).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    pub password: Password,
+    pub groups: Vec<String>,
+}
+
+/// How a user's password is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Password {
+    Crypt(String), // a crypt(3) hash: `$6$` SHA-512, `$5$` SHA-256, `$1$` MD5, DES
+    Plain(String), // `insecure-password`
+    Unset,         // named by a `group ... users` line only: never authenticates
 }
 
 impl Config {
@@ -51,6 +78,7 @@ pub struct Global {
     pub pidfile: Option<PathBuf>, // `pidfile` (the -p option overrides it)
     pub tune_bufsize: usize,  // `tune.bufsize`, default 16384
     pub ulimit_n: Option<u32>, // `ulimit-n`: RLIMIT_NOFILE to set at start-up
+    pub expose_experimental: bool, // `expose-experimental-directives` (allows `normalize-uri`)
 }
 
 impl Default for Global {
@@ -66,6 +94,7 @@ impl Default for Global {
             pidfile: None,
             tune_bufsize: 16384,
             ulimit_n: None,
+            expose_experimental: false,
         }
     }
 }
@@ -208,7 +237,8 @@ pub struct Timeouts {
     pub http_request: Option<Duration>,
     pub http_keep_alive: Option<Duration>,
     pub queue: Option<Duration>,
-    pub check: Option<Duration>, // `timeout check`: read timeout of health checks
+    pub check: Option<Duration>,  // `timeout check`: read timeout of health checks
+    pub tarpit: Option<Duration>, // `timeout tarpit`; None: `timeout connect`, as HAProxy
 }
 
 /// `use_backend NAME [if|unless COND]`.

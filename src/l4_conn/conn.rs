@@ -382,6 +382,18 @@ impl Conn {
         let _ = SockRef::from(&self.sock).set_linger(Some(std::time::Duration::ZERO));
     }
 
+    /// `silent-drop`: as HAProxy does, the close is abortive and its RST
+    /// leaves with a hop limit of 1, so nothing beyond the first hop (a
+    /// client, a stateful firewall) hears of it.
+    pub fn silent_drop(&self) {
+        let s = SockRef::from(&self.sock);
+        let _ = match self.sock.local_addr() {
+            Ok(std::net::SocketAddr::V6(_)) => s.set_unicast_hops_v6(1),
+            _ => s.set_ttl_v4(1),
+        };
+        self.reset_on_close();
+    }
+
     /// Bytes received and not yet forwarded.
     pub fn pending(&self) -> usize {
         self.rx.as_ref().map_or(0, Buffer::len)

@@ -40,6 +40,7 @@ pub enum TcpAction {
     Accept,
     Reject,
     Sc(ScAction),
+    Var(crate::acl::VarAction), // set-var / unset-var
 }
 
 /// One compiled `tcp-request` rule.
@@ -157,10 +158,15 @@ fn compile_tcp_rule(
         Some("reject") => (TcpAction::Reject, 1),
         _ => match parse_sc_action(action_words, tables)? {
             Some((a, used)) => (TcpAction::Sc(a), used),
+            None if crate::acl::parse_var_action(action_words).is_some() => {
+                let parsed = crate::acl::parse_var_action(action_words).unwrap_or(Err(String::new()));
+                let (a, used) = parsed.map_err(|e| format!("'tcp-request {layer}': {e}"))?;
+                (TcpAction::Var(a), used)
+            }
             None => {
                 let kw = action_words.first().map_or("", String::as_str);
                 return Err(format!(
-                    "'tcp-request {layer}' expects 'accept', 'reject', 'track-sc0', 'track-sc1', 'track-sc2', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt0' but got '{kw}'"
+                    "'tcp-request {layer}' expects 'accept', 'reject', 'track-sc0', 'track-sc1', 'track-sc2', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt0', 'set-var', 'unset-var' but got '{kw}'"
                 ));
             }
         },
@@ -197,6 +203,7 @@ pub fn run_tcp_rules(
             TcpAction::Sc(a) => {
                 run_sc_action(a, target, tables, now_ms);
             }
+            TcpAction::Var(a) => a.run(&*target),
         }
     }
     Verdict::Continue
@@ -261,7 +268,10 @@ pub fn with_key<R>(s: Sample<'_>, kt: KeyType, f: impl FnOnce(Key<'_>) -> R) -> 
             std::str::from_utf8(t).ok()?.trim().parse::<u32>().ok().map(|i| f(Key::Integer(i)))
         }
         (KeyType::String { .. }, Sample::Str(t)) => Some(f(Key::Str(t))),
-        (KeyType::Binary { .. }, Sample::Str(t)) => Some(f(Key::Bin(t))),
+        (KeyType::String { .. }, Sample::Bin(t)) => {
+            Some(f(Key::Str(t.iter().position(|&c| c == 0).map_or(t, |n| &t[..n]))))
+        }
+        (KeyType::Binary { .. }, Sample::Str(t) | Sample::Bin(t)) => Some(f(Key::Bin(t))),
         (KeyType::String { .. } | KeyType::Binary { .. }, other) => {
             let n = render(other, &mut text)?;
             let bytes = &text[..n];
@@ -279,7 +289,7 @@ fn render(s: Sample<'_>, out: &mut [u8; 48]) -> Option<usize> {
         Sample::Ip(a) => write!(c, "{a}").ok()?,
         Sample::Int(i) => write!(c, "{i}").ok()?,
         Sample::Bool(b) => write!(c, "{}", u8::from(b)).ok()?,
-        Sample::Str(_) => return None,
+        Sample::Str(_) | Sample::Bin(_) => return None,
     }
     Some(c.position() as usize)
 }

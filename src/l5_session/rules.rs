@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 /// and the session's own slots. Built on the stack for one rule pass.
 pub struct SessionTarget<'a> {
     pub trackers: &'a mut [Option<Tracker>; SLOTS],
+    pub vars: &'a crate::acl::Vars, // the session's `sess.` variables
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub frontend: usize,
@@ -71,6 +72,10 @@ impl SampleSource for SessionTarget<'_> {
 
     fn nbsrv(&self, _backend: &str) -> Option<u32> {
         None
+    }
+
+    fn vars(&self, scope: crate::acl::Scope) -> Option<&crate::acl::Vars> {
+        (scope == crate::acl::Scope::Sess).then_some(self.vars)
     }
 
     fn custom(&self, name: &str, args: &[ArgValue]) -> Option<Sample<'_>> {

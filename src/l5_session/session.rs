@@ -58,6 +58,7 @@ pub struct Session {
     pub frontend: usize,                // proxy index
     mux: Mux,                           // the streams: declared first, dropped first
     trackers: [Option<Tracker>; SLOTS], // session trackers (connection/session rules); only the session drops them
+    vars: crate::acl::Vars,             // `sess.` variables
     cli: Conn,                          // the client connection
     pub src: SocketAddr,
     pub dst: SocketAddr,
@@ -93,10 +94,12 @@ impl Session {
             None => cli.local_addr().map_err(StartError::Io)?,
         };
         let mut trackers: [Option<Tracker>; SLOTS] = Default::default();
+        let vars = crate::acl::Vars::new();
         let rules = &ctx.rules[frontend];
         for layer in [&rules.tcp_connection, &rules.tcp_session] {
             let mut target = SessionTarget {
                 trackers: &mut trackers,
+                vars: &vars,
                 src,
                 dst,
                 frontend,
@@ -119,7 +122,7 @@ impl Session {
             Mode::Tcp => {
                 *ctx.stream_ids += 1;
                 let id = *ctx.stream_ids;
-                let sub = ctx.for_session(InheritedSlots::new(&trackers));
+                let sub = ctx.for_session(InheritedSlots::new(&trackers), &vars);
                 Mux::Pt(Pt::new(Stream::new(id, frontend, src, dst, key.token(SERVER_SUB), &sub)))
             }
             Mode::Http => Mux::H1(H1::new(ctx.now)),
@@ -130,6 +133,7 @@ impl Session {
             frontend,
             mux,
             trackers,
+            vars,
             cli,
             src,
             dst,
@@ -184,7 +188,7 @@ impl Session {
     }
 
     fn drive(&mut self, ctx: &mut StreamCtx<'_>, timed_out: bool) -> SessionStatus {
-        let ctx = &mut ctx.for_session(InheritedSlots::new(&self.trackers));
+        let ctx = &mut ctx.for_session(InheritedSlots::new(&self.trackers), &self.vars);
         let alive = match &mut self.mux {
             Mux::Pt(pt) => pt.process(&mut self.cli, ctx, timed_out),
             Mux::H1(h1) => {
@@ -239,7 +243,7 @@ impl Session {
     /// log saying `cause`), then the client connection. Consumes the
     /// session so it runs once.
     pub fn end(mut self, ctx: &mut StreamCtx<'_>, cause: crate::l6_stream::term::TermCause) {
-        let ctx = &mut ctx.for_session(InheritedSlots::new(&self.trackers));
+        let ctx = &mut ctx.for_session(InheritedSlots::new(&self.trackers), &self.vars);
         match &mut self.mux {
             Mux::Pt(pt) => pt.kill(ctx, cause),
             Mux::H1(h1) => h1.kill(ctx, cause),

@@ -31,6 +31,7 @@ pub struct HttpPart {
     pub(super) first_of_session: bool,  // first request on its client connection
     pub(super) tunnel: bool,            // protocol switched: forward bytes as TCP
     pub(super) response_started: bool,  // a response byte reached the client
+    pub(super) early_hints: Vec<u8>,    // `early-hint` header lines for a 103 answer
     res_pipe: Option<Pipe>,             // response body bytes spliced from the server, not yet sent
 }
 
@@ -89,6 +90,7 @@ impl HttpPart {
             first_of_session,
             tunnel: false,
             response_started: false,
+            early_hints: Vec::new(),
             res_pipe: None,
         }
     }
@@ -153,7 +155,7 @@ impl Stream {
         let extra = if forwardfor { xff } else { &[] };
         let t = &h.txn;
         let src = t.req_bytes();
-        let line = request_line(t.req.method.of(src), t.outgoing_uri(), t.req.version);
+        let line = request_line(t.method_bytes(), t.outgoing_uri(), t.req.version);
         let conn = if t.req.conn.upgrade {
             ConnHeader::Upgrade
         } else if close {
@@ -417,20 +419,35 @@ impl Stream {
         };
         t.res = Some(head);
         t.res_buf = Some(buf);
-        if let Some(status) = self.run_response_rules(ctx) {
-            return self.answer(status, TermCause::ProxyRule, TermPhase::Headers);
+        t.vars.clear_scope(crate::acl::Scope::Req); // `req.` variables end with the request's processing
+        match self.run_response_rules(ctx) {
+            None => {}
+            Some(super::http_rules::Stop::Builtin(status)) => {
+                return self.answer(status, TermCause::ProxyRule, TermPhase::Headers);
+            }
+            Some(stop) => {
+                // `reject` / `silent-drop`: nothing more is sent to the client.
+                let silent = matches!(stop, super::http_rules::Stop::Close { silent: true });
+                return self.drop_client(silent);
+            }
         }
         let Some(h) = self.http.as_mut() else { return };
         let t = &mut h.txn;
         let (Some(head), Some(buf)) = (t.res.as_ref(), t.res_buf.as_ref()) else { return };
         let src = buf.data();
         // The parser only accepts 3-digit status codes: written on the stack.
-        let st = head.status;
+        let st = t.status_override.as_ref().map_or(head.status, |(c, _)| *c);
+        t.status = Some(st);
         let code = [b'0' + (st / 100 % 10) as u8, b'0' + (st / 10 % 10) as u8, b'0' + (st % 10) as u8];
+        let reason: &[u8] = match &t.status_override {
+            Some((_, Some(r))) => r.as_bytes(),
+            Some((c, None)) => crate::l7_http::rules::reason(*c).as_bytes(),
+            None => head.reason.of(src),
+        };
         // The version as received when it is (the line may then be copied as it is).
         let version = head.version.as_str().as_bytes();
         let version = src.get(..version.len()).filter(|v| *v == version).unwrap_or(version);
-        let line: [&[u8]; 5] = [version, b" ", &code, b" ", head.reason.of(src)];
+        let line: [&[u8]; 5] = [version, b" ", &code, b" ", reason];
         let next = NextHead {
             first_line: &line,
             src,
@@ -449,6 +466,16 @@ impl Stream {
             Some(out) => h.res_out = Some(out),
             None => self.answer(BuiltinStatus::BadGateway, TermCause::ProxyRule, TermPhase::Headers),
         }
+    }
+
+    /// A response rule rejected the response: the client connection ends
+    /// without an answer (reset for `silent-drop`).
+    fn drop_client(&mut self, silent: bool) {
+        if let Some(h) = self.http.as_mut() {
+            h.txn.client_close = true;
+        }
+        self.extra.silent_drop = silent;
+        self.abort(TermCause::ProxyRule, TermPhase::Headers);
     }
 
     /// Response head (or answer) then body, server → client.

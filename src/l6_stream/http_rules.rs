@@ -8,7 +8,7 @@
 //! at once: a later condition sees a tracker an earlier rule installed.
 
 use super::sample::{SlotAccess, StreamSample};
-use super::stream::{Stream, StreamCtx};
+use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
 use crate::acl::SampleSource;
 use crate::l4_conn::track::{ScAction, TrackSlots, Verdict, run_sc_action, run_tcp_rules};
@@ -20,9 +20,12 @@ use crate::l7_http::rules::{HttpAction, redirect_response};
 use crate::stick::Update;
 
 /// How a rule pass ended.
-enum Stop {
+pub(super) enum Stop {
     Builtin(BuiltinStatus),
-    Response(Vec<u8>), // return / redirect
+    Response(Vec<u8>),      // return / redirect / auth
+    Tarpit(BuiltinStatus),  // hold the request, then answer
+    Close { silent: bool }, // `reject` (close) or `silent-drop` (reset)
+    Allow,                  // stop the rules, go on
 }
 
 /// A stream's sample with write access to its slots, built from disjoint
@@ -35,11 +38,13 @@ macro_rules! writable_sample {
             txn: $s.http.as_ref().map(|h| &h.txn),
             frontend: $s.frontend,
             backend: $s.backend,
+            server: $s.server,
             cfg: $ctx.cfg,
             backends: &*$ctx.backends,
             response: $response,
             slots: SlotAccess::Write(&mut $s.slots),
             inherited: $ctx.inherited,
+            sess_vars: $ctx.sess_vars,
             tables: $ctx.tables,
             rule_proxy: $proxy,
             now_ms: $ctx.now_ms,
@@ -76,35 +81,35 @@ impl Stream {
     }
 
     /// Runs `proxy`'s `http-request` rules. True when a rule answered the
-    /// request itself (the stream then only sends that answer).
+    /// request itself (the stream then only sends that answer, or holds
+    /// it for a tarpit, or drops the connection).
     pub(super) fn run_request_rules(&mut self, proxy: usize, ctx: &StreamCtx<'_>) -> bool {
         let rules = &ctx.rules[proxy].http_request;
         if rules.is_empty() {
             return false;
         }
-        let mut edits: Vec<HeaderEdit> = Vec::new();
-        let mut new_path: Option<&str> = None;
         let mut stop = None;
-        {
-            let mut sample = writable_sample!(self, ctx, false, proxy);
-            let Some(txn) = sample.txn else { return false };
-            for rule in rules {
+        for rule in rules {
+            // The sample lives for one rule: what a rule changes (the URI,
+            // the method, the source) is applied before the next one reads it.
+            let effect = {
+                let mut sample = writable_sample!(self, ctx, false, proxy);
+                let Some(txn) = sample.txn else { return false };
                 if !rule.cond.as_ref().is_none_or(|c| c.eval(&sample)) {
                     continue;
                 }
                 match &rule.action {
-                    HttpAction::Deny(status) => stop = Some(Stop::Builtin(*status)),
-                    HttpAction::Return(bytes) => stop = Some(Stop::Response(bytes.clone())),
+                    HttpAction::Deny(status) => Effect::Stop(Stop::Builtin(*status)),
+                    HttpAction::Return(bytes) => Effect::Stop(Stop::Response(bytes.clone())),
                     HttpAction::Redirect { to, code } => {
                         let buf = txn.req_bytes();
                         let host = find(buf, &txn.req.headers, "host").next();
-                        stop = Some(Stop::Response(redirect_response(to, *code, txn.uri_bytes(), host)));
+                        Effect::Stop(Stop::Response(redirect_response(to, *code, txn.outgoing_uri(), host)))
                     }
-                    HttpAction::Edit(e) => edits.push(e.clone()),
+                    HttpAction::Edit(e) => Effect::Edit(e.clone()),
                     HttpAction::DynHeader { name, value, set } => {
-                        edits.push(dyn_edit(name, value, *set, &sample))
+                        Effect::Edit(dyn_edit(name, value, *set, &sample))
                     }
-                    HttpAction::SetPath(p) => new_path = Some(p),
                     HttpAction::Sc(a) => {
                         if run_sc_action(a, &mut sample, ctx.tables, ctx.now_ms)
                             && let ScAction::Track(spec) = a
@@ -113,20 +118,19 @@ impl Stream {
                             // A tracker started by an http-request rule counts the current request.
                             t.inc_http_req(ctx.now_ms);
                         }
+                        Effect::Nothing
                     }
+                    HttpAction::Ext(a) => super::http_actions::request_effect(a, txn, &sample, proxy, ctx),
                 }
-                if stop.is_some() {
-                    break;
-                }
+            };
+            if let Some(end) = self.apply_effect(effect) {
+                stop = Some(end);
+                break;
             }
-        }
-        let Some(h) = self.http.as_mut() else { return false };
-        h.txn.req_edits.append(&mut edits);
-        if let Some(p) = new_path {
-            h.txn.set_path(p);
         }
         match stop {
             None => false,
+            Some(Stop::Allow) => false,
             Some(Stop::Builtin(status)) => {
                 self.count(ctx, Update::HttpErr);
                 self.answer(status, TermCause::ProxyRule, TermPhase::Request);
@@ -136,42 +140,97 @@ impl Stream {
                 self.answer_with(&bytes, status_of(&bytes), TermCause::Local, TermPhase::Request);
                 true
             }
+            Some(Stop::Tarpit(status)) => {
+                self.count(ctx, Update::HttpErr);
+                let fe = &ctx.cfg.proxies[proxy].timeouts;
+                let delay = fe.tarpit.or(fe.connect).unwrap_or_default();
+                self.phase = Phase::Tarpit { until: ctx.now + delay, status };
+                true
+            }
+            Some(Stop::Close { silent }) => {
+                if let Some(h) = self.http.as_mut() {
+                    h.txn.client_close = true;
+                }
+                self.extra.silent_drop = silent;
+                self.abort(TermCause::ProxyRule, TermPhase::Request);
+                true
+            }
         }
     }
 
+    /// Applies what one request rule decided; a rule that ends the pass
+    /// returns how.
+    fn apply_effect(&mut self, effect: Effect) -> Option<Stop> {
+        let h = self.http.as_mut()?;
+        match effect {
+            Effect::Nothing => {}
+            Effect::Stop(s) => return Some(s),
+            Effect::Edit(e) => h.txn.req_edits.push(e),
+            Effect::Uri(u) => h.txn.uri_override = Some(u),
+            Effect::Method(m) => h.txn.set_method(m),
+            Effect::Src(a) => self.src = a,
+            Effect::PriorityClass(c) => self.extra.priority_class = c.clamp(-2047, 2047),
+            Effect::PriorityOffset(o) => self.extra.priority_offset = o.clamp(-524_287, 524_287),
+            Effect::LogLevel(l) => self.extra.log_level = Some(l),
+            Effect::EarlyHint(line) => h.early_hints.extend_from_slice(&line),
+            Effect::Status(..) => {}
+        }
+        None
+    }
+
     /// Runs the response rules of the backend, then of the frontend.
-    /// Returns the status of a deny, if one fired.
-    pub(super) fn run_response_rules(&mut self, ctx: &StreamCtx<'_>) -> Option<BuiltinStatus> {
+    /// Returns how a pass ended early (deny, reject, silent-drop).
+    pub(super) fn run_response_rules(&mut self, ctx: &StreamCtx<'_>) -> Option<Stop> {
         let mut order = [self.backend, Some(self.frontend)];
         if order[0] == order[1] {
             order[1] = None;
         }
-        let mut edits: Vec<HeaderEdit> = Vec::new();
-        let mut denied = None;
-        'passes: for proxy in order.into_iter().flatten() {
-            let sample = self.sample(ctx, true, proxy);
+        for proxy in order.into_iter().flatten() {
             for rule in &ctx.rules[proxy].http_response {
-                if !rule.cond.as_ref().is_none_or(|c| c.eval(&sample)) {
-                    continue;
-                }
-                match &rule.action {
-                    HttpAction::Deny(status) => {
-                        denied = Some(*status);
-                        break 'passes;
+                let effect = {
+                    let sample = self.sample(ctx, true, proxy);
+                    if !rule.cond.as_ref().is_none_or(|c| c.eval(&sample)) {
+                        continue;
                     }
-                    HttpAction::Edit(e) => edits.push(e.clone()),
-                    HttpAction::DynHeader { name, value, set } => {
-                        edits.push(dyn_edit(name, value, *set, &sample))
+                    match &rule.action {
+                        HttpAction::Deny(status) => Effect::Stop(Stop::Builtin(*status)),
+                        HttpAction::Edit(e) => Effect::Edit(e.clone()),
+                        HttpAction::DynHeader { name, value, set } => {
+                            Effect::Edit(dyn_edit(name, value, *set, &sample))
+                        }
+                        HttpAction::Ext(a) => super::http_actions::response_effect(a, &sample),
+                        _ => Effect::Nothing,
                     }
+                };
+                let h = self.http.as_mut()?;
+                match effect {
+                    Effect::Stop(Stop::Allow) => break, // the rest of this proxy's rules are skipped
+                    Effect::Stop(s) => return Some(s),
+                    Effect::Edit(e) => h.txn.res_edits.push(e),
+                    Effect::Status(code, reason) => h.txn.status_override = Some((code, reason)),
+                    Effect::LogLevel(l) => self.extra.log_level = Some(l),
                     _ => {}
                 }
             }
         }
-        if let Some(h) = self.http.as_mut() {
-            h.txn.res_edits.append(&mut edits);
-        }
-        denied
+        None
     }
+}
+
+/// What one rule decided, computed while its sample is borrowed and
+/// applied once it is not.
+pub(super) enum Effect {
+    Nothing,
+    Stop(Stop),
+    Edit(HeaderEdit),
+    Uri(Vec<u8>),
+    Method(Vec<u8>),
+    Src(std::net::SocketAddr),
+    PriorityClass(i64),
+    PriorityOffset(i64),
+    LogLevel(u32),
+    EarlyHint(Vec<u8>),          // one `name: value\r\n` line of the 103 answer
+    Status(u16, Option<String>), // response `set-status`
 }
 
 /// A set/add-header edit with its value rendered for this stream.

@@ -30,6 +30,7 @@ pub struct StreamRecord {
     pub queue_time: Option<Duration>,    // %Tw, when the stream waited in the backend's queue
     pub queue_pos: u32,                  // %bq: waiters served before it left the queue, plus one
     pub http: Option<HttpLogFields>,     // mode http with `option httplog` and a log target
+    pub log_level: Option<u32>,          // `set-log-level`: syslog severity of the line (8: no line)
 }
 
 /// The extra facts of HAProxy's HTTP log line.
@@ -83,6 +84,7 @@ impl StreamRecord {
                 response_time: None,
                 active_time,
             }),
+            log_level: None,
         }
     }
 }

@@ -9,6 +9,7 @@
 mod connect;
 mod forward;
 pub mod http;
+mod http_actions;
 mod http_rules;
 pub mod log;
 pub mod pooled;
@@ -16,6 +17,7 @@ mod queue;
 pub mod route;
 pub mod rules;
 mod sample;
+mod sample_state;
 pub mod slots;
 mod stream;
 pub mod term;

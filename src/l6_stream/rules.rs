@@ -5,7 +5,8 @@
 use crate::acl::{AclSet, Condition, compile};
 use crate::cfg::{Config, Diag, Diagnostics};
 use crate::l4_conn::track::{TcpRule, compile_tcp_rules};
-use crate::l7_http::rules::{HttpRule, RuleSide, compile_rules};
+use crate::l7_http::actions::ExtAction;
+use crate::l7_http::rules::{HttpAction, HttpRule, RuleSide, compile_rules};
 
 /// One `use_backend` rule.
 pub struct Route {
@@ -74,7 +75,16 @@ pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
                 (RuleSide::Response, &p.http_response, &mut rules.http_response),
             ] {
                 match compile_rules(lines, side, &acls, &tables) {
-                    Ok(compiled) => *out = compiled,
+                    Ok(compiled) => {
+                        for r in
+                            compiled.iter().filter(|r| experimental(r) && !cfg.global.expose_experimental)
+                        {
+                            let msg = "'normalize-uri' action is experimental, must be allowed via a global \
+                                       'expose-experimental-directives'";
+                            diags.push(Diag::alert(&r.loc, msg.to_owned()));
+                        }
+                        *out = compiled
+                    }
                     Err(errors) => {
                         for (loc, msg) in errors {
                             let msg = format!("error detected in {} '{}' : {msg}", kind(p), p.name);
@@ -97,6 +107,11 @@ fn table_index(cfg: &Config, p: &crate::cfg::Proxy, name: Option<&str>) -> Resul
         None if name.is_none() => Err(format!("no stick-table declared in '{}' (use 'table NAME').", p.name)),
         None => Err(format!("unable to find table '{wanted}'.")),
     }
+}
+
+/// HAProxy 2.6's experimental actions (`normalize-uri`).
+fn experimental(r: &HttpRule) -> bool {
+    matches!(r.action, HttpAction::Ext(ExtAction::Normalize(_)))
 }
 
 fn kind(p: &crate::cfg::Proxy) -> &'static str {

@@ -1,7 +1,7 @@
 //! What rules see of a stream: the [`SampleSource`] the ACL engine reads.
 
 use super::slots::{InheritedSlots, StreamSlots};
-use crate::acl::{ArgValue, HeaderVisitor, Sample, SampleSource};
+use crate::acl::{ArgValue, HeaderVisitor, ProxyQuery, Sample, SampleSource, Scope, Vars};
 use crate::backend::Backends;
 use crate::cfg::Config;
 use crate::l4_conn::track::{TrackSlots, stick_fetch};
@@ -25,11 +25,13 @@ pub struct StreamSample<'a> {
     pub txn: Option<&'a Txn>,
     pub frontend: usize,
     pub backend: Option<usize>,
+    pub server: Option<usize>, // the server the stream is attached to, if any
     pub cfg: &'a Config,
     pub backends: &'a Backends,
     pub response: bool, // response rules: status and response headers visible
     pub slots: SlotAccess<'a>,
     pub inherited: InheritedSlots<'a>,
+    pub sess_vars: Option<&'a crate::acl::Vars>, // `sess.` variables
     pub tables: &'a Registry,
     pub rule_proxy: usize, // the proxy whose rules run (its table is `src_*`'s default)
     pub now_ms: u64,
@@ -78,7 +80,7 @@ impl SampleSource for StreamSample<'_> {
     }
 
     fn uri(&self) -> Option<&[u8]> {
-        self.txn.map(Txn::uri_bytes)
+        self.txn.map(Txn::outgoing_uri) // rules see an earlier rule's set-path, as in HAProxy
     }
 
     fn req_version(&self) -> Option<&[u8]> {
@@ -96,7 +98,8 @@ impl SampleSource for StreamSample<'_> {
     }
 
     fn res_status(&self) -> Option<u16> {
-        if self.response { self.txn.and_then(|t| t.res.as_ref()).map(|r| r.status) } else { None }
+        let t = self.txn.filter(|_| self.response)?;
+        t.status_override.as_ref().map(|(c, _)| *c).or_else(|| t.res.as_ref().map(|r| r.status))
     }
 
     fn for_each_res_header(&self, f: HeaderVisitor<'_>) {
@@ -123,6 +126,40 @@ impl SampleSource for StreamSample<'_> {
     fn custom(&self, name: &str, args: &[ArgValue]) -> Option<Sample<'_>> {
         let own_table = self.tables.get(self.rule_proxy).map(|_| self.rule_proxy);
         stick_fetch(name, args, self, Some(self.src.ip()), own_table, self.tables, self.now_ms)
+    }
+
+    fn vars(&self, scope: Scope) -> Option<&Vars> {
+        match scope {
+            Scope::Sess => self.sess_vars,
+            Scope::Txn | Scope::Req | Scope::Res => self.txn.map(|t| &t.vars),
+            Scope::Proc => None,
+        }
+    }
+
+    fn proxy_query(&self, q: ProxyQuery<'_>) -> Option<i64> {
+        super::sample_state::proxy_query(self, q)
+    }
+
+    fn server_name(&self) -> Option<&str> {
+        let (be, s) = (self.backend?, self.server?);
+        self.cfg.proxies.get(be)?.servers.get(s).map(|s| s.name.as_str())
+    }
+
+    fn table_value(&self, table: &str, what: &str, key: Sample<'_>) -> Option<i64> {
+        super::sample_state::table_value(self.tables, table, what, key, self.now_ms)
+    }
+
+    fn auth_check(&self, userlist: &str, groups: Option<&[Box<str>]>) -> Option<bool> {
+        let list = self.cfg.userlists.iter().find(|l| l.name == userlist)?;
+        let mut ok = false;
+        self.for_each_req_header(&mut |n, v| {
+            if n.eq_ignore_ascii_case(b"authorization") {
+                ok = crate::l7_http::auth::check(list, v, groups);
+                return std::ops::ControlFlow::Break(());
+            }
+            std::ops::ControlFlow::Continue(())
+        });
+        Some(ok)
     }
 
     fn nbsrv(&self, backend: &str) -> Option<u32> {

@@ -37,12 +37,17 @@ pub struct StreamCtx<'a> {
     pub tables: &'a crate::stick::Registry, // stick tables, indexed like Config::proxies
     pub now_ms: u64,             // the tables' clock
     pub inherited: InheritedSlots<'a>, // the calling session's trackers (read and update only)
+    pub sess_vars: Option<&'a crate::acl::Vars>, // the calling session's `sess.` variables
 }
 
 impl StreamCtx<'_> {
     /// The same context lent to a session's streams with that session's
     /// trackers as their inherited slots.
-    pub fn for_session<'b>(&'b mut self, inherited: InheritedSlots<'b>) -> StreamCtx<'b> {
+    pub fn for_session<'b>(
+        &'b mut self,
+        inherited: InheritedSlots<'b>,
+        sess_vars: &'b crate::acl::Vars,
+    ) -> StreamCtx<'b> {
         StreamCtx {
             registry: self.registry,
             now: self.now,
@@ -56,6 +61,7 @@ impl StreamCtx<'_> {
             tables: self.tables,
             now_ms: self.now_ms,
             inherited,
+            sess_vars: Some(sess_vars),
         }
     }
 }
@@ -67,9 +73,10 @@ pub(super) enum Phase {
     Connecting,                        // connect() in progress
     Queued { until: Option<Instant> }, // every usable server is full: waiting for a slot
     TurnAround { until: Instant },     // waiting before retrying the same server
-    RetryFresh,                        // a reused connection failed: connect anew to the same server
-    Forwarding,                        // connected: bytes flow both ways
-    Done,                              // ended; the owner drops it
+    Tarpit { until: Instant, status: crate::l7_http::errors::BuiltinStatus }, // `http-request tarpit`: answer at `until`
+    RetryFresh, // a reused connection failed: connect anew to the same server
+    Forwarding, // connected: bytes flow both ways
+    Done,       // ended; the owner drops it
 }
 
 /// Result of driving a stream.
@@ -109,6 +116,17 @@ pub struct Stream {
     pub(super) pipe_up: Option<Pipe>, // TCP mode: client → server bytes in flight (splice)
     pub(super) pipe_down: Option<Pipe>, // TCP mode: server → client bytes in flight (splice)
     pub(super) queue: QueueState,  // waiting for a server slot, and what it cost
+    pub(super) extra: StreamExtra, // what the extra HTTP actions decided (log level, priority, silent-drop)
+}
+
+/// What `http-request`/`http-response` actions decided beyond the
+/// transaction itself. Part of [`Stream`]; set by its rule passes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StreamExtra {
+    pub log_level: Option<u32>, // `set-log-level` (8: silent)
+    pub priority_class: i64,    // `set-priority-class`, -2047..=2047
+    pub priority_offset: i64,   // `set-priority-offset` in ms, -524287..=524287
+    pub silent_drop: bool,      // `silent-drop`: the client connection is reset, nothing sent
 }
 
 impl fmt::Display for Stream {
@@ -201,6 +219,7 @@ impl Stream {
             pipe_up: None,
             pipe_down: None,
             queue: QueueState::default(),
+            extra: StreamExtra::default(),
         }
     }
 
@@ -243,6 +262,17 @@ impl Stream {
             return s;
         }
         s.prepare_request(ctx);
+        if let Some(h) = s.http.as_mut()
+            && !h.early_hints.is_empty()
+            && h.res_out.is_none()
+        {
+            // `early-hint`: a 103 goes out before the server's answer.
+            let mut out = Buffer::take();
+            out.push(b"HTTP/1.1 103 Early Hints\r\n");
+            out.push(&h.early_hints);
+            out.push(b"\r\n");
+            h.res_out = Some(out);
+        }
         s
     }
 
@@ -268,11 +298,13 @@ impl Stream {
             txn: self.http.as_ref().map(|h| &h.txn),
             frontend: self.frontend,
             backend: self.backend,
+            server: self.server,
             cfg: ctx.cfg,
             backends: ctx.backends,
             response,
             slots: SlotAccess::Read(&self.slots),
             inherited: ctx.inherited,
+            sess_vars: ctx.sess_vars,
             tables: ctx.tables,
             rule_proxy,
             now_ms: ctx.now_ms,
@@ -308,6 +340,12 @@ impl Stream {
         }
     }
 
+    /// Whether a rule asked to drop the client connection silently (reset,
+    /// nothing sent).
+    pub fn silent_drop(&self) -> bool {
+        self.extra.silent_drop
+    }
+
     /// Whether the client connection may carry another request after this
     /// stream (HTTP keep-alive); always false in TCP mode.
     pub fn client_keep_alive(&self) -> bool {
@@ -323,6 +361,7 @@ impl Stream {
                 Phase::Queued { .. } => self.wait_in_queue(cli, ctx),
                 Phase::Connecting => self.check_connect(cli, ctx),
                 Phase::TurnAround { .. } => self.buffer_client_while_waiting(cli, ctx.now),
+                Phase::Tarpit { .. } => {}
                 Phase::RetryFresh => {
                     if let Some(srv) = self.srv.take() {
                         srv.close();
@@ -401,6 +440,7 @@ impl Stream {
             queue_time: self.queue.time,
             queue_pos: self.queue.pos,
             http: self.http_log_fields(ctx),
+            log_level: self.extra.log_level,
         });
         if let Some(srv) = self.srv.take() {
             srv.close();

@@ -31,6 +31,7 @@ pub enum TermPhase {
     Headers, // 'H': waiting for response headers
     Data,    // 'D': forwarding data
     Last,    // 'L': sending the last data to the client
+    Tarpit,  // 'T': held by `http-request tarpit`
 }
 
 /// The termination state, set once by whatever ends the stream first.
@@ -79,6 +80,7 @@ impl fmt::Display for TermState {
             TermPhase::Headers => 'H',
             TermPhase::Data => 'D',
             TermPhase::Last => 'L',
+            TermPhase::Tarpit => 'T',
         };
         write!(f, "{c}{p}")
     }

@@ -65,6 +65,7 @@ pub(super) fn next_deadline(s: &Stream, cli: &Conn, cfg: &Config) -> Option<Inst
     let client = if cli.fully_closed() { None } else { client_timeout(s, cli, cfg).map(|t| cli.last_io + t) };
     let other = match (s.phase, s.srv.as_ref()) {
         (Phase::TurnAround { until }, _) => Some(until),
+        (Phase::Tarpit { until, .. }, _) => Some(until),
         (Phase::Queued { until }, _) => until,
         (Phase::Connecting, Some(srv)) => {
             s.backend.and_then(|b| cfg.proxies[b].timeouts.connect).map(|t| srv.since + t)
@@ -81,6 +82,10 @@ pub(super) fn expire(s: &mut Stream, cli: &mut Conn, ctx: &mut StreamCtx<'_>) {
     let now = ctx.now;
     match s.phase {
         Phase::TurnAround { until } if until <= now => return s.retry_same_server(ctx),
+        Phase::Tarpit { until, status } if until <= now => {
+            return s.answer(status, TermCause::ProxyRule, TermPhase::Tarpit);
+        }
+        Phase::Tarpit { .. } => return, // the client is not timed while held
         Phase::Queued { until: Some(until) } if until <= now => return s.queue_expired(ctx),
         Phase::Connecting => {
             let limit = s.backend.and_then(|b| ctx.cfg.proxies[b].timeouts.connect);

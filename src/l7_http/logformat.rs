@@ -76,6 +76,10 @@ impl LogFormat {
                             let _ = write!(out, "{a}");
                         }
                         Sample::Str(b) => out.push_str(&String::from_utf8_lossy(b)),
+                        Sample::Bin(b) => {
+                            let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+                            out.push_str(&String::from_utf8_lossy(&b[..end]))
+                        }
                     });
                 }
             }

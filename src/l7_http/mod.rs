@@ -1,6 +1,8 @@
 //! L7: HTTP/1 transactions in `mode http`: message heads parsed as ranges
 //! into the buffer, body framing, HAProxy's built-in answers.
 
+pub mod actions;
+pub mod auth;
 pub mod body;
 pub mod errors;
 pub mod h2;

@@ -23,10 +23,11 @@ pub enum ConnHeader {
 /// or added), as HAProxy's rules applied one after another would.
 #[derive(Clone, Debug)]
 pub enum HeaderEdit {
-    Add(String, String),                          // append `name: value`
-    Set(String, String),                          // remove every `name`, then append it
-    Del(String),                                  // remove every `name` header
-    Replace(String, regex::bytes::Regex, String), // rewrite received `name` values matching the regex
+    Add(String, String),                               // append `name: value`
+    Set(String, String),                               // remove every `name`, then append it
+    Del(String),                                       // remove every `name` header
+    Replace(String, regex::bytes::Regex, String),      // rewrite received `name` values matching the regex
+    ReplaceValue(String, regex::bytes::Regex, String), // same, each comma-separated value on its own
 }
 
 impl HeaderEdit {
@@ -35,7 +36,8 @@ impl HeaderEdit {
             HeaderEdit::Add(n, _)
             | HeaderEdit::Set(n, _)
             | HeaderEdit::Del(n)
-            | HeaderEdit::Replace(n, _, _) => n,
+            | HeaderEdit::Replace(n, _, _)
+            | HeaderEdit::ReplaceValue(n, _, _) => n,
         }
     }
 
@@ -44,6 +46,47 @@ impl HeaderEdit {
         matches!(self, HeaderEdit::Set(..) | HeaderEdit::Del(_))
             && self.name().as_bytes().eq_ignore_ascii_case(name)
     }
+}
+
+/// The value of header `name` after the `replace-header`/`replace-value`
+/// edits, in order; None when none changed it.
+fn replaced_value(edits: &[HeaderEdit], name: &[u8], value: &[u8]) -> Option<Vec<u8>> {
+    let mut cur: Option<Vec<u8>> = None;
+    for e in edits {
+        match e {
+            HeaderEdit::Replace(n, re, with) if n.as_bytes().eq_ignore_ascii_case(name) => {
+                let v = cur.as_deref().unwrap_or(value);
+                if re.is_match(v) {
+                    cur = Some(re.replace(v, with.as_bytes()).into_owned());
+                }
+            }
+            HeaderEdit::ReplaceValue(n, re, with) if n.as_bytes().eq_ignore_ascii_case(name) => {
+                let v = cur.as_deref().unwrap_or(value);
+                let mut out = Vec::with_capacity(v.len());
+                let mut changed = false;
+                for (i, part) in v.split(|&c| c == b',').enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    let lead = part.iter().take_while(|c| c.is_ascii_whitespace()).count();
+                    let core = part[lead..].trim_ascii_end();
+                    out.extend_from_slice(&part[..lead]);
+                    if re.is_match(core) {
+                        out.extend_from_slice(&re.replace(core, with.as_bytes()));
+                        changed = true;
+                    } else {
+                        out.extend_from_slice(core);
+                    }
+                    // HAProxy drops the blanks after each value (not before).
+                }
+                if changed {
+                    cur = Some(out);
+                }
+            }
+            _ => {}
+        }
+    }
+    cur
 }
 
 /// Appends `parts` to `out`; false if the head does not fit.
@@ -135,14 +178,7 @@ impl NextHead<'_> {
                 continue;
             }
             let value = h.value.of(src);
-            let replaced = edits.iter().find_map(|e| match e {
-                HeaderEdit::Replace(n, re, with)
-                    if n.as_bytes().eq_ignore_ascii_case(name) && re.is_match(value) =>
-                {
-                    Some(re.replace(value, with.as_bytes()).into_owned())
-                }
-                _ => None,
-            });
+            let replaced = replaced_value(edits, name, value);
             if replaced.is_none()
                 && let Some(line) = raw_line(src, h)
             {

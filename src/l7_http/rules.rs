@@ -16,7 +16,6 @@ use super::rewrite::HeaderEdit;
 use crate::acl::{AclSet, Condition, compile};
 use crate::cfg::{Cond, Loc, RuleLine};
 use crate::l4_conn::track::{ScAction, TableLookup, parse_sc_action};
-use regex::bytes::Regex;
 
 /// Which rule set a line belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,10 +47,10 @@ pub enum HttpAction {
     Deny(BuiltinStatus), // a built-in error page; stops the rules
     Return(Vec<u8>),     // a complete response, built at start-up
     Redirect { to: RedirectTo, code: u16 },
-    Edit(HeaderEdit), // set/add/del/replace-header
-    SetPath(String),
-    Sc(ScAction), // track-scN, sc-inc-gpc0(N), sc-set-gpt0(N)
+    Edit(HeaderEdit),                                        // set/add/del/replace-header
+    Sc(ScAction),                                            // track-scN, sc-inc-gpc0(N), sc-set-gpt0(N)
     DynHeader { name: String, value: LogFormat, set: bool }, // set/add-header with %[...] samples
+    Ext(super::actions::ExtAction), // variables, URI rewrites, set-status... (actions/)
 }
 
 /// One compiled rule. Owned by the proxy's rule set, shared read-only.
@@ -166,23 +165,6 @@ fn literal(v: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// Converts `\N` back-references to the regex crate's `${N}`.
-fn backrefs(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, chars.peek()) {
-            ('\\', Some(d)) if d.is_ascii_digit() => {
-                out.push_str(&format!("${{{d}}}"));
-                chars.next();
-            }
-            ('$', _) => out.push_str("$$"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 fn arg<'a>(words: &'a [String], i: usize, what: &str) -> Result<&'a str, String> {
     words.get(i).map(String::as_str).ok_or_else(|| format!("expects {what}."))
 }
@@ -196,6 +178,9 @@ fn no_more(words: &[String], n: usize) -> Result<(), String> {
 
 fn action(words: &[String], side: RuleSide) -> Result<HttpAction, String> {
     let kw = words.first().map_or("", String::as_str);
+    if let Some(ext) = super::actions::parse(words, side) {
+        return ext.map(HttpAction::Ext);
+    }
     match (kw, side) {
         ("deny", _) => deny(words, side),
         ("set-header" | "add-header", _) => {
@@ -213,20 +198,6 @@ fn action(words: &[String], side: RuleSide) -> Result<HttpAction, String> {
             let name = arg(words, 1, "<name> as argument")?.to_owned();
             no_more(words, 2)?;
             Ok(HttpAction::Edit(HeaderEdit::Del(name)))
-        }
-        ("replace-header", RuleSide::Request) => {
-            let name = arg(words, 1, "exactly 3 arguments")?.to_owned();
-            let re = arg(words, 2, "exactly 3 arguments")?;
-            // HAProxy writes back-references as \1; the regex crate as ${1}.
-            let with = backrefs(&literal(arg(words, 3, "exactly 3 arguments")?)?);
-            no_more(words, 4)?;
-            let re = Regex::new(&format!("^(?:{re})$")).map_err(|e| format!("invalid regex '{re}' ({e})"))?;
-            Ok(HttpAction::Edit(HeaderEdit::Replace(name, re, with)))
-        }
-        ("set-path", RuleSide::Request) => {
-            let path = literal(arg(words, 1, "exactly 1 argument")?)?;
-            no_more(words, 2)?;
-            Ok(HttpAction::SetPath(path))
         }
         ("return", RuleSide::Request) => ret(words),
         ("redirect", RuleSide::Request) => redirect(words),
@@ -385,7 +356,8 @@ mod tests {
         assert!(one("deny deny_status 418", RuleSide::Request).unwrap_err().contains("418"));
         assert!(one("set-header X %[src]", RuleSide::Request).is_ok());
         assert!(one("set-header X %t", RuleSide::Request).unwrap_err().contains("log-format"));
-        assert!(one("set-path %[src]", RuleSide::Request).unwrap_err().contains("log-format"));
+        assert!(one("set-path %[src]", RuleSide::Request).is_ok());
+        assert!(one("set-path %t", RuleSide::Request).unwrap_err().contains("log-format"));
         assert!(one("frobnicate", RuleSide::Request).unwrap_err().contains("frobnicate"));
         assert!(one("redirect location /x code 305", RuleSide::Request).is_err());
         assert!(one("return status 200 string x", RuleSide::Request).unwrap_err().contains("content-type"));

@@ -31,7 +31,10 @@ pub struct Txn {
     pub upgraded: bool,      // 101 Switching Protocols: now a tunnel
     pub req_edits: Vec<HeaderEdit>, // request header edits decided by rules
     pub res_edits: Vec<HeaderEdit>, // response header edits decided by rules
-    pub uri_override: Option<Vec<u8>>, // `set-path` result: the URI to send
+    pub uri_override: Option<Vec<u8>>, // URI rewrites' result (`set-path`...): the URI to send
+    pub vars: crate::acl::Vars, // `txn.`, `req.` and `res.` variables
+    pub method_override: Option<Vec<u8>>, // `set-method` result: the method to send
+    pub status_override: Option<(u16, Option<String>)>, // response `set-status` (code, reason)
 }
 
 impl Txn {
@@ -61,6 +64,9 @@ impl Txn {
             req_edits: Vec::new(),
             res_edits: Vec::new(),
             uri_override: None,
+            vars: crate::acl::Vars::new(),
+            method_override: None,
+            status_override: None,
         }
     }
 
@@ -70,7 +76,18 @@ impl Txn {
     }
 
     pub fn method_bytes(&self) -> &[u8] {
-        self.req.method.of(self.req_buf.data())
+        self.method_override.as_deref().unwrap_or_else(|| self.req.method.of(self.req_buf.data()))
+    }
+
+    /// `set-method`: the method to send (and that rules see) from now on.
+    pub fn set_method(&mut self, m: Vec<u8>) {
+        self.method = match m.as_slice() {
+            b"HEAD" => MethodKind::Head,
+            b"CONNECT" => MethodKind::Connect,
+            b"GET" | b"PUT" | b"DELETE" | b"OPTIONS" | b"TRACE" => MethodKind::Idempotent,
+            _ => MethodKind::Other,
+        };
+        self.method_override = Some(m);
     }
 
     pub fn uri_bytes(&self) -> &[u8] {
@@ -79,16 +96,6 @@ impl Txn {
 
     pub fn req_version(&self) -> Version {
         self.req.version
-    }
-
-    /// `set-path`: replaces the path, keeping the query string.
-    pub fn set_path(&mut self, path: &str) {
-        let uri = self.uri_bytes();
-        let query = uri.iter().position(|&b| b == b'?').map(|q| &uri[q..]).unwrap_or_default();
-        let mut new = Vec::with_capacity(path.len() + query.len());
-        new.extend_from_slice(path.as_bytes());
-        new.extend_from_slice(query);
-        self.uri_override = Some(new);
     }
 
     /// The URI to send to the server.

@@ -77,12 +77,13 @@ impl LogSink {
     /// `option tcplog` ones.
     pub fn stream_end(&self, cfg: &Config, r: &StreamRecord, actconn: u32, feconn: u32, wall: SystemTime) {
         let fe = &cfg.proxies[r.frontend];
-        if self.per_proxy[r.frontend].is_empty() {
+        if self.per_proxy[r.frontend].is_empty() || r.log_level == Some(crate::l7_http::actions::LOG_SILENT) {
             return;
         }
+        let level = r.log_level.unwrap_or(LEVEL_INFO);
         if let Some(h) = r.http.as_ref() {
             let line = http_line(cfg, r, h, actconn, feconn);
-            return self.send(r.frontend, wall, &line);
+            return self.send_at(r.frontend, wall, &line, level);
         }
         if !fe.options.tcplog {
             return;
@@ -112,7 +113,7 @@ impl LogSink {
             r.retries,
             r.queue_pos,
         );
-        self.send(r.frontend, wall, &line);
+        self.send_at(r.frontend, wall, &line, level);
     }
 
     /// Frame `msg` for each target of `proxy` and write it, as HAProxy 2.6
@@ -121,11 +122,16 @@ impl LogSink {
     /// level if that is less severe; every line ends with `\n`, datagrams
     /// included.
     fn send(&self, proxy: usize, wall: SystemTime, msg: &str) {
+        self.send_at(proxy, wall, msg, LEVEL_INFO)
+    }
+
+    /// [`LogSink::send`] at syslog level `at` (`set-log-level`).
+    fn send_at(&self, proxy: usize, wall: SystemTime, msg: &str, at: u32) {
         for t in &self.per_proxy[proxy] {
-            if LEVEL_INFO > t.max_level {
+            if at > t.max_level {
                 continue;
             }
-            let level = LEVEL_INFO.max(t.min_level);
+            let level = at.max(t.min_level);
             let pri = t.facility * 8 + level;
             let mut line = match t.format {
                 LogFormat::Raw => msg.to_owned(),

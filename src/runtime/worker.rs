@@ -89,6 +89,7 @@ impl Env {
             tables: &self.tables,
             now_ms: self.clock.ticks_ms(),
             inherited: InheritedSlots::none(),
+            sess_vars: None,
         }
     }
 }
@@ -382,6 +383,7 @@ impl Worker {
                 }
                 self.counts.cur_conns += 1;
                 self.counts.fe_cur[fe] += 1;
+                self.env.backends.set_fe_conn(fe, self.counts.fe_cur[fe]);
                 self.counts.cum_conns += 1;
                 self.counts.fe_stats[fe].count_session(now_ms, self.counts.fe_cur[fe]);
                 self.counts.process.count_session(now_ms, self.counts.cur_conns);
@@ -593,6 +595,7 @@ impl Worker {
         session.end(&mut self.env.ctx(self.poll.registry()), cause);
         self.counts.cur_conns -= 1;
         self.counts.fe_cur[fe] -= 1;
+        self.env.backends.set_fe_conn(fe, self.counts.fe_cur[fe]);
         self.resume_listeners();
     }
 

@@ -11,6 +11,8 @@
 //! | `/` | 200 `hello` |
 //! | `/size/N` | 200, `N` bytes of `pattern(BODY_SEED, N)`, Content-Length |
 //! | `/chunked/N` | 200, the same bytes chunked, trailer `X-Trailer: done` |
+//! | `/text/N` | 200 `text/plain`, `N` bytes of [`text_body`] (compressible), Content-Length |
+//! | `/chunked-text/N` | the same text chunked |
 //! | `/status/N` | status `N`, empty body (none at all for 1xx/204/304) |
 //! | `/304` | 304, no body |
 //! | `/delay/MS` | waits `MS` ms (as written: the test scales it), then 200 `hello` |
@@ -32,6 +34,10 @@
 //! which the connection echoes raw bytes until the peer closes. A request
 //! asking for it (`Connection: close`, HTTP/1.0 without keep-alive) is
 //! answered with `Connection: close`, then FIN.
+//!
+//! A request header `X-Reply: Name: value` (repeatable) puts that header
+//! line in the response, so a test can choose `Cache-Control`,
+//! `Set-Cookie`, `Vary`...
 //!
 //! Every response carries `X-Server: NAME` when the server was started
 //! [`HttpBackend::named`], so a test can tell which server answered.
@@ -515,6 +521,27 @@ fn read_body(
     }
 }
 
+/// `n` bytes of compressible text (`/text/N`): numbered lines.
+pub fn text_body(n: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(n + 64);
+    let mut i = 0u64;
+    while out.len() < n {
+        out.extend_from_slice(format!("line {i}: the quick brown fox jumps over the lazy dog\n").as_bytes());
+        i += 1;
+    }
+    out.truncate(n);
+    out
+}
+
+fn with_length_hdr(out: &mut TcpStream, status: &str, body: &[u8], hdr: &str, is_head: bool) -> Next {
+    let h = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n{hdr}\r\n", body.len());
+    let _ = out.write_all(h.as_bytes());
+    if !is_head {
+        let _ = out.write_all(body);
+    }
+    Next::KeepAlive
+}
+
 /// What the connection does after a response.
 enum Next {
     KeepAlive, // unless the request asked to close
@@ -531,10 +558,17 @@ fn respond(out: &mut TcpStream, head: &Head, req_chunked: bool, echo: &[u8], rec
         (false, true) => "Connection: keep-alive\r\n",
         (false, false) => "",
     };
-    let conn_hdr = &match record.name.as_str() {
+    let mut conn_hdr = match record.name.as_str() {
         "" => conn_hdr.to_string(),
         name => format!("X-Server: {name}\r\n{conn_hdr}"),
     };
+    // `X-Reply: Name: value` asks for that header line in the response.
+    for (n, v) in &head.headers {
+        if n.eq_ignore_ascii_case("x-reply") {
+            conn_hdr = format!("{v}\r\n{conn_hdr}");
+        }
+    }
+    let conn_hdr = &conn_hdr;
     let arg = |prefix: &str| path.strip_prefix(prefix).and_then(|n| n.parse::<usize>().ok());
     let with_length = |out: &mut TcpStream, status: &str, body: &[u8]| {
         let h = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n{conn_hdr}\r\n", body.len());
@@ -552,6 +586,14 @@ fn respond(out: &mut TcpStream, head: &Head, req_chunked: bool, echo: &[u8], rec
     }
     if let Some(n) = arg("/chunked/") {
         return chunked(out, &pattern(BODY_SEED, n), conn_hdr, is_head, true);
+    }
+    if let Some(n) = arg("/text/") {
+        let h = &format!("Content-Type: text/plain\r\n{conn_hdr}");
+        return with_length_hdr(out, "200 OK", &text_body(n), h, is_head);
+    }
+    if let Some(n) = arg("/chunked-text/") {
+        let h = &format!("Content-Type: text/plain\r\n{conn_hdr}");
+        return chunked(out, &text_body(n), h, is_head, false);
     }
     if path == "/health" {
         let code = match record.health.load(Ordering::SeqCst) {

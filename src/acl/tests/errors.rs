@@ -52,7 +52,7 @@ fn acl_declaration_errors() {
             "fetch method 'int' : expected type 'integer' at position 1, but got nothing in ACL expression 'int'",
         ),
         ("fe_name(x) a", "fetch method 'fe_name' : expected ')' before 'x)' in ACL expression 'fe_name(x)'"),
-        ("path,lower /a", "ACL keyword 'path' : converter 'lower' is not supported"),
+        ("path,nosuchconv /a", "ACL keyword 'path' : unknown converter 'nosuchconv'"),
     ] {
         assert_eq!(acl_err(expr), format!("{p}{msg}."), "{expr}");
     }

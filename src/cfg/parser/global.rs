@@ -21,6 +21,10 @@ pub(super) fn keyword(g: &mut Global, words: &[String], loc: &Loc) -> Res {
             g.nbthread = nbthread(arg)?;
             no_extra(kw, words, 2)
         }
+        "expose-experimental-directives" => {
+            g.expose_experimental = true;
+            no_extra(kw, words, 1)
+        }
         "log" => match log::parse(words, true, loc)? {
             LogLine::Target(t) => {
                 g.logs.push(t);

@@ -21,6 +21,7 @@ mod server;
 mod server_opts;
 mod stats;
 mod stick;
+mod userlist;
 
 use super::diag::{Diag, Diagnostics};
 use super::lexer;

@@ -40,12 +40,11 @@ pub(super) fn timeout(o: &mut Open, words: &[String]) -> Res {
     let side = match name {
         "client" | "client-fin" => Some(Side::Front),
         "server" | "connect" | "queue" | "tunnel" | "server-fin" | "check" => Some(Side::Back),
-        "http-request" | "http-keep-alive" => None,
-        "tarpit" => return Err(format!("'timeout {name}' is not supported by strata yet.")),
+        "http-request" | "http-keep-alive" | "tarpit" => None,
         _ => {
             return Err(format!(
                 "'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', \
-                 'http-request', 'tunnel', 'client-fin' and 'server-fin' (got '{name}')"
+                 'http-request', 'tarpit', 'tunnel', 'client-fin' and 'server-fin' (got '{name}')"
             ));
         }
     };
@@ -69,6 +68,7 @@ pub(super) fn timeout(o: &mut Open, words: &[String]) -> Res {
         "server-fin" => &mut t.server_fin,
         "http-request" => &mut t.http_request,
         "check" => &mut t.check,
+        "tarpit" => &mut t.tarpit,
         _ => &mut t.http_keep_alive,
     };
     *slot = Some(d);

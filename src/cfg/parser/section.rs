@@ -13,18 +13,8 @@ use crate::cfg::model::{Balance, Cap, Config, HttpReuse, Loc, Mode, Options, Pro
 
 /// HAProxy sections strata does not implement: their header is an alert
 /// and their body is skipped (it would only add misleading alerts).
-const UNSUPPORTED_SECTIONS: [&str; 10] = [
-    "userlist",
-    "peers",
-    "mailers",
-    "resolvers",
-    "cache",
-    "program",
-    "http-errors",
-    "ring",
-    "log-forward",
-    "fcgi-app",
-];
+const UNSUPPORTED_SECTIONS: [&str; 9] =
+    ["peers", "mailers", "resolvers", "cache", "program", "http-errors", "ring", "log-forward", "fcgi-app"];
 
 /// The kind of a proxy-like section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,7 +76,8 @@ enum Current {
     Out,
     Global,
     Proxy(Box<Open>),
-    Skipped, // an unsupported section, already reported
+    Skipped,  // an unsupported section, already reported
+    Userlist, // the last of `cfg.userlists`
 }
 
 /// Parser state across lines and files.
@@ -123,6 +114,20 @@ impl Sections {
             self.cur = Current::Global;
             return;
         }
+        if kw == "userlist" {
+            self.close();
+            match super::userlist::open(&self.cfg, words, loc) {
+                Ok(list) => {
+                    self.cfg.userlists.push(list);
+                    self.cur = Current::Userlist;
+                }
+                Err(e) => {
+                    diags.push(Diag::alert(loc, e));
+                    self.cur = Current::Skipped;
+                }
+            }
+            return;
+        }
         if UNSUPPORTED_SECTIONS.contains(&kw) {
             self.close();
             diags.push(Diag::alert(loc, format!("section '{kw}' is not supported by strata yet.")));
@@ -138,6 +143,13 @@ impl Sections {
             }
             Current::Proxy(open) => proxy::keyword(open, words, loc, diags),
             Current::Skipped => {}
+            Current::Userlist => {
+                if let Some(list) = self.cfg.userlists.last_mut()
+                    && let Err(e) = super::userlist::keyword(list, words)
+                {
+                    diags.push(Diag::alert(loc, e));
+                }
+            }
         }
     }
 

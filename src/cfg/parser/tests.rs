@@ -337,7 +337,6 @@ fn proxy_keyword_errors() {
         [
             "t.cfg:2: 'timeout client' expects an integer value (in milliseconds)",
             "t.cfg:3: 'timeout client' : unexpected extra argument '2s' after value '1s'.",
-            "t.cfg:4: 'timeout tarpit' is not supported by strata yet.",
             "t.cfg:5: unknown proxy mode ''.",
             "t.cfg:6: unknown proxy mode 'health'.",
             "t.cfg:7: 'maxconn' cannot handle unexpected argument '6'.",

@@ -91,6 +91,9 @@ impl H1 {
                     return H1Status::Alive;
                 }
                 let keep_alive = stream.client_keep_alive();
+                if stream.silent_drop() {
+                    cli.silent_drop(); // `silent-drop`: no answer, an RST that goes no further than a hop
+                }
                 if let Some(s) = self.stream.take() {
                     s.finish(ctx);
                 }
