@@ -8,18 +8,27 @@ struct Args {
     files: Vec<String>,      // -f, in order
     check_only: bool,        // -c
     debug: bool,             // -d
+    foreground: bool,        // -db (or -d): never fork into the background
+    daemon: bool,            // -D: fork into the background
     pidfile: Option<String>, // -p
 }
 
 const USAGE: &str = "Usage : strata -f <cfgfile> [-f <cfgfile>...] [-c] [-d] [-db] [-p <pidfile>] [-v]\n\
         -v displays version\n\
         -d enters debug mode (debug logs on stderr)\n\
-        -db accepted for HAProxy compatibility: strata always runs in the foreground\n\
+        -D goes daemon ; -db disables background mode\n\
         -c check mode : only check config files and exit\n\
         -p writes the pid to <pidfile>\n";
 
 fn parse_args() -> Result<Option<Args>, String> {
-    let mut args = Args { files: Vec::new(), check_only: false, debug: false, pidfile: None };
+    let mut args = Args {
+        files: Vec::new(),
+        check_only: false,
+        debug: false,
+        foreground: false,
+        daemon: false,
+        pidfile: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -31,7 +40,9 @@ fn parse_args() -> Result<Option<Args>, String> {
             "-p" => args.pidfile = Some(it.next().ok_or("option -p needs a file name")?),
             "-c" => args.check_only = true,
             "-d" => args.debug = true,
-            "-db" | "-W" | "-Ws" => {}
+            "-db" => args.foreground = true,
+            "-D" => args.daemon = true,
+            "-W" | "-Ws" => {}
             other => return Err(format!("unknown option '{other}'")),
         }
     }
@@ -57,7 +68,9 @@ fn main() -> ExitCode {
     logger.init();
 
     let (loaded, diags) = strata::runtime::load(&args.files);
-    for d in &diags.items {
+    // `quiet`: nothing but alerts while starting (`-c` still shows everything).
+    let quiet = !args.check_only && loaded.as_ref().is_some_and(|l| l.cfg.global.process.quiet);
+    for d in diags.items.iter().filter(|d| !quiet || d.severity == strata::cfg::Severity::Alert) {
         eprintln!("{d}");
     }
     let Some(loaded) = loaded else {
@@ -75,7 +88,9 @@ fn main() -> ExitCode {
     }
     let pidfile =
         args.pidfile.or_else(|| loaded.cfg.global.pidfile.as_ref().map(|p| p.display().to_string()));
-    match strata::runtime::run(loaded, pidfile.as_deref()) {
+    // As HAProxy: `daemon` or -D forks, unless -d or -db keep the foreground.
+    let daemon = (args.daemon || loaded.cfg.global.process.daemon) && !(args.debug || args.foreground);
+    match strata::runtime::run(loaded, pidfile.as_deref(), daemon) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("[ALERT]    ({}) : {e}", std::process::id());

@@ -150,7 +150,7 @@ impl Check {
         let duration = now.saturating_duration_since(started);
         self.last = Some((result.clone(), duration));
         let transition = self.apply(result, duration);
-        self.phase = Phase::Waiting { next: now + self.interval() };
+        self.phase = Phase::Waiting { next: now + super::spread::interval(self.interval()) };
         transition
     }
 

@@ -8,6 +8,7 @@ pub mod balance;
 pub mod check;
 pub mod queue;
 pub mod server;
+pub mod spread;
 pub mod stats;
 
 pub use balance::Picker;
@@ -169,7 +170,14 @@ impl Backends {
             .iter()
             .enumerate()
             .map(|(i, p)| p.cap.backend.then(|| BackendState::new(i, p)))
-            .collect();
+            .collect::<Vec<_>>();
+        let mut by_proxy = by_proxy;
+        for (b, p) in by_proxy.iter_mut().zip(&cfg.proxies) {
+            // A `disabled` backend serves nothing: every server starts in maintenance.
+            if let Some(b) = b.as_mut().filter(|_| p.knobs.disabled) {
+                b.servers.iter_mut().for_each(|s| s.admin = SrvAdmin::Maint);
+            }
+        }
         Backends { fe_cur: vec![0; by_proxy.len()], by_proxy }
     }
 

@@ -7,9 +7,12 @@
 //! first error, so an operator sees all of them in one run.
 
 pub mod diag;
+pub mod knobs;
 pub mod lexer;
+pub mod listen;
 pub mod model;
 pub mod parser;
+pub mod process;
 pub mod resolve;
 pub mod server;
 pub mod time;

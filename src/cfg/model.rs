@@ -79,6 +79,8 @@ pub struct Global {
     pub tune_bufsize: usize,  // `tune.bufsize`, default 16384
     pub ulimit_n: Option<u32>, // `ulimit-n`: RLIMIT_NOFILE to set at start-up
     pub expose_experimental: bool, // `expose-experimental-directives` (allows `normalize-uri`)
+    pub process: crate::cfg::process::Process, // identity, chroot, daemon, stop delays, env edits...
+    pub tune: crate::cfg::process::Tune, // the other `tune.*` knobs strata obeys
 }
 
 impl Default for Global {
@@ -95,6 +97,8 @@ impl Default for Global {
             tune_bufsize: 16384,
             ulimit_n: None,
             expose_experimental: false,
+            process: Default::default(),
+            tune: Default::default(),
         }
     }
 }
@@ -135,7 +139,10 @@ pub enum LogFormat {
 pub struct StatsSocket {
     pub addr: ListenAddr,   // TCP address or unix path
     pub level: AccessLevel, // `level`, default operator
-    pub mode: Option<u32>,  // `mode 600` (unix sockets), octal
+    pub mode: Option<u32>,  // `mode 600` (unix sockets), octal; default from `unix-bind`
+    pub uid: Option<u32>,   // `user`/`uid` owning the socket file; default from `unix-bind`
+    pub gid: Option<u32>,   // `group`/`gid` of the socket file; default from `unix-bind`
+    pub expose_fd: bool,    // `expose-fd listeners`
     pub loc: Loc,
 }
 
@@ -199,6 +206,7 @@ pub struct Proxy {
     pub tcp_request_session: Vec<RuleLine>, // `tcp-request session ...`
     pub tcp_request_content: Vec<RuleLine>, // `tcp-request content ...`
     pub inspect_delay: Option<Duration>, // `tcp-request inspect-delay`
+    pub knobs: crate::cfg::knobs::Knobs, // socket, HTTP and log options, identity, limits
 }
 
 /// `option httpchk [METH [URI [VERSION]]]` and `http-check expect status N`.
@@ -223,6 +231,7 @@ pub struct ProxyRef {
 pub struct Bind {
     pub addr: SocketAddr,
     pub loc: Loc,
+    pub opts: crate::cfg::listen::BindOpts, // options of the line
 }
 
 /// Proxy timeouts; None means not set (infinite, as in HAProxy).

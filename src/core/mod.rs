@@ -13,5 +13,6 @@ pub mod buffer;
 pub mod clock;
 pub mod date;
 pub mod free_list;
+pub mod os;
 pub mod slab;
 pub mod timer;

@@ -38,6 +38,13 @@ pub struct Conn {
     read_ahead: Option<IoStep>,       // what `read_ahead` read, told by the next `fill`
 }
 
+/// The socket, for socket options (`l4_conn::sockopt`).
+impl std::os::fd::AsFd for Conn {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.sock.as_fd()
+    }
+}
+
 impl Conn {
     /// The socket's file descriptor (shown by `show sess`).
     pub fn fd(&self) -> i32 {

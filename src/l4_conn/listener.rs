@@ -1,9 +1,11 @@
 //! A listening TCP socket of one frontend `bind` line.
 
+use crate::cfg::listen::BindOpts;
 use mio::net::{TcpListener, TcpStream};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 
 /// One bound address of a frontend. Owned by a worker, which registers it
 /// and accepts from it until `WouldBlock`.
@@ -21,20 +23,46 @@ impl Listener {
     /// HTTP frontends, quick ACKs are turned off on the listening socket
     /// (its connections inherit it): the client's request is acknowledged
     /// by the response instead of by an empty segment of its own.
-    pub fn bind(addr: SocketAddr, proxy: usize, http: bool) -> io::Result<Listener> {
+    ///
+    /// `opts` are the `bind` line's options; `reuse_port` is false with
+    /// `noreuseport`; `backlog` is the listen queue (and the fast-open
+    /// queue) when the line has no `backlog`.
+    pub fn bind(
+        addr: SocketAddr,
+        proxy: usize,
+        http: bool,
+        opts: &BindOpts,
+        reuse_port: bool,
+        backlog: u32,
+    ) -> io::Result<Listener> {
         let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
         sock.set_reuse_address(true)?;
-        sock.set_reuse_port(true)?;
+        sock.set_reuse_port(reuse_port)?;
         if addr.is_ipv6() {
-            sock.set_only_v6(true)?;
+            sock.set_only_v6(opts.v6only.unwrap_or(true))?;
+        }
+        if let Some(dev) = &opts.interface {
+            sock.bind_device(Some(dev.as_bytes()))?;
         }
         sock.set_nonblocking(true)?;
         sock.bind(&addr.into())?;
-        sock.listen(1024)?;
+        if opts.defer_accept {
+            // Woken only when the client's first bytes arrive (HAProxy sets 1 second).
+            set_int(&sock, libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT, 1)?;
+        }
+        if opts.tfo {
+            set_int(&sock, libc::IPPROTO_TCP, libc::TCP_FASTOPEN, backlog.min(i32::MAX as u32) as i32)?;
+        }
+        sock.listen(opts.backlog.unwrap_or(backlog).clamp(1, i32::MAX as u32) as i32)?;
         if http {
             sock.set_tcp_quickack(false)?;
         }
         Ok(Listener { sock: TcpListener::from_std(sock.into()), addr, proxy })
+    }
+
+    /// Reads back an integer socket option (tests and `show` commands).
+    pub fn int_option(&self, level: i32, name: i32) -> io::Result<i32> {
+        get_int(self.sock.as_raw_fd(), level, name)
     }
 
     /// Accepts one pending connection; `Ok(None)` when none is left.
@@ -45,4 +73,30 @@ impl Listener {
             Err(e) => Err(e),
         }
     }
+}
+
+/// `setsockopt` with an integer value, for the options socket2 lacks.
+fn set_int(sock: &Socket, level: i32, name: i32, value: i32) -> io::Result<()> {
+    // SAFETY: the descriptor is open (borrowed from `sock`), the value pointer and its length
+    // describe a live i32.
+    let rc = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            level,
+            name,
+            (&value as *const i32).cast(),
+            std::mem::size_of::<i32>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+}
+
+/// `getsockopt` of an integer option.
+fn get_int(fd: i32, level: i32, name: i32) -> io::Result<i32> {
+    let mut value: i32 = 0;
+    let mut len = std::mem::size_of::<i32>() as libc::socklen_t;
+    // SAFETY: `fd` is open for the duration of the call; value/len point to live locals of the
+    // sizes passed.
+    let rc = unsafe { libc::getsockopt(fd, level, name, (&mut value as *mut i32).cast(), &mut len) };
+    if rc == 0 { Ok(value) } else { Err(io::Error::last_os_error()) }
 }

@@ -29,6 +29,20 @@ const LARGE_PIPES: usize = 16;
 /// rounds, docs/performance.md).
 const LARGE_PIPE: usize = 1024 * 1024;
 
+/// Pipes a thread may open: `MAX_PIPES` unless `maxpipes` or `nosplice`
+/// (0: never splice) said otherwise; set once at start-up.
+static LIMIT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(MAX_PIPES);
+
+/// Sets how many pipes a thread may open (`maxpipes`; 0 for `nosplice`).
+pub fn set_limit(n: usize) {
+    LIMIT.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// How many pipes a thread may open.
+pub fn limit() -> usize {
+    LIMIT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 thread_local! {
     static FREE: RefCell<Vec<Pipe>> = const { RefCell::new(Vec::new()) };
     static OPEN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
@@ -51,7 +65,7 @@ impl Pipe {
         if let Some(p) = FREE.with(|f| f.borrow_mut().pop()) {
             return Some(p);
         }
-        if OPEN.with(|o| o.get()) >= MAX_PIPES {
+        if OPEN.with(|o| o.get()) >= limit() {
             return None;
         }
         let mut fds = [0 as RawFd; 2];

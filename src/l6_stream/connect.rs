@@ -109,7 +109,10 @@ impl Stream {
         self.connect_started = Some(ctx.now);
         // An idle connection this session left under its server token moves first.
         ctx.idle.rehome(ctx.registry, self.srv_token);
-        match Conn::connect(target, ctx.now) {
+        let sock_opts = &ctx.cfg.proxies[be].knobs.srv_sock;
+        let connected = Conn::connect(target, ctx.now)
+            .inspect(|c| crate::l4_conn::sockopt::apply(c, crate::l4_conn::sockopt::Side::Server, sock_opts));
+        match connected {
             Ok(mut conn) => match conn.register(ctx.registry, self.srv_token) {
                 Ok(()) => {
                     self.srv = Some(conn);

@@ -64,6 +64,8 @@ impl Checks {
         let mut slab = TokenSlab::default();
         for (pos, check) in checks.into_iter().enumerate() {
             let spread = shortest.map_or(check.interval(), |m| m.max(check.interval()));
+            // `max-spread-checks` bounds the window.
+            let spread = cfg.global.process.max_spread_checks.map_or(spread, |m| spread.min(m));
             let first_in = spread * pos as u32 / n;
             slab.insert(Check::new(check.spec, now, first_in));
         }

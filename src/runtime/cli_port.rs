@@ -64,15 +64,19 @@ impl CliListener {
     /// is replaced, with the `mode` applied).
     pub fn bind(spec: &StatsSocket) -> io::Result<CliListener> {
         let sock = match &spec.addr {
-            ListenAddr::Tcp(addr) => {
-                ListenSock::Tcp(crate::l4_conn::Listener::bind(*addr, usize::MAX, false)?.sock)
-            }
+            ListenAddr::Tcp(addr) => ListenSock::Tcp(
+                crate::l4_conn::Listener::bind(*addr, usize::MAX, false, &Default::default(), true, 1024)?
+                    .sock,
+            ),
             ListenAddr::Unix(path) => {
                 let _ = std::fs::remove_file(path);
                 let l = UnixListener::bind(path)?;
                 if let Some(mode) = spec.mode {
                     use std::os::unix::fs::PermissionsExt;
                     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+                }
+                if spec.uid.is_some() || spec.gid.is_some() {
+                    std::os::unix::fs::chown(path, spec.uid, spec.gid)?;
                 }
                 ListenSock::Unix(l)
             }

@@ -49,13 +49,18 @@ struct OpenTarget {
 /// Open log targets per proxy (index as `Config::proxies`). Owned by a worker.
 pub struct LogSink {
     per_proxy: Vec<Vec<OpenTarget>>,
-    tag: String, // `strata[pid]`
+    name: String,             // `log-tag`, else `strata`
+    tag: String,              // `<name>[pid]`
+    hostname: Option<String>, // `log-send-hostname`
 }
 
 impl LogSink {
     pub fn new(cfg: &Config) -> LogSink {
         let per_proxy = cfg.proxies.iter().map(|p| p.logs.iter().filter_map(open).collect()).collect();
-        LogSink { per_proxy, tag: format!("strata[{}]", std::process::id()) }
+        let p = &cfg.global.process;
+        let name = p.log_tag.clone().unwrap_or_else(|| "strata".to_owned());
+        let tag = format!("{name}[{}]", std::process::id());
+        LogSink { per_proxy, name, tag, hostname: p.log_send_hostname.clone() }
     }
 
     /// HAProxy's line for an accepted connection when the frontend has no
@@ -136,25 +141,34 @@ impl LogSink {
             let mut line = match t.format {
                 LogFormat::Raw => msg.to_owned(),
                 LogFormat::Short => format!("<{level}>{msg}"),
-                LogFormat::Legacy => {
-                    format!("<{pri}>{} {}: {msg}", Civil::from_system(wall).syslog_date(), self.tag)
-                }
+                // `log-send-hostname` adds the host field HAProxy leaves out by default.
+                LogFormat::Legacy => match &self.hostname {
+                    Some(h) => {
+                        format!("<{pri}>{} {h} {}: {msg}", Civil::from_system(wall).syslog_date(), self.tag)
+                    }
+                    None => format!("<{pri}>{} {}: {msg}", Civil::from_system(wall).syslog_date(), self.tag),
+                },
                 // HAProxy writes `localhost` when `log-send-hostname` is unset.
-                LogFormat::Rfc3164 => {
-                    format!("<{pri}>{} localhost {}: {msg}", Civil::from_system(wall).syslog_date(), self.tag)
-                }
+                LogFormat::Rfc3164 => format!(
+                    "<{pri}>{} {} {}: {msg}",
+                    Civil::from_system(wall).syslog_date(),
+                    self.hostname.as_deref().unwrap_or("localhost"),
+                    self.tag
+                ),
                 LogFormat::Rfc5424 => {
                     let c = Civil::from_system(wall);
                     let micros =
                         wall.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_micros();
                     format!(
-                        "<{pri}>1 {:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{micros:06}+00:00 - strata {} - - {msg}",
+                        "<{pri}>1 {:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{micros:06}+00:00 {} {} {} - - {msg}",
                         c.year,
                         c.month,
                         c.day,
                         c.hour,
                         c.min,
                         c.sec,
+                        self.hostname.as_deref().unwrap_or("-"),
+                        self.name,
                         std::process::id()
                     )
                 }

@@ -10,8 +10,10 @@ mod cli_port;
 mod info;
 mod limits;
 mod logsink;
+pub mod process;
 mod signals;
 mod stats;
+mod stopping;
 mod worker;
 
 use crate::cfg::{Config, Diagnostics};
@@ -67,20 +69,31 @@ pub fn load(paths: &[String]) -> (Option<Loaded>, Diagnostics) {
     let (cfg, mut diags) = crate::cfg::load(paths);
     let Some(cfg) = cfg else { return (None, diags) };
     let rules = compile_all(&cfg, &mut diags);
+    let warned = diags.items.iter().any(|d| d.severity == crate::cfg::Severity::Warning);
+    if cfg.global.process.zero_warning && warned {
+        diags.push(crate::cfg::Diag::alert_global(
+            "Some warnings were found and 'zero-warning' is set. Aborting.",
+        ));
+    }
     let tables = Registry::new(cfg.proxies.iter().map(|p| p.stick_table.clone()));
     if diags.has_alerts() { (None, diags) } else { (Some(Loaded { cfg, rules, tables }), diags) }
 }
 
 /// Runs strata until SIGINT/SIGTERM, or until a SIGUSR1 soft stop has let
-/// every live connection finish.
-pub fn run(loaded: Loaded, pidfile: Option<&str>) -> Result<(), StartError> {
+/// every live connection finish. `daemon`: fork into the background once
+/// bound (the configuration's `daemon` or `-D`, unless `-d`/`-db`).
+///
+/// Order, as HAProxy's: environment edits, limits, bind, fork and pid
+/// file, `chroot`, identity change, then the worker loop.
+pub fn run(loaded: Loaded, pidfile: Option<&str>, daemon: bool) -> Result<(), StartError> {
+    process::apply_env(&loaded.cfg.global.process.env);
     let maxconn = limits::apply(&loaded.cfg.global).map_err(StartError::Limits)?;
+    crate::l4_conn::sockopt::set_buffers(&loaded.cfg.global.tune);
+    crate::backend::spread::set_percent(loaded.cfg.global.process.spread_checks);
     let cfg = Arc::new(loaded.cfg);
-    let mut worker = Worker::new(cfg, Arc::new(loaded.rules), loaded.tables, maxconn)?;
-    if let Some(path) = pidfile {
-        std::fs::write(path, format!("{}\n", std::process::id()))
-            .map_err(|err| StartError::Pidfile { path: path.to_owned(), err })?;
-    }
+    let mut worker = Worker::new(cfg.clone(), Arc::new(loaded.rules), loaded.tables, maxconn)?;
+    process::daemonize(daemon, pidfile)?;
+    process::confine(&cfg.global.process)?;
     info!(target: "runtime", "strata {} started, pid {}, maxconn {maxconn}", env!("CARGO_PKG_VERSION"), std::process::id());
     worker.run().map_err(StartError::Poll)
 }

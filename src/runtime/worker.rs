@@ -10,6 +10,7 @@ use super::info::{WorkerView, hostname, unix_micros};
 use super::logsink::LogSink;
 use super::signals::{SIGNAL_TOKEN, SignalAction, SignalSource};
 use super::stats;
+use super::stopping::{StopPlan, StopStep};
 use crate::backend::{Backends, Counters};
 use crate::cfg::Config;
 use crate::cli::ProcessInfo;
@@ -38,8 +39,6 @@ const CLI_LISTENER_BASE: usize = RESERVED_TOKEN_BASE + (1 << 32);
 
 /// Idle server connections kept per server for reuse.
 const IDLE_CONNS_PER_SERVER: usize = 64;
-/// Events taken from the poller per loop turn.
-const EVENTS_PER_POLL: usize = 1024;
 
 /// A listener plus whether accepting is paused by a connection limit.
 struct ListenerSlot {
@@ -112,10 +111,11 @@ pub struct Worker {
     maxconn: u32,
     initial_maxconn: u32, // `set maxconn global 0` goes back to it
     counts: Counts,
-    stopping: bool,     // soft stop: listeners closed, waiting for sessions to end
-    next_purge_ms: u64, // when the stick tables are purged next
-    idle: IdleMeter,    // `Idle_pct` of show info
-    taken: Vec<bool>,   // kept between turns: `read_ahead`'s result, reused
+    stopping: bool,      // soft stop: listeners closed, waiting for sessions to end
+    stop_plan: StopPlan, // `grace` and `hard-stop-after` deadlines of a soft stop
+    next_purge_ms: u64,  // when the stick tables are purged next
+    idle: IdleMeter,     // `Idle_pct` of show info
+    taken: Vec<bool>,    // kept between turns: `read_ahead`'s result, reused
 }
 
 /// Share of the last second the worker spent waiting in `poll`.
@@ -154,16 +154,16 @@ impl Worker {
         let poll = Poll::new().map_err(StartError::Poll)?;
         let mut listeners = Vec::new();
         for (pi, proxy) in cfg.proxies.iter().enumerate() {
-            if !proxy.cap.frontend {
+            // A `disabled` frontend is not started.
+            if !proxy.cap.frontend || proxy.knobs.disabled {
                 continue;
             }
             for bind in &proxy.binds {
                 let http = proxy.mode == crate::cfg::Mode::Http;
-                let mut listener = Listener::bind(bind.addr, pi, http).map_err(|err| StartError::Bind {
-                    proxy: proxy.name.clone(),
-                    addr: bind.addr,
-                    err,
-                })?;
+                let reuse_port = !cfg.global.process.noreuseport;
+                let backlog = 1024;
+                let mut listener = Listener::bind(bind.addr, pi, http, &bind.opts, reuse_port, backlog)
+                    .map_err(|err| StartError::Bind { proxy: proxy.name.clone(), addr: bind.addr, err })?;
                 let token = Token(RESERVED_TOKEN_BASE + listeners.len());
                 poll.registry()
                     .register(&mut listener.sock, token, mio::Interest::READABLE)
@@ -202,7 +202,7 @@ impl Worker {
         let mut timers = Timers::default();
         let mut worker = Worker {
             poll,
-            events: Events::with_capacity(EVENTS_PER_POLL),
+            events: Events::with_capacity(cfg.global.tune.maxpollevents),
             timers: Timers::default(),
             sessions: TokenSlab::default(),
             listeners,
@@ -218,9 +218,10 @@ impl Worker {
             initial_maxconn: maxconn,
             counts,
             stopping: false,
+            stop_plan: StopPlan::default(),
             next_purge_ms: 0,
             idle: IdleMeter::new(),
-            taken: Vec::with_capacity(EVENTS_PER_POLL),
+            taken: Vec::with_capacity(cfg.global.tune.maxpollevents),
         };
         for key in worker.checks.keys() {
             if let Some(check) = worker.checks.get_mut(key) {
@@ -244,6 +245,10 @@ impl Worker {
                 .next()
                 .map(|at| at.saturating_duration_since(self.env.clock.now()))
                 .map_or(purge_in, |t| t.min(purge_in));
+            let timeout = self
+                .stop_plan
+                .next()
+                .map_or(timeout, |at| timeout.min(at.saturating_duration_since(self.env.clock.now())));
             let polling_since = std::time::Instant::now();
             if let Err(e) = self.poll.poll(&mut self.events, Some(timeout)) {
                 if e.kind() == io::ErrorKind::Interrupted {
@@ -268,7 +273,7 @@ impl Worker {
                             self.events = events;
                             return Ok(());
                         }
-                        SignalAction::SoftStop => self.soft_stop(),
+                        SignalAction::SoftStop => self.begin_soft_stop(),
                         SignalAction::None => {}
                     },
                     Token(t) if t >= CLI_LISTENER_BASE => self.accept_cli(t - CLI_LISTENER_BASE),
@@ -280,6 +285,14 @@ impl Worker {
             self.taken = taken;
             self.run_timers();
             self.serve_queues();
+            match self.stop_plan.due(self.env.clock.now()) {
+                StopStep::CloseListeners => self.soft_stop(),
+                StopStep::HardStop => {
+                    warn!(target: "runtime", "Some tasks resisted to hard-stop, exiting now.");
+                    return Ok(());
+                }
+                StopStep::None => {}
+            }
             if self.stopping && self.sessions.is_empty() {
                 info!(target: "runtime", "soft stop complete");
                 return Ok(());
@@ -319,8 +332,18 @@ impl Worker {
         self.after_session(key, status);
     }
 
-    /// SIGUSR1: close every listener (new connections are refused) and
-    /// let live sessions finish.
+    /// SIGUSR1: after `grace` (at once without), close the listeners; with
+    /// `hard-stop-after`, exit at the latest that long after the signal.
+    fn begin_soft_stop(&mut self) {
+        let p = &self.env.cfg.global.process;
+        self.stop_plan.begin(self.env.clock.now(), p.grace, p.hard_stop_after);
+        if p.grace.is_none_or(|g| g.is_zero()) {
+            self.soft_stop();
+        }
+    }
+
+    /// Closes every listener (new connections are refused) and lets live
+    /// sessions finish.
     fn soft_stop(&mut self) {
         info!(target: "runtime", "soft stop: closing listeners, {} sessions left", self.sessions.len());
         self.stopping = true;
@@ -374,6 +397,8 @@ impl Worker {
         let now_ms = self.env.clock.ticks_ms();
         self.counts.fe_stats[fe].count_connection(now_ms);
         self.counts.process.count_connection(now_ms);
+        use crate::l4_conn::sockopt;
+        sockopt::apply(&sock, sockopt::Side::Client, &self.env.cfg.proxies[fe].knobs.cli_sock);
         let mut ctx = self.env.ctx(self.poll.registry());
         match Session::start(id, key, fe, Conn::accepted(sock, now), (src, local), &mut ctx) {
             Ok(session) => {

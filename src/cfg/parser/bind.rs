@@ -2,32 +2,120 @@
 //!
 //! Forms: `IP:PORT`, `:PORT` and `*:PORT` (all IPv4 addresses),
 //! `[IPv6]:PORT`, `ipv4@..`, `ipv6@..` (`ipv6@:PORT` is all IPv6
-//! addresses), or a host name resolved now. No bind option is supported
-//! yet, so any word after the address list is an alert.
+//! addresses), or a host name resolved now. Options: `name`, `id`,
+//! `defer-accept`, `tfo`, `interface`, `v4v6`, `v6only`, `maxconn`,
+//! `backlog` (obeyed); `transparent`, `namespace`, `process`, `thread`
+//! (warned: no effect in strata). Error texts are HAProxy's.
 
 use super::addr::{Use, inet};
 use super::args::Res;
 use super::section::Open;
+use crate::cfg::diag::{Diag, Diagnostics};
+use crate::cfg::listen::BindOpts;
 use crate::cfg::model::{Bind, Loc};
 use std::net::SocketAddr;
 
 /// Parses a `bind` line into `o.px.binds`. All addresses are checked; the
-/// first problem is the alert.
-pub(super) fn parse(o: &mut Open, words: &[String], loc: &Loc) -> Res {
+/// first problem is the alert; warnings go to `diags`.
+pub(super) fn parse(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagnostics) -> Res {
     let Some(list) = words.get(1).filter(|w| !w.is_empty()) else {
         return Err(
             "'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.".into()
         );
     };
-    let mut binds = Vec::new();
+    let mut addrs = Vec::new();
     for text in list.split(',') {
-        binds.push(Bind { addr: listen_addr(text).map_err(|e| format!("'bind' : {e}"))?, loc: loc.clone() });
+        addrs.push(listen_addr(text).map_err(|e| format!("'bind' : {e}"))?);
     }
-    if let Some(opt) = words.get(2) {
-        return Err(format!("'bind {list}' in section '{}': unknown keyword '{opt}'", o.kind.keyword()));
+    let prefix = format!("'bind {list}' in section '{}'", o.kind.keyword());
+    let mut opts = BindOpts::default();
+    let mut i = 2;
+    while let Some(opt) = words.get(i) {
+        let val = words.get(i + 1).map(String::as_str);
+        let used = option(&mut opts, opt, val).map_err(|e| format!("{prefix} : '{opt}' : {e}"))?;
+        let Some(used) = used else {
+            return Err(format!("{prefix}: unknown keyword '{opt}'"));
+        };
+        if let Some(why) = warned(opt) {
+            diags.push(Diag::warning(
+                loc,
+                format!("{prefix} : '{opt}' has no effect in strata ({why}); ignored."),
+            ));
+        }
+        i += 1 + used;
     }
-    o.px.binds.extend(binds);
+    if let Some(id) = opts.id {
+        let taken = o.px.binds.iter().find(|b| b.opts.id == Some(id));
+        if let Some(b) = taken {
+            return Err(format!("{prefix} : 'id' : custom id {id} already used at {}", b.loc));
+        }
+    }
+    o.px.binds.extend(addrs.into_iter().map(|addr| Bind { addr, loc: loc.clone(), opts: opts.clone() }));
     Ok(())
+}
+
+/// Options accepted for what they are but without effect in strata.
+fn warned(opt: &str) -> Option<&'static str> {
+    match opt {
+        "transparent" => Some("strata does not bind foreign addresses"),
+        "namespace" => Some("strata binds in its own network namespace"),
+        "process" | "thread" => Some("strata runs one thread"),
+        _ => None,
+    }
+}
+
+/// One bind option: how many value words it took, or None if unknown.
+fn option(b: &mut BindOpts, opt: &str, val: Option<&str>) -> Result<Option<usize>, String> {
+    let value = || val.filter(|v| !v.is_empty()).ok_or_else(|| "missing value".to_string());
+    let number = || -> Result<u32, String> {
+        let v = value()?;
+        v.parse::<u32>()
+            .ok()
+            .filter(|_| v.bytes().all(|c| c.is_ascii_digit()))
+            .ok_or_else(|| format!("'{v}' is not a valid number."))
+    };
+    match opt {
+        "name" => b.name = Some(value()?.to_string()),
+        "id" => {
+            let n = number()?;
+            if n == 0 {
+                return Err("custom id has to be > 0".into());
+            }
+            b.id = Some(n);
+        }
+        "maxconn" => b.maxconn = Some(number()?),
+        "backlog" => b.backlog = Some(number()?),
+        "interface" => b.interface = Some(value()?.to_string()),
+        "namespace" => {
+            value()?;
+        }
+        "process" | "thread" => {
+            let v = value()?;
+            let single = matches!(v, "1" | "all" | "odd" | "1-1") || v == "1/1" || v == "1/all";
+            if !single {
+                return Err(format!("'{v}' is not a valid number/range. It supports numbers from 1 to 1."));
+            }
+        }
+        "defer-accept" => {
+            b.defer_accept = true;
+            return Ok(Some(0));
+        }
+        "tfo" => {
+            b.tfo = true;
+            return Ok(Some(0));
+        }
+        "v4v6" => {
+            b.v6only = Some(false);
+            return Ok(Some(0));
+        }
+        "v6only" => {
+            b.v6only = Some(true);
+            return Ok(Some(0));
+        }
+        "transparent" => return Ok(Some(0)),
+        _ => return Ok(None),
+    }
+    Ok(Some(1))
 }
 
 /// One address of the list.

@@ -3,13 +3,15 @@
 
 use super::args::{Res, int, no_extra};
 use super::log::{self, LogLine};
-use super::stats;
+use super::{process, stats};
+use crate::cfg::diag::Diagnostics;
 use crate::cfg::model::{Global, Loc};
 use crate::cfg::time::parse_time_checked;
 use std::path::PathBuf;
 
-/// Applies one `global` line to `g`. `words[0]` is the keyword.
-pub(super) fn keyword(g: &mut Global, words: &[String], loc: &Loc) -> Res {
+/// Applies one `global` line to `g`. `words[0]` is the keyword. Warnings
+/// go to `diags`; the error is the line's alert.
+pub(super) fn keyword(g: &mut Global, words: &[String], loc: &Loc, diags: &mut Diagnostics) -> Res {
     let kw = words[0].as_str();
     let arg = words.get(1);
     match kw {
@@ -34,7 +36,12 @@ pub(super) fn keyword(g: &mut Global, words: &[String], loc: &Loc) -> Res {
         },
         "stats" => match arg.map(String::as_str) {
             Some("socket") => {
-                g.stats_sockets.push(stats::socket(words, loc)?);
+                let mut warnings = Vec::new();
+                let sock = stats::socket(words, loc, &mut |w| warnings.push(w));
+                for w in warnings {
+                    diags.push(crate::cfg::diag::Diag::warning(loc, w));
+                }
+                g.stats_sockets.push(sock?);
                 Ok(())
             }
             Some("timeout") => {
@@ -90,9 +97,7 @@ pub(super) fn keyword(g: &mut Global, words: &[String], loc: &Loc) -> Res {
             g.ulimit_n = Some(int(kw, arg)?);
             no_extra(kw, words, 2)
         }
-        // strata always stays in the foreground; accepted for compatibility.
-        "daemon" => no_extra(kw, words, 1),
-        _ => Err(format!("unknown keyword '{kw}' in 'global' section")),
+        _ => process::line(g, words, loc, diags),
     }
 }
 
@@ -117,7 +122,7 @@ mod tests {
 
     fn apply(g: &mut Global, line: &str) -> Res {
         let words: Vec<String> = line.split_whitespace().map(String::from).collect();
-        keyword(g, &words, &Loc::default())
+        keyword(g, &words, &Loc::default(), &mut Diagnostics::default())
     }
 
     #[test]
@@ -168,7 +173,8 @@ mod tests {
         assert_eq!(err(&mut g, "pidfile"), "'pidfile' expects a file name as an argument.");
         assert_eq!(err(&mut g, "tune.bufsize 0"), "'tune.bufsize' expects a positive integer argument.");
         assert_eq!(err(&mut g, "daemon extra"), "'daemon' cannot handle unexpected argument 'extra'.");
-        assert_eq!(err(&mut g, "chroot /x"), "unknown keyword 'chroot' in 'global' section");
+        assert_eq!(err(&mut g, "chroot"), "'chroot' expects a directory as an argument.");
+        assert_eq!(err(&mut g, "nosuchkw /x"), "unknown keyword 'nosuchkw' in 'global' section");
         assert_eq!(err(&mut g, "log global"), "log : 'global' is not supported for a global syslog server");
     }
 }

@@ -13,15 +13,21 @@ mod addr;
 mod args;
 mod bind;
 mod global;
+mod known;
 mod log;
+mod option_flags;
 mod options;
+mod paths;
+mod process;
 mod proxy;
+mod proxy_misc;
 mod section;
 mod server;
 mod server_opts;
 mod stats;
 mod stick;
 mod userlist;
+mod tune;
 
 use super::diag::{Diag, Diagnostics};
 use super::lexer;
@@ -33,10 +39,12 @@ use section::Sections;
 /// section that could be read and is only meaningful without alerts.
 pub fn parse(texts: &[(String, String)], diags: &mut Diagnostics) -> Config {
     let mut s = Sections::default();
+    paths::reset();
     for (file, text) in texts {
+        paths::enter_file(file);
         for (n, raw) in text.lines().enumerate() {
             let loc = Loc { file: file.clone(), line: n + 1 };
-            let words = match lexer::split_line(raw) {
+            let words = match lexer::split_line_with(raw, &|name| s.env_lookup(name)) {
                 Ok(w) => w,
                 Err(e) => {
                     diags.push(Diag::alert(&loc, e.render(raw)));

@@ -6,34 +6,6 @@ use super::proxy::{Side, need};
 use super::section::Open;
 use crate::cfg::model::HttpCheck;
 
-/// HAProxy options strata knows of but does not implement yet: refused
-/// with a message saying so rather than "unknown option".
-const NOT_YET: [&str; 23] = [
-    "abortonclose",
-    "accept-invalid-http-request",
-    "accept-invalid-http-response",
-    "allbackups",
-    "clitcpka",
-    "contstats",
-    "http-buffer-request",
-    "http-no-delay",
-    "http-pretend-keepalive",
-    "http-server-close",
-    "http-use-proxy-header",
-    "independent-streams",
-    "log-health-checks",
-    "log-separate-errors",
-    "logasap",
-    "nolinger",
-    "originalto",
-    "persist",
-    "prefer-last-server",
-    "splice-auto",
-    "srvtcpka",
-    "tcp-check",
-    "tcpka",
-];
-
 /// `timeout <name> <time>`.
 pub(super) fn timeout(o: &mut Open, words: &[String]) -> Res {
     let name = words.get(1).map_or("", String::as_str);
@@ -86,7 +58,7 @@ pub(super) fn option(o: &mut Open, words: &[String], negate: bool) -> Res {
         "redispatch" | "httpchk" => Some(Side::Back),
         "tcplog" | "httplog" | "dontlognull" => Some(Side::Front),
         "forwardfor" | "http-keep-alive" | "httpclose" => None,
-        _ if NOT_YET.contains(&name) => {
+        _ if super::known::OPTIONS_NOT_YET.contains(&name) => {
             return Err(format!("'option {name}' is not supported by strata yet."));
         }
         _ => return Err(format!("unknown option '{name}'.")),

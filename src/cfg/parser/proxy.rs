@@ -8,7 +8,7 @@
 use super::args::{Res, int, no_extra};
 use super::log::{self, LogLine};
 use super::section::{Kind, Open};
-use super::{bind, options, server, stick};
+use super::{bind, option_flags, options, proxy_misc, server, stick};
 use crate::cfg::diag::{Diag, Diagnostics};
 use crate::cfg::model::{Balance, Cond, HttpReuse, Loc, Mode, ProxyRef, RuleLine, UseBackend};
 
@@ -46,6 +46,9 @@ fn not_in_defaults(o: &Open, kw: &str) -> Res {
 /// Applies one line of a proxy-like section to `o`.
 pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagnostics) {
     let kw = words[0].as_str();
+    if let Some(refusal) = super::known::lua_or_spoe(words) {
+        return diags.push(Diag::alert(loc, refusal));
+    }
     let res = match kw {
         // `server` may report several problems on one line: it pushes them itself.
         "server" | "server-template" => match not_in_defaults(o, kw).and_then(|()| need(o, kw, Side::Back)) {
@@ -62,7 +65,7 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
         "default-server" => need(o, kw, Side::Back).map(|()| server::default_server(o, words, loc, diags)),
         "bind" => not_in_defaults(o, kw)
             .and_then(|()| need(o, kw, Side::Front))
-            .and_then(|()| bind::parse(o, words, loc)),
+            .and_then(|()| bind::parse(o, words, loc, diags)),
         "mode" => mode(o, words),
         "maxconn" => need(o, kw, Side::Front).and_then(|()| {
             o.px.maxconn = Some(int(kw, words.get(1))?);
@@ -80,7 +83,7 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
             })?;
             no_extra(kw, words, 2)
         }),
-        "option" => options::option(o, &words[1..], false),
+        "option" => option_flags::option(o, &words[1..], false, loc, diags),
         "http-check" => options::http_check(o, words),
         "stick-table" => not_in_defaults(o, kw).and_then(|()| stick::stick_table(o, words)),
         "tcp-request" => not_in_defaults(o, kw).and_then(|()| stick::tcp_request(o, words, loc)),
@@ -94,7 +97,7 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
         }
         "log" => proxy_log(o, words, loc),
         "no" => match words.get(1).map(String::as_str) {
-            Some("option") => options::option(o, &words[2..], true),
+            Some("option") => option_flags::option(o, &words[2..], true, loc, diags),
             Some("log") => {
                 o.px.logs.clear();
                 o.px.log_global = None;
@@ -102,7 +105,7 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
             }
             _ => Err("negation/default currently supported only for options and log.".into()),
         },
-        _ => Err(format!("unknown keyword '{kw}' in '{}' section", o.kind.keyword())),
+        _ => proxy_misc::keyword(o, words, loc, diags),
     };
     if let Err(e) = res {
         diags.push(Diag::alert(loc, e));

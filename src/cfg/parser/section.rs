@@ -137,7 +137,7 @@ impl Sections {
         match &mut self.cur {
             Current::Out => diags.push(Diag::alert(loc, format!("unknown keyword '{kw}' out of section."))),
             Current::Global => {
-                if let Err(e) = global::keyword(&mut self.cfg.global, words, loc) {
+                if let Err(e) = global::keyword(&mut self.cfg.global, words, loc, diags) {
                     diags.push(Diag::alert(loc, e));
                 }
             }
@@ -161,11 +161,17 @@ impl Sections {
                 self.defaults.push(Defaults { px, explicit: false, implicit: false });
                 self.last_defaults = Some(self.defaults.len() - 1);
             } else if keep {
-                px.id = self.cfg.proxies.len() as u32 + 1;
+                px.id = px.knobs.custom_id.unwrap_or(self.cfg.proxies.len() as u32 + 1);
                 super::server::number(&mut px.servers);
                 self.cfg.proxies.push(px);
             }
         }
+    }
+
+    /// An environment variable as the lines read so far see it
+    /// (`setenv` and friends apply from their line on).
+    pub(super) fn env_lookup(&self, name: &str) -> Option<String> {
+        super::process::env_lookup(&self.cfg.global.process.env, name)
     }
 
     /// Ends parsing and hands the configuration over.
@@ -273,6 +279,7 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         tcp_request_session: Vec::new(),
         tcp_request_content: Vec::new(),
         inspect_delay: None,
+        knobs: Default::default(),
     };
     if let Some(t) = template {
         px.mode = t.mode;
@@ -285,6 +292,9 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         px.http_check = t.http_check.clone();
         px.http_reuse = t.http_reuse;
         px.default_server = t.default_server.clone();
+        px.knobs = t.knobs.clone();
+        px.knobs.description = None;
+        px.knobs.custom_id = None;
         if cap.frontend {
             px.maxconn = t.maxconn;
             px.default_backend = t.default_backend.clone();

@@ -8,15 +8,22 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Parses a `stats socket` line (`words[0..2] == ["stats", "socket"]`).
-pub(super) fn socket(words: &[String], loc: &Loc) -> Result<StatsSocket, String> {
+/// As in HAProxy, `unix-bind` does not apply here (only to `bind`
+/// lines). Warnings go to `warn`.
+pub(super) fn socket(
+    words: &[String],
+    loc: &Loc,
+    warn: &mut dyn FnMut(String),
+) -> Result<StatsSocket, String> {
     let fail = |m: String| Err(format!("'stats socket' : {m}"));
     let Some(text) = words.get(2) else {
         return Err("'stats socket' in global section expects an address or a path to a UNIX socket".into());
     };
+    let unix = |path: &str| ListenAddr::Unix(PathBuf::from(path));
     let addr = if text.starts_with('/') {
-        ListenAddr::Unix(PathBuf::from(text))
+        unix(text)
     } else if let Some(path) = text.strip_prefix("unix@") {
-        ListenAddr::Unix(PathBuf::from(path))
+        unix(path)
     } else {
         match inet(text, Use::Listen) {
             Ok((ip, Some(port))) if port > 0 => ListenAddr::Tcp(SocketAddr::new(ip, port)),
@@ -25,7 +32,15 @@ pub(super) fn socket(words: &[String], loc: &Loc) -> Result<StatsSocket, String>
             Err(e) => return fail(e),
         }
     };
-    let mut sock = StatsSocket { addr, level: AccessLevel::Operator, mode: None, loc: loc.clone() };
+    let mut sock = StatsSocket {
+        addr,
+        level: AccessLevel::Operator,
+        mode: None,
+        uid: None,
+        gid: None,
+        expose_fd: false,
+        loc: loc.clone(),
+    };
     let mut i = 3;
     while let Some(opt) = words.get(i) {
         let val = words.get(i + 1).map_or("", String::as_str);
@@ -55,6 +70,40 @@ pub(super) fn socket(words: &[String], loc: &Loc) -> Result<StatsSocket, String>
                     ));
                 }
             },
+            "uid" | "gid" => {
+                let n = val
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|_| !val.is_empty() && val.bytes().all(|b| b.is_ascii_digit()));
+                let Some(n) = n else { return fail(format!("'{opt}' : missing or invalid value '{val}'")) };
+                if opt == "uid" { sock.uid = Some(n) } else { sock.gid = Some(n) }
+            }
+            "user" => match crate::core::os::user_by_name(val) {
+                Some(a) => sock.uid = Some(a.uid),
+                None => return fail(format!("'user' : unknown user '{val}'")),
+            },
+            "group" => match crate::core::os::group_by_name(val) {
+                Some(g) => sock.gid = Some(g),
+                None => return fail(format!("'group' : unknown group '{val}'")),
+            },
+            "expose-fd" => {
+                if val != "listeners" {
+                    return fail(format!("'expose-fd' : only 'listeners' is supported (got '{val}')"));
+                }
+                sock.expose_fd = true;
+                warn(
+                    "'stats socket' : 'expose-fd listeners' has no effect in strata yet (the listening \
+                     sockets are not handed over to a reloading process); ignored."
+                        .into(),
+                );
+            }
+            "process" | "thread" => {
+                if !matches!(val, "1" | "all" | "1/1" | "1/all") {
+                    return fail(format!(
+                        "'{opt}' : '{val}' is not a valid number/range. It supports numbers from 1 to 1."
+                    ));
+                }
+            }
             _ => return fail(format!("unknown keyword '{opt}'.")),
         }
         i += 2;
@@ -68,7 +117,7 @@ mod tests {
 
     fn parse(line: &str) -> Result<StatsSocket, String> {
         let words: Vec<String> = line.split_whitespace().map(String::from).collect();
-        socket(&words, &Loc::default())
+        socket(&words, &Loc::default(), &mut |_| {})
     }
 
     #[test]
@@ -90,6 +139,20 @@ mod tests {
     }
 
     #[test]
+    fn owner_and_expose_fd() {
+        let words: Vec<String> = "stats socket unix@s.sock uid 7 gid 2 expose-fd listeners process 1"
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        let mut warned = Vec::new();
+        let s = socket(&words, &Loc::default(), &mut |w| warned.push(w));
+        let s = s.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.addr, ListenAddr::Unix("s.sock".into()));
+        assert_eq!((s.mode, s.uid, s.gid, s.expose_fd), (None, Some(7), Some(2), true));
+        assert_eq!(warned.len(), 1);
+    }
+
+    #[test]
     fn errors() {
         let err = |l: &str| parse(l).err().unwrap_or_default();
         assert_eq!(
@@ -107,9 +170,10 @@ mod tests {
             err("stats socket /x mode 999"),
             "'stats socket' : 'mode' : missing or invalid mode '999' (octal integer expected)"
         );
+        assert_eq!(err("stats socket /x bogus 1"), "'stats socket' : unknown keyword 'bogus'.");
         assert_eq!(
-            err("stats socket /x expose-fd listeners"),
-            "'stats socket' : unknown keyword 'expose-fd'."
+            err("stats socket /x expose-fd all"),
+            "'stats socket' : 'expose-fd' : only 'listeners' is supported (got 'all')"
         );
     }
 }

@@ -329,7 +329,7 @@ fn lexer_errors_name_the_line_and_the_rest_goes_on() {
 fn proxy_keyword_errors() {
     let (_, alerts) = run("defaults\n timeout client\n timeout client 1s 2s\n timeout tarpit 1s\n \
          mode\n mode health\n maxconn 5 6\n option\n no option\n no foo\n option httplog clf\n \
-         option tcpka\n retries x\n default_backend\n default_backend a b\n log\n\
+         option prefer-last-server\n retries x\n default_backend\n default_backend a b\n log\n\
          frontend f\n bind\n bind 1.2.3.4\n bind /tmp/sock\n bind :80-81\n use_backend\n use_backend a foo\n \
          option redispatch\n bind abc..def:80\n");
     assert_eq!(
@@ -344,7 +344,7 @@ fn proxy_keyword_errors() {
             "t.cfg:9: 'option' expects an option name.",
             "t.cfg:10: negation/default currently supported only for options and log.",
             "t.cfg:11: 'option httplog' cannot handle unexpected argument 'clf'.",
-            "t.cfg:12: 'option tcpka' is not supported by strata yet.",
+            "t.cfg:12: 'option prefer-last-server' is not supported by strata yet.",
             "t.cfg:13: 'retries' expects an integer argument (dispatch counts for one).",
             "t.cfg:14: 'default_backend' expects a backend name.",
             "t.cfg:15: 'default_backend' cannot handle unexpected argument 'b'.",

@@ -1,0 +1,69 @@
+//! The end of the proxy keyword match: the proxy's identity (`id`,
+//! `description`, `disabled`/`enabled`), TCP keep-alive timings
+//! (`clitcpka-idle|intvl|cnt`, `srvtcpka-*`), then what HAProxy knows and
+//! strata does not obey (refused as not supported yet), then "unknown
+//! keyword".
+
+use super::args::{Res, int, no_extra, time};
+use super::known;
+use super::proxy::{Side, need};
+use super::section::{Kind, Open};
+use crate::cfg::diag::Diagnostics;
+use crate::cfg::model::Loc;
+
+/// Applies a proxy keyword that no other module matched.
+pub(super) fn keyword(o: &mut Open, words: &[String], _loc: &Loc, _diags: &mut Diagnostics) -> Res {
+    let kw = words[0].as_str();
+    match kw {
+        "description" => {
+            if o.kind == Kind::Defaults {
+                return Err("'description' not allowed in 'defaults' section.".into());
+            }
+            if words.len() < 2 {
+                return Err("'description' expects a string argument.".into());
+            }
+            o.px.knobs.description = Some(words[1..].join(" "));
+            Ok(())
+        }
+        "id" => {
+            if o.kind == Kind::Defaults {
+                return Err("'id' not allowed in 'defaults' section.".into());
+            }
+            let n: u32 =
+                int(kw, words.get(1)).map_err(|_| "'id' expects a positive integer argument".to_string())?;
+            if n == 0 {
+                return Err("Custom id 0 reserved for internal use.".into());
+            }
+            o.px.knobs.custom_id = Some(n);
+            no_extra(kw, words, 2)
+        }
+        "disabled" | "enabled" => {
+            o.px.knobs.disabled = kw == "disabled";
+            no_extra(kw, words, 1)
+        }
+        "clitcpka-idle" | "clitcpka-intvl" | "srvtcpka-idle" | "srvtcpka-intvl" => {
+            let side = if kw.starts_with("cli") { Side::Front } else { Side::Back };
+            need(o, kw, side)?;
+            let d = time(kw, words.get(1).map_or("", String::as_str))?;
+            let s = if side == Side::Front { &mut o.px.knobs.cli_sock } else { &mut o.px.knobs.srv_sock };
+            if kw.ends_with("idle") {
+                s.keepalive_idle = Some(d);
+            } else {
+                s.keepalive_intvl = Some(d);
+            }
+            no_extra(kw, words, 2)
+        }
+        "clitcpka-cnt" | "srvtcpka-cnt" => {
+            let side = if kw.starts_with("cli") { Side::Front } else { Side::Back };
+            need(o, kw, side)?;
+            let n = int::<u32>(kw, words.get(1))?;
+            let s = if side == Side::Front { &mut o.px.knobs.cli_sock } else { &mut o.px.knobs.srv_sock };
+            s.keepalive_cnt = Some(n);
+            no_extra(kw, words, 2)
+        }
+        _ => match known::proxy(kw) {
+            Some(k) => Err(known::refusal(kw, k).unwrap_or_default()),
+            None => Err(format!("unknown keyword '{kw}' in '{}' section", o.kind.keyword())),
+        },
+    }
+}
