@@ -26,8 +26,8 @@ mod server;
 mod server_opts;
 mod stats;
 mod stick;
-mod userlist;
 mod tune;
+mod userlist;
 
 use super::diag::{Diag, Diagnostics};
 use super::lexer;
