@@ -34,5 +34,6 @@ pub mod l4_conn;
 pub mod l5_session;
 pub mod l6_stream;
 pub mod l7_http;
+pub mod peers;
 pub mod runtime;
 pub mod stick;

@@ -12,6 +12,7 @@ const ORDER: &[&str] = &[
     "core",
     "stick",
     "cfg",
+    "peers",
     "acl",
     "l4_conn",
     "backend",

@@ -241,6 +241,8 @@ impl Sim {
                 expire: s.expire,
                 nopurge: s.nopurge,
                 store: Store::parse(s.store).expect("valid store list"),
+                peers: None,
+                snapshot: None,
             })
         }));
         Sim {

@@ -57,6 +57,8 @@ fn bytes_per_entry() -> f64 {
         expire: Some(60_000),
         nopurge: false,
         store: Store::parse("conn_cur,conn_cnt,http_req_rate(10s)").expect("store"),
+        peers: None,
+        snapshot: None,
     });
     for i in 0..ENTRIES {
         let key = Key::Ip(Ipv4Addr::from(0x0a00_0000 + i));

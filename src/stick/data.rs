@@ -6,8 +6,11 @@
 //! 32 bits (1 word), byte counters unsigned 64 bits (2 words), rates a
 //! [`FreqCtr`](super::FreqCtr) (3 words).
 //!
-//! Not supported (yet): the 2.5+ arrays `gpt(n)`, `gpc(n)`, `gpc_rate(n,p)`
-//! and `server_key`; their names are unknown types here.
+//! `server_key` (HAProxy's dictionary type) is one word: the id of a string
+//! interned in [`dict`](super::dict) (0: none).
+//!
+//! Not supported (yet): the 2.5+ arrays `gpt(n)`, `gpc(n)`, `gpc_rate(n,p)`;
+//! their names are unknown types here.
 
 use std::fmt;
 
@@ -36,7 +39,7 @@ pub enum DataType {
     BytesOutRate = 16,
     Gpc1 = 17,
     Gpc1Rate = 18,
-    // 19 is server_key, not supported
+    ServerKey = 19,
     HttpFailCnt = 20,
     HttpFailRate = 21,
 }
@@ -51,11 +54,12 @@ pub enum Width {
     Uint, // unsigned 32-bit
     Ull,  // unsigned 64-bit
     Rate, // frequency counter with a period
+    Dict, // id of an interned string (`server_key`), printed as the string
 }
 
 impl DataType {
     /// Every type, in HAProxy's display order.
-    pub const ALL: [DataType; 21] = [
+    pub const ALL: [DataType; 22] = [
         DataType::ServerId,
         DataType::Gpt0,
         DataType::Gpc0,
@@ -75,6 +79,7 @@ impl DataType {
         DataType::BytesOutRate,
         DataType::Gpc1,
         DataType::Gpc1Rate,
+        DataType::ServerKey,
         DataType::HttpFailCnt,
         DataType::HttpFailRate,
     ];
@@ -100,6 +105,7 @@ impl DataType {
             DataType::BytesOutRate => "bytes_out_rate",
             DataType::Gpc1 => "gpc1",
             DataType::Gpc1Rate => "gpc1_rate",
+            DataType::ServerKey => "server_key",
             DataType::HttpFailCnt => "http_fail_cnt",
             DataType::HttpFailRate => "http_fail_rate",
         }
@@ -113,6 +119,7 @@ impl DataType {
     pub fn width(self) -> Width {
         match self {
             DataType::ServerId => Width::Sint,
+            DataType::ServerKey => Width::Dict,
             DataType::BytesInCnt | DataType::BytesOutCnt => Width::Ull,
             DataType::Gpc0Rate
             | DataType::ConnRate
@@ -134,7 +141,7 @@ impl DataType {
     /// 32-bit words this type takes in an entry.
     pub(crate) fn words(self) -> usize {
         match self.width() {
-            Width::Sint | Width::Uint => 1,
+            Width::Sint | Width::Uint | Width::Dict => 1,
             Width::Ull => 2,
             Width::Rate => 3,
         }
@@ -417,6 +424,7 @@ mod tests {
             assert_eq!(DataType::from_name(t.name()), Some(t));
         }
         assert!(DataType::ALL.windows(2).all(|w| w[0] < w[1]));
-        assert_eq!(DataType::from_name("server_key"), None);
+        assert_eq!(DataType::from_name("server_key"), Some(DataType::ServerKey));
+        assert_eq!(DataType::from_name("gpc"), None);
     }
 }

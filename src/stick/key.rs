@@ -19,7 +19,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use smallvec::SmallVec;
 
-/// Default `len` of `string` and `binary` keys.
+/// Default `len` of `binary` keys, and the default storage of `string`
+/// keys, which includes HAProxy's terminating NUL: a `string` table without
+/// `len` keeps 31 characters, one with `len 32` keeps 32.
 pub const DEFAULT_KEY_LEN: u32 = 32;
 
 /// Inline capacity of a key buffer: ip, ipv6 and integer keys never allocate.
@@ -56,17 +58,17 @@ impl KeyType {
     /// Builds a key type from the config words `type <name> [len <n>]`.
     /// `len` is only meaningful for `string` and `binary`.
     pub fn from_name(name: &str, len: Option<u32>) -> Result<KeyType, String> {
-        let len_or_default = |len: Option<u32>| match len {
+        let len_or_default = |len: Option<u32>, default: u32| match len {
             Some(0) => Err(format!("invalid length 0 for key type '{name}'")),
             Some(n) => Ok(n),
-            None => Ok(DEFAULT_KEY_LEN),
+            None => Ok(default),
         };
         match name {
             "ip" => Ok(KeyType::Ip),
             "ipv6" => Ok(KeyType::Ipv6),
             "integer" => Ok(KeyType::Integer),
-            "string" => Ok(KeyType::String { len: len_or_default(len)? }),
-            "binary" => Ok(KeyType::Binary { len: len_or_default(len)? }),
+            "string" => Ok(KeyType::String { len: len_or_default(len, DEFAULT_KEY_LEN - 1)? }),
+            "binary" => Ok(KeyType::Binary { len: len_or_default(len, DEFAULT_KEY_LEN)? }),
             _ => Err(format!("unknown key type '{name}'")),
         }
     }
@@ -325,6 +327,16 @@ mod tests {
         let b = KeyType::Binary { len: 2 }.normalize(Key::Bin(b"ABC")).unwrap();
         assert_eq!(b.to_string(), "4142");
         assert_eq!(KeyType::String { len: DEFAULT_KEY_LEN }.key_size(), 32);
+    }
+
+    /// HAProxy 2.6.12 (checked on loopback): `type string` without `len`
+    /// keeps 31 characters of a 40-character key, `len 32` keeps 32; strata
+    /// kept 32 for both.
+    #[test]
+    fn stick_key_default_string_len_is_haproxys() {
+        assert_eq!(KeyType::from_name("string", None), Ok(KeyType::String { len: 31 }));
+        assert_eq!(KeyType::from_name("string", Some(32)), Ok(KeyType::String { len: 32 }));
+        assert_eq!(KeyType::from_name("binary", None), Ok(KeyType::Binary { len: 32 }));
     }
 
     #[test]

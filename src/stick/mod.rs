@@ -22,6 +22,7 @@
 
 pub mod audit;
 pub mod data;
+pub mod dict;
 pub mod dump;
 pub mod key;
 pub mod rate;

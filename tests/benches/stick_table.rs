@@ -17,6 +17,8 @@ fn table(size: u32) -> std::sync::Arc<Table> {
         expire: Some(600_000),
         nopurge: false,
         store: Store::parse("conn_cur,conn_cnt,http_req_rate(10s)").expect("store"),
+        peers: None,
+        snapshot: None,
     })
 }
 

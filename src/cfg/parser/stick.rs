@@ -3,10 +3,15 @@
 use super::args::Res;
 use super::section::Open;
 use crate::cfg::model::{Loc, RuleLine};
+use crate::stick::table::SnapshotSpec;
 use crate::stick::{KeyType, Store, TableDef};
 
-/// `stick-table type T [len N] size N[k|m|g] [expire T] [nopurge] [store LIST]...`
-/// (one per proxy; the table is named after it).
+/// `snapshot FILE` without `every`: written once a minute (and at stop).
+const DEFAULT_SNAPSHOT_EVERY_MS: u32 = 60_000;
+
+/// `stick-table type T [len N] size N[k|m|g] [expire T] [nopurge] [peers P]
+/// [store LIST]... [snapshot FILE [every T]]` (one per proxy; the table is
+/// named after it). `snapshot` is strata's own (docs/configuration.md).
 pub(super) fn stick_table(o: &mut Open, words: &[String]) -> Res {
     if o.px.stick_table.is_some() {
         return Err(format!("only one stick-table per proxy ('{}').", o.px.name));
@@ -17,6 +22,8 @@ pub(super) fn stick_table(o: &mut Open, words: &[String]) -> Res {
     let mut expire = None;
     let mut nopurge = false;
     let mut store = Store::new();
+    let mut peers = None;
+    let mut snapshot = None;
     let mut i = 1;
     let value = |i: usize, kw: &str| {
         words.get(i + 1).map(String::as_str).ok_or(format!("stick-table: missing argument after '{kw}'."))
@@ -54,6 +61,22 @@ pub(super) fn stick_table(o: &mut Open, words: &[String]) -> Res {
                 continue;
             }
             "store" => store.add_list(value(i, kw)?).map_err(|e| e.to_string())?,
+            "peers" => peers = Some(value(i, kw)?.to_owned()),
+            "snapshot" => {
+                let path = value(i, kw)?;
+                let mut every_ms = DEFAULT_SNAPSHOT_EVERY_MS;
+                if words.get(i + 2).map(String::as_str) == Some("every") {
+                    let v = value(i + 2, "snapshot every")?;
+                    let t = crate::cfg::time::parse_time(v)
+                        .map_err(|e| format!("stick-table: {e} in 'snapshot every'"))?;
+                    every_ms = u32::try_from(t.as_millis())
+                        .ok()
+                        .filter(|&ms| ms > 0)
+                        .ok_or(format!("stick-table: invalid 'snapshot every' time '{v}'."))?;
+                    i += 2;
+                }
+                snapshot = Some(SnapshotSpec { path: path.into(), every_ms });
+            }
             other => return Err(format!("stick-table: unknown argument '{other}'.")),
         }
         i += 2;
@@ -61,7 +84,8 @@ pub(super) fn stick_table(o: &mut Open, words: &[String]) -> Res {
     let key_name = key_name.ok_or("stick-table: missing type.")?;
     let key_type = KeyType::from_name(key_name, len).map_err(|e| format!("stick-table: {e}"))?;
     let size = size.ok_or("stick-table: missing size.")?;
-    o.px.stick_table = Some(TableDef { name: o.px.name.clone(), key_type, size, expire, nopurge, store });
+    o.px.stick_table =
+        Some(TableDef { name: o.px.name.clone(), key_type, size, expire, nopurge, store, peers, snapshot });
     Ok(())
 }
 

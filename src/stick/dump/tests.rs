@@ -18,6 +18,8 @@ fn mk(name: &str, ty: KeyType, size: u32, expire: Option<u32>, store: &str) -> A
         expire,
         nopurge: false,
         store: Store::parse(store).unwrap(),
+        peers: None,
+        snapshot: None,
     })
 }
 
@@ -397,6 +399,8 @@ fn stick_dump_s5_full_table_eviction_and_nopurge() {
         expire: Some(60_000),
         nopurge: true,
         store: Store::parse("conn_cur,conn_cnt,http_req_cnt").unwrap(),
+        peers: None,
+        snapshot: None,
     });
     for (k, at) in [(1u8, T0), (2, T0 + 603), (3, T0 + 1206)] {
         let tr = np.track(ip(k), at);

@@ -7,6 +7,7 @@ use super::*;
 pub struct EntryMut<'a> {
     pub(super) t: &'a Table,
     pub(super) w: &'a mut [u32],
+    pub(super) id: EntryId, // where it lives (for the update log)
 }
 
 impl EntryMut<'_> {
@@ -64,8 +65,14 @@ impl EntryMut<'_> {
     /// HAProxy's `stktable_touch_local()`: the entry expires `expire` from
     /// now (for tables without `expire`: the date of the last touch, which
     /// orders evictions).
+    ///
+    /// In a table shared with peers this is also a local update: the entry
+    /// is scheduled to be pushed (HAProxy's `stktable_touch_local()`).
     pub(crate) fn touch(&mut self, now: u64) {
-        self.set_expire(now + u64::from(self.t.expire.unwrap_or(0)));
+        self.set_expire(self.t.fresh_exp(now));
+        if let Some(log) = &self.t.sync {
+            log.note_local(self);
+        }
     }
 
     /// A tracker starts: reference +1; `conn_cnt`, `conn_cur`, `conn_rate`
@@ -101,6 +108,7 @@ impl EntryMut<'_> {
             Width::Uint => i64::from(d[o]),
             Width::Ull => (u64::from(d[o]) | u64::from(d[o + 1]) << 32) as i64,
             Width::Rate => i64::from(FreqCtr::from_words(&d[o..o + 3]).read(now, self.t.layout.period(ty))),
+            Width::Dict => return None, // a string, not a number
         })
     }
 
@@ -115,11 +123,13 @@ impl EntryMut<'_> {
     }
 
     /// Stores `v` in `ty` as `set table` does (truncating to the type's
-    /// width; a rate reads `v` for one period). `false` if not stored.
+    /// width; a rate reads `v` for one period). `false` if not stored, or
+    /// for `server_key`, which HAProxy's `set table` leaves alone.
     pub fn set(&mut self, ty: DataType, v: i64, now: u64) -> bool {
         let Some(o) = self.t.layout.off(ty) else { return false };
         let d = self.data_mut();
         match ty.width() {
+            Width::Dict => return false,
             Width::Sint | Width::Uint => d[o] = v as u32,
             Width::Ull => {
                 d[o] = v as u32;
@@ -170,6 +180,7 @@ impl EntryMut<'_> {
             }
             Update::SetGpt0(v) => self.set(T::Gpt0, i64::from(v), now).then_some(u64::from(v)),
             Update::SetServerId(v) => self.set(T::ServerId, i64::from(v), now).then_some(u64::from(v as u32)),
+            Update::SetServerKey(v) => self.set_raw(T::ServerKey, Raw::Dict(v)).then_some(u64::from(v)),
             _ => None, // the counts, above
         };
         self.touch(now);
@@ -185,6 +196,13 @@ impl EntryMut<'_> {
         fmt_key(self.t.key_type, &self.key_bytes(), out);
         let _ = write!(out, " use={} exp={}", self.refs(), self.exp_remaining(now));
         for ty in DataType::ALL {
+            if ty.width() == Width::Dict {
+                if let Some(o) = self.t.layout.off(ty) {
+                    let name = crate::stick::dict::lookup(self.data()[o]);
+                    let _ = write!(out, " {}={}", ty.name(), name.as_deref().unwrap_or("-"));
+                }
+                continue;
+            }
             let Some(v) = self.value(ty, now) else { continue };
             if ty.is_rate() {
                 let _ = write!(out, " {}({})={}", ty.name(), self.t.layout.period(ty), v);

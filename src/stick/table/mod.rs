@@ -59,20 +59,36 @@ use super::rate::FreqCtr;
 use super::tracker::Tracker;
 
 mod entry;
+mod expiry;
+mod raw;
+mod sync;
 #[cfg(test)]
 pub(crate) mod tests;
 
 pub use entry::EntryMut;
+pub use raw::Raw;
+pub use sync::ScanCursor;
 
 /// A table as declared by `stick-table` (built by the config layer).
 #[derive(Clone, Debug)]
 pub struct TableDef {
-    pub name: String,        // the section's name
-    pub key_type: KeyType,   // `type ... [len n]`
-    pub size: u32,           // maximum number of entries
-    pub expire: Option<u32>, // `expire` in ms; None: entries never expire
-    pub nopurge: bool,       // full table refuses new keys instead of evicting
-    pub store: Store,        // stored data types
+    pub name: String,                   // the section's name
+    pub key_type: KeyType,              // `type ... [len n]`
+    pub size: u32,                      // maximum number of entries
+    pub expire: Option<u32>,            // `expire` in ms; None: entries never expire
+    pub nopurge: bool,                  // full table refuses new keys instead of evicting
+    pub store: Store,                   // stored data types
+    pub peers: Option<String>, // `peers NAME`: the table keeps a log of its local updates for that section
+    pub snapshot: Option<SnapshotSpec>, // strata's `snapshot` extension
+}
+
+/// strata's `snapshot <file> [every <time>]` on a `stick-table` line: the
+/// table is written to `path` every `every_ms` and at stop, and read back
+/// at start (the runtime does it; the table only holds the settings).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotSpec {
+    pub path: std::path::PathBuf,
+    pub every_ms: u32,
 }
 
 /// Number of shards of a table's map.
@@ -110,18 +126,19 @@ impl EntryId {
 /// An event counted on an entry (by a tracker or by key).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Update {
-    HttpReq,          // http_req_cnt, http_req_rate +1
-    HttpErr,          // http_err_cnt, http_err_rate +1
-    HttpFail,         // http_fail_cnt, http_fail_rate +1
-    BytesIn(u64),     // bytes_in_cnt, bytes_in_rate +n
-    BytesOut(u64),    // bytes_out_cnt, bytes_out_rate +n
-    Sess,             // sess_cnt, sess_rate +1 (session accepted)
-    IncGpc0,          // gpc0, gpc0_rate +1
-    ClrGpc0,          // gpc0 := 0
-    IncGpc1,          // gpc1, gpc1_rate +1
-    ClrGpc1,          // gpc1 := 0
-    SetGpt0(u32),     // gpt0 := v
-    SetServerId(i32), // server_id := v
+    HttpReq,           // http_req_cnt, http_req_rate +1
+    HttpErr,           // http_err_cnt, http_err_rate +1
+    HttpFail,          // http_fail_cnt, http_fail_rate +1
+    BytesIn(u64),      // bytes_in_cnt, bytes_in_rate +n
+    BytesOut(u64),     // bytes_out_cnt, bytes_out_rate +n
+    Sess,              // sess_cnt, sess_rate +1 (session accepted)
+    IncGpc0,           // gpc0, gpc0_rate +1
+    ClrGpc0,           // gpc0 := 0
+    IncGpc1,           // gpc1, gpc1_rate +1
+    ClrGpc1,           // gpc1 := 0
+    SetGpt0(u32),      // gpt0 := v
+    SetServerId(i32),  // server_id := v
+    SetServerKey(u32), // server_key := v (an id of `stick::dict`)
 }
 
 impl Update {
@@ -138,7 +155,11 @@ impl Update {
             Update::Sess => (T::SessCnt, T::SessRate, 1),
             Update::IncGpc0 => (T::Gpc0, T::Gpc0Rate, 1),
             Update::IncGpc1 => (T::Gpc1, T::Gpc1Rate, 1),
-            Update::ClrGpc0 | Update::ClrGpc1 | Update::SetGpt0(_) | Update::SetServerId(_) => return None,
+            Update::ClrGpc0
+            | Update::ClrGpc1
+            | Update::SetGpt0(_)
+            | Update::SetServerId(_)
+            | Update::SetServerKey(_) => return None,
         })
     }
 }
@@ -148,6 +169,7 @@ impl Update {
 pub struct InUse;
 
 struct Shard {
+    idx: usize,              // this shard's number
     index: HashTable<u32>,   // slot numbers, hashed by key
     chunks: Vec<Box<[u32]>>, // slot storage, `chunk_slots` slots each, never moved
     next: u32,               // slots handed out so far
@@ -180,6 +202,7 @@ pub struct Table {
     now: AtomicU64,    // latest `now` given by a caller
     shards: Box<[Mutex<Shard>]>,
     queue: Mutex<BinaryHeap<Reverse<QItem>>>,
+    sync: Option<sync::UpdateLog>, // tables shared with peers: their local updates in order
 }
 
 impl std::fmt::Debug for Table {
@@ -216,13 +239,15 @@ impl Table {
         let layout = Layout::new(&def.store);
         let key_words = def.key_type.key_size().div_ceil(4);
         let per_shard = (def.size as usize).div_ceil(SHARDS).next_power_of_two();
+        let data_end = HDR + key_words + layout.words();
+        let sync = def.peers.is_some().then(|| sync::UpdateLog::new(data_end));
         Arc::new(Table {
             name: def.name,
             key_type: def.key_type,
             size: def.size,
             expire: def.expire,
             nopurge: def.nopurge,
-            stride: HDR + key_words + layout.words(),
+            stride: data_end + if sync.is_some() { sync::SEQ_WORDS } else { 0 },
             layout,
             store: def.store,
             key_words,
@@ -232,8 +257,9 @@ impl Table {
             stamps: AtomicU32::new(1),
             now: AtomicU64::new(0),
             shards: (0..SHARDS)
-                .map(|_| {
+                .map(|idx| {
                     Mutex::new(Shard {
+                        idx,
                         index: HashTable::new(),
                         chunks: Vec::new(),
                         next: 0,
@@ -242,6 +268,7 @@ impl Table {
                 })
                 .collect(),
             queue: Mutex::new(BinaryHeap::new()),
+            sync,
         })
     }
 
@@ -441,122 +468,6 @@ impl Table {
         }
     }
 
-    // ----- expiry and eviction ----------------------------------------
-
-    /// Deletes the unreferenced entries whose expiry date has passed (the
-    /// expiry task). Referenced entries stay, whatever their date; entries
-    /// refreshed since they were queued are re-queued at their new date.
-    /// Tables without `expire` are never purged. Returns the number deleted.
-    pub fn purge(&self, now: u64) -> usize {
-        self.set_now(now);
-        if self.expire.is_none() {
-            return 0;
-        }
-        let mut q = lock(&self.queue);
-        let mut aside = Vec::new();
-        let mut n = 0;
-        while let Some(&Reverse(item)) = q.peek() {
-            if item.exp > now {
-                break;
-            }
-            q.pop();
-            let id = EntryId(item.id);
-            let mut guard = lock(&self.shards[id.shard()]);
-            let sh = &mut *guard;
-            if !self.is_current(sh, id.slot(), item.stamp) {
-                continue;
-            }
-            let e = self.entry(sh, id.slot());
-            if e.refs() > 0 {
-                aside.push(item);
-                continue;
-            }
-            let exp = e.expire();
-            if now < exp {
-                let stamp = self.next_stamp();
-                e.w[W_STAMP] = stamp;
-                q.push(Reverse(QItem { exp, stamp, id: item.id }));
-                continue;
-            }
-            self.remove_slot(sh, id.slot());
-            n += 1;
-        }
-        q.extend(aside.into_iter().map(Reverse));
-        n
-    }
-
-    /// The earliest date at which [`purge`](Self::purge) may have work: the
-    /// head of the expiry queue. `None` for an empty queue or a table
-    /// without `expire`.
-    pub fn next_purge(&self) -> Option<u64> {
-        self.expire?;
-        lock(&self.queue).peek().map(|Reverse(i)| i.exp)
-    }
-
-    /// HAProxy's `__stktable_trash_oldest()` for a full table: tries to free
-    /// `size/256 + 1` entries walking the expiry queue from the oldest, and
-    /// visits at most twice that many entries. Referenced entries are
-    /// skipped; an entry refreshed since it was queued is re-queued at its
-    /// new date instead of being freed (so it may be met again in the same
-    /// walk if it is still the oldest). Returns the number freed.
-    fn evict(&self) -> u32 {
-        let to_batch = self.size / 256 + 1;
-        let mut max_search = i64::from(to_batch) * 2;
-        let mut batched = 0;
-        let mut aside = Vec::new();
-        let mut q = lock(&self.queue);
-        while batched < to_batch {
-            let Some(Reverse(item)) = q.pop() else { break };
-            let id = EntryId(item.id);
-            let mut guard = lock(&self.shards[id.shard()]);
-            let sh = &mut *guard;
-            if !self.is_current(sh, id.slot(), item.stamp) {
-                continue; // deleted entries are not in HAProxy's queue at all
-            }
-            max_search -= 1;
-            if max_search < 0 {
-                q.push(Reverse(item));
-                break;
-            }
-            let e = self.entry(sh, id.slot());
-            if e.refs() > 0 {
-                aside.push(item);
-                continue;
-            }
-            let exp = e.expire();
-            if exp != item.exp {
-                let stamp = self.next_stamp();
-                e.w[W_STAMP] = stamp;
-                q.push(Reverse(QItem { exp, stamp, id: item.id }));
-                continue;
-            }
-            self.remove_slot(sh, id.slot());
-            batched += 1;
-        }
-        q.extend(aside.into_iter().map(Reverse));
-        batched
-    }
-
-    /// Drops the stale items (deleted entries) from the queue. Deleted
-    /// entries leave their item behind until a walk meets it; a table that
-    /// is cleared and refilled without ever being full or purged (no
-    /// `expire`) would otherwise grow its queue without bound. Called when
-    /// the queue holds more than twice as many items as entries, so the cost
-    /// is amortized over the insertions that made it grow.
-    fn compact_queue(&self, q: &mut BinaryHeap<Reverse<QItem>>) {
-        let mut items = std::mem::take(q).into_vec();
-        items.retain(|Reverse(it)| {
-            let id = EntryId(it.id);
-            self.is_current(&lock(&self.shards[id.shard()]), id.slot(), it.stamp)
-        });
-        *q = BinaryHeap::from(items);
-    }
-
-    #[cfg(test)]
-    fn queue_len(&self) -> usize {
-        lock(&self.queue).len()
-    }
-
     // ----- internals --------------------------------------------------
 
     fn words_of(&self, bytes: &[u8]) -> KeyWords {
@@ -596,7 +507,13 @@ impl Table {
     }
 
     fn entry<'a>(&'a self, sh: &'a mut Shard, slot: u32) -> EntryMut<'a> {
-        EntryMut { t: self, w: slot_words_mut(&mut sh.chunks, self.chunk_slots, self.stride, slot) }
+        let id = EntryId::new(sh.idx, slot);
+        EntryMut { t: self, w: slot_words_mut(&mut sh.chunks, self.chunk_slots, self.stride, slot), id }
+    }
+
+    /// The expiry date of an entry created or refreshed at `now`.
+    fn fresh_exp(&self, now: u64) -> u64 {
+        now + u64::from(self.expire.unwrap_or(0))
     }
 
     fn find_slot(&self, sh: &Shard, hash: u64, kw: &[u32]) -> Option<u32> {
@@ -609,12 +526,23 @@ impl Table {
     }
 
     /// Finds the entry of `kw`, creating it if `create` (reserving room,
-    /// evicting once if the table is full and not `nopurge`), and runs `f`
-    /// on it under the shard lock.
+    /// evicting once if the table is full and not `nopurge`; a new entry
+    /// expires at `now + expire`), and runs `f` on it under the shard lock.
     fn with_key<R>(
         &self,
         kw: &[u32],
         now: u64,
+        create: bool,
+        f: impl FnOnce(&mut EntryMut<'_>) -> R,
+    ) -> Option<(EntryId, R)> {
+        self.with_key_exp(kw, self.fresh_exp(now), create, f)
+    }
+
+    /// [`with_key`](Self::with_key) with the expiry date of a new entry given.
+    fn with_key_exp<R>(
+        &self,
+        kw: &[u32],
+        new_exp: u64,
         create: bool,
         f: impl FnOnce(&mut EntryMut<'_>) -> R,
     ) -> Option<(EntryId, R)> {
@@ -632,7 +560,7 @@ impl Table {
                 return None;
             }
             if self.reserve() {
-                let (slot, item) = self.insert_slot(sh, hash, kw, now);
+                let (slot, item) = self.insert_slot(sh, hash, kw, new_exp);
                 let id = EntryId::new(si, slot);
                 let r = (f.take()?)(&mut self.entry(sh, slot));
                 drop(guard);
@@ -652,8 +580,8 @@ impl Table {
     }
 
     /// Stores a new entry (room already reserved): zeroed data, no
-    /// reference, expiry `now + expire`. Returns its slot and queue item.
-    fn insert_slot(&self, sh: &mut Shard, hash: u64, kw: &[u32], now: u64) -> (u32, QItem) {
+    /// reference, expiry date `exp`. Returns its slot and queue item.
+    fn insert_slot(&self, sh: &mut Shard, hash: u64, kw: &[u32], exp: u64) -> (u32, QItem) {
         let (cs, st) = (self.chunk_slots, self.stride);
         let slot = match sh.free.pop() {
             Some(s) => s,
@@ -666,7 +594,6 @@ impl Table {
                 s
             }
         };
-        let exp = now + u64::from(self.expire.unwrap_or(0));
         let stamp = self.next_stamp();
         let w = slot_words_mut(&mut sh.chunks, cs, st, slot);
         w.fill(0);
@@ -687,6 +614,9 @@ impl Table {
         let (cs, st) = (self.chunk_slots, self.stride);
         let w = slot_words_mut(&mut sh.chunks, cs, st, slot);
         let hash = self.hash_words(&w[HDR..HDR + self.key_words]);
+        if let Some(log) = &self.sync {
+            log.forget(w);
+        }
         w.fill(0);
         if let Ok(found) = sh.index.find_entry(hash, |&s| s == slot) {
             found.remove();

@@ -12,6 +12,8 @@ pub(crate) fn table(size: u32, expire: Option<u32>, nopurge: bool, store: &str) 
         expire,
         nopurge,
         store: Store::parse(store).unwrap(),
+        peers: None,
+        snapshot: None,
     })
 }
 
