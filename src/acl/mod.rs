@@ -34,6 +34,7 @@ mod sample_expr;
 mod scratch;
 pub mod source;
 mod text;
+pub mod tls_facts;
 mod value;
 mod var_action;
 pub mod vars;

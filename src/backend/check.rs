@@ -27,6 +27,7 @@ pub struct CheckSpec {
     pub connect_timeout: Duration, // MIN(timeout connect, inter)
     pub read_timeout: Duration,    // `timeout check`, else inter
     pub http: Option<HttpProbe>,   // `option httpchk`
+    pub tls: Option<(std::sync::Arc<crate::l4_conn::tls::ServerTls>, Option<String>)>, // `check-ssl`: settings and `check-sni`
 }
 
 /// An HTTP check: the request to send and the statuses that pass.
@@ -155,7 +156,12 @@ impl Check {
     }
 
     fn start(&mut self, registry: &Registry, token: Token, now: Instant, addr: SocketAddr) {
-        let registered = Conn::connect(addr, now).and_then(|mut c| c.register(registry, token).map(|()| c));
+        let registered = Conn::connect(addr, now).and_then(|mut c| {
+            if let Some((tls, sni)) = &self.spec.tls {
+                c.start_tls_client(tls, sni.as_deref())?;
+            }
+            c.register(registry, token).map(|()| c)
+        });
         // An immediate local failure leaves no connection; it is counted at once.
         self.conn = registered.ok();
         self.phase = Phase::Connecting { started: now };
@@ -177,9 +183,18 @@ impl Check {
                 }
             },
             Ok(false) if now >= started + self.spec.connect_timeout => {
-                Some((CheckResult::Failed("Layer4 timeout".into()), started))
+                // Connected but still handshaking: HAProxy's layer 6.
+                let layer = if conn.connecting { "Layer4" } else { "Layer6" };
+                Some((CheckResult::Failed(format!("{layer} timeout")), started))
             }
             Ok(false) => None,
+            Err(_) if conn.tls_failure().is_some() => Some((
+                CheckResult::Failed(format!(
+                    "Layer6 invalid response, info: \"{}\"",
+                    conn.tls_failure().map_or("", |f| f.message())
+                )),
+                started,
+            )),
             Err(e) => Some((
                 CheckResult::Failed(format!("Layer4 connection problem, info: \"{}\"", l4_info(&e))),
                 started,
@@ -288,6 +303,8 @@ impl CheckResult {
             (true, _) => "L4OK",
             (false, "Layer4 timeout") => "L4TOUT",
             (false, "Layer4 connection problem") => "L4CON",
+            (false, "Layer6 timeout") => "L6TOUT",
+            (false, "Layer6 invalid response") => "L6RSP",
             (false, "Layer7 timeout") => "L7TOUT",
             (false, "Layer7 wrong status") => "L7STS",
             (false, _) => "L7RSP",
@@ -322,6 +339,7 @@ mod tests {
             connect_timeout: Duration::from_secs(1),
             read_timeout: Duration::from_secs(2),
             http: None,
+            tls: None,
         };
         Check::new(spec, Instant::now(), Duration::ZERO)
     }

@@ -41,6 +41,7 @@ pub struct ServerState {
     pub stats: Counters,
     pub health: Option<Health>, // Some with `check`
     pub history: UpDown,        // health changes (`lastchg`, `downtime`, `chkdown`)
+    pub tls: Option<std::sync::Arc<crate::l4_conn::tls::ServerTls>>, // `ssl` / `check-ssl`: its TLS client settings
 }
 
 /// What the last health check said, for `show stat` and `show servers
@@ -95,6 +96,7 @@ impl ServerState {
             stats: Counters::default(),
             health: cfg.check.then(|| Health::initial(cfg.rise, cfg.fall)),
             history: UpDown::default(),
+            tls: None,
         }
     }
 

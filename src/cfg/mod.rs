@@ -15,6 +15,7 @@ pub mod parser;
 pub mod process;
 pub mod resolve;
 pub mod server;
+pub mod ssl;
 pub mod time;
 
 pub use diag::{Diag, Diagnostics, Severity};

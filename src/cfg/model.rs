@@ -81,6 +81,7 @@ pub struct Global {
     pub expose_experimental: bool, // `expose-experimental-directives` (allows `normalize-uri`)
     pub process: crate::cfg::process::Process, // identity, chroot, daemon, stop delays, env edits...
     pub tune: crate::cfg::process::Tune, // the other `tune.*` knobs strata obeys
+    pub ssl: super::ssl::GlobalSsl, // SSL defaults (`ssl-default-*`, `tune.ssl.*`, `crt-base`)
 }
 
 impl Default for Global {
@@ -99,6 +100,7 @@ impl Default for Global {
             expose_experimental: false,
             process: Default::default(),
             tune: Default::default(),
+            ssl: Default::default(),
         }
     }
 }
@@ -231,7 +233,8 @@ pub struct ProxyRef {
 pub struct Bind {
     pub addr: SocketAddr,
     pub loc: Loc,
-    pub opts: crate::cfg::listen::BindOpts, // options of the line
+    pub opts: crate::cfg::listen::BindOpts,    // options of the line
+    pub ssl: Option<Box<super::ssl::BindSsl>>, // TLS options of the line (`ssl`, `crt`...), if any
 }
 
 /// Proxy timeouts; None means not set (infinite, as in HAProxy).

@@ -45,6 +45,7 @@ pub struct Server {
     pub agent: Agent,                     // `agent-check` and its settings
     pub send_proxy: Option<ProxyVersion>, // `send-proxy` / `send-proxy-v2`
     pub namespace: Option<String>,        // `namespace` (no meaning for strata: warned)
+    pub ssl: super::ssl::ServerSsl,       // TLS options (`ssl`, `verify`, `sni`, `check-ssl`...)
 }
 
 impl Default for Server {
@@ -83,6 +84,7 @@ impl Default for Server {
             agent: Agent::default(),
             send_proxy: None,
             namespace: None,
+            ssl: Default::default(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! One TCP connection, client or server side.
 
+use super::tls::TlsState;
 use crate::core::buffer::Buffer;
 use mio::event::Event;
 use mio::net::TcpStream;
@@ -23,11 +24,11 @@ pub enum IoStep {
 /// time of the last byte moved. Owned by a session (client side) or a
 /// stream (server side); nobody else touches it.
 pub struct Conn {
-    sock: TcpStream,
-    pub rx: Option<Buffer>, // bytes received and not yet forwarded
-    readable: bool,         // readiness seen and not yet drained
+    pub(in crate::l4_conn) sock: TcpStream,
+    pub rx: Option<Buffer>, // bytes received and not yet forwarded (plaintext with TLS)
+    pub(in crate::l4_conn) readable: bool, // readiness seen and not yet drained
     hup_seen: bool,         // the poller reported the peer's FIN or an error
-    writable: bool,
+    pub(in crate::l4_conn) writable: bool,
     pub connecting: bool,             // server side: connect() in progress
     probed: bool,                     // connecting: asked once whether already connected
     pub read_closed: bool,            // EOF received
@@ -36,6 +37,7 @@ pub struct Conn {
     pub last_io: Instant,             // last byte moved (inactivity timeouts)
     pub since: Instant,               // accepted / connect() started
     read_ahead: Option<IoStep>,       // what `read_ahead` read, told by the next `fill`
+    pub(in crate::l4_conn) tls: Option<Box<TlsState>>, // the TLS transport; None: plain TCP
 }
 
 /// The socket, for socket options (`l4_conn::sockopt`).
@@ -81,6 +83,7 @@ impl Conn {
             error: None,
             last_io: now,
             since: now,
+            tls: None,
         }
     }
 
@@ -132,6 +135,9 @@ impl Conn {
         }
         if ev.is_writable() || ev.is_write_closed() || ev.is_error() {
             self.writable = true;
+            if self.tls.is_some() {
+                self.tls_on_writable();
+            }
         }
     }
 
@@ -144,8 +150,21 @@ impl Conn {
     }
 
     /// For a connecting socket that became ready: `Ok(true)` connected,
-    /// `Ok(false)` still in progress, `Err` the connect failed.
+    /// `Ok(false)` still in progress, `Err` the connect failed. With TLS,
+    /// connected means the handshake is done too (HAProxy's L6 is part of
+    /// the connection: `timeout connect`, retries and redispatch cover it).
     pub fn finish_connect(&mut self, now: Instant) -> io::Result<bool> {
+        if !self.tcp_connected(now)? {
+            return Ok(false);
+        }
+        match self.handshake(now) {
+            super::tls::Handshake::Done => Ok(true),
+            super::tls::Handshake::Pending => Ok(false),
+            super::tls::Handshake::Failed(f) => Err(io::Error::other(f.message())),
+        }
+    }
+
+    fn tcp_connected(&mut self, now: Instant) -> io::Result<bool> {
         if !self.connecting {
             return Ok(true);
         }
@@ -209,6 +228,9 @@ impl Conn {
     pub fn fill(&mut self, now: Instant) -> IoStep {
         if let Some(step) = self.read_ahead.take() {
             return step;
+        }
+        if self.tls.is_some() {
+            return self.tls_fill(now);
         }
         if let Some(step) = self.read_gate() {
             return step;
@@ -325,6 +347,9 @@ impl Conn {
     /// block: one plain send for one slice, one vectored send for two.
     /// Returns the step and the bytes written (`Moved` when any were).
     fn write_slices(&mut self, a: &[u8], b: &[u8], now: Instant) -> (IoStep, usize) {
+        if self.tls.is_some() {
+            return self.tls_write(a, b, now);
+        }
         let mut done = 0;
         let step = loop {
             let (a, b) = if done < a.len() { (&a[done..], b) } else { (&[][..], &b[done - a.len()..]) };
@@ -373,6 +398,10 @@ impl Conn {
 
     /// Sends our FIN (propagating the peer's half-close). Idempotent.
     pub fn shutdown_write(&mut self) {
+        if !self.write_shut && self.tls.is_some() {
+            self.write_shut = true;
+            self.tls_shutdown(Instant::now());
+        }
         if !self.write_shut {
             self.write_shut = true;
             if let Err(e) = self.sock.shutdown(Shutdown::Write)
@@ -425,6 +454,7 @@ impl Conn {
         }
         self.writable = true; // try even without a fresh edge: a failed write is harmless
         let _ = self.send_from(&mut tmp, now);
+        self.tls_forget_held(); // records the socket did not take leave with the next writable edge
         tmp.is_none()
     }
 
@@ -469,7 +499,16 @@ impl Conn {
 
     /// Has read readiness that was not drained (reads would not block).
     pub fn is_readable(&self) -> bool {
-        self.readable
+        self.readable || self.tls_plain_left()
+    }
+}
+
+impl Drop for Conn {
+    /// A TLS connection closed cleanly says so (close_notify), best effort.
+    fn drop(&mut self) {
+        if self.tls.is_some() {
+            self.tls_on_close();
+        }
     }
 }
 

@@ -13,6 +13,9 @@ pub struct Listener {
     pub sock: TcpListener, // non-blocking, SO_REUSEADDR + SO_REUSEPORT
     pub addr: SocketAddr,  // as configured
     pub proxy: usize,      // index of the frontend in Config::proxies
+    pub tls: Option<std::sync::Arc<super::tls::BindTls>>, // `bind ... ssl`: its certificates
+    pub luid: u32, // `id`, else the 1-based rank among the frontend's binds (HAProxy's `fe/1` in logs)
+    pub bind: usize, // index of its `Bind` in the frontend's binds
 }
 
 impl Listener {
@@ -57,7 +60,7 @@ impl Listener {
         if http {
             sock.set_tcp_quickack(false)?;
         }
-        Ok(Listener { sock: TcpListener::from_std(sock.into()), addr, proxy })
+        Ok(Listener { sock: TcpListener::from_std(sock.into()), addr, proxy, tls: None, luid: 0, bind: 0 })
     }
 
     /// Reads back an integer socket option (tests and `show` commands).

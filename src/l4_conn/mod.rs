@@ -9,9 +9,11 @@ pub mod listener;
 pub mod pool;
 pub mod sockopt;
 pub mod splice;
+pub mod tls;
 pub mod track;
 
 pub use conn::{Conn, IoStep};
 pub use listener::Listener;
 pub use pool::{IDLE_SUB, IdlePool, ServerId};
 pub use splice::Pipe;
+pub use tls::{HsFailure, TlsSet};

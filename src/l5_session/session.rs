@@ -2,10 +2,13 @@
 
 use super::mux::{H1, H1Status, Pt, StreamSeed};
 use super::rules::SessionTarget;
+use crate::acl::tls_facts::TlsFacts;
 use crate::cfg::Mode;
 use crate::core::slab::Key;
 use crate::core::timer::TimerSlot;
 use crate::l4_conn::Conn;
+use crate::l4_conn::HsFailure;
+use crate::l4_conn::tls::Handshake;
 use crate::l4_conn::track::{SLOTS, Verdict, run_tcp_rules};
 use crate::l6_stream::slots::InheritedSlots;
 use crate::l6_stream::{Stream, StreamCtx};
@@ -45,8 +48,9 @@ pub enum SessionStatus {
 
 /// The session's mux, chosen by the frontend's mode.
 enum Mux {
-    Pt(Pt), // mode tcp: one stream
-    H1(H1), // mode http: one stream per request, in sequence
+    Pt(Pt),    // mode tcp: one stream
+    H1(H1),    // mode http: one stream per request, in sequence
+    Handshake, // `bind ... ssl`: the TLS handshake first, then the mux (and `tcp-request session`)
 }
 
 /// An accepted client connection with its mux and streams. Owned by the
@@ -64,7 +68,9 @@ pub struct Session {
     pub dst: SocketAddr,
     pub timer: TimerSlot, // this session's entry in the worker's timers
     pub accepted: Instant,
-    key: Key, // where the worker stores it (tokens for its sockets)
+    key: Key,                   // where the worker stores it (tokens for its sockets)
+    tls: Option<Box<TlsFacts>>, // what the client's TLS handshake negotiated (`ssl_fc*`)
+    pub luid: u32,              // the listener's rank in its frontend (`fe/1` in connection error logs)
 }
 
 impl fmt::Display for Session {
@@ -95,43 +101,20 @@ impl Session {
         };
         let mut trackers: [Option<Tracker>; SLOTS] = Default::default();
         let vars = crate::acl::Vars::new();
-        let rules = &ctx.rules[frontend];
-        for layer in [&rules.tcp_connection, &rules.tcp_session] {
-            let mut target = SessionTarget {
-                trackers: &mut trackers,
-                vars: &vars,
-                src,
-                dst,
-                frontend,
-                cfg: ctx.cfg,
-                tables: ctx.tables,
-                now_ms: ctx.now_ms,
-            };
-            if run_tcp_rules(layer, &mut target, ctx.tables, ctx.now_ms) == Verdict::Reject {
-                debug!(target: "l5", "sess#{id}: rejected by tcp-request rules");
-                // The trackers drop here: conn_cnt stays counted, conn_cur goes back down.
-                cli.reset_on_close();
-                return Err(StartError::Rejected);
-            }
-        }
-        for t in trackers.iter().flatten() {
-            t.inc_sess(ctx.now_ms);
+        let tls = cli.is_tls();
+        // With TLS, `tcp-request session` waits for the handshake (HAProxy's order).
+        let seen = (&vars, src, dst);
+        if !run_rules(&ctx.rules[frontend].tcp_connection, &mut trackers, seen, frontend, ctx) {
+            debug!(target: "l5", "sess#{id}: rejected by tcp-request rules");
+            // The trackers drop here: conn_cnt stays counted, conn_cur goes back down.
+            cli.reset_on_close();
+            return Err(StartError::Rejected);
         }
         cli.register(ctx.registry, key.token(CLIENT_SUB)).map_err(StartError::Io)?;
-        let mux = match ctx.cfg.proxies[frontend].mode {
-            Mode::Tcp => {
-                *ctx.stream_ids += 1;
-                let id = *ctx.stream_ids;
-                let sub = ctx.for_session(InheritedSlots::new(&trackers), &vars);
-                Mux::Pt(Pt::new(Stream::new(id, frontend, src, dst, key.token(SERVER_SUB), &sub)))
-            }
-            Mode::Http => Mux::H1(H1::new(ctx.now)),
-        };
-        debug!(target: "l5", "sess#{id}: accepted {src} -> {dst}");
-        Ok(Session {
+        let mut session = Session {
             id,
             frontend,
-            mux,
+            mux: Mux::Handshake,
             trackers,
             vars,
             cli,
@@ -140,7 +123,85 @@ impl Session {
             timer: TimerSlot::default(),
             accepted: ctx.now,
             key,
-        })
+            tls: None,
+            luid: 0,
+        };
+        if !tls {
+            session.open(ctx)?;
+        }
+        debug!(target: "l5", "sess#{id}: accepted {src} -> {dst}");
+        Ok(session)
+    }
+
+    /// The connection is ready for its mux: `tcp-request session` rules
+    /// (which may reject), the trackers' session count, the mux itself (in
+    /// TCP mode with its only stream).
+    fn open(&mut self, ctx: &mut StreamCtx<'_>) -> Result<(), StartError> {
+        let (frontend, key) = (self.frontend, self.key);
+        if !run_rules(
+            &ctx.rules[frontend].tcp_session,
+            &mut self.trackers,
+            (&self.vars, self.src, self.dst),
+            frontend,
+            ctx,
+        ) {
+            debug!(target: "l5", "{self}: rejected by tcp-request session rules");
+            self.cli.reset_on_close();
+            return Err(StartError::Rejected);
+        }
+        for t in self.trackers.iter().flatten() {
+            t.inc_sess(ctx.now_ms);
+        }
+        self.mux = match ctx.cfg.proxies[frontend].mode {
+            Mode::Tcp => {
+                *ctx.stream_ids += 1;
+                let id = *ctx.stream_ids;
+                let mut sub = ctx.for_session(InheritedSlots::new(&self.trackers), &self.vars);
+                sub.client_tls = self.tls.as_deref();
+                Mux::Pt(Pt::new(Stream::new(id, frontend, self.src, self.dst, key.token(SERVER_SUB), &sub)))
+            }
+            Mode::Http => Mux::H1(H1::new(ctx.now)),
+        };
+        Ok(())
+    }
+
+    /// Drives the TLS handshake; opens the mux once it is done. False when
+    /// the session ends (failure, or rejected by `tcp-request session`).
+    fn handshake(&mut self, ctx: &mut StreamCtx<'_>, timed_out: bool) -> bool {
+        if timed_out && self.handshake_deadline(ctx.cfg).is_some_and(|d| d <= ctx.now) {
+            self.cli.tls_timed_out();
+        }
+        match self.cli.handshake(ctx.now) {
+            Handshake::Pending => true,
+            Handshake::Failed(f) => {
+                debug!(target: "l5", "{self}: TLS handshake failed: {}", f.message());
+                false
+            }
+            Handshake::Done => {
+                self.tls = self.cli.take_tls_facts().map(Box::new);
+                self.open(ctx).is_ok()
+            }
+        }
+    }
+
+    /// While handshaking: `timeout client` from the accept, as HAProxy's
+    /// embryonic session.
+    fn handshake_deadline(&self, cfg: &crate::cfg::Config) -> Option<Instant> {
+        cfg.proxies[self.frontend].timeouts.client.map(|t| self.accepted + t)
+    }
+
+    /// Why the TLS handshake failed, when the session ends before it was
+    /// done (HAProxy logs such a connection's error instead of a request).
+    pub fn handshake_failure(&self) -> Option<HsFailure> {
+        match self.mux {
+            Mux::Handshake => Some(self.cli.tls_failure().unwrap_or(HsFailure::Empty)),
+            _ => None,
+        }
+    }
+
+    /// What the client's TLS handshake negotiated, if TLS.
+    pub fn tls(&self) -> Option<&TlsFacts> {
+        self.tls.as_deref()
     }
 
     /// Handles readiness on socket `sub` of this session.
@@ -155,6 +216,7 @@ impl Session {
             match &mut self.mux {
                 Mux::Pt(pt) => pt.on_server_event(ev),
                 Mux::H1(h1) => h1.on_server_event(ev),
+                Mux::Handshake => {}
             }
         }
         self.drive(ctx, false)
@@ -188,8 +250,18 @@ impl Session {
     }
 
     fn drive(&mut self, ctx: &mut StreamCtx<'_>, timed_out: bool) -> SessionStatus {
+        if matches!(self.mux, Mux::Handshake) {
+            if !self.handshake(ctx, timed_out) {
+                return SessionStatus::Ended;
+            }
+            if matches!(self.mux, Mux::Handshake) {
+                return SessionStatus::Alive;
+            }
+        }
         let ctx = &mut ctx.for_session(InheritedSlots::new(&self.trackers), &self.vars);
+        ctx.client_tls = self.tls.as_deref();
         let alive = match &mut self.mux {
+            Mux::Handshake => true,
             Mux::Pt(pt) => pt.process(&mut self.cli, ctx, timed_out),
             Mux::H1(h1) => {
                 let seed = StreamSeed {
@@ -209,6 +281,7 @@ impl Session {
         match &self.mux {
             Mux::Pt(pt) => pt.next_deadline(&self.cli, cfg),
             Mux::H1(h1) => h1.next_deadline(&self.cli, cfg, self.frontend),
+            Mux::Handshake => self.handshake_deadline(cfg),
         }
     }
 
@@ -217,6 +290,7 @@ impl Session {
         match &self.mux {
             Mux::Pt(m) => m.stream(),
             Mux::H1(m) => m.stream(),
+            Mux::Handshake => None,
         }
         .into_iter()
     }
@@ -236,6 +310,7 @@ impl Session {
         match &self.mux {
             Mux::Pt(_) => 1,
             Mux::H1(h1) => h1.requests(),
+            Mux::Handshake => 0,
         }
     }
 
@@ -247,12 +322,34 @@ impl Session {
         match &mut self.mux {
             Mux::Pt(pt) => pt.kill(ctx, cause),
             Mux::H1(h1) => h1.kill(ctx, cause),
+            Mux::Handshake => {}
         }
         ctx.idle.drop_owned(self.key.token(SERVER_SUB)); // `http-reuse never`
         // A shared idle connection it left registered under its server token
         // stays so: the worker routes that token's events to the pool.
         debug!(target: "l5", "{self}: end after {:?}", ctx.now.saturating_duration_since(self.accepted));
     }
+}
+
+/// Runs one `tcp-request connection|session` rule set; false: rejected.
+fn run_rules(
+    rules: &[crate::l4_conn::track::TcpRule],
+    trackers: &mut [Option<Tracker>; SLOTS],
+    (vars, src, dst): (&crate::acl::Vars, SocketAddr, SocketAddr),
+    frontend: usize,
+    ctx: &StreamCtx<'_>,
+) -> bool {
+    let mut target = SessionTarget {
+        trackers,
+        vars,
+        src,
+        dst,
+        frontend,
+        cfg: ctx.cfg,
+        tables: ctx.tables,
+        now_ms: ctx.now_ms,
+    };
+    run_tcp_rules(rules, &mut target, ctx.tables, ctx.now_ms) != Verdict::Reject
 }
 
 #[cfg(test)]

@@ -64,6 +64,11 @@ impl Stream {
             }
         };
         let Some(conn) = taken else { return false };
+        if !self.reuse_fits(&conn, ctx, be, srv) {
+            conn.close(); // sent another SNI: a new connection is made
+            return false;
+        }
+        let Some(h) = self.http.as_mut() else { return false };
         debug!(target: "l6", "s#{}: reusing an idle connection", self.id);
         h.reused = true;
         self.srv = Some(conn);
@@ -111,7 +116,8 @@ impl Stream {
         ctx.idle.rehome(ctx.registry, self.srv_token);
         let sock_opts = &ctx.cfg.proxies[be].knobs.srv_sock;
         let connected = Conn::connect(target, ctx.now)
-            .inspect(|c| crate::l4_conn::sockopt::apply(c, crate::l4_conn::sockopt::Side::Server, sock_opts));
+            .inspect(|c| crate::l4_conn::sockopt::apply(c, crate::l4_conn::sockopt::Side::Server, sock_opts))
+            .and_then(|mut c| self.start_server_tls(&mut c, ctx, be, srv).map(|()| c));
         match connected {
             Ok(mut conn) => match conn.register(ctx.registry, self.srv_token) {
                 Ok(()) => {

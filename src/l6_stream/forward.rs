@@ -29,7 +29,8 @@ fn pump(
 ) -> Result<(u64, bool), Failed> {
     let mut progress = false;
     let mut written = 0u64;
-    if src.pending() == 0 && pipe.is_none() && src.is_readable() {
+    // Never with TLS on either side: the kernel would move ciphertext.
+    if src.pending() == 0 && pipe.is_none() && src.is_readable() && src.splices() && dst.splices() {
         *pipe = Pipe::take();
     }
     if let Some(p) = pipe.as_mut() {

@@ -545,6 +545,8 @@ impl Stream {
         let mut spliced = false;
         if h.res_pending == 0
             && srv.pending() == 0
+            && srv.splices()
+            && cli.splices()
             && let Some(room) = h.txn.res_body.blind_room()
         {
             if h.res_pipe.is_none() && srv.is_readable() {

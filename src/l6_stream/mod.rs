@@ -22,6 +22,7 @@ pub mod slots;
 mod stream;
 pub mod term;
 mod timeouts;
+mod tls_connect;
 
 pub use log::{HttpLogFields, StreamRecord};
 pub use pooled::PooledStream;

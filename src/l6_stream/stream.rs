@@ -8,6 +8,7 @@ use super::rules::ProxyRules;
 use super::sample::{SlotAccess, StreamSample};
 use super::slots::{InheritedSlots, StreamSlots};
 use super::term::{TermCause, TermPhase, TermState};
+use crate::acl::tls_facts::TlsFacts;
 use crate::backend::Backends;
 use crate::cfg::Config;
 use crate::core::buffer::Buffer;
@@ -38,6 +39,7 @@ pub struct StreamCtx<'a> {
     pub now_ms: u64,             // the tables' clock
     pub inherited: InheritedSlots<'a>, // the calling session's trackers (read and update only)
     pub sess_vars: Option<&'a crate::acl::Vars>, // the calling session's `sess.` variables
+    pub client_tls: Option<&'a TlsFacts>, // the client connection's TLS parameters (`ssl_fc*`), if TLS
 }
 
 impl StreamCtx<'_> {
@@ -62,6 +64,7 @@ impl StreamCtx<'_> {
             now_ms: self.now_ms,
             inherited,
             sess_vars: Some(sess_vars),
+            client_tls: self.client_tls,
         }
     }
 }

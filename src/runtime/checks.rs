@@ -54,6 +54,7 @@ impl Checks {
                     connect_timeout: connect,
                     read_timeout: p.timeouts.check.unwrap_or(s.inter),
                     http,
+                    tls: None,
                 };
                 checks.push(Check::new(spec, now, Duration::ZERO));
             }
@@ -70,6 +71,18 @@ impl Checks {
             slab.insert(Check::new(check.spec, now, first_in));
         }
         Checks { slab }
+    }
+
+    /// Gives `check-ssl` checks their TLS settings.
+    pub fn use_tls(&mut self, tls: &crate::l4_conn::TlsSet) {
+        for key in self.slab.keys() {
+            if let Some(c) = self.slab.get_mut(key) {
+                c.spec.tls = tls
+                    .server(c.spec.backend, c.spec.server)
+                    .filter(|t| t.check_ssl)
+                    .map(|t| (t.clone(), t.check_sni.clone()));
+            }
+        }
     }
 
     pub fn keys(&self) -> Vec<Key> {

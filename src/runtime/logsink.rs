@@ -77,6 +77,30 @@ impl LogSink {
         self.send(fe, wall, &format!("Connect from {src} to {dst} ({}/{mode})", p.name));
     }
 
+    /// HAProxy's line for a connection whose TLS handshake failed (its
+    /// embryonic session's log): `ip:port [accept date] fe/luid: reason`.
+    /// Only with a log format (`option httplog`/`tcplog`), as HAProxy;
+    /// `option dontlognull` drops those that exchanged nothing.
+    pub fn handshake_failed(
+        &self,
+        cfg: &Config,
+        s: &crate::l5_session::Session,
+        failure: crate::l4_conn::HsFailure,
+        (wall, now): (SystemTime, std::time::Instant),
+    ) {
+        let p = &cfg.proxies[s.frontend];
+        let formatted = p.options.httplog || p.options.tcplog;
+        if self.per_proxy[s.frontend].is_empty() || !formatted || (p.options.dontlognull && failure.is_null())
+        {
+            return;
+        }
+        let accept = wall.checked_sub(now.saturating_duration_since(s.accepted)).unwrap_or(wall);
+        let date = Civil::from_system(accept).log_date();
+        let line =
+            format!("{}:{} [{date}] {}/{}: {}", s.src.ip(), s.src.port(), p.name, s.luid, failure.message());
+        self.send(s.frontend, wall, &line);
+    }
+
     /// The log line of an ended stream: HAProxy's HTTP log line for
     /// `option httplog` frontends in mode http, its TCP log line for
     /// `option tcplog` ones.

@@ -60,6 +60,7 @@ pub struct Loaded {
     pub cfg: Config,
     pub rules: Vec<ProxyRules>,
     pub tables: Registry,
+    pub tls: crate::l4_conn::TlsSet, // certificates and TLS configurations of `ssl` binds and servers
 }
 
 /// Loads the configuration files and compiles their rules, collecting
@@ -76,7 +77,8 @@ pub fn load(paths: &[String]) -> (Option<Loaded>, Diagnostics) {
         ));
     }
     let tables = Registry::new(cfg.proxies.iter().map(|p| p.stick_table.clone()));
-    if diags.has_alerts() { (None, diags) } else { (Some(Loaded { cfg, rules, tables }), diags) }
+    let tls = crate::l4_conn::tls::load(&cfg, &mut diags);
+    if diags.has_alerts() { (None, diags) } else { (Some(Loaded { cfg, rules, tables, tls }), diags) }
 }
 
 /// Runs strata until SIGINT/SIGTERM, or until a SIGUSR1 soft stop has let
@@ -92,6 +94,7 @@ pub fn run(loaded: Loaded, pidfile: Option<&str>, daemon: bool) -> Result<(), St
     crate::backend::spread::set_percent(loaded.cfg.global.process.spread_checks);
     let cfg = Arc::new(loaded.cfg);
     let mut worker = Worker::new(cfg.clone(), Arc::new(loaded.rules), loaded.tables, maxconn)?;
+    worker.use_tls(&loaded.tls);
     process::daemonize(daemon, pidfile)?;
     process::confine(&cfg.global.process)?;
     info!(target: "runtime", "strata {} started, pid {}, maxconn {maxconn}", env!("CARGO_PKG_VERSION"), std::process::id());

@@ -25,6 +25,8 @@ use crate::l6_stream::{StreamCtx, StreamRecord};
 use crate::stick::Registry;
 use log::{debug, info, warn};
 use mio::{Events, Poll, Token};
+
+mod tls_setup;
 use std::io;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -89,6 +91,7 @@ impl Env {
             now_ms: self.clock.ticks_ms(),
             inherited: InheritedSlots::none(),
             sess_vars: None,
+            client_tls: None,
         }
     }
 }
@@ -116,6 +119,7 @@ pub struct Worker {
     next_purge_ms: u64,  // when the stick tables are purged next
     idle: IdleMeter,     // `Idle_pct` of show info
     taken: Vec<bool>,    // kept between turns: `read_ahead`'s result, reused
+    certs: Vec<crate::l4_conn::tls::certs::CertInfo>, // loaded certificates (`show ssl cert`)
 }
 
 /// Share of the last second the worker spent waiting in `poll`.
@@ -158,12 +162,14 @@ impl Worker {
             if !proxy.cap.frontend || proxy.knobs.disabled {
                 continue;
             }
-            for bind in &proxy.binds {
+            for (bi, bind) in proxy.binds.iter().enumerate() {
                 let http = proxy.mode == crate::cfg::Mode::Http;
                 let reuse_port = !cfg.global.process.noreuseport;
                 let backlog = 1024;
                 let mut listener = Listener::bind(bind.addr, pi, http, &bind.opts, reuse_port, backlog)
                     .map_err(|err| StartError::Bind { proxy: proxy.name.clone(), addr: bind.addr, err })?;
+                listener.luid = bind.opts.id.unwrap_or(bi as u32 + 1);
+                listener.bind = bi;
                 let token = Token(RESERVED_TOKEN_BASE + listeners.len());
                 poll.registry()
                     .register(&mut listener.sock, token, mio::Interest::READABLE)
@@ -222,6 +228,7 @@ impl Worker {
             next_purge_ms: 0,
             idle: IdleMeter::new(),
             taken: Vec::with_capacity(cfg.global.tune.maxpollevents),
+            certs: Vec::new(),
         };
         for key in worker.checks.keys() {
             if let Some(check) = worker.checks.get_mut(key) {
@@ -370,8 +377,16 @@ impl Worker {
                 return;
             }
             slot.limited = false;
+            let tls = slot.listener.tls.clone();
             match slot.listener.accept() {
-                Ok(Some((sock, src))) => self.start_session(fe, sock, src, local),
+                Ok(Some((sock, src))) => {
+                    let mut conn = Conn::accepted(sock, self.env.clock.now());
+                    if let Some(bind) = &tls {
+                        conn.start_tls_server(bind);
+                    }
+                    let luid = slot.listener.luid;
+                    self.start_session(fe, conn, src, local, luid)
+                }
                 Ok(None) => return,
                 Err(e) => {
                     // EMFILE/ENFILE and friends: retry when a connection ends.
@@ -386,11 +401,11 @@ impl Worker {
     fn start_session(
         &mut self,
         fe: usize,
-        sock: mio::net::TcpStream,
+        conn: Conn,
         src: std::net::SocketAddr,
         local: Option<std::net::SocketAddr>,
+        luid: u32,
     ) {
-        let now = self.env.clock.now();
         let key = self.sessions.vacant_key();
         self.counts.next_id += 1;
         let id = self.counts.next_id;
@@ -398,10 +413,11 @@ impl Worker {
         self.counts.fe_stats[fe].count_connection(now_ms);
         self.counts.process.count_connection(now_ms);
         use crate::l4_conn::sockopt;
-        sockopt::apply(&sock, sockopt::Side::Client, &self.env.cfg.proxies[fe].knobs.cli_sock);
+        sockopt::apply(&conn, sockopt::Side::Client, &self.env.cfg.proxies[fe].knobs.cli_sock);
         let mut ctx = self.env.ctx(self.poll.registry());
-        match Session::start(id, key, fe, Conn::accepted(sock, now), (src, local), &mut ctx) {
-            Ok(session) => {
+        match Session::start(id, key, fe, conn, (src, local), &mut ctx) {
+            Ok(mut session) => {
+                session.luid = luid;
                 // HTTP mode logs its `Connect from` line per request (stream end).
                 if self.env.cfg.proxies[fe].mode == crate::cfg::Mode::Tcp {
                     self.logs.connect(&self.env.cfg, fe, src, session.dst, self.env.clock.wall());
@@ -617,6 +633,14 @@ impl Worker {
             return;
         };
         let fe = session.frontend;
+        if let Some(failure) = session.handshake_failure() {
+            self.logs.handshake_failed(
+                &self.env.cfg,
+                &session,
+                failure,
+                (self.env.clock.wall(), self.env.clock.now()),
+            );
+        }
         session.end(&mut self.env.ctx(self.poll.registry()), cause);
         self.counts.cur_conns -= 1;
         self.counts.fe_cur[fe] -= 1;

@@ -43,6 +43,10 @@
 //!   (legacy, rfc3164, rfc5424, short, raw).
 //!
 //! - [`websocket`]: the RFC 6455 accept value the test server answers with.
+//! - [`tls`]: [`tls::Pki`] (a test CA issuing server and client
+//!   certificates with rcgen), [`tls::TlsClient`] (a blocking rustls
+//!   client: SNI, ALPN, version, client certificate, session resumption)
+//!   and [`tls::TlsBackend`] (a TLS HTTP server reporting what it saw).
 //!
 //! Bounds are safety nets, never speed requirements: a lower bound is
 //! asserted loosely, an upper bound generously.
@@ -65,6 +69,7 @@ pub mod stat;
 pub mod stick;
 pub mod syslog;
 pub mod time;
+pub mod tls;
 pub mod websocket;
 
 pub use backend::{Backend, SOURCE_SEED, SinkSource};

@@ -5,14 +5,17 @@
 //! addresses), or a host name resolved now. Options: `name`, `id`,
 //! `defer-accept`, `tfo`, `interface`, `v4v6`, `v6only`, `maxconn`,
 //! `backlog` (obeyed); `transparent`, `namespace`, `process`, `thread`
-//! (warned: no effect in strata). Error texts are HAProxy's.
+//! (warned: no effect in strata); the TLS options (`ssl`, `crt`,
+//! `alpn`...) are `ssl_opts`'s. Error texts are HAProxy's.
 
 use super::addr::{Use, inet};
 use super::args::Res;
 use super::section::Open;
+use super::ssl_opts;
 use crate::cfg::diag::{Diag, Diagnostics};
 use crate::cfg::listen::BindOpts;
 use crate::cfg::model::{Bind, Loc};
+use crate::cfg::ssl::BindSsl;
 use std::net::SocketAddr;
 
 /// Parses a `bind` line into `o.px.binds`. All addresses are checked; the
@@ -30,7 +33,19 @@ pub(super) fn parse(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagn
     let prefix = format!("'bind {list}' in section '{}'", o.kind.keyword());
     let mut opts = BindOpts::default();
     let mut i = 2;
+    let section = o.kind.keyword();
+    let blank =
+        BindSsl { addr_text: list.clone(), section: section.into(), loc: loc.clone(), ..BindSsl::default() };
+    let mut ssl = blank.clone();
     while let Some(opt) = words.get(i) {
+        match ssl_opts::bind_option(&mut ssl, words, i) {
+            Some(Ok(n)) => {
+                i += n;
+                continue;
+            }
+            Some(Err(e)) => return Err(format!("{prefix} : {e}")),
+            None => {}
+        }
         let val = words.get(i + 1).map(String::as_str);
         let used = option(&mut opts, opt, val).map_err(|e| format!("{prefix} : '{opt}' : {e}"))?;
         let Some(used) = used else {
@@ -50,7 +65,13 @@ pub(super) fn parse(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagn
             return Err(format!("{prefix} : 'id' : custom id {id} already used at {}", b.loc));
         }
     }
-    o.px.binds.extend(addrs.into_iter().map(|addr| Bind { addr, loc: loc.clone(), opts: opts.clone() }));
+    let ssl = (ssl != blank).then(|| Box::new(ssl));
+    o.px.binds.extend(addrs.into_iter().map(|addr| Bind {
+        addr,
+        loc: loc.clone(),
+        opts: opts.clone(),
+        ssl: ssl.clone(),
+    }));
     Ok(())
 }
 

@@ -137,6 +137,9 @@ impl Sections {
         match &mut self.cur {
             Current::Out => diags.push(Diag::alert(loc, format!("unknown keyword '{kw}' out of section."))),
             Current::Global => {
+                if super::ssl_global::keyword(&mut self.cfg.global.ssl, words, loc, diags) {
+                    return;
+                }
                 if let Err(e) = global::keyword(&mut self.cfg.global, words, loc, diags) {
                     diags.push(Diag::alert(loc, e));
                 }

@@ -155,6 +155,18 @@ fn apply_options(
     let mut ok = true;
     let mut i = 0;
     while let Some(kw) = words.get(i) {
+        // TLS options (`ssl`, `verify`, `sni`, `check-ssl`...) have their own parser.
+        match super::ssl_opts::server_option(&mut srv.ssl, words, i) {
+            Some(Ok(n)) => {
+                i += n;
+                continue;
+            }
+            Some(Err(e)) => {
+                diags.push(Diag::alert(loc, format!("{prefix}{e}")));
+                return false;
+            }
+            None => {}
+        }
         let opt = server_opts::find(kw).filter(|_| !server_opts::PENDING.contains(&kw.as_str()));
         let Some(opt) = opt else {
             let msg = match NOT_YET.iter().find(|(n, _)| n == kw) {
