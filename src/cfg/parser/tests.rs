@@ -279,7 +279,7 @@ fn server_templates_and_init_addr() {
     let (_, alerts) =
         run("backend b\n server s1 nope.invalid:80\n server s2 nope.invalid:80 init-addr last\n \
          server-template t 0 1.2.3.4:80\n server s3 1.2.3.4:80 id 4\n server s4 1.2.3.4:80 id 4\n \
-         default-server id 3\n server s5 1.2.3.4:80 agent-check\n server s6 1.2.3.4:80 ssl\n");
+         default-server id 3\n server s5 1.2.3.4:80 agent-check\n server s6 1.2.3.4:80 redir x\n");
     assert_eq!(
         alerts,
         [
@@ -289,7 +289,7 @@ fn server_templates_and_init_addr() {
             "t.cfg:6: 'server b/s4' : 'id' : custom id 4 already used at t.cfg:5 ('server s3').",
             "t.cfg:7: 'id' option is not accepted in default-server sections",
             "t.cfg:8: 'server b/s5' : 'agent-check' is not supported by strata yet.",
-            "t.cfg:9: 'server b/s6' : 'ssl' is not supported by strata yet.",
+            "t.cfg:9: 'server b/s6' : 'redir' is not supported by strata yet.",
         ]
     );
 }
