@@ -7,6 +7,7 @@
 //! first error, so an operator sees all of them in one run.
 
 pub mod diag;
+pub mod errorpages;
 pub mod knobs;
 pub mod lexer;
 pub mod listen;

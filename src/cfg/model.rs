@@ -27,9 +27,10 @@ impl std::fmt::Display for Loc {
 /// The whole configuration: one `global` and every proxy in file order.
 #[derive(Clone, Debug, Default)]
 pub struct Config {
-    pub global: Global,           // the `global` section(s), merged
-    pub proxies: Vec<Proxy>,      // frontends, backends and listens, in declaration order
+    pub global: Global,                                       // the `global` section(s), merged
+    pub proxies: Vec<Proxy>, // frontends, backends and listens, in declaration order
     pub userlists: Vec<Userlist>, // `userlist` sections (`http_auth`)
+    pub http_errors: Vec<crate::cfg::errorpages::HttpErrors>, // `http-errors` sections (`errorfiles`)
 }
 
 /// A `userlist NAME` section: users with their password and groups.

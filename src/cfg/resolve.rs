@@ -15,6 +15,7 @@ pub fn resolve(cfg: &mut Config, diags: &mut Diagnostics) {
     check_server_names(cfg, diags);
     check_ports(cfg, diags);
     check_binds(cfg, diags);
+    resolve_error_pages(cfg, diags);
     warn_missing_timeouts(cfg, diags);
 }
 
@@ -204,6 +205,17 @@ fn warn_missing_timeouts(cfg: &Config, diags: &mut Diagnostics) {
                     p.name
                 ),
             });
+        }
+    }
+}
+
+/// Each proxy's error pages from its `errorfile`/`errorfiles`/`http-error`
+/// lines, now that every `http-errors` section is known.
+fn resolve_error_pages(cfg: &mut Config, diags: &mut Diagnostics) {
+    for p in &mut cfg.proxies {
+        match super::errorpages::resolve(&p.knobs.error_lines, &cfg.http_errors) {
+            Ok(pages) => p.knobs.error_pages = pages,
+            Err((loc, msg)) => diags.push(Diag::alert(&loc, format!("proxy '{}': {msg}", p.name))),
         }
     }
 }

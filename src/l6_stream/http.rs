@@ -177,7 +177,17 @@ impl Stream {
 
     /// Replaces the response with one of HAProxy's built-in answers, unless
     /// a response already started (then the client connection is cut).
+    /// A page the proxies configured for the status replaces the built-in one.
     pub(super) fn answer(&mut self, status: BuiltinStatus, cause: TermCause, phase: TermPhase) {
+        if let Some(page) = crate::l7_http::custom_errors::find(self.backend, self.frontend, status.code()) {
+            // The page alone decides whether the connection carries on (HAProxy).
+            if page.closes
+                && let Some(h) = self.http.as_mut()
+            {
+                h.txn.client_close = true;
+            }
+            return self.answer_with(&page.bytes, page.code, cause, phase);
+        }
         if status.closes()
             && let Some(h) = self.http.as_mut()
         {

@@ -155,6 +155,7 @@ impl Worker {
         maxconn: u32,
     ) -> Result<Worker, StartError> {
         crate::core::buffer::set_bufsize(cfg.global.tune_bufsize);
+        crate::l7_http::custom_errors::install(&cfg);
         let poll = Poll::new().map_err(StartError::Poll)?;
         let mut listeners = Vec::new();
         for (pi, proxy) in cfg.proxies.iter().enumerate() {

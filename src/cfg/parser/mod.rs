@@ -12,6 +12,7 @@
 mod addr;
 mod args;
 mod bind;
+mod errors;
 mod global;
 mod known;
 mod log;

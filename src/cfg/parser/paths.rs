@@ -43,7 +43,6 @@ pub(super) fn enter_file(file: &str) {
 }
 
 /// `path` as strata must open it.
-#[allow(dead_code)] // the file-reading keywords (`errorfile`...) come with the next change
 pub(super) fn resolve(path: &str) -> PathBuf {
     let p = Path::new(path);
     if p.is_absolute() {

@@ -12,8 +12,11 @@ use crate::cfg::diag::Diagnostics;
 use crate::cfg::model::Loc;
 
 /// Applies a proxy keyword that no other module matched.
-pub(super) fn keyword(o: &mut Open, words: &[String], _loc: &Loc, _diags: &mut Diagnostics) -> Res {
+pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, _diags: &mut Diagnostics) -> Res {
     let kw = words[0].as_str();
+    if let Some(res) = super::errors::keyword(o, words, loc) {
+        return res;
+    }
     match kw {
         "description" => {
             if o.kind == Kind::Defaults {

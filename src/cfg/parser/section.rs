@@ -13,8 +13,8 @@ use crate::cfg::model::{Balance, Cap, Config, HttpReuse, Loc, Mode, Options, Pro
 
 /// HAProxy sections strata does not implement: their header is an alert
 /// and their body is skipped (it would only add misleading alerts).
-const UNSUPPORTED_SECTIONS: [&str; 9] =
-    ["peers", "mailers", "resolvers", "cache", "program", "http-errors", "ring", "log-forward", "fcgi-app"];
+const UNSUPPORTED_SECTIONS: [&str; 8] =
+    ["peers", "mailers", "resolvers", "cache", "program", "ring", "log-forward", "fcgi-app"];
 
 /// The kind of a proxy-like section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,8 +76,9 @@ enum Current {
     Out,
     Global,
     Proxy(Box<Open>),
-    Skipped,  // an unsupported section, already reported
-    Userlist, // the last of `cfg.userlists`
+    Skipped,    // an unsupported section, already reported
+    Userlist,   // the last of `cfg.userlists`
+    HttpErrors, // the last of `cfg.http_errors`
 }
 
 /// Parser state across lines and files.
@@ -128,6 +129,20 @@ impl Sections {
             }
             return;
         }
+        if kw == "http-errors" {
+            self.close();
+            match super::errors::open_section(words, loc, &self.cfg.http_errors) {
+                Ok(section) => {
+                    self.cfg.http_errors.push(section);
+                    self.cur = Current::HttpErrors;
+                }
+                Err(e) => {
+                    diags.push(Diag::alert(loc, e));
+                    self.cur = Current::Skipped;
+                }
+            }
+            return;
+        }
         if UNSUPPORTED_SECTIONS.contains(&kw) {
             self.close();
             diags.push(Diag::alert(loc, format!("section '{kw}' is not supported by strata yet.")));
@@ -146,6 +161,13 @@ impl Sections {
             }
             Current::Proxy(open) => proxy::keyword(open, words, loc, diags),
             Current::Skipped => {}
+            Current::HttpErrors => {
+                if let Some(section) = self.cfg.http_errors.last_mut()
+                    && let Err(e) = super::errors::section_line(section, words)
+                {
+                    diags.push(Diag::alert(loc, e));
+                }
+            }
             Current::Userlist => {
                 if let Some(list) = self.cfg.userlists.last_mut()
                     && let Err(e) = super::userlist::keyword(list, words)

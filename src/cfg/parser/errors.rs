@@ -1,0 +1,135 @@
+//! `errorfile CODE FILE`, `errorfiles NAME [CODE...]`,
+//! `http-error status CODE [content-type T] [default-errorfiles |
+//! errorfile F | errorfiles NAME | file F | string S]` in proxy sections,
+//! and the body of `http-errors NAME` sections (`errorfile` lines). Files
+//! are read now (relative to `default-path`); texts are HAProxy's.
+
+use super::args::{Res, no_extra};
+use super::paths;
+use super::section::Open;
+use crate::cfg::errorpages::{
+    CODES, ErrorDirective, ErrorPage, HttpErrors, page_from_body, page_from_response,
+};
+use crate::cfg::model::Loc;
+
+/// A status code `errorfile` can replace.
+fn code(kw: &str, v: Option<&String>) -> Result<u16, String> {
+    let v = v.map_or("", String::as_str);
+    match v.parse::<u16>() {
+        Ok(c) if CODES.contains(&c) => Ok(c),
+        _ => Err(format!("{kw} : status code '{v}' not handled.")),
+    }
+}
+
+fn read(kw: &str, file: &str) -> Result<Vec<u8>, String> {
+    std::fs::read(paths::resolve(file)).map_err(|e| format!("{kw} : error opening file <{file}> ({e})."))
+}
+
+/// An errorfile's page: the file holds a whole response.
+fn errorfile_page(kw: &str, code: u16, file: &str) -> Result<ErrorPage, String> {
+    page_from_response(code, &read(kw, file)?).map_err(|e| format!("{kw} : file <{file}> : {e}."))
+}
+
+/// `errorfile CODE FILE` (proxy sections and `http-errors` sections).
+pub(super) fn errorfile(words: &[String]) -> Result<ErrorPage, String> {
+    if words.len() < 3 {
+        return Err("'errorfile' expects <status_code> and <file> as arguments.".into());
+    }
+    let c = code("errorfile", words.get(1))?;
+    let page = errorfile_page("errorfile", c, &words[2])?;
+    no_extra("errorfile", words, 3)?;
+    Ok(page)
+}
+
+/// The proxy keywords of this module; None when `words[0]` is another.
+pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc) -> Option<Res> {
+    let lines = &mut o.px.knobs.error_lines;
+    let res = match words[0].as_str() {
+        "errorfile" => errorfile(words).map(|p| lines.push(ErrorDirective::Page(p))),
+        "errorfiles" => match words.get(1).filter(|n| !n.is_empty()) {
+            None => Err("'errorfiles' expects <name> as argument.".into()),
+            Some(name) => words[2..]
+                .iter()
+                .map(|c| code("errorfiles", Some(c)))
+                .collect::<Result<Vec<u16>, String>>()
+                .map(|codes| {
+                    lines.push(ErrorDirective::Section { name: name.clone(), codes, loc: loc.clone() })
+                }),
+        },
+        "http-error" => http_error(words, loc).map(|d| lines.push(d)),
+        _ => return None,
+    };
+    Some(res)
+}
+
+/// `http-error status CODE [content-type T] [reply]`.
+fn http_error(words: &[String], loc: &Loc) -> Result<ErrorDirective, String> {
+    if words.get(1).map(String::as_str) != Some("status") {
+        return Err("'http-error' expects 'status' keyword.".into());
+    }
+    let c = code("http-error", words.get(2))?;
+    let mut content_type: Option<&str> = None;
+    let mut reply: Option<ErrorDirective> = None;
+    let mut body: Option<Vec<u8>> = None;
+    let mut i = 3;
+    while let Some(opt) = words.get(i) {
+        let val = words.get(i + 1);
+        let need = || {
+            val.filter(|v| !v.is_empty())
+                .ok_or_else(|| format!("'http-error' : '{opt}' expects an argument."))
+        };
+        match opt.as_str() {
+            "content-type" => content_type = Some(need()?.as_str()),
+            "default-errorfiles" => {
+                reply = Some(ErrorDirective::Builtin(c));
+                i += 1;
+                continue;
+            }
+            "errorfile" => reply = Some(ErrorDirective::Page(errorfile_page("http-error", c, need()?)?)),
+            "errorfiles" => {
+                reply =
+                    Some(ErrorDirective::Section { name: need()?.clone(), codes: vec![c], loc: loc.clone() })
+            }
+            "file" => body = Some(read("http-error", need()?)?),
+            "string" => body = Some(need()?.clone().into_bytes()),
+            "lf-string" | "lf-file" | "hdr" => {
+                return Err(format!("'http-error' : '{opt}' is not supported by strata yet."));
+            }
+            _ => return Err(format!("'http-error' : unknown keyword '{opt}'.")),
+        }
+        i += 2;
+    }
+    if let Some(r) = reply {
+        return Ok(r);
+    }
+    let body = body.unwrap_or_default();
+    if !body.is_empty() && content_type.is_none() {
+        return Err("'http-error' : a 'content-type' is required with a body.".into());
+    }
+    Ok(ErrorDirective::Page(page_from_body(c, content_type, &body)))
+}
+
+/// `http-errors NAME` header.
+pub(super) fn open_section(words: &[String], loc: &Loc, known: &[HttpErrors]) -> Result<HttpErrors, String> {
+    let Some(name) = words.get(1).filter(|n| !n.is_empty()) else {
+        return Err("'http-errors' expects <name> as argument.".into());
+    };
+    if let Some(prev) = known.iter().find(|s| &s.name == name) {
+        return Err(format!("http-errors section '{name}' already declared at {}.", prev.loc));
+    }
+    no_extra("http-errors", words, 2)?;
+    Ok(HttpErrors { name: name.clone(), loc: loc.clone(), pages: Vec::new() })
+}
+
+/// A line of an `http-errors` section.
+pub(super) fn section_line(s: &mut HttpErrors, words: &[String]) -> Res {
+    match words[0].as_str() {
+        "errorfile" => {
+            let page = errorfile(words)?;
+            s.pages.retain(|p| p.code != page.code);
+            s.pages.push(page);
+            Ok(())
+        }
+        kw => Err(format!("unknown keyword '{kw}' in 'http-errors' section")),
+    }
+}
