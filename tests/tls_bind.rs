@@ -179,3 +179,221 @@ fn stalled_and_abandoned_handshakes_are_closed_and_logged() {
     let mut c = TlsClient::new(ClientOpts::default()).connect(port).expect("handshake");
     assert_eq!(c.get("/").expect("served").status, 200);
 }
+
+fn fetch_cfg(port: u16, backend: u16, bind_opts: &str) -> String {
+    format!(
+        "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\
+         frontend fe\n    bind 127.0.0.1:{port} {bind_opts}\n\
+         \x20   http-request set-header X-Ssl %[ssl_fc]\n\
+         \x20   http-request set-header X-Sni %[ssl_fc_sni]\n\
+         \x20   http-request set-header X-Alpn %[ssl_fc_alpn]\n\
+         \x20   http-request set-header X-Proto %[ssl_fc_protocol]\n\
+         \x20   http-request set-header X-Cipher %[ssl_fc_cipher]\n\
+         \x20   http-request set-header X-Has-Crt %[ssl_fc_has_crt]\n\
+         \x20   http-request set-header X-Verify %[ssl_c_verify]\n\
+         \x20   http-request set-header X-S-Dn %[ssl_c_s_dn]\n\
+         \x20   http-request set-header X-I-Dn-Cn %[ssl_c_i_dn(CN)]\n\
+         \x20   http-request set-header X-Resumed %[ssl_fc_is_resumed]\n\
+         \x20   default_backend be\nbackend be\n    server s1 127.0.0.1:{backend}\n"
+    )
+}
+
+/// Three certificates in a directory and a wildcard: each name gets its
+/// own, a name matching none (and no SNI) gets the first of the
+/// directory; the fetches say what was negotiated.
+#[test]
+fn sni_chooses_among_certificates_and_fetches_tell() {
+    let pki = Pki::new("Test CA");
+    let a = pki.server("certs/a.pem", &["a.example.com"]);
+    let b = pki.server("certs/b.pem", &["b.example.com", "alt.example.org"]);
+    let w = pki.server("certs/c-wild.pem", &["*.wild.example.com"]);
+    let backend = HttpBackend::start();
+    let port = free_port();
+    let dir = pki.dir.join("certs");
+    let _p = Proxy::start(&fetch_cfg(
+        port,
+        backend.port(),
+        &format!("ssl crt {} alpn h2,http/1.1", dir.display()),
+    ));
+    let cases: [(Option<&str>, &support::tls::Issued); 6] = [
+        (Some("a.example.com"), &a),
+        (Some("b.example.com"), &b),
+        (Some("alt.example.org"), &b),
+        (Some("x.wild.example.com"), &w),
+        (Some("unknown.example.net"), &a),
+        (None, &a),
+    ];
+    for (sni, want) in cases {
+        let client = TlsClient::new(ClientOpts {
+            sni: sni.map(Into::into),
+            alpn: vec!["http/1.1"],
+            ..Default::default()
+        });
+        let mut c = client.connect(port).expect("handshake");
+        assert_eq!(c.peer_cert().as_ref(), Some(&want.der), "SNI {sni:?}");
+        assert_eq!(c.alpn().as_deref(), Some("http/1.1"));
+        assert_eq!(c.get("/").expect("response").status, 200);
+    }
+    let seen = backend.requests();
+    assert_eq!(seen.len(), 6);
+    let r = &seen[0];
+    assert_eq!(r.header("X-Ssl"), Some("1"));
+    assert_eq!(r.header("X-Sni"), Some("a.example.com"));
+    assert_eq!(r.header("X-Alpn"), Some("http/1.1"));
+    assert_eq!(r.header("X-Proto"), Some("TLSv1.3"));
+    assert_eq!(r.header("X-Cipher"), Some("TLS_AES_256_GCM_SHA384"));
+    assert_eq!(r.header("X-Has-Crt"), Some("0"));
+    assert_eq!(r.header("X-Resumed"), Some("0"));
+    assert_eq!(seen[5].header("X-Sni"), Some(""), "no SNI: an empty value");
+    // ALPN h2 is chosen when offered first by the client and listed by the bind.
+    let h2 = TlsClient::new(ClientOpts { alpn: vec!["h2", "http/1.1"], ..Default::default() });
+    assert_eq!(h2.connect(port).expect("handshake").alpn().as_deref(), Some("h2"));
+}
+
+/// crt-list lines carry their own options and SNI filters.
+#[test]
+fn crt_list_lines_have_their_options_and_filters() {
+    let pki = Pki::new("Test CA");
+    let a = pki.server("a.pem", &["a.example.com"]);
+    let b = pki.server("b.pem", &["b.example.com"]);
+    let list = pki.dir.join("list.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "# default first\n{}\n{} [alpn h2 ssl-min-ver TLSv1.3] b.example.com *.b.example.org !no.b.example.org\n",
+            a.path.display(),
+            b.path.display()
+        ),
+    )
+    .expect("write list");
+    let backend = HttpBackend::start();
+    let port = free_port();
+    let _p = Proxy::start(&fetch_cfg(
+        port,
+        backend.port(),
+        &format!("ssl crt-list {} alpn http/1.1", list.display()),
+    ));
+    let conn = |sni: &str, version: Option<u16>| {
+        TlsClient::new(ClientOpts {
+            sni: Some(sni.into()),
+            alpn: vec!["h2", "http/1.1"],
+            version,
+            ..Default::default()
+        })
+        .connect(port)
+    };
+    let c = conn("b.example.com", None).expect("b");
+    assert_eq!(c.peer_cert().as_ref(), Some(&b.der));
+    assert_eq!(c.alpn().as_deref(), Some("h2"), "the line's alpn");
+    let c = conn("x.b.example.org", None).expect("wildcard filter");
+    assert_eq!(c.peer_cert().as_ref(), Some(&b.der));
+    let c = conn("no.b.example.org", None).expect("excluded");
+    assert_eq!(c.peer_cert().as_ref(), Some(&a.der), "a negative filter excludes");
+    let c = conn("a.example.com", None).expect("a");
+    assert_eq!(c.alpn().as_deref(), Some("http/1.1"), "the bind's alpn");
+    assert!(conn("b.example.com", Some(12)).is_err(), "ssl-min-ver TLSv1.3 of the line refuses TLSv1.2");
+    assert!(conn("a.example.com", Some(12)).is_ok());
+}
+
+/// `verify required` refuses a client without a certificate and one from
+/// another CA (logged `SSL client certificate not trusted`); `optional`
+/// lets a client without one in; the subject reaches the fetches.
+#[test]
+fn client_certificates_per_verify() {
+    let pki = Pki::new("Client CA");
+    let site = pki.server("site.pem", &["localhost"]);
+    let good = pki.client("good-client.pem", "alice");
+    let other_ca = Pki::new("Other CA");
+    let bad = other_ca.client("bad-client.pem", "mallory");
+    let backend = HttpBackend::start();
+    for verify in ["required", "optional"] {
+        let port = free_port();
+        let opts =
+            format!("ssl crt {} ca-file {} verify {verify}", site.path.display(), pki.ca_file().display());
+        let cfg = fetch_cfg(port, backend.port(), &opts)
+            .replace("frontend fe\n", "frontend fe\n    log stdout format raw local0\n    option httplog\n");
+        let p = Proxy::start(&cfg);
+        let with = |cert: Option<&std::path::Path>| {
+            TlsClient::new(ClientOpts { cert: cert.map(|c| c.to_path_buf()), ..Default::default() })
+                .connect(port)
+                .and_then(|mut c| c.get("/"))
+        };
+        let r = with(Some(&good.path)).expect("a good client certificate");
+        assert_eq!(r.status, 200);
+        let last = backend.requests().pop().expect("request");
+        assert_eq!(last.header("X-Has-Crt"), Some("1"));
+        assert_eq!(last.header("X-Verify"), Some("0"));
+        // OpenSSL's one-line form, attributes in the certificate's order.
+        let dn = last.header("X-S-Dn").unwrap_or_default();
+        let mut parts: Vec<&str> = dn.split('/').skip(1).collect();
+        parts.sort_unstable();
+        assert!(dn.starts_with('/') && parts == ["C=FR", "CN=alice", "O=Acme"], "{dn}");
+        assert_eq!(last.header("X-I-Dn-Cn"), Some("Client CA"));
+        assert!(with(Some(&bad.path)).is_err(), "verify {verify}: a certificate from another CA");
+        assert!(
+            wait_until(ms(5000), || p.stdout_text().contains("fe/1: SSL client certificate not trusted")),
+            "{}",
+            p.stdout_text()
+        );
+        let without = with(None);
+        match verify {
+            "required" => assert!(without.is_err(), "required: no certificate is refused"),
+            _ => assert_eq!(without.expect("optional: no certificate is fine").status, 200),
+        }
+    }
+}
+
+/// A second connection with the client's saved session resumes it, by
+/// ticket and (with `no-tls-tickets`) from the session cache.
+#[test]
+fn sessions_resume() {
+    let pki = Pki::new("Test CA");
+    let site = pki.server("site.pem", &["localhost"]);
+    let backend = HttpBackend::start();
+    for (opts, version) in [("", 13), ("", 12), ("no-tls-tickets", 12), ("no-tls-tickets", 13)] {
+        let port = free_port();
+        let bind = format!("ssl crt {} {opts}", site.path.display());
+        let _p = Proxy::start(&fetch_cfg(port, backend.port(), &bind));
+        let client = TlsClient::new(ClientOpts {
+            sni: Some("localhost".into()),
+            version: Some(version),
+            ..Default::default()
+        });
+        let mut first = client.connect(port).expect("first");
+        assert!(!first.resumed());
+        assert_eq!(first.get("/").expect("response").status, 200); // TLSv1.3 tickets arrive with data
+        drop(first);
+        let mut second = client.connect(port).expect("second");
+        assert!(second.resumed(), "'{opts}' TLSv1.{}: not resumed", version - 10);
+        assert_eq!(second.get("/").expect("response").status, 200);
+        assert_eq!(
+            backend.requests().pop().and_then(|r| r.header("X-Resumed").map(String::from)).as_deref(),
+            Some("1")
+        );
+    }
+}
+
+/// `http-request redirect scheme https unless { ssl_fc }` on a frontend
+/// with a plain and a TLS bind.
+#[test]
+fn redirect_to_https_unless_tls() {
+    let pki = Pki::new("Test CA");
+    let site = pki.server("site.pem", &["localhost"]);
+    let backend = HttpBackend::start();
+    let (plain, tls) = (free_port(), free_port());
+    let cfg = format!(
+        "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\
+         frontend fe\n    bind 127.0.0.1:{plain}\n    bind 127.0.0.1:{tls} ssl crt {}\n\
+         \x20   http-request redirect scheme https unless {{ ssl_fc }}\n    default_backend be\n\
+         backend be\n    server s1 127.0.0.1:{}\n",
+        site.path.display(),
+        backend.port()
+    );
+    let _p = Proxy::start(&cfg);
+    let r = HttpConn::connect(plain).request(&get("/page?x=1")).expect("plain");
+    assert_eq!(r.status, 302);
+    assert_eq!(r.header("Location"), Some("https://test/page?x=1"));
+    let mut c = TlsClient::new(ClientOpts::default()).connect(tls).expect("handshake");
+    assert_eq!(c.get("/").expect("tls").status, 200);
+    assert_eq!(backend.requests().len(), 1);
+}

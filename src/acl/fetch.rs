@@ -70,6 +70,7 @@ pub(crate) enum Fetch {
     Str(Box<[u8]>),
     /// Variables, cookies, proxy state, time... (`fetch_ext.rs`).
     Ext(super::fetch_ext::ExtFetch),
+    Ssl(super::fetch_ssl::SslFetch),
     /// Answered by [`SampleSource::custom`] (extension point for stick counters).
     Custom {
         name: Box<str>,
@@ -132,6 +133,7 @@ impl Fetch {
             Fetch::Int(i) => f(Sample::Int(*i)),
             Fetch::Str(s) => f(Sample::Str(s)),
             Fetch::Ext(e) => e.each(src, f),
+            Fetch::Ssl(e) => e.each(src, f),
             Fetch::Custom { name, args } => one(f, src.custom(name, args)),
         }
     }

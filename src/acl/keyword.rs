@@ -166,9 +166,16 @@ pub(crate) fn parse_fetch(word: &str) -> Result<ParsedFetch, AclErrorKind> {
             match super::fetch_ext::parse(name, args_text) {
                 Some(Ok((f, out, used))) => (Fetch::Ext(f), out, None, &after[used..]),
                 Some(Err(e)) => return Err(arg_err(false, e)),
-                None => {
-                    return Err(AclErrorKind::UnknownFetch { name: name.to_owned(), expr: word.to_owned() });
-                }
+                None => match super::fetch_ssl::parse(name, args_text) {
+                    Some(Ok((f, out, used))) => (Fetch::Ssl(f), out, None, &after[used..]),
+                    Some(Err(e)) => return Err(arg_err(false, e)),
+                    None => {
+                        return Err(AclErrorKind::UnknownFetch {
+                            name: name.to_owned(),
+                            expr: word.to_owned(),
+                        });
+                    }
+                },
             }
         }
     };

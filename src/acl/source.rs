@@ -95,6 +95,21 @@ pub trait SampleSource {
         let _ = scope;
         None
     }
+    /// What the client connection's TLS handshake negotiated (`ssl_fc*`,
+    /// `ssl_c_*`); None when it is not TLS.
+    fn client_tls(&self) -> Option<&super::tls_facts::TlsFacts> {
+        None
+    }
+    /// The server connection speaks TLS (`ssl_bc`).
+    fn server_tls(&self) -> bool {
+        false
+    }
+    /// The bytes the client sent that wait in the request buffer (TCP
+    /// mode, before forwarding: `req.ssl_sni`...), and whether no more can
+    /// come (input closed, or buffer full).
+    fn req_payload(&self) -> Option<(&[u8], bool)> {
+        None
+    }
     /// Proxy and server state (`be_conn`, `srv_is_up`, `queue`...).
     fn proxy_query(&self, q: ProxyQuery<'_>) -> Option<i64> {
         let _ = q;

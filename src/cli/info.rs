@@ -43,7 +43,8 @@ pub struct ProcessInfo {
     pub listeners: u64,
     pub total_bytes_out: u64,
     pub bytes_out_rate: u64,
-    pub pool_bytes: u64, // bytes held by the buffer pool
+    pub pool_bytes: u64,                              // bytes held by the buffer pool
+    pub tls: crate::l4_conn::tls::stats::TlsCounters, // `CurrSslConns`, `SslFrontendKeyRate`...
 }
 
 impl ProcessInfo {
@@ -93,6 +94,17 @@ impl ProcessInfo {
                 format!("strata {} (HAProxy {HAPROXY_INTERFACE} interface)", env!("CARGO_PKG_VERSION"))
             }
             "PoolAlloc_bytes" | "PoolUsed_bytes" => self.pool_bytes.to_string(),
+            "CurrSslConns" => self.tls.curr_conns.to_string(),
+            "CumSslConns" => self.tls.cum_conns.to_string(),
+            "SslRate" => self.tls.rate.to_string(),
+            "MaxSslRate" => self.tls.max_rate.to_string(),
+            "SslFrontendKeyRate" => self.tls.fe_key_rate.to_string(),
+            "SslFrontendMaxKeyRate" => self.tls.fe_max_key_rate.to_string(),
+            "SslFrontendSessionReuse_pct" => self.tls.fe_reuse_pct.to_string(),
+            "SslBackendKeyRate" => self.tls.be_key_rate.to_string(),
+            "SslBackendMaxKeyRate" => self.tls.be_max_key_rate.to_string(),
+            "SslCacheLookups" => self.tls.cache_lookups.to_string(),
+            "SslCacheMisses" => self.tls.cache_misses.to_string(),
             "Start_time_sec" => secs(self.start_time_us),
             _ => "0".into(),
         })

@@ -48,6 +48,9 @@ macro_rules! writable_sample {
             tables: $ctx.tables,
             rule_proxy: $proxy,
             now_ms: $ctx.now_ms,
+            client_tls: $ctx.client_tls,
+            server_tls: $s.srv.as_ref().is_some_and(crate::l4_conn::Conn::is_tls),
+            payload: None,
         }
     };
 }

@@ -11,6 +11,7 @@ mod forward;
 pub mod http;
 mod http_actions;
 mod http_rules;
+mod inspect;
 pub mod log;
 pub mod pooled;
 mod queue;

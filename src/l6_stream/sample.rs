@@ -35,6 +35,9 @@ pub struct StreamSample<'a> {
     pub tables: &'a Registry,
     pub rule_proxy: usize, // the proxy whose rules run (its table is `src_*`'s default)
     pub now_ms: u64,
+    pub client_tls: Option<&'a crate::acl::tls_facts::TlsFacts>, // the client connection's TLS, if any
+    pub server_tls: bool,                                        // the server connection is TLS (`ssl_bc`)
+    pub payload: Option<(&'a [u8], bool)>, // TCP inspection: the client's buffered bytes, and whether no more can come
 }
 
 impl TrackSlots for StreamSample<'_> {
@@ -67,6 +70,18 @@ impl StreamSample<'_> {
 }
 
 impl SampleSource for StreamSample<'_> {
+    fn client_tls(&self) -> Option<&crate::acl::tls_facts::TlsFacts> {
+        self.client_tls
+    }
+
+    fn server_tls(&self) -> bool {
+        self.server_tls
+    }
+
+    fn req_payload(&self) -> Option<(&[u8], bool)> {
+        self.payload
+    }
+
     fn src(&self) -> Option<SocketAddr> {
         Some(self.src)
     }

@@ -72,10 +72,11 @@ impl StreamCtx<'_> {
 /// Where the stream is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Phase {
-    Assign,                            // no server yet: pick one and connect
-    Connecting,                        // connect() in progress
-    Queued { until: Option<Instant> }, // every usable server is full: waiting for a slot
-    TurnAround { until: Instant },     // waiting before retrying the same server
+    Inspect { until: Instant, next: usize }, // `tcp-request inspect-delay`: waiting for content (next rule to run)
+    Assign,                                  // no server yet: pick one and connect
+    Connecting,                              // connect() in progress
+    Queued { until: Option<Instant> },       // every usable server is full: waiting for a slot
+    TurnAround { until: Instant },           // waiting before retrying the same server
     Tarpit { until: Instant, status: crate::l7_http::errors::BuiltinStatus }, // `http-request tarpit`: answer at `until`
     RetryFresh, // a reused connection failed: connect anew to the same server
     Forwarding, // connected: bytes flow both ways
@@ -175,6 +176,10 @@ impl Stream {
         ctx: &StreamCtx<'_>,
     ) -> Stream {
         let mut s = Stream::unrouted(id, frontend, src, dst, srv_token, ctx);
+        if let Some(until) = Stream::wants_inspection(frontend, ctx) {
+            s.phase = Phase::Inspect { until, next: 0 };
+            return s;
+        }
         if !s.run_content_rules(frontend, ctx) {
             return s;
         }
@@ -311,6 +316,9 @@ impl Stream {
             tables: ctx.tables,
             rule_proxy,
             now_ms: ctx.now_ms,
+            client_tls: ctx.client_tls,
+            server_tls: self.srv.as_ref().is_some_and(Conn::is_tls),
+            payload: None,
         }
     }
 
@@ -360,6 +368,7 @@ impl Stream {
         loop {
             let before = self.phase;
             match self.phase {
+                Phase::Inspect { .. } => self.inspect(cli, ctx),
                 Phase::Assign => self.assign_and_connect(ctx, None),
                 Phase::Queued { .. } => self.wait_in_queue(cli, ctx),
                 Phase::Connecting => self.check_connect(cli, ctx),

@@ -65,6 +65,7 @@ pub(super) fn next_deadline(s: &Stream, cli: &Conn, cfg: &Config) -> Option<Inst
     let client = if cli.fully_closed() { None } else { client_timeout(s, cli, cfg).map(|t| cli.last_io + t) };
     let other = match (s.phase, s.srv.as_ref()) {
         (Phase::TurnAround { until }, _) => Some(until),
+        (Phase::Inspect { until, .. }, _) => Some(until),
         (Phase::Tarpit { until, .. }, _) => Some(until),
         (Phase::Queued { until }, _) => until,
         (Phase::Connecting, Some(srv)) => {
@@ -123,6 +124,7 @@ pub(super) fn expire(s: &mut Stream, cli: &mut Conn, ctx: &mut StreamCtx<'_>) {
         let phase = match s.phase {
             Phase::Forwarding => TermPhase::Data,
             Phase::Queued { .. } => TermPhase::Queue,
+            Phase::Inspect { .. } => TermPhase::Request,
             _ => TermPhase::Connect,
         };
         s.abort(TermCause::ClientTimeout, phase);

@@ -571,6 +571,7 @@ impl Worker {
             max_conn_rate: self.counts.process.conn_rate_max.into(),
             sess_rate: self.counts.process.sess_rate.read(now_ms, RATE_PERIOD).into(),
             max_sess_rate: self.counts.process.sess_rate_max.into(),
+            tls: crate::l4_conn::tls::stats::counters(),
             ..ProcessInfo::default()
         }
     }

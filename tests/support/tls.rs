@@ -200,6 +200,16 @@ impl TlsClient {
         TlsClient { config: Arc::new(config), sni: opts.sni }
     }
 
+    /// A client connection not yet on any socket (tests that write its
+    /// bytes themselves).
+    pub fn raw_connection(&self) -> io::Result<rustls::ClientConnection> {
+        let name = match &self.sni {
+            Some(n) => ServerName::try_from(n.clone()).map_err(io::Error::other)?,
+            None => ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()),
+        };
+        rustls::ClientConnection::new(self.config.clone(), name).map_err(io::Error::other)
+    }
+
     /// Connects to 127.0.0.1:`port` and completes the handshake.
     pub fn connect(&self, port: u16) -> io::Result<TlsConn> {
         let tcp = TcpStream::connect(("127.0.0.1", port))?;
