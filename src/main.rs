@@ -38,6 +38,7 @@ fn parse_args() -> Result<Option<Args>, String> {
             }
             "-f" => args.files.push(it.next().ok_or("option -f needs a file name")?),
             "-p" => args.pidfile = Some(it.next().ok_or("option -p needs a file name")?),
+            "-L" => strata::cfg::local_peer::set_cmdline(&it.next().ok_or("option -L needs a peer name")?),
             "-c" => args.check_only = true,
             "-d" => args.debug = true,
             "-db" => args.foreground = true,

@@ -31,6 +31,9 @@ pub struct Config {
     pub proxies: Vec<Proxy>, // frontends, backends and listens, in declaration order
     pub userlists: Vec<Userlist>, // `userlist` sections (`http_auth`)
     pub http_errors: Vec<crate::cfg::errorpages::HttpErrors>, // `http-errors` sections (`errorfiles`)
+    pub peers: Vec<crate::cfg::peers::PeersSection>, // `peers` sections, in declaration order
+    pub localpeer: Option<(String, Loc)>, // the `localpeer` global keyword
+    pub local_peer_name: String, // the local peer name in effect (-L, localpeer, host name; set by resolve)
 }
 
 /// A `userlist NAME` section: users with their password and groups.

@@ -17,6 +17,7 @@ pub fn resolve(cfg: &mut Config, diags: &mut Diagnostics) {
     check_binds(cfg, diags);
     resolve_error_pages(cfg, diags);
     warn_missing_timeouts(cfg, diags);
+    super::peers::resolve(cfg, diags);
 }
 
 /// What HAProxy calls a proxy in messages, from its capabilities.

@@ -32,6 +32,11 @@ pub trait CliData {
     fn for_each_session(&self, f: &mut dyn FnMut(&crate::l5_session::Session));
     /// The worker's current time (ages in `show sess`).
     fn now(&self) -> std::time::Instant;
+    /// `show peers [dict|-] [section]` (the words after `show peers`);
+    /// `Err`: the error line. A process without peers sections prints nothing.
+    fn show_peers(&self, _args: &[&str]) -> Result<String, &'static str> {
+        Ok(String::new())
+    }
 }
 
 /// One command: the words it starts with, its help line, the level needed.
@@ -142,6 +147,22 @@ const COMMANDS: &[Command] = &[
         desc: "report information about the running process",
         level: AccessLevel::User,
         run: process_cmds::show_info,
+    },
+    Command {
+        words: &["show", "peers"],
+        usage: "show peers [dict|-] [section]",
+        desc: "dump some information about all the peers or this peers section",
+        level: AccessLevel::User,
+        run: |words, _, data, out| match data.show_peers(&words[2..]) {
+            Ok(text) => {
+                out.extend_from_slice(text.as_bytes());
+                out.push(b'\n');
+            }
+            Err(e) => {
+                out.extend_from_slice(e.as_bytes());
+                out.extend_from_slice(b"\n\n");
+            }
+        },
     },
     Command {
         words: &["show", "pools"],

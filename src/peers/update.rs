@@ -36,6 +36,26 @@ impl Default for DictTx {
     }
 }
 
+impl DictTx {
+    /// The slots in use, in slot order, up to the first empty one (what
+    /// `show peers dict` lists).
+    pub fn filled(&self) -> Vec<(usize, Option<std::sync::Arc<str>>)> {
+        self.slots
+            .iter()
+            .take_while(|&&id| id != 0)
+            .enumerate()
+            .map(|(i, &id)| (i, dict::lookup(id)))
+            .collect()
+    }
+}
+
+impl DictRx {
+    /// Every slot, `None` when empty.
+    pub fn all(&self) -> Vec<(usize, Option<std::sync::Arc<str>>)> {
+        self.slots.iter().enumerate().map(|(i, &id)| (i, dict::lookup(id))).collect()
+    }
+}
+
 /// The strings received on one connection, by cache slot (`dcache_rx`).
 #[derive(Clone, Debug)]
 pub struct DictRx {

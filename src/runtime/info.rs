@@ -26,9 +26,13 @@ pub struct WorkerView<'a> {
     pub initial_maxconn: u32,
     pub sessions: &'a TokenSlab<Box<Session>>,
     pub now: std::time::Instant,
+    pub peers: &'a crate::peers::net::Peers,
 }
 
 impl CliData for WorkerView<'_> {
+    fn show_peers(&self, args: &[&str]) -> Result<String, &'static str> {
+        crate::peers::show::show(self.peers, args, self.now_ms)
+    }
     fn process_info(&self) -> ProcessInfo {
         self.info.clone()
     }

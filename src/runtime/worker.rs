@@ -22,7 +22,9 @@ use crate::l5_session::{Session, SessionStatus};
 use crate::l6_stream::rules::ProxyRules;
 use crate::l6_stream::slots::InheritedSlots;
 use crate::l6_stream::{StreamCtx, StreamRecord};
+use crate::peers::net::{PEER_SUB, Peers};
 use crate::stick::Registry;
+use idle::IdleMeter;
 use log::{debug, info, warn};
 use mio::{Events, Poll, Token};
 
@@ -30,6 +32,9 @@ mod tls_setup;
 use std::io;
 use std::sync::Arc;
 use std::time::SystemTime;
+
+mod idle;
+mod peers_glue;
 
 /// Timer owner kinds (which slab a timer's key refers to).
 const TIMER_SESSION: u8 = 0;
@@ -118,32 +123,10 @@ pub struct Worker {
     stop_plan: StopPlan, // `grace` and `hard-stop-after` deadlines of a soft stop
     next_purge_ms: u64,  // when the stick tables are purged next
     idle: IdleMeter,     // `Idle_pct` of show info
+    peers: Peers,        // peers sections: listeners, connections (worker/peers_glue.rs)
+    peers_next: Option<std::time::Instant>, // when the peers want to run next
     taken: Vec<bool>,    // kept between turns: `read_ahead`'s result, reused
     certs: Vec<crate::l4_conn::tls::certs::CertInfo>, // loaded certificates (`show ssl cert`)
-}
-
-/// Share of the last second the worker spent waiting in `poll`.
-struct IdleMeter {
-    window_start: std::time::Instant,
-    idle: std::time::Duration,
-    pct: u32, // of the last complete window
-}
-
-impl IdleMeter {
-    fn new() -> IdleMeter {
-        IdleMeter { window_start: std::time::Instant::now(), idle: Default::default(), pct: 100 }
-    }
-
-    /// The worker waited from `since` to `until`.
-    fn record(&mut self, since: std::time::Instant, until: std::time::Instant) {
-        self.idle += until.saturating_duration_since(since);
-        let elapsed = until.saturating_duration_since(self.window_start);
-        if elapsed >= std::time::Duration::from_secs(1) {
-            self.pct = (self.idle.as_secs_f64() * 100.0 / elapsed.as_secs_f64()).round().min(100.0) as u32;
-            self.window_start = until;
-            self.idle = Default::default();
-        }
-    }
 }
 
 impl Worker {
@@ -194,6 +177,7 @@ impl Worker {
             fe_stats: vec![Counters::default(); cfg.proxies.len()],
             ..Counts::default()
         };
+        let peers = peers_glue::start(&cfg, &tables, poll.registry())?;
         let env = Env {
             clock: Clock::new(),
             backends: Backends::new(&cfg),
@@ -228,6 +212,8 @@ impl Worker {
             stop_plan: StopPlan::default(),
             next_purge_ms: 0,
             idle: IdleMeter::new(),
+            peers,
+            peers_next: None,
             taken: Vec::with_capacity(cfg.global.tune.maxpollevents),
             certs: Vec::new(),
         };
@@ -256,6 +242,9 @@ impl Worker {
             let timeout = self
                 .stop_plan
                 .next()
+                .map_or(timeout, |at| timeout.min(at.saturating_duration_since(self.env.clock.now())));
+            let timeout = self
+                .peers_next
                 .map_or(timeout, |at| timeout.min(at.saturating_duration_since(self.env.clock.now())));
             let polling_since = std::time::Instant::now();
             if let Err(e) = self.poll.poll(&mut self.events, Some(timeout)) {
@@ -293,6 +282,7 @@ impl Worker {
             self.taken = taken;
             self.run_timers();
             self.serve_queues();
+            self.turn_peers();
             match self.stop_plan.due(self.env.clock.now()) {
                 StopStep::CloseListeners => self.soft_stop(),
                 StopStep::HardStop => {
@@ -301,7 +291,8 @@ impl Worker {
                 }
                 StopStep::None => {}
             }
-            if self.stopping && self.sessions.is_empty() {
+            if self.stopping && self.sessions.is_empty() && !self.peers.holds_stop(self.env.clock.ticks_ms())
+            {
                 info!(target: "runtime", "soft stop complete");
                 return Ok(());
             }
@@ -324,7 +315,7 @@ impl Worker {
             // Not a listener's nor the signals' (reserved), nor a runtime
             // API, check or idle-pool socket.
             let session_socket =
-                token.0 < RESERVED_TOKEN_BASE && !matches!(sub, CLI_SUB | CHECK_SUB | IDLE_SUB);
+                token.0 < RESERVED_TOKEN_BASE && !matches!(sub, CLI_SUB | CHECK_SUB | IDLE_SUB | PEER_SUB);
             let was_taken =
                 session_socket && self.sessions.get_mut(key).is_some_and(|s| s.read_ahead(sub, ev, now));
             taken.push(was_taken);
@@ -355,6 +346,7 @@ impl Worker {
     fn soft_stop(&mut self) {
         info!(target: "runtime", "soft stop: closing listeners, {} sessions left", self.sessions.len());
         self.stopping = true;
+        self.peers.soft_stop(self.poll.registry(), self.env.clock.ticks_ms());
         for slot in self.listeners.iter_mut() {
             if let Some(mut s) = slot.take() {
                 let _ = self.poll.registry().deregister(&mut s.listener.sock);
@@ -448,6 +440,9 @@ impl Worker {
         if sub == CLI_SUB {
             return self.drive_cli(key);
         }
+        if sub == PEER_SUB {
+            return self.peers.on_event(key, self.poll.registry(), self.env.clock.ticks_ms());
+        }
         if sub == CHECK_SUB {
             if let Some(check) = self.checks.get_mut(key) {
                 check.on_event(ev);
@@ -526,6 +521,7 @@ impl Worker {
             initial_maxconn: self.initial_maxconn,
             sessions: &self.sessions,
             now: self.env.clock.now(),
+            peers: &self.peers,
         };
         let idle = self.env.cfg.global.stats_timeout;
         if self.cli.drive(key, self.poll.registry(), &mut view, self.env.clock.now(), idle) {

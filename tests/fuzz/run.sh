@@ -5,7 +5,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 SECS="${1:-1800}"; shift || true
-TARGETS=("$@"); [ ${#TARGETS[@]} -eq 0 ] && TARGETS=(config http_request http_response cli_command hpack_decode)
+TARGETS=("$@"); [ ${#TARGETS[@]} -eq 0 ] && TARGETS=(config http_request http_response cli_command hpack_decode peers_messages)
 mkdir -p tests/fuzz/logs
 run() {
   mkdir -p "tests/fuzz/corpus/$1"

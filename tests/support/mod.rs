@@ -42,6 +42,8 @@
 //!   `log` lines; [`unframe`] splits a line by HAProxy's [`Framing`]
 //!   (legacy, rfc3164, rfc5424, short, raw).
 //!
+//! - [`peers`]: mesh nodes ([`Node`], [`mesh_cfg`]) and [`FakePeer`], a
+//!   peer driven byte by byte.
 //! - [`websocket`]: the RFC 6455 accept value the test server answers with.
 //! - [`tls`]: [`tls::Pki`] (a test CA issuing server and client
 //!   certificates with rcgen), [`tls::TlsClient`] (a blocking rustls
@@ -63,6 +65,7 @@ pub mod http_cfg;
 pub mod http_client;
 pub mod launcher;
 pub mod pattern;
+pub mod peers;
 pub mod ports;
 pub mod proc;
 pub mod stat;

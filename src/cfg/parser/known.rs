@@ -40,7 +40,6 @@ const GLOBAL_NOT_YET: &[&str] = &[
     "httpclient.ssl.ca-file",
     "httpclient.ssl.verify",
     "issuers-chain-path",
-    "localpeer",
     "master-worker",
     "maxcompcpuusage",
     "maxcomprate",

@@ -19,6 +19,7 @@ mod log;
 mod option_flags;
 mod options;
 mod paths;
+mod peers;
 mod process;
 mod proxy;
 mod proxy_misc;

@@ -13,8 +13,8 @@ use crate::cfg::model::{Balance, Cap, Config, HttpReuse, Loc, Mode, Options, Pro
 
 /// HAProxy sections strata does not implement: their header is an alert
 /// and their body is skipped (it would only add misleading alerts).
-const UNSUPPORTED_SECTIONS: [&str; 8] =
-    ["peers", "mailers", "resolvers", "cache", "program", "ring", "log-forward", "fcgi-app"];
+const UNSUPPORTED_SECTIONS: [&str; 7] =
+    ["mailers", "resolvers", "cache", "program", "ring", "log-forward", "fcgi-app"];
 
 /// The kind of a proxy-like section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +79,7 @@ enum Current {
     Skipped,    // an unsupported section, already reported
     Userlist,   // the last of `cfg.userlists`
     HttpErrors, // the last of `cfg.http_errors`
+    Peers(Box<super::peers::OpenPeers>),
 }
 
 /// Parser state across lines and files.
@@ -143,6 +144,11 @@ impl Sections {
             }
             return;
         }
+        if kw == "peers" {
+            self.close();
+            self.cur = Current::Peers(Box::new(super::peers::open(&self.cfg, loc, words, diags)));
+            return;
+        }
         if UNSUPPORTED_SECTIONS.contains(&kw) {
             self.close();
             diags.push(Diag::alert(loc, format!("section '{kw}' is not supported by strata yet.")));
@@ -151,6 +157,7 @@ impl Sections {
         }
         match &mut self.cur {
             Current::Out => diags.push(Diag::alert(loc, format!("unknown keyword '{kw}' out of section."))),
+            Current::Global if kw == "localpeer" => super::peers::localpeer(&mut self.cfg, words, loc, diags),
             Current::Global => {
                 if super::ssl_global::keyword(&mut self.cfg.global.ssl, words, loc, diags) {
                     return;
@@ -160,6 +167,7 @@ impl Sections {
                 }
             }
             Current::Proxy(open) => proxy::keyword(open, words, loc, diags),
+            Current::Peers(open) => super::peers::keyword(open, words, loc, diags),
             Current::Skipped => {}
             Current::HttpErrors => {
                 if let Some(section) = self.cfg.http_errors.last_mut()
@@ -180,7 +188,11 @@ impl Sections {
 
     /// Ends the section in progress (at a new header or the end of a file).
     pub(super) fn close(&mut self) {
-        if let Current::Proxy(open) = std::mem::take(&mut self.cur) {
+        let cur = std::mem::take(&mut self.cur);
+        if let Current::Peers(open) = cur {
+            return super::peers::close(&mut self.cfg, *open);
+        }
+        if let Current::Proxy(open) = cur {
             let Open { kind, mut px, keep } = *open;
             if kind == Kind::Defaults {
                 self.defaults.push(Defaults { px, explicit: false, implicit: false });
