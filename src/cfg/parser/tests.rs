@@ -297,7 +297,7 @@ fn server_templates_and_init_addr() {
 #[test]
 fn header_errors() {
     let (cfg, alerts) = run("frontend\n bind :1\nbackend \"a b\"\nfrontend f :80\n bind :2\n\
-         frontend g from\n bind :3\nlisten x from d y\n bind :4\ndefaults d extra\nglobal x\npeers p\n peer a 1.2.3.4:1\n");
+         frontend g from\n bind :3\nlisten x from d y\n bind :4\ndefaults d extra\nglobal x\nmailers m\n mailer a 1.2.3.4:1\n");
     assert_eq!(
         alerts,
         [
@@ -309,7 +309,7 @@ fn header_errors() {
             "t.cfg:8: defaults section 'd' not found for proxy 'x'.",
             "t.cfg:10: 'defaults' cannot handle unexpected argument 'extra'.",
             "t.cfg:11: 'global' cannot handle unexpected argument 'x'.",
-            "t.cfg:12: section 'peers' is not supported by strata yet.",
+            "t.cfg:12: section 'mailers' is not supported by strata yet.",
         ]
     );
     // Sections with an invalid name are checked but not kept.
