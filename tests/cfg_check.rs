@@ -113,7 +113,7 @@ const BROKEN: &[Broken] = &[
         "could not resolve address 'no-such-host.invalid'",
     ),
     b("backend be\n    balance wrong\n", 2, "balance only supports 'roundrobin'"),
-    b("backend be\n    balance uri\n", 2, "balance 'uri' is not supported by strata yet"),
+    b("backend be\n    balance hash req.cookie(id)\n", 2, "balance 'hash' is not supported by strata yet"),
     b("backend be\n    retries many\n", 2, "'retries' expects an integer argument"),
     b("backend be\n    bind :80\n", 2, "'bind' not allowed because backend 'be' has no frontend capability."),
     b(

@@ -11,13 +11,12 @@ pub mod server;
 pub mod spread;
 pub mod stats;
 
-pub use balance::Picker;
+pub use balance::{LbInput, Pick, Picker};
 pub use queue::{Queue, Ticket, Waiter};
 pub use server::{Health, ServerState, SrvAdmin};
 pub use stats::{Counters, UpDown};
 
 use crate::cfg::{Balance, Proxy};
-use std::net::IpAddr;
 
 /// Run-time state of one backend (a `backend` or `listen` section).
 pub struct BackendState {
@@ -39,7 +38,7 @@ impl BackendState {
             proxy: index,
             name: proxy.name.clone(),
             servers,
-            picker: Picker::new(proxy.balance),
+            picker: Picker::new(proxy),
             cur_conns: 0,
             cum_conns: 0,
             stats: Counters::default(),
@@ -48,7 +47,7 @@ impl BackendState {
         }
     }
 
-    pub fn algorithm(&self) -> Balance {
+    pub fn algorithm(&self) -> &Balance {
         self.picker.algorithm()
     }
 
@@ -66,30 +65,23 @@ impl BackendState {
         }
     }
 
-    /// Chooses a server for a new connection from `src`, avoiding `avoid`
-    /// when another usable server exists (redispatch). Active servers first;
-    /// backup servers only when no active one is usable.
-    pub fn pick(&mut self, src: IpAddr, avoid: Option<usize>) -> Option<usize> {
-        let backup = self.using_backups();
-        let eligible = |i: usize, s: &ServerState| s.backup == backup && s.usable() && Some(i) != avoid;
-        let first_try = self.picker.pick(&self.servers, src, &eligible);
-        first_try.or_else(|| {
-            // Only the avoided server is left: use it rather than fail.
-            let eligible = |_: usize, s: &ServerState| s.backup == backup && s.usable();
-            self.picker.pick(&self.servers, src, &eligible)
-        })
+    /// Chooses a server for a new stream, avoiding `avoid` when another
+    /// usable server exists (redispatch); see `balance` for the farm and
+    /// the algorithms.
+    pub fn pick(&mut self, input: &dyn LbInput, avoid: Option<usize>, now_ms: u64) -> Pick {
+        self.picker.pick(&self.servers, input, avoid, now_ms)
     }
 
-    /// Whether the front waiter of the queue would get a server now: a
-    /// server it may use (active, else backup) is below its `maxconn`.
-    pub fn has_free_slot(&self) -> bool {
-        let backup = self.using_backups();
-        self.servers.iter().any(|s| s.backup == backup && s.usable() && s.has_room())
+    /// Whether the front waiter of the backend's queue would get a server
+    /// now: a server of the farm has room.
+    pub fn has_free_slot(&mut self, now_ms: u64) -> bool {
+        self.picker.farm_has_room(&self.servers, now_ms)
     }
 
-    /// Traffic goes to the backup servers: no active server is usable.
-    fn using_backups(&self) -> bool {
-        !self.servers.iter().any(|s| !s.backup && s.usable())
+    /// The algorithm pins a client to a server (hashing): a failed connect
+    /// is not redispatched at once.
+    pub fn pins_clients(&self) -> bool {
+        self.picker.algorithm().is_hash()
     }
 
     /// Accounts a stream attached to server `srv` by load balancing at
@@ -97,6 +89,7 @@ impl BackendState {
     /// backend when it joined (`in_backend`), as HAProxy counts a stream
     /// on its backend from the moment it is assigned to it.
     pub fn take(&mut self, srv: usize, now_ms: u64, in_backend: bool) {
+        self.picker.moved(srv);
         let s = &mut self.servers[srv];
         s.cur_conns += 1;
         s.cum_conns += 1;
@@ -148,6 +141,7 @@ impl BackendState {
 
     /// Accounts a stream leaving server `srv` (end, or redispatch).
     pub fn release(&mut self, srv: usize) {
+        self.picker.moved(srv);
         let s = &mut self.servers[srv];
         debug_assert!(s.cur_conns > 0);
         s.cur_conns = s.cur_conns.saturating_sub(1);

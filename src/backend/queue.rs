@@ -18,9 +18,10 @@ pub struct Waiter {
     pub stream: u64,
 }
 
-/// The queue of one backend. Owned by its `BackendState`; streams join and
-/// leave it, the worker hands the front waiter a freed slot.
-#[derive(Debug, Default)]
+/// The queue of one backend (or of one server: streams a hash pins to it).
+/// Owned by its `BackendState` (or `ServerState`); streams join and leave
+/// it, the worker hands the front waiter a freed slot.
+#[derive(Clone, Debug, Default)]
 pub struct Queue {
     entries: VecDeque<Waiter>, // oldest first; may hold entries of streams that left
     pub waiting: u32,          // streams waiting now (`qcur`)

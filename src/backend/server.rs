@@ -1,5 +1,6 @@
 //! Run-time state of one server.
 
+use super::queue::Queue;
 use super::stats::{Counters, UpDown};
 use crate::cfg::Server;
 use std::net::{IpAddr, SocketAddr};
@@ -30,6 +31,10 @@ pub struct ServerState {
     pub cookie: Option<String>,     // `cookie` (shown by `show stat`)
     pub weight: u32,                // current weight (0 = no new traffic)
     pub maxconn: Option<u32>,
+    pub maxqueue: Option<u32>, // `maxqueue`: this server's queue at most (0/None: no limit)
+    pub queue: Queue,          // streams pinned to this server waiting for a slot
+    pub slowstart_s: u64,      // `slowstart` in seconds, rounded up (0: none)
+    pub starting_since_ms: Option<u64>, // came back UP then (the `slowstart` ramp)
     pub backup: bool,
     pub admin: SrvAdmin,
     pub up: bool,       // health: true unless checks say DOWN
@@ -85,6 +90,10 @@ impl ServerState {
             cookie: cfg.cookie.clone(),
             weight: cfg.weight,
             maxconn: cfg.maxconn,
+            maxqueue: cfg.maxqueue,
+            queue: Queue::default(),
+            slowstart_s: cfg.slowstart.map_or(0, |d| d.as_millis().div_ceil(1000) as u64),
+            starting_since_ms: None,
             backup: cfg.backup,
             admin: if cfg.disabled { SrvAdmin::Maint } else { SrvAdmin::Ready },
             up: true,
@@ -100,12 +109,61 @@ impl ServerState {
         }
     }
 
-    /// Marks the server UP or DOWN at `now_ms`, keeping the history.
+    /// Marks the server UP or DOWN at `now_ms`, keeping the history. A
+    /// server coming back UP starts its `slowstart` ramp (never at
+    /// start-up, as in HAProxy).
     pub fn set_up(&mut self, up: bool, now_ms: u64) {
         if up != self.up {
             self.up = up;
             self.history.change(up, now_ms);
+            self.starting_since_ms = (up && self.slowstart_s > 0).then_some(now_ms);
         }
+    }
+
+    /// Seconds into the `slowstart` ramp, while it lasts.
+    fn ramp_secs(&self, now_ms: u64) -> Option<u64> {
+        let since = self.starting_since_ms?;
+        let elapsed = (now_ms / 1000).checked_sub(since / 1000)?;
+        (elapsed < self.slowstart_s).then_some(elapsed)
+    }
+
+    /// The weight the dynamic algorithms use, in sixteenths of the
+    /// configured weight (HAProxy's `BE_WEIGHT_SCALE`): ramping up from
+    /// 1/16 during `slowstart`, as HAProxy's `server_recalc_eweight`.
+    pub fn lb_weight(&self, now_ms: u64) -> u32 {
+        let w = match self.ramp_secs(now_ms) {
+            Some(t) => ((16 * t + self.slowstart_s) / self.slowstart_s).min(16) as u32,
+            None => 16,
+        };
+        self.weight * w
+    }
+
+    /// `maxconn` as it applies now: during `slowstart` it ramps up too,
+    /// never below 1. None: no limit.
+    pub fn dyn_maxconn(&self, now_ms: u64) -> Option<u32> {
+        let max = self.maxconn.filter(|m| *m > 0)?;
+        Some(match self.ramp_secs(now_ms) {
+            Some(t) => ((u64::from(max) * (100 * t / self.slowstart_s) / 100) as u32).max(1),
+            None => max,
+        })
+    }
+
+    /// `slowstart` progress in percent (`throttle` in `show stat`), while it lasts.
+    pub fn throttle(&self, now_ms: u64) -> Option<u64> {
+        self.ramp_secs(now_ms).map(|t| (100 * t / self.slowstart_s).max(1))
+    }
+
+    /// Has room for one more stream without overtaking its own queue.
+    pub fn lb_has_room(&self, now_ms: u64) -> bool {
+        match self.dyn_maxconn(now_ms) {
+            None => true,
+            Some(max) => self.queue.waiting == 0 && self.cur_conns < max,
+        }
+    }
+
+    /// Its queue is at `maxqueue`: a stream pinned to it cannot wait.
+    pub fn queue_full(&self) -> bool {
+        self.maxqueue.is_some_and(|m| m > 0 && self.queue.waiting >= m)
     }
 
     /// May receive new traffic: up, ready, with an address and a non-zero weight.
@@ -116,11 +174,6 @@ impl ServerState {
     /// In maintenance for any reason (administrative or no address).
     pub fn in_maint(&self) -> bool {
         self.admin == SrvAdmin::Maint || self.resolution_maint
-    }
-
-    /// Below its `maxconn` (always true without one).
-    pub fn has_room(&self) -> bool {
-        self.maxconn.is_none_or(|m| m == 0 || self.cur_conns < m)
     }
 
     /// Address to connect to for a client that connected to port

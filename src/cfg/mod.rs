@@ -6,6 +6,7 @@
 //! Every problem is collected in [`Diagnostics`]; loading never stops at the
 //! first error, so an operator sees all of them in one run.
 
+pub mod balance;
 pub mod diag;
 pub mod errorpages;
 pub mod knobs;
@@ -21,6 +22,7 @@ pub mod server;
 pub mod ssl;
 pub mod time;
 
+pub use balance::*;
 pub use diag::{Diag, Diagnostics, Severity};
 pub use model::*;
 pub use server::*;

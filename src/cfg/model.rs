@@ -5,6 +5,7 @@
 //! After `load` returns, nothing mutates it; runtime state (server up/down,
 //! counters) lives in the runtime's own types.
 
+use super::balance::{Balance, HashType};
 use super::server::Server;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -198,6 +199,8 @@ pub struct Proxy {
     pub servers: Vec<Server>,          // backend side only
     pub default_server: Server,        // `default-server`: what each `server` line starts from
     pub balance: Balance,
+    pub hash_type: HashType,       // `hash-type`, default map-based sdbm
+    pub hash_balance_factor: u32,  // `hash-balance-factor`, 0: off
     pub retries: u32,              // `retries`, default 3
     pub log_global: Option<usize>, // `log global` written: where in `logs` resolve inserts the global targets
     pub options: Options,
@@ -273,16 +276,6 @@ pub struct Cond {
     pub loc: Loc,
 }
 
-/// `balance` algorithm.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Balance {
-    #[default]
-    RoundRobin,
-    LeastConn,
-    Source,
-    First,
-}
-
 /// `option` flags (set with `option X`, cleared with `no option X`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Options {
@@ -293,6 +286,7 @@ pub struct Options {
     pub forwardfor: bool,
     pub http_keep_alive: bool,
     pub httpclose: bool,
+    pub allbackups: bool, // `option allbackups`: every usable backup server, not only the first
 }
 
 /// A rule line kept as words until the rule engine compiles it (the ACL

@@ -14,6 +14,7 @@ pub fn resolve(cfg: &mut Config, diags: &mut Diagnostics) {
     link_backends(cfg, diags);
     check_server_names(cfg, diags);
     check_ports(cfg, diags);
+    layer7_hash_needs_http(cfg, diags);
     check_binds(cfg, diags);
     resolve_error_pages(cfg, diags);
     warn_missing_timeouts(cfg, diags);
@@ -129,6 +130,26 @@ fn check_server_names(cfg: &Config, diags: &mut Diagnostics) {
                     ),
                 ));
             }
+        }
+    }
+}
+
+/// `uri`, `url_param` and `hdr()` need HTTP: a TCP backend falls back to
+/// round robin with HAProxy's warning.
+fn layer7_hash_needs_http(cfg: &mut Config, diags: &mut Diagnostics) {
+    use super::balance::Balance;
+    for p in cfg.proxies.iter_mut().filter(|p| p.cap.backend && p.mode == Mode::Tcp) {
+        if matches!(p.balance, Balance::Uri(_) | Balance::UrlParam { .. } | Balance::Hdr { .. }) {
+            p.balance = Balance::RoundRobin;
+            diags.push(Diag {
+                severity: Severity::Warning,
+                loc: None,
+                msg: format!(
+                    "Layer 7 hash not possible for {} '{}' (needs 'mode http'). Falling back to round robin.",
+                    type_str(p),
+                    p.name
+                ),
+            });
         }
     }
 }

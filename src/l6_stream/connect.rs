@@ -5,42 +5,72 @@
 //! (the turn-around); with `option redispatch [N]` some retries go to
 //! another server instead, immediately (default N = -1: the last retry).
 
+use super::lb_input::StreamLb;
 use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
+use crate::backend::Pick;
 use crate::l4_conn::{Conn, IoStep};
 use log::debug;
 use std::time::Duration;
 
 impl Stream {
     /// Picks a server (avoiding `avoid` if possible) and starts connecting.
-    pub(super) fn assign_and_connect(&mut self, ctx: &mut StreamCtx<'_>, avoid: Option<usize>) {
+    /// `payload`: the client's bytes already received (what hash-based
+    /// balancing may read besides the request head).
+    pub(super) fn assign_and_connect(
+        &mut self,
+        ctx: &mut StreamCtx<'_>,
+        avoid: Option<usize>,
+        payload: &[u8],
+    ) {
         let Some(be) = self.backend else {
             debug!(target: "l6", "{self}: no backend for frontend {}", ctx.cfg.proxies[self.frontend].name);
             return self.no_server(TermCause::ServerAbort, TermPhase::Connect);
         };
         // Streams already waiting go first (HAProxy's fairness).
         let behind_others = self.must_queue_behind(ctx, be);
+        let granted = self.granted_server();
         let Some(state) = ctx.backends.get_mut(be) else {
             return self.abort(TermCause::Internal, TermPhase::Connect);
         };
-        let picked = if behind_others { None } else { state.pick(self.src.ip(), avoid) };
+        let picked = match granted {
+            // A server's queue handed this stream its slot.
+            Some(s) if state.servers.get(s).is_some_and(|s| s.usable()) => Pick::Server(s),
+            _ if behind_others => Pick::None,
+            _ => {
+                let input = StreamLb { src: self.src.ip(), txn: self.http.as_ref().map(|h| &h.txn), payload };
+                state.pick(&input, avoid, ctx.now_ms)
+            }
+        };
+        let chosen = match picked {
+            Pick::Server(s) | Pick::Full(s) => Some(s),
+            Pick::None => None,
+        };
         // A redispatch (`avoid`: the server whose connect failed) counts
         // as HAProxy's `assign_server_and_queue` does: on another server
         // it is a redispatch, on the same one a retry.
         if let Some(prev) = avoid {
-            if picked == Some(prev) {
+            if chosen == Some(prev) {
                 state.count_retry(prev);
             } else {
                 state.count_redispatch(prev);
                 self.redispatched = true;
             }
         }
-        let Some(srv) = picked else {
-            if state.is_up() {
-                return self.join_queue(ctx, be);
+        let srv = match picked {
+            Pick::Server(s) => s,
+            // Pinned to a full server: wait in its queue, unless it is at `maxqueue`.
+            Pick::Full(s) if state.servers[s].queue_full() => {
+                debug!(target: "l6", "{self}: queue of {}/{} is full", state.name, state.servers[s].name);
+                state.servers[s].stats.failed_conns += 1;
+                return self.no_server(TermCause::ServerAbort, TermPhase::Queue);
             }
-            debug!(target: "l6", "{self}: no server available in backend {}", state.name);
-            return self.no_server(TermCause::ServerAbort, TermPhase::Connect);
+            Pick::Full(s) => return self.join_queue(ctx, be, Some(s)),
+            Pick::None if state.is_up() => return self.join_queue(ctx, be, None),
+            Pick::None => {
+                debug!(target: "l6", "{self}: no server available in backend {}", state.name);
+                return self.no_server(TermCause::ServerAbort, TermPhase::Connect);
+            }
         };
         state.take(srv, ctx.now_ms, self.counted_on_backend());
         self.queue_served();
@@ -49,6 +79,33 @@ impl Stream {
             return;
         }
         self.connect_to_assigned(ctx);
+    }
+
+    /// `balance rdp-cookie` in TCP mode with `tcp-request inspect-delay`:
+    /// the key is in the client's first bytes, so the stream waits for
+    /// them (at most the inspect delay) before choosing. True while it
+    /// waits; the client's bytes are buffered meanwhile.
+    pub(super) fn awaits_balance_key(&self, cli: &mut Conn, ctx: &StreamCtx<'_>) -> bool {
+        let Some(until) = self.balance_key_deadline(ctx.cfg) else { return false };
+        if ctx.now >= until || self.http.is_some() {
+            return false;
+        }
+        let step = cli.fill(ctx.now);
+        let data = cli.rx.as_ref().map_or(&[][..], |b| b.data());
+        // Done at the end of the request line, cookie or not, or when the client stops.
+        let line_done = data.len() > 11 && data[11..].windows(2).any(|w| w == b"\r\n");
+        !(line_done || cli.rx_full() || matches!(step, IoStep::Eof | IoStep::Failed))
+    }
+
+    /// Until when the stream may wait for its balancing key (see
+    /// [`Stream::awaits_balance_key`]): None when it does not wait.
+    pub(super) fn balance_key_deadline(&self, cfg: &crate::cfg::Config) -> Option<std::time::Instant> {
+        let be = self.backend?;
+        if self.server.is_some() || !matches!(cfg.proxies[be].balance, crate::cfg::Balance::RdpCookie(_)) {
+            return None;
+        }
+        let delay = cfg.proxies[self.frontend].inspect_delay.or(cfg.proxies[be].inspect_delay)?;
+        Some(self.started + delay)
     }
 
     /// Takes an idle connection to the chosen server when the reuse policy
@@ -174,7 +231,7 @@ impl Stream {
         self.retries_done += 1;
         let state = ctx.backends.get(be);
         let active = state.map_or(0, |b| b.servers.iter().filter(|s| !s.backup && s.usable()).count());
-        let hashed = state.is_some_and(|b| b.algorithm() == crate::cfg::Balance::Source);
+        let hashed = state.is_some_and(|b| b.pins_clients());
         let srv_down = state.is_some_and(|b| !b.servers[srv].usable());
         // HAProxy redispatches at once when the algorithm does not pin the
         // client to this server and another active server exists.
@@ -182,7 +239,7 @@ impl Stream {
         if immediate || self.should_redispatch(proxy.retries, proxy.options.redispatch) {
             debug!(target: "l6", "{self}: redispatch from {}/{}", proxy.name, srv_name);
             self.detach_server(ctx);
-            return self.assign_and_connect(ctx, Some(srv));
+            return self.assign_and_connect(ctx, Some(srv), &[]);
         }
         if let Some(state) = ctx.backends.get_mut(be) {
             state.count_retry(srv);

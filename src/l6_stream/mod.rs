@@ -12,6 +12,7 @@ pub mod http;
 mod http_actions;
 mod http_rules;
 mod inspect;
+mod lb_input;
 pub mod log;
 pub mod pooled;
 mod queue;

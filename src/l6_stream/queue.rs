@@ -1,24 +1,41 @@
-//! A stream waiting in its backend's queue: every usable server is at its
-//! `maxconn`, so the stream waits (at most `timeout queue`, else `timeout
-//! connect`, as in HAProxy) until the worker hands it a freed slot. On
-//! expiry the client gets HAProxy's 503 and the log says `sQ`.
+//! A stream waiting for a server slot: in its backend's queue (every
+//! usable server is at its `maxconn`), or in one server's queue (a hash
+//! pinned the stream to a server that is full). It waits at most `timeout
+//! queue`, else `timeout connect`, as in HAProxy, until the worker hands
+//! it a freed slot. On expiry the client gets HAProxy's 503 and the log
+//! says `sQ`; a server queue at its `maxqueue` refuses at once (`SQ`).
 //!
 //! While it waits the stream counts on its backend (`scur`, `stot`) but on
 //! no server, like HAProxy's queued streams.
 
 use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
-use crate::backend::{Ticket, Waiter};
+use crate::backend::{Queue, Ticket, Waiter};
 use crate::l4_conn::Conn;
 use std::time::{Duration, Instant};
 
-/// A stream's dealings with the queue. Owned by the stream.
+/// Which queue a stream is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Line {
+    Backend,
+    Server(usize), // index in the backend
+}
+
+/// A stream's dealings with the queues. Owned by the stream.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct QueueState {
-    waiting: Option<(Ticket, Instant)>, // in the queue since
-    granted: bool,                      // handed a slot, no server taken yet: skip the line once
-    pub(super) time: Option<Duration>,  // %Tw
-    pub(super) pos: u32,                // %bq
+    waiting: Option<(Ticket, Instant, Line)>, // in a queue since
+    granted: Option<Line>,                    // handed a slot, no server taken yet: skip the line once
+    pub(super) time: Option<Duration>,        // %Tw
+    pub(super) pos: u32,                      // %bq
+}
+
+/// The queue `line` of backend state `b`.
+fn queue_of(b: &mut crate::backend::BackendState, line: Line) -> Option<&mut Queue> {
+    match line {
+        Line::Backend => Some(&mut b.queue),
+        Line::Server(s) => b.servers.get_mut(s).map(|s| &mut s.queue),
+    }
 }
 
 impl Stream {
@@ -26,39 +43,63 @@ impl Stream {
         Waiter { token: self.srv_token.0, stream: self.id }
     }
 
-    /// Whether this stream must wait behind others already queued.
+    /// Whether this stream must wait behind others already queued in the
+    /// backend: with `roundrobin`, `static-rr` and `first` a busy queue
+    /// means every server is full (HAProxy's `assign_server`); the other
+    /// algorithms may still find a server.
     pub(super) fn must_queue_behind(&self, ctx: &StreamCtx<'_>, be: usize) -> bool {
-        !self.queue.granted && ctx.backends.get(be).is_some_and(|b| b.queue.is_busy())
+        use crate::cfg::Balance;
+        self.queue.granted.is_none()
+            && ctx.backends.get(be).is_some_and(|b| {
+                b.queue.is_busy()
+                    && matches!(b.algorithm(), Balance::RoundRobin | Balance::StaticRr | Balance::First)
+            })
     }
 
     /// Whether the backend already counts this stream without a server:
     /// it waits, or was handed a slot and has not taken a server yet.
     pub(super) fn counted_on_backend(&self) -> bool {
-        self.queue.waiting.is_some() || self.queue.granted
+        self.queue.waiting.is_some() || self.queue.granted.is_some()
+    }
+
+    /// The server whose queue handed this stream a slot, if any: the
+    /// stream takes that server without balancing again.
+    pub(super) fn granted_server(&self) -> Option<usize> {
+        match self.queue.granted {
+            Some(Line::Server(s)) => Some(s),
+            _ => None,
+        }
     }
 
     /// The stream got a server: the grant, if any, is used up.
     pub(super) fn queue_served(&mut self) {
-        self.queue.granted = false;
+        self.queue.granted = None;
     }
 
-    /// Joins the backend's queue until a slot frees or the queue timeout.
-    pub(super) fn join_queue(&mut self, ctx: &mut StreamCtx<'_>, be: usize) {
+    /// Joins the queue of backend `be` (`server` None) or of one of its
+    /// servers, until a slot frees or the queue timeout.
+    pub(super) fn join_queue(&mut self, ctx: &mut StreamCtx<'_>, be: usize, server: Option<usize>) {
         let waiter = self.waiter();
+        let counted = self.counted_on_backend();
         let Some(state) = ctx.backends.get_mut(be) else {
             return self.abort(TermCause::Internal, TermPhase::Queue);
         };
-        if !self.counted_on_backend() {
+        if !counted {
             state.enter(ctx.now_ms);
         }
-        let ticket = state.queue.join(waiter);
-        self.queue.granted = false;
-        self.queue.waiting = Some((ticket, ctx.now));
+        let line = server.map_or(Line::Backend, Line::Server);
+        let Some(queue) = queue_of(state, line) else {
+            return self.abort(TermCause::Internal, TermPhase::Queue);
+        };
+        let ticket = queue.join(waiter);
+        let waiting = queue.waiting;
+        self.queue.granted = None;
+        self.queue.waiting = Some((ticket, ctx.now, line));
         let timeouts = &ctx.cfg.proxies[be].timeouts;
         // HAProxy: without `timeout queue`, `timeout connect` bounds the wait.
         let limit = timeouts.queue.or(timeouts.connect);
         let until = limit.map(|t| ctx.now + t);
-        log::debug!(target: "l6", "{self}: queued in backend {} ({} waiting)", state.name, state.queue.waiting);
+        log::debug!(target: "l6", "{self}: queued in {line:?} of backend {} ({waiting} waiting)", state.name);
         self.phase = Phase::Queued { until };
     }
 
@@ -70,11 +111,15 @@ impl Stream {
             return;
         }
         let waiter = self.waiter();
-        let claimed =
-            self.backend.and_then(|b| ctx.backends.get_mut(b)).is_some_and(|b| b.queue.claim(waiter));
+        let Some((_, _, line)) = self.queue.waiting else { return };
+        let claimed = self
+            .backend
+            .and_then(|b| ctx.backends.get_mut(b))
+            .and_then(|b| queue_of(b, line))
+            .is_some_and(|q| q.claim(waiter));
         if claimed {
             self.leave_queue(ctx, true);
-            self.queue.granted = true;
+            self.queue.granted = Some(line);
             self.phase = Phase::Assign;
         }
     }
@@ -89,20 +134,22 @@ impl Stream {
     /// counting the stream), else for good. Records `%Tw` and `%bq`.
     pub(super) fn leave_queue(&mut self, ctx: &mut StreamCtx<'_>, served: bool) {
         let state = self.backend.and_then(|b| ctx.backends.get_mut(b));
-        if let Some((ticket, since)) = self.queue.waiting.take() {
+        if let Some((ticket, since, line)) = self.queue.waiting.take() {
             self.queue.time = Some(ctx.now.saturating_duration_since(since));
             if let Some(b) = state {
-                self.queue.pos = b.queue.leave(ticket, served);
+                if let Some(q) = queue_of(b, line) {
+                    self.queue.pos = q.leave(ticket, served);
+                }
                 if !served {
                     b.leave_unserved();
                 }
             }
-        } else if !served && self.queue.granted {
+        } else if !served && self.queue.granted.is_some() {
             // Granted a slot but ended before taking a server.
             if let Some(b) = state {
                 b.leave_unserved();
             }
-            self.queue.granted = false;
+            self.queue.granted = None;
         }
     }
 }

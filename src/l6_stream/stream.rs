@@ -369,7 +369,11 @@ impl Stream {
             let before = self.phase;
             match self.phase {
                 Phase::Inspect { .. } => self.inspect(cli, ctx),
-                Phase::Assign => self.assign_and_connect(ctx, None),
+                Phase::Assign if self.awaits_balance_key(cli, ctx) => {}
+                Phase::Assign => {
+                    let payload = cli.rx.as_ref().map_or(&[][..], |b| b.data());
+                    self.assign_and_connect(ctx, None, payload)
+                }
                 Phase::Queued { .. } => self.wait_in_queue(cli, ctx),
                 Phase::Connecting => self.check_connect(cli, ctx),
                 Phase::TurnAround { .. } => self.buffer_client_while_waiting(cli, ctx.now),

@@ -68,6 +68,7 @@ pub(super) fn next_deadline(s: &Stream, cli: &Conn, cfg: &Config) -> Option<Inst
         (Phase::Inspect { until, .. }, _) => Some(until),
         (Phase::Tarpit { until, .. }, _) => Some(until),
         (Phase::Queued { until }, _) => until,
+        (Phase::Assign, _) => s.balance_key_deadline(cfg),
         (Phase::Connecting, Some(srv)) => {
             s.backend.and_then(|b| cfg.proxies[b].timeouts.connect).map(|t| srv.since + t)
         }

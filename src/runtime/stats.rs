@@ -230,6 +230,14 @@ fn server_line(p: &Proxy, iid: u32, sid: u32, s: &ServerState, be: &BackendState
         },
     );
     l.set("srv_icur", 0);
+    l.set("qcur", s.queue.waiting);
+    l.set("qmax", s.queue.max_waiting);
+    if let Some(m) = s.maxqueue.filter(|m| *m > 0) {
+        l.set("qlimit", m);
+    }
+    if let Some(t) = s.throttle(now_ms) {
+        l.set("throttle", t);
+    }
     if let Some(c) = &s.cookie {
         l.set("cookie", c);
     }
@@ -276,13 +284,7 @@ fn backend_line(p: &Proxy, iid: u32, be: &BackendState, slim: u32, http: bool, n
     l.set("chkdown", be.history.downs);
     l.set("lastchg", secs_between(be.history.last_change_ms, now_ms));
     l.set("downtime", be.history.downtime(now_ms) / 1000);
-    let algo = match be.algorithm() {
-        crate::cfg::Balance::RoundRobin => "roundrobin",
-        crate::cfg::Balance::LeastConn => "leastconn",
-        crate::cfg::Balance::Source => "source",
-        crate::cfg::Balance::First => "first",
-    };
-    l.set("algo", algo);
+    l.set("algo", be.algorithm().name());
     l
 }
 

@@ -3,6 +3,7 @@
 
 use super::StartError;
 
+mod queues;
 mod server_events;
 use super::checks::{CHECK_SUB, Checks};
 use super::cli_port::{CLI_SUB, CliConns, CliListener};
@@ -652,32 +653,6 @@ impl Worker {
         for index in 0..self.listeners.len() {
             if matches!(&self.listeners[index], Some(s) if s.limited) {
                 self.accept_from(index);
-            }
-        }
-    }
-
-    /// Hands freed server slots to the streams waiting in backend queues,
-    /// oldest first. Each entry is looked at once per round: a waiter
-    /// whose stream left is skipped; one that finds no server after all
-    /// (a race with a server going down) queues again at the back.
-    fn serve_queues(&mut self) {
-        for be in 0..self.env.cfg.proxies.len() {
-            let mut budget = match self.env.backends.get(be) {
-                Some(b) if !b.queue.is_empty() => b.queue.len(),
-                _ => continue,
-            };
-            while budget > 0 {
-                budget -= 1;
-                let Some(state) = self.env.backends.get_mut(be) else { break };
-                if !state.has_free_slot() {
-                    break;
-                }
-                let Some(waiter) = state.queue.grant_next() else { break };
-                let (key, _) = Key::from_token(Token(waiter.token));
-                self.drive_session(key, None);
-                if let Some(state) = self.env.backends.get_mut(be) {
-                    state.queue.drop_grant(); // unclaimed: that stream no longer waits
-                }
             }
         }
     }

@@ -11,6 +11,7 @@
 
 mod addr;
 mod args;
+mod balance;
 mod bind;
 mod errors;
 mod global;

@@ -58,6 +58,7 @@ pub(super) fn option(o: &mut Open, words: &[String], negate: bool) -> Res {
         "redispatch" | "httpchk" => Some(Side::Back),
         "tcplog" | "httplog" | "dontlognull" => Some(Side::Front),
         "forwardfor" | "http-keep-alive" | "httpclose" => None,
+        "allbackups" => Some(Side::Back),
         _ if super::known::OPTIONS_NOT_YET.contains(&name) => {
             return Err(format!("'option {name}' is not supported by strata yet."));
         }
@@ -96,6 +97,7 @@ pub(super) fn option(o: &mut Open, words: &[String], negate: bool) -> Res {
             opts.tcplog &= !on;
         }
         "dontlognull" => opts.dontlognull = on,
+        "allbackups" => opts.allbackups = on,
         "forwardfor" => opts.forwardfor = on,
         // The HTTP connection modes exclude each other, as in HAProxy.
         "http-keep-alive" => {

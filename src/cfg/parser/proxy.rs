@@ -8,9 +8,9 @@
 use super::args::{Res, int, no_extra};
 use super::log::{self, LogLine};
 use super::section::{Kind, Open};
-use super::{bind, option_flags, options, proxy_misc, server, stick};
+use super::{balance, bind, option_flags, options, proxy_misc, server, stick};
 use crate::cfg::diag::{Diag, Diagnostics};
-use crate::cfg::model::{Balance, Cond, HttpReuse, Loc, Mode, ProxyRef, RuleLine, UseBackend};
+use crate::cfg::model::{Cond, HttpReuse, Loc, Mode, ProxyRef, RuleLine, UseBackend};
 
 /// The side of a proxy a keyword acts on.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -76,7 +76,11 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
         "use_backend" => not_in_defaults(o, kw)
             .and_then(|()| need(o, kw, Side::Front))
             .and_then(|()| use_backend(o, words, loc)),
-        "balance" => need(o, kw, Side::Back).and_then(|()| balance(o, words)),
+        "balance" => need(o, kw, Side::Back).and_then(|()| balance::balance(o, words)),
+        "hash-type" => need(o, kw, Side::Back).and_then(|()| balance::hash_type(o, words)),
+        "hash-balance-factor" => {
+            need(o, kw, Side::Back).and_then(|()| balance::hash_balance_factor(o, words))
+        }
         "retries" => need(o, kw, Side::Back).and_then(|()| {
             o.px.retries = int::<u32>(kw, words.get(1)).map_err(|_| {
                 "'retries' expects an integer argument (dispatch counts for one).".to_string()
@@ -175,31 +179,6 @@ fn use_backend(o: &mut Open, words: &[String], loc: &Loc) -> Res {
     let backend = ProxyRef { name: name.clone(), loc: loc.clone(), index: 0 };
     o.px.use_backends.push(UseBackend { backend, cond });
     Ok(())
-}
-
-/// `balance roundrobin|leastconn|source|first`.
-fn balance(o: &mut Open, words: &[String]) -> Res {
-    let v = words.get(1).map_or("", String::as_str);
-    o.px.balance = match v {
-        "roundrobin" => Balance::RoundRobin,
-        "leastconn" => Balance::LeastConn,
-        "source" => Balance::Source,
-        "first" => Balance::First,
-        _ if ["static-rr", "uri", "url_param", "random"].contains(&v)
-            || v.starts_with("hdr(")
-            || v.starts_with("rdp-cookie") =>
-        {
-            return Err(format!(
-                "balance '{v}' is not supported by strata yet (only 'roundrobin', 'leastconn', 'source' and 'first')."
-            ));
-        }
-        _ => {
-            return Err("balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', \
-                        'url_param', 'hdr(name)' and 'rdp-cookie(name)' options."
-                .into());
-        }
-    };
-    no_extra("balance", words, 2)
 }
 
 /// `log ...` in a proxy: a target, or `log global`.

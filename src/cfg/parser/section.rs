@@ -8,8 +8,9 @@
 //! a `from` itself.
 
 use super::{global, proxy};
+use crate::cfg::balance::Balance;
 use crate::cfg::diag::{Diag, Diagnostics};
-use crate::cfg::model::{Balance, Cap, Config, HttpReuse, Loc, Mode, Options, Proxy, Timeouts};
+use crate::cfg::model::{Cap, Config, HttpReuse, Loc, Mode, Options, Proxy, Timeouts};
 
 /// HAProxy sections strata does not implement: their header is an alert
 /// and their body is skipped (it would only add misleading alerts).
@@ -302,6 +303,8 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         servers: Vec::new(),
         default_server: Default::default(),
         balance: Balance::RoundRobin,
+        hash_type: Default::default(),
+        hash_balance_factor: 0,
         retries: 3,
         options: Options::default(),
         logs: Vec::new(),
@@ -321,7 +324,9 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
     if let Some(t) = template {
         px.mode = t.mode;
         px.timeouts = t.timeouts;
-        px.balance = t.balance;
+        px.balance = t.balance.clone();
+        px.hash_type = t.hash_type;
+        px.hash_balance_factor = t.hash_balance_factor;
         px.retries = t.retries;
         px.options = t.options;
         px.logs = t.logs.clone();

@@ -1,6 +1,7 @@
 //! Parser tests: whole configurations through `parse` (and `resolve` where
 //! the behaviour spans both), asserting the model and the alerts.
 
+use crate::cfg::balance::Balance;
 use crate::cfg::diag::{Diagnostics, Severity};
 use crate::cfg::model::*;
 use std::time::Duration;
@@ -79,7 +80,7 @@ fn defaults_inheritance_and_reset() {
     // A later defaults section starts from nothing.
     let p = proxy(&cfg, "fresh");
     assert_eq!(
-        (p.mode, p.retries, p.balance, p.timeouts),
+        (p.mode, p.retries, p.balance.clone(), p.timeouts),
         (Mode::Tcp, 3, Balance::RoundRobin, Timeouts::default())
     );
 
@@ -96,7 +97,7 @@ fn defaults_inheritance_and_reset() {
     assert!(f.options.httplog);
     assert_eq!(f.logs.len(), 1);
     let l = proxy(&cfg, "l");
-    assert_eq!((l.balance, l.retries, l.options.redispatch), (Balance::LeastConn, 5, Some(2)));
+    assert_eq!((l.balance.clone(), l.retries, l.options.redispatch), (Balance::LeastConn, 5, Some(2)));
 }
 
 #[test]
@@ -391,5 +392,41 @@ fn resolve_warns_about_missing_timeouts() {
     assert_eq!(diags.items.len(), 1);
     assert!(
         diags.items[0].msg.starts_with("missing timeouts for backend 'b'.\n   | While not properly invalid")
+    );
+}
+
+#[test]
+fn balance_and_hash_type() {
+    use crate::cfg::balance::{HashFn, HashType};
+    let (cfg, alerts) = run(&format!(
+        "{TIMEOUTS} mode http\n balance uri depth 2\n hash-type consistent\n\
+         backend a\n option allbackups\nbackend b\n hash-type map-based djb2 avalanche\n hash-balance-factor 150\n \
+         balance hdr(Host) use_domain_only\nbackend t\n mode tcp\n balance url_param u\n"
+    ));
+    assert_eq!(alerts, Vec::<String>::new());
+    let a = proxy(&cfg, "a");
+    assert_eq!(a.hash_type, HashType { consistent: true, function: HashFn::Sdbm, avalanche: true });
+    assert!(matches!(a.balance, Balance::Uri(u) if u.depth == 2));
+    assert!(a.options.allbackups);
+    let b = proxy(&cfg, "b");
+    assert_eq!(
+        (b.hash_type.function, b.hash_type.avalanche, b.hash_balance_factor),
+        (HashFn::Djb2, true, 150)
+    );
+    assert!(matches!(&b.balance, Balance::Hdr { name, use_domain_only: true } if name == "Host"));
+    assert_eq!(proxy(&cfg, "t").balance, Balance::RoundRobin, "layer 7 hash in TCP mode: round robin");
+
+    let (_, alerts) =
+        run("backend b\n hash-type consistent md5\n hash-balance-factor 50\n balance random(0)\n \
+         balance uri len 0\n balance hdr()\n");
+    assert_eq!(
+        alerts,
+        [
+            "t.cfg:2: 'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.",
+            "t.cfg:3: 'hash-balance-factor' must be 0 or greater than 100.",
+            "t.cfg:4: balance random : number of draws must be at least 1.",
+            "t.cfg:5: balance uri : 'len' expects a positive integer (got '0').",
+            "t.cfg:6: balance hdr requires an http header field name.",
+        ]
     );
 }
