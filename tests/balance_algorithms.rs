@@ -183,8 +183,10 @@ fn maxqueue_refuses_a_request_pinned_to_a_full_server() {
 
 #[test]
 fn slowstart_throttles_a_server_coming_back_up() {
+    // A long `timeout check`: a loaded machine must not make a check fail.
+    let timeout_check = format!("timeout check {}", cfg_time(Duration::from_secs(10)));
     let f = Farm::start(
-        &["option httpchk GET /health"],
+        &["option httpchk GET /health", &timeout_check],
         &[&format!("check inter {} rise 1 fall 1 slowstart 60s", cfg_time(Duration::from_millis(50))), ""],
     );
     expect_stat(f.stats, "be", "s1", &[("status", "UP"), ("throttle", "")], "no ramp at start-up");

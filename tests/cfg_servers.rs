@@ -113,7 +113,7 @@ fn downinter_and_fastinter_pace_the_checks() {
     coming_up.set_health(500);
     // One proxy each: a check's first run is spread over the others' intervals.
     let quiet = format!(
-        "{}backend quiet\n    option httpchk GET /health\n\
+        "{}backend quiet\n    option httpchk GET /health\n    timeout check 10s\n\
          \x20   server s 127.0.0.1:{} check inter {} downinter {} rise 1 fall 1\n",
         head(stats),
         slow_down.port(),
@@ -122,7 +122,7 @@ fn downinter_and_fastinter_pace_the_checks() {
     );
     let stats2 = free_port();
     let back = format!(
-        "{}backend back\n    option httpchk GET /health\n\
+        "{}backend back\n    option httpchk GET /health\n    timeout check 10s\n\
          \x20   server s 127.0.0.1:{} check inter {} fastinter {} downinter {} rise 3 fall 1\n",
         head(stats2),
         coming_up.port(),
