@@ -16,6 +16,8 @@ pub struct Knobs {
     pub description: Option<String>,      // `description` (not inherited)
     pub custom_id: Option<u32>,           // `id`: replaces the declaration-order id (not inherited)
     pub disabled: bool,                   // `disabled`: a frontend is not bound, a backend serves nothing
+    pub dontlog_normal: bool,        // `option dontlog-normal`: only streams with an error are logged
+    pub log_separate_errors: bool,   // `option log-separate-errors`: those are logged at level err
     pub error_lines: Vec<ErrorDirective>, // `errorfile`, `errorfiles`, `http-error`, in order (defaults' first)
     pub error_pages: Vec<ErrorPage>,      // what they come to, filled by `resolve`
 }

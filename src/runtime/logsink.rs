@@ -9,6 +9,7 @@
 
 use crate::cfg::{Config, LogAddr, LogFormat, LogTarget};
 use crate::core::date::Civil;
+use crate::l6_stream::term::TermCause;
 use crate::l6_stream::{HttpLogFields, StreamRecord};
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
@@ -17,6 +18,9 @@ use std::time::SystemTime;
 
 /// Syslog severity "info", the level of traffic logs.
 const LEVEL_INFO: u32 = 6;
+
+/// Syslog severity "err": streams with an error under `option log-separate-errors`.
+const LEVEL_ERR: u32 = 3;
 
 /// Syslog levels, most severe first (code = index).
 const LEVELS: [&str; 8] = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
@@ -109,7 +113,17 @@ impl LogSink {
         if self.per_proxy[r.frontend].is_empty() || r.log_level == Some(crate::l7_http::actions::LOG_SILENT) {
             return;
         }
-        let level = r.log_level.unwrap_or(LEVEL_INFO);
+        // HAProxy's error test (`sess_log`): a redispatch, an end cause other
+        // than none or local, retries, or a 5xx status.
+        let err = r.redispatched
+            || !matches!(r.term.cause, TermCause::None | TermCause::Local)
+            || r.retries > 0
+            || r.status.is_some_and(|s| s >= 500);
+        if fe.knobs.dontlog_normal && !err {
+            return;
+        }
+        let default = if err && fe.knobs.log_separate_errors { LEVEL_ERR } else { LEVEL_INFO };
+        let level = r.log_level.unwrap_or(default);
         if let Some(h) = r.http.as_ref() {
             let line = http_line(cfg, r, h, actconn, feconn);
             return self.send_at(r.frontend, wall, &line, level);

@@ -49,6 +49,9 @@ pub(super) fn parse(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagn
         let val = words.get(i + 1).map(String::as_str);
         let used = option(&mut opts, opt, val).map_err(|e| format!("{prefix} : '{opt}' : {e}"))?;
         let Some(used) = used else {
+            if super::known::bind_option(opt) {
+                return Err(format!("{prefix} : '{opt}' is not supported by strata yet."));
+            }
             return Err(format!("{prefix}: unknown keyword '{opt}'"));
         };
         if let Some(why) = warned(opt) {

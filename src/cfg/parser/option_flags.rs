@@ -1,5 +1,6 @@
 //! `[no] option X` for the on/off options beyond routing and checks:
-//! socket options (`tcpka`, `clitcpka`, `srvtcpka`, `nolinger`) and
+//! socket options (`tcpka`, `clitcpka`, `srvtcpka`, `nolinger`), log
+//! selection (`dontlog-normal`, `log-separate-errors`) and
 //! the options HAProxy knows that mean nothing for strata (warned). The
 //! others go on to `options::option`.
 
@@ -48,6 +49,11 @@ pub(super) fn option(
         "srvtcpka" => {
             need(o, &kw, Side::Back)?;
             o.px.knobs.srv_sock.keepalive = on;
+        }
+        "dontlog-normal" | "log-separate-errors" => {
+            need(o, &kw, Side::Front)?;
+            let k = &mut o.px.knobs;
+            *(if name == "dontlog-normal" { &mut k.dontlog_normal } else { &mut k.log_separate_errors }) = on;
         }
         "nolinger" => {
             k.cli_sock.nolinger = on && cli;

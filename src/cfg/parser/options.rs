@@ -85,6 +85,9 @@ pub(super) fn option(o: &mut Open, words: &[String], negate: bool) -> Res {
         opts.redispatch = Some(interval);
         return no_extra(&kw, words, 2);
     }
+    if name == "httplog" && words.get(1).is_some_and(|w| w == "clf") {
+        return Err("'option httplog clf' is not supported by strata yet.".into());
+    }
     no_extra(&kw, words, 1)?;
     let on = !negate;
     match name {

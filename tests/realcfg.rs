@@ -1,0 +1,111 @@
+//! The real-world configurations of `../shared/realcfg/` (30 files every
+//! HAProxy 2.6 accepts), checked with `strata -c` through the corpus's
+//! own `run.sh`: every refusal must be one of the explicit list below,
+//! each owned by open work (TLS, the stats page, HTTP features, servers
+//! and checks, threads, the command line's `.if`) or out of scope (Lua,
+//! SPOE). Any other alert fails the test, naming the file and the line.
+//! The list is meant to shrink: an entry nothing matches any more is
+//! reported so it can be removed.
+//!
+//! Skipped, with a message, when `../shared` is absent (a checkout without
+//! the acceptance material).
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Refusals still expected, each with the work that owns it.
+const ALLOWED: &[(&str, &str)] = &[
+    ("strata has no Lua engine", "out of scope (Lua)"),
+    ("strata has no SPOE", "out of scope (SPOE)"),
+    ("'stats' is not supported by strata yet", "operators' tools (stats page)"),
+    ("'compression' is not supported by strata yet", "HTTP features (compression)"),
+    ("section 'cache' is not supported by strata yet", "HTTP features (cache)"),
+    ("'cookie' is not supported by strata yet", "state issue (cookie persistence)"),
+    ("section 'resolvers' is not supported by strata yet", "servers (resolvers)"),
+    ("'resolvers' is not supported by strata yet", "servers (resolvers)"),
+    ("'http-check send' is not supported by strata yet", "servers (health checks)"),
+    ("'http-check connect' is not supported by strata yet", "servers (health checks)"),
+    ("'option mysql-check' is not supported by strata yet", "servers (health checks)"),
+    ("'option tcp-check' is not supported by strata yet", "servers (health checks)"),
+    ("'tcp-check' is not supported by strata yet", "servers (health checks)"),
+    ("balance 'random' is not supported by strata yet", "servers (balance)"),
+    ("'accept-proxy' is not supported by strata yet", "servers (PROXY protocol)"),
+    ("'send-proxy-v2' is not supported by strata yet", "servers (PROXY protocol)"),
+    ("could not resolve address", "servers (resolvers: names resolved at run time)"),
+    ("is not yet supported by strata (only 1)", "threads (nbthread)"),
+    ("unknown keyword '.if'", "command line (.if)"),
+    ("unknown keyword '.endif'", "command line (.if)"),
+    ("address family 'abns@' is not supported", "unix/abns sockets"),
+    ("'abns@http-in' : only TCP addresses are supported", "unix/abns sockets"),
+    ("has no 'bind' directive", "follows a refused bind line (abns, port range, QUIC)"),
+    ("'http-after-response' is not supported by strata yet", "HTTP features (actions)"),
+    ("address family 'quic4@' is not supported", "out of scope (QUIC)"),
+    // Still this issue's, not done yet:
+    ("'capture' is not supported by strata yet", "config (capture): not done yet"),
+    ("'option forwardfor' cannot handle unexpected argument 'except'", "config (forwardfor except): not done yet"),
+    ("'redirect' is not supported by strata yet", "config (redirect): not done yet"),
+    ("'monitor-uri' is not supported by strata yet", "config (monitor-uri): not done yet"),
+    ("'log-format' is not supported by strata yet", "config (log-format): not done yet"),
+    ("'option httplog clf' is not supported by strata yet", "config (httplog clf): not done yet"),
+    ("'option logasap' is not supported by strata yet", "config (logasap): not done yet"),
+    ("'option http-server-close' is not supported by strata yet", "config (http-server-close): not done yet"),
+    ("'option http-ignore-probes' is not supported by strata yet", "config (http-ignore-probes): not done yet"),
+    ("'option http-buffer-request' is not supported by strata yet", "config (http-buffer-request): not done yet"),
+    ("'option abortonclose' is not supported by strata yet", "config (abortonclose): not done yet"),
+    ("port ranges are not supported by strata yet", "config (bind port ranges): not done yet"),
+];
+
+/// `../shared/realcfg` from the project root (or from a worktree one level deeper).
+fn corpus() -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    [root.join("../shared/realcfg"), root.join("../../shared/realcfg")]
+        .into_iter()
+        .find(|p| p.join("run.sh").is_file())
+}
+
+#[test]
+fn real_configs_refuse_only_what_open_work_owns() {
+    let Some(dir) = corpus() else {
+        eprintln!("skipped: ../shared/realcfg is absent (no acceptance material in this checkout)");
+        return;
+    };
+    let tmp = std::env::temp_dir().join(format!("strata-realcfg-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let out = Command::new("bash")
+        .arg(dir.join("run.sh"))
+        .arg(support::binary())
+        .env("TMPDIR", &tmp)
+        .output()
+        .expect("run run.sh");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let last = text.lines().last().unwrap_or_default().to_string();
+    eprintln!("{last}");
+    assert!(!text.contains("PANIC") && !text.contains("TIMEOUT"), "{text}");
+    let work = std::fs::read_dir(&tmp).expect("run.sh dir").flatten().map(|e| e.path()).find(|p| p.is_dir());
+    let work = work.expect("run.sh's work dir");
+    let mut unexpected = Vec::new();
+    let mut used = vec![0usize; ALLOWED.len()];
+    let mut outs: Vec<PathBuf> =
+        std::fs::read_dir(&work).expect("outs").flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "out")).collect();
+    outs.sort();
+    for path in outs {
+        let body = std::fs::read_to_string(&path).unwrap_or_default();
+        for line in body.lines().filter(|l| l.starts_with("[ALERT]")) {
+            if line.contains("Error(s) found in configuration file") || line.contains("Fatal errors found") {
+                continue;
+            }
+            match ALLOWED.iter().position(|(pat, _)| line.contains(pat)) {
+                Some(i) => used[i] += 1,
+                None => unexpected.push(line.to_string()),
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    for ((pat, owner), n) in ALLOWED.iter().zip(&used) {
+        eprintln!("{n:4} refusals left: {pat:?} ({owner})");
+    }
+    assert!(unexpected.is_empty(), "refusals nobody owns:\n{}", unexpected.join("\n"));
+}
+
