@@ -44,15 +44,20 @@ const ALLOWED: &[(&str, &str)] = &[
     ("address family 'quic4@' is not supported", "out of scope (QUIC)"),
     // Still this issue's, not done yet:
     ("'capture' is not supported by strata yet", "config (capture): not done yet"),
-    ("'option forwardfor' cannot handle unexpected argument 'except'", "config (forwardfor except): not done yet"),
     ("'redirect' is not supported by strata yet", "config (redirect): not done yet"),
     ("'monitor-uri' is not supported by strata yet", "config (monitor-uri): not done yet"),
     ("'log-format' is not supported by strata yet", "config (log-format): not done yet"),
     ("'option httplog clf' is not supported by strata yet", "config (httplog clf): not done yet"),
     ("'option logasap' is not supported by strata yet", "config (logasap): not done yet"),
     ("'option http-server-close' is not supported by strata yet", "config (http-server-close): not done yet"),
-    ("'option http-ignore-probes' is not supported by strata yet", "config (http-ignore-probes): not done yet"),
-    ("'option http-buffer-request' is not supported by strata yet", "config (http-buffer-request): not done yet"),
+    (
+        "'option http-ignore-probes' is not supported by strata yet",
+        "config (http-ignore-probes): not done yet",
+    ),
+    (
+        "'option http-buffer-request' is not supported by strata yet",
+        "config (http-buffer-request): not done yet",
+    ),
     ("'option abortonclose' is not supported by strata yet", "config (abortonclose): not done yet"),
     ("port ranges are not supported by strata yet", "config (bind port ranges): not done yet"),
 ];
@@ -87,8 +92,12 @@ fn real_configs_refuse_only_what_open_work_owns() {
     let work = work.expect("run.sh's work dir");
     let mut unexpected = Vec::new();
     let mut used = vec![0usize; ALLOWED.len()];
-    let mut outs: Vec<PathBuf> =
-        std::fs::read_dir(&work).expect("outs").flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "out")).collect();
+    let mut outs: Vec<PathBuf> = std::fs::read_dir(&work)
+        .expect("outs")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "out"))
+        .collect();
     outs.sort();
     for path in outs {
         let body = std::fs::read_to_string(&path).unwrap_or_default();
@@ -108,4 +117,3 @@ fn real_configs_refuse_only_what_open_work_owns() {
     }
     assert!(unexpected.is_empty(), "refusals nobody owns:\n{}", unexpected.join("\n"));
 }
-

@@ -8,6 +8,34 @@
 use super::errorpages::{ErrorDirective, ErrorPage};
 use super::listen::ConnOpts;
 
+/// `option forwardfor [except NET] [header NAME] [if-none]` (and the same
+/// for `option originalto`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AddrHeader {
+    pub except: Option<(std::net::IpAddr, u8)>, // clients in this network get no header
+    pub header: Option<String>,                 // header name instead of the default
+    pub if_none: bool,                          // only when the request has no such header
+}
+
+impl AddrHeader {
+    /// Whether `ip` is in the `except` network.
+    pub fn excepted(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let Some((net, bits)) = self.except else { return false };
+        match (net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = if bits == 0 { 0 } else { u32::MAX << (32 - u32::from(bits.min(32))) };
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = if bits == 0 { 0 } else { u128::MAX << (128 - u32::from(bits.min(128))) };
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
 /// The settings of one proxy section kept in [`crate::cfg::Proxy::knobs`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Knobs {
@@ -16,8 +44,9 @@ pub struct Knobs {
     pub description: Option<String>,      // `description` (not inherited)
     pub custom_id: Option<u32>,           // `id`: replaces the declaration-order id (not inherited)
     pub disabled: bool,                   // `disabled`: a frontend is not bound, a backend serves nothing
-    pub dontlog_normal: bool,        // `option dontlog-normal`: only streams with an error are logged
-    pub log_separate_errors: bool,   // `option log-separate-errors`: those are logged at level err
+    pub dontlog_normal: bool,             // `option dontlog-normal`: only streams with an error are logged
+    pub log_separate_errors: bool,        // `option log-separate-errors`: those are logged at level err
+    pub forwardfor: AddrHeader, // `option forwardfor` arguments (the switch is `Options::forwardfor`)
     pub error_lines: Vec<ErrorDirective>, // `errorfile`, `errorfiles`, `http-error`, in order (defaults' first)
     pub error_pages: Vec<ErrorPage>,      // what they come to, filled by `resolve`
 }

@@ -141,6 +141,33 @@ impl HttpPart {
     }
 }
 
+/// The name of the `X-Forwarded-For` header to add for client `ip`, if
+/// one is added: as HAProxy, when the frontend or the backend has `option
+/// forwardfor`, the client is in neither one's `except` network, and
+/// (when every such proxy said `if-none`) the request has no such header;
+/// the backend's `header` name first, then the frontend's.
+fn forwardfor_header<'c>(
+    fe: &'c crate::cfg::Proxy,
+    be: Option<&'c crate::cfg::Proxy>,
+    ip: std::net::IpAddr,
+    buf: &[u8],
+    headers: &[crate::l7_http::head::HeaderSpan],
+) -> Option<&'c str> {
+    let both = || [Some(fe), be].into_iter().flatten();
+    if !both().any(|p| p.options.forwardfor) || both().any(|p| p.knobs.forwardfor.excepted(ip)) {
+        return None;
+    }
+    let name = be
+        .and_then(|b| b.knobs.forwardfor.header.as_deref())
+        .or(fe.knobs.forwardfor.header.as_deref())
+        .unwrap_or("x-forwarded-for");
+    let if_none = both().filter(|p| p.options.forwardfor).all(|p| p.knobs.forwardfor.if_none);
+    if if_none && crate::l7_http::head::find(buf, headers, name).next().is_some() {
+        return None;
+    }
+    Some(name)
+}
+
 impl Stream {
     /// Serialises the request head for the server (again on a retry).
     pub(super) fn prepare_request(&mut self, ctx: &StreamCtx<'_>) {
@@ -148,12 +175,13 @@ impl Stream {
         let fe = &ctx.cfg.proxies[self.frontend];
         let be = self.backend.map(|b| &ctx.cfg.proxies[b]);
         let close = fe.options.httpclose || be.is_some_and(|b| b.options.httpclose);
-        let forwardfor = fe.options.forwardfor || be.is_some_and(|b| b.options.forwardfor);
-        let mut ip_text = [0u8; 48];
-        let ip_len = if forwardfor { format_ip(self.src.ip(), &mut ip_text) } else { 0 };
-        let xff: &[(&[u8], &[u8])] = &[(b"x-forwarded-for", &ip_text[..ip_len])];
-        let extra = if forwardfor { xff } else { &[] };
         let t = &h.txn;
+        let forwardfor = forwardfor_header(fe, be, self.src.ip(), t.req_bytes(), &t.req.headers);
+        let mut ip_text = [0u8; 48];
+        let ip_len = if forwardfor.is_some() { format_ip(self.src.ip(), &mut ip_text) } else { 0 };
+        let xff_name = forwardfor.unwrap_or("x-forwarded-for");
+        let xff: &[(&[u8], &[u8])] = &[(xff_name.as_bytes(), &ip_text[..ip_len])];
+        let extra = if forwardfor.is_some() { xff } else { &[] };
         let src = t.req_bytes();
         let line = request_line(t.method_bytes(), t.outgoing_uri(), t.req.version);
         let conn = if t.req.conn.upgrade {

@@ -215,6 +215,66 @@ pub(super) fn refusal(kw: &str, known: Known) -> Option<String> {
     }
 }
 
+/// Bind options HAProxy 2.6 knows that strata does not implement yet.
+const BIND_NOT_YET: &[&str] = &[
+    "accept-netscaler-cip",
+    "accept-proxy",
+    "allow-0rtt",
+    "alpn",
+    "ca-file",
+    "ca-ignore-err",
+    "ca-sign-file",
+    "ca-sign-pass",
+    "ca-verify-file",
+    "ciphers",
+    "ciphersuites",
+    "crl-file",
+    "crt",
+    "crt-ignore-err",
+    "crt-list",
+    "curves",
+    "ecdhe",
+    "expose-fd",
+    "force-sslv3",
+    "force-tlsv10",
+    "force-tlsv11",
+    "force-tlsv12",
+    "force-tlsv13",
+    "generate-certificates",
+    "gid",
+    "group",
+    "level",
+    "mode",
+    "mss",
+    "no-ca-names",
+    "no-sslv3",
+    "no-tls-tickets",
+    "no-tlsv10",
+    "no-tlsv11",
+    "no-tlsv12",
+    "no-tlsv13",
+    "npn",
+    "prefer-client-ciphers",
+    "proto",
+    "quic-cc-algo",
+    "quic-force-retry",
+    "severity-output",
+    "ssl",
+    "ssl-max-ver",
+    "ssl-min-ver",
+    "strict-sni",
+    "tcp-ut",
+    "tls-ticket-keys",
+    "uid",
+    "user",
+    "verify",
+];
+
+/// Whether HAProxy 2.6 knows bind option `opt` (and strata does not obey it).
+pub(super) fn bind_option(opt: &str) -> bool {
+    BIND_NOT_YET.contains(&opt)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,20 +296,4 @@ mod tests {
         assert!(matches!(global("noepoll"), Some(Known::Warned(_))));
         assert_eq!(global("nonsense"), None);
     }
-}
-
-/// Bind options HAProxy 2.6 knows that strata does not implement yet.
-const BIND_NOT_YET: &[&str] = &[
-    "accept-netscaler-cip", "accept-proxy", "allow-0rtt", "alpn", "ca-file", "ca-ignore-err", "ca-sign-file",
-    "ca-sign-pass", "ca-verify-file", "ciphers", "ciphersuites", "crl-file", "crt", "crt-ignore-err", "crt-list",
-    "curves", "ecdhe", "expose-fd", "force-sslv3", "force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13",
-    "generate-certificates", "gid", "group", "level", "mode", "mss", "no-ca-names", "no-sslv3", "no-tls-tickets",
-    "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "npn", "prefer-client-ciphers", "proto", "quic-cc-algo",
-    "quic-force-retry", "severity-output", "ssl", "ssl-max-ver", "ssl-min-ver", "strict-sni", "tcp-ut", "tls-ticket-keys",
-    "uid", "user", "verify",
-];
-
-/// Whether HAProxy 2.6 knows bind option `opt` (and strata does not obey it).
-pub(super) fn bind_option(opt: &str) -> bool {
-    BIND_NOT_YET.contains(&opt)
 }

@@ -50,6 +50,11 @@ pub(super) fn option(
             need(o, &kw, Side::Back)?;
             o.px.knobs.srv_sock.keepalive = on;
         }
+        "forwardfor" if !negate => {
+            o.px.knobs.forwardfor = addr_header(&kw, &words[1..])?;
+            o.px.options.forwardfor = true;
+            return Ok(());
+        }
         "dontlog-normal" | "log-separate-errors" => {
             need(o, &kw, Side::Front)?;
             let k = &mut o.px.knobs;
@@ -67,4 +72,52 @@ pub(super) fn option(
         },
     }
     no_extra(&kw, words, 1)
+}
+
+/// `[except NET] [header NAME] [if-none]` of `option forwardfor`.
+fn addr_header(kw: &str, args: &[String]) -> Result<crate::cfg::knobs::AddrHeader, String> {
+    let mut a = crate::cfg::knobs::AddrHeader::default();
+    let mut i = 0;
+    while let Some(w) = args.get(i) {
+        let val = args.get(i + 1).filter(|v| !v.is_empty());
+        match w.as_str() {
+            "except" => {
+                let v = val.ok_or_else(|| format!("'{kw}' : missing address after '{w}'."))?;
+                a.except = Some(
+                    network(v).ok_or_else(|| format!("'{kw}' : invalid address '{v}' after 'except'."))?,
+                );
+                i += 2;
+            }
+            "header" => {
+                let v = val.ok_or_else(|| format!("'{kw}' : missing header name after '{w}'."))?;
+                a.header = Some(v.to_ascii_lowercase());
+                i += 2;
+            }
+            "if-none" => {
+                a.if_none = true;
+                i += 1;
+            }
+            other => return Err(format!("'{kw}' : unknown parameter '{other}'.")),
+        }
+    }
+    Ok(a)
+}
+
+/// `IP[/BITS]` (an IPv4 mask `a.b.c.d` too), as HAProxy's networks.
+fn network(v: &str) -> Option<(std::net::IpAddr, u8)> {
+    let (ip, bits) = match v.split_once('/') {
+        Some((ip, b)) => (ip, Some(b)),
+        None => (v, None),
+    };
+    let ip: std::net::IpAddr = ip.parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let bits = match bits {
+        None => max,
+        Some(b) => match (b.parse::<u8>(), b.parse::<std::net::Ipv4Addr>()) {
+            (Ok(n), _) if n <= max => n,
+            (_, Ok(mask)) if ip.is_ipv4() => u32::from(mask).count_ones() as u8,
+            _ => return None,
+        },
+    };
+    Some((ip, bits))
 }
