@@ -344,7 +344,7 @@ fn proxy_keyword_errors() {
             "t.cfg:8: 'option' expects an option name.",
             "t.cfg:9: 'option' expects an option name.",
             "t.cfg:10: negation/default currently supported only for options and log.",
-            "t.cfg:11: 'option httplog' cannot handle unexpected argument 'clf'.",
+            "t.cfg:11: 'option httplog clf' is not supported by strata yet.",
             "t.cfg:12: 'option prefer-last-server' is not supported by strata yet.",
             "t.cfg:13: 'retries' expects an integer argument (dispatch counts for one).",
             "t.cfg:14: 'default_backend' expects a backend name.",
