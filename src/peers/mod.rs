@@ -17,6 +17,7 @@ pub mod net;
 pub mod proto;
 pub mod schema;
 pub mod show;
+pub mod snapshot;
 pub mod state;
 pub mod task;
 #[cfg(test)]

@@ -12,6 +12,7 @@ mod limits;
 mod logsink;
 pub mod process;
 mod signals;
+mod snapshots;
 mod stats;
 mod stopping;
 mod worker;
@@ -93,10 +94,15 @@ pub fn run(loaded: Loaded, pidfile: Option<&str>, daemon: bool) -> Result<(), St
     crate::l4_conn::sockopt::set_buffers(&loaded.cfg.global.tune);
     crate::backend::spread::set_percent(loaded.cfg.global.process.spread_checks);
     let cfg = Arc::new(loaded.cfg);
+    snapshots::load_all(&cfg, &loaded.tables);
+    let tables = loaded.tables.clone();
     let mut worker = Worker::new(cfg.clone(), Arc::new(loaded.rules), loaded.tables, maxconn)?;
     worker.use_tls(&loaded.tls);
     process::daemonize(daemon, pidfile)?;
     process::confine(&cfg.global.process)?;
+    let writer = snapshots::spawn(&cfg, &tables);
     info!(target: "runtime", "strata {} started, pid {}, maxconn {maxconn}", env!("CARGO_PKG_VERSION"), std::process::id());
-    worker.run().map_err(StartError::Poll)
+    let res = worker.run().map_err(StartError::Poll);
+    writer.stop();
+    res
 }

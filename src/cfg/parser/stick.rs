@@ -6,9 +6,6 @@ use crate::cfg::model::{Loc, RuleLine};
 use crate::stick::table::SnapshotSpec;
 use crate::stick::{KeyType, Store, TableDef};
 
-/// Set once the runtime writes and reads snapshots.
-const SNAPSHOTS_READY: bool = false;
-
 /// `snapshot FILE` without `every`: written once a minute (and at stop).
 const DEFAULT_SNAPSHOT_EVERY_MS: u32 = 60_000;
 
@@ -65,9 +62,6 @@ pub(super) fn stick_table(o: &mut Open, words: &[String]) -> Res {
             }
             "store" => store.add_list(value(i, kw)?).map_err(|e| e.to_string())?,
             "peers" => peers = Some(value(i, kw)?.to_owned()),
-            "snapshot" if !SNAPSHOTS_READY => {
-                return Err("stick-table: 'snapshot' is not supported by strata yet.".into());
-            }
             "snapshot" => {
                 let path = value(i, kw)?;
                 let mut every_ms = DEFAULT_SNAPSHOT_EVERY_MS;
