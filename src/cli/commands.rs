@@ -3,7 +3,7 @@
 
 use super::info::ProcessInfo;
 use super::stat::StatLine;
-use super::{process_cmds, server_cmds, sess_cmds, table_cmds};
+use super::{process_cmds, server_cmds, sess_cmds, ssl_cmds, table_cmds};
 use crate::backend::Backends;
 use crate::cfg::{AccessLevel, Config};
 use crate::stick::Registry;
@@ -36,6 +36,10 @@ pub trait CliData {
     /// `Err`: the error line. A process without peers sections prints nothing.
     fn show_peers(&self, _args: &[&str]) -> Result<String, &'static str> {
         Ok(String::new())
+    }
+    /// The certificates loaded for `ssl` binds and servers (`show ssl cert`).
+    fn ssl_certs(&self) -> &[crate::l4_conn::tls::certs::CertInfo] {
+        &[]
     }
 }
 
@@ -198,6 +202,13 @@ const COMMANDS: &[Command] = &[
         desc: "list sessions with their streams and the stick-table entries each holds",
         level: AccessLevel::Operator,
         run: sess_cmds::show_sess_tree,
+    },
+    Command {
+        words: &["show", "ssl", "cert"],
+        usage: "show ssl cert [<certfile>]",
+        desc: "display the SSL certificates used in memory, or the details of a file",
+        level: AccessLevel::Operator,
+        run: ssl_cmds::show_ssl_cert,
     },
     Command {
         words: &["show", "stat"],

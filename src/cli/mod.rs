@@ -22,6 +22,7 @@ pub mod info;
 mod process_cmds;
 mod server_cmds;
 mod sess_cmds;
+mod ssl_cmds;
 pub mod stat;
 mod suggest;
 mod table_cmds;

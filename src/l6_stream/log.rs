@@ -10,27 +10,28 @@ use std::time::{Duration, SystemTime};
 #[derive(Clone, Debug)]
 pub struct StreamRecord {
     pub stream_id: u64,
-    pub client: SocketAddr,              // %ci:%cp
-    pub dst: SocketAddr,                 // the address the client connected to
-    pub accept_date: SystemTime,         // %t
-    pub frontend: usize,                 // %ft (proxy index)
-    pub backend: Option<usize>,          // %b (proxy index)
-    pub server: Option<usize>,           // %s (server index in the backend)
-    pub connect_time: Option<Duration>,  // %Tc, None: never connected (-1)
-    pub total_time: Duration,            // %Tt
-    pub bytes_in: u64,                   // client → server
-    pub bytes_out: u64,                  // %B: server → client
-    pub term: TermState,                 // %ts
-    pub retries: u32,                    // %rc
-    pub redispatched: bool,              // %rc printed with a leading '+'
-    pub backend_conns: u32,              // %bc after this stream left
-    pub server_conns: u32,               // %sc after this stream left
-    pub status: Option<u16>,             // %ST (mode http)
-    pub response_time: Option<Duration>, // %Tr, when a response head came from the server
-    pub queue_time: Option<Duration>,    // %Tw, when the stream waited in the backend's queue
-    pub queue_pos: u32,                  // %bq: waiters served before it left the queue, plus one
-    pub http: Option<HttpLogFields>,     // mode http with `option httplog` and a log target
-    pub log_level: Option<u32>,          // `set-log-level`: syslog severity of the line (8: no line)
+    pub client: SocketAddr,                        // %ci:%cp
+    pub dst: SocketAddr,                           // the address the client connected to
+    pub accept_date: SystemTime,                   // %t
+    pub frontend: usize,                           // %ft (proxy index)
+    pub backend: Option<usize>,                    // %b (proxy index)
+    pub server: Option<usize>,                     // %s (server index in the backend)
+    pub connect_time: Option<Duration>,            // %Tc, None: never connected (-1)
+    pub total_time: Duration,                      // %Tt
+    pub bytes_in: u64,                             // client → server
+    pub bytes_out: u64,                            // %B: server → client
+    pub term: TermState,                           // %ts
+    pub retries: u32,                              // %rc
+    pub redispatched: bool,                        // %rc printed with a leading '+'
+    pub backend_conns: u32,                        // %bc after this stream left
+    pub server_conns: u32,                         // %sc after this stream left
+    pub status: Option<u16>,                       // %ST (mode http)
+    pub response_time: Option<Duration>,           // %Tr, when a response head came from the server
+    pub queue_time: Option<Duration>,              // %Tw, when the stream waited in the backend's queue
+    pub queue_pos: u32,                            // %bq: waiters served before it left the queue, plus one
+    pub http: Option<HttpLogFields>,               // mode http with `option httplog` and a log target
+    pub log_level: Option<u32>, // `set-log-level`: syslog severity of the line (8: no line)
+    pub ssl: Option<(&'static str, &'static str)>, // client side TLS: (%sslv, %sslc); `%ft` ends with `~`
 }
 
 /// The extra facts of HAProxy's HTTP log line.
@@ -85,6 +86,7 @@ impl StreamRecord {
                 active_time,
             }),
             log_level: None,
+            ssl: None,
         }
     }
 }

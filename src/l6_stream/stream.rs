@@ -457,6 +457,7 @@ impl Stream {
             queue_pos: self.queue.pos,
             http: self.http_log_fields(ctx),
             log_level: self.extra.log_level,
+            ssl: ctx.client_tls.map(|t| (t.version, t.cipher)),
         });
         if let Some(srv) = self.srv.take() {
             srv.close();

@@ -27,11 +27,15 @@ pub struct WorkerView<'a> {
     pub sessions: &'a TokenSlab<Box<Session>>,
     pub now: std::time::Instant,
     pub peers: &'a crate::peers::net::Peers,
+    pub certs: &'a [crate::l4_conn::tls::certs::CertInfo], // `show ssl cert`
 }
 
 impl CliData for WorkerView<'_> {
     fn show_peers(&self, args: &[&str]) -> Result<String, &'static str> {
         crate::peers::show::show(self.peers, args, self.now_ms)
+    }
+    fn ssl_certs(&self) -> &[crate::l4_conn::tls::certs::CertInfo] {
+        self.certs
     }
     fn process_info(&self) -> ProcessInfo {
         self.info.clone()

@@ -140,7 +140,7 @@ impl LogSink {
             "{} [{}] {} {}/{} {}/{}/{} {} {} {}/{}/{}/{}/{}{} 0/{}",
             r.client,
             Civil::from_system(r.accept_date).log_date(),
-            fe.name,
+            frontend_transport(cfg, r),
             be_name,
             srv_name,
             r.queue_time.map_or(0, |d| d.as_millis() as i64),
@@ -233,7 +233,7 @@ fn http_line(cfg: &Config, r: &StreamRecord, h: &HttpLogFields, actconn: u32, fe
         "{} [{}] {} {}/{} {}/{}/{}/{}/{} {} {} - - {}-- {}/{}/{}/{}/{}{} 0/{} \"{}\"",
         r.client,
         Civil::from_system(r.accept_date).log_date(),
-        cfg.proxies[r.frontend].name,
+        frontend_transport(cfg, r),
         be_name,
         srv_name,
         ms(h.head_time),
@@ -263,6 +263,12 @@ fn queue_ms(r: &StreamRecord) -> i64 {
         None if r.server.is_some() => 0,
         None => -1,
     }
+}
+
+/// `%ft`: the frontend's name, with `~` when the client connection is TLS.
+fn frontend_transport(cfg: &Config, r: &StreamRecord) -> String {
+    let name = &cfg.proxies[r.frontend].name;
+    if r.ssl.is_some() { format!("{name}~") } else { name.clone() }
 }
 
 fn names<'a>(cfg: &'a Config, r: &StreamRecord) -> (&'a str, &'a str) {

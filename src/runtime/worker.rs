@@ -523,6 +523,7 @@ impl Worker {
             sessions: &self.sessions,
             now: self.env.clock.now(),
             peers: &self.peers,
+            certs: &self.certs,
         };
         let idle = self.env.cfg.global.stats_timeout;
         if self.cli.drive(key, self.poll.registry(), &mut view, self.env.clock.now(), idle) {

@@ -159,6 +159,15 @@ impl Engine {
         }
     }
 
+    /// The negotiated ALPN protocol.
+    pub fn alpn(&self) -> Option<&[u8]> {
+        match self {
+            Engine::Server(c) => c.alpn_protocol(),
+            Engine::Client(c) => c.alpn_protocol(),
+            _ => None,
+        }
+    }
+
     /// What the finished handshake negotiated.
     pub fn facts(&self) -> TlsFacts {
         let common: &rustls::CommonState = match self {

@@ -99,6 +99,12 @@ impl Conn {
         Some(t.facts())
     }
 
+    /// The ALPN protocol the handshake chose (`h2`, `http/1.1`...), once
+    /// it is done: what the session picks its mux by.
+    pub fn tls_alpn(&self) -> Option<&[u8]> {
+        self.tls.as_ref().filter(|t| t.done).and_then(|t| t.engine.alpn())
+    }
+
     /// The SNI this client-side connection sent (a reused connection
     /// must have sent the one the new request would).
     pub fn tls_sent_sni(&self) -> Option<&str> {
@@ -118,6 +124,9 @@ impl Conn {
             let Some(t) = self.tls.as_ref() else { return Handshake::Done };
             if let Some(f) = t.failure {
                 return Handshake::Failed(f);
+            }
+            if t.done {
+                return Handshake::Done;
             }
             if !self.tls_flush(now) {
                 return self.hs_fail(HsFailure::Abort);

@@ -249,7 +249,7 @@ impl H1 {
             return; // counted, not logged
         }
         let with_http = fe.options.httplog && !fe.logs.is_empty();
-        ctx.ended.push(StreamRecord::refused_request(
+        let mut record = StreamRecord::refused_request(
             *ctx.stream_ids,
             seed.src,
             seed.dst,
@@ -259,7 +259,9 @@ impl H1 {
             term,
             active,
             with_http,
-        ));
+        );
+        record.ssl = ctx.client_tls.map(|t| (t.version, t.cipher));
+        ctx.ended.push(record);
     }
 
     /// Deadline while no stream exists: keep-alive idle or head in progress.
