@@ -1,101 +1,247 @@
-//! The `strata` command: HAProxy's command line (`-f -c -d -db -p -v`),
-//! logger set-up, configuration loading, then `runtime::run`.
+//! The `strata` command: HAProxy 2.6's command line (read by
+//! `runtime::cmdline`, documented in docs/management.md), logger set-up,
+//! configuration loading, then `runtime::run`.
 
 use std::process::ExitCode;
+use strata::cfg::{Diagnostics, Severity};
+use strata::runtime::cmdline::{self, Cmdline, Parsed};
+use strata::runtime::{StartOptions, version};
 
-/// What the command line asked for.
-struct Args {
-    files: Vec<String>,      // -f, in order
-    check_only: bool,        // -c
-    debug: bool,             // -d
-    foreground: bool,        // -db (or -d): never fork into the background
-    daemon: bool,            // -D: fork into the background
-    pidfile: Option<String>, // -p
+/// `[ALERT]    (PID) : msg`, HAProxy's start-up alert line.
+fn alert(msg: &str) {
+    eprintln!("[ALERT]    ({}) : {msg}", std::process::id());
 }
 
-const USAGE: &str = "Usage : strata -f <cfgfile> [-f <cfgfile>...] [-c] [-d] [-db] [-p <pidfile>] [-v]\n\
-        -v displays version\n\
-        -d enters debug mode (debug logs on stderr)\n\
-        -D goes daemon ; -db disables background mode\n\
-        -c check mode : only check config files and exit\n\
-        -p writes the pid to <pidfile>\n";
+/// `[WARNING]  (PID) : msg`.
+fn warning(msg: &str) {
+    eprintln!("[WARNING]  ({}) : {msg}", std::process::id());
+}
 
-fn parse_args() -> Result<Option<Args>, String> {
-    let mut args = Args {
-        files: Vec::new(),
-        check_only: false,
-        debug: false,
-        foreground: false,
-        daemon: false,
-        pidfile: None,
+/// Sets an environment variable HAProxy defines for its configuration
+/// (`HAPROXY_LOCALPEER`, `HAPROXY_CFGFILES`).
+fn set_env(name: &str, value: &str) {
+    // SAFETY: called from `main` before any thread is started (the logger
+    // and the worker start none before this), so nothing reads the
+    // environment concurrently.
+    unsafe { std::env::set_var(name, value) };
+}
+
+/// `-f` arguments with directories replaced by their `*.cfg` files in
+/// name order, as HAProxy loads a `cfgdir`.
+fn expand_dirs(files: &[String]) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for f in files {
+        let Ok(entries) = std::fs::read_dir(f) else {
+            out.push(f.clone());
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.len() > 4 && n.ends_with(".cfg"))
+            .collect();
+        names.sort();
+        out.extend(names.into_iter().map(|n| format!("{}/{n}", f.trim_end_matches('/'))));
+    }
+    Ok(out)
+}
+
+/// `-cc EXPR`: exit 0 when true, 1 when false, 2 with HAProxy's message.
+fn check_condition(text: &str) -> ExitCode {
+    let words = match strata::cfg::lexer::split_no_comments(text) {
+        Ok(w) => w,
+        Err(e) => {
+            alert(&format!("config : Syntax Error in condition: {}.", capitalized(&e.kind.to_string())));
+            return ExitCode::from(2);
+        }
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "-v" | "-vv" | "-V" => {
-                println!("strata version {}", env!("CARGO_PKG_VERSION"));
-                return Ok(None);
-            }
-            "-f" => args.files.push(it.next().ok_or("option -f needs a file name")?),
-            "-p" => args.pidfile = Some(it.next().ok_or("option -p needs a file name")?),
-            "-L" => strata::cfg::local_peer::set_cmdline(&it.next().ok_or("option -L needs a peer name")?),
-            "-c" => args.check_only = true,
-            "-d" => args.debug = true,
-            "-db" => args.foreground = true,
-            "-D" => args.daemon = true,
-            "-W" | "-Ws" => {}
-            other => return Err(format!("unknown option '{other}'")),
+    // HAProxy re-merges the words with single spaces; blanks alone make one.
+    let joined = if words.is_empty() && !text.is_empty() { " ".to_owned() } else { words.join(" ") };
+    match strata::cfg::cond::eval(&joined, &strata::cfg::cond::ProcessEnv) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            alert(&format!("config : Failed to evaluate condition: {}", e.msg));
+            ExitCode::from(2)
         }
     }
-    if args.files.is_empty() {
-        return Err("no configuration file given (-f)".into());
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+/// Flags HAProxy has that mean nothing for strata: each gets a warning
+/// saying what strata does instead.
+fn warn_inapplicable(c: &Cmdline) {
+    let w = |flag: &str, why: &str| warning(&format!("{flag}: {why}"));
+    if c.no_epoll {
+        w("-de", "epoll is strata's only poller; it stays in use");
     }
-    Ok(Some(args))
+    if c.no_poll {
+        w("-dp", "strata has no poll() poller; nothing to disable");
+    }
+    if c.no_getaddrinfo {
+        w("-dG", "strata resolves names only through the system resolver (getaddrinfo); it stays in use");
+    }
+    if c.dump_libs {
+        w("-dL", "strata is one statically linked program; there are no loaded objects to dump");
+    }
+    if c.old_socket.is_some() {
+        w(
+            "-x",
+            "strata cannot take listening sockets from an old process yet; it binds its own (SO_REUSEPORT lets both run)",
+        );
+    }
+    if !c.master_cli.is_empty() && !c.master_worker {
+        warning("a master CLI socket was defined, but master-worker mode (-W) is not enabled.");
+    } else if !c.master_cli.is_empty() {
+        w("-S", "strata has no master CLI yet; -S is ignored");
+    }
+    if c.master_worker {
+        w(
+            "-W",
+            "strata runs as one process (no master/worker split yet); reload by starting a new one with -sf",
+        );
+    }
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(Some(a)) => a,
-        Ok(None) => return ExitCode::SUCCESS,
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let c = match cmdline::parse(&args) {
+        Parsed::Run(c) => *c,
+        Parsed::Version => {
+            print!("{}", version::banner());
+            return ExitCode::SUCCESS;
+        }
+        Parsed::BuildReport => {
+            print!("{}", version::build_report());
+            return ExitCode::SUCCESS;
+        }
+        Parsed::Usage(why) => {
+            print!("{}", version::banner());
+            if let Some(why) = why {
+                alert(why.trim_end());
+            }
+            eprint!("{}", cmdline::usage("strata"));
+            return ExitCode::from(1);
+        }
+        Parsed::Fail(msg) => {
+            alert(&msg);
+            return ExitCode::from(1);
+        }
+    };
+    let quiet = c.quiet && !c.verbose;
+    if let Some(dir) = &c.chdir
+        && let Err(e) = std::env::set_current_dir(dir)
+    {
+        alert(&format!("Could not change to directory {dir} : {e}"));
+        return ExitCode::from(1);
+    }
+    if let Some(name) = &c.localpeer {
+        set_env("HAPROXY_LOCALPEER", name);
+        strata::cfg::local_peer::set_cmdline(name);
+    }
+    if let Some(cond) = &c.condition {
+        return check_condition(cond);
+    }
+    if c.dump_keywords.is_some() {
+        alert("-dK: strata cannot dump its keyword lists yet (docs/configuration.md lists them).");
+        return ExitCode::from(1);
+    }
+    let files = match expand_dirs(&c.files) {
+        Ok(f) if !f.is_empty() => f,
+        Ok(_) => {
+            print!("{}", version::banner());
+            eprint!("{}", cmdline::usage("strata"));
+            return ExitCode::from(1);
+        }
         Err(e) => {
-            eprintln!("[ALERT]    ({}) : {e}\n{USAGE}", std::process::id());
+            alert(&e);
             return ExitCode::from(1);
         }
     };
     let mut logger = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"));
-    if args.debug {
+    if c.debug {
         logger.filter_level(log::LevelFilter::Debug);
+    } else if quiet {
+        logger.filter_level(log::LevelFilter::Off);
     }
     logger.init();
-
-    let (loaded, diags) = strata::runtime::load(&args.files);
-    // `quiet`: nothing but alerts while starting (`-c` still shows everything).
-    let quiet = !args.check_only && loaded.as_ref().is_some_and(|l| l.cfg.global.process.quiet);
-    for d in diags.items.iter().filter(|d| !quiet || d.severity == strata::cfg::Severity::Alert) {
-        eprintln!("{d}");
+    if !quiet {
+        for w in &c.warnings {
+            warning(w);
+        }
+        warn_inapplicable(&c);
     }
+    strata::core::buffer::set_poison(c.poison);
+    strata::cfg::switches::set_resolve_dontfail(c.resolve_dontfail);
+    strata::cfg::switches::set_ssl_verify_none(c.ssl_verify_none);
+
+    let (loaded, diags) = strata::runtime::load(&files);
+    // The `quiet` keyword: only alerts while starting (`-c` still shows everything).
+    let quiet_kw = !c.check_only && loaded.as_ref().is_some_and(|l| l.cfg.global.process.quiet);
+    if !quiet {
+        print_diags(&diags, c.diag, quiet_kw);
+    }
+    let warned = diags.items.iter().any(|d| d.severity == Severity::Warning);
     let Some(loaded) = loaded else {
-        let pid = std::process::id();
-        eprintln!(
-            "[ALERT]    ({pid}) : config : Error(s) found in configuration file : {}",
-            args.files.join(", ")
-        );
-        eprintln!("[ALERT]    ({pid}) : config : Fatal errors found in configuration.");
+        if !quiet {
+            alert(&format!("config : Error(s) found in configuration file : {}", files.join(", ")));
+            if !diags.aborted {
+                alert("config : Fatal errors found in configuration.");
+            }
+        }
         return ExitCode::from(1);
     };
-    if args.check_only {
-        println!("Configuration file is valid");
+    if c.zero_warning && warned {
+        if !quiet {
+            alert("config : Some warnings were found and 'zero-warning' is set. Aborting.");
+        }
+        return ExitCode::from(1);
+    }
+    if c.check_only {
+        if !quiet {
+            println!("Configuration file is valid");
+        }
         return ExitCode::SUCCESS;
     }
-    let pidfile =
-        args.pidfile.or_else(|| loaded.cfg.global.pidfile.as_ref().map(|p| p.display().to_string()));
+    set_env("HAPROXY_CFGFILES", &files.join(";"));
     // As HAProxy: `daemon` or -D forks, unless -d or -db keep the foreground.
-    let daemon = (args.daemon || loaded.cfg.global.process.daemon) && !(args.debug || args.foreground);
-    match strata::runtime::run(loaded, pidfile.as_deref(), daemon) {
+    let daemon = (c.daemon || loaded.cfg.global.process.daemon) && !(c.debug || c.foreground);
+    let opts = StartOptions {
+        pidfile: c.pidfile.or_else(|| loaded.cfg.global.pidfile.as_ref().map(|p| p.display().to_string())),
+        maxconn: c.maxconn,
+        maxpconn: c.maxpconn,
+        memmax_mb: c.memmax_mb.filter(|m| *m > 0),
+        old_pids: c.old_pids,
+        old_pids_terminate: c.old_pids_terminate,
+        notes: (c.verbose || c.debug) && !quiet,
+        sd_notify: c.systemd,
+        daemon,
+        no_splice: c.no_splice,
+        no_reuseport: c.no_reuseport,
+    };
+    match strata::runtime::run(loaded, &opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("[ALERT]    ({}) : {e}", std::process::id());
+            if !quiet {
+                alert(&e.to_string());
+            }
             ExitCode::from(1)
         }
+    }
+}
+
+/// Prints what loading found; `.diag` messages only in diagnostic mode,
+/// only alerts with `alerts_only`.
+fn print_diags(diags: &Diagnostics, diag_mode: bool, alerts_only: bool) {
+    let shown = |d: &&strata::cfg::Diag| {
+        (diag_mode || d.severity != Severity::Diag) && (!alerts_only || d.severity == Severity::Alert)
+    };
+    for d in diags.items.iter().filter(shown) {
+        eprintln!("{d}");
     }
 }

@@ -9,6 +9,8 @@ use std::fmt;
 pub enum Severity {
     Alert,
     Warning,
+    Notice, // `.notice`: informative only
+    Diag,   // `.diag`: printed only in diagnostic mode (-dD)
 }
 
 /// One message about the configuration, optionally tied to `file:line`.
@@ -42,6 +44,8 @@ impl fmt::Display for Diag {
         let tag = match self.severity {
             Severity::Alert => "[ALERT]   ",
             Severity::Warning => "[WARNING] ",
+            Severity::Notice => "[NOTICE]  ",
+            Severity::Diag => "[DIAG]    ",
         };
         write!(f, "{tag} ({}) : config : ", std::process::id())?;
         match &self.loc {
@@ -55,6 +59,7 @@ impl fmt::Display for Diag {
 #[derive(Clone, Debug, Default)]
 pub struct Diagnostics {
     pub items: Vec<Diag>,
+    pub aborted: bool, // loading stopped early (`.alert`, a broken `.if` structure): HAProxy's ERR_ABORT
 }
 
 impl Diagnostics {

@@ -2,16 +2,24 @@
 //!
 //! - Blanks (space, tab) separate words; an unquoted, unescaped `#` starts
 //!   a comment that runs to the end of the line.
-//! - `\` escapes the next character: `\ `, `\#`, `\\`, `\'`, `\"`, `\$`
-//!   give that character, `\t`, `\n`, `\r` the control character and
-//!   `\xHH` the byte HH. Any other `\c` is kept as the two characters.
+//! - `\` escapes the next character: `\ `, `\#`, `\\`, `\'`, `\"` give
+//!   that character (`\$` too, inside double quotes only), `\t`, `\n`, `\r`
+//!   the control character and `\xHH` the byte HH. Any other `\c` is kept
+//!   as the two characters.
 //! - Double quotes group blanks into one word, keep `\` escapes and expand
 //!   environment variables: `$NAME`, `${NAME}`, `${NAME-default}` (default
 //!   when unset) and `${NAME[*]}` (the value split on blanks into several
-//!   words). An unset variable expands to nothing.
+//!   words), and HAProxy's pseudo-variables `${.FILE}`, `${.LINE}`,
+//!   `${.SECTION}` (the caller's `env` answers them). An unset variable
+//!   expands to nothing.
 //! - Single quotes group literally: no escape, no expansion.
-//! - Outside double quotes `$` is an ordinary character: HAProxy 2.6 expands
-//!   variables only inside double quotes (observed with `haproxy -c`).
+//! - Outside double quotes `$` is an ordinary character here, as in HAProxy
+//!   2.6's line parser. Unquoted `$VAR` still works where HAProxy takes an
+//!   *address* (`bind :$PORT`, `server s1 $HOST:80`, `log $SYSLOG local0`,
+//!   `stats socket $SOCK`): those words are expanded again by
+//!   `parser::addr::expand_env`, HAProxy's `env_expand` (`$NAME` and
+//!   `${NAME}` only; no default, no splitting). Both observed with
+//!   `haproxy -c`.
 //!
 //! Errors carry the position of the offending character so the alert can
 //! point at it the way HAProxy does.
@@ -25,6 +33,7 @@ pub enum LexErrorKind {
     BadHex,           // `\x` not followed by two hexadecimal digits
     ForbiddenVarChar, // `$` not followed by a letter, `_` or `{`
     UnmatchedBrace,   // `${NAME` without its `}`
+    WrongExpand,      // `${NAME[` not followed by `*]`
 }
 
 /// A lexing error: its kind and the byte offset in the line of the
@@ -42,6 +51,7 @@ impl fmt::Display for LexErrorKind {
             LexErrorKind::BadHex => "truncated or invalid hexadecimal sequence",
             LexErrorKind::ForbiddenVarChar => "forbidden first char in environment variable name",
             LexErrorKind::UnmatchedBrace => "unmatched brace in environment variable name",
+            LexErrorKind::WrongExpand => "truncated or invalid word expansion sequence",
         })
     }
 }
@@ -72,7 +82,18 @@ pub fn split_line(line: &str) -> Result<Vec<String>, LexError> {
 /// Splits `line` into words, looking variables up with `env` (tests pass
 /// a fixed table).
 pub fn split_line_with(line: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<String>, LexError> {
-    let mut lx = Lexer { b: line.as_bytes(), i: 0, words: Vec::new(), cur: Vec::new(), in_word: false };
+    split(line, env, true)
+}
+
+/// Splits `line` with `#` as an ordinary character: how HAProxy reads the
+/// condition given to `-cc`.
+pub fn split_no_comments(line: &str) -> Result<Vec<String>, LexError> {
+    split(line, &|name| std::env::var(name).ok(), false)
+}
+
+fn split(line: &str, env: &dyn Fn(&str) -> Option<String>, comments: bool) -> Result<Vec<String>, LexError> {
+    let mut lx =
+        Lexer { b: line.as_bytes(), i: 0, words: Vec::new(), cur: Vec::new(), in_word: false, comments };
     lx.run(env)?;
     Ok(lx.words.into_iter().map(|w| String::from_utf8_lossy(&w).into_owned()).collect())
 }
@@ -91,7 +112,8 @@ struct Lexer<'a> {
     i: usize,
     words: Vec<Vec<u8>>,
     cur: Vec<u8>,
-    in_word: bool, // a word was started (possibly empty, as `''`)
+    in_word: bool,  // a word was started (possibly empty, as `''`)
+    comments: bool, // an unquoted `#` starts a comment
 }
 
 impl Lexer<'_> {
@@ -113,12 +135,12 @@ impl Lexer<'_> {
                     self.i += 1;
                     continue;
                 }
-                Quote::None if c == b'#' || c == b'\r' || c == b'\n' => break,
+                Quote::None if (c == b'#' && self.comments) || c == b'\r' || c == b'\n' => break,
                 _ => {}
             }
             self.in_word = true;
             match c {
-                b'\\' => self.escape()?,
+                b'\\' => self.escape(matches!(quote, Quote::Double(_)))?,
                 b'\'' if quote == Quote::None => {
                     quote = Quote::Single(self.i);
                     self.i += 1;
@@ -148,11 +170,14 @@ impl Lexer<'_> {
         }
     }
 
-    /// At a `\`: emits the escaped character and moves past the sequence.
-    fn escape(&mut self) -> Result<(), LexError> {
+    /// At a `\`: emits the escaped character and moves past the sequence
+    /// (`in_dquote`: `\$` is an escape only inside double quotes).
+    fn escape(&mut self, in_dquote: bool) -> Result<(), LexError> {
         let at = self.i;
         let out = match self.b.get(at + 1) {
-            Some(&c @ (b' ' | b'#' | b'\\' | b'\'' | b'"' | b'$')) => c,
+            Some(&c @ (b' ' | b'\\' | b'\'' | b'"')) => c,
+            Some(b'#') if self.comments => b'#',
+            Some(b'$') if in_dquote => b'$',
             Some(b't') => b'\t',
             Some(b'n') => b'\n',
             Some(b'r') => b'\r',
@@ -178,57 +203,70 @@ impl Lexer<'_> {
     }
 
     /// At a `$` inside double quotes: expands `$NAME`, `${NAME}`,
-    /// `${NAME-default}` or `${NAME[*]}`.
+    /// `${NAME-default}` or `${NAME[*]}` (also `$.NAME` pseudo-variables).
     fn variable(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), LexError> {
-        let dollar = self.i;
         self.i += 1;
-        let brace = self.b.get(self.i) == Some(&b'{');
-        if brace {
+        let brace = (self.b.get(self.i) == Some(&b'{')).then_some(self.i);
+        if brace.is_some() {
             self.i += 1;
         }
         let name_start = self.i;
         match self.b.get(self.i) {
-            Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {}
-            _ => return Err(LexError { kind: LexErrorKind::ForbiddenVarChar, pos: dollar }),
+            Some(c) if c.is_ascii_alphabetic() || *c == b'_' || *c == b'.' => {}
+            _ => return Err(LexError { kind: LexErrorKind::ForbiddenVarChar, pos: self.i }),
+        }
+        if self.b[self.i] == b'.' {
+            self.i += 1;
         }
         while self.b.get(self.i).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_') {
             self.i += 1;
         }
         let name = String::from_utf8_lossy(&self.b[name_start..self.i]).into_owned();
-        let mut default = None;
+        if name.starts_with('.') && ![".LINE", ".FILE", ".SECTION"].contains(&name.as_str()) {
+            return Err(LexError { kind: LexErrorKind::ForbiddenVarChar, pos: name_start });
+        }
+        let mut value = env(&name).map(String::into_bytes);
         let mut split = false;
-        if brace {
-            if self.b.get(self.i) == Some(&b'-') {
-                let start = self.i + 1;
-                let end =
-                    start + self.b[start..].iter().position(|&c| c == b'}').unwrap_or(self.b.len() - start);
-                default = Some(self.b[start..end].to_vec());
-                self.i = end;
-            } else if self.b[self.i..].starts_with(b"[*]") {
+        if let Some(brace_pos) = brace {
+            let unmatched = LexError { kind: LexErrorKind::UnmatchedBrace, pos: brace_pos };
+            if self.b.get(self.i) == Some(&b'[') {
+                if !self.b[self.i..].starts_with(b"[*]") {
+                    return Err(LexError { kind: LexErrorKind::WrongExpand, pos: self.i });
+                }
                 split = true;
                 self.i += 3;
             }
+            if self.b.get(self.i) == Some(&b'-') {
+                let start = self.i + 1;
+                let len = self.b[start..].iter().position(|&c| c == b'}').ok_or(unmatched)?;
+                if value.is_none() {
+                    value = Some(self.b[start..start + len].to_vec());
+                }
+                self.i = start + len;
+            }
             if self.b.get(self.i) != Some(&b'}') {
-                return Err(LexError { kind: LexErrorKind::UnmatchedBrace, pos: dollar });
+                return Err(unmatched);
             }
             self.i += 1;
         }
-        let value = match env(&name) {
-            Some(v) => v.into_bytes(),
-            None => default.unwrap_or_default(),
-        };
+        let value = value.unwrap_or_default();
         if !split {
             self.cur.extend_from_slice(&value);
             return Ok(());
         }
-        // `${NAME[*]}`: the first part continues the current word, each
-        // further part starts a new one.
-        let mut parts = value.split(|c| *c == b' ' || *c == b'\t').filter(|p| !p.is_empty());
-        if let Some(first) = parts.next() {
-            self.cur.extend_from_slice(first);
-        }
-        for part in parts {
-            self.words.push(std::mem::replace(&mut self.cur, part.to_vec()));
+        // `${NAME[*]}`: each run of blanks in the value ends the current
+        // word (even an empty one, as HAProxy) and starts the next.
+        let mut k = 0;
+        while k < value.len() {
+            if value[k].is_ascii_whitespace() {
+                self.words.push(std::mem::take(&mut self.cur));
+                while value.get(k).is_some_and(u8::is_ascii_whitespace) {
+                    k += 1;
+                }
+            } else {
+                self.cur.push(value[k]);
+                k += 1;
+            }
         }
         Ok(())
     }
@@ -243,6 +281,9 @@ mod tests {
             "FOO" => Some("bar".into()),
             "SP" => Some("a b".into()),
             "EMPTY" => Some(String::new()),
+            "LEAD" => Some(" a b".into()),
+            ".LINE" => Some("7".into()),
+            ".FILE" => Some("t.cfg".into()),
             _ => None,
         }
     }
@@ -273,7 +314,8 @@ mod tests {
     #[test]
     fn escapes() {
         assert_eq!(words(r"c\#d a\ b"), ["c#d", "a b"]);
-        assert_eq!(words(r"\\ \' \$"), ["\\", "'", "$"]);
+        assert_eq!(words(r"\\ \' \$"), ["\\", "'", "\\$"], "\\$ is an escape only in double quotes");
+        assert_eq!(words(r#""\$" "\'""#), ["$", "'"]);
         assert_eq!(words(r"\x41\t|"), ["A\t|"]);
         assert_eq!(words(r"\q\ x"), ["\\q x"]);
         assert_eq!(words(r"foo\"), ["foo\\"]);
@@ -306,12 +348,29 @@ mod tests {
         assert_eq!(words(r#""${FOO-def}" "${UNDEF-def}""#), ["bar", "def"]);
         assert_eq!(words(r#""$SP" "${SP[*]}""#), ["a b", "a", "b"]);
         assert_eq!(words(r#"x"${SP[*]}"y"#), ["xa", "by"]);
+        assert_eq!(
+            words(r#""${LEAD[*]}""#),
+            ["", "a", "b"],
+            "a leading blank ends an empty word, as HAProxy"
+        );
+        assert_eq!(words(r#""${UNDEF[*]-c d}""#), ["c", "d"]);
+        assert_eq!(words(r#""${.LINE}" "$.FILE""#), ["7", "t.cfg"]);
         assert_eq!(words(r#""$FOO"x'$FOO'"#), ["barx$FOO"]);
-        assert_eq!(err(r#""$1abc""#).kind, LexErrorKind::ForbiddenVarChar);
+        // Positions as HAProxy reports them: the offending character, the brace, the bracket.
+        assert_eq!(
+            err(r#" description "$1abc""#),
+            LexError { kind: LexErrorKind::ForbiddenVarChar, pos: 15 }
+        );
+        assert_eq!(
+            err(r#" description "$1abc""#).render(r#" description "$1abc""#),
+            "forbidden first char in environment variable name at position 16:\n  description \"$1abc\"\n                ^"
+        );
         assert_eq!(err(r#""$""#).kind, LexErrorKind::ForbiddenVarChar);
         assert_eq!(err(r#""${}""#).kind, LexErrorKind::ForbiddenVarChar);
-        assert_eq!(err(r#""${FOO""#).kind, LexErrorKind::UnmatchedBrace);
+        assert_eq!(err(r#""${.FOO}""#), LexError { kind: LexErrorKind::ForbiddenVarChar, pos: 3 });
+        assert_eq!(err(r#" description "${FOO""#), LexError { kind: LexErrorKind::UnmatchedBrace, pos: 15 });
         assert_eq!(err(r#""${FOO-x"#).kind, LexErrorKind::UnmatchedBrace);
+        assert_eq!(err(r#""${FOO[x]}""#), LexError { kind: LexErrorKind::WrongExpand, pos: 6 });
     }
 
     #[test]

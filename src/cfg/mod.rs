@@ -1,12 +1,14 @@
 //! Configuration: HAProxy's file format read into an immutable [`Config`].
 //!
 //! Pipeline: `lexer` (one line → words: blanks, `#`, `\`, quotes, `${ENV}`)
+//! → `preproc` (`.if` blocks with `cond`'s conditions, `.notice`...)
 //! → `parser` (sections and keywords, defaults inheritance)
 //! → `resolve` (names → indices, cross-section checks) → [`Config`].
 //! Every problem is collected in [`Diagnostics`]; loading never stops at the
 //! first error, so an operator sees all of them in one run.
 
 pub mod balance;
+pub mod cond;
 pub mod diag;
 pub mod errorpages;
 pub mod knobs;
@@ -16,10 +18,12 @@ pub mod local_peer;
 pub mod model;
 pub mod parser;
 pub mod peers;
+pub mod preproc;
 pub mod process;
 pub mod resolve;
 pub mod server;
 pub mod ssl;
+pub mod switches;
 pub mod time;
 
 pub use balance::*;
@@ -49,6 +53,9 @@ pub fn load(paths: &[String]) -> (Option<Config>, Diagnostics) {
 /// Used by `load` and by tests that need no file.
 pub fn load_str(texts: &[(String, String)], diags: &mut Diagnostics) -> Config {
     let mut cfg = parser::parse(texts, diags);
-    resolve::resolve(&mut cfg, diags);
+    // After an abort (`.alert`, a broken `.if`) HAProxy stops: no cross-section checks.
+    if !diags.aborted {
+        resolve::resolve(&mut cfg, diags);
+    }
     cfg
 }

@@ -153,11 +153,15 @@ pub struct StatsSocket {
     pub loc: Loc,
 }
 
-/// A listening address: TCP (ipv4/ipv6) or a unix socket path.
+/// A listening address: TCP (ipv4/ipv6), a unix socket path, a name in
+/// Linux's abstract unix namespace (`abns@`), or a listening socket the
+/// parent process passed in (`fd@N`, checked when parsed).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ListenAddr {
     Tcp(SocketAddr),
     Unix(PathBuf),
+    Abns(String),
+    Fd(i32),
 }
 
 /// Runtime API access level, ordered: user < operator < admin.
@@ -238,7 +242,8 @@ pub struct ProxyRef {
 /// One listening address of a frontend (a comma list gives several).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bind {
-    pub addr: SocketAddr,
+    pub addr: SocketAddr, // for `fd@N`: the inherited socket's own address
+    pub fd: Option<i32>,  // `fd@N`: adopt this listening socket instead of binding
     pub loc: Loc,
     pub opts: crate::cfg::listen::BindOpts,    // options of the line
     pub ssl: Option<Box<super::ssl::BindSsl>>, // TLS options of the line (`ssl`, `crt`...), if any

@@ -45,6 +45,8 @@ pub struct ProcessInfo {
     pub bytes_out_rate: u64,
     pub pool_bytes: u64,                              // bytes held by the buffer pool
     pub tls: crate::l4_conn::tls::stats::TlsCounters, // `CurrSslConns`, `SslFrontendKeyRate`...
+    pub memmax_bytes: u64,                            // the `-m` cap (0: none)
+    pub pool_failed: u64,                             // connections refused under the `-m` cap
 }
 
 impl ProcessInfo {
@@ -72,6 +74,9 @@ impl ProcessInfo {
             "Uptime" => format!("{}d {}h{:02}m{:02}s", up / 86400, up / 3600 % 24, up / 60 % 60, up % 60),
             "Uptime_sec" => secs(self.uptime_us),
             "PoolAlloc_MB" | "PoolUsed_MB" => mb.to_string(),
+            "Memmax_MB" => (self.memmax_bytes >> 20).to_string(),
+            "Memmax_bytes" => self.memmax_bytes.to_string(),
+            "PoolFailed" => self.pool_failed.to_string(),
             "Ulimit-n" | "Maxsock" => self.ulimit_n.to_string(),
             "Maxconn" | "Hard_maxconn" => self.maxconn.to_string(),
             "CurrConns" => self.curr_conns.to_string(),

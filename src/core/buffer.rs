@@ -5,12 +5,80 @@
 //! storage goes back to this thread's pool on drop (each worker is one
 //! thread, so the pool is the worker's), bounded so a burst does not pin
 //! memory forever.
+//!
+//! Two process-wide settings come from the command line: `-dM[<byte>]`
+//! poisons buffer storage with the byte when it is handed out and when it
+//! is given back (HAProxy fills at allocation; filling at release too
+//! makes a use after release read poison as well), and `-m <megs>` caps
+//! the storage all buffers may take ([`admits`] tells the worker whether
+//! a new connection still fits; storage freed above the cap goes back to
+//! the system instead of the pool).
 
 use super::free_list;
 use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Buffers kept for reuse per thread beyond which freed storage is released.
 const POOL_MAX: usize = 1024;
+
+/// `-dM`: 0 = no poisoning, else 0x100 | the byte.
+static POISON: AtomicUsize = AtomicUsize::new(0);
+/// `-m`: the cap on buffer storage in bytes, 0 = none.
+static LIMIT: AtomicUsize = AtomicUsize::new(0);
+/// Bytes of buffer storage that exist now (in use or pooled), all threads.
+static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+/// Connections refused because they would not fit under the cap.
+static FAILED: AtomicU64 = AtomicU64::new(0);
+
+/// `-dM<byte>`: fill buffer storage with `byte` whenever it is taken or
+/// given back (None: stop).
+pub fn set_poison(byte: Option<u8>) {
+    POISON.store(byte.map_or(0, |b| 0x100 | usize::from(b)), Ordering::Relaxed);
+}
+
+/// `-m`: caps the storage of all buffers at `bytes` (0: no cap).
+pub fn set_limit(bytes: usize) {
+    LIMIT.store(bytes, Ordering::Relaxed);
+}
+
+/// The cap set by [`set_limit`] (0: none).
+pub fn limit() -> usize {
+    LIMIT.load(Ordering::Relaxed)
+}
+
+/// Whether `n` more buffers fit under the cap, counting this thread's
+/// pooled ones as free. Always true without a cap. A refusal is counted
+/// ([`failed`]).
+pub fn admits(n: usize) -> bool {
+    let limit = LIMIT.load(Ordering::Relaxed);
+    if limit == 0 {
+        return true;
+    }
+    let size = BUFSIZE.with(|b| b.get());
+    let in_use = ALLOCATED.load(Ordering::Relaxed).saturating_sub(pooled() * size);
+    let fits = in_use + n * size <= limit;
+    if !fits {
+        FAILED.fetch_add(1, Ordering::Relaxed);
+    }
+    fits
+}
+
+/// Bytes of buffer storage that exist now, in use or pooled.
+pub fn allocated() -> usize {
+    ALLOCATED.load(Ordering::Relaxed)
+}
+
+/// Connections [`admits`] refused since start.
+pub fn failed() -> u64 {
+    FAILED.load(Ordering::Relaxed)
+}
+
+fn poison(data: &mut [u8]) {
+    let p = POISON.load(Ordering::Relaxed);
+    if p != 0 {
+        data.fill(p as u8);
+    }
+}
 
 thread_local! {
     static POOL: RefCell<Vec<Box<[u8]>>> = const { RefCell::new(Vec::new()) };
@@ -52,10 +120,18 @@ impl Default for Buffer {
 impl Buffer {
     /// A buffer from this thread's pool, or a new one.
     pub fn take() -> Buffer {
-        let data = free_list::take(&POOL).unwrap_or_else(|| {
-            let size = BUFSIZE.with(|b| b.get());
-            vec![0u8; size].into_boxed_slice()
-        });
+        let data = match free_list::take(&POOL) {
+            Some(mut data) => {
+                poison(&mut data);
+                data
+            }
+            None => {
+                let size = BUFSIZE.with(|b| b.get());
+                ALLOCATED.fetch_add(size, Ordering::Relaxed);
+                let p = POISON.load(Ordering::Relaxed);
+                vec![if p != 0 { p as u8 } else { 0 }; size].into_boxed_slice()
+            }
+        };
         Buffer { data, start: 0, end: 0 }
     }
 
@@ -117,10 +193,15 @@ impl Buffer {
 
 impl Drop for Buffer {
     fn drop(&mut self) {
-        let data = std::mem::take(&mut self.data);
-        if data.len() == BUFSIZE.with(|b| b.get()) {
-            free_list::give(&POOL, data, POOL_MAX);
+        let mut data = std::mem::take(&mut self.data);
+        let len = data.len();
+        poison(&mut data);
+        let limit = LIMIT.load(Ordering::Relaxed);
+        let over = limit != 0 && ALLOCATED.load(Ordering::Relaxed) > limit;
+        if len == BUFSIZE.with(|b| b.get()) && !over && free_list::give(&POOL, data, POOL_MAX) {
+            return;
         }
+        ALLOCATED.fetch_sub(len, Ordering::Relaxed);
     }
 }
 
@@ -144,5 +225,21 @@ mod tests {
         let b = Buffer::take();
         assert!(b.is_empty());
         assert_eq!(pooled(), 0);
+    }
+
+    // The cap is process-wide, so it is tested with the real binary
+    // (tests/cmdline.rs, `-m`), not here beside parallel tests.
+    #[test]
+    fn poison_fills_fresh_and_reused_storage() {
+        set_bufsize(2048);
+        set_poison(Some(0x50));
+        let mut b = Buffer::take();
+        assert!(b.space().iter().all(|&c| c == 0x50), "fresh storage is poisoned");
+        b.push(b"hello");
+        drop(b);
+        let mut b = Buffer::take();
+        assert!(b.space().iter().all(|&c| c == 0x50), "reused storage is poisoned again");
+        set_poison(None);
+        assert!(admits(1_000_000), "no cap: everything fits");
     }
 }

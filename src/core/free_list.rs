@@ -17,14 +17,17 @@ pub fn take<T: 'static>(list: &'static FreeList<T>) -> Option<T> {
 
 /// Gives `item` back to `list`, unless the list already holds `max`
 /// items: then it is dropped, so a burst does not pin memory forever.
+/// Returns whether it was kept.
 #[inline]
-pub fn give<T: 'static>(list: &'static FreeList<T>, item: T, max: usize) {
+pub fn give<T: 'static>(list: &'static FreeList<T>, item: T, max: usize) -> bool {
     list.with(|l| {
         let mut l = l.borrow_mut();
-        if l.len() < max {
+        let keep = l.len() < max;
+        if keep {
             l.push(item);
         }
-    });
+        keep
+    })
 }
 
 #[cfg(test)]

@@ -8,11 +8,16 @@
 //!   while data is in flight.
 //! - [`free_list`]: the bounded per-thread lists such pools keep freed
 //!   storage in.
+//! - [`features`]: what this build has, in HAProxy's feature names (`-vv`,
+//!   `feature()`).
+//! - [`inherited`]: `fd@N` listening sockets handed over by the parent.
 
 pub mod buffer;
 pub mod clock;
 pub mod date;
+pub mod features;
 pub mod free_list;
+pub mod inherited;
 pub mod os;
 pub mod slab;
 pub mod timer;

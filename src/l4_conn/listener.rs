@@ -1,4 +1,5 @@
-//! A listening TCP socket of one frontend `bind` line.
+//! A listening TCP socket of one frontend `bind` line: bound here, or
+//! inherited from the parent process (`fd@N`).
 
 use crate::cfg::listen::BindOpts;
 use mio::net::{TcpListener, TcpStream};
@@ -66,6 +67,33 @@ impl Listener {
     /// Reads back an integer socket option (tests and `show` commands).
     pub fn int_option(&self, level: i32, name: i32) -> io::Result<i32> {
         get_int(self.sock.as_raw_fd(), level, name)
+    }
+
+    /// The listener of one `bind` line's address: the inherited socket for
+    /// `fd@N` (adopted as it is, never bound again), else a new socket
+    /// bound with [`Listener::bind`].
+    pub fn open(
+        bind: &crate::cfg::Bind,
+        proxy: usize,
+        http: bool,
+        reuse_port: bool,
+        backlog: u32,
+    ) -> io::Result<Listener> {
+        let Some(fd) = bind.fd else {
+            return Listener::bind(bind.addr, proxy, http, &bind.opts, reuse_port, backlog);
+        };
+        let sock = crate::core::inherited::adopt(fd)?;
+        if http {
+            sock.set_tcp_quickack(false)?;
+        }
+        Ok(Listener {
+            sock: TcpListener::from_std(sock.into()),
+            addr: bind.addr,
+            proxy,
+            tls: None,
+            luid: 0,
+            bind: 0,
+        })
     }
 
     /// Accepts one pending connection; `Ok(None)` when none is left.

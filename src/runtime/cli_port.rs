@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 /// Socket number marking a token as a runtime API connection's.
 pub const CLI_SUB: u8 = 253;
 
+/// Bytes of an abstract unix name (`sun_path` less its leading zero).
+const ABNS_LEN: usize = 107;
+
 /// Longest command line accepted (HAProxy's is its buffer size).
 const MAX_LINE: usize = 16384;
 
@@ -79,6 +82,24 @@ impl CliListener {
                     std::os::unix::fs::chown(path, spec.uid, spec.gid)?;
                 }
                 ListenSock::Unix(l)
+            }
+            ListenAddr::Abns(name) => {
+                use std::os::linux::net::SocketAddrExt;
+                // As HAProxy: the name fills the whole address, padded with zeros.
+                let mut padded = name.as_bytes().to_vec();
+                padded.resize(ABNS_LEN.max(padded.len()), 0);
+                let addr = std::os::unix::net::SocketAddr::from_abstract_name(&padded)?;
+                let l = std::os::unix::net::UnixListener::bind_addr(&addr)?;
+                l.set_nonblocking(true)?;
+                ListenSock::Unix(UnixListener::from_std(l))
+            }
+            ListenAddr::Fd(fd) => {
+                let sock = crate::core::inherited::adopt(*fd)?;
+                if sock.domain()? == socket2::Domain::UNIX {
+                    ListenSock::Unix(UnixListener::from_std(sock.into()))
+                } else {
+                    ListenSock::Tcp(TcpListener::from_std(sock.into()))
+                }
             }
         };
         Ok(CliListener { sock, level: spec.level })

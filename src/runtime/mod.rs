@@ -7,14 +7,19 @@
 
 mod checks;
 mod cli_port;
+pub mod cmdline;
+mod env;
 mod info;
 mod limits;
 mod logsink;
 pub mod process;
+mod refusal;
 mod signals;
 mod snapshots;
+mod startup;
 mod stats;
 mod stopping;
+pub mod version;
 mod worker;
 
 use crate::cfg::{Config, Diagnostics};
@@ -82,15 +87,36 @@ pub fn load(paths: &[String]) -> (Option<Loaded>, Diagnostics) {
     if diags.has_alerts() { (None, diags) } else { (Some(Loaded { cfg, rules, tables, tls }), diags) }
 }
 
+/// What the command line sets for a run (beyond the configuration).
+#[derive(Clone, Debug, Default)]
+pub struct StartOptions {
+    pub pidfile: Option<String>,  // -p, else `pidfile`
+    pub maxconn: Option<u32>,     // -n: the global maxconn, over the keyword
+    pub maxpconn: Option<u32>,    // -N: maxconn of frontends that set none
+    pub memmax_mb: Option<u64>,   // -m: buffer memory cap (and the derived maxconn)
+    pub old_pids: Vec<i32>,       // -sf/-st: signalled once the listeners are bound
+    pub old_pids_terminate: bool, // -st: SIGTERM (else SIGUSR1, finish then exit)
+    pub notes: bool,              // -V or -d: print HAProxy's `Note:` lines
+    pub sd_notify: bool,          // -Ws: READY=1 to $NOTIFY_SOCKET once started
+    pub daemon: bool,             // fork into the background once bound (`daemon` or -D, unless -d/-db)
+    pub no_splice: bool,          // -dS: as `nosplice`
+    pub no_reuseport: bool,       // -dR: as `noreuseport`
+}
+
 /// Runs strata until SIGINT/SIGTERM, or until a SIGUSR1 soft stop has let
-/// every live connection finish. `daemon`: fork into the background once
-/// bound (the configuration's `daemon` or `-D`, unless `-d`/`-db`).
+/// every live connection finish.
 ///
-/// Order, as HAProxy's: environment edits, limits, bind, fork and pid
-/// file, `chroot`, identity change, then the worker loop.
-pub fn run(loaded: Loaded, pidfile: Option<&str>, daemon: bool) -> Result<(), StartError> {
+/// Order, as HAProxy's: environment edits, command-line overrides,
+/// limits, bind, fork and pid file, old processes told to go, `chroot`,
+/// identity change, then the worker loop.
+pub fn run(mut loaded: Loaded, opts: &StartOptions) -> Result<(), StartError> {
     process::apply_env(&loaded.cfg.global.process.env);
-    let maxconn = limits::apply(&loaded.cfg.global).map_err(StartError::Limits)?;
+    startup::apply_overrides(&mut loaded.cfg, opts);
+    let memmax = opts.memmax_mb.map(|mb| mb.saturating_mul(1 << 20) as usize);
+    let maxconn = limits::apply(&loaded.cfg.global, memmax).map_err(StartError::Limits)?;
+    if opts.notes && loaded.cfg.global.maxconn.is_none() {
+        eprintln!("Note: setting global.maxconn to {maxconn}.");
+    }
     crate::l4_conn::sockopt::set_buffers(&loaded.cfg.global.tune);
     crate::backend::spread::set_percent(loaded.cfg.global.process.spread_checks);
     let cfg = Arc::new(loaded.cfg);
@@ -98,7 +124,11 @@ pub fn run(loaded: Loaded, pidfile: Option<&str>, daemon: bool) -> Result<(), St
     let tables = loaded.tables.clone();
     let mut worker = Worker::new(cfg.clone(), Arc::new(loaded.rules), loaded.tables, maxconn)?;
     worker.use_tls(&loaded.tls);
-    process::daemonize(daemon, pidfile)?;
+    process::daemonize(opts.daemon, opts.pidfile.as_deref())?;
+    startup::signal_old_pids(opts);
+    if opts.sd_notify {
+        startup::sd_notify("READY=1");
+    }
     process::confine(&cfg.global.process)?;
     let writer = snapshots::spawn(&cfg, &tables);
     info!(target: "runtime", "strata {} started, pid {}, maxconn {maxconn}", env!("CARGO_PKG_VERSION"), std::process::id());

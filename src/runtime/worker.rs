@@ -7,8 +7,10 @@ mod queues;
 mod server_events;
 use super::checks::{CHECK_SUB, Checks};
 use super::cli_port::{CLI_SUB, CliConns, CliListener};
+use super::env::Env;
 use super::info::{WorkerView, hostname, unix_micros};
 use super::logsink::LogSink;
+use super::refusal::{REFUSED_SUB, Refusals};
 use super::signals::{SIGNAL_TOKEN, SignalAction, SignalSource};
 use super::stats;
 use super::stopping::{StopPlan, StopStep};
@@ -21,8 +23,6 @@ use crate::core::timer::{TimerId, Timers};
 use crate::l4_conn::{Conn, IDLE_SUB, IdlePool, Listener};
 use crate::l5_session::{Session, SessionStatus};
 use crate::l6_stream::rules::ProxyRules;
-use crate::l6_stream::slots::InheritedSlots;
-use crate::l6_stream::{StreamCtx, StreamRecord};
 use crate::peers::net::{PEER_SUB, Peers};
 use crate::stick::Registry;
 use idle::IdleMeter;
@@ -41,6 +41,11 @@ mod peers_glue;
 const TIMER_SESSION: u8 = 0;
 const TIMER_CHECK: u8 = 1;
 const TIMER_CLI: u8 = 2;
+const TIMER_REFUSED: u8 = 3;
+
+/// Buffers a new connection must find room for under `-m` (HAProxy counts
+/// two per stream); below that it is refused with a 503.
+const CONN_BUFFERS: usize = 2;
 
 /// Tokens of runtime API listeners (above the proxy listeners' range).
 const CLI_LISTENER_BASE: usize = RESERVED_TOKEN_BASE + (1 << 32);
@@ -68,40 +73,6 @@ struct Counts {
     process: Counters, // process-wide connection and session rates (show info ConnRate, SessRate)
 }
 
-/// What sessions and streams borrow from the worker during a call
-/// (kept apart from the session slab so both can be borrowed at once).
-struct Env {
-    clock: Clock,
-    cfg: Arc<Config>,
-    backends: Backends,
-    ended: Vec<StreamRecord>,    // streams that ended during the call, to log
-    idle: IdlePool,              // idle server connections for reuse
-    rules: Arc<Vec<ProxyRules>>, // compiled rules, indexed like cfg.proxies
-    tables: Registry,            // stick tables, indexed like cfg.proxies
-    stream_ids: u64,             // last stream id given out
-}
-
-impl Env {
-    fn ctx<'a>(&'a mut self, registry: &'a mio::Registry) -> StreamCtx<'a> {
-        StreamCtx {
-            registry,
-            now: self.clock.now(),
-            wall: self.clock.wall(),
-            cfg: &self.cfg,
-            backends: &mut self.backends,
-            ended: &mut self.ended,
-            idle: &mut self.idle,
-            stream_ids: &mut self.stream_ids,
-            rules: &self.rules,
-            tables: &self.tables,
-            now_ms: self.clock.ticks_ms(),
-            inherited: InheritedSlots::none(),
-            sess_vars: None,
-            client_tls: None,
-        }
-    }
-}
-
 /// The event loop and everything it owns.
 pub struct Worker {
     poll: Poll,
@@ -115,6 +86,7 @@ pub struct Worker {
     checks: Checks,
     cli_listeners: Vec<CliListener>, // token CLI_LISTENER_BASE + index
     cli: CliConns,
+    refusals: Refusals, // connections refused under the `-m` cap, being closed
     started: SystemTime,
     node: String, // `show info` node: the configured one, else the host name (read once)
     maxconn: u32,
@@ -151,7 +123,7 @@ impl Worker {
                 let http = proxy.mode == crate::cfg::Mode::Http;
                 let reuse_port = !cfg.global.process.noreuseport;
                 let backlog = 1024;
-                let mut listener = Listener::bind(bind.addr, pi, http, &bind.opts, reuse_port, backlog)
+                let mut listener = Listener::open(bind, pi, http, reuse_port, backlog)
                     .map_err(|err| StartError::Bind { proxy: proxy.name.clone(), addr: bind.addr, err })?;
                 listener.luid = bind.opts.id.unwrap_or(bi as u32 + 1);
                 listener.bind = bi;
@@ -203,6 +175,7 @@ impl Worker {
             checks,
             cli_listeners,
             cli: CliConns::default(),
+            refusals: Refusals::default(),
             started: SystemTime::now(),
             node: cfg.global.node.clone().unwrap_or_else(hostname),
             env,
@@ -315,8 +288,8 @@ impl Worker {
             let (key, sub) = Key::from_token(token);
             // Not a listener's nor the signals' (reserved), nor a runtime
             // API, check or idle-pool socket.
-            let session_socket =
-                token.0 < RESERVED_TOKEN_BASE && !matches!(sub, CLI_SUB | CHECK_SUB | IDLE_SUB | PEER_SUB);
+            let session_socket = token.0 < RESERVED_TOKEN_BASE
+                && !matches!(sub, CLI_SUB | CHECK_SUB | IDLE_SUB | PEER_SUB | REFUSED_SUB);
             let was_taken =
                 session_socket && self.sessions.get_mut(key).is_some_and(|s| s.read_ahead(sub, ev, now));
             taken.push(was_taken);
@@ -373,6 +346,7 @@ impl Worker {
             slot.limited = false;
             let tls = slot.listener.tls.clone();
             match slot.listener.accept() {
+                Ok(Some((sock, _))) if !crate::core::buffer::admits(CONN_BUFFERS) => self.refuse(fe, sock),
                 Ok(Some((sock, src))) => {
                     let mut conn = Conn::accepted(sock, self.env.clock.now());
                     if let Some(bind) = &tls {
@@ -389,6 +363,17 @@ impl Worker {
                     return;
                 }
             }
+        }
+    }
+
+    /// `-m` cap reached: the connection gets a 503 (HTTP) and is closed.
+    fn refuse(&mut self, fe: usize, sock: mio::net::TcpStream) {
+        let http = self.env.cfg.proxies[fe].mode == crate::cfg::Mode::Http;
+        let now = self.env.clock.now();
+        if let Some(key) = self.refusals.refuse(sock, http, self.poll.registry(), now)
+            && let Some(r) = self.refusals.get_mut(key)
+        {
+            self.timers.arm(&mut r.timer, TimerId { kind: TIMER_REFUSED, key }, Some(r.deadline));
         }
     }
 
@@ -449,6 +434,10 @@ impl Worker {
                 check.on_event(ev);
             }
             return self.run_check(key);
+        }
+        if sub == REFUSED_SUB {
+            self.refusals.on_event(key, self.poll.registry());
+            return;
         }
         if sub == IDLE_SUB {
             let now = self.env.clock.now();
@@ -570,6 +559,8 @@ impl Worker {
             sess_rate: self.counts.process.sess_rate.read(now_ms, RATE_PERIOD).into(),
             max_sess_rate: self.counts.process.sess_rate_max.into(),
             tls: crate::l4_conn::tls::stats::counters(),
+            memmax_bytes: crate::core::buffer::limit() as u64,
+            pool_failed: crate::core::buffer::failed(),
             ..ProcessInfo::default()
         }
     }
@@ -666,6 +657,10 @@ impl Worker {
                 if fired && !self.cli.expire(key, self.poll.registry(), now) {
                     self.arm_cli(key);
                 }
+                continue;
+            }
+            if kind == TIMER_REFUSED {
+                self.refusals.expire(key, self.poll.registry(), now);
                 continue;
             }
             if kind == TIMER_CHECK {

@@ -117,7 +117,7 @@ fn main() {
     let loaded = loaded.unwrap_or_else(|| panic!("config refused: {:?}", diags.items));
     std::thread::spawn(move || {
         COUNTED.with(|c| c.set(true));
-        let _ = strata::runtime::run(loaded, None, false);
+        let _ = strata::runtime::run(loaded, &strata::runtime::StartOptions::default());
     });
     let mut c = loop {
         if let Ok(c) = TcpStream::connect(("127.0.0.1", fe)) {

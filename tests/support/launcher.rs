@@ -55,12 +55,19 @@ impl Proxy {
 
     /// Same as [`Proxy::start`] with extra command-line arguments (e.g. `-d`).
     pub fn start_with_args(cfg_text: &str, extra: &[&str]) -> Proxy {
+        Proxy::start_with_env(cfg_text, extra, &[])
+    }
+
+    /// Same as [`Proxy::start_with_args`] with environment variables set for
+    /// the proxy (e.g. the numbers of `fd@${FE}` sockets it inherits).
+    pub fn start_with_env(cfg_text: &str, extra: &[&str], env: &[(&str, String)]) -> Proxy {
         let dir = fresh_dir();
         let cfg = dir.join("proxy.cfg");
         fs::write(&cfg, cfg_text).expect("write proxy.cfg");
         let out = fs::File::create(dir.join("stdout.txt")).expect("create stdout.txt");
         let err = fs::File::create(dir.join("stderr.txt")).expect("create stderr.txt");
         let child = Command::new(binary())
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .args(extra)
             .arg("-db")
             .arg("-f")
@@ -85,6 +92,29 @@ impl Proxy {
             .arg("-c")
             .arg("-f")
             .arg(&cfg)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("run {}: {e}", binary().display()));
+        let _ = fs::remove_dir_all(&dir);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Runs the binary under test with `args` and `env` to its end, in a
+    /// fresh directory holding `files` (name, contents), which is also its
+    /// working directory: (exit code or -1, stdout, stderr).
+    pub fn run_once(args: &[&str], env: &[(&str, &str)], files: &[(&str, &str)]) -> (i32, String, String) {
+        let dir = fresh_dir();
+        for (name, text) in files {
+            fs::write(dir.join(name), text).expect("write file");
+        }
+        let out = Command::new(binary())
+            .args(args)
+            .envs(env.iter().copied())
+            .current_dir(&dir)
             .stdin(Stdio::null())
             .output()
             .unwrap_or_else(|e| panic!("run {}: {e}", binary().display()));

@@ -5,6 +5,10 @@
 //! Without brackets the last colon separates the port, as in HAProxy:
 //! `::1:80` is `::1` port 80. Error texts are HAProxy's; the caller adds
 //! its prefix (`'bind' : `, `'server b/s1' : `, `log : `).
+//!
+//! Every address is first given to [`expand_env`], as HAProxy's
+//! `str2sa_range` does: `$NAME` and `${NAME}` are replaced by the
+//! variable's value even outside quotes (`bind :$PORT`).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
 
@@ -25,9 +29,60 @@ enum Family {
     V6,
 }
 
-/// Parses `text` into an IP address and an optional port. Host names are
-/// resolved with the system resolver (first address of the right family).
+/// Parses `text` into an IP address and an optional port, after
+/// [`expand_env`].
 pub(super) fn inet(text: &str, usage: Use) -> Result<(IpAddr, Option<u16>), String> {
+    inet_expanded(&expand_env(text)?, usage)
+}
+
+/// HAProxy's `env_expand` on an address: each `$NAME` or `${NAME}`
+/// (NAME: letters, digits, `_`) becomes the variable's value, empty when
+/// unset. Nothing else is special: `${NAME-x}` is `$NAME` followed by
+/// `-x}`, a `$` not followed by a name disappears. An address that ends
+/// up empty is HAProxy's error.
+pub(super) fn expand_env(text: &str) -> Result<String, String> {
+    expand_env_with(text, &|name| std::env::var(name).ok())
+}
+
+fn expand_env_with(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(dollar) = rest.find('$') {
+        out.push_str(&rest[..dollar]);
+        let after = &rest[dollar + 1..];
+        let (braced, name_area) = match after.strip_prefix('{') {
+            Some(inner) => (true, inner),
+            None => (false, after),
+        };
+        let len = name_area.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
+        if len > 0 {
+            out.push_str(&env(&name_area[..len]).unwrap_or_default());
+        }
+        let mut next = &name_area[len..];
+        if braced && next.starts_with('}') {
+            next = &next[1..];
+        }
+        rest = next;
+    }
+    out.push_str(rest);
+    if out.is_empty() {
+        return Err(format!("'{text}' resolves to an empty address (environment variable missing?)"));
+    }
+    Ok(out)
+}
+
+/// The number after `fd@` (`raw` is the address as written, for the
+/// message) and what [`crate::core::inherited::inspect`] found there.
+pub(super) fn inherited_fd(n: &str, raw: &str) -> Result<(i32, crate::core::inherited::Bound), String> {
+    let fd =
+        n.parse::<i32>().map_err(|_| format!("file descriptor '{n}' is not a valid integer in '{raw}'"))?;
+    Ok((fd, crate::core::inherited::inspect(fd)?))
+}
+
+/// Parses `text`, already given to [`expand_env`], into an IP address
+/// and an optional port. Host names are resolved with the system resolver
+/// (first address of the right family).
+pub(super) fn inet_expanded(text: &str, usage: Use) -> Result<(IpAddr, Option<u16>), String> {
     let (family, rest) = strip_prefix(text, usage)?;
     let (host, port) =
         split_host_port(rest).ok_or_else(|| format!("invalid address: '{rest}' in '{text}'"))?;
@@ -43,6 +98,8 @@ pub(super) fn inet(text: &str, usage: Use) -> Result<(IpAddr, Option<u16>), Stri
 /// address, or a name for `init-addr` and the resolvers to look up) and
 /// the port. `ipv4@`/`ipv6@` force the family of the name's addresses.
 pub(super) fn server_host(text: &str) -> Result<(ServerHost, Option<u16>), String> {
+    let expanded = expand_env(text)?;
+    let text = expanded.as_str();
     let (family, rest) = strip_prefix(text, Use::Connect)?;
     let (host, port) =
         split_host_port(rest).ok_or_else(|| format!("invalid address: '{rest}' in '{text}'"))?;
@@ -163,7 +220,7 @@ mod tests {
     use super::*;
 
     fn ok(text: &str, usage: Use) -> (IpAddr, Option<u16>) {
-        match inet(text, usage) {
+        match inet_expanded(text, usage) {
             Ok(v) => v,
             Err(e) => panic!("{text}: {e}"),
         }
@@ -190,8 +247,31 @@ mod tests {
     }
 
     #[test]
+    fn environment_in_addresses() {
+        let env = |n: &str| match n {
+            "PORT" => Some("7777".to_owned()),
+            "HOST" => Some("127.0.0.1".to_owned()),
+            _ => None,
+        };
+        let x = |t: &str| expand_env_with(t, &env);
+        assert_eq!(x("127.0.0.1:$PORT"), Ok("127.0.0.1:7777".into()));
+        assert_eq!(x("[$HOST]:${PORT}"), Ok("[127.0.0.1]:7777".into()));
+        assert_eq!(x("${HOST}x$PORT.y"), Ok("127.0.0.1x7777.y".into()));
+        assert_eq!(x("${UNSET}1.2.3.4:5"), Ok("1.2.3.4:5".into()));
+        // No default-value syntax here (HAProxy: 'could not resolve address '-127.0.0.1'').
+        assert_eq!(x("${UNSET-127.0.0.1:81}"), Ok("-127.0.0.1:81}".into()));
+        assert_eq!(x("a$"), Ok("a".into()));
+        assert_eq!(x("a${"), Ok("a".into()));
+        assert_eq!(x("no vars"), Ok("no vars".into()));
+        assert_eq!(
+            x("$UNSET"),
+            Err("'$UNSET' resolves to an empty address (environment variable missing?)".into())
+        );
+    }
+
+    #[test]
     fn errors() {
-        let err = |t: &str, u: Use| inet(t, u).err().unwrap_or_default();
+        let err = |t: &str, u: Use| inet_expanded(t, u).err().unwrap_or_default();
         assert_eq!(err("1.2.3.4:99999", Use::Connect), "invalid port '99999'");
         assert_eq!(
             err("1.2.3.4:abc", Use::Connect),

@@ -2,13 +2,15 @@
 //!
 //! Forms: `IP:PORT`, `:PORT` and `*:PORT` (all IPv4 addresses),
 //! `[IPv6]:PORT`, `ipv4@..`, `ipv6@..` (`ipv6@:PORT` is all IPv6
-//! addresses), or a host name resolved now. Options: `name`, `id`,
+//! addresses), a host name resolved now, or `fd@N`: a listening TCP
+//! socket inherited from the parent process (checked now); each address
+//! is expanded first (`bind :$PORT`). Options: `name`, `id`,
 //! `defer-accept`, `tfo`, `interface`, `v4v6`, `v6only`, `maxconn`,
 //! `backlog` (obeyed); `transparent`, `namespace`, `process`, `thread`
 //! (warned: no effect in strata); the TLS options (`ssl`, `crt`,
 //! `alpn`...) are `ssl_opts`'s. Error texts are HAProxy's.
 
-use super::addr::{Use, inet};
+use super::addr::{Use, expand_env, inet_expanded, inherited_fd};
 use super::args::Res;
 use super::section::Open;
 use super::ssl_opts;
@@ -16,6 +18,7 @@ use crate::cfg::diag::{Diag, Diagnostics};
 use crate::cfg::listen::BindOpts;
 use crate::cfg::model::{Bind, Loc};
 use crate::cfg::ssl::BindSsl;
+use crate::core::inherited::Bound;
 use std::net::SocketAddr;
 
 /// Parses a `bind` line into `o.px.binds`. All addresses are checked; the
@@ -69,8 +72,9 @@ pub(super) fn parse(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagn
         }
     }
     let ssl = (ssl != blank).then(|| Box::new(ssl));
-    o.px.binds.extend(addrs.into_iter().map(|addr| Bind {
+    o.px.binds.extend(addrs.into_iter().map(|(addr, fd)| Bind {
         addr,
+        fd,
         loc: loc.clone(),
         opts: opts.clone(),
         ssl: ssl.clone(),
@@ -142,16 +146,26 @@ fn option(b: &mut BindOpts, opt: &str, val: Option<&str>) -> Result<Option<usize
     Ok(Some(1))
 }
 
-/// One address of the list.
-fn listen_addr(text: &str) -> Result<SocketAddr, String> {
-    if text.starts_with('/') || ["unix@", "abns@", "fd@", "sockpair@"].iter().any(|p| text.starts_with(p)) {
+/// One address of the list, and the inherited descriptor for `fd@N`.
+fn listen_addr(raw: &str) -> Result<(SocketAddr, Option<i32>), String> {
+    let text = expand_env(raw)?;
+    let text = text.as_str();
+    if let Some(n) = text.strip_prefix("fd@") {
+        return match inherited_fd(n, raw)? {
+            (fd, Bound::Inet(addr)) => Ok((addr, Some(fd))),
+            (fd, Bound::Unix(_)) => Err(format!(
+                "file descriptor '{fd}' is a unix socket: only TCP listeners are supported by strata yet"
+            )),
+        };
+    }
+    if text.starts_with('/') || ["unix@", "abns@", "sockpair@"].iter().any(|p| text.starts_with(p)) {
         return Err(format!("'{text}' : only TCP addresses are supported by strata yet"));
     }
     if let Some((_, port)) = text.rsplit_once(':').filter(|(_, p)| p.contains('-')) {
         return Err(format!("port ranges are not supported by strata yet ('{port}' in '{text}')"));
     }
-    match inet(text, Use::Listen)? {
-        (ip, Some(port)) if port > 0 => Ok(SocketAddr::new(ip, port)),
+    match inet_expanded(text, Use::Listen)? {
+        (ip, Some(port)) if port > 0 => Ok((SocketAddr::new(ip, port), None)),
         (_, Some(port)) => Err(format!("invalid port '{port}'")),
         (_, None) => Err(format!("missing port specification in '{text}'")),
     }

@@ -2,7 +2,7 @@
 //! `log <target> [len N] [format F] <facility> [level [minlevel]]`,
 //! `log global` (proxies only) and `no log`.
 
-use super::addr::{Use, inet};
+use super::addr::{Use, expand_env, inet_expanded};
 use crate::cfg::model::{Loc, LogAddr, LogFormat, LogTarget};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -98,8 +98,11 @@ pub(super) fn parse(words: &[String], in_global: bool, loc: &Loc) -> Result<LogL
     }))
 }
 
-/// `stdout`, `stderr`, a unix path, or a UDP address (default port 514).
+/// `stdout`, `stderr`, a unix path, or a UDP address (default port 514),
+/// after `$VAR` expansion.
 fn log_addr(target: &str) -> Result<LogAddr, String> {
+    let target = expand_env(target)?;
+    let target = target.as_str();
     match target {
         "stdout" | "fd@1" => return Ok(LogAddr::Stdout),
         "stderr" | "fd@2" => return Ok(LogAddr::Stderr),
@@ -111,7 +114,7 @@ fn log_addr(target: &str) -> Result<LogAddr, String> {
     if let Some(path) = target.strip_prefix("unix@") {
         return Ok(LogAddr::Unix(PathBuf::from(path)));
     }
-    let (ip, port) = inet(target, Use::Log)?;
+    let (ip, port) = inet_expanded(target, Use::Log)?;
     match port {
         Some(0) => Err("invalid port '0'".into()),
         port => Ok(LogAddr::Udp(SocketAddr::new(ip, port.unwrap_or(514)))),

@@ -38,6 +38,7 @@ mod userlist;
 use super::diag::{Diag, Diagnostics};
 use super::lexer;
 use super::model::{Config, Loc};
+use super::preproc::{Outcome, Preproc};
 use section::Sections;
 
 /// Parses configuration texts given as (file name, contents), in order.
@@ -46,11 +47,19 @@ use section::Sections;
 pub fn parse(texts: &[(String, String)], diags: &mut Diagnostics) -> Config {
     let mut s = Sections::default();
     paths::reset();
-    for (file, text) in texts {
+    'files: for (file, text) in texts {
         paths::enter_file(file);
+        let mut pre = Preproc::default();
+        let mut loc = Loc { file: file.clone(), line: 0 };
         for (n, raw) in text.lines().enumerate() {
-            let loc = Loc { file: file.clone(), line: n + 1 };
-            let words = match lexer::split_line_with(raw, &|name| s.env_lookup(name)) {
+            loc = Loc { file: file.clone(), line: n + 1 };
+            let pseudo = |name: &str| match name {
+                ".LINE" => Some(loc.line.to_string()),
+                ".FILE" => Some(file.clone()),
+                ".SECTION" => Some(s.name().to_owned()),
+                _ => s.env_lookup(name),
+            };
+            let words = match lexer::split_line_with(raw, &pseudo) {
                 Ok(w) => w,
                 Err(e) => {
                     diags.push(Diag::alert(&loc, e.render(raw)));
@@ -61,7 +70,26 @@ pub fn parse(texts: &[(String, String)], diags: &mut Diagnostics) -> Config {
             if words.first().is_none_or(|w| w.is_empty()) {
                 continue;
             }
-            s.line(&loc, &words, diags);
+            // `.if defined(X)` sees the `setenv` lines above, as the lexer does.
+            let outcome = pre.line(&words, &loc, &|name: &str| s.env_lookup(name), diags);
+            match outcome {
+                Outcome::Keep => s.line(&loc, &words, diags),
+                Outcome::Consumed => {}
+                Outcome::StopFile => break,
+                Outcome::StopAll => {
+                    pre.end_of_file(&loc, diags);
+                    diags.aborted = true;
+                    break 'files;
+                }
+                Outcome::Abort => {
+                    diags.aborted = true;
+                    break 'files;
+                }
+            }
+        }
+        if pre.end_of_file(&loc, diags) == Outcome::Abort {
+            diags.aborted = true;
+            break;
         }
         s.close();
     }

@@ -90,12 +90,19 @@ pub(super) struct Sections {
     cur: Current,
     defaults: Vec<Defaults>,      // closed `defaults` sections in order
     last_defaults: Option<usize>, // index in `defaults` of the most recent one
+    name: String,                 // `${.SECTION}`: the last header's name, else its keyword
 }
 
 impl Sections {
     /// Handles one non-empty line.
     pub(super) fn line(&mut self, loc: &Loc, words: &[String], diags: &mut Diagnostics) {
         let kw = words[0].as_str();
+        // Every section keyword must be listed here for `${.SECTION}`.
+        if matches!(kw, "global" | "defaults" | "frontend" | "backend" | "listen")
+            || UNSUPPORTED_SECTIONS.contains(&kw)
+        {
+            self.name = words.get(1).filter(|w| !w.is_empty()).unwrap_or(&words[0]).clone();
+        }
         let kind = match kw {
             "defaults" => Some(Kind::Defaults),
             "frontend" => Some(Kind::Frontend),
@@ -185,6 +192,12 @@ impl Sections {
                 }
             }
         }
+    }
+
+    /// The current section's name, as `${.SECTION}` expands (empty before
+    /// any section).
+    pub(super) fn name(&self) -> &str {
+        &self.name
     }
 
     /// Ends the section in progress (at a new header or the end of a file).

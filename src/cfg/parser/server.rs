@@ -233,6 +233,11 @@ fn init_address(
             methods.push(InitAddr::None);
         }
     }
+    // -dr: a name that does not resolve disables the server (HAProxy's
+    // GTUNE_RESOLVE_DONTFAIL), as a trailing `none` would.
+    if crate::cfg::switches::resolve_dontfail() && !methods.contains(&InitAddr::None) {
+        methods.push(InitAddr::None);
+    }
     let mut failed = false;
     for m in methods {
         match m {

@@ -1,8 +1,10 @@
 //! `stats socket <addr> [level user|operator|admin] [mode OCTAL]` in the
-//! `global` section. The address is a unix path (`/...`, `unix@/...`) or
-//! a TCP `IP:PORT` (`ipv4@`, `ipv6@` accepted).
+//! `global` section. The address (expanded first, `$SOCK`) is a unix path
+//! (`/...`, `unix@PATH`), an abstract unix name (`abns@NAME`), a TCP
+//! `IP:PORT` (`ipv4@`, `ipv6@` accepted), or `fd@N`: a listening socket,
+//! TCP or unix, inherited from the parent process (checked now).
 
-use super::addr::{Use, inet};
+use super::addr::{Use, expand_env, inet_expanded, inherited_fd};
 use crate::cfg::model::{AccessLevel, ListenAddr, Loc, StatsSocket};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,12 +22,25 @@ pub(super) fn socket(
         return Err("'stats socket' in global section expects an address or a path to a UNIX socket".into());
     };
     let unix = |path: &str| ListenAddr::Unix(PathBuf::from(path));
+    let raw = text;
+    let text = match expand_env(raw) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
+    let text = text.as_str();
     let addr = if text.starts_with('/') {
         unix(text)
     } else if let Some(path) = text.strip_prefix("unix@") {
         unix(path)
+    } else if let Some(name) = text.strip_prefix("abns@") {
+        ListenAddr::Abns(name.to_owned())
+    } else if let Some(n) = text.strip_prefix("fd@") {
+        match inherited_fd(n, raw) {
+            Ok((fd, _)) => ListenAddr::Fd(fd),
+            Err(e) => return fail(e),
+        }
     } else {
-        match inet(text, Use::Listen) {
+        match inet_expanded(text, Use::Listen) {
             Ok((ip, Some(port))) if port > 0 => ListenAddr::Tcp(SocketAddr::new(ip, port)),
             Ok((_, Some(port))) => return fail(format!("invalid port '{port}'")),
             Ok((_, None)) => return fail(format!("missing port specification in '{text}'")),

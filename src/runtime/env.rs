@@ -1,0 +1,47 @@
+//! What sessions and streams borrow from the worker during a call: the
+//! worker's clock, configuration, backends, idle pool, rules and tables,
+//! kept apart from the session slab so both can be borrowed at once.
+
+use crate::backend::Backends;
+use crate::cfg::Config;
+use crate::core::clock::Clock;
+use crate::l4_conn::IdlePool;
+use crate::l6_stream::rules::ProxyRules;
+use crate::l6_stream::slots::InheritedSlots;
+use crate::l6_stream::{StreamCtx, StreamRecord};
+use crate::stick::Registry;
+use std::sync::Arc;
+
+/// What sessions and streams borrow from the worker during a call
+/// (kept apart from the session slab so both can be borrowed at once).
+pub(super) struct Env {
+    pub(super) clock: Clock,
+    pub(super) cfg: Arc<Config>,
+    pub(super) backends: Backends,
+    pub(super) ended: Vec<StreamRecord>, // streams that ended during the call, to log
+    pub(super) idle: IdlePool,           // idle server connections for reuse
+    pub(super) rules: Arc<Vec<ProxyRules>>, // compiled rules, indexed like cfg.proxies
+    pub(super) tables: Registry,         // stick tables, indexed like cfg.proxies
+    pub(super) stream_ids: u64,          // last stream id given out
+}
+
+impl Env {
+    pub(super) fn ctx<'a>(&'a mut self, registry: &'a mio::Registry) -> StreamCtx<'a> {
+        StreamCtx {
+            registry,
+            now: self.clock.now(),
+            wall: self.clock.wall(),
+            cfg: &self.cfg,
+            backends: &mut self.backends,
+            ended: &mut self.ended,
+            idle: &mut self.idle,
+            stream_ids: &mut self.stream_ids,
+            rules: &self.rules,
+            tables: &self.tables,
+            now_ms: self.clock.ticks_ms(),
+            inherited: InheritedSlots::none(),
+            sess_vars: None,
+            client_tls: None,
+        }
+    }
+}
