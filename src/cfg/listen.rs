@@ -17,6 +17,7 @@ pub struct BindOpts {
     pub v6only: Option<bool>, // `v6only` (true) / `v4v6` (false); None: IPv6 only as strata always did
     pub maxconn: Option<u32>, // live connections of this listener at most
     pub backlog: Option<u32>, // listen(2) backlog (default: the frontend's maxconn, capped)
+    pub proto: crate::cfg::model::BindProto, // `proto h1|h2`: the mux connections start with
 }
 
 /// Per-proxy options of one side's connections (client sockets of a

@@ -87,6 +87,36 @@ pub struct Global {
     pub process: crate::cfg::process::Process, // identity, chroot, daemon, stop delays, env edits...
     pub tune: crate::cfg::process::Tune, // the other `tune.*` knobs strata obeys
     pub ssl: super::ssl::GlobalSsl, // SSL defaults (`ssl-default-*`, `tune.ssl.*`, `crt-base`)
+    pub h2: H2Tune,           // `tune.h2.*`
+}
+
+/// `tune.h2.*`: the HTTP/2 settings announced to peers (HAProxy 2.6's
+/// defaults; `max-header-list-size` is strata's, default `tune.bufsize`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct H2Tune {
+    pub header_table_size: u32,      // SETTINGS_HEADER_TABLE_SIZE, default 4096
+    pub initial_window_size: u32,    // SETTINGS_INITIAL_WINDOW_SIZE, default 65535
+    pub max_concurrent_streams: u32, // SETTINGS_MAX_CONCURRENT_STREAMS, default 100
+    pub max_frame_size: u32,         // SETTINGS_MAX_FRAME_SIZE, default 16384
+    pub max_header_list_size: u32,   // decoded header list budget; 0: tune.bufsize
+}
+
+impl H2Tune {
+    /// Concurrent streams per connection at most: each live stream's server
+    /// connection needs a token sub-index of its session (1..=252).
+    pub const MAX_STREAMS: u32 = 252;
+}
+
+impl Default for H2Tune {
+    fn default() -> Self {
+        H2Tune {
+            header_table_size: 4096,
+            initial_window_size: 65_535,
+            max_concurrent_streams: 100,
+            max_frame_size: 16_384,
+            max_header_list_size: 0,
+        }
+    }
 }
 
 impl Default for Global {
@@ -106,6 +136,7 @@ impl Default for Global {
             process: Default::default(),
             tune: Default::default(),
             ssl: Default::default(),
+            h2: H2Tune::default(),
         }
     }
 }
@@ -247,6 +278,15 @@ pub struct Bind {
     pub loc: Loc,
     pub opts: crate::cfg::listen::BindOpts,    // options of the line
     pub ssl: Option<Box<super::ssl::BindSsl>>, // TLS options of the line (`ssl`, `crt`...), if any
+}
+
+/// Which mux a `bind` line's connections start with (`proto`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BindProto {
+    #[default]
+    Auto, // HTTP/1, switching to HTTP/2 on its connection preface (mode http)
+    H1, // HTTP/1 only
+    H2, // HTTP/2 from the first byte (prior knowledge)
 }
 
 /// Proxy timeouts; None means not set (infinite, as in HAProxy).

@@ -186,6 +186,16 @@ fn check_binds(cfg: &Config, diags: &mut Diagnostics) {
             ));
         }
         for b in &p.binds {
+            // HAProxy's wording: `proto h2` needs an HTTP frontend.
+            if b.opts.proto == super::model::BindProto::H2 && p.mode != super::model::Mode::Http {
+                diags.push(Diag::alert_global(format!(
+                    "{} '{}' : MUX protocol 'h2' is not usable for 'bind {}' at [{}].",
+                    type_str(p),
+                    p.name,
+                    b.addr,
+                    b.loc
+                )));
+            }
             if let Some((q, first)) = seen.iter().find(|(_, f)| f.addr == b.addr) {
                 diags.push(Diag::alert(
                     &b.loc,

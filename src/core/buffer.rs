@@ -92,6 +92,11 @@ pub fn set_bufsize(size: usize) {
     POOL.with(|p| p.borrow_mut().clear());
 }
 
+/// This thread's buffer size.
+pub fn size() -> usize {
+    BUFSIZE.with(|b| b.get())
+}
+
 /// Number of buffers waiting in this thread's pool (tests, `show info`).
 pub fn pooled() -> usize {
     POOL.with(|p| p.borrow().len())

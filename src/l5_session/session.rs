@@ -1,9 +1,9 @@
 //! The session object.
 
-use super::mux::{H1, H1Status, Pt, StreamSeed};
+use super::mux::{H1, H1Status, H2, H2Status, Pt, StreamSeed};
 use super::rules::SessionTarget;
 use crate::acl::tls_facts::TlsFacts;
-use crate::cfg::Mode;
+use crate::cfg::{BindProto, Mode};
 use crate::core::slab::Key;
 use crate::core::timer::TimerSlot;
 use crate::l4_conn::Conn;
@@ -48,9 +48,10 @@ pub enum SessionStatus {
 
 /// The session's mux, chosen by the frontend's mode.
 enum Mux {
-    Pt(Pt),    // mode tcp: one stream
-    H1(H1),    // mode http: one stream per request, in sequence
-    Handshake, // `bind ... ssl`: the TLS handshake first, then the mux (and `tcp-request session`)
+    Pt(Pt),      // mode tcp: one stream
+    H1(H1),      // mode http: one stream per request, in sequence
+    Handshake,   // `bind ... ssl`: the TLS handshake first, then the mux (and `tcp-request session`)
+    H2(Box<H2>), // mode http over HTTP/2: many streams at once (boxed: HPACK state and stream table)
 }
 
 /// An accepted client connection with its mux and streams. Owned by the
@@ -70,6 +71,7 @@ pub struct Session {
     pub accepted: Instant,
     key: Key,                   // where the worker stores it (tokens for its sockets)
     tls: Option<Box<TlsFacts>>, // what the client's TLS handshake negotiated (`ssl_fc*`)
+    proto: BindProto,           // the bind's `proto`: which mux the connection starts with
     pub luid: u32,              // the listener's rank in its frontend (`fe/1` in connection error logs)
 }
 
@@ -93,6 +95,7 @@ impl Session {
         frontend: usize,
         mut cli: Conn,
         (src, local): (SocketAddr, Option<SocketAddr>),
+        proto: BindProto,
         ctx: &mut StreamCtx<'_>,
     ) -> Result<Session, StartError> {
         let dst = match local {
@@ -124,6 +127,7 @@ impl Session {
             accepted: ctx.now,
             key,
             tls: None,
+            proto,
             luid: 0,
         };
         if !tls {
@@ -160,9 +164,19 @@ impl Session {
                 sub.client_tls = self.tls.as_deref();
                 Mux::Pt(Pt::new(Stream::new(id, frontend, self.src, self.dst, key.token(SERVER_SUB), &sub)))
             }
-            Mode::Http => Mux::H1(H1::new(ctx.now)),
+            // HTTP/2 by prior knowledge (`proto h2`) or by ALPN on TLS;
+            // otherwise HTTP/1, switching on the HTTP/2 preface unless `proto h1`.
+            Mode::Http if self.proto == BindProto::H2 || self.alpn_h2() => {
+                Mux::H2(Box::new(H2::new(ctx.cfg, frontend, ctx.now)))
+            }
+            Mode::Http => Mux::H1(H1::new(ctx.now, self.proto == BindProto::Auto)),
         };
         Ok(())
+    }
+
+    /// The TLS handshake negotiated `h2` by ALPN.
+    fn alpn_h2(&self) -> bool {
+        self.tls.as_ref().and_then(|t| t.alpn.as_deref()) == Some(b"h2")
     }
 
     /// Drives the TLS handshake; opens the mux once it is done. False when
@@ -208,6 +222,10 @@ impl Session {
     pub fn on_event(&mut self, sub: u8, ev: &mio::event::Event, ctx: &mut StreamCtx<'_>) -> SessionStatus {
         if sub == CLIENT_SUB {
             self.cli.on_event(ev);
+        } else if let Mux::H2(h2) = &mut self.mux {
+            if !h2.on_server_event(sub, ev) {
+                ctx.idle.on_token_event(self.key.token(sub), ev, ctx.now);
+            }
         } else if self.streams().next().is_none() {
             // No stream uses the server token: the event is for the idle
             // connection the pool left registered under it.
@@ -216,7 +234,7 @@ impl Session {
             match &mut self.mux {
                 Mux::Pt(pt) => pt.on_server_event(ev),
                 Mux::H1(h1) => h1.on_server_event(ev),
-                Mux::Handshake => {}
+                Mux::Handshake | Mux::H2(_) => {}
             }
         }
         self.drive(ctx, false)
@@ -260,20 +278,40 @@ impl Session {
         }
         let ctx = &mut ctx.for_session(InheritedSlots::new(&self.trackers), &self.vars);
         ctx.client_tls = self.tls.as_deref();
+        let seed = StreamSeed {
+            key: self.key,
+            frontend: self.frontend,
+            src: self.src,
+            dst: self.dst,
+            srv_token: self.key.token(SERVER_SUB),
+        };
         let alive = match &mut self.mux {
             Mux::Handshake => true,
             Mux::Pt(pt) => pt.process(&mut self.cli, ctx, timed_out),
-            Mux::H1(h1) => {
-                let seed = StreamSeed {
-                    frontend: self.frontend,
-                    src: self.src,
-                    dst: self.dst,
-                    srv_token: self.key.token(SERVER_SUB),
-                };
-                h1.process(&mut self.cli, ctx, &seed, timed_out) == H1Status::Alive
-            }
+            Mux::H1(h1) => match h1.process(&mut self.cli, ctx, &seed, timed_out) {
+                H1Status::Alive => true,
+                H1Status::Closed => false,
+                H1Status::SwitchToH2 => {
+                    debug!(target: "l5", "sess#{}: HTTP/2 preface: switching to HTTP/2", self.id);
+                    let mut h2 = Box::new(H2::new(ctx.cfg, self.frontend, ctx.now));
+                    let alive = h2.process(&mut self.cli, ctx, &seed, timed_out) == H2Status::Alive;
+                    self.mux = Mux::H2(h2);
+                    alive
+                }
+            },
+            Mux::H2(h2) => h2.process(&mut self.cli, ctx, &seed, timed_out) == H2Status::Alive,
         };
         if alive { SessionStatus::Alive } else { SessionStatus::Ended }
+    }
+
+    /// Soft stop: an HTTP/2 connection announces GOAWAY (its streams
+    /// finish, no new one starts); other muxes close after their request.
+    pub fn soft_stop(&mut self, ctx: &mut StreamCtx<'_>) -> SessionStatus {
+        if let Mux::H2(h2) = &mut self.mux {
+            h2.go_away();
+            return self.drive(ctx, false);
+        }
+        SessionStatus::Alive
     }
 
     /// The earliest deadline of the session's streams and connection.
@@ -282,17 +320,19 @@ impl Session {
             Mux::Pt(pt) => pt.next_deadline(&self.cli, cfg),
             Mux::H1(h1) => h1.next_deadline(&self.cli, cfg, self.frontend),
             Mux::Handshake => self.handshake_deadline(cfg),
+            Mux::H2(h2) => h2.next_deadline(cfg),
         }
     }
 
     /// The live streams (one at most with HTTP/1 and TCP), for display.
     pub fn streams(&self) -> impl Iterator<Item = &Stream> {
-        match &self.mux {
-            Mux::Pt(m) => m.stream(),
-            Mux::H1(m) => m.stream(),
-            Mux::Handshake => None,
-        }
-        .into_iter()
+        let (one, many) = match &self.mux {
+            Mux::Pt(m) => (m.stream(), None),
+            Mux::H1(m) => (m.stream(), None),
+            Mux::Handshake => (None, None),
+            Mux::H2(m) => (None, Some(m.l6_streams())),
+        };
+        one.into_iter().chain(many.into_iter().flatten())
     }
 
     /// The session's trackers, read-only (what its streams inherit).
@@ -311,6 +351,7 @@ impl Session {
             Mux::Pt(_) => 1,
             Mux::H1(h1) => h1.requests(),
             Mux::Handshake => 0,
+            Mux::H2(h2) => h2.requests(),
         }
     }
 
@@ -319,12 +360,24 @@ impl Session {
     /// session so it runs once.
     pub fn end(mut self, ctx: &mut StreamCtx<'_>, cause: crate::l6_stream::term::TermCause) {
         let ctx = &mut ctx.for_session(InheritedSlots::new(&self.trackers), &self.vars);
-        match &mut self.mux {
-            Mux::Pt(pt) => pt.kill(ctx, cause),
-            Mux::H1(h1) => h1.kill(ctx, cause),
-            Mux::Handshake => {}
+        let subs = match &mut self.mux {
+            Mux::Pt(pt) => {
+                pt.kill(ctx, cause);
+                1
+            }
+            Mux::H1(h1) => {
+                h1.kill(ctx, cause);
+                1
+            }
+            Mux::Handshake => 1,
+            Mux::H2(h2) => {
+                h2.kill(ctx, cause);
+                h2.subs_used().max(1)
+            }
+        };
+        for sub in 1..=subs {
+            ctx.idle.drop_owned(self.key.token(sub as u8)); // `http-reuse never`
         }
-        ctx.idle.drop_owned(self.key.token(SERVER_SUB)); // `http-reuse never`
         // A shared idle connection it left registered under its server token
         // stays so: the worker routes that token's events to the pool.
         debug!(target: "l5", "{self}: end after {:?}", ctx.now.saturating_duration_since(self.accepted));

@@ -5,6 +5,7 @@
 //! (the turn-around); with `option redispatch [N]` some retries go to
 //! another server instead, immediately (default N = -1: the last retry).
 
+use super::client::ClientSide;
 use super::lb_input::StreamLb;
 use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
@@ -85,13 +86,13 @@ impl Stream {
     /// the key is in the client's first bytes, so the stream waits for
     /// them (at most the inspect delay) before choosing. True while it
     /// waits; the client's bytes are buffered meanwhile.
-    pub(super) fn awaits_balance_key(&self, cli: &mut Conn, ctx: &StreamCtx<'_>) -> bool {
+    pub(super) fn awaits_balance_key<C: ClientSide>(&self, cli: &mut C, ctx: &StreamCtx<'_>) -> bool {
         let Some(until) = self.balance_key_deadline(ctx.cfg) else { return false };
         if ctx.now >= until || self.http.is_some() {
             return false;
         }
         let step = cli.fill(ctx.now);
-        let data = cli.rx.as_ref().map_or(&[][..], |b| b.data());
+        let data = cli.rx().map_or(&[][..], |b| b.data());
         // Done at the end of the request line, cookie or not, or when the client stops.
         let line_done = data.len() > 11 && data[11..].windows(2).any(|w| w == b"\r\n");
         !(line_done || cli.rx_full() || matches!(step, IoStep::Eof | IoStep::Failed))
@@ -188,7 +189,7 @@ impl Stream {
     }
 
     /// Checks a connect in progress; on success the stream forwards.
-    pub(super) fn check_connect(&mut self, cli: &mut Conn, ctx: &mut StreamCtx<'_>) {
+    pub(super) fn check_connect<C: ClientSide>(&mut self, cli: &mut C, ctx: &mut StreamCtx<'_>) {
         self.buffer_client_while_waiting(cli, ctx.now);
         if self.phase == Phase::Done {
             return;
@@ -270,7 +271,11 @@ impl Stream {
 
     /// Before the server is connected, client bytes are read into the
     /// client's buffer (bounded by its size) so they leave at connect.
-    pub(super) fn buffer_client_while_waiting(&mut self, cli: &mut Conn, now: std::time::Instant) {
+    pub(super) fn buffer_client_while_waiting<C: ClientSide>(
+        &mut self,
+        cli: &mut C,
+        now: std::time::Instant,
+    ) {
         if let IoStep::Failed = cli.fill(now) {
             let phase = if matches!(self.phase, Phase::Queued { .. }) {
                 TermPhase::Queue

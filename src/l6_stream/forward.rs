@@ -8,6 +8,7 @@
 //! A side's EOF is passed on as `shutdown(Write)` once everything before
 //! it was written.
 
+use super::client::ClientSide;
 use super::stream::{Phase, Stream};
 use super::term::{TermCause, TermPhase};
 use crate::l4_conn::{Conn, IoStep, Pipe};
@@ -76,10 +77,11 @@ fn pump(
 
 impl Stream {
     /// Moves bytes until neither side can make progress.
-    pub(super) fn forward(&mut self, cli: &mut Conn, now: Instant) {
-        if self.srv.is_none() {
+    pub(super) fn forward<C: ClientSide>(&mut self, cli: &mut C, now: Instant) {
+        // Only a socket can carry a tunnel: a multiplexed stream cannot.
+        let (true, Some(cli)) = (self.srv.is_some(), cli.conn()) else {
             return self.abort(TermCause::Internal, TermPhase::Data);
-        }
+        };
         loop {
             let Some(srv) = self.srv.as_mut() else { return };
             let up = pump(cli, srv, &mut self.pipe_up, now);

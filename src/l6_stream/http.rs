@@ -6,6 +6,7 @@
 //! the front of a receive buffer and exactly those are written out, so a
 //! following pipelined request stays where it is.
 
+use super::client::ClientSide;
 use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
 use crate::core::buffer::Buffer;
@@ -111,9 +112,14 @@ impl HttpPart {
         self.req_head.is_sent() && self.txn.req_body.is_done() && self.req_pending == 0
     }
 
-    /// Response fully sent to the client.
+    /// Response fully sent to the client: its framing says the body
+    /// ended and every byte measured as body (or spliced) has left.
     pub(super) fn response_done(&self) -> bool {
-        (self.txn.res.is_some() || self.answered) && self.res_out.is_none() && self.txn.res_body.is_done()
+        (self.txn.res.is_some() || self.answered)
+            && self.res_out.is_none()
+            && self.txn.res_body.is_done()
+            && self.res_pending == 0
+            && self.res_pipe.is_none()
     }
 
     /// Nothing of the response is known yet: the next read of the server
@@ -255,7 +261,7 @@ impl Stream {
     }
 
     /// Forwards HTTP in both directions as far as readiness allows.
-    pub(super) fn forward_http(&mut self, cli: &mut Conn, ctx: &mut StreamCtx<'_>) {
+    pub(super) fn forward_http<C: ClientSide>(&mut self, cli: &mut C, ctx: &mut StreamCtx<'_>) {
         if self.http.as_ref().is_some_and(|h| h.tunnel) {
             return self.forward(cli, ctx.now);
         }
@@ -293,7 +299,7 @@ impl Stream {
     }
 
     /// Request head then body, client → server. Returns whether anything moved.
-    fn http_request_side(&mut self, cli: &mut Conn, ctx: &StreamCtx<'_>) -> bool {
+    fn http_request_side<C: ClientSide>(&mut self, cli: &mut C, ctx: &StreamCtx<'_>) -> bool {
         let now = ctx.now;
         let (Some(h), Some(srv)) = (self.http.as_mut(), self.srv.as_mut()) else { return false };
         if h.answered {
@@ -320,7 +326,7 @@ impl Stream {
             return progress;
         }
         if h.req_pending == 0
-            && let Some(rx) = cli.rx.as_ref()
+            && let Some(rx) = cli.rx()
         {
             match h.txn.req_body.advance(rx.data()) {
                 Ok(adv) => h.req_pending = adv.body_bytes,
@@ -332,7 +338,7 @@ impl Stream {
             }
         }
         if h.req_pending > 0 {
-            match srv.send_prefix(&mut cli.rx, h.req_pending, now) {
+            match srv.send_prefix(cli.rx_mut(), h.req_pending, now) {
                 IoStep::Moved(n) => {
                     h.req_pending -= n;
                     self.bytes_in += n as u64;
@@ -356,7 +362,7 @@ impl Stream {
             }
             // The client closed before its body was complete (bytes still
             // buffered are forwarded first).
-            if cli.read_closed && cli.pending() == 0 && h.req_pending == 0 && !h.txn.req_body.is_done() {
+            if cli.read_closed() && cli.pending() == 0 && h.req_pending == 0 && !h.txn.req_body.is_done() {
                 self.abort(TermCause::ClientAbort, TermPhase::Data);
                 return true;
             }
@@ -517,7 +523,7 @@ impl Stream {
     }
 
     /// Response head (or answer) then body, server → client.
-    fn http_response_side(&mut self, cli: &mut Conn, now: Instant) -> bool {
+    fn http_response_side<C: ClientSide>(&mut self, cli: &mut C, now: Instant) -> bool {
         let Some(h) = self.http.as_mut() else { return false };
         let mut progress = false;
         if h.res_out.is_some() {
@@ -558,7 +564,7 @@ impl Stream {
             }
         }
         let Some(srv) = self.srv.as_mut() else { return progress };
-        if h.txn.res.is_none() || h.txn.res_body.is_done() {
+        if h.txn.res.is_none() || (h.txn.res_body.is_done() && h.res_pending == 0) {
             return progress;
         }
         if let Err(e) = h.measure_response_body(srv.rx.as_ref()) {
@@ -584,7 +590,7 @@ impl Stream {
         if h.res_pending == 0
             && srv.pending() == 0
             && srv.splices()
-            && cli.splices()
+            && cli.can_splice()
             && let Some(room) = h.txn.res_body.blind_room()
         {
             if h.res_pipe.is_none() && srv.is_readable() {

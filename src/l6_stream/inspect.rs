@@ -6,12 +6,13 @@
 //! closes or the delay ends; then it is judged with what there is. This is
 //! what routes TLS by SNI without terminating it.
 
+use super::client::ClientSide;
 use super::sample::{SlotAccess, StreamSample};
 use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
 use crate::acl::{SampleSource, take_incomplete};
+use crate::l4_conn::IoStep;
 use crate::l4_conn::track::{TcpAction, TcpRule, Verdict, run_sc_action};
-use crate::l4_conn::{Conn, IoStep};
 
 /// How a rule pass over buffered content ended.
 enum Inspected {
@@ -29,13 +30,13 @@ impl Stream {
 
     /// One step of the inspection: read, run the rules from where they
     /// stopped, and when they are decided, route and go on to connect.
-    pub(super) fn inspect(&mut self, cli: &mut Conn, ctx: &StreamCtx<'_>) {
+    pub(super) fn inspect<C: ClientSide>(&mut self, cli: &mut C, ctx: &StreamCtx<'_>) {
         let Phase::Inspect { until, next } = self.phase else { return };
         if cli.fill(ctx.now) == IoStep::Failed {
             return self.abort(TermCause::ClientAbort, TermPhase::Request);
         }
-        let last = ctx.now >= until || cli.rx_full() || cli.read_closed;
-        let data = cli.rx.as_ref().map_or(&[][..], |b| b.data());
+        let last = ctx.now >= until || cli.rx_full() || cli.read_closed();
+        let data = cli.rx().map_or(&[][..], |b| b.data());
         let payload = Some((data, last));
         let fe = self.frontend;
         match self.content_pass(fe, next, payload, ctx) {

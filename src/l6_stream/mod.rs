@@ -6,6 +6,8 @@
 //! connection from its session for the duration of each call and never
 //! keeps it.
 
+pub mod chan;
+pub mod client;
 mod connect;
 mod forward;
 pub mod http;
@@ -26,6 +28,8 @@ pub mod term;
 mod timeouts;
 mod tls_connect;
 
+pub use chan::MuxChan;
+pub use client::ClientSide;
 pub use log::{HttpLogFields, StreamRecord};
 pub use pooled::PooledStream;
 pub use stream::{Stream, StreamCtx, StreamStatus};

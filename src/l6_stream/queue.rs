@@ -8,10 +8,10 @@
 //! While it waits the stream counts on its backend (`scur`, `stot`) but on
 //! no server, like HAProxy's queued streams.
 
+use super::client::ClientSide;
 use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
 use crate::backend::{Queue, Ticket, Waiter};
-use crate::l4_conn::Conn;
 use std::time::{Duration, Instant};
 
 /// Which queue a stream is in.
@@ -105,7 +105,7 @@ impl Stream {
 
     /// Waiting: keeps reading the client (bounded by its buffer) and takes
     /// the slot when the worker grants one.
-    pub(super) fn wait_in_queue(&mut self, cli: &mut Conn, ctx: &mut StreamCtx<'_>) {
+    pub(super) fn wait_in_queue<C: ClientSide>(&mut self, cli: &mut C, ctx: &mut StreamCtx<'_>) {
         self.buffer_client_while_waiting(cli, ctx.now);
         if self.phase == Phase::Done {
             return;

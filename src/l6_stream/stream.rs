@@ -1,5 +1,6 @@
 //! The stream object and its life cycle.
 
+use super::client::ClientSide;
 use super::http::HttpPart;
 use super::log::{HttpLogFields, StreamRecord};
 use super::pooled::PooledStream;
@@ -156,6 +157,11 @@ impl Stream {
     /// The server connection's descriptor, if connected or connecting.
     pub fn server_fd(&self) -> Option<i32> {
         self.srv.as_ref().map(Conn::fd)
+    }
+    /// Ended with its whole response handed to the client side (not
+    /// aborted): what an HTTP/2 stream's END_STREAM needs.
+    pub fn ended_cleanly(&self) -> bool {
+        !self.aborted && self.http.as_ref().is_some_and(HttpPart::response_done)
     }
     /// The stick-counter slots (reading only: trackers stay where they are).
     pub fn slots(&self) -> &StreamSlots {
@@ -364,14 +370,14 @@ impl Stream {
     }
 
     /// Drives the stream as far as readiness allows.
-    pub fn process(&mut self, cli: &mut Conn, ctx: &mut StreamCtx<'_>) -> StreamStatus {
+    pub fn process<C: ClientSide>(&mut self, cli: &mut C, ctx: &mut StreamCtx<'_>) -> StreamStatus {
         loop {
             let before = self.phase;
             match self.phase {
                 Phase::Inspect { .. } => self.inspect(cli, ctx),
                 Phase::Assign if self.awaits_balance_key(cli, ctx) => {}
                 Phase::Assign => {
-                    let payload = cli.rx.as_ref().map_or(&[][..], |b| b.data());
+                    let payload = cli.rx().map_or(&[][..], |b| b.data());
                     self.assign_and_connect(ctx, None, payload)
                 }
                 Phase::Queued { .. } => self.wait_in_queue(cli, ctx),
@@ -511,12 +517,12 @@ impl Stream {
     }
 
     /// The earliest moment this stream must be looked at again.
-    pub fn next_deadline(&self, cli: &Conn, cfg: &Config) -> Option<Instant> {
+    pub fn next_deadline<C: ClientSide>(&self, cli: &C, cfg: &Config) -> Option<Instant> {
         super::timeouts::next_deadline(self, cli, cfg)
     }
 
     /// Handles deadlines that passed at `now`.
-    pub fn on_timeout(&mut self, cli: &mut Conn, ctx: &mut StreamCtx<'_>) -> StreamStatus {
+    pub fn on_timeout<C: ClientSide>(&mut self, cli: &mut C, ctx: &mut StreamCtx<'_>) -> StreamStatus {
         super::timeouts::expire(self, cli, ctx);
         self.process(cli, ctx)
     }

@@ -11,6 +11,7 @@
 //! (it is expected neither to send nor to read then); a server that does
 //! not answer in time gets the client HAProxy's 504.
 
+use super::client::ClientSide;
 use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
 use crate::cfg::Config;
@@ -25,7 +26,7 @@ fn tunnelled(s: &Stream) -> bool {
 }
 
 /// Inactivity limit for the client connection.
-fn client_timeout(s: &Stream, cli: &Conn, cfg: &Config) -> Option<Duration> {
+fn client_timeout<C: ClientSide>(s: &Stream, cli: &C, cfg: &Config) -> Option<Duration> {
     let fe = &cfg.proxies[s.frontend].timeouts;
     if tunnelled(s)
         && let Some(t) = s.backend.and_then(|b| cfg.proxies[b].timeouts.tunnel)
@@ -39,7 +40,7 @@ fn client_timeout(s: &Stream, cli: &Conn, cfg: &Config) -> Option<Duration> {
     {
         return None; // waiting for the server: the client owes nothing
     }
-    if cli.read_closed || cli.write_shut { fe.client_fin.or(fe.client) } else { fe.client }
+    if cli.read_closed() || cli.write_shut() { fe.client_fin.or(fe.client) } else { fe.client }
 }
 
 /// Inactivity limit for the server connection once connected.
@@ -61,8 +62,9 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     }
 }
 
-pub(super) fn next_deadline(s: &Stream, cli: &Conn, cfg: &Config) -> Option<Instant> {
-    let client = if cli.fully_closed() { None } else { client_timeout(s, cli, cfg).map(|t| cli.last_io + t) };
+pub(super) fn next_deadline<C: ClientSide>(s: &Stream, cli: &C, cfg: &Config) -> Option<Instant> {
+    let client =
+        if cli.fully_closed() { None } else { client_timeout(s, cli, cfg).map(|t| cli.last_io() + t) };
     let other = match (s.phase, s.srv.as_ref()) {
         (Phase::TurnAround { until }, _) => Some(until),
         (Phase::Inspect { until, .. }, _) => Some(until),
@@ -80,7 +82,7 @@ pub(super) fn next_deadline(s: &Stream, cli: &Conn, cfg: &Config) -> Option<Inst
     earliest(client, other)
 }
 
-pub(super) fn expire(s: &mut Stream, cli: &mut Conn, ctx: &mut StreamCtx<'_>) {
+pub(super) fn expire<C: ClientSide>(s: &mut Stream, cli: &mut C, ctx: &mut StreamCtx<'_>) {
     let now = ctx.now;
     match s.phase {
         Phase::TurnAround { until } if until <= now => return s.retry_same_server(ctx),
@@ -120,7 +122,7 @@ pub(super) fn expire(s: &mut Stream, cli: &mut Conn, ctx: &mut StreamCtx<'_>) {
     }
     if let Some(t) = client_timeout(s, cli, ctx.cfg)
         && !cli.fully_closed()
-        && cli.last_io + t <= now
+        && cli.last_io() + t <= now
     {
         let phase = match s.phase {
             Phase::Forwarding => TermPhase::Data,

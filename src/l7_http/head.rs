@@ -42,11 +42,14 @@ pub struct HeaderSpan {
     pub value: Span,
 }
 
-/// HTTP/1 protocol version.
+/// Protocol version of a message. `Http2` marks a request that arrived
+/// over HTTP/2 (its head was rebuilt as HTTP/1.1 by the mux): it is
+/// logged and fetched as `HTTP/2.0` and sent to servers as HTTP/1.1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Version {
     Http10,
     Http11,
+    Http2,
 }
 
 impl Version {
@@ -54,6 +57,15 @@ impl Version {
         match self {
             Version::Http10 => "HTTP/1.0",
             Version::Http11 => "HTTP/1.1",
+            Version::Http2 => "HTTP/2.0",
+        }
+    }
+
+    /// The version written on the next HTTP/1 hop.
+    pub fn on_the_wire(self) -> &'static str {
+        match self {
+            Version::Http2 => "HTTP/1.1",
+            v => v.as_str(),
         }
     }
 }

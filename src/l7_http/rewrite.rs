@@ -240,7 +240,7 @@ impl NextHead<'_> {
 
 /// The request line to send upstream, as the client sent it.
 pub fn request_line<'a>(method: &'a [u8], uri: &'a [u8], version: Version) -> [&'a [u8]; 5] {
-    [method, b" ", uri, b" ", version.as_str().as_bytes()]
+    [method, b" ", uri, b" ", version.on_the_wire().as_bytes()]
 }
 
 #[cfg(test)]

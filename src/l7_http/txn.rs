@@ -98,9 +98,24 @@ impl Txn {
         self.req.version
     }
 
-    /// The URI to send to the server.
+    /// The URI to send to the server. A request that came over HTTP/2
+    /// carries an absolute URI (what `url` and logs show, as in HAProxy);
+    /// it is sent in origin form.
     pub fn outgoing_uri(&self) -> &[u8] {
-        self.uri_override.as_deref().unwrap_or_else(|| self.uri_bytes())
+        if let Some(u) = self.uri_override.as_deref() {
+            return u;
+        }
+        let uri = self.uri_bytes();
+        if self.req.version != Version::Http2 {
+            return uri;
+        }
+        match uri.windows(3).position(|w| w == b"://") {
+            Some(at) => {
+                let rest = &uri[at + 3..];
+                rest.iter().position(|&b| b == b'/').map_or(&b"/"[..], |slash| &rest[slash..])
+            }
+            None => uri,
+        }
     }
 
     /// The response head bytes, once received.

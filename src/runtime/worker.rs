@@ -326,6 +326,13 @@ impl Worker {
                 let _ = self.poll.registry().deregister(&mut s.listener.sock);
             }
         }
+        // HTTP/2 connections say GOAWAY now: their clients open no new stream.
+        for key in self.sessions.keys() {
+            if let Some(session) = self.sessions.get_mut(key) {
+                let status = session.soft_stop(&mut self.env.ctx(self.poll.registry()));
+                self.after_session(key, status);
+            }
+        }
     }
 
     /// Accepts on listener `index` until it would block or a limit is hit.
@@ -353,7 +360,8 @@ impl Worker {
                         conn.start_tls_server(bind);
                     }
                     let luid = slot.listener.luid;
-                    self.start_session(fe, conn, src, local, luid)
+                    let proto = self.env.cfg.proxies[fe].binds[slot.listener.bind].opts.proto;
+                    self.start_session(fe, conn, src, local, (luid, proto))
                 }
                 Ok(None) => return,
                 Err(e) => {
@@ -383,7 +391,7 @@ impl Worker {
         conn: Conn,
         src: std::net::SocketAddr,
         local: Option<std::net::SocketAddr>,
-        luid: u32,
+        (luid, proto): (u32, crate::cfg::BindProto),
     ) {
         let key = self.sessions.vacant_key();
         self.counts.next_id += 1;
@@ -394,7 +402,7 @@ impl Worker {
         use crate::l4_conn::sockopt;
         sockopt::apply(&conn, sockopt::Side::Client, &self.env.cfg.proxies[fe].knobs.cli_sock);
         let mut ctx = self.env.ctx(self.poll.registry());
-        match Session::start(id, key, fe, conn, (src, local), &mut ctx) {
+        match Session::start(id, key, fe, conn, (src, local), proto, &mut ctx) {
             Ok(mut session) => {
                 session.luid = luid;
                 // HTTP mode logs its `Connect from` line per request (stream end).

@@ -6,7 +6,7 @@
 //! socket inherited from the parent process (checked now); each address
 //! is expanded first (`bind :$PORT`). Options: `name`, `id`,
 //! `defer-accept`, `tfo`, `interface`, `v4v6`, `v6only`, `maxconn`,
-//! `backlog` (obeyed); `transparent`, `namespace`, `process`, `thread`
+//! `backlog`, `proto h1|h2` (obeyed); `transparent`, `namespace`, `process`, `thread`
 //! (warned: no effect in strata); the TLS options (`ssl`, `crt`,
 //! `alpn`...) are `ssl_opts`'s. Error texts are HAProxy's.
 
@@ -103,6 +103,13 @@ fn option(b: &mut BindOpts, opt: &str, val: Option<&str>) -> Result<Option<usize
             .ok_or_else(|| format!("'{v}' is not a valid number."))
     };
     match opt {
+        "proto" => {
+            b.proto = match value()? {
+                "h2" => crate::cfg::model::BindProto::H2,
+                "h1" => crate::cfg::model::BindProto::H1,
+                other => return Err(format!("unknown MUX protocol '{other}'")),
+            };
+        }
         "name" => b.name = Some(value()?.to_string()),
         "id" => {
             let n = number()?;

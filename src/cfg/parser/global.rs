@@ -97,6 +97,7 @@ pub(super) fn keyword(g: &mut Global, words: &[String], loc: &Loc, diags: &mut D
             g.ulimit_n = Some(int(kw, arg)?);
             no_extra(kw, words, 2)
         }
+        k if k.starts_with("tune.h2.") => super::h2tune::keyword(&mut g.h2, words),
         _ => process::line(g, words, loc, diags),
     }
 }

@@ -15,6 +15,7 @@ mod balance;
 mod bind;
 mod errors;
 mod global;
+mod h2tune;
 mod known;
 mod log;
 mod option_flags;

@@ -24,10 +24,6 @@ const WARNED: &[(&str, Arg, &str)] = &[
     ("tune.comp.maxlevel", Arg::Int, "strata has no compression yet"),
     ("tune.fail-alloc", Arg::Int, "strata has no allocation fault injection"),
     ("tune.fd.edge-triggered", Arg::OnOff, "strata's poller is always edge-triggered"),
-    ("tune.h2.header-table-size", Arg::Int, "strata has no HTTP/2 yet"),
-    ("tune.h2.initial-window-size", Arg::Int, "strata has no HTTP/2 yet"),
-    ("tune.h2.max-concurrent-streams", Arg::Int, "strata has no HTTP/2 yet"),
-    ("tune.h2.max-frame-size", Arg::Int, "strata has no HTTP/2 yet"),
     ("tune.http.cookielen", Arg::Int, "strata has no cookie capture"),
     ("tune.http.maxhdr", Arg::Int, "strata's limit is fixed at 101 headers"),
     ("tune.idle-pool.shared", Arg::OnOff, "idle server connections are per thread"),
@@ -139,7 +135,7 @@ mod tests {
         assert!(matches!(apply(&mut g, "tune.maxpollevents 64"), Some(Ok(Tuned::Obeyed))));
         assert!(matches!(apply(&mut g, "tune.sndbuf.client 8192"), Some(Ok(Tuned::Obeyed))));
         assert_eq!((g.tune.maxpollevents, g.tune.sndbuf_client), (64, Some(8192)));
-        assert!(matches!(apply(&mut g, "tune.h2.initial-window-size 65535"), Some(Ok(Tuned::Warned(_)))));
+        assert!(matches!(apply(&mut g, "tune.comp.maxlevel 5"), Some(Ok(Tuned::Warned(_)))));
         assert!(matches!(apply(&mut g, "tune.pipesize 64k"), Some(Ok(Tuned::Warned(_)))));
         assert!(matches!(apply(&mut g, "tune.fd.edge-triggered on"), Some(Ok(Tuned::Warned(_)))));
         assert!(matches!(apply(&mut g, "tune.fd.edge-triggered maybe"), Some(Err(_))));

@@ -24,6 +24,7 @@ use std::time::Instant;
 
 /// What the session tells the mux about itself when a stream must start.
 pub struct StreamSeed {
+    pub key: crate::core::slab::Key, // the session's: token sub-indexes of its streams' server connections
     pub frontend: usize,
     pub src: SocketAddr,
     pub dst: SocketAddr,
@@ -33,6 +34,7 @@ pub struct StreamSeed {
 /// One HTTP/1 client connection's request sequence.
 pub struct H1 {
     stream: Option<PooledStream>,  // the request in progress, if any
+    detect_h2: bool,               // an HTTP/2 preface as the first bytes switches to HTTP/2
     requests: u64,                 // streams started so far
     waiting_since: Instant,        // accept, or end of the last response
     head_started: Option<Instant>, // first byte of the pending request head
@@ -42,12 +44,15 @@ pub struct H1 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum H1Status {
     Alive,
-    Closed, // the session can end
+    Closed,     // the session can end
+    SwitchToH2, // the client sent the HTTP/2 connection preface: left in its buffer
 }
 
 impl H1 {
-    pub fn new(now: Instant) -> H1 {
-        H1 { stream: None, requests: 0, waiting_since: now, head_started: None }
+    /// `detect_h2`: the connection may switch to HTTP/2 on its preface
+    /// (HTTP frontends whose `bind` has no `proto`, as in HAProxy 2.6).
+    pub fn new(now: Instant, detect_h2: bool) -> H1 {
+        H1 { stream: None, detect_h2, requests: 0, waiting_since: now, head_started: None }
     }
 
     pub fn stream(&self) -> Option<&Stream> {
@@ -125,6 +130,17 @@ impl H1 {
         let pending = cli.pending();
         if pending > 0 && self.head_started.is_none() {
             self.head_started = Some(ctx.now);
+        }
+        if self.detect_h2
+            && self.requests == 0
+            && let Some(rx) = cli.rx.as_ref()
+        {
+            let preface = crate::l7_http::h2::frame::PREFACE;
+            let n = rx.len().min(preface.len());
+            if rx.data()[..n] == preface[..n] {
+                let whole = n == preface.len();
+                return Some(if whole { H1Status::SwitchToH2 } else { H1Status::Alive });
+            }
         }
         let parsed = match cli.rx.as_ref() {
             Some(rx) => parse_request(rx.data()),

@@ -3,5 +3,6 @@
 //! error codes and settings. The client-side mux (`l5_session::mux::h2`)
 //! and the server side use them.
 
+pub mod counters;
 pub mod frame;
 pub mod hpack;

@@ -1,0 +1,354 @@
+//! HTTP/2 mux (RFC 9113): one client connection carrying many concurrent
+//! streams, each request an L6 stream with its own transaction.
+//!
+//! ```text
+//!  cli.rx --frames--> input.rs --HEADERS--> request.rs --HTTP/1.1 head--> Stream::new_http
+//!                            \--DATA-----> MuxChan.rx (chunk-framed when no content-length)
+//!  cli <--frames-- output.rs <--HTTP/1 response-- MuxChan.tx <-- Stream (response.rs converts)
+//! ```
+//!
+//! - `input.rs`: frame parsing (streaming: no frame needs to fit in a
+//!   buffer), stream states, flow-control accounting, connection and
+//!   stream errors with RFC 9113's codes;
+//! - `output.rs`: responses framed under both send windows and the
+//!   peer's frame size, control frames, the write to the socket;
+//! - `stream.rs`: the per-stream state and the slot table (a slot is the
+//!   token sub-index of that stream's server connection);
+//! - `request.rs` / `response.rs`: the head conversions;
+//! - `settings.rs`: our settings (from `tune.h2.*`) and the peer's;
+//! - `abuse.rs`: the flood and misuse limits.
+//!
+//! Each stream's L6 stream is finished exactly once, when it reports
+//! `Done` or when the connection ends (`kill`), always before the session
+//! ends, so the stream's own trackers are released by whichever path
+//! ends it (END_STREAM, RST_STREAM either way, GOAWAY, connection error,
+//! timeout) while the session's stay with the session.
+
+mod abuse;
+mod input;
+mod output;
+mod request;
+mod response;
+mod settings;
+mod stream;
+
+use super::h1::StreamSeed;
+use crate::cfg::Config;
+use crate::l4_conn::{Conn, IoStep};
+use crate::l6_stream::term::{TermCause, TermPhase};
+use crate::l6_stream::{ClientSide, Stream, StreamCtx, StreamStatus};
+use crate::l7_http::h2::counters::{Abuse as AbuseKind, H2Counters};
+use crate::l7_http::h2::frame::{self, ErrorCode};
+use crate::l7_http::h2::hpack::{Decoder, Encoder};
+use log::debug;
+use response::ResState;
+use settings::{Ours, Peer};
+use std::time::{Duration, Instant};
+use stream::Streams;
+
+/// Output bytes buffered for the client beyond which no more frames are
+/// produced until some were written.
+const OUT_HIGH: usize = 65_536;
+
+/// What one `process` call left behind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum H2Status {
+    Alive,
+    Closed, // the session can end
+}
+
+/// Where the frame reader is.
+#[derive(Clone, Copy, Debug)]
+enum Rd {
+    Preface, // the client's 24-byte preface is expected
+    Header,  // a frame header is expected
+    Payload { hdr: frame::FrameHeader, left: usize, pad: usize, started: bool }, // inside a frame
+}
+
+/// The header block being received (HEADERS then CONTINUATION frames).
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    stream: u32,
+    end_stream: bool,
+    frames: u32, // CONTINUATION frames so far
+}
+
+/// One HTTP/2 client connection's framing state and streams. Owned by the
+/// session; its streams are finished before the session ends.
+pub struct H2 {
+    rd: Rd,
+    ours: Ours,
+    peer: Peer,
+    dec: Decoder,
+    enc: Encoder,
+    block: Vec<u8>,           // header block being received
+    pending: Option<Pending>, // a header block awaits CONTINUATION
+    scratch: request::Scratch,
+    hblock: Vec<u8>, // response header block being sent
+    lower: Vec<u8>,  // a field name in lower case
+    out: Vec<u8>,    // frames for the client
+    out_sent: usize, // bytes of `out` already written
+    streams: Streams,
+    max_id: u32,             // highest stream id the client opened
+    requests: u64,           // streams started (requests received)
+    conn_send: i64,          // connection window the client gives us
+    conn_recv: i64,          // connection window we give the client
+    conn_credit: u64,        // received DATA bytes not yet given back
+    goaway: Option<u32>,     // GOAWAY sent with this last stream id
+    closing: bool,           // a connection error was sent: close once flushed
+    client_gone: bool,       // EOF or error on the client connection
+    peer_goaway: bool,       // the client sent GOAWAY: no new stream from it
+    idle_since: Instant,     // last moment the connection had a stream
+    blocked_on: Option<u32>, // DATA for this stream waits for room in its channel
+    abuse: abuse::Abuse,
+    t_client: Option<Duration>, // `timeout client`: a stream's response stalled this long is reset
+    t_idle: Option<Duration>,   // with no stream: `timeout http-keep-alive`, else `timeout client`
+}
+
+impl H2 {
+    /// A connection of `frontend` whose client sends the preface next
+    /// (when the HTTP/1 mux detected it, it consumed nothing).
+    pub fn new(cfg: &Config, frontend: usize, now: Instant) -> H2 {
+        let ours = Ours::from_cfg(cfg);
+        let t = &cfg.proxies[frontend].timeouts;
+        let mut h2 = H2 {
+            rd: Rd::Preface,
+            dec: Decoder::new(ours.header_table_size as usize),
+            enc: Encoder::new(),
+            block: Vec::new(),
+            pending: None,
+            scratch: request::Scratch::default(),
+            hblock: Vec::new(),
+            lower: Vec::new(),
+            out: Vec::new(),
+            out_sent: 0,
+            streams: Streams::default(),
+            max_id: 0,
+            requests: 0,
+            conn_send: frame::DEFAULT_WINDOW as i64,
+            conn_recv: frame::MAX_WINDOW as i64,
+            conn_credit: 0,
+            goaway: None,
+            closing: false,
+            client_gone: false,
+            peer_goaway: false,
+            idle_since: now,
+            blocked_on: None,
+            abuse: abuse::Abuse::new(now),
+            peer: Peer::default(),
+            ours,
+            t_client: t.client,
+            t_idle: t.http_keep_alive.or(t.client),
+        };
+        h2.send_preface();
+        h2
+    }
+
+    /// Requests (streams) received on this connection.
+    pub fn requests(&self) -> u64 {
+        self.requests
+    }
+
+    /// The live L6 streams.
+    pub fn l6_streams(&self) -> impl Iterator<Item = &Stream> {
+        self.streams.iter().filter_map(stream::H2Stream::l6)
+    }
+
+    /// Highest server token sub-index any stream used (1..=this).
+    pub fn subs_used(&self) -> usize {
+        self.streams.slots_used()
+    }
+
+    /// Readiness for server connection `sub`; false when no stream uses it
+    /// (the event is for an idle pooled connection).
+    pub fn on_server_event(&mut self, sub: u8, ev: &mio::event::Event) -> bool {
+        let Some(st) = (sub as usize).checked_sub(1).and_then(|slot| self.streams.get_mut(slot)) else {
+            return false;
+        };
+        match st.l6.as_mut() {
+            Some(l6) => {
+                l6.on_server_event(ev);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Drives the connection: reads frames, runs the streams, writes
+    /// frames, until nothing moves.
+    pub fn process(
+        &mut self,
+        cli: &mut Conn,
+        ctx: &mut StreamCtx<'_>,
+        seed: &StreamSeed,
+        timed_out: bool,
+    ) -> H2Status {
+        let mut own = H2Counters::default();
+        let counters = &mut own;
+        if timed_out {
+            self.expire(ctx.now, counters);
+        }
+        let mut timed_out = timed_out;
+        loop {
+            let mut progress = false;
+            if !self.client_gone && !self.closing {
+                match cli.fill(ctx.now) {
+                    IoStep::Moved(_) => progress = true,
+                    IoStep::Eof | IoStep::Failed => self.client_lost(),
+                    IoStep::Blocked => {}
+                }
+            }
+            if !self.closing && !self.client_gone {
+                progress |= self.read_frames(cli, ctx, seed, counters);
+            }
+            progress |= self.run_streams(ctx, timed_out);
+            timed_out = false;
+            progress |= self.emit(ctx.now);
+            progress |= self.flush(cli, ctx.now);
+            if !progress {
+                break;
+            }
+        }
+        if self.streams.len() > 0 {
+            self.idle_since = ctx.now;
+        }
+        let done_streams = self.streams.len() == 0;
+        if self.client_gone && done_streams {
+            return H2Status::Closed;
+        }
+        if (self.closing || self.goaway.is_some()) && done_streams && self.out.is_empty() {
+            return H2Status::Closed;
+        }
+        H2Status::Alive
+    }
+
+    /// The client connection ended or failed: every stream is reset.
+    fn client_lost(&mut self) {
+        self.client_gone = true;
+        self.out.clear();
+        self.out_sent = 0;
+        for (_, st) in self.streams.iter_mut() {
+            st.chan.fail();
+            st.reset = true;
+        }
+    }
+
+    /// A connection error: GOAWAY with `code`, every stream reset, the
+    /// connection closes once the GOAWAY is written.
+    fn connection_error(&mut self, code: ErrorCode, why: &str) {
+        debug!(target: "l5", "h2: connection error {} ({why})", code.name());
+        if self.closing {
+            return;
+        }
+        self.closing = true;
+        frame::goaway(&mut self.out, self.max_id, code);
+        for (_, st) in self.streams.iter_mut() {
+            st.chan.fail();
+            st.reset = true;
+        }
+    }
+
+    /// A graceful GOAWAY (soft stop, idle timeout): streams already open
+    /// finish, no new one starts.
+    pub fn go_away(&mut self) {
+        if self.goaway.is_none() && !self.closing {
+            self.goaway = Some(self.max_id);
+            frame::goaway(&mut self.out, self.max_id, ErrorCode::NoError);
+        }
+    }
+
+    /// Drives every live L6 stream; finishes those that are done.
+    fn run_streams(&mut self, ctx: &mut StreamCtx<'_>, timed_out: bool) -> bool {
+        let mut progress = false;
+        let mut remove = smallvec::SmallVec::<[usize; 8]>::new();
+        for (slot, st) in self.streams.iter_mut() {
+            if let Some(l6) = st.l6.as_mut() {
+                let before = st.chan.rx_pending();
+                let status =
+                    if timed_out { l6.on_timeout(&mut st.chan, ctx) } else { l6.process(&mut st.chan, ctx) };
+                if st.chan.rx_pending() != before {
+                    progress = true;
+                }
+                if status == StreamStatus::Done {
+                    st.complete = l6.ended_cleanly();
+                    st.l6_ended = true;
+                    if let Some(l6) = st.l6.take() {
+                        l6.finish(ctx);
+                    }
+                    progress = true;
+                }
+            }
+            if st.finished() {
+                remove.push(slot);
+            }
+        }
+        for slot in remove {
+            self.streams.remove(slot);
+            progress = true;
+        }
+        progress
+    }
+
+    /// Deadlines that passed: an idle connection says GOAWAY and closes; a
+    /// stream whose response cannot drain (a zero window) is reset.
+    fn expire(&mut self, now: Instant, counters: &mut H2Counters) {
+        if self.idle_deadline().is_some_and(|d| d <= now) {
+            debug!(target: "l5", "h2: idle timeout");
+            self.go_away();
+        }
+        let Some(limit) = self.t_client else { return };
+        for (_, st) in self.streams.iter_mut() {
+            if st.l6.is_none() && !st.reset && st.res != ResState::Done && st.chan.last_io() + limit <= now {
+                counters.count(AbuseKind::ZeroWindow);
+                log::info!(target: "l5", "h2: stream {} reset: its response stalled (zero window) for timeout client", st.id);
+                output::reset_stream(&mut self.out, st, ErrorCode::Cancel);
+            }
+        }
+    }
+
+    /// When an idle connection (no stream) times out.
+    fn idle_deadline(&self) -> Option<Instant> {
+        if self.streams.len() > 0 || self.goaway.is_some() {
+            return None;
+        }
+        self.t_idle.map(|t| self.idle_since + t)
+    }
+
+    /// The earliest deadline of the connection and its streams.
+    pub fn next_deadline(&self, cfg: &Config) -> Option<Instant> {
+        let mut next = self.idle_deadline();
+        let mut take = |d: Option<Instant>| {
+            if let Some(d) = d {
+                next = Some(next.map_or(d, |n| n.min(d)));
+            }
+        };
+        for st in self.streams.iter() {
+            match st.l6.as_deref() {
+                Some(l6) => take(l6.next_deadline(&st.chan, cfg)),
+                None if !st.reset && st.res != ResState::Done => {
+                    take(self.t_client.map(|t| st.chan.last_io() + t));
+                }
+                None => {}
+            }
+        }
+        if self.closing || self.goaway.is_some() {
+            // Bounded flush of the last frames.
+            take(self.t_client.map(|t| self.idle_since + t));
+        }
+        next
+    }
+
+    /// Ends every stream now (worker shutdown, or the session ends), their
+    /// logs saying `cause`.
+    pub fn kill(&mut self, ctx: &mut StreamCtx<'_>, cause: TermCause) {
+        let slots: smallvec::SmallVec<[usize; 16]> = self.streams.iter_mut().map(|(slot, _)| slot).collect();
+        for slot in slots {
+            if let Some(mut st) = self.streams.remove(slot)
+                && let Some(mut l6) = st.l6.take()
+            {
+                l6.term.set(cause, TermPhase::Data);
+                l6.finish(ctx);
+            }
+        }
+    }
+}

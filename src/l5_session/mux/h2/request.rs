@@ -1,0 +1,338 @@
+//! An HTTP/2 request head (a decoded header block) rebuilt as the HTTP/1.1
+//! head its stream runs on: `METHOD URI HTTP/1.1`, `host` from
+//! `:authority`, the fields in order, cookies joined into one (RFC 9113
+//! §8.2.3), `transfer-encoding: chunked` when a body of unknown length
+//! follows. The URI is absolute (`scheme://authority/path`) when
+//! `:authority` is present, as HAProxy 2.6 shows it to `url` and in logs;
+//! it goes to HTTP/1 servers in origin form.
+//!
+//! Everything RFC 9113 §8.2-8.3 calls malformed is refused before a byte
+//! is written (a stream error, PROTOCOL_ERROR): pseudo-headers after a
+//! field, repeated, unknown or missing; upper case or non-token names;
+//! connection-specific fields; NUL, CR, LF, or surrounding blanks in a
+//! value; a `:path` or `:authority` that could not be written as one
+//! HTTP/1 token. So no HTTP/2 request can smuggle a second HTTP/1 one.
+
+use crate::core::buffer::Buffer;
+use crate::l7_http::h2::hpack::{Decoder, HpackError};
+use crate::l7_http::head::{Framing, RequestHead, Version};
+use crate::l7_http::parse::parse_request;
+
+/// Why a request head was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReqError {
+    Compression(HpackError), // the block is not valid HPACK: the connection fails
+    Malformed(&'static str), // a stream error (PROTOCOL_ERROR)
+    TooLarge,                // over the header list budget or the buffer
+}
+
+/// How the request body reaches the stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReqBody {
+    None,        // END_STREAM came with the head
+    Length(u64), // content-length: DATA payload as it is; bytes still expected
+    Chunked,     // no content-length: each DATA payload becomes a chunk
+}
+
+/// A request ready to become a stream.
+pub struct Built {
+    pub buf: Buffer,       // the HTTP/1.1 head
+    pub head: RequestHead, // parsed from `buf`, version `Http2`
+    pub body: ReqBody,
+    pub head_method: bool, // HEAD: the response has no body
+}
+
+/// The pseudo-headers seen so far, as ranges of `Scratch::pseudo`.
+#[derive(Default)]
+struct Pseudo {
+    method: Option<(usize, usize)>,
+    scheme: Option<(usize, usize)>,
+    authority: Option<(usize, usize)>,
+    path: Option<(usize, usize)>,
+}
+
+/// Per-connection storage reused from one request to the next.
+#[derive(Default)]
+pub struct Scratch {
+    pseudo: Vec<u8>, // pseudo-header values
+    fields: Vec<u8>, // `name: value\r\n` lines of the regular fields
+    cookie: Vec<u8>, // cookie values joined with "; "
+}
+
+/// Whether `b` may appear in a field name (a token, lower case).
+fn name_byte(b: u8) -> bool {
+    matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
+}
+
+/// A value HTTP/2 allows (RFC 9113 §8.2.1).
+fn value_ok(v: &[u8]) -> bool {
+    !v.iter().any(|&b| b == 0 || b == b'\r' || b == b'\n')
+        && !matches!(v.first(), Some(b' ' | b'\t'))
+        && !matches!(v.last(), Some(b' ' | b'\t'))
+}
+
+/// Bytes that may appear in a request target written on an HTTP/1 line.
+fn target_ok(v: &[u8]) -> bool {
+    !v.is_empty() && v.iter().all(|&b| b > 0x20 && b != 0x7f)
+}
+
+fn authority_ok(v: &[u8]) -> bool {
+    target_ok(v) && !v.iter().any(|&b| matches!(b, b'/' | b'?' | b'#' | b'@'))
+}
+
+/// Decoding state for one block.
+struct Fields<'s> {
+    s: &'s mut Scratch,
+    pseudo: Pseudo,
+    regular: bool, // a regular field was seen: no more pseudo-headers
+    content_length: Option<u64>,
+    error: Option<&'static str>,
+}
+
+impl Fields<'_> {
+    fn field(&mut self, name: &[u8], value: &[u8]) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Err(e) = self.check(name, value) {
+            self.error = Some(e);
+        }
+    }
+
+    fn check(&mut self, name: &[u8], value: &[u8]) -> Result<(), &'static str> {
+        if !value_ok(value) {
+            return Err("invalid character in a field value");
+        }
+        if let Some(pseudo) = name.strip_prefix(b":") {
+            if self.regular {
+                return Err("pseudo-header after a regular field");
+            }
+            let slot = match pseudo {
+                b"method" => &mut self.pseudo.method,
+                b"scheme" => &mut self.pseudo.scheme,
+                b"authority" => &mut self.pseudo.authority,
+                b"path" => &mut self.pseudo.path,
+                _ => return Err("unknown pseudo-header"),
+            };
+            if slot.is_some() {
+                return Err("repeated pseudo-header");
+            }
+            let start = self.s.pseudo.len();
+            self.s.pseudo.extend_from_slice(value);
+            *slot = Some((start, self.s.pseudo.len()));
+            return Ok(());
+        }
+        self.regular = true;
+        if name.is_empty() || !name.iter().all(|&b| name_byte(b)) {
+            return Err("invalid field name");
+        }
+        match name {
+            b"connection" | b"keep-alive" | b"proxy-connection" | b"transfer-encoding" | b"upgrade" => {
+                return Err("connection-specific field");
+            }
+            b"te" if value != b"trailers" => return Err("te other than trailers"),
+            b"cookie" => {
+                if !self.s.cookie.is_empty() {
+                    self.s.cookie.extend_from_slice(b"; ");
+                }
+                self.s.cookie.extend_from_slice(value);
+                return Ok(());
+            }
+            b"host" => {
+                if let Some((a, b)) = self.pseudo.authority {
+                    // `:authority` is written as `host`; an equal copy is dropped.
+                    return if self.s.pseudo[a..b] == *value {
+                        Ok(())
+                    } else {
+                        Err("host differs from :authority")
+                    };
+                }
+            }
+            b"content-length" => {
+                let n = std::str::from_utf8(value)
+                    .ok()
+                    .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|t| t.parse::<u64>().ok())
+                    .ok_or("invalid content-length")?;
+                if self.content_length.is_some_and(|c| c != n) {
+                    return Err("conflicting content-length");
+                }
+                if self.content_length.is_some() {
+                    return Ok(()); // one is written
+                }
+                self.content_length = Some(n);
+            }
+            _ => {}
+        }
+        let f = &mut self.s.fields;
+        f.extend_from_slice(name);
+        f.extend_from_slice(b": ");
+        f.extend_from_slice(value);
+        f.extend_from_slice(b"\r\n");
+        Ok(())
+    }
+}
+
+/// Decodes `block` and builds the HTTP/1.1 head. `end_stream`: the
+/// HEADERS frame ended the stream (no body).
+pub fn build(
+    dec: &mut Decoder,
+    scratch: &mut Scratch,
+    block: &[u8],
+    budget: usize,
+    end_stream: bool,
+) -> Result<Built, ReqError> {
+    scratch.pseudo.clear();
+    scratch.fields.clear();
+    scratch.cookie.clear();
+    let mut f =
+        Fields { s: scratch, pseudo: Pseudo::default(), regular: false, content_length: None, error: None };
+    let decoded = dec.decode(block, budget, |n, v| f.field(n, v)).map_err(ReqError::Compression)?;
+    if decoded.over_budget {
+        return Err(ReqError::TooLarge);
+    }
+    if let Some(e) = f.error {
+        return Err(ReqError::Malformed(e));
+    }
+    let Fields { s, pseudo, content_length, .. } = f;
+    let part = |r: Option<(usize, usize)>| r.map(|(a, b)| &s.pseudo[a..b]);
+    let method = part(pseudo.method).ok_or(ReqError::Malformed("no :method"))?;
+    if method == b"CONNECT" {
+        return Err(ReqError::Malformed("CONNECT is not supported over HTTP/2"));
+    }
+    let scheme = part(pseudo.scheme).ok_or(ReqError::Malformed("no :scheme"))?;
+    let path = part(pseudo.path).ok_or(ReqError::Malformed("no :path"))?;
+    let authority = part(pseudo.authority);
+    if !method.iter().all(|&b| name_byte(b) || b.is_ascii_uppercase()) || method.is_empty() {
+        return Err(ReqError::Malformed("invalid :method"));
+    }
+    if !target_ok(path) || !(path[0] == b'/' || (path == b"*" && method == b"OPTIONS")) {
+        return Err(ReqError::Malformed("invalid :path"));
+    }
+    if !scheme.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        || scheme.is_empty()
+    {
+        return Err(ReqError::Malformed("invalid :scheme"));
+    }
+    if authority.is_some_and(|a| !authority_ok(a)) {
+        return Err(ReqError::Malformed("invalid :authority"));
+    }
+    let body = match (end_stream, content_length) {
+        (true, Some(n)) if n > 0 => return Err(ReqError::Malformed("content-length without a body")),
+        (true, _) => ReqBody::None,
+        (false, Some(n)) => ReqBody::Length(n),
+        (false, None) => ReqBody::Chunked,
+    };
+    let mut buf = Buffer::take();
+    let mut put = |b: &[u8]| buf.push(b) == b.len();
+    let mut ok = put(method) && put(b" ");
+    if let Some(a) = authority.filter(|_| path != b"*") {
+        ok = ok && put(scheme) && put(b"://") && put(a);
+    }
+    ok = ok && put(path) && put(b" HTTP/1.1\r\n");
+    if let Some(a) = authority {
+        ok = ok && put(b"host: ") && put(a) && put(b"\r\n");
+    }
+    ok = ok && put(&s.fields);
+    if !s.cookie.is_empty() {
+        ok = ok && put(b"cookie: ") && put(&s.cookie) && put(b"\r\n");
+    }
+    if body == ReqBody::Chunked {
+        ok = ok && put(b"transfer-encoding: chunked\r\n");
+    }
+    ok = ok && put(b"\r\n");
+    if !ok {
+        return Err(ReqError::TooLarge);
+    }
+    let mut head = match parse_request(buf.data()) {
+        Ok(Some(h)) => h,
+        Ok(None) => return Err(ReqError::TooLarge),
+        Err(_) => return Err(ReqError::Malformed("not a valid request once written as HTTP/1.1")),
+    };
+    if head.len != buf.len() || (body == ReqBody::Chunked) != (head.framing == Framing::Chunked) {
+        return Err(ReqError::Malformed("inconsistent framing"));
+    }
+    head.version = Version::Http2;
+    let head_method = method == b"HEAD";
+    Ok(Built { buf, head, body, head_method })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::l7_http::h2::hpack::Encoder;
+
+    fn block(fields: &[(&str, &str)]) -> Vec<u8> {
+        let mut e = Encoder::new();
+        let mut b = Vec::new();
+        for (n, v) in fields {
+            e.field(n.as_bytes(), v.as_bytes(), &mut b);
+        }
+        b
+    }
+
+    fn run(fields: &[(&str, &str)], end: bool) -> Result<Built, ReqError> {
+        build(&mut Decoder::new(4096), &mut Scratch::default(), &block(fields), 65536, end)
+    }
+
+    const BASE: [(&str, &str); 4] =
+        [(":method", "GET"), (":scheme", "http"), (":authority", "a.example"), (":path", "/x?y=1")];
+
+    #[test]
+    fn a_request_becomes_an_http1_head() {
+        let mut f = BASE.to_vec();
+        f.extend([("accept", "*/*"), ("cookie", "a=1"), ("user-agent", "t"), ("cookie", "b=2")]);
+        let b = run(&f, true).unwrap();
+        assert_eq!(
+            std::str::from_utf8(b.buf.data()).unwrap(),
+            "GET http://a.example/x?y=1 HTTP/1.1\r\nhost: a.example\r\naccept: */*\r\nuser-agent: t\r\ncookie: a=1; b=2\r\n\r\n"
+        );
+        assert_eq!((b.body, b.head.version), (ReqBody::None, Version::Http2));
+        let mut f = BASE.to_vec();
+        f[0] = (":method", "POST");
+        let b = run(&f, false).unwrap();
+        assert!(std::str::from_utf8(b.buf.data()).unwrap().ends_with("transfer-encoding: chunked\r\n\r\n"));
+        assert_eq!(b.body, ReqBody::Chunked);
+        f.push(("content-length", "5"));
+        assert_eq!(run(&f, false).unwrap().body, ReqBody::Length(5));
+    }
+
+    #[test]
+    fn malformed_requests_are_refused() {
+        let cases: Vec<Vec<(&str, &str)>> = vec![
+            vec![(":method", "GET"), (":scheme", "http"), (":path", "/"), (":path", "/")],
+            vec![(":method", "GET"), (":scheme", "http"), ("accept", "x"), (":path", "/")],
+            vec![(":method", "GET"), (":scheme", "http")],
+            vec![(":method", "GET"), (":scheme", "http"), (":path", "/"), (":status", "200")],
+            vec![(":method", "GET"), (":scheme", "http"), (":path", "/"), ("Accept", "x")],
+            vec![(":method", "GET"), (":scheme", "http"), (":path", "/"), ("connection", "close")],
+            vec![(":method", "GET"), (":scheme", "http"), (":path", "/"), ("transfer-encoding", "chunked")],
+            vec![(":method", "GET"), (":scheme", "http"), (":path", "/"), ("x", "a\r\nb: c")],
+            vec![(":method", "GET"), (":scheme", "http"), (":path", "/"), ("x", " a")],
+            vec![(":method", "GET"), (":scheme", "http"), (":path", "/ HTTP/1.1\r\nx: y")],
+            vec![(":method", "GET"), (":scheme", "http"), (":path", "/a b")],
+            vec![(":method", "GET"), (":scheme", "http"), (":path", "")],
+            vec![(":method", "GET"), (":scheme", "http"), (":authority", "a b"), (":path", "/")],
+            vec![(":method", "GET"), (":scheme", "http"), (":authority", "a"), (":path", "/"), ("host", "b")],
+            vec![(":method", "G T"), (":scheme", "http"), (":path", "/")],
+            vec![(":method", "GET"), (":scheme", "http"), (":path", "/"), ("te", "gzip")],
+            vec![(":method", "GET"), (":scheme", "http"), (":path", "/"), ("content-length", "1x")],
+            vec![
+                (":method", "GET"),
+                (":scheme", "http"),
+                (":path", "/"),
+                ("content-length", "1"),
+                ("content-length", "2"),
+            ],
+        ];
+        for f in cases {
+            assert!(matches!(run(&f, false), Err(ReqError::Malformed(_))), "{f:?}");
+        }
+        let f = [(":method", "GET"), (":scheme", "http"), (":path", "/"), ("content-length", "3")];
+        assert!(matches!(run(&f, true), Err(ReqError::Malformed(_))));
+        assert!(matches!(
+            build(&mut Decoder::new(4096), &mut Scratch::default(), &[0x80], 65536, true),
+            Err(ReqError::Compression(_))
+        ));
+    }
+}

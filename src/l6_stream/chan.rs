@@ -1,0 +1,181 @@
+//! A multiplexed stream's client side: the bytes of one HTTP/2 stream as
+//! its L6 stream sees them, HTTP/1 framed.
+//!
+//! ```text
+//!  client socket --frames--> [H2 mux] --rx: request head, body--> [Stream]
+//!  client socket <--frames-- [H2 mux] <--tx: response bytes------ [Stream]
+//! ```
+//!
+//! The session's mux owns one per HTTP/2 stream: it appends the request
+//! body (DATA payload, chunk-framed when no Content-Length was given) to
+//! `rx` and turns what the stream wrote to `tx` into HEADERS and DATA
+//! frames. Each side holds at most one pooled buffer, so a stream whose
+//! peer is slow stops the other side (back-pressure, then HTTP/2 flow
+//! control), and an idle channel holds none.
+
+use super::client::ClientSide;
+use crate::core::buffer::Buffer;
+use crate::l4_conn::{Conn, IoStep, Pipe};
+use std::time::Instant;
+
+/// One HTTP/2 stream's client side. Owned by the session's H2 mux; lent
+/// to the stream (as a [`ClientSide`]) for each call.
+#[derive(Debug)]
+pub struct MuxChan {
+    rx: Option<Buffer>, // request bytes for the stream, appended by the mux
+    fresh: bool,        // bytes were appended since the stream's last fill
+    tx: Option<Buffer>, // response bytes the stream wrote, taken by the mux
+    failed: bool,       // reset by either side, or the connection failed
+    last_io: Instant,   // last byte moved for this stream either way
+}
+
+impl MuxChan {
+    pub fn new(now: Instant) -> MuxChan {
+        MuxChan { rx: None, fresh: false, tx: None, failed: false, last_io: now }
+    }
+
+    /// Room left for request bytes.
+    pub fn rx_room(&self) -> usize {
+        match self.rx.as_ref() {
+            Some(b) => b.capacity() - b.len(),
+            None => crate::core::buffer::size(),
+        }
+    }
+
+    /// Mux side: appends request bytes (as many as fit); returns how many.
+    pub fn push_rx(&mut self, bytes: &[u8], now: Instant) -> usize {
+        if bytes.is_empty() {
+            return 0;
+        }
+        let n = self.rx.get_or_insert_with(Buffer::take).push(bytes);
+        if n > 0 {
+            self.fresh = true;
+            self.last_io = now;
+        }
+        n
+    }
+
+    /// Request bytes still waiting for the stream.
+    pub fn rx_pending(&self) -> usize {
+        self.rx.as_ref().map_or(0, Buffer::len)
+    }
+
+    /// Mux side: the response bytes the stream wrote, if any.
+    pub fn tx(&mut self) -> &mut Option<Buffer> {
+        &mut self.tx
+    }
+
+    pub fn tx_pending(&self) -> usize {
+        self.tx.as_ref().map_or(0, Buffer::len)
+    }
+
+    /// Mux side: `n` response bytes were framed and sent.
+    pub fn tx_sent(&mut self, n: usize, now: Instant) {
+        if let Some(b) = self.tx.as_mut() {
+            b.consume(n);
+            if b.is_empty() {
+                self.tx = None;
+            }
+        }
+        if n > 0 {
+            self.last_io = now;
+        }
+    }
+
+    /// The stream was reset or the connection failed: the stream's reads
+    /// and writes fail from now on, and buffered bytes are dropped.
+    pub fn fail(&mut self) {
+        self.failed = true;
+        self.rx = None;
+        self.tx = None;
+    }
+
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+}
+
+/// Moves up to `max` bytes of `src` to the end of `dst` (the whole buffer
+/// when `dst` is empty and all of it is wanted); returns how many.
+fn move_bytes(dst: &mut Option<Buffer>, src: &mut Option<Buffer>, max: usize) -> usize {
+    let Some(s) = src.as_mut() else { return 0 };
+    let want = s.len().min(max);
+    if want == 0 {
+        return 0;
+    }
+    if dst.is_none() && want == s.len() {
+        *dst = src.take();
+        return want;
+    }
+    let n = dst.get_or_insert_with(Buffer::take).push(&s.data()[..want]);
+    s.consume(n);
+    if s.is_empty() {
+        *src = None;
+    }
+    n
+}
+
+impl ClientSide for MuxChan {
+    fn fill(&mut self, now: Instant) -> IoStep {
+        let _ = now;
+        if self.failed {
+            return IoStep::Failed;
+        }
+        if std::mem::take(&mut self.fresh) {
+            return IoStep::Moved(self.rx_pending().max(1));
+        }
+        IoStep::Blocked
+    }
+
+    fn rx(&self) -> Option<&Buffer> {
+        self.rx.as_ref()
+    }
+
+    fn rx_mut(&mut self) -> &mut Option<Buffer> {
+        &mut self.rx
+    }
+
+    fn read_closed(&self) -> bool {
+        false
+    }
+
+    fn write_shut(&self) -> bool {
+        false
+    }
+
+    fn last_io(&self) -> Instant {
+        self.last_io
+    }
+
+    fn send_pair(
+        &mut self,
+        first: &mut Option<Buffer>,
+        second: &mut Option<Buffer>,
+        second_max: usize,
+        now: Instant,
+    ) -> (IoStep, usize, usize) {
+        if self.failed {
+            return (IoStep::Failed, 0, 0);
+        }
+        let from_a = move_bytes(&mut self.tx, first, usize::MAX);
+        let from_b = if first.is_none() { move_bytes(&mut self.tx, second, second_max) } else { 0 };
+        let n = from_a + from_b;
+        if n == 0 {
+            return (IoStep::Blocked, 0, 0);
+        }
+        self.last_io = now;
+        (IoStep::Moved(n), from_a, from_b)
+    }
+
+    fn can_splice(&self) -> bool {
+        false
+    }
+
+    fn splice_out(&mut self, _pipe: &mut Pipe, _now: Instant) -> IoStep {
+        IoStep::Blocked
+    }
+
+    fn conn(&mut self) -> Option<&mut Conn> {
+        None
+    }
+}
