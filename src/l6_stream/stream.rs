@@ -402,6 +402,21 @@ impl Stream {
         if self.phase == Phase::Done { StreamStatus::Done } else { StreamStatus::Alive }
     }
 
+    /// The client side went away (an HTTP/2 stream reset by the client, or
+    /// its connection lost): the stream ends now, a client abort in the
+    /// phase it was in, without waiting for its server.
+    pub fn client_gone(&mut self) {
+        let phase = match self.phase {
+            Phase::Queued { .. } => TermPhase::Queue,
+            Phase::Assign | Phase::Connecting | Phase::TurnAround { .. } | Phase::RetryFresh => {
+                TermPhase::Connect
+            }
+            _ if self.http.as_ref().is_some_and(|h| h.txn.res.is_none()) => TermPhase::Headers,
+            _ => TermPhase::Data,
+        };
+        self.abort(TermCause::ClientAbort, phase);
+    }
+
     /// Ends the stream on a fatal condition (first cause wins).
     pub(super) fn abort(&mut self, cause: TermCause, phase: TermPhase) {
         self.term.set(cause, phase);

@@ -16,7 +16,7 @@
 //! | `/status/N` | status `N`, empty body (none at all for 1xx/204/304) |
 //! | `/304` | 304, no body |
 //! | `/delay/MS` | waits `MS` ms (as written: the test scales it), then 200 `hello` |
-//! | `/hold` | waits until the test calls [`HttpBackend::open_gate`] (at most a scaled minute), then 200 `hello` |
+//! | `/hold`, `/hold/ANY` | waits until the test calls [`HttpBackend::open_gate`] (at most a scaled minute), then 200 `hello` |
 //! | `/close`, `/close/N` | 200 without length, `N` (default [`CLOSE_BODY_LEN`]) pattern bytes, then FIN |
 //! | `/reset` | reads the request, then RST before any response byte |
 //! | `/reset-head` | half a response head, then RST |
@@ -445,7 +445,7 @@ fn serve(s: TcpStream, conn: usize, record: &Record) {
         served += 1;
         let echo = body.kept.clone();
         record_request(record, conn, &head, body, trailers);
-        if head.path() == "/hold" {
+        if head.path() == "/hold" || head.path().starts_with("/hold/") {
             record.wait_gate();
         }
         match respond(&mut out, &head, chunked, &echo, record) {
@@ -578,7 +578,7 @@ fn respond(out: &mut TcpStream, head: &Head, req_chunked: bool, echo: &[u8], rec
         }
         Next::KeepAlive
     };
-    if path == "/" || path == "/hold" {
+    if path == "/" || path == "/hold" || path.starts_with("/hold/") {
         return with_length(out, "200 OK", b"hello");
     }
     if let Some(n) = arg("/size/") {

@@ -264,8 +264,14 @@ impl H2 {
         for (slot, st) in self.streams.iter_mut() {
             if let Some(l6) = st.l6.as_mut() {
                 let before = st.chan.rx_pending();
-                let status =
-                    if timed_out { l6.on_timeout(&mut st.chan, ctx) } else { l6.process(&mut st.chan, ctx) };
+                let status = if st.chan.failed() {
+                    l6.client_gone();
+                    StreamStatus::Done
+                } else if timed_out {
+                    l6.on_timeout(&mut st.chan, ctx)
+                } else {
+                    l6.process(&mut st.chan, ctx)
+                };
                 if st.chan.rx_pending() != before {
                     progress = true;
                 }
