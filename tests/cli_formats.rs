@@ -274,8 +274,10 @@ fn show_info_in_every_format() {
     golden("info_typed_desc.txt", &mask_info_typed(&typed));
     let plain = cli(lab.stats, "show info");
     assert!(plain.starts_with("Name: HAProxy\nVersion: 2.6.12"), "{plain}");
+    // strata's own HTTP/2 counters follow HAProxy's fields: not in HAProxy's golden.
     let masked_plain: String = plain
         .lines()
+        .filter(|l| !l.starts_with("H2"))
         .map(|l| match l.split_once(": ") {
             Some((k, _)) if INFO_MASKED.contains(&k) => format!("{k}: *\n"),
             _ => format!("{l}\n"),

@@ -47,6 +47,7 @@ pub struct ProcessInfo {
     pub tls: crate::l4_conn::tls::stats::TlsCounters, // `CurrSslConns`, `SslFrontendKeyRate`...
     pub memmax_bytes: u64,                            // the `-m` cap (0: none)
     pub pool_failed: u64,                             // connections refused under the `-m` cap
+    pub h2: crate::l7_http::h2::counters::H2Counters, // HTTP/2 mitigations fired (strata's lines after HAProxy's)
 }
 
 impl ProcessInfo {
@@ -160,6 +161,13 @@ impl ProcessInfo {
         if fmt.style == Style::Json {
             s.push_str("]\n");
         }
+        if fmt.style == Style::Plain && !fmt.desc {
+            // strata's own counters, after HAProxy's fields (tools reading
+            // `Key: value` lines by name are unaffected).
+            for kind in crate::l7_http::h2::counters::Abuse::ALL {
+                let _ = writeln!(s, "{}: {}", kind.field(), self.h2.get(kind));
+            }
+        }
         s.push('\n');
         s
     }
@@ -174,7 +182,8 @@ mod tests {
     fn keys_in_haproxy_order() {
         let text = ProcessInfo { uptime_us: 3_661_000_000, node: "vm".into(), ..Default::default() }.render();
         let keys: Vec<&str> = text.lines().filter_map(|l| l.split_once(": ").map(|(k, _)| k)).collect();
-        assert_eq!(keys.len(), 69);
+        assert_eq!(keys.len(), 69 + 12, "HAProxy's 69, then strata's HTTP/2 counters");
+        assert_eq!(keys[69], "H2RapidResets");
         assert_eq!(
             &keys[..8],
             ["Name", "Version", "Release_date", "Nbthread", "Nbproc", "Process_num", "Pid", "Uptime"]
@@ -182,7 +191,8 @@ mod tests {
         assert_eq!(keys[68], "Tainted");
         assert!(text.starts_with("Name: HAProxy\nVersion: 2.6.12-strata-"));
         assert!(text.contains("Uptime: 0d 1h01m01s\n"));
-        assert!(text.ends_with("Tainted: 0\n\n"));
+        assert!(text.contains("\nTainted: 0\nH2RapidResets: 0\n"));
+        assert!(text.ends_with("H2ProtocolErrors: 0\n\n"));
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub struct StreamCtx<'a> {
     pub inherited: InheritedSlots<'a>, // the calling session's trackers (read and update only)
     pub sess_vars: Option<&'a crate::acl::Vars>, // the calling session's `sess.` variables
     pub client_tls: Option<&'a TlsFacts>, // the client connection's TLS parameters (`ssl_fc*`), if TLS
+    pub h2: &'a mut crate::l7_http::h2::counters::H2Counters, // HTTP/2 misbehaviour seen (show info)
 }
 
 impl StreamCtx<'_> {
@@ -66,6 +67,7 @@ impl StreamCtx<'_> {
             inherited,
             sess_vars: Some(sess_vars),
             client_tls: self.client_tls,
+            h2: &mut *self.h2,
         }
     }
 }

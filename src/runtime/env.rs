@@ -23,6 +23,7 @@ pub(super) struct Env {
     pub(super) rules: Arc<Vec<ProxyRules>>, // compiled rules, indexed like cfg.proxies
     pub(super) tables: Registry,         // stick tables, indexed like cfg.proxies
     pub(super) stream_ids: u64,          // last stream id given out
+    pub(super) h2: crate::l7_http::h2::counters::H2Counters, // HTTP/2 mitigations fired (show info)
 }
 
 impl Env {
@@ -42,6 +43,7 @@ impl Env {
             inherited: InheritedSlots::none(),
             sess_vars: None,
             client_tls: None,
+            h2: &mut self.h2,
         }
     }
 }

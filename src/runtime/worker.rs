@@ -158,6 +158,7 @@ impl Worker {
             cfg: cfg.clone(),
             idle: IdlePool::new(IDLE_CONNS_PER_SERVER),
             stream_ids: 0,
+            h2: Default::default(),
             rules,
             tables,
         };
@@ -561,6 +562,7 @@ impl Worker {
             jobs: (self.sessions.len() + self.cli.count() + self.listeners.iter().flatten().count()) as u64,
             listeners: (self.listeners.iter().flatten().count() + self.cli_listeners.len()) as u64,
             total_bytes_out: self.counts.bytes_out,
+            h2: self.env.h2.clone(),
             pool_bytes: (crate::core::buffer::pooled() * g.tune_bufsize) as u64,
             conn_rate: self.counts.process.conn_rate.read(now_ms, RATE_PERIOD).into(),
             max_conn_rate: self.counts.process.conn_rate_max.into(),

@@ -14,7 +14,7 @@ use crate::core::slab::Key;
 use crate::l4_conn::Conn;
 use crate::l6_stream::{Stream, StreamCtx};
 use crate::l7_http::h2::frame::{self, ErrorCode, FrameHeader};
-use log::{debug, info};
+use log::{debug, warn};
 
 /// What handling a piece of input asks of the reader.
 enum Next {
@@ -88,7 +88,7 @@ impl H2 {
         let len = hdr.len as usize;
         if hdr.len > self.ours.max_frame_size {
             counters.count(AbuseKind::OversizedFrame);
-            info!(target: "l5", "h2: frame of {} bytes above SETTINGS_MAX_FRAME_SIZE", hdr.len);
+            warn!(target: "l5", "h2: frame of {} bytes above SETTINGS_MAX_FRAME_SIZE ({})", hdr.len, AbuseKind::OversizedFrame.field());
             return self.connection_error(ErrorCode::FrameSize, "frame too large");
         }
         if let Some(p) = self.pending
@@ -146,6 +146,18 @@ impl H2 {
                     return self.connection_error(ErrorCode::FlowControl, "connection window exceeded");
                 }
                 self.conn_credit += len as u64;
+                let open =
+                    self.streams.by_id_mut(hdr.stream).is_some_and(|st| !st.reset && st.recv == Recv::Open);
+                if !open && hdr.stream <= self.max_id {
+                    // DATA on a closed (or half-closed) stream: STREAM_CLOSED,
+                    // and a client that keeps doing it is cut off.
+                    if self.abuse.hit(AbuseKind::ClosedStream, now) {
+                        return self.flood(AbuseKind::ClosedStream, counters);
+                    }
+                    if !self.streams.by_id_mut(hdr.stream).is_some_and(|st| st.reset) {
+                        self.reset_id(hdr.stream, ErrorCode::StreamClosed);
+                    }
+                }
                 if let Some(st) = self.streams.by_id_mut(hdr.stream)
                     && !st.reset
                     && st.recv == Recv::Open
@@ -171,7 +183,7 @@ impl H2 {
 
     fn flood(&mut self, kind: AbuseKind, counters: &mut H2Counters) {
         counters.count(kind);
-        info!(target: "l5", "h2: {} limit reached: GOAWAY ENHANCE_YOUR_CALM", kind.field());
+        warn!(target: "l5", "h2: {} limit reached: GOAWAY ENHANCE_YOUR_CALM", kind.field());
         self.connection_error(ErrorCode::EnhanceYourCalm, kind.field());
     }
 
@@ -363,7 +375,7 @@ impl H2 {
     fn fragment(&mut self, avail: &[u8], counters: &mut H2Counters) -> Next {
         if self.block.len() + avail.len() > self.ours.header_list_budget.max(16_384) * 2 {
             counters.count(AbuseKind::ContinuationFlood);
-            info!(target: "l5", "h2: header block over its limit: GOAWAY ENHANCE_YOUR_CALM");
+            warn!(target: "l5", "h2: header block over its limit: GOAWAY ENHANCE_YOUR_CALM ({})", AbuseKind::ContinuationFlood.field());
             self.connection_error(ErrorCode::EnhanceYourCalm, "header block too large");
             return Next::Wait;
         }
@@ -455,7 +467,15 @@ impl H2 {
             }
             frame::WINDOW_UPDATE => {
                 let inc = word(0) & frame::MAX_WINDOW;
-                if inc < TINY_WINDOW_UPDATE && self.abuse.hit(AbuseKind::WindowUpdateFlood, now) {
+                // A client gives back window for what it received: about
+                // two updates (stream and connection) per DATA frame sent.
+                // Updates beyond that, and tiny, count toward the limit.
+                self.wu_received += 1;
+                let justified = 2 * self.data_frames_sent + 2 * self.requests + 16;
+                if inc < TINY_WINDOW_UPDATE
+                    && self.wu_received > justified
+                    && self.abuse.hit(AbuseKind::WindowUpdateFlood, now)
+                {
                     return self.flood(AbuseKind::WindowUpdateFlood, counters);
                 }
                 if hdr.stream == 0 {
@@ -576,7 +596,7 @@ impl H2 {
         let budget = self.ours.header_list_budget;
         if id.is_multiple_of(2) || (id <= self.max_id && self.streams.slot_of(id).is_none()) {
             counters.count(AbuseKind::StreamIdMisuse);
-            info!(target: "l5", "h2: HEADERS on stream {id} (highest {}): stream id reused or even", self.max_id);
+            warn!(target: "l5", "h2: HEADERS on stream {id} (highest {}): stream id reused or even ({})", self.max_id, AbuseKind::StreamIdMisuse.field());
             return self.connection_error(ErrorCode::Protocol, "stream id reused, going down or even");
         }
         if let Some(st) = self.streams.by_id_mut(id) {
@@ -586,9 +606,12 @@ impl H2 {
                 counters.count(AbuseKind::ProtocolError);
                 return self.connection_error(ErrorCode::Compression, &e.to_string());
             }
-            if !end_stream || st.recv == Recv::Closed {
-                output::reset_stream(&mut self.out, st, ErrorCode::Protocol);
-                return;
+            if st.recv == Recv::Closed {
+                // Half-closed (remote): only WINDOW_UPDATE, PRIORITY, RST_STREAM (§5.1).
+                return output::reset_stream(&mut self.out, st, ErrorCode::StreamClosed);
+            }
+            if !end_stream {
+                return output::reset_stream(&mut self.out, st, ErrorCode::Protocol);
             }
             return self.end_of_request(id, ctx.now);
         }
@@ -609,7 +632,7 @@ impl H2 {
             }
             Err(ReqError::TooLarge) => {
                 counters.count(AbuseKind::HpackBomb);
-                info!(target: "l5", "h2: stream {id}: header list over {budget} bytes: refused");
+                warn!(target: "l5", "h2: stream {id}: header list over {budget} bytes: refused ({})", AbuseKind::HpackBomb.field());
                 frame::rst_stream(&mut self.out, id, ErrorCode::RefusedStream);
                 if self.abuse.hit(AbuseKind::HpackBomb, ctx.now) {
                     self.connection_error(ErrorCode::EnhanceYourCalm, "header lists over budget");

@@ -101,8 +101,10 @@ pub struct H2 {
     idle_since: Instant,     // last moment the connection had a stream
     blocked_on: Option<u32>, // DATA for this stream waits for room in its channel
     abuse: abuse::Abuse,
+    data_frames_sent: u64, // DATA frames written (what justifies the client's WINDOW_UPDATEs)
+    wu_received: u64,      // WINDOW_UPDATE frames received
     t_client: Option<Duration>, // `timeout client`: a stream's response stalled this long is reset
-    t_idle: Option<Duration>,   // with no stream: `timeout http-keep-alive`, else `timeout client`
+    t_idle: Option<Duration>, // with no stream: `timeout http-keep-alive`, else `timeout client`
 }
 
 impl H2 {
@@ -135,6 +137,8 @@ impl H2 {
             idle_since: now,
             blocked_on: None,
             abuse: abuse::Abuse::new(now),
+            data_frames_sent: 0,
+            wu_received: 0,
             peer: Peer::default(),
             ours,
             t_client: t.client,
@@ -183,8 +187,22 @@ impl H2 {
         seed: &StreamSeed,
         timed_out: bool,
     ) -> H2Status {
-        let mut own = H2Counters::default();
-        let counters = &mut own;
+        // The worker's counts, taken out of the context for the call (the
+        // context is lent to the streams meanwhile).
+        let mut counters = std::mem::take(ctx.h2);
+        let status = self.process_counted(cli, ctx, seed, timed_out, &mut counters);
+        *ctx.h2 = counters;
+        status
+    }
+
+    fn process_counted(
+        &mut self,
+        cli: &mut Conn,
+        ctx: &mut StreamCtx<'_>,
+        seed: &StreamSeed,
+        timed_out: bool,
+        counters: &mut H2Counters,
+    ) -> H2Status {
         if timed_out {
             self.expire(ctx.now, counters);
         }
@@ -201,7 +219,7 @@ impl H2 {
             if !self.closing && !self.client_gone {
                 progress |= self.read_frames(cli, ctx, seed, counters);
             }
-            progress |= self.run_streams(ctx, timed_out);
+            progress |= self.run_streams(ctx, timed_out, counters);
             timed_out = false;
             progress |= self.emit(ctx.now);
             progress |= self.flush(cli, ctx.now);
@@ -258,7 +276,7 @@ impl H2 {
     }
 
     /// Drives every live L6 stream; finishes those that are done.
-    fn run_streams(&mut self, ctx: &mut StreamCtx<'_>, timed_out: bool) -> bool {
+    fn run_streams(&mut self, ctx: &mut StreamCtx<'_>, timed_out: bool, counters: &mut H2Counters) -> bool {
         let mut progress = false;
         let mut remove = smallvec::SmallVec::<[usize; 8]>::new();
         for (slot, st) in self.streams.iter_mut() {
@@ -278,8 +296,19 @@ impl H2 {
                 if status == StreamStatus::Done {
                     st.complete = l6.ended_cleanly();
                     st.l6_ended = true;
+                    // Ended unanswered while its response waited for window
+                    // the client never gave: a zero-window stall.
+                    let stalled = !st.complete
+                        && !st.chan.failed()
+                        && st.chan.tx_pending() > 0
+                        && (st.send_window <= 0 || self.conn_send <= 0);
                     if let Some(l6) = st.l6.take() {
                         l6.finish(ctx);
+                    }
+                    if stalled {
+                        counters.count(AbuseKind::ZeroWindow);
+                        log::warn!(target: "l5", "h2: stream {} reset: response stalled by a zero window ({})", st.id, AbuseKind::ZeroWindow.field());
+                        output::reset_stream(&mut self.out, st, ErrorCode::Cancel);
                     }
                     progress = true;
                 }
@@ -306,7 +335,7 @@ impl H2 {
         for (_, st) in self.streams.iter_mut() {
             if st.l6.is_none() && !st.reset && st.res != ResState::Done && st.chan.last_io() + limit <= now {
                 counters.count(AbuseKind::ZeroWindow);
-                log::info!(target: "l5", "h2: stream {} reset: its response stalled (zero window) for timeout client", st.id);
+                log::warn!(target: "l5", "h2: stream {} reset: response stalled by a zero window ({})", st.id, AbuseKind::ZeroWindow.field());
                 output::reset_stream(&mut self.out, st, ErrorCode::Cancel);
             }
         }

@@ -54,7 +54,8 @@ impl H2 {
                 }
             }
             super::input::push_terminator(st, now);
-            progress |= frame_response(
+            let before = self.out.len();
+            let produced = frame_response(
                 st,
                 &mut self.out,
                 &mut self.enc,
@@ -64,6 +65,12 @@ impl H2 {
                 max_frame,
                 now,
             );
+            if produced {
+                // Counted roughly: one frame per produced run is enough for the
+                // WINDOW_UPDATE justification, which only needs an upper bound.
+                self.data_frames_sent += 1 + ((self.out.len() - before) / 4096) as u64;
+            }
+            progress |= produced;
             // A complete response ends the request side too (RFC 9113 §8.1).
             if st.res == ResState::Done && st.l6_ended && !st.reset && st.recv == Recv::Open {
                 frame::rst_stream(&mut self.out, st.id, ErrorCode::NoError);
