@@ -71,8 +71,8 @@ pub struct Session {
     pub accepted: Instant,
     key: Key,                   // where the worker stores it (tokens for its sockets)
     tls: Option<Box<TlsFacts>>, // what the client's TLS handshake negotiated (`ssl_fc*`)
-    proto: BindProto,           // the bind's `proto`: which mux the connection starts with
     pub luid: u32,              // the listener's rank in its frontend (`fe/1` in connection error logs)
+    proto: BindProto,           // the bind's `proto`: which mux the connection starts with
 }
 
 impl fmt::Display for Session {
@@ -127,8 +127,8 @@ impl Session {
             accepted: ctx.now,
             key,
             tls: None,
-            proto,
             luid: 0,
+            proto,
         };
         if !tls {
             session.open(ctx)?;
@@ -141,6 +141,7 @@ impl Session {
     /// (which may reject), the trackers' session count, the mux itself (in
     /// TCP mode with its only stream).
     fn open(&mut self, ctx: &mut StreamCtx<'_>) -> Result<(), StartError> {
+        let proto = self.proto;
         let (frontend, key) = (self.frontend, self.key);
         if !run_rules(
             &ctx.rules[frontend].tcp_session,
@@ -166,10 +167,10 @@ impl Session {
             }
             // HTTP/2 by prior knowledge (`proto h2`) or by ALPN on TLS;
             // otherwise HTTP/1, switching on the HTTP/2 preface unless `proto h1`.
-            Mode::Http if self.proto == BindProto::H2 || self.alpn_h2() => {
+            Mode::Http if proto == BindProto::H2 || self.alpn_h2() => {
                 Mux::H2(Box::new(H2::new(ctx.cfg, frontend, ctx.now)))
             }
-            Mode::Http => Mux::H1(H1::new(ctx.now, self.proto == BindProto::Auto)),
+            Mode::Http => Mux::H1(H1::new(ctx.now)),
         };
         Ok(())
     }
@@ -284,6 +285,7 @@ impl Session {
             src: self.src,
             dst: self.dst,
             srv_token: self.key.token(SERVER_SUB),
+            detect_h2: self.proto == BindProto::Auto,
         };
         let alive = match &mut self.mux {
             Mux::Handshake => true,

@@ -29,12 +29,12 @@ pub struct StreamSeed {
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub srv_token: Token,
+    pub detect_h2: bool, // an HTTP/2 preface as the first bytes switches to HTTP/2 (a `bind` without `proto`, as in HAProxy 2.6)
 }
 
 /// One HTTP/1 client connection's request sequence.
 pub struct H1 {
     stream: Option<PooledStream>,  // the request in progress, if any
-    detect_h2: bool,               // an HTTP/2 preface as the first bytes switches to HTTP/2
     requests: u64,                 // streams started so far
     waiting_since: Instant,        // accept, or end of the last response
     head_started: Option<Instant>, // first byte of the pending request head
@@ -49,10 +49,8 @@ pub enum H1Status {
 }
 
 impl H1 {
-    /// `detect_h2`: the connection may switch to HTTP/2 on its preface
-    /// (HTTP frontends whose `bind` has no `proto`, as in HAProxy 2.6).
-    pub fn new(now: Instant, detect_h2: bool) -> H1 {
-        H1 { stream: None, detect_h2, requests: 0, waiting_since: now, head_started: None }
+    pub fn new(now: Instant) -> H1 {
+        H1 { stream: None, requests: 0, waiting_since: now, head_started: None }
     }
 
     pub fn stream(&self) -> Option<&Stream> {
@@ -131,7 +129,7 @@ impl H1 {
         if pending > 0 && self.head_started.is_none() {
             self.head_started = Some(ctx.now);
         }
-        if self.detect_h2
+        if seed.detect_h2
             && self.requests == 0
             && let Some(rx) = cli.rx.as_ref()
         {
