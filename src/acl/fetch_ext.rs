@@ -3,7 +3,7 @@
 //! proxy and server state (`be_conn`, `fe_conn`, `queue`, `avg_queue`,
 //! `connslots`, `srv_is_up`, `srv_conn`, `be_id`, `fe_id`, `srv_id`,
 //! `srv_name`), time and identity (`date`, `rand`, `hostname`, `uuid`,
-//! `unique-id`), `pathq`, the buffered request body (`req.body`...) and
+//! `unique-id`, `http_first_req`), `pathq`, the buffered request body (`req.body`...) and
 //! `http_auth`/`http_auth_group`.
 //!
 //! [`parse`] is the one place to add such a keyword.
@@ -58,6 +58,7 @@ pub(crate) enum ExtFetch {
     Hostname,
     Uuid,
     UniqueId,
+    FirstReq, // `http_first_req`
     PathQ,
     ReqBody,
     ReqBodyLen,
@@ -103,6 +104,7 @@ pub(crate) fn parse(
             | "hostname"
             | "uuid"
             | "unique-id"
+            | "http_first_req"
             | "pathq"
             | "req.body"
             | "req.body_len"
@@ -186,6 +188,7 @@ pub(crate) fn parse(
                 (ExtFetch::Uuid, SmpType::Str)
             }
             "unique-id" => (ExtFetch::UniqueId, SmpType::Str),
+            "http_first_req" => (ExtFetch::FirstReq, SmpType::Bool),
             "pathq" => (ExtFetch::PathQ, SmpType::Str),
             "req.body" => (ExtFetch::ReqBody, SmpType::Bin),
             "req.body_len" | "req.body_size" => (ExtFetch::ReqBodyLen, SmpType::Int),
@@ -277,6 +280,7 @@ impl ExtFetch {
                 f(Sample::Str(&text))
             }
             ExtFetch::UniqueId => one(f, src.unique_id().map(Sample::Str)),
+            ExtFetch::FirstReq => one(f, src.first_request().map(Sample::Bool)),
             ExtFetch::PathQ => one(f, src.uri().and_then(text::uri_path).map(Sample::Str)),
             ExtFetch::ReqBody => one(f, src.req_body().map(Sample::Bin)),
             ExtFetch::ReqBodyLen => one(f, src.req_body().map(|b| Sample::Int(b.len() as i64))),

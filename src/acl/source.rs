@@ -129,6 +129,11 @@ pub trait SampleSource {
     fn unique_id(&self) -> Option<&[u8]> {
         None
     }
+    /// Whether the request is the first of its client connection
+    /// (`http_first_req`); None outside HTTP.
+    fn first_request(&self) -> Option<bool> {
+        None
+    }
     /// The request body received so far, when `wait-for-body` kept it.
     fn req_body(&self) -> Option<&[u8]> {
         None

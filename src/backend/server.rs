@@ -32,6 +32,7 @@ pub struct ServerState {
     pub weight: u32,                // current weight (0 = no new traffic)
     pub maxconn: Option<u32>,
     pub maxqueue: Option<u32>, // `maxqueue`: this server's queue at most (0/None: no limit)
+    pub pool_max_conn: Option<u32>, // `pool-max-conn`: idle connections kept at most (None: no own limit)
     pub queue: Queue,          // streams pinned to this server waiting for a slot
     pub slowstart_s: u64,      // `slowstart` in seconds, rounded up (0: none)
     pub starting_since_ms: Option<u64>, // came back UP then (the `slowstart` ramp)
@@ -91,6 +92,7 @@ impl ServerState {
             weight: cfg.weight,
             maxconn: cfg.maxconn,
             maxqueue: cfg.maxqueue,
+            pool_max_conn: cfg.pool_max_conn,
             queue: Queue::default(),
             slowstart_s: cfg.slowstart.map_or(0, |d| d.as_millis().div_ceil(1000) as u64),
             starting_since_ms: None,

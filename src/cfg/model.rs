@@ -245,6 +245,7 @@ pub struct Proxy {
     pub acls: Vec<RuleLine>,           // `acl NAME FETCH ...` lines (words after `acl`)
     pub http_request: Vec<RuleLine>,   // `http-request ...` lines (words after the keyword)
     pub http_response: Vec<RuleLine>,  // `http-response ...` lines
+    pub http_after_response: Vec<RuleLine>, // `http-after-response ...` lines
     pub stick_table: Option<crate::stick::TableDef>, // `stick-table` (named after the proxy)
     pub tcp_request_connection: Vec<RuleLine>, // `tcp-request connection ...` (words after `connection`)
     pub tcp_request_session: Vec<RuleLine>, // `tcp-request session ...`

@@ -15,15 +15,16 @@ use std::time::Duration;
 pub struct Server {
     pub name: String,
     pub loc: Loc,
-    pub id: u32,               // `id`, else the first id unused in the proxy (HAProxy's `sid`)
-    pub id_forced: bool,       // `id` was written (`srv_f_forced_id`)
-    pub addr: Option<IpAddr>,  // None: not resolved at start (`init-addr none`), resolvers may fill it
-    pub fqdn: Option<String>,  // the host name written instead of an address
-    pub port: Option<u16>,     // None: the port the client connected to
-    pub weight: u32,           // 0..=256, default 1
-    pub maxconn: Option<u32>,  // `maxconn`, 0 or None: unlimited
-    pub maxqueue: Option<u32>, // `maxqueue`: streams waiting for this server at most (0/None: no limit)
-    pub disabled: bool,        // starts in maintenance (`disabled`; `enabled` resets it)
+    pub id: u32,                    // `id`, else the first id unused in the proxy (HAProxy's `sid`)
+    pub id_forced: bool,            // `id` was written (`srv_f_forced_id`)
+    pub addr: Option<IpAddr>,       // None: not resolved at start (`init-addr none`), resolvers may fill it
+    pub fqdn: Option<String>,       // the host name written instead of an address
+    pub port: Option<u16>,          // None: the port the client connected to
+    pub weight: u32,                // 0..=256, default 1
+    pub maxconn: Option<u32>,       // `maxconn`, 0 or None: unlimited
+    pub maxqueue: Option<u32>,      // `maxqueue`: streams waiting for this server at most (0/None: no limit)
+    pub pool_max_conn: Option<u32>, // `pool-max-conn`: idle connections kept for reuse at most (None: -1, no limit of its own)
+    pub disabled: bool,             // starts in maintenance (`disabled`; `enabled` resets it)
     pub backup: bool,
     pub cookie: Option<String>, // `cookie VALUE` (persistence is the proxy `cookie` keyword's)
     pub check: bool,            // health checks enabled (`check`; `no-check` resets it)
@@ -62,6 +63,7 @@ impl Default for Server {
             weight: 1,
             maxconn: None,
             maxqueue: None,
+            pool_max_conn: None,
             disabled: false,
             backup: false,
             cookie: None,

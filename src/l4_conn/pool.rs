@@ -80,8 +80,12 @@ impl IdlePool {
     /// orderly close would leave the proxy's side in TIME_WAIT, holding an
     /// ephemeral port for a minute, and under connection-per-request load
     /// thousands of them make every `connect()` search longer for a port.
-    pub fn put(&mut self, registry: &Registry, server: ServerId, token: Token, conn: Conn) {
-        let full = self.per_server.get(&server).is_some_and(|l| l.live >= self.max_per_server);
+    ///
+    /// `cap` is the server's own `pool-max-conn` (None: only the pool's
+    /// limit; 0: the server keeps no idle connection).
+    pub fn put(&mut self, registry: &Registry, server: ServerId, token: Token, conn: Conn, cap: Option<u32>) {
+        let max = cap.map_or(self.max_per_server, |c| (c as usize).min(self.max_per_server));
+        let full = max == 0 || self.per_server.get(&server).is_some_and(|l| l.live >= max);
         if !clean(&conn) || full {
             if full {
                 conn.reset_on_close();

@@ -265,6 +265,7 @@ impl Stream {
         if self.http.as_ref().is_some_and(|h| h.tunnel) {
             return self.forward(cli, ctx.now);
         }
+        self.after_response_on_answer(ctx);
         loop {
             // Each side runs only while the stream still forwards: a failed
             // send on a reused connection switches to a retry on a new one,
@@ -475,6 +476,7 @@ impl Stream {
                 return self.drop_client(silent);
             }
         }
+        self.run_after_response_rules(ctx);
         let Some(h) = self.http.as_mut() else { return };
         let t = &mut h.txn;
         let (Some(head), Some(buf)) = (t.res.as_ref(), t.res_buf.as_ref()) else { return };

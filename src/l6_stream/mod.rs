@@ -6,6 +6,7 @@
 //! connection from its session for the duration of each call and never
 //! keeps it.
 
+mod after_response;
 pub mod chan;
 pub mod client;
 mod connect;

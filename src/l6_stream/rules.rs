@@ -23,6 +23,7 @@ pub struct ProxyRules {
     pub tcp_content: Vec<TcpRule>,
     pub http_request: Vec<HttpRule>,
     pub http_response: Vec<HttpRule>,
+    pub http_after_response: Vec<HttpRule>,
 }
 
 /// Compiles every proxy's rules; every error is reported with its
@@ -73,6 +74,7 @@ pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
             for (side, lines, out) in [
                 (RuleSide::Request, &p.http_request, &mut rules.http_request),
                 (RuleSide::Response, &p.http_response, &mut rules.http_response),
+                (RuleSide::After, &p.http_after_response, &mut rules.http_after_response),
             ] {
                 match compile_rules(lines, side, &acls, &tables) {
                     Ok(compiled) => {

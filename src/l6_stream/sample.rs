@@ -155,6 +155,10 @@ impl SampleSource for StreamSample<'_> {
         super::sample_state::proxy_query(self, q)
     }
 
+    fn first_request(&self) -> Option<bool> {
+        self.txn.map(|t| t.first_req)
+    }
+
     fn server_name(&self) -> Option<&str> {
         let (be, s) = (self.backend?, self.server?);
         self.cfg.proxies.get(be)?.servers.get(s).map(|s| s.name.as_str())

@@ -261,7 +261,9 @@ impl Stream {
         s.started_wall =
             ctx.wall.checked_sub(ctx.now.saturating_duration_since(req_begin)).unwrap_or(ctx.wall);
         // Built where it stays (the transaction is a few hundred bytes).
-        s.http = Some(HttpPart::new(Txn::new(req_buf, req), first_of_session));
+        let mut txn = Txn::new(req_buf, req);
+        txn.first_req = first_of_session;
+        s.http = Some(HttpPart::new(txn, first_of_session));
         // HAProxy's order: content rules, the request counted, frontend
         // rules, backend choice, backend rules.
         if !s.run_content_rules(frontend, ctx) {
@@ -447,7 +449,11 @@ impl Stream {
             // connection alive for the session's next request).
             match ctx.cfg.proxies[be].http_reuse {
                 crate::cfg::HttpReuse::Never => ctx.idle.put_private((be, srv), self.srv_token, conn),
-                _ => ctx.idle.put(ctx.registry, (be, srv), self.srv_token, conn),
+                _ => {
+                    let cap =
+                        ctx.backends.get(be).and_then(|b| b.servers.get(srv)).and_then(|s| s.pool_max_conn);
+                    ctx.idle.put(ctx.registry, (be, srv), self.srv_token, conn, cap)
+                }
             }
         }
         self.leave_queue(ctx, false);

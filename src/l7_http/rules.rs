@@ -10,6 +10,7 @@
 //! (`%[fetch]`); other values are literal, and a log-format expression
 //! there is refused at start-up rather than sent as text.
 
+use super::actions::ExtAction;
 use super::errors::BuiltinStatus;
 use super::logformat::LogFormat;
 use super::rewrite::HeaderEdit;
@@ -22,6 +23,7 @@ use crate::l4_conn::track::{ScAction, TableLookup, parse_sc_action};
 pub enum RuleSide {
     Request,
     Response,
+    After, // `http-after-response`: every response, the ones strata builds too
 }
 
 impl RuleSide {
@@ -29,6 +31,7 @@ impl RuleSide {
         match self {
             RuleSide::Request => "http-request",
             RuleSide::Response => "http-response",
+            RuleSide::After => "http-after-response",
         }
     }
 }
@@ -179,10 +182,10 @@ fn no_more(words: &[String], n: usize) -> Result<(), String> {
 fn action(words: &[String], side: RuleSide) -> Result<HttpAction, String> {
     let kw = words.first().map_or("", String::as_str);
     if let Some(ext) = super::actions::parse(words, side) {
-        return ext.map(HttpAction::Ext);
+        return ext.and_then(|a| after_allows(kw, side, a)).map(HttpAction::Ext);
     }
     match (kw, side) {
-        ("deny", _) => deny(words, side),
+        ("deny", RuleSide::Request | RuleSide::Response) => deny(words, side),
         ("set-header" | "add-header", _) => {
             let name = arg(words, 1, "<name> and <value> as arguments")?.to_ascii_lowercase(); // HAProxy emits header names in lower case
             let value = LogFormat::parse(arg(words, 2, "<name> and <value> as arguments")?)?;
@@ -201,6 +204,19 @@ fn action(words: &[String], side: RuleSide) -> Result<HttpAction, String> {
         }
         ("return", RuleSide::Request) => ret(words),
         ("redirect", RuleSide::Request) => redirect(words),
+        _ => Err(format!("unknown or unsupported action '{kw}' in '{}' rules", side.keyword())),
+    }
+}
+
+/// `http-after-response` takes HAProxy 2.6's short list of actions: the
+/// header edits (handled by `action`), variables, `set-status`,
+/// `set-log-level` and `allow`; nothing that would end the response.
+fn after_allows(kw: &str, side: RuleSide, a: ExtAction) -> Result<ExtAction, String> {
+    use ExtAction as A;
+    match a {
+        A::Var(_) | A::SetVarFmt(..) | A::ReplaceValue { .. } | A::ReplaceHeader { .. } => Ok(a),
+        A::SetStatus { .. } | A::SetLogLevel(_) | A::Allow => Ok(a),
+        _ if side != RuleSide::After => Ok(a),
         _ => Err(format!("unknown or unsupported action '{kw}' in '{}' rules", side.keyword())),
     }
 }

@@ -35,6 +35,8 @@ pub struct Txn {
     pub vars: crate::acl::Vars, // `txn.`, `req.` and `res.` variables
     pub method_override: Option<Vec<u8>>, // `set-method` result: the method to send
     pub status_override: Option<(u16, Option<String>)>, // response `set-status` (code, reason)
+    pub first_req: bool,     // the first request of its client connection (`http_first_req`)
+    pub after_rules_done: bool, // `http-after-response` rules ran on strata's own answer
 }
 
 impl Txn {
@@ -67,6 +69,8 @@ impl Txn {
             vars: crate::acl::Vars::new(),
             method_override: None,
             status_override: None,
+            first_req: false,
+            after_rules_done: false,
         }
     }
 

@@ -127,7 +127,6 @@ const PROXY_NOT_YET: &[&str] = &[
     "external-check",
     "filter",
     "force-persist",
-    "http-after-response",
     "http-send-name-header",
     "ignore-persist",
     "load-server-state-from-file",

@@ -99,6 +99,9 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
         "http-response" => {
             not_in_defaults(o, kw).and_then(|()| rule_line(&mut o.px.http_response, kw, words, loc, 2))
         }
+        "http-after-response" => {
+            not_in_defaults(o, kw).and_then(|()| rule_line(&mut o.px.http_after_response, kw, words, loc, 2))
+        }
         "log" => proxy_log(o, words, loc),
         "no" => match words.get(1).map(String::as_str) {
             Some("option") => option_flags::option(o, &words[2..], true, loc, diags),

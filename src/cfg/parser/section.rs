@@ -327,6 +327,7 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         acls: Vec::new(),
         http_request: Vec::new(),
         http_response: Vec::new(),
+        http_after_response: Vec::new(),
         stick_table: None,
         tcp_request_connection: Vec::new(),
         tcp_request_session: Vec::new(),

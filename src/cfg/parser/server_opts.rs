@@ -48,7 +48,7 @@ pub(super) const PENDING: [&str; 9] = [
 
 /// Options HAProxy 2.6 has and strata does not (yet): refused by name
 /// with their arity, never as "unknown keyword".
-pub(super) const NOT_YET: [(&str, usize); 53] = [
+pub(super) const NOT_YET: [(&str, usize); 52] = [
     ("allow-0rtt", 0),
     ("alpn", 1),
     ("ca-file", 1),
@@ -85,7 +85,6 @@ pub(super) const NOT_YET: [(&str, usize); 53] = [
     ("observe", 1),
     ("on-error", 1),
     ("pool-low-conn", 1),
-    ("pool-max-conn", 1),
     ("pool-purge-delay", 1),
     ("proto", 1),
     ("proxy-v2-options", 1),
@@ -167,6 +166,16 @@ const OPTIONS: &[Opt] = &[
     opt!("inter", 1, true, |s, a| interval(a).map(|d| s.inter = d)),
     opt!("maxconn", 1, true, |s, a| int("maxconn", a.arg).map(|m| s.maxconn = Some(m))),
     opt!("maxqueue", 1, true, |s, a| int("maxqueue", a.arg).map(|m| s.maxqueue = Some(m))),
+    opt!("pool-max-conn", 1, true, |s, a| {
+        let v = need(a, "'pool-max-conn' expects <value> as argument.")?;
+        s.pool_max_conn = match v.parse::<i64>() {
+            Ok(-1) => None,
+            Ok(n) if (0..=i64::from(u32::MAX)).contains(&n) => Some(n as u32),
+            Ok(n) if n < -1 => return Err("'pool-max-conn' must be >= -1.".into()),
+            _ => return Err(format!("'pool-max-conn' expects -1 or an integer >= 0, not '{v}'.")),
+        };
+        Ok(())
+    }),
     opt!("namespace", 1, true, |s, a| {
         let v = need(a, "'namespace' : expects <name> as argument")?;
         a.warnings.push(format!(
