@@ -46,9 +46,6 @@ const ALLOWED: &[(&str, &str)] = &[
     ("'capture' is not supported by strata yet", "config (capture): not done yet"),
     ("'redirect' is not supported by strata yet", "config (redirect): not done yet"),
     ("'monitor-uri' is not supported by strata yet", "config (monitor-uri): not done yet"),
-    ("'log-format' is not supported by strata yet", "config (log-format): not done yet"),
-    ("'option httplog clf' is not supported by strata yet", "config (httplog clf): not done yet"),
-    ("'option logasap' is not supported by strata yet", "config (logasap): not done yet"),
     ("'option http-server-close' is not supported by strata yet", "config (http-server-close): not done yet"),
     (
         "'option http-ignore-probes' is not supported by strata yet",

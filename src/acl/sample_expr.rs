@@ -30,6 +30,37 @@ impl SampleExpr {
         Ok(SampleExpr { chain: Chain { fetch, convs }, text: word.to_owned() })
     }
 
+    /// Why the fetch cannot be used in a log line, in HAProxy's words: the
+    /// request's (or response's) head is released before the log is
+    /// written, so HAProxy 2.6 refuses head fetches there (the method and
+    /// status stay, kept with the transaction).
+    pub fn log_unavailable(&self) -> Option<&'static str> {
+        use super::fetch::Side;
+        use super::fetch_ext::ExtFetch;
+        const REQ: &str = "HTTP request headers";
+        const RES: &str = "HTTP response headers";
+        match &self.chain.fetch {
+            Fetch::Path
+            | Fetch::Url
+            | Fetch::Query
+            | Fetch::Base
+            | Fetch::UrlParam { .. }
+            | Fetch::ReqVer => Some(REQ),
+            Fetch::Hdr { side, .. } | Fetch::HdrCnt { side, .. } => {
+                Some(if *side == Side::Res { RES } else { REQ })
+            }
+            Fetch::Ext(ExtFetch::Cook { side, .. }) => Some(if *side == Side::Res { RES } else { REQ }),
+            Fetch::Ext(
+                ExtFetch::PathQ
+                | ExtFetch::ReqBody
+                | ExtFetch::ReqBodyLen
+                | ExtFetch::HttpAuth(_)
+                | ExtFetch::HttpAuthGroup { .. },
+            ) => Some(REQ),
+            _ => None,
+        }
+    }
+
     /// The expression as written.
     pub fn text(&self) -> &str {
         &self.text

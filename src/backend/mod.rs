@@ -155,6 +155,7 @@ impl BackendState {
 pub struct Backends {
     by_proxy: Vec<Option<BackendState>>,
     fe_cur: Vec<u32>, // live sessions per frontend (proxy index), kept by the worker (`fe_conn`)
+    actconn: u32,     // live sessions of the worker (`%ac`), kept by the worker
 }
 
 impl Backends {
@@ -172,7 +173,7 @@ impl Backends {
                 b.servers.iter_mut().for_each(|s| s.admin = SrvAdmin::Maint);
             }
         }
-        Backends { fe_cur: vec![0; by_proxy.len()], by_proxy }
+        Backends { fe_cur: vec![0; by_proxy.len()], by_proxy, actconn: 0 }
     }
 
     /// Live sessions of frontend `proxy` (`fe_conn`).
@@ -180,11 +181,18 @@ impl Backends {
         self.fe_cur.get(proxy).copied().unwrap_or(0)
     }
 
-    /// The worker tells how many sessions frontend `proxy` has now.
-    pub fn set_fe_conn(&mut self, proxy: usize, n: u32) {
+    /// The worker tells how many sessions frontend `proxy` has now, and
+    /// how many it has in all.
+    pub fn set_fe_conn(&mut self, proxy: usize, n: u32, total: u32) {
         if let Some(c) = self.fe_cur.get_mut(proxy) {
             *c = n;
         }
+        self.actconn = total;
+    }
+
+    /// Live sessions of the worker (`%ac`).
+    pub fn actconn(&self) -> u32 {
+        self.actconn
     }
 
     pub fn get_mut(&mut self, proxy: usize) -> Option<&mut BackendState> {

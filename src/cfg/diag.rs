@@ -32,6 +32,12 @@ impl Diag {
         Diag { severity: Severity::Warning, loc: Some(loc.clone()), msg: msg.into() }
     }
 
+    /// A warning whose text is written whole (HAProxy words some
+    /// `parsing [file:line]:` messages without the blank before the colon).
+    pub fn warning_global(msg: impl Into<String>) -> Diag {
+        Diag { severity: Severity::Warning, loc: None, msg: msg.into() }
+    }
+
     /// An alert not tied to a line.
     pub fn alert_global(msg: impl Into<String>) -> Diag {
         Diag { severity: Severity::Alert, loc: None, msg: msg.into() }

@@ -36,17 +36,51 @@ impl AddrHeader {
     }
 }
 
+/// A proxy's log line format: one of HAProxy's built-in ones or a
+/// `log-format` string; the last line setting it wins.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogFormatKind {
+    Http,           // `option httplog`
+    HttpClf,        // `option httplog clf`
+    Tcp,            // `option tcplog`
+    Custom(String), // `log-format FMT`
+}
+
+impl LogFormatKind {
+    /// The directive that set it, as HAProxy names it in its warnings.
+    pub fn directive(&self) -> &'static str {
+        match self {
+            LogFormatKind::Http => "option httplog",
+            LogFormatKind::HttpClf => "option httplog clf",
+            LogFormatKind::Tcp => "option tcplog",
+            LogFormatKind::Custom(_) => "log-format",
+        }
+    }
+}
+
+/// A format string with the line that set it (`log-format-sd`, `error-log-format`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormatLine<K> {
+    pub kind: K,
+    pub loc: super::model::Loc,
+}
+
 /// The settings of one proxy section kept in [`crate::cfg::Proxy::knobs`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Knobs {
-    pub cli_sock: ConnOpts,               // frontend side: accepted connections
-    pub srv_sock: ConnOpts,               // backend side: server connections
-    pub description: Option<String>,      // `description` (not inherited)
-    pub custom_id: Option<u32>,           // `id`: replaces the declaration-order id (not inherited)
-    pub disabled: bool,                   // `disabled`: a frontend is not bound, a backend serves nothing
-    pub dontlog_normal: bool,             // `option dontlog-normal`: only streams with an error are logged
-    pub log_separate_errors: bool,        // `option log-separate-errors`: those are logged at level err
+    pub cli_sock: ConnOpts,                            // frontend side: accepted connections
+    pub srv_sock: ConnOpts,                            // backend side: server connections
+    pub description: Option<String>,                   // `description` (not inherited)
+    pub custom_id: Option<u32>, // `id`: replaces the declaration-order id (not inherited)
+    pub disabled: bool,         // `disabled`: a frontend is not bound, a backend serves nothing
+    pub dontlog_normal: bool,   // `option dontlog-normal`: only streams with an error are logged
+    pub log_separate_errors: bool, // `option log-separate-errors`: those are logged at level err
     pub forwardfor: AddrHeader, // `option forwardfor` arguments (the switch is `Options::forwardfor`)
     pub error_lines: Vec<ErrorDirective>, // `errorfile`, `errorfiles`, `http-error`, in order (defaults' first)
     pub error_pages: Vec<ErrorPage>,      // what they come to, filled by `resolve`
+    pub log_format: Option<FormatLine<LogFormatKind>>, // `option httplog|tcplog`, `log-format` (frontend side)
+    pub log_format_sd: Option<FormatLine<String>>,     // `log-format-sd`: RFC 5424 structured data
+    pub error_log_format: Option<FormatLine<String>>,  // `error-log-format`: connection errors
+    pub logasap: bool,                                 // `option logasap`: log before the data transfer
+    pub log_tag: Option<String>,                       // `log-tag` of this proxy (else the global one)
 }

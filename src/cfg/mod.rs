@@ -21,6 +21,7 @@ pub mod peers;
 pub mod preproc;
 pub mod process;
 pub mod resolve;
+pub mod resolve_logs;
 pub mod server;
 pub mod ssl;
 pub mod switches;

@@ -326,8 +326,6 @@ pub struct Cond {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Options {
     pub redispatch: Option<i32>, // Some(interval): `option redispatch [interval]`, default interval -1 (last retry)
-    pub tcplog: bool,
-    pub httplog: bool,
     pub dontlognull: bool,
     pub forwardfor: bool,
     pub http_keep_alive: bool,

@@ -18,6 +18,7 @@ pub fn resolve(cfg: &mut Config, diags: &mut Diagnostics) {
     check_binds(cfg, diags);
     resolve_error_pages(cfg, diags);
     warn_missing_timeouts(cfg, diags);
+    super::resolve_logs::check(cfg, diags);
     super::peers::resolve(cfg, diags);
 }
 

@@ -202,6 +202,9 @@ impl Stream {
                 debug!(target: "l6", "{self}: connected");
                 self.connect_time = self.connect_started.map(|t| ctx.now.saturating_duration_since(t));
                 self.phase = Phase::Forwarding;
+                if self.http.is_none() {
+                    self.log_asap(ctx, self.bytes_out);
+                }
             }
             Ok(false) => {}
             Err(e) => self.connect_failed(ctx, &e.to_string()),

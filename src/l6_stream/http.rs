@@ -401,6 +401,8 @@ impl Stream {
                 }
                 self.res_head_at = Some(now);
                 self.accept_response(buf, head, ctx);
+                let head_len = self.http.as_ref().and_then(|h| h.res_out.as_ref()).map_or(0, |b| b.len());
+                self.log_asap(ctx, self.bytes_out + head_len as u64);
                 true
             }
             Ok(None) => {

@@ -8,6 +8,7 @@ use super::sample::StreamSample;
 use super::stream::StreamCtx;
 use crate::acl::SampleSource;
 use crate::l7_http::actions::{ExtAction, UriPart, auth_response, backrefs};
+use crate::l7_http::logformat::LogSource;
 use crate::l7_http::rewrite::HeaderEdit;
 use crate::l7_http::txn::Txn;
 use std::net::SocketAddr;
@@ -20,7 +21,7 @@ pub(super) fn request_effect(
     proxy: usize,
     ctx: &StreamCtx<'_>,
 ) -> Effect {
-    let src: &dyn SampleSource = sample;
+    let src: &dyn LogSource = sample;
     let uri = txn.outgoing_uri();
     match a {
         ExtAction::SetUri(part, fmt) => Effect::Uri(set_part(uri, *part, fmt.render(src).as_bytes())),
@@ -76,7 +77,7 @@ pub(super) fn request_effect(
 
 /// A response rule's effect.
 pub(super) fn response_effect(a: &ExtAction, sample: &StreamSample<'_>) -> Effect {
-    let src: &dyn SampleSource = sample;
+    let src: &dyn LogSource = sample;
     match a {
         ExtAction::SetStatus { code, reason } => Effect::Status(*code, reason.clone()),
         other => common_effect(other, src),
@@ -84,7 +85,7 @@ pub(super) fn response_effect(a: &ExtAction, sample: &StreamSample<'_>) -> Effec
 }
 
 /// The actions both sides share.
-fn common_effect(a: &ExtAction, src: &dyn SampleSource) -> Effect {
+fn common_effect(a: &ExtAction, src: &dyn LogSource) -> Effect {
     match a {
         ExtAction::Var(v) => {
             v.run(src);

@@ -10,7 +10,6 @@
 use super::sample::{SlotAccess, StreamSample};
 use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
-use crate::acl::SampleSource;
 use crate::l4_conn::track::{ScAction, TrackSlots, Verdict, run_sc_action, run_tcp_rules};
 use crate::l7_http::errors::BuiltinStatus;
 use crate::l7_http::head::find;
@@ -33,6 +32,7 @@ pub(super) enum Stop {
 macro_rules! writable_sample {
     ($s:expr, $ctx:expr, $response:expr, $proxy:expr) => {
         StreamSample {
+            facts: $s.log_facts($ctx),
             src: $s.src,
             dst: $s.dst,
             txn: $s.http.as_ref().map(|h| &h.txn),
@@ -237,7 +237,12 @@ pub(super) enum Effect {
 }
 
 /// A set/add-header edit with its value rendered for this stream.
-fn dyn_edit(name: &str, value: &LogFormat, set: bool, sample: &dyn SampleSource) -> HeaderEdit {
+fn dyn_edit(
+    name: &str,
+    value: &LogFormat,
+    set: bool,
+    sample: &dyn crate::l7_http::logformat::LogSource,
+) -> HeaderEdit {
     let v = value.render(sample);
     if set { HeaderEdit::Set(name.to_owned(), v) } else { HeaderEdit::Add(name.to_owned(), v) }
 }

@@ -72,6 +72,7 @@ impl Stream {
     ) -> Inspected {
         let last = payload.is_none_or(|(_, l)| l);
         let mut sample = StreamSample {
+            facts: self.log_facts(ctx),
             src: self.src,
             dst: self.dst,
             txn: None,

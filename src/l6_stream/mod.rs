@@ -17,6 +17,7 @@ mod http_rules;
 mod inspect;
 mod lb_input;
 pub mod log;
+mod log_facts;
 pub mod pooled;
 mod queue;
 pub mod route;
@@ -31,7 +32,7 @@ mod tls_connect;
 
 pub use chan::MuxChan;
 pub use client::ClientSide;
-pub use log::{HttpLogFields, StreamRecord};
+pub use log::{ProxyLog, StreamRecord};
 pub use pooled::PooledStream;
 pub use stream::{Stream, StreamCtx, StreamStatus};
 pub use term::TermState;

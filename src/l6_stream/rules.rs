@@ -24,6 +24,7 @@ pub struct ProxyRules {
     pub http_request: Vec<HttpRule>,
     pub http_response: Vec<HttpRule>,
     pub http_after_response: Vec<HttpRule>,
+    pub log: super::log::ProxyLog, // the frontend's log formats
 }
 
 /// Compiles every proxy's rules; every error is reported with its
@@ -40,7 +41,7 @@ pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
                     diags.push(Diag::alert(&line.loc, e.to_string()));
                 }
             }
-            let mut rules = ProxyRules::default();
+            let mut rules = ProxyRules { log: super::log::ProxyLog::compile(p, diags), ..Default::default() };
             for ub in &p.use_backends {
                 let cond = match ub.cond.as_ref().map(|c| compile(c, &acls)) {
                     None => None,

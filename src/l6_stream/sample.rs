@@ -5,6 +5,7 @@ use crate::acl::{ArgValue, HeaderVisitor, ProxyQuery, Sample, SampleSource, Scop
 use crate::backend::Backends;
 use crate::cfg::Config;
 use crate::l4_conn::track::{TrackSlots, stick_fetch};
+use crate::l7_http::logformat::{LogFacts, LogSource};
 use crate::l7_http::txn::Txn;
 use crate::stick::{Registry, Tracker};
 use std::net::SocketAddr;
@@ -20,6 +21,7 @@ pub enum SlotAccess<'a> {
 /// that may track) its slots. Built on the stack for a rule pass and
 /// dropped right after.
 pub struct StreamSample<'a> {
+    pub facts: LogFacts, // what log-format variables read (`%Tt`, `%rt`...), as of this pass
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub txn: Option<&'a Txn>,
@@ -185,5 +187,17 @@ impl SampleSource for StreamSample<'_> {
         let index = self.cfg.proxies.iter().position(|p| p.cap.backend && p.name == backend)?;
         let state = self.backends.get(index)?;
         Some(state.servers.iter().filter(|s| s.usable()).count() as u32)
+    }
+}
+
+impl LogSource for StreamSample<'_> {
+    fn log_facts(&self) -> Option<&LogFacts> {
+        Some(&self.facts)
+    }
+
+    fn request_line(&self) -> Option<[&[u8]; 3]> {
+        let t = self.txn?;
+        let buf = t.req_bytes();
+        Some([t.req.method.of(buf), t.uri_bytes(), t.req_version().as_str().as_bytes()])
     }
 }

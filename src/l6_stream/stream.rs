@@ -2,7 +2,7 @@
 
 use super::client::ClientSide;
 use super::http::HttpPart;
-use super::log::{HttpLogFields, StreamRecord};
+use super::log::StreamRecord;
 use super::pooled::PooledStream;
 use super::queue::QueueState;
 use super::rules::ProxyRules;
@@ -111,7 +111,7 @@ pub struct Stream {
     pub bytes_in: u64,            // client → server bytes forwarded
     pub bytes_out: u64,           // server → client bytes forwarded
     pub started: Instant,
-    pub(super) started_wall: SystemTime,         // accept date for the log
+    pub(super) accepted: Instant, // the log's accept: the connection's, or (keep-alive) the previous request's end
     pub(super) connect_started: Option<Instant>, // last connect attempt began
     pub(super) connect_time: Option<std::time::Duration>, // %Tc once connected
     pub(super) redispatched: bool,
@@ -134,6 +134,7 @@ pub struct StreamExtra {
     pub priority_class: i64,    // `set-priority-class`, -2047..=2047
     pub priority_offset: i64,   // `set-priority-offset` in ms, -524287..=524287
     pub silent_drop: bool,      // `silent-drop`: the client connection is reset, nothing sent
+    pub logged: bool,           // `option logasap`: the line went out already
 }
 
 impl fmt::Display for Stream {
@@ -223,7 +224,7 @@ impl Stream {
             bytes_in: 0,
             bytes_out: 0,
             started: ctx.now,
-            started_wall: ctx.wall,
+            accepted: ctx.now,
             connect_started: None,
             connect_time: None,
             redispatched: false,
@@ -258,8 +259,7 @@ impl Stream {
         // Built in its pooled slot: the rules below run on it where it will stay.
         let mut s = PooledStream::build(|| Stream::unrouted(id, frontend, src, dst, srv_token, ctx));
         s.req_begin = req_begin;
-        s.started_wall =
-            ctx.wall.checked_sub(ctx.now.saturating_duration_since(req_begin)).unwrap_or(ctx.wall);
+        s.accepted = req_begin;
         // Built where it stays (the transaction is a few hundred bytes).
         let mut txn = Txn::new(req_buf, req);
         txn.first_req = first_of_session;
@@ -311,6 +311,7 @@ impl Stream {
         rule_proxy: usize,
     ) -> StreamSample<'a> {
         StreamSample {
+            facts: self.log_facts(ctx),
             src: self.src,
             dst: self.dst,
             txn: self.http.as_ref().map(|h| &h.txn),
@@ -442,6 +443,8 @@ impl Stream {
     pub(super) fn record_end(&mut self, ctx: &mut StreamCtx<'_>) {
         self.count(ctx, crate::stick::Update::BytesIn(self.bytes_in));
         self.count(ctx, crate::stick::Update::BytesOut(self.bytes_out));
+        // Read before the server connection goes back to the pool.
+        let addrs = self.with_server_addrs(ctx, crate::l7_http::logformat::LogFacts::NONE);
         let server = self.server;
         let reusable = self.http.as_ref().is_some_and(HttpPart::server_reusable);
         if let (true, Some(be), Some(srv), Some(conn)) = (reusable, self.backend, server, self.srv.take()) {
@@ -458,36 +461,15 @@ impl Stream {
         }
         self.leave_queue(ctx, false);
         self.detach_server(ctx);
-        let (backend_conns, server_conns) = match (self.backend.and_then(|b| ctx.backends.get(b)), server) {
-            (Some(b), Some(s)) => (b.cur_conns, b.servers[s].cur_conns),
-            (Some(b), None) => (b.cur_conns, 0),
-            _ => (0, 0),
-        };
-        ctx.ended.push(StreamRecord {
-            stream_id: self.id,
-            client: self.src,
-            dst: self.dst,
-            accept_date: self.started_wall,
-            frontend: self.frontend,
-            backend: self.backend,
-            server,
-            connect_time: self.connect_time,
-            total_time: ctx.now.saturating_duration_since(self.started),
-            bytes_in: self.bytes_in,
-            bytes_out: self.bytes_out,
-            term: self.term,
-            retries: self.retries_done,
-            redispatched: self.redispatched,
-            backend_conns,
-            server_conns,
-            status: self.http.as_ref().and_then(|h| h.txn.status),
-            response_time: self.response_time(),
-            queue_time: self.queue.time,
-            queue_pos: self.queue.pos,
-            http: self.http_log_fields(ctx),
-            log_level: self.extra.log_level,
-            ssl: ctx.client_tls.map(|t| (t.version, t.cipher)),
-        });
+        // The counts after this stream left; the server it had (the slot
+        // was given back: only names and counts are read now).
+        self.server = server;
+        let mut facts = self.log_facts(ctx);
+        (facts.server_addr, facts.backend_src) = (addrs.server_addr, addrs.backend_src);
+        let mut record = self.record(ctx, &facts);
+        (record.line, record.sd) = self.render_log(ctx, facts);
+        self.server = None;
+        ctx.ended.push(record);
         if let Some(srv) = self.srv.take() {
             srv.close();
         }
@@ -501,33 +483,46 @@ impl Stream {
         );
     }
 
+    /// The stream's record for the counters (no line yet).
+    pub(super) fn record(
+        &self,
+        ctx: &StreamCtx<'_>,
+        facts: &crate::l7_http::logformat::LogFacts,
+    ) -> StreamRecord {
+        StreamRecord {
+            stream_id: self.id,
+            client: self.src,
+            dst: self.dst,
+            accept_date: facts.accept_date,
+            frontend: self.frontend,
+            backend: self.backend,
+            server: self.server,
+            connect_time: self.connect_time,
+            total_time: ctx.now.saturating_duration_since(self.started),
+            bytes_in: self.bytes_in,
+            bytes_out: self.bytes_out,
+            term: self.term,
+            retries: self.retries_done,
+            redispatched: self.redispatched,
+            backend_conns: facts.beconn,
+            server_conns: facts.srvconn,
+            status: self.http.as_ref().and_then(|h| h.txn.status),
+            response_time: self.response_time(),
+            queue_time: self.queue.time,
+            queue_pos: self.queue.pos,
+            log_level: self.extra.log_level,
+            ssl: ctx.client_tls.map(|t| (t.version, t.cipher)),
+            line: None,
+            sd: None,
+            early: false,
+        }
+    }
+
     /// From the request sent to the server (connected) to the response head (`%Tr`).
-    fn response_time(&self) -> Option<std::time::Duration> {
+    pub(super) fn response_time(&self) -> Option<std::time::Duration> {
         let sent =
             self.connect_started.map(|c| c + self.connect_time.unwrap_or_default()).unwrap_or(self.started);
         self.res_head_at.map(|r| r.saturating_duration_since(sent.max(self.started)))
-    }
-
-    /// The HTTP log facts, only when they will be written.
-    fn http_log_fields(&self, ctx: &StreamCtx<'_>) -> Option<HttpLogFields> {
-        let fe = &ctx.cfg.proxies[self.frontend];
-        let h = self.http.as_ref()?;
-        if !fe.options.httplog || fe.logs.is_empty() {
-            return None;
-        }
-        let t = &h.txn;
-        let request_line = format!(
-            "{} {} {}",
-            String::from_utf8_lossy(t.method_bytes()),
-            String::from_utf8_lossy(t.uri_bytes()),
-            t.req_version().as_str()
-        );
-        Some(HttpLogFields {
-            request_line,
-            head_time: Some(self.started.saturating_duration_since(self.req_begin)),
-            response_time: self.response_time(),
-            active_time: ctx.now.saturating_duration_since(self.req_begin),
-        })
     }
 
     /// Releases the server's connection slot, if one is held.

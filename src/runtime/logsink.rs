@@ -1,16 +1,18 @@
-//! The log sink: formats HAProxy's TCP log lines and sends them to each
-//! proxy's `log` targets (syslog over UDP or a unix socket, stdout, stderr).
+//! The log sink: frames log lines and sends them to each proxy's `log`
+//! targets (syslog over UDP or a unix socket, stdout, stderr).
 //!
-//! Formats: without `option tcplog`, one `Connect from A to B (fe/TCP)` line
-//! per accepted connection, as HAProxy prints it; with `option tcplog`,
-//! HAProxy's TCP log line when the stream ends:
-//! `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`.
-//! `option dontlognull` skips streams that moved no byte.
+//! Lines: without a log format, one `Connect from A to B (fe/TCP)` line
+//! per accepted connection, as HAProxy prints it; with one (`option
+//! tcplog|httplog`, `log-format`), the line each stream rendered when it
+//! ended ([`StreamRecord::line`], with `log-format-sd`'s structured data
+//! for RFC 5424 targets); a failed TLS handshake's line (`error-log-format`
+//! or HAProxy's fixed one). `option dontlognull` skips TCP streams that
+//! moved no byte.
 
 use crate::cfg::{Config, LogAddr, LogFormat, LogTarget};
 use crate::core::date::Civil;
+use crate::l6_stream::StreamRecord;
 use crate::l6_stream::term::TermCause;
-use crate::l6_stream::{HttpLogFields, StreamRecord};
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
 use std::os::unix::net::UnixDatagram;
@@ -53,25 +55,32 @@ struct OpenTarget {
 /// Open log targets per proxy (index as `Config::proxies`). Owned by a worker.
 pub struct LogSink {
     per_proxy: Vec<Vec<OpenTarget>>,
-    name: String,             // `log-tag`, else `strata`
-    tag: String,              // `<name>[pid]`
-    hostname: Option<String>, // `log-send-hostname`
+    names: Vec<(String, String)>, // per proxy: its `log-tag`, else the global one, else `strata`; and `<name>[pid]`
+    hostname: Option<String>,     // `log-send-hostname`
 }
 
 impl LogSink {
     pub fn new(cfg: &Config) -> LogSink {
         let per_proxy = cfg.proxies.iter().map(|p| p.logs.iter().filter_map(open).collect()).collect();
         let p = &cfg.global.process;
-        let name = p.log_tag.clone().unwrap_or_else(|| "strata".to_owned());
-        let tag = format!("{name}[{}]", std::process::id());
-        LogSink { per_proxy, name, tag, hostname: p.log_send_hostname.clone() }
+        let names = cfg
+            .proxies
+            .iter()
+            .map(|px| {
+                let name = px.knobs.log_tag.clone().or_else(|| p.log_tag.clone());
+                let name = name.unwrap_or_else(|| "strata".to_owned());
+                let tag = format!("{name}[{}]", std::process::id());
+                (name, tag)
+            })
+            .collect();
+        LogSink { per_proxy, names, hostname: p.log_send_hostname.clone() }
     }
 
     /// HAProxy's line for an accepted connection when the frontend has no
     /// `option tcplog`/`httplog`.
     pub fn connect(&self, cfg: &Config, fe: usize, src: SocketAddr, dst: SocketAddr, wall: SystemTime) {
         let p = &cfg.proxies[fe];
-        if p.options.tcplog || p.options.httplog || self.per_proxy[fe].is_empty() {
+        if p.knobs.log_format.is_some() || self.per_proxy[fe].is_empty() {
             return;
         }
         let mode = match p.mode {
@@ -84,32 +93,47 @@ impl LogSink {
     /// HAProxy's line for a connection whose TLS handshake failed (its
     /// embryonic session's log): `ip:port [accept date] fe/luid: reason`.
     /// Only with a log format (`option httplog`/`tcplog`), as HAProxy;
-    /// `option dontlognull` drops those that exchanged nothing.
+    /// `error-log-format` replaces the line; `option dontlognull` drops
+    /// those that exchanged nothing. `conns`: `%ac`, `%fc`.
     pub fn handshake_failed(
         &self,
         cfg: &Config,
         s: &crate::l5_session::Session,
         failure: crate::l4_conn::HsFailure,
+        log: &crate::l6_stream::ProxyLog,
+        conns: (u32, u32),
         (wall, now): (SystemTime, std::time::Instant),
     ) {
         let p = &cfg.proxies[s.frontend];
-        let formatted = p.options.httplog || p.options.tcplog;
+        let formatted = p.knobs.log_format.is_some() || p.knobs.error_log_format.is_some();
         if self.per_proxy[s.frontend].is_empty() || !formatted || (p.options.dontlognull && failure.is_null())
         {
             return;
         }
         let accept = wall.checked_sub(now.saturating_duration_since(s.accepted)).unwrap_or(wall);
-        let date = Civil::from_system(accept).log_date();
-        let line =
-            format!("{}:{} [{date}] {}/{}: {}", s.src.ip(), s.src.port(), p.name, s.luid, failure.message());
+        // `error-log-format` when set; HAProxy's fixed line otherwise.
+        let line = log.render_error(
+            cfg,
+            s.frontend,
+            (s.src, s.dst),
+            accept,
+            now.saturating_duration_since(s.accepted),
+            *b"PR",
+            conns,
+        );
+        let line = line.unwrap_or_else(|| {
+            let date = Civil::from_system(accept).log_date();
+            format!("{}:{} [{date}] {}/{}: {}", s.src.ip(), s.src.port(), p.name, s.luid, failure.message())
+        });
         self.send(s.frontend, wall, &line);
     }
 
-    /// The log line of an ended stream: HAProxy's HTTP log line for
-    /// `option httplog` frontends in mode http, its TCP log line for
-    /// `option tcplog` ones.
-    pub fn stream_end(&self, cfg: &Config, r: &StreamRecord, actconn: u32, feconn: u32, wall: SystemTime) {
+    /// The log line of an ended stream, rendered by the stream from its
+    /// frontend's format (`option httplog`, `log-format`...); `option
+    /// dontlognull` drops TCP streams that moved no byte.
+    pub fn stream_end(&self, cfg: &Config, r: &StreamRecord, wall: SystemTime) {
         let fe = &cfg.proxies[r.frontend];
+        let Some(line) = r.line.as_deref() else { return };
         if self.per_proxy[r.frontend].is_empty() || r.log_level == Some(crate::l7_http::actions::LOG_SILENT) {
             return;
         }
@@ -122,41 +146,12 @@ impl LogSink {
         if fe.knobs.dontlog_normal && !err {
             return;
         }
+        if fe.mode == crate::cfg::Mode::Tcp && fe.options.dontlognull && r.bytes_in == 0 && r.bytes_out == 0 {
+            return;
+        }
         let default = if err && fe.knobs.log_separate_errors { LEVEL_ERR } else { LEVEL_INFO };
         let level = r.log_level.unwrap_or(default);
-        if let Some(h) = r.http.as_ref() {
-            let line = http_line(cfg, r, h, actconn, feconn);
-            return self.send_at(r.frontend, wall, &line, level);
-        }
-        if !fe.options.tcplog {
-            return;
-        }
-        if fe.options.dontlognull && r.bytes_in == 0 && r.bytes_out == 0 {
-            return;
-        }
-        let (be_name, srv_name) = names(cfg, r);
-        let tc = r.connect_time.map_or(-1, |d| d.as_millis() as i64);
-        let line = format!(
-            "{} [{}] {} {}/{} {}/{}/{} {} {} {}/{}/{}/{}/{}{} 0/{}",
-            r.client,
-            Civil::from_system(r.accept_date).log_date(),
-            frontend_transport(cfg, r),
-            be_name,
-            srv_name,
-            r.queue_time.map_or(0, |d| d.as_millis() as i64),
-            tc,
-            r.total_time.as_millis(),
-            r.bytes_out,
-            r.term,
-            actconn,
-            feconn,
-            r.backend_conns,
-            r.server_conns,
-            if r.redispatched { "+" } else { "" },
-            r.retries,
-            r.queue_pos,
-        );
-        self.send_at(r.frontend, wall, &line, level);
+        self.send_sd(r.frontend, wall, line, r.sd.as_deref(), level);
     }
 
     /// Frame `msg` for each target of `proxy` and write it, as HAProxy 2.6
@@ -170,6 +165,13 @@ impl LogSink {
 
     /// [`LogSink::send`] at syslog level `at` (`set-log-level`).
     fn send_at(&self, proxy: usize, wall: SystemTime, msg: &str, at: u32) {
+        self.send_sd(proxy, wall, msg, None, at)
+    }
+
+    /// [`LogSink::send_at`] with the structured data of `log-format-sd`
+    /// (RFC 5424 targets only; `-` without it).
+    fn send_sd(&self, proxy: usize, wall: SystemTime, msg: &str, sd: Option<&str>, at: u32) {
+        let (name, tag) = &self.names[proxy];
         for t in &self.per_proxy[proxy] {
             if at > t.max_level {
                 continue;
@@ -182,23 +184,23 @@ impl LogSink {
                 // `log-send-hostname` adds the host field HAProxy leaves out by default.
                 LogFormat::Legacy => match &self.hostname {
                     Some(h) => {
-                        format!("<{pri}>{} {h} {}: {msg}", Civil::from_system(wall).syslog_date(), self.tag)
+                        format!("<{pri}>{} {h} {}: {msg}", Civil::from_system(wall).syslog_date(), tag)
                     }
-                    None => format!("<{pri}>{} {}: {msg}", Civil::from_system(wall).syslog_date(), self.tag),
+                    None => format!("<{pri}>{} {}: {msg}", Civil::from_system(wall).syslog_date(), tag),
                 },
                 // HAProxy writes `localhost` when `log-send-hostname` is unset.
                 LogFormat::Rfc3164 => format!(
                     "<{pri}>{} {} {}: {msg}",
                     Civil::from_system(wall).syslog_date(),
                     self.hostname.as_deref().unwrap_or("localhost"),
-                    self.tag
+                    tag
                 ),
                 LogFormat::Rfc5424 => {
                     let c = Civil::from_system(wall);
                     let micros =
                         wall.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_micros();
                     format!(
-                        "<{pri}>1 {:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{micros:06}+00:00 {} {} {} - - {msg}",
+                        "<{pri}>1 {:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{micros:06}+00:00 {} {} {} - {}{msg}",
                         c.year,
                         c.month,
                         c.day,
@@ -206,8 +208,9 @@ impl LogSink {
                         c.min,
                         c.sec,
                         self.hostname.as_deref().unwrap_or("-"),
-                        self.name,
-                        std::process::id()
+                        name,
+                        std::process::id(),
+                        sd.unwrap_or("- ")
                     )
                 }
             };
@@ -221,61 +224,6 @@ impl LogSink {
             };
         }
     }
-}
-
-/// `%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc
-/// %ac/%fc/%bc/%sc/%rc %sq/%bq "%r"` (no captures configured).
-fn http_line(cfg: &Config, r: &StreamRecord, h: &HttpLogFields, actconn: u32, feconn: u32) -> String {
-    let ms = |d: Option<std::time::Duration>| d.map_or(-1, |d| d.as_millis() as i64);
-    let (be_name, srv_name) = names(cfg, r);
-    let queued = queue_ms(r);
-    format!(
-        "{} [{}] {} {}/{} {}/{}/{}/{}/{} {} {} - - {}-- {}/{}/{}/{}/{}{} 0/{} \"{}\"",
-        r.client,
-        Civil::from_system(r.accept_date).log_date(),
-        frontend_transport(cfg, r),
-        be_name,
-        srv_name,
-        ms(h.head_time),
-        queued,
-        ms(r.connect_time),
-        ms(h.response_time),
-        h.active_time.as_millis(),
-        r.status.map_or(-1, i64::from),
-        r.bytes_out,
-        r.term,
-        actconn,
-        feconn,
-        r.backend_conns,
-        r.server_conns,
-        if r.redispatched { "+" } else { "" },
-        r.retries,
-        r.queue_pos,
-        h.request_line,
-    )
-}
-
-/// `%Tw`: time spent in the backend's queue; 0 for a stream that got a
-/// server without waiting, -1 for one that never reached a server.
-fn queue_ms(r: &StreamRecord) -> i64 {
-    match r.queue_time {
-        Some(d) => d.as_millis() as i64,
-        None if r.server.is_some() => 0,
-        None => -1,
-    }
-}
-
-/// `%ft`: the frontend's name, with `~` when the client connection is TLS.
-fn frontend_transport(cfg: &Config, r: &StreamRecord) -> String {
-    let name = &cfg.proxies[r.frontend].name;
-    if r.ssl.is_some() { format!("{name}~") } else { name.clone() }
-}
-
-fn names<'a>(cfg: &'a Config, r: &StreamRecord) -> (&'a str, &'a str) {
-    let Some(be) = r.backend else { return (cfg.proxies[r.frontend].name.as_str(), "<NOSRV>") };
-    let p = &cfg.proxies[be];
-    let srv = r.server.and_then(|s| p.servers.get(s)).map_or("<NOSRV>", |s| s.name.as_str());
-    (p.name.as_str(), srv)
 }
 
 fn truncate_at_char(line: &mut String, max: usize) {

@@ -412,7 +412,7 @@ impl Worker {
                 }
                 self.counts.cur_conns += 1;
                 self.counts.fe_cur[fe] += 1;
-                self.env.backends.set_fe_conn(fe, self.counts.fe_cur[fe]);
+                self.env.backends.set_fe_conn(fe, self.counts.fe_cur[fe], self.counts.cur_conns);
                 self.counts.cum_conns += 1;
                 self.counts.fe_stats[fe].count_session(now_ms, self.counts.fe_cur[fe]);
                 self.counts.process.count_session(now_ms, self.counts.cur_conns);
@@ -607,6 +607,11 @@ impl Worker {
         let now_ms = self.env.clock.ticks_ms();
         // Read in place, then cleared: a record is a few hundred bytes.
         for r in &self.env.ended {
+            if r.early {
+                // `option logasap`: the line only; the stream is counted when it ends.
+                self.logs.stream_end(&self.env.cfg, r, self.env.clock.wall());
+                continue;
+            }
             self.counts.bytes_out += r.bytes_out;
             let http = self.env.cfg.proxies[r.frontend].mode == crate::cfg::Mode::Http;
             // As HAProxy: in HTTP mode without httplog, one `Connect from`
@@ -623,8 +628,7 @@ impl Worker {
                 http,
                 now_ms,
             );
-            let feconn = self.counts.fe_cur[r.frontend];
-            self.logs.stream_end(&self.env.cfg, r, self.counts.cur_conns, feconn, self.env.clock.wall());
+            self.logs.stream_end(&self.env.cfg, r, self.env.clock.wall());
         }
         self.env.ended.clear();
     }
@@ -639,13 +643,15 @@ impl Worker {
                 &self.env.cfg,
                 &session,
                 failure,
+                &self.env.rules[fe].log,
+                (self.counts.cur_conns, self.counts.fe_cur[fe]),
                 (self.env.clock.wall(), self.env.clock.now()),
             );
         }
         session.end(&mut self.env.ctx(self.poll.registry()), cause);
         self.counts.cur_conns -= 1;
         self.counts.fe_cur[fe] -= 1;
-        self.env.backends.set_fe_conn(fe, self.counts.fe_cur[fe]);
+        self.env.backends.set_fe_conn(fe, self.counts.fe_cur[fe], self.counts.cur_conns);
         self.resume_listeners();
     }
 

@@ -18,6 +18,7 @@ mod global;
 mod h2tune;
 mod known;
 mod log;
+mod logfmt;
 mod option_flags;
 mod options;
 mod paths;

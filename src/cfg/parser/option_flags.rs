@@ -33,6 +33,9 @@ pub(super) fn option(
     let Some(name) = words.first().map(String::as_str) else {
         return super::options::option(o, words, negate);
     };
+    if let Some(res) = super::logfmt::option(o, words, negate, loc, diags) {
+        return res;
+    }
     let kw = format!("option {name}");
     let on = !negate;
     let k = &mut o.px.knobs;

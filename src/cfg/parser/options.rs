@@ -56,7 +56,7 @@ pub(super) fn option(o: &mut Open, words: &[String], negate: bool) -> Res {
     let kw = format!("option {name}");
     let side = match name {
         "redispatch" | "httpchk" => Some(Side::Back),
-        "tcplog" | "httplog" | "dontlognull" => Some(Side::Front),
+        "dontlognull" => Some(Side::Front),
         "forwardfor" | "http-keep-alive" | "httpclose" => None,
         "allbackups" => Some(Side::Back),
         _ if super::known::OPTIONS_NOT_YET.contains(&name) => {
@@ -85,20 +85,9 @@ pub(super) fn option(o: &mut Open, words: &[String], negate: bool) -> Res {
         opts.redispatch = Some(interval);
         return no_extra(&kw, words, 2);
     }
-    if name == "httplog" && words.get(1).is_some_and(|w| w == "clf") {
-        return Err("'option httplog clf' is not supported by strata yet.".into());
-    }
     no_extra(&kw, words, 1)?;
     let on = !negate;
     match name {
-        "tcplog" => {
-            opts.tcplog = on;
-            opts.httplog &= !on;
-        }
-        "httplog" => {
-            opts.httplog = on;
-            opts.tcplog &= !on;
-        }
         "dontlognull" => opts.dontlognull = on,
         "allbackups" => opts.allbackups = on,
         "forwardfor" => opts.forwardfor = on,

@@ -12,9 +12,12 @@ use crate::cfg::diag::Diagnostics;
 use crate::cfg::model::Loc;
 
 /// Applies a proxy keyword that no other module matched.
-pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, _diags: &mut Diagnostics) -> Res {
+pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagnostics) -> Res {
     let kw = words[0].as_str();
     if let Some(res) = super::errors::keyword(o, words, loc) {
+        return res;
+    }
+    if let Some(res) = super::logfmt::keyword(o, words, loc, diags) {
         return res;
     }
     match kw {

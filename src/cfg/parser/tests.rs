@@ -94,7 +94,7 @@ fn defaults_inheritance_and_reset() {
     assert_eq!(alerts, Vec::<String>::new());
     let f = proxy(&cfg, "f");
     assert_eq!((f.mode, f.maxconn, f.timeouts.client), (Mode::Http, Some(50), Some(Duration::from_secs(7))));
-    assert!(f.options.httplog);
+    assert_eq!(f.knobs.log_format.as_ref().map(|f| &f.kind), Some(&crate::cfg::knobs::LogFormatKind::Http));
     assert_eq!(f.logs.len(), 1);
     let l = proxy(&cfg, "l");
     assert_eq!((l.balance.clone(), l.retries, l.options.redispatch), (Balance::LeastConn, 5, Some(2)));
@@ -161,7 +161,8 @@ fn options_and_timeouts() {
     let l = proxy(&cfg, "l");
     let o = l.options;
     assert_eq!(o.redispatch, Some(-1));
-    assert!(o.http_keep_alive && !o.httpclose && o.tcplog && o.dontlognull && !o.forwardfor);
+    assert_eq!(l.knobs.log_format.as_ref().map(|f| &f.kind), Some(&crate::cfg::knobs::LogFormatKind::Tcp));
+    assert!(o.http_keep_alive && !o.httpclose && o.dontlognull && !o.forwardfor);
     assert_eq!(l.timeouts.tunnel, Some(Duration::from_secs(3600)));
     assert_eq!(l.timeouts.queue, Some(Duration::from_millis(500)));
     assert_eq!(l.timeouts.http_keep_alive, Some(Duration::from_secs(3)));
@@ -329,7 +330,7 @@ fn lexer_errors_name_the_line_and_the_rest_goes_on() {
 #[test]
 fn proxy_keyword_errors() {
     let (_, alerts) = run("defaults\n timeout client\n timeout client 1s 2s\n timeout tarpit 1s\n \
-         mode\n mode health\n maxconn 5 6\n option\n no option\n no foo\n option httplog clf\n \
+         mode\n mode health\n maxconn 5 6\n option\n no option\n no foo\n option httplog cl\n \
          option prefer-last-server\n retries x\n default_backend\n default_backend a b\n log\n\
          frontend f\n bind\n bind 1.2.3.4\n bind /tmp/sock\n bind :80-81\n use_backend\n use_backend a foo\n \
          option redispatch\n bind abc..def:80\n");
@@ -344,7 +345,7 @@ fn proxy_keyword_errors() {
             "t.cfg:8: 'option' expects an option name.",
             "t.cfg:9: 'option' expects an option name.",
             "t.cfg:10: negation/default currently supported only for options and log.",
-            "t.cfg:11: 'option httplog clf' is not supported by strata yet.",
+            "t.cfg:11: keyword 'httplog' only supports option 'clf'.",
             "t.cfg:12: 'option prefer-last-server' is not supported by strata yet.",
             "t.cfg:13: 'retries' expects an integer argument (dispatch counts for one).",
             "t.cfg:14: 'default_backend' expects a backend name.",

@@ -262,7 +262,6 @@ impl H1 {
         if null && fe.options.dontlognull {
             return; // counted, not logged
         }
-        let with_http = fe.options.httplog && !fe.logs.is_empty();
         let mut record = StreamRecord::refused_request(
             *ctx.stream_ids,
             seed.src,
@@ -272,9 +271,12 @@ impl H1 {
             status.code(),
             term,
             active,
-            with_http,
         );
         record.ssl = ctx.client_tls.map(|t| (t.version, t.cipher));
+        if let Some(rules) = ctx.rules.get(seed.frontend) {
+            let fe_conn = ctx.backends.fe_conn(seed.frontend);
+            record.render_alone(ctx.cfg, &rules.log, ctx.backends.actconn(), fe_conn);
+        }
         ctx.ended.push(record);
     }
 

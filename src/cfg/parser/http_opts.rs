@@ -1,0 +1,67 @@
+//! `[no] option X` for HTTP connection handling and request/response
+//! checks: `http-server-close`, `http-pretend-keepalive`,
+//! `http-buffer-request`, `http-ignore-probes`, `abortonclose`,
+//! `checkcache`, `originalto`. Kept in [`crate::cfg::knobs::HttpConnOpts`].
+
+use super::args::{Res, no_extra};
+use super::section::Open;
+use crate::cfg::diag::{Diag, Diagnostics};
+use crate::cfg::model::Loc;
+
+/// Which side of a proxy an option concerns.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cap {
+    Both,
+    Front,
+    Back,
+}
+
+/// Applies the option `words[0]`; None when it is not one of these.
+pub(super) fn option(
+    o: &mut Open,
+    words: &[String],
+    negate: bool,
+    loc: &Loc,
+    diags: &mut Diagnostics,
+) -> Option<Res> {
+    let name = words.first()?.as_str();
+    let cap = match name {
+        "http-server-close" | "http-pretend-keepalive" | "http-buffer-request" | "originalto" => Cap::Both,
+        "http-ignore-probes" => Cap::Front,
+        "abortonclose" | "checkcache" => Cap::Back,
+        _ => return None,
+    };
+    let kw = format!("option {name}");
+    let (has, missing) = match cap {
+        Cap::Both => (true, ""),
+        Cap::Front => (o.px.cap.frontend, "frontend"),
+        Cap::Back => (o.px.cap.backend, "backend"),
+    };
+    if !has {
+        // HAProxy warns and ignores the line.
+        diags.push(Diag::warning(
+            loc,
+            format!("'{kw}' ignored because {} '{}' has no {missing} capability.", o.kind.type_str(), o.px.name),
+        ));
+        return Some(Ok(()));
+    }
+    let on = !negate;
+    let h = &mut o.px.knobs.http;
+    if name == "originalto" {
+        if negate {
+            h.originalto = None;
+            return Some(no_extra(&kw, words, 1));
+        }
+        return Some(super::option_flags::addr_header(&kw, &words[1..], false).map(|a| h.originalto = Some(a)));
+    }
+    let flag = match name {
+        "http-server-close" => &mut h.server_close,
+        "http-pretend-keepalive" => &mut h.pretend_keepalive,
+        "http-buffer-request" => &mut h.buffer_request,
+        "http-ignore-probes" => &mut h.ignore_probes,
+        "abortonclose" => &mut h.abortonclose,
+        _ => &mut h.checkcache,
+    };
+    *flag = on;
+    Some(no_extra(&kw, words, 1))
+}
