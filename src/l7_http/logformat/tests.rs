@@ -106,8 +106,11 @@ fn blanks_merge_around_empty_captures() {
 #[test]
 fn samples_in_logs_and_in_rules() {
     let s = fake();
-    assert_eq!(log("%[req.hdr(x-a)] %[req.hdr(nope)] %{+Q}[req.hdr(nope)]", &s), "v\"1 - \"\"");
-    assert_eq!(log("%{+E}[req.hdr(x-a)]", &s), "v\\\"1");
+    let unset = "env(STRATA_TEST_SURELY_UNSET)";
+    assert_eq!(log(&format!("%[str(a]b)] %[{unset}] %{{+Q}}[{unset}]"), &s), "a]b - \"\"");
+    assert_eq!(log("%{+E}[str(a]b)]", &s), "a\\]b");
+    let head = LogFormat::parse_for("%[req.hdr(x-a)]", Usage::Log { http: true }).unwrap_err();
+    assert!(head.contains("needs 'HTTP request headers'"), "{head}");
     let rule = LogFormat::parse("%[req.hdr(nope)]x %ci").unwrap();
     assert_eq!(rule.render(&s), "x 127.0.0.1");
     assert_eq!(LogFormat::parse("a%%b").unwrap().as_literal().as_deref(), Some("a%b"));
