@@ -47,6 +47,43 @@ impl BackendState {
         }
     }
 
+    /// The server named `name` (deleted ones are gone).
+    pub fn find_server(&self, name: &str) -> Option<usize> {
+        self.servers.iter().position(|s| s.name == name && !s.deleted)
+    }
+
+    /// The servers that exist (not deleted), with their index.
+    pub fn live_servers(&self) -> impl Iterator<Item = (usize, &ServerState)> {
+        self.servers.iter().enumerate().filter(|(_, s)| !s.deleted)
+    }
+
+    /// The algorithm copes with servers coming and going at run time
+    /// (HAProxy's `BE_LB_PROP_DYN`): everything but `static-rr` and
+    /// map-based hashing.
+    pub fn dynamic_lb(&self) -> bool {
+        self.picker.dynamic()
+    }
+
+    /// Adds a server at run time (`add server`): it starts in maintenance,
+    /// as HAProxy's dynamic servers do, with the first id unused in the
+    /// backend unless it has its own. Returns its index.
+    pub fn add_server(&mut self, cfg: &crate::cfg::Server) -> usize {
+        let mut s = ServerState::new(cfg);
+        if !cfg.id_forced {
+            let mut id = 1;
+            while self.live_servers().any(|(_, o)| o.id == id) {
+                id += 1;
+            }
+            s.id = id;
+        }
+        s.admin = SrvAdmin::Maint;
+        s.maint_from_config = false;
+        s.dynamic = true;
+        s.check_enabled = false; // `enable health` starts them, as in HAProxy
+        self.servers.push(s);
+        self.servers.len() - 1
+    }
+
     pub fn algorithm(&self) -> &Balance {
         self.picker.algorithm()
     }

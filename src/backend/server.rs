@@ -48,6 +48,9 @@ pub struct ServerState {
     pub health: Option<Health>, // Some with `check`
     pub history: UpDown,        // health changes (`lastchg`, `downtime`, `chkdown`)
     pub tls: Option<std::sync::Arc<crate::l4_conn::tls::ServerTls>>, // `ssl` / `check-ssl`: its TLS client settings
+    pub check_enabled: bool, // health checks run (`disable health` pauses them: the server counts as UP)
+    pub dynamic: bool,       // added at run time (`add server`)
+    pub deleted: bool,       // removed by `del server`: its index stays, nothing uses or lists it
 }
 
 /// What the last health check said, for `show stat` and `show servers
@@ -108,6 +111,9 @@ impl ServerState {
             health: cfg.check.then(|| Health::initial(cfg.rise, cfg.fall)),
             history: UpDown::default(),
             tls: None,
+            check_enabled: true,
+            dynamic: false,
+            deleted: false,
         }
     }
 
@@ -170,12 +176,12 @@ impl ServerState {
 
     /// May receive new traffic: up, ready, with an address and a non-zero weight.
     pub fn usable(&self) -> bool {
-        self.up && self.admin == SrvAdmin::Ready && !self.resolution_maint && self.weight > 0
+        self.up && self.admin == SrvAdmin::Ready && !self.resolution_maint && self.weight > 0 && !self.deleted
     }
 
-    /// In maintenance for any reason (administrative or no address).
+    /// In maintenance for any reason (administrative, no address, deleted).
     pub fn in_maint(&self) -> bool {
-        self.admin == SrvAdmin::Maint || self.resolution_maint
+        self.admin == SrvAdmin::Maint || self.resolution_maint || self.deleted
     }
 
     /// Address to connect to for a client that connected to port

@@ -3,7 +3,7 @@
 
 use super::info::ProcessInfo;
 use super::stat::StatLine;
-use super::{process_cmds, server_cmds, sess_cmds, ssl_cmds, table_cmds};
+use super::{dyn_server_cmds, process_cmds, server_cmds, sess_cmds, ssl_cmds, table_cmds};
 use crate::backend::Backends;
 use crate::cfg::{AccessLevel, Config};
 use crate::stick::Registry;
@@ -41,6 +41,11 @@ pub trait CliData {
     fn ssl_certs(&self) -> &[crate::l4_conn::tls::certs::CertInfo] {
         &[]
     }
+    /// Idle connections kept for server `server` of backend `backend`
+    /// (`del server` refuses while there are some).
+    fn idle_conns(&self, backend: usize, server: usize) -> usize;
+    /// Closes the idle connections of that server (it went into maintenance).
+    fn close_idle(&mut self, backend: usize, server: usize);
 }
 
 /// One command: the words it starts with, its help line, the level needed.
@@ -54,6 +59,13 @@ struct Command {
 
 /// Implemented commands, in `help` order (alphabetical, as HAProxy).
 const COMMANDS: &[Command] = &[
+    Command {
+        words: &["add", "server"],
+        usage: "add server <bk>/<srv>",
+        desc: "create a new server",
+        level: AccessLevel::Admin,
+        run: dyn_server_cmds::add_server,
+    },
     Command {
         words: &["clear", "counters"],
         usage: "clear counters [all]",
@@ -76,11 +88,32 @@ const COMMANDS: &[Command] = &[
         run: sess_cmds::debug_counters_check,
     },
     Command {
+        words: &["del", "server"],
+        usage: "del server <bk>/<srv>",
+        desc: "remove a dynamically added server",
+        level: AccessLevel::Admin,
+        run: dyn_server_cmds::del_server,
+    },
+    Command {
+        words: &["disable", "health"],
+        usage: "disable health",
+        desc: "disable health checks",
+        level: AccessLevel::Admin,
+        run: dyn_server_cmds::disable_health,
+    },
+    Command {
         words: &["disable", "server"],
         usage: "disable server (DEPRECATED)",
         desc: "disable a server for maintenance (use 'set server' instead)",
         level: AccessLevel::Admin,
         run: server_cmds::disable_server,
+    },
+    Command {
+        words: &["enable", "health"],
+        usage: "enable health",
+        desc: "enable health checks",
+        level: AccessLevel::Admin,
+        run: dyn_server_cmds::enable_health,
     },
     Command {
         words: &["enable", "server"],
@@ -309,6 +342,10 @@ mod tests {
         fn now_ms(&self) -> u64 {
             0
         }
+        fn idle_conns(&self, _: usize, _: usize) -> usize {
+            0
+        }
+        fn close_idle(&mut self, _: usize, _: usize) {}
     }
 
     fn run(line: &[&str], level: AccessLevel) -> String {

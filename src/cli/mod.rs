@@ -16,6 +16,7 @@
 
 pub mod commands;
 pub mod conversation;
+mod dyn_server_cmds;
 pub mod fields;
 pub mod format;
 pub mod info;

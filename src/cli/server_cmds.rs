@@ -14,7 +14,7 @@ fn find(data: &mut dyn CliData, arg: Option<&&str>) -> Result<(usize, usize), &'
     let cfg = data.config();
     let bi = cfg.proxies.iter().position(|p| p.name == be && p.cap.backend).ok_or("No such backend.\n\n")?;
     let state = data.backends_mut().get_mut(bi).ok_or("No such backend.\n\n")?;
-    let si = state.servers.iter().position(|s| s.name == srv).ok_or("No such server.\n\n")?;
+    let si = state.find_server(srv).ok_or("No such server.\n\n")?;
     Ok((bi, si))
 }
 
@@ -35,6 +35,9 @@ fn with_server(
     match f(&mut be.servers[si]) {
         Ok(()) => {
             be.note_state(was_up, now_ms);
+            if be.servers[si].admin == SrvAdmin::Maint {
+                data.close_idle(bi, si); // as HAProxy, a server in maintenance keeps no idle connection
+            }
             out.push(b'\n');
         }
         Err(e) => out.extend_from_slice(e.as_bytes()),
@@ -66,6 +69,9 @@ pub fn enable_server(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out
 pub fn set_server(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
     const USAGE: &str = "usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n\n";
     let (what, value) = (words.get(3).copied(), words.get(4).copied());
+    if what == Some("addr") {
+        return super::dyn_server_cmds::set_server_addr(words, data, out);
+    }
     with_server(data, words.get(2), out, |s| match what {
         Some("state") => {
             let admin = match value {
@@ -150,7 +156,7 @@ pub fn show_servers_state(words: &[&str], _: AccessLevel, data: &mut dyn CliData
         .collect();
     for (bi, be_id, be_name) in ids {
         let Some(be) = data.backends_mut().get_mut(bi) else { continue };
-        for s in &be.servers {
+        for (_, s) in be.live_servers() {
             out.extend_from_slice(state_line(be_id, &be_name, s, be, now_ms).as_bytes());
         }
     }

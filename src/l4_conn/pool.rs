@@ -140,6 +140,18 @@ impl IdlePool {
         }
     }
 
+    /// Closes every shared idle connection to `server` (it went into
+    /// maintenance: HAProxy drops them then, so a later `del server` finds
+    /// none). Connections private to a session stay with it.
+    pub fn close_server(&mut self, server: ServerId) {
+        let Some(shared) = self.per_server.remove(&server) else { return };
+        for key in shared.keys {
+            if let Some(idle) = self.remove_popped(key) {
+                idle.conn.close();
+            }
+        }
+    }
+
     /// Moves the idle connection still registered under `token` (if any) to
     /// a token of the pool's own: the session owning `token` needs it for
     /// a new connection, or ends.

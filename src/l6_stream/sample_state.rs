@@ -44,7 +44,7 @@ pub(super) fn proxy_query(s: &StreamSample<'_>, q: ProxyQuery<'_>) -> Option<i64
         }
         ProxyQuery::SrvIsUp(b, sv) | ProxyQuery::SrvConn(b, sv) => {
             let bs = state(Some(b))?;
-            let server = bs.servers.iter().find(|x| x.name == sv)?;
+            let server = &bs.servers[bs.find_server(sv)?];
             if matches!(q, ProxyQuery::SrvIsUp(..)) {
                 i64::from(server.usable())
             } else {
@@ -53,7 +53,7 @@ pub(super) fn proxy_query(s: &StreamSample<'_>, q: ProxyQuery<'_>) -> Option<i64
         }
         ProxyQuery::BeId => i64::from(s.cfg.proxies.get(s.backend?)?.id),
         ProxyQuery::FeId => i64::from(s.cfg.proxies.get(s.frontend)?.id),
-        ProxyQuery::SrvId => i64::from(s.cfg.proxies.get(s.backend?)?.servers.get(s.server?)?.id),
+        ProxyQuery::SrvId => i64::from(s.backends.get(s.backend?)?.servers.get(s.server?)?.id),
     })
 }
 

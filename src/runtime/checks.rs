@@ -106,11 +106,12 @@ impl Checks {
         now_ms: u64,
     ) -> (Option<Instant>, Option<ServerChange>) {
         let Some(check) = self.slab.get_mut(key) else { return (None, None) };
-        // Checks pause while the server is in maintenance or has no address.
+        // Checks pause while the server is in maintenance, has no address
+        // or its checks are disabled (`disable health`).
         let target = backends
             .get(check.spec.backend)
             .and_then(|b| b.servers.get(check.spec.server))
-            .filter(|s| !s.in_maint())
+            .filter(|s| !s.in_maint() && s.check_enabled)
             .and_then(|s| s.check_addr.or(s.addr));
         let transition = check.run(registry, key.token(CHECK_SUB), now, target);
         report(check, backends);

@@ -28,6 +28,7 @@ pub struct WorkerView<'a> {
     pub now: std::time::Instant,
     pub peers: &'a crate::peers::net::Peers,
     pub certs: &'a [crate::l4_conn::tls::certs::CertInfo], // `show ssl cert`
+    pub idle: &'a mut crate::l4_conn::pool::IdlePool, // idle server connections (`del server`, maintenance)
 }
 
 impl CliData for WorkerView<'_> {
@@ -36,6 +37,12 @@ impl CliData for WorkerView<'_> {
     }
     fn ssl_certs(&self) -> &[crate::l4_conn::tls::certs::CertInfo] {
         self.certs
+    }
+    fn idle_conns(&self, backend: usize, server: usize) -> usize {
+        self.idle.idle_count((backend, server))
+    }
+    fn close_idle(&mut self, backend: usize, server: usize) {
+        self.idle.close_server((backend, server));
     }
     fn process_info(&self) -> ProcessInfo {
         self.info.clone()

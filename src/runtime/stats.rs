@@ -106,7 +106,7 @@ pub fn lines(input: &StatInput<'_>) -> Vec<StatLine> {
             ));
         }
         if let Some(be) = input.backends.get(i) {
-            for s in &be.servers {
+            for (_, s) in be.live_servers() {
                 out.push(server_line(p, iid, s.id, s, be, input.now_ms));
             }
             let slim = fullconn(input, i);

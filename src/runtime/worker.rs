@@ -522,6 +522,7 @@ impl Worker {
             now: self.env.clock.now(),
             peers: &self.peers,
             certs: &self.certs,
+            idle: &mut self.env.idle,
         };
         let idle = self.env.cfg.global.stats_timeout;
         if self.cli.drive(key, self.poll.registry(), &mut view, self.env.clock.now(), idle) {

@@ -206,6 +206,11 @@ impl Picker {
         }
     }
 
+    /// Servers may be added and removed at run time (not map-based).
+    pub fn dynamic(&self) -> bool {
+        !self.map_based()
+    }
+
     /// The algorithm uses the weighted array (static weights).
     fn map_based(&self) -> bool {
         matches!(self.algo, Balance::StaticRr) || (self.algo.is_hash() && !self.hash.consistent)

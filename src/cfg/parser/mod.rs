@@ -28,6 +28,7 @@ mod proxy;
 mod proxy_misc;
 mod section;
 mod server;
+pub use server::dynamic as dynamic_server;
 mod server_opts;
 mod ssl_global;
 mod ssl_opts;

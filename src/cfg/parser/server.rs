@@ -34,6 +34,142 @@ pub(super) fn parse(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagn
     }
 }
 
+/// The options HAProxy 2.6 accepts on a server added at run time
+/// (`add server`, management.txt's list); any other is refused by name.
+const DYNAMIC_OK: &[&str] = &[
+    "agent-addr",
+    "agent-check",
+    "agent-inter",
+    "agent-port",
+    "agent-send",
+    "allow-0rtt",
+    "alpn",
+    "addr",
+    "backup",
+    "ca-file",
+    "check",
+    "check-alpn",
+    "check-proto",
+    "check-send-proxy",
+    "check-sni",
+    "check-ssl",
+    "check-via-socks4",
+    "ciphers",
+    "ciphersuites",
+    "crl-file",
+    "crt",
+    "disabled",
+    "downinter",
+    "enabled",
+    "error-limit",
+    "fall",
+    "fastinter",
+    "force-sslv3",
+    "force-tlsv10",
+    "force-tlsv11",
+    "force-tlsv12",
+    "force-tlsv13",
+    "id",
+    "inter",
+    "maxconn",
+    "maxqueue",
+    "minconn",
+    "no-ssl-reuse",
+    "no-sslv3",
+    "no-tlsv10",
+    "no-tlsv11",
+    "no-tlsv12",
+    "no-tlsv13",
+    "no-tls-tickets",
+    "npn",
+    "observe",
+    "on-error",
+    "on-marked-down",
+    "on-marked-up",
+    "pool-low-conn",
+    "pool-max-conn",
+    "pool-purge-delay",
+    "port",
+    "proto",
+    "proxy-v2-options",
+    "rise",
+    "send-proxy",
+    "send-proxy-v2",
+    "send-proxy-v2-ssl",
+    "send-proxy-v2-ssl-cn",
+    "slowstart",
+    "sni",
+    "source",
+    "ssl",
+    "ssl-max-ver",
+    "ssl-min-ver",
+    "tfo",
+    "tls-tickets",
+    "track",
+    "usesrc",
+    "verify",
+    "verifyhost",
+    "weight",
+    "ws",
+];
+
+/// A server added at run time by `add server BE/NAME ADDR [options]`
+/// (`words`: ADDR then the options), as HAProxy 2.6 builds one: no
+/// `default-server` settings, weight 1, a host name kept unresolved
+/// (`init-addr none`). Err: what the CLI prints, one message a line.
+/// strata does not yet run health checks or TLS for such a server: those
+/// options are refused by name rather than accepted and ignored.
+pub fn dynamic(name: &str, words: &[String]) -> Result<Server, String> {
+    let loc = Loc::default();
+    let Some(addr_text) = words.first() else {
+        return Err("'server' expects <name> and <addr>[:<port>] as arguments.\n".into());
+    };
+    let mut i = 1;
+    while let Some(kw) = words.get(i) {
+        let mut scratch = crate::cfg::ssl::ServerSsl::default();
+        let arity = match super::ssl_opts::server_option(&mut scratch, words, i) {
+            Some(Ok(n)) => n,
+            _ => match (server_opts::find(kw), NOT_YET.iter().find(|(n, _)| n == kw)) {
+                (Some(o), _) => 1 + o.args,
+                (None, Some((_, a))) => 1 + a,
+                (None, None) => break, // unknown: `apply_options` names it
+            },
+        };
+        if !DYNAMIC_OK.contains(&kw.as_str()) {
+            return Err(format!("'{kw}' option is not accepted for dynamic server\n"));
+        }
+        i += arity;
+    }
+    let mut diags = Diagnostics::default();
+    let mut srv = Server { name: name.to_owned(), loc: loc.clone(), ..Server::default() };
+    let host = address(&mut srv, addr_text, "", &loc, &mut diags);
+    let ok = apply_options(&mut srv, &words[1..], false, "", &loc, &mut diags);
+    if !ok || host.is_none() || diags.has_alerts() {
+        let mut msg: String = diags.items.iter().map(|d| format!("{}\n", d.msg)).collect();
+        if msg.is_empty() {
+            msg.push_str("invalid server line.\n");
+        }
+        return Err(msg);
+    }
+    match host {
+        Some(ServerHost::Ip(ip)) => srv.addr = Some(ip),
+        Some(ServerHost::Name { name, .. }) => {
+            srv.fqdn = Some(name);
+            srv.init_addr = vec![InitAddr::None];
+        }
+        None => {}
+    }
+    let unsupported = [
+        (srv.check, "check"),
+        (srv.agent.enabled, "agent-check"),
+        (srv.ssl.any() || srv.ssl.crt.is_some(), "ssl"),
+    ];
+    if let Some((_, kw)) = unsupported.iter().find(|(on, _)| *on) {
+        return Err(format!("'{kw}' on a dynamic server is not supported by strata yet.\n"));
+    }
+    Ok(srv)
+}
+
 /// `default-server [options]`: changes what later `server` lines (and,
 /// in a `defaults` section, the proxies using it) start from.
 pub(super) fn default_server(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagnostics) {
