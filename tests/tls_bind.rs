@@ -250,13 +250,11 @@ fn sni_chooses_among_certificates_and_fetches_tell() {
     assert_eq!(acme.connect(port).expect("handshake").alpn().as_deref(), Some("acme-tls/1"));
 }
 
-/// `alpn h2,http/1.1` on an HTTP frontend: strata has no HTTP/2 mux yet,
-/// so it leaves `h2` out (warned at start-up) and a browser-like client
-/// gets http/1.1 and is served, instead of choosing h2 and failing.
-/// HAProxy speaks HTTP/2 and chooses h2 (branched: deliberately different
-/// until strata's HTTP/2 lands).
+/// `alpn h2,http/1.1` on an HTTP frontend: a browser-like client offering
+/// both gets h2 and its request is served over HTTP/2 (logged as
+/// HTTP/2.0); one offering only http/1.1 still gets HTTP/1.1.
 #[test]
-fn alpn_h2_is_not_offered_without_an_http2_mux() {
+fn alpn_h2_serves_http2_over_tls() {
     let pki = Pki::new("Test CA");
     let site = pki.server("site.pem", &["localhost"]);
     let backend = HttpBackend::start();
@@ -265,13 +263,56 @@ fn alpn_h2_is_not_offered_without_an_http2_mux() {
     let p = Proxy::start(&cfg);
     let client = TlsClient::new(ClientOpts { alpn: vec!["h2", "http/1.1"], ..Default::default() });
     let mut c = client.connect(port).expect("handshake");
-    if under_haproxy() {
-        assert_eq!(c.alpn().as_deref(), Some("h2"));
-        return;
-    }
+    assert_eq!(c.alpn().as_deref(), Some("h2"));
+    // Preface, empty SETTINGS, then GET / on stream 1 (static-table
+    // fields and a literal :authority).
+    let mut out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    out.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    let block = [&[0x82u8, 0x87, 0x84, 0x01, 9][..], b"localhost"].concat();
+    out.extend_from_slice(&[0, 0, block.len() as u8, 1, 0x05, 0, 0, 0, 1]);
+    out.extend_from_slice(&block);
+    c.s.write_all(&out).expect("send");
+    c.s.sock.set_read_timeout(Some(ms(5000))).ok();
+    let mut rx = Vec::new();
+    let status = loop {
+        let mut buf = [0u8; 16384];
+        let n = c.s.read(&mut buf).expect("frames");
+        assert!(n > 0, "closed before the response");
+        rx.extend_from_slice(&buf[..n]);
+        let mut pos = 0;
+        let mut found = None;
+        while rx.len() >= pos + 9 {
+            let len = u32::from_be_bytes([0, rx[pos], rx[pos + 1], rx[pos + 2]]) as usize;
+            if rx.len() < pos + 9 + len {
+                break;
+            }
+            if rx[pos + 3] == 1 && rx[pos + 8] == 1 {
+                let mut dec = strata::l7_http::h2::hpack::Decoder::new(4096);
+                let mut st = String::new();
+                dec.decode(&rx[pos + 9..pos + 9 + len], 65536, |n, v| {
+                    if n == b":status" {
+                        st = String::from_utf8_lossy(v).into_owned();
+                    }
+                })
+                .expect("valid HPACK");
+                found = Some(st);
+            }
+            pos += 9 + len;
+        }
+        if let Some(st) = found {
+            break st;
+        }
+    };
+    assert_eq!(status, "200");
+    assert!(
+        wait_until(ms(5000), || p.stdout_text().contains("\"GET https://localhost/ HTTP/2.0\"")),
+        "{}",
+        p.stdout_text()
+    );
+    let old = TlsClient::new(ClientOpts { alpn: vec!["http/1.1"], ..Default::default() });
+    let mut c = old.connect(port).expect("handshake");
     assert_eq!(c.alpn().as_deref(), Some("http/1.1"));
     assert_eq!(c.get("/").expect("served").status, 200);
-    assert!(p.stderr_text().contains("'h2' is not offered"), "{}", p.stderr_text());
 }
 
 /// crt-list lines carry their own options and SNI filters.

@@ -47,7 +47,8 @@ pub fn build_report() -> String {
                epoll : pref=300,  test result OK\n\
          Total: 1 (1 usable), will use epoll.\n\n\
          Available multiplexer protocols :\n\
-         (protocols marked as <default> cannot be specified using 'proto' keyword)\n  \
+         (protocols marked as <default> cannot be specified using 'proto' keyword)\n         \
+                  h2 : mode=HTTP  side=FE     mux=H2    flags=HTX|HOL_RISK|NO_UPG\n  \
            <default> : mode=HTTP  side=FE|BE  mux=H1    flags=HTX\n         \
                   h1 : mode=HTTP  side=FE|BE  mux=H1    flags=HTX|NO_UPG\n  \
            <default> : mode=TCP   side=FE|BE  mux=PASS  flags=\n       \

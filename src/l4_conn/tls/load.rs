@@ -32,10 +32,7 @@ pub fn load(cfg: &Config, diags: &mut Diagnostics) -> TlsSet {
             let Some(ssl) = b.ssl.as_deref() else { continue };
             let tls = built
                 .entry((ssl.loc.file.clone(), ssl.loc.line))
-                .or_insert_with(|| {
-                    let http = p.mode == crate::cfg::Mode::Http;
-                    bind_tls(ssl, (&p.name, http), cfg, &mut certs, &mut set.certs, diags)
-                })
+                .or_insert_with(|| bind_tls(ssl, &p.name, cfg, &mut certs, &mut set.certs, diags))
                 .clone();
             if let Some(tls) = tls.filter(|_| ssl.ssl) {
                 set.binds.insert((pi, bi), tls);
@@ -103,7 +100,7 @@ pub fn load(cfg: &Config, diags: &mut Diagnostics) -> TlsSet {
 /// The TLS side of one bind line, or None after reporting why not.
 fn bind_tls(
     ssl: &BindSsl,
-    (proxy, http): (&str, bool),
+    proxy: &str,
     cfg: &Config,
     certs: &mut HashMap<PathBuf, LoadedCert>,
     infos: &mut Vec<super::certs::CertInfo>,
@@ -158,19 +155,6 @@ fn bind_tls(
         }
     };
     let mut warnings = Warnings::new();
-    if http && !super::H2_MUX {
-        for e in &mut entries {
-            if let Some(list) = e.params.alpn.as_mut()
-                && list.iter().any(|a| a == "h2")
-            {
-                list.retain(|a| a != "h2");
-                warnings.push(
-                    "'alpn' : 'h2' is not offered: strata does not speak HTTP/2 yet (clients use http/1.1)"
-                        .into(),
-                );
-            }
-        }
-    }
     let tls = match assemble(&entries, &params, ssl.strict_sni, &shared, g.ca_base.as_ref(), &mut warnings) {
         Ok(t) => t,
         Err(e) => {

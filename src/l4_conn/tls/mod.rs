@@ -31,12 +31,6 @@ use engine::Engine;
 use hashbrown::HashMap;
 use std::sync::Arc;
 
-/// Whether an HTTP-mode session can speak HTTP/2 after ALPN chose `h2`.
-/// Until it can, `h2` is left out of the protocols an HTTP-mode bind
-/// offers (with a warning), so clients fall back to HTTP/1.1 instead of
-/// failing; whoever wires the HTTP/2 mux to `Conn::tls_alpn` sets it.
-pub const H2_MUX: bool = false;
-
 /// Every TLS configuration of a loaded configuration. Built once by
 /// [`load`], shared read-only by the workers.
 #[derive(Debug, Default)]
