@@ -103,8 +103,9 @@ pub struct H2Tune {
 
 impl H2Tune {
     /// Concurrent streams per connection at most: each live stream's server
-    /// connection needs a token sub-index of its session (1..=252).
-    pub const MAX_STREAMS: u32 = 252;
+    /// connection needs a token sub-index of its session (1..=249; 250 and
+    /// up are the worker's own sockets: HTTP/2 servers, peers, refusals...).
+    pub const MAX_STREAMS: u32 = 249;
 }
 
 impl Default for H2Tune {

@@ -47,6 +47,7 @@ pub struct Server {
     pub send_proxy: Option<ProxyVersion>, // `send-proxy` / `send-proxy-v2`
     pub namespace: Option<String>,        // `namespace` (no meaning for strata: warned)
     pub ssl: super::ssl::ServerSsl,       // TLS options (`ssl`, `verify`, `sni`, `check-ssl`...)
+    pub proto_h2: bool, // `proto h2`: HTTP/2 to the server from the first byte (h2c, or over `ssl`)
 }
 
 impl Default for Server {
@@ -87,6 +88,7 @@ impl Default for Server {
             send_proxy: None,
             namespace: None,
             ssl: Default::default(),
+            proto_h2: false,
         }
     }
 }
@@ -136,4 +138,14 @@ pub struct Agent {
     pub addr: Option<IpAddr>,    // `agent-addr`, else the server's address
     pub inter: Option<Duration>, // `agent-inter`, else the check's `inter`
     pub send: Option<Vec<u8>>,   // `agent-send`: bytes sent once connected
+}
+
+impl Server {
+    /// Whether ALPN may choose HTTP/2 on a TLS connection to this server
+    /// (`ssl alpn h2[,...]` without `proto h2`).
+    pub fn alpn_h2(&self) -> bool {
+        self.ssl.ssl
+            && !self.proto_h2
+            && self.ssl.params.alpn.as_ref().is_some_and(|l| l.iter().any(|a| a == "h2"))
+    }
 }

@@ -6,7 +6,9 @@
 //! another server instead, immediately (default N = -1: the last retry).
 
 use super::client::ClientSide;
+use super::h2srv::H2Servers;
 use super::lb_input::StreamLb;
+use super::srv_conn::SrvConn;
 use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
 use crate::backend::Pick;
@@ -129,7 +131,7 @@ impl Stream {
         let Some(h) = self.http.as_mut() else { return false };
         debug!(target: "l6", "s#{}: reusing an idle connection", self.id);
         h.reused = true;
-        self.srv = Some(conn);
+        self.srv = Some(SrvConn::Plain(conn));
         self.connect_time = Some(std::time::Duration::ZERO);
         self.phase = Phase::Forwarding;
         true
@@ -170,6 +172,10 @@ impl Stream {
         };
         debug!(target: "l6", "{self}: connecting to {}/{} at {target}", state.name, state.servers[srv].name);
         self.connect_started = Some(ctx.now);
+        let srv_cfg = &ctx.cfg.proxies[be].servers[srv];
+        if self.http.is_some() && (srv_cfg.proto_h2 || srv_cfg.alpn_h2()) {
+            return self.connect_h2(ctx, be, srv, target, srv_cfg.proto_h2);
+        }
         // An idle connection this session left under its server token moves first.
         ctx.idle.rehome(ctx.registry, self.srv_token);
         let sock_opts = &ctx.cfg.proxies[be].knobs.srv_sock;
@@ -179,11 +185,54 @@ impl Stream {
         match connected {
             Ok(mut conn) => match conn.register(ctx.registry, self.srv_token) {
                 Ok(()) => {
-                    self.srv = Some(conn);
+                    self.srv = Some(SrvConn::Plain(conn));
                     self.phase = Phase::Connecting;
                 }
                 Err(e) => self.connect_failed(ctx, &e.to_string()),
             },
+            Err(e) => self.connect_failed(ctx, &e.to_string()),
+        }
+    }
+
+    /// An HTTP/2 server: a stream on a connection to it with room (as
+    /// `http-reuse` allows: never shared with `never`, not for a session's
+    /// first request with `safe`), else on a new one.
+    fn connect_h2(
+        &mut self,
+        ctx: &mut StreamCtx<'_>,
+        be: usize,
+        srv: usize,
+        target: std::net::SocketAddr,
+        decided: bool,
+    ) {
+        let first = self.http.as_ref().is_some_and(|h| h.first_of_session);
+        let reuse = ctx.cfg.proxies[be].http_reuse;
+        let private = reuse == crate::cfg::HttpReuse::Never;
+        let may_share = match reuse {
+            crate::cfg::HttpReuse::Never => false,
+            crate::cfg::HttpReuse::Safe => !first,
+            crate::cfg::HttpReuse::Always => true,
+        };
+        if may_share && let Some(shared) = ctx.h2srv.find((be, srv)) {
+            debug!(target: "l6", "{self}: a stream on a shared HTTP/2 connection");
+            if let Some(h) = self.http.as_mut() {
+                h.reused = true;
+            }
+            self.srv = Some(SrvConn::H2(H2Servers::attach(shared, self.srv_token, ctx.now)));
+            self.phase = Phase::Connecting;
+            return;
+        }
+        let sock_opts = &ctx.cfg.proxies[be].knobs.srv_sock;
+        let connected = Conn::connect(target, ctx.now)
+            .inspect(|c| crate::l4_conn::sockopt::apply(c, crate::l4_conn::sockopt::Side::Server, sock_opts))
+            .and_then(|mut c| self.start_server_tls(&mut c, ctx, be, srv).map(|()| c));
+        let token = ctx.h2srv.vacant_token();
+        match connected.and_then(|mut c| c.register(ctx.registry, token).map(|()| c)) {
+            Ok(conn) => {
+                let shared = ctx.h2srv.insert(conn, (be, srv), decided, private);
+                self.srv = Some(SrvConn::H2(H2Servers::attach(shared, self.srv_token, ctx.now)));
+                self.phase = Phase::Connecting;
+            }
             Err(e) => self.connect_failed(ctx, &e.to_string()),
         }
     }
@@ -199,6 +248,15 @@ impl Stream {
         };
         match srv.finish_connect(ctx.now) {
             Ok(true) => {
+                if let SrvConn::H2(chan) = srv
+                    && let Some(mut conn) = chan.take_http1()
+                {
+                    // ALPN chose HTTP/1.1: the new connection is this stream's own.
+                    if let Err(e) = conn.reregister(ctx.registry, self.srv_token) {
+                        return self.connect_failed(ctx, &e.to_string());
+                    }
+                    self.srv = Some(SrvConn::Plain(conn));
+                }
                 debug!(target: "l6", "{self}: connected");
                 self.connect_time = self.connect_started.map(|t| ctx.now.saturating_duration_since(t));
                 self.phase = Phase::Forwarding;

@@ -9,6 +9,7 @@
 //! it was written.
 
 use super::client::ClientSide;
+use super::srv_conn::SrvConn;
 use super::stream::{Phase, Stream};
 use super::term::{TermCause, TermPhase};
 use crate::l4_conn::{Conn, IoStep, Pipe};
@@ -79,11 +80,11 @@ impl Stream {
     /// Moves bytes until neither side can make progress.
     pub(super) fn forward<C: ClientSide>(&mut self, cli: &mut C, now: Instant) {
         // Only a socket can carry a tunnel: a multiplexed stream cannot.
-        let (true, Some(cli)) = (self.srv.is_some(), cli.conn()) else {
+        let (true, Some(cli)) = (self.srv.as_ref().is_some_and(|s| s.plain().is_some()), cli.conn()) else {
             return self.abort(TermCause::Internal, TermPhase::Data);
         };
         loop {
-            let Some(srv) = self.srv.as_mut() else { return };
+            let Some(srv) = self.srv.as_mut().and_then(SrvConn::plain_mut) else { return };
             let up = pump(cli, srv, &mut self.pipe_up, now);
             let (n, up_progress) = match up {
                 Ok(r) => r,
@@ -91,7 +92,7 @@ impl Stream {
                 Err(Failed::Writer) => return self.abort(TermCause::ServerAbort, TermPhase::Data),
             };
             self.bytes_in += n;
-            let Some(srv) = self.srv.as_mut() else { return };
+            let Some(srv) = self.srv.as_mut().and_then(SrvConn::plain_mut) else { return };
             let down = pump(srv, cli, &mut self.pipe_down, now);
             let (n, down_progress) = match down {
                 Ok(r) => r,

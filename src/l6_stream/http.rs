@@ -10,7 +10,7 @@ use super::client::ClientSide;
 use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
 use crate::core::buffer::Buffer;
-use crate::l4_conn::{Conn, IoStep, Pipe};
+use crate::l4_conn::{IoStep, Pipe};
 use crate::l7_http::body::{BodyError, BodyState};
 use crate::l7_http::errors::BuiltinStatus;
 use crate::l7_http::head::{Framing, Version};
@@ -52,7 +52,12 @@ impl ReqHead {
 
     /// Sends what is left of the head on `srv`; `received` is the head as
     /// received (the transaction's `req_buf`).
-    fn send(&mut self, srv: &mut Conn, received: &[u8], now: Instant) -> IoStep {
+    fn send(
+        &mut self,
+        srv: &mut crate::l6_stream::srv_conn::SrvConn,
+        received: &[u8],
+        now: Instant,
+    ) -> IoStep {
         let step = match self {
             ReqHead::Sent => return IoStep::Blocked,
             ReqHead::Rewritten(out) => srv.send_from(out, now),
@@ -382,18 +387,18 @@ impl Stream {
         let step = srv.fill(now);
         let head_req = h.txn.method == MethodKind::Head;
         let connect_req = h.txn.method == MethodKind::Connect;
-        let parsed = match srv.rx.as_ref() {
+        let parsed = match srv.rx() {
             Some(rx) => parse_response(rx.data(), head_req, connect_req),
             None => Ok(None),
         };
         match parsed {
             Ok(Some(head)) => {
-                let Some(rx) = srv.rx.as_mut() else { return false };
+                let Some(rx) = srv.rx_slot().as_mut() else { return false };
                 let mut buf = Buffer::take();
                 buf.push(&rx.data()[..head.len]);
                 rx.consume(head.len);
                 if rx.is_empty() {
-                    srv.rx = None;
+                    *srv.rx_slot() = None;
                 }
                 if (100..200).contains(&head.status) && head.status != 101 {
                     h.res_out = Some(buf); // interim: forward as received, then wait for the final one
@@ -536,10 +541,10 @@ impl Stream {
             let coalesce = !h.answered && h.txn.res.is_some() && !h.txn.res_body.is_done();
             let srv_rx = match self.srv.as_mut() {
                 Some(srv) if coalesce => {
-                    if let Err(e) = h.measure_response_body(srv.rx.as_ref()) {
+                    if let Err(e) = h.measure_response_body(srv.rx()) {
                         return self.bad_response_body(e);
                     }
-                    Some(&mut srv.rx)
+                    Some(srv.rx_slot())
                 }
                 _ => None,
             };
@@ -571,11 +576,11 @@ impl Stream {
         if h.txn.res.is_none() || (h.txn.res_body.is_done() && h.res_pending == 0) {
             return progress;
         }
-        if let Err(e) = h.measure_response_body(srv.rx.as_ref()) {
+        if let Err(e) = h.measure_response_body(srv.rx()) {
             return self.bad_response_body(e);
         }
         if h.res_pending > 0 {
-            match cli.send_prefix(&mut srv.rx, h.res_pending, now) {
+            match cli.send_prefix(srv.rx_slot(), h.res_pending, now) {
                 IoStep::Moved(n) => {
                     h.res_pending -= n;
                     self.bytes_out += n as u64;
@@ -635,7 +640,7 @@ impl Stream {
         if !h.txn.res_body.is_done()
             && h.res_pending == 0
             && h.res_pipe.is_none()
-            && (!spliced || srv.read_closed)
+            && (!spliced || srv.read_closed())
         {
             match srv.fill(now) {
                 IoStep::Moved(_) | IoStep::Eof => progress = true,
@@ -648,7 +653,7 @@ impl Stream {
             }
             // The server closed and everything it sent was forwarded: the
             // end of a body delimited by the close, else a truncated one.
-            if srv.read_closed && srv.pending() == 0 && h.res_pending == 0 && !h.txn.res_body.is_done() {
+            if srv.read_closed() && srv.pending() == 0 && h.res_pending == 0 && !h.txn.res_body.is_done() {
                 if h.txn.res_body == BodyState::UntilClose {
                     h.txn.res_body = BodyState::Done;
                     return true;

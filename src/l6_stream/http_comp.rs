@@ -112,15 +112,15 @@ impl Stream {
                 c.finish();
                 continue;
             }
-            if let Some(rx) = srv.rx.as_mut() {
+            if let Some(rx) = srv.rx_slot().as_mut() {
                 let adv = h.txn.res_body.advance_payload(rx.data(), &mut |p| c.push(p));
                 match adv {
                     Ok(a) => {
                         rx.consume(a.body_bytes);
                         if rx.is_empty() {
-                            srv.rx = None;
+                            *srv.rx_slot() = None;
                         }
-                        if !h.txn.res_body.is_done() && srv.rx.is_none() {
+                        if !h.txn.res_body.is_done() && srv.rx().is_none() {
                             c.flush(); // the server's buffer is drained: let the client decode it
                         }
                         progress |= a.body_bytes > 0;

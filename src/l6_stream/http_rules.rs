@@ -49,7 +49,7 @@ macro_rules! writable_sample {
             rule_proxy: $proxy,
             now_ms: $ctx.now_ms,
             client_tls: $ctx.client_tls,
-            server_tls: $s.srv.as_ref().is_some_and(crate::l4_conn::Conn::is_tls),
+            server_tls: $s.srv.as_ref().is_some_and(crate::l6_stream::srv_conn::SrvConn::is_tls),
             payload: None,
         }
     };

@@ -8,12 +8,13 @@ use super::queue::QueueState;
 use super::rules::ProxyRules;
 use super::sample::{SlotAccess, StreamSample};
 use super::slots::{InheritedSlots, StreamSlots};
+use super::srv_conn::SrvConn;
 use super::term::{TermCause, TermPhase, TermState};
 use crate::acl::tls_facts::TlsFacts;
 use crate::backend::Backends;
 use crate::cfg::Config;
 use crate::core::buffer::Buffer;
-use crate::l4_conn::{Conn, IdlePool, Pipe};
+use crate::l4_conn::{IdlePool, Pipe};
 use crate::l7_http::head::RequestHead;
 use crate::l7_http::txn::Txn;
 use log::debug;
@@ -42,6 +43,7 @@ pub struct StreamCtx<'a> {
     pub sess_vars: Option<&'a crate::acl::Vars>, // the calling session's `sess.` variables
     pub client_tls: Option<&'a TlsFacts>, // the client connection's TLS parameters (`ssl_fc*`), if TLS
     pub h2: &'a mut crate::l7_http::h2::counters::H2Counters, // HTTP/2 misbehaviour seen (show info)
+    pub h2srv: &'a mut super::h2srv::H2Servers, // shared HTTP/2 server connections
 }
 
 impl StreamCtx<'_> {
@@ -68,6 +70,7 @@ impl StreamCtx<'_> {
             sess_vars: Some(sess_vars),
             client_tls: self.client_tls,
             h2: &mut *self.h2,
+            h2srv: &mut *self.h2srv,
         }
     }
 }
@@ -100,7 +103,7 @@ pub struct Stream {
     pub(super) frontend: usize,        // proxy index of the frontend
     pub(super) backend: Option<usize>, // proxy index of the backend
     pub(super) server: Option<usize>,  // server index while attached (counted in its cur_conns)
-    pub(super) srv: Option<Conn>,      // server connection
+    pub(super) srv: Option<SrvConn>,   // server side: own connection, or a stream of a shared HTTP/2 one
     pub(super) srv_token: Token,       // token for the server connection's events
     pub(super) phase: Phase,
     pub(super) retries_left: u32, // connect retries still allowed
@@ -159,7 +162,7 @@ impl Stream {
     }
     /// The server connection's descriptor, if connected or connecting.
     pub fn server_fd(&self) -> Option<i32> {
-        self.srv.as_ref().map(Conn::fd)
+        self.srv.as_ref().map(SrvConn::fd)
     }
     /// Ended with its whole response handed to the client side (not
     /// aborted): what an HTTP/2 stream's END_STREAM needs.
@@ -328,7 +331,7 @@ impl Stream {
             rule_proxy,
             now_ms: ctx.now_ms,
             client_tls: ctx.client_tls,
-            server_tls: self.srv.as_ref().is_some_and(Conn::is_tls),
+            server_tls: self.srv.as_ref().is_some_and(SrvConn::is_tls),
             payload: None,
         }
     }
@@ -346,7 +349,7 @@ impl Stream {
     /// is then the next thing processing does. True when taken.
     pub fn read_ahead_server(&mut self, ev: &mio::event::Event, now: Instant) -> bool {
         let awaiting = self.http.as_ref().is_some_and(HttpPart::awaits_response_head);
-        match self.srv.as_mut() {
+        match self.srv.as_mut().and_then(SrvConn::plain_mut) {
             Some(srv) if awaiting && !srv.connecting => {
                 srv.read_ahead(ev, now);
                 true
@@ -447,7 +450,14 @@ impl Stream {
         let addrs = self.with_server_addrs(ctx, crate::l7_http::logformat::LogFacts::NONE);
         let server = self.server;
         let reusable = self.http.as_ref().is_some_and(HttpPart::server_reusable);
-        if let (true, Some(be), Some(srv), Some(conn)) = (reusable, self.backend, server, self.srv.take()) {
+        let plain = match self.srv.take() {
+            Some(SrvConn::Plain(c)) => Some(c),
+            other => {
+                self.srv = other;
+                None
+            }
+        };
+        if let (true, Some(be), Some(srv), Some(conn)) = (reusable, self.backend, server, plain) {
             // `never`: private to this session (HAProxy still keeps the
             // connection alive for the session's next request).
             match ctx.cfg.proxies[be].http_reuse {

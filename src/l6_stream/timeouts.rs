@@ -12,10 +12,10 @@
 //! not answer in time gets the client HAProxy's 504.
 
 use super::client::ClientSide;
+use super::srv_conn::SrvConn;
 use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
 use crate::cfg::Config;
-use crate::l4_conn::Conn;
 use crate::l7_http::errors::BuiltinStatus;
 use std::time::{Duration, Instant};
 
@@ -44,14 +44,14 @@ fn client_timeout<C: ClientSide>(s: &Stream, cli: &C, cfg: &Config) -> Option<Du
 }
 
 /// Inactivity limit for the server connection once connected.
-fn server_timeout(s: &Stream, srv: &Conn, cfg: &Config) -> Option<Duration> {
+fn server_timeout(s: &Stream, srv: &SrvConn, cfg: &Config) -> Option<Duration> {
     let be = &cfg.proxies[s.backend?].timeouts;
     if tunnelled(s)
         && let Some(t) = be.tunnel
     {
         return Some(t);
     }
-    if srv.read_closed || srv.write_shut { be.server_fin.or(be.server) } else { be.server }
+    if srv.read_closed() || srv.write_shut() { be.server_fin.or(be.server) } else { be.server }
 }
 
 fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
@@ -72,10 +72,10 @@ pub(super) fn next_deadline<C: ClientSide>(s: &Stream, cli: &C, cfg: &Config) ->
         (Phase::Queued { until }, _) => until,
         (Phase::Assign, _) => s.balance_key_deadline(cfg),
         (Phase::Connecting, Some(srv)) => {
-            s.backend.and_then(|b| cfg.proxies[b].timeouts.connect).map(|t| srv.since + t)
+            s.backend.and_then(|b| cfg.proxies[b].timeouts.connect).map(|t| srv.since() + t)
         }
         (Phase::Forwarding, Some(srv)) if !srv.fully_closed() => {
-            server_timeout(s, srv, cfg).map(|t| srv.last_io + t)
+            server_timeout(s, srv, cfg).map(|t| srv.last_io() + t)
         }
         _ => None,
     };
@@ -94,7 +94,7 @@ pub(super) fn expire<C: ClientSide>(s: &mut Stream, cli: &mut C, ctx: &mut Strea
         Phase::Connecting => {
             let limit = s.backend.and_then(|b| ctx.cfg.proxies[b].timeouts.connect);
             if let (Some(t), Some(srv)) = (limit, s.srv.as_ref())
-                && srv.since + t <= now
+                && srv.since() + t <= now
             {
                 return s.connect_failed(ctx, "timeout");
             }
@@ -103,7 +103,7 @@ pub(super) fn expire<C: ClientSide>(s: &mut Stream, cli: &mut C, ctx: &mut Strea
             if let Some(srv) = s.srv.as_ref()
                 && let Some(t) = server_timeout(s, srv, ctx.cfg)
                 && !srv.fully_closed()
-                && srv.last_io + t <= now
+                && srv.last_io() + t <= now
             {
                 if s.http.as_ref().is_some_and(|h| h.txn.res.is_none() && !h.tunnel) {
                     // A failed request for the trackers, as HAProxy's

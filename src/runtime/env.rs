@@ -24,6 +24,7 @@ pub(super) struct Env {
     pub(super) tables: Registry,         // stick tables, indexed like cfg.proxies
     pub(super) stream_ids: u64,          // last stream id given out
     pub(super) h2: crate::l7_http::h2::counters::H2Counters, // HTTP/2 mitigations fired (show info)
+    pub(super) h2srv: crate::l6_stream::h2srv::H2Servers, // shared HTTP/2 server connections
 }
 
 impl Env {
@@ -44,6 +45,7 @@ impl Env {
             sess_vars: None,
             client_tls: None,
             h2: &mut self.h2,
+            h2srv: &mut self.h2srv,
         }
     }
 }

@@ -48,7 +48,7 @@ pub fn build_report() -> String {
          Total: 1 (1 usable), will use epoll.\n\n\
          Available multiplexer protocols :\n\
          (protocols marked as <default> cannot be specified using 'proto' keyword)\n         \
-                  h2 : mode=HTTP  side=FE     mux=H2    flags=HTX|HOL_RISK|NO_UPG\n  \
+                  h2 : mode=HTTP  side=FE|BE  mux=H2    flags=HTX|HOL_RISK|NO_UPG\n  \
            <default> : mode=HTTP  side=FE|BE  mux=H1    flags=HTX\n         \
                   h1 : mode=HTTP  side=FE|BE  mux=H1    flags=HTX|NO_UPG\n  \
            <default> : mode=TCP   side=FE|BE  mux=PASS  flags=\n       \

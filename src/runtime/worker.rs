@@ -159,6 +159,7 @@ impl Worker {
             idle: IdlePool::new(IDLE_CONNS_PER_SERVER),
             stream_ids: 0,
             h2: Default::default(),
+            h2srv: Default::default(),
             rules,
             tables,
         };
@@ -221,6 +222,8 @@ impl Worker {
             let timeout = self
                 .peers_next
                 .map_or(timeout, |at| timeout.min(at.saturating_duration_since(self.env.clock.now())));
+            // Streams an HTTP/2 server connection has news for run first.
+            let timeout = if self.env.h2srv.has_wakes() { std::time::Duration::ZERO } else { timeout };
             let polling_since = std::time::Instant::now();
             if let Err(e) = self.poll.poll(&mut self.events, Some(timeout)) {
                 if e.kind() == io::ErrorKind::Interrupted {
@@ -255,6 +258,7 @@ impl Worker {
             }
             self.events = events;
             self.taken = taken;
+            self.wake_h2_streams();
             self.run_timers();
             self.serve_queues();
             self.turn_peers();
@@ -290,7 +294,15 @@ impl Worker {
             // Not a listener's nor the signals' (reserved), nor a runtime
             // API, check or idle-pool socket.
             let session_socket = token.0 < RESERVED_TOKEN_BASE
-                && !matches!(sub, CLI_SUB | CHECK_SUB | IDLE_SUB | PEER_SUB | REFUSED_SUB);
+                && !matches!(
+                    sub,
+                    CLI_SUB
+                        | CHECK_SUB
+                        | IDLE_SUB
+                        | PEER_SUB
+                        | REFUSED_SUB
+                        | crate::l6_stream::h2srv::H2SRV_SUB
+                );
             let was_taken =
                 session_socket && self.sessions.get_mut(key).is_some_and(|s| s.read_ahead(sub, ev, now));
             taken.push(was_taken);
@@ -453,7 +465,24 @@ impl Worker {
             self.env.idle.on_event(key, ev, now);
             return;
         }
+        if sub == crate::l6_stream::h2srv::H2SRV_SUB {
+            let now = self.env.clock.now();
+            self.env.h2srv.on_event(key, ev, now);
+            return;
+        }
         self.drive_session(key, Some((sub, ev)));
+    }
+
+    /// Runs the sessions of the streams shared HTTP/2 server connections
+    /// have news for (their response bytes, window, a reset). Bounded per
+    /// turn: what the runs wake in turn waits for the next turn (polled
+    /// without waiting).
+    fn wake_h2_streams(&mut self) {
+        for _ in 0..4096 {
+            let Some(token) = self.env.h2srv.pop_wake() else { return };
+            let (key, _) = Key::from_token(token);
+            self.drive_session(key, None);
+        }
     }
 
     /// Runs one session for an event (or, with `None`, a plain pass), then

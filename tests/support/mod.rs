@@ -47,6 +47,9 @@
 //! - [`h2_client`]: [`H2Conn`], a hand-written HTTP/2 client (frames by
 //!   hand, requests compressed by `loona-hpack`): requests, DATA, resets,
 //!   raw frames, and [`H2Conn::run`] collecting each stream's response.
+//! - [`h2_backend`]: [`H2Backend`], a hand-written h2c test server obeying
+//!   windows, recording requests with their connection and the most
+//!   streams open at once (`/hold`, `/size/N`, `/nolen/N`, `/echo`, `/rst`).
 //!
 //! - [`websocket`]: the RFC 6455 accept value the test server answers with.
 //! - [`tls`]: [`tls::Pki`] (a test CA issuing server and client
@@ -63,6 +66,7 @@
 pub mod backend;
 pub mod cli_client;
 pub mod client;
+pub mod h2_backend;
 pub mod h2_client;
 pub mod http_answers;
 pub mod http_backend;
@@ -86,6 +90,7 @@ pub use client::{
     Closed, connect, connect_from, expect_closed_within, expect_refused_from, read_exact_with_timeout,
     read_for, read_to_end_with_timeout, reset, round_trip, shutdown_write, try_connect, wait_until,
 };
+pub use h2_backend::{H2Backend, H2Req};
 pub use h2_client::{H2Conn, H2End, H2Response};
 pub use http_backend::{BODY_SEED, CLOSE_BODY_LEN, HttpBackend, RESET_BODY_LEN, Received};
 pub use http_cfg::HttpCfg;

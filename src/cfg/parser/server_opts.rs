@@ -86,7 +86,6 @@ pub(super) const NOT_YET: [(&str, usize); 52] = [
     ("on-error", 1),
     ("pool-low-conn", 1),
     ("pool-purge-delay", 1),
-    ("proto", 1),
     ("proxy-v2-options", 1),
     ("redir", 1),
     ("send-proxy-v2-ssl", 0),
@@ -195,6 +194,12 @@ const OPTIONS: &[Opt] = &[
     opt!("no-send-proxy-v2", 0, true, |s, _| {
         s.send_proxy = s.send_proxy.filter(|v| *v != ProxyVersion::V2);
         Ok(())
+    }),
+    opt!("proto", 1, true, |s, a| match a.arg.map(String::as_str) {
+        Some("h2") => set(&mut s.proto_h2, true),
+        Some("h1") => set(&mut s.proto_h2, false),
+        Some(other) => Err(format!("'proto' :  unknown MUX protocol '{other}'.")),
+        None => Err("'proto' : missing value".into()),
     }),
     opt!("on-marked-down", 1, true, |s, a| match a.arg.map(String::as_str) {
         Some("shutdown-sessions") => set(&mut s.on_marked_down, MarkedDown::ShutdownSessions),

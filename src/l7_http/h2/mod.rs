@@ -4,5 +4,6 @@
 //! and the server side use them.
 
 pub mod counters;
+pub mod dechunk;
 pub mod frame;
 pub mod hpack;
