@@ -423,7 +423,9 @@ impl H2SrvConn {
         // Room for a stream that waited.
         self.wake.borrow_mut().extend(self.waiting.iter().copied());
         self.flush(now);
-        if self.attached == 0 && (self.failed || self.private || !self.decided) {
+        // Kept for later streams only when connected and sound (a connect
+        // its last stream gave up on is not waited for).
+        if self.attached == 0 && (self.failed || self.private || !self.decided || !self.connected) {
             self.conn = None;
             self.failed = true;
         }

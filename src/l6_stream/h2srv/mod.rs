@@ -111,11 +111,8 @@ impl H2Servers {
             return;
         }
         c.pump(now);
-        let closed = c.conn.is_none();
-        drop(c);
-        if closed {
-            self.slab.remove(key);
-        }
+        // A closed one leaves the slab with its server's list (`sweep`), so
+        // a list never names a reused key.
     }
 
     /// The next stream whose session must run, if any.
