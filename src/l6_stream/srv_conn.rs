@@ -165,6 +165,22 @@ impl SrvConn {
         }
     }
 
+    /// The server's address (`%si`/`%sp`).
+    pub fn peer_addr(&self) -> io::Result<std::net::SocketAddr> {
+        match self {
+            SrvConn::Plain(c) => c.peer_addr(),
+            SrvConn::H2(h) => h.addrs().map(|a| a.0),
+        }
+    }
+
+    /// Our address on the server connection (`%bi`/`%bp`).
+    pub fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
+        match self {
+            SrvConn::Plain(c) => c.local_addr(),
+            SrvConn::H2(h) => h.addrs().map(|a| a.1),
+        }
+    }
+
     pub fn is_tls(&self) -> bool {
         match self {
             SrvConn::Plain(c) => c.is_tls(),

@@ -48,7 +48,7 @@ pub(super) const PENDING: [&str; 9] = [
 
 /// Options HAProxy 2.6 has and strata does not (yet): refused by name
 /// with their arity, never as "unknown keyword".
-pub(super) const NOT_YET: [(&str, usize); 52] = [
+pub(super) const NOT_YET: [(&str, usize); 51] = [
     ("allow-0rtt", 0),
     ("alpn", 1),
     ("ca-file", 1),

@@ -86,6 +86,13 @@ impl H2Chan {
         self.shared.borrow().conn.as_ref().map_or(-1, |c| c.fd())
     }
 
+    /// The shared connection's (server, local) addresses.
+    pub(crate) fn addrs(&self) -> std::io::Result<(std::net::SocketAddr, std::net::SocketAddr)> {
+        let c = self.shared.borrow();
+        let conn = c.conn.as_ref().ok_or_else(|| std::io::Error::other("closed"))?;
+        Ok((conn.peer_addr()?, conn.local_addr()?))
+    }
+
     pub(crate) fn is_tls(&self) -> bool {
         self.shared.borrow().tls
     }
