@@ -462,3 +462,53 @@ fn redirect_to_https_unless_tls() {
     assert_eq!(c.get("/").expect("tls").status, 200);
     assert_eq!(backend.requests().len(), 1);
 }
+
+/// `strict-sni`: a ClientHello naming no certificate (or none at all)
+/// fails the handshake (logged), one naming a certificate is served.
+#[test]
+fn strict_sni_refuses_unknown_names() {
+    let pki = Pki::new("Test CA");
+    let site = pki.server("site.pem", &["www.example.com"]);
+    let backend = HttpBackend::start();
+    let port = free_port();
+    let p = Proxy::start(&tls_cfg(port, backend.port(), &site.path.display().to_string(), "strict-sni", &[]));
+    let with = |sni: Option<&str>| TlsClient::new(ClientOpts { sni: sni.map(Into::into), ..Default::default() }).connect(port);
+    assert!(with(Some("other.example.com")).is_err(), "unknown SNI accepted");
+    assert!(with(None).is_err(), "no SNI accepted");
+    let mut c = with(Some("www.example.com")).expect("known SNI");
+    assert_eq!(c.get("/").expect("served").status, 200);
+    assert!(wait_until(ms(5000), || p.stdout_text().contains("fe/1: SSL handshake failure")), "{}", p.stdout_text());
+}
+
+/// A record cut short, then the client's FIN: the connection is closed
+/// (no request was complete) and logged as a client abort; the next
+/// client is served.
+#[test]
+fn a_truncated_record_closes_the_connection() {
+    let pki = Pki::new("Test CA");
+    let site = pki.server("site.pem", &["localhost"]);
+    let backend = HttpBackend::start();
+    let port = free_port();
+    let p = Proxy::start(&tls_cfg(port, backend.port(), &site.path.display().to_string(), "", &[]));
+    let mut c = TlsClient::new(ClientOpts::default()).connect(port).expect("handshake");
+    // An application-data record header announcing 64 bytes, and 10 of them.
+    let mut bytes = vec![0x17, 0x03, 0x03, 0x00, 0x40];
+    bytes.extend_from_slice(&[0x42; 10]);
+    c.s.sock.write_all(&bytes).expect("partial record");
+    c.s.sock.shutdown(std::net::Shutdown::Write).expect("fin");
+    let mut sock = c.s.sock;
+    // The session tickets sent after the handshake and the alert come
+    // first (TLS 1.3 encrypts both as application data); then the close.
+    let mut closed = expect_closed_within(&mut sock, ms(5000));
+    for _ in 0..8 {
+        if !matches!(closed, Closed::Data(_)) {
+            break;
+        }
+        closed = expect_closed_within(&mut sock, ms(5000));
+    }
+    assert!(closed.after().is_some(), "not closed: {closed:?}");
+    assert!(wait_until(ms(5000), || p.stdout_text().contains(" CR-- ")), "{}", p.stdout_text());
+    let mut next = TlsClient::new(ClientOpts::default()).connect(port).expect("handshake");
+    assert_eq!(next.get("/").expect("served").status, 200);
+    assert_eq!(backend.requests().len(), 1);
+}
