@@ -147,3 +147,21 @@ fn server_ssl_without_ca_file_is_a_config_error() {
         Proxy::check(&cfg(free_port(), "server s1 127.0.0.1:1 ssl", "    ssl-server-verify none\n"));
     assert_eq!(code, 0, "{err}");
 }
+
+/// `-dV` makes `verify none` the default of `server ... ssl`: the line
+/// without a CA file is accepted and reaches a self-signed server, while
+/// an explicit `verify required` still checks (and fails).
+#[test]
+fn dash_dv_turns_server_verification_off_by_default() {
+    let pki = Pki::new("Backend CA");
+    let crt = pki.self_signed("self.pem", &["whatever"]);
+    let b = TlsBackend::start(&crt.path, None, &[]);
+    let fe = free_port();
+    let _p = Proxy::start_with_args(&cfg(fe, &format!("server s1 127.0.0.1:{} ssl", b.port()), ""), &["-dV"]);
+    assert_eq!(get_one(fe, "/").status, 200);
+    let fe2 = free_port();
+    let line =
+        format!("server s1 127.0.0.1:{} ssl verify required ca-file {}", b.port(), pki.ca_file().display());
+    let _p2 = Proxy::start_with_args(&cfg(fe2, &line, ""), &["-dV"]);
+    assert_eq!(get_one(fe2, "/").status, 503);
+}

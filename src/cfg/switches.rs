@@ -17,9 +17,9 @@ pub fn resolve_dontfail() -> bool {
     RESOLVE_DONTFAIL.load(Ordering::Relaxed)
 }
 
-/// `-dV`: servers' TLS certificates are not verified (as
-/// `ssl-server-verify none`). strata has no TLS yet, so nothing reads it
-/// but the TLS code to come.
+/// `-dV`: servers' TLS certificates are not verified unless a `server`
+/// line says `verify required` or the global section says
+/// `ssl-server-verify required` (as HAProxy: the configuration wins).
 pub fn set_ssl_verify_none(on: bool) {
     SSL_VERIFY_NONE.store(on, Ordering::Relaxed);
 }

@@ -45,7 +45,11 @@ pub const FEATURES: &[Feature] = &[
     f("NETFILTER", false, "no original-destination lookup"),
     f("NS", false, "no network namespaces"),
     f("OBSOLETE_LINKER", false, "not a C build"),
-    f("OPENSSL", false, "no TLS yet"),
+    f(
+        "OPENSSL",
+        false,
+        "TLS is rustls, not OpenSSL: the OpenSSL-specific tests (engines, OCSP, DH files, certificate hot-swap) stay skipped",
+    ),
     f("OT", false, "no OpenTracing"),
     f("PCRE", false, "regexes use the regex crate, not PCRE"),
     f("PCRE2", false, "regexes use the regex crate, not PCRE2"),

@@ -76,9 +76,14 @@ pub(super) fn keyword(g: &mut Global, words: &[String]) -> Option<Result<Tuned, 
         "tune.rcvbuf.server" => obeyed(positive(kw, words).map(|n| t.rcvbuf_server = Some(n))),
         "tune.sndbuf.client" => obeyed(positive(kw, words).map(|n| t.sndbuf_client = Some(n))),
         "tune.sndbuf.server" => obeyed(positive(kw, words).map(|n| t.sndbuf_server = Some(n))),
-        _ if kw.starts_with("tune.ssl.") => {
-            Some(Err(format!("'{kw}' is not supported by strata yet (TLS is not implemented yet).")))
-        }
+        "tune.ssl.capture-buffer-size" => Some(check(kw, Arg::Int, words).map(|()| {
+            Tuned::Warned(format!(
+                "'{kw}' has no effect in strata (it has no ssl_fc_cipherlist_* fetches to fill); ignored."
+            ))
+        })),
+        _ if kw.starts_with("tune.ssl.") => Some(Err(format!(
+            "'{kw}' is not supported by strata yet (its TLS is rustls, tuned by the keywords docs/configuration.md lists)."
+        ))),
         _ => {
             let (_, arg, why) = WARNED.iter().find(|(name, _, _)| *name == kw)?;
             Some(
@@ -142,5 +147,13 @@ mod tests {
         assert!(matches!(apply(&mut g, "tune.maxpollevents 0"), Some(Err(_))));
         assert!(matches!(apply(&mut g, "tune.ssl.default-dh-param 2048"), Some(Err(_))));
         assert!(apply(&mut g, "tune.nonsense 1").is_none());
+    }
+
+    #[test]
+    fn the_ssl_capture_buffer_is_warned() {
+        let mut g = Global::default();
+        let warned = apply(&mut g, "tune.ssl.capture-buffer-size 1");
+        assert!(matches!(&warned, Some(Ok(Tuned::Warned(w))) if w.contains("ssl_fc_cipherlist")));
+        assert!(matches!(apply(&mut g, "tune.ssl.capture-buffer-size x"), Some(Err(_))));
     }
 }

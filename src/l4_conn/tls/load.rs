@@ -44,7 +44,9 @@ pub fn load(cfg: &Config, diags: &mut Diagnostics) -> TlsSet {
             }
             let what = format!("'server {}/{}'", p.name, s.name);
             let params = merge(&s.ssl.params, &g.server);
-            let verify = s.ssl.params.verify.or(g.server_verify).unwrap_or(Verify::Required);
+            // The server line, then `ssl-server-verify`, then `-dV`.
+            let dv = crate::cfg::switches::ssl_verify_none().then_some(Verify::None);
+            let verify = s.ssl.params.verify.or(g.server_verify).or(dv).unwrap_or(Verify::Required);
             let mut warnings = Warnings::new();
             let sni = match s.ssl.sni.as_deref().map(crate::acl::SampleExpr::parse) {
                 None => None,
