@@ -472,12 +472,18 @@ fn strict_sni_refuses_unknown_names() {
     let backend = HttpBackend::start();
     let port = free_port();
     let p = Proxy::start(&tls_cfg(port, backend.port(), &site.path.display().to_string(), "strict-sni", &[]));
-    let with = |sni: Option<&str>| TlsClient::new(ClientOpts { sni: sni.map(Into::into), ..Default::default() }).connect(port);
+    let with = |sni: Option<&str>| {
+        TlsClient::new(ClientOpts { sni: sni.map(Into::into), ..Default::default() }).connect(port)
+    };
     assert!(with(Some("other.example.com")).is_err(), "unknown SNI accepted");
     assert!(with(None).is_err(), "no SNI accepted");
     let mut c = with(Some("www.example.com")).expect("known SNI");
     assert_eq!(c.get("/").expect("served").status, 200);
-    assert!(wait_until(ms(5000), || p.stdout_text().contains("fe/1: SSL handshake failure")), "{}", p.stdout_text());
+    assert!(
+        wait_until(ms(5000), || p.stdout_text().contains("fe/1: SSL handshake failure")),
+        "{}",
+        p.stdout_text()
+    );
 }
 
 /// A record cut short, then the client's FIN: the connection is closed
