@@ -46,6 +46,8 @@ pub struct ServerState {
     pub rise: u32,               // configured `rise` (health shown without checks)
     pub stats: Counters,
     pub health: Option<Health>, // Some with `check`
+    pub agent: Option<Health>,  // Some with `agent-check`
+    pub nolb: bool,             // HAProxy's STOPPING: `disable-on-404` got a 404 (`NOLB`): no new traffic
     pub history: UpDown,        // health changes (`lastchg`, `downtime`, `chkdown`)
     pub tls: Option<std::sync::Arc<crate::l4_conn::tls::ServerTls>>, // `ssl` / `check-ssl`: its TLS client settings
     pub check_enabled: bool, // health checks run (`disable health` pauses them: the server counts as UP)
@@ -57,7 +59,9 @@ pub struct ServerState {
 /// state`. Written by the worker after each check.
 #[derive(Clone, Debug, Default)]
 pub struct Health {
-    pub status: &'static str, // HAProxy's check status: L4OK, L4CON, L4TOUT, L7OK, L7STS, L7RSP, L7TOUT, INI
+    pub status: &'static str, // HAProxy's check status: L4OK, L4CON, L4TOUT, L7OK, L7STS, L7RSP, L7TOUT, INI...
+    pub number: u32,          // its `HCHK_STATUS_*` number (`show servers state`)
+    pub running: bool,        // a check is in progress (`CHK_ST_INPROGRESS`)
     pub code: Option<u16>,    // HTTP status of a layer 7 check
     pub desc: String,         // e.g. "Layer4 check passed"
     pub info: String,         // e.g. "Connection refused" (last_chk)
@@ -73,7 +77,15 @@ impl Health {
     /// health counter at `rise` (UP, but one failure takes it DOWN).
     pub fn initial(rise: u32, fall: u32) -> Health {
         let (rise, fall) = (rise.max(1), fall.max(1));
-        Health { status: "INI", desc: "Initializing".into(), value: rise, rise, fall, ..Health::default() }
+        Health {
+            status: "INI",
+            number: 1,
+            desc: "Initializing".into(),
+            value: rise,
+            rise,
+            fall,
+            ..Health::default()
+        }
     }
 }
 
@@ -109,6 +121,8 @@ impl ServerState {
             rise: cfg.rise,
             stats: Counters::default(),
             health: cfg.check.then(|| Health::initial(cfg.rise, cfg.fall)),
+            agent: cfg.agent.enabled.then(|| Health::initial(cfg.rise, cfg.fall)),
+            nolb: false,
             history: UpDown::default(),
             tls: None,
             check_enabled: true,
@@ -176,7 +190,12 @@ impl ServerState {
 
     /// May receive new traffic: up, ready, with an address and a non-zero weight.
     pub fn usable(&self) -> bool {
-        self.up && self.admin == SrvAdmin::Ready && !self.resolution_maint && self.weight > 0 && !self.deleted
+        self.up
+            && !self.nolb
+            && self.admin == SrvAdmin::Ready
+            && !self.resolution_maint
+            && self.weight > 0
+            && !self.deleted
     }
 
     /// In maintenance for any reason (administrative, no address, deleted).

@@ -8,6 +8,7 @@
 //! first error, so an operator sees all of them in one run.
 
 pub mod balance;
+pub mod checks;
 pub mod cond;
 pub mod diag;
 pub mod errorpages;
@@ -28,6 +29,7 @@ pub mod switches;
 pub mod time;
 
 pub use balance::*;
+pub use checks::ProxyChecks;
 pub use diag::{Diag, Diagnostics, Severity};
 pub use model::*;
 pub use server::*;

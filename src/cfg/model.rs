@@ -240,12 +240,12 @@ pub struct Proxy {
     pub retries: u32,              // `retries`, default 3
     pub log_global: Option<usize>, // `log global` written: where in `logs` resolve inserts the global targets
     pub options: Options,
-    pub logs: Vec<LogTarget>,          // effective targets (`log global` expanded)
-    pub http_check: Option<HttpCheck>, // `option httpchk` (+ `http-check expect status`)
-    pub http_reuse: HttpReuse,         // `http-reuse`, default safe
-    pub acls: Vec<RuleLine>,           // `acl NAME FETCH ...` lines (words after `acl`)
-    pub http_request: Vec<RuleLine>,   // `http-request ...` lines (words after the keyword)
-    pub http_response: Vec<RuleLine>,  // `http-response ...` lines
+    pub logs: Vec<LogTarget>, // effective targets (`log global` expanded)
+    pub checks: super::checks::ProxyChecks, // health-check options and `tcp-check`/`http-check` rules
+    pub http_reuse: HttpReuse, // `http-reuse`, default safe
+    pub acls: Vec<RuleLine>,  // `acl NAME FETCH ...` lines (words after `acl`)
+    pub http_request: Vec<RuleLine>, // `http-request ...` lines (words after the keyword)
+    pub http_response: Vec<RuleLine>, // `http-response ...` lines
     pub http_after_response: Vec<RuleLine>, // `http-after-response ...` lines
     pub stick_table: Option<crate::stick::TableDef>, // `stick-table` (named after the proxy)
     pub tcp_request_connection: Vec<RuleLine>, // `tcp-request connection ...` (words after `connection`)
@@ -253,15 +253,6 @@ pub struct Proxy {
     pub tcp_request_content: Vec<RuleLine>, // `tcp-request content ...`
     pub inspect_delay: Option<Duration>, // `tcp-request inspect-delay`
     pub knobs: crate::cfg::knobs::Knobs, // socket, HTTP and log options, identity, limits
-}
-
-/// `option httpchk [METH [URI [VERSION]]]` and `http-check expect status N`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HttpCheck {
-    pub method: String,             // default OPTIONS
-    pub uri: String,                // default /
-    pub version: String,            // default HTTP/1.0
-    pub expect_status: Option<u16>, // None: any 2xx or 3xx passes
 }
 
 /// A reference to a proxy by name, filled with its index by `resolve`.

@@ -155,17 +155,73 @@ fn layer7_hash_needs_http(cfg: &mut Config, diags: &mut Diagnostics) {
     }
 }
 
-/// A checked server needs a port to check: its own, or `port`.
+/// A checked server needs a port to check: its own, `port`, or ports on
+/// every `connect` rule of its checks (the first rule being one), as
+/// HAProxy's `init_srv_check`.
 fn check_ports(cfg: &Config, diags: &mut Diagnostics) {
+    use super::checks::{CheckAction, CheckKind};
     for p in cfg.proxies.iter().filter(|p| p.cap.backend) {
+        let rules = match p.checks.kind {
+            CheckKind::Tcp => &p.checks.tcp.rules[..],
+            CheckKind::Http => &p.checks.http.rules[..],
+            _ => &[],
+        };
+        let connects = || {
+            rules.iter().filter_map(|r| match &r.action {
+                CheckAction::Connect(c) => Some(c.port.is_some() || c.addr.is_some_and(|a| a.port() > 0)),
+                _ => None,
+            })
+        };
+        let first = rules.iter().find(|r| !matches!(r.action, CheckAction::Comment));
         for s in p.servers.iter().filter(|s| s.check && s.port.is_none() && s.check_port.is_none()) {
-            diags.push(Diag::alert_global(format!(
-                "config: {} '{}': server '{}' has neither service port nor check port.",
+            let head = format!(
+                "config: {} '{}': server '{}' has neither service port nor check port",
                 type_str(p),
                 p.name,
                 s.name
-            )));
+            );
+            let msg = if rules.is_empty() {
+                format!("{head}.")
+            } else if !matches!(first.map(|r| &r.action), Some(CheckAction::Connect(_)))
+                || connects().next() != Some(true)
+            {
+                format!("{head} nor tcp_check rule 'connect' with port information.")
+            } else if connects().any(|has| !has) {
+                format!("{head}, and a tcp_check rule 'connect' with no port information.")
+            } else {
+                continue;
+            };
+            diags.push(Diag::alert_global(msg));
         }
+        check_rules_used(p, diags);
+    }
+}
+
+/// HAProxy's warnings for check rules a proxy wrote but does not use.
+fn check_rules_used(p: &Proxy, diags: &mut Diagnostics) {
+    use super::checks::CheckKind;
+    let c = &p.checks;
+    let mut warn = |msg: String| diags.push(Diag { severity: Severity::Warning, loc: None, msg });
+    if c.http.own && !c.http.rules.is_empty() && c.kind != CheckKind::Http {
+        warn(format!(
+            "{} '{}' uses http-check rules without 'option httpchk', so the rules are ignored.",
+            type_str(p),
+            p.name
+        ));
+    }
+    if c.tcp.own && !c.tcp.rules.is_empty() && c.kind != CheckKind::Tcp {
+        warn(format!(
+            "{} '{}' uses tcp-check rules without 'option tcp-check', so the rules are ignored.",
+            type_str(p),
+            p.name
+        ));
+    }
+    if c.disable_on_404 && c.kind != CheckKind::Http {
+        warn(format!(
+            "'disable-on-404' will be ignored for {} '{}' (requires 'option httpchk').",
+            type_str(p),
+            p.name
+        ));
     }
 }
 

@@ -165,7 +165,11 @@ pub fn show_servers_state(words: &[&str], _: AccessLevel, data: &mut dyn CliData
 
 fn state_line(be_id: u32, be_name: &str, s: &ServerState, _: &BackendState, now_ms: u64) -> String {
     let maint = s.admin == SrvAdmin::Maint;
-    let op = if s.up && !s.in_maint() { 2 } else { 0 };
+    let op = match (s.up && !s.in_maint(), s.nolb) {
+        (true, true) => 3,
+        (true, false) => 2,
+        (false, _) => 0,
+    };
     let mut admin = match s.admin {
         SrvAdmin::Maint if s.maint_from_config => 0x05,
         SrvAdmin::Maint => 0x01,
@@ -175,31 +179,34 @@ fn state_line(be_id: u32, be_name: &str, s: &ServerState, _: &BackendState, now_
     if s.resolution_maint {
         admin |= 0x20;
     }
+    // HAProxy's check state flags: configured 2, enabled 4, paused 8 (a
+    // health check in maintenance), in progress 1, agent 16.
+    let flags = |h: &crate::backend::Health, agent: bool| {
+        let mut f = 6 | u32::from(h.running);
+        if agent {
+            f |= 16;
+        } else if s.in_maint() {
+            f |= 8;
+        }
+        f
+    };
     let (status, result, health, state) = match &s.health {
         Some(h) => {
-            let status = match h.status {
-                "L4OK" => 6,
-                "L4TOUT" => 7,
-                "L4CON" => 8,
-                "L7TOUT" => 12,
-                "L7RSP" => 13,
-                "L7OK" => 15,
-                "L7STS" => 17,
-                _ => 1,
-            };
             let result = match h.status {
                 "INI" => 0,
-                s if s.ends_with("OK") => 3,
+                "L7OKC" => 4,
+                st if st.ends_with("OK") => 3,
                 _ => 2,
             };
-            (status, result, h.value, 6 | if s.in_maint() { 8 } else { 0 })
+            (h.number.max(1), result, h.value, flags(h, false))
         }
-        None => (1, 0, if maint { 0 } else { s.rise }, if maint { 8 } else { 0 }),
+        None => (1, 0, if maint { 0 } else { s.rise }, 0),
     };
+    let agent_state = s.agent.as_ref().map_or(0, |a| flags(a, true));
     let since = crate::core::clock::secs_between(s.history.last_change_ms, now_ms);
     let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
     format!(
-        "{be_id} {be_name} {} {} {} {op} {admin} {} {} {since} {status} {result} {health} {state} 0 0 {} {} {} - 0 {} {} {} {}\n",
+        "{be_id} {be_name} {} {} {} {op} {admin} {} {} {since} {status} {result} {health} {state} {agent_state} 0 {} {} {} - 0 {} {} {} {}\n",
         s.id,
         s.name,
         dash(s.addr.map(|a| a.to_string())),

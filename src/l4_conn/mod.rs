@@ -7,6 +7,7 @@
 pub mod conn;
 pub mod listener;
 pub mod pool;
+pub mod proxy_proto;
 pub mod sockopt;
 pub mod splice;
 pub mod tls;

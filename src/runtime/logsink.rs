@@ -128,6 +128,12 @@ impl LogSink {
         self.send(s.frontend, wall, &line);
     }
 
+    /// An event of proxy `proxy` (health checks, server states) at syslog
+    /// level `level`.
+    pub fn event(&self, proxy: usize, wall: SystemTime, msg: &str, level: u32) {
+        self.send_at(proxy, wall, msg, level);
+    }
+
     /// The log line of an ended stream, rendered by the stream from its
     /// frontend's format (`option httplog`, `log-format`...); `option
     /// dontlognull` drops TCP streams that moved no byte.

@@ -5,6 +5,7 @@
 //! Only this module knows every layer; the layers below return values
 //! instead of reaching up.
 
+mod check_report;
 mod checks;
 mod cli_port;
 pub mod cmdline;

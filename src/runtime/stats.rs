@@ -181,29 +181,47 @@ fn frontend_line(p: &Proxy, iid: u32, c: &Counters, cur: u32, max: u32, now_ms: 
     l
 }
 
-/// HAProxy's server status text (`srv_hlt_st` in `src/stats.c`): while
-/// the health counter is between its ends, `UP n/fall` counts the failed
-/// checks of a server going down and `DOWN n/rise` the passed checks of
-/// one coming up.
+/// HAProxy's server status text (`stats_fill_sv_stats_computestate`):
+/// while the health counter is between its ends, `UP n/fall` counts the
+/// failed checks of a server going down and `DOWN n/rise` the passed
+/// checks of one coming up; `NOLB` after a 404 with `disable-on-404`;
+/// `(agent)` when the agent decided.
 pub fn server_status(s: &ServerState) -> String {
-    let going_down = |h: &Health| match h.value.checked_sub(h.rise) {
-        Some(done) if h.value < h.rise + h.fall - 1 => Some(format!("{}/{}", done + 1, h.fall)),
-        _ => None,
-    };
-    match (s.admin, &s.health, s.up) {
-        (SrvAdmin::Maint, _, _) => "MAINT".into(),
-        _ if s.resolution_maint => "MAINT (resolution)".into(),
-        (SrvAdmin::Drain, h, true) => match h.as_ref().and_then(going_down) {
-            Some(n) => format!("DRAIN {n}"),
-            None => "DRAIN".into(),
-        },
-        (_, None, _) => "no check".into(),
-        (_, Some(h), true) => match going_down(h) {
-            Some(n) => format!("UP {n}"),
-            None => "UP".into(),
-        },
-        (_, Some(h), false) if h.value > 0 => format!("DOWN {}/{}", h.value, h.rise),
-        (_, Some(_), false) => "DOWN".into(),
+    let h = s.health.as_ref();
+    let at_top = |h: &Health| h.value + 1 >= h.rise + h.fall;
+    let going = |h: &Health| format!("{}/{}", (h.value + 1).saturating_sub(h.rise), h.fall);
+    if s.resolution_maint {
+        return "MAINT (resolution)".into();
+    }
+    if s.admin == SrvAdmin::Maint {
+        return "MAINT".into();
+    }
+    if s.up && s.nolb {
+        return match h {
+            Some(h) if !at_top(h) => format!("NOLB {}", going(h)),
+            _ => "NOLB".into(),
+        };
+    }
+    if s.up {
+        let down_going = h.filter(|h| !at_top(h));
+        if s.admin == SrvAdmin::Drain {
+            if s.agent.is_some() {
+                return "DRAIN (agent)".into();
+            }
+            return down_going.map_or("DRAIN".into(), |h| format!("DRAIN {}", going(h)));
+        }
+        return match (h, down_going) {
+            (None, _) => "no check".into(),
+            (_, Some(h)) => format!("UP {}", going(h)),
+            _ => "UP".into(),
+        };
+    }
+    match (s.agent.as_ref(), h) {
+        (Some(a), _) if a.value == 0 => "DOWN (agent)".into(),
+        (_, Some(h)) if h.value == 0 => "DOWN".into(),
+        (_, Some(h)) => format!("DOWN {}/{}", h.value, h.rise),
+        (Some(_), None) => "DOWN 0/0".into(),
+        (None, None) => "DOWN".into(),
     }
 }
 
@@ -246,7 +264,8 @@ fn server_line(p: &Proxy, iid: u32, sid: u32, s: &ServerState, be: &BackendState
         l.set("chkfail", h.failures);
         l.set("chkdown", s.history.downs);
         l.set("downtime", s.history.downtime(now_ms) / 1000);
-        l.set("check_status", h.status);
+        // HAProxy marks a check in progress with `* `.
+        l.set("check_status", format!("{}{}", if h.running { "* " } else { "" }, h.status));
         if let Some(code) = h.code {
             l.set("check_code", code);
         }
@@ -260,6 +279,22 @@ fn server_line(p: &Proxy, iid: u32, sid: u32, s: &ServerState, be: &BackendState
         l.set("check_rise", h.rise);
         l.set("check_fall", h.fall);
         l.set("check_health", h.value);
+    }
+    if let Some(a) = &s.agent {
+        l.set("agent_status", format!("{}{}", if a.running { "* " } else { "" }, a.status));
+        if let Some(code) = a.code {
+            l.set("agent_code", code);
+        }
+        if let Some(d) = a.duration_ms {
+            l.set("agent_duration", d);
+        }
+        if !a.info.is_empty() {
+            l.set("last_agt", &a.info);
+        }
+        l.set("agent_desc", &a.desc);
+        l.set("agent_rise", a.rise);
+        l.set("agent_fall", a.fall);
+        l.set("agent_health", a.value);
     }
     l
 }

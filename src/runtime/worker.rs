@@ -622,12 +622,17 @@ impl Worker {
     fn run_check(&mut self, key: Key) {
         let now = self.env.clock.now();
         let now_ms = self.env.clock.ticks_ms();
-        let (next, changed) =
+        let out =
             self.checks.run(key, self.poll.registry(), now, &mut self.env.backends, &self.env.cfg, now_ms);
         if let Some(check) = self.checks.get_mut(key) {
-            self.timers.arm(&mut check.timer, TimerId { kind: TIMER_CHECK, key }, next);
+            self.timers.arm(&mut check.timer, TimerId { kind: TIMER_CHECK, key }, out.next);
         }
-        if let Some(change) = changed {
+        for l in &out.logs {
+            self.logs.event(l.proxy, self.env.clock.wall(), &l.text, l.level);
+            let tag = if l.alert { "[ALERT]   " } else { "[WARNING] " };
+            eprintln!("{tag} ({}) : {}", std::process::id(), l.stderr);
+        }
+        if let Some(change) = out.change {
             self.server_changed(change);
         }
     }

@@ -77,6 +77,7 @@ pub mod pattern;
 pub mod peers;
 pub mod ports;
 pub mod proc;
+pub mod proto_servers;
 pub mod stat;
 pub mod stick;
 pub mod syslog;

@@ -13,6 +13,8 @@ mod addr;
 mod args;
 mod balance;
 mod bind;
+mod check_expect;
+mod checks;
 mod errors;
 mod global;
 mod h2tune;

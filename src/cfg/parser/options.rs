@@ -4,7 +4,6 @@
 use super::args::{Res, no_extra, time};
 use super::proxy::{Side, need};
 use super::section::Open;
-use crate::cfg::model::HttpCheck;
 
 /// `timeout <name> <time>`.
 pub(super) fn timeout(o: &mut Open, words: &[String]) -> Res {
@@ -53,9 +52,12 @@ pub(super) fn option(o: &mut Open, words: &[String], negate: bool) -> Res {
     let Some(name) = words.first().map(String::as_str) else {
         return Err("'option' expects an option name.".into());
     };
+    if let Some(r) = super::checks::option(o, words, negate) {
+        return r;
+    }
     let kw = format!("option {name}");
     let side = match name {
-        "redispatch" | "httpchk" => Some(Side::Back),
+        "redispatch" => Some(Side::Back),
         "dontlognull" => Some(Side::Front),
         "forwardfor" | "http-keep-alive" | "httpclose" => None,
         "allbackups" => Some(Side::Back),
@@ -66,9 +68,6 @@ pub(super) fn option(o: &mut Open, words: &[String], negate: bool) -> Res {
     };
     if let Some(side) = side {
         need(o, &kw, side)?;
-    }
-    if name == "httpchk" {
-        return httpchk(o, words, negate);
     }
     let opts = &mut o.px.options;
     if name == "redispatch" {
@@ -100,54 +99,6 @@ pub(super) fn option(o: &mut Open, words: &[String], negate: bool) -> Res {
             opts.httpclose = on;
             opts.http_keep_alive &= !on;
         }
-    }
-    Ok(())
-}
-
-/// `option httpchk [[METH] URI [VERSION]]` (one argument is the URI) and
-/// `no option httpchk`. A later `option httpchk` keeps the expected status.
-fn httpchk(o: &mut Open, words: &[String], negate: bool) -> Res {
-    if negate {
-        o.px.http_check = None;
-        return no_extra("option httpchk", words, 1);
-    }
-    no_extra("option httpchk", words, 4)?;
-    let arg = |i: usize, default: &str| words.get(i).map_or(default.to_string(), String::clone);
-    let (method, uri, version) = match words.len() {
-        1 => ("OPTIONS".to_string(), "/".to_string(), "HTTP/1.0".to_string()),
-        2 => ("OPTIONS".to_string(), arg(1, "/"), "HTTP/1.0".to_string()),
-        _ => (arg(1, "OPTIONS"), arg(2, "/"), arg(3, "HTTP/1.0")),
-    };
-    let expect_status = o.px.http_check.as_ref().and_then(|c| c.expect_status);
-    o.px.http_check = Some(HttpCheck { method, uri, version, expect_status });
-    Ok(())
-}
-
-/// `http-check expect status <code>`; needs `option httpchk` above it
-/// (in the section or inherited).
-pub(super) fn http_check(o: &mut Open, words: &[String]) -> Res {
-    need(o, "http-check", Side::Back)?;
-    match (words.get(1).map(String::as_str), words.get(2).map(String::as_str)) {
-        (Some("expect"), Some("status")) => {}
-        (Some("expect"), _) => {
-            return Err("'http-check expect' only supports 'status <code>' in strata yet.".into());
-        }
-        (Some(other), _) => return Err(format!("'http-check {other}' is not supported by strata yet.")),
-        (None, _) => return Err("'http-check' expects 'expect status <code>'.".into()),
-    }
-    let code = words.get(3).map_or("", String::as_str);
-    let status = match code.parse::<u16>() {
-        Ok(n) if (100..=599).contains(&n) && code.bytes().all(|b| b.is_ascii_digit()) => n,
-        _ => {
-            return Err(format!(
-                "'http-check expect status' expects a status code between 100 and 599 (got '{code}')."
-            ));
-        }
-    };
-    no_extra("http-check expect status", words, 4)?;
-    match o.px.http_check.as_mut() {
-        Some(c) => c.expect_status = Some(status),
-        None => return Err("'http-check expect' needs 'option httpchk' above it.".into()),
     }
     Ok(())
 }

@@ -8,7 +8,7 @@
 use super::args::{Res, int, no_extra};
 use super::log::{self, LogLine};
 use super::section::{Kind, Open};
-use super::{balance, bind, option_flags, options, proxy_misc, server, stick};
+use super::{balance, bind, checks, option_flags, options, proxy_misc, server, stick};
 use crate::cfg::diag::{Diag, Diagnostics};
 use crate::cfg::model::{Cond, HttpReuse, Loc, Mode, ProxyRef, RuleLine, UseBackend};
 
@@ -88,7 +88,8 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
             no_extra(kw, words, 2)
         }),
         "option" => option_flags::option(o, &words[1..], false, loc, diags),
-        "http-check" => options::http_check(o, words),
+        "http-check" => checks::http_check(o, words),
+        "tcp-check" => checks::tcp_check(o, words),
         "stick-table" => not_in_defaults(o, kw).and_then(|()| stick::stick_table(o, words)),
         "tcp-request" => not_in_defaults(o, kw).and_then(|()| stick::tcp_request(o, words, loc)),
         "http-reuse" => need(o, kw, Side::Back).and_then(|()| http_reuse(o, words)),

@@ -322,7 +322,7 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         options: Options::default(),
         logs: Vec::new(),
         log_global: None,
-        http_check: None,
+        checks: Default::default(),
         http_reuse: HttpReuse::default(),
         acls: Vec::new(),
         http_request: Vec::new(),
@@ -345,7 +345,10 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         px.options = t.options;
         px.logs = t.logs.clone();
         px.log_global = t.log_global;
-        px.http_check = t.http_check.clone();
+        px.checks = t.checks.clone();
+        // The proxy's own first rule line replaces the inherited rules.
+        px.checks.tcp.own = false;
+        px.checks.http.own = false;
         px.http_reuse = t.http_reuse;
         px.default_server = t.default_server.clone();
         px.knobs = t.knobs.clone();

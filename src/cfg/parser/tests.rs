@@ -170,29 +170,61 @@ fn options_and_timeouts() {
 
 #[test]
 fn health_check_settings() {
+    use crate::cfg::checks::{CheckAction, CheckKind, ExpectKind, HttpSend};
     let (cfg, alerts) = run(&format!(
         "{TIMEOUTS} option httpchk /health\n timeout check 2s\nbackend a\n http-check expect status 204\n\
-         backend b\n option httpchk GET /ping HTTP/1.1\nbackend c\n no option httpchk\n"
+         backend b\n option httpchk GET /ping HTTP/1.1\n http-check send hdr Host h body x\n\
+         backend c\n option tcp-check\n tcp-check connect port 1883\n tcp-check send-binary 0a0b\n \
+         tcp-check expect !string ERR comment bad\nbackend d\n option mysql-check user haproxy\n\
+         backend e\n option smtpchk EHLO example.com\nbackend f\n option pgsql-check user pg\n"
     ));
     assert_eq!(alerts, Vec::<String>::new());
-    let hc = |n: &str| proxy(&cfg, n).http_check.clone();
-    let a = hc("a").unwrap_or_else(|| unreachable!());
-    assert_eq!((a.method.as_str(), a.uri.as_str(), a.version.as_str()), ("OPTIONS", "/health", "HTTP/1.0"));
-    assert_eq!(a.expect_status, Some(204));
+    let a = &proxy(&cfg, "a").checks;
+    // The backend's own rule replaces the inherited request, as in HAProxy.
+    assert_eq!((a.kind.clone(), a.http.rules.len()), (CheckKind::Http, 1));
+    assert!(
+        matches!(&a.http.rules[0].action, CheckAction::Expect(e) if e.kind == ExpectKind::Status(vec![(204, 204)]))
+    );
     assert_eq!(proxy(&cfg, "a").timeouts.check, Some(Duration::from_secs(2)));
-    let b = hc("b").unwrap_or_else(|| unreachable!());
-    assert_eq!((b.method.as_str(), b.uri.as_str(), b.version.as_str()), ("GET", "/ping", "HTTP/1.1"));
-    assert_eq!(hc("c"), None);
+    let b = &proxy(&cfg, "b").checks;
+    let CheckAction::HttpSend(send) = &b.http.rules[0].action else { unreachable!("a send") };
+    assert_eq!(
+        send,
+        &HttpSend {
+            method: Some("GET".into()),
+            uri: Some("/ping".into()),
+            version: Some("HTTP/1.1".into()),
+            headers: vec![("Host".into(), "h".into())],
+            body: Some("x".into()),
+            from_option: false,
+        },
+        "the explicit send merged with the option's request"
+    );
+    let c = &proxy(&cfg, "c").checks;
+    assert_eq!((c.kind.clone(), c.tcp.rules.len()), (CheckKind::Tcp, 3));
+    assert_eq!(c.tcp.rules[2].comment.as_deref(), Some("bad"));
+    assert_eq!(proxy(&cfg, "d").checks.kind, CheckKind::Mysql { user: Some("haproxy".into()), post41: true });
+    assert_eq!(proxy(&cfg, "e").checks.kind, CheckKind::Smtp { hello: "EHLO example.com".into() });
+    assert_eq!(proxy(&cfg, "f").checks.kind, CheckKind::Pgsql { user: "pg".into() });
 
-    let (_, alerts) = run("backend b\n http-check expect status 200\n option httpchk\n \
-         http-check expect string ok\n http-check expect status 99\nfrontend f\n bind :1\n timeout check 1s\n");
+    let (_, alerts) = run("backend b\n http-check expect strings ok\n tcp-check expect status 200\n \
+         tcp-check send x\n tcp-check connect\n no option httpchk\n option pgsql-check\n \
+         option external-check\n http-check expect status 300-200\nfrontend f\n bind :1\n timeout check 1s\n");
     assert_eq!(
         alerts,
         [
-            "t.cfg:2: 'http-check expect' needs 'option httpchk' above it.",
-            "t.cfg:4: 'http-check expect' only supports 'status <code>' in strata yet.",
-            "t.cfg:5: 'http-check expect status' expects a status code between 100 and 599 (got '99').",
-            "t.cfg:8: 'timeout check' not allowed because frontend 'f' has no backend capability.",
+            "t.cfg:2: 'http-check expect' : 'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', \
+             '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got 'strings' as argument.",
+            "t.cfg:3: 'tcp-check expect' : 'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', \
+             '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got 'status' as argument.",
+            "t.cfg:5: 'tcp-check connect' : first step MUST also be a 'connect', optionally preceded by a \
+             'set-var', an 'unset-var' or a 'comment', when there is a 'connect' step in the tcp-check ruleset.",
+            "t.cfg:6: negation/default is not supported for option 'httpchk'.",
+            "t.cfg:7: 'option pgsql-check' expects 'user <username>' as argument.",
+            "t.cfg:8: 'option external-check' is not supported by strata: it runs no external programs (use \
+             tcp-check or http-check rules).",
+            "t.cfg:9: 'http-check expect' : invalid range of status codes '300-200'.",
+            "t.cfg:12: 'timeout check' not allowed because frontend 'f' has no backend capability.",
         ]
     );
 }
@@ -290,7 +322,7 @@ fn server_templates_and_init_addr() {
             "t.cfg:4: Wrong server-template number or range arg '0'.",
             "t.cfg:6: 'server b/s4' : 'id' : custom id 4 already used at t.cfg:5 ('server s3').",
             "t.cfg:7: 'id' option is not accepted in default-server sections",
-            "t.cfg:8: 'server b/s5' : 'agent-check' is not supported by strata yet.",
+            "t.cfg:8: 'server b/s5' : server s5 does not have agent port. Agent check has been disabled.",
             "t.cfg:9: 'server b/s6' : 'redir' is not supported by strata yet.",
         ]
     );

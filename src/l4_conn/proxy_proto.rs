@@ -1,0 +1,236 @@
+//! The PROXY protocol (haproxy.org's proxy-protocol.txt), versions 1 and
+//! 2: the header a client-side proxy puts before a connection's bytes to
+//! say whom it carries. Encoding for `send-proxy`, `send-proxy-v2` and
+//! `check-send-proxy`; decoding for `accept-proxy` and `tcp-request
+//! connection expect-proxy layer4`. Knows nothing of sessions.
+
+use crate::cfg::ProxyVersion;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// The 12 bytes every version 2 header starts with.
+const SIG_V2: &[u8; 12] = b"\r\n\r\n\0\r\nQUIT\n";
+/// Longest version 1 line, CRLF included.
+const V1_MAX: usize = 107;
+
+/// What a received header says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Header {
+    Proxied { src: SocketAddr, dst: SocketAddr }, // the addresses of the connection it carries
+    Local, // `LOCAL` (v2) or `UNKNOWN` (v1): keep the connection's own addresses
+}
+
+/// Why a received header is refused, worded as HAProxy's connection
+/// error messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    NotProxy, // "Received something which does not look like a PROXY protocol header"
+    BadV1,    // "Received an invalid PROXY protocol header"
+    BadV2,    // "Received an invalid PROXY protocol v2 header"
+}
+
+impl Refused {
+    pub fn message(self) -> &'static str {
+        match self {
+            Refused::NotProxy => "Received something which does not look like a PROXY protocol header",
+            Refused::BadV1 => "Received an invalid PROXY protocol header",
+            Refused::BadV2 => "Received an invalid PROXY protocol v2 header",
+        }
+    }
+}
+
+/// Decodes the header at the start of `data`: `Ok(None)` while it is
+/// incomplete, else the header and its length.
+pub fn decode(data: &[u8]) -> Result<Option<(Header, usize)>, Refused> {
+    let sig_part = &SIG_V2[..data.len().min(12)];
+    if data.starts_with(sig_part) {
+        return if data.len() < 16 { Ok(None) } else { decode_v2(data) };
+    }
+    let v1 = &b"PROXY "[..data.len().min(6)];
+    if !data.starts_with(v1) {
+        return Err(Refused::NotProxy);
+    }
+    match data.iter().position(|&b| b == b'\n') {
+        None if data.len() >= V1_MAX => Err(Refused::BadV1),
+        None => Ok(None),
+        Some(nl) if nl + 1 > V1_MAX || nl == 0 || data[nl - 1] != b'\r' => Err(Refused::BadV1),
+        Some(nl) => decode_v1(&data[..nl - 1]).map(|h| Some((h, nl + 1))),
+    }
+}
+
+/// `PROXY TCP4|TCP6 SRC DST SPORT DPORT` or `PROXY UNKNOWN ...`.
+fn decode_v1(line: &[u8]) -> Result<Header, Refused> {
+    let text = std::str::from_utf8(line).map_err(|_| Refused::BadV1)?;
+    let mut w = text.split(' ');
+    let (_, proto) = (w.next(), w.next().ok_or(Refused::BadV1)?);
+    if proto == "UNKNOWN" {
+        return Ok(Header::Local);
+    }
+    let v6 = match proto {
+        "TCP4" => false,
+        "TCP6" => true,
+        _ => return Err(Refused::BadV1),
+    };
+    let ip = |s: Option<&str>| -> Result<IpAddr, Refused> {
+        let ip: IpAddr = s.ok_or(Refused::BadV1)?.parse().map_err(|_| Refused::BadV1)?;
+        if ip.is_ipv6() == v6 { Ok(ip) } else { Err(Refused::BadV1) }
+    };
+    let port = |s: Option<&str>| -> Result<u16, Refused> {
+        let s = s.ok_or(Refused::BadV1)?;
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Refused::BadV1);
+        }
+        s.parse().map_err(|_| Refused::BadV1)
+    };
+    let (src, dst) = (ip(w.next())?, ip(w.next())?);
+    let (sport, dport) = (port(w.next())?, port(w.next())?);
+    if w.next().is_some() {
+        return Err(Refused::BadV1);
+    }
+    Ok(Header::Proxied { src: SocketAddr::new(src, sport), dst: SocketAddr::new(dst, dport) })
+}
+
+/// The binary header: version 2, command LOCAL or PROXY, TCP over IPv4
+/// or IPv6 (TLVs after the addresses are skipped).
+fn decode_v2(data: &[u8]) -> Result<Option<(Header, usize)>, Refused> {
+    let ver_cmd = data[12];
+    let fam = data[13];
+    let len = u16::from_be_bytes([data[14], data[15]]) as usize;
+    if ver_cmd >> 4 != 2 {
+        return Err(Refused::BadV2);
+    }
+    let total = 16 + len;
+    if data.len() < total {
+        return Ok(None);
+    }
+    let body = &data[16..total];
+    match ver_cmd & 0x0f {
+        0 => return Ok(Some((Header::Local, total))),
+        1 => {}
+        _ => return Err(Refused::BadV2),
+    }
+    let header = match fam {
+        0x11 if body.len() >= 12 => {
+            let src = Ipv4Addr::new(body[0], body[1], body[2], body[3]);
+            let dst = Ipv4Addr::new(body[4], body[5], body[6], body[7]);
+            let (sp, dp) = (u16::from_be_bytes([body[8], body[9]]), u16::from_be_bytes([body[10], body[11]]));
+            Header::Proxied { src: SocketAddr::new(src.into(), sp), dst: SocketAddr::new(dst.into(), dp) }
+        }
+        0x21 if body.len() >= 36 => {
+            let a = |o: usize| {
+                let mut b = [0u8; 16];
+                b.copy_from_slice(&body[o..o + 16]);
+                Ipv6Addr::from(b)
+            };
+            let (sp, dp) =
+                (u16::from_be_bytes([body[32], body[33]]), u16::from_be_bytes([body[34], body[35]]));
+            Header::Proxied { src: SocketAddr::new(a(0).into(), sp), dst: SocketAddr::new(a(16).into(), dp) }
+        }
+        // An unspecified or non-TCP family: the connection's own addresses.
+        0x00 | 0x12 | 0x22 | 0x31 | 0x32 => Header::Local,
+        _ => return Err(Refused::BadV2),
+    };
+    Ok(Some((header, total)))
+}
+
+/// The header for a connection from `src` to `dst` (HAProxy's
+/// `make_proxy_line`): v1 `PROXY TCP4 ...`, or v2 with the PROXY command.
+/// Mixed families are written as IPv6 (IPv4-mapped).
+pub fn encode(v: ProxyVersion, src: SocketAddr, dst: SocketAddr) -> Vec<u8> {
+    let (src, dst) = match (src.ip(), dst.ip()) {
+        (IpAddr::V4(_), IpAddr::V4(_)) | (IpAddr::V6(_), IpAddr::V6(_)) => (src, dst),
+        _ => (v6_mapped(src), v6_mapped(dst)),
+    };
+    match v {
+        ProxyVersion::V1 => {
+            let fam = if src.is_ipv4() { "TCP4" } else { "TCP6" };
+            format!("PROXY {fam} {} {} {} {}\r\n", src.ip(), dst.ip(), src.port(), dst.port()).into_bytes()
+        }
+        ProxyVersion::V2 => {
+            let mut h = SIG_V2.to_vec();
+            h.push(0x21);
+            match (src.ip(), dst.ip()) {
+                (IpAddr::V4(s), IpAddr::V4(d)) => {
+                    h.extend_from_slice(&[0x11, 0, 12]);
+                    h.extend_from_slice(&s.octets());
+                    h.extend_from_slice(&d.octets());
+                }
+                (IpAddr::V6(s), IpAddr::V6(d)) => {
+                    h.extend_from_slice(&[0x21, 0, 36]);
+                    h.extend_from_slice(&s.octets());
+                    h.extend_from_slice(&d.octets());
+                }
+                _ => unreachable!("families matched above"),
+            }
+            h.extend_from_slice(&src.port().to_be_bytes());
+            h.extend_from_slice(&dst.port().to_be_bytes());
+            h
+        }
+    }
+}
+
+/// The header of a connection that carries no client (a health check):
+/// v1 `PROXY UNKNOWN`, v2 the LOCAL command.
+pub fn local(v: ProxyVersion) -> Vec<u8> {
+    match v {
+        ProxyVersion::V1 => b"PROXY UNKNOWN\r\n".to_vec(),
+        ProxyVersion::V2 => {
+            let mut h = SIG_V2.to_vec();
+            h.extend_from_slice(&[0x20, 0x00, 0, 0]);
+            h
+        }
+    }
+}
+
+fn v6_mapped(a: SocketAddr) -> SocketAddr {
+    match a.ip() {
+        IpAddr::V4(v4) => SocketAddr::new(IpAddr::V6(v4.to_ipv6_mapped()), a.port()),
+        IpAddr::V6(_) => a,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sa(s: &str) -> SocketAddr {
+        s.parse().expect("socket address")
+    }
+
+    #[test]
+    fn round_trips() {
+        for v in [ProxyVersion::V1, ProxyVersion::V2] {
+            for (s, d) in [("1.2.3.4:5678", "10.0.0.1:80"), ("[2001:db8::1]:1", "[::1]:443")] {
+                let h = encode(v, sa(s), sa(d));
+                let mut data = h.clone();
+                data.extend_from_slice(b"GET / HTTP/1.1\r\n");
+                assert_eq!(decode(&data), Ok(Some((Header::Proxied { src: sa(s), dst: sa(d) }, h.len()))));
+                for cut in 1..h.len() {
+                    assert_eq!(decode(&h[..cut]), Ok(None), "{v:?} cut at {cut}");
+                }
+            }
+            assert_eq!(decode(&local(v)), Ok(Some((Header::Local, local(v).len()))));
+        }
+        assert_eq!(
+            encode(ProxyVersion::V1, sa("1.2.3.4:5"), sa("6.7.8.9:10")),
+            b"PROXY TCP4 1.2.3.4 6.7.8.9 5 10\r\n"
+        );
+    }
+
+    #[test]
+    fn refusals() {
+        assert_eq!(decode(b"GET / HTTP/1.1\r\n"), Err(Refused::NotProxy));
+        assert_eq!(decode(b"PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n"), Err(Refused::BadV1));
+        assert_eq!(decode(b"PROXY TCP4 ::1 5.6.7.8 1 2\r\n"), Err(Refused::BadV1));
+        assert_eq!(decode(b"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n"), Err(Refused::BadV1), "LF alone");
+        assert_eq!(decode(&[b'P'; 200][..]), Err(Refused::NotProxy));
+        let mut long = b"PROXY ".to_vec();
+        long.extend_from_slice(&[b'x'; 120]);
+        assert_eq!(decode(&long), Err(Refused::BadV1));
+        let mut v2 = local(ProxyVersion::V2);
+        v2[12] = 0x13;
+        assert_eq!(decode(&v2), Err(Refused::BadV2));
+        let mut v2 = encode(ProxyVersion::V2, sa("1.2.3.4:1"), sa("1.2.3.4:2"));
+        v2[12] = 0x31;
+        assert_eq!(decode(&v2), Err(Refused::BadV2), "version 3");
+    }
+}
