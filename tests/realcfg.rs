@@ -46,16 +46,10 @@ const ALLOWED: &[(&str, &str)] = &[
     ("'capture' is not supported by strata yet", "config (capture): not done yet"),
     ("'redirect' is not supported by strata yet", "config (redirect): not done yet"),
     ("'monitor-uri' is not supported by strata yet", "config (monitor-uri): not done yet"),
-    ("'option http-server-close' is not supported by strata yet", "config (http-server-close): not done yet"),
-    (
-        "'option http-ignore-probes' is not supported by strata yet",
-        "config (http-ignore-probes): not done yet",
-    ),
     (
         "'option http-buffer-request' is not supported by strata yet",
         "config (http-buffer-request): not done yet",
     ),
-    ("'option abortonclose' is not supported by strata yet", "config (abortonclose): not done yet"),
     ("port ranges are not supported by strata yet", "config (bind port ranges): not done yet"),
 ];
 

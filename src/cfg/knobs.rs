@@ -83,4 +83,18 @@ pub struct Knobs {
     pub error_log_format: Option<FormatLine<String>>,  // `error-log-format`: connection errors
     pub logasap: bool,                                 // `option logasap`: log before the data transfer
     pub log_tag: Option<String>,                       // `log-tag` of this proxy (else the global one)
+    pub http: HttpConnOpts,                            // `option http-server-close`, `abortonclose`...
+}
+
+/// The HTTP and connection options of one proxy (`src/cfg/parser/http_opts.rs`);
+/// where both the frontend and the backend may set one, either one setting
+/// it is enough (HAProxy's rule).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HttpConnOpts {
+    pub server_close: bool, // `option http-server-close`: one request per server connection
+    pub pretend_keepalive: bool, // `option http-pretend-keepalive`: no `Connection: close` to the server
+    pub ignore_probes: bool, // `option http-ignore-probes` (frontend): no 408/log for empty connections
+    pub abortonclose: bool, // `option abortonclose` (backend): a client that closes leaves the queue
+    pub checkcache: bool,   // `option checkcache` (backend): cacheable responses with cookies refused
+    pub originalto: Option<AddrHeader>, // `option originalto [except NET] [header NAME]`
 }

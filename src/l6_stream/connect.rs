@@ -239,7 +239,7 @@ impl Stream {
 
     /// Checks a connect in progress; on success the stream forwards.
     pub(super) fn check_connect<C: ClientSide>(&mut self, cli: &mut C, ctx: &mut StreamCtx<'_>) {
-        self.buffer_client_while_waiting(cli, ctx.now);
+        self.buffer_client_while_waiting(cli, ctx);
         if self.phase == Phase::Done {
             return;
         }
@@ -332,12 +332,12 @@ impl Stream {
 
     /// Before the server is connected, client bytes are read into the
     /// client's buffer (bounded by its size) so they leave at connect.
-    pub(super) fn buffer_client_while_waiting<C: ClientSide>(
-        &mut self,
-        cli: &mut C,
-        now: std::time::Instant,
-    ) {
-        if let IoStep::Failed = cli.fill(now) {
+    /// With `option abortonclose`, a client that closed its side gives up.
+    pub(super) fn buffer_client_while_waiting<C: ClientSide>(&mut self, cli: &mut C, ctx: &StreamCtx<'_>) {
+        let step = cli.fill(ctx.now);
+        let be = self.backend.map(|b| &ctx.cfg.proxies[b]);
+        let gone = cli.read_closed() && super::http_checks::abort_on_close(be);
+        if matches!(step, IoStep::Failed) || gone {
             let phase = if matches!(self.phase, Phase::Queued { .. }) {
                 TermPhase::Queue
             } else {

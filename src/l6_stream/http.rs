@@ -185,14 +185,33 @@ impl Stream {
         let Some(h) = self.http.as_mut() else { return };
         let fe = &ctx.cfg.proxies[self.frontend];
         let be = self.backend.map(|b| &ctx.cfg.proxies[b]);
-        let close = fe.options.httpclose || be.is_some_and(|b| b.options.httpclose);
+        let either = |f: fn(&crate::cfg::knobs::HttpConnOpts) -> bool| {
+            f(&fe.knobs.http) || be.is_some_and(|b| f(&b.knobs.http))
+        };
+        let httpclose = fe.options.httpclose || be.is_some_and(|b| b.options.httpclose);
+        // `http-server-close` (or `httpclose`): one request per server
+        // connection, announced to the server unless the backend has
+        // `http-pretend-keepalive` (the server side's option, as in HAProxy).
+        let one_shot = httpclose || either(|h| h.server_close);
+        let close = one_shot && !be.is_some_and(|b| b.knobs.http.pretend_keepalive);
+        h.txn.server_close |= one_shot;
         let t = &h.txn;
         let forwardfor = forwardfor_header(fe, be, self.src.ip(), t.req_bytes(), &t.req.headers);
         let mut ip_text = [0u8; 48];
         let ip_len = if forwardfor.is_some() { format_ip(self.src.ip(), &mut ip_text) } else { 0 };
         let xff_name = forwardfor.unwrap_or("x-forwarded-for");
-        let xff: &[(&[u8], &[u8])] = &[(xff_name.as_bytes(), &ip_text[..ip_len])];
-        let extra = if forwardfor.is_some() { xff } else { &[] };
+        let orig_to = super::http_checks::originalto_header(fe, be, self.dst.ip());
+        let mut dst_text = [0u8; 48];
+        let dst_len = if orig_to.is_some() { format_ip(self.dst.ip(), &mut dst_text) } else { 0 };
+        let xot_name = orig_to.unwrap_or("x-original-to");
+        let both: &[(&[u8], &[u8])] =
+            &[(xff_name.as_bytes(), &ip_text[..ip_len]), (xot_name.as_bytes(), &dst_text[..dst_len])];
+        let extra = match (forwardfor.is_some(), orig_to.is_some()) {
+            (true, true) => both,
+            (true, false) => &both[..1],
+            (false, true) => &both[1..],
+            (false, false) => &[],
+        };
         let src = t.req_bytes();
         let line = request_line(t.method_bytes(), t.outgoing_uri(), t.req.version);
         let conn = if t.req.conn.upgrade {
@@ -482,6 +501,26 @@ impl Stream {
                 let silent = matches!(stop, super::http_rules::Stop::Close { silent: true });
                 return self.drop_client(silent);
             }
+        }
+        let be = self.backend.map(|b| &ctx.cfg.proxies[b]);
+        if be.is_some_and(|b| b.knobs.http.checkcache)
+            && let Some(h) = self.http.as_ref()
+            && let (Some(head), Some(buf)) = (h.txn.res.as_ref(), h.txn.res_buf.as_ref())
+            && super::http_checks::cacheable_with_cookie(
+                matches!(h.txn.method_bytes(), b"GET" | b"HEAD" | b"OPTIONS" | b"TRACE"),
+                head.status,
+                buf.data(),
+                &head.headers,
+            )
+        {
+            let (b, srv) = (self.backend.unwrap_or(self.frontend), self.server.unwrap_or(0));
+            let name = ctx.cfg.proxies[b].servers.get(srv).map_or("<NOSRV>", |s| s.name.as_str());
+            let be_name = &ctx.cfg.proxies[b].name;
+            eprintln!(
+                "[ALERT]    ({}) : Blocking cacheable cookie in response from instance {be_name}, server {name}.",
+                std::process::id()
+            );
+            return self.answer(BuiltinStatus::BadGateway, TermCause::ProxyRule, TermPhase::Headers);
         }
         self.run_after_response_rules(ctx);
         let Some(h) = self.http.as_mut() else { return };

@@ -1,6 +1,7 @@
 //! Per-proxy HTTP options a stream obeys as it goes: the `X-Original-To`
 //! header of `option originalto`, `option checkcache`'s refusal of a
-//! cacheable response that sets a cookie, and whether `option
+//! cacheable response that sets a cookie (a 502, as HAProxy documents it:
+//! HAProxy 2.6.12 logs its alert but forwards the response), and whether `option
 //! abortonclose` lets a client's close abort a stream still waiting for
 //! its server.
 
@@ -22,39 +23,44 @@ pub(super) fn originalto_header<'c>(fe: &'c Proxy, be: Option<&'c Proxy>, dst: I
 }
 
 /// `option checkcache`: whether a response of status `status` with the
-/// headers `headers` (in `buf`) to a GET or HEAD (`cacheable_method`) may
-/// be cached by a shared cache and sets a cookie, which HAProxy refuses
-/// with a 502 (`PH--`): a cacheable status (200, 203, 204, 206, 300, 301,
-/// 404, 405, 410, 414, 501), a `Set-Cookie`, and neither `Pragma:
-/// no-cache` nor a `Cache-Control` of `private`, `no-store`, `no-cache`,
-/// `max-age=0` or `s-maxage=0` (`no-cache="set-cookie"` keeps the cookie
-/// out of the cache, so it passes too); `Cache-Control: public` makes any
-/// other status cacheable.
+/// headers `headers` (in `buf`) to a safe request (`safe_method`: GET,
+/// HEAD, OPTIONS, TRACE) may be stored by a shared cache and sets a
+/// cookie, as HAProxy 2.6 judges it: a status cacheable by default (200,
+/// 203, 204, 206, 300, 301, 404, 405, 410, 414, 501, or any with
+/// `Cache-Control: public`), no `Pragma: no-cache`, no `Cache-Control`
+/// value `private`, `no-cache`, `no-store`, `max-age=0` or `s-maxage=0`
+/// (`no-cache="set-cookie"` keeps the cookie out of caches), and
+/// freshness (`max-age`, `s-maxage`, `Expires`) or a validator (`ETag`,
+/// `Last-Modified`), without which caches do not store it.
 pub(super) fn cacheable_with_cookie(
-    cacheable_method: bool,
+    safe_method: bool,
     status: u16,
     buf: &[u8],
     headers: &[HeaderSpan],
 ) -> bool {
-    if !cacheable_method || find(buf, headers, "set-cookie").next().is_none() {
+    let has = |name: &str| find(buf, headers, name).next().is_some();
+    if !safe_method || !has("set-cookie") {
         return false;
     }
     if find(buf, headers, "pragma").any(|v| v.trim_ascii().eq_ignore_ascii_case(b"no-cache")) {
         return false;
     }
     let mut cacheable = matches!(status, 200 | 203 | 204 | 206 | 300 | 301 | 404 | 405 | 410 | 414 | 501);
+    let mut fresh = false;
     for value in find(buf, headers, "cache-control") {
         for d in value.split(|&c| c == b',').map(<[u8]>::trim_ascii) {
             let lower = d.to_ascii_lowercase();
             match lower.as_slice() {
                 b"public" => cacheable = true,
                 b"private" | b"no-store" | b"no-cache" | b"max-age=0" | b"s-maxage=0" => return false,
-                l if l.starts_with(b"no-cache=") && l.windows(10).any(|w| w == b"set-cookie") => return false,
+                l if l.starts_with(b"no-cache=\"set-cookie") => return false,
+                l if l.starts_with(b"max-age") || l.starts_with(b"s-maxage") => fresh = true,
                 _ => {}
             }
         }
     }
-    cacheable
+    let validated = has("expires") || has("etag") || has("last-modified");
+    cacheable && (fresh || validated)
 }
 
 /// `option abortonclose` on stream's backend `be`.

@@ -106,7 +106,7 @@ impl Stream {
     /// Waiting: keeps reading the client (bounded by its buffer) and takes
     /// the slot when the worker grants one.
     pub(super) fn wait_in_queue<C: ClientSide>(&mut self, cli: &mut C, ctx: &mut StreamCtx<'_>) {
-        self.buffer_client_while_waiting(cli, ctx.now);
+        self.buffer_client_while_waiting(cli, ctx);
         if self.phase == Phase::Done {
             return;
         }

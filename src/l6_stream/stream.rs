@@ -390,7 +390,7 @@ impl Stream {
                 }
                 Phase::Queued { .. } => self.wait_in_queue(cli, ctx),
                 Phase::Connecting => self.check_connect(cli, ctx),
-                Phase::TurnAround { .. } => self.buffer_client_while_waiting(cli, ctx.now),
+                Phase::TurnAround { .. } => self.buffer_client_while_waiting(cli, ctx),
                 Phase::Tarpit { .. } => {}
                 Phase::RetryFresh => {
                     if let Some(srv) = self.srv.take() {

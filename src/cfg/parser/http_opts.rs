@@ -1,6 +1,6 @@
 //! `[no] option X` for HTTP connection handling and request/response
 //! checks: `http-server-close`, `http-pretend-keepalive`,
-//! `http-buffer-request`, `http-ignore-probes`, `abortonclose`,
+//! `http-ignore-probes`, `abortonclose`,
 //! `checkcache`, `originalto`. Kept in [`crate::cfg::knobs::HttpConnOpts`].
 
 use super::args::{Res, no_extra};
@@ -26,7 +26,7 @@ pub(super) fn option(
 ) -> Option<Res> {
     let name = words.first()?.as_str();
     let cap = match name {
-        "http-server-close" | "http-pretend-keepalive" | "http-buffer-request" | "originalto" => Cap::Both,
+        "http-server-close" | "http-pretend-keepalive" | "originalto" => Cap::Both,
         "http-ignore-probes" => Cap::Front,
         "abortonclose" | "checkcache" => Cap::Back,
         _ => return None,
@@ -41,7 +41,11 @@ pub(super) fn option(
         // HAProxy warns and ignores the line.
         diags.push(Diag::warning(
             loc,
-            format!("'{kw}' ignored because {} '{}' has no {missing} capability.", o.kind.type_str(), o.px.name),
+            format!(
+                "'{name}' ignored because {} '{}' has no {missing} capability.",
+                o.kind.type_str(),
+                o.px.name
+            ),
         ));
         return Some(Ok(()));
     }
@@ -52,12 +56,13 @@ pub(super) fn option(
             h.originalto = None;
             return Some(no_extra(&kw, words, 1));
         }
-        return Some(super::option_flags::addr_header(&kw, &words[1..], false).map(|a| h.originalto = Some(a)));
+        return Some(
+            super::option_flags::addr_header(&kw, &words[1..], false).map(|a| h.originalto = Some(a)),
+        );
     }
     let flag = match name {
         "http-server-close" => &mut h.server_close,
         "http-pretend-keepalive" => &mut h.pretend_keepalive,
-        "http-buffer-request" => &mut h.buffer_request,
         "http-ignore-probes" => &mut h.ignore_probes,
         "abortonclose" => &mut h.abortonclose,
         _ => &mut h.checkcache,

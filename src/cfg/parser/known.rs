@@ -144,13 +144,7 @@ const PROXY_NOT_YET: &[&str] = &[
 
 /// Options HAProxy 2.6 knows that strata does not implement yet.
 pub(super) const OPTIONS_NOT_YET: &[&str] = &[
-    "abortonclose",
-    "checkcache",
     "http-buffer-request",
-    "http-ignore-probes",
-    "http-pretend-keepalive",
-    "http-server-close",
-    "originalto",
     "accept-invalid-http-response",
     "disable-h2-upgrade",
     "h1-case-adjust-bogus-client",

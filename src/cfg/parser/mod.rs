@@ -18,6 +18,7 @@ mod checks;
 mod errors;
 mod global;
 mod h2tune;
+mod http_opts;
 mod known;
 mod log;
 mod logfmt;

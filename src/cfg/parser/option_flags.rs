@@ -36,6 +36,9 @@ pub(super) fn option(
     if let Some(res) = super::logfmt::option(o, words, negate, loc, diags) {
         return res;
     }
+    if let Some(res) = super::http_opts::option(o, words, negate, loc, diags) {
+        return res;
+    }
     let kw = format!("option {name}");
     let on = !negate;
     let k = &mut o.px.knobs;
@@ -54,7 +57,7 @@ pub(super) fn option(
             o.px.knobs.srv_sock.keepalive = on;
         }
         "forwardfor" if !negate => {
-            o.px.knobs.forwardfor = addr_header(&kw, &words[1..])?;
+            o.px.knobs.forwardfor = addr_header(&kw, &words[1..], true)?;
             o.px.options.forwardfor = true;
             return Ok(());
         }
@@ -77,8 +80,13 @@ pub(super) fn option(
     no_extra(&kw, words, 1)
 }
 
-/// `[except NET] [header NAME] [if-none]` of `option forwardfor`.
-fn addr_header(kw: &str, args: &[String]) -> Result<crate::cfg::knobs::AddrHeader, String> {
+/// `[except NET] [header NAME] [if-none]` of `option forwardfor` (of
+/// `option originalto` without `if-none`).
+pub(super) fn addr_header(
+    kw: &str,
+    args: &[String],
+    with_if_none: bool,
+) -> Result<crate::cfg::knobs::AddrHeader, String> {
     let mut a = crate::cfg::knobs::AddrHeader::default();
     let mut i = 0;
     while let Some(w) = args.get(i) {
@@ -96,7 +104,7 @@ fn addr_header(kw: &str, args: &[String]) -> Result<crate::cfg::knobs::AddrHeade
                 a.header = Some(v.to_ascii_lowercase());
                 i += 2;
             }
-            "if-none" => {
+            "if-none" if with_if_none => {
                 a.if_none = true;
                 i += 1;
             }

@@ -200,7 +200,9 @@ impl H1 {
                     cli.send_all(BuiltinStatus::BadRequest.bytes(), ctx.now);
                     cli.rx = None;
                 }
-                if self.requests == 0 || pending > 0 {
+                let probe = self.requests == 0 && pending == 0;
+                let ignored = probe && ctx.cfg.proxies[seed.frontend].knobs.http.ignore_probes;
+                if (self.requests == 0 || pending > 0) && !ignored {
                     let term = TermState { cause: TermCause::ClientAbort, phase: TermPhase::Request };
                     self.log_refused(ctx, seed, BuiltinStatus::BadRequest, term, pending == 0);
                 }
@@ -227,6 +229,10 @@ impl H1 {
     }
 
     fn request_timeout(&mut self, cli: &mut Conn, ctx: &mut StreamCtx<'_>, seed: &StreamSeed) -> H1Status {
+        let probe = self.head_started.is_none() && self.requests == 0;
+        if probe && ctx.cfg.proxies[seed.frontend].knobs.http.ignore_probes {
+            return H1Status::Closed; // `option http-ignore-probes`: no 408, no log, no count
+        }
         if self.head_started.is_some() || self.requests == 0 {
             debug!(target: "l5", "request head not received in time");
             cli.send_all(BuiltinStatus::RequestTimeout.bytes(), ctx.now);
