@@ -50,7 +50,6 @@ const ALLOWED: &[(&str, &str)] = &[
         "'option http-buffer-request' is not supported by strata yet",
         "config (http-buffer-request): not done yet",
     ),
-    ("port ranges are not supported by strata yet", "config (bind port ranges): not done yet"),
 ];
 
 /// `../shared/realcfg` from the project root (or from a worktree one level deeper).

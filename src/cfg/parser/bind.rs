@@ -31,7 +31,7 @@ pub(super) fn parse(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagn
     };
     let mut addrs = Vec::new();
     for text in list.split(',') {
-        addrs.push(listen_addr(text).map_err(|e| format!("'bind' : {e}"))?);
+        addrs.extend(listen_addrs(text).map_err(|e| format!("'bind' : {e}"))?);
     }
     let prefix = format!("'bind {list}' in section '{}'", o.kind.keyword());
     let mut opts = BindOpts::default();
@@ -153,6 +153,24 @@ fn option(b: &mut BindOpts, opt: &str, val: Option<&str>) -> Result<Option<usize
     Ok(Some(1))
 }
 
+/// One address of the list, every port of a `PORT1-PORT2` range (one
+/// listener each, as HAProxy), and the inherited descriptor for `fd@N`.
+fn listen_addrs(raw: &str) -> Result<Vec<(SocketAddr, Option<i32>)>, String> {
+    let text = expand_env(raw)?;
+    let Some((host, range)) = text.rsplit_once(':').filter(|(_, p)| p.contains('-')) else {
+        return listen_addr(raw).map(|a| vec![a]);
+    };
+    let bad = || format!("invalid port range '{range}'");
+    let (first, last) = range.split_once('-').ok_or_else(bad)?;
+    let port = |p: &str| p.parse::<u16>().ok().filter(|p| *p > 0);
+    let (Some(first), Some(last)) = (port(first), port(last)) else { return Err(bad()) };
+    if first > last {
+        return Err(bad());
+    }
+    let (ip, _) = listen_addr(&format!("{host}:{first}"))?;
+    Ok((first..=last).map(|p| (SocketAddr::new(ip.ip(), p), None)).collect())
+}
+
 /// One address of the list, and the inherited descriptor for `fd@N`.
 fn listen_addr(raw: &str) -> Result<(SocketAddr, Option<i32>), String> {
     let text = expand_env(raw)?;
@@ -167,9 +185,6 @@ fn listen_addr(raw: &str) -> Result<(SocketAddr, Option<i32>), String> {
     }
     if text.starts_with('/') || ["unix@", "abns@", "sockpair@"].iter().any(|p| text.starts_with(p)) {
         return Err(format!("'{text}' : only TCP addresses are supported by strata yet"));
-    }
-    if let Some((_, port)) = text.rsplit_once(':').filter(|(_, p)| p.contains('-')) {
-        return Err(format!("port ranges are not supported by strata yet ('{port}' in '{text}')"));
     }
     match inet_expanded(text, Use::Listen)? {
         (ip, Some(port)) if port > 0 => Ok((SocketAddr::new(ip, port), None)),
