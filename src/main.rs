@@ -89,12 +89,6 @@ fn warn_inapplicable(c: &Cmdline) {
     if c.dump_libs {
         w("-dL", "strata is one statically linked program; there are no loaded objects to dump");
     }
-    if c.old_socket.is_some() {
-        w(
-            "-x",
-            "strata cannot take listening sockets from an old process yet; it binds its own (SO_REUSEPORT lets both run)",
-        );
-    }
     if !c.master_cli.is_empty() && !c.master_worker {
         warning("a master CLI socket was defined, but master-worker mode (-W) is not enabled.");
     } else if !c.master_cli.is_empty() {
@@ -142,6 +136,7 @@ fn main() -> ExitCode {
     }
     if let Some(name) = &c.localpeer {
         set_env("HAPROXY_LOCALPEER", name);
+        strata::cfg::local_peer::set_cmdline(name);
         strata::cfg::local_peer::set_cmdline(name);
     }
     if let Some(cond) = &c.condition {
@@ -224,6 +219,12 @@ fn main() -> ExitCode {
         no_splice: c.no_splice,
         no_reuseport: c.no_reuseport,
     };
+    if let Some(path) = &c.old_socket
+        && let Err(e) = strata::runtime::reload::take_sockets(path)
+    {
+        alert(&e);
+        return ExitCode::from(1);
+    }
     match strata::runtime::run(loaded, &opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -46,6 +46,10 @@ pub trait CliData {
     fn idle_conns(&self, backend: usize, server: usize) -> usize;
     /// Closes the idle connections of that server (it went into maintenance).
     fn close_idle(&mut self, backend: usize, server: usize);
+    /// The listening sockets `_getsocks` hands to a new process (`-x`).
+    fn listener_fds(&self) -> Vec<i32> {
+        Vec::new()
+    }
 }
 
 /// One command: the words it starts with, its help line, the level needed.

@@ -18,6 +18,7 @@ pub mod date;
 pub mod features;
 pub mod free_list;
 pub mod inherited;
+pub mod lifecycle;
 pub mod os;
 pub mod slab;
 pub mod timer;

@@ -39,6 +39,12 @@ impl Listener {
         reuse_port: bool,
         backlog: u32,
     ) -> io::Result<Listener> {
+        if let Some(fd) = super::fdpass::take(addr) {
+            // handed over by the old process (`-x`): already bound, listening, set up
+            let l = std::net::TcpListener::from(fd);
+            l.set_nonblocking(true)?;
+            return Ok(Listener { sock: TcpListener::from_std(l), addr, proxy, tls: None, luid: 0, bind: 0 });
+        }
         let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
         sock.set_reuse_address(true)?;
         sock.set_reuse_port(reuse_port)?;

@@ -5,6 +5,7 @@
 //! sessions or streams: higher layers call it and read its state.
 
 pub mod conn;
+pub mod fdpass;
 pub mod listener;
 pub mod pool;
 pub mod proxy_proto;

@@ -473,7 +473,8 @@ impl Stream {
         t.status = Some(head.status);
         t.res_body = BodyState::new(head.framing);
         let be_close = self.backend.is_some_and(|b| ctx.cfg.proxies[b].options.httpclose);
-        if head.framing == Framing::UntilClose || fe.options.httpclose || be_close {
+        let stopping = crate::core::lifecycle::stopping(); // clients move to the new process
+        if head.framing == Framing::UntilClose || fe.options.httpclose || be_close || stopping {
             t.client_close = true;
         }
         if head.status == 101 || (t.method == MethodKind::Connect && (200..300).contains(&head.status)) {

@@ -181,6 +181,19 @@ impl Peers {
         (self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as u32
     }
 
+    /// The peers listeners' descriptors (handed to a new process by `-x`).
+    pub fn listener_fds(&self) -> Vec<i32> {
+        use std::os::fd::AsRawFd;
+        self.slab
+            .keys()
+            .into_iter()
+            .filter_map(|k| match self.slab.get(k) {
+                Some(Slot::Listen { l, .. }) => Some(l.sock.as_raw_fd()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Binds every section's local peer address (SO_REUSEPORT, so a new
     /// process binds while the old one still listens).
     pub fn bind(&mut self, reg: &PollRegistry) -> Result<(), (String, SocketAddr, io::Error)> {

@@ -60,6 +60,7 @@ impl Stream {
 pub struct CliListener {
     sock: ListenSock,
     level: AccessLevel,
+    expose_fd: bool, // `expose-fd listeners`: answers `_getsocks` (unix sockets)
 }
 
 impl CliListener {
@@ -102,7 +103,7 @@ impl CliListener {
                 }
             }
         };
-        Ok(CliListener { sock, level: spec.level })
+        Ok(CliListener { sock, level: spec.level, expose_fd: spec.expose_fd })
     }
 
     pub fn register(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
@@ -131,6 +132,7 @@ pub struct CliConn {
     conv: Conversation,
     out: Vec<u8>,          // reply bytes not yet written
     closing: bool,         // close once `out` is written
+    expose_fd: bool,       // a unix socket with `expose-fd listeners`, nothing received yet
     pub deadline: Instant, // `stats timeout` from the last activity
     pub timer: TimerSlot,
 }
@@ -154,6 +156,7 @@ impl CliConns {
         let mut keys = Vec::new();
         while let Ok(Some(mut stream)) = listener.accept() {
             let key = self.slab.vacant_key();
+            let expose_fd = listener.expose_fd && matches!(stream, Stream::Unix(_));
             if registry
                 .register(stream.source(), key.token(CLI_SUB), Interest::READABLE | Interest::WRITABLE)
                 .is_err()
@@ -165,6 +168,7 @@ impl CliConns {
                 conv: Conversation::new(listener.level, MAX_LINE),
                 out: Vec::new(),
                 closing: false,
+                expose_fd,
                 deadline: now + idle,
                 timer: TimerSlot::default(),
             });
@@ -219,7 +223,22 @@ impl CliConn {
                     self.conv.finish(data, &mut self.out);
                     self.closing = true;
                 }
+                Ok(n) if self.expose_fd && buf[..n].starts_with(b"_getsocks") => {
+                    // a new process (`-x`) takes the listening sockets
+                    if let Stream::Unix(u) = &self.stream {
+                        use std::os::fd::AsRawFd;
+                        let fds = data.listener_fds();
+                        match crate::l4_conn::fdpass::send(u.as_raw_fd(), &fds) {
+                            Ok(()) => {
+                                log::info!(target: "runtime", "{} listening sockets handed over (_getsocks)", fds.len())
+                            }
+                            Err(e) => log::warn!(target: "runtime", "_getsocks: {e}"),
+                        }
+                    }
+                    self.closing = true;
+                }
                 Ok(n) => {
+                    self.expose_fd = false;
                     self.deadline = now + idle;
                     if self.conv.feed(&buf[..n], data, &mut self.out) == Flow::Close {
                         self.closing = true;

@@ -29,9 +29,13 @@ pub struct WorkerView<'a> {
     pub peers: &'a crate::peers::net::Peers,
     pub certs: &'a [crate::l4_conn::tls::certs::CertInfo], // `show ssl cert`
     pub idle: &'a mut crate::l4_conn::pool::IdlePool, // idle server connections (`del server`, maintenance)
+    pub listener_fds: Vec<i32>, // what `_getsocks` hands over
 }
 
 impl CliData for WorkerView<'_> {
+    fn listener_fds(&self) -> Vec<i32> {
+        self.listener_fds.clone()
+    }
     fn show_peers(&self, args: &[&str]) -> Result<String, &'static str> {
         crate::peers::show::show(self.peers, args, self.now_ms)
     }

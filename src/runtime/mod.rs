@@ -15,6 +15,7 @@ mod limits;
 mod logsink;
 pub mod process;
 mod refusal;
+pub mod reload;
 mod signals;
 mod snapshots;
 mod startup;
@@ -125,7 +126,11 @@ pub fn run(mut loaded: Loaded, opts: &StartOptions) -> Result<(), StartError> {
     let tables = loaded.tables.clone();
     let mut worker = Worker::new(cfg.clone(), Arc::new(loaded.rules), loaded.tables, maxconn)?;
     worker.use_tls(&loaded.tls);
+    if !opts.old_pids.is_empty() {
+        worker.replacing_old_process();
+    }
     process::daemonize(opts.daemon, opts.pidfile.as_deref())?;
+    crate::l4_conn::fdpass::drop_unused();
     startup::signal_old_pids(opts);
     if opts.sd_notify {
         startup::sd_notify("READY=1");

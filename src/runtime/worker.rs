@@ -333,7 +333,11 @@ impl Worker {
     fn soft_stop(&mut self) {
         info!(target: "runtime", "soft stop: closing listeners, {} sessions left", self.sessions.len());
         self.stopping = true;
+        crate::core::lifecycle::set_stopping();
         self.peers.soft_stop(self.poll.registry(), self.env.clock.ticks_ms());
+        // take what waits in the listen queues first: closing a socket
+        // resets the connections still queued on it
+        (0..self.listeners.len()).for_each(|i| self.accept_from(i));
         for slot in self.listeners.iter_mut() {
             if let Some(mut s) = slot.take() {
                 let _ = self.poll.registry().deregister(&mut s.listener.sock);
@@ -346,6 +350,8 @@ impl Worker {
                 self.after_session(key, status);
             }
         }
+        // idle HTTP/1 keep-alive connections close now (clients move to the new process)
+        self.close_idle_sessions();
     }
 
     /// Accepts on listener `index` until it would block or a limit is hit.
@@ -536,6 +542,7 @@ impl Worker {
     fn drive_cli(&mut self, key: Key) {
         let now_ms = self.env.clock.ticks_ms();
         let info = self.process_info();
+        let listener_fds = self.listener_fds();
         let mut view = WorkerView {
             info,
             tables: &self.env.tables,
@@ -552,6 +559,7 @@ impl Worker {
             peers: &self.peers,
             certs: &self.certs,
             idle: &mut self.env.idle,
+            listener_fds,
         };
         let idle = self.env.cfg.global.stats_timeout;
         if self.cli.drive(key, self.poll.registry(), &mut view, self.env.clock.now(), idle) {

@@ -42,6 +42,8 @@
 //!   `log` lines; [`unframe`] splits a line by HAProxy's [`Framing`]
 //!   (legacy, rfc3164, rfc5424, short, raw).
 //!
+//! - [`load`]: [`Load`], steady keep-alive and new-connection HTTP load
+//!   counting every failed request (reload tests).
 //! - [`peers`]: mesh nodes ([`Node`], [`mesh_cfg`]) and [`FakePeer`], a
 //!   peer driven byte by byte.
 //! - [`h2_client`]: [`H2Conn`], a hand-written HTTP/2 client (frames by
@@ -73,6 +75,7 @@ pub mod http_backend;
 pub mod http_cfg;
 pub mod http_client;
 pub mod launcher;
+pub mod load;
 pub mod pattern;
 pub mod peers;
 pub mod ports;

@@ -100,7 +100,7 @@ impl H1 {
                 if let Some(s) = self.stream.take() {
                     s.finish(ctx);
                 }
-                if !keep_alive {
+                if !keep_alive || crate::core::lifecycle::stopping() {
                     return H1Status::Closed;
                 }
                 self.waiting_since = ctx.now;
@@ -126,6 +126,11 @@ impl H1 {
     ) -> Option<H1Status> {
         let step = cli.fill(ctx.now);
         let pending = cli.pending();
+        if pending == 0 && self.requests > 0 && crate::core::lifecycle::stopping() {
+            // idle after a request: the soft stop closes it (a connection
+            // accepted while stopping still gets its first request served)
+            return Some(H1Status::Closed);
+        }
         if pending > 0 && self.head_started.is_none() {
             self.head_started = Some(ctx.now);
         }

@@ -26,6 +26,25 @@ impl Worker {
         self.peers.set_replacing();
     }
 
+    /// Soft stop: every session is run once, so those idle between two
+    /// requests close now (the HTTP/1 mux sees the stop) instead of waiting
+    /// for their client or a timeout.
+    pub(super) fn close_idle_sessions(&mut self) {
+        for key in self.sessions.keys() {
+            self.drive_read_ahead(key.token(0)); // only the key matters: a plain pass
+        }
+    }
+
+    /// The listening sockets a new process takes with `-x` (`_getsocks`):
+    /// the frontends' and the peers'.
+    pub(super) fn listener_fds(&self) -> Vec<i32> {
+        use std::os::fd::AsRawFd;
+        let mut fds: Vec<i32> =
+            self.listeners.iter().flatten().map(|s| s.listener.sock.as_raw_fd()).collect();
+        fds.extend(self.peers.listener_fds());
+        fds
+    }
+
     /// One turn of the peers' work; remembers when they want the next.
     pub(super) fn turn_peers(&mut self) {
         let now_ms = self.env.clock.ticks_ms();
