@@ -29,7 +29,7 @@ pub struct WorkerView<'a> {
     pub peers: &'a crate::peers::net::Peers,
     pub certs: &'a [crate::l4_conn::tls::certs::CertInfo], // `show ssl cert`
     pub idle: &'a mut crate::l4_conn::pool::IdlePool, // idle server connections (`del server`, maintenance)
-    pub listener_fds: Vec<i32>, // what `_getsocks` hands over
+    pub listener_fds: Vec<i32>,                       // what `_getsocks` hands over
 }
 
 impl CliData for WorkerView<'_> {
