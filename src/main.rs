@@ -137,7 +137,6 @@ fn main() -> ExitCode {
     if let Some(name) = &c.localpeer {
         set_env("HAPROXY_LOCALPEER", name);
         strata::cfg::local_peer::set_cmdline(name);
-        strata::cfg::local_peer::set_cmdline(name);
     }
     if let Some(cond) = &c.condition {
         return check_condition(cond);
