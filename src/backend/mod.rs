@@ -29,12 +29,28 @@ pub struct BackendState {
     pub stats: Counters,           // `show stat` line BACKEND
     pub history: UpDown,           // lost its last server / got one back
     pub queue: Queue,              // streams waiting for a server slot
+    dispatch: Option<usize>,       // `dispatch`: the hidden server every stream goes to
 }
 
 impl BackendState {
     pub fn new(index: usize, proxy: &Proxy) -> BackendState {
-        let servers = proxy.servers.iter().map(ServerState::new).collect();
+        let mut servers: Vec<ServerState> = proxy.servers.iter().map(ServerState::new).collect();
+        // Dispatch mode (HAProxy's PR_O_DISPATCH): the address is a server
+        // of its own that no listing shows and logs name `<NOSRV>`.
+        let dispatch = proxy.dispatch.map(|addr| {
+            let cfg = crate::cfg::Server {
+                name: String::new(),
+                addr: Some(addr.ip()),
+                port: Some(addr.port()),
+                ..crate::cfg::Server::default()
+            };
+            let mut s = ServerState::new(&cfg);
+            s.hidden = true;
+            servers.push(s);
+            servers.len() - 1
+        });
         BackendState {
+            dispatch,
             proxy: index,
             name: proxy.name.clone(),
             servers,
@@ -49,19 +65,19 @@ impl BackendState {
 
     /// The server named `name` (deleted ones are gone).
     pub fn find_server(&self, name: &str) -> Option<usize> {
-        self.servers.iter().position(|s| s.name == name && !s.deleted)
+        self.servers.iter().position(|s| s.name == name && !s.deleted && !s.hidden)
     }
 
     /// The servers that exist (not deleted), with their index.
     pub fn live_servers(&self) -> impl Iterator<Item = (usize, &ServerState)> {
-        self.servers.iter().enumerate().filter(|(_, s)| !s.deleted)
+        self.servers.iter().enumerate().filter(|(_, s)| !s.deleted && !s.hidden)
     }
 
     /// The algorithm copes with servers coming and going at run time
     /// (HAProxy's `BE_LB_PROP_DYN`): everything but `static-rr` and
     /// map-based hashing.
     pub fn dynamic_lb(&self) -> bool {
-        self.picker.dynamic()
+        self.dispatch.is_none() && self.picker.dynamic()
     }
 
     /// Adds a server at run time (`add server`): it starts in maintenance,
@@ -106,6 +122,9 @@ impl BackendState {
     /// usable server exists (redispatch); see `balance` for the farm and
     /// the algorithms.
     pub fn pick(&mut self, input: &dyn LbInput, avoid: Option<usize>, now_ms: u64) -> Pick {
+        if let Some(d) = self.dispatch {
+            return Pick::Server(d); // no load balancing: the dispatch address
+        }
         self.picker.pick(&self.servers, input, avoid, now_ms)
     }
 

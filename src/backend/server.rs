@@ -53,6 +53,7 @@ pub struct ServerState {
     pub check_enabled: bool, // health checks run (`disable health` pauses them: the server counts as UP)
     pub dynamic: bool,       // added at run time (`add server`)
     pub deleted: bool,       // removed by `del server`: its index stays, nothing uses or lists it
+    pub hidden: bool,        // the backend's `dispatch` address: used, never listed nor named
 }
 
 /// What the last health check said, for `show stat` and `show servers
@@ -128,6 +129,7 @@ impl ServerState {
             check_enabled: true,
             dynamic: false,
             deleted: false,
+            hidden: false,
         }
     }
 

@@ -235,9 +235,11 @@ pub struct Proxy {
     pub servers: Vec<Server>,          // backend side only
     pub default_server: Server,        // `default-server`: what each `server` line starts from
     pub balance: Balance,
-    pub hash_type: HashType,       // `hash-type`, default map-based sdbm
-    pub hash_balance_factor: u32,  // `hash-balance-factor`, 0: off
-    pub retries: u32,              // `retries`, default 3
+    pub balance_set: bool, // a `balance` line applies (here or in its defaults)
+    pub dispatch: Option<std::net::SocketAddr>, // `dispatch IP:PORT`: the one address without `balance`
+    pub hash_type: HashType, // `hash-type`, default map-based sdbm
+    pub hash_balance_factor: u32, // `hash-balance-factor`, 0: off
+    pub retries: u32,      // `retries`, default 3
     pub log_global: Option<usize>, // `log global` written: where in `logs` resolve inserts the global targets
     pub options: Options,
     pub logs: Vec<LogTarget>, // effective targets (`log global` expanded)

@@ -18,6 +18,7 @@ pub fn resolve(cfg: &mut Config, diags: &mut Diagnostics) {
     check_binds(cfg, diags);
     resolve_error_pages(cfg, diags);
     warn_missing_timeouts(cfg, diags);
+    dispatch_or_balance(cfg, diags);
     super::resolve_logs::check(cfg, diags);
     super::peers::resolve(cfg, diags);
 }
@@ -270,6 +271,19 @@ fn check_binds(cfg: &Config, diags: &mut Diagnostics) {
                 seen.push((p, b));
             }
         }
+    }
+}
+
+/// HAProxy's rule: a `balance` algorithm wins over `dispatch`, which is
+/// then ignored with a warning.
+fn dispatch_or_balance(cfg: &mut Config, diags: &mut Diagnostics) {
+    for p in cfg.proxies.iter_mut().filter(|p| p.balance_set && p.dispatch.is_some()) {
+        p.dispatch = None;
+        diags.push(Diag {
+            severity: Severity::Warning,
+            loc: None,
+            msg: format!("dispatch address of {} '{}' will be ignored in balance mode.", type_str(p), p.name),
+        });
     }
 }
 

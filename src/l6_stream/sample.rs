@@ -163,7 +163,7 @@ impl SampleSource for StreamSample<'_> {
 
     fn server_name(&self) -> Option<&str> {
         let (be, s) = (self.backend?, self.server?);
-        self.backends.get(be)?.servers.get(s).map(|s| s.name.as_str())
+        self.backends.get(be)?.servers.get(s).filter(|s| !s.hidden).map(|s| s.name.as_str())
     }
 
     fn table_value(&self, table: &str, what: &str, key: Sample<'_>) -> Option<i64> {

@@ -9,6 +9,7 @@ use crate::cfg::balance::{Balance, HashFn, HashType, UriHash};
 /// HAProxy prints them.
 pub(super) fn balance(o: &mut Open, words: &[String]) -> Res {
     o.px.balance = algorithm(words).map_err(|e| format!("balance {e}"))?;
+    o.px.balance_set = true;
     Ok(())
 }
 

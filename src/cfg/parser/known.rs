@@ -117,7 +117,6 @@ const PROXY_NOT_YET: &[&str] = &[
     "redirect",
     "compression",
     "cookie",
-    "dispatch",
     "email-alert",
     "errorloc",
     "errorloc302",

@@ -77,6 +77,15 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
             .and_then(|()| need(o, kw, Side::Front))
             .and_then(|()| use_backend(o, words, loc)),
         "balance" => need(o, kw, Side::Back).and_then(|()| balance::balance(o, words)),
+        "dispatch" if o.kind != Kind::Defaults && !o.px.cap.backend => {
+            let msg = format!(
+                "'dispatch' ignored because {} '{}' has no backend capability.",
+                o.kind.type_str(),
+                o.px.name
+            );
+            return diags.push(Diag::warning(loc, msg));
+        }
+        "dispatch" => not_in_defaults(o, kw).and_then(|()| dispatch(o, words)),
         "hash-type" => need(o, kw, Side::Back).and_then(|()| balance::hash_type(o, words)),
         "hash-balance-factor" => {
             need(o, kw, Side::Back).and_then(|()| balance::hash_balance_factor(o, words))
@@ -118,6 +127,19 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
     if let Err(e) = res {
         diags.push(Diag::alert(loc, e));
     }
+}
+
+/// `dispatch IP:PORT`: where a backend without `balance` sends every
+/// stream (HAProxy's dispatch mode; resolve ignores it under `balance`).
+fn dispatch(o: &mut Open, words: &[String]) -> Res {
+    let text = words.get(1).ok_or("'dispatch' expects <addr>:<port> as argument.")?;
+    let (ip, port) =
+        super::addr::inet(text, super::addr::Use::Connect).map_err(|e| format!("'dispatch' : {e}"))?;
+    let port = port
+        .filter(|p| *p > 0)
+        .ok_or_else(|| format!("'dispatch' : missing port specification in '{text}'"))?;
+    o.px.dispatch = Some(std::net::SocketAddr::new(ip, port));
+    no_extra("dispatch", words, 2)
 }
 
 /// Keeps a rule line for the rule engine, which checks it after parsing.

@@ -316,6 +316,8 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         servers: Vec::new(),
         default_server: Default::default(),
         balance: Balance::RoundRobin,
+        balance_set: false,
+        dispatch: None,
         hash_type: Default::default(),
         hash_balance_factor: 0,
         retries: 3,
