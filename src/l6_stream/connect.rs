@@ -172,9 +172,11 @@ impl Stream {
         };
         debug!(target: "l6", "{self}: connecting to {}/{} at {target}", state.name, state.servers[srv].name);
         self.connect_started = Some(ctx.now);
-        let srv_cfg = &ctx.cfg.proxies[be].servers[srv];
-        if self.http.is_some() && (srv_cfg.proto_h2 || srv_cfg.alpn_h2()) {
-            return self.connect_h2(ctx, be, srv, target, srv_cfg.proto_h2);
+        // Servers added at run time and the `dispatch` address have no
+        // configuration line: plain HTTP/1.1.
+        let h2 = ctx.cfg.proxies[be].servers.get(srv).map(|c| (c.proto_h2, c.proto_h2 || c.alpn_h2()));
+        if let (true, Some((proto_h2, true))) = (self.http.is_some(), h2) {
+            return self.connect_h2(ctx, be, srv, target, proto_h2);
         }
         // An idle connection this session left under its server token moves first.
         ctx.idle.rehome(ctx.registry, self.srv_token);
