@@ -194,6 +194,8 @@ fn fetch_cfg(port: u16, backend: u16, bind_opts: &str) -> String {
          \x20   http-request set-header X-S-Dn %[ssl_c_s_dn]\n\
          \x20   http-request set-header X-I-Dn-Cn %[ssl_c_i_dn(CN)]\n\
          \x20   http-request set-header X-Resumed %[ssl_fc_is_resumed]\n\
+         \x20   http-request set-header X-Serial %[ssl_c_serial,hex]\n\
+         \x20   http-request set-header X-Sha1 %[ssl_c_sha1,hex]\n\
          \x20   default_backend be\nbackend be\n    server s1 127.0.0.1:{backend}\n"
     )
 }
@@ -394,6 +396,12 @@ fn client_certificates_per_verify() {
         parts.sort_unstable();
         assert!(dn.starts_with('/') && parts == ["C=FR", "CN=alice", "O=Acme"], "{dn}");
         assert_eq!(last.header("X-I-Dn-Cn"), Some("Client CA"));
+        assert_eq!(last.header("X-Serial"), Some("01020304"));
+        let sha1: String = {
+            use sha1::Digest;
+            sha1::Sha1::digest(good.der.as_ref()).iter().map(|b| format!("{b:02X}")).collect()
+        };
+        assert_eq!(last.header("X-Sha1"), Some(sha1.as_str()));
         assert!(with(Some(&bad.path)).is_err(), "verify {verify}: a certificate from another CA");
         assert!(
             wait_until(ms(5000), || p.stdout_text().contains("fe/1: SSL client certificate not trusted")),

@@ -38,9 +38,13 @@ fn verified_tls_to_the_server_with_sni_and_alpn() {
         b.port(),
         pki.ca_file().display()
     );
-    let _p = Proxy::start(&cfg(fe, &line, ""));
+    let _p = Proxy::start(
+        &cfg(fe, &line, "")
+            .replace("backend be\n", "backend be\n    http-response set-header X-Bc %[ssl_bc]\n"),
+    );
     let r = get_one(fe, "/");
     assert_eq!(r.status, 200, "{}", r.raw_text());
+    assert_eq!(r.header("X-Bc"), Some("1"), "ssl_bc: the server connection is TLS");
     assert_eq!(r.header("X-Sni"), Some("backend.example.com"));
     assert_eq!(r.header("X-Alpn"), Some("http/1.1"));
     assert_eq!(r.body, b"tls-ok");
