@@ -197,3 +197,20 @@ fn malformed_requests_are_reset_and_the_connection_goes_on() {
     std::thread::sleep(ms(200));
     assert_eq!(backend.requests().len(), 2, "no malformed request reached the server");
 }
+
+/// A request without `:authority` (RFC 9113 §8.3.1 allows it) is served,
+/// and the first frames a client reads are our SETTINGS then its ACK, as
+/// HAProxy sends them (the order VTest's clients check).
+#[test]
+fn a_request_without_authority_is_served() {
+    let (backend, _proxy, _, h2port) = setup();
+    let mut c = H2Conn::connect(h2port);
+    let next = c.read_frame(LIMIT).map(|f| (f.kind, f.flags));
+    assert_eq!((c.frames[0].kind, next), (SETTINGS, Some((SETTINGS, ACK))), "{:?}", c.frames);
+    let block = c.block(&[(":method", "GET"), (":scheme", "http"), (":path", "/")]);
+    c.send(HEADERS, END_HEADERS | END_STREAM, 1, &block);
+    let (res, end) = c.run(&[1], LIMIT);
+    assert!(end.is_none(), "{end:?}");
+    assert_eq!(res[&1].status, Some(200));
+    assert_eq!(backend.wait_requests(1, ms(5000)).expect("at the server")[0].target, "/");
+}

@@ -94,6 +94,7 @@ pub struct H2 {
     conn_send: i64,          // connection window the client gives us
     conn_recv: i64,          // connection window we give the client
     conn_credit: u64,        // received DATA bytes not yet given back
+    conn_opened: bool,       // the connection window was opened past its initial 65535
     goaway: Option<u32>,     // GOAWAY sent with this last stream id
     closing: bool,           // a connection error was sent: close once flushed
     client_gone: bool,       // EOF or error on the client connection
@@ -128,8 +129,9 @@ impl H2 {
             max_id: 0,
             requests: 0,
             conn_send: frame::DEFAULT_WINDOW as i64,
-            conn_recv: frame::MAX_WINDOW as i64,
+            conn_recv: frame::DEFAULT_WINDOW as i64,
             conn_credit: 0,
+            conn_opened: false,
             goaway: None,
             closing: false,
             client_gone: false,

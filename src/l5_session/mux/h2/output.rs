@@ -29,8 +29,10 @@ impl H2 {
     /// SETTINGS, and a connection window raised to the maximum (streams
     /// are bounded by their own windows and buffers).
     pub(super) fn send_preface(&mut self) {
+        // The connection window opens wide with the first DATA received,
+        // not here: as HAProxy, the first frames a client reads are our
+        // SETTINGS and then its ACK (VTest's clients expect exactly that).
         frame::settings(&mut self.out, &self.ours.values(), false);
-        frame::window_update(&mut self.out, 0, frame::MAX_WINDOW - frame::DEFAULT_WINDOW);
     }
 
     /// Frames what streams wrote, and window credit; returns whether
@@ -78,6 +80,12 @@ impl H2 {
                 st.recv = Recv::Closed;
                 progress = true;
             }
+        }
+        if !self.conn_opened && self.conn_credit > 0 {
+            let wide = frame::MAX_WINDOW - frame::DEFAULT_WINDOW;
+            frame::window_update(&mut self.out, 0, wide);
+            self.conn_recv += wide as i64;
+            self.conn_opened = true;
         }
         if self.conn_credit >= (frame::MAX_WINDOW / 2) as u64
             || (self.conn_credit > 0 && self.streams.len() == 0)

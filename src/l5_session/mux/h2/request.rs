@@ -229,7 +229,11 @@ pub fn build(
     if let Some(a) = authority.filter(|_| path != b"*") {
         ok = ok && put(scheme) && put(b"://") && put(a);
     }
-    ok = ok && put(path) && put(b" HTTP/1.1\r\n");
+    // Without :authority nor host (RFC 9113 §8.3.1 allows it) the head is
+    // written as HTTP/1.0, which needs no Host: HAProxy serves such
+    // requests too, and HTTP/1.1 would require one.
+    let hostless = authority.is_none() && !has_host_field(&s.fields);
+    ok = ok && put(path) && put(if hostless { &b" HTTP/1.0\r\n"[..] } else { &b" HTTP/1.1\r\n"[..] });
     if let Some(a) = authority {
         ok = ok && put(b"host: ") && put(a) && put(b"\r\n");
     }
@@ -255,6 +259,11 @@ pub fn build(
     head.version = Version::Http2;
     let head_method = method == b"HEAD";
     Ok(Built { buf, head, body, head_method })
+}
+
+/// Whether the regular fields (`name: value\r\n` lines) carry a host.
+fn has_host_field(fields: &[u8]) -> bool {
+    fields.split(|&b| b == b'\n').any(|l| l.len() > 5 && l[..5].eq_ignore_ascii_case(b"host:"))
 }
 
 #[cfg(test)]
