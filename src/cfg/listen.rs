@@ -18,6 +18,7 @@ pub struct BindOpts {
     pub maxconn: Option<u32>, // live connections of this listener at most
     pub backlog: Option<u32>, // listen(2) backlog (default: the frontend's maxconn, capped)
     pub proto: crate::cfg::model::BindProto, // `proto h1|h2`: the mux connections start with
+    pub accept_proxy: bool,   // `accept-proxy`: connections start with a PROXY protocol header
 }
 
 /// Per-proxy options of one side's connections (client sockets of a

@@ -125,6 +125,11 @@ impl Conn {
         }
     }
 
+    /// The poller reported the peer's FIN or an error.
+    pub(in crate::l4_conn) fn peer_closed(&self) -> bool {
+        self.hup_seen
+    }
+
     /// Records the readiness an event reports.
     pub fn on_event(&mut self, ev: &Event) {
         if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
@@ -164,7 +169,9 @@ impl Conn {
         }
     }
 
-    fn tcp_connected(&mut self, now: Instant) -> io::Result<bool> {
+    /// The TCP part of [`Conn::finish_connect`] alone (the PROXY header
+    /// of `send-proxy` goes between it and the TLS handshake).
+    pub fn tcp_connected(&mut self, now: Instant) -> io::Result<bool> {
         if !self.connecting {
             return Ok(true);
         }

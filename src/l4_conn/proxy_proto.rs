@@ -4,7 +4,9 @@
 //! `check-send-proxy`; decoding for `accept-proxy` and `tcp-request
 //! connection expect-proxy layer4`. Knows nothing of sessions.
 
+use super::Conn;
 use crate::cfg::ProxyVersion;
+use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// The 12 bytes every version 2 header starts with.
@@ -19,21 +21,83 @@ pub enum Header {
     Local, // `LOCAL` (v2) or `UNKNOWN` (v1): keep the connection's own addresses
 }
 
-/// Why a received header is refused, worded as HAProxy's connection
-/// error messages.
+/// Why a received header is refused, or why none came, as HAProxy's
+/// connection error codes (`CO_ER_PRX_*`) say it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refused {
-    NotProxy, // "Received something which does not look like a PROXY protocol header"
-    BadV1,    // "Received an invalid PROXY protocol header"
-    BadV2,    // "Received an invalid PROXY protocol v2 header"
+    NotProxy,  // something else than a PROXY header
+    BadV1,     // a v1 line that does not parse
+    BadV2,     // a v2 header that does not parse
+    Truncated, // longer than strata reads, or cut by the client's close
+    Empty,     // closed before the header
+    Abort,     // a socket error before the header
+    Timeout,   // `timeout client` before the header
 }
 
 impl Refused {
     pub fn message(self) -> &'static str {
         match self {
             Refused::NotProxy => "Received something which does not look like a PROXY protocol header",
-            Refused::BadV1 => "Received an invalid PROXY protocol header",
-            Refused::BadV2 => "Received an invalid PROXY protocol v2 header",
+            Refused::BadV1 | Refused::BadV2 => "Received an invalid PROXY protocol header",
+            Refused::Truncated => "Truncated PROXY protocol header received",
+            Refused::Empty => "Connection closed while waiting for PROXY protocol header",
+            Refused::Abort => "Connection error while waiting for PROXY protocol header",
+            Refused::Timeout => "Timeout while waiting for PROXY protocol header",
+        }
+    }
+}
+
+/// Longest header read (a v2 header's TLVs included); HAProxy reads at
+/// most a buffer.
+const READ_MAX: usize = 4096;
+
+impl Conn {
+    /// Reads the PROXY header this client connection starts with, before
+    /// any other byte (and before TLS): peeks at what arrived, and takes
+    /// exactly the header once it is whole, so the bytes after it stay
+    /// for the mux. `Ok(None)`: not all there yet (a later readiness
+    /// brings the rest). `timed_out`: the session's deadline passed.
+    pub fn read_proxy_header(&mut self, timed_out: bool) -> Result<Option<Header>, Refused> {
+        let mut buf = [0u8; READ_MAX];
+        let n = match self.sock.peek(&mut buf) {
+            Ok(0) => return Err(Refused::Empty),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.readable = false;
+                return if timed_out { Err(Refused::Timeout) } else { Ok(None) };
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(None),
+            Err(_) => return Err(Refused::Abort),
+        };
+        match decode(&buf[..n])? {
+            Some((header, len)) => {
+                // The header is in the receive queue: this read takes it whole.
+                match self.sock.read(&mut buf[..len]) {
+                    Ok(got) if got == len => Ok(Some(header)),
+                    _ => Err(Refused::Abort),
+                }
+            }
+            None if n == READ_MAX || self.peer_closed() => Err(Refused::Truncated),
+            None if timed_out => Err(Refused::Timeout),
+            None => {
+                self.readable = false;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Writes `header` on a server connection whose TCP connect just
+    /// completed, before anything else (TLS included). Its send buffer is
+    /// empty, so the header (at most a few hundred bytes) goes at once;
+    /// anything less is an error.
+    pub fn send_proxy_header(&mut self, header: &[u8]) -> io::Result<()> {
+        match self.sock.write(header) {
+            Ok(n) if n == header.len() => Ok(()),
+            Ok(_) => Err(io::Error::other("PROXY header cut")),
+            Err(e) => {
+                self.error = Some(e.kind());
+                Err(e)
+            }
         }
     }
 }

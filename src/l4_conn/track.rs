@@ -41,6 +41,7 @@ pub enum TcpAction {
     Reject,
     Sc(ScAction),
     Var(crate::acl::VarAction), // set-var / unset-var
+    ExpectProxy,                // `expect-proxy layer4` (connection rules only): read a PROXY header first
 }
 
 /// One compiled `tcp-request` rule.
@@ -68,6 +69,9 @@ pub trait TrackSlots {
     fn tracker(&self, slot: usize) -> Option<&Tracker>;
     /// Stores a new tracker in slot `n` (only called when not `used`).
     fn install(&mut self, slot: usize, tracker: Tracker);
+    /// `expect-proxy layer4` fired; only a session's connection rules
+    /// can have it.
+    fn expect_proxy(&mut self) {}
 }
 
 /// What rules run against: a holder of slots that is also what conditions
@@ -156,6 +160,10 @@ fn compile_tcp_rule(
     let action = match action_words.first().map(String::as_str) {
         Some("accept") => (TcpAction::Accept, 1),
         Some("reject") => (TcpAction::Reject, 1),
+        Some("expect-proxy") if layer == "connection" => match action_words.get(1).map(String::as_str) {
+            Some("layer4") => (TcpAction::ExpectProxy, 2),
+            _ => return Err("'tcp-request connection expect-proxy' expects 'layer4'".into()),
+        },
         _ => match parse_sc_action(action_words, tables)? {
             Some((a, used)) => (TcpAction::Sc(a), used),
             None if crate::acl::parse_var_action(action_words).is_some() => {
@@ -204,6 +212,7 @@ pub fn run_tcp_rules(
                 run_sc_action(a, target, tables, now_ms);
             }
             TcpAction::Var(a) => a.run(&*target),
+            TcpAction::ExpectProxy => target.expect_proxy(),
         }
     }
     Verdict::Continue

@@ -19,6 +19,7 @@ pub struct SessionTarget<'a> {
     pub cfg: &'a Config,
     pub tables: &'a Registry,
     pub now_ms: u64,
+    pub expect_proxy: bool, // a `tcp-request connection expect-proxy layer4` rule fired
 }
 
 impl TrackSlots for SessionTarget<'_> {
@@ -34,6 +35,10 @@ impl TrackSlots for SessionTarget<'_> {
         if let Some(s) = self.trackers.get_mut(slot) {
             *s = Some(tracker);
         }
+    }
+
+    fn expect_proxy(&mut self) {
+        self.expect_proxy = true;
     }
 }
 

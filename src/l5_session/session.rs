@@ -73,6 +73,16 @@ pub struct Session {
     tls: Option<Box<TlsFacts>>, // what the client's TLS handshake negotiated (`ssl_fc*`)
     pub luid: u32,              // the listener's rank in its frontend (`fe/1` in connection error logs)
     proto: BindProto,           // the bind's `proto`: which mux the connection starts with
+    proxy_hdr: ProxyHdr,        // the PROXY protocol header (`accept-proxy`, `expect-proxy layer4`)
+}
+
+/// Where a session stands with the PROXY protocol header it must read
+/// before anything else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ProxyHdr {
+    None,    // not expected, or read
+    Waiting, // expected, not whole yet
+    Failed(crate::l4_conn::proxy_proto::Refused),
 }
 
 impl fmt::Display for Session {
@@ -89,12 +99,16 @@ impl Session {
     /// HTTP mode streams come with requests. `src` is the client's
     /// address, `local` the address it connected to when the listener
     /// knows it (bound to one address), else asked of the socket.
+    /// `accept_proxy`: the bind line's `accept-proxy` (a `tcp-request
+    /// connection expect-proxy layer4` rule may ask for it too); the
+    /// header is then read before TLS and the session rules, and its
+    /// addresses replace `src` and `dst`.
     pub fn start(
         id: u64,
         key: Key,
         frontend: usize,
         mut cli: Conn,
-        (src, local): (SocketAddr, Option<SocketAddr>),
+        (src, local, accept_proxy): (SocketAddr, Option<SocketAddr>, bool),
         proto: BindProto,
         ctx: &mut StreamCtx<'_>,
     ) -> Result<Session, StartError> {
@@ -107,12 +121,15 @@ impl Session {
         let tls = cli.is_tls();
         // With TLS, `tcp-request session` waits for the handshake (HAProxy's order).
         let seen = (&vars, src, dst);
-        if !run_rules(&ctx.rules[frontend].tcp_connection, &mut trackers, seen, frontend, ctx) {
+        let Some(expect_proxy) =
+            run_rules(&ctx.rules[frontend].tcp_connection, &mut trackers, seen, frontend, ctx)
+        else {
             debug!(target: "l5", "sess#{id}: rejected by tcp-request rules");
             // The trackers drop here: conn_cnt stays counted, conn_cur goes back down.
             cli.reset_on_close();
             return Err(StartError::Rejected);
-        }
+        };
+        let proxy_hdr = if accept_proxy || expect_proxy { ProxyHdr::Waiting } else { ProxyHdr::None };
         cli.register(ctx.registry, key.token(CLIENT_SUB)).map_err(StartError::Io)?;
         let mut session = Session {
             id,
@@ -129,8 +146,9 @@ impl Session {
             tls: None,
             luid: 0,
             proto,
+            proxy_hdr,
         };
-        if !tls {
+        if !tls && proxy_hdr == ProxyHdr::None {
             session.open(ctx)?;
         }
         debug!(target: "l5", "sess#{id}: accepted {src} -> {dst}");
@@ -143,13 +161,15 @@ impl Session {
     fn open(&mut self, ctx: &mut StreamCtx<'_>) -> Result<(), StartError> {
         let proto = self.proto;
         let (frontend, key) = (self.frontend, self.key);
-        if !run_rules(
+        if run_rules(
             &ctx.rules[frontend].tcp_session,
             &mut self.trackers,
             (&self.vars, self.src, self.dst),
             frontend,
             ctx,
-        ) {
+        )
+        .is_none()
+        {
             debug!(target: "l5", "{self}: rejected by tcp-request session rules");
             self.cli.reset_on_close();
             return Err(StartError::Rejected);
@@ -180,6 +200,28 @@ impl Session {
         self.tls.as_ref().and_then(|t| t.alpn.as_deref()) == Some(b"h2")
     }
 
+    /// Reads the PROXY header; then the TLS handshake or the mux follows.
+    /// False when the session ends (no valid header).
+    fn proxy_header(&mut self, ctx: &mut StreamCtx<'_>, timed_out: bool) -> bool {
+        let expired = timed_out && self.handshake_deadline(ctx.cfg).is_some_and(|d| d <= ctx.now);
+        match self.cli.read_proxy_header(expired) {
+            Ok(None) => true,
+            Ok(Some(header)) => {
+                if let crate::l4_conn::proxy_proto::Header::Proxied { src, dst } = header {
+                    debug!(target: "l5", "{self}: PROXY header: {src} -> {dst}");
+                    (self.src, self.dst) = (src, dst);
+                }
+                self.proxy_hdr = ProxyHdr::None;
+                self.cli.is_tls() || self.open(ctx).is_ok()
+            }
+            Err(r) => {
+                debug!(target: "l5", "{self}: {}", r.message());
+                self.proxy_hdr = ProxyHdr::Failed(r);
+                false
+            }
+        }
+    }
+
     /// Drives the TLS handshake; opens the mux once it is done. False when
     /// the session ends (failure, or rejected by `tcp-request session`).
     fn handshake(&mut self, ctx: &mut StreamCtx<'_>, timed_out: bool) -> bool {
@@ -208,6 +250,12 @@ impl Session {
     /// Why the TLS handshake failed, when the session ends before it was
     /// done (HAProxy logs such a connection's error instead of a request).
     pub fn handshake_failure(&self) -> Option<HsFailure> {
+        use crate::l4_conn::proxy_proto::Refused;
+        match self.proxy_hdr {
+            ProxyHdr::Failed(r) => return Some(HsFailure::Proxy(r)),
+            ProxyHdr::Waiting => return Some(HsFailure::Proxy(Refused::Empty)),
+            ProxyHdr::None => {}
+        }
         match self.mux {
             Mux::Handshake => Some(self.cli.tls_failure().unwrap_or(HsFailure::Empty)),
             _ => None,
@@ -269,6 +317,14 @@ impl Session {
     }
 
     fn drive(&mut self, ctx: &mut StreamCtx<'_>, timed_out: bool) -> SessionStatus {
+        if self.proxy_hdr != ProxyHdr::None {
+            if !self.proxy_header(ctx, timed_out) {
+                return SessionStatus::Ended;
+            }
+            if self.proxy_hdr != ProxyHdr::None {
+                return SessionStatus::Alive;
+            }
+        }
         if matches!(self.mux, Mux::Handshake) {
             if !self.handshake(ctx, timed_out) {
                 return SessionStatus::Ended;
@@ -386,14 +442,15 @@ impl Session {
     }
 }
 
-/// Runs one `tcp-request connection|session` rule set; false: rejected.
+/// Runs one `tcp-request connection|session` rule set; None: rejected,
+/// else whether an `expect-proxy layer4` rule fired.
 fn run_rules(
     rules: &[crate::l4_conn::track::TcpRule],
     trackers: &mut [Option<Tracker>; SLOTS],
     (vars, src, dst): (&crate::acl::Vars, SocketAddr, SocketAddr),
     frontend: usize,
     ctx: &StreamCtx<'_>,
-) -> bool {
+) -> Option<bool> {
     let mut target = SessionTarget {
         trackers,
         vars,
@@ -403,8 +460,10 @@ fn run_rules(
         cfg: ctx.cfg,
         tables: ctx.tables,
         now_ms: ctx.now_ms,
+        expect_proxy: false,
     };
-    run_tcp_rules(rules, &mut target, ctx.tables, ctx.now_ms) != Verdict::Reject
+    let verdict = run_tcp_rules(rules, &mut target, ctx.tables, ctx.now_ms);
+    (verdict != Verdict::Reject).then_some(target.expect_proxy)
 }
 
 #[cfg(test)]

@@ -116,12 +116,12 @@ impl Stream {
     /// `never`: only the session's own connection).
     fn try_reuse(&mut self, ctx: &mut StreamCtx<'_>, be: usize, srv: usize) -> bool {
         let Some(h) = self.http.as_mut() else { return false };
-        let taken = match ctx.cfg.proxies[be].http_reuse {
-            crate::cfg::HttpReuse::Never => ctx.idle.take_private(ctx.registry, (be, srv), self.srv_token),
-            crate::cfg::HttpReuse::Safe if h.first_of_session => None,
-            crate::cfg::HttpReuse::Safe | crate::cfg::HttpReuse::Always => {
-                ctx.idle.take(ctx.registry, (be, srv), self.srv_token)
+        let taken = match private_reuse(ctx.cfg, be, srv) {
+            true => ctx.idle.take_private(ctx.registry, (be, srv), self.srv_token),
+            false if ctx.cfg.proxies[be].http_reuse == crate::cfg::HttpReuse::Safe && h.first_of_session => {
+                None
             }
+            false => ctx.idle.take(ctx.registry, (be, srv), self.srv_token),
         };
         let Some(conn) = taken else { return false };
         if !self.reuse_fits(&conn, ctx, be, srv) {
@@ -248,6 +248,28 @@ impl Stream {
         let Some(srv) = self.srv.as_mut() else {
             return self.abort(TermCause::Internal, TermPhase::Connect);
         };
+        if let Some(srv) = srv.plain_mut().filter(|c| c.connecting) {
+            // `send-proxy`: the header goes first, once the TCP connect is done.
+            let send_proxy = match (self.backend, self.server) {
+                (Some(be), Some(s)) => ctx.cfg.proxies[be].servers.get(s).and_then(|s| s.send_proxy),
+                _ => None,
+            };
+            match srv.tcp_connected(ctx.now) {
+                Ok(false) => return,
+                Ok(true) => {
+                    if let Some(v) = send_proxy {
+                        let header = crate::l4_conn::proxy_proto::encode(v, self.src, self.dst);
+                        if let Err(e) = srv.send_proxy_header(&header) {
+                            return self.connect_failed(ctx, &e.to_string());
+                        }
+                    }
+                }
+                Err(e) => return self.connect_failed(ctx, &e.to_string()),
+            }
+        }
+        let Some(srv) = self.srv.as_mut() else {
+            return self.abort(TermCause::Internal, TermPhase::Connect);
+        };
         match srv.finish_connect(ctx.now) {
             Ok(true) => {
                 if let SrvConn::H2(chan) = srv
@@ -348,4 +370,12 @@ impl Stream {
             self.abort(TermCause::ClientAbort, phase);
         }
     }
+}
+
+/// Idle connections to server `srv` of `be` stay with the session that
+/// opened them: `http-reuse never`, or `send-proxy` (its header named that
+/// session's client).
+pub(super) fn private_reuse(cfg: &crate::cfg::Config, be: usize, srv: usize) -> bool {
+    let p = &cfg.proxies[be];
+    p.http_reuse == crate::cfg::HttpReuse::Never || p.servers.get(srv).is_some_and(|s| s.send_proxy.is_some())
 }

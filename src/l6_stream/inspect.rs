@@ -121,6 +121,7 @@ fn run_from(
                 run_sc_action(a, sample, ctx.tables, ctx.now_ms);
             }
             TcpAction::Var(a) => a.run(&*sample),
+            TcpAction::ExpectProxy => {} // connection rules only (refused elsewhere at load)
         }
     }
     Inspected::Done(Verdict::Continue)

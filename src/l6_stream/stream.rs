@@ -458,11 +458,11 @@ impl Stream {
             }
         };
         if let (true, Some(be), Some(srv), Some(conn)) = (reusable, self.backend, server, plain) {
-            // `never`: private to this session (HAProxy still keeps the
-            // connection alive for the session's next request).
-            match ctx.cfg.proxies[be].http_reuse {
-                crate::cfg::HttpReuse::Never => ctx.idle.put_private((be, srv), self.srv_token, conn),
-                _ => {
+            // `never` or `send-proxy`: private to this session (HAProxy
+            // still keeps the connection alive for the session's next request).
+            match super::connect::private_reuse(ctx.cfg, be, srv) {
+                true => ctx.idle.put_private((be, srv), self.srv_token, conn),
+                false => {
                     let cap =
                         ctx.backends.get(be).and_then(|b| b.servers.get(srv)).and_then(|s| s.pool_max_conn);
                     ctx.idle.put(ctx.registry, (be, srv), self.srv_token, conn, cap)

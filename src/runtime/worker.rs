@@ -379,8 +379,9 @@ impl Worker {
                         conn.start_tls_server(bind);
                     }
                     let luid = slot.listener.luid;
-                    let proto = self.env.cfg.proxies[fe].binds[slot.listener.bind].opts.proto;
-                    self.start_session(fe, conn, src, local, (luid, proto))
+                    let opts = &self.env.cfg.proxies[fe].binds[slot.listener.bind].opts;
+                    let (proto, accept_proxy) = (opts.proto, opts.accept_proxy);
+                    self.start_session(fe, conn, (src, local, accept_proxy), (luid, proto))
                 }
                 Ok(None) => return,
                 Err(e) => {
@@ -408,8 +409,7 @@ impl Worker {
         &mut self,
         fe: usize,
         conn: Conn,
-        src: std::net::SocketAddr,
-        local: Option<std::net::SocketAddr>,
+        (src, local, accept_proxy): (std::net::SocketAddr, Option<std::net::SocketAddr>, bool),
         (luid, proto): (u32, crate::cfg::BindProto),
     ) {
         let key = self.sessions.vacant_key();
@@ -421,7 +421,7 @@ impl Worker {
         use crate::l4_conn::sockopt;
         sockopt::apply(&conn, sockopt::Side::Client, &self.env.cfg.proxies[fe].knobs.cli_sock);
         let mut ctx = self.env.ctx(self.poll.registry());
-        match Session::start(id, key, fe, conn, (src, local), proto, &mut ctx) {
+        match Session::start(id, key, fe, conn, (src, local, accept_proxy), proto, &mut ctx) {
             Ok(mut session) => {
                 session.luid = luid;
                 // HTTP mode logs its `Connect from` line per request (stream end).

@@ -139,6 +139,10 @@ fn option(b: &mut BindOpts, opt: &str, val: Option<&str>) -> Result<Option<usize
             b.tfo = true;
             return Ok(Some(0));
         }
+        "accept-proxy" => {
+            b.accept_proxy = true;
+            return Ok(Some(0));
+        }
         "v4v6" => {
             b.v6only = Some(false);
             return Ok(Some(0));

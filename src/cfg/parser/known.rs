@@ -195,7 +195,6 @@ pub(super) fn refusal(kw: &str, known: Known) -> Option<String> {
 /// Bind options HAProxy 2.6 knows that strata does not implement yet.
 const BIND_NOT_YET: &[&str] = &[
     "accept-netscaler-cip",
-    "accept-proxy",
     "allow-0rtt",
     "alpn",
     "ca-file",

@@ -34,7 +34,7 @@ pub(super) fn find(name: &str) -> Option<&'static Opt> {
 
 /// Options of the table below whose behaviour is not wired yet: refused
 /// like [`NOT_YET`] until it is.
-pub(super) const PENDING: [&str; 3] = ["resolvers", "send-proxy", "send-proxy-v2"];
+pub(super) const PENDING: [&str; 1] = ["resolvers"];
 
 /// Options HAProxy 2.6 has and strata does not (yet): refused by name
 /// with their arity, never as "unknown keyword".

@@ -95,13 +95,15 @@ pub struct ServerTls {
 
 /// Why a handshake failed, as HAProxy's connection error codes say it
 /// (the text ends an embryonic session's log line and a check's info).
+/// The PROXY protocol header (`accept-proxy`) is a handshake too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HsFailure {
-    Empty,     // closed by the peer before or during the handshake
-    Abort,     // a socket error during the handshake
-    Timeout,   // `timeout client` (or `connect`) while handshaking
+    Empty,                                       // closed by the peer before or during the handshake
+    Abort,                                       // a socket error during the handshake
+    Timeout,                                     // `timeout client` (or `connect`) while handshaking
     Handshake, // the peer's messages were refused (plain HTTP, bad version, no common suite...)
     CrtFail,   // the client's certificate failed verification
+    Proxy(crate::l4_conn::proxy_proto::Refused), // the PROXY protocol header was not received
 }
 
 impl HsFailure {
@@ -113,12 +115,17 @@ impl HsFailure {
             HsFailure::Timeout => "Timeout during SSL handshake",
             HsFailure::Handshake => "SSL handshake failure",
             HsFailure::CrtFail => "SSL client certificate not trusted",
+            HsFailure::Proxy(r) => r.message(),
         }
     }
 
     /// `option dontlognull` silences these (nothing was exchanged).
     pub fn is_null(self) -> bool {
-        matches!(self, HsFailure::Empty | HsFailure::Abort)
+        use crate::l4_conn::proxy_proto::Refused;
+        matches!(
+            self,
+            HsFailure::Empty | HsFailure::Abort | HsFailure::Proxy(Refused::Empty | Refused::Abort)
+        )
     }
 }
 
