@@ -21,6 +21,8 @@
 //! - [`l4_conn`]: listeners and connections (sockets, buffers, deadlines)
 //! - [`l6_stream`]: streams: one forwarding between a client and a server
 //! - [`l5_session`]: sessions: an accepted client connection, its mux and streams
+//! - [`cli`]: the stats port (runtime API)
+//! - [`service`]: internal services: stats page, Prometheus, static files
 //! - [`runtime`]: workers: wires listeners, sessions and signals together
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -36,4 +38,5 @@ pub mod l6_stream;
 pub mod l7_http;
 pub mod peers;
 pub mod runtime;
+pub mod service;
 pub mod stick;

@@ -20,6 +20,7 @@ const ORDER: &[&str] = &[
     "l6_stream",
     "l5_session",
     "cli",
+    "service",
     "runtime",
 ];
 

@@ -255,6 +255,7 @@ pub struct Proxy {
     pub tcp_request_content: Vec<RuleLine>, // `tcp-request content ...`
     pub inspect_delay: Option<Duration>, // `tcp-request inspect-delay`
     pub knobs: crate::cfg::knobs::Knobs, // socket, HTTP and log options, identity, limits
+    pub stats: StatsPage,     // `stats enable|uri|auth|...`: the HTTP stats page
 }
 
 /// A reference to a proxy by name, filled with its index by `resolve`.
@@ -343,4 +344,34 @@ pub enum HttpReuse {
     #[default]
     Safe, // a session's first request always gets its own connection
     Always, // any request may use any idle connection (`aggressive` too)
+}
+
+/// The HTTP stats page of a proxy (`stats enable`, `stats uri`, ...):
+/// parsed by `cfg/parser/stats_page.rs`, served by `service::stats_page`.
+/// Any `stats` keyword but `stats admin` enables it, as in HAProxy.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatsPage {
+    pub enabled: bool,
+    pub uri: Option<String>,         // `stats uri`; None: `/haproxy?stats`
+    pub refresh: Option<Duration>,   // `stats refresh`: the `Refresh:` header
+    pub realm: Option<String>,       // `stats realm`; None: `HAProxy Statistics`
+    pub auth: Vec<(String, String)>, // `stats auth user:password`
+    pub admin: Vec<Cond>,            // `stats admin if|unless COND`: who may change servers
+    pub hide_version: bool,          // `stats hide-version`
+    pub show_legends: bool,          // `stats show-legends`
+    pub show_node: Option<String>,   // `stats show-node [NAME]`; Some("") = the node name
+    pub show_desc: Option<String>,   // `stats show-desc [TEXT]`; Some("") = the global description
+    pub scope: Vec<String>,          // `stats scope NAME`: proxies shown (empty: all)
+}
+
+impl StatsPage {
+    /// The prefix a request path must start with.
+    pub fn uri(&self) -> &str {
+        self.uri.as_deref().unwrap_or("/haproxy?stats")
+    }
+
+    /// The `WWW-Authenticate` realm.
+    pub fn realm(&self) -> &str {
+        self.realm.as_deref().unwrap_or("HAProxy Statistics")
+    }
 }

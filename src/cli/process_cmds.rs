@@ -18,6 +18,11 @@ pub fn show_info(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &m
 
 /// `show schema json`
 pub fn show_schema(_: &[&str], _: AccessLevel, _: &mut dyn CliData, out: &mut Vec<u8>) {
+    show_schema_into(out);
+}
+
+/// The schema document and its empty line (also the stats page's `;json-schema`).
+pub fn show_schema_into(out: &mut Vec<u8>) {
     out.extend_from_slice(SCHEMA.as_bytes());
     out.extend_from_slice(b"\n\n");
 }

@@ -44,7 +44,7 @@ fn with_server(
     }
 }
 
-fn set_admin(s: &mut ServerState, admin: SrvAdmin) {
+pub(crate) fn set_admin(s: &mut ServerState, admin: SrvAdmin) {
     s.admin = admin;
     s.maint_from_config = false;
 }
@@ -99,7 +99,7 @@ pub fn set_weight(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &
 /// and capped at 256 (`150%` and `9999%` are accepted); a number read like
 /// C's `strtol`, so `-5` is an out-of-range absolute weight and `5x`
 /// trailing garbage.
-fn set_weight_value(s: &mut ServerState, value: Option<&str>) -> Result<(), &'static str> {
+pub(crate) fn set_weight_value(s: &mut ServerState, value: Option<&str>) -> Result<(), &'static str> {
     let v = value.ok_or("Require <weight> or <weight%>.\n\n")?;
     let sign_len = usize::from(v.starts_with(['-', '+']));
     let digits_len = v[sign_len..].bytes().take_while(u8::is_ascii_digit).count();

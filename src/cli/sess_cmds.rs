@@ -135,6 +135,31 @@ pub fn show_sess_tree(_: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &
 /// `debug counters check`: walks every live session and stream, counts the
 /// trackers on each (table, key), and compares with every table's entries.
 pub fn debug_counters_check(_: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
+    let report = counters_audit(data);
+    let mut text = report.mismatches.join("");
+    if report.mismatches.is_empty() {
+        let _ =
+            writeln!(text, "counters consistent: {} entries, {} trackers", report.entries, report.trackers);
+    } else {
+        let _ =
+            writeln!(text, "counters INCONSISTENT: {} entries, {} trackers", report.entries, report.trackers);
+    }
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'\n');
+}
+
+/// What `debug counters check` found: entries and live trackers seen, one
+/// `MISMATCH ...` line per inconsistent entry.
+pub struct AuditReport {
+    pub entries: usize,
+    pub trackers: u64,
+    pub mismatches: Vec<String>,
+}
+
+/// Compares every stick-table entry's `use`/`conn_cur` with the trackers
+/// live sessions and streams hold (`debug counters check`, and the
+/// runtime's periodic audit behind `strata_counters_consistent`).
+pub fn counters_audit(data: &dyn CliData) -> AuditReport {
     let now_ms = data.now_ms();
     let mut live: HashMap<String, HashMap<StoredKey, u32>> = HashMap::new();
     let mut trackers = 0u64;
@@ -154,28 +179,21 @@ pub fn debug_counters_check(_: &[&str], _: AccessLevel, data: &mut dyn CliData, 
         }
     });
     let empty = HashMap::new();
-    let (mut entries, mut text) = (0usize, String::new());
+    let (mut entries, mut mismatches) = (0usize, Vec::new());
     for t in data.tables().tables() {
         let (seen, bad) = audit::check(t, live.get(t.name()).unwrap_or(&empty), now_ms);
         entries += seen;
         for m in bad {
             let conn_cur = m.conn_cur.map_or_else(|| "-".to_owned(), |c| c.to_string());
-            let _ = writeln!(
-                text,
-                "MISMATCH table={} key={} use={} conn_cur={} live_trackers={}",
+            mismatches.push(format!(
+                "MISMATCH table={} key={} use={} conn_cur={} live_trackers={}\n",
                 t.name(),
                 m.key,
                 m.refs,
                 conn_cur,
                 m.live
-            );
+            ));
         }
     }
-    if text.is_empty() {
-        let _ = writeln!(text, "counters consistent: {entries} entries, {trackers} trackers");
-    } else {
-        let _ = writeln!(text, "counters INCONSISTENT: {entries} entries, {trackers} trackers");
-    }
-    out.extend_from_slice(text.as_bytes());
-    out.push(b'\n');
+    AuditReport { entries, trackers, mismatches }
 }

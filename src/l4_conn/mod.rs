@@ -9,6 +9,7 @@ pub mod fdpass;
 pub mod listener;
 pub mod pool;
 pub mod proxy_proto;
+pub mod sendfile;
 pub mod sockopt;
 pub mod splice;
 pub mod tls;

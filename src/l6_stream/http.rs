@@ -7,6 +7,7 @@
 //! following pipelined request stays where it is.
 
 use super::client::ClientSide;
+use super::service::ServiceState;
 use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
 use crate::core::buffer::Buffer;
@@ -23,17 +24,18 @@ use std::time::Instant;
 /// The HTTP side of a stream: its transaction and forwarding progress.
 pub struct HttpPart {
     pub txn: Txn,
-    req_head: ReqHead,                  // the request head still to send
-    pub(super) res_out: Option<Buffer>, // response head or built-in answer to send
-    req_pending: usize,                 // bytes at the front of the client buffer known to be request body
-    res_pending: usize,                 // same for the response body in the server buffer
-    pub(super) answered: bool,          // a built-in answer replaced the response
-    pub(super) reused: bool,            // the server connection came from the idle pool
-    pub(super) first_of_session: bool,  // first request on its client connection
-    pub(super) tunnel: bool,            // protocol switched: forward bytes as TCP
-    pub(super) response_started: bool,  // a response byte reached the client
-    pub(super) early_hints: Vec<u8>,    // `early-hint` header lines for a 103 answer
-    res_pipe: Option<Pipe>,             // response body bytes spliced from the server, not yet sent
+    req_head: ReqHead,                        // the request head still to send
+    pub(super) res_out: Option<Buffer>,       // response head or built-in answer to send
+    req_pending: usize, // bytes at the front of the client buffer known to be request body
+    res_pending: usize, // same for the response body in the server buffer
+    pub(super) answered: bool, // a built-in answer replaced the response
+    pub(super) reused: bool, // the server connection came from the idle pool
+    pub(super) first_of_session: bool, // first request on its client connection
+    pub(super) tunnel: bool, // protocol switched: forward bytes as TCP
+    pub(super) response_started: bool, // a response byte reached the client
+    pub(super) early_hints: Vec<u8>, // `early-hint` header lines for a 103 answer
+    res_pipe: Option<Pipe>, // response body bytes spliced from the server, not yet sent
+    pub(super) service: Option<ServiceState>, // an internal service answers (see `service.rs`)
 }
 
 /// The request head still to send to the server. Part of [`HttpPart`];
@@ -98,6 +100,7 @@ impl HttpPart {
             response_started: false,
             early_hints: Vec::new(),
             res_pipe: None,
+            service: None,
         }
     }
 
@@ -125,6 +128,7 @@ impl HttpPart {
             && self.txn.res_body.is_done()
             && self.res_pending == 0
             && self.res_pipe.is_none()
+            && self.service.is_none()
     }
 
     /// Nothing of the response is known yet: the next read of the server
@@ -290,6 +294,11 @@ impl Stream {
             return self.forward(cli, ctx.now);
         }
         self.after_response_on_answer(ctx);
+        let pending =
+            self.http.as_ref().is_some_and(|h| matches!(h.service, Some(ServiceState::Pending { .. })));
+        if pending && !self.run_service(cli, ctx) {
+            return;
+        }
         loop {
             // Each side runs only while the stream still forwards: a failed
             // send on a reused connection switches to a retry on a new one,
@@ -309,7 +318,7 @@ impl Stream {
             }
         }
         let Some(h) = self.http.as_mut() else { return };
-        if h.answered && h.res_out.is_none() {
+        if h.answered && h.res_out.is_none() && h.service.is_none() {
             self.phase = Phase::Done;
         } else if h.response_done() && h.txn.upgraded {
             h.tunnel = true;
@@ -574,6 +583,18 @@ impl Stream {
     /// Response head (or answer) then body, server → client.
     fn http_response_side<C: ClientSide>(&mut self, cli: &mut C, now: Instant) -> bool {
         let Some(h) = self.http.as_mut() else { return false };
+        if h.service.is_some() {
+            return match h.send_service(cli, now) {
+                Ok(n) => {
+                    self.bytes_out += n as u64;
+                    n > 0
+                }
+                Err(()) => {
+                    self.abort(TermCause::ClientAbort, TermPhase::Data);
+                    true
+                }
+            };
+        }
         let mut progress = false;
         if h.res_out.is_some() {
             // A server response head goes out with the body bytes already

@@ -21,10 +21,11 @@ use crate::stick::Update;
 /// How a rule pass ended.
 pub(super) enum Stop {
     Builtin(BuiltinStatus),
-    Response(Vec<u8>),      // return / redirect / auth
-    Tarpit(BuiltinStatus),  // hold the request, then answer
-    Close { silent: bool }, // `reject` (close) or `silent-drop` (reset)
-    Allow,                  // stop the rules, go on
+    Response(Vec<u8>),                    // return / redirect / auth
+    Tarpit(BuiltinStatus),                // hold the request, then answer
+    Close { silent: bool },               // `reject` (close) or `silent-drop` (reset)
+    Allow,                                // stop the rules, go on
+    Service(super::service::ServiceCall), // use-service
 }
 
 /// A stream's sample with write access to its slots, built from disjoint
@@ -113,6 +114,9 @@ impl Stream {
                     HttpAction::DynHeader { name, value, set } => {
                         Effect::Edit(dyn_edit(name, value, *set, &sample))
                     }
+                    HttpAction::UseService(svc) => {
+                        Effect::Stop(Stop::Service(super::service::ServiceCall::Use(svc.clone())))
+                    }
                     HttpAction::Sc(a) => {
                         if run_sc_action(a, &mut sample, ctx.tables, ctx.now_ms)
                             && let ScAction::Track(spec) = a
@@ -156,6 +160,10 @@ impl Stream {
                 }
                 self.extra.silent_drop = silent;
                 self.abort(TermCause::ProxyRule, TermPhase::Request);
+                true
+            }
+            Some(Stop::Service(call)) => {
+                self.start_service(call);
                 true
             }
         }

@@ -26,6 +26,8 @@ pub mod route;
 pub mod rules;
 mod sample;
 mod sample_state;
+pub mod service;
+mod service_send;
 pub mod slots;
 pub mod srv_conn;
 mod stream;

@@ -24,7 +24,8 @@ pub struct ProxyRules {
     pub http_request: Vec<HttpRule>,
     pub http_response: Vec<HttpRule>,
     pub http_after_response: Vec<HttpRule>,
-    pub log: super::log::ProxyLog, // the frontend's log formats
+    pub log: super::log::ProxyLog,   // the frontend's log formats
+    pub stats_admin: Vec<Condition>, // `stats admin if|unless COND`: any holding allows the admin form
 }
 
 /// Compiles every proxy's rules; every error is reported with its
@@ -93,6 +94,15 @@ pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
                             let msg = format!("error detected in {} '{}' : {msg}", kind(p), p.name);
                             diags.push(Diag::alert(&loc, msg));
                         }
+                    }
+                }
+            }
+            for cond in &p.stats.admin {
+                match compile(cond, &acls) {
+                    Ok(c) => rules.stats_admin.push(c),
+                    Err(e) => {
+                        let msg = format!("error detected while parsing a 'stats admin' rule : {e}.");
+                        diags.push(Diag::alert(&cond.loc, msg));
                     }
                 }
             }

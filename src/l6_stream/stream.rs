@@ -44,6 +44,7 @@ pub struct StreamCtx<'a> {
     pub client_tls: Option<&'a TlsFacts>, // the client connection's TLS parameters (`ssl_fc*`), if TLS
     pub h2: &'a mut crate::l7_http::h2::counters::H2Counters, // HTTP/2 misbehaviour seen (show info)
     pub h2srv: &'a mut super::h2srv::H2Servers, // shared HTTP/2 server connections
+    pub services: Option<&'a mut dyn super::service::ServiceHost>, // answers internal-service requests; None: 503
 }
 
 impl StreamCtx<'_> {
@@ -71,6 +72,10 @@ impl StreamCtx<'_> {
             client_tls: self.client_tls,
             h2: &mut *self.h2,
             h2srv: &mut *self.h2srv,
+            services: match self.services.as_mut() {
+                Some(h) => Some(&mut **h),
+                None => None,
+            },
         }
     }
 }
@@ -276,10 +281,19 @@ impl Stream {
         if s.run_request_rules(frontend, ctx) {
             return s;
         }
+        // The stats page of the frontend, then of the backend (HAProxy's order).
+        if let Some(call) = s.stats_call(frontend, ctx) {
+            s.start_service(call);
+            return s;
+        }
         s.route(ctx);
         if let Some(be) = s.backend.filter(|&b| b != frontend)
             && (!s.run_content_rules(be, ctx) || s.run_request_rules(be, ctx))
         {
+            return s;
+        }
+        if let Some(call) = s.backend.filter(|&b| b != frontend).and_then(|be| s.stats_call(be, ctx)) {
+            s.start_service(call);
             return s;
         }
         s.prepare_request(ctx);

@@ -13,4 +13,5 @@ pub mod logformat;
 pub mod parse;
 pub mod rewrite;
 pub mod rules;
+pub mod service_rules;
 pub mod txn;

@@ -54,6 +54,7 @@ pub enum HttpAction {
     Sc(ScAction),                                            // track-scN, sc-inc-gpc0(N), sc-set-gpt0(N)
     DynHeader { name: String, value: LogFormat, set: bool }, // set/add-header with %[...] samples
     Ext(super::actions::ExtAction), // variables, URI rewrites, set-status... (actions/)
+    UseService(super::service_rules::InternalService), // `use-service`: an internal service answers
 }
 
 /// One compiled rule. Owned by the proxy's rule set, shared read-only.
@@ -203,6 +204,9 @@ fn action(words: &[String], side: RuleSide) -> Result<HttpAction, String> {
             Ok(HttpAction::Edit(HeaderEdit::Del(name)))
         }
         ("return", RuleSide::Request) => ret(words),
+        ("use-service", RuleSide::Request) => {
+            super::service_rules::use_service(words).map(HttpAction::UseService)
+        }
         ("redirect", RuleSide::Request) => redirect(words),
         _ => Err(format!("unknown or unsupported action '{kw}' in '{}' rules", side.keyword())),
     }

@@ -114,6 +114,11 @@ impl Checks {
         }
     }
 
+    /// How many health checks run.
+    pub fn len(&self) -> usize {
+        self.slab.len()
+    }
+
     pub fn keys(&self) -> Vec<Key> {
         self.slab.keys()
     }

@@ -46,6 +46,7 @@ impl Env {
             client_tls: None,
             h2: &mut self.h2,
             h2srv: &mut self.h2srv,
+            services: None,
         }
     }
 }

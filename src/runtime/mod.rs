@@ -16,6 +16,7 @@ mod logsink;
 pub mod process;
 mod refusal;
 pub mod reload;
+mod services;
 mod signals;
 mod snapshots;
 mod startup;

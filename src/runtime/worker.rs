@@ -11,6 +11,7 @@ use super::env::Env;
 use super::info::{WorkerView, hostname, unix_micros};
 use super::logsink::LogSink;
 use super::refusal::{REFUSED_SUB, Refusals};
+use super::services::{InfoParts, WorkerServices};
 use super::signals::{SIGNAL_TOKEN, SignalAction, SignalSource};
 use super::stats;
 use super::stopping::{StopPlan, StopStep};
@@ -24,6 +25,7 @@ use crate::l4_conn::{Conn, IDLE_SUB, IdlePool, Listener};
 use crate::l5_session::{Session, SessionStatus};
 use crate::l6_stream::rules::ProxyRules;
 use crate::peers::net::{PEER_SUB, Peers};
+use crate::service::Audit;
 use crate::stick::Registry;
 use idle::IdleMeter;
 use log::{debug, info, warn};
@@ -100,6 +102,46 @@ pub struct Worker {
     peers_next: Option<std::time::Instant>, // when the peers want to run next
     taken: Vec<bool>,    // kept between turns: `read_ahead`'s result, reused
     certs: Vec<crate::l4_conn::tls::certs::CertInfo>, // loaded certificates (`show ssl cert`)
+    audit: Option<Audit>, // the last counters audit (strata_counters_consistent)
+    audit_wanted: bool,  // a Prometheus exporter is configured: audit once a second
+    next_audit_ms: u64,
+}
+
+/// The worker's `show info` facts as of now ([`InfoParts`]), from its
+/// fields one by one (so that the session slab and the stream context can
+/// be borrowed at the same time).
+macro_rules! info_parts {
+    ($w:ident) => {
+        InfoParts {
+            uptime_us: $w.env.clock.uptime().as_micros() as u64,
+            start_time_us: unix_micros($w.started),
+            maxconn: $w.maxconn,
+            curr_conns: $w.counts.cur_conns,
+            cum_conns: $w.counts.cum_conns + $w.counts.cli_cum,
+            cli_cum: $w.counts.cli_cum,
+            tasks: ($w.sessions.len() + $w.cli.count() + $w.checks.len()) as u64,
+            jobs: ($w.sessions.len() + $w.cli.count() + $w.listeners.iter().flatten().count()) as u64,
+            listeners: ($w.listeners.iter().flatten().count() + $w.cli_listeners.len()) as u64,
+            idle_pct: $w.idle.pct,
+            stopping: $w.stopping,
+            total_bytes_out: $w.counts.bytes_out,
+            node: &$w.node,
+            process: &$w.counts.process,
+        }
+    };
+}
+
+/// The service host lent to one session call ([`WorkerServices`]).
+macro_rules! services {
+    ($w:ident) => {
+        WorkerServices {
+            parts: info_parts!($w),
+            fe_stats: &$w.counts.fe_stats,
+            fe_cur: &$w.counts.fe_cur,
+            fe_max: &$w.counts.fe_max,
+            audit: $w.audit,
+        }
+    };
 }
 
 impl Worker {
@@ -192,7 +234,15 @@ impl Worker {
             peers_next: None,
             taken: Vec::with_capacity(cfg.global.tune.maxpollevents),
             certs: Vec::new(),
+            audit: None,
+            audit_wanted: false,
+            next_audit_ms: 0,
         };
+        worker.audit_wanted = worker.env.rules.iter().any(|r| {
+            r.http_request.iter().any(|rule| {
+                matches!(rule.action, crate::l7_http::rules::HttpAction::UseService(ref s) if *s == crate::l7_http::service_rules::InternalService::Prometheus)
+            })
+        });
         for key in worker.checks.keys() {
             if let Some(check) = worker.checks.get_mut(key) {
                 let next = Some(check.next_deadline());
@@ -234,6 +284,7 @@ impl Worker {
             self.env.clock.update();
             self.idle.record(polling_since, self.env.clock.now());
             self.tick_tables();
+            self.tick_audit();
             let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
             let taken = self.read_ahead(&events);
             for (ev, &taken) in events.iter().zip(&taken) {
@@ -313,8 +364,11 @@ impl Worker {
     /// Second pass for an event the first pass took.
     fn drive_read_ahead(&mut self, token: Token) {
         let (key, _) = Key::from_token(token);
+        let mut host = services!(self);
         let Some(session) = self.sessions.get_mut(key) else { return };
-        let status = session.on_read_ahead(&mut self.env.ctx(self.poll.registry()));
+        let mut ctx = self.env.ctx(self.poll.registry());
+        ctx.services = Some(&mut host);
+        let status = session.on_read_ahead(&mut ctx);
         self.after_session(key, status);
     }
 
@@ -494,6 +548,7 @@ impl Worker {
     /// Runs one session for an event (or, with `None`, a plain pass), then
     /// ends it or re-arms its timer.
     fn drive_session(&mut self, key: Key, event: Option<(u8, &mio::event::Event)>) {
+        let mut host = services!(self);
         let Some(session) = self.sessions.get_mut(key) else {
             // The session ended. It may have left an idle server connection
             // registered under its server token: that event goes to the pool.
@@ -504,6 +559,7 @@ impl Worker {
             return;
         };
         let mut ctx = self.env.ctx(self.poll.registry());
+        ctx.services = Some(&mut host);
         let status = match event {
             Some((sub, ev)) => session.on_event(sub, ev, &mut ctx),
             None => session.on_timeout(&mut ctx),
@@ -578,39 +634,42 @@ impl Worker {
 
     /// The numbers `show info` prints.
     fn process_info(&self) -> ProcessInfo {
-        use crate::backend::stats::RATE_PERIOD;
-        let g = &self.env.cfg.global;
+        info_parts!(self).info(&self.env.cfg, self.env.stream_ids, self.env.clock.ticks_ms(), &self.env.h2)
+    }
+
+    /// Runs the counters audit (`debug counters check`) for
+    /// `strata_counters_consistent`, at most once a second and only when a
+    /// Prometheus exporter is configured.
+    fn tick_audit(&mut self) {
         let now_ms = self.env.clock.ticks_ms();
-        let streams = self.env.stream_ids + self.counts.cli_cum;
-        ProcessInfo {
-            pid: std::process::id(),
-            nbthread: g.nbthread,
-            uptime_us: self.env.clock.uptime().as_micros() as u64,
-            start_time_us: unix_micros(self.started),
-            ulimit_n: rlimit::Resource::NOFILE.get().map_or(0, |(soft, _)| soft),
-            maxconn: self.maxconn,
-            curr_conns: self.counts.cur_conns,
-            cum_conns: self.counts.cum_conns + self.counts.cli_cum,
-            cum_req: streams,
-            tasks: (self.sessions.len() + self.cli.count() + self.checks.keys().len()) as u64,
-            idle_pct: self.idle.pct,
-            node: self.node.clone(),
-            description: g.description.clone(),
-            stopping: self.stopping,
-            jobs: (self.sessions.len() + self.cli.count() + self.listeners.iter().flatten().count()) as u64,
-            listeners: (self.listeners.iter().flatten().count() + self.cli_listeners.len()) as u64,
-            total_bytes_out: self.counts.bytes_out,
-            h2: self.env.h2.clone(),
-            pool_bytes: (crate::core::buffer::pooled() * g.tune_bufsize) as u64,
-            conn_rate: self.counts.process.conn_rate.read(now_ms, RATE_PERIOD).into(),
-            max_conn_rate: self.counts.process.conn_rate_max.into(),
-            sess_rate: self.counts.process.sess_rate.read(now_ms, RATE_PERIOD).into(),
-            max_sess_rate: self.counts.process.sess_rate_max.into(),
-            tls: crate::l4_conn::tls::stats::counters(),
-            memmax_bytes: crate::core::buffer::limit() as u64,
-            pool_failed: crate::core::buffer::failed(),
-            ..ProcessInfo::default()
+        if !self.audit_wanted || now_ms < self.next_audit_ms {
+            return;
         }
+        self.next_audit_ms = now_ms + 1000;
+        let info = self.process_info();
+        let view = WorkerView {
+            info,
+            tables: &self.env.tables,
+            now_ms,
+            cfg: &self.env.cfg,
+            backends: &mut self.env.backends,
+            fe_stats: &mut self.counts.fe_stats,
+            fe_cur: &self.counts.fe_cur,
+            fe_max: &mut self.counts.fe_max,
+            maxconn: &mut self.maxconn,
+            initial_maxconn: self.initial_maxconn,
+            sessions: &self.sessions,
+            peers: &self.peers,
+            now: self.env.clock.now(),
+            certs: &self.certs,
+            idle: &mut self.env.idle,
+        };
+        let report = crate::cli::sess_cmds::counters_audit(&view);
+        self.audit = Some(Audit {
+            consistent: report.mismatches.is_empty(),
+            entries: report.entries as u64,
+            trackers: report.trackers,
+        });
     }
 
     /// Gives the stick tables this turn's time and purges expired entries

@@ -37,6 +37,7 @@ mod ssl_global;
 mod ssl_opts;
 pub use ssl_opts::crt_list_option;
 mod stats;
+mod stats_page;
 mod stick;
 mod tune;
 mod userlist;

@@ -8,7 +8,7 @@
 use super::args::{Res, int, no_extra};
 use super::log::{self, LogLine};
 use super::section::{Kind, Open};
-use super::{balance, bind, checks, option_flags, options, proxy_misc, server, stick};
+use super::{balance, bind, checks, option_flags, options, proxy_misc, server, stats_page, stick};
 use crate::cfg::diag::{Diag, Diagnostics};
 use crate::cfg::model::{Cond, HttpReuse, Loc, Mode, ProxyRef, RuleLine, UseBackend};
 
@@ -113,6 +113,7 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
             not_in_defaults(o, kw).and_then(|()| rule_line(&mut o.px.http_after_response, kw, words, loc, 2))
         }
         "log" => proxy_log(o, words, loc),
+        "stats" => stats_page::keyword(o, words, loc),
         "no" => match words.get(1).map(String::as_str) {
             Some("option") => option_flags::option(o, &words[2..], true, loc, diags),
             Some("log") => {

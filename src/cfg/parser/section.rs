@@ -336,6 +336,7 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         tcp_request_content: Vec::new(),
         inspect_delay: None,
         knobs: Default::default(),
+        stats: Default::default(),
     };
     if let Some(t) = template {
         px.mode = t.mode;
@@ -356,6 +357,7 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         px.knobs = t.knobs.clone();
         px.knobs.description = None;
         px.knobs.custom_id = None;
+        px.stats = t.stats.clone();
         if cap.frontend {
             px.maxconn = t.maxconn;
             px.default_backend = t.default_backend.clone();

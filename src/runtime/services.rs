@@ -1,0 +1,113 @@
+//! The worker's [`ServiceHost`]: what the stats page, the Prometheus
+//! exporter and the static files see of the running process. Built on
+//! the stack for each session call from the worker's fields (copies and
+//! shared borrows only: nothing is computed or allocated until a service
+//! request actually arrives).
+
+use super::stats::{StatInput, lines};
+use crate::backend::Counters;
+use crate::backend::stats::RATE_PERIOD;
+use crate::cfg::Config;
+use crate::cli::ProcessInfo;
+use crate::l6_stream::service::{ServiceCall, ServiceHost, ServiceReply, ServiceRequest, ServiceShared};
+use crate::l7_http::h2::counters::H2Counters;
+use crate::l7_http::service_rules::InternalService;
+use crate::service::{Audit, ServiceData, prometheus, static_files, stats_admin, stats_page};
+
+/// The worker's own numbers `show info` prints, as of the current call.
+pub struct InfoParts<'a> {
+    pub uptime_us: u64,
+    pub start_time_us: u64,
+    pub maxconn: u32,
+    pub curr_conns: u32,
+    pub cum_conns: u64, // runtime API connections included
+    pub cli_cum: u64,   // runtime API connections (each also counts as a request)
+    pub tasks: u64,
+    pub jobs: u64,
+    pub listeners: u64,
+    pub idle_pct: u32,
+    pub stopping: bool,
+    pub total_bytes_out: u64,
+    pub node: &'a str,
+    pub process: &'a Counters, // process-wide connection and session rates
+}
+
+impl InfoParts<'_> {
+    /// `show info`'s values; `streams`: streams this worker started, `h2`:
+    /// the HTTP/2 mitigations fired.
+    pub fn info(&self, cfg: &Config, streams: u64, now_ms: u64, h2: &H2Counters) -> ProcessInfo {
+        let g = &cfg.global;
+        ProcessInfo {
+            pid: std::process::id(),
+            nbthread: g.nbthread,
+            uptime_us: self.uptime_us,
+            start_time_us: self.start_time_us,
+            ulimit_n: rlimit::Resource::NOFILE.get().map_or(0, |(soft, _)| soft),
+            maxconn: self.maxconn,
+            curr_conns: self.curr_conns,
+            cum_conns: self.cum_conns,
+            cum_req: streams + self.cli_cum,
+            tasks: self.tasks,
+            idle_pct: self.idle_pct,
+            node: self.node.to_owned(),
+            description: g.description.clone(),
+            stopping: self.stopping,
+            jobs: self.jobs,
+            listeners: self.listeners,
+            total_bytes_out: self.total_bytes_out,
+            h2: h2.clone(),
+            pool_bytes: (crate::core::buffer::pooled() * g.tune_bufsize) as u64,
+            conn_rate: self.process.conn_rate.read(now_ms, RATE_PERIOD).into(),
+            max_conn_rate: self.process.conn_rate_max.into(),
+            sess_rate: self.process.sess_rate.read(now_ms, RATE_PERIOD).into(),
+            max_sess_rate: self.process.sess_rate_max.into(),
+            tls: crate::l4_conn::tls::stats::counters(),
+            memmax_bytes: crate::core::buffer::limit() as u64,
+            pool_failed: crate::core::buffer::failed(),
+            ..ProcessInfo::default()
+        }
+    }
+}
+
+/// The host lent to streams for one session call.
+pub struct WorkerServices<'a> {
+    pub parts: InfoParts<'a>,
+    pub fe_stats: &'a [Counters],
+    pub fe_cur: &'a [u32],
+    pub fe_max: &'a [u32],
+    pub audit: Option<Audit>, // the last periodic counters audit
+}
+
+impl ServiceHost for WorkerServices<'_> {
+    fn serve(&mut self, req: &ServiceRequest<'_>, shared: ServiceShared<'_>) -> ServiceReply {
+        let ServiceShared { cfg, backends, tables, now_ms, streams, h2 } = shared;
+        if let ServiceCall::Use(InternalService::Static(root)) = req.call {
+            return static_files::serve(root, req.txn);
+        }
+        if let ServiceCall::Stats { proxy, admin } = req.call {
+            let px = &cfg.proxies[*proxy];
+            if let Some(refused) = stats_page::refuse_auth(&px.stats, req.txn) {
+                return refused;
+            }
+            if req.txn.method_bytes() == b"POST" {
+                return stats_admin::apply(px, *admin, req.body, cfg, backends, now_ms);
+            }
+        }
+        let stat_lines = lines(&StatInput {
+            cfg,
+            backends,
+            fe_stats: self.fe_stats,
+            fe_cur: self.fe_cur,
+            fe_max: self.fe_max,
+            now_ms,
+        });
+        let info = self.parts.info(cfg, streams, now_ms, h2);
+        let data = ServiceData { lines: &stat_lines, info: &info, cfg, tables, now_ms, audit: self.audit };
+        match req.call {
+            ServiceCall::Stats { proxy, admin } => {
+                stats_page::render(&cfg.proxies[*proxy], req.txn, *admin, &data)
+            }
+            _ => prometheus::serve(req.txn, &data),
+        }
+    }
+}
