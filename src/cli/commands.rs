@@ -3,7 +3,7 @@
 
 use super::info::ProcessInfo;
 use super::stat::StatLine;
-use super::{dyn_server_cmds, process_cmds, server_cmds, sess_cmds, ssl_cmds, table_cmds};
+use super::{dyn_server_cmds, errors_cmd, process_cmds, server_cmds, sess_cmds, ssl_cmds, table_cmds};
 use crate::backend::Backends;
 use crate::cfg::{AccessLevel, Config};
 use crate::stick::Registry;
@@ -50,6 +50,7 @@ pub trait CliData {
     fn listener_fds(&self) -> Vec<i32> {
         Vec::new()
     }
+    fn errors(&self) -> &crate::l7_http::capture::ErrorLog;
 }
 
 /// One command: the words it starts with, its help line, the level needed.
@@ -181,6 +182,13 @@ const COMMANDS: &[Command] = &[
         desc: "dump environment variables known to the process",
         level: AccessLevel::Operator,
         run: process_cmds::show_env,
+    },
+    Command {
+        words: &["show", "errors"],
+        usage: "show errors [<px>] [request|response]",
+        desc: "report last request and/or response errors for each proxy",
+        level: AccessLevel::Operator,
+        run: errors_cmd::show_errors,
     },
     Command {
         words: &["show", "info"],
@@ -334,6 +342,10 @@ mod tests {
         fn clear_counters(&mut self, _: bool) {}
         fn set_maxconn(&mut self, _: Option<usize>, _: u32) {}
         fn for_each_session(&self, _: &mut dyn FnMut(&crate::l5_session::Session)) {}
+        fn errors(&self) -> &crate::l7_http::capture::ErrorLog {
+            static EMPTY: std::sync::OnceLock<crate::l7_http::capture::ErrorLog> = std::sync::OnceLock::new();
+            EMPTY.get_or_init(Default::default)
+        }
         fn now(&self) -> std::time::Instant {
             std::time::Instant::now()
         }

@@ -17,6 +17,7 @@
 pub mod commands;
 pub mod conversation;
 mod dyn_server_cmds;
+mod errors_cmd;
 pub mod fields;
 pub mod format;
 pub mod info;

@@ -454,6 +454,9 @@ impl Stream {
             }
             Err(e) => {
                 debug!(target: "l6", "s#{}: invalid response: {e}", self.id);
+                if let (Some(be), Some(rx)) = (self.backend, srv.rx.as_ref()) {
+                    ctx.errors.capture(false, be, None, self.server, self.src, rx.data(), ctx.wall);
+                }
                 self.count(ctx, crate::stick::Update::HttpFail);
                 self.answer(BuiltinStatus::BadGateway, TermCause::ProxyRule, TermPhase::Headers);
                 true

@@ -34,6 +34,7 @@ pub struct StreamCtx<'a> {
     pub cfg: &'a Config,
     pub backends: &'a mut Backends,
     pub ended: &'a mut Vec<StreamRecord>,
+    pub errors: &'a mut crate::l7_http::capture::ErrorLog, // `show errors`: last invalid request/response per proxy
     pub idle: &'a mut IdlePool,
     pub stream_ids: &'a mut u64, // last stream id given out by this worker
     pub rules: &'a [ProxyRules], // compiled rules, indexed like Config::proxies
@@ -62,6 +63,7 @@ impl StreamCtx<'_> {
             cfg: self.cfg,
             backends: &mut *self.backends,
             ended: &mut *self.ended,
+            errors: &mut *self.errors,
             idle: &mut *self.idle,
             stream_ids: &mut *self.stream_ids,
             rules: self.rules,

@@ -19,6 +19,7 @@ pub(super) struct Env {
     pub(super) cfg: Arc<Config>,
     pub(super) backends: Backends,
     pub(super) ended: Vec<StreamRecord>, // streams that ended during the call, to log
+    pub(super) errors: crate::l7_http::capture::ErrorLog, // `show errors`
     pub(super) idle: IdlePool,           // idle server connections for reuse
     pub(super) rules: Arc<Vec<ProxyRules>>, // compiled rules, indexed like cfg.proxies
     pub(super) tables: Registry,         // stick tables, indexed like cfg.proxies
@@ -36,6 +37,7 @@ impl Env {
             cfg: &self.cfg,
             backends: &mut self.backends,
             ended: &mut self.ended,
+            errors: &mut self.errors,
             idle: &mut self.idle,
             stream_ids: &mut self.stream_ids,
             rules: &self.rules,

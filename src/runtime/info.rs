@@ -25,6 +25,7 @@ pub struct WorkerView<'a> {
     pub maxconn: &'a mut u32,
     pub initial_maxconn: u32,
     pub sessions: &'a TokenSlab<Box<Session>>,
+    pub errors: &'a crate::l7_http::capture::ErrorLog,
     pub now: std::time::Instant,
     pub peers: &'a crate::peers::net::Peers,
     pub certs: &'a [crate::l4_conn::tls::certs::CertInfo], // `show ssl cert`
@@ -85,6 +86,9 @@ impl CliData for WorkerView<'_> {
         let mut all: Vec<&Session> = self.sessions.iter().map(|s| &**s).collect();
         all.sort_unstable_by_key(|s| s.id);
         all.into_iter().for_each(f);
+    }
+    fn errors(&self) -> &crate::l7_http::capture::ErrorLog {
+        self.errors
     }
     fn now(&self) -> std::time::Instant {
         self.now

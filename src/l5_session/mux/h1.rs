@@ -226,6 +226,9 @@ impl H1 {
         seed: &StreamSeed,
     ) -> H1Status {
         debug!(target: "l5", "invalid request: {why}");
+        if let Some(rx) = cli.rx.as_ref() {
+            ctx.errors.capture(true, seed.frontend, None, None, seed.src, rx.data(), ctx.wall);
+        }
         cli.send_all(BuiltinStatus::BadRequest.bytes(), ctx.now);
         cli.rx = None;
         let term = TermState { cause: TermCause::ProxyRule, phase: TermPhase::Request };
