@@ -24,18 +24,19 @@ use std::time::Instant;
 /// The HTTP side of a stream: its transaction and forwarding progress.
 pub struct HttpPart {
     pub txn: Txn,
-    req_head: ReqHead,                        // the request head still to send
-    pub(super) res_out: Option<Buffer>,       // response head or built-in answer to send
-    req_pending: usize, // bytes at the front of the client buffer known to be request body
-    res_pending: usize, // same for the response body in the server buffer
-    pub(super) answered: bool, // a built-in answer replaced the response
-    pub(super) reused: bool, // the server connection came from the idle pool
-    pub(super) first_of_session: bool, // first request on its client connection
-    pub(super) tunnel: bool, // protocol switched: forward bytes as TCP
-    pub(super) response_started: bool, // a response byte reached the client
-    pub(super) early_hints: Vec<u8>, // `early-hint` header lines for a 103 answer
-    res_pipe: Option<Pipe>, // response body bytes spliced from the server, not yet sent
-    pub(super) service: Option<ServiceState>, // an internal service answers (see `service.rs`)
+    req_head: ReqHead,                  // the request head still to send
+    pub(super) res_out: Option<Buffer>, // response head or built-in answer to send
+    req_pending: usize,                 // bytes at the front of the client buffer known to be request body
+    res_pending: usize,                 // same for the response body in the server buffer
+    pub(super) answered: bool,          // a built-in answer replaced the response
+    pub(super) reused: bool,            // the server connection came from the idle pool
+    pub(super) first_of_session: bool,  // first request on its client connection
+    pub(super) tunnel: bool,            // protocol switched: forward bytes as TCP
+    pub(super) response_started: bool,  // a response byte reached the client
+    pub(super) early_hints: Vec<u8>,    // `early-hint` header lines for a 103 answer
+    res_pipe: Option<Pipe>,             // response body bytes spliced from the server, not yet sent
+    /// An internal service answers (see `service.rs`).
+    pub(super) service: Option<ServiceState>,
 }
 
 /// The request head still to send to the server. Part of [`HttpPart`];

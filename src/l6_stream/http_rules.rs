@@ -21,11 +21,14 @@ use crate::stick::Update;
 /// How a rule pass ended.
 pub(super) enum Stop {
     Builtin(BuiltinStatus),
-    Response(Vec<u8>),                    // return / redirect / auth
-    Tarpit(BuiltinStatus),                // hold the request, then answer
-    Close { silent: bool },               // `reject` (close) or `silent-drop` (reset)
-    Allow,                                // stop the rules, go on
-    Service(super::service::ServiceCall), // use-service
+    Response(Vec<u8>),     // return / redirect / auth
+    Tarpit(BuiltinStatus), // hold the request, then answer
+    Close {
+        silent: bool,
+    }, // `reject` (close) or `silent-drop` (reset)
+    Allow,                 // stop the rules, go on
+    /// `use-service`: an internal service answers.
+    Service(super::service::ServiceCall),
 }
 
 /// A stream's sample with write access to its slots, built from disjoint
