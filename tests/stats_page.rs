@@ -18,12 +18,14 @@ struct Lab {
     fe: u16,
     admin_page: u16,
     ro_page: u16,
+    rules_page: u16,
     _app: HttpBackend,
     _proxy: Proxy,
 }
 
 fn start() -> Lab {
-    let (stats, fe, admin_page, ro_page) = (free_port(), free_port(), free_port(), free_port());
+    let (stats, fe, admin_page, ro_page, rules_page) =
+        (free_port(), free_port(), free_port(), free_port(), free_port());
     let app = HttpBackend::start();
     let cfg = format!(
         "global\n    stats socket ipv4@127.0.0.1:{stats} level admin\n    node lab-node\n\
@@ -35,11 +37,14 @@ fn start() -> Lab {
          backend be_app\n    server app1 127.0.0.1:{p}\n    server app2 127.0.0.1:{p}\n\
          listen admin_page\n    bind 127.0.0.1:{admin_page}\n    stats uri /st\n    stats realm Lab\\ Stats\n\
          \x20   stats auth admin:secret\n    stats auth ops:pw\n    stats admin if {{ src 127.0.0.1 }}\n    stats refresh 7s\n\
-         listen ro_page\n    bind 127.0.0.1:{ro_page}\n    stats enable\n    stats uri /\n    stats scope be_app\n",
+         listen ro_page\n    bind 127.0.0.1:{ro_page}\n    stats enable\n    stats uri /\n    stats scope be_app\n\
+         listen rules_page\n    bind 127.0.0.1:{rules_page}\n    stats uri /\n\
+         \x20   stats http-request allow if {{ path_beg /open }}\n    stats http-request deny if {{ path_beg /closed }}\n\
+         \x20   stats http-request auth realm Rules if {{ path_beg /login }}\n",
         p = app.port()
     );
     let proxy = Proxy::start(&cfg);
-    Lab { stats, fe, admin_page, ro_page, _app: app, _proxy: proxy }
+    Lab { stats, fe, admin_page, ro_page, rules_page, _app: app, _proxy: proxy }
 }
 
 fn send(port: u16, raw: &[u8]) -> Response {
@@ -215,4 +220,43 @@ fn html_page_rows_and_stick_tables() {
         assert!(page.contains("<td class=al>127.0.0.1</td><td>1</td>"), "no entry for the client:\n{page}");
     }
     drop(c);
+}
+
+#[test]
+fn stats_http_request_rules() {
+    let lab = start();
+    assert_eq!(send(lab.rules_page, &get("/open")).status, 200);
+    let denied = send(lab.rules_page, &get("/closed"));
+    assert_eq!(denied.status, 403);
+    let login = send(lab.rules_page, &get("/login"));
+    assert_eq!((login.status, login.header("www-authenticate")), (401, Some("Basic realm=\"Rules\"")));
+    // No rule matched: the page.
+    assert_eq!(send(lab.rules_page, &get("/")).status, 200);
+}
+
+#[test]
+fn bad_stats_lines_are_refused_with_haproxys_words() {
+    let head = "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nlisten s\n    bind 127.0.0.1:1\n";
+    for (line, text) in [
+        ("stats foo", "unknown stats parameter 'foo', expects 'admin'"),
+        ("stats uri", "'uri' needs an URI prefix."),
+        ("stats admin", "'stats admin' requires either 'if' or 'unless' followed by a condition."),
+        ("stats refresh abc", "unexpected character 'a'"),
+        ("stats auth", "'auth' needs a user:password account."),
+        ("stats realm", "'realm' needs an realm name."),
+        ("stats scope", "'scope' needs a proxy name."),
+    ] {
+        let (code, _, err) = Proxy::check(&format!("{head}    {line}\n"));
+        assert_ne!(code, 0, "{line} accepted");
+        assert!(err.contains("parsing [") && err.contains(":8]") && err.contains(text), "{line}: {err}");
+    }
+    let (code, _, err) = Proxy::check(&format!("{head}    stats auth a:b\n    stats http-request deny\n"));
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("proxy 's': stats 'auth'/'realm' and 'http-request' can't be used at the same time."),
+        "{err}"
+    );
+    let (code, _, err) =
+        Proxy::check(&format!("{head}    stats enable\n    stats uri /st\n    stats admin if TRUE\n"));
+    assert_eq!(code, 0, "{err}");
 }

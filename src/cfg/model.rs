@@ -362,6 +362,22 @@ pub struct StatsPage {
     pub show_node: Option<String>,   // `stats show-node [NAME]`; Some("") = the node name
     pub show_desc: Option<String>,   // `stats show-desc [TEXT]`; Some("") = the global description
     pub scope: Vec<String>,          // `stats scope NAME`: proxies shown (empty: all)
+    pub rules: Vec<StatsRule>,       // `stats http-request allow|deny|auth`, in order
+}
+
+/// One `stats http-request ACTION [if|unless COND]` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatsRule {
+    pub action: StatsAction,
+    pub cond: Option<Cond>,
+}
+
+/// What a `stats http-request` rule does when it matches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StatsAction {
+    Allow,                // serve the page, `stats auth` not asked
+    Deny,                 // HAProxy's 403
+    Auth(Option<String>), // HAProxy's 401, with this realm (else the page's)
 }
 
 impl StatsPage {

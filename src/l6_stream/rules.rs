@@ -26,6 +26,7 @@ pub struct ProxyRules {
     pub http_after_response: Vec<HttpRule>,
     pub log: super::log::ProxyLog,   // the frontend's log formats
     pub stats_admin: Vec<Condition>, // `stats admin if|unless COND`: any holding allows the admin form
+    pub stats_rules: Vec<(crate::cfg::StatsAction, Option<Condition>)>, // `stats http-request`, in order
 }
 
 /// Compiles every proxy's rules; every error is reported with its
@@ -94,6 +95,23 @@ pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
                             let msg = format!("error detected in {} '{}' : {msg}", kind(p), p.name);
                             diags.push(Diag::alert(&loc, msg));
                         }
+                    }
+                }
+            }
+            if !p.stats.rules.is_empty() && (!p.stats.auth.is_empty() || p.stats.realm.is_some()) {
+                diags.push(Diag::alert_global(format!(
+                    "proxy '{}': stats 'auth'/'realm' and 'http-request' can't be used at the same time.",
+                    p.name
+                )));
+            }
+            for rule in &p.stats.rules {
+                match rule.cond.as_ref().map(|c| compile(c, &acls)) {
+                    None => rules.stats_rules.push((rule.action.clone(), None)),
+                    Some(Ok(c)) => rules.stats_rules.push((rule.action.clone(), Some(c))),
+                    Some(Err(e)) => {
+                        let loc = rule.cond.as_ref().map(|c| c.loc.clone()).unwrap_or_default();
+                        let msg = format!("error detected while parsing a 'stats http-request' rule : {e}.");
+                        diags.push(Diag::alert(&loc, msg));
                     }
                 }
             }

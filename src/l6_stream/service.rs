@@ -29,8 +29,9 @@ pub const MAX_SERVICE_BODY: usize = 64 * 1024;
 /// Which service answers a request.
 #[derive(Clone, Debug)]
 pub enum ServiceCall {
-    /// The stats page of proxy `proxy`; `admin`: a `stats admin` condition held.
-    Stats { proxy: usize, admin: bool },
+    /// The stats page of proxy `proxy`; `admin`: a `stats admin` condition
+    /// held; `rule`: the first `stats http-request` rule that matched.
+    Stats { proxy: usize, admin: bool, rule: Option<crate::cfg::StatsAction> },
     /// `http-request use-service ...`.
     Use(InternalService),
 }
@@ -98,7 +99,12 @@ impl Stream {
         }
         let sample = self.sample(ctx, false, proxy);
         let admin = ctx.rules[proxy].stats_admin.iter().any(|c| c.eval(&sample));
-        Some(ServiceCall::Stats { proxy, admin })
+        let rule = ctx.rules[proxy]
+            .stats_rules
+            .iter()
+            .find(|(_, c)| c.as_ref().is_none_or(|c| c.eval(&sample)))
+            .map(|(a, _)| a.clone());
+        Some(ServiceCall::Stats { proxy, admin, rule })
     }
 
     /// Hands the request to `call`: the stream sends nothing to a server.

@@ -118,6 +118,6 @@ mod tests {
         // HAProxy 2.6.12 reports 28 for this one (the space in the header name).
         assert_eq!(error_offset(b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n"), 28);
         assert_eq!(error_offset(b"G@T / HTTP/1.1\r\n\r\n"), 1);
-        assert_eq!(error_offset(b"GET / HTTP/1.1\r\nX: a\x01b\r\n\r\n"), 19);
+        assert_eq!(error_offset(b"GET / HTTP/1.1\r\nX: a\x01b\r\n\r\n"), 20);
     }
 }

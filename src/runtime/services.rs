@@ -84,9 +84,9 @@ impl ServiceHost for WorkerServices<'_> {
         if let ServiceCall::Use(InternalService::Static(root)) = req.call {
             return static_files::serve(root, req.txn);
         }
-        if let ServiceCall::Stats { proxy, admin } = req.call {
+        if let ServiceCall::Stats { proxy, admin, rule } = req.call {
             let px = &cfg.proxies[*proxy];
-            if let Some(refused) = stats_page::refuse_auth(&px.stats, req.txn) {
+            if let Some(refused) = stats_page::refuse(&px.stats, rule.as_ref(), req.txn) {
                 return refused;
             }
             if req.txn.method_bytes() == b"POST" {
@@ -104,7 +104,7 @@ impl ServiceHost for WorkerServices<'_> {
         let info = self.parts.info(cfg, streams, now_ms, h2);
         let data = ServiceData { lines: &stat_lines, info: &info, cfg, tables, now_ms, audit: self.audit };
         match req.call {
-            ServiceCall::Stats { proxy, admin } => {
+            ServiceCall::Stats { proxy, admin, .. } => {
                 stats_page::render(&cfg.proxies[*proxy], req.txn, *admin, &data)
             }
             _ => prometheus::serve(req.txn, &data),

@@ -6,7 +6,7 @@
 
 use super::reply::{base64_decode, reply, url_decode};
 use super::{ServiceData, stats_html};
-use crate::cfg::{Proxy, StatsPage};
+use crate::cfg::{Proxy, StatsAction, StatsPage};
 use crate::cli::stat::{self, Kind, StatLine};
 use crate::l6_stream::service::ServiceReply;
 use crate::l7_http::head::find;
@@ -50,6 +50,21 @@ impl Opts {
     }
 }
 
+/// What `stats http-request` (its first matching rule, `rule`) and
+/// `stats auth` say: HAProxy's 403 or 401, or None when the request may
+/// pass. A proxy has one or the other (HAProxy refuses both).
+pub fn refuse(page: &StatsPage, rule: Option<&StatsAction>, txn: &Txn) -> Option<ServiceReply> {
+    match rule {
+        Some(StatsAction::Allow) => None,
+        Some(StatsAction::Deny) => {
+            let bytes = crate::l7_http::errors::BuiltinStatus::Forbidden.bytes().to_vec();
+            Some(ServiceReply { status: 403, bytes, file: None })
+        }
+        Some(StatsAction::Auth(realm)) => Some(unauthorized(realm.as_deref().unwrap_or(page.realm()))),
+        None => refuse_auth(page, txn),
+    }
+}
+
 /// HAProxy's 401 when `stats auth` is set and the request carries no
 /// matching `Authorization: Basic` account; None when it may pass.
 pub fn refuse_auth(page: &StatsPage, txn: &Txn) -> Option<ServiceReply> {
@@ -66,16 +81,21 @@ pub fn refuse_auth(page: &StatsPage, txn: &Txn) -> Option<ServiceReply> {
     if ok {
         return None;
     }
+    Some(unauthorized(page.realm()))
+}
+
+/// HAProxy's 401 asking for credentials for `realm`.
+fn unauthorized(realm: &str) -> ServiceReply {
     let body = b"<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n";
     // HAProxy's bytes: content-length first, then the others.
     let mut bytes = format!(
         "HTTP/1.1 401 Unauthorized\r\ncontent-length: {}\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nwww-authenticate: Basic realm=\"{}\"\r\n\r\n",
         body.len(),
-        page.realm()
+        realm
     )
     .into_bytes();
     bytes.extend_from_slice(body);
-    Some(ServiceReply { status: 401, bytes, file: None })
+    ServiceReply { status: 401, bytes, file: None }
 }
 
 /// Whether the proxy `px` appears on the page of `page` asked with `opts`.

@@ -5,8 +5,38 @@
 
 use super::args::{Res, no_extra, time};
 use super::section::{Kind, Open};
-use crate::cfg::model::{Cond, Loc};
+use crate::cfg::model::{Cond, Loc, StatsAction, StatsRule};
 use std::time::Duration;
+
+/// `stats http-request allow|deny|auth [realm R] [if|unless COND]`.
+fn http_request(words: &[String], loc: &Loc) -> Result<StatsRule, String> {
+    let mut i = 1;
+    let action = match words.first().map(String::as_str) {
+        Some("allow") => StatsAction::Allow,
+        Some("deny") => StatsAction::Deny,
+        Some("auth") => match words.get(1).map(String::as_str) {
+            Some("realm") => {
+                let realm = words.get(2).ok_or("'stats http-request auth realm' expects a realm name.")?;
+                i = 3;
+                StatsAction::Auth(Some(realm.clone()))
+            }
+            _ => StatsAction::Auth(None),
+        },
+        _ => return Err("'stats http-request' expects 'allow', 'deny' or 'auth'.".into()),
+    };
+    let cond = match words.get(i).map(String::as_str) {
+        None => None,
+        Some(w @ ("if" | "unless")) if words.len() > i + 1 => {
+            Some(Cond { negate: w == "unless", words: words[i + 1..].to_vec(), loc: loc.clone() })
+        }
+        Some(w) => {
+            return Err(format!(
+                "'stats http-request' : unexpected argument '{w}', expects 'if' or 'unless' and a condition."
+            ));
+        }
+    };
+    Ok(StatsRule { action, cond })
+}
 
 /// Applies one `stats ...` line of a proxy section.
 pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc) -> Res {
@@ -30,6 +60,12 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc) -> Res {
             };
             page.admin.push(cond);
             return Ok(());
+        }
+        "http-request" => {
+            if o.kind == Kind::Defaults {
+                return Err("'stats http-request' not allowed in 'defaults' section.".into());
+            }
+            page.rules.push(http_request(&words[2..], loc)?);
         }
         "uri" => {
             let v = arg.ok_or("'uri' needs an URI prefix.")?;
@@ -86,8 +122,8 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc) -> Res {
         }
         _ => {
             return Err(format!(
-                "unknown stats parameter '{param}', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', \
-                 'hide-version', 'show-node', 'show-desc' or 'show-legends'."
+                "unknown stats parameter '{param}', expects 'admin', 'http-request', 'uri', 'realm', 'auth', 'scope', \
+                 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'."
             ));
         }
     }
