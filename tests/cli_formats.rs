@@ -135,11 +135,12 @@ fn golden(name: &str, text: &str) {
     }
 }
 
-/// `show info typed [desc]` with masked values.
-fn mask_info_typed(text: &str) -> String {
+/// Typed output (`key:tags:type:value[:"desc"]` lines) with the values of
+/// the fields in `masked` replaced by `*`; `name_at` is the position of the
+/// field name among the key's dot-separated parts.
+fn mask_typed(text: &str, name_at: usize, masked: &[&str]) -> String {
     let mut out = String::new();
     for line in text.lines().filter(|l| !l.is_empty()) {
-        // pos.name.proc:tags:type:value[:"desc"]
         let mut parts = line.splitn(4, ':');
         let (Some(key), Some(tags), Some(ty), rest) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -148,39 +149,26 @@ fn mask_info_typed(text: &str) -> String {
             out.push('\n');
             continue;
         };
-        let name = key.split('.').nth(1).unwrap_or_default();
+        let name = key.split('.').nth(name_at).unwrap_or_default();
         let rest = rest.unwrap_or_default();
         let (value, desc) = match rest.find(":\"") {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, ""),
         };
-        let value = if INFO_MASKED.contains(&name) { "*" } else { value };
+        let value = if masked.contains(&name) { "*" } else { value };
         out.push_str(&format!("{key}:{tags}:{ty}:{value}{desc}\n"));
     }
     out
 }
 
-/// `show stat typed [desc]` with masked values.
+/// `show info typed [desc]` with masked values (`pos.name.proc`).
+fn mask_info_typed(text: &str) -> String {
+    mask_typed(text, 1, INFO_MASKED)
+}
+
+/// `show stat typed [desc]` with masked values (`K.iid.sid.pos.name.proc`).
 fn mask_stat_typed(text: &str) -> String {
-    let mut out = String::new();
-    for line in text.lines().filter(|l| !l.is_empty()) {
-        let mut parts = line.splitn(4, ':');
-        let (Some(key), Some(tags), Some(ty), Some(rest)) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            out.push_str(line);
-            out.push('\n');
-            continue;
-        };
-        let name = key.split('.').nth(4).unwrap_or_default();
-        let (value, desc) = match rest.find(":\"") {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, ""),
-        };
-        let value = if STAT_MASKED.contains(&name) { "*" } else { value };
-        out.push_str(&format!("{key}:{tags}:{ty}:{value}{desc}\n"));
-    }
-    out
+    mask_typed(text, 4, STAT_MASKED)
 }
 
 /// The three tag letters of a JSON `tags` object.

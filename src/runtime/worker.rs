@@ -131,6 +131,32 @@ macro_rules! info_parts {
     };
 }
 
+/// What the runtime API sees of the worker ([`WorkerView`]), from its
+/// fields one by one.
+macro_rules! worker_view {
+    ($w:ident, $info:expr, $now_ms:expr) => {
+        WorkerView {
+            listener_fds: $w.listener_fds(),
+            info: $info,
+            tables: &$w.env.tables,
+            now_ms: $now_ms,
+            cfg: &$w.env.cfg,
+            backends: &mut $w.env.backends,
+            fe_stats: &mut $w.counts.fe_stats,
+            fe_cur: &$w.counts.fe_cur,
+            fe_max: &mut $w.counts.fe_max,
+            maxconn: &mut $w.maxconn,
+            initial_maxconn: $w.initial_maxconn,
+            sessions: &$w.sessions,
+            errors: &$w.env.errors,
+            peers: &$w.peers,
+            certs: &$w.certs,
+            idle: &mut $w.env.idle,
+            now: $w.env.clock.now(),
+        }
+    };
+}
+
 /// The service host lent to one session call ([`WorkerServices`]).
 macro_rules! services {
     ($w:ident) => {
@@ -599,26 +625,7 @@ impl Worker {
     fn drive_cli(&mut self, key: Key) {
         let now_ms = self.env.clock.ticks_ms();
         let info = self.process_info();
-        let listener_fds = self.listener_fds();
-        let mut view = WorkerView {
-            info,
-            tables: &self.env.tables,
-            now_ms,
-            cfg: &self.env.cfg,
-            backends: &mut self.env.backends,
-            fe_stats: &mut self.counts.fe_stats,
-            fe_cur: &self.counts.fe_cur,
-            fe_max: &mut self.counts.fe_max,
-            maxconn: &mut self.maxconn,
-            initial_maxconn: self.initial_maxconn,
-            sessions: &self.sessions,
-            errors: &self.env.errors,
-            now: self.env.clock.now(),
-            peers: &self.peers,
-            certs: &self.certs,
-            idle: &mut self.env.idle,
-            listener_fds,
-        };
+        let mut view = worker_view!(self, info, now_ms);
         let idle = self.env.cfg.global.stats_timeout;
         if self.cli.drive(key, self.poll.registry(), &mut view, self.env.clock.now(), idle) {
             self.arm_cli(key);
@@ -649,24 +656,7 @@ impl Worker {
         }
         self.next_audit_ms = now_ms + 1000;
         let info = self.process_info();
-        let view = WorkerView {
-            info,
-            tables: &self.env.tables,
-            now_ms,
-            cfg: &self.env.cfg,
-            backends: &mut self.env.backends,
-            fe_stats: &mut self.counts.fe_stats,
-            fe_cur: &self.counts.fe_cur,
-            fe_max: &mut self.counts.fe_max,
-            maxconn: &mut self.maxconn,
-            initial_maxconn: self.initial_maxconn,
-            sessions: &self.sessions,
-            peers: &self.peers,
-            errors: &self.env.errors,
-            now: self.env.clock.now(),
-            certs: &self.certs,
-            idle: &mut self.env.idle,
-        };
+        let view = worker_view!(self, info, now_ms);
         let report = crate::cli::sess_cmds::counters_audit(&view);
         self.audit = Some(Audit {
             consistent: report.mismatches.is_empty(),
