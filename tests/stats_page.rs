@@ -3,8 +3,8 @@
 //! and lines, `;json`, `;up`, `;norefresh`, `refresh`, `stats scope` and
 //! `?scope=`, the admin form (`stats admin if COND`: 303 to `;st=DONE`,
 //! the server really in MAINT; a page without admin rights: `;st=DENY`
-//! and nothing changed), HAProxy's row classes, and strata's stick-table
-//! section with the client's entry.
+//! and nothing changed), HAProxy's row classes, `stats show-modules`'
+//! columns, and strata's stick-table section with the client's entry.
 //!
 //! Tools scrape `/;csv` (prometheus-haproxy-exporter, haproxy-stats) and
 //! people open the page; a config with `listen stats` used to be refused.
@@ -37,7 +37,7 @@ fn start() -> Lab {
          backend be_app\n    server app1 127.0.0.1:{p}\n    server app2 127.0.0.1:{p}\n\
          listen admin_page\n    bind 127.0.0.1:{admin_page}\n    stats uri /st\n    stats realm Lab\\ Stats\n\
          \x20   stats auth admin:secret\n    stats auth ops:pw\n    stats admin if {{ src 127.0.0.1 }}\n    stats refresh 7s\n\
-         listen ro_page\n    bind 127.0.0.1:{ro_page}\n    stats enable\n    stats uri /\n    stats scope be_app\n\
+         listen ro_page\n    bind 127.0.0.1:{ro_page}\n    stats enable\n    stats uri /\n    stats scope be_app\n    stats show-modules\n\
          listen rules_page\n    bind 127.0.0.1:{rules_page}\n    stats uri /\n\
          \x20   stats http-request allow if {{ path_beg /open }}\n    stats http-request deny if {{ path_beg /closed }}\n\
          \x20   stats http-request auth realm Rules if {{ path_beg /login }}\n",
@@ -214,6 +214,18 @@ fn html_page_rows_and_stick_tables() {
     ] {
         assert!(page.contains(needle), "{needle} missing");
     }
+    assert!(!page.contains("Extra modules"), "modules' columns without stats show-modules");
+    // `stats show-modules`: HAProxy's extra columns, the server's ssl counters only.
+    let ro = body(&send(lab.ro_page, &get("/")));
+    for needle in [
+        "<th colspan=9>Server</th><th colspan=3>Extra modules</th></tr>",
+        "<th>Thrtle</th>\n<th>ssl</th><th>h2</th><th>h1</th></tr>",
+        "<td><u>ssl<div class=tips><table class=det><tr><th>Total number of ssl sessions established</th><td>0</td></tr>",
+        "<td><u>h2<div class=tips><table class=det><tr><th>Total number of received HEADERS frames</th>",
+        "<th>Total number of failed handshake</th><td>0</td></tr></table></div></u></td><td></td><td></td></tr>",
+    ] {
+        assert!(ro.contains(needle), "{needle} missing:\n{ro}");
+    }
     if !under_haproxy() {
         // strata's stick-table section: the client's entry, with one live tracker.
         assert!(page.contains("table fe_main"), "no stick table section");
@@ -238,7 +250,11 @@ fn stats_http_request_rules() {
 fn bad_stats_lines_are_refused_with_haproxys_words() {
     let head = "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nlisten s\n    bind 127.0.0.1:1\n";
     for (line, text) in [
-        ("stats foo", "unknown stats parameter 'foo', expects 'admin'"),
+        (
+            "stats foo",
+            "unknown stats parameter 'foo', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', \
+             'hide-version', 'show-node', 'show-desc' or 'show-legends'.",
+        ),
         ("stats uri", "'uri' needs an URI prefix."),
         ("stats admin", "'stats admin' requires either 'if' or 'unless' followed by a condition."),
         ("stats refresh abc", "unexpected character 'a'"),

@@ -359,6 +359,7 @@ pub struct StatsPage {
     pub admin: Vec<Cond>,            // `stats admin if|unless COND`: who may change servers
     pub hide_version: bool,          // `stats hide-version`
     pub show_legends: bool,          // `stats show-legends`
+    pub show_modules: bool,          // `stats show-modules`: the modules' columns
     pub show_node: Option<String>,   // `stats show-node [NAME]`; Some("") = the node name
     pub show_desc: Option<String>,   // `stats show-desc [TEXT]`; Some("") = the global description
     pub scope: Vec<String>,          // `stats scope NAME`: proxies shown (empty: all)

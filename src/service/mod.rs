@@ -5,7 +5,7 @@
 //!
 //! - [`stats_page`]: `stats uri` — the HTML page, `;csv`, `;json`, the
 //!   admin form, auth and realm ([`stats_html`] writes the page,
-//!   [`stats_admin`] applies the form, [`top_entries`] the stick-table
+//!   [`stats_modules`] its `show-modules` columns, [`stats_admin`] applies the form, [`top_entries`] the stick-table
 //!   section).
 //! - [`prometheus`]: `use-service prometheus-exporter`, HAProxy 2.6's
 //!   metrics ([`prom_metrics`]) and strata's own.
@@ -19,6 +19,7 @@ pub mod reply;
 pub mod static_files;
 pub mod stats_admin;
 pub mod stats_html;
+pub mod stats_modules;
 pub mod stats_page;
 pub mod top_entries;
 

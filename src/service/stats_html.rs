@@ -6,6 +6,7 @@
 
 use super::ServiceData;
 use super::reply::html_escape;
+use super::stats_modules;
 use super::stats_page::Opts;
 use super::top_entries::{EntryRow, top};
 use crate::cfg::Proxy;
@@ -100,7 +101,7 @@ fn yes_no(v: &str) -> &'static str {
 }
 
 /// One frontend, server or backend row.
-fn row(s: &mut String, px: &str, l: &StatLine, admin: bool) {
+fn row(s: &mut String, px: &str, l: &StatLine, admin: bool, modules: bool) {
     let (class, label) = match l.kind {
         Kind::Frontend => ("frontend", "Frontend".to_owned()),
         Kind::Backend => ("backend", "Backend".to_owned()),
@@ -170,11 +171,14 @@ fn row(s: &mut String, px: &str, l: &StatLine, admin: bool) {
             );
         }
     }
+    if modules {
+        stats_modules::cells(s, l);
+    }
     s.push_str("</tr>\n");
 }
 
 /// The two title rows of a proxy table.
-fn titles(s: &mut String, px: &str, admin: bool) {
+fn titles(s: &mut String, px: &str, admin: bool, modules: bool) {
     s.push_str("<tr class=\"titre\">");
     if admin {
         let p = html_escape(px);
@@ -183,8 +187,16 @@ fn titles(s: &mut String, px: &str, admin: bool) {
             "<th rowspan=2 width=1><input type=\"checkbox\" onclick=\"for(c in document.getElementsByClassName('{p}-checkbox')) document.getElementsByClassName('{p}-checkbox').item(c).checked = this.checked\"></th>"
         );
     }
-    s.push_str("<th rowspan=2></th><th colspan=3>Queue</th><th colspan=3>Session rate</th><th colspan=6>Sessions</th><th colspan=2>Bytes</th><th colspan=2>Denied</th><th colspan=3>Errors</th><th colspan=2>Warnings</th><th colspan=9>Server</th></tr>\n");
-    s.push_str("<tr class=\"titre\"><th>Cur</th><th>Max</th><th>Limit</th><th>Cur</th><th>Max</th><th>Limit</th><th>Cur</th><th>Max</th><th>Limit</th><th>Total</th><th>LbTot</th><th>Last</th><th>In</th><th>Out</th><th>Req</th><th>Resp</th><th>Req</th><th>Conn</th><th>Resp</th><th>Retr</th><th>Redis</th><th>Status</th><th>LastChk</th><th>Wght</th><th>Act</th><th>Bck</th><th>Chk</th><th>Dwn</th><th>Dwntme</th><th>Thrtle</th></tr>\n");
+    s.push_str("<th rowspan=2></th><th colspan=3>Queue</th><th colspan=3>Session rate</th><th colspan=6>Sessions</th><th colspan=2>Bytes</th><th colspan=2>Denied</th><th colspan=3>Errors</th><th colspan=2>Warnings</th><th colspan=9>Server</th>");
+    if modules {
+        stats_modules::group_title(s);
+    }
+    s.push_str("</tr>\n");
+    s.push_str("<tr class=\"titre\"><th>Cur</th><th>Max</th><th>Limit</th><th>Cur</th><th>Max</th><th>Limit</th><th>Cur</th><th>Max</th><th>Limit</th><th>Total</th><th>LbTot</th><th>Last</th><th>In</th><th>Out</th><th>Req</th><th>Resp</th><th>Req</th><th>Conn</th><th>Resp</th><th>Retr</th><th>Redis</th><th>Status</th><th>LastChk</th><th>Wght</th><th>Act</th><th>Bck</th><th>Chk</th><th>Dwn</th><th>Dwntme</th><th>Thrtle</th>");
+    if modules {
+        stats_modules::names(s);
+    }
+    s.push_str("</tr>\n");
 }
 
 /// The admin form's action list (HAProxy's state actions, then strata's weight).
@@ -277,7 +289,7 @@ pub fn page(own: &Proxy, lines: &[StatLine], admin: bool, opts: &Opts, data: &Se
         );
     }
     s.push_str("<p>\n");
-    proxies(&mut s, lines, admin, data);
+    proxies(&mut s, lines, admin, st.show_modules, data);
     stick_tables(&mut s, own, opts, data);
     s.push_str("</body></html>\n");
     s
@@ -288,7 +300,7 @@ fn legend(s: &mut String) {
 }
 
 /// One table per proxy, in `show stat` order.
-fn proxies(s: &mut String, lines: &[StatLine], admin: bool, data: &ServiceData<'_>) {
+fn proxies(s: &mut String, lines: &[StatLine], admin: bool, modules: bool, data: &ServiceData<'_>) {
     let mut i = 0;
     while i < lines.len() {
         let px = lines[i].get("pxname").to_owned();
@@ -304,9 +316,9 @@ fn proxies(s: &mut String, lines: &[StatLine], admin: bool, data: &ServiceData<'
             s,
             "<table class=\"tbl\" width=\"100%\">\n<tr class=\"titre\"><th class=\"pxname\" width=\"10%\"><a name=\"{p}\"></a><a class=px href=\"#{p}\">{p}</a></th><th class=\"empty\" width=\"90%\"></th></tr>\n</table>\n<table class=\"tbl\" width=\"100%\">\n"
         );
-        titles(s, &px, admin);
+        titles(s, &px, admin, modules);
         for l in group {
-            row(s, &px, l, admin);
+            row(s, &px, l, admin, modules);
         }
         s.push_str("</table>");
         if with_form {

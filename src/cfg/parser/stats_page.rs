@@ -1,6 +1,6 @@
 //! `stats <param>` in `defaults`, `frontend`, `backend` and `listen`: the
 //! HTTP stats page (`enable`, `uri`, `refresh`, `realm`, `auth`, `admin`,
-//! `hide-version`, `show-legends`, `show-node`, `show-desc`, `scope`).
+//! `hide-version`, `show-legends`, `show-modules`, `show-node`, `show-desc`, `scope`).
 //! The page itself is `service::stats_page`.
 
 use super::args::{Res, no_extra, time};
@@ -110,6 +110,10 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc) -> Res {
             page.show_legends = true;
             no_extra("stats show-legends", words, 2)?;
         }
+        "show-modules" => {
+            page.show_modules = true;
+            no_extra("stats show-modules", words, 2)?;
+        }
         "show-node" => {
             page.show_node = Some(arg.cloned().unwrap_or_default());
             no_extra("stats show-node", words, 3)?;
@@ -122,8 +126,8 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc) -> Res {
         }
         _ => {
             return Err(format!(
-                "unknown stats parameter '{param}', expects 'admin', 'http-request', 'uri', 'realm', 'auth', 'scope', \
-                 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'."
+                "unknown stats parameter '{param}', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', \
+                 'hide-version', 'show-node', 'show-desc' or 'show-legends'."
             ));
         }
     }
