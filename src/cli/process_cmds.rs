@@ -85,8 +85,9 @@ pub fn show_activity(_: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &m
         ("accq_ring", 0),
         ("fd_takeover", 0),
     ];
+    // One thread: HAProxy prints no per-thread `[ ... ]` list.
     for (k, v) in rows {
-        let _ = writeln!(s, "{k}: {v} [ {v} ]");
+        let _ = writeln!(s, "{k}: {v}");
     }
     s.push('\n');
     out.extend_from_slice(s.as_bytes());
