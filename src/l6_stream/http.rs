@@ -455,7 +455,7 @@ impl Stream {
             }
             Err(e) => {
                 debug!(target: "l6", "s#{}: invalid response: {e}", self.id);
-                if let (Some(be), Some(rx)) = (self.backend, srv.rx.as_ref()) {
+                if let (Some(be), Some(rx)) = (self.backend, srv.rx()) {
                     ctx.errors.capture(false, be, None, self.server, self.src, rx.data(), ctx.wall);
                 }
                 self.count(ctx, crate::stick::Update::HttpFail);
