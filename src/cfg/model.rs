@@ -256,6 +256,44 @@ pub struct Proxy {
     pub inspect_delay: Option<Duration>, // `tcp-request inspect-delay`
     pub knobs: crate::cfg::knobs::Knobs, // socket, HTTP and log options, identity, limits
     pub stats: StatsPage,     // `stats enable|uri|auth|...`: the HTTP stats page
+    pub compression: Option<Compression>, // `compression ...` lines
+    pub filters: Vec<Filter>, // `filter ...` lines, in order
+}
+
+/// `compression algo|type|offload|minsize-res` of one proxy.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Compression {
+    pub algos: Vec<CompAlgo>, // in the order HAProxy tries them (the last configured first)
+    pub types: Vec<String>,   // Content-Type prefixes; empty: every type
+    pub offload: bool,        // remove Accept-Encoding from requests to the server
+    pub minsize_res: u64,     // smaller known-length responses are sent as they are (0: none, as HAProxy 2.6)
+}
+
+/// A compression algorithm, by its configuration name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompAlgo {
+    Identity,
+    Gzip,
+    Deflate,    // zlib-wrapped deflate (`Content-Encoding: deflate`)
+    RawDeflate, // bare deflate, announced as `deflate`
+}
+
+impl CompAlgo {
+    /// The token in `Accept-Encoding` / `Content-Encoding`.
+    pub fn token(self) -> &'static str {
+        match self {
+            CompAlgo::Identity => "identity",
+            CompAlgo::Gzip => "gzip",
+            CompAlgo::Deflate | CompAlgo::RawDeflate => "deflate",
+        }
+    }
+}
+
+/// A `filter` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Filter {
+    Compression,
+    Cache(String), // `filter cache NAME`
 }
 
 /// A reference to a proxy by name, filled with its index by `resolve`.

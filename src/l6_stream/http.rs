@@ -24,17 +24,19 @@ use std::time::Instant;
 /// The HTTP side of a stream: its transaction and forwarding progress.
 pub struct HttpPart {
     pub txn: Txn,
-    req_head: ReqHead,                  // the request head still to send
-    pub(super) res_out: Option<Buffer>, // response head or built-in answer to send
-    req_pending: usize,                 // bytes at the front of the client buffer known to be request body
-    res_pending: usize,                 // same for the response body in the server buffer
-    pub(super) answered: bool,          // a built-in answer replaced the response
-    pub(super) reused: bool,            // the server connection came from the idle pool
-    pub(super) first_of_session: bool,  // first request on its client connection
-    pub(super) tunnel: bool,            // protocol switched: forward bytes as TCP
-    pub(super) response_started: bool,  // a response byte reached the client
-    pub(super) early_hints: Vec<u8>,    // `early-hint` header lines for a 103 answer
-    res_pipe: Option<Pipe>,             // response body bytes spliced from the server, not yet sent
+    req_head: ReqHead,                                  // the request head still to send
+    pub(super) res_out: Option<Buffer>,                 // response head or built-in answer to send
+    req_pending: usize, // bytes at the front of the client buffer known to be request body
+    res_pending: usize, // same for the response body in the server buffer
+    pub(super) answered: bool, // a built-in answer replaced the response
+    pub(super) reused: bool, // the server connection came from the idle pool
+    pub(super) first_of_session: bool, // first request on its client connection
+    pub(super) tunnel: bool, // protocol switched: forward bytes as TCP
+    pub(super) response_started: bool, // a response byte reached the client
+    pub(super) early_hints: Vec<u8>, // `early-hint` header lines for a 103 answer
+    pub(super) comp_algo: Option<crate::cfg::CompAlgo>, // compression chosen for this request
+    pub(super) comp: Option<Box<crate::l7_http::compress::Compressor>>, // compressing the response
+    res_pipe: Option<Pipe>, // response body bytes spliced from the server, not yet sent
     /// An internal service answers (see `service.rs`).
     pub(super) service: Option<ServiceState>,
 }
@@ -100,6 +102,8 @@ impl HttpPart {
             tunnel: false,
             response_started: false,
             early_hints: Vec::new(),
+            comp_algo: None,
+            comp: None,
             res_pipe: None,
             service: None,
         }
@@ -130,6 +134,7 @@ impl HttpPart {
             && self.res_pending == 0
             && self.res_pipe.is_none()
             && self.service.is_none()
+            && self.comp.as_ref().is_none_or(|c| c.done())
     }
 
     /// Nothing of the response is known yet: the next read of the server
@@ -537,6 +542,7 @@ impl Stream {
             return self.answer(BuiltinStatus::BadGateway, TermCause::ProxyRule, TermPhase::Headers);
         }
         self.run_after_response_rules(ctx);
+        self.start_compression(ctx);
         let Some(h) = self.http.as_mut() else { return };
         let t = &mut h.txn;
         let (Some(head), Some(buf)) = (t.res.as_ref(), t.res_buf.as_ref()) else { return };
@@ -603,7 +609,8 @@ impl Stream {
         if h.res_out.is_some() {
             // A server response head goes out with the body bytes already
             // received, in one write.
-            let coalesce = !h.answered && h.txn.res.is_some() && !h.txn.res_body.is_done();
+            let coalesce =
+                !h.answered && h.txn.res.is_some() && !h.txn.res_body.is_done() && h.comp.is_none();
             let srv_rx = match self.srv.as_mut() {
                 Some(srv) if coalesce => {
                     if let Err(e) = h.measure_response_body(srv.rx()) {
@@ -636,6 +643,9 @@ impl Stream {
             if h.res_out.is_some() || h.answered || h.txn.res.is_none() {
                 return progress;
             }
+        }
+        if h.comp.is_some() && !h.answered {
+            return self.compressed_body(cli, now) || progress;
         }
         let Some(srv) = self.srv.as_mut() else { return progress };
         if h.txn.res.is_none() || (h.txn.res_body.is_done() && h.res_pending == 0) {

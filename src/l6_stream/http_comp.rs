@@ -3,11 +3,12 @@
 //! changed when the response qualifies, and the body read from the
 //! server, compressed and sent as chunks, never buffered whole.
 
+use super::client::ClientSide;
 use super::stream::{Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
 use crate::cfg::Compression;
 use crate::core::buffer::Buffer;
-use crate::l4_conn::{Conn, IoStep};
+use crate::l4_conn::IoStep;
 use crate::l7_http::compress::{self, Compressor, ResponseFacts};
 use crate::l7_http::head::{Framing, Version};
 use crate::l7_http::rewrite::HeaderEdit;
@@ -59,7 +60,8 @@ impl Stream {
         let t = &mut h.txn;
         let (Some(res), Some(buf)) = (t.res.as_ref(), t.res_buf.as_ref()) else { return };
         let src = buf.data();
-        let headers: Vec<(&[u8], &[u8])> = res.headers.iter().map(|x| (x.name.of(src), x.value.of(src))).collect();
+        let headers: Vec<(&[u8], &[u8])> =
+            res.headers.iter().map(|x| (x.name.of(src), x.value.of(src))).collect();
         let facts = ResponseFacts {
             http11: res.version == Version::Http11 && t.req.version == Version::Http11,
             head_request: t.method == MethodKind::Head,
@@ -78,7 +80,7 @@ impl Stream {
     /// The body of a compressed response, server → client: sends what is
     /// framed, frames what is compressed, compresses what the server sent,
     /// reads more. Returns whether anything moved.
-    pub(super) fn compressed_body(&mut self, cli: &mut Conn, now: Instant) -> bool {
+    pub(super) fn compressed_body<C: ClientSide>(&mut self, cli: &mut C, now: Instant) -> bool {
         let (Some(h), Some(srv)) = (self.http.as_mut(), self.srv.as_mut()) else { return false };
         let mut progress = false;
         loop {

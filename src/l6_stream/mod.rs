@@ -15,6 +15,7 @@ pub mod h2srv;
 pub mod http;
 mod http_actions;
 mod http_checks;
+mod http_comp;
 mod http_rules;
 mod inspect;
 mod lb_input;

@@ -298,6 +298,7 @@ impl Stream {
             s.start_service(call);
             return s;
         }
+        s.select_compression(ctx);
         s.prepare_request(ctx);
         if let Some(h) = s.http.as_mut()
             && !h.early_hints.is_empty()

@@ -91,6 +91,38 @@ impl BodyState {
         }
     }
 
+    /// Like [`BodyState::advance`], also handing `payload` the message's
+    /// content within those bytes (chunk data without its framing; trailers
+    /// are dropped): what a compressor reads.
+    pub fn advance_payload(
+        &mut self,
+        data: &[u8],
+        payload: &mut dyn FnMut(&[u8]),
+    ) -> Result<Advance, BodyError> {
+        if !matches!(self, BodyState::Chunked(_)) {
+            let a = self.advance(data)?;
+            payload(&data[..a.body_bytes]);
+            return Ok(a);
+        }
+        let mut used = 0;
+        while used < data.len() && !self.is_done() {
+            if let BodyState::Chunked(Chunk::Data(left)) = *self {
+                let k = (left.min((data.len() - used) as u64)) as usize;
+                payload(&data[used..used + k]);
+                self.advance(&data[used..used + k])?;
+                used += k;
+                continue;
+            }
+            // Framing: a byte at a time (size lines and CRLFs are short).
+            let a = self.advance(&data[used..used + 1])?;
+            if a.body_bytes == 0 {
+                break;
+            }
+            used += a.body_bytes;
+        }
+        Ok(Advance { body_bytes: used, done: self.is_done() })
+    }
+
     /// Consumes body bytes from the start of `data`.
     pub fn advance(&mut self, data: &[u8]) -> Result<Advance, BodyError> {
         match self {

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod auth;
 pub mod body;
 pub mod capture;
+pub mod compress;
 pub mod custom_errors;
 pub mod errors;
 pub mod h2;

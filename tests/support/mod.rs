@@ -19,7 +19,7 @@
 //!   extra lines per section and extra sections.
 //! - [`http_answers`]: HAProxy's built-in 400/403/408/429/502/503/504, byte for byte.
 //! - [`http_backend`]: [`HttpBackend`], an HTTP/1.1 test server with routes
-//!   (`/size/N`, `/chunked/N`, `/echo`, `/reset-body`, `/hold` behind a
+//!   (`/size/N`, `/chunked/N`, `/text/N`, `/echo`, `/reset-body`, `/hold` behind a
 //!   gate the test opens, ...) that records every request it received;
 //!   optionally named (`X-Server`), with a settable `/health` status, or
 //!   dropping reused connections.

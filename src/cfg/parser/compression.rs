@@ -21,7 +21,9 @@ pub(super) fn compression(o: &mut Open, words: &[String], loc: &Loc, diags: &mut
                     "gzip" => CompAlgo::Gzip,
                     "deflate" => CompAlgo::Deflate,
                     "raw-deflate" => CompAlgo::RawDeflate,
-                    other => return Err(format!("'compression algo' : '{other}' is not a supported algorithm.")),
+                    other => {
+                        return Err(format!("'compression algo' : '{other}' is not a supported algorithm."));
+                    }
                 };
                 comp.algos.insert(0, algo); // HAProxy prepends: the last one is tried first on `*`
             }
@@ -62,7 +64,11 @@ pub(super) fn filter(o: &mut Open, words: &[String]) -> Res {
             super::args::no_extra("filter cache", words, 3)?;
             Filter::Cache(name.clone())
         }
-        Some(other) => return Err(format!("'filter {other}' is not supported by strata (only 'compression' and 'cache').")),
+        Some(other) => {
+            return Err(format!(
+                "'filter {other}' is not supported by strata (only 'compression' and 'cache')."
+            ));
+        }
         None => return Err("'filter' expects a filter name.".into()),
     };
     if o.px.filters.contains(&f) {

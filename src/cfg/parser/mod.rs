@@ -15,6 +15,7 @@ mod balance;
 mod bind;
 mod check_expect;
 mod checks;
+mod compression;
 mod errors;
 mod global;
 mod h2tune;

@@ -337,6 +337,8 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         inspect_delay: None,
         knobs: Default::default(),
         stats: Default::default(),
+        compression: None,
+        filters: Vec::new(),
     };
     if let Some(t) = template {
         px.mode = t.mode;
@@ -358,6 +360,7 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         px.knobs.description = None;
         px.knobs.custom_id = None;
         px.stats = t.stats.clone();
+        px.compression = t.compression.clone();
         if cap.frontend {
             px.maxconn = t.maxconn;
             px.default_backend = t.default_backend.clone();
