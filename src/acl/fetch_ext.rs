@@ -62,6 +62,8 @@ pub(crate) enum ExtFetch {
     PathQ,
     ReqBody,
     ReqBodyLen,
+    CacheHit,  // `res.cache_hit`
+    CacheName, // `res.cache_name`
     HttpAuth(Box<str>),
     HttpAuthGroup { list: Box<str>, groups: Vec<Box<str>> }, // groups: the ACL's patterns
 }
@@ -111,6 +113,8 @@ pub(crate) fn parse(
             | "req.body_size"
             | "http_auth"
             | "http_auth_group"
+            | "res.cache_hit"
+            | "res.cache_name"
     );
     if !known {
         return None;
@@ -193,6 +197,8 @@ pub(crate) fn parse(
             "req.body" => (ExtFetch::ReqBody, SmpType::Bin),
             "req.body_len" | "req.body_size" => (ExtFetch::ReqBodyLen, SmpType::Int),
             "http_auth" => (ExtFetch::HttpAuth(need(0, "userlist name")?.into()), SmpType::Bool),
+            "res.cache_hit" => (ExtFetch::CacheHit, SmpType::Bool),
+            "res.cache_name" => (ExtFetch::CacheName, SmpType::Str),
             _ => {
                 let list = need(0, "userlist name")?.into();
                 (ExtFetch::HttpAuthGroup { list, groups: Vec::new() }, SmpType::Bool)
@@ -284,6 +290,10 @@ impl ExtFetch {
             ExtFetch::PathQ => one(f, src.uri().and_then(text::uri_path).map(Sample::Str)),
             ExtFetch::ReqBody => one(f, src.req_body().map(Sample::Bin)),
             ExtFetch::ReqBodyLen => one(f, src.req_body().map(|b| Sample::Int(b.len() as i64))),
+            ExtFetch::CacheHit => {
+                one(f, src.res_status().map(|_| Sample::Bool(src.cache_served().is_some())))
+            }
+            ExtFetch::CacheName => one(f, src.cache_served().map(|n| Sample::Str(n.as_bytes()))),
             ExtFetch::HttpAuth(list) => one(f, src.auth_check(list, None).map(Sample::Bool)),
             ExtFetch::HttpAuthGroup { list, groups } => {
                 one(f, src.auth_check(list, Some(groups)).map(Sample::Bool))

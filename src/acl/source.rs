@@ -134,6 +134,10 @@ pub trait SampleSource {
     fn first_request(&self) -> Option<bool> {
         None
     }
+    /// The cache that answered this request (`res.cache_hit`, `res.cache_name`).
+    fn cache_served(&self) -> Option<&str> {
+        None
+    }
     /// The request body received so far, when `wait-for-body` kept it.
     fn req_body(&self) -> Option<&[u8]> {
         None

@@ -35,6 +35,19 @@ pub struct Config {
     pub peers: Vec<crate::cfg::peers::PeersSection>, // `peers` sections, in declaration order
     pub localpeer: Option<(String, Loc)>, // the `localpeer` global keyword
     pub local_peer_name: String, // the local peer name in effect (-L, localpeer, host name; set by resolve)
+    pub caches: Vec<CacheDef>, // `cache` sections
+}
+
+/// A `cache NAME` section.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CacheDef {
+    pub name: String,
+    pub loc: Loc,
+    pub total_max_size: u64,          // bytes (`total-max-size` is in megabytes)
+    pub max_object_size: Option<u64>, // bytes; None: a 256th of the cache
+    pub max_age: u64,                 // seconds, default 60
+    pub process_vary: bool,           // default off
+    pub max_secondary_entries: u32,   // default 10
 }
 
 /// A `userlist NAME` section: users with their password and groups.

@@ -51,6 +51,21 @@ pub trait CliData {
         Vec::new()
     }
     fn errors(&self) -> &crate::l7_http::capture::ErrorLog;
+    /// The `cache` sections, for `show cache`.
+    fn caches(&self) -> Option<&crate::l7_http::cache::Caches> {
+        None
+    }
+}
+
+/// `show cache`: each cache and its fresh entries, in HAProxy's layout.
+fn show_cache(_: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
+    let Some(caches) = data.caches() else { return };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let mut text = String::new();
+    for c in caches.iter() {
+        c.dump(now, &mut text);
+    }
+    out.extend_from_slice(text.as_bytes());
 }
 
 /// One command: the words it starts with, its help line, the level needed.
@@ -247,6 +262,13 @@ const COMMANDS: &[Command] = &[
         desc: "list sessions with their streams and the stick-table entries each holds",
         level: AccessLevel::Operator,
         run: sess_cmds::show_sess_tree,
+    },
+    Command {
+        words: &["show", "cache"],
+        usage: "show cache",
+        desc: "show cache status",
+        level: AccessLevel::Admin,
+        run: show_cache,
     },
     Command {
         words: &["show", "ssl", "cert"],

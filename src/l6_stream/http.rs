@@ -36,6 +36,7 @@ pub struct HttpPart {
     pub(super) early_hints: Vec<u8>, // `early-hint` header lines for a 103 answer
     pub(super) comp_algo: Option<crate::cfg::CompAlgo>, // compression chosen for this request
     pub(super) comp: Option<Box<crate::l7_http::compress::Compressor>>, // compressing the response
+    pub(super) cache: Option<Box<super::http_cache::CacheState>>, // `cache-use` was run
     res_pipe: Option<Pipe>, // response body bytes spliced from the server, not yet sent
     /// An internal service answers (see `service.rs`).
     pub(super) service: Option<ServiceState>,
@@ -104,6 +105,7 @@ impl HttpPart {
             early_hints: Vec::new(),
             comp_algo: None,
             comp: None,
+            cache: None,
             res_pipe: None,
             service: None,
         }
@@ -116,8 +118,22 @@ impl HttpPart {
             && let Some(rx) = rx
         {
             self.res_pending = self.txn.res_body.advance(rx.data())?.body_bytes;
+            if self.cache.is_some() {
+                Stream::cache_copy(self, &rx.data()[..self.res_pending]);
+            }
         }
         Ok(())
+    }
+
+    /// A response is being copied for the cache (its body must pass here,
+    /// not through a pipe).
+    fn cache_filling(&self) -> bool {
+        self.cache.as_ref().is_some_and(|c| c.filling())
+    }
+
+    /// A built-in or cached answer has been sent entirely.
+    fn answer_sent(&self) -> bool {
+        self.res_out.is_none() && self.cache.as_ref().is_none_or(|c| c.body.is_none())
     }
 
     /// Request fully sent (head and body).
@@ -135,6 +151,7 @@ impl HttpPart {
             && self.res_pipe.is_none()
             && self.service.is_none()
             && self.comp.as_ref().is_none_or(|c| c.done())
+            && self.cache.as_ref().is_none_or(|c| c.body.is_none())
     }
 
     /// Nothing of the response is known yet: the next read of the server
@@ -324,7 +341,7 @@ impl Stream {
             }
         }
         let Some(h) = self.http.as_mut() else { return };
-        if h.answered && h.res_out.is_none() && h.service.is_none() {
+        if h.answered && h.answer_sent() && h.service.is_none() {
             self.phase = Phase::Done;
         } else if h.response_done() && h.txn.upgraded {
             h.tunnel = true;
@@ -543,6 +560,7 @@ impl Stream {
         }
         self.run_after_response_rules(ctx);
         self.start_compression(ctx);
+        self.cache_head_done();
         let Some(h) = self.http.as_mut() else { return };
         let t = &mut h.txn;
         let (Some(head), Some(buf)) = (t.res.as_ref(), t.res_buf.as_ref()) else { return };
@@ -604,6 +622,9 @@ impl Stream {
                     true
                 }
             };
+        }
+        if h.answered {
+            super::http_cache::refill_cached_body(h);
         }
         let mut progress = false;
         if h.res_out.is_some() {
@@ -675,6 +696,7 @@ impl Stream {
             && srv.pending() == 0
             && srv.splices()
             && cli.can_splice()
+            && !h.cache_filling()
             && let Some(room) = h.txn.res_body.blind_room()
         {
             if h.res_pipe.is_none() && srv.is_readable() {

@@ -67,6 +67,7 @@ pub(super) fn request_effect(
             Err(_) => Effect::Stop(Stop::Builtin(crate::l7_http::errors::BuiltinStatus::BadRequest)),
         },
         ExtAction::Tarpit(status) => Effect::Stop(Stop::Tarpit(*status)),
+        ExtAction::CacheUse(name) => Effect::CacheUse(name.clone()),
         ExtAction::Auth { realm } => {
             let realm = if realm.is_empty() { ctx.cfg.proxies[proxy].name.as_str() } else { realm };
             Effect::Stop(Stop::Response(auth_response(realm)))
@@ -80,6 +81,7 @@ pub(super) fn response_effect(a: &ExtAction, sample: &StreamSample<'_>) -> Effec
     let src: &dyn LogSource = sample;
     match a {
         ExtAction::SetStatus { code, reason } => Effect::Status(*code, reason.clone()),
+        ExtAction::CacheStore(name) => Effect::CacheStore(name.clone()),
         other => common_effect(other, src),
     }
 }

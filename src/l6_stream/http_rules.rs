@@ -133,6 +133,10 @@ impl Stream {
                     HttpAction::Ext(a) => super::http_actions::request_effect(a, txn, &sample, proxy, ctx),
                 }
             };
+            if let Effect::CacheUse(name) = &effect {
+                self.cache_use(name, ctx);
+                continue;
+            }
             if let Some(end) = self.apply_effect(effect) {
                 stop = Some(end);
                 break;
@@ -187,7 +191,7 @@ impl Stream {
             Effect::PriorityOffset(o) => self.extra.priority_offset = o.clamp(-524_287, 524_287),
             Effect::LogLevel(l) => self.extra.log_level = Some(l),
             Effect::EarlyHint(line) => h.early_hints.extend_from_slice(&line),
-            Effect::Status(..) => {}
+            Effect::Status(..) | Effect::CacheUse(_) | Effect::CacheStore(_) => {}
         }
         None
     }
@@ -223,6 +227,7 @@ impl Stream {
                     Effect::Edit(e) => h.txn.res_edits.push(e),
                     Effect::Status(code, reason) => h.txn.status_override = Some((code, reason)),
                     Effect::LogLevel(l) => self.extra.log_level = Some(l),
+                    Effect::CacheStore(name) => self.cache_store(&name, ctx),
                     _ => {}
                 }
             }
@@ -245,6 +250,8 @@ pub(super) enum Effect {
     LogLevel(u32),
     EarlyHint(Vec<u8>),          // one `name: value\r\n` line of the 103 answer
     Status(u16, Option<String>), // response `set-status`
+    CacheUse(String),            // `cache-use NAME`
+    CacheStore(String),          // `cache-store NAME`
 }
 
 /// A set/add-header edit with its value rendered for this stream.

@@ -14,6 +14,7 @@ mod forward;
 pub mod h2srv;
 pub mod http;
 mod http_actions;
+mod http_cache;
 mod http_checks;
 mod http_comp;
 mod http_rules;

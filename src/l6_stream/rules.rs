@@ -32,6 +32,7 @@ pub struct ProxyRules {
 /// Compiles every proxy's rules; every error is reported with its
 /// `file:line`, as configuration errors are.
 pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
+    check_caches(cfg, diags);
     cfg.proxies
         .iter()
         .map(|p| {
@@ -81,6 +82,11 @@ pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
             ] {
                 match compile_rules(lines, side, &acls, &tables) {
                     Ok(compiled) => {
+                        for r in &compiled {
+                            if let Some(msg) = unknown_cache(cfg, r) {
+                                diags.push(Diag::alert(&r.loc, msg));
+                            }
+                        }
                         for r in
                             compiled.iter().filter(|r| experimental(r) && !cfg.global.expose_experimental)
                         {
@@ -137,6 +143,36 @@ fn table_index(cfg: &Config, p: &crate::cfg::Proxy, name: Option<&str>) -> Resul
         Some(i) => Ok(i),
         None if name.is_none() => Err(format!("no stick-table declared in '{}' (use 'table NAME').", p.name)),
         None => Err(format!("unable to find table '{wanted}'.")),
+    }
+}
+
+/// The cache a rule names must exist (HAProxy's message).
+fn unknown_cache(cfg: &Config, r: &HttpRule) -> Option<String> {
+    let name = match &r.action {
+        HttpAction::Ext(ExtAction::CacheUse(n) | ExtAction::CacheStore(n)) => n,
+        _ => return None,
+    };
+    (!cfg.caches.iter().any(|c| c.name == *name))
+        .then(|| format!("unable to find the cache '{name}' referenced by this rule."))
+}
+
+/// Each `cache` section has a size and a sane object limit.
+pub fn check_caches(cfg: &Config, diags: &mut Diagnostics) {
+    for c in &cfg.caches {
+        if c.total_max_size == 0 {
+            diags.push(Diag::alert(&c.loc, format!("Size not specified for cache '{}'", c.name)));
+        }
+        if let Some(m) = c.max_object_size
+            && m > c.total_max_size / 2
+        {
+            diags.push(Diag::alert(
+                &c.loc,
+                format!(
+                    "\"max-object-size\" is limited to an half of \"total-max-size\" => {}",
+                    c.total_max_size / 2
+                ),
+            ));
+        }
     }
 }
 

@@ -183,6 +183,10 @@ impl SampleSource for StreamSample<'_> {
         Some(ok)
     }
 
+    fn cache_served(&self) -> Option<&str> {
+        self.txn.and_then(|t| t.from_cache.as_deref())
+    }
+
     fn nbsrv(&self, backend: &str) -> Option<u32> {
         let index = self.cfg.proxies.iter().position(|p| p.cap.backend && p.name == backend)?;
         let state = self.backends.get(index)?;

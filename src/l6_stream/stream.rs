@@ -46,6 +46,7 @@ pub struct StreamCtx<'a> {
     pub h2: &'a mut crate::l7_http::h2::counters::H2Counters, // HTTP/2 misbehaviour seen (show info)
     pub h2srv: &'a mut super::h2srv::H2Servers, // shared HTTP/2 server connections
     pub services: Option<&'a mut dyn super::service::ServiceHost>, // answers internal-service requests; None: 503
+    pub caches: &'a crate::l7_http::cache::Caches,                 // `cache` sections
 }
 
 impl StreamCtx<'_> {
@@ -68,6 +69,7 @@ impl StreamCtx<'_> {
             stream_ids: &mut *self.stream_ids,
             rules: self.rules,
             tables: self.tables,
+            caches: self.caches,
             now_ms: self.now_ms,
             inherited,
             sess_vars: Some(sess_vars),
@@ -298,6 +300,9 @@ impl Stream {
             s.start_service(call);
             return s;
         }
+        if s.serve_from_cache(ctx) {
+            return s;
+        }
         s.select_compression(ctx);
         s.prepare_request(ctx);
         if let Some(h) = s.http.as_mut()
@@ -461,6 +466,7 @@ impl Stream {
     /// the pooled slot (which then drops the stream where it lies, without
     /// moving it) call it.
     pub(super) fn record_end(&mut self, ctx: &mut StreamCtx<'_>) {
+        self.cache_commit(ctx);
         self.count(ctx, crate::stick::Update::BytesIn(self.bytes_in));
         self.count(ctx, crate::stick::Update::BytesOut(self.bytes_out));
         // Read before the server connection goes back to the pool.

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod auth;
 pub mod body;
+pub mod cache;
 pub mod capture;
 pub mod compress;
 pub mod custom_errors;

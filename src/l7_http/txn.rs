@@ -37,6 +37,7 @@ pub struct Txn {
     pub status_override: Option<(u16, Option<String>)>, // response `set-status` (code, reason)
     pub first_req: bool,     // the first request of its client connection (`http_first_req`)
     pub after_rules_done: bool, // `http-after-response` rules ran on strata's own answer
+    pub from_cache: Option<String>, // the cache that answered (`res.cache_hit`, `res.cache_name`)
 }
 
 impl Txn {
@@ -71,6 +72,7 @@ impl Txn {
             status_override: None,
             first_req: false,
             after_rules_done: false,
+            from_cache: None,
         }
     }
 

@@ -23,6 +23,7 @@ pub(super) struct Env {
     pub(super) idle: IdlePool,           // idle server connections for reuse
     pub(super) rules: Arc<Vec<ProxyRules>>, // compiled rules, indexed like cfg.proxies
     pub(super) tables: Registry,         // stick tables, indexed like cfg.proxies
+    pub(super) caches: Arc<crate::l7_http::cache::Caches>, // `cache` sections
     pub(super) stream_ids: u64,          // last stream id given out
     pub(super) h2: crate::l7_http::h2::counters::H2Counters, // HTTP/2 mitigations fired (show info)
     pub(super) h2srv: crate::l6_stream::h2srv::H2Servers, // shared HTTP/2 server connections
@@ -42,6 +43,7 @@ impl Env {
             stream_ids: &mut self.stream_ids,
             rules: &self.rules,
             tables: &self.tables,
+            caches: &self.caches,
             now_ms: self.clock.ticks_ms(),
             inherited: InheritedSlots::none(),
             sess_vars: None,

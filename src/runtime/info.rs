@@ -31,6 +31,7 @@ pub struct WorkerView<'a> {
     pub certs: &'a [crate::l4_conn::tls::certs::CertInfo], // `show ssl cert`
     pub idle: &'a mut crate::l4_conn::pool::IdlePool, // idle server connections (`del server`, maintenance)
     pub listener_fds: Vec<i32>,                       // what `_getsocks` hands over
+    pub caches: &'a crate::l7_http::cache::Caches,
 }
 
 impl CliData for WorkerView<'_> {
@@ -48,6 +49,9 @@ impl CliData for WorkerView<'_> {
     }
     fn close_idle(&mut self, backend: usize, server: usize) {
         self.idle.close_server((backend, server));
+    }
+    fn caches(&self) -> Option<&crate::l7_http::cache::Caches> {
+        Some(self.caches)
     }
     fn process_info(&self) -> ProcessInfo {
         self.info.clone()

@@ -70,6 +70,7 @@ pub struct Loaded {
     pub rules: Vec<ProxyRules>,
     pub tables: Registry,
     pub tls: crate::l4_conn::TlsSet, // certificates and TLS configurations of `ssl` binds and servers
+    pub caches: Arc<crate::l7_http::cache::Caches>, // `cache` sections, shared by the workers
 }
 
 /// Loads the configuration files and compiles their rules, collecting
@@ -87,7 +88,8 @@ pub fn load(paths: &[String]) -> (Option<Loaded>, Diagnostics) {
     }
     let tables = Registry::new(cfg.proxies.iter().map(|p| p.stick_table.clone()));
     let tls = crate::l4_conn::tls::load(&cfg, &mut diags);
-    if diags.has_alerts() { (None, diags) } else { (Some(Loaded { cfg, rules, tables, tls }), diags) }
+    let caches = Arc::new(crate::l7_http::cache::Caches::new(&cfg.caches));
+    if diags.has_alerts() { (None, diags) } else { (Some(Loaded { cfg, rules, tables, tls, caches }), diags) }
 }
 
 /// What the command line sets for a run (beyond the configuration).
@@ -125,7 +127,7 @@ pub fn run(mut loaded: Loaded, opts: &StartOptions) -> Result<(), StartError> {
     let cfg = Arc::new(loaded.cfg);
     snapshots::load_all(&cfg, &loaded.tables);
     let tables = loaded.tables.clone();
-    let mut worker = Worker::new(cfg.clone(), Arc::new(loaded.rules), loaded.tables, maxconn)?;
+    let mut worker = Worker::new(cfg.clone(), Arc::new(loaded.rules), loaded.tables, loaded.caches, maxconn)?;
     worker.use_tls(&loaded.tls);
     if !opts.old_pids.is_empty() {
         worker.replacing_old_process();

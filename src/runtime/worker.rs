@@ -152,6 +152,7 @@ macro_rules! worker_view {
             peers: &$w.peers,
             certs: &$w.certs,
             idle: &mut $w.env.idle,
+            caches: &$w.env.caches,
             now: $w.env.clock.now(),
         }
     };
@@ -176,6 +177,7 @@ impl Worker {
         cfg: Arc<Config>,
         rules: Arc<Vec<ProxyRules>>,
         tables: Registry,
+        caches: Arc<crate::l7_http::cache::Caches>,
         maxconn: u32,
     ) -> Result<Worker, StartError> {
         crate::core::buffer::set_bufsize(cfg.global.tune_bufsize);
@@ -231,6 +233,7 @@ impl Worker {
             h2srv: Default::default(),
             rules,
             tables,
+            caches,
         };
         let now = env.clock.now();
         let checks = Checks::new(&cfg, now);

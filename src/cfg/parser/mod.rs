@@ -13,6 +13,7 @@ mod addr;
 mod args;
 mod balance;
 mod bind;
+mod cache;
 mod check_expect;
 mod checks;
 mod compression;

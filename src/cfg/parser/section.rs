@@ -14,8 +14,8 @@ use crate::cfg::model::{Cap, Config, HttpReuse, Loc, Mode, Options, Proxy, Timeo
 
 /// HAProxy sections strata does not implement: their header is an alert
 /// and their body is skipped (it would only add misleading alerts).
-const UNSUPPORTED_SECTIONS: [&str; 7] =
-    ["mailers", "resolvers", "cache", "program", "ring", "log-forward", "fcgi-app"];
+const UNSUPPORTED_SECTIONS: [&str; 6] =
+    ["mailers", "resolvers", "program", "ring", "log-forward", "fcgi-app"];
 
 /// The kind of a proxy-like section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +81,7 @@ enum Current {
     Userlist,   // the last of `cfg.userlists`
     HttpErrors, // the last of `cfg.http_errors`
     Peers(Box<super::peers::OpenPeers>),
+    Cache, // the last of `cfg.caches`
 }
 
 /// Parser state across lines and files.
@@ -122,6 +123,20 @@ impl Sections {
                     .push(Diag::alert(loc, format!("'global' cannot handle unexpected argument '{extra}'.")));
             }
             self.cur = Current::Global;
+            return;
+        }
+        if kw == "cache" {
+            self.close();
+            match super::cache::open(&self.cfg, words, loc) {
+                Ok(c) => {
+                    self.cfg.caches.push(c);
+                    self.cur = Current::Cache;
+                }
+                Err(e) => {
+                    diags.push(Diag::alert(loc, e));
+                    self.cur = Current::Skipped;
+                }
+            }
             return;
         }
         if kw == "userlist" {
@@ -180,6 +195,13 @@ impl Sections {
             Current::HttpErrors => {
                 if let Some(section) = self.cfg.http_errors.last_mut()
                     && let Err(e) = super::errors::section_line(section, words)
+                {
+                    diags.push(Diag::alert(loc, e));
+                }
+            }
+            Current::Cache => {
+                if let Some(c) = self.cfg.caches.last_mut()
+                    && let Err(e) = super::cache::keyword(c, words)
                 {
                     diags.push(Diag::alert(loc, e));
                 }

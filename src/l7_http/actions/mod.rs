@@ -45,6 +45,8 @@ pub enum ExtAction {
     Reject,
     Allow,
     Auth { realm: String },
+    CacheUse(String),   // `http-request cache-use NAME`
+    CacheStore(String), // `http-response cache-store NAME`
 }
 
 /// HAProxy's syslog level names; `silent` disables the log line.
@@ -200,6 +202,11 @@ pub fn parse(words: &[String], side: RuleSide) -> Option<Result<ExtAction, Strin
                 ExtAction::Tarpit(BuiltinStatus::from_code(code).ok_or(format!(
                     "status code '{code}' not handled by default with 'default-errorfiles' argument."
                 ))?)
+            }
+            "cache-use" | "cache-store" if req == (kw == "cache-use") => {
+                let name = arg(words, 1, "a cache name")?.to_owned();
+                no_more(words, 2)?;
+                if req { ExtAction::CacheUse(name) } else { ExtAction::CacheStore(name) }
             }
             "silent-drop" => {
                 no_more(words, 1)?;
