@@ -271,6 +271,54 @@ pub struct Proxy {
     pub stats: StatsPage,     // `stats enable|uri|auth|...`: the HTTP stats page
     pub compression: Option<Compression>, // `compression ...` lines
     pub filters: Vec<Filter>, // `filter ...` lines, in order
+    pub cookie: Option<CookiePersist>, // `cookie NAME ...` (backend persistence)
+    pub persist_rules: Vec<(bool, Cond)>, // `force-persist` (true) / `ignore-persist` (false) rules, in order
+    pub sticks: Vec<StickLine>, // `stick on|match|store-request|store-response ...`
+}
+
+/// `cookie NAME [rewrite|insert|prefix] [indirect] [nocache] [postonly]
+/// [preserve] [httponly] [secure] [domain D]* [maxidle T] [maxlife T] [attr V]*`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CookiePersist {
+    pub name: String,
+    pub mode: CookieMode,
+    pub indirect: bool,
+    pub nocache: bool,
+    pub postonly: bool,
+    pub preserve: bool,
+    pub httponly: bool,
+    pub secure: bool,
+    pub domains: Vec<String>,
+    pub maxidle: u32, // seconds, 0: none
+    pub maxlife: u32, // seconds, 0: none
+    pub attrs: Vec<String>,
+}
+
+/// How the persistence cookie is carried.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CookieMode {
+    #[default]
+    Rewrite, // the server sets it, strata puts the server's value in
+    Insert, // strata sets it
+    Prefix, // the server's own cookie gets `VALUE~` in front
+}
+
+/// Which `stick` rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StickKind {
+    On,            // match, then store at the request
+    Match,         // look the server up
+    StoreRequest,  // remember the server for a request pattern
+    StoreResponse, // remember the server for a response pattern
+}
+
+/// A `stick` line kept as words (pattern, `table T`, condition) until the
+/// rule compiler reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StickLine {
+    pub kind: StickKind,
+    pub words: Vec<String>, // after `stick on|match|...`
+    pub loc: Loc,
 }
 
 /// `compression algo|type|offload|minsize-res` of one proxy.
@@ -377,6 +425,7 @@ pub struct Options {
     pub http_keep_alive: bool,
     pub httpclose: bool,
     pub allbackups: bool, // `option allbackups`: every usable backup server, not only the first
+    pub persist: bool,    // `option persist`: keep sending a persistent client to its server while it is down
 }
 
 /// A rule line kept as words until the rule engine compiles it (the ACL

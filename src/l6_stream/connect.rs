@@ -36,14 +36,24 @@ impl Stream {
         let Some(state) = ctx.backends.get_mut(be) else {
             return self.abort(TermCause::Internal, TermPhase::Connect);
         };
+        // A persistent client goes to its server (queued there when it is full).
+        let persistent = self.persistent_server().filter(|_| avoid.is_none());
+        let mut by_persistence = false;
         let picked = match granted {
             // A server's queue handed this stream its slot.
             Some(s) if state.servers.get(s).is_some_and(|s| s.usable()) => Pick::Server(s),
-            _ if behind_others => Pick::None,
-            _ => {
-                let input = StreamLb { src: self.src.ip(), txn: self.http.as_ref().map(|h| &h.txn), payload };
-                state.pick(&input, avoid, ctx.now_ms)
-            }
+            _ => match persistent {
+                Some(p) => {
+                    by_persistence = true;
+                    if state.servers[p].lb_has_room(ctx.now_ms) { Pick::Server(p) } else { Pick::Full(p) }
+                }
+                None if behind_others => Pick::None,
+                None => {
+                    let input =
+                        StreamLb { src: self.src.ip(), txn: self.http.as_ref().map(|h| &h.txn), payload };
+                    state.pick(&input, avoid, ctx.now_ms)
+                }
+            },
         };
         let chosen = match picked {
             Pick::Server(s) | Pick::Full(s) => Some(s),
@@ -76,8 +86,14 @@ impl Stream {
             }
         };
         state.take(srv, ctx.now_ms, self.counted_on_backend());
+        if by_persistence {
+            // Persistence chose it, not load balancing (HAProxy's lbtot counts the latter).
+            state.servers[srv].stats.lbtot -= 1;
+            state.stats.lbtot -= 1;
+        }
         self.queue_served();
         self.server = Some(srv);
+        self.stick_store_request(ctx, srv);
         if self.try_reuse(ctx, be, srv) {
             return;
         }

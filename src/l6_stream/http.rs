@@ -538,6 +538,7 @@ impl Stream {
                 return self.drop_client(silent);
             }
         }
+        self.persist_response(ctx);
         let be = self.backend.map(|b| &ctx.cfg.proxies[b]);
         if be.is_some_and(|b| b.knobs.http.checkcache)
             && let Some(h) = self.http.as_ref()

@@ -22,6 +22,7 @@ mod inspect;
 mod lb_input;
 pub mod log;
 mod log_facts;
+mod persist;
 pub mod pooled;
 mod queue;
 pub mod route;

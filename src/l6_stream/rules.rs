@@ -2,7 +2,8 @@
 //! `http-request`/`http-response` rules. Compiled once at start-up (and by
 //! `-c`), shared read-only by every stream.
 
-use crate::acl::{AclSet, Condition, compile};
+use crate::acl::{AclSet, Condition, SampleExpr, compile};
+use crate::cfg::StickKind;
 use crate::cfg::{Config, Diag, Diagnostics};
 use crate::l4_conn::track::{TcpRule, compile_tcp_rules};
 use crate::l7_http::actions::ExtAction;
@@ -27,6 +28,46 @@ pub struct ProxyRules {
     pub log: super::log::ProxyLog,   // the frontend's log formats
     pub stats_admin: Vec<Condition>, // `stats admin if|unless COND`: any holding allows the admin form
     pub stats_rules: Vec<(crate::cfg::StatsAction, Option<Condition>)>, // `stats http-request`, in order
+    pub sticks: Vec<StickRule>,      // `stick ...` (backend side)
+    pub persist_rules: Vec<(bool, Condition)>, // `force-persist` (true) / `ignore-persist`, first match wins
+}
+
+/// One compiled `stick on|match|store-request|store-response` rule.
+pub struct StickRule {
+    pub kind: StickKind,
+    pub pattern: SampleExpr,
+    pub table: usize, // registry index (a proxy index)
+    pub cond: Option<Condition>,
+}
+
+/// `PATTERN [table NAME] [if|unless COND]`.
+fn compile_stick(
+    line: &crate::cfg::StickLine,
+    acls: &AclSet,
+    tables: &dyn Fn(Option<&str>) -> Result<usize, String>,
+) -> Result<StickRule, String> {
+    let w = &line.words;
+    let pattern = SampleExpr::parse(&w[0]).map_err(|e| format!("'stick': {e}"))?;
+    let mut i = 1;
+    let mut table = None;
+    if w.get(i).map(String::as_str) == Some("table") {
+        table = Some(w.get(i + 1).ok_or("'stick': missing table name after 'table'.")?.as_str());
+        i += 2;
+    }
+    let table = tables(table)?;
+    let cond = match w.get(i).map(String::as_str) {
+        None => None,
+        Some(k @ ("if" | "unless")) => {
+            let c =
+                crate::cfg::Cond { negate: k == "unless", words: w[i + 1..].to_vec(), loc: line.loc.clone() };
+            Some(
+                compile(&c, acls)
+                    .map_err(|e| format!("error detected while parsing sticking condition : {e}."))?,
+            )
+        }
+        Some(x) => return Err(format!("'stick': unexpected argument '{x}'.")),
+    };
+    Ok(StickRule { kind: line.kind, pattern, table, cond })
 }
 
 /// Compiles every proxy's rules; every error is reported with its
@@ -128,6 +169,23 @@ pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
                         let msg = format!("error detected while parsing a 'stats admin' rule : {e}.");
                         diags.push(Diag::alert(&cond.loc, msg));
                     }
+                }
+            }
+            for line in &p.sticks {
+                match compile_stick(line, &acls, &tables) {
+                    Ok(r) => rules.sticks.push(r),
+                    Err(e) => diags.push(Diag::alert(&line.loc, e)),
+                }
+            }
+            for (force, c) in &p.persist_rules {
+                match compile(c, &acls) {
+                    Ok(cond) => rules.persist_rules.push((*force, cond)),
+                    Err(e) => diags.push(Diag::alert(
+                        &c.loc,
+                        format!(
+                            "error detected while parsing a 'force-persist' or 'ignore-persist' rule : {e}."
+                        ),
+                    )),
                 }
             }
             rules

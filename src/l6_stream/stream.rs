@@ -136,6 +136,7 @@ pub struct Stream {
     pub(super) pipe_down: Option<Pipe>, // TCP mode: server → client bytes in flight (splice)
     pub(super) queue: QueueState,  // waiting for a server slot, and what it cost
     pub(super) extra: StreamExtra, // what the extra HTTP actions decided (log level, priority, silent-drop)
+    pub(super) persist: Option<Box<super::persist::PersistState>>, // cookie / stick persistence, when the backend has any
 }
 
 /// What `http-request`/`http-response` actions decided beyond the
@@ -208,6 +209,7 @@ impl Stream {
         if let Some(be) = s.backend.filter(|&b| b != frontend) {
             s.run_content_rules(be, ctx);
         }
+        s.persistence(ctx);
         s
     }
 
@@ -249,6 +251,7 @@ impl Stream {
             pipe_down: None,
             queue: QueueState::default(),
             extra: StreamExtra::default(),
+            persist: None,
         }
     }
 
@@ -300,6 +303,7 @@ impl Stream {
             s.start_service(call);
             return s;
         }
+        s.persistence(ctx);
         if s.serve_from_cache(ctx) {
             return s;
         }

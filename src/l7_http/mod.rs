@@ -14,6 +14,7 @@ pub mod head;
 pub mod header_list;
 pub mod logformat;
 pub mod parse;
+pub mod persist;
 pub mod rewrite;
 pub mod rules;
 pub mod service_rules;

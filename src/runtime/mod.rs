@@ -79,12 +79,21 @@ pub struct Loaded {
 pub fn load(paths: &[String]) -> (Option<Loaded>, Diagnostics) {
     let (cfg, mut diags) = crate::cfg::load(paths);
     let Some(cfg) = cfg else { return (None, diags) };
+    let mut cfg = cfg;
     let rules = compile_all(&cfg, &mut diags);
     let warned = diags.items.iter().any(|d| d.severity == crate::cfg::Severity::Warning);
     if cfg.global.process.zero_warning && warned {
         diags.push(crate::cfg::Diag::alert_global(
             "Some warnings were found and 'zero-warning' is set. Aborting.",
         ));
+    }
+    // Tables named by `stick` rules store the server's id, as in HAProxy.
+    for r in rules.iter().flat_map(|r| &r.sticks) {
+        if let Some(def) = cfg.proxies.get_mut(r.table).and_then(|p| p.stick_table.as_mut())
+            && !def.store.contains(crate::stick::DataType::ServerId)
+        {
+            let _ = def.store.add(crate::stick::DataType::ServerId, None);
+        }
     }
     let tables = Registry::new(cfg.proxies.iter().map(|p| p.stick_table.clone()));
     let tls = crate::l4_conn::tls::load(&cfg, &mut diags);

@@ -28,6 +28,7 @@ mod option_flags;
 mod options;
 mod paths;
 mod peers;
+mod persist;
 mod process;
 mod proxy;
 mod proxy_misc;

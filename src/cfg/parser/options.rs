@@ -57,7 +57,7 @@ pub(super) fn option(o: &mut Open, words: &[String], negate: bool) -> Res {
     }
     let kw = format!("option {name}");
     let side = match name {
-        "redispatch" => Some(Side::Back),
+        "redispatch" | "persist" => Some(Side::Back),
         "dontlognull" => Some(Side::Front),
         "forwardfor" | "http-keep-alive" | "httpclose" => None,
         "allbackups" => Some(Side::Back),
@@ -90,6 +90,7 @@ pub(super) fn option(o: &mut Open, words: &[String], negate: bool) -> Res {
         "dontlognull" => opts.dontlognull = on,
         "allbackups" => opts.allbackups = on,
         "forwardfor" => opts.forwardfor = on,
+        "persist" => opts.persist = on,
         // The HTTP connection modes exclude each other, as in HAProxy.
         "http-keep-alive" => {
             opts.http_keep_alive = on;

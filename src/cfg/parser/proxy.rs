@@ -115,6 +115,13 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
         "log" => proxy_log(o, words, loc),
         "stats" => stats_page::keyword(o, words, loc),
         "compression" => super::compression::compression(o, words, loc, diags),
+        "cookie" => need(o, kw, Side::Back).and_then(|()| super::persist::cookie(o, words)),
+        "stick" => not_in_defaults(o, kw)
+            .and_then(|()| need(o, kw, Side::Back))
+            .and_then(|()| super::persist::stick(o, words, loc)),
+        "force-persist" | "ignore-persist" => {
+            not_in_defaults(o, kw).and_then(|()| super::persist::persist_rule(o, words, loc))
+        }
         "filter" => not_in_defaults(o, kw).and_then(|()| super::compression::filter(o, words)),
         "no" => match words.get(1).map(String::as_str) {
             Some("option") => option_flags::option(o, &words[2..], true, loc, diags),

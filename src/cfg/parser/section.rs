@@ -361,6 +361,9 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         stats: Default::default(),
         compression: None,
         filters: Vec::new(),
+        cookie: None,
+        persist_rules: Vec::new(),
+        sticks: Vec::new(),
     };
     if let Some(t) = template {
         px.mode = t.mode;
@@ -383,6 +386,9 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         px.knobs.custom_id = None;
         px.stats = t.stats.clone();
         px.compression = t.compression.clone();
+        if cap.backend {
+            px.cookie = t.cookie.clone();
+        }
         if cap.frontend {
             px.maxconn = t.maxconn;
             px.default_backend = t.default_backend.clone();
