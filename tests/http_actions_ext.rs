@@ -256,3 +256,34 @@ fn b64(b: &[u8]) -> String {
     }
     out
 }
+
+#[test]
+fn set_priority_class_orders_the_queue() {
+    let backend = HttpBackend::named("s1");
+    let port = free_port();
+    let cfg = HttpCfg::new(port, None)
+        .defaults(&format!("timeout queue {}", cfg_time(Duration::from_secs(20))))
+        .frontend("http-request set-priority-class req.hdr(x-prio),add(0) if { req.hdr(x-prio) -m found }")
+        .backend(&format!("server s1 127.0.0.1:{} maxconn 1", backend.port()));
+    let _proxy = Proxy::start(&cfg.render());
+    let mut holder = HttpConn::connect(port);
+    holder.send(&get("/hold")).unwrap();
+    assert!(backend.wait_holding(1, scaled(Duration::from_secs(5))), "the only slot is taken");
+    let mut waiting = Vec::new();
+    for (path, prio) in [("/p5", "5"), ("/p1", "1"), ("/p3", "3"), ("/p1b", "1")] {
+        let mut c = HttpConn::connect(port);
+        c.send(&request("GET", path, &[&format!("X-Prio: {prio}")], b"")).unwrap();
+        waiting.push(c);
+        std::thread::sleep(Duration::from_millis(100)); // each is queued before the next arrives
+    }
+    backend.open_gate();
+    for mut c in waiting {
+        c.read_response(false).unwrap();
+    }
+    let order: Vec<String> = backend.requests().into_iter().map(|r| r.target).collect();
+    assert_eq!(
+        order,
+        ["/hold", "/p1", "/p1b", "/p3", "/p5"],
+        "lower classes first, arrival order among equals"
+    );
+}

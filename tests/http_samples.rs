@@ -241,3 +241,22 @@ fn cookie_url_and_state_fetches() {
     assert!(date.abs_diff(now) < 60, "{date} vs {now}");
     assert!(!parts[3].is_empty());
 }
+
+#[test]
+fn unique_id_format_and_header() {
+    let backend = HttpBackend::named("s1");
+    let port = free_port();
+    let cfg = HttpCfg::new(port, Some(backend.port()))
+        .frontend("unique-id-format %[uuid]-%[src]")
+        .frontend("unique-id-header X-Unique-ID")
+        .frontend("http-request set-var(txn.uid) unique-id")
+        .frontend("http-response set-header x-uid %[var(txn.uid)]");
+    let _proxy = Proxy::start(&cfg.render());
+    let r = HttpConn::connect(port).request(&get("/")).unwrap();
+    let uid = r.header("x-uid").expect("the id in the response").to_owned();
+    assert!(uid.ends_with("-127.0.0.1") && uid.len() == 36 + 10, "{uid}");
+    let seen = backend.requests();
+    assert_eq!(seen[0].header("x-unique-id"), Some(uid.as_str()), "the same id reached the server");
+    let other = HttpConn::connect(port).request(&get("/")).unwrap();
+    assert_ne!(other.header("x-uid"), Some(uid.as_str()), "one id per request");
+}

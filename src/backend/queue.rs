@@ -23,11 +23,11 @@ pub struct Waiter {
 /// it, the worker hands the front waiter a freed slot.
 #[derive(Clone, Debug, Default)]
 pub struct Queue {
-    entries: VecDeque<Waiter>, // oldest first; may hold entries of streams that left
-    pub waiting: u32,          // streams waiting now (`qcur`)
-    pub max_waiting: u32,      // most streams ever waiting at once (`qmax`)
-    served: u64,               // waiters handed a slot so far (for `%bq`)
-    granted: Option<Waiter>,   // the waiter being handed a slot right now
+    entries: VecDeque<(Waiter, (i64, i64))>, // by rank (priority class, due time), then arrival; may hold streams that left
+    pub waiting: u32,                        // streams waiting now (`qcur`)
+    pub max_waiting: u32,                    // most streams ever waiting at once (`qmax`)
+    served: u64,                             // waiters handed a slot so far (for `%bq`)
+    granted: Option<Waiter>,                 // the waiter being handed a slot right now
 }
 
 /// What a stream keeps while it waits: where it stood, for `%bq`.
@@ -39,7 +39,20 @@ pub struct Ticket {
 impl Queue {
     /// Adds a waiter at the back.
     pub fn join(&mut self, w: Waiter) -> Ticket {
-        self.entries.push_back(w);
+        let last = self.entries.back().map_or((0, i64::MIN), |e| e.1);
+        self.join_ranked(w, (0, last.1))
+    }
+
+    /// Adds a waiter by rank: `(set-priority-class, arrival ms +
+    /// set-priority-offset)`, lower first, as HAProxy orders its queue;
+    /// equal ranks keep their arrival order (a plain FIFO when no
+    /// priority is set, and then O(1)).
+    pub fn join_ranked(&mut self, w: Waiter, rank: (i64, i64)) -> Ticket {
+        let mut at = self.entries.len();
+        while at > 0 && self.entries[at - 1].1 > rank {
+            at -= 1;
+        }
+        self.entries.insert(at, (w, rank));
         self.waiting += 1;
         self.max_waiting = self.max_waiting.max(self.waiting);
         Ticket { served_before: self.served }
@@ -74,7 +87,7 @@ impl Queue {
     /// grant with [`Queue::claim`]. A grant left unclaimed was for a stream
     /// that no longer waits: [`Queue::drop_grant`] discards it.
     pub fn grant_next(&mut self) -> Option<Waiter> {
-        let w = self.entries.pop_front()?;
+        let (w, _) = self.entries.pop_front()?;
         self.granted = Some(w);
         Some(w)
     }

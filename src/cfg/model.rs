@@ -274,6 +274,8 @@ pub struct Proxy {
     pub cookie: Option<CookiePersist>, // `cookie NAME ...` (backend persistence)
     pub persist_rules: Vec<(bool, Cond)>, // `force-persist` (true) / `ignore-persist` (false) rules, in order
     pub sticks: Vec<StickLine>, // `stick on|match|store-request|store-response ...`
+    pub unique_id_format: Option<(String, Loc)>, // `unique-id-format FMT`
+    pub unique_id_header: Option<String>, // `unique-id-header NAME`
 }
 
 /// `cookie NAME [rewrite|insert|prefix] [indirect] [nocache] [postonly]

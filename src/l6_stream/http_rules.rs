@@ -49,6 +49,7 @@ macro_rules! writable_sample {
             slots: SlotAccess::Write(&mut $s.slots),
             inherited: $ctx.inherited,
             sess_vars: $ctx.sess_vars,
+            unique_id_fmt: $ctx.rules[$s.frontend].unique_id.as_ref(),
             tables: $ctx.tables,
             rule_proxy: $proxy,
             now_ms: $ctx.now_ms,

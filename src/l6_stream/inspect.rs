@@ -85,6 +85,7 @@ impl Stream {
             slots: SlotAccess::Write(&mut self.slots),
             inherited: ctx.inherited,
             sess_vars: ctx.sess_vars,
+            unique_id_fmt: None, // TCP content rules: no HTTP transaction
             tables: ctx.tables,
             rule_proxy: proxy,
             now_ms: ctx.now_ms,

@@ -91,7 +91,8 @@ impl Stream {
         let Some(queue) = queue_of(state, line) else {
             return self.abort(TermCause::Internal, TermPhase::Queue);
         };
-        let ticket = queue.join(waiter);
+        let due = i64::try_from(ctx.now_ms).unwrap_or(i64::MAX).saturating_add(self.extra.priority_offset);
+        let ticket = queue.join_ranked(waiter, (self.extra.priority_class, due));
         let waiting = queue.waiting;
         self.queue.granted = None;
         self.queue.waiting = Some((ticket, ctx.now, line));

@@ -30,6 +30,7 @@ pub struct ProxyRules {
     pub stats_rules: Vec<(crate::cfg::StatsAction, Option<Condition>)>, // `stats http-request`, in order
     pub sticks: Vec<StickRule>,      // `stick ...` (backend side)
     pub persist_rules: Vec<(bool, Condition)>, // `force-persist` (true) / `ignore-persist`, first match wins
+    pub unique_id: Option<crate::l7_http::logformat::LogFormat>, // `unique-id-format`
 }
 
 /// One compiled `stick on|match|store-request|store-response` rule.
@@ -175,6 +176,12 @@ pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
                 match compile_stick(line, &acls, &tables) {
                     Ok(r) => rules.sticks.push(r),
                     Err(e) => diags.push(Diag::alert(&line.loc, e)),
+                }
+            }
+            if let Some((fmt, loc)) = &p.unique_id_format {
+                match crate::l7_http::logformat::LogFormat::parse(fmt) {
+                    Ok(f) => rules.unique_id = Some(f),
+                    Err(e) => diags.push(Diag::alert(loc, format!("failed to parse unique-id-format : {e}"))),
                 }
             }
             for (force, c) in &p.persist_rules {

@@ -34,6 +34,7 @@ pub struct StreamSample<'a> {
     pub slots: SlotAccess<'a>,
     pub inherited: InheritedSlots<'a>,
     pub sess_vars: Option<&'a crate::acl::Vars>, // `sess.` variables
+    pub unique_id_fmt: Option<&'a crate::l7_http::logformat::LogFormat>, // the frontend's `unique-id-format`
     pub tables: &'a Registry,
     pub rule_proxy: usize, // the proxy whose rules run (its table is `src_*`'s default)
     pub now_ms: u64,
@@ -181,6 +182,20 @@ impl SampleSource for StreamSample<'_> {
             std::ops::ControlFlow::Continue(())
         });
         Some(ok)
+    }
+
+    fn unique_id(&self) -> Option<&[u8]> {
+        let t = self.txn?;
+        if let Some(id) = t.unique_id.get() {
+            return Some(id);
+        }
+        let fmt = self.unique_id_fmt?;
+        if t.unique_id_busy.replace(true) {
+            return None;
+        }
+        let id = fmt.render(self).into_bytes().into_boxed_slice();
+        t.unique_id_busy.set(false);
+        Some(t.unique_id.get_or_init(|| id))
     }
 
     fn cache_served(&self) -> Option<&str> {

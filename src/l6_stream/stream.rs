@@ -308,6 +308,7 @@ impl Stream {
             return s;
         }
         s.select_compression(ctx);
+        s.unique_id_header(ctx);
         s.prepare_request(ctx);
         if let Some(h) = s.http.as_mut()
             && !h.early_hints.is_empty()
@@ -353,6 +354,7 @@ impl Stream {
             slots: SlotAccess::Read(&self.slots),
             inherited: ctx.inherited,
             sess_vars: ctx.sess_vars,
+            unique_id_fmt: ctx.rules[self.frontend].unique_id.as_ref(),
             tables: ctx.tables,
             rule_proxy,
             now_ms: ctx.now_ms,
@@ -388,6 +390,18 @@ impl Stream {
     pub fn on_server_event(&mut self, ev: &mio::event::Event) {
         if let Some(srv) = self.srv.as_mut() {
             srv.on_event(ev);
+        }
+    }
+
+    /// `unique-id-header NAME`: the request carries the stream's unique id.
+    fn unique_id_header(&mut self, ctx: &StreamCtx<'_>) {
+        let Some(name) = ctx.cfg.proxies[self.frontend].unique_id_header.as_ref() else { return };
+        let id = {
+            let sample = self.sample(ctx, false, self.frontend);
+            crate::acl::SampleSource::unique_id(&sample).map(|b| String::from_utf8_lossy(b).into_owned())
+        };
+        if let (Some(id), Some(h)) = (id, self.http.as_mut()) {
+            h.txn.req_edits.push(crate::l7_http::rewrite::HeaderEdit::Add(name.to_ascii_lowercase(), id));
         }
     }
 

@@ -38,6 +38,8 @@ pub struct Txn {
     pub first_req: bool,     // the first request of its client connection (`http_first_req`)
     pub after_rules_done: bool, // `http-after-response` rules ran on strata's own answer
     pub from_cache: Option<String>, // the cache that answered (`res.cache_hit`, `res.cache_name`)
+    pub unique_id: std::cell::OnceCell<Box<[u8]>>, // `unique-id`, generated on first use
+    pub unique_id_busy: std::cell::Cell<bool>, // being generated (a format naming itself gets nothing)
 }
 
 impl Txn {
@@ -73,6 +75,8 @@ impl Txn {
             first_req: false,
             after_rules_done: false,
             from_cache: None,
+            unique_id: std::cell::OnceCell::new(),
+            unique_id_busy: std::cell::Cell::new(false),
         }
     }
 

@@ -521,17 +521,7 @@ fn read_body(
     }
 }
 
-/// `n` bytes of compressible text (`/text/N`): numbered lines.
-pub fn text_body(n: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(n + 64);
-    let mut i = 0u64;
-    while out.len() < n {
-        out.extend_from_slice(format!("line {i}: the quick brown fox jumps over the lazy dog\n").as_bytes());
-        i += 1;
-    }
-    out.truncate(n);
-    out
-}
+pub use super::text::text_body;
 
 fn with_length_hdr(out: &mut TcpStream, status: &str, body: &[u8], hdr: &str, is_head: bool) -> Next {
     let h = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n{hdr}\r\n", body.len());

@@ -52,6 +52,7 @@
 //! - [`h2_backend`]: [`H2Backend`], a hand-written h2c test server obeying
 //!   windows, recording requests with their connection and the most
 //!   streams open at once (`/hold`, `/size/N`, `/nolen/N`, `/echo`, `/rst`).
+//! - [`text`]: [`text_body`](text::text_body), compressible text bodies.
 //!
 //! - [`websocket`]: the RFC 6455 accept value the test server answers with.
 //! - [`tls`]: [`tls::Pki`] (a test CA issuing server and client
@@ -84,6 +85,7 @@ pub mod proto_servers;
 pub mod stat;
 pub mod stick;
 pub mod syslog;
+pub mod text;
 pub mod time;
 pub mod tls;
 pub mod websocket;

@@ -128,8 +128,6 @@ const PROXY_NOT_YET: &[&str] = &[
     "source",
     "stats",
     "tcp-response",
-    "unique-id-format",
-    "unique-id-header",
     "use-fcgi-app",
     "use-server",
 ];

@@ -115,6 +115,16 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
         "log" => proxy_log(o, words, loc),
         "stats" => stats_page::keyword(o, words, loc),
         "compression" => super::compression::compression(o, words, loc, diags),
+        "unique-id-format" | "unique-id-header" => need(o, kw, Side::Front).and_then(|()| {
+            let v = words.get(1).ok_or(format!("'{kw}' expects an argument."))?;
+            super::args::no_extra(kw, words, 2)?;
+            if kw == "unique-id-format" {
+                o.px.unique_id_format = Some((v.clone(), loc.clone()));
+            } else {
+                o.px.unique_id_header = Some(v.clone());
+            }
+            Ok(())
+        }),
         "cookie" => need(o, kw, Side::Back).and_then(|()| super::persist::cookie(o, words)),
         "stick" => not_in_defaults(o, kw)
             .and_then(|()| need(o, kw, Side::Back))

@@ -364,6 +364,8 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         cookie: None,
         persist_rules: Vec::new(),
         sticks: Vec::new(),
+        unique_id_format: None,
+        unique_id_header: None,
     };
     if let Some(t) = template {
         px.mode = t.mode;
@@ -388,6 +390,10 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         px.compression = t.compression.clone();
         if cap.backend {
             px.cookie = t.cookie.clone();
+        }
+        if cap.frontend {
+            px.unique_id_format = t.unique_id_format.clone();
+            px.unique_id_header = t.unique_id_header.clone();
         }
         if cap.frontend {
             px.maxconn = t.maxconn;
