@@ -61,7 +61,7 @@ pub const FEATURES: &[Feature] = &[
     f("PROMEX", false, "no Prometheus exporter yet"),
     f("QUIC", false, "no QUIC"),
     f("RT", false, "not a C build"),
-    f("SLZ", false, "no compression yet"),
+    f("SLZ", false, "compression is zlib's (ZLIB), not libslz"),
     f("STATIC_PCRE", false, "no PCRE"),
     f("STATIC_PCRE2", false, "no PCRE2"),
     f("SYSTEMD", true, "-Ws sends READY=1 to $NOTIFY_SOCKET (src/runtime/startup.rs)"),
@@ -70,7 +70,7 @@ pub const FEATURES: &[Feature] = &[
     f("THREAD_DUMP", false, "no thread dumps"),
     f("TPROXY", false, "no transparent proxying"),
     f("WURFL", false, "no device detection"),
-    f("ZLIB", false, "no compression yet"),
+    f("ZLIB", true, "flate2 on zlib-rs, zlib's deflate in Rust (src/l7_http/compress.rs)"),
 ];
 
 /// The `Feature list` line's value: `-51DEGREES +ACCEPT4 ...`.

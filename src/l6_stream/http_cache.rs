@@ -10,6 +10,7 @@ use super::term::{TermCause, TermPhase};
 use crate::core::buffer::Buffer;
 use crate::l7_http::body::BodyState;
 use crate::l7_http::cache::policy::{self, StoreAs};
+use crate::l7_http::cache::vary;
 use crate::l7_http::cache::{Cache, Entry, Primary};
 use crate::l7_http::head::{Framing, Version, find};
 use crate::l7_http::parse::parse_response;
@@ -65,9 +66,9 @@ impl Stream {
         let key = policy::primary_key(host, t.outgoing_uri());
         let hit = if rc.may_use {
             cache.lookup(&key, now as u64, |e| {
-                let names = policy::entry_vary(e);
-                let refs: Vec<&[u8]> = names.iter().map(Vec::as_slice).collect();
-                policy::secondary_key(&refs, &headers, &policy::entry_encoding(e))
+                let lines: Vec<(&[u8], &[u8])> = policy::head_lines(e).collect();
+                let names = vary::names(&lines).unwrap_or_default();
+                vary::lookup_key(&names, &headers, &lines)
             })
         } else {
             None
@@ -184,8 +185,9 @@ impl Stream {
             if !c.cache.def.process_vary {
                 return;
             }
-            let Some(names) = policy::vary_names(&headers) else { return };
-            policy::secondary_key(&names, &req_headers(t), &policy::encoding_of(&headers))
+            let Some(names) = vary::names(&headers) else { return };
+            let Some(key) = vary::store_key(&names, &req_headers(t), &headers) else { return };
+            key
         } else {
             Vec::new()
         };

@@ -39,7 +39,8 @@ pub fn build_report() -> String {
          Default settings :\n  \
            bufsize = 16384, maxrewrite = 1024, maxpollevents = 1024\n\n\
          Built without multi-threading support (one worker thread, nbthread 1).\n\
-         Built without compression support.\n\
+         Built with zlib-rs (through flate2) for compression.\n\
+         Compression algorithms supported : identity(\"identity\"), deflate(\"deflate\"), raw-deflate(\"deflate\"), gzip(\"gzip\")\n\
          Built without OpenSSL support.\n\
          Built without PCRE or PCRE2 support (using the Rust regex crate instead).\n\
          Built without Lua support.\n\n\
@@ -54,7 +55,9 @@ pub fn build_report() -> String {
            <default> : mode=TCP   side=FE|BE  mux=PASS  flags=\n       \
                 none : mode=TCP   side=FE|BE  mux=PASS  flags=NO_UPG\n\n\
          Available services : none\n\n\
-         Available filters :\n\n",
+         Available filters :\n\
+         \t[CACHE] cache\n\
+         \t[COMP] compression\n\n",
         features::feature_list()
     );
     out

@@ -1,8 +1,8 @@
 //! HAProxy 2.6's caching rules, as pure functions over header lists:
 //! which requests may use or fill the cache, which responses are stored
 //! and for how long (`Cache-Control`, `Expires`, `Age`), the Vary
-//! secondary key (`process-vary`: `Accept-Encoding`, `Referer`, `Origin`
-//! only), and conditional requests answered with a 304.
+//! secondary key is [`super::vary`]'s, and conditional requests are
+//! answered with a 304.
 
 use sha1::{Digest, Sha1};
 
@@ -131,107 +131,13 @@ pub fn response(status: u16, h: Headers<'_>, cache_max_age: u64, now: i64) -> Op
     Some(StoreAs { max_age: effective.max(0) as u64, age, last_modified, etag })
 }
 
-/// The Vary'd header names of a response, if `process-vary` can honour
-/// them all; None: a header strata does not normalize (not stored).
-pub fn vary_names<'a>(h: Headers<'a>) -> Option<Vec<&'a [u8]>> {
-    let mut names = Vec::new();
-    for n in values(h, "vary").flat_map(tokens) {
-        let known = [&b"accept-encoding"[..], b"referer", b"origin"];
-        if !known.iter().any(|k| n.eq_ignore_ascii_case(k)) {
-            return None;
-        }
-        if !names.iter().any(|x: &&[u8]| x.eq_ignore_ascii_case(n)) {
-            names.push(n);
-        }
-    }
-    names.sort_by_key(|n| n.to_ascii_lowercase());
-    Some(names)
-}
-
-/// The secondary key of a request for `names`, against a response whose
-/// content coding is `encoding`: the Vary'd headers' values, except that
-/// `Accept-Encoding` contributes the response's coding when the request
-/// accepts it (as HAProxy 2.6 matches variants), a mark that matches
-/// nothing when it does not.
-pub fn secondary_key(names: &[&[u8]], req: Headers<'_>, encoding: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for n in names {
-        out.extend_from_slice(&n.to_ascii_lowercase());
-        out.push(b'=');
-        if n.eq_ignore_ascii_case(b"accept-encoding") {
-            if accepts(req, encoding) {
-                out.extend_from_slice(encoding);
-            } else {
-                out.push(0xff);
-            }
-        } else {
-            for (_, v) in req.iter().filter(|(h, _)| h.eq_ignore_ascii_case(n)) {
-                out.extend_from_slice(v);
-            }
-        }
-        out.push(0);
-    }
-    out
-}
-
-/// Whether the request's `Accept-Encoding` accepts content coding `enc`
-/// (`identity` when there is no such header).
-fn accepts(req: Headers<'_>, enc: &[u8]) -> bool {
-    let mut seen = false;
-    let (mut star, mut exact): (Option<bool>, Option<bool>) = (None, None);
-    for v in values(req, "accept-encoding").flat_map(tokens) {
-        seen = true;
-        let mut parts = v.split(|&c| c == b';');
-        let tok = parts.next().unwrap_or_default().trim_ascii();
-        let zero = parts.any(|p| {
-            let p = p.trim_ascii();
-            p.starts_with(b"q=0") && !p[3..].iter().any(|d| (b'1'..=b'9').contains(d))
-        });
-        if tok == b"*" {
-            star = Some(!zero);
-        } else if tok.eq_ignore_ascii_case(enc) {
-            exact = Some(!zero);
-        }
-    }
-    if !seen {
-        return enc == b"identity";
-    }
-    exact.or(star).unwrap_or(enc == b"identity")
-}
-
-/// The content coding of a response (`identity` without one).
-pub fn encoding_of(h: Headers<'_>) -> Vec<u8> {
-    values(h, "content-encoding")
-        .next()
-        .map_or_else(|| b"identity".to_vec(), |v| v.trim_ascii().to_ascii_lowercase())
-}
-
-/// The content coding of a stored entry (read back from its head).
-pub fn entry_encoding(e: &Entry) -> Vec<u8> {
-    head_lines(e)
-        .find(|(n, _)| n.eq_ignore_ascii_case(b"content-encoding"))
-        .map_or_else(|| b"identity".to_vec(), |(_, v)| v.trim_ascii().to_ascii_lowercase())
-}
-
-fn head_lines(e: &Entry) -> impl Iterator<Item = (&[u8], &[u8])> {
+/// The header lines of a stored entry's head, as (name, value).
+pub fn head_lines(e: &Entry) -> impl Iterator<Item = (&[u8], &[u8])> {
     e.head.split(|&c| c == b'\n').skip(1).filter_map(|line| {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let colon = line.iter().position(|&c| c == b':')?;
         Some((&line[..colon], &line[colon + 1..]))
     })
-}
-
-/// The Vary names of a stored entry (read back from its head).
-pub fn entry_vary(e: &Entry) -> Vec<Vec<u8>> {
-    let mut names = Vec::new();
-    for (n, v) in head_lines(e) {
-        if n.eq_ignore_ascii_case(b"vary") {
-            names.extend(tokens(v).map(<[u8]>::to_ascii_lowercase));
-        }
-    }
-    names.sort();
-    names.dedup();
-    names
 }
 
 /// Whether a request for a stored entry gets a 304: `If-None-Match`
