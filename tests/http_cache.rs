@@ -212,3 +212,26 @@ fn show_cache_lists_the_fresh_entries() {
     let expire: i64 = lines[1].rsplit("expire:").next().and_then(|e| e.trim().parse().ok()).expect("expire");
     assert!((8..=10).contains(&expire), "max-age 10 from the response: {out}");
 }
+
+#[test]
+fn rules_before_cache_store_count() {
+    // A response without freshness becomes cacheable through a rule that
+    // runs before `cache-store` (reg-tests/cache/caching_rules.vtc sets
+    // `Expires` so), and not through one that runs after it.
+    let backend = HttpBackend::named("s1");
+    let port = free_port();
+    let cfg = HttpCfg::new(port, Some(backend.port()))
+        .frontend("http-response set-header X-Cache-Hit %[res.cache_hit]")
+        .backend("http-request cache-use c1")
+        .backend("http-response set-header Cache-Control max-age=10 if { path /text/40 }")
+        .backend("http-response cache-store c1")
+        .backend("http-response set-header Cache-Control max-age=10 if { path /text/41 }")
+        .section("cache c1", &["total-max-size 4"]);
+    let _proxy = Proxy::start(&cfg.render());
+    let ask = |path: &str| HttpConn::connect(port).request(&get(path)).unwrap_or_else(|e| panic!("{e}"));
+    for path in ["/text/40", "/text/41"] {
+        assert_eq!(ask(path).header("x-cache-hit"), Some("0"));
+    }
+    assert_eq!(ask("/text/40").header("x-cache-hit"), Some("1"), "set before cache-store");
+    assert_eq!(ask("/text/41").header("x-cache-hit"), Some("0"), "set after cache-store");
+}

@@ -50,6 +50,24 @@ fn req_headers(t: &Txn) -> Vec<(&[u8], &[u8])> {
     t.req.headers.iter().map(|h| (h.name.of(buf), h.value.of(buf))).collect()
 }
 
+/// The response's header lines with the edits its rules made before
+/// `cache-store` (a `set-header Expires` ahead of it counts, as in HAProxy,
+/// whose rules edit the message in place).
+fn edited<'a>(mut h: Vec<(&'a [u8], &'a [u8])>, edits: &'a [HeaderEdit]) -> Vec<(&'a [u8], &'a [u8])> {
+    for e in edits {
+        match e {
+            HeaderEdit::Add(n, v) => h.push((n.as_bytes(), v.as_bytes())),
+            HeaderEdit::Set(n, v) => {
+                h.retain(|(x, _)| !x.eq_ignore_ascii_case(n.as_bytes()));
+                h.push((n.as_bytes(), v.as_bytes()));
+            }
+            HeaderEdit::Del(n) => h.retain(|(x, _)| !x.eq_ignore_ascii_case(n.as_bytes())),
+            HeaderEdit::Replace(..) | HeaderEdit::ReplaceValue(..) => {}
+        }
+    }
+    h
+}
+
 impl Stream {
     /// `http-request cache-use NAME`.
     pub(super) fn cache_use(&mut self, name: &str, ctx: &StreamCtx<'_>) {
@@ -176,8 +194,8 @@ impl Stream {
         }
         let (Some(res), Some(rb)) = (t.res.as_ref(), t.res_buf.as_ref()) else { return };
         let src = rb.data();
-        let headers: Vec<(&[u8], &[u8])> =
-            res.headers.iter().map(|x| (x.name.of(src), x.value.of(src))).collect();
+        let received = res.headers.iter().map(|x| (x.name.of(src), x.value.of(src))).collect();
+        let headers = edited(received, &t.res_edits);
         let status = t.status_override.as_ref().map_or(res.status, |(s, _)| *s);
         let Some(store) = policy::response(status, &headers, c.cache.def.max_age, now) else { return };
         let has_vary = headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(b"vary"));
