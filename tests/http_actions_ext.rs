@@ -287,3 +287,17 @@ fn set_priority_class_orders_the_queue() {
         "lower classes first, arrival order among equals"
     );
 }
+
+#[test]
+fn global_set_var_sets_proc_variables_at_load() {
+    // reg-tests/sample_fetches/vars.vtc's global lines: evaluated once, in
+    // order, an unset variable read with its default.
+    let s = setup(|c| {
+        c.global("set-var proc.int12 int(12)")
+            .global("set-var proc.int5 var(proc.str60,60),div(proc.int12)")
+            .global("set-var proc.str1 str(\"this is\")")
+            .global("set-var-fmt proc.str \"%[var(proc.str1)] a string\"")
+            .frontend("http-request set-header x-vars %[var(proc.int5)]/%[var(proc.str)]")
+    });
+    assert_eq!(s.forwarded(&get("/")).header("x-vars"), Some("5/this is a string"));
+}

@@ -86,21 +86,22 @@ impl Config {
 /// `global` section settings.
 #[derive(Clone, Debug)]
 pub struct Global {
-    pub maxconn: Option<u32>, // None: derived from the fd limit at start-up, as HAProxy does
-    pub nbthread: u32,        // worker threads; only 1 is supported for now
-    pub logs: Vec<LogTarget>, // `log` lines, used by proxies with `log global`
+    pub set_vars: Vec<GlobalSetVar>, // `set-var` / `set-var-fmt` lines, evaluated once at start
+    pub maxconn: Option<u32>,        // None: derived from the fd limit at start-up, as HAProxy does
+    pub nbthread: u32,               // worker threads; only 1 is supported for now
+    pub logs: Vec<LogTarget>,        // `log` lines, used by proxies with `log global`
     pub stats_sockets: Vec<StatsSocket>, // `stats socket` lines (served by cli/)
-    pub stats_timeout: Duration, // `stats timeout`, default 10s
-    pub node: Option<String>, // `node`
+    pub stats_timeout: Duration,     // `stats timeout`, default 10s
+    pub node: Option<String>,        // `node`
     pub description: Option<String>, // `description` (words joined by one space)
-    pub pidfile: Option<PathBuf>, // `pidfile` (the -p option overrides it)
-    pub tune_bufsize: usize,  // `tune.bufsize`, default 16384
-    pub ulimit_n: Option<u32>, // `ulimit-n`: RLIMIT_NOFILE to set at start-up
-    pub expose_experimental: bool, // `expose-experimental-directives` (allows `normalize-uri`)
+    pub pidfile: Option<PathBuf>,    // `pidfile` (the -p option overrides it)
+    pub tune_bufsize: usize,         // `tune.bufsize`, default 16384
+    pub ulimit_n: Option<u32>,       // `ulimit-n`: RLIMIT_NOFILE to set at start-up
+    pub expose_experimental: bool,   // `expose-experimental-directives` (allows `normalize-uri`)
     pub process: crate::cfg::process::Process, // identity, chroot, daemon, stop delays, env edits...
     pub tune: crate::cfg::process::Tune, // the other `tune.*` knobs strata obeys
-    pub ssl: super::ssl::GlobalSsl, // SSL defaults (`ssl-default-*`, `tune.ssl.*`, `crt-base`)
-    pub h2: H2Tune,           // `tune.h2.*`
+    pub ssl: super::ssl::GlobalSsl,  // SSL defaults (`ssl-default-*`, `tune.ssl.*`, `crt-base`)
+    pub h2: H2Tune,                  // `tune.h2.*`
 }
 
 /// `tune.h2.*`: the HTTP/2 settings announced to peers (HAProxy 2.6's
@@ -137,6 +138,7 @@ impl Default for Global {
     fn default() -> Self {
         Global {
             maxconn: None,
+            set_vars: Vec::new(),
             nbthread: 1,
             logs: Vec::new(),
             stats_sockets: Vec::new(),
@@ -493,4 +495,15 @@ impl StatsPage {
     pub fn realm(&self) -> &str {
         self.realm.as_deref().unwrap_or("HAProxy Statistics")
     }
+}
+
+/// One `set-var NAME EXPR` (or `set-var-fmt NAME FMT`) of `global`: a
+/// `proc.` variable set once when the configuration loads. Read by
+/// `runtime::global_vars`.
+#[derive(Clone, Debug)]
+pub struct GlobalSetVar {
+    pub loc: Loc,
+    pub name: String,
+    pub value: String, // the sample expression, or the log-format string
+    pub fmt: bool,     // `set-var-fmt`
 }

@@ -10,6 +10,7 @@ mod checks;
 mod cli_port;
 pub mod cmdline;
 mod env;
+mod global_vars;
 mod info;
 mod limits;
 mod logsink;
@@ -80,6 +81,7 @@ pub fn load(paths: &[String]) -> (Option<Loaded>, Diagnostics) {
     let (cfg, mut diags) = crate::cfg::load(paths);
     let Some(cfg) = cfg else { return (None, diags) };
     let mut cfg = cfg;
+    global_vars::apply(&cfg, &mut diags);
     let rules = compile_all(&cfg, &mut diags);
     let warned = diags.items.iter().any(|d| d.severity == crate::cfg::Severity::Warning);
     if cfg.global.process.zero_warning && warned {

@@ -19,6 +19,22 @@ pub(super) fn keyword(g: &mut Global, words: &[String], loc: &Loc, diags: &mut D
             g.maxconn = Some(int(kw, arg)?);
             no_extra(kw, words, 2)
         }
+        "set-var" | "set-var-fmt" => {
+            let (Some(name), Some(value)) = (arg, words.get(2)) else {
+                return Err(format!(
+                    "'{kw}' expects a variable name and a {}.",
+                    if kw == "set-var" { "sample expression" } else { "log-format string" }
+                ));
+            };
+            no_extra(kw, words, 3)?;
+            g.set_vars.push(crate::cfg::model::GlobalSetVar {
+                loc: loc.clone(),
+                name: name.clone(),
+                value: value.clone(),
+                fmt: kw == "set-var-fmt",
+            });
+            Ok(())
+        }
         "nbthread" => {
             g.nbthread = nbthread(arg)?;
             no_extra(kw, words, 2)

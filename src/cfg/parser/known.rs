@@ -51,8 +51,6 @@ const GLOBAL_NOT_YET: &[&str] = &[
     "pp2-never-send-local",
     "server-state-base",
     "server-state-file",
-    "set-var",
-    "set-var-fmt",
     "ssl-default-bind-ciphers",
     "ssl-default-bind-ciphersuites",
     "ssl-default-bind-curves",
