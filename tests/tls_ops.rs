@@ -73,18 +73,18 @@ fn show_info_counts_tls_and_httplog_marks_the_frontend() {
     assert!(wait_until(ms(5000), || p.stdout_text().contains(" fe~ be/s1 ")), "{}", p.stdout_text());
 }
 
-/// `examples/tls.cfg` is valid once its documented certificate exists
+/// `docs/examples/tls.cfg` is valid once its documented certificate exists
 /// (made here with rcgen instead of openssl), and serves HTTPS.
 #[test]
 fn the_tls_example_configuration_runs() {
     let pki = Pki::new("Example CA");
     let site = pki.server("site.pem", &["localhost"]);
     let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/tls.cfg")).expect("example");
-    assert!(text.contains("crt examples/tls/site.pem"), "the documented path");
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/examples/tls.cfg")).expect("example");
+    assert!(text.contains("crt docs/examples/tls/site.pem"), "the documented path");
     let (https, http, app, stats) = (free_port(), free_port(), free_port(), free_port());
     let cfg = text
-        .replace("examples/tls/site.pem", &site.path.display().to_string())
+        .replace("docs/examples/tls/site.pem", &site.path.display().to_string())
         .replace("127.0.0.1:8443", &format!("127.0.0.1:{https}"))
         .replace("127.0.0.1:8080", &format!("127.0.0.1:{http}"))
         .replace("127.0.0.1:8081", &format!("127.0.0.1:{app}"))
