@@ -25,6 +25,7 @@
 //! timeout) while the session's stay with the session.
 
 mod abuse;
+mod chunked;
 mod input;
 mod output;
 mod request;

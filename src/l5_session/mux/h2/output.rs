@@ -55,7 +55,7 @@ impl H2 {
                     progress = true;
                 }
             }
-            super::input::push_terminator(st, now);
+            super::chunked::push_terminator(st, now);
             let before = self.out.len();
             let produced = frame_response(
                 st,
