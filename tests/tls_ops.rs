@@ -79,8 +79,8 @@ fn show_info_counts_tls_and_httplog_marks_the_frontend() {
 fn the_tls_example_configuration_runs() {
     let pki = Pki::new("Example CA");
     let site = pki.server("site.pem", &["localhost"]);
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/examples/tls.cfg")).expect("example");
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/examples/tls.cfg"))
+        .expect("example");
     assert!(text.contains("crt docs/examples/tls/site.pem"), "the documented path");
     let (https, http, app, stats) = (free_port(), free_port(), free_port(), free_port());
     let cfg = text
