@@ -123,22 +123,41 @@ struct Record {
     health: AtomicU16,              // status of `/health`, 0 meaning 200
     drop_reused: AtomicBool,        // close instead of answering a connection's second request
     dropped: AtomicUsize,           // requests closed on instead of answered
-    gate: Mutex<bool>,              // `/hold` answers once this is true
+    gate: Mutex<Gate>,              // when `/hold` answers
     gate_moved: Condvar,            // signalled when `gate` changes
     holding: AtomicUsize,           // `/hold` requests waiting at the gate now
 }
 
+/// The `/hold` gate: open, or closed since its `opened`-th opening. A request
+/// that arrived before an opening is released by it even if the gate closes
+/// again before that request's thread runs, so `open_gate` then `close_gate`
+/// releases everything held at `open_gate` however loaded the machine is.
+#[derive(Default)]
+struct Gate {
+    open: bool,  // every `/hold` answers at once
+    opened: u64, // how many times the gate has opened
+}
+
 impl Record {
-    /// Wait (bounded) for the gate to open: the body of `/hold`.
+    /// Wait (bounded) for the gate to open: the body of `/hold`. Counted in
+    /// `holding` under the gate's lock, so an `open_gate` after the test saw
+    /// this request held releases it.
     fn wait_gate(&self) {
+        let gate = self.gate.lock().unwrap();
+        let arrived = gate.opened;
         self.holding.fetch_add(1, Ordering::SeqCst);
-        let open = self.gate.lock().unwrap();
-        let _open = self.gate_moved.wait_timeout_while(open, ms(60_000), |open| !*open).unwrap();
+        let still_closed = |g: &mut Gate| !g.open && g.opened == arrived;
+        let gate = self.gate_moved.wait_timeout_while(gate, ms(60_000), still_closed).unwrap();
         self.holding.fetch_sub(1, Ordering::SeqCst);
+        drop(gate);
     }
 
     fn set_gate(&self, open: bool) {
-        *self.gate.lock().unwrap() = open;
+        let mut gate = self.gate.lock().unwrap();
+        if open && !gate.open {
+            gate.opened += 1;
+        }
+        gate.open = open;
         self.gate_moved.notify_all();
     }
 }
@@ -238,7 +257,8 @@ impl HttpBackend {
         self.record.set_gate(true);
     }
 
-    /// Make the next `/hold` requests wait again.
+    /// Make the next `/hold` requests wait again (those held before the
+    /// last [`HttpBackend::open_gate`] are answered all the same).
     pub fn close_gate(&self) {
         self.record.set_gate(false);
     }
