@@ -147,9 +147,8 @@ impl rustls::client::danger::ServerCertVerifier for AnyCert {
     }
 }
 
-#[allow(deprecated)]
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
 /// How a [`TlsClient`] connects.

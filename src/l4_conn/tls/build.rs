@@ -86,14 +86,13 @@ fn note<T>(what: &str, chosen: Chosen<T>, warnings: &mut Warnings) -> Vec<T> {
     chosen.items
 }
 
-/// The crypto provider: ring's, restricted to the configured suites and
-/// curves, in the configured order.
+/// The crypto provider: aws-lc-rs's, restricted to the configured suites
+/// and curves, in the configured order.
 fn provider(p: &TlsParams, warnings: &mut Warnings) -> Result<Arc<CryptoProvider>, String> {
-    // ring, as the design fixes it: it builds with nothing but a C compiler
-    // (aws-lc-rs, rustls's post-quantum default, needs cmake). rustls
-    // 0.23.48 deprecates the function for lacking post-quantum key exchange.
-    #[allow(deprecated)]
-    let mut prov = rustls::crypto::ring::default_provider();
+    // aws-lc-rs rather than ring: AWS-LC's RSA private-key operation (what
+    // a full RSA handshake spends most of its CPU on) uses the AVX-512 IFMA
+    // code OpenSSL has and ring lacks, 2x faster (docs/performance.md).
+    let mut prov = rustls::crypto::aws_lc_rs::default_provider();
     let tls13 = match &p.ciphersuites {
         Some(list) => note(
             "'ciphersuites'",
@@ -109,10 +108,12 @@ fn provider(p: &TlsParams, warnings: &mut Warnings) -> Result<Arc<CryptoProvider
         None => ciphers::default_suites().into_iter().filter(|s| s.tls13().is_none()).collect(),
     };
     prov.cipher_suites = tls13.into_iter().chain(tls12).collect();
-    if let Some(list) = &p.curves {
-        prov.kx_groups =
-            note("'curves'", ciphers::curves_list(list).map_err(|e| format!("'curves' : {e}"))?, warnings);
-    }
+    prov.kx_groups = match &p.curves {
+        Some(list) => {
+            note("'curves'", ciphers::curves_list(list).map_err(|e| format!("'curves' : {e}"))?, warnings)
+        }
+        None => ciphers::default_curves(),
+    };
     Ok(Arc::new(prov))
 }
 
@@ -191,7 +192,7 @@ pub fn shared(cache_size: usize) -> Result<Shared, String> {
     } else {
         Arc::new(super::cache::CountedCache::new(cache_size))
     };
-    let ticketer = rustls::crypto::ring::Ticketer::new().map_err(|e| format!("TLS tickets: {e}"))?;
+    let ticketer = rustls::crypto::aws_lc_rs::Ticketer::new().map_err(|e| format!("TLS tickets: {e}"))?;
     Ok(Shared { cache, ticketer })
 }
 

@@ -53,7 +53,7 @@ pub fn load_crt(path: &Path) -> Result<LoadedCert, String> {
                 .map_err(|_| format!("No Private Key found in '{}'.", side.display()))?
         }
     };
-    let signer = rustls::crypto::ring::sign::any_supported_type(&key)
+    let signer = rustls::crypto::aws_lc_rs::sign::any_supported_type(&key)
         .map_err(|_| format!("unable to load private key from file '{shown}'."))?;
     let key = CertifiedKey::new(chain, signer);
     if key.keys_match().is_err() {
@@ -190,8 +190,6 @@ pub fn hex_upper(bytes: &[u8]) -> String {
 }
 
 pub fn sha1(bytes: &[u8]) -> [u8; 20] {
-    let d = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, bytes);
-    let mut out = [0u8; 20];
-    out.copy_from_slice(d.as_ref());
-    out
+    use sha1::Digest;
+    sha1::Sha1::digest(bytes).into()
 }

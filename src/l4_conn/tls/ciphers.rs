@@ -9,7 +9,7 @@
 
 use rustls::SupportedCipherSuite;
 use rustls::crypto::SupportedKxGroup;
-use rustls::crypto::ring::{cipher_suite as cs, kx_group};
+use rustls::crypto::aws_lc_rs::{cipher_suite as cs, kx_group};
 
 /// A TLSv1.2 suite with the attributes the cipher-list aliases select on.
 struct Suite12 {
@@ -284,6 +284,13 @@ pub fn tls13_list(list: &str) -> Result<Chosen<SupportedCipherSuite>, String> {
         ));
     }
     Ok(Chosen { items, lacking })
+}
+
+/// The groups offered without a `curves` list: OpenSSL 3.0's order (what
+/// HAProxy 2.6 offers) over what rustls has. The provider's own default
+/// puts the X25519MLKEM768 hybrid first, which HAProxy 2.6 never offers.
+pub fn default_curves() -> Vec<&'static dyn SupportedKxGroup> {
+    vec![kx_group::X25519, kx_group::SECP256R1, kx_group::SECP384R1]
 }
 
 /// A `curves` list (`X25519:P-256:secp384r1`).

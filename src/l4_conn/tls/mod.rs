@@ -1,4 +1,4 @@
-//! TLS for connections on both sides, with rustls (ring provider). Every
+//! TLS for connections on both sides, with rustls (aws-lc-rs provider). Every
 //! rustls call of strata lives in this module; its connection I/O in
 //! `engine.rs` alone.
 //!
