@@ -41,7 +41,7 @@ pub fn build_report() -> String {
          Built without multi-threading support (one worker thread, nbthread 1).\n\
          Built with zlib-rs (through flate2) for compression.\n\
          Compression algorithms supported : identity(\"identity\"), deflate(\"deflate\"), raw-deflate(\"deflate\"), gzip(\"gzip\")\n\
-         Built without OpenSSL support.\n\
+         Built without OpenSSL support (TLS is rustls 0.23 with the aws-lc-rs provider).\n\
          Built without PCRE or PCRE2 support (using the Rust regex crate instead).\n\
          Built without Lua support.\n\n\
          Available polling systems :\n      \
