@@ -334,3 +334,48 @@ fn set_maxconn_frontend_holds_the_next_connection() {
         200
     );
 }
+
+/// Bug story: `iid` and `be_id` were the declaration order plus one,
+/// whatever the `id` lines said, and `bk_f_forced_id` was always 0. As
+/// observed with HAProxy 2.6.12: fixed ids are kept, the others fill the
+/// free ids from a counter that moves past every proxy (fe=5 forced, be
+/// gets 4, be2 6, be3 keeps 3; server ids likewise within a backend).
+#[test]
+fn explicit_ids_in_show_stat_and_servers_state() {
+    let (stats, fe, s) = (free_port(), free_port(), HttpBackend::start());
+    let cfg = format!(
+        "global\n    stats socket ipv4@127.0.0.1:{stats} level admin\ndefaults\n    mode http\n    timeout connect {c}\n    timeout client {c}\n    timeout server {c}\nfrontend fe\n    bind 127.0.0.1:{fe}\n    id 5\n    default_backend be\nbackend be\n    server s1 127.0.0.1:{p}\n    server s2 127.0.0.1:{p} id 1\n    server s3 127.0.0.1:{p}\nbackend be2\n    server a 127.0.0.1:{p} id 7\n    server b 127.0.0.1:{p}\nbackend be3\n    id 3\n    server a 127.0.0.1:{p}\n",
+        c = cfg_time(Duration::from_secs(5)),
+        p = s.port(),
+    );
+    let _proxy = Proxy::start(&cfg);
+    let st = show_stat(stats, "");
+    let ids: Vec<String> = st
+        .order()
+        .iter()
+        .map(|(px, sv)| format!("{px}/{sv}={},{}", st.get(px, sv, "iid"), st.get(px, sv, "sid")))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "fe/FRONTEND=5,0",
+            "be/s1=4,2",
+            "be/s2=4,1",
+            "be/s3=4,4",
+            "be/BACKEND=4,0",
+            "be2/a=6,7",
+            "be2/b=6,2",
+            "be2/BACKEND=6,0",
+            "be3/a=3,1",
+            "be3/BACKEND=3,0"
+        ]
+    );
+    let state = cli(stats, "show servers state");
+    let fields = |be: &str, sv: &str| -> Vec<String> {
+        let line = state.lines().find(|l| l.split(' ').nth(1) == Some(be) && l.split(' ').nth(3) == Some(sv));
+        let f: Vec<&str> = line.unwrap_or_else(|| panic!("{be}/{sv} in {state}")).split(' ').collect();
+        [0, 2, 15, 16].iter().map(|&i| f[i].to_string()).collect()
+    };
+    assert_eq!(fields("be", "s2"), ["4", "1", "0", "1"], "be_id srv_id bk_f_forced_id srv_f_forced_id");
+    assert_eq!(fields("be3", "a"), ["3", "1", "1", "0"]);
+}

@@ -36,6 +36,7 @@ pub struct Config {
     pub localpeer: Option<(String, Loc)>, // the `localpeer` global keyword
     pub local_peer_name: String, // the local peer name in effect (-L, localpeer, host name; set by resolve)
     pub caches: Vec<CacheDef>, // `cache` sections
+    pub cli_proxy_at: Option<usize>, // HAProxy's internal CLI proxy: how many proxies precede it (it takes an id)
 }
 
 /// A `cache NAME` section.
@@ -240,7 +241,7 @@ pub struct Proxy {
     pub name: String,
     pub loc: Loc, // line of the section header
     pub cap: Cap,
-    pub id: u32, // 1-based, declaration order (HAProxy's `iid` in show stat)
+    pub id: u32, // HAProxy's uuid (`iid`, `be_id`, `fe_id`): the `id` line, else the first free one (cfg/parser/ids.rs)
     pub mode: Mode,
     pub binds: Vec<Bind>,     // frontend side only
     pub maxconn: Option<u32>, // frontend `maxconn`; None: the global maxconn

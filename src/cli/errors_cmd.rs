@@ -44,7 +44,7 @@ pub fn show_errors(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: 
         None | Some("-1") => None,
         Some(name) => {
             let by_id = |p: &crate::cfg::Proxy| {
-                name.strip_prefix('#').unwrap_or(name).parse::<u32>().ok() == Some(p.id + 1)
+                name.strip_prefix('#').unwrap_or(name).parse::<u32>().ok() == Some(p.id)
             };
             match cfg.proxies.iter().position(|p| p.name == name || by_id(p)) {
                 Some(i) => Some(i),
@@ -62,7 +62,7 @@ pub fn show_errors(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: 
     let mut s = format!("Total events captured on [{now}] : {}\n", log.total);
     let name = |i: Option<usize>| {
         i.and_then(|i| cfg.proxies.get(i))
-            .map_or_else(|| ("<NONE>".to_owned(), -1), |p| (p.name.clone(), i64::from(p.id) + 1))
+            .map_or_else(|| ("<NONE>".to_owned(), -1), |p| (p.name.clone(), i64::from(p.id)))
     };
     let server = |c: &Capture| {
         let be = if c.backend.is_some() { c.backend } else { Some(c.proxy) };

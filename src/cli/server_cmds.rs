@@ -146,13 +146,13 @@ pub fn show_servers_state(words: &[&str], _: AccessLevel, data: &mut dyn CliData
         None => None,
     };
     out.extend_from_slice(b"1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n");
-    let ids: Vec<(usize, u32, String)> = data
+    let ids: Vec<(usize, (u32, bool), String)> = data
         .config()
         .proxies
         .iter()
         .enumerate()
         .filter(|(i, p)| p.cap.backend && only.is_none_or(|o| o == *i))
-        .map(|(i, p)| (i, p.id + 1, p.name.clone()))
+        .map(|(i, p)| (i, (p.id, p.knobs.custom_id.is_some()), p.name.clone()))
         .collect();
     for (bi, be_id, be_name) in ids {
         let Some(be) = data.backends_mut().get_mut(bi) else { continue };
@@ -163,7 +163,7 @@ pub fn show_servers_state(words: &[&str], _: AccessLevel, data: &mut dyn CliData
     out.push(b'\n');
 }
 
-fn state_line(be_id: u32, be_name: &str, s: &ServerState, _: &BackendState, now_ms: u64) -> String {
+fn state_line((be_id, be_forced): (u32, bool), be_name: &str, s: &ServerState, _: &BackendState, now_ms: u64) -> String {
     let maint = s.admin == SrvAdmin::Maint;
     let op = match (s.up && !s.in_maint(), s.nolb) {
         (true, true) => 3,
@@ -206,12 +206,13 @@ fn state_line(be_id: u32, be_name: &str, s: &ServerState, _: &BackendState, now_
     let since = crate::core::clock::secs_between(s.history.last_change_ms, now_ms);
     let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
     format!(
-        "{be_id} {be_name} {} {} {} {op} {admin} {} {} {since} {status} {result} {health} {state} {agent_state} 0 {} {} {} - 0 {} {} {} {}\n",
+        "{be_id} {be_name} {} {} {} {op} {admin} {} {} {since} {status} {result} {health} {state} {agent_state} {} {} {} {} - 0 {} {} {} {}\n",
         s.id,
         s.name,
         dash(s.addr.map(|a| a.to_string())),
         s.weight,
         s.initial_weight,
+        u8::from(be_forced),
         u8::from(s.id_forced),
         dash(s.fqdn.clone()),
         s.port.unwrap_or(0),

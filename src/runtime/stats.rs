@@ -94,7 +94,7 @@ pub fn lines(input: &StatInput<'_>) -> Vec<StatLine> {
     let mut out = Vec::new();
     for (i, p) in input.cfg.proxies.iter().enumerate() {
         let http = p.mode == Mode::Http;
-        let iid = p.id + 1;
+        let iid = p.id;
         if p.cap.frontend {
             out.push(frontend_line(
                 p,

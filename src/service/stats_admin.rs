@@ -45,7 +45,7 @@ fn parse(body: &[u8]) -> Form {
 /// The outcome word for `;st=`.
 fn outcome(form: &Form, cfg: &Config, backends: &mut Backends, now_ms: u64) -> &'static str {
     let be = match form.backend.strip_prefix('#') {
-        Some(iid) => cfg.proxies.iter().position(|p| iid.parse::<u32>().ok() == Some(p.id + 1)),
+        Some(iid) => cfg.proxies.iter().position(|p| iid.parse::<u32>().ok() == Some(p.id)),
         None => cfg.proxies.iter().position(|p| p.name == form.backend),
     };
     let Some(state) = be.filter(|&i| cfg.proxies[i].cap.backend).and_then(|i| backends.get_mut(i)) else {

@@ -322,7 +322,7 @@ fn proxies(s: &mut String, lines: &[StatLine], admin: bool, modules: bool, data:
         }
         s.push_str("</table>");
         if with_form {
-            let iid = data.cfg.proxy(&px).map_or(0, |p| p.id + 1);
+            let iid = data.cfg.proxy(&px).map_or(0, |p| p.id);
             let _ = write!(
                 s,
                 "Choose the action to perform on the checked servers : <select name=action>{ACTIONS}</select> weight: <input name=\"w\" size=\"4\"><input type=\"hidden\" name=\"b\" value=\"#{iid}\">&nbsp;<input type=\"submit\" value=\"Apply\"></form>"

@@ -21,6 +21,7 @@ mod errors;
 mod global;
 mod h2tune;
 mod http_opts;
+mod ids;
 mod known;
 mod log;
 mod logfmt;
@@ -103,7 +104,9 @@ pub fn parse(texts: &[(String, String)], diags: &mut Diagnostics) -> Config {
         }
         s.close();
     }
-    s.finish()
+    let mut cfg = s.finish();
+    ids::number(&mut cfg, diags);
+    cfg
 }
 
 #[cfg(test)]

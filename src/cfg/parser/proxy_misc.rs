@@ -40,7 +40,7 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
             if n == 0 {
                 return Err("Custom id 0 reserved for internal use.".into());
             }
-            o.px.knobs.custom_id = Some(n);
+            o.px.knobs.custom_id = Some((n, loc.clone()));
             no_extra(kw, words, 2)
         }
         "disabled" | "enabled" => {

@@ -185,6 +185,7 @@ impl Sections {
                 if super::ssl_global::keyword(&mut self.cfg.global.ssl, words, loc, diags) {
                     return;
                 }
+                super::ids::note_cli_proxy(&mut self.cfg, words);
                 if let Err(e) = global::keyword(&mut self.cfg.global, words, loc, diags) {
                     diags.push(Diag::alert(loc, e));
                 }
@@ -234,7 +235,6 @@ impl Sections {
                 self.defaults.push(Defaults { px, explicit: false, implicit: false });
                 self.last_defaults = Some(self.defaults.len() - 1);
             } else if keep {
-                px.id = px.knobs.custom_id.unwrap_or(self.cfg.proxies.len() as u32 + 1);
                 super::server::number(&mut px.servers);
                 self.cfg.proxies.push(px);
             }
