@@ -66,6 +66,8 @@ pub(crate) enum ExtFetch {
     CacheName, // `res.cache_name`
     HttpAuth(Box<str>),
     HttpAuthGroup { list: Box<str>, groups: Vec<Box<str>> }, // groups: the ACL's patterns
+    CaptureHdr { response: bool, idx: usize },               // `capture.req.hdr(N)` / `capture.res.hdr(N)`
+    CaptureReq(u8), // `capture.req.method` (b'm'), `.uri` (b'u'), `.ver` (b'v')
 }
 
 /// Parses `name` with the text after its `(` (None: no parentheses).
@@ -115,6 +117,11 @@ pub(crate) fn parse(
             | "http_auth_group"
             | "res.cache_hit"
             | "res.cache_name"
+            | "capture.req.hdr"
+            | "capture.res.hdr"
+            | "capture.req.method"
+            | "capture.req.uri"
+            | "capture.req.ver"
     );
     if !known {
         return None;
@@ -199,6 +206,14 @@ pub(crate) fn parse(
             "http_auth" => (ExtFetch::HttpAuth(need(0, "userlist name")?.into()), SmpType::Bool),
             "res.cache_hit" => (ExtFetch::CacheHit, SmpType::Bool),
             "res.cache_name" => (ExtFetch::CacheName, SmpType::Str),
+            "capture.req.hdr" | "capture.res.hdr" => {
+                let idx = need(0, "capture index")?;
+                let idx = idx.parse::<usize>().map_err(|_| format!("'{idx}' is not an integer"))?;
+                (ExtFetch::CaptureHdr { response: name == "capture.res.hdr", idx }, SmpType::Str)
+            }
+            "capture.req.method" => (ExtFetch::CaptureReq(b'm'), SmpType::Str),
+            "capture.req.uri" => (ExtFetch::CaptureReq(b'u'), SmpType::Str),
+            "capture.req.ver" => (ExtFetch::CaptureReq(b'v'), SmpType::Str),
             _ => {
                 let list = need(0, "userlist name")?.into();
                 (ExtFetch::HttpAuthGroup { list, groups: Vec::new() }, SmpType::Bool)
@@ -295,6 +310,15 @@ impl ExtFetch {
             }
             ExtFetch::CacheName => one(f, src.cache_served().map(|n| Sample::Str(n.as_bytes()))),
             ExtFetch::HttpAuth(list) => one(f, src.auth_check(list, None).map(Sample::Bool)),
+            ExtFetch::CaptureHdr { response, idx } => {
+                one(f, src.capture_slot(*response, *idx).map(Sample::Str))
+            }
+            ExtFetch::CaptureReq(b'm') => one(f, src.method().map(Sample::Str)),
+            ExtFetch::CaptureReq(b'u') => one(f, src.uri().and_then(text::uri_path).map(Sample::Str)),
+            ExtFetch::CaptureReq(_) => one(
+                f,
+                src.req_version().map(|v| Sample::Str(if v == b"1.0" { b"HTTP/1.0" } else { b"HTTP/1.1" })),
+            ),
             ExtFetch::HttpAuthGroup { list, groups } => {
                 one(f, src.auth_check(list, Some(groups)).map(Sample::Bool))
             }

@@ -66,6 +66,12 @@ impl SampleExpr {
         &self.text
     }
 
+    /// Appends the expression's value as text (HAProxy's conversion to a
+    /// string); false when it has none here.
+    pub fn append_value(&self, src: &dyn SampleSource, out: &mut Vec<u8>) -> bool {
+        self.with_value(src, |s| super::value::append_text(s, out)).is_some()
+    }
+
     /// Calls `f` with the expression's value, if it has one here.
     pub fn with_value<R>(&self, src: &dyn SampleSource, f: impl FnOnce(Sample<'_>) -> R) -> Option<R> {
         let mut f = Some(f);

@@ -138,6 +138,12 @@ pub trait SampleSource {
     fn cache_served(&self) -> Option<&str> {
         None
     }
+    /// What the frontend's capture slot `idx` of one side holds
+    /// (`capture.req.hdr`, `capture.res.hdr`).
+    fn capture_slot(&self, response: bool, idx: usize) -> Option<&[u8]> {
+        let _ = (response, idx);
+        None
+    }
     /// The request body received so far, when `wait-for-body` kept it.
     fn req_body(&self) -> Option<&[u8]> {
         None

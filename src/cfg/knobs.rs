@@ -71,9 +71,9 @@ pub struct Knobs {
     pub cli_sock: ConnOpts,                            // frontend side: accepted connections
     pub srv_sock: ConnOpts,                            // backend side: server connections
     pub description: Option<String>,                   // `description` (not inherited)
-    pub custom_id: Option<(u32, super::model::Loc)>, // `id N` and its line: the proxy's id (not inherited)
-    pub disabled: bool,         // `disabled`: a frontend is not bound, a backend serves nothing
-    pub dontlog_normal: bool,   // `option dontlog-normal`: only streams with an error are logged
+    pub custom_id: Option<(u32, super::model::Loc)>,   // `id N` and its line: the proxy's id (not inherited)
+    pub disabled: bool, // `disabled`: a frontend is not bound, a backend serves nothing
+    pub dontlog_normal: bool, // `option dontlog-normal`: only streams with an error are logged
     pub log_separate_errors: bool, // `option log-separate-errors`: those are logged at level err
     pub forwardfor: AddrHeader, // `option forwardfor` arguments (the switch is `Options::forwardfor`)
     pub error_lines: Vec<ErrorDirective>, // `errorfile`, `errorfiles`, `http-error`, in order (defaults' first)

@@ -8,6 +8,7 @@
 //! first error, so an operator sees all of them in one run.
 
 pub mod balance;
+pub mod capture;
 pub mod checks;
 pub mod cond;
 pub mod diag;

@@ -279,6 +279,7 @@ pub struct Proxy {
     pub sticks: Vec<StickLine>, // `stick on|match|store-request|store-response ...`
     pub unique_id_format: Option<(String, Loc)>, // `unique-id-format FMT`
     pub unique_id_header: Option<String>, // `unique-id-header NAME`
+    pub captures: crate::cfg::capture::Captures, // `capture ...`, `declare capture`, capture rules' slots (frontend)
 }
 
 /// `cookie NAME [rewrite|insert|prefix] [indirect] [nocache] [postonly]

@@ -163,7 +163,13 @@ pub fn show_servers_state(words: &[&str], _: AccessLevel, data: &mut dyn CliData
     out.push(b'\n');
 }
 
-fn state_line((be_id, be_forced): (u32, bool), be_name: &str, s: &ServerState, _: &BackendState, now_ms: u64) -> String {
+fn state_line(
+    (be_id, be_forced): (u32, bool),
+    be_name: &str,
+    s: &ServerState,
+    _: &BackendState,
+    now_ms: u64,
+) -> String {
     let maint = s.admin == SrvAdmin::Maint;
     let op = match (s.up && !s.in_maint(), s.nolb) {
         (true, true) => 3,

@@ -527,6 +527,7 @@ impl Stream {
         t.res = Some(head);
         t.res_buf = Some(buf);
         t.vars.clear_scope(crate::acl::Scope::Req); // `req.` variables end with the request's processing
+        self.capture_response_headers(ctx);
         match self.run_response_rules(ctx) {
             None => {}
             Some(super::http_rules::Stop::Builtin(status)) => {

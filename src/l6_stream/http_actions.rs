@@ -89,6 +89,13 @@ pub(super) fn response_effect(a: &ExtAction, sample: &StreamSample<'_>) -> Effec
 /// The actions both sides share.
 fn common_effect(a: &ExtAction, src: &dyn LogSource) -> Effect {
     match a {
+        ExtAction::Capture { expr, slot } => {
+            let mut v = Vec::new();
+            match expr.append_value(src, &mut v) {
+                true => Effect::Capture(*slot, v.into_boxed_slice()),
+                false => Effect::Nothing,
+            }
+        }
         ExtAction::Var(v) => {
             v.run(src);
             Effect::Nothing

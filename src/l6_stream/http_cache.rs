@@ -135,6 +135,7 @@ impl Stream {
         if age > 0 {
             h.txn.res_edits.push(HeaderEdit::Add("age".into(), age.to_string()));
         }
+        self.capture_response_headers(ctx);
         if let Some(stop) = self.run_response_rules(ctx) {
             let _ = stop;
             return self.cache_answer_refused();

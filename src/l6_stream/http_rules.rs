@@ -138,6 +138,10 @@ impl Stream {
                 self.cache_use(name, ctx);
                 continue;
             }
+            if let Effect::Capture(slot, value) = &effect {
+                self.store_capture(ctx, false, *slot, value);
+                continue;
+            }
             if let Some(end) = self.apply_effect(effect) {
                 stop = Some(end);
                 break;
@@ -192,7 +196,7 @@ impl Stream {
             Effect::PriorityOffset(o) => self.extra.priority_offset = o.clamp(-524_287, 524_287),
             Effect::LogLevel(l) => self.extra.log_level = Some(l),
             Effect::EarlyHint(line) => h.early_hints.extend_from_slice(&line),
-            Effect::Status(..) | Effect::CacheUse(_) | Effect::CacheStore(_) => {}
+            Effect::Status(..) | Effect::CacheUse(_) | Effect::CacheStore(_) | Effect::Capture(..) => {}
         }
         None
     }
@@ -229,6 +233,7 @@ impl Stream {
                     Effect::Status(code, reason) => h.txn.status_override = Some((code, reason)),
                     Effect::LogLevel(l) => self.extra.log_level = Some(l),
                     Effect::CacheStore(name) => self.cache_store(&name, ctx),
+                    Effect::Capture(slot, value) => self.store_capture(ctx, true, slot, &value),
                     _ => {}
                 }
             }
@@ -253,6 +258,7 @@ pub(super) enum Effect {
     Status(u16, Option<String>), // response `set-status`
     CacheUse(String),            // `cache-use NAME`
     CacheStore(String),          // `cache-store NAME`
+    Capture(usize, Box<[u8]>),   // `capture <sample> id N`: slot N of the side's captures
 }
 
 /// A set/add-header edit with its value rendered for this stream.

@@ -7,6 +7,7 @@
 //! keeps it.
 
 mod after_response;
+mod capture;
 pub mod chan;
 pub mod client;
 mod connect;

@@ -128,6 +128,9 @@ pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
                             if let Some(msg) = unknown_cache(cfg, r) {
                                 diags.push(Diag::alert(&r.loc, msg));
                             }
+                            if let Some(msg) = super::capture::unknown_capture(p, side, r) {
+                                diags.push(Diag::alert(&r.loc, msg));
+                            }
                         }
                         for r in
                             compiled.iter().filter(|r| experimental(r) && !cfg.global.expose_experimental)

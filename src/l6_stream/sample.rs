@@ -198,6 +198,10 @@ impl SampleSource for StreamSample<'_> {
         Some(t.unique_id.get_or_init(|| id))
     }
 
+    fn capture_slot(&self, response: bool, idx: usize) -> Option<&[u8]> {
+        self.txn?.captured.side(response)?.get(idx)?.as_deref()
+    }
+
     fn cache_served(&self) -> Option<&str> {
         self.txn.and_then(|t| t.from_cache.as_deref())
     }
@@ -218,5 +222,14 @@ impl LogSource for StreamSample<'_> {
         let t = self.txn?;
         let buf = t.req_bytes();
         Some([t.req.method.of(buf), t.uri_bytes(), t.req_version().as_str().as_bytes()])
+    }
+
+    fn captures(&self, response: bool) -> Option<&[Option<Box<[u8]>>]> {
+        self.txn?.captured.side(response)
+    }
+
+    fn captured_cookie(&self, response: bool) -> Option<&[u8]> {
+        let c = &self.txn?.captured;
+        if response { c.cookie_res.as_deref() } else { c.cookie_req.as_deref() }
     }
 }

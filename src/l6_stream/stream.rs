@@ -284,6 +284,7 @@ impl Stream {
         if !s.run_content_rules(frontend, ctx) {
             return s;
         }
+        s.capture_request_headers(ctx);
         s.count_request(ctx);
         if s.run_request_rules(frontend, ctx) {
             return s;

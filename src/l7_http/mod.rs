@@ -6,6 +6,7 @@ pub mod auth;
 pub mod body;
 pub mod cache;
 pub mod capture;
+pub mod captured;
 pub mod compress;
 pub mod custom_errors;
 pub mod errors;

@@ -40,6 +40,7 @@ pub struct Txn {
     pub from_cache: Option<String>, // the cache that answered (`res.cache_hit`, `res.cache_name`)
     pub unique_id: std::cell::OnceCell<Box<[u8]>>, // `unique-id`, generated on first use
     pub unique_id_busy: std::cell::Cell<bool>, // being generated (a format naming itself gets nothing)
+    pub captured: super::captured::Captured, // the frontend's captures (`%hr`, `%hs`, `%CC`, `capture.req.hdr`)
 }
 
 impl Txn {
@@ -77,6 +78,7 @@ impl Txn {
             from_cache: None,
             unique_id: std::cell::OnceCell::new(),
             unique_id_busy: std::cell::Cell::new(false),
+            captured: Default::default(),
         }
     }
 

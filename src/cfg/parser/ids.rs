@@ -92,10 +92,12 @@ mod tests {
     #[test]
     fn automatic_ids_fill_around_fixed_ones() {
         let cli = "global\n stats timeout 5s\n";
-        let (got, alerts) = ids(&format!("{cli}frontend fe\n id 5\nbackend be\nbackend be2\nbackend be3\n id 3\n"));
+        let (got, alerts) =
+            ids(&format!("{cli}frontend fe\n id 5\nbackend be\nbackend be2\nbackend be3\n id 3\n"));
         assert!(alerts.is_empty(), "{alerts:?}");
         assert_eq!(got, named(&[("fe", 5), ("be", 4), ("be2", 6), ("be3", 3)]));
-        let (got, _) = ids(&format!("{cli}frontend fe\n id 1\nbackend be\nbackend be2\nbackend be3\n id 2\n"));
+        let (got, _) =
+            ids(&format!("{cli}frontend fe\n id 1\nbackend be\nbackend be2\nbackend be3\n id 2\n"));
         assert_eq!(got, named(&[("fe", 1), ("be", 3), ("be2", 4), ("be3", 2)]));
         let (got, _) = ids(&format!("{cli}frontend fe\nbackend be\nlisten l\n"));
         assert_eq!(got, named(&[("fe", 2), ("be", 3), ("l", 4)]));
@@ -111,7 +113,9 @@ mod tests {
         let (_, alerts) = ids("frontend fe\n id 5\nbackend be\n id 5\n");
         assert_eq!(alerts.len(), 1, "{alerts:?}");
         assert!(
-            alerts[0].contains("t.cfg:4") && alerts[0].contains("backend be reuses same custom id as frontend fe (declared at t.cfg:1)."),
+            alerts[0].contains("t.cfg:4")
+                && alerts[0]
+                    .contains("backend be reuses same custom id as frontend fe (declared at t.cfg:1)."),
             "{alerts:?}"
         );
     }

@@ -103,10 +103,7 @@ pub(super) fn global(kw: &str) -> Option<Known> {
 /// strata does not implement yet.
 const PROXY_NOT_YET: &[&str] = &[
     "bind-process",
-    "capture",
-    "declare",
     "fullconn",
-    "grace",
     "monitor",
     "monitor-fail",
     "monitor-net",

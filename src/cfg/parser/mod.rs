@@ -14,6 +14,7 @@ mod args;
 mod balance;
 mod bind;
 mod cache;
+mod capture;
 mod check_expect;
 mod checks;
 mod compression;

@@ -103,9 +103,10 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
         "tcp-request" => not_in_defaults(o, kw).and_then(|()| stick::tcp_request(o, words, loc)),
         "http-reuse" => need(o, kw, Side::Back).and_then(|()| http_reuse(o, words)),
         "acl" => not_in_defaults(o, kw).and_then(|()| rule_line(&mut o.px.acls, kw, words, loc, 3)),
-        "http-request" => {
-            not_in_defaults(o, kw).and_then(|()| rule_line(&mut o.px.http_request, kw, words, loc, 2))
-        }
+        "http-request" => not_in_defaults(o, kw).and_then(|()| {
+            let slotted = super::capture::rule_slot(o, words)?;
+            rule_line(&mut o.px.http_request, kw, slotted.as_deref().unwrap_or(words), loc, 2)
+        }),
         "http-response" => {
             not_in_defaults(o, kw).and_then(|()| rule_line(&mut o.px.http_response, kw, words, loc, 2))
         }

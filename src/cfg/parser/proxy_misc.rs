@@ -20,6 +20,9 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
     if let Some(res) = super::logfmt::keyword(o, words, loc, diags) {
         return res;
     }
+    if let Some(res) = super::capture::keyword(o, words) {
+        return res;
+    }
     match kw {
         "description" => {
             if o.kind == Kind::Defaults {
@@ -43,6 +46,8 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
             o.px.knobs.custom_id = Some((n, loc.clone()));
             no_extra(kw, words, 2)
         }
+        // HAProxy 2.5 removed it; 2.6 refuses it with these words.
+        "grace" => Err("the 'grace' keyword is not supported any more since HAProxy version 2.5.".into()),
         "disabled" | "enabled" => {
             o.px.knobs.disabled = kw == "disabled";
             no_extra(kw, words, 1)

@@ -366,6 +366,7 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
         sticks: Vec::new(),
         unique_id_format: None,
         unique_id_header: None,
+        captures: Default::default(),
     };
     if let Some(t) = template {
         px.mode = t.mode;

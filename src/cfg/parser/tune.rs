@@ -24,7 +24,11 @@ const WARNED: &[(&str, Arg, &str)] = &[
     ("tune.comp.maxlevel", Arg::Int, "strata has no compression yet"),
     ("tune.fail-alloc", Arg::Int, "strata has no allocation fault injection"),
     ("tune.fd.edge-triggered", Arg::OnOff, "strata's poller is always edge-triggered"),
-    ("tune.http.cookielen", Arg::Int, "strata has no cookie capture"),
+    (
+        "tune.http.cookielen",
+        Arg::Int,
+        "strata keeps at most 63 bytes of a captured cookie, HAProxy's default",
+    ),
     ("tune.http.maxhdr", Arg::Int, "strata's limit is fixed at 101 headers"),
     ("tune.idle-pool.shared", Arg::OnOff, "idle server connections are per thread"),
     ("tune.idletimer", Arg::Time, "strata decides splicing per transfer"),

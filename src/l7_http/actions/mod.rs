@@ -45,8 +45,9 @@ pub enum ExtAction {
     Reject,
     Allow,
     Auth { realm: String },
-    CacheUse(String),   // `http-request cache-use NAME`
-    CacheStore(String), // `http-response cache-store NAME`
+    CacheUse(String),                          // `http-request cache-use NAME`
+    CacheStore(String),                        // `http-response cache-store NAME`
+    Capture { expr: SampleExpr, slot: usize }, // `capture <sample> id N`: the frontend's slot N
 }
 
 /// HAProxy's syslog level names; `silent` disables the log line.
@@ -208,6 +209,7 @@ pub fn parse(words: &[String], side: RuleSide) -> Option<Result<ExtAction, Strin
                 no_more(words, 2)?;
                 if req { ExtAction::CacheUse(name) } else { ExtAction::CacheStore(name) }
             }
+            "capture" if side != RuleSide::After => capture(words, req)?,
             "silent-drop" => {
                 no_more(words, 1)?;
                 ExtAction::SilentDrop
@@ -236,6 +238,27 @@ pub fn parse(words: &[String], side: RuleSide) -> Option<Result<ExtAction, Strin
         })
     })())
     .filter(|r| !matches!(r, Err(e) if e.is_empty()))
+}
+
+/// `capture <sample> id <n>` (a `len <n>` form was given its slot by the
+/// configuration parser, which wrote it as `id`), in HAProxy's words.
+fn capture(words: &[String], req: bool) -> Result<ExtAction, String> {
+    let (Some(text), Some(kw)) = (words.get(1), words.get(2)) else {
+        return Err(if req {
+            "expects <expression> [ 'len' <length> | id <idx> ]"
+        } else {
+            "expects <expression> id <idx>"
+        }
+        .into());
+    };
+    let e = expr(text)?;
+    if kw != "id" {
+        return Err(if req { "expects 'len or 'id'".into() } else { format!("expects 'id', found '{kw}'") });
+    }
+    let v = arg(words, 3, "an id value").map_err(|_| "missing id value".to_string())?;
+    let slot = v.parse::<usize>().map_err(|_| format!("cannot parse id '{v}'"))?;
+    no_more(words, 4)?;
+    Ok(ExtAction::Capture { expr: e, slot })
 }
 
 /// HAProxy's 401 answer to `http-request auth` (`realm` defaults to the
