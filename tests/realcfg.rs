@@ -47,7 +47,6 @@ const ALLOWED: &[(&str, &str)] = &[
         "stats (option socket-stats: per-listener statistics not done yet)",
     ),
     // Still this issue's, not done yet:
-    ("'capture' is not supported by strata yet", "config (capture): not done yet"),
     ("'redirect' is not supported by strata yet", "config (redirect): not done yet"),
     ("'monitor-uri' is not supported by strata yet", "config (monitor-uri): not done yet"),
     (
