@@ -52,6 +52,12 @@ pub fn take_incomplete() -> bool {
     INCOMPLETE.with(|c| c.replace(false))
 }
 
+/// Notes that a buffer fetch found too few bytes while more may come (the
+/// inspection rules then wait for more, up to `tcp-request inspect-delay`).
+pub fn mark_incomplete() {
+    INCOMPLETE.with(|c| c.set(true));
+}
+
 /// Parses `name` with the text after its `(`; None: not a TLS fetch.
 pub(crate) fn parse(
     name: &str,

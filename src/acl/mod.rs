@@ -46,7 +46,7 @@ mod tests;
 
 pub use cond::{AclSet, Condition, compile};
 pub use error::{AclError, AclErrorKind};
-pub use fetch_ssl::take_incomplete;
+pub use fetch_ssl::{mark_incomplete, take_incomplete};
 pub use sample_expr::SampleExpr;
 pub use source::{ArgValue, HeaderVisitor, ProxyQuery, Sample, SampleSource};
 pub use value::{assign_var, remove_var, write_var};

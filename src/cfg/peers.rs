@@ -18,6 +18,7 @@ pub struct PeersSection {
     pub loc: Loc,                        // the header line
     pub peers: Vec<PeerLine>,            // `peer`/`server` lines, in order
     pub bind: Option<(SocketAddr, Loc)>, // `bind`: the local peer's address (bind + server form)
+    pub bind_fd: Option<i32>,            // `bind fd@N`: the listening socket inherited (VTest), adopted as is
     pub disabled: bool,                  // `disabled`: no listener, no synchronisation
     pub local: Option<usize>,            // index in `peers` of the local peer (set by resolve)
 }

@@ -88,18 +88,17 @@ impl Listener {
         let Some(fd) = bind.fd else {
             return Listener::bind(bind.addr, proxy, http, &bind.opts, reuse_port, backlog);
         };
+        Listener::adopt(fd, bind.addr, proxy, http)
+    }
+
+    /// The inherited listening socket `fd` (`fd@N`, checked at parse time
+    /// to be a TCP listener bound to `addr`), adopted as it is.
+    pub fn adopt(fd: i32, addr: SocketAddr, proxy: usize, http: bool) -> io::Result<Listener> {
         let sock = crate::core::inherited::adopt(fd)?;
         if http {
             sock.set_tcp_quickack(false)?;
         }
-        Ok(Listener {
-            sock: TcpListener::from_std(sock.into()),
-            addr: bind.addr,
-            proxy,
-            tls: None,
-            luid: 0,
-            bind: 0,
-        })
+        Ok(Listener { sock: TcpListener::from_std(sock.into()), addr, proxy, tls: None, luid: 0, bind: 0 })
     }
 
     /// Accepts one pending connection; `Ok(None)` when none is left.

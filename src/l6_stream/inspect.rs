@@ -124,6 +124,11 @@ fn run_from(
             TcpAction::Var(a) => a.run(&*sample),
             TcpAction::ExpectProxy => {} // connection rules only (refused elsewhere at load)
         }
+        // An action whose sample (a `track-sc` key, a `set-var` value) read
+        // missing bytes did nothing: it runs again when more have come.
+        if take_incomplete() && !last {
+            return Inspected::Wait(i);
+        }
     }
     Inspected::Done(Verdict::Continue)
 }

@@ -72,7 +72,36 @@ impl StreamSample<'_> {
     }
 }
 
-impl SampleSource for StreamSample<'_> {
+/// Headers read from an inspected request head (HAProxy's `tune.http.maxhdr`).
+const RAW_MAX_HEADERS: usize = 101;
+
+impl<'a> StreamSample<'a> {
+    /// The HTTP request at the head of the inspected bytes, for HTTP fetches
+    /// in TCP mode (`tcp-request content track-sc0 url` on a `mode tcp`
+    /// frontend: HAProxy parses the buffer for them). Only without a
+    /// transaction; while the head is incomplete and more may come, the
+    /// fetch is marked incomplete so that the rules wait for more.
+    fn raw_request<R>(&self, f: impl FnOnce(&httparse::Request<'_, 'a>) -> Option<R>) -> Option<R> {
+        if self.txn.is_some() {
+            return None;
+        }
+        let (buf, last) = self.payload?;
+        let mut headers = [httparse::EMPTY_HEADER; RAW_MAX_HEADERS];
+        let mut req = httparse::Request::new(&mut headers);
+        match req.parse(buf) {
+            Ok(httparse::Status::Complete(_)) => f(&req),
+            Ok(httparse::Status::Partial) => {
+                if !last {
+                    crate::acl::mark_incomplete();
+                }
+                None
+            }
+            Err(_) => None,
+        }
+    }
+}
+
+impl<'a> SampleSource for StreamSample<'a> {
     fn client_tls(&self) -> Option<&crate::acl::tls_facts::TlsFacts> {
         self.client_tls
     }
@@ -94,19 +123,33 @@ impl SampleSource for StreamSample<'_> {
     }
 
     fn method(&self) -> Option<&[u8]> {
-        self.txn.map(Txn::method_bytes)
+        match self.txn {
+            Some(t) => Some(t.method_bytes()),
+            None => self.raw_request(|r| r.method.map(str::as_bytes)),
+        }
     }
 
     fn uri(&self) -> Option<&[u8]> {
-        self.txn.map(Txn::outgoing_uri) // rules see an earlier rule's set-path, as in HAProxy
+        match self.txn {
+            Some(t) => Some(t.outgoing_uri()), // rules see an earlier rule's set-path, as in HAProxy
+            None => self.raw_request(|r| r.path.map(str::as_bytes)),
+        }
     }
 
     fn req_version(&self) -> Option<&[u8]> {
-        self.txn.map(|t| &t.req_version().as_str().as_bytes()[5..])
+        match self.txn {
+            Some(t) => Some(&t.req_version().as_str().as_bytes()[5..]),
+            None => self.raw_request(|r| r.version.map(|v| if v == 0 { &b"1.0"[..] } else { &b"1.1"[..] })),
+        }
     }
 
     fn for_each_req_header(&self, f: HeaderVisitor<'_>) {
-        let Some(t) = self.txn else { return };
+        let Some(t) = self.txn else {
+            self.raw_request(|r| {
+                r.headers.iter().try_for_each(|h| f(h.name.as_bytes(), h.value)).break_value()
+            });
+            return;
+        };
         let buf = t.req_bytes();
         for h in &t.req.headers {
             if f(h.name.of(buf), h.value.of(buf)) == ControlFlow::Break(()) {

@@ -119,6 +119,8 @@ impl Peers {
                 local,
                 tables: shared,
                 listen: sc.local_addr(),
+                // the inherited socket serves when the address is the `bind` line's
+                listen_fd: sc.bind_fd.filter(|_| sc.peers[local].addr.is_none()),
             });
         }
         let seed = u64::from(std::process::id()) << 32
@@ -199,8 +201,11 @@ impl Peers {
     pub fn bind(&mut self, reg: &PollRegistry) -> Result<(), (String, SocketAddr, io::Error)> {
         for (i, s) in self.sections.iter().enumerate() {
             let Some(addr) = s.listen else { continue };
-            let mut l = Listener::bind(addr, usize::MAX, false, &BindOpts::default(), true, 1024)
-                .map_err(|e| (s.name.clone(), addr, e))?;
+            let l = match s.listen_fd {
+                Some(fd) => Listener::adopt(fd, addr, usize::MAX, false),
+                None => Listener::bind(addr, usize::MAX, false, &BindOpts::default(), true, 1024),
+            };
+            let mut l = l.map_err(|e| (s.name.clone(), addr, e))?;
             let key = self.slab.vacant_key();
             reg.register(&mut l.sock, key.token(PEER_SUB), Interest::READABLE)
                 .map_err(|e| (s.name.clone(), addr, e))?;

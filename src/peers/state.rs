@@ -127,6 +127,7 @@ pub struct Section {
     pub local: usize,     // index of the local peer
     pub tables: Vec<Shared>,
     pub listen: Option<SocketAddr>,
+    pub listen_fd: Option<i32>, // `bind fd@N`: the inherited listener for `listen`
 }
 
 impl Section {

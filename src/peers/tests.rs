@@ -38,6 +38,7 @@ fn section() -> Section {
         local: 0,
         tables,
         listen: None,
+        listen_fd: None,
     }
 }
 

@@ -42,8 +42,15 @@ pub(super) fn open(cfg: &Config, loc: &Loc, words: &[String], diags: &mut Diagno
             other.loc
         )));
     }
-    let sect =
-        PeersSection { name, loc: loc.clone(), peers: Vec::new(), bind: None, disabled: false, local: None };
+    let sect = PeersSection {
+        name,
+        loc: loc.clone(),
+        peers: Vec::new(),
+        bind: None,
+        bind_fd: None,
+        disabled: false,
+        local: None,
+    };
     OpenPeers { sect, keep, peer_line: false }
 }
 
@@ -97,11 +104,24 @@ fn bind(o: &mut OpenPeers, words: &[String], loc: &Loc) -> Result<(), String> {
     }
     let text =
         words.get(1).ok_or("'bind' expects [addr1]:port1[-end1]{,[addr]:port[-end]}... as arguments.")?;
-    let a = listen_addr(&format!("bind {text}"), text)?;
+    let expanded = addr::expand_env(text)?;
+    let (a, fd) = match expanded.strip_prefix("fd@") {
+        // a socket already bound and listening, handed over by the parent (VTest)
+        Some(n) => match addr::inherited_fd(n, text).map_err(|e| format!("'bind {text}' : {e}"))? {
+            (fd, crate::core::inherited::Bound::Inet(a)) => (a, Some(fd)),
+            (fd, crate::core::inherited::Bound::Unix(_)) => {
+                return Err(format!(
+                    "'bind {text}' : file descriptor '{fd}' is a unix socket: peers listen on TCP only"
+                ));
+            }
+        },
+        None => (listen_addr(&format!("bind {text}"), text)?, None),
+    };
     if let Some(x) = words.get(2) {
         return Err(format!("'bind {text}' : '{x}' is not supported by strata for peers."));
     }
     o.sect.bind = Some((a, loc.clone()));
+    o.sect.bind_fd = fd;
     Ok(())
 }
 
