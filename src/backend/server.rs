@@ -205,9 +205,14 @@ impl ServerState {
         self.admin == SrvAdmin::Maint || self.resolution_maint || self.deleted
     }
 
-    /// Address to connect to for a client that connected to port
-    /// `dst_port`; None while the server has no address.
-    pub fn target(&self, dst_port: u16) -> Option<SocketAddr> {
-        Some(SocketAddr::new(self.addr?, self.port.unwrap_or(dst_port)))
+    /// Address to connect to for a client that connected to `dst`; None
+    /// while the server has no address. As in HAProxy, a server without a
+    /// port takes the client's destination port, and one whose address is
+    /// `0.0.0.0` (`server s1 :8080`, `server s1 ${UNSET}:`) the client's
+    /// destination address.
+    pub fn target(&self, dst: SocketAddr) -> Option<SocketAddr> {
+        let ip = self.addr?;
+        let ip = if ip.is_unspecified() { dst.ip() } else { ip };
+        Some(SocketAddr::new(ip, self.port.unwrap_or(dst.port())))
     }
 }

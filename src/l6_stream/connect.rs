@@ -182,7 +182,7 @@ impl Stream {
         let Some(state) = ctx.backends.get(be) else {
             return self.abort(TermCause::Internal, TermPhase::Connect);
         };
-        let Some(target) = state.servers[srv].target(self.dst.port()) else {
+        let Some(target) = state.servers[srv].target(self.dst) else {
             // The resolvers removed the address since the server was picked.
             return self.connect_failed(ctx, "no address");
         };

@@ -103,10 +103,21 @@ pub(super) fn server_host(text: &str) -> Result<(ServerHost, Option<u16>), Strin
     let (family, rest) = strip_prefix(text, Use::Connect)?;
     let (host, port) =
         split_host_port(rest).ok_or_else(|| format!("invalid address: '{rest}' in '{text}'"))?;
+    // As HAProxy: an empty port is no port (the client's destination port),
+    // an empty host before it `0.0.0.0` (the client's destination address):
+    // `server s1 ${HOST}:${PORT}` with both unset gives `:`.
     let port = match port {
-        None => None,
+        None | Some("") => None,
         Some(p) => Some(parse_port(p, text)?),
     };
+    if host.is_empty() && text.contains(':') {
+        let any = if family == Family::V6 {
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+        } else {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        };
+        return Ok((ServerHost::Ip(any), port));
+    }
     if let Ok(ip) = host.parse::<IpAddr>() {
         let fits = match family {
             Family::Any => true,
@@ -288,5 +299,15 @@ mod tests {
         assert_eq!(err("[::1]x", Use::Connect), "invalid address: '[::1]x' in '[::1]x'");
         assert!(err("udp@1.2.3.4:80", Use::Connect).contains("'udp@'"));
         assert!(err(":80", Use::Connect).contains("could not resolve"));
+    }
+
+    #[test]
+    fn server_addresses_without_host_or_port() {
+        // HAProxy 2.6's `show servers state` for these: 0.0.0.0 port 0, 127.0.0.1 port 0, 0.0.0.0 port 8080.
+        let any = ServerHost::Ip(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        assert_eq!(server_host(":"), Ok((any.clone(), None)));
+        assert_eq!(server_host("127.0.0.1:"), Ok((ServerHost::Ip([127, 0, 0, 1].into()), None)));
+        assert_eq!(server_host(":8080"), Ok((any, Some(8080))));
+        assert_eq!(server_host("ipv6@:"), Ok((ServerHost::Ip(IpAddr::V6(Ipv6Addr::UNSPECIFIED)), None)));
     }
 }

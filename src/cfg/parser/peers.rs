@@ -148,6 +148,9 @@ fn peer(o: &mut OpenPeers, words: &[String], loc: &Loc, diags: &mut Diagnostics)
         _ => None,
     };
     let addr = match addr_text {
+        // `server B ${B_addr}:${B_port}` with both unset: HAProxy takes it
+        // (0.0.0.0, port 0) and its connections to it fail; so do ours.
+        Some(t) if addr::expand_env(t)? == ":" => Some(SocketAddr::from(([0, 0, 0, 0], 0))),
         Some(t) => match addr::inet(t, Use::Connect) {
             Ok((ip, Some(port))) => Some(SocketAddr::new(ip, port)),
             Ok((_, None)) => return Err(format!("'{what}' : missing port specification in '{t}'")),
