@@ -9,13 +9,14 @@
 
 use std::collections::VecDeque;
 
-/// Who is waiting: the stream's server token (which names its session)
-/// and the stream's id (which tells a later stream of the same session
-/// from this one).
+/// Who is waiting: the worker thread running the stream, the stream's
+/// server token (which names its session in that worker) and the stream's
+/// id (which tells a later stream of the same session from this one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Waiter {
     pub token: usize,
     pub stream: u64,
+    pub thread: usize,
 }
 
 /// The queue of one backend (or of one server: streams a hash pins to it).
@@ -82,6 +83,17 @@ impl Queue {
         self.entries.is_empty()
     }
 
+    /// The thread of the front entry (live or not), if any.
+    pub fn front_thread(&self) -> Option<usize> {
+        self.entries.front().map(|(w, _)| w.thread)
+    }
+
+    /// A grant is out, not yet claimed or dropped: no other may be given
+    /// (the one slot it stands for is spoken for).
+    pub fn grant_pending(&self) -> bool {
+        self.granted.is_some()
+    }
+
     /// Takes the front entry and marks it as the one being handed a slot.
     /// The worker then runs that stream's session; the stream claims the
     /// grant with [`Queue::claim`]. A grant left unclaimed was for a stream
@@ -112,8 +124,8 @@ impl Queue {
 mod tests {
     use super::*;
 
-    const A: Waiter = Waiter { token: 1, stream: 10 };
-    const B: Waiter = Waiter { token: 2, stream: 20 };
+    const A: Waiter = Waiter { token: 1, stream: 10, thread: 0 };
+    const B: Waiter = Waiter { token: 2, stream: 20, thread: 0 };
 
     #[test]
     fn first_in_first_out_with_positions() {

@@ -27,6 +27,7 @@ pub mod resolve_logs;
 pub mod server;
 pub mod ssl;
 pub mod switches;
+pub mod threads;
 pub mod time;
 
 pub use balance::*;

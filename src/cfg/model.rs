@@ -89,20 +89,21 @@ impl Config {
 pub struct Global {
     pub set_vars: Vec<GlobalSetVar>, // `set-var` / `set-var-fmt` lines, evaluated once at start
     pub maxconn: Option<u32>,        // None: derived from the fd limit at start-up, as HAProxy does
-    pub nbthread: u32,               // worker threads; only 1 is supported for now
-    pub logs: Vec<LogTarget>,        // `log` lines, used by proxies with `log global`
-    pub stats_sockets: Vec<StatsSocket>, // `stats socket` lines (served by cli/)
-    pub stats_timeout: Duration,     // `stats timeout`, default 10s
-    pub node: Option<String>,        // `node`
-    pub description: Option<String>, // `description` (words joined by one space)
-    pub pidfile: Option<PathBuf>,    // `pidfile` (the -p option overrides it)
-    pub tune_bufsize: usize,         // `tune.bufsize`, default 16384
-    pub ulimit_n: Option<u32>,       // `ulimit-n`: RLIMIT_NOFILE to set at start-up
-    pub expose_experimental: bool,   // `expose-experimental-directives` (allows `normalize-uri`)
+    pub nbthread: u32,               // worker threads (`nbthread`, 1..=64, default 1)
+    pub cpu_map: Vec<crate::cfg::threads::CpuMap>, // `cpu-map` lines, in order (the last naming a thread wins)
+    pub logs: Vec<LogTarget>,                      // `log` lines, used by proxies with `log global`
+    pub stats_sockets: Vec<StatsSocket>,           // `stats socket` lines (served by cli/)
+    pub stats_timeout: Duration,                   // `stats timeout`, default 10s
+    pub node: Option<String>,                      // `node`
+    pub description: Option<String>,               // `description` (words joined by one space)
+    pub pidfile: Option<PathBuf>,                  // `pidfile` (the -p option overrides it)
+    pub tune_bufsize: usize,                       // `tune.bufsize`, default 16384
+    pub ulimit_n: Option<u32>,                     // `ulimit-n`: RLIMIT_NOFILE to set at start-up
+    pub expose_experimental: bool, // `expose-experimental-directives` (allows `normalize-uri`)
     pub process: crate::cfg::process::Process, // identity, chroot, daemon, stop delays, env edits...
     pub tune: crate::cfg::process::Tune, // the other `tune.*` knobs strata obeys
-    pub ssl: super::ssl::GlobalSsl,  // SSL defaults (`ssl-default-*`, `tune.ssl.*`, `crt-base`)
-    pub h2: H2Tune,                  // `tune.h2.*`
+    pub ssl: super::ssl::GlobalSsl, // SSL defaults (`ssl-default-*`, `tune.ssl.*`, `crt-base`)
+    pub h2: H2Tune,                // `tune.h2.*`
 }
 
 /// `tune.h2.*`: the HTTP/2 settings announced to peers (HAProxy 2.6's
@@ -141,6 +142,7 @@ impl Default for Global {
             maxconn: None,
             set_vars: Vec::new(),
             nbthread: 1,
+            cpu_map: Vec::new(),
             logs: Vec::new(),
             stats_sockets: Vec::new(),
             stats_timeout: Duration::from_secs(10),

@@ -48,6 +48,8 @@ pub struct ProcessInfo {
     pub memmax_bytes: u64,                            // the `-m` cap (0: none)
     pub pool_failed: u64,                             // connections refused under the `-m` cap
     pub h2: crate::l7_http::h2::counters::H2Counters, // HTTP/2 mitigations fired (strata's lines after HAProxy's)
+    pub thread_accepted: Vec<u64>, // connections each worker thread accepted (`show activity`)
+    pub thread_loops: Vec<u64>,    // event-loop turns of each worker thread
 }
 
 impl ProcessInfo {

@@ -57,14 +57,15 @@ pub fn show_activity(_: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &m
     let info = data.process_info();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let mut s = String::with_capacity(800);
-    let _ = writeln!(s, "thread_id: 1 (1..1)");
+    let n = info.thread_accepted.len().max(1);
+    let _ = writeln!(s, "thread_id: 1 (1..{n})");
     let _ = writeln!(s, "date_now: {}.{:06}", now.as_secs(), now.subsec_micros());
     let rows: [(&str, u64); 24] = [
         ("ctxsw", 0),
         ("tasksw", 0),
         ("empty_rq", 0),
         ("long_rq", 0),
-        ("loops", 0),
+        ("loops", info.thread_loops.iter().sum()),
         ("wake_tasks", 0),
         ("wake_signal", 0),
         ("poll_io", 0),
@@ -85,9 +86,21 @@ pub fn show_activity(_: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &m
         ("accq_ring", 0),
         ("fd_takeover", 0),
     ];
-    // One thread: HAProxy prints no per-thread `[ ... ]` list.
+    // One thread: HAProxy prints no per-thread `[ ... ]` list; with
+    // several, the total then each thread's value.
     for (k, v) in rows {
-        let _ = writeln!(s, "{k}: {v}");
+        if n == 1 {
+            let _ = writeln!(s, "{k}: {v}");
+            continue;
+        }
+        let per: Vec<u64> = match k {
+            "accepted" => info.thread_accepted.clone(),
+            "loops" => info.thread_loops.clone(),
+            _ => vec![0; n],
+        };
+        let total = if matches!(k, "accepted" | "loops") { per.iter().sum() } else { v };
+        let list: Vec<String> = per.iter().map(u64::to_string).collect();
+        let _ = writeln!(s, "{k}: {total} [ {} ]", list.join(" "));
     }
     s.push('\n');
     out.extend_from_slice(s.as_bytes());

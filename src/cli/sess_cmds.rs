@@ -42,7 +42,7 @@ pub fn show_sess(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &m
             if all {
                 let _ = writeln!(
                     text,
-                    "0x{:x}: id={} proto={} source={}\n  flags=0x0, conn_retries=0, srv_conn=(nil), pend_pos=(nil) waiting=0 epoch=0\n  frontend={} (id={} mode={})\n  backend={} (id={})\n  server={}\n  age={}s\n  scf=[fd={}] scb=[fd={}]",
+                    "0x{:x}: id={} proto={} source={}\n  flags=0x0, conn_retries=0, srv_conn=(nil), pend_pos=(nil) waiting=0 epoch=0\n  frontend={} (id={} mode={})\n  backend={} (id={})\n  server={}\n  task=0x{:x} (state=0x00 nice=0 calls=0 rate=0 exp=<NEVER> tmask=0x{:x} age={}s)\n  scf=[fd={}] scb=[fd={}]",
                     s.id,
                     s.id,
                     proto(s.src()),
@@ -53,6 +53,8 @@ pub fn show_sess(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &m
                     be_name(cfg, s),
                     s.backend().map_or(-1, |b| i64::from(cfg.proxies[b].id)),
                     srv_name(cfg, s),
+                    s.id,
+                    1u64 << (sess.thread % 64),
                     age,
                     sess.client_fd(),
                     srv_fd,

@@ -39,8 +39,9 @@ fn queue_of(b: &mut crate::backend::BackendState, line: Line) -> Option<&mut Que
 }
 
 impl Stream {
-    fn waiter(&self) -> Waiter {
-        Waiter { token: self.srv_token.0, stream: self.id }
+    /// This stream as a queue entry; `thread`: the worker running it.
+    fn waiter(&self, thread: usize) -> Waiter {
+        Waiter { token: self.srv_token.0, stream: self.id, thread }
     }
 
     /// Whether this stream must wait behind others already queued in the
@@ -79,7 +80,7 @@ impl Stream {
     /// Joins the queue of backend `be` (`server` None) or of one of its
     /// servers, until a slot frees or the queue timeout.
     pub(super) fn join_queue(&mut self, ctx: &mut StreamCtx<'_>, be: usize, server: Option<usize>) {
-        let waiter = self.waiter();
+        let waiter = self.waiter(ctx.thread);
         let counted = self.counted_on_backend();
         let Some(state) = ctx.backends.get_mut(be) else {
             return self.abort(TermCause::Internal, TermPhase::Queue);
@@ -111,7 +112,7 @@ impl Stream {
         if self.phase == Phase::Done {
             return;
         }
-        let waiter = self.waiter();
+        let waiter = self.waiter(ctx.thread);
         let Some((_, _, line)) = self.queue.waiting else { return };
         let claimed = self
             .backend

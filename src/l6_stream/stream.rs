@@ -47,6 +47,7 @@ pub struct StreamCtx<'a> {
     pub h2srv: &'a mut super::h2srv::H2Servers, // shared HTTP/2 server connections
     pub services: Option<&'a mut dyn super::service::ServiceHost>, // answers internal-service requests; None: 503
     pub caches: &'a crate::l7_http::cache::Caches,                 // `cache` sections
+    pub thread: usize, // the calling worker's thread number (queue waiters name it)
 }
 
 impl StreamCtx<'_> {
@@ -76,6 +77,7 @@ impl StreamCtx<'_> {
             client_tls: self.client_tls,
             h2: &mut *self.h2,
             h2srv: &mut *self.h2srv,
+            thread: self.thread,
             services: match self.services.as_mut() {
                 Some(h) => Some(&mut **h),
                 None => None,

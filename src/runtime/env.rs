@@ -1,6 +1,7 @@
 //! What sessions and streams borrow from the worker during a call: the
-//! worker's clock, configuration, backends, idle pool, rules and tables,
-//! kept apart from the session slab so both can be borrowed at once.
+//! worker's clock, configuration, idle pool, rules and tables, kept apart
+//! from the session slab so both can be borrowed at once. The backends
+//! come from the locked process state (`runtime::shared`).
 
 use crate::backend::Backends;
 use crate::cfg::Config;
@@ -17,30 +18,36 @@ use std::sync::Arc;
 pub(super) struct Env {
     pub(super) clock: Clock,
     pub(super) cfg: Arc<Config>,
-    pub(super) backends: Backends,
     pub(super) ended: Vec<StreamRecord>, // streams that ended during the call, to log
     pub(super) errors: crate::l7_http::capture::ErrorLog, // `show errors`
     pub(super) idle: IdlePool,           // idle server connections for reuse
     pub(super) rules: Arc<Vec<ProxyRules>>, // compiled rules, indexed like cfg.proxies
     pub(super) tables: Registry,         // stick tables, indexed like cfg.proxies
     pub(super) caches: Arc<crate::l7_http::cache::Caches>, // `cache` sections
-    pub(super) stream_ids: u64,          // last stream id given out
-    pub(super) h2: crate::l7_http::h2::counters::H2Counters, // HTTP/2 mitigations fired (show info)
+    pub(super) thread: usize,            // the worker's thread number
     pub(super) h2srv: crate::l6_stream::h2srv::H2Servers, // shared HTTP/2 server connections
 }
 
 impl Env {
-    pub(super) fn ctx<'a>(&'a mut self, registry: &'a mio::Registry) -> StreamCtx<'a> {
+    /// The context of one session call; `backends`, `stream_ids` and `h2`
+    /// are borrowed from the locked process state.
+    pub(super) fn ctx<'a>(
+        &'a mut self,
+        registry: &'a mio::Registry,
+        backends: &'a mut Backends,
+        stream_ids: &'a mut u64,
+        h2: &'a mut crate::l7_http::h2::counters::H2Counters,
+    ) -> StreamCtx<'a> {
         StreamCtx {
             registry,
             now: self.clock.now(),
             wall: self.clock.wall(),
             cfg: &self.cfg,
-            backends: &mut self.backends,
+            backends,
             ended: &mut self.ended,
             errors: &mut self.errors,
             idle: &mut self.idle,
-            stream_ids: &mut self.stream_ids,
+            stream_ids,
             rules: &self.rules,
             tables: &self.tables,
             caches: &self.caches,
@@ -48,9 +55,10 @@ impl Env {
             inherited: InheritedSlots::none(),
             sess_vars: None,
             client_tls: None,
-            h2: &mut self.h2,
+            h2,
             h2srv: &mut self.h2srv,
             services: None,
+            thread: self.thread,
         }
     }
 }

@@ -32,6 +32,7 @@ pub struct WorkerView<'a> {
     pub idle: &'a mut crate::l4_conn::pool::IdlePool, // idle server connections (`del server`, maintenance)
     pub listener_fds: Vec<i32>,                       // what `_getsocks` hands over
     pub caches: &'a crate::l7_http::cache::Caches,
+    pub lent: &'a [super::isolate::Lent], // the other threads' sessions, parked for this command
 }
 
 impl CliData for WorkerView<'_> {
@@ -88,6 +89,11 @@ impl CliData for WorkerView<'_> {
     }
     fn for_each_session(&self, f: &mut dyn FnMut(&Session)) {
         let mut all: Vec<&Session> = self.sessions.iter().map(|s| &**s).collect();
+        for l in self.lent {
+            // SAFETY: `lent` borrows the isolation held for this view's
+            // lifetime: each owner is parked and lends its slab read-only.
+            all.extend(unsafe { l.sessions() }.iter().map(|s| &**s));
+        }
         all.sort_unstable_by_key(|s| s.id);
         all.into_iter().for_each(f);
     }

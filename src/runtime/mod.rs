@@ -12,17 +12,20 @@ pub mod cmdline;
 mod env;
 mod global_vars;
 mod info;
+mod isolate;
 mod limits;
 mod logsink;
 pub mod process;
 mod refusal;
 pub mod reload;
 mod services;
+mod shared;
 mod signals;
 mod snapshots;
 mod startup;
 mod stats;
 mod stopping;
+mod threads;
 pub mod version;
 mod worker;
 
@@ -138,10 +141,30 @@ pub fn run(mut loaded: Loaded, opts: &StartOptions) -> Result<(), StartError> {
     let cfg = Arc::new(loaded.cfg);
     snapshots::load_all(&cfg, &loaded.tables);
     let tables = loaded.tables.clone();
-    let mut worker = Worker::new(cfg.clone(), Arc::new(loaded.rules), loaded.tables, loaded.caches, maxconn)?;
-    worker.use_tls(&loaded.tls);
+    let nbthread = cfg.global.nbthread.max(1) as usize;
+    let plan = threads::Plan {
+        cfg: cfg.clone(),
+        rules: Arc::new(loaded.rules),
+        tables: loaded.tables,
+        caches: loaded.caches,
+        shared: Arc::new(std::sync::Mutex::new(shared::Process::new(&cfg, maxconn))),
+        threads: Arc::new(shared::Threads::new(nbthread)),
+        clock: crate::core::clock::Clock::new(),
+    };
+    let first = worker::open_listeners(&cfg, None)?;
+    let others = plan.other_seeds(&first)?;
+    let mut worker = Worker::new(plan.seed(0, first))?;
+    let tls = Arc::new(loaded.tls);
+    worker.use_tls(&tls);
     if !opts.old_pids.is_empty() {
         worker.replacing_old_process();
+    }
+    if nbthread > threads::cpu_count() {
+        eprintln!(
+            "[WARNING]  ({}) : nbthread {nbthread} is above the {} CPUs this process may use: threads will share CPUs.",
+            std::process::id(),
+            threads::cpu_count()
+        );
     }
     process::daemonize(opts.daemon, opts.pidfile.as_deref())?;
     crate::l4_conn::fdpass::drop_unused();
@@ -151,8 +174,21 @@ pub fn run(mut loaded: Loaded, opts: &StartOptions) -> Result<(), StartError> {
     }
     process::confine(&cfg.global.process)?;
     let writer = snapshots::spawn(&cfg, &tables);
-    info!(target: "runtime", "strata {} started, pid {}, maxconn {maxconn}", env!("CARGO_PKG_VERSION"), std::process::id());
+    // Threads start after the fork (a fork keeps only the calling thread);
+    // the main thread is pinned last, so that the others do not inherit it.
+    let allowed = threads::allowed_cpus();
+    let handles = threads::spawn(others, tls, !opts.old_pids.is_empty(), allowed);
+    threads::pin(&cfg, 0, allowed.as_ref());
+    threads::watchdog(plan.threads.clone(), plan.clock);
+    info!(target: "runtime", "strata {} started, pid {}, maxconn {maxconn}, {nbthread} thread(s)", env!("CARGO_PKG_VERSION"), std::process::id());
     let res = worker.run().map_err(StartError::Poll);
+    // A soft stop ends when every thread's connections have ended; a hard
+    // stop ends the process now (the other threads end with it).
+    if crate::core::lifecycle::stopping() {
+        handles.into_iter().for_each(|h| {
+            let _ = h.join();
+        });
+    }
     writer.stop();
     res
 }

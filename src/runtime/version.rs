@@ -38,7 +38,7 @@ pub fn build_report() -> String {
          Feature list : {}\n\n\
          Default settings :\n  \
            bufsize = 16384, maxrewrite = 1024, maxpollevents = 1024\n\n\
-         Built without multi-threading support (one worker thread, nbthread 1).\n\
+         Built with multi-threading support (MAX_THREADS=64, default=1).\n\
          Built with zlib-rs (through flate2) for compression.\n\
          Compression algorithms supported : identity(\"identity\"), deflate(\"deflate\"), raw-deflate(\"deflate\"), gzip(\"gzip\")\n\
          Built without OpenSSL support (TLS is rustls 0.23 with the aws-lc-rs provider).\n\

@@ -1,39 +1,42 @@
 //! One worker: a poll loop owning its listeners, sessions, timers and
-//! backend state. With `nbthread 1` there is exactly one, on the main thread.
+//! buffers. `nbthread N` runs N of them, one per thread (the first on the
+//! main thread); what must be process-wide (backends, connection counts,
+//! limits) they share through `runtime::shared`.
 
 use super::StartError;
 
+mod accept;
+mod build;
 mod queues;
 mod server_events;
 use super::checks::{CHECK_SUB, Checks};
 use super::cli_port::{CLI_SUB, CliConns, CliListener};
 use super::env::Env;
-use super::info::{WorkerView, hostname, unix_micros};
+use super::info::{WorkerView, unix_micros};
 use super::logsink::LogSink;
 use super::refusal::{REFUSED_SUB, Refusals};
 use super::services::{InfoParts, WorkerServices};
+use super::shared::{Process, Shared, Threads, lock};
 use super::signals::{SIGNAL_TOKEN, SignalAction, SignalSource};
 use super::stats;
 use super::stopping::{StopPlan, StopStep};
-use crate::backend::{Backends, Counters};
-use crate::cfg::Config;
 use crate::cli::ProcessInfo;
-use crate::core::clock::Clock;
 use crate::core::slab::{Key, RESERVED_TOKEN_BASE, TokenSlab};
 use crate::core::timer::{TimerId, Timers};
-use crate::l4_conn::{Conn, IDLE_SUB, IdlePool, Listener};
+use crate::l4_conn::{IDLE_SUB, Listener};
 use crate::l5_session::{Session, SessionStatus};
-use crate::l6_stream::rules::ProxyRules;
 use crate::peers::net::{PEER_SUB, Peers};
 use crate::service::Audit;
-use crate::stick::Registry;
+use build::WAKE_TOKEN;
+pub use build::{WorkerSeed, open_listeners};
 use idle::IdleMeter;
-use log::{debug, info, warn};
+use log::{info, warn};
 use mio::{Events, Poll, Token};
 
 mod tls_setup;
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
 mod idle;
@@ -61,20 +64,6 @@ struct ListenerSlot {
     limited: bool, // stopped at maxconn; retried when a connection ends
 }
 
-/// Connection counts the worker enforces limits with.
-#[derive(Default)]
-struct Counts {
-    cur_conns: u32,          // live sessions (global maxconn)
-    fe_cur: Vec<u32>,        // live sessions per frontend (proxy index)
-    fe_max: Vec<u32>,        // effective maxconn per frontend
-    fe_stats: Vec<Counters>, // `show stat` FRONTEND lines, per proxy index
-    cum_conns: u64,          // sessions ever accepted
-    next_id: u64,            // last session/stream id given out
-    cli_cum: u64, // runtime API connections ever accepted (each counts as a connection and a request)
-    bytes_out: u64, // bytes sent to clients by ended streams
-    process: Counters, // process-wide connection and session rates (show info ConnRate, SessRate)
-}
-
 /// The event loop and everything it owns.
 pub struct Worker {
     poll: Poll,
@@ -90,63 +79,64 @@ pub struct Worker {
     cli: CliConns,
     refusals: Refusals, // connections refused under the `-m` cap, being closed
     started: SystemTime,
-    node: String, // `show info` node: the configured one, else the host name (read once)
-    maxconn: u32,
-    initial_maxconn: u32, // `set maxconn global 0` goes back to it
-    counts: Counts,
-    stopping: bool,      // soft stop: listeners closed, waiting for sessions to end
-    stop_plan: StopPlan, // `grace` and `hard-stop-after` deadlines of a soft stop
-    next_purge_ms: u64,  // when the stick tables are purged next
-    idle: IdleMeter,     // `Idle_pct` of show info
-    peers: Peers,        // peers sections: listeners, connections (worker/peers_glue.rs)
+    node: String,          // `show info` node: the configured one, else the host name (read once)
+    shared: Shared,        // process-wide state: backends, connection counts, limits
+    threads: Arc<Threads>, // every thread's accept counts, heartbeats and wakers
+    thread: usize,         // this worker's thread number (0: the main thread)
+    stopping: bool,        // soft stop: listeners closed, waiting for sessions to end
+    stop_plan: StopPlan,   // `grace` and `hard-stop-after` deadlines of a soft stop
+    next_purge_ms: u64,    // when the stick tables are purged next
+    idle: IdleMeter,       // `Idle_pct` of show info
+    peers: Peers,          // peers sections: listeners, connections (worker/peers_glue.rs)
     peers_next: Option<std::time::Instant>, // when the peers want to run next
-    taken: Vec<bool>,    // kept between turns: `read_ahead`'s result, reused
+    taken: Vec<bool>,      // kept between turns: `read_ahead`'s result, reused
     certs: Vec<crate::l4_conn::tls::certs::CertInfo>, // loaded certificates (`show ssl cert`)
-    audit: Option<Audit>, // the last counters audit (strata_counters_consistent)
-    audit_wanted: bool,  // a Prometheus exporter is configured: audit once a second
+    audit_wanted: bool,    // a Prometheus exporter is configured: audit once a second
     next_audit_ms: u64,
 }
 
-/// The worker's `show info` facts as of now ([`InfoParts`]), from its
-/// fields one by one (so that the session slab and the stream context can
-/// be borrowed at the same time).
+/// The `show info` facts as of now ([`InfoParts`]): the worker's own from
+/// its fields one by one (so that the session slab and the stream context
+/// can be borrowed at the same time), the process-wide ones from `$p`
+/// (the locked [`Process`]).
 macro_rules! info_parts {
-    ($w:ident) => {
+    ($w:ident, $p:expr) => {
         InfoParts {
             uptime_us: $w.env.clock.uptime().as_micros() as u64,
             start_time_us: unix_micros($w.started),
-            maxconn: $w.maxconn,
-            curr_conns: $w.counts.cur_conns,
-            cum_conns: $w.counts.cum_conns + $w.counts.cli_cum,
-            cli_cum: $w.counts.cli_cum,
-            tasks: ($w.sessions.len() + $w.cli.count() + $w.checks.len()) as u64,
-            jobs: ($w.sessions.len() + $w.cli.count() + $w.listeners.iter().flatten().count()) as u64,
+            maxconn: $p.maxconn,
+            curr_conns: $p.counts.cur_conns,
+            cum_conns: $p.counts.cum_conns + $p.counts.cli_cum,
+            cli_cum: $p.counts.cli_cum,
+            tasks: ($p.counts.cur_conns as usize + $w.cli.count() + $w.checks.len()) as u64,
+            jobs: ($p.counts.cur_conns as usize + $w.cli.count() + $w.listeners.iter().flatten().count())
+                as u64,
             listeners: ($w.listeners.iter().flatten().count() + $w.cli_listeners.len()) as u64,
             idle_pct: $w.idle.pct,
             stopping: $w.stopping,
-            total_bytes_out: $w.counts.bytes_out,
+            total_bytes_out: $p.counts.bytes_out,
             node: &$w.node,
-            process: &$w.counts.process,
+            process: &$p.counts.process,
         }
     };
 }
 
-/// What the runtime API sees of the worker ([`WorkerView`]), from its
-/// fields one by one.
+/// What the runtime API sees ([`WorkerView`]): the worker's fields one by
+/// one and the locked process state `$p`.
 macro_rules! worker_view {
-    ($w:ident, $info:expr, $now_ms:expr) => {
+    ($w:ident, $p:expr, $info:expr, $now_ms:expr, $lent:expr) => {
         WorkerView {
             listener_fds: $w.listener_fds(),
             info: $info,
             tables: &$w.env.tables,
             now_ms: $now_ms,
             cfg: &$w.env.cfg,
-            backends: &mut $w.env.backends,
-            fe_stats: &mut $w.counts.fe_stats,
-            fe_cur: &$w.counts.fe_cur,
-            fe_max: &mut $w.counts.fe_max,
-            maxconn: &mut $w.maxconn,
-            initial_maxconn: $w.initial_maxconn,
+            backends: &mut $p.backends,
+            fe_stats: &mut $p.counts.fe_stats,
+            fe_cur: &$p.counts.fe_cur,
+            fe_max: &mut $p.counts.fe_max,
+            maxconn: &mut $p.maxconn,
+            initial_maxconn: $p.initial_maxconn,
             sessions: &$w.sessions,
             errors: &$w.env.errors,
             peers: &$w.peers,
@@ -154,139 +144,40 @@ macro_rules! worker_view {
             idle: &mut $w.env.idle,
             caches: &$w.env.caches,
             now: $w.env.clock.now(),
+            lent: $lent,
         }
     };
 }
 
 /// The service host lent to one session call ([`WorkerServices`]).
 macro_rules! services {
-    ($w:ident) => {
+    ($w:ident, $p:expr) => {
         WorkerServices {
-            parts: info_parts!($w),
-            fe_stats: &$w.counts.fe_stats,
-            fe_cur: &$w.counts.fe_cur,
-            fe_max: &$w.counts.fe_max,
-            audit: $w.audit,
+            parts: info_parts!($w, $p),
+            fe_stats: &$p.counts.fe_stats,
+            fe_cur: &$p.counts.fe_cur,
+            fe_max: &$p.counts.fe_max,
+            audit: $p.audit,
         }
     };
 }
 
 impl Worker {
-    /// Binds every frontend listener and registers it with a new poller.
-    pub fn new(
-        cfg: Arc<Config>,
-        rules: Arc<Vec<ProxyRules>>,
-        tables: Registry,
-        caches: Arc<crate::l7_http::cache::Caches>,
-        maxconn: u32,
-    ) -> Result<Worker, StartError> {
-        crate::core::buffer::set_bufsize(cfg.global.tune_bufsize);
-        crate::l7_http::custom_errors::install(&cfg);
-        let poll = Poll::new().map_err(StartError::Poll)?;
-        let mut listeners = Vec::new();
-        for (pi, proxy) in cfg.proxies.iter().enumerate() {
-            // A `disabled` frontend is not started.
-            if !proxy.cap.frontend || proxy.knobs.disabled {
-                continue;
-            }
-            for (bi, bind) in proxy.binds.iter().enumerate() {
-                let http = proxy.mode == crate::cfg::Mode::Http;
-                let reuse_port = !cfg.global.process.noreuseport;
-                let backlog = 1024;
-                let mut listener = Listener::open(bind, pi, http, reuse_port, backlog)
-                    .map_err(|err| StartError::Bind { proxy: proxy.name.clone(), addr: bind.addr, err })?;
-                listener.luid = bind.opts.id.unwrap_or(bi as u32 + 1);
-                listener.bind = bi;
-                let token = Token(RESERVED_TOKEN_BASE + listeners.len());
-                poll.registry()
-                    .register(&mut listener.sock, token, mio::Interest::READABLE)
-                    .map_err(StartError::Poll)?;
-                listeners.push(Some(ListenerSlot { listener, limited: false }));
-            }
-        }
-        let mut cli_listeners = Vec::new();
-        for spec in &cfg.global.stats_sockets {
-            let mut l = CliListener::bind(spec)
-                .map_err(|err| StartError::StatsSocket { addr: format!("{:?}", spec.addr), err })?;
-            l.register(poll.registry(), Token(CLI_LISTENER_BASE + cli_listeners.len()))
-                .map_err(StartError::Poll)?;
-            cli_listeners.push(l);
-        }
-        let signals = SignalSource::register(poll.registry()).map_err(StartError::Poll)?;
-        let fe_max = cfg.proxies.iter().map(|p| p.maxconn.unwrap_or(maxconn)).collect();
-        let counts = Counts {
-            fe_cur: vec![0; cfg.proxies.len()],
-            fe_max,
-            fe_stats: vec![Counters::default(); cfg.proxies.len()],
-            ..Counts::default()
-        };
-        let peers = peers_glue::start(&cfg, &tables, poll.registry())?;
-        let env = Env {
-            clock: Clock::new(),
-            backends: Backends::new(&cfg),
-            ended: Vec::new(),
-            errors: crate::l7_http::capture::ErrorLog::new(cfg.proxies.len()),
-            cfg: cfg.clone(),
-            idle: IdlePool::new(IDLE_CONNS_PER_SERVER),
-            stream_ids: 0,
-            h2: Default::default(),
-            h2srv: Default::default(),
-            rules,
-            tables,
-            caches,
-        };
-        let now = env.clock.now();
-        let checks = Checks::new(&cfg, now);
-        let mut timers = Timers::default();
-        let mut worker = Worker {
-            poll,
-            events: Events::with_capacity(cfg.global.tune.maxpollevents),
-            timers: Timers::default(),
-            sessions: TokenSlab::default(),
-            listeners,
-            signals,
-            logs: LogSink::new(&cfg),
-            checks,
-            cli_listeners,
-            cli: CliConns::default(),
-            refusals: Refusals::default(),
-            started: SystemTime::now(),
-            node: cfg.global.node.clone().unwrap_or_else(hostname),
-            env,
-            maxconn,
-            initial_maxconn: maxconn,
-            counts,
-            stopping: false,
-            stop_plan: StopPlan::default(),
-            next_purge_ms: 0,
-            idle: IdleMeter::new(),
-            peers,
-            peers_next: None,
-            taken: Vec::with_capacity(cfg.global.tune.maxpollevents),
-            certs: Vec::new(),
-            audit: None,
-            audit_wanted: false,
-            next_audit_ms: 0,
-        };
-        worker.audit_wanted = worker.env.rules.iter().any(|r| {
-            r.http_request.iter().any(|rule| {
-                matches!(rule.action, crate::l7_http::rules::HttpAction::UseService(ref s) if *s == crate::l7_http::service_rules::InternalService::Prometheus)
-            })
-        });
-        for key in worker.checks.keys() {
-            if let Some(check) = worker.checks.get_mut(key) {
-                let next = Some(check.next_deadline());
-                timers.arm(&mut check.timer, TimerId { kind: TIMER_CHECK, key }, next);
-            }
-        }
-        worker.timers = timers;
-        Ok(worker)
-    }
-
     /// Runs until stopped. Returns Ok after SIGINT/SIGTERM or a completed
     /// soft stop.
     pub fn run(&mut self) -> io::Result<()> {
+        let res = self.run_loop();
+        self.threads.iso.gone(self.thread);
+        res
+    }
+
+    fn run_loop(&mut self) -> io::Result<()> {
         loop {
+            // A runtime API command on another thread reads every thread's
+            // sessions: wait here, between two turns, until it is done.
+            if self.threads.iso.requested() {
+                self.threads.iso.park(self.thread, &self.sessions);
+            }
             let purge_in = std::time::Duration::from_millis(
                 self.next_purge_ms.saturating_sub(self.env.clock.ticks_ms()),
             );
@@ -305,6 +196,7 @@ impl Worker {
             // Streams an HTTP/2 server connection has news for run first.
             let timeout = if self.env.h2srv.has_wakes() { std::time::Duration::ZERO } else { timeout };
             let polling_since = std::time::Instant::now();
+            self.threads.busy_since[self.thread].store(0, Ordering::Relaxed);
             if let Err(e) = self.poll.poll(&mut self.events, Some(timeout)) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
@@ -312,6 +204,8 @@ impl Worker {
                 return Err(e);
             }
             self.env.clock.update();
+            self.threads.busy_since[self.thread].store(self.env.clock.ticks_ms(), Ordering::Relaxed);
+            self.threads.loops[self.thread].fetch_add(1, Ordering::Relaxed);
             self.idle.record(polling_since, self.env.clock.now());
             self.tick_tables();
             self.tick_audit();
@@ -332,6 +226,8 @@ impl Worker {
                         SignalAction::SoftStop => self.begin_soft_stop(),
                         SignalAction::None => {}
                     },
+                    // Another thread freed a slot this one waits for (queue, maxconn).
+                    WAKE_TOKEN => self.resume_listeners(),
                     Token(t) if t >= CLI_LISTENER_BASE => self.accept_cli(t - CLI_LISTENER_BASE),
                     Token(t) if t >= RESERVED_TOKEN_BASE => self.accept_from(t - RESERVED_TOKEN_BASE),
                     token => self.session_event(token, ev),
@@ -394,11 +290,14 @@ impl Worker {
     /// Second pass for an event the first pass took.
     fn drive_read_ahead(&mut self, token: Token) {
         let (key, _) = Key::from_token(token);
-        let mut host = services!(self);
+        let mut guard = lock(&self.shared);
+        let p = &mut *guard;
+        let mut host = services!(self, p);
         let Some(session) = self.sessions.get_mut(key) else { return };
-        let mut ctx = self.env.ctx(self.poll.registry());
+        let mut ctx = self.env.ctx(self.poll.registry(), &mut p.backends, &mut p.stream_ids, &mut p.h2);
         ctx.services = Some(&mut host);
         let status = session.on_read_ahead(&mut ctx);
+        drop(guard);
         self.after_session(key, status);
     }
 
@@ -427,109 +326,24 @@ impl Worker {
                 let _ = self.poll.registry().deregister(&mut s.listener.sock);
             }
         }
+        self.threads.set_listener_fds(self.thread, Vec::new());
         // HTTP/2 connections say GOAWAY now: their clients open no new stream.
         for key in self.sessions.keys() {
             if let Some(session) = self.sessions.get_mut(key) {
-                let status = session.soft_stop(&mut self.env.ctx(self.poll.registry()));
+                let mut guard = lock(&self.shared);
+                let p = &mut *guard;
+                let status = session.soft_stop(&mut self.env.ctx(
+                    self.poll.registry(),
+                    &mut p.backends,
+                    &mut p.stream_ids,
+                    &mut p.h2,
+                ));
+                drop(guard);
                 self.after_session(key, status);
             }
         }
         // idle HTTP/1 keep-alive connections close now (clients move to the new process)
         self.close_idle_sessions();
-    }
-
-    /// Accepts on listener `index` until it would block or a limit is hit.
-    fn accept_from(&mut self, index: usize) {
-        loop {
-            let Some(Some(slot)) = self.listeners.get_mut(index) else {
-                return;
-            };
-            let fe = slot.listener.proxy;
-            // A listener bound to one address tells where clients connected
-            // without a `getsockname` per connection.
-            let bound = slot.listener.addr;
-            let local = (!bound.ip().is_unspecified() && bound.port() != 0).then_some(bound);
-            if self.counts.cur_conns >= self.maxconn || self.counts.fe_cur[fe] >= self.counts.fe_max[fe] {
-                slot.limited = true;
-                return;
-            }
-            slot.limited = false;
-            let tls = slot.listener.tls.clone();
-            match slot.listener.accept() {
-                Ok(Some((sock, _))) if !crate::core::buffer::admits(CONN_BUFFERS) => self.refuse(fe, sock),
-                Ok(Some((sock, src))) => {
-                    let mut conn = Conn::accepted(sock, self.env.clock.now());
-                    if let Some(bind) = &tls {
-                        conn.start_tls_server(bind);
-                    }
-                    let luid = slot.listener.luid;
-                    let opts = &self.env.cfg.proxies[fe].binds[slot.listener.bind].opts;
-                    let (proto, accept_proxy) = (opts.proto, opts.accept_proxy);
-                    self.start_session(fe, conn, (src, local, accept_proxy), (luid, proto))
-                }
-                Ok(None) => return,
-                Err(e) => {
-                    // EMFILE/ENFILE and friends: retry when a connection ends.
-                    warn!(target: "l4", "accept on {} failed: {e}", slot.listener.addr);
-                    slot.limited = true;
-                    return;
-                }
-            }
-        }
-    }
-
-    /// `-m` cap reached: the connection gets a 503 (HTTP) and is closed.
-    fn refuse(&mut self, fe: usize, sock: mio::net::TcpStream) {
-        let http = self.env.cfg.proxies[fe].mode == crate::cfg::Mode::Http;
-        let now = self.env.clock.now();
-        if let Some(key) = self.refusals.refuse(sock, http, self.poll.registry(), now)
-            && let Some(r) = self.refusals.get_mut(key)
-        {
-            self.timers.arm(&mut r.timer, TimerId { kind: TIMER_REFUSED, key }, Some(r.deadline));
-        }
-    }
-
-    fn start_session(
-        &mut self,
-        fe: usize,
-        conn: Conn,
-        (src, local, accept_proxy): (std::net::SocketAddr, Option<std::net::SocketAddr>, bool),
-        (luid, proto): (u32, crate::cfg::BindProto),
-    ) {
-        let key = self.sessions.vacant_key();
-        self.counts.next_id += 1;
-        let id = self.counts.next_id;
-        let now_ms = self.env.clock.ticks_ms();
-        self.counts.fe_stats[fe].count_connection(now_ms);
-        self.counts.process.count_connection(now_ms);
-        use crate::l4_conn::sockopt;
-        sockopt::apply(&conn, sockopt::Side::Client, &self.env.cfg.proxies[fe].knobs.cli_sock);
-        let mut ctx = self.env.ctx(self.poll.registry());
-        match Session::start(id, key, fe, conn, (src, local, accept_proxy), proto, &mut ctx) {
-            Ok(mut session) => {
-                session.luid = luid;
-                // HTTP mode logs its `Connect from` line per request (stream end).
-                if self.env.cfg.proxies[fe].mode == crate::cfg::Mode::Tcp {
-                    self.logs.connect(&self.env.cfg, fe, src, session.dst, self.env.clock.wall());
-                }
-                self.counts.cur_conns += 1;
-                self.counts.fe_cur[fe] += 1;
-                self.env.backends.set_fe_conn(fe, self.counts.fe_cur[fe], self.counts.cur_conns);
-                self.counts.cum_conns += 1;
-                self.counts.fe_stats[fe].count_session(now_ms, self.counts.fe_cur[fe]);
-                self.counts.process.count_session(now_ms, self.counts.cur_conns);
-                let inserted = self.sessions.insert(Box::new(session));
-                debug_assert_eq!(inserted, key);
-                // The first stream connects right away.
-                self.drive_session(key, None);
-            }
-            Err(e) => {
-                if matches!(e, crate::l5_session::StartError::Rejected) {
-                    self.counts.fe_stats[fe].denied_conns += 1;
-                }
-                debug!(target: "l5", "session from {src} failed to start: {e}");
-            }
-        }
     }
 
     fn session_event(&mut self, token: Token, ev: &mio::event::Event) {
@@ -578,7 +392,9 @@ impl Worker {
     /// Runs one session for an event (or, with `None`, a plain pass), then
     /// ends it or re-arms its timer.
     fn drive_session(&mut self, key: Key, event: Option<(u8, &mio::event::Event)>) {
-        let mut host = services!(self);
+        let mut guard = lock(&self.shared);
+        let p = &mut *guard;
+        let mut host = services!(self, p);
         let Some(session) = self.sessions.get_mut(key) else {
             // The session ended. It may have left an idle server connection
             // registered under its server token: that event goes to the pool.
@@ -588,12 +404,13 @@ impl Worker {
             }
             return;
         };
-        let mut ctx = self.env.ctx(self.poll.registry());
+        let mut ctx = self.env.ctx(self.poll.registry(), &mut p.backends, &mut p.stream_ids, &mut p.h2);
         ctx.services = Some(&mut host);
         let status = match event {
             Some((sub, ev)) => session.on_event(sub, ev, &mut ctx),
             None => session.on_timeout(&mut ctx),
         };
+        drop(guard);
         self.after_session(key, status);
     }
 
@@ -612,25 +429,21 @@ impl Worker {
         }
     }
 
-    /// Accepts runtime API connections on stats listener `index`.
-    fn accept_cli(&mut self, index: usize) {
-        let Some(listener) = self.cli_listeners.get(index) else { return };
-        let idle = self.env.cfg.global.stats_timeout;
-        let keys = self.cli.accept_all(listener, self.poll.registry(), self.env.clock.now(), idle);
-        for key in keys {
-            // Each runtime API connection counts as a connection and a request (HAProxy's CumConns/CumReq).
-            self.counts.cli_cum += 1;
-            self.drive_cli(key);
-        }
-    }
-
     /// Runs runtime API connection `key` after an event.
     fn drive_cli(&mut self, key: Key) {
         let now_ms = self.env.clock.ticks_ms();
-        let info = self.process_info();
-        let mut view = worker_view!(self, info, now_ms);
+        // Commands may read every thread's sessions: the others park first.
+        let iso = self.threads.isolate_others(self.thread);
+        let lent = iso.as_ref().map_or(&[][..], |i| &i.lent[..]);
+        let mut guard = lock(&self.shared);
+        let p = &mut *guard;
+        let info = self.process_info(p);
+        let mut view = worker_view!(self, p, info, now_ms, lent);
         let idle = self.env.cfg.global.stats_timeout;
-        if self.cli.drive(key, self.poll.registry(), &mut view, self.env.clock.now(), idle) {
+        let alive = self.cli.drive(key, self.poll.registry(), &mut view, self.env.clock.now(), idle);
+        drop(guard);
+        drop(iso);
+        if alive {
             self.arm_cli(key);
         }
         // A raised limit lets waiting connections in.
@@ -645,8 +458,13 @@ impl Worker {
     }
 
     /// The numbers `show info` prints.
-    fn process_info(&self) -> ProcessInfo {
-        info_parts!(self).info(&self.env.cfg, self.env.stream_ids, self.env.clock.ticks_ms(), &self.env.h2)
+    fn process_info(&self, p: &Process) -> ProcessInfo {
+        let mut info =
+            info_parts!(self, p).info(&self.env.cfg, p.stream_ids, self.env.clock.ticks_ms(), &p.h2);
+        info.nbthread = self.threads.count() as u32;
+        info.thread_accepted = self.threads.accepted();
+        info.thread_loops = self.threads.loops.iter().map(|l| l.load(Ordering::Relaxed)).collect();
+        info
     }
 
     /// Runs the counters audit (`debug counters check`) for
@@ -658,10 +476,14 @@ impl Worker {
             return;
         }
         self.next_audit_ms = now_ms + 1000;
-        let info = self.process_info();
-        let view = worker_view!(self, info, now_ms);
+        let iso = self.threads.isolate_others(self.thread);
+        let lent = iso.as_ref().map_or(&[][..], |i| &i.lent[..]);
+        let mut guard = lock(&self.shared);
+        let p = &mut *guard;
+        let info = self.process_info(p);
+        let view = worker_view!(self, p, info, now_ms, lent);
         let report = crate::cli::sess_cmds::counters_audit(&view);
-        self.audit = Some(Audit {
+        p.audit = Some(Audit {
             consistent: report.mismatches.is_empty(),
             entries: report.entries as u64,
             trackers: report.trackers,
@@ -673,7 +495,8 @@ impl Worker {
     fn tick_tables(&mut self) {
         let now_ms = self.env.clock.ticks_ms();
         self.env.tables.set_now(now_ms);
-        if now_ms >= self.next_purge_ms {
+        // One thread purges (the tables are shared).
+        if self.thread == 0 && now_ms >= self.next_purge_ms {
             let next = self.env.tables.purge(now_ms).unwrap_or(u64::MAX);
             let any = self.env.tables.tables().next().is_some();
             // At least once a second while tables exist; never without tables.
@@ -685,8 +508,9 @@ impl Worker {
     fn run_check(&mut self, key: Key) {
         let now = self.env.clock.now();
         let now_ms = self.env.clock.ticks_ms();
-        let out =
-            self.checks.run(key, self.poll.registry(), now, &mut self.env.backends, &self.env.cfg, now_ms);
+        let mut guard = lock(&self.shared);
+        let out = self.checks.run(key, self.poll.registry(), now, &mut guard.backends, &self.env.cfg, now_ms);
+        drop(guard);
         if let Some(check) = self.checks.get_mut(key) {
             self.timers.arm(&mut check.timer, TimerId { kind: TIMER_CHECK, key }, out.next);
         }
@@ -702,7 +526,12 @@ impl Worker {
 
     /// Logs the streams that ended during the last call.
     fn log_ended_streams(&mut self) {
+        if self.env.ended.is_empty() {
+            return;
+        }
         let now_ms = self.env.clock.ticks_ms();
+        let mut guard = lock(&self.shared);
+        let p = &mut *guard;
         // Read in place, then cleared: a record is a few hundred bytes.
         for r in &self.env.ended {
             if r.early {
@@ -710,7 +539,7 @@ impl Worker {
                 self.logs.stream_end(&self.env.cfg, r, self.env.clock.wall());
                 continue;
             }
-            self.counts.bytes_out += r.bytes_out;
+            p.counts.bytes_out += r.bytes_out;
             let http = self.env.cfg.proxies[r.frontend].mode == crate::cfg::Mode::Http;
             // As HAProxy: in HTTP mode without httplog, one `Connect from`
             // line per request; a client leaving before sending one has none.
@@ -719,48 +548,10 @@ impl Worker {
             if http && !abandoned {
                 self.logs.connect(&self.env.cfg, r.frontend, r.client, r.dst, self.env.clock.wall());
             }
-            stats::count_stream(
-                &mut self.counts.fe_stats[r.frontend],
-                &mut self.env.backends,
-                r,
-                http,
-                now_ms,
-            );
+            stats::count_stream(&mut p.counts.fe_stats[r.frontend], &mut p.backends, r, http, now_ms);
             self.logs.stream_end(&self.env.cfg, r, self.env.clock.wall());
         }
         self.env.ended.clear();
-    }
-
-    fn end_session(&mut self, key: Key, cause: crate::l6_stream::term::TermCause) {
-        let Some(session) = self.sessions.remove(key) else {
-            return;
-        };
-        let fe = session.frontend;
-        if let Some(failure) = session.handshake_failure() {
-            self.logs.handshake_failed(
-                &self.env.cfg,
-                &session,
-                failure,
-                &self.env.rules[fe].log,
-                (self.counts.cur_conns, self.counts.fe_cur[fe]),
-                (self.env.clock.wall(), self.env.clock.now()),
-            );
-        }
-        session.end(&mut self.env.ctx(self.poll.registry()), cause);
-        self.counts.cur_conns -= 1;
-        self.counts.fe_cur[fe] -= 1;
-        self.env.backends.set_fe_conn(fe, self.counts.fe_cur[fe], self.counts.cur_conns);
-        self.resume_listeners();
-    }
-
-    /// A connection slot freed: accept again on listeners stopped by a limit
-    /// (edge-triggered polling will not report their pending connections).
-    fn resume_listeners(&mut self) {
-        for index in 0..self.listeners.len() {
-            if matches!(&self.listeners[index], Some(s) if s.limited) {
-                self.accept_from(index);
-            }
-        }
     }
 
     fn run_timers(&mut self) {

@@ -36,8 +36,16 @@ pub(super) fn keyword(g: &mut Global, words: &[String], loc: &Loc, diags: &mut D
             Ok(())
         }
         "nbthread" => {
-            g.nbthread = nbthread(arg)?;
+            g.nbthread = super::threads::nbthread(arg)?;
             no_extra(kw, words, 2)
+        }
+        "thread-groups" => {
+            super::threads::thread_groups(arg)?;
+            no_extra(kw, words, 2)
+        }
+        "cpu-map" => {
+            g.cpu_map.extend(super::threads::cpu_map(words)?);
+            Ok(())
         }
         "expose-experimental-directives" => {
             g.expose_experimental = true;
@@ -118,20 +126,6 @@ pub(super) fn keyword(g: &mut Global, words: &[String], loc: &Loc, diags: &mut D
     }
 }
 
-/// `nbthread N`: HAProxy accepts 1..=64; strata runs one thread for now.
-fn nbthread(arg: Option<&String>) -> Result<u32, String> {
-    let v = arg.map_or("", String::as_str);
-    let n = match v.parse::<u64>() {
-        Ok(n) if v.bytes().all(|b| b.is_ascii_digit()) => n,
-        _ => return Err(format!("'nbthread' passed a missing or unparsable integer value in '{v}'")),
-    };
-    match n {
-        1 => Ok(1),
-        2..=64 => Err(format!("nbthread {n} is not yet supported by strata (only 1)")),
-        _ => Err(format!("'nbthread' value must be between 1 and 64 (was {n})")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +142,7 @@ mod tests {
         for line in [
             "maxconn 1000",
             "nbthread 1",
+            "nbthread 4",
             "log stdout local0",
             "stats socket /tmp/s level admin mode 600",
             "stats timeout 30s",
@@ -176,7 +171,6 @@ mod tests {
         let err = |g: &mut Global, l: &str| apply(g, l).err().unwrap_or_default();
         assert_eq!(err(&mut g, "nbthread 0"), "'nbthread' value must be between 1 and 64 (was 0)");
         assert_eq!(err(&mut g, "nbthread 65"), "'nbthread' value must be between 1 and 64 (was 65)");
-        assert_eq!(err(&mut g, "nbthread 4"), "nbthread 4 is not yet supported by strata (only 1)");
         assert_eq!(
             err(&mut g, "nbthread x"),
             "'nbthread' passed a missing or unparsable integer value in 'x'"

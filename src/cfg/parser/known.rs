@@ -24,7 +24,6 @@ const GLOBAL_NOT_YET: &[&str] = &[
     "51degrees-property-separator",
     "ca-base",
     "cluster-secret",
-    "cpu-map",
     "crt-base",
     "deviceatlas-json-file",
     "deviceatlas-log-level",
@@ -84,7 +83,7 @@ const GLOBAL_WARNED: &[(&str, &str)] = &[
     ("nogetaddrinfo", "strata resolves names with the system resolver"),
     ("nokqueue", "strata runs on Linux only"),
     ("nopoll", "epoll is strata's only poller"),
-    ("numa-cpu-mapping", "strata runs one thread"),
+    ("numa-cpu-mapping", "strata reads no NUMA topology (use cpu-map)"),
     ("profiling.tasks", "strata has no task profiler"),
 ];
 
@@ -253,7 +252,7 @@ mod tests {
         assert!(lua_or_spoe(&w("tcp-request content lua.x")).is_some());
         assert!(lua_or_spoe(&w("http-request deny")).is_none());
         assert_eq!(global("lua-load"), Some(Known::Lua));
-        assert_eq!(global("cpu-map"), Some(Known::NotYet));
+        assert_eq!(global("ca-base"), Some(Known::NotYet));
         assert!(matches!(global("noepoll"), Some(Known::Warned(_))));
         assert_eq!(global("nonsense"), None);
     }

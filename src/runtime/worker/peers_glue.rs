@@ -36,11 +36,10 @@ impl Worker {
     }
 
     /// The listening sockets a new process takes with `-x` (`_getsocks`):
-    /// the frontends' and the peers'.
+    /// the frontends' of every thread (thread order, so that the new
+    /// process's threads take one each per address) and the peers'.
     pub(super) fn listener_fds(&self) -> Vec<i32> {
-        use std::os::fd::AsRawFd;
-        let mut fds: Vec<i32> =
-            self.listeners.iter().flatten().map(|s| s.listener.sock.as_raw_fd()).collect();
+        let mut fds = self.threads.listener_fds();
         fds.extend(self.peers.listener_fds());
         fds
     }

@@ -2,9 +2,15 @@
 //! hash pinned to a server (that server's own queue), then the backend's
 //! queue, oldest first in each (HAProxy's `process_srv_queue` takes from
 //! both; the pinned ones can use only that server).
+//!
+//! The queues are process-wide: a worker hands slots only to its own
+//! streams. When the front waiter is another thread's, that thread is
+//! woken to serve it, so the order stays first in, first out across
+//! threads; one grant is out at a time per queue.
 
 use super::Worker;
 use crate::core::slab::Key;
+use crate::runtime::shared::lock;
 use mio::Token;
 
 /// Which queue of a backend is served.
@@ -21,7 +27,11 @@ impl Worker {
     pub(super) fn serve_queues(&mut self) {
         let now_ms = self.env.clock.ticks_ms();
         for be in 0..self.env.cfg.proxies.len() {
-            let Some(state) = self.env.backends.get(be) else { continue };
+            let p = lock(&self.shared);
+            let Some(state) = p.backends.get(be) else { continue };
+            if state.queue.is_empty() && state.servers.iter().all(|s| s.queue.is_empty()) {
+                continue;
+            }
             let pinned: Vec<usize> = state
                 .servers
                 .iter()
@@ -29,6 +39,7 @@ impl Worker {
                 .filter(|(_, s)| !s.queue.is_empty())
                 .map(|(i, _)| i)
                 .collect();
+            drop(p);
             for srv in pinned {
                 self.serve_line(be, Line::Server(srv), now_ms);
             }
@@ -37,27 +48,43 @@ impl Worker {
     }
 
     fn serve_line(&mut self, be: usize, line: Line, now_ms: u64) {
-        let mut budget = match (self.env.backends.get(be), line) {
+        let mut budget = match (lock(&self.shared).backends.get(be), line) {
             (Some(b), Line::Backend) => b.queue.len(),
             (Some(b), Line::Server(s)) => b.servers[s].queue.len(),
             _ => return,
         };
         while budget > 0 {
             budget -= 1;
-            let Some(state) = self.env.backends.get_mut(be) else { return };
-            let waiter = match line {
-                Line::Backend if state.has_free_slot(now_ms) => state.queue.grant_next(),
+            let mut p = lock(&self.shared);
+            let Some(state) = p.backends.get_mut(be) else { return };
+            let room = match line {
+                Line::Backend => state.has_free_slot(now_ms),
                 Line::Server(s) => {
-                    let srv = &mut state.servers[s];
-                    let room = srv.usable() && srv.dyn_maxconn(now_ms).is_none_or(|m| srv.cur_conns < m);
-                    if room { srv.queue.grant_next() } else { None }
+                    let srv = &state.servers[s];
+                    srv.usable() && srv.dyn_maxconn(now_ms).is_none_or(|m| srv.cur_conns < m)
                 }
-                Line::Backend => None,
             };
-            let Some(waiter) = waiter else { return };
+            let queue = match line {
+                Line::Backend => &mut state.queue,
+                Line::Server(s) => &mut state.servers[s].queue,
+            };
+            if !room || queue.grant_pending() {
+                return;
+            }
+            match queue.front_thread() {
+                None => return,
+                Some(t) if t != self.thread => {
+                    drop(p);
+                    return self.threads.wake(t);
+                }
+                Some(_) => {}
+            }
+            let Some(waiter) = queue.grant_next() else { return };
+            drop(p);
             let (key, _) = Key::from_token(Token(waiter.token));
             self.drive_session(key, None);
-            if let Some(state) = self.env.backends.get_mut(be) {
+            let mut p = lock(&self.shared);
+            if let Some(state) = p.backends.get_mut(be) {
                 // Unclaimed: that stream no longer waits.
                 match line {
                     Line::Backend => state.queue.drop_grant(),

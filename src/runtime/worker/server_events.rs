@@ -19,8 +19,10 @@ impl Worker {
         if !change.up && srv.on_marked_down == MarkedDown::ShutdownSessions {
             self.shutdown_streams(change.backend, &|s| s == change.server, TermCause::Down);
         }
-        let weighted =
-            self.env.backends.get(change.backend).is_some_and(|b| b.servers[change.server].weight > 0);
+        let weighted = crate::runtime::shared::lock(&self.shared)
+            .backends
+            .get(change.backend)
+            .is_some_and(|b| b.servers[change.server].weight > 0);
         if change.up && !srv.backup && weighted && srv.on_marked_up == MarkedUp::ShutdownBackupSessions {
             let backups: Vec<usize> =
                 proxy.servers.iter().enumerate().filter(|(_, s)| s.backup).map(|(i, _)| i).collect();

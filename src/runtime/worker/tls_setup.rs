@@ -11,12 +11,15 @@ impl Worker {
             let l = &mut slot.listener;
             l.tls = tls.bind(l.proxy, l.bind);
         }
-        for (pi, p) in self.env.cfg.proxies.iter().enumerate() {
-            let Some(state) = self.env.backends.get_mut(pi) else { continue };
+        // The servers are process-wide: the first thread sets them up.
+        let mut shared = crate::runtime::shared::lock(&self.shared);
+        for (pi, p) in self.env.cfg.proxies.iter().enumerate().filter(|_| self.thread == 0) {
+            let Some(state) = shared.backends.get_mut(pi) else { continue };
             for (si, srv) in state.servers.iter_mut().enumerate().take(p.servers.len()) {
                 srv.tls = tls.server(pi, si);
             }
         }
+        drop(shared);
         self.checks.use_tls(tls);
         self.certs = tls.certs.clone();
     }

@@ -1,0 +1,171 @@
+//! What the worker threads share: [`Process`], the state that must be
+//! process-wide (backends with their servers, balancing positions and
+//! queues; connection counts and limits; the ids given out), behind one
+//! mutex; and [`Threads`], the lock-free per-thread facts (accepts,
+//! heartbeats for the watchdog, wakers).
+//!
+//! Who locks: a worker takes the `Process` lock around each session call
+//! (the call's `StreamCtx` borrows the backends from the guard), around
+//! an accept's counting, a stream end's statistics, a runtime API command
+//! and a health check's result. It never holds it while polling, and
+//! never takes it twice (std's mutex is not re-entrant: a second lock on
+//! one thread would deadlock, so every path releases before calling
+//! another that locks). Stick tables are not behind it: they have their
+//! own sharded locks and atomics (`crate::stick`).
+
+use crate::backend::{Backends, Counters};
+use crate::cfg::Config;
+use crate::l7_http::h2::counters::H2Counters;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Connection counts the workers enforce limits with, process-wide.
+#[derive(Default)]
+pub(super) struct Counts {
+    pub(super) cur_conns: u32,          // live sessions (global maxconn)
+    pub(super) fe_cur: Vec<u32>,        // live sessions per frontend (proxy index)
+    pub(super) fe_max: Vec<u32>,        // effective maxconn per frontend
+    pub(super) fe_stats: Vec<Counters>, // `show stat` FRONTEND lines, per proxy index
+    pub(super) cum_conns: u64,          // sessions ever accepted
+    pub(super) next_id: u64,            // last session id given out
+    pub(super) cli_cum: u64, // runtime API connections ever accepted (each counts as a connection and a request)
+    pub(super) bytes_out: u64, // bytes sent to clients by ended streams
+    pub(super) process: Counters, // process-wide connection and session rates (show info ConnRate, SessRate)
+}
+
+/// The process-wide state of every worker thread. Reached only through
+/// [`lock`].
+pub(super) struct Process {
+    pub(super) backends: Backends, // servers, balancing, queues, counters
+    pub(super) counts: Counts,
+    pub(super) maxconn: u32,         // global maxconn now (`set maxconn global`)
+    pub(super) initial_maxconn: u32, // `set maxconn global 0` goes back to it
+    pub(super) stream_ids: u64,      // last stream id given out
+    pub(super) h2: H2Counters,       // HTTP/2 mitigations fired (show info)
+    pub(super) audit: Option<crate::service::Audit>, // the last counters audit (strata_counters_consistent)
+}
+
+impl Process {
+    pub(super) fn new(cfg: &Config, maxconn: u32) -> Process {
+        let counts = Counts {
+            fe_cur: vec![0; cfg.proxies.len()],
+            fe_max: cfg.proxies.iter().map(|p| p.maxconn.unwrap_or(maxconn)).collect(),
+            fe_stats: vec![Counters::default(); cfg.proxies.len()],
+            ..Counts::default()
+        };
+        Process {
+            backends: Backends::new(cfg),
+            counts,
+            maxconn,
+            initial_maxconn: maxconn,
+            stream_ids: 0,
+            h2: H2Counters::default(),
+            audit: None,
+        }
+    }
+}
+
+/// The shared process state.
+pub(super) type Shared = Arc<Mutex<Process>>;
+
+/// Takes the process lock. A poisoned lock cannot happen (`panic =
+/// "abort"`); in a test build the state is taken as it is.
+pub(super) fn lock(shared: &Mutex<Process>) -> MutexGuard<'_, Process> {
+    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Per-thread facts, written by their own thread without a lock and read
+/// by others (`show activity`, the watchdog, queue hand-over).
+pub struct Threads {
+    pub accepted: Vec<AtomicU64>, // connections each thread accepted (accept balance)
+    pub busy_since: Vec<AtomicU64>, // ms (process clock) a thread left its poll, 0 while polling
+    pub loops: Vec<AtomicU64>,    // loop turns per thread
+    limited: AtomicU64,           // bit n: thread n has a listener stopped by a connection limit
+    wakers: Mutex<Vec<Option<Arc<mio::Waker>>>>, // set by each worker once its poll exists
+    listener_fds: Mutex<Vec<Vec<i32>>>, // each thread's listening sockets (`_getsocks`)
+    pub(super) iso: super::isolate::Isolation, // stop-the-world for commands reading every thread
+}
+
+impl Threads {
+    pub fn new(n: usize) -> Threads {
+        let zeros = || (0..n).map(|_| AtomicU64::new(0)).collect::<Vec<_>>();
+        Threads {
+            accepted: zeros(),
+            busy_since: zeros(),
+            loops: zeros(),
+            limited: AtomicU64::new(0),
+            wakers: Mutex::new(vec![None; n]),
+            listener_fds: Mutex::new(vec![Vec::new(); n]),
+            iso: super::isolate::Isolation::new(n),
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.accepted.len()
+    }
+
+    pub(super) fn set_waker(&self, thread: usize, waker: Arc<mio::Waker>) {
+        if let Some(slot) = self.wakers.lock().unwrap_or_else(|p| p.into_inner()).get_mut(thread) {
+            *slot = Some(waker);
+        }
+    }
+
+    /// Wakes thread `thread` from its poll (a queue slot freed for one of
+    /// its streams, a runtime command for it).
+    pub(super) fn wake(&self, thread: usize) {
+        let waker = self.wakers.lock().unwrap_or_else(|p| p.into_inner()).get(thread).cloned().flatten();
+        if let Some(w) = waker {
+            let _ = w.wake();
+        }
+    }
+
+    /// Thread `thread` listens on `fds` (until it stops).
+    pub(super) fn set_listener_fds(&self, thread: usize, fds: Vec<i32>) {
+        if let Some(slot) = self.listener_fds.lock().unwrap_or_else(|p| p.into_inner()).get_mut(thread) {
+            *slot = fds;
+        }
+    }
+
+    /// Every thread's listening sockets, thread by thread.
+    pub(super) fn listener_fds(&self) -> Vec<i32> {
+        self.listener_fds.lock().unwrap_or_else(|p| p.into_inner()).iter().flatten().copied().collect()
+    }
+
+    /// Thread `thread` accepted a connection.
+    pub(super) fn count_accept(&self, thread: usize) {
+        if let Some(a) = self.accepted.get(thread) {
+            a.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Thread `thread` has (or no longer has) a listener stopped by a limit.
+    pub(super) fn set_limited(&self, thread: usize, limited: bool) {
+        let bit = 1u64 << (thread % 64);
+        if limited {
+            self.limited.fetch_or(bit, Ordering::AcqRel);
+        } else if self.limited.load(Ordering::Acquire) & bit != 0 {
+            self.limited.fetch_and(!bit, Ordering::AcqRel);
+        }
+    }
+
+    /// A connection slot freed on thread `me`: the other threads stopped by
+    /// a limit try to accept again.
+    pub(super) fn wake_limited(&self, me: usize) {
+        let mask = self.limited.load(Ordering::Acquire) & !(1u64 << (me % 64));
+        if mask == 0 {
+            return;
+        }
+        (0..self.count()).filter(|t| mask & (1 << (t % 64)) != 0).for_each(|t| self.wake(t));
+    }
+
+    /// With several threads, parks every other one (`runtime::isolate`)
+    /// until the result drops; `None` with one thread.
+    pub(super) fn isolate_others(&self, me: usize) -> Option<super::isolate::Isolated<'_>> {
+        (self.count() > 1).then(|| self.iso.isolate(me, &|t| self.wake(t), std::time::Duration::from_secs(2)))
+    }
+
+    /// Connections accepted by each thread, in thread order.
+    pub fn accepted(&self) -> Vec<u64> {
+        self.accepted.iter().map(|a| a.load(Ordering::Relaxed)).collect()
+    }
+}

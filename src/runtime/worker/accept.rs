@@ -1,0 +1,192 @@
+//! Accepting connections and ending sessions: the limits (global and
+//! frontend `maxconn`, the `-m` buffer cap) are process-wide, so a
+//! connection's slot is reserved under the process lock before `accept`
+//! and given back if nothing was accepted.
+
+use super::{CONN_BUFFERS, TIMER_REFUSED, Worker};
+use crate::core::slab::Key;
+use crate::core::timer::TimerId;
+use crate::l4_conn::Conn;
+use crate::l5_session::Session;
+use crate::runtime::shared::lock;
+use log::{debug, warn};
+
+impl Worker {
+    /// Accepts on listener `index` until it would block or a limit is hit.
+    pub(super) fn accept_from(&mut self, index: usize) {
+        loop {
+            let Some(Some(slot)) = self.listeners.get_mut(index) else {
+                return;
+            };
+            let fe = slot.listener.proxy;
+            // A listener bound to one address tells where clients connected
+            // without a `getsockname` per connection.
+            let bound = slot.listener.addr;
+            let local = (!bound.ip().is_unspecified() && bound.port() != 0).then_some(bound);
+            let reserved = {
+                let mut p = lock(&self.shared);
+                let c = &p.counts;
+                let room = c.cur_conns < p.maxconn && c.fe_cur[fe] < c.fe_max[fe];
+                if room {
+                    p.counts.cur_conns += 1;
+                    p.counts.fe_cur[fe] += 1;
+                }
+                room
+            };
+            if !reserved {
+                slot.limited = true;
+                self.threads.set_limited(self.thread, true);
+                return;
+            }
+            slot.limited = false;
+            let tls = slot.listener.tls.clone();
+            match slot.listener.accept() {
+                Ok(Some((sock, _))) if !crate::core::buffer::admits(CONN_BUFFERS) => {
+                    self.unreserve(fe);
+                    self.refuse(fe, sock)
+                }
+                Ok(Some((sock, src))) => {
+                    self.threads.count_accept(self.thread);
+                    let mut conn = Conn::accepted(sock, self.env.clock.now());
+                    if let Some(bind) = &tls {
+                        conn.start_tls_server(bind);
+                    }
+                    let luid = slot.listener.luid;
+                    let opts = &self.env.cfg.proxies[fe].binds[slot.listener.bind].opts;
+                    let (proto, accept_proxy) = (opts.proto, opts.accept_proxy);
+                    self.start_session(fe, conn, (src, local, accept_proxy), (luid, proto))
+                }
+                Ok(None) => return self.unreserve(fe),
+                Err(e) => {
+                    // EMFILE/ENFILE and friends: retry when a connection ends.
+                    warn!(target: "l4", "accept on {} failed: {e}", slot.listener.addr);
+                    slot.limited = true;
+                    self.threads.set_limited(self.thread, true);
+                    return self.unreserve(fe);
+                }
+            }
+        }
+    }
+
+    /// Gives back a connection slot reserved by `accept_from` for a
+    /// connection that did not become a session.
+    fn unreserve(&mut self, fe: usize) {
+        let mut p = lock(&self.shared);
+        p.counts.cur_conns -= 1;
+        p.counts.fe_cur[fe] -= 1;
+    }
+
+    /// `-m` cap reached: the connection gets a 503 (HTTP) and is closed.
+    fn refuse(&mut self, fe: usize, sock: mio::net::TcpStream) {
+        let http = self.env.cfg.proxies[fe].mode == crate::cfg::Mode::Http;
+        let now = self.env.clock.now();
+        if let Some(key) = self.refusals.refuse(sock, http, self.poll.registry(), now)
+            && let Some(r) = self.refusals.get_mut(key)
+        {
+            self.timers.arm(&mut r.timer, TimerId { kind: TIMER_REFUSED, key }, Some(r.deadline));
+        }
+    }
+
+    /// Starts the session of an accepted connection whose slot is reserved.
+    fn start_session(
+        &mut self,
+        fe: usize,
+        conn: Conn,
+        (src, local, accept_proxy): (std::net::SocketAddr, Option<std::net::SocketAddr>, bool),
+        (luid, proto): (u32, crate::cfg::BindProto),
+    ) {
+        let key = self.sessions.vacant_key();
+        let now_ms = self.env.clock.ticks_ms();
+        use crate::l4_conn::sockopt;
+        sockopt::apply(&conn, sockopt::Side::Client, &self.env.cfg.proxies[fe].knobs.cli_sock);
+        let mut guard = lock(&self.shared);
+        let p = &mut *guard;
+        p.counts.next_id += 1;
+        let id = p.counts.next_id;
+        p.counts.fe_stats[fe].count_connection(now_ms);
+        p.counts.process.count_connection(now_ms);
+        let mut ctx = self.env.ctx(self.poll.registry(), &mut p.backends, &mut p.stream_ids, &mut p.h2);
+        match Session::start(id, key, fe, conn, (src, local, accept_proxy), proto, &mut ctx) {
+            Ok(mut session) => {
+                session.luid = luid;
+                // HTTP mode logs its `Connect from` line per request (stream end).
+                if self.env.cfg.proxies[fe].mode == crate::cfg::Mode::Tcp {
+                    self.logs.connect(&self.env.cfg, fe, src, session.dst, self.env.clock.wall());
+                }
+                let c = &mut p.counts;
+                p.backends.set_fe_conn(fe, c.fe_cur[fe], c.cur_conns);
+                c.cum_conns += 1;
+                c.fe_stats[fe].count_session(now_ms, c.fe_cur[fe]);
+                c.process.count_session(now_ms, c.cur_conns);
+                drop(guard);
+                let inserted = self.sessions.insert(Box::new(session));
+                debug_assert_eq!(inserted, key);
+                // The first stream connects right away.
+                self.drive_session(key, None);
+            }
+            Err(e) => {
+                if matches!(e, crate::l5_session::StartError::Rejected) {
+                    p.counts.fe_stats[fe].denied_conns += 1;
+                }
+                p.counts.cur_conns -= 1;
+                p.counts.fe_cur[fe] -= 1;
+                debug!(target: "l5", "session from {src} failed to start: {e}");
+            }
+        }
+    }
+
+    /// Accepts runtime API connections on stats listener `index`.
+    pub(super) fn accept_cli(&mut self, index: usize) {
+        let Some(listener) = self.cli_listeners.get(index) else { return };
+        let idle = self.env.cfg.global.stats_timeout;
+        let keys = self.cli.accept_all(listener, self.poll.registry(), self.env.clock.now(), idle);
+        for key in keys {
+            // Each runtime API connection counts as a connection and a request (HAProxy's CumConns/CumReq).
+            lock(&self.shared).counts.cli_cum += 1;
+            self.drive_cli(key);
+        }
+    }
+
+    pub(super) fn end_session(&mut self, key: Key, cause: crate::l6_stream::term::TermCause) {
+        let Some(session) = self.sessions.remove(key) else {
+            return;
+        };
+        let fe = session.frontend;
+        let mut guard = lock(&self.shared);
+        let p = &mut *guard;
+        if let Some(failure) = session.handshake_failure() {
+            self.logs.handshake_failed(
+                &self.env.cfg,
+                &session,
+                failure,
+                &self.env.rules[fe].log,
+                (p.counts.cur_conns, p.counts.fe_cur[fe]),
+                (self.env.clock.wall(), self.env.clock.now()),
+            );
+        }
+        session.end(
+            &mut self.env.ctx(self.poll.registry(), &mut p.backends, &mut p.stream_ids, &mut p.h2),
+            cause,
+        );
+        p.counts.cur_conns -= 1;
+        p.counts.fe_cur[fe] -= 1;
+        p.backends.set_fe_conn(fe, p.counts.fe_cur[fe], p.counts.cur_conns);
+        drop(guard);
+        self.resume_listeners();
+        // Another thread may be waiting for this slot.
+        self.threads.wake_limited(self.thread);
+    }
+
+    /// A connection slot freed: accept again on listeners stopped by a limit
+    /// (edge-triggered polling will not report their pending connections).
+    pub(super) fn resume_listeners(&mut self) {
+        let mut still = false;
+        for index in 0..self.listeners.len() {
+            if matches!(&self.listeners[index], Some(s) if s.limited) {
+                self.accept_from(index);
+                still |= matches!(&self.listeners[index], Some(s) if s.limited);
+            }
+        }
+        self.threads.set_limited(self.thread, still);
+    }
+}

@@ -1,0 +1,192 @@
+//! Building a worker: its listeners (bound here, or shared with the first
+//! worker), its poller, and everything it owns. The first worker (thread 0)
+//! also owns the runtime API listeners, the health checks and the peers;
+//! the others serve connections only.
+
+use super::{CLI_LISTENER_BASE, IDLE_CONNS_PER_SERVER, ListenerSlot, StartError, TIMER_CHECK, Worker};
+use crate::cfg::Config;
+use crate::core::clock::Clock;
+use crate::core::slab::{RESERVED_TOKEN_BASE, TokenSlab};
+use crate::core::timer::{TimerId, Timers};
+use crate::l4_conn::{IdlePool, Listener};
+use crate::l6_stream::rules::ProxyRules;
+use crate::runtime::checks::Checks;
+use crate::runtime::cli_port::{CliConns, CliListener};
+use crate::runtime::env::Env;
+use crate::runtime::info::hostname;
+use crate::runtime::logsink::LogSink;
+use crate::runtime::refusal::Refusals;
+use crate::runtime::shared::{Shared, Threads};
+use crate::runtime::signals::SignalSource;
+use crate::runtime::stopping::StopPlan;
+use crate::stick::Registry;
+use mio::{Events, Poll, Token};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// Token of the waker other threads use to interrupt this worker's poll.
+pub(super) const WAKE_TOKEN: Token = Token(usize::MAX - 1);
+
+/// Listen queue length of a `bind` line without `backlog`.
+const BACKLOG: u32 = 1024;
+
+/// What a worker is built from. Made on the main thread (listeners bound
+/// there, so that a bind error stops the start), moved to the worker's
+/// thread, where [`Worker::new`] builds the rest.
+pub struct WorkerSeed {
+    pub thread: usize, // 0-based thread number (`tid`)
+    pub cfg: Arc<Config>,
+    pub rules: Arc<Vec<ProxyRules>>,
+    pub tables: Registry,
+    pub caches: Arc<crate::l7_http::cache::Caches>,
+    pub(in crate::runtime) shared: Shared,
+    pub threads: Arc<Threads>,
+    pub listeners: Vec<Listener>, // this worker's frontend listeners, in configuration order
+    pub clock: Clock,             // the first worker's clock: every thread counts ticks from one start
+}
+
+/// Binds every enabled frontend's listeners, in configuration order.
+/// With `first` (the first worker's listeners) the listeners are for
+/// another thread: an address bound here gets its own `SO_REUSEPORT`
+/// socket (the kernel spreads connections over the threads' sockets) or
+/// the next socket an old process handed over (`-x`); an inherited
+/// `fd@N`, or any socket under `noreuseport`, is shared (a duplicate of
+/// the first worker's descriptor: the threads accept from one queue).
+pub fn open_listeners(cfg: &Config, first: Option<&[Listener]>) -> Result<Vec<Listener>, StartError> {
+    let mut out = Vec::new();
+    let reuse_port = !cfg.global.process.noreuseport;
+    for (pi, proxy) in cfg.proxies.iter().enumerate() {
+        // A `disabled` frontend is not started.
+        if !proxy.cap.frontend || proxy.knobs.disabled {
+            continue;
+        }
+        let http = proxy.mode == crate::cfg::Mode::Http;
+        for (bi, bind) in proxy.binds.iter().enumerate() {
+            let bind_err = |err| StartError::Bind { proxy: proxy.name.clone(), addr: bind.addr, err };
+            let shared_with =
+                first.and_then(|f| f.get(out.len())).filter(|_| bind.fd.is_some() || !reuse_port);
+            let mut listener = match shared_with {
+                Some(l) => {
+                    let sock = l.sock.as_fd_clone().map_err(bind_err)?;
+                    Listener { sock, addr: l.addr, proxy: pi, tls: None, luid: 0, bind: 0 }
+                }
+                None => Listener::open(bind, pi, http, reuse_port, BACKLOG).map_err(bind_err)?,
+            };
+            listener.luid = bind.opts.id.unwrap_or(bi as u32 + 1);
+            listener.bind = bi;
+            out.push(listener);
+        }
+    }
+    Ok(out)
+}
+
+/// A duplicate of a listening socket (same accept queue).
+trait FdClone {
+    fn as_fd_clone(&self) -> std::io::Result<mio::net::TcpListener>;
+}
+
+impl FdClone for mio::net::TcpListener {
+    fn as_fd_clone(&self) -> std::io::Result<mio::net::TcpListener> {
+        use std::os::fd::AsFd;
+        let fd = self.as_fd().try_clone_to_owned()?;
+        Ok(mio::net::TcpListener::from_std(std::net::TcpListener::from(fd)))
+    }
+}
+
+impl Worker {
+    /// Registers the seed's listeners with a new poller and builds the
+    /// worker. Runs on the worker's own thread (per-thread pools and the
+    /// custom error pages are thread-local).
+    pub fn new(seed: WorkerSeed) -> Result<Worker, StartError> {
+        let WorkerSeed { thread, cfg, rules, tables, caches, shared, threads, listeners: mine, clock } = seed;
+        crate::core::buffer::set_bufsize(cfg.global.tune_bufsize);
+        crate::l7_http::custom_errors::install(&cfg);
+        let poll = Poll::new().map_err(StartError::Poll)?;
+        let mut listeners = Vec::new();
+        for mut listener in mine {
+            let token = Token(RESERVED_TOKEN_BASE + listeners.len());
+            poll.registry()
+                .register(&mut listener.sock, token, mio::Interest::READABLE)
+                .map_err(StartError::Poll)?;
+            listeners.push(Some(ListenerSlot { listener, limited: false }));
+        }
+        {
+            use std::os::fd::AsRawFd;
+            let fds = listeners.iter().flatten().map(|s| s.listener.sock.as_raw_fd()).collect();
+            threads.set_listener_fds(thread, fds);
+        }
+        let waker = mio::Waker::new(poll.registry(), WAKE_TOKEN).map_err(StartError::Poll)?;
+        threads.set_waker(thread, Arc::new(waker));
+        // The runtime API, the health checks and the peers belong to the first thread.
+        let owner = thread == 0;
+        let mut cli_listeners = Vec::new();
+        for spec in cfg.global.stats_sockets.iter().filter(|_| owner) {
+            let mut l = CliListener::bind(spec)
+                .map_err(|err| StartError::StatsSocket { addr: format!("{:?}", spec.addr), err })?;
+            l.register(poll.registry(), Token(CLI_LISTENER_BASE + cli_listeners.len()))
+                .map_err(StartError::Poll)?;
+            cli_listeners.push(l);
+        }
+        let signals = SignalSource::register(poll.registry()).map_err(StartError::Poll)?;
+        let none = Config::default();
+        let owned: &Config = if owner { &cfg } else { &none };
+        let peers = super::peers_glue::start(owned, &tables, poll.registry())?;
+        let env = Env {
+            clock,
+            ended: Vec::new(),
+            errors: crate::l7_http::capture::ErrorLog::new(cfg.proxies.len()),
+            cfg: cfg.clone(),
+            idle: IdlePool::new(IDLE_CONNS_PER_SERVER),
+            h2srv: Default::default(),
+            rules,
+            tables,
+            caches,
+            thread,
+        };
+        let now = env.clock.now();
+        let checks = Checks::new(owned, now);
+        let mut timers = Timers::default();
+        let mut worker = Worker {
+            poll,
+            events: Events::with_capacity(cfg.global.tune.maxpollevents),
+            timers: Timers::default(),
+            sessions: TokenSlab::default(),
+            listeners,
+            signals,
+            logs: LogSink::new(&cfg),
+            checks,
+            cli_listeners,
+            cli: CliConns::default(),
+            refusals: Refusals::default(),
+            started: SystemTime::now(),
+            node: cfg.global.node.clone().unwrap_or_else(hostname),
+            env,
+            shared,
+            threads,
+            thread,
+            stopping: false,
+            stop_plan: StopPlan::default(),
+            next_purge_ms: if owner { 0 } else { u64::MAX }, // the first thread purges the shared tables
+            idle: super::idle::IdleMeter::new(),
+            peers,
+            peers_next: None,
+            taken: Vec::with_capacity(cfg.global.tune.maxpollevents),
+            certs: Vec::new(),
+            audit_wanted: false,
+            next_audit_ms: 0,
+        };
+        worker.audit_wanted = owner && worker.env.rules.iter().any(|r| {
+            r.http_request.iter().any(|rule| {
+                matches!(rule.action, crate::l7_http::rules::HttpAction::UseService(ref s) if *s == crate::l7_http::service_rules::InternalService::Prometheus)
+            })
+        });
+        for key in worker.checks.keys() {
+            if let Some(check) = worker.checks.get_mut(key) {
+                let next = Some(check.next_deadline());
+                timers.arm(&mut check.timer, TimerId { kind: TIMER_CHECK, key }, next);
+            }
+        }
+        worker.timers = timers;
+        Ok(worker)
+    }
+}
