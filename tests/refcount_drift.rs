@@ -18,6 +18,12 @@
 //! in HAProxy). During the load, strata's `debug counters check` is sampled
 //! continuously and must report every entry consistent with its live
 //! trackers at every sample. Replay a run with `SEED=`.
+//!
+//! The same load runs again with `nbthread 4`: the tracks of one address
+//! then come from sessions on every thread at once (each thread accepts
+//! from its own socket), so one entry's `use=` and `conn_cur` are updated
+//! by four threads; the audit parks the other threads and counts every
+//! thread's trackers, and the counts afterwards are the same exact ones.
 
 mod support;
 
@@ -143,6 +149,15 @@ fn entries(stats: u16, table: &str) -> HashMap<String, HashMap<String, u64>> {
 
 #[test]
 fn drift_none_after_20000_connections_with_aborts() {
+    drift(1);
+}
+
+#[test]
+fn drift_none_with_nbthread_4() {
+    drift(4);
+}
+
+fn drift(nbthread: u32) {
     let seed = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_nanos() as u64
     });
@@ -150,7 +165,7 @@ fn drift_none_after_20000_connections_with_aborts() {
     let backend = HttpBackend::start();
     let (port, stats) = (free_port(), free_port());
     let cfg = format!(
-        "global\n    maxconn 1000\n    stats socket ipv4@127.0.0.1:{stats} level admin\n\
+        "global\n    nbthread {nbthread}\n    maxconn 1000\n    stats socket ipv4@127.0.0.1:{stats} level admin\n\
          defaults\n    mode http\n    timeout connect {t}\n    timeout client {t}\n    timeout server {t}\n\
          frontend fe\n    bind 127.0.0.1:{port}\n\
          \x20   tcp-request connection track-sc0 src table t_src\n\
@@ -166,7 +181,7 @@ fn drift_none_after_20000_connections_with_aborts() {
     let _proxy = Proxy::start(&cfg);
 
     // While the load runs, the proxy's own audit (`debug counters check`,
-    // run between two events of its single worker) must find every entry's
+    // run between two events, the other threads parked) must find every entry's
     // `use=` and `conn_cur` equal to its live trackers, at every sample.
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let auditor = {

@@ -74,7 +74,7 @@ pub struct Session {
     pub luid: u32,              // the listener's rank in its frontend (`fe/1` in connection error logs)
     proto: BindProto,           // the bind's `proto`: which mux the connection starts with
     proxy_hdr: ProxyHdr,        // the PROXY protocol header (`accept-proxy`, `expect-proxy layer4`)
-    pub thread: usize,          // the worker thread running it (`tmask` of `show sess all`)
+    pub thread: u8,             // the worker thread running it (`tmask` of `show sess all`; at most 64)
 }
 
 /// Where a session stands with the PROXY protocol header it must read
@@ -148,7 +148,7 @@ impl Session {
             luid: 0,
             proto,
             proxy_hdr,
-            thread: ctx.thread,
+            thread: ctx.thread as u8,
         };
         if !tls && proxy_hdr == ProxyHdr::None {
             session.open(ctx)?;
