@@ -10,6 +10,10 @@
 //! after each reload, and at the end `conn_cur` of the new process equal
 //! to the connections it holds.
 //!
+//! With `nbthread 4` (the last test) the old process hands over every
+//! thread's socket of each address, in thread order, and each thread of
+//! the new one takes one: still not one failed request.
+//!
 //! strata only for `-x` hand-over of tables: HAProxy 2.6.12 did not
 //! reproduce the local-peer hand-over (golden P2), so the test skips under
 //! `STRATA_BIN=/usr/sbin/haproxy`.
@@ -34,9 +38,9 @@ struct Ports {
 
 /// Generation `n`'s configuration: the same proxy, its own stats sockets
 /// (so the test can ask each process), the same unix path pattern.
-fn cfg(p: &Ports, dir: &Path, n: usize, stats: u16) -> String {
+fn cfg(p: &Ports, dir: &Path, n: usize, stats: u16, threads: usize) -> String {
     format!(
-        "global\n    stats socket unix@{dir}/s{n}.sock level admin expose-fd listeners\n\
+        "global\n    nbthread {threads}\n    stats socket unix@{dir}/s{n}.sock level admin expose-fd listeners\n\
          \x20   stats socket ipv4@127.0.0.1:{stats} level admin\n    hard-stop-after 30s\n\
          defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\
          \x20   timeout http-keep-alive 30s\n\
@@ -79,20 +83,31 @@ fn reload_with_reuseport_only_loses_nothing() {
     ten_reloads(false);
 }
 
+/// `-x` with four threads in each process.
+#[test]
+fn reload_with_nbthread_4_loses_nothing() {
+    if under_haproxy() {
+        return;
+    }
+    let report = reloads(true, 4);
+    assert_eq!(report.failed, 0, "failed requests: {report:?}");
+}
+
 fn ten_reloads(take_sockets: bool) {
-    let report = reloads(take_sockets);
+    let report = reloads(take_sockets, 1);
     if take_sockets {
         assert_eq!(report.failed, 0, "failed requests: {report:?}");
     }
 }
 
-fn reloads(take_sockets: bool) -> support::load::Report {
+fn reloads(take_sockets: bool, threads: usize) -> support::load::Report {
     let backend = HttpBackend::start();
     let ports = Ports { fe: free_port(), peer: free_port(), backend: backend.port() };
-    let dir = std::env::temp_dir().join(format!("strata-reload-{}-{take_sockets}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("strata-reload-{}-{take_sockets}-{threads}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let mut stats = free_port();
-    let mut cur = Proxy::start_with_args(&cfg(&ports, &dir, 0, stats), &["-L", "me"]);
+    let mut cur = Proxy::start_with_args(&cfg(&ports, &dir, 0, stats, threads), &["-L", "me"]);
     let load = Load::start(ports.fe, 6, 3, 300);
     assert!(wait_until(ms(10_000), || load.ok() > 500), "load running");
     // an entry no request touches after the first process: it must travel
@@ -108,7 +123,7 @@ fn reloads(take_sockets: bool) -> support::load::Report {
         if take_sockets {
             args.extend(["-x", &sock]);
         }
-        let next = Proxy::start_with_args(&cfg(&ports, &dir, n, next_stats), &args);
+        let next = Proxy::start_with_args(&cfg(&ports, &dir, n, next_stats, threads), &args);
         let mut old = std::mem::replace(&mut cur, next);
         assert!(old.wait_exit(ms(20_000)).is_some(), "reload {n}: the old process exits");
         assert!(wait_until(ms(5_000), || cli(next_stats, "show info").contains("Pid:")), "new stats socket");

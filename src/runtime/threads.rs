@@ -140,19 +140,7 @@ pub(super) fn watchdog(threads: Arc<Threads>, clock: Clock) {
         loop {
             std::thread::sleep(Duration::from_millis(500));
             clock.update();
-            let now = clock.ticks_ms();
-            for (t, since) in threads.busy_since.iter().enumerate() {
-                let since = since.load(Ordering::Relaxed);
-                if since == 0 || now.saturating_sub(since) < STUCK_MS || reported[t] == since {
-                    continue;
-                }
-                reported[t] = since;
-                let loops = threads.loops[t].load(Ordering::Relaxed);
-                let msg = format!(
-                    "A thread is stuck: thread {} has not returned to its poll for {} ms (loop turn {loops}).",
-                    t + 1,
-                    now - since
-                );
+            for msg in stuck(&threads, clock.ticks_ms(), &mut reported) {
                 warn!(target: "runtime", "{msg}");
                 eprintln!("[WARNING]  ({}) : {msg}", std::process::id());
             }
@@ -160,5 +148,49 @@ pub(super) fn watchdog(threads: Arc<Threads>, clock: Clock) {
     });
     if let Err(e) = spawned {
         warn!(target: "runtime", "cannot start the watchdog: {e}");
+    }
+}
+
+/// The threads stuck at `now` (ms, the workers' clock) not yet reported
+/// for this episode (`reported`: per thread, the `busy_since` last reported).
+fn stuck(threads: &Threads, now: u64, reported: &mut [u64]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (t, since) in threads.busy_since.iter().enumerate() {
+        let since = since.load(Ordering::Relaxed);
+        if since == 0 || now.saturating_sub(since) < STUCK_MS || reported[t] == since {
+            continue;
+        }
+        reported[t] = since;
+        let loops = threads.loops[t].load(Ordering::Relaxed);
+        out.push(format!(
+            "A thread is stuck: thread {} has not returned to its poll for {} ms (loop turn {loops}).",
+            t + 1,
+            now - since
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thread_away_from_its_poll_is_reported_once() {
+        let threads = Threads::new(3);
+        let mut reported = vec![0; 3];
+        threads.busy_since[1].store(10_000, Ordering::Relaxed); // busy since 10 s
+        threads.busy_since[2].store(11_500, Ordering::Relaxed); // busy, not for long
+        threads.loops[1].store(7, Ordering::Relaxed);
+        let msgs = stuck(&threads, 12_100, &mut reported);
+        assert_eq!(
+            msgs,
+            ["A thread is stuck: thread 2 has not returned to its poll for 2100 ms (loop turn 7)."]
+        );
+        assert!(stuck(&threads, 13_000, &mut reported).is_empty(), "once per episode");
+        threads.busy_since[1].store(0, Ordering::Relaxed); // back in its poll
+        assert!(stuck(&threads, 14_000, &mut reported).len() == 1, "thread 3 now");
+        threads.busy_since[1].store(20_000, Ordering::Relaxed); // a new episode
+        assert_eq!(stuck(&threads, 22_500, &mut reported).len(), 1);
     }
 }
