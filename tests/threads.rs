@@ -167,3 +167,36 @@ fn soft_stop_lets_every_threads_connections_finish() {
     let status = p.wait_exit(ms(10_000)).expect("exits once every thread's connections ended");
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn a_server_marked_down_ends_its_streams_on_every_thread() {
+    let s1 = HttpBackend::named("s1");
+    let (stats, port) = (free_port(), free_port());
+    let be = format!(
+        "    option httpchk GET /health\n    server s1 127.0.0.1:{} check inter {} fall 1 rise 1 on-marked-down shutdown-sessions\n",
+        s1.port(),
+        cfg_time(Duration::from_millis(200))
+    );
+    let _p = Proxy::start(&cfg(stats, port, &be));
+    let clients: Vec<_> = (0..12)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut c = HttpConn::connect(port);
+                c.request(b"GET /hold HTTP/1.1\r\nHost: t\r\n\r\n").map(|r| r.status)
+            })
+        })
+        .collect();
+    assert!(s1.wait_holding(12, ms(10_000)), "12 requests held at the server");
+    s1.set_health(503);
+    // Every stream on s1 ends, whichever thread runs it, while the server
+    // still holds the requests: once the gate opens, a stream left alive
+    // would get the server's 200.
+    expect_stat(stats, "be", "s1", &[("scur", "0"), ("status", "DOWN")], "s1 down, nothing on it");
+    s1.open_gate();
+    // (HAProxy answers such a stream 502; strata closes without a response,
+    // with one thread as with four: the ending is what this test is about.)
+    for c in clients {
+        let r = c.join().expect("client");
+        assert!(matches!(r, Err(_) | Ok(502)), "the stream was shut down with its server: {r:?}");
+    }
+}

@@ -33,6 +33,7 @@ pub struct WorkerView<'a> {
     pub listener_fds: Vec<i32>,                       // what `_getsocks` hands over
     pub caches: &'a crate::l7_http::cache::Caches,
     pub lent: &'a [super::isolate::Lent], // the other threads' sessions, parked for this command
+    pub threads: (&'a super::shared::Threads, usize), // every thread, and the one running the command
 }
 
 impl CliData for WorkerView<'_> {
@@ -50,6 +51,8 @@ impl CliData for WorkerView<'_> {
     }
     fn close_idle(&mut self, backend: usize, server: usize) {
         self.idle.close_server((backend, server));
+        let (threads, me) = self.threads;
+        threads.broadcast(me, super::shared::Mail::CloseIdle(backend, server));
     }
     fn caches(&self) -> Option<&crate::l7_http::cache::Caches> {
         Some(self.caches)

@@ -74,6 +74,13 @@ pub(super) fn lock(shared: &Mutex<Process>) -> MutexGuard<'_, Process> {
     shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// What one thread asks every other to do with its own connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Mail {
+    ServerChanged(super::checks::ServerChange), // a check moved a server: `on-marked-down/up` on their streams
+    CloseIdle(usize, usize),                    // drop the idle connections to (backend, server)
+}
+
 /// Per-thread facts, written by their own thread without a lock and read
 /// by others (`show activity`, the watchdog, queue hand-over).
 pub struct Threads {
@@ -84,6 +91,7 @@ pub struct Threads {
     wakers: Mutex<Vec<Option<Arc<mio::Waker>>>>, // set by each worker once its poll exists
     listener_fds: Mutex<Vec<Vec<i32>>>, // each thread's listening sockets (`_getsocks`)
     pub(super) iso: super::isolate::Isolation, // stop-the-world for commands reading every thread
+    mail: Vec<Mutex<Vec<Mail>>>,  // per thread: what other threads asked it to do
 }
 
 impl Threads {
@@ -97,6 +105,7 @@ impl Threads {
             wakers: Mutex::new(vec![None; n]),
             listener_fds: Mutex::new(vec![Vec::new(); n]),
             iso: super::isolate::Isolation::new(n),
+            mail: (0..n).map(|_| Mutex::new(Vec::new())).collect(),
         }
     }
 
@@ -129,6 +138,20 @@ impl Threads {
     /// Every thread's listening sockets, thread by thread.
     pub(super) fn listener_fds(&self) -> Vec<i32> {
         self.listener_fds.lock().unwrap_or_else(|p| p.into_inner()).iter().flatten().copied().collect()
+    }
+
+    /// Posts `mail` to every thread but `me` and wakes them.
+    pub(super) fn broadcast(&self, me: usize, mail: Mail) {
+        for t in (0..self.count()).filter(|t| *t != me) {
+            self.mail[t].lock().unwrap_or_else(|p| p.into_inner()).push(mail);
+            self.wake(t);
+        }
+    }
+
+    /// What other threads posted to `thread` since it last looked.
+    pub(super) fn take_mail(&self, thread: usize) -> Vec<Mail> {
+        let mut posted = self.mail[thread].lock().unwrap_or_else(|p| p.into_inner());
+        if posted.is_empty() { Vec::new() } else { std::mem::take(&mut *posted) }
     }
 
     /// Thread `thread` accepted a connection.

@@ -145,6 +145,7 @@ macro_rules! worker_view {
             caches: &$w.env.caches,
             now: $w.env.clock.now(),
             lent: $lent,
+            threads: (&$w.threads, $w.thread),
         }
     };
 }
@@ -226,8 +227,12 @@ impl Worker {
                         SignalAction::SoftStop => self.begin_soft_stop(),
                         SignalAction::None => {}
                     },
-                    // Another thread freed a slot this one waits for (queue, maxconn).
-                    WAKE_TOKEN => self.resume_listeners(),
+                    // Another thread freed a slot this one waits for (queue,
+                    // maxconn), or posted something for its connections.
+                    WAKE_TOKEN => {
+                        self.read_mail();
+                        self.resume_listeners()
+                    }
                     Token(t) if t >= CLI_LISTENER_BASE => self.accept_cli(t - CLI_LISTENER_BASE),
                     Token(t) if t >= RESERVED_TOKEN_BASE => self.accept_from(t - RESERVED_TOKEN_BASE),
                     token => self.session_event(token, ev),
@@ -446,8 +451,9 @@ impl Worker {
         if alive {
             self.arm_cli(key);
         }
-        // A raised limit lets waiting connections in.
+        // A raised limit lets waiting connections in, on every thread.
         self.resume_listeners();
+        self.threads.wake_limited(self.thread);
     }
 
     fn arm_cli(&mut self, key: Key) {
@@ -521,6 +527,7 @@ impl Worker {
         }
         if let Some(change) = out.change {
             self.server_changed(change);
+            self.threads.broadcast(self.thread, super::shared::Mail::ServerChanged(change));
         }
     }
 

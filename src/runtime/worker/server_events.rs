@@ -9,8 +9,19 @@ use crate::cfg::{MarkedDown, MarkedUp};
 use crate::core::slab::Key;
 use crate::l6_stream::term::TermCause;
 use crate::runtime::checks::ServerChange;
+use crate::runtime::shared::Mail;
 
 impl Worker {
+    /// Does what the other threads posted for this one's connections.
+    pub(super) fn read_mail(&mut self) {
+        for mail in self.threads.take_mail(self.thread) {
+            match mail {
+                Mail::ServerChanged(change) => self.server_changed(change),
+                Mail::CloseIdle(be, srv) => self.env.idle.close_server((be, srv)),
+            }
+        }
+    }
+
     /// Applies the server options that react to `change`.
     pub(super) fn server_changed(&mut self, change: ServerChange) {
         let cfg = self.env.cfg.clone();

@@ -1,0 +1,140 @@
+#!/bin/bash
+# nbthread 2 against nbthread 1, and against HAProxy 2.6 with nbthread 2,
+# in interleaved rounds (strata 1, strata 2, HAProxy 2, strata 1, ...).
+# Usage: tests/benches/threads/run.sh [ROUNDS] [SECONDS_PER_LOAD]  (default 3, 5)
+# Loads (wrk, keep-alive, 50 connections) through two frontends of one
+# config: `fe` (no stick table) and `fe_hot` (every request tracks the same
+# stick-table entry: the hot-entry contention case). Reports CPU
+# microseconds per request of the proxy (utime+stime over requests), req/s,
+# how busy the proxy, wrk and the backend were (which one was CPU-bound),
+# and the RSS per connection after one keep-alive request (4,000 held).
+# No CPU pinning: nbthread 2 needs two CPUs, and this machine may have only
+# two, shared with wrk and the backend; the CPU count is printed. Loopback
+# only; every process it starts is stopped by PID. See docs/performance.md.
+set -u
+ROUNDS="${1:-3}"; SECS="${2:-5}"
+ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
+cd "$ROOT"
+for tool in haproxy wrk python3; do
+  command -v "$tool" >/dev/null || apt-get install -y haproxy wrk >/dev/null
+done
+cargo build --release --quiet --bin strata --bench e2e_backend || exit 1
+STRATA="$ROOT/target/release/strata"
+BACKEND="$(ls -t target/release/deps/e2e_backend-* | grep -v '\.d$' | head -1)"
+HAPROXY="$(command -v haproxy)"
+WORK="$(mktemp -d /tmp/strata-threads.XXXXXX)"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+echo "CPUs usable: $(nproc)  (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+BE=$(port); FE=$(port); FE_HOT=$(port); STATS=$(port)
+"$BACKEND" "$BE" & BPID=$!; PIDS+=($BPID)
+config() { # config N: the same proxy with nbthread N
+  cat <<EOF
+global
+    nbthread $1
+    maxconn 9950
+    stats socket ipv4@127.0.0.1:$STATS level admin
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 2m
+    timeout server 2m
+    timeout http-keep-alive 2m
+frontend fe
+    bind 127.0.0.1:$FE
+    default_backend be
+frontend fe_hot
+    bind 127.0.0.1:$FE_HOT
+    http-request track-sc0 int(1) table t_hot
+    default_backend be
+backend be
+    server s1 127.0.0.1:$BE
+backend t_hot
+    stick-table type integer size 1k expire 60s store conn_cur,http_req_cnt,http_req_rate(10s)
+EOF
+}
+config 1 > "$WORK/n1.cfg"; config 2 > "$WORK/n2.cfg"
+
+wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+TCK=$(getconf CLK_TCK)
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime of a process (all its threads)
+now_ticks() { awk '{print int($1 * '"$TCK"')}' /proc/uptime; }
+
+# load PID PORT: "req/s cpu_us_per_req proxy% wrk% backend%" (% of one CPU)
+load() {
+  local pid=$1 port=$2 p0 b0 t0 p1 b1 t1 out reqs rps
+  p0=$(ticks "$pid"); b0=$(ticks "$BPID"); t0=$(now_ticks)
+  out=$( { /usr/bin/time -f "WRKTICKS %U %S" wrk -t1 -c50 -d"${SECS}s" "http://127.0.0.1:$port/"; } 2>&1 )
+  p1=$(ticks "$pid"); b1=$(ticks "$BPID"); t1=$(now_ticks)
+  reqs=$(echo "$out" | awk '/requests in/{print $1}'); rps=$(echo "$out" | awk '/Requests\/sec/{print $2}')
+  local wu ws; read -r wu ws < <(echo "$out" | awk '/WRKTICKS/{print $2, $3}')
+  [ -n "$reqs" ] || { echo "wrk failed: $out" >&2; reqs=1; rps=0; wu=0; ws=0; }
+  awk -v p="$((p1 - p0))" -v b="$((b1 - b0))" -v t="$((t1 - t0))" -v n="$reqs" -v k="$TCK" -v rps="$rps" \
+      -v w="$wu" -v ws="$ws" 'BEGIN{
+    printf "%s %.2f %.0f %.0f %.0f\n", rps, p * 1e6 / k / n, (t > 0) ? p * 100 / t : 0, (t > 0) ? (w + ws) * k * 100 / t : 0, (t > 0) ? b * 100 / t : 0 }'
+}
+
+# conn_rss PID: RSS bytes per connection after one keep-alive request each (4,000 held)
+conn_rss() {
+  python3 - "$FE" "$1" <<'PY'
+import socket, sys, time
+port, pid = int(sys.argv[1]), sys.argv[2]
+rss = lambda: int([l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS")][0].split()[1])
+time.sleep(0.5)
+before = rss()
+conns = []
+for _ in range(4000):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"GET / HTTP/1.1\r\nHost: b\r\n\r\n")
+    got = b""
+    while not got.endswith(b"hello"):
+        got += s.recv(4096)
+    conns.append(s)
+time.sleep(2)
+print(round((rss() - before) * 1024 / 4000))
+for s in conns: s.close()
+PY
+}
+
+declare -A R
+run() { # run WHO BIN CFG
+  local who=$1 bin=$2 cfg=$3 pid
+  "$bin" -f "$cfg" -db >"$WORK/$who.log" 2>&1 & pid=$!; PIDS+=($pid)
+  wait_port "$FE" && wait_port "$FE_HOT" || { echo "$who did not start"; cat "$WORK/$who.log"; exit 1; }
+  local rps cpu pb wb bb
+  read -r rps cpu pb wb bb <<<"$(load "$pid" "$FE")"
+  R[$who,rps]+="$rps "; R[$who,cpu]+="$cpu "; R[$who,pbusy]+="$pb "; R[$who,wbusy]+="$wb "; R[$who,bbusy]+="$bb "
+  read -r rps cpu pb wb bb <<<"$(load "$pid" "$FE_HOT")"
+  R[$who,hot_rps]+="$rps "; R[$who,hot_cpu]+="$cpu "; R[$who,hot_pbusy]+="$pb "
+  R[$who,rss]+="$(conn_rss "$pid") "
+  kill "$pid"; wait "$pid" 2>/dev/null
+}
+for round in $(seq "$ROUNDS"); do
+  run strata1 "$STRATA" "$WORK/n1.cfg"
+  run strata2 "$STRATA" "$WORK/n2.cfg"
+  run haproxy2 "$HAPROXY" "$WORK/n2.cfg"
+  echo "round $round done" >&2
+done
+
+median() { echo "$1" | tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "-" }'; }
+m() { median "${R[$1,$2]}"; }
+printf "%-44s %10s %10s %10s %9s %9s\n" metric "strata n1" "strata n2" "haproxy n2" "n2/n1" "n2/hap"
+row() { # key label
+  local a b c; a=$(m strata1 "$1"); b=$(m strata2 "$1"); c=$(m haproxy2 "$1")
+  printf "%-44s %10s %10s %10s %9s %9s\n" "$2" "$a" "$b" "$c" "$(ratio "$b" "$a")" "$(ratio "$b" "$c")"
+}
+row cpu       "keep-alive CPU us/request (target n2/n1<=1.1)"
+row rps       "keep-alive req/s"
+row pbusy     "  proxy busy % of one CPU"
+row wbusy     "  wrk busy % of one CPU"
+row bbusy     "  backend busy % of one CPU"
+row hot_cpu   "hot entry CPU us/request"
+row hot_rps   "hot entry req/s"
+row hot_pbusy "  proxy busy % (hot entry)"
+row rss       "RSS bytes/conn after 1 request"
+echo "per-round CPU us/request (strata n1 | n2 | haproxy n2):"
+echo "  ${R[strata1,cpu]}| ${R[strata2,cpu]}| ${R[haproxy2,cpu]}"
