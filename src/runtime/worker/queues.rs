@@ -26,20 +26,25 @@ impl Worker {
     /// server going down) queues again at the back.
     pub(super) fn serve_queues(&mut self) {
         let now_ms = self.env.clock.ticks_ms();
-        for be in 0..self.env.cfg.proxies.len() {
+        // One look under the lock finds the queues holding entries (most
+        // turns: none, and nothing is allocated).
+        let busy: Vec<(usize, Vec<usize>)> = {
             let p = lock(&self.shared);
-            let Some(state) = p.backends.get(be) else { continue };
-            if state.queue.is_empty() && state.servers.iter().all(|s| s.queue.is_empty()) {
-                continue;
-            }
-            let pinned: Vec<usize> = state
-                .servers
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| !s.queue.is_empty())
-                .map(|(i, _)| i)
-                .collect();
-            drop(p);
+            (0..self.env.cfg.proxies.len())
+                .filter_map(|be| {
+                    let state = p.backends.get(be)?;
+                    let pinned: Vec<usize> = state
+                        .servers
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, s)| !s.queue.is_empty())
+                        .map(|(i, _)| i)
+                        .collect();
+                    (!state.queue.is_empty() || !pinned.is_empty()).then_some((be, pinned))
+                })
+                .collect()
+        };
+        for (be, pinned) in busy {
             for srv in pinned {
                 self.serve_line(be, Line::Server(srv), now_ms);
             }
