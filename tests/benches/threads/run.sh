@@ -18,7 +18,8 @@ cd "$ROOT"
 for tool in haproxy wrk python3; do
   command -v "$tool" >/dev/null || apt-get install -y haproxy wrk >/dev/null
 done
-cargo build --release --quiet --bin strata --bench e2e_backend || exit 1
+# NO_BUILD=1: measure the release binary already built.
+[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet --bin strata --bench e2e_backend || exit 1
 STRATA="$ROOT/target/release/strata"
 BACKEND="$(ls -t target/release/deps/e2e_backend-* | grep -v '\.d$' | head -1)"
 HAPROXY="$(command -v haproxy)"
