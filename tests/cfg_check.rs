@@ -67,7 +67,12 @@ const fn b(text: &'static str, line: usize, word: &'static str) -> Broken {
 const BROKEN: &[Broken] = &[
     b("fronted x\n", 1, "unknown keyword 'fronted' out of section."),
     b("global\n    nbthread 0\n", 2, "'nbthread' value must be between 1 and 64 (was 0)"),
-    b("global\n    nbthread 8\n", 2, "nbthread 8 is not yet supported by strata"),
+    b("global\n    thread-groups 2\n", 2, "'thread-groups' value must be between 1 and 1 (was 2)"),
+    b(
+        "global\n    cpu-map auto:1/1-2 0-2\n",
+        2,
+        "cpu-map : PROC/THREAD range and CPU sets must have the same size",
+    ),
     b("global\n    maxconn abc\n", 2, "'maxconn' expects an integer argument (got 'abc')"),
     b("global\n    chroot\n", 2, "'chroot' expects a directory as an argument."),
     b("global\n    chrooot /x\n", 2, "unknown keyword 'chrooot' in 'global' section"),
