@@ -5,9 +5,10 @@
 //! originalto` (`X-Original-To` with its `except` and `header`), `option
 //! checkcache` (a cacheable response setting a cookie becomes a 502),
 //! `option http-ignore-probes` (an empty connection gets no 408 and no log
-//! line) and `option abortonclose` (a queued client that closes is not
-//! served). Each with its control; every assertion holds for HAProxy 2.6
-//! (`STRATA_BIN=/usr/sbin/haproxy`).
+//! line), `option abortonclose` (a queued client that closes is not
+//! served) and `option http-restrict-req-hdr-names` (names outside
+//! `[A-Za-z0-9-]` deleted or refused). Each with its control; every
+//! assertion holds for HAProxy 2.6 (`STRATA_BIN=/usr/sbin/haproxy`).
 
 mod support;
 
@@ -204,4 +205,76 @@ fn options_on_the_wrong_side_are_warned_and_bad_arguments_refused() {
     ));
     assert_ne!(code, 0, "{out}{err}");
     assert!(format!("{out}{err}").contains("proxy.cfg:8"), "{out}{err}");
+}
+
+/// One request carrying `X_a` (a name outside `[A-Za-z0-9-]`), `X-ok`
+/// and `X-b_` through a frontend with `fe` lines and a backend with `be`
+/// lines: the status and, when the server got it, the request it saw.
+fn restricted_names(fe: &[&str], be_lines: &[&str]) -> (u16, Option<support::http_backend::Received>) {
+    let be = HttpBackend::start();
+    let port = free_port();
+    let mut cfg = HttpCfg::new(port, Some(be.port()));
+    for l in fe {
+        cfg = cfg.frontend(l);
+    }
+    for l in be_lines {
+        cfg = cfg.backend(l);
+    }
+    let _p = Proxy::start(&cfg.render());
+    let req = b"GET / HTTP/1.1\r\nhost: x\r\nX_a: 1\r\nX-ok: 2\r\nX-b_: 3\r\n\r\n";
+    let status = HttpConn::connect(port).request(req).expect("response").status;
+    let got = if status == 200 { be.wait_requests(1, ms(3000)).and_then(|mut v| v.pop()) } else { None };
+    (status, got)
+}
+
+/// `option http-restrict-req-hdr-names`: `delete` removes the headers
+/// whose name has a character outside `[A-Za-z0-9-]` (those a rule added
+/// too: the filter runs after the proxy's `http-request` rules), `reject`
+/// answers 403 (unless a rule removed them first), `preserve` (the
+/// default) forwards them.
+#[test]
+fn restrict_req_hdr_names_deletes_or_rejects_names_outside_the_charset() {
+    let (status, got) = restricted_names(&[], &[]);
+    let got = got.expect("preserve: forwarded");
+    assert_eq!((status, got.header("x_a"), got.header("x-b_")), (200, Some("1"), Some("3")));
+
+    let rule_adds = "http-request set-header X_rule 4";
+    let (status, got) = restricted_names(&[], &[rule_adds, "option http-restrict-req-hdr-names delete"]);
+    let got = got.expect("delete: forwarded");
+    assert_eq!(status, 200);
+    assert_eq!((got.header("x_a"), got.header("x-b_"), got.header("x_rule")), (None, None, None));
+    assert_eq!(got.header("x-ok"), Some("2"), "a name inside the charset stays");
+
+    let (status, got) = restricted_names(&["option http-restrict-req-hdr-names delete"], &[]);
+    assert_eq!((status, got.and_then(|g| g.header("x_a").map(str::to_owned))), (200, None), "frontend");
+
+    let (status, got) = restricted_names(&[], &["option http-restrict-req-hdr-names reject"]);
+    assert_eq!((status, got.is_none()), (403, true), "reject");
+    let (status, _) = restricted_names(&["option http-restrict-req-hdr-names reject"], &[]);
+    assert_eq!(status, 403, "reject in the frontend");
+
+    let del_rules = ["http-request del-header X_a", "http-request del-header X-b_"];
+    let reject = "option http-restrict-req-hdr-names reject";
+    let (status, got) = restricted_names(&[], &[del_rules[0], del_rules[1], reject]);
+    assert_eq!((status, got.and_then(|g| g.header("x-ok").map(str::to_owned))), (200, Some("2".into())));
+}
+
+#[test]
+fn restrict_req_hdr_names_arguments_are_checked() {
+    for (line, says) in [
+        ("option http-restrict-req-hdr-names", "missing parameter"),
+        ("option http-restrict-req-hdr-names drop", "invalid parameter 'drop'"),
+        ("no option http-restrict-req-hdr-names", "negation/default is not supported"),
+        ("option http-restrict-req-hdr-names delete now", "unexpected argument 'now'"),
+    ] {
+        let (code, out, err) = Proxy::check(&format!(
+            "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n\
+             frontend fe\n    bind 127.0.0.1:{}\n    {line}\n    default_backend be\n\
+             backend be\n    server s1 127.0.0.1:1\n",
+            free_port()
+        ));
+        let text = format!("{out}{err}");
+        assert_ne!(code, 0, "{line}: {text}");
+        assert!(text.contains("proxy.cfg:8") && text.contains(says), "{line}: {text}");
+    }
 }

@@ -62,26 +62,42 @@ pub trait SampleSource {
     fn src(&self) -> Option<SocketAddr>;
     /// Address the client connected to (`dst`, `dst_port`).
     fn dst(&self) -> Option<SocketAddr>;
-    /// Request method as received.
-    fn method(&self) -> Option<&[u8]>;
+    /// Request method as received (none where no request exists: the
+    /// defaults of the HTTP methods below describe a source without one).
+    fn method(&self) -> Option<&[u8]> {
+        None
+    }
     /// Request URI as received (origin-form or absolute-form).
-    fn uri(&self) -> Option<&[u8]>;
+    fn uri(&self) -> Option<&[u8]> {
+        None
+    }
     /// Request HTTP version as `b"1.1"` (`req.ver`, `HTTP_1.0`, `HTTP_1.1`).
     fn req_version(&self) -> Option<&[u8]> {
         None
     }
     /// Calls `f` for each request header line, in order.
-    fn for_each_req_header(&self, f: HeaderVisitor<'_>);
+    fn for_each_req_header(&self, f: HeaderVisitor<'_>) {
+        let _ = f;
+    }
     /// Response status, when a response is being processed.
-    fn res_status(&self) -> Option<u16>;
+    fn res_status(&self) -> Option<u16> {
+        None
+    }
     /// Calls `f` for each response header line, in order (nothing before a response exists).
-    fn for_each_res_header(&self, f: HeaderVisitor<'_>);
+    fn for_each_res_header(&self, f: HeaderVisitor<'_>) {
+        let _ = f;
+    }
     /// Name of the frontend the stream came in through.
     fn frontend_name(&self) -> &str;
     /// Name of the backend chosen so far, if any.
-    fn backend_name(&self) -> Option<&str>;
+    fn backend_name(&self) -> Option<&str> {
+        None
+    }
     /// Usable servers of the named backend; `None` if no such backend.
-    fn nbsrv(&self, backend: &str) -> Option<u32>;
+    fn nbsrv(&self, backend: &str) -> Option<u32> {
+        let _ = backend;
+        None
+    }
     /// Extension point for fetches the ACL engine declares but cannot
     /// compute itself (stick counters `sc*_`/`src_*` later). Called with
     /// the keyword and its parsed arguments; `None`: no sample.

@@ -97,4 +97,15 @@ pub struct HttpConnOpts {
     pub abortonclose: bool, // `option abortonclose` (backend): a client that closes leaves the queue
     pub checkcache: bool,   // `option checkcache` (backend): cacheable responses with cookies refused
     pub originalto: Option<AddrHeader>, // `option originalto [except NET] [header NAME]`
+    pub restrict_hdr_names: RestrictHdrNames, // `option http-restrict-req-hdr-names`
+}
+
+/// What a proxy does with request header names outside `[A-Za-z0-9-]`
+/// (`option http-restrict-req-hdr-names`), after its `http-request` rules.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RestrictHdrNames {
+    #[default]
+    Preserve, // forwarded as they are
+    Delete, // such headers are removed
+    Reject, // the request is answered 403
 }

@@ -2,7 +2,7 @@
 //! and `tcp-request session` (before the first stream). Trackers they
 //! start belong to the session.
 
-use crate::acl::{ArgValue, HeaderVisitor, Sample, SampleSource};
+use crate::acl::{ArgValue, Sample, SampleSource};
 use crate::cfg::Config;
 use crate::l4_conn::track::{SLOTS, TrackSlots, stick_fetch};
 use crate::stick::{Registry, Tracker};
@@ -51,32 +51,8 @@ impl SampleSource for SessionTarget<'_> {
         Some(self.dst)
     }
 
-    fn method(&self) -> Option<&[u8]> {
-        None
-    }
-
-    fn uri(&self) -> Option<&[u8]> {
-        None
-    }
-
-    fn for_each_req_header(&self, _f: HeaderVisitor<'_>) {}
-
-    fn res_status(&self) -> Option<u16> {
-        None
-    }
-
-    fn for_each_res_header(&self, _f: HeaderVisitor<'_>) {}
-
     fn frontend_name(&self) -> &str {
         &self.cfg.proxies[self.frontend].name
-    }
-
-    fn backend_name(&self) -> Option<&str> {
-        None
-    }
-
-    fn nbsrv(&self, _backend: &str) -> Option<u32> {
-        None
     }
 
     fn vars(&self, scope: crate::acl::Scope) -> Option<&crate::acl::Vars> {

@@ -4,7 +4,7 @@
 //! belongs to the runtime's log sink.
 
 use super::term::TermState;
-use crate::acl::{HeaderVisitor, SampleSource};
+use crate::acl::SampleSource;
 use crate::cfg::Config;
 use crate::cfg::knobs::LogFormatKind;
 use crate::cfg::{Diag, Diagnostics};
@@ -226,25 +226,8 @@ impl SampleSource for RecordSource<'_> {
     fn dst(&self) -> Option<SocketAddr> {
         Some(self.dst)
     }
-    fn method(&self) -> Option<&[u8]> {
-        None
-    }
-    fn uri(&self) -> Option<&[u8]> {
-        None
-    }
-    fn for_each_req_header(&self, _: HeaderVisitor<'_>) {}
-    fn res_status(&self) -> Option<u16> {
-        None
-    }
-    fn for_each_res_header(&self, _: HeaderVisitor<'_>) {}
     fn frontend_name(&self) -> &str {
         &self.cfg.proxies[self.frontend].name
-    }
-    fn backend_name(&self) -> Option<&str> {
-        None
-    }
-    fn nbsrv(&self, _: &str) -> Option<u32> {
-        None
     }
 }
 

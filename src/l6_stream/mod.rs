@@ -18,6 +18,7 @@ mod http_actions;
 mod http_cache;
 mod http_checks;
 mod http_comp;
+mod http_restrict;
 mod http_rules;
 mod inspect;
 mod lb_input;

@@ -288,7 +288,7 @@ impl Stream {
         }
         s.capture_request_headers(ctx);
         s.count_request(ctx);
-        if s.run_request_rules(frontend, ctx) {
+        if s.run_request_rules(frontend, ctx) || s.restrict_header_names(frontend, ctx) {
             return s;
         }
         // The stats page of the frontend, then of the backend (HAProxy's order).
@@ -298,7 +298,9 @@ impl Stream {
         }
         s.route(ctx);
         if let Some(be) = s.backend.filter(|&b| b != frontend)
-            && (!s.run_content_rules(be, ctx) || s.run_request_rules(be, ctx))
+            && (!s.run_content_rules(be, ctx)
+                || s.run_request_rules(be, ctx)
+                || s.restrict_header_names(be, ctx))
         {
             return s;
         }

@@ -11,6 +11,7 @@ pub mod compress;
 pub mod custom_errors;
 pub mod errors;
 pub mod h2;
+pub mod hdr_names;
 pub mod head;
 pub mod header_list;
 pub mod logformat;

@@ -4,7 +4,7 @@
 //! ...; a fetch that needs a connection or a request is absent, so the
 //! variable is left unset, as in HAProxy).
 
-use crate::acl::{HeaderVisitor, SampleExpr, SampleSource, VarTarget, assign_var};
+use crate::acl::{SampleExpr, SampleSource, VarTarget, assign_var};
 use crate::cfg::{Config, Diag, Diagnostics};
 use crate::l7_http::logformat::{LogFormat, LogSource};
 use std::net::SocketAddr;
@@ -19,25 +19,8 @@ impl SampleSource for NoStream {
     fn dst(&self) -> Option<SocketAddr> {
         None
     }
-    fn method(&self) -> Option<&[u8]> {
-        None
-    }
-    fn uri(&self) -> Option<&[u8]> {
-        None
-    }
-    fn for_each_req_header(&self, _: HeaderVisitor<'_>) {}
-    fn res_status(&self) -> Option<u16> {
-        None
-    }
-    fn for_each_res_header(&self, _: HeaderVisitor<'_>) {}
     fn frontend_name(&self) -> &str {
         ""
-    }
-    fn backend_name(&self) -> Option<&str> {
-        None
-    }
-    fn nbsrv(&self, _: &str) -> Option<u32> {
-        None
     }
 }
 

@@ -1,7 +1,8 @@
 //! `[no] option X` for HTTP connection handling and request/response
 //! checks: `http-server-close`, `http-pretend-keepalive`,
 //! `http-ignore-probes`, `abortonclose`,
-//! `checkcache`, `originalto`. Kept in [`crate::cfg::knobs::HttpConnOpts`].
+//! `checkcache`, `originalto`, `http-restrict-req-hdr-names`. Kept in
+//! [`crate::cfg::knobs::HttpConnOpts`].
 
 use super::args::{Res, no_extra};
 use super::section::Open;
@@ -25,6 +26,9 @@ pub(super) fn option(
     diags: &mut Diagnostics,
 ) -> Option<Res> {
     let name = words.first()?.as_str();
+    if name == "http-restrict-req-hdr-names" {
+        return Some(restrict_hdr_names(o, words, negate));
+    }
     let cap = match name {
         "http-server-close" | "http-pretend-keepalive" | "originalto" => Cap::Both,
         "http-ignore-probes" => Cap::Front,
@@ -69,4 +73,25 @@ pub(super) fn option(
     };
     *flag = on;
     Some(no_extra(&kw, words, 1))
+}
+
+/// `option http-restrict-req-hdr-names preserve|delete|reject` (any
+/// proxy; no `no` form), with HAProxy's messages.
+fn restrict_hdr_names(o: &mut Open, words: &[String], negate: bool) -> Res {
+    use crate::cfg::knobs::RestrictHdrNames;
+    let name = "http-restrict-req-hdr-names";
+    if negate {
+        return Err(format!("negation/default is not supported for option '{name}'."));
+    }
+    let expects = format!("option '{name}' expects 'preserve', 'reject' or 'delete' option.");
+    let mode = match words.get(1).map(String::as_str) {
+        None | Some("") => return Err(format!("missing parameter. {expects}")),
+        Some("preserve") => RestrictHdrNames::Preserve,
+        Some("delete") => RestrictHdrNames::Delete,
+        Some("reject") => RestrictHdrNames::Reject,
+        Some(other) => return Err(format!("invalid parameter '{other}'. {expects}")),
+    };
+    no_extra("option", words, 2)?;
+    o.px.knobs.http.restrict_hdr_names = mode;
+    Ok(())
 }

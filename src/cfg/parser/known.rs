@@ -134,7 +134,6 @@ pub(super) const OPTIONS_NOT_YET: &[&str] = &[
     "h1-case-adjust-bogus-client",
     "h1-case-adjust-bogus-server",
     "http-no-delay",
-    "http-restrict-req-hdr-names",
     "http-use-proxy-header",
     "httpslog",
     "idle-close-on-response",

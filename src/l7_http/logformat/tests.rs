@@ -20,27 +20,11 @@ impl SampleSource for Fake {
     fn dst(&self) -> Option<SocketAddr> {
         Some("10.0.0.1:80".parse().unwrap())
     }
-    fn method(&self) -> Option<&[u8]> {
-        None
-    }
-    fn uri(&self) -> Option<&[u8]> {
-        None
-    }
     fn for_each_req_header(&self, f: HeaderVisitor<'_>) {
         let _ = f(b"x-a", b"v\"1");
     }
-    fn res_status(&self) -> Option<u16> {
-        None
-    }
-    fn for_each_res_header(&self, _: HeaderVisitor<'_>) {}
     fn frontend_name(&self) -> &str {
         "fe"
-    }
-    fn backend_name(&self) -> Option<&str> {
-        None
-    }
-    fn nbsrv(&self, _: &str) -> Option<u32> {
-        None
     }
 }
 

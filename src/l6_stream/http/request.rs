@@ -1,0 +1,174 @@
+//! The request side of an HTTP/1 stream: the head serialised for the
+//! server (with `X-Forwarded-For` / `X-Original-To`), then head and body
+//! sent client → server.
+
+use super::ReqHead;
+use crate::l4_conn::IoStep;
+use crate::l6_stream::client::ClientSide;
+use crate::l6_stream::stream::{Stream, StreamCtx};
+use crate::l6_stream::term::{TermCause, TermPhase};
+use crate::l7_http::errors::BuiltinStatus;
+use crate::l7_http::rewrite::{ConnHeader, NextHead, request_line};
+use log::debug;
+
+/// The name of the `X-Forwarded-For` header to add for client `ip`, if
+/// one is added: as HAProxy, when the frontend or the backend has `option
+/// forwardfor`, the client is in neither one's `except` network, and
+/// (when every such proxy said `if-none`) the request has no such header;
+/// the backend's `header` name first, then the frontend's.
+fn forwardfor_header<'c>(
+    fe: &'c crate::cfg::Proxy,
+    be: Option<&'c crate::cfg::Proxy>,
+    ip: std::net::IpAddr,
+    buf: &[u8],
+    headers: &[crate::l7_http::head::HeaderSpan],
+) -> Option<&'c str> {
+    let both = || [Some(fe), be].into_iter().flatten();
+    if !both().any(|p| p.options.forwardfor) || both().any(|p| p.knobs.forwardfor.excepted(ip)) {
+        return None;
+    }
+    let name = be
+        .and_then(|b| b.knobs.forwardfor.header.as_deref())
+        .or(fe.knobs.forwardfor.header.as_deref())
+        .unwrap_or("x-forwarded-for");
+    let if_none = both().filter(|p| p.options.forwardfor).all(|p| p.knobs.forwardfor.if_none);
+    if if_none && crate::l7_http::head::find(buf, headers, name).next().is_some() {
+        return None;
+    }
+    Some(name)
+}
+
+impl Stream {
+    /// Serialises the request head for the server (again on a retry).
+    pub(in crate::l6_stream) fn prepare_request(&mut self, ctx: &StreamCtx<'_>) {
+        let Some(h) = self.http.as_mut() else { return };
+        let fe = &ctx.cfg.proxies[self.frontend];
+        let be = self.backend.map(|b| &ctx.cfg.proxies[b]);
+        let either = |f: fn(&crate::cfg::knobs::HttpConnOpts) -> bool| {
+            f(&fe.knobs.http) || be.is_some_and(|b| f(&b.knobs.http))
+        };
+        let httpclose = fe.options.httpclose || be.is_some_and(|b| b.options.httpclose);
+        // `http-server-close` (or `httpclose`): one request per server
+        // connection, announced to the server unless the backend has
+        // `http-pretend-keepalive` (the server side's option, as in HAProxy).
+        let one_shot = httpclose || either(|h| h.server_close);
+        let close = one_shot && !be.is_some_and(|b| b.knobs.http.pretend_keepalive);
+        h.txn.server_close |= one_shot;
+        let t = &h.txn;
+        let forwardfor = forwardfor_header(fe, be, self.src.ip(), t.req_bytes(), &t.req.headers);
+        let mut ip_text = [0u8; 48];
+        let ip_len = if forwardfor.is_some() { format_ip(self.src.ip(), &mut ip_text) } else { 0 };
+        let xff_name = forwardfor.unwrap_or("x-forwarded-for");
+        let orig_to = crate::l6_stream::http_checks::originalto_header(fe, be, self.dst.ip());
+        let mut dst_text = [0u8; 48];
+        let dst_len = if orig_to.is_some() { format_ip(self.dst.ip(), &mut dst_text) } else { 0 };
+        let xot_name = orig_to.unwrap_or("x-original-to");
+        let both: &[(&[u8], &[u8])] =
+            &[(xff_name.as_bytes(), &ip_text[..ip_len]), (xot_name.as_bytes(), &dst_text[..dst_len])];
+        let extra = match (forwardfor.is_some(), orig_to.is_some()) {
+            (true, true) => both,
+            (true, false) => &both[..1],
+            (false, true) => &both[1..],
+            (false, false) => &[],
+        };
+        let src = t.req_bytes();
+        let line = request_line(t.method_bytes(), t.outgoing_uri(), t.req.version);
+        let conn = if t.req.conn.upgrade {
+            ConnHeader::Upgrade
+        } else if close {
+            ConnHeader::Close
+        } else {
+            ConnHeader::Default
+        };
+        let next =
+            NextHead { first_line: &line, src, headers: &t.req.headers, edits: &t.req_edits, extra, conn };
+        if next.unchanged() {
+            h.req_head = ReqHead::AsReceived { sent: 0 };
+            return;
+        }
+        match next.write() {
+            Some(out) => h.req_head = ReqHead::Rewritten(Some(out)),
+            None => self.answer(BuiltinStatus::BadRequest, TermCause::ProxyRule, TermPhase::Request),
+        }
+    }
+
+    /// Request head then body, client → server. Returns whether anything moved.
+    pub(super) fn http_request_side<C: ClientSide>(&mut self, cli: &mut C, ctx: &StreamCtx<'_>) -> bool {
+        let now = ctx.now;
+        let (Some(h), Some(srv)) = (self.http.as_mut(), self.srv.as_mut()) else { return false };
+        if h.answered {
+            return false;
+        }
+        let mut progress = false;
+        if !h.req_head.is_sent() {
+            match h.req_head.send(srv, h.txn.req_bytes(), now) {
+                IoStep::Moved(n) => {
+                    self.bytes_in += n as u64;
+                    progress = true;
+                }
+                IoStep::Failed => {
+                    self.server_failed_early(ctx);
+                    return true;
+                }
+                _ => {}
+            }
+            if !h.req_head.is_sent() {
+                return progress;
+            }
+        }
+        if h.txn.req_body.is_done() && h.req_pending == 0 {
+            return progress;
+        }
+        if h.req_pending == 0
+            && let Some(rx) = cli.rx()
+        {
+            match h.txn.req_body.advance(rx.data()) {
+                Ok(adv) => h.req_pending = adv.body_bytes,
+                Err(e) => {
+                    debug!(target: "l6", "s#{}: bad request body: {e}", self.id);
+                    self.answer(BuiltinStatus::BadRequest, TermCause::ClientAbort, TermPhase::Request);
+                    return true;
+                }
+            }
+        }
+        if h.req_pending > 0 {
+            match srv.send_prefix(cli.rx_mut(), h.req_pending, now) {
+                IoStep::Moved(n) => {
+                    h.req_pending -= n;
+                    self.bytes_in += n as u64;
+                    progress = true;
+                }
+                IoStep::Failed => {
+                    self.server_failed_early(ctx);
+                    return true;
+                }
+                _ => {}
+            }
+        }
+        if !h.txn.req_body.is_done() && h.req_pending == 0 {
+            match cli.fill(now) {
+                IoStep::Moved(_) | IoStep::Eof => progress = true,
+                IoStep::Failed => {
+                    self.abort(TermCause::ClientAbort, TermPhase::Data);
+                    return true;
+                }
+                IoStep::Blocked => {}
+            }
+            // The client closed before its body was complete (bytes still
+            // buffered are forwarded first).
+            if cli.read_closed() && cli.pending() == 0 && h.req_pending == 0 && !h.txn.req_body.is_done() {
+                self.abort(TermCause::ClientAbort, TermPhase::Data);
+                return true;
+            }
+        }
+        progress
+    }
+}
+
+/// Writes `ip` as text into `out` without allocating; returns the length.
+fn format_ip(ip: std::net::IpAddr, out: &mut [u8; 48]) -> usize {
+    use std::io::Write;
+    let mut cursor = std::io::Cursor::new(&mut out[..]);
+    let _ = write!(cursor, "{ip}");
+    cursor.position() as usize
+}
