@@ -148,6 +148,42 @@ fn request_header_rewrites_reach_the_server() {
     assert_eq!(all("x-rep"), ["value-new"], "replace-header rewrites with back-references");
 }
 
+/// `del-header NAME -m str|beg|end|sub|reg` (HAProxy 2.6's del_header
+/// regtest): names compare without regard to case, a regex sees the name
+/// in lower case; on requests and on responses.
+#[test]
+fn del_header_match_methods_remove_the_names_they_match() {
+    let rules = ["x-str1", "x-str2 -m str", "x-beg -m beg", "end1 -m end", "sub -m sub", "^x.reg.$ -m reg"];
+    let s = setup(|mut c| {
+        for r in rules {
+            c = c.frontend(&format!("http-request del-header {r}"));
+            c = c.frontend(&format!("http-response del-header {r}"));
+        }
+        c
+    });
+    let names = [
+        "X-Always", "X-Str1", "X-Str2", "X-Beg1", "x-beg2", "X-End1", "X-End2", "X-Sub1", "X-Reg1", "X-Reg22",
+    ];
+    let lines: Vec<String> = names.iter().map(|n| format!("{n}: v")).collect();
+    let replies: Vec<String> = lines.iter().map(|l| format!("X-Reply: {l}")).collect();
+    let mut all: Vec<&str> = lines.iter().map(String::as_str).collect();
+    all.extend(replies.iter().map(String::as_str));
+    let got = s.forwarded(&request("GET", "/", &all, b""));
+    let kept = |list: Vec<&str>| -> Vec<String> {
+        let mut v: Vec<String> = list
+            .into_iter()
+            .filter(|n| names.iter().any(|m| m.eq_ignore_ascii_case(n)))
+            .map(str::to_ascii_lowercase)
+            .collect();
+        v.sort();
+        v
+    };
+    let expected = ["x-always", "x-end2", "x-reg22"];
+    assert_eq!(kept(got.headers.iter().map(|(n, _)| n.as_str()).collect()), expected, "request");
+    let r = s.ask(&request("GET", "/", &all, b""));
+    assert_eq!(kept(r.headers.iter().map(|(n, _)| n.as_str()).collect()), expected, "response");
+}
+
 #[test]
 fn response_rewrites_and_deny_reach_the_client() {
     let s = setup(|c| {

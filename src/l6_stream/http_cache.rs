@@ -61,7 +61,7 @@ fn edited<'a>(mut h: Vec<(&'a [u8], &'a [u8])>, edits: &'a [HeaderEdit]) -> Vec<
                 h.retain(|(x, _)| !x.eq_ignore_ascii_case(n.as_bytes()));
                 h.push((n.as_bytes(), v.as_bytes()));
             }
-            HeaderEdit::Del(n) => h.retain(|(x, _)| !x.eq_ignore_ascii_case(n.as_bytes())),
+            HeaderEdit::Del(_) | HeaderEdit::DelMatching(_) => h.retain(|(x, _)| !e.removes(x)),
             HeaderEdit::Replace(..) | HeaderEdit::ReplaceValue(..) => {}
         }
     }

@@ -43,7 +43,7 @@ fn present_after(edits: &[HeaderEdit], name: &[u8], received: bool) -> bool {
             HeaderEdit::Add(n, _) | HeaderEdit::Set(n, _) if n.as_bytes().eq_ignore_ascii_case(name) => {
                 return true;
             }
-            HeaderEdit::Del(n) if n.as_bytes().eq_ignore_ascii_case(name) => return false,
+            HeaderEdit::Del(_) | HeaderEdit::DelMatching(_) if e.removes(name) => return false,
             _ => {}
         }
     }

@@ -26,25 +26,49 @@ pub enum HeaderEdit {
     Add(String, String),                               // append `name: value`
     Set(String, String),                               // remove every `name`, then append it
     Del(String),                                       // remove every `name` header
+    DelMatching(NameMatch),                            // `del-header NAME -m beg|end|sub|reg`
     Replace(String, regex::bytes::Regex, String),      // rewrite received `name` values matching the regex
     ReplaceValue(String, regex::bytes::Regex, String), // same, each comma-separated value on its own
 }
 
 impl HeaderEdit {
-    fn name(&self) -> &str {
+    /// Whether this edit removes headers named `name` written before it.
+    pub fn removes(&self, name: &[u8]) -> bool {
         match self {
-            HeaderEdit::Add(n, _)
-            | HeaderEdit::Set(n, _)
-            | HeaderEdit::Del(n)
-            | HeaderEdit::Replace(n, _, _)
-            | HeaderEdit::ReplaceValue(n, _, _) => n,
+            HeaderEdit::Set(n, _) | HeaderEdit::Del(n) => n.as_bytes().eq_ignore_ascii_case(name),
+            HeaderEdit::DelMatching(m) => m.matches(name),
+            _ => false,
         }
     }
+}
 
-    /// Whether this edit removes headers named `name` written before it.
-    fn removes(&self, name: &[u8]) -> bool {
-        matches!(self, HeaderEdit::Set(..) | HeaderEdit::Del(_))
-            && self.name().as_bytes().eq_ignore_ascii_case(name)
+/// How `del-header NAME -m METHOD` compares header names (HAProxy 2.6:
+/// `str`, the default, is a plain [`HeaderEdit::Del`]). Names compare
+/// without regard to case; a regex sees the name in lower case, as
+/// HAProxy stores it.
+#[derive(Clone, Debug)]
+pub enum NameMatch {
+    Beg(String),              // the name starts with it
+    End(String),              // the name ends with it
+    Sub(String),              // the name contains it
+    Reg(regex::bytes::Regex), // the lower-case name matches
+}
+
+impl NameMatch {
+    /// Whether header name `name` (as received) is matched.
+    pub fn matches(&self, name: &[u8]) -> bool {
+        let fold = |p: &str, at: usize| {
+            name.get(at..at + p.len()).is_some_and(|n| n.eq_ignore_ascii_case(p.as_bytes()))
+        };
+        match self {
+            NameMatch::Beg(p) => fold(p, 0),
+            NameMatch::End(p) => name.len() >= p.len() && fold(p, name.len() - p.len()),
+            NameMatch::Sub(p) => (0..=name.len().saturating_sub(p.len())).any(|at| fold(p, at)),
+            NameMatch::Reg(re) => {
+                let lower: smallvec::SmallVec<[u8; 64]> = name.iter().map(u8::to_ascii_lowercase).collect();
+                re.is_match(&lower)
+            }
+        }
     }
 }
 
@@ -268,6 +292,20 @@ mod tests {
             std::str::from_utf8(out.data()).unwrap(),
             "GET /x HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nX-Forwarded-For: 10.0.0.1\r\nConnection: close\r\n\r\n"
         );
+    }
+
+    #[test]
+    fn del_header_match_methods_compare_names_as_haproxy_does() {
+        let beg = NameMatch::Beg("x-beg".into());
+        assert!(beg.matches(b"X-Beg1") && beg.matches(b"x-beg") && !beg.matches(b"y-x-beg"));
+        let end = NameMatch::End("end1".into());
+        assert!(end.matches(b"X-END1") && !end.matches(b"x-end2") && !end.matches(b"nd1"));
+        let sub = NameMatch::Sub("sub".into());
+        assert!(sub.matches(b"X-Sub1") && sub.matches(b"sub") && !sub.matches(b"su"));
+        let reg = NameMatch::Reg(regex::bytes::Regex::new("^x.reg.$").unwrap());
+        assert!(reg.matches(b"X-Reg1") && !reg.matches(b"x-reg12"));
+        let edit = HeaderEdit::DelMatching(sub);
+        assert!(edit.removes(b"a-SUB-b") && !edit.removes(b"x"));
     }
 
     #[test]

@@ -198,11 +198,7 @@ fn action(words: &[String], side: RuleSide) -> Result<HttpAction, String> {
                 None => HttpAction::DynHeader { name, value, set },
             })
         }
-        ("del-header", _) => {
-            let name = arg(words, 1, "<name> as argument")?.to_owned();
-            no_more(words, 2)?;
-            Ok(HttpAction::Edit(HeaderEdit::Del(name)))
-        }
+        ("del-header", _) => del_header(words),
         ("return", RuleSide::Request) => ret(words),
         ("use-service", RuleSide::Request) => {
             super::service_rules::use_service(words).map(HttpAction::UseService)
@@ -223,6 +219,27 @@ fn after_allows(kw: &str, side: RuleSide, a: ExtAction) -> Result<ExtAction, Str
         _ if side != RuleSide::After => Ok(a),
         _ => Err(format!("unknown or unsupported action '{kw}' in '{}' rules", side.keyword())),
     }
+}
+
+/// `del-header NAME [-m str|beg|end|sub|reg]`, HAProxy 2.6's messages.
+fn del_header(words: &[String]) -> Result<HttpAction, String> {
+    use super::rewrite::NameMatch;
+    let name = words.get(1).filter(|n| !n.is_empty()).ok_or("expects at least 1 argument")?.to_owned();
+    if words.get(2).map(String::as_str) != Some("-m") {
+        no_more(words, 2)?;
+        return Ok(HttpAction::Edit(HeaderEdit::Del(name)));
+    }
+    let method = words.get(3).filter(|m| !m.is_empty()).ok_or("-m flag expects exactly 1 argument")?;
+    no_more(words, 4)?;
+    let m = match method.as_str() {
+        "str" => return Ok(HttpAction::Edit(HeaderEdit::Del(name))),
+        "beg" => NameMatch::Beg(name),
+        "end" => NameMatch::End(name),
+        "sub" => NameMatch::Sub(name),
+        "reg" => NameMatch::Reg(regex::bytes::Regex::new(&name).map_err(|e| format!("regex '{name}': {e}"))?),
+        other => return Err(format!("-m with unsupported matching method '{other}'")),
+    };
+    Ok(HttpAction::Edit(HeaderEdit::DelMatching(m)))
 }
 
 fn deny(words: &[String], side: RuleSide) -> Result<HttpAction, String> {
