@@ -260,3 +260,42 @@ fn unique_id_format_and_header() {
     let other = HttpConn::connect(port).request(&get("/")).unwrap();
     assert_ne!(other.header("x-uid"), Some(uid.as_str()), "one id per request");
 }
+
+/// The constants `bin()`/`bool()`, `req.hdr_ip` (dotted quads with what
+/// follows ignored, IPv6, values that are no address skipped), the request
+/// line as received (`capture.req.*`, a `set-path` before it changes
+/// nothing), `req.len` (HAProxy's internal message size: 21 + method, URI,
+/// version, each header's name and value), `return ... hdr NAME FMT`,
+/// `str()` with a `\xHH` byte that is no UTF-8, and rules seeing the headers
+/// earlier rules set or removed.
+#[test]
+fn constants_captures_hdr_ip_req_len_and_edited_headers() {
+    let s = setup(&[
+        "http-request set-var(txn.len) req.len",
+        "http-request set-path /changed",
+        "http-request set-header X-Set from-rule",
+        "http-request del-header X-Gone",
+        "http-request set-var(txn.set) req.hdr(x-set)",
+        "http-request set-var(txn.gone) req.hdr(x-gone) if { req.hdr(x-gone) -m found }",
+        "http-request return status 200 hdr x-bin \"%[bin(41420043)]\" hdr x-bool \"%[bool(TRUE)]-%[bool(0)]\" \
+         hdr x-ip \"%[req.hdr_ip(a)]\" hdr x-ip6 \"%[req.hdr_ip(b)]\" hdr x-ip-last \"%[req.hdr_ip(c,-1)]\" \
+         hdr x-ip-bad \"<%[req.hdr_ip(d)]>\" hdr x-uri \"%[capture.req.uri]\" hdr x-meth \"%[capture.req.method]\" \
+         hdr x-ver \"%[capture.req.ver]\" hdr x-len \"%[var(txn.len)]\" hdr x-set \"%[var(txn.set)]\" \
+         hdr x-gone \"<%[var(txn.gone)]>\" hdr x-json \"<%[str(\\xE0),json(utf8)]><%[str(-\\xE0-),json(utf8s)]>\" \
+         hdr X-Lit plain",
+    ]);
+    let req = b"GET /orig?q HTTP/1.1\r\nhost: x\r\na: 1.2.3.4:80\r\nb: ::1\r\nc: 1.1.1.1, 2.2.2.2\r\nd: bad\r\nX-Gone: 1\r\n\r\n";
+    let r = s.ask(req);
+    assert_eq!(r.status, 200, "{}", r.raw_text());
+    assert_eq!((h(&r, "x-bin"), h(&r, "x-bool")), ("AB", "1-0"), "bin is printed up to its NUL");
+    assert_eq!((h(&r, "x-ip"), h(&r, "x-ip6"), h(&r, "x-ip-last")), ("1.2.3.4", "::1", "2.2.2.2"));
+    assert_eq!(h(&r, "x-ip-bad"), "<>");
+    assert_eq!((h(&r, "x-uri"), h(&r, "x-meth"), h(&r, "x-ver")), ("/orig?q", "GET", "HTTP/1.1"));
+    // 21 + GET /orig?q HTTP/1.1 (3+7+8) + host x (5) + a (11) + b (4) + c (17) + d (4) + X-Gone 1 (7)
+    assert_eq!(h(&r, "x-len"), "87");
+    assert_eq!((h(&r, "x-set"), h(&r, "x-gone")), ("from-rule", "<>"), "rules see earlier edits");
+    assert_eq!(h(&r, "x-json"), "<><-->", "an invalid UTF-8 byte: json(utf8) fails, json(utf8s) drops it");
+    assert_eq!(h(&r, "x-lit"), "plain", "a literal hdr value, its name in lower case");
+    let names: Vec<&str> = r.headers.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names.last(), Some(&"content-length"), "hdr lines come before content-length: {names:?}");
+}

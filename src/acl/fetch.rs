@@ -71,6 +71,8 @@ pub(crate) enum Fetch {
     /// Variables, cookies, proxy state, time... (`fetch_ext.rs`).
     Ext(super::fetch_ext::ExtFetch),
     Ssl(super::fetch_ssl::SslFetch),
+    /// Typed constants, `hdr_ip`, `capture.req.*`, `req.len` (`fetch_more.rs`).
+    More(super::fetch_more::MoreFetch),
     /// Answered by [`SampleSource::custom`] (extension point for stick counters).
     Custom {
         name: Box<str>,
@@ -134,6 +136,7 @@ impl Fetch {
             Fetch::Str(s) => f(Sample::Str(s)),
             Fetch::Ext(e) => e.each(src, f),
             Fetch::Ssl(e) => e.each(src, f),
+            Fetch::More(m) => m.each(src, f),
             Fetch::Custom { name, args } => one(f, src.custom(name, args)),
         }
     }
@@ -191,7 +194,7 @@ fn values(
 }
 
 /// `hdr(name,occ)`: every value, or only the occurrence `occ` asks for.
-fn headers(
+pub(super) fn headers(
     src: &dyn SampleSource,
     side: Side,
     name: &[u8],

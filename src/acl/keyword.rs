@@ -154,14 +154,21 @@ pub(crate) fn parse_fetch(word: &str) -> Result<ParsedFetch, AclErrorKind> {
         detail,
     };
     let mut is_acl_kw = false;
-    let (fetch, out, implied, rest) = match lookup(name) {
+    let after_name = &word[name_end..];
+    let more = super::fetch_more::parse(name, after_name.strip_prefix('('));
+    let (fetch, out, implied, rest) = match lookup(name).filter(|_| more.is_none()) {
         Some((kind, specs, acl_kw, implied)) => {
             is_acl_kw = acl_kw;
             let (fetch, out, rest) = core_fetch(word, name, name_end, kind, specs, acl_kw)?;
             (fetch, out, implied, rest)
         }
+        None if more.is_some() => match more {
+            Some(Ok((f, out, used))) => (Fetch::More(f), out, None, &after_name[used..]),
+            Some(Err(e)) => return Err(arg_err(false, e)),
+            None => unreachable!("checked by the guard"),
+        },
         None => {
-            let after = &word[name_end..];
+            let after = after_name;
             let args_text = after.strip_prefix('(');
             match super::fetch_ext::parse(name, args_text) {
                 Some(Ok((f, out, used))) => (Fetch::Ext(f), out, None, &after[used..]),
@@ -310,7 +317,9 @@ fn build(kind: Kind, name: &str, args: Vec<ArgValue>) -> (Fetch, SmpType) {
         Kind::True => (Fetch::Bool(true), SmpType::Bool),
         Kind::False => (Fetch::Bool(false), SmpType::Bool),
         Kind::Int => (Fetch::Int(int_arg(0).unwrap_or(0)), SmpType::Int),
-        Kind::Str => (Fetch::Str(bytes(0)), SmpType::Str),
+        Kind::Str => {
+            (Fetch::Str(crate::cfg::raw_bytes::raw(str_arg(0).unwrap_or_default()).into()), SmpType::Str)
+        }
         Kind::Custom(out) => (Fetch::Custom { name: name.into(), args: args.into() }, out),
     }
 }

@@ -12,6 +12,7 @@
 //!   casts between sample types; `args` splits their argument lists;
 //!   `scratch` lends them buffers.
 //! - `fetch_ext`: variables, cookies, proxy state, time and auth fetches.
+//! - `fetch_more`: `bin`/`bool` constants, `hdr_ip`, `capture.req.*`, `req.len`.
 //! - [`vars`]: variable names, values and stores (`set-var`, `var()`).
 //! - `cond`: named ACLs ([`AclSet`]) and [`Condition`]s compiled from
 //!   [`cfg::Cond`](crate::cfg::Cond) with [`compile`].
@@ -28,6 +29,7 @@ pub mod error;
 mod expr;
 mod fetch;
 mod fetch_ext;
+mod fetch_more;
 mod fetch_ssl;
 mod keyword;
 mod pattern;
@@ -48,7 +50,7 @@ pub use cond::{AclSet, Condition, compile};
 pub use error::{AclError, AclErrorKind};
 pub use fetch_ssl::{mark_incomplete, take_incomplete};
 pub use sample_expr::SampleExpr;
-pub use source::{ArgValue, HeaderVisitor, ProxyQuery, Sample, SampleSource};
+pub use source::{ArgValue, HeaderVisitor, ProxyQuery, ReceivedRequest, Sample, SampleSource};
 pub use value::{assign_var, remove_var, write_var};
 pub use var_action::{VarAction, parse_var_action};
 pub use vars::{Scope, VarName, VarTarget, VarValue, Vars, proc_vars};

@@ -25,6 +25,7 @@ impl SampleExpr {
         let fetch = match fetch {
             Fetch::Hdr { side, name, occ: 0, full } => Fetch::Hdr { side, name, occ: -1, full },
             Fetch::Ext(e) => Fetch::Ext(e.for_value()),
+            Fetch::More(m) => Fetch::More(m.for_value()),
             other => other,
         };
         Ok(SampleExpr { chain: Chain { fetch, convs }, text: word.to_owned() })
@@ -47,6 +48,9 @@ impl SampleExpr {
             | Fetch::UrlParam { .. }
             | Fetch::ReqVer => Some(REQ),
             Fetch::Hdr { side, .. } | Fetch::HdrCnt { side, .. } => {
+                Some(if *side == Side::Res { RES } else { REQ })
+            }
+            Fetch::More(super::fetch_more::MoreFetch::HdrIp { side, .. }) => {
                 Some(if *side == Side::Res { RES } else { REQ })
             }
             Fetch::Ext(ExtFetch::Cook { side, .. }) => Some(if *side == Side::Res { RES } else { REQ }),

@@ -57,6 +57,17 @@ pub enum ProxyQuery<'a> {
 /// using it does not match. Header walks hand out `(name, value)` pairs as
 /// received (value without surrounding blanks) and stop when the callback
 /// returns `ControlFlow::Break`.
+/// The request line as received, before any rule rewrote it, with the
+/// response's version once one arrived (`capture.req.*`,
+/// `capture.res.ver`, `req.len`). Versions are `b"1.1"`-style.
+#[derive(Clone, Copy, Debug)]
+pub struct ReceivedRequest<'a> {
+    pub method: &'a [u8],
+    pub uri: &'a [u8],
+    pub version: &'a [u8],
+    pub res_version: Option<&'a [u8]>,
+}
+
 pub trait SampleSource {
     /// Client address (`src`, `src_port`).
     fn src(&self) -> Option<SocketAddr>;
@@ -69,6 +80,10 @@ pub trait SampleSource {
     }
     /// Request URI as received (origin-form or absolute-form).
     fn uri(&self) -> Option<&[u8]> {
+        None
+    }
+    /// The request line as received (none outside HTTP).
+    fn received_request(&self) -> Option<ReceivedRequest<'_>> {
         None
     }
     /// Request HTTP version as `b"1.1"` (`req.ver`, `HTTP_1.0`, `HTTP_1.1`).

@@ -22,6 +22,7 @@ pub mod parser;
 pub mod peers;
 pub mod preproc;
 pub mod process;
+pub mod raw_bytes;
 pub mod resolve;
 pub mod resolve_logs;
 pub mod server;

@@ -109,6 +109,7 @@ impl Stream {
                 match &rule.action {
                     HttpAction::Deny(status) => Effect::Stop(Stop::Builtin(*status)),
                     HttpAction::Return(bytes) => Effect::Stop(Stop::Response(bytes.clone())),
+                    HttpAction::ReturnDyn(r) => Effect::Stop(Stop::Response(r.render(&sample))),
                     HttpAction::Redirect { to, code } => {
                         let buf = txn.req_bytes();
                         let host = find(buf, &txn.req.headers, "host").next();

@@ -9,7 +9,6 @@ use crate::l7_http::logformat::{LogFacts, LogSource};
 use crate::l7_http::txn::Txn;
 use crate::stick::{Registry, Tracker};
 use std::net::SocketAddr;
-use std::ops::ControlFlow;
 
 /// How a sample reaches the stream's stick-counter slots.
 pub enum SlotAccess<'a> {
@@ -136,6 +135,17 @@ impl<'a> SampleSource for StreamSample<'a> {
         }
     }
 
+    fn received_request(&self) -> Option<crate::acl::ReceivedRequest<'_>> {
+        let t = self.txn?;
+        let version = |v: crate::l7_http::head::Version| &v.as_str().as_bytes()[5..];
+        Some(crate::acl::ReceivedRequest {
+            method: t.req.method.of(t.req_bytes()),
+            uri: t.uri_bytes(),
+            version: version(t.req_version()),
+            res_version: t.res.as_ref().filter(|_| self.response).map(|r| version(r.version)),
+        })
+    }
+
     fn req_version(&self) -> Option<&[u8]> {
         match self.txn {
             Some(t) => Some(&t.req_version().as_str().as_bytes()[5..]),
@@ -150,12 +160,8 @@ impl<'a> SampleSource for StreamSample<'a> {
             });
             return;
         };
-        let buf = t.req_bytes();
-        for h in &t.req.headers {
-            if f(h.name.of(buf), h.value.of(buf)) == ControlFlow::Break(()) {
-                return;
-            }
-        }
+        // Earlier rules' edits are seen, as HAProxy's in-place edits are.
+        crate::l7_http::rewrite::visit_edited(t.req_bytes(), &t.req.headers, &t.req_edits, f);
     }
 
     fn res_status(&self) -> Option<u16> {
@@ -168,12 +174,7 @@ impl<'a> SampleSource for StreamSample<'a> {
         else {
             return;
         };
-        let buf = t.res_bytes();
-        for h in &res.headers {
-            if f(h.name.of(buf), h.value.of(buf)) == ControlFlow::Break(()) {
-                return;
-            }
-        }
+        crate::l7_http::rewrite::visit_edited(t.res_bytes(), &res.headers, &t.res_edits, f);
     }
 
     fn frontend_name(&self) -> &str {

@@ -17,6 +17,7 @@ pub mod header_list;
 pub mod logformat;
 pub mod parse;
 pub mod persist;
+pub mod reply;
 pub mod rewrite;
 pub mod rules;
 pub mod service_rules;

@@ -113,6 +113,41 @@ fn replaced_value(edits: &[HeaderEdit], name: &[u8], value: &[u8]) -> Option<Vec
     cur
 }
 
+/// Calls `f` with each header line of a head as it stands after `edits`,
+/// in the order [`NextHead::write`] would write them (received lines not
+/// removed, with their replaced values, then the added ones): what rules
+/// see of the headers earlier rules changed, as HAProxy's in-place edits
+/// show them. Hop-by-hop lines stay visible. Stops when `f` breaks.
+pub fn visit_edited(
+    src: &[u8],
+    headers: &[HeaderSpan],
+    edits: &[HeaderEdit],
+    f: &mut dyn FnMut(&[u8], &[u8]) -> std::ops::ControlFlow<()>,
+) {
+    for h in headers {
+        let name = h.name.of(src);
+        if edits.iter().any(|e| e.removes(name)) {
+            continue;
+        }
+        let value = h.value.of(src);
+        let flow = match replaced_value(edits, name, value) {
+            Some(v) => f(name, &v),
+            None => f(name, value),
+        };
+        if flow.is_break() {
+            return;
+        }
+    }
+    for (i, e) in edits.iter().enumerate() {
+        if let HeaderEdit::Add(n, v) | HeaderEdit::Set(n, v) = e
+            && !edits[i + 1..].iter().any(|later| later.removes(n.as_bytes()))
+            && f(n.as_bytes(), v.as_bytes()).is_break()
+        {
+            return;
+        }
+    }
+}
+
 /// Appends `parts` to `out`; false if the head does not fit.
 fn put(out: &mut Buffer, parts: &[&[u8]]) -> bool {
     for p in parts {
@@ -306,6 +341,26 @@ mod tests {
         assert!(reg.matches(b"X-Reg1") && !reg.matches(b"x-reg12"));
         let edit = HeaderEdit::DelMatching(sub);
         assert!(edit.removes(b"a-SUB-b") && !edit.removes(b"x"));
+    }
+
+    #[test]
+    fn rules_see_the_headers_as_edited() {
+        let raw = b"GET / HTTP/1.1\r\nHost: a\r\nX-Del: 1\r\nX-Rep: v-old\r\nX-Set: 1\r\n\r\n";
+        let h = parse_request(raw).unwrap().unwrap();
+        let re = regex::bytes::Regex::new("-old$").unwrap();
+        let edits = [
+            HeaderEdit::Del("x-del".into()),
+            HeaderEdit::Replace("x-rep".into(), re, "-new".into()),
+            HeaderEdit::Set("x-set".into(), "2".into()),
+            HeaderEdit::Add("x-gone".into(), "1".into()),
+            HeaderEdit::DelMatching(NameMatch::Beg("x-go".into())),
+        ];
+        let mut seen = Vec::new();
+        visit_edited(raw, &h.headers, &edits, &mut |n, v| {
+            seen.push(format!("{}={}", String::from_utf8_lossy(n), String::from_utf8_lossy(v)));
+            std::ops::ControlFlow::Continue(())
+        });
+        assert_eq!(seen, ["Host=a", "X-Rep=v-new", "x-set=2"]);
     }
 
     #[test]

@@ -47,8 +47,9 @@ pub enum RedirectTo {
 /// What a rule does when its condition holds.
 #[derive(Clone, Debug)]
 pub enum HttpAction {
-    Deny(BuiltinStatus), // a built-in error page; stops the rules
-    Return(Vec<u8>),     // a complete response, built at start-up
+    Deny(BuiltinStatus),                    // a built-in error page; stops the rules
+    Return(Vec<u8>),                        // a complete response, built at start-up
+    ReturnDyn(Box<super::reply::DynReply>), // `return` with `hdr NAME FMT` values built per request
     Redirect { to: RedirectTo, code: u16 },
     Edit(HeaderEdit),                                        // set/add/del/replace-header
     Sc(ScAction),                                            // track-scN, sc-inc-gpc0(N), sc-set-gpt0(N)
@@ -153,7 +154,7 @@ fn compile_one(
 
 /// A literal value: `%%` is a percent sign; any other `%` would be a
 /// log-format expression, which strata does not evaluate yet.
-fn literal(v: &str) -> Result<String, String> {
+pub(super) fn literal(v: &str) -> Result<String, String> {
     let mut out = String::with_capacity(v.len());
     let mut chars = v.chars().peekable();
     while let Some(c) = chars.next() {
@@ -169,7 +170,7 @@ fn literal(v: &str) -> Result<String, String> {
     Ok(out)
 }
 
-fn arg<'a>(words: &'a [String], i: usize, what: &str) -> Result<&'a str, String> {
+pub(super) fn arg<'a>(words: &'a [String], i: usize, what: &str) -> Result<&'a str, String> {
     words.get(i).map(String::as_str).ok_or_else(|| format!("expects {what}."))
 }
 
@@ -199,7 +200,7 @@ fn action(words: &[String], side: RuleSide) -> Result<HttpAction, String> {
             })
         }
         ("del-header", _) => del_header(words),
-        ("return", RuleSide::Request) => ret(words),
+        ("return", RuleSide::Request) => super::reply::parse(words),
         ("use-service", RuleSide::Request) => {
             super::service_rules::use_service(words).map(HttpAction::UseService)
         }
@@ -257,35 +258,6 @@ fn deny(words: &[String], side: RuleSide) -> Result<HttpAction, String> {
     BuiltinStatus::from_code(code).map(HttpAction::Deny).ok_or_else(|| {
         format!("status code '{code}' not handled by default with 'default-errorfiles' argument.")
     })
-}
-
-fn ret(words: &[String]) -> Result<HttpAction, String> {
-    let (mut status, mut ctype, mut body) = (200u16, None, Vec::new());
-    let mut i = 1;
-    while i < words.len() {
-        let v = arg(words, i + 1, &format!("a value after '{}'", words[i]))?;
-        match words[i].as_str() {
-            "status" => {
-                status = v.parse().ok().filter(|s| (200..=599).contains(s)).ok_or("invalid status code.")?;
-            }
-            "content-type" => ctype = Some(literal(v)?),
-            "string" => body = literal(v)?.into_bytes(),
-            "file" => body = std::fs::read(v).map_err(|e| format!("failed to read file '{v}' ({e})."))?,
-            other => return Err(format!("unsupported 'return' argument '{other}'.")),
-        }
-        i += 2;
-    }
-    if !body.is_empty() && ctype.is_none() {
-        return Err("a 'content-type' is required with a body.".into());
-    }
-    let mut out =
-        format!("HTTP/1.1 {status} {}\r\ncontent-length: {}\r\n", reason(status), body.len()).into_bytes();
-    if let Some(t) = ctype {
-        out.extend_from_slice(format!("content-type: {t}\r\n").as_bytes());
-    }
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(&body);
-    Ok(HttpAction::Return(out))
 }
 
 fn redirect(words: &[String]) -> Result<HttpAction, String> {

@@ -133,6 +133,11 @@ impl ArithConv {
 
     pub(super) fn apply(&self, s: Sample<'_>, out: &mut Vec<u8>, src: &dyn SampleSource) -> Option<Res> {
         if let ArithConv::Ipmask { v4, v6 } = self {
+            // An IPv4-mapped IPv6 address is masked as the IPv4 one (HAProxy's `c_ipv62ip`).
+            let s = match s {
+                Sample::Ip(IpAddr::V6(a)) => a.to_ipv4_mapped().map_or(s, |v4| Sample::Ip(IpAddr::V4(v4))),
+                other => other,
+            };
             return Some(Res::Ip(match s {
                 Sample::Ip(IpAddr::V4(a)) => IpAddr::V4(Ipv4Addr::from(u32::from(a) & v4)),
                 Sample::Ip(IpAddr::V6(a)) => IpAddr::V6(Ipv6Addr::from(u128::from(a) & (*v6)?)),

@@ -1,0 +1,221 @@
+//! Fetches HAProxy 2.6 has beside the table of `keyword.rs` and the
+//! extended ones of `fetch_ext.rs`: the typed constants `bin(HEX)` and
+//! `bool(B)`, `req.hdr_ip`/`res.hdr_ip` (header values read as
+//! addresses), `capture.res.ver` and `req.len` (`capture.req.*` are the
+//! capture fetches of `fetch_ext.rs`).
+//!
+//! [`parse`] is the one place to add such a keyword.
+
+use std::net::IpAddr;
+use std::ops::ControlFlow;
+
+use super::args::split_args;
+use super::fetch::{Side, SmpType};
+use super::source::{Sample, SampleSource};
+
+/// One compiled fetch of this file. Owned by its expression; immutable.
+#[derive(Clone, Debug)]
+pub(crate) enum MoreFetch {
+    Bin(Box<[u8]>),
+    Bool(bool),
+    HdrIp { side: Side, name: Box<[u8]>, occ: i64 },
+    CaptureResVer,
+    ReqLen,
+}
+
+/// Parses `name` with the text after its `(` (None: no parentheses).
+/// None when `name` is not one of these fetches.
+pub(crate) fn parse(
+    name: &str,
+    args_text: Option<&str>,
+) -> Option<Result<(MoreFetch, SmpType, usize), String>> {
+    let side = match name {
+        "hdr_ip" => Some(Side::Auto),
+        "req.hdr_ip" => Some(Side::Req),
+        "res.hdr_ip" | "shdr_ip" => Some(Side::Res),
+        _ => None,
+    };
+    let known = side.is_some()
+        || matches!(name, "bin" | "bool" | "capture.res.ver")
+        || matches!(name, "req.len" | "req_len");
+    if !known {
+        return None;
+    }
+    Some((|| {
+        let (args, used) = match args_text {
+            Some(t) => {
+                let (a, rest) = split_args(t)?;
+                (a, t.len() - rest.len() + 1)
+            }
+            None => (Vec::new(), 0),
+        };
+        let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
+        let (f, t) = match name {
+            "bin" => (MoreFetch::Bin(parse_hex(arg(0))?.into()), SmpType::Bin),
+            "bool" => {
+                let b = match arg(0).to_ascii_lowercase().as_str() {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => return Err("Expects 'true', 'false', '0' or '1'".into()),
+                };
+                (MoreFetch::Bool(b), SmpType::Bool)
+            }
+            "capture.res.ver" => (MoreFetch::CaptureResVer, SmpType::Str),
+            "req.len" | "req_len" => (MoreFetch::ReqLen, SmpType::Int),
+            _ => {
+                let occ = match args.get(1).filter(|a| !a.is_empty()) {
+                    Some(a) => super::keyword::parse_i64(a).ok_or(format!("'{a}' is not an integer"))?,
+                    None => 0,
+                };
+                let side = side.unwrap_or(Side::Auto);
+                (MoreFetch::HdrIp { side, name: arg(0).as_bytes().into(), occ }, SmpType::Ip)
+            }
+        };
+        Ok((f, t, used))
+    })())
+}
+
+/// HAProxy's `parse_binary` for `bin()`: an even number of hex digits.
+fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
+    let digits = text.as_bytes();
+    if digits.len() % 2 != 0 {
+        return Err(format!("'{text}': odd number of hexadecimal digits"));
+    }
+    digits
+        .chunks(2)
+        .map(|p| {
+            let hi = (p[0] as char).to_digit(16);
+            let lo = (p[1] as char).to_digit(16);
+            match (hi, lo) {
+                (Some(h), Some(l)) => Ok((h * 16 + l) as u8),
+                _ => Err(format!("'{text}': invalid hexadecimal digit")),
+            }
+        })
+        .collect()
+}
+
+type Each<'f> = &'f mut dyn FnMut(Sample<'_>) -> ControlFlow<()>;
+
+impl MoreFetch {
+    /// The form used for a value (not an ACL): the last header value, as
+    /// HAProxy's sample fetches return it.
+    pub(crate) fn for_value(self) -> MoreFetch {
+        match self {
+            MoreFetch::HdrIp { side, name, occ: 0 } => MoreFetch::HdrIp { side, name, occ: -1 },
+            other => other,
+        }
+    }
+
+    pub(crate) fn each(&self, src: &dyn SampleSource, f: Each<'_>) -> ControlFlow<()> {
+        let one = |f: Each<'_>, s: Option<Sample<'_>>| match s {
+            Some(s) => f(s),
+            None => ControlFlow::Continue(()),
+        };
+        match self {
+            MoreFetch::Bin(b) => f(Sample::Bin(b)),
+            MoreFetch::Bool(b) => f(Sample::Bool(*b)),
+            MoreFetch::HdrIp { side, name, occ } => {
+                // A value that is no address is skipped (an ACL then tries the next one).
+                super::fetch::headers(src, *side, name, *occ, false, &mut |s| match s {
+                    Sample::Str(v) => match header_ip(v) {
+                        Some(ip) => f(Sample::Ip(ip)),
+                        None => ControlFlow::Continue(()),
+                    },
+                    _ => ControlFlow::Continue(()),
+                })
+            }
+            MoreFetch::CaptureResVer => {
+                one(f, src.received_request().and_then(|r| r.res_version).map(|v| Sample::Str(version(v))))
+            }
+            MoreFetch::ReqLen => one(f, req_len(src).map(Sample::Int)),
+        }
+    }
+}
+
+/// HAProxy reports HTTP/1.0 as such and every later version as HTTP/1.1.
+fn version(v: &[u8]) -> &'static [u8] {
+    if v == b"1.0" { b"HTTP/1.0" } else { b"HTTP/1.1" }
+}
+
+/// `req.len`: in TCP rules, the bytes of the request buffered; on an HTTP
+/// request, the size HAProxy 2.6 reports there, its internal message's
+/// (HTX) data: 21 bytes of start-line overhead, the method, URI and
+/// version, each header's name and value, and the body bytes buffered.
+fn req_len(src: &dyn SampleSource) -> Option<i64> {
+    let Some(r) = src.received_request() else {
+        return src.req_payload().map(|(p, _)| p.len() as i64);
+    };
+    let mut n = 21 + r.method.len() + r.uri.len() + b"HTTP/".len() + r.version.len();
+    src.for_each_req_header(&mut |name, value| {
+        n += name.len() + value.len();
+        ControlFlow::Continue(())
+    });
+    n += src.req_body().map_or(0, <[u8]>::len);
+    Some(n as i64)
+}
+
+/// HAProxy's reading of a header value as an address: an IPv4 dotted quad
+/// (what follows it, such as `:port`, is ignored: `url2ipv4`), else a
+/// whole IPv6 address.
+pub(crate) fn header_ip(v: &[u8]) -> Option<IpAddr> {
+    if let Some(v4) = dotted_quad(v) {
+        return Some(IpAddr::V4(v4));
+    }
+    std::str::from_utf8(v).ok()?.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6)
+}
+
+/// `url2ipv4`: four decimal octets separated by dots, reading up to the
+/// first character that is neither a digit nor a dot.
+fn dotted_quad(v: &[u8]) -> Option<std::net::Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let (mut n, mut in_digits) = (0usize, false);
+    for &c in v {
+        match c {
+            b'0'..=b'9' => {
+                if !in_digits {
+                    n += 1;
+                    if n > 4 {
+                        return None;
+                    }
+                    in_digits = true;
+                }
+                let o = u32::from(octets[n - 1]) * 10 + u32::from(c - b'0');
+                octets[n - 1] = u8::try_from(o).ok()?;
+            }
+            b'.' if in_digits && n < 4 => in_digits = false,
+            b'.' => return None,
+            _ => break,
+        }
+    }
+    (n == 4 && in_digits).then_some(std::net::Ipv4Addr::from(octets))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_values_read_as_addresses_as_haproxy_does() {
+        let ip = |s: &str| header_ip(s.as_bytes()).map(|a| a.to_string());
+        assert_eq!(ip("1.2.3.4").as_deref(), Some("1.2.3.4"));
+        assert_eq!(ip("1.2.3.4:80").as_deref(), Some("1.2.3.4"), "what follows is ignored");
+        assert_eq!(ip("::1").as_deref(), Some("::1"));
+        assert_eq!(ip("2001:db8::1").as_deref(), Some("2001:db8::1"));
+        for bad in ["bad", "1.2.3", "1.2.3.256", "1..2.3", "1.2.3.4.5", "", ".1.2.3"] {
+            assert_eq!(ip(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn constants_parse_with_haproxys_rules() {
+        assert!(
+            matches!(parse("bin", Some("41420043)")), Some(Ok((MoreFetch::Bin(b), SmpType::Bin, _))) if &*b == b"AB\0C")
+        );
+        assert!(matches!(parse("bin", Some("414)")), Some(Err(_))));
+        assert!(matches!(parse("bin", Some("zz)")), Some(Err(_))));
+        assert!(matches!(parse("bool", Some("TRUE)")), Some(Ok((MoreFetch::Bool(true), _, _)))));
+        assert!(matches!(parse("bool", Some("0)")), Some(Ok((MoreFetch::Bool(false), _, _)))));
+        assert!(matches!(parse("bool", Some("yes)")), Some(Err(e))) if e.contains("Expects 'true'"));
+        assert!(parse("nothing", None).is_none());
+    }
+}
