@@ -4,6 +4,19 @@
 //! escapes `\`, a space, `'` or `"` (and writes `\r`, `\n`, `\t`) outside
 //! single quotes; any other backslash stays as it is (`\1` in `regsub`).
 
+/// The arguments of a fetch written `name(...)` (`args_text`: what
+/// follows the `(`; None without parentheses) and how many bytes after the
+/// name they took, the closing `)` included.
+pub(crate) fn fetch_args(args_text: Option<&str>) -> Result<(Vec<String>, usize), String> {
+    match args_text {
+        Some(t) => {
+            let (a, rest) = split_args(t)?;
+            Ok((a, t.len() - rest.len() + 1))
+        }
+        None => Ok((Vec::new(), 0)),
+    }
+}
+
 /// Splits the text after an opening `(`: returns the arguments and what
 /// follows the closing `)`. An empty list (`name()`) gives no argument;
 /// otherwise empty arguments after a comma exist (`f(a,)` is `["a", ""]`).

@@ -14,7 +14,7 @@ use std::ops::ControlFlow;
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::args::split_args;
+use super::args::fetch_args;
 use super::fetch::{Side, SmpType};
 use super::scratch::with_buf;
 use super::source::{ProxyQuery, Sample, SampleSource};
@@ -127,13 +127,7 @@ pub(crate) fn parse(
         return None;
     }
     Some((|| {
-        let (args, used) = match args_text {
-            Some(t) => {
-                let (a, rest) = split_args(t)?;
-                (a, t.len() - rest.len() + 1)
-            }
-            None => (Vec::new(), 0),
-        };
+        let (args, used) = fetch_args(args_text)?;
         let arg = |i: usize| args.get(i).map(String::as_str).filter(|a| !a.is_empty());
         let need = |i: usize, what: &str| arg(i).ok_or(format!("missing {what}"));
         let int = |i: usize| -> Result<Option<i64>, String> {

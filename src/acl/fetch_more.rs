@@ -9,7 +9,7 @@
 use std::net::IpAddr;
 use std::ops::ControlFlow;
 
-use super::args::split_args;
+use super::args::fetch_args;
 use super::fetch::{Side, SmpType};
 use super::source::{Sample, SampleSource};
 
@@ -42,13 +42,7 @@ pub(crate) fn parse(
         return None;
     }
     Some((|| {
-        let (args, used) = match args_text {
-            Some(t) => {
-                let (a, rest) = split_args(t)?;
-                (a, t.len() - rest.len() + 1)
-            }
-            None => (Vec::new(), 0),
-        };
+        let (args, used) = fetch_args(args_text)?;
         let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
         let (f, t) = match name {
             "bin" => (MoreFetch::Bin(parse_hex(arg(0))?.into()), SmpType::Bin),
@@ -78,7 +72,7 @@ pub(crate) fn parse(
 /// HAProxy's `parse_binary` for `bin()`: an even number of hex digits.
 fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
     let digits = text.as_bytes();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(format!("'{text}': odd number of hexadecimal digits"));
     }
     digits
@@ -215,7 +209,7 @@ mod tests {
         assert!(matches!(parse("bin", Some("zz)")), Some(Err(_))));
         assert!(matches!(parse("bool", Some("TRUE)")), Some(Ok((MoreFetch::Bool(true), _, _)))));
         assert!(matches!(parse("bool", Some("0)")), Some(Ok((MoreFetch::Bool(false), _, _)))));
-        assert!(matches!(parse("bool", Some("yes)")), Some(Err(e))) if e.contains("Expects 'true'"));
+        assert!(matches!(parse("bool", Some("yes)")), Some(Err(e)) if e.contains("Expects 'true'")));
         assert!(parse("nothing", None).is_none());
     }
 }

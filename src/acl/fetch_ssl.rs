@@ -15,7 +15,7 @@
 use std::cell::Cell;
 use std::ops::ControlFlow;
 
-use super::args::split_args;
+use super::args::fetch_args;
 use super::fetch::SmpType;
 use super::source::{Sample, SampleSource};
 use super::tls_hello::{self, Hello};
@@ -85,13 +85,7 @@ pub(crate) fn parse(
         _ => return None,
     };
     Some((|| {
-        let (args, used) = match args_text {
-            Some(t) => {
-                let (a, rest) = split_args(t)?;
-                (a, t.len() - rest.len() + 1)
-            }
-            None => (Vec::new(), 0),
-        };
+        let (args, used) = fetch_args(args_text)?;
         let entry = args.first().filter(|a| !a.is_empty()).map(|a| Box::<str>::from(a.as_str()));
         let fetch = match fetch {
             CSubject(_) => CSubject(entry),

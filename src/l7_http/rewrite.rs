@@ -122,7 +122,7 @@ pub fn visit_edited(
     src: &[u8],
     headers: &[HeaderSpan],
     edits: &[HeaderEdit],
-    f: &mut dyn FnMut(&[u8], &[u8]) -> std::ops::ControlFlow<()>,
+    f: crate::acl::HeaderVisitor<'_>,
 ) {
     for h in headers {
         let name = h.name.of(src);
