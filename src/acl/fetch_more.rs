@@ -19,6 +19,7 @@ pub(crate) enum MoreFetch {
     Bin(Box<[u8]>),
     Bool(bool),
     HdrIp { side: Side, name: Box<[u8]>, occ: i64 },
+    CaptureUri, // the URI as received: HAProxy's, not the one a `set-path` wrote
     CaptureResVer,
     ReqLen,
 }
@@ -36,7 +37,7 @@ pub(crate) fn parse(
         _ => None,
     };
     let known = side.is_some()
-        || matches!(name, "bin" | "bool" | "capture.res.ver")
+        || matches!(name, "bin" | "bool" | "capture.req.uri" | "capture.res.ver")
         || matches!(name, "req.len" | "req_len");
     if !known {
         return None;
@@ -54,6 +55,7 @@ pub(crate) fn parse(
                 };
                 (MoreFetch::Bool(b), SmpType::Bool)
             }
+            "capture.req.uri" => (MoreFetch::CaptureUri, SmpType::Str),
             "capture.res.ver" => (MoreFetch::CaptureResVer, SmpType::Str),
             "req.len" | "req_len" => (MoreFetch::ReqLen, SmpType::Int),
             _ => {
@@ -117,6 +119,9 @@ impl MoreFetch {
                     },
                     _ => ControlFlow::Continue(()),
                 })
+            }
+            MoreFetch::CaptureUri => {
+                one(f, src.received_request().and_then(|r| super::text::uri_path(r.uri)).map(Sample::Str))
             }
             MoreFetch::CaptureResVer => {
                 one(f, src.received_request().and_then(|r| r.res_version).map(|v| Sample::Str(version(v))))
