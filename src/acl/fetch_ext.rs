@@ -67,7 +67,7 @@ pub(crate) enum ExtFetch {
     HttpAuth(Box<str>),
     HttpAuthGroup { list: Box<str>, groups: Vec<Box<str>> }, // groups: the ACL's patterns
     CaptureHdr { response: bool, idx: usize },               // `capture.req.hdr(N)` / `capture.res.hdr(N)`
-    CaptureReq(u8), // `capture.req.method` (b'm'), `.uri` (b'u'), `.ver` (b'v')
+    CaptureReq(u8), // `capture.req.method` (b'm'), `.ver` (b'v'); `.uri` is fetch_more's
 }
 
 /// Parses `name` with the text after its `(` (None: no parentheses).
@@ -120,7 +120,6 @@ pub(crate) fn parse(
             | "capture.req.hdr"
             | "capture.res.hdr"
             | "capture.req.method"
-            | "capture.req.uri"
             | "capture.req.ver"
     );
     if !known {
@@ -206,7 +205,6 @@ pub(crate) fn parse(
                 (ExtFetch::CaptureHdr { response: name == "capture.res.hdr", idx }, SmpType::Str)
             }
             "capture.req.method" => (ExtFetch::CaptureReq(b'm'), SmpType::Str),
-            "capture.req.uri" => (ExtFetch::CaptureReq(b'u'), SmpType::Str),
             "capture.req.ver" => (ExtFetch::CaptureReq(b'v'), SmpType::Str),
             _ => {
                 let list = need(0, "userlist name")?.into();
@@ -308,7 +306,6 @@ impl ExtFetch {
                 one(f, src.capture_slot(*response, *idx).map(Sample::Str))
             }
             ExtFetch::CaptureReq(b'm') => one(f, src.method().map(Sample::Str)),
-            ExtFetch::CaptureReq(b'u') => one(f, src.uri().and_then(text::uri_path).map(Sample::Str)),
             ExtFetch::CaptureReq(_) => one(
                 f,
                 src.req_version().map(|v| Sample::Str(if v == b"1.0" { b"HTTP/1.0" } else { b"HTTP/1.1" })),

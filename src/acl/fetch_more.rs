@@ -1,8 +1,9 @@
 //! Fetches HAProxy 2.6 has beside the table of `keyword.rs` and the
 //! extended ones of `fetch_ext.rs`: the typed constants `bin(HEX)` and
 //! `bool(B)`, `req.hdr_ip`/`res.hdr_ip` (header values read as
-//! addresses), `capture.res.ver` and `req.len` (`capture.req.*` are the
-//! capture fetches of `fetch_ext.rs`).
+//! addresses), `capture.req.uri` (the URI as received), `capture.res.ver`
+//! and `req.len` (the other `capture.req.*` are the capture fetches of
+//! `fetch_ext.rs`).
 //!
 //! [`parse`] is the one place to add such a keyword.
 
