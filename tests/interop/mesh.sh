@@ -29,15 +29,22 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; for f in "$WORK"/*.log; do echo "--- $f"; tail -20 "$f"; done; exit 1; }
 
-# free ports: nothing answers on them now
-port() {
+# free ports: nothing answers on them now, none picked twice, and all below
+# the ephemeral range (ip_local_port_range, 32768 and up on Linux): the nodes'
+# own outgoing peer connections take ports from that range, and one of them
+# holding a port picked here made a later bind fail (Address already in use)
+PICKED=" "
+port() { # sets P
   while :; do
-    local p=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo $p; return; fi
+    P=$((20000 + RANDOM % 12000))
+    case "$PICKED" in *" $P "*) continue ;; esac
+    if ! (exec 3<>/dev/tcp/127.0.0.1/$P) 2>/dev/null; then PICKED="$PICKED$P "; return; fi
   done
 }
 declare -A PEER STATS FE
-for n in s1 s2 h; do PEER[$n]=$(port); STATS[$n]=$(port); FE[$n]=$(port); done
+for n in s1 s2 h; do
+  port; PEER[$n]=$P; port; STATS[$n]=$P; port; FE[$n]=$P
+done
 
 cfg() {
   cat <<EOF
