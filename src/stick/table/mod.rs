@@ -47,8 +47,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, PoisonError};
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 use smallvec::SmallVec;
@@ -57,9 +56,13 @@ use super::data::{DataType, Layout, Store, Width};
 use super::key::{Key, KeyBytes, KeyType, StoredKey, fmt_key};
 use super::rate::FreqCtr;
 use super::tracker::Tracker;
+use locks::{AtomicU32, AtomicU64, Mutex, MutexGuard, Ordering};
 
 mod entry;
 mod expiry;
+mod locks;
+#[cfg(test)]
+mod model;
 mod raw;
 mod sync;
 #[cfg(test)]
