@@ -2,6 +2,7 @@
 //! HAProxy's `help` / unknown-command answers.
 
 use super::info::ProcessInfo;
+use super::modes::{self, SessionMode};
 use super::stat::StatLine;
 use super::{dyn_server_cmds, errors_cmd, process_cmds, server_cmds, sess_cmds, ssl_cmds, table_cmds};
 use crate::backend::Backends;
@@ -309,10 +310,26 @@ fn help_line(c: &Command) -> String {
 
 /// Runs one command (its words), appending the reply to `out`.
 pub fn execute(words: &[&str], level: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
+    execute_in(words, &SessionMode { level, expert: false, experimental: false }, data, out)
+}
+
+/// [`execute`] for a conversation in `mode`: `help` also lists the
+/// conversation's own commands (`super::modes`), the expert ones only in
+/// expert mode, each in its alphabetical place.
+pub(super) fn execute_in(words: &[&str], mode: &SessionMode, data: &mut dyn CliData, out: &mut Vec<u8>) {
+    let level = mode.level;
     if words.first() == Some(&"help") {
         out.extend_from_slice(b"The following commands are valid at this level:\n");
+        let mut extra =
+            modes::HELP.iter().filter(|(_, _, expert_only)| mode.expert || !expert_only).peekable();
         for c in COMMANDS {
+            while let Some((usage, desc, _)) = extra.next_if(|(usage, _, _)| *usage < c.usage) {
+                out.extend_from_slice(format!("  {usage:<40}: {desc}\n").as_bytes());
+            }
             out.extend_from_slice(help_line(c).as_bytes());
+        }
+        for (usage, desc, _) in extra {
+            out.extend_from_slice(format!("  {usage:<40}: {desc}\n").as_bytes());
         }
         out.extend_from_slice(TRAILER.as_bytes());
         out.push(b'\n');

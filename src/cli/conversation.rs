@@ -7,7 +7,8 @@
 //! closes without output. A line longer than the limit is refused with an
 //! error and the connection closes.
 
-use super::commands::{CliData, execute};
+use super::commands::{CliData, execute_in};
+use super::modes::{self, SessionMode};
 use crate::cfg::AccessLevel;
 
 /// What to do with the connection after feeding input.
@@ -20,15 +21,16 @@ pub enum Flow {
 /// State of one conversation. Owned by the runtime's CLI connection.
 #[derive(Debug)]
 pub struct Conversation {
-    level: AccessLevel,
-    prompt: bool,  // interactive mode
-    line: Vec<u8>, // bytes of the line being received
+    mode: SessionMode, // level, expert and experimental modes
+    prompt: bool,      // interactive mode
+    line: Vec<u8>,     // bytes of the line being received
     max_line: usize,
 }
 
 impl Conversation {
     pub fn new(level: AccessLevel, max_line: usize) -> Conversation {
-        Conversation { level, prompt: false, line: Vec::new(), max_line }
+        let mode = SessionMode { level, expert: false, experimental: false };
+        Conversation { mode, prompt: false, line: Vec::new(), max_line }
     }
 
     /// Consumes received bytes, appending replies to `out`.
@@ -84,7 +86,8 @@ impl Conversation {
                         return Flow::Close;
                     }
                 }
-                _ => execute(&words, self.level, data, out),
+                _ if modes::run(&words, &mut self.mode, out) => {}
+                _ => execute_in(&words, &self.mode, data, out),
             }
             if self.prompt {
                 out.extend_from_slice(b"> ");

@@ -5,6 +5,8 @@
 //!   interactive mode, `quit`, the bounded line length.
 //! - [`commands`]: the command table (usage, description, level), `help`,
 //!   the "maybe one of the following" answer, dispatch.
+//! - `modes`: `user`, `operator`, `expert-mode`, `experimental-mode` and
+//!   the expert `debug dev loop|delay`.
 //! - [`info`]: `show info`.
 //! - `table_cmds`: `show|set|clear table` (levels, framing) over `stick::dump`.
 //! - [`stat`]: the `show stat` CSV; `server_cmds`: server, weight, maxconn
@@ -21,6 +23,7 @@ mod errors_cmd;
 pub mod fields;
 pub mod format;
 pub mod info;
+mod modes;
 pub mod process_cmds;
 pub mod server_cmds;
 pub mod sess_cmds;
