@@ -374,6 +374,37 @@ impl Session {
         SessionStatus::Alive
     }
 
+    /// Shuts down, with `cause`, each of the session's streams on a server
+    /// of backend `be` for which `which(server index)` holds
+    /// ([`Stream::shut_down_with_server`]: a 502 for one waiting for its
+    /// response head), then runs the session so the answers leave. Its
+    /// other streams (HTTP/2) go on.
+    pub fn shut_down_server_streams(
+        &mut self,
+        be: usize,
+        which: &dyn Fn(usize) -> bool,
+        cause: crate::l6_stream::term::TermCause,
+        ctx: &mut StreamCtx<'_>,
+    ) -> SessionStatus {
+        let mut hit = false;
+        {
+            let sub = &mut ctx.for_session(InheritedSlots::new(&self.trackers), &self.vars);
+            let streams: Vec<&mut Stream> = match &mut self.mux {
+                Mux::Pt(m) => m.stream_mut().into_iter().collect(),
+                Mux::H1(m) => m.stream_mut().into_iter().collect(),
+                Mux::Handshake => Vec::new(),
+                Mux::H2(m) => m.l6_streams_mut().collect(),
+            };
+            for s in streams {
+                if s.backend() == Some(be) && s.server().is_some_and(which) {
+                    s.shut_down_with_server(cause, sub);
+                    hit = true;
+                }
+            }
+        }
+        if hit { self.drive(ctx, false) } else { SessionStatus::Alive }
+    }
+
     /// The earliest deadline of the session's streams and connection.
     pub fn next_deadline(&self, cfg: &crate::cfg::Config) -> Option<Instant> {
         match &self.mux {

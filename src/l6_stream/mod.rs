@@ -31,6 +31,7 @@ pub mod route;
 pub mod rules;
 mod sample;
 mod sample_state;
+mod server_down;
 pub mod service;
 mod service_send;
 pub mod slots;

@@ -57,6 +57,11 @@ impl H1 {
         self.stream.as_deref()
     }
 
+    /// The current stream, to act on it from outside (a server taken away).
+    pub fn stream_mut(&mut self) -> Option<&mut Stream> {
+        self.stream.as_deref_mut()
+    }
+
     /// Streams started on this connection (requests received).
     pub fn requests(&self) -> u64 {
         self.requests

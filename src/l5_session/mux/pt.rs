@@ -18,6 +18,11 @@ impl Pt {
         self.stream.as_deref()
     }
 
+    /// The stream, to act on it from outside (a server taken away).
+    pub fn stream_mut(&mut self) -> Option<&mut Stream> {
+        self.stream.as_deref_mut()
+    }
+
     /// Readiness for the stream's server connection.
     pub fn on_server_event(&mut self, ev: &mio::event::Event) {
         if let Some(s) = self.stream.as_mut() {

@@ -41,11 +41,11 @@ impl Worker {
         }
     }
 
-    /// Ends every session with a stream on a server of backend `be` for
-    /// which `which(server index)` holds, its stream logged with `cause`.
-    /// A session carries one stream at a time (HTTP/1, TCP), so ending
-    /// the session is ending that stream, as HAProxy's `stream_shutdown`
-    /// closes both sides.
+    /// Shuts down, on every session of this thread, the streams on a
+    /// server of backend `be` for which `which(server index)` holds (a
+    /// 502 for those still waiting for their response head, as HAProxy's
+    /// `stream_shutdown`), logged with `cause`; a session's other streams
+    /// go on.
     fn shutdown_streams(&mut self, be: usize, which: &dyn Fn(usize) -> bool, cause: TermCause) {
         let keys: Vec<Key> = self
             .sessions
@@ -58,8 +58,17 @@ impl Worker {
             })
             .collect();
         for key in keys {
-            self.end_session(key, cause);
+            let mut guard = crate::runtime::shared::lock(&self.shared);
+            let p = &mut *guard;
+            let Some(session) = self.sessions.get_mut(key) else { continue };
+            let status = session.shut_down_server_streams(
+                be,
+                which,
+                cause,
+                &mut self.env.ctx(self.poll.registry(), &mut p.backends, &mut p.stream_ids, &mut p.h2),
+            );
+            drop(guard);
+            self.after_session(key, status);
         }
-        self.log_ended_streams();
     }
 }

@@ -161,6 +161,11 @@ impl H2 {
         self.streams.iter().filter_map(stream::H2Stream::l6)
     }
 
+    /// The live L6 streams, to act on them from outside (a server taken away).
+    pub fn l6_streams_mut(&mut self) -> impl Iterator<Item = &mut Stream> {
+        self.streams.iter_mut().filter_map(|(_, s)| s.l6_mut())
+    }
+
     /// Highest server token sub-index any stream used (1..=this).
     pub fn subs_used(&self) -> usize {
         self.streams.slots_used()

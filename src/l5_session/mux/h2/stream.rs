@@ -71,6 +71,10 @@ impl H2Stream {
     pub fn l6(&self) -> Option<&Stream> {
         self.l6.as_deref()
     }
+
+    pub fn l6_mut(&mut self) -> Option<&mut Stream> {
+        self.l6.as_deref_mut()
+    }
 }
 
 /// A connection's live streams by slot, and the index from stream id to
