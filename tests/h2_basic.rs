@@ -212,5 +212,43 @@ fn a_request_without_authority_is_served() {
     let (res, end) = c.run(&[1], LIMIT);
     assert!(end.is_none(), "{end:?}");
     assert_eq!(res[&1].status, Some(200));
-    assert_eq!(backend.wait_requests(1, ms(5000)).expect("at the server")[0].target, "/");
+    let got = backend.wait_requests(1, ms(5000)).expect("at the server");
+    assert_eq!(got[0].target, "/");
+    // No host to give: none, or (strata, RFC 9112 §3.2 for HTTP/1.1) an empty one.
+    assert!(got[0].headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("host")).all(|(_, v)| v.is_empty()));
+}
+
+/// HTTP/2 desync defences as HAProxy 2.6 has them (its
+/// reg-tests/http-messaging/h2_desync_attacks.vtc): a `host` field beside
+/// `:authority` is ignored, so the server sees the authority once; an
+/// invalid method or scheme is answered with a 400, the connection going on.
+#[test]
+fn host_yields_to_authority_and_bad_methods_or_schemes_get_a_400() {
+    let (backend, _proxy, _, h2port) = setup();
+    let mut c = H2Conn::connect(h2port);
+    let id = c.request("GET", "/", &[("host", "other.example")], true);
+    let (res, end) = c.run(&[id], LIMIT);
+    assert!(end.is_none(), "{end:?}");
+    assert_eq!(res[&id].status, Some(200));
+    let got = backend.wait_requests(1, ms(5000)).expect("at the server");
+    let hosts: Vec<&str> = got[0]
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("host"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(hosts, ["localhost"], "the :authority, once");
+
+    for (method, scheme) in [("GET?", "http"), ("GET", "http://localhost/?")] {
+        let block = c.block(&[(":method", method), (":scheme", scheme), (":path", "/")]);
+        let id = c.next_id;
+        c.next_id += 2;
+        c.send(HEADERS, END_HEADERS | END_STREAM, id, &block);
+        let (res, end) = c.run(&[id], LIMIT);
+        assert!(end.is_none(), "{end:?}");
+        assert_eq!((res[&id].status, res[&id].reset), (Some(400), None), "{method} {scheme}");
+    }
+    let id = c.get("/");
+    assert_eq!(c.run(&[id], LIMIT).0[&id].status, Some(200), "the connection still serves");
+    assert_eq!(backend.requests().len(), 2, "no invalid request reached the server");
 }

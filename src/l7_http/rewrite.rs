@@ -297,6 +297,19 @@ impl NextHead<'_> {
     }
 }
 
+/// Whether the head written from `src` with `edits` has a `Host` line.
+/// An HTTP/2 request may have neither `:authority` nor `host` (RFC 9113
+/// §8.3.1); sent on as HTTP/1.1 it then gets an empty `Host`, as RFC 9112
+/// §3.2 asks of a client whose target has no authority.
+pub fn has_host_after(src: &[u8], headers: &[HeaderSpan], edits: &[HeaderEdit]) -> bool {
+    let received = headers.iter().any(|h| name_is(h.name.of(src), b"host"));
+    edits.iter().fold(received, |has, e| match e {
+        HeaderEdit::Add(n, _) | HeaderEdit::Set(n, _) if n.eq_ignore_ascii_case("host") => true,
+        HeaderEdit::Del(n) if n.eq_ignore_ascii_case("host") => false,
+        _ => has,
+    })
+}
+
 /// The request line to send upstream, as the client sent it.
 pub fn request_line<'a>(method: &'a [u8], uri: &'a [u8], version: Version) -> [&'a [u8]; 5] {
     [method, b" ", uri, b" ", version.on_the_wire().as_bytes()]

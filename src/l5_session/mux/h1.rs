@@ -13,7 +13,7 @@ use crate::cfg::Config;
 use crate::core::buffer::Buffer;
 use crate::l4_conn::{Conn, IoStep};
 use crate::l6_stream::term::{TermCause, TermPhase, TermState};
-use crate::l6_stream::{PooledStream, Stream, StreamCtx, StreamRecord, StreamStatus};
+use crate::l6_stream::{PooledStream, Stream, StreamCtx, StreamStatus};
 use crate::l7_http::body::{BodyError, BodyState};
 use crate::l7_http::errors::BuiltinStatus;
 use crate::l7_http::parse::{ParseError, parse_request};
@@ -256,9 +256,7 @@ impl H1 {
     }
 
     /// A request refused by the mux itself (invalid, timed out, abandoned by
-    /// the client) still counts and is logged. As in HAProxy, it counts as a
-    /// request and as an error on the session's trackers (no stream exists
-    /// to carry its own).
+    /// the client) still counts and is logged ([`super::refused`]).
     fn log_refused(
         &mut self,
         ctx: &mut StreamCtx<'_>,
@@ -268,35 +266,8 @@ impl H1 {
         null: bool,
     ) {
         self.requests += 1;
-        *ctx.stream_ids += 1;
-        let now_ms = ctx.now_ms;
-        ctx.inherited.each(|t| {
-            t.inc_http_req(now_ms);
-            t.inc_http_err(now_ms);
-        });
         let begin = self.head_started.unwrap_or(self.waiting_since);
-        let active = ctx.now.saturating_duration_since(begin);
-        let date = ctx.wall.checked_sub(active).unwrap_or(ctx.wall);
-        let fe = &ctx.cfg.proxies[seed.frontend];
-        if null && fe.options.dontlognull {
-            return; // counted, not logged
-        }
-        let mut record = StreamRecord::refused_request(
-            *ctx.stream_ids,
-            seed.src,
-            seed.dst,
-            date,
-            seed.frontend,
-            status.code(),
-            term,
-            active,
-        );
-        record.ssl = ctx.client_tls.map(|t| (t.version, t.cipher));
-        if let Some(rules) = ctx.rules.get(seed.frontend) {
-            let fe_conn = ctx.backends.fe_conn(seed.frontend);
-            record.render_alone(ctx.cfg, &rules.log, ctx.backends.actconn(), fe_conn);
-        }
-        ctx.ended.push(record);
+        super::refused::log_refused(ctx, seed, status, term, begin, null);
     }
 
     /// Deadline while no stream exists: keep-alive idle or head in progress.

@@ -5,6 +5,7 @@
 mod h1;
 mod h2;
 mod pt;
+mod refused;
 
 pub use h1::{H1, H1Status, StreamSeed};
 pub use h2::{H2, H2Status};

@@ -49,7 +49,8 @@ pub(super) fn encode(
     enc.begin(block);
     enc.field(b":method", method, block);
     enc.field(b":scheme", scheme, block);
-    if let Some(a) = authority.or(host) {
+    // An empty Host (a request without authority) gives no :authority.
+    if let Some(a) = authority.or(host).filter(|a| !a.is_empty()) {
         enc.field(b":authority", a, block);
     }
     enc.field(b":path", if method == b"OPTIONS" && path == b"*" { b"*" } else { path }, block);

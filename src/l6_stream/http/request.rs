@@ -8,7 +8,8 @@ use crate::l6_stream::client::ClientSide;
 use crate::l6_stream::stream::{Stream, StreamCtx};
 use crate::l6_stream::term::{TermCause, TermPhase};
 use crate::l7_http::errors::BuiltinStatus;
-use crate::l7_http::rewrite::{ConnHeader, NextHead, request_line};
+use crate::l7_http::head::Version;
+use crate::l7_http::rewrite::{ConnHeader, NextHead, has_host_after, request_line};
 use log::debug;
 
 /// The name of the `X-Forwarded-For` header to add for client `ip`, if
@@ -63,15 +64,21 @@ impl Stream {
         let mut dst_text = [0u8; 48];
         let dst_len = if orig_to.is_some() { format_ip(self.dst.ip(), &mut dst_text) } else { 0 };
         let xot_name = orig_to.unwrap_or("x-original-to");
-        let both: &[(&[u8], &[u8])] =
-            &[(xff_name.as_bytes(), &ip_text[..ip_len]), (xot_name.as_bytes(), &dst_text[..dst_len])];
-        let extra = match (forwardfor.is_some(), orig_to.is_some()) {
-            (true, true) => both,
-            (true, false) => &both[..1],
-            (false, true) => &both[1..],
-            (false, false) => &[],
-        };
         let src = t.req_bytes();
+        let hostless = t.req.version == Version::Http2 && !has_host_after(src, &t.req.headers, &t.req_edits);
+        let mut extra: [(&[u8], &[u8]); 3] = [(b"", b""); 3];
+        let mut n_extra = 0;
+        for (wanted, line) in [
+            (hostless, (&b"host"[..], &b""[..])),
+            (forwardfor.is_some(), (xff_name.as_bytes(), &ip_text[..ip_len])),
+            (orig_to.is_some(), (xot_name.as_bytes(), &dst_text[..dst_len])),
+        ] {
+            if wanted {
+                extra[n_extra] = line;
+                n_extra += 1;
+            }
+        }
+        let extra = &extra[..n_extra];
         let line = request_line(t.method_bytes(), t.outgoing_uri(), t.req.version);
         let conn = if t.req.conn.upgrade {
             ConnHeader::Upgrade

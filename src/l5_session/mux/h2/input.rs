@@ -627,6 +627,7 @@ impl H2 {
                 counters.count(AbuseKind::ProtocolError);
                 return self.connection_error(ErrorCode::Compression, &e.to_string());
             }
+            Err(ReqError::BadRequest(why)) => return self.bad_request(id, end_stream, why, ctx, seed),
             Err(ReqError::Malformed(why)) => {
                 debug!(target: "l5", "h2: stream {id}: malformed request ({why})");
                 return frame::rst_stream(&mut self.out, id, ErrorCode::Protocol);

@@ -15,6 +15,8 @@
 //! - `stream.rs`: the per-stream state and the slot table (a slot is the
 //!   token sub-index of that stream's server connection);
 //! - `request.rs` / `response.rs`: the head conversions;
+//! - `bad_request.rs`: HAProxy's 400 for a request it answers instead of
+//!   resetting (an invalid method or scheme);
 //! - `settings.rs`: our settings (from `tune.h2.*`) and the peer's;
 //! - `abuse.rs`: the flood and misuse limits.
 //!
@@ -25,6 +27,7 @@
 //! timeout) while the session's stay with the session.
 
 mod abuse;
+mod bad_request;
 mod chunked;
 mod input;
 mod output;
@@ -304,9 +307,12 @@ impl H2 {
                 if status == StreamStatus::Done {
                     st.complete = l6.ended_cleanly();
                     st.l6_ended = true;
-                    // Ended unanswered while its response waited for window
-                    // the client never gave: a zero-window stall.
+                    // Timed out while its response waited for window the
+                    // client never gave: a zero-window stall. (A response
+                    // the server cut while it waited for window is no
+                    // stall: its end is framed as usual.)
                     let stalled = !st.complete
+                        && l6.term.cause == TermCause::ClientTimeout
                         && !st.chan.failed()
                         && st.chan.tx_pending() > 0
                         && (st.send_window <= 0 || self.conn_send <= 0);

@@ -7,7 +7,8 @@
 //! it goes to HTTP/1 servers in origin form.
 //!
 //! Everything RFC 9113 §8.2-8.3 calls malformed is refused before a byte
-//! is written (a stream error, PROTOCOL_ERROR): pseudo-headers after a
+//! is written: an invalid `:method` or `:scheme` with HAProxy 2.6's 400,
+//! the rest with a stream error (PROTOCOL_ERROR): pseudo-headers after a
 //! field, repeated, unknown or missing; upper case or non-token names;
 //! connection-specific fields; NUL, CR, LF, or surrounding blanks in a
 //! value; a `:path` or `:authority` that could not be written as one
@@ -21,9 +22,10 @@ use crate::l7_http::parse::parse_request;
 /// Why a request head was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReqError {
-    Compression(HpackError), // the block is not valid HPACK: the connection fails
-    Malformed(&'static str), // a stream error (PROTOCOL_ERROR)
-    TooLarge,                // over the header list budget or the buffer
+    Compression(HpackError),  // the block is not valid HPACK: the connection fails
+    Malformed(&'static str),  // a stream error (PROTOCOL_ERROR)
+    BadRequest(&'static str), // answered with a 400, as HAProxy 2.6 does (an invalid method or scheme)
+    TooLarge,                 // over the header list budget or the buffer
 }
 
 /// How the request body reaches the stream.
@@ -138,16 +140,11 @@ impl Fields<'_> {
                 self.s.cookie.extend_from_slice(value);
                 return Ok(());
             }
-            b"host" => {
-                if let Some((a, b)) = self.pseudo.authority {
-                    // `:authority` is written as `host`; an equal copy is dropped.
-                    return if self.s.pseudo[a..b] == *value {
-                        Ok(())
-                    } else {
-                        Err("host differs from :authority")
-                    };
-                }
-            }
+            // `:authority` is written as `host` and wins over a `host` field,
+            // which is dropped (as HAProxy 2.6 does against HTTP/2 desync
+            // attacks): rules, logs and the server all see one host, the
+            // one the client's TLS and HTTP/2 layers meant.
+            b"host" if self.pseudo.authority.is_some() => return Ok(()),
             b"content-length" => {
                 let n = std::str::from_utf8(value)
                     .ok()
@@ -204,7 +201,7 @@ pub fn build(
     let path = part(pseudo.path).ok_or(ReqError::Malformed("no :path"))?;
     let authority = part(pseudo.authority);
     if !method.iter().all(|&b| name_byte(b) || b.is_ascii_uppercase()) || method.is_empty() {
-        return Err(ReqError::Malformed("invalid :method"));
+        return Err(ReqError::BadRequest("invalid :method"));
     }
     if !target_ok(path) || !(path[0] == b'/' || (path == b"*" && method == b"OPTIONS")) {
         return Err(ReqError::Malformed("invalid :path"));
@@ -212,7 +209,7 @@ pub fn build(
     if !scheme.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
         || scheme.is_empty()
     {
-        return Err(ReqError::Malformed("invalid :scheme"));
+        return Err(ReqError::BadRequest("invalid :scheme"));
     }
     if authority.is_some_and(|a| !authority_ok(a)) {
         return Err(ReqError::Malformed("invalid :authority"));
@@ -297,6 +294,14 @@ mod tests {
             "GET http://a.example/x?y=1 HTTP/1.1\r\nhost: a.example\r\naccept: */*\r\nuser-agent: t\r\ncookie: a=1; b=2\r\n\r\n"
         );
         assert_eq!((b.body, b.head.version), (ReqBody::None, Version::Http2));
+        // A host field beside :authority is dropped: :authority is the host.
+        let mut f = BASE.to_vec();
+        f.push(("host", "other.example"));
+        let b = run(&f, true).unwrap();
+        assert_eq!(
+            std::str::from_utf8(b.buf.data()).unwrap(),
+            "GET http://a.example/x?y=1 HTTP/1.1\r\nhost: a.example\r\n\r\n"
+        );
         let mut f = BASE.to_vec();
         f[0] = (":method", "POST");
         let b = run(&f, false).unwrap();
@@ -322,8 +327,6 @@ mod tests {
             vec![(":method", "GET"), (":scheme", "http"), (":path", "/a b")],
             vec![(":method", "GET"), (":scheme", "http"), (":path", "")],
             vec![(":method", "GET"), (":scheme", "http"), (":authority", "a b"), (":path", "/")],
-            vec![(":method", "GET"), (":scheme", "http"), (":authority", "a"), (":path", "/"), ("host", "b")],
-            vec![(":method", "G T"), (":scheme", "http"), (":path", "/")],
             vec![(":method", "GET"), (":scheme", "http"), (":path", "/"), ("te", "gzip")],
             vec![(":method", "GET"), (":scheme", "http"), (":path", "/"), ("content-length", "1x")],
             vec![
@@ -336,6 +339,14 @@ mod tests {
         ];
         for f in cases {
             assert!(matches!(run(&f, false), Err(ReqError::Malformed(_))), "{f:?}");
+        }
+        // An invalid method or scheme gets HAProxy's 400 instead of a reset.
+        for f in [
+            [(":method", "G T"), (":scheme", "http"), (":path", "/")],
+            [(":method", "GET?"), (":scheme", "http"), (":path", "/")],
+            [(":method", "GET"), (":scheme", "http://localhost/?"), (":path", "/")],
+        ] {
+            assert!(matches!(run(&f, true), Err(ReqError::BadRequest(_))), "{f:?}");
         }
         let f = [(":method", "GET"), (":scheme", "http"), (":path", "/"), ("content-length", "3")];
         assert!(matches!(run(&f, true), Err(ReqError::Malformed(_))));
