@@ -162,3 +162,21 @@ fn alpn_chooses_http2_or_http11_to_tls_servers() {
     let r = HttpConn::connect(port).request(&get("/one")).expect("through HTTP/1.1 over TLS");
     assert_eq!((r.status, r.body.as_slice()), (200, &b"tls-ok"[..]), "{}", r.raw_text());
 }
+
+/// `pool-purge-delay` on an HTTP/2 server connection: once no stream uses
+/// it for that long it is closed, and the next request connects again.
+#[test]
+fn an_idle_h2_server_connection_is_closed_after_pool_purge_delay() {
+    let backend = H2Backend::start();
+    let port = free_port();
+    let server =
+        format!("server s1 127.0.0.1:{} proto h2 pool-purge-delay {}", backend.port(), cfg_time(ms(300)));
+    let cfg = HttpCfg::new(port, None).backend("http-reuse always").backend(&server);
+    let _proxy = Proxy::start(&cfg.render());
+    let mut c = HttpConn::connect(port);
+    assert_eq!(c.request(&get("/size/10")).expect("a response").status, 200);
+    assert_eq!(backend.closed(), 0, "kept for the next streams at first");
+    assert!(wait_until(ms(15_000), || backend.closed() == 1), "the idle connection is closed");
+    assert_eq!(c.request(&get("/size/10")).expect("a response").status, 200);
+    assert_eq!(backend.connections(), 2, "the next request connects again");
+}

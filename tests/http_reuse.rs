@@ -169,3 +169,23 @@ fn a_get_whose_send_fails_on_a_reused_connection_is_retried_on_a_fresh_one() {
     assert_eq!(r.status, 200, "retried on a new connection: {}", r.raw_text());
     assert_eq!(server.accepted(), 2, "the retry went over a second connection");
 }
+
+/// `pool-purge-delay`: a shared idle connection left unused that long is
+/// closed by the proxy (HAProxy's idle connection purge), so the next
+/// session connects again; without it the connection would wait for ever.
+#[test]
+fn an_idle_connection_unused_for_pool_purge_delay_is_closed() {
+    let server = HttpBackend::start();
+    let port = free_port();
+    let cfg = HttpCfg::new(port, None).backend("http-reuse always").backend(&format!(
+        "server s1 127.0.0.1:{} pool-purge-delay {}",
+        server.port(),
+        cfg_time(ms(300))
+    ));
+    let _proxy = Proxy::start(&cfg.render());
+    session(port, 1);
+    assert_eq!(server.closed(), 0, "kept for reuse at first");
+    assert!(wait_until(ms(15_000), || server.closed() == 1), "the idle connection is closed");
+    session(port, 1);
+    assert_eq!(conns(&server), [0, 1], "the next session connects again");
+}

@@ -9,6 +9,10 @@ use super::model::Loc;
 use std::net::IpAddr;
 use std::time::Duration;
 
+/// HAProxy's `pool-purge-delay` when a server has none (and for servers
+/// without a configuration line).
+pub const DEFAULT_POOL_PURGE_DELAY: Duration = Duration::from_secs(5);
+
 /// `server NAME ADDR[:PORT] [options]`, with HAProxy 2.6's defaults for
 /// every option not written (see [`Server::default`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +28,7 @@ pub struct Server {
     pub maxconn: Option<u32>,       // `maxconn`, 0 or None: unlimited
     pub maxqueue: Option<u32>,      // `maxqueue`: streams waiting for this server at most (0/None: no limit)
     pub pool_max_conn: Option<u32>, // `pool-max-conn`: idle connections kept for reuse at most (None: -1, no limit of its own)
+    pub pool_purge_delay: Duration, // `pool-purge-delay`: an idle connection unused this long is closed (default 5s)
     pub disabled: bool,             // starts in maintenance (`disabled`; `enabled` resets it)
     pub backup: bool,
     pub cookie: Option<String>, // `cookie VALUE` (persistence is the proxy `cookie` keyword's)
@@ -65,6 +70,7 @@ impl Default for Server {
             maxconn: None,
             maxqueue: None,
             pool_max_conn: None,
+            pool_purge_delay: DEFAULT_POOL_PURGE_DELAY,
             disabled: false,
             backup: false,
             cookie: None,

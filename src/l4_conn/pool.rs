@@ -38,6 +38,7 @@ struct IdleConn {
     server: ServerId,
     owner: Option<Token>, // the session it is private to (its server token)
     registered: Token,    // the token its events come with now
+    purge_at: Instant,    // shared ones: closed if still unused then (`pool-purge-delay`)
 }
 
 /// One server's shared idle connections, most recently idle last.
@@ -58,7 +59,12 @@ pub struct IdlePool {
     private: HashMap<Token, Key>,          // one private connection per owning session
     by_token: HashMap<Token, Key>,         // connections still registered under a session's token
     max_per_server: usize,
+    next_purge: Option<Instant>, // when shared ones are checked against their purge date next
 }
+
+/// How often shared idle connections are checked against their server's
+/// `pool-purge-delay` (so one closes at most this late).
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl IdlePool {
     pub fn new(max_per_server: usize) -> IdlePool {
@@ -68,6 +74,7 @@ impl IdlePool {
             private: HashMap::new(),
             by_token: HashMap::new(),
             max_per_server,
+            next_purge: None,
         }
     }
 
@@ -82,10 +89,20 @@ impl IdlePool {
     /// thousands of them make every `connect()` search longer for a port.
     ///
     /// `cap` is the server's own `pool-max-conn` (None: only the pool's
-    /// limit; 0: the server keeps no idle connection).
-    pub fn put(&mut self, registry: &Registry, server: ServerId, token: Token, conn: Conn, cap: Option<u32>) {
+    /// limit; 0: the server keeps no idle connection); `keep` its
+    /// `pool-purge-delay`, how long it stays unused before [`IdlePool::purge`]
+    /// closes it (0: not kept).
+    pub fn put(
+        &mut self,
+        registry: &Registry,
+        server: ServerId,
+        token: Token,
+        conn: Conn,
+        cap: Option<u32>,
+        (now, keep): (Instant, std::time::Duration),
+    ) {
         let max = cap.map_or(self.max_per_server, |c| (c as usize).min(self.max_per_server));
-        let full = max == 0 || self.per_server.get(&server).is_some_and(|l| l.live >= max);
+        let full = max == 0 || keep.is_zero() || self.per_server.get(&server).is_some_and(|l| l.live >= max);
         if !clean(&conn) || full {
             if full {
                 conn.reset_on_close();
@@ -94,7 +111,8 @@ impl IdlePool {
             return;
         }
         self.rehome(registry, token);
-        let key = self.slab.insert(IdleConn { conn, server, owner: None, registered: token });
+        let key =
+            self.slab.insert(IdleConn { conn, server, owner: None, registered: token, purge_at: now + keep });
         self.by_token.insert(token, key);
         let shared = self.per_server.entry(server).or_default();
         shared.keys.push(key);
@@ -114,7 +132,10 @@ impl IdlePool {
             conn.close();
             return;
         }
-        let key = self.slab.insert(IdleConn { conn, server, owner: Some(owner), registered: owner });
+        // A session's own connection ends with the session, not by purge.
+        let purge_at = Instant::now();
+        let key =
+            self.slab.insert(IdleConn { conn, server, owner: Some(owner), registered: owner, purge_at });
         self.by_token.insert(owner, key);
         self.private.insert(owner, key);
     }
@@ -255,6 +276,46 @@ impl IdlePool {
             debug!(target: "l4", "idle connection to server {:?} closed by peer", idle.server);
             idle.conn.close();
         }
+    }
+
+    /// Closes the shared idle connections whose server's `pool-purge-delay`
+    /// has passed unused (HAProxy's idle connection purge), at most every
+    /// [`PURGE_EVERY`]. Each server's list is in idle order and all of a
+    /// server's have the same delay, so only the expired front of each list
+    /// is looked at. Run by the worker every turn.
+    pub fn purge(&mut self, now: Instant) {
+        if self.per_server.is_empty() {
+            self.next_purge = None;
+            return;
+        }
+        if self.next_purge.is_some_and(|t| now < t) {
+            return;
+        }
+        self.next_purge = Some(now + PURGE_EVERY);
+        let slab = &mut self.slab;
+        let mut expired: smallvec::SmallVec<[Key; 8]> = smallvec::SmallVec::new();
+        for shared in self.per_server.values_mut() {
+            let front =
+                shared.keys.iter().take_while(|k| slab.get(**k).is_none_or(|i| i.purge_at <= now)).count();
+            for k in shared.keys.drain(..front) {
+                if slab.get(k).is_some() {
+                    shared.live -= 1;
+                    expired.push(k);
+                }
+            }
+        }
+        self.per_server.retain(|_, s| !s.keys.is_empty());
+        for key in expired {
+            if let Some(idle) = self.remove_popped(key) {
+                debug!(target: "l4", "idle connection to server {:?} unused for its pool-purge-delay: closed", idle.server);
+                idle.conn.close();
+            }
+        }
+    }
+
+    /// When [`IdlePool::purge`] has work next (None: no shared idle connection).
+    pub fn next_purge(&self) -> Option<Instant> {
+        if self.per_server.is_empty() { None } else { self.next_purge }
     }
 
     /// Idle connections currently kept for `server`.

@@ -247,7 +247,11 @@ impl Stream {
         let token = ctx.h2srv.vacant_token();
         match connected.and_then(|mut c| c.register(ctx.registry, token).map(|()| c)) {
             Ok(conn) => {
-                let shared = ctx.h2srv.insert(conn, (be, srv), decided, private);
+                let purge = ctx.cfg.proxies[be]
+                    .servers
+                    .get(srv)
+                    .map_or(crate::cfg::server::DEFAULT_POOL_PURGE_DELAY, |s| s.pool_purge_delay);
+                let shared = ctx.h2srv.insert(conn, (be, srv), decided, private, purge);
                 self.srv = Some(SrvConn::H2(H2Servers::attach(shared, self.srv_token, ctx.now)));
                 self.phase = Phase::Connecting;
             }

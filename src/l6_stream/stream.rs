@@ -511,7 +511,11 @@ impl Stream {
                 false => {
                     let cap =
                         ctx.backends.get(be).and_then(|b| b.servers.get(srv)).and_then(|s| s.pool_max_conn);
-                    ctx.idle.put(ctx.registry, (be, srv), self.srv_token, conn, cap)
+                    let keep = ctx.cfg.proxies[be]
+                        .servers
+                        .get(srv)
+                        .map_or(crate::cfg::server::DEFAULT_POOL_PURGE_DELAY, |s| s.pool_purge_delay);
+                    ctx.idle.put(ctx.registry, (be, srv), self.srv_token, conn, cap, (ctx.now, keep))
                 }
             }
         }

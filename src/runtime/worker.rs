@@ -194,6 +194,9 @@ impl Worker {
             let timeout = self
                 .peers_next
                 .map_or(timeout, |at| timeout.min(at.saturating_duration_since(self.env.clock.now())));
+            let purge = [self.env.h2srv.next_purge(), self.env.idle.next_purge()].into_iter().flatten().min();
+            let timeout =
+                purge.map_or(timeout, |at| timeout.min(at.saturating_duration_since(self.env.clock.now())));
             // Streams an HTTP/2 server connection has news for run first.
             let timeout = if self.env.h2srv.has_wakes() { std::time::Duration::ZERO } else { timeout };
             let polling_since = std::time::Instant::now();
@@ -241,6 +244,8 @@ impl Worker {
             self.events = events;
             self.taken = taken;
             self.wake_h2_streams();
+            self.env.h2srv.purge_idle(self.env.clock.now());
+            self.env.idle.purge(self.env.clock.now());
             self.run_timers();
             self.serve_queues();
             self.turn_peers();

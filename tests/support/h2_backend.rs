@@ -48,6 +48,7 @@ struct State {
     gate: Mutex<bool>,
     gate_cv: Condvar,
     holding: AtomicUsize,
+    closed: AtomicUsize, // connections ended (either side closed)
 }
 
 /// Flow control and writing, shared by a connection's threads.
@@ -77,7 +78,10 @@ impl H2Backend {
             for sock in l.incoming().flatten() {
                 let n = st.conns.fetch_add(1, Ordering::SeqCst) + 1;
                 let st = st.clone();
-                std::thread::spawn(move || serve(sock, n, st));
+                std::thread::spawn(move || {
+                    serve(sock, n, st.clone());
+                    st.closed.fetch_add(1, Ordering::SeqCst);
+                });
             }
         });
         H2Backend { port, state }
@@ -90,6 +94,11 @@ impl H2Backend {
     /// Connections accepted so far.
     pub fn connections(&self) -> usize {
         self.state.conns.load(Ordering::SeqCst)
+    }
+
+    /// Connections that ended so far.
+    pub fn closed(&self) -> usize {
+        self.state.closed.load(Ordering::SeqCst)
     }
 
     /// Most streams open at once.

@@ -126,6 +126,7 @@ struct Record {
     gate: Mutex<Gate>,              // when `/hold` answers
     gate_moved: Condvar,            // signalled when `gate` changes
     holding: AtomicUsize,           // `/hold` requests waiting at the gate now
+    closed: AtomicUsize,            // connections ended (either side closed)
 }
 
 /// The `/hold` gate: open, or closed since its `opened`-th opening. A request
@@ -187,6 +188,7 @@ impl HttpBackend {
             Backend::spawn_closing_on(port, move |s| {
                 let conn = record.conns.fetch_add(1, Ordering::SeqCst);
                 serve(s, conn, &record);
+                record.closed.fetch_add(1, Ordering::SeqCst);
             })
         };
         HttpBackend { backend, record }
@@ -240,6 +242,11 @@ impl HttpBackend {
     /// Bytes read from all connections so far.
     pub fn bytes_received(&self) -> u64 {
         self.record.bytes.load(Ordering::SeqCst)
+    }
+
+    /// Connections that ended so far.
+    pub fn closed(&self) -> usize {
+        self.record.closed.load(Ordering::SeqCst)
     }
 
     /// `/hold` requests waiting for [`HttpBackend::open_gate`] right now.

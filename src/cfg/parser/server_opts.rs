@@ -38,7 +38,7 @@ pub(super) const PENDING: [&str; 1] = ["resolvers"];
 
 /// Options HAProxy 2.6 has and strata does not (yet): refused by name
 /// with their arity, never as "unknown keyword".
-pub(super) const NOT_YET: [(&str, usize); 51] = [
+pub(super) const NOT_YET: [(&str, usize); 50] = [
     ("allow-0rtt", 0),
     ("alpn", 1),
     ("ca-file", 1),
@@ -75,7 +75,6 @@ pub(super) const NOT_YET: [(&str, usize); 51] = [
     ("observe", 1),
     ("on-error", 1),
     ("pool-low-conn", 1),
-    ("pool-purge-delay", 1),
     ("proxy-v2-options", 1),
     ("redir", 1),
     ("send-proxy-v2-ssl", 0),
@@ -155,6 +154,7 @@ const OPTIONS: &[Opt] = &[
     opt!("inter", 1, true, |s, a| interval(a).map(|d| s.inter = d)),
     opt!("maxconn", 1, true, |s, a| int("maxconn", a.arg).map(|m| s.maxconn = Some(m))),
     opt!("maxqueue", 1, true, |s, a| int("maxqueue", a.arg).map(|m| s.maxqueue = Some(m))),
+    opt!("pool-purge-delay", 1, true, |s, a| delay(a).map(|d| s.pool_purge_delay = d)),
     opt!("pool-max-conn", 1, true, |s, a| {
         let v = need(a, "'pool-max-conn' expects <value> as argument.")?;
         s.pool_max_conn = match v.parse::<i64>() {
@@ -251,9 +251,16 @@ fn need<'a>(a: &OptArgs<'a>, missing: &str) -> Result<&'a String, String> {
 
 /// `inter`, `fastinter`, `downinter`, `agent-inter`: a non-zero delay.
 fn interval(a: &OptArgs<'_>) -> Result<Duration, String> {
+    match delay(a) {
+        Ok(d) if d.is_zero() => Err(format!("invalid value 0 for argument '{}' of server {}.", a.kw, a.srv)),
+        other => other,
+    }
+}
+
+/// A delay argument, 0 allowed.
+fn delay(a: &OptArgs<'_>) -> Result<Duration, String> {
     let v = need(a, &format!("'{}' expects a delay as argument.", a.kw))?;
     match time(a.kw, v) {
-        Ok(d) if d.is_zero() => Err(format!("invalid value 0 for argument '{}' of server {}.", a.kw, a.srv)),
         Ok(d) => Ok(d),
         Err(e) if e.starts_with("timer overflow") => Err(format!(
             "timer overflow in argument <{v}> to <{}> of server {}, maximum value is 2147483647 ms (~24.8 days).",
@@ -349,6 +356,12 @@ mod tests {
     fn options_set_their_field() {
         assert_eq!(apply(&["port", "8008"]).map(|r| r.0.check_port), Ok(Some(8008)));
         assert_eq!(apply(&["inter", "3s"]).map(|r| r.0.inter), Ok(Duration::from_secs(3)));
+        assert_eq!(apply(&["pool-purge-delay", "0"]).map(|r| r.0.pool_purge_delay), Ok(Duration::ZERO));
+        assert_eq!(
+            apply(&["pool-purge-delay", "2s"]).map(|r| r.0.pool_purge_delay),
+            Ok(Duration::from_secs(2))
+        );
+        assert!(apply(&["pool-purge-delay", "2x"]).is_err());
         assert_eq!(apply(&["cookie", "s1"]).map(|r| r.0.cookie), Ok(Some("s1".into())));
         assert_eq!(
             apply(&["init-addr", "last,libc,none"]).map(|r| r.0.init_addr),

@@ -42,6 +42,7 @@ impl H2Chan {
         {
             let mut c = shared.borrow_mut();
             c.attached += 1;
+            c.idle_since = None;
             c.waiting.push(owner);
         }
         H2Chan {

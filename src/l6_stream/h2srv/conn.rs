@@ -69,11 +69,19 @@ pub struct H2SrvConn {
     pub(super) wake: Wake,
     pub(super) waiting: smallvec::SmallVec<[Token; 4]>, // attached streams not started (woken when room frees)
     pub(super) scratch: Vec<u8>,                        // header block being sent
+    pub(super) idle_since: Option<Instant>,             // kept with no stream since then
+    pub(super) purge_delay: std::time::Duration,        // the server's `pool-purge-delay`
     pub(super) lower: Vec<u8>,                          // a field name in lower case
 }
 
 impl H2SrvConn {
-    pub(super) fn new(conn: Conn, decided: bool, private: bool, wake: Wake) -> H2SrvConn {
+    pub(super) fn new(
+        conn: Conn,
+        decided: bool,
+        private: bool,
+        wake: Wake,
+        purge_delay: std::time::Duration,
+    ) -> H2SrvConn {
         H2SrvConn {
             tls: conn.is_tls(),
             conn: Some(conn),
@@ -102,6 +110,8 @@ impl H2SrvConn {
             waiting: smallvec::SmallVec::new(),
             scratch: Vec::new(),
             lower: Vec::new(),
+            idle_since: None,
+            purge_delay,
         }
     }
 
@@ -428,7 +438,28 @@ impl H2SrvConn {
         if self.attached == 0 && (self.failed || self.private || !self.decided || !self.connected) {
             self.conn = None;
             self.failed = true;
+        } else if self.attached == 0 {
+            self.idle_since = Some(now);
+            if self.purge_delay.is_zero() {
+                self.close_idle(now); // `pool-purge-delay 0`: no idle connection kept
+            }
         }
+    }
+
+    /// Whether it has been kept unused for its server's `pool-purge-delay`.
+    pub(super) fn purge_due(&self, now: Instant) -> bool {
+        self.attached == 0
+            && self.idle_since.is_some_and(|t| now.saturating_duration_since(t) >= self.purge_delay)
+    }
+
+    /// Closes an idle connection politely: GOAWAY (NO_ERROR, no stream of
+    /// the server's processed), then the close.
+    pub(super) fn close_idle(&mut self, now: Instant) {
+        debug!(target: "l6", "h2 server connection idle for {:?}: closed", self.purge_delay);
+        frame::goaway(&mut self.out, 0, ErrorCode::NoError);
+        self.flush(now);
+        self.conn = None;
+        self.failed = true;
     }
 }
 

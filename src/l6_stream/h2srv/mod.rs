@@ -33,7 +33,7 @@ use hashbrown::HashMap;
 use mio::Token;
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Socket number marking a token as a shared HTTP/2 server connection's.
 pub const H2SRV_SUB: u8 = 250;
@@ -50,7 +50,12 @@ pub struct H2Servers {
     slab: TokenSlab<Shared>,
     by_server: HashMap<ServerId, smallvec::SmallVec<[Key; 2]>>, // every live one, private included
     wake: Wake,
+    next_purge: Option<Instant>, // when idle connections are looked at next
 }
+
+/// How often idle connections are checked against their `pool-purge-delay`
+/// (so one closes at most this late).
+const PURGE_EVERY: Duration = Duration::from_millis(500);
 
 impl H2Servers {
     /// A connection to `server` with room for another stream, if any.
@@ -86,8 +91,18 @@ impl H2Servers {
 
     /// Keeps a new connection (registered under [`H2Servers::vacant_token`]).
     /// `decided`: HTTP/2 whatever ALPN says; `private`: for one stream only.
-    pub fn insert(&mut self, conn: Conn, server: ServerId, decided: bool, private: bool) -> Shared {
-        let shared = Rc::new(RefCell::new(H2SrvConn::new(conn, decided, private, self.wake.clone())));
+    /// `purge_delay`: the server's `pool-purge-delay`, after which the
+    /// connection, unused, is closed.
+    pub fn insert(
+        &mut self,
+        conn: Conn,
+        server: ServerId,
+        decided: bool,
+        private: bool,
+        purge_delay: Duration,
+    ) -> Shared {
+        let wake = self.wake.clone();
+        let shared = Rc::new(RefCell::new(H2SrvConn::new(conn, decided, private, wake, purge_delay)));
         let key = self.slab.insert(shared.clone());
         self.by_server.entry(server).or_default().push(key);
         shared
@@ -113,6 +128,37 @@ impl H2Servers {
         c.pump(now);
         // A closed one leaves the slab with its server's list (`sweep`), so
         // a list never names a reused key.
+    }
+
+    /// Closes the connections kept unused for their server's
+    /// `pool-purge-delay` (HAProxy's idle connection purge; a connection
+    /// per server, so the look at all of them is short), at most every
+    /// [`PURGE_EVERY`]. Run by the worker every turn.
+    pub fn purge_idle(&mut self, now: Instant) {
+        if self.slab.is_empty() {
+            self.next_purge = None;
+            return;
+        }
+        if self.next_purge.is_some_and(|t| now < t) {
+            return;
+        }
+        self.next_purge = Some(now + PURGE_EVERY);
+        for shared in self.slab.iter() {
+            let mut c = shared.borrow_mut();
+            if c.conn.is_some() && c.purge_due(now) {
+                c.close_idle(now);
+            }
+        }
+        let servers: smallvec::SmallVec<[ServerId; 8]> = self.by_server.keys().copied().collect();
+        for server in servers {
+            self.sweep(server);
+        }
+        self.by_server.retain(|_, keys| !keys.is_empty());
+    }
+
+    /// When [`H2Servers::purge_idle`] has work next (None: no connection).
+    pub fn next_purge(&self) -> Option<Instant> {
+        if self.slab.is_empty() { None } else { self.next_purge }
     }
 
     /// The next stream whose session must run, if any.

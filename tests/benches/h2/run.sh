@@ -11,34 +11,13 @@
 # docs/performance.md for what it measured.
 set -u
 ROUNDS="${1:-3}"; N="${2:-200000}"
-ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
-cd "$ROOT"
-command -v haproxy >/dev/null || apt-get install -y haproxy >/dev/null
-command -v h2load >/dev/null || apt-get install -y nghttp2-client >/dev/null
+source "$(dirname "$0")/../lib.sh"
+bench_tools haproxy=haproxy h2load=nghttp2-client
 [ -n "${STRATA:-}" ] || cargo build --release --quiet --bin strata || exit 1
 STRATA="${STRATA:-$ROOT/target/release/strata}"
 HAPROXY="$(command -v haproxy)"
-WORK="$(mktemp -d /tmp/strata-h2-bench.XXXXXX)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-BE=$(port)
-cat > "$WORK/backend.cfg" <<CFG
-global
-    nbthread 1
-defaults
-    mode http
-    timeout client 30s
-    timeout server 30s
-    timeout http-keep-alive 30s
-frontend backend
-    bind 127.0.0.1:$BE
-    http-request return status 200 content-type text/plain string ok
-CFG
-taskset -c 0 "$HAPROXY" -db -f "$WORK/backend.cfg" >/dev/null 2>&1 &
-PIDS+=($!)
+bench_workdir h2-bench
+start_return_backend
 
 start() { # name binary -> sets PORT_<name> and PID_<name>
   local name="$1" bin="$2" p
@@ -68,8 +47,6 @@ start strata "$STRATA"
 start haproxy "$HAPROXY"
 sleep 1
 
-TCK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 load() { # name -> "rps us_per_req"
   local pidv="PID_$1" portv="PORT_$1"
   local pid="${!pidv}" p="${!portv}" before after out rps

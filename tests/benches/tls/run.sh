@@ -20,19 +20,12 @@
 # stopped by PID. See docs/performance.md for what it measured.
 set -u
 ROUNDS="${1:-3}"; N="${2:-20000}"; KA="${3:-100000}"
-ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
-cd "$ROOT"
-command -v haproxy >/dev/null || apt-get install -y haproxy >/dev/null
-command -v h2load >/dev/null || apt-get install -y nghttp2-client >/dev/null
-command -v openssl >/dev/null || apt-get install -y openssl >/dev/null
+source "$(dirname "$0")/../lib.sh"
+bench_tools haproxy=haproxy h2load=nghttp2-client openssl=openssl
 cargo build --release --quiet --bin strata || exit 1
 STRATA="$ROOT/target/release/strata"
 HAPROXY="$(command -v haproxy)"
-WORK="$(mktemp -d /tmp/strata-tls-bench.XXXXXX)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+bench_workdir tls-bench
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=localhost \
   -keyout "$WORK/ec.key" -out "$WORK/ec.crt" 2>/dev/null
@@ -41,21 +34,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=localhost \
 cat "$WORK/ec.crt" "$WORK/ec.key" > "$WORK/ec.pem"
 cat "$WORK/rsa.crt" "$WORK/rsa.key" > "$WORK/rsa.pem"
 
-BE=$(port)
-cat > "$WORK/backend.cfg" <<CFG
-global
-    nbthread 1
-defaults
-    mode http
-    timeout client 30s
-    timeout server 30s
-    timeout http-keep-alive 30s
-frontend backend
-    bind 127.0.0.1:$BE
-    http-request return status 200 content-type text/plain string ok
-CFG
-taskset -c 0 "$HAPROXY" -db -f "$WORK/backend.cfg" >/dev/null 2>&1 &
-PIDS+=($!)
+start_return_backend
 
 # One config per proxy: three frontends (EC close, RSA close, EC keep-alive).
 start() { # name binary -> sets PORT_<name>_{ec,rsa,ka} and PID_<name>
@@ -95,8 +74,6 @@ start strata "$STRATA"
 start haproxy "$HAPROXY"
 sleep 1
 
-TCK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # load NAME KIND COUNT -> prints "rps cpu_us_per_req"
 load() {
   local name="$1" kind="$2" n="$3" pidv="PID_$1" portv="PORT_$1_$2"
