@@ -9,6 +9,8 @@ pub mod check;
 pub mod queue;
 pub mod server;
 pub mod spread;
+pub mod state_apply;
+pub mod state_file;
 pub mod stats;
 
 pub use balance::{LbInput, Pick, Picker};
@@ -93,7 +95,7 @@ impl BackendState {
             s.id = id;
         }
         s.admin = SrvAdmin::Maint;
-        s.maint_from_config = false;
+        s.disabled_in_config = false;
         s.dynamic = true;
         s.check_enabled = false; // `enable health` starts them, as in HAProxy
         self.servers.push(s);

@@ -42,8 +42,8 @@ pub struct ServerState {
     pub cur_conns: u32, // streams attached now
     pub cum_conns: u64, // streams ever attached
     pub initial_weight: u32,
-    pub maint_from_config: bool, // in maintenance since start-up (`disabled`)
-    pub rise: u32,               // configured `rise` (health shown without checks)
+    pub disabled_in_config: bool, // `disabled` on its line: HAProxy's CMAINT flag, kept for good (`show servers state`)
+    pub rise: u32,                // configured `rise` (health shown without checks)
     pub stats: Counters,
     pub health: Option<Health>, // Some with `check`
     pub agent: Option<Health>,  // Some with `agent-check`
@@ -118,7 +118,7 @@ impl ServerState {
             cur_conns: 0,
             cum_conns: 0,
             initial_weight: cfg.weight,
-            maint_from_config: cfg.disabled,
+            disabled_in_config: cfg.disabled,
             rise: cfg.rise,
             stats: Counters::default(),
             health: cfg.check.then(|| Health::initial(cfg.rise, cfg.fall)),

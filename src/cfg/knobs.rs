@@ -84,6 +84,8 @@ pub struct Knobs {
     pub logasap: bool,                                 // `option logasap`: log before the data transfer
     pub log_tag: Option<String>,                       // `log-tag` of this proxy (else the global one)
     pub http: HttpConnOpts,                            // `option http-server-close`, `abortonclose`...
+    pub load_server_state: LoadServerState,            // `load-server-state-from-file`
+    pub server_state_file_name: Option<String>, // `server-state-file-name` (not inherited; None: the backend's name)
 }
 
 /// The HTTP and connection options of one proxy (`src/cfg/parser/http_opts.rs`);
@@ -108,4 +110,14 @@ pub enum RestrictHdrNames {
     Preserve, // forwarded as they are
     Delete, // such headers are removed
     Reject, // the request is answered 403
+}
+
+/// `load-server-state-from-file global|local|none`: where a backend's
+/// servers find the state a previous process saved (`show servers state`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LoadServerState {
+    #[default]
+    None, // nothing loaded (also when the keyword is absent)
+    Global, // the global `server-state-file`
+    Local,  // `server-state-file-name`, else a file named as the backend, under `server-state-base`
 }

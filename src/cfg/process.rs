@@ -34,6 +34,8 @@ pub struct Process {
     pub noreuseport: bool, // `noreuseport`: listeners without SO_REUSEPORT
     pub set_dumpable: bool, // `set-dumpable`: core dumps stay possible after setuid
     pub fd_hard_limit: Option<u64>, // `fd-hard-limit`: cap of the automatic RLIMIT_NOFILE
+    pub server_state_base: Option<String>, // `server-state-base`: directory of relative server-state file names
+    pub server_state_file: Option<String>, // `server-state-file`: the global server-state file
 }
 
 /// `unix-bind [prefix P] [mode M] [user U] [uid N] [group G] [gid N]`.

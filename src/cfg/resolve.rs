@@ -1,7 +1,8 @@
 //! Resolve: the checks that need the whole configuration, run once after
 //! parsing. Fills `ProxyRef::index`, expands `log global`, and reports
 //! duplicate names, missing or incompatible backends, frontends without
-//! `bind`, addresses bound twice and (as warnings) missing timeouts, in
+//! `bind`, addresses bound twice and (as warnings) missing timeouts or a
+//! missing global `server-state-file`, in
 //! HAProxy's words where HAProxy has them.
 
 use super::diag::{Diag, Diagnostics, Severity};
@@ -20,6 +21,7 @@ pub fn resolve(cfg: &mut Config, diags: &mut Diagnostics) {
     warn_missing_timeouts(cfg, diags);
     dispatch_or_balance(cfg, diags);
     super::resolve_logs::check(cfg, diags);
+    warn_no_global_state_file(cfg, diags);
     super::peers::resolve(cfg, diags);
 }
 
@@ -309,6 +311,25 @@ fn warn_missing_timeouts(cfg: &Config, diags: &mut Diagnostics) {
                 ),
             });
         }
+    }
+}
+
+/// `load-server-state-from-file global` without a global `server-state-file`.
+fn warn_no_global_state_file(cfg: &Config, diags: &mut Diagnostics) {
+    if cfg.global.process.server_state_file.is_some() {
+        return;
+    }
+    let global = super::knobs::LoadServerState::Global;
+    for p in cfg.proxies.iter().filter(|p| p.cap.backend && p.knobs.load_server_state == global) {
+        diags.push(Diag {
+            severity: Severity::Warning,
+            loc: None,
+            msg: format!(
+                "backend '{}' configured to load server state file from global section 'server-state-file' \
+                 directive. Unfortunately, 'server-state-file' is not set!",
+                p.name
+            ),
+        });
     }
 }
 

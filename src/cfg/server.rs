@@ -43,6 +43,7 @@ pub struct Server {
     pub fall: u32,              // default 3
     pub slowstart: Option<Duration>, // weight ramp after coming back up
     pub init_addr: Vec<InitAddr>, // empty: HAProxy's default `last,libc` (`,none` with resolvers)
+    pub init_addr_last: bool, // `last` was tried before any method gave the address: a server-state address wins
     pub resolvers: Option<String>, // `resolvers NAME`: re-resolve `fqdn` at run time
     pub resolve_prefer: Family, // `resolve-prefer`, default ipv6
     pub resolve_net: Vec<(IpAddr, u8)>, // `resolve-net`: preferred networks
@@ -85,6 +86,7 @@ impl Default for Server {
             fall: 3,
             slowstart: None,
             init_addr: Vec::new(),
+            init_addr_last: false,
             resolvers: None,
             resolve_prefer: Family::V6,
             resolve_net: Vec::new(),
@@ -102,7 +104,7 @@ impl Default for Server {
 /// One method of `init-addr`, tried in order at start-up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InitAddr {
-    Last,       // the server-state file's address (strata has none: skipped)
+    Last,       // the address in the server-state file (`load-server-state-from-file`), applied at start
     Libc,       // the system resolver, now
     None,       // start without an address, in maintenance until resolved
     Ip(IpAddr), // this address

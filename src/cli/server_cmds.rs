@@ -46,7 +46,6 @@ fn with_server(
 
 pub(crate) fn set_admin(s: &mut ServerState, admin: SrvAdmin) {
     s.admin = admin;
-    s.maint_from_config = false;
 }
 
 /// `disable server BE/SRV`
@@ -177,11 +176,13 @@ fn state_line(
         (false, _) => 0,
     };
     let mut admin = match s.admin {
-        SrvAdmin::Maint if s.maint_from_config => 0x05,
         SrvAdmin::Maint => 0x01,
         SrvAdmin::Drain => 0x08,
         SrvAdmin::Ready => 0,
     };
+    if s.disabled_in_config {
+        admin |= 0x04; // CMAINT stays when the server is made ready
+    }
     if s.resolution_maint {
         admin |= 0x20;
     }

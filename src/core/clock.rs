@@ -13,7 +13,8 @@ pub const TICK_ORIGIN_MS: u64 = 2_000_000_000;
 /// `now_ms`, as HAProxy counts `lastchg`, `lastsess`: seconds-resolution
 /// dates subtracted.
 pub fn secs_between(then_ms: u64, now_ms: u64) -> u64 {
-    (now_ms / 1000).saturating_sub(then_ms.max(TICK_ORIGIN_MS) / 1000)
+    let then_ms = if then_ms == 0 { TICK_ORIGIN_MS } else { then_ms }; // 0: nothing since start
+    (now_ms / 1000).saturating_sub(then_ms / 1000)
 }
 
 /// Time as seen by one worker, refreshed by [`Clock::update`] at the top of

@@ -123,6 +123,23 @@ impl Checks {
         self.slab.keys()
     }
 
+    /// A server-state file set where server `server` of `backend` stands:
+    /// its check continues from `health` and connects to `port`.
+    pub fn take_over(&mut self, backend: usize, server: usize, health: Option<u32>, port: Option<u16>) {
+        for key in self.slab.keys() {
+            if let Some(c) =
+                self.slab.get_mut(key).filter(|c| c.spec.backend == backend && c.spec.server == server)
+            {
+                if let Some(h) = health {
+                    c.health = h;
+                }
+                if let Some(p) = port {
+                    c.spec.port = p;
+                }
+            }
+        }
+    }
+
     pub fn get_mut(&mut self, key: Key) -> Option<&mut Check> {
         self.slab.get_mut(key)
     }

@@ -18,6 +18,7 @@ mod logsink;
 pub mod process;
 mod refusal;
 pub mod reload;
+mod server_state;
 mod services;
 mod shared;
 mod signals;
@@ -156,6 +157,8 @@ pub fn run(mut loaded: Loaded, opts: &StartOptions) -> Result<(), StartError> {
     let mut worker = Worker::new(plan.seed(0, first))?;
     let tls = Arc::new(loaded.tls);
     worker.use_tls(&tls);
+    // Once, into the process-wide state, before the other threads start.
+    worker.load_server_state();
     if !opts.old_pids.is_empty() {
         worker.replacing_old_process();
     }

@@ -41,6 +41,7 @@ use std::time::SystemTime;
 
 mod idle;
 mod peers_glue;
+mod state_glue;
 
 /// Timer owner kinds (which slab a timer's key refers to).
 const TIMER_SESSION: u8 = 0;

@@ -101,7 +101,6 @@ impl Reply {
     pub fn apply(&self, s: &mut ServerState) -> Option<String> {
         if let Some(a) = self.admin {
             s.admin = a;
-            s.maint_from_config = false;
         }
         let mut warning = None;
         if let Some(w) = &self.weight {

@@ -89,6 +89,21 @@ pub(super) fn keyword(g: &mut Global, words: &[String], loc: &Loc, warns: &mut V
         "nosplice" => flag(&mut p.nosplice, kw, words),
         "noreuseport" => flag(&mut p.noreuseport, kw, words),
         "set-dumpable" => flag(&mut p.set_dumpable, kw, words),
+        "server-state-base" | "server-state-file" => {
+            let (slot, what) = if kw == "server-state-base" {
+                (&mut p.server_state_base, "expects one argument: a directory path")
+            } else {
+                (&mut p.server_state_file, "expect one argument: a file path")
+            };
+            if slot.is_some() {
+                Err(format!("'{kw}' already specified. Continuing."))
+            } else if arg.is_empty() {
+                Err(format!("'{kw}' {what}."))
+            } else {
+                *slot = Some(arg.to_string());
+                Ok(())
+            }
+        }
         "hard-stop-after" | "grace" => delay(kw, arg).and_then(|d| {
             if kw == "grace" {
                 p.grace = Some(d);

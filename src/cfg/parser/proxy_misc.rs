@@ -1,6 +1,7 @@
 //! The end of the proxy keyword match: the proxy's identity (`id`,
 //! `description`, `disabled`/`enabled`), TCP keep-alive timings
-//! (`clitcpka-idle|intvl|cnt`, `srvtcpka-*`), then what HAProxy knows and
+//! (`clitcpka-idle|intvl|cnt`, `srvtcpka-*`), where the servers' saved
+//! state comes from (`load-server-state-from-file`, `server-state-file-name`), then what HAProxy knows and
 //! strata does not obey (refused as not supported yet), then "unknown
 //! keyword".
 
@@ -8,7 +9,8 @@ use super::args::{Res, int, no_extra, time};
 use super::known;
 use super::proxy::{Side, need};
 use super::section::{Kind, Open};
-use crate::cfg::diag::Diagnostics;
+use crate::cfg::diag::{Diag, Diagnostics};
+use crate::cfg::knobs::LoadServerState;
 use crate::cfg::model::Loc;
 
 /// Applies a proxy keyword that no other module matched.
@@ -72,9 +74,49 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
             s.keepalive_cnt = Some(n);
             no_extra(kw, words, 2)
         }
+        "load-server-state-from-file" => {
+            warn_if_not_backend(o, kw, loc, diags);
+            o.px.knobs.load_server_state = match words.get(1).map_or("", String::as_str) {
+                "global" => LoadServerState::Global,
+                "local" => LoadServerState::Local,
+                "none" => LoadServerState::None,
+                other => return Err(format!("'{kw}' expects 'global', 'local' or 'none'. Got '{other}'")),
+            };
+            no_extra(kw, words, 2)
+        }
+        "server-state-file-name" => {
+            warn_if_not_backend(o, kw, loc, diags);
+            no_extra(kw, words, 2)?;
+            if o.kind == Kind::Defaults {
+                // HAProxy accepts it there and no proxy inherits it
+                diags.push(Diag::warning(
+                    loc,
+                    format!("'{kw}' has no effect in a 'defaults' section; ignored."),
+                ));
+                return Ok(());
+            }
+            o.px.knobs.server_state_file_name = match words.get(1).map(String::as_str) {
+                None | Some("" | "use-backend-name") => None,
+                Some(f) => Some(f.to_string()),
+            };
+            Ok(())
+        }
         _ => match known::proxy(kw) {
             Some(k) => Err(known::refusal(kw, k).unwrap_or_default()),
             None => Err(format!("unknown keyword '{kw}' in '{}' section", o.kind.keyword())),
         },
+    }
+}
+
+/// HAProxy's `warnifnotcap`: a backend keyword in a frontend is warned
+/// and the line read on (it has no effect there).
+fn warn_if_not_backend(o: &Open, kw: &str, loc: &Loc, diags: &mut Diagnostics) {
+    if !o.px.cap.backend {
+        let msg = format!(
+            "'{kw}' ignored because {} '{}' has no backend capability.",
+            o.kind.type_str(),
+            o.px.name
+        );
+        diags.push(Diag::warning(loc, msg));
     }
 }

@@ -396,6 +396,7 @@ fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy
             px.unique_id_format = t.unique_id_format.clone();
             px.unique_id_header = t.unique_id_header.clone();
         }
+        px.knobs.server_state_file_name = None;
         if cap.frontend {
             px.maxconn = t.maxconn;
             px.default_backend = t.default_backend.clone();

@@ -344,8 +344,10 @@ fn apply_options(
 
 /// Sets the server's address at start-up: an IP as written, or a host
 /// name looked up by the `init-addr` methods in order (HAProxy's default
-/// `last,libc`, plus `none` when `resolvers` is set). `last` needs a
-/// server-state file, which strata does not read: it never succeeds.
+/// `last,libc`, plus `none` when `resolvers` is set). `last` is the
+/// server-state file's address, known only at start (`runtime::server_state`):
+/// here it marks the server so that such an address replaces what later
+/// methods give.
 /// False (with an alert) when no method gives an address.
 fn init_address(
     srv: &mut Server,
@@ -377,7 +379,7 @@ fn init_address(
     let mut failed = false;
     for m in methods {
         match m {
-            InitAddr::Last => {}
+            InitAddr::Last => srv.init_addr_last = true,
             InitAddr::Libc => match libc_lookup(&name, v6) {
                 Some(ip) => {
                     srv.addr = Some(ip);
