@@ -91,14 +91,6 @@ fn warn_inapplicable(c: &Cmdline) {
     }
     if !c.master_cli.is_empty() && !c.master_worker {
         warning("a master CLI socket was defined, but master-worker mode (-W) is not enabled.");
-    } else if !c.master_cli.is_empty() {
-        w("-S", "strata has no master CLI yet; -S is ignored");
-    }
-    if c.master_worker {
-        w(
-            "-W",
-            "strata runs as one process (no master/worker split yet); reload by starting a new one with -sf",
-        );
     }
 }
 
@@ -177,10 +169,13 @@ fn main() -> ExitCode {
     let (loaded, diags) = strata::runtime::load(&files);
     // The `quiet` keyword: only alerts while starting (`-c` still shows everything).
     let quiet_kw = !c.check_only && loaded.as_ref().is_some_and(|l| l.cfg.global.process.quiet);
-    if !quiet {
+    let warned = diags.items.iter().any(|d| d.severity == Severity::Warning);
+    // A master (-W) that will start a worker leaves the diagnostics to it:
+    // the worker reads the same files, and each reload's worker its own.
+    let master = c.master_worker && !c.check_only && loaded.is_some() && !(c.zero_warning && warned);
+    if !quiet && !master {
         print_diags(&diags, c.diag, quiet_kw);
     }
-    let warned = diags.items.iter().any(|d| d.severity == Severity::Warning);
     let Some(loaded) = loaded else {
         if !quiet {
             alert(&format!("config : Error(s) found in configuration file : {}", files.join(", ")));
@@ -205,16 +200,32 @@ fn main() -> ExitCode {
     set_env("HAPROXY_CFGFILES", &files.join(";"));
     // As HAProxy: `daemon` or -D forks, unless -d or -db keep the foreground.
     let daemon = (c.daemon || loaded.cfg.global.process.daemon) && !(c.debug || c.foreground);
+    let pidfile =
+        c.pidfile.clone().or_else(|| loaded.cfg.global.pidfile.as_ref().map(|p| p.display().to_string()));
+    if master {
+        let opts = strata::runtime::master::MasterOptions {
+            args,
+            cli: c.master_cli.clone(),
+            pidfile,
+            daemon,
+            sd_notify: c.systemd,
+            quiet,
+        };
+        return ExitCode::from(strata::runtime::master::run(opts).clamp(0, 255) as u8);
+    }
+    let mut loaded = loaded;
+    // A master's worker: the master writes the pid file and stays in front.
+    let worker = strata::runtime::master::spawn::join(&mut loaded.cfg);
     let opts = StartOptions {
-        pidfile: c.pidfile.or_else(|| loaded.cfg.global.pidfile.as_ref().map(|p| p.display().to_string())),
+        pidfile: if worker { None } else { pidfile },
         maxconn: c.maxconn,
         maxpconn: c.maxpconn,
         memmax_mb: c.memmax_mb.filter(|m| *m > 0),
         old_pids: c.old_pids,
         old_pids_terminate: c.old_pids_terminate,
         notes: (c.verbose || c.debug) && !quiet,
-        sd_notify: c.systemd,
-        daemon,
+        sd_notify: c.systemd && !worker,
+        daemon: daemon && !worker,
         no_splice: c.no_splice,
         no_reuseport: c.no_reuseport,
     };

@@ -302,7 +302,7 @@ const COMMANDS: &[Command] = &[
 ];
 
 /// The three lines HAProxy appends to every command list.
-const TRAILER: &str = "  help [<command>]                        : list matching or all commands\n  prompt                                  : toggle interactive mode with prompt\n  quit                                    : disconnect\n";
+pub const TRAILER: &str = "  help [<command>]                        : list matching or all commands\n  prompt                                  : toggle interactive mode with prompt\n  quit                                    : disconnect\n";
 
 fn help_line(c: &Command) -> String {
     format!("  {:<40}: {}\n", c.usage, c.desc)

@@ -29,7 +29,7 @@ pub mod server_cmds;
 pub mod sess_cmds;
 mod ssl_cmds;
 pub mod stat;
-mod suggest;
+pub mod suggest;
 mod table_cmds;
 
 pub use commands::CliData;

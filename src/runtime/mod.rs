@@ -15,6 +15,7 @@ mod info;
 mod isolate;
 mod limits;
 mod logsink;
+pub mod master;
 pub mod process;
 mod refusal;
 pub mod reload;
