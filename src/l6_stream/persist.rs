@@ -85,15 +85,23 @@ impl Stream {
                     continue;
                 }
                 let Some(table) = ctx.tables.get(r.table) else { continue };
-                let id = r
+                // HAProxy's order: the server's name (`server_key`), then its id
+                let found = r
                     .pattern
                     .with_value(&sample, |s| {
-                        with_key(s, table.key_type(), |k| table.get(k, DataType::ServerId, ctx.now_ms))
+                        with_key(s, table.key_type(), |k| {
+                            (
+                                table.get_server_key(k, ctx.now_ms),
+                                table.get(k, DataType::ServerId, ctx.now_ms),
+                            )
+                        })
                     })
-                    .flatten()
                     .flatten();
-                let Some(id) = id else { continue };
-                if let Some(i) = state.servers.iter().position(|s| u64::from(s.id) == id).filter(|&i| ok(i)) {
+                let Some((name, id)) = found else { continue };
+                let name = name.and_then(crate::stick::dict::lookup);
+                let by_name = name.and_then(|n| state.servers.iter().position(|s| *s.name == *n));
+                let by_id = || id.and_then(|id| state.servers.iter().position(|s| u64::from(s.id) == id));
+                if let Some(i) = by_name.or_else(by_id).filter(|&i| ok(i)) {
                     st.server = Some(i);
                     break;
                 }
@@ -143,9 +151,12 @@ impl Stream {
         if rules.sticks.is_empty() || self.persist.as_ref().is_some_and(|p| p.ignore) {
             return;
         }
-        let Some(id) = ctx.backends.get(be).and_then(|b| b.servers.get(srv)).map(|s| s.id as i32) else {
+        let Some((id, name)) =
+            ctx.backends.get(be).and_then(|b| b.servers.get(srv)).map(|s| (s.id as i32, &s.name))
+        else {
             return;
         };
+        let key = crate::stick::dict::intern(name);
         let sample = self.sample(ctx, response, be);
         let kinds: &[StickKind] =
             if response { &[StickKind::StoreResponse] } else { &[StickKind::On, StickKind::StoreRequest] };
@@ -155,7 +166,12 @@ impl Stream {
             }
             let Some(table) = ctx.tables.get(r.table) else { continue };
             r.pattern.with_value(&sample, |s| {
-                with_key(s, table.key_type(), |k| table.update(k, Update::SetServerId(id), ctx.now_ms))
+                with_key(s, table.key_type(), |k| {
+                    table.update(k, Update::SetServerId(id), ctx.now_ms);
+                    if let Some(key) = key {
+                        table.update(k, Update::SetServerKey(key), ctx.now_ms);
+                    }
+                })
             });
         }
     }

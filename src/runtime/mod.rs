@@ -94,12 +94,15 @@ pub fn load(paths: &[String]) -> (Option<Loaded>, Diagnostics) {
             "Some warnings were found and 'zero-warning' is set. Aborting.",
         ));
     }
-    // Tables named by `stick` rules store the server's id, as in HAProxy.
+    // Tables named by `stick` rules store the server's id and name
+    // (`server_key`, what a peer with other ids matches on), as in HAProxy.
     for r in rules.iter().flat_map(|r| &r.sticks) {
-        if let Some(def) = cfg.proxies.get_mut(r.table).and_then(|p| p.stick_table.as_mut())
-            && !def.store.contains(crate::stick::DataType::ServerId)
-        {
-            let _ = def.store.add(crate::stick::DataType::ServerId, None);
+        if let Some(def) = cfg.proxies.get_mut(r.table).and_then(|p| p.stick_table.as_mut()) {
+            for ty in [crate::stick::DataType::ServerId, crate::stick::DataType::ServerKey] {
+                if !def.store.contains(ty) {
+                    let _ = def.store.add(ty, None);
+                }
+            }
         }
     }
     let tables = Registry::new(cfg.proxies.iter().map(|p| p.stick_table.clone()));

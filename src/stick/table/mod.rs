@@ -385,6 +385,17 @@ impl Table {
         self.with_key(&kw, now, false, |e| e.get(ty, now)).and_then(|(_, v)| v)
     }
 
+    /// The `server_key` of `key`'s entry (an id of `stick::dict`), if the
+    /// table stores one and it is set; read like [`Table::get`].
+    pub fn get_server_key(&self, key: Key<'_>, now: u64) -> Option<u32> {
+        self.set_now(now);
+        let kw = self.words_of(self.key_type.normalize(key)?.bytes());
+        match self.with_key(&kw, now, false, |e| e.raw(DataType::ServerKey)) {
+            Some((_, Some(Raw::Dict(id)))) if id != 0 => Some(id),
+            _ => None,
+        }
+    }
+
     /// The number of references of `key`'s entry (`use=`), if present.
     pub fn trackers(&self, key: Key<'_>) -> Option<u32> {
         let kw = self.words_of(self.key_type.normalize(key)?.bytes());
