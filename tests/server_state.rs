@@ -70,7 +70,10 @@ fn server_state_survives_a_restart_unless_the_configuration_changed() {
     assert_eq!(fresh[1].1[..2], [0, 5], "s2 disabled in the configuration: CMAINT|FMAINT");
     changed_then_saved(stats, &d.join("state"));
     drop(p);
-    let p = Proxy::start(&cfg(stats, fe, &d, "global", 11));
+    // restarted with two threads: the file is applied once, to the
+    // servers every thread shares
+    let p =
+        Proxy::start(&cfg(stats, fe, &d, "global", 11).replacen("global\n", "global\n    nbthread 2\n", 1));
     let got = states(stats);
     let want: Vec<(String, [u32; 4])> = vec![
         ("s1".into(), [2, 0, 5, 11]),  // the weight set at run time
