@@ -21,6 +21,42 @@ impl Acl {
     fn eval(&self, src: &dyn SampleSource) -> bool {
         self.exprs.iter().any(|e| e.eval(src))
     }
+
+    /// HAProxy's three-valued ACL result: an expression that matched
+    /// passes, one that did not but read bytes still to come misses.
+    fn eval_partial(&self, src: &dyn SampleSource) -> Tri {
+        let mut res = Tri::Fail;
+        for e in &self.exprs {
+            let _ = super::fetch_ssl::take_incomplete();
+            if e.eval(src) {
+                let _ = super::fetch_ssl::take_incomplete();
+                return Tri::Pass;
+            }
+            if super::fetch_ssl::take_incomplete() {
+                res = Tri::Miss;
+            }
+        }
+        res
+    }
+}
+
+/// A condition's result while bytes may still come (HAProxy's
+/// `ACL_TEST_PASS`, `ACL_TEST_MISS`, `ACL_TEST_FAIL`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tri {
+    Pass,
+    Miss, // not true yet; more bytes may make it so (or make it false)
+    Fail,
+}
+
+impl Tri {
+    fn not(self) -> Tri {
+        match self {
+            Tri::Pass => Tri::Fail,
+            Tri::Fail => Tri::Pass,
+            Tri::Miss => Tri::Miss,
+        }
+    }
 }
 
 /// The named ACLs of one proxy, filled by the configuration loader with
@@ -159,5 +195,37 @@ impl Condition {
     pub fn eval(&self, src: &dyn SampleSource) -> bool {
         let hit = self.suites.iter().any(|suite| suite.iter().all(|t| t.acl.eval(src) != t.neg));
         hit != self.negate
+    }
+
+    /// [`Condition::eval`] for rules that may wait for more bytes (`tcp-request
+    /// content` with an inspect delay), as HAProxy's `acl_exec_cond`: a term
+    /// that fails on bytes still to come misses, an AND-ed suite fails on
+    /// its first failed term, a passed suite passes the condition; `!` and
+    /// `unless` keep a miss a miss.
+    pub fn eval_partial(&self, src: &dyn SampleSource) -> Tri {
+        let mut cond = Tri::Fail;
+        for suite in &self.suites {
+            let mut res = Tri::Pass;
+            for t in suite {
+                let r = t.acl.eval_partial(src);
+                match if t.neg { r.not() } else { r } {
+                    Tri::Fail => {
+                        res = Tri::Fail;
+                        break;
+                    }
+                    Tri::Miss => res = Tri::Miss,
+                    Tri::Pass => {}
+                }
+            }
+            match res {
+                Tri::Pass => {
+                    cond = Tri::Pass;
+                    break;
+                }
+                Tri::Miss => cond = Tri::Miss,
+                Tri::Fail => {}
+            }
+        }
+        if self.negate { cond.not() } else { cond }
     }
 }

@@ -3,7 +3,8 @@
 //! `bool(B)`, `req.hdr_ip`/`res.hdr_ip` (header values read as
 //! addresses), `capture.req.uri` (the URI as received), `capture.res.ver`
 //! and `req.len` (the other `capture.req.*` are the capture fetches of
-//! `fetch_ext.rs`).
+//! `fetch_ext.rs`); `req.payload` and `req.payload_lv` are
+//! `fetch_payload.rs`'s.
 //!
 //! [`parse`] is the one place to add such a keyword.
 
@@ -23,6 +24,7 @@ pub(crate) enum MoreFetch {
     CaptureUri, // the URI as received: HAProxy's, not the one a `set-path` wrote
     CaptureResVer,
     ReqLen,
+    Payload(super::fetch_payload::Payload),
 }
 
 /// Parses `name` with the text after its `(` (None: no parentheses).
@@ -39,7 +41,8 @@ pub(crate) fn parse(
     };
     let known = side.is_some()
         || matches!(name, "bin" | "bool" | "capture.req.uri" | "capture.res.ver")
-        || matches!(name, "req.len" | "req_len");
+        || matches!(name, "req.len" | "req_len")
+        || super::fetch_payload::known(name);
     if !known {
         return None;
     }
@@ -59,6 +62,9 @@ pub(crate) fn parse(
             "capture.req.uri" => (MoreFetch::CaptureUri, SmpType::Str),
             "capture.res.ver" => (MoreFetch::CaptureResVer, SmpType::Str),
             "req.len" | "req_len" => (MoreFetch::ReqLen, SmpType::Int),
+            _ if super::fetch_payload::known(name) => {
+                (MoreFetch::Payload(super::fetch_payload::parse(name, &args)?), SmpType::Bin)
+            }
             _ => {
                 let occ = match args.get(1).filter(|a| !a.is_empty()) {
                     Some(a) => super::keyword::parse_i64(a).ok_or(format!("'{a}' is not an integer"))?,
@@ -128,6 +134,7 @@ impl MoreFetch {
                 one(f, src.received_request().and_then(|r| r.res_version).map(|v| Sample::Str(version(v))))
             }
             MoreFetch::ReqLen => one(f, req_len(src).map(Sample::Int)),
+            MoreFetch::Payload(p) => p.each(src, f),
         }
     }
 }
@@ -143,7 +150,14 @@ fn version(v: &[u8]) -> &'static [u8] {
 /// version, each header's name and value, and the body bytes buffered.
 fn req_len(src: &dyn SampleSource) -> Option<i64> {
     let Some(r) = src.received_request() else {
-        return src.req_payload().map(|(p, _)| p.len() as i64);
+        // More bytes may come: a rule whose condition fails on this length
+        // waits (HAProxy's "may change" sample).
+        return src.req_payload().map(|(p, last)| {
+            if !last {
+                super::fetch_ssl::mark_incomplete();
+            }
+            p.len() as i64
+        });
     };
     let mut n = 21 + r.method.len() + r.uri.len() + b"HTTP/".len() + r.version.len();
     src.for_each_req_header(&mut |name, value| {

@@ -13,6 +13,7 @@
 //!   `scratch` lends them buffers.
 //! - `fetch_ext`: variables, cookies, proxy state, time and auth fetches.
 //! - `fetch_more`: `bin`/`bool` constants, `hdr_ip`, `capture.req.*`, `req.len`.
+//! - `fetch_payload`: `req.payload`, `req.payload_lv` (bytes at an offset of the request buffer).
 //! - [`vars`]: variable names, values and stores (`set-var`, `var()`).
 //! - `cond`: named ACLs ([`AclSet`]) and [`Condition`]s compiled from
 //!   [`cfg::Cond`](crate::cfg::Cond) with [`compile`].
@@ -30,6 +31,7 @@ mod expr;
 mod fetch;
 mod fetch_ext;
 mod fetch_more;
+mod fetch_payload;
 mod fetch_ssl;
 mod keyword;
 mod pattern;
@@ -46,7 +48,7 @@ pub mod vars;
 #[cfg(test)]
 mod tests;
 
-pub use cond::{AclSet, Condition, compile};
+pub use cond::{AclSet, Condition, Tri, compile};
 pub use error::{AclError, AclErrorKind};
 pub use fetch_ssl::{mark_incomplete, take_incomplete};
 pub use sample_expr::SampleExpr;

@@ -4,6 +4,7 @@
 //! [`BackendState`] holds what changes: which servers are usable, how many
 //! connections each carries, the algorithms' positions. Owned by a worker.
 
+pub mod admin_log;
 pub mod balance;
 pub mod check;
 pub mod queue;

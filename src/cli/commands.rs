@@ -47,6 +47,11 @@ pub trait CliData {
     fn idle_conns(&self, backend: usize, server: usize) -> usize;
     /// Closes the idle connections of that server (it went into maintenance).
     fn close_idle(&mut self, backend: usize, server: usize);
+    /// Sends a server state change line to backend `proxy`'s log targets
+    /// and stderr (`disable server` and the like, as HAProxy logs them).
+    fn server_event(&self, proxy: usize, line: &crate::backend::admin_log::AdminLog) {
+        let _ = (proxy, line);
+    }
     /// The listening sockets `_getsocks` hands to a new process (`-x`).
     fn listener_fds(&self) -> Vec<i32> {
         Vec::new()

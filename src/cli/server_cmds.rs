@@ -5,7 +5,7 @@
 
 use super::commands::CliData;
 use super::stat;
-use crate::backend::{BackendState, ServerState, SrvAdmin};
+use crate::backend::{BackendState, ServerState, SrvAdmin, admin_log};
 use crate::cfg::AccessLevel;
 
 /// Finds `BE/SRV`: the backend's proxy index and the server's index.
@@ -30,14 +30,19 @@ fn with_server(
         Ok(found) => found,
         Err(e) => return out.extend_from_slice(e.as_bytes()),
     };
+    let listen = data.config().proxies[bi].cap.frontend;
     let Some(be) = data.backends_mut().get_mut(bi) else { return };
     let was_up = be.is_up();
+    let before = admin_log::Before::of(be, si);
     match f(&mut be.servers[si]) {
         Ok(()) => {
             be.note_state(was_up, now_ms);
+            let lines = admin_log::admin_change(be, si, &before, listen);
+            let proxy = be.proxy;
             if be.servers[si].admin == SrvAdmin::Maint {
                 data.close_idle(bi, si); // as HAProxy, a server in maintenance keeps no idle connection
             }
+            lines.iter().for_each(|l| data.server_event(proxy, l));
             out.push(b'\n');
         }
         Err(e) => out.extend_from_slice(e.as_bytes()),

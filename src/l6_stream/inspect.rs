@@ -10,7 +10,7 @@ use super::client::ClientSide;
 use super::sample::{SlotAccess, StreamSample};
 use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
-use crate::acl::{SampleSource, take_incomplete};
+use crate::acl::{SampleSource, Tri, take_incomplete};
 use crate::l4_conn::IoStep;
 use crate::l4_conn::track::{TcpAction, TcpRule, Verdict, run_sc_action};
 
@@ -108,12 +108,11 @@ fn run_from(
 ) -> Inspected {
     for (i, rule) in rules.iter().enumerate().skip(from) {
         let _ = take_incomplete();
-        let matched = rule.cond.as_ref().is_none_or(|c| c.eval(&*sample as &dyn SampleSource));
-        if take_incomplete() && !last {
-            return Inspected::Wait(i);
-        }
-        if !matched {
-            continue;
+        let res = rule.cond.as_ref().map_or(Tri::Pass, |c| c.eval_partial(&*sample as &dyn SampleSource));
+        match res {
+            Tri::Pass => {}
+            Tri::Miss if !last => return Inspected::Wait(i),
+            Tri::Miss | Tri::Fail => continue,
         }
         match &rule.action {
             TcpAction::Accept => return Inspected::Done(Verdict::Accept),

@@ -34,6 +34,7 @@ pub struct WorkerView<'a> {
     pub caches: &'a crate::l7_http::cache::Caches,
     pub lent: &'a [super::isolate::Lent], // the other threads' sessions, parked for this command
     pub threads: (&'a super::shared::Threads, usize), // every thread, and the one running the command
+    pub logs: (&'a super::logsink::LogSink, SystemTime), // the log targets and the wall clock (`server_event`)
 }
 
 impl CliData for WorkerView<'_> {
@@ -56,6 +57,12 @@ impl CliData for WorkerView<'_> {
     }
     fn caches(&self) -> Option<&crate::l7_http::cache::Caches> {
         Some(self.caches)
+    }
+    fn server_event(&self, proxy: usize, line: &crate::backend::admin_log::AdminLog) {
+        let (sink, wall) = self.logs;
+        sink.event(proxy, wall, &line.text, line.level);
+        let tag = if line.alert { "[ALERT]   " } else { "[WARNING] " };
+        eprintln!("{tag} ({}) : {}", std::process::id(), line.stderr);
     }
     fn process_info(&self) -> ProcessInfo {
         self.info.clone()

@@ -147,6 +147,7 @@ macro_rules! worker_view {
             now: $w.env.clock.now(),
             lent: $lent,
             threads: (&$w.threads, $w.thread),
+            logs: (&$w.logs, $w.env.clock.wall()),
         }
     };
 }

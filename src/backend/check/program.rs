@@ -272,18 +272,34 @@ fn expect(e: ExpectRule, http: bool) -> Expect {
 
 /// An HTTP check request as HAProxy's HTTP/1 output writes it: the request
 /// line (default `OPTIONS / HTTP/1.0`), the configured headers with lower
-/// case names, `content-length` only with a body, `connection: close` for
-/// HTTP/1.1 unless a `Connection` header says otherwise.
+/// case names, `content-length` only with a body. A configured `Connection`
+/// header loses its `close` and `keep-alive` tokens (kept when others are
+/// left, as `upgrade`); the connection mode they chose is written the
+/// HTTP/1 way: `connection: close` for HTTP/1.1, `connection: keep-alive`
+/// for HTTP/1.0. Without a `Connection` header the check closes.
 pub fn http_request(s: &HttpSend) -> Vec<u8> {
     let method = s.method.as_deref().unwrap_or("OPTIONS");
     let uri = s.uri.as_deref().unwrap_or("/");
     let version = s.version.as_deref().unwrap_or("HTTP/1.0");
     let v11 = version != "HTTP/1.0" && version.starts_with("HTTP/");
     let mut out = format!("{method} {uri} {version}\r\n");
-    let mut keep_alive = false;
+    let mut mode: Option<(bool, bool)> = None; // (close, keep-alive) tokens seen
     for (n, v) in &s.headers {
         if n.eq_ignore_ascii_case("connection") {
-            keep_alive = v.to_ascii_lowercase().contains("keep-alive");
+            let (close, ka) = mode.get_or_insert((false, false));
+            let mut rest = Vec::new();
+            for token in v.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+                if token.eq_ignore_ascii_case("close") {
+                    *close = true;
+                } else if token.eq_ignore_ascii_case("keep-alive") {
+                    *ka = true;
+                } else {
+                    rest.push(token);
+                }
+            }
+            if !rest.is_empty() {
+                out.push_str(&format!("connection: {}\r\n", rest.join(", ")));
+            }
             continue;
         }
         out.push_str(&format!("{}: {v}\r\n", n.to_ascii_lowercase()));
@@ -292,9 +308,10 @@ pub fn http_request(s: &HttpSend) -> Vec<u8> {
     if !body.is_empty() {
         out.push_str(&format!("content-length: {}\r\n", body.len()));
     }
-    match (v11, keep_alive) {
-        (true, false) => out.push_str("connection: close\r\n"),
-        (false, true) => out.push_str("connection: keep-alive\r\n"),
+    let close = mode.is_none_or(|(close, ka)| close || (!v11 && !ka));
+    match (v11, close) {
+        (true, true) => out.push_str("connection: close\r\n"),
+        (false, false) => out.push_str("connection: keep-alive\r\n"),
         _ => {}
     }
     out.push_str("\r\n");
@@ -327,6 +344,24 @@ mod tests {
             ..HttpSend::default()
         };
         assert_eq!(http_request(&ka), b"OPTIONS / HTTP/1.1\r\n\r\n");
+        let upgrade = HttpSend {
+            version: Some("HTTP/1.1".into()),
+            headers: vec![("connection".into(), "upgrade".into()), ("upgrade".into(), "raw".into())],
+            ..HttpSend::default()
+        };
+        assert_eq!(
+            http_request(&upgrade),
+            b"OPTIONS / HTTP/1.1\r\nconnection: upgrade\r\nupgrade: raw\r\n\r\n"
+        );
+        let both = HttpSend {
+            version: Some("HTTP/1.1".into()),
+            headers: vec![("Connection".into(), "Upgrade, close".into())],
+            ..HttpSend::default()
+        };
+        assert_eq!(
+            http_request(&both),
+            b"OPTIONS / HTTP/1.1\r\nconnection: Upgrade\r\nconnection: close\r\n\r\n"
+        );
     }
 
     #[test]

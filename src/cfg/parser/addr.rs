@@ -86,8 +86,11 @@ pub(super) fn inet_expanded(text: &str, usage: Use) -> Result<(IpAddr, Option<u1
     let (family, rest) = strip_prefix(text, usage)?;
     let (host, port) =
         split_host_port(rest).ok_or_else(|| format!("invalid address: '{rest}' in '{text}'"))?;
+    // A log target's port is optional (HAProxy's default 514): `log :`
+    // with both parts empty is `0.0.0.0:514`.
     let port = match port {
         None => None,
+        Some("") if usage == Use::Log => None,
         Some(p) => Some(parse_port(p, text)?),
     };
     let ip = host_ip(host, family, usage, text, port)?;
@@ -201,7 +204,7 @@ fn parse_port(p: &str, text: &str) -> Result<u16, String> {
 
 /// The host part as an address of the requested family.
 fn host_ip(host: &str, family: Family, usage: Use, text: &str, port: Option<u16>) -> Result<IpAddr, String> {
-    if usage == Use::Listen && (host.is_empty() || host == "*") {
+    if matches!(usage, Use::Listen | Use::Log) && (host.is_empty() || host == "*") {
         return Ok(match family {
             Family::V6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
             _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),

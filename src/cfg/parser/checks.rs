@@ -9,6 +9,8 @@ use super::check_expect::expect;
 use super::proxy::{Side, need};
 use super::section::Open;
 use crate::cfg::checks::{CheckAction, CheckKind, CheckRule, ConnectRule, HttpSend, RuleSet};
+use crate::cfg::diag::{Diag, Diagnostics};
+use crate::cfg::model::Loc;
 use std::net::SocketAddr;
 
 /// Handles `option NAME` when NAME is a check option (`words[0]`); None
@@ -36,7 +38,7 @@ pub(super) fn option(o: &mut Open, words: &[String], negate: bool) -> Option<Res
                                      programs (use tcp-check or http-check rules)."
                     .into())
             }
-            "httpchk" => httpchk(o, words),
+            "httpchk" => httpchk(o, words).map(drop),
             "tcp-check" => {
                 no_extra(&kw, words, 1)?;
                 c.kind = CheckKind::Tcp;
@@ -105,9 +107,21 @@ fn mysql(c: &mut crate::cfg::ProxyChecks, words: &[String]) -> Res {
     Ok(())
 }
 
+/// `option httpchk` from `option_flags`, which has the line for the
+/// warning HAProxy 2.6 gives about headers or a body after the version.
+pub(super) fn option_httpchk(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagnostics) -> Res {
+    need(o, "option httpchk", Side::Back)?;
+    if let Some(w) = httpchk(o, words)? {
+        diags.push(Diag::warning(loc, format!("'option httpchk' : {w}")));
+    }
+    Ok(())
+}
+
 /// `option httpchk [[METH] URI [VERSION]]`: HTTP checks, with this request
-/// unless an `http-check send` says otherwise (HAProxy merges both).
-fn httpchk(o: &mut Open, words: &[String]) -> Res {
+/// unless an `http-check send` says otherwise (HAProxy merges both). As in
+/// HAProxy 2.6, VERSION may go on with `\r\n` and header lines, then
+/// `\r\n\r\n` and a body (deprecated: the returned warning says so).
+fn httpchk(o: &mut Open, words: &[String]) -> Result<Option<&'static str>, String> {
     no_extra("option httpchk", words, 4)?;
     let (method, uri, version) = match &words[1..] {
         [] => (None, None, None),
@@ -115,19 +129,55 @@ fn httpchk(o: &mut Open, words: &[String]) -> Res {
         [m, uri] => (Some(m.clone()), Some(uri.clone()), None),
         [m, uri, v, ..] => (Some(m.clone()), Some(uri.clone()), Some(v.clone())),
     };
-    if version.as_deref().is_some_and(|v| v.contains("\r\n")) {
-        return Err(
-            "'option httpchk' : hiding headers or body at the end of the version string is not supported \
-                    by strata; use 'http-check send' instead."
-                .into(),
-        );
-    }
+    let (version, headers, body) = match version {
+        Some(v) => split_version(&v)?,
+        None => (None, Vec::new(), None),
+    };
+    let warning = (!headers.is_empty() || body.is_some()).then_some(
+        "hiding headers or body at the end of the version string is deprecated. Please, consider to use \
+         'http-check send' directive instead.",
+    );
     let c = &mut o.px.checks;
     own(&mut c.http);
     c.kind = CheckKind::Http;
-    let send = HttpSend { method, uri, version, from_option: true, ..HttpSend::default() };
+    let send = HttpSend { method, uri, version, headers, body, from_option: true };
     add_option_send(&mut c.http, send);
-    Ok(())
+    Ok(warning)
+}
+
+/// Header name and value pairs of an `option httpchk` request.
+type Headers = Vec<(String, String)>;
+
+/// HAProxy's `proxy_parse_httpchk_req` on the version word: what comes
+/// before the first `\r\n` is the version (None when empty), then header
+/// lines up to a `\r\n\r\n`, then the body.
+fn split_version(v: &str) -> Result<(Option<String>, Headers, Option<String>), String> {
+    let (head, body) = match v.split_once("\r\n\r\n") {
+        Some((h, b)) => (h, Some(b.to_string())),
+        None => (v, None),
+    };
+    let (version, hdrs) = match head.split_once("\r\n") {
+        Some((ver, hdrs)) => (ver, Some(hdrs)),
+        None => (head, None),
+    };
+    let mut headers = Vec::new();
+    for line in hdrs.into_iter().flat_map(|h| h.split("\r\n")) {
+        let parsed = line.split_once(':').filter(|(n, _)| {
+            !n.is_empty() && n.bytes().all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+        });
+        let Some((name, value)) = parsed else {
+            return Err(format!(
+                "'option httpchk' : unable to parse the request '{}'.",
+                hdrs.unwrap_or_default().escape_debug()
+            ));
+        };
+        let value = value.trim_matches([' ', '\t']);
+        // Framing headers are the check's own (as for `http-check send`).
+        if !name.eq_ignore_ascii_case("content-length") && !name.eq_ignore_ascii_case("transfer-encoding") {
+            headers.push((name.to_string(), value.to_string()));
+        }
+    }
+    Ok(((!version.is_empty()).then(|| version.to_string()), headers, body))
 }
 
 /// HAProxy's `tcpcheck_add_http_rule` for the request of `option

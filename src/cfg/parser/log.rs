@@ -160,6 +160,15 @@ mod tests {
             LogAddr::Udp("[::1]:600".parse().unwrap_or_else(|_| unreachable!()))
         );
         assert_eq!(parse_line("log global", false), Ok(LogLine::Global));
+        // HAProxy 2.6: an empty host is 0.0.0.0 (the local host), an empty
+        // port the syslog port (VTest writes `log :` for an unset syslog).
+        assert_eq!(target("log : daemon").addr, LogAddr::Udp(SocketAddr::from(([0, 0, 0, 0], 514))));
+        assert_eq!(target("log :600 daemon").addr, LogAddr::Udp(SocketAddr::from(([0, 0, 0, 0], 600))));
+        assert_eq!(
+            target("log 127.0.0.1: daemon").addr,
+            LogAddr::Udp(SocketAddr::from(([127, 0, 0, 1], 514)))
+        );
+        assert_eq!(target("log *:601 daemon").addr, LogAddr::Udp(SocketAddr::from(([0, 0, 0, 0], 601))));
     }
 
     #[test]

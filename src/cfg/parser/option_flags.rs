@@ -33,6 +33,9 @@ pub(super) fn option(
     let Some(name) = words.first().map(String::as_str) else {
         return super::options::option(o, words, negate);
     };
+    if name == "httpchk" && !negate {
+        return super::checks::option_httpchk(o, words, loc, diags);
+    }
     if let Some(res) = super::logfmt::option(o, words, negate, loc, diags) {
         return res;
     }
