@@ -28,6 +28,7 @@ pub mod resolve_logs;
 pub mod server;
 pub mod ssl;
 pub mod switches;
+pub mod syslog;
 pub mod threads;
 pub mod time;
 

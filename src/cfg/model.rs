@@ -36,6 +36,8 @@ pub struct Config {
     pub localpeer: Option<(String, Loc)>, // the `localpeer` global keyword
     pub local_peer_name: String, // the local peer name in effect (-L, localpeer, host name; set by resolve)
     pub caches: Vec<CacheDef>, // `cache` sections
+    pub rings: Vec<super::syslog::RingDef>, // `ring` sections
+    pub log_forwards: Vec<super::syslog::LogForwardDef>, // `log-forward` sections
     pub cli_proxy_at: Option<usize>, // HAProxy's internal CLI proxy: how many proxies precede it (it takes an id)
 }
 
@@ -179,6 +181,7 @@ pub enum LogAddr {
     Stderr,
     Udp(SocketAddr), // `127.0.0.1:514`, `ipv4@..`, `udp@..`; default port 514
     Unix(PathBuf),   // `/dev/log`
+    Ring(String),    // `ring@NAME`: the events of a `ring` section
 }
 
 /// Log line framing, as HAProxy's `format` keyword.
@@ -189,6 +192,9 @@ pub enum LogFormat {
     Rfc5424,
     Short,
     Raw,
+    Priority, // `<PRI>` then the message
+    Timed,    // `<LEVEL>` and an ISO 8601 date
+    Iso,      // an ISO 8601 date
 }
 
 /// One `stats socket` line.

@@ -23,6 +23,7 @@ pub fn resolve(cfg: &mut Config, diags: &mut Diagnostics) {
     super::resolve_logs::check(cfg, diags);
     warn_no_global_state_file(cfg, diags);
     super::peers::resolve(cfg, diags);
+    super::syslog::check(cfg, diags);
 }
 
 /// What HAProxy calls a proxy in messages, from its capabilities.

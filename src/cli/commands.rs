@@ -4,7 +4,9 @@
 use super::info::ProcessInfo;
 use super::modes::{self, SessionMode};
 use super::stat::StatLine;
-use super::{dyn_server_cmds, errors_cmd, process_cmds, server_cmds, sess_cmds, ssl_cmds, table_cmds};
+use super::{
+    dyn_server_cmds, errors_cmd, events_cmd, process_cmds, server_cmds, sess_cmds, ssl_cmds, table_cmds,
+};
 use crate::backend::Backends;
 use crate::cfg::{AccessLevel, Config};
 use crate::stick::Registry;
@@ -210,6 +212,13 @@ const COMMANDS: &[Command] = &[
         desc: "report last request and/or response errors for each proxy",
         level: AccessLevel::Operator,
         run: errors_cmd::show_errors,
+    },
+    Command {
+        words: &["show", "events"],
+        usage: "show events [<sink>] [-w] [-n]",
+        desc: "show event sink state",
+        level: AccessLevel::User,
+        run: events_cmd::show_events,
     },
     Command {
         words: &["show", "info"],

@@ -114,6 +114,7 @@ impl ProcessInfo {
             "SslCacheLookups" => self.tls.cache_lookups.to_string(),
             "SslCacheMisses" => self.tls.cache_misses.to_string(),
             "Start_time_sec" => secs(self.start_time_us),
+            "CumRecvLogs" => crate::core::ring::received().to_string(),
             _ => "0".into(),
         })
     }

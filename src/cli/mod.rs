@@ -20,6 +20,7 @@ pub mod commands;
 pub mod conversation;
 mod dyn_server_cmds;
 mod errors_cmd;
+mod events_cmd;
 pub mod fields;
 pub mod format;
 pub mod info;

@@ -20,5 +20,6 @@ pub mod free_list;
 pub mod inherited;
 pub mod lifecycle;
 pub mod os;
+pub mod ring;
 pub mod slab;
 pub mod timer;

@@ -9,6 +9,7 @@
 //! or HAProxy's fixed one). `option dontlognull` skips TCP streams that
 //! moved no byte.
 
+use super::syslog::message::{Meta, header};
 use crate::cfg::{Config, LogAddr, LogFormat, LogTarget};
 use crate::core::date::Civil;
 use crate::l6_stream::StreamRecord;
@@ -40,6 +41,7 @@ enum Output {
     Stderr,
     Udp(UdpSocket, SocketAddr),
     Unix(UnixDatagram, std::path::PathBuf),
+    Ring(std::sync::Arc<crate::core::ring::Ring>, LogFormat, usize), // `ring@NAME`: its format and `maxlen`
 }
 
 /// One target, opened.
@@ -61,6 +63,7 @@ pub struct LogSink {
 
 impl LogSink {
     pub fn new(cfg: &Config) -> LogSink {
+        let open = |t: &LogTarget| open(t, cfg);
         let per_proxy = cfg.proxies.iter().map(|p| p.logs.iter().filter_map(open).collect()).collect();
         let p = &cfg.global.process;
         let names = cfg
@@ -178,12 +181,25 @@ impl LogSink {
     /// (RFC 5424 targets only; `-` without it).
     fn send_sd(&self, proxy: usize, wall: SystemTime, msg: &str, sd: Option<&str>, at: u32) {
         let (name, tag) = &self.names[proxy];
+        let pid = std::process::id().to_string();
+        let meta = Meta {
+            prio: true,
+            host: self.hostname.as_deref(),
+            tag: Some(name),
+            pid: Some(&pid),
+            sd: sd.map(str::trim_end),
+            ..Default::default()
+        };
         for t in &self.per_proxy[proxy] {
             if at > t.max_level {
                 continue;
             }
             let level = at.max(t.min_level);
             let pri = t.facility * 8 + level;
+            if let Output::Ring(..) = &t.out {
+                write_ring(t, level, t.facility, &meta, msg, wall);
+                continue;
+            }
             let mut line = match t.format {
                 LogFormat::Raw => msg.to_owned(),
                 LogFormat::Short => format!("<{level}>{msg}"),
@@ -219,15 +235,78 @@ impl LogSink {
                         sd.unwrap_or("- ")
                     )
                 }
+                LogFormat::Priority | LogFormat::Timed | LogFormat::Iso => {
+                    header(t.format, level, t.facility, &meta, wall) + msg
+                }
             };
             truncate_at_char(&mut line, t.maxlen.saturating_sub(1));
             line.push('\n');
-            let _ = match &t.out {
-                Output::Stdout => std::io::stdout().lock().write_all(line.as_bytes()),
-                Output::Stderr => std::io::stderr().lock().write_all(line.as_bytes()),
-                Output::Udp(sock, addr) => sock.send_to(line.as_bytes(), addr).map(|_| ()),
-                Output::Unix(sock, path) => sock.send_to(line.as_bytes(), path).map(|_| ()),
-            };
+            write_out(&t.out, &line);
+        }
+    }
+}
+
+/// Writes one framed line (datagram sockets: one datagram).
+fn write_out(out: &Output, line: &str) {
+    let _ = match out {
+        Output::Stdout => std::io::stdout().lock().write_all(line.as_bytes()),
+        Output::Stderr => std::io::stderr().lock().write_all(line.as_bytes()),
+        Output::Udp(sock, addr) => sock.send_to(line.as_bytes(), addr).map(|_| ()),
+        Output::Unix(sock, path) => sock.send_to(line.as_bytes(), path).map(|_| ()),
+        Output::Ring(ring, ..) => {
+            ring.write(line.as_bytes());
+            Ok(())
+        }
+    };
+}
+
+/// HAProxy's buffer target (`ring@NAME`): the message cut at the target's
+/// `len`, then the ring's own header and `maxlen`; no newline.
+fn write_ring(t: &OpenTarget, level: u32, facility: u32, meta: &Meta<'_>, msg: &str, wall: SystemTime) {
+    let Output::Ring(_, format, maxlen) = &t.out else { return };
+    let mut event = header(*format, level, facility, meta, wall);
+    let mut body = msg.to_owned();
+    truncate_at_char(&mut body, t.maxlen);
+    event.push_str(&body);
+    truncate_at_char(&mut event, *maxlen);
+    write_out(&t.out, &event);
+}
+
+/// Opened targets of a `log-forward` section (`log` lines), for [`emit`].
+pub(super) struct Targets(Vec<OpenTarget>);
+
+impl Targets {
+    pub(super) fn open(targets: &[LogTarget], cfg: &Config) -> Targets {
+        Targets(targets.iter().filter_map(|t| open(t, cfg)).collect())
+    }
+
+    /// HAProxy's `process_send_log` for a received message: each target
+    /// whose level admits it gets it with a header of its format built
+    /// from the message's own fields (its facility kept; a message without
+    /// a priority takes the target's facility and minimum level).
+    pub(super) fn emit(
+        &self,
+        level: Option<u32>,
+        facility: Option<u32>,
+        meta: &Meta<'_>,
+        text: &str,
+        wall: SystemTime,
+    ) {
+        for t in &self.0 {
+            if level.is_some_and(|l| l > t.max_level) {
+                continue;
+            }
+            let lvl = level.map_or(t.min_level, |l| l.max(t.min_level));
+            let fac = facility.unwrap_or(t.facility);
+            if let Output::Ring(..) = &t.out {
+                write_ring(t, lvl, fac, meta, text, wall);
+                continue;
+            }
+            let mut line = header(t.format, lvl, fac, meta, wall);
+            line.push_str(text);
+            truncate_at_char(&mut line, t.maxlen.saturating_sub(1));
+            line.push('\n');
+            write_out(&t.out, &line);
         }
     }
 }
@@ -242,8 +321,16 @@ fn truncate_at_char(line: &mut String, max: usize) {
     }
 }
 
-fn open(t: &LogTarget) -> Option<OpenTarget> {
+fn open(t: &LogTarget, cfg: &Config) -> Option<OpenTarget> {
     let out = match &t.addr {
+        LogAddr::Ring(name) => {
+            let ring = crate::core::ring::rings().find(name)?.clone();
+            let (format, maxlen) = match cfg.rings.iter().find(|r| r.name == *name) {
+                Some(r) => (r.format, r.maxlen),
+                None => (LogFormat::Timed, super::syslog::BUF0_SIZE), // `buf0`
+            };
+            Output::Ring(ring, format, maxlen)
+        }
         LogAddr::Stdout => Output::Stdout,
         LogAddr::Stderr => Output::Stderr,
         LogAddr::Udp(addr) => {

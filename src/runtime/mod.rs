@@ -27,6 +27,7 @@ mod snapshots;
 mod startup;
 mod stats;
 mod stopping;
+mod syslog;
 mod threads;
 pub mod version;
 mod worker;
@@ -157,6 +158,7 @@ pub fn run(mut loaded: Loaded, opts: &StartOptions) -> Result<(), StartError> {
         clock: crate::core::clock::Clock::new(),
     };
     let first = worker::open_listeners(&cfg, None)?;
+    let syslog = syslog::prepare(&cfg)?; // rings before the workers' log targets
     let others = plan.other_seeds(&first)?;
     let mut worker = Worker::new(plan.seed(0, first))?;
     let tls = Arc::new(loaded.tls);
@@ -181,6 +183,7 @@ pub fn run(mut loaded: Loaded, opts: &StartOptions) -> Result<(), StartError> {
     }
     process::confine(&cfg.global.process)?;
     let writer = snapshots::spawn(&cfg, &tables);
+    syslog.spawn(&cfg);
     // Threads start after the fork (a fork keeps only the calling thread);
     // the main thread is pinned last, so that the others do not inherit it.
     let allowed = threads::allowed_cpus();

@@ -60,15 +60,9 @@ pub(super) fn parse(words: &[String], in_global: bool, loc: &Loc) -> Result<LogL
     let mut format = LogFormat::Legacy;
     if words.get(i).map(String::as_str) == Some("format") {
         let v = words.get(i + 1).map_or("", String::as_str);
-        format = match v {
-            "rfc3164" => LogFormat::Rfc3164,
-            "rfc5424" => LogFormat::Rfc5424,
-            "short" => LogFormat::Short,
-            "raw" => LogFormat::Raw,
-            "local" | "iso" | "priority" | "timed" => {
-                return fail(format!("log format '{v}' is not supported by strata yet"));
-            }
-            _ => return fail(format!("unknown log format '{v}'")),
+        format = match super::syslog::log_format(v) {
+            Some(f) => f,
+            None => return fail(format!("unknown log format '{v}'")),
         };
         i += 2;
     }
@@ -110,6 +104,12 @@ fn log_addr(target: &str) -> Result<LogAddr, String> {
     }
     if target.starts_with('/') {
         return Ok(LogAddr::Unix(PathBuf::from(target)));
+    }
+    if let Some(ring) = target.strip_prefix("ring@") {
+        if ring.is_empty() {
+            return Err("missing ring name in 'ring@'".into());
+        }
+        return Ok(LogAddr::Ring(ring.to_string()));
     }
     if let Some(path) = target.strip_prefix("unix@") {
         return Ok(LogAddr::Unix(PathBuf::from(path)));

@@ -44,6 +44,7 @@ pub use ssl_opts::crt_list_option;
 mod stats;
 mod stats_page;
 mod stick;
+mod syslog;
 mod threads;
 mod tune;
 mod userlist;

@@ -14,8 +14,7 @@ use crate::cfg::model::{Cap, Config, HttpReuse, Loc, Mode, Options, Proxy, Timeo
 
 /// HAProxy sections strata does not implement: their header is an alert
 /// and their body is skipped (it would only add misleading alerts).
-const UNSUPPORTED_SECTIONS: [&str; 6] =
-    ["mailers", "resolvers", "program", "ring", "log-forward", "fcgi-app"];
+const UNSUPPORTED_SECTIONS: [&str; 4] = ["mailers", "resolvers", "program", "fcgi-app"];
 
 /// The kind of a proxy-like section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,7 +80,9 @@ enum Current {
     Userlist,   // the last of `cfg.userlists`
     HttpErrors, // the last of `cfg.http_errors`
     Peers(Box<super::peers::OpenPeers>),
-    Cache, // the last of `cfg.caches`
+    Cache,      // the last of `cfg.caches`
+    Ring,       // the last of `cfg.rings`
+    LogForward, // the last of `cfg.log_forwards`
 }
 
 /// Parser state across lines and files.
@@ -99,7 +100,7 @@ impl Sections {
     pub(super) fn line(&mut self, loc: &Loc, words: &[String], diags: &mut Diagnostics) {
         let kw = words[0].as_str();
         // Every section keyword must be listed here for `${.SECTION}`.
-        if matches!(kw, "global" | "defaults" | "frontend" | "backend" | "listen")
+        if matches!(kw, "global" | "defaults" | "frontend" | "backend" | "listen" | "ring" | "log-forward")
             || UNSUPPORTED_SECTIONS.contains(&kw)
         {
             self.name = words.get(1).filter(|w| !w.is_empty()).unwrap_or(&words[0]).clone();
@@ -137,6 +138,23 @@ impl Sections {
                     self.cur = Current::Skipped;
                 }
             }
+            return;
+        }
+        if kw == "ring" || kw == "log-forward" {
+            self.close();
+            let opened = if kw == "ring" {
+                super::syslog::open_ring(&self.cfg, words, loc)
+                    .map(|r| self.cfg.rings.push(r))
+                    .map(|()| Current::Ring)
+            } else {
+                super::syslog::open_log_forward(&self.cfg, words, loc)
+                    .map(|f| self.cfg.log_forwards.push(f))
+                    .map(|()| Current::LogForward)
+            };
+            self.cur = opened.unwrap_or_else(|e| {
+                diags.push(Diag::alert(loc, e));
+                Current::Skipped
+            });
             return;
         }
         if kw == "userlist" {
@@ -204,6 +222,26 @@ impl Sections {
                 if let Some(c) = self.cfg.caches.last_mut()
                     && let Err(e) = super::cache::keyword(c, words)
                 {
+                    diags.push(Diag::alert(loc, e));
+                }
+            }
+            Current::Ring => {
+                if let Some(r) = self.cfg.rings.last_mut()
+                    && let Err(e) = super::syslog::ring_line(r, words)
+                {
+                    diags.push(Diag::alert(loc, e));
+                }
+            }
+            Current::LogForward => {
+                let res = match self.cfg.log_forwards.pop() {
+                    Some(mut f) => {
+                        let res = super::syslog::log_forward_line(&mut f, &self.cfg, words, loc);
+                        self.cfg.log_forwards.push(f);
+                        res
+                    }
+                    None => Ok(()),
+                };
+                if let Err(e) = res {
                     diags.push(Diag::alert(loc, e));
                 }
             }
