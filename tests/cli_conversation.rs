@@ -146,7 +146,7 @@ fn help_layout() {
     if !under_haproxy() {
         // strata lists only the commands it implements: nothing else.
         let listed = body.lines().filter(|l| !l.is_empty()).count();
-        assert_eq!(listed, 24 + 3 + 1 + 4 + 1 + 2, "{help}"); // + `show ssl cert`, `add|del server`, `enable|disable health`, `show cache`, `operator`, `user`
+        assert_eq!(listed, 24 + 3 + 1 + 4 + 1 + 2 + 1, "{help}"); // + `show ssl cert`, `add|del server`, `enable|disable health`, `show cache`, `operator`, `user`, `show events`
     }
 }
 
