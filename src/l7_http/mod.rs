@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod auth;
+pub mod authority;
 pub mod body;
 pub mod cache;
 pub mod capture;

@@ -80,7 +80,7 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<RequestHead>, ParseError> {
     let method_span = Span::within(buf, method.as_bytes());
     let uri = Span::within(buf, path.as_bytes());
     check_uri(method, path)?;
-    check_host(buf, &headers, &seen, version, path)?;
+    check_host(buf, &headers, &seen, version, method, path)?;
     let framing = request_framing(buf, &headers, &seen, version)?;
     let conn = conn_opts(buf, &headers, &seen, version);
     let expect_continue =
@@ -155,6 +155,7 @@ fn check_host(
     headers: &[HeaderSpan],
     seen: &Seen,
     version: Version,
+    method: &str,
     uri: &str,
 ) -> Result<(), ParseError> {
     if seen.host > 1 {
@@ -163,16 +164,11 @@ fn check_host(
     if seen.host == 0 && version == Version::Http11 {
         return Err(ParseError::Syntax("missing Host header"));
     }
-    if seen.host == 1
-        && !uri.starts_with('/')
-        && let (Some(authority), Some(host)) = (absolute_authority(uri), find(buf, headers, "host").next())
-    {
-        let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
-        if !authority.as_bytes().eq_ignore_ascii_case(host) {
-            return Err(ParseError::Syntax("Host differs from the absolute URI"));
-        }
+    if uri.starts_with('/') {
+        return Ok(());
     }
-    Ok(())
+    let host = if seen.host == 1 { find(buf, headers, "host").next() } else { None };
+    super::authority::check(method.as_bytes(), uri.as_bytes(), host)
 }
 
 /// The single Content-Length value, refusing repeats, lists and non-digits.

@@ -178,6 +178,7 @@ impl H1 {
                     rx.consume(head.len);
                     b
                 };
+                let (buf, head) = crate::l7_http::authority::normalize(buf, head);
                 self.requests += 1;
                 *ctx.stream_ids += 1;
                 let first = self.requests == 1;

@@ -254,6 +254,7 @@ pub fn build(
         return Err(ReqError::Malformed("inconsistent framing"));
     }
     head.version = Version::Http2;
+    let (buf, head) = crate::l7_http::authority::normalize(buf, head);
     let head_method = method == b"HEAD";
     Ok(Built { buf, head, body, head_method })
 }
