@@ -57,3 +57,39 @@ fn websocket_upgrade_switches_then_bytes_flow_both_ways() {
         assert_eq!(first_difference(sent, got), None, "round trip {i} ({} bytes)", sent.len());
     }
 }
+
+/// RFC 6455's keys as HAProxy 2.6 checks their presence between HTTP/1
+/// peers (its reg-test `websocket`): an upgrade request without
+/// `Sec-WebSocket-Key` gets a 400 and never reaches the server; a server's
+/// 101 without `Sec-WebSocket-Accept` is answered 502.
+#[test]
+fn websocket_handshakes_without_their_keys_are_refused() {
+    let backend = HttpBackend::start();
+    let port = free_port();
+    let _proxy = Proxy::start(&HttpCfg::new(port, Some(backend.port())).render());
+    let mut c = HttpConn::connect(port);
+    let keyless = request("GET", "/ws", &["Connection: Upgrade", "Upgrade: websocket"], b"");
+    assert_eq!(c.request(&keyless).expect("an answer").status, 400);
+    assert!(backend.requests().is_empty(), "the keyless upgrade reached the server");
+
+    // a server that switches without the accept key
+    let bad = Backend::spawn(|mut s| {
+        use std::io::{Read, Write};
+        let mut buf = [0u8; 4096];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(
+            b"HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n",
+        );
+        std::thread::sleep(ms(2_000));
+    });
+    let port2 = free_port();
+    let _proxy2 = Proxy::start(&HttpCfg::new(port2, Some(bad.port())).render());
+    let mut c = HttpConn::connect(port2);
+    let upgrade = request(
+        "GET",
+        "/ws",
+        &["Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="],
+        b"",
+    );
+    assert_eq!(c.request(&upgrade).expect("an answer").status, 502);
+}

@@ -83,6 +83,7 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<RequestHead>, ParseError> {
     check_host(buf, &headers, &seen, version, method, path)?;
     let framing = request_framing(buf, &headers, &seen, version)?;
     let conn = conn_opts(buf, &headers, &seen, version);
+    websocket_handshake(buf, &headers, &conn, "sec-websocket-key")?;
     let expect_continue =
         seen.expect > 0 && find(buf, &headers, "expect").any(|v| v.eq_ignore_ascii_case(b"100-continue"));
     Ok(Some(RequestHead { method: method_span, uri, version, headers, len, framing, conn, expect_continue }))
@@ -245,6 +246,29 @@ fn conn_opts(buf: &[u8], headers: &[HeaderSpan], seen: &Seen, version: Version) 
     opts
 }
 
+/// RFC 6455 §4.1 and §4.2.2 as HAProxy 2.6 enforces them: a WebSocket
+/// upgrade request (`Connection: upgrade`, `Upgrade: websocket`) without
+/// `Sec-WebSocket-Key`, or the 101 answering one without
+/// `Sec-WebSocket-Accept` (`key_header`), is invalid: a 400 for the
+/// client, a 502 for the server's. Only the presence is checked, as HAProxy
+/// does between HTTP/1 peers.
+fn websocket_handshake(
+    buf: &[u8],
+    headers: &[HeaderSpan],
+    conn: &ConnOpts,
+    key_header: &str,
+) -> Result<(), ParseError> {
+    if !conn.upgrade {
+        return Ok(());
+    }
+    let websocket =
+        find(buf, headers, "upgrade").flat_map(tokens).any(|t| t.eq_ignore_ascii_case(b"websocket"));
+    if websocket && find(buf, headers, key_header).next().is_none() {
+        return Err(ParseError::Syntax("WebSocket handshake without its key"));
+    }
+    Ok(())
+}
+
 /// Parses the response head at the start of `buf`, for a request whose
 /// method was HEAD (`head_request`) or CONNECT (`connect_request`).
 pub fn parse_response(
@@ -284,6 +308,9 @@ pub fn parse_response(
         }
     };
     let conn = conn_opts(buf, &headers, &seen, version);
+    if status == 101 {
+        websocket_handshake(buf, &headers, &conn, "sec-websocket-accept")?;
+    }
     Ok(Some(ResponseHead { status, reason, version, headers, len, framing, conn }))
 }
 
@@ -312,10 +339,19 @@ mod tests {
         let chunked =
             req("PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n").expect("ok").expect("c");
         assert_eq!(chunked.framing, Framing::Chunked);
-        let ws = req("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+        let ws = req("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n")
             .unwrap()
             .unwrap();
         assert!(ws.conn.upgrade);
+        // HAProxy 2.6 (reg-test websocket): no key, a 400; a 101 without
+        // its accept key, a 502; another protocol's upgrade needs neither
+        assert!(
+            req("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n").is_err()
+        );
+        assert!(req("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n").is_ok());
+        let res = |raw: &str| parse_response(raw.as_bytes(), false, false).map(|_| ());
+        assert!(res("HTTP/1.1 101 S\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n").is_err());
+        assert!(res("HTTP/1.1 101 S\r\nConnection: upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: a\r\n\r\n").is_ok());
         let cont = req("PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nExpect: 100-continue\r\n\r\n")
             .unwrap()
             .unwrap();
