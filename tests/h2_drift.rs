@@ -26,7 +26,6 @@
 
 mod support;
 
-use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,23 +37,6 @@ const THREADS: usize = 4;
 const SESSIONS_PER_THREAD: usize = 50;
 const USERS: u64 = 30; // distinct `x-user` keys tracked by streams
 const LIMIT: Duration = Duration::from_secs(30);
-
-/// A small deterministic generator (splitmix64), one per thread.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// How one session ends once its streams are sent.
 #[derive(Clone, Copy, Debug)]
@@ -119,27 +101,6 @@ fn one_session(port: u16, src: Ipv4Addr, rng: &mut Rng, made: &mut Made) {
         Ending::ReadAll => drop(c),
         Ending::Abort | Ending::Halfway => reset(c.sock),
     }
-}
-
-/// `show table NAME` entries as key → (field → value).
-fn entries(stats: u16, table: &str) -> HashMap<String, HashMap<String, u64>> {
-    cli(stats, &format!("show table {table}"))
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let mut fields = HashMap::new();
-            let mut key = String::new();
-            for word in l.split_whitespace().skip(1) {
-                let (k, v) = word.split_once('=').expect("field=value");
-                if k == "key" {
-                    key = v.to_owned();
-                } else {
-                    fields.insert(k.to_owned(), v.parse().expect("numeric field"));
-                }
-            }
-            (key, fields)
-        })
-        .collect()
 }
 
 #[test]
@@ -210,11 +171,14 @@ fn h2_drift_none_after_200_sessions_with_resets_and_aborts() {
         info_u64(stats, "CurrConns")
     );
     let settled = wait_until(ms(30_000), || {
-        entries(stats, "t_src").values().chain(entries(stats, "t_user").values()).all(|e| e["use"] == 0)
+        table_entries(stats, "t_src")
+            .values()
+            .chain(table_entries(stats, "t_user").values())
+            .all(|e| e["use"] == 0)
     });
     assert!(settled, "entries still in use:\n{}", cli(stats, "show table t_src; show table t_user"));
 
-    let src_table = entries(stats, "t_src");
+    let src_table = table_entries(stats, "t_src");
     assert_eq!(src_table.len(), THREADS, "one entry per client address");
     for (src, m) in &made {
         let e = &src_table[&src.to_string()];
@@ -229,7 +193,7 @@ fn h2_drift_none_after_200_sessions_with_resets_and_aborts() {
             e["http_req_cnt"],
         );
     }
-    let users = entries(stats, "t_user");
+    let users = table_entries(stats, "t_user");
     assert!(!users.is_empty(), "streams tracked x-user");
     let mut user_reqs = 0;
     for (key, e) in &users {

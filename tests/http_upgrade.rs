@@ -16,22 +16,26 @@ struct Switched {
     server: Vec<Received>,
 }
 
+/// A proxy in front of the server on `server`: it and its port.
+fn proxy_to(server: u16) -> (Proxy, u16) {
+    let port = free_port();
+    (Proxy::start(&HttpCfg::new(port, Some(server)).render()), port)
+}
+
+/// A WebSocket upgrade request, with RFC 6455's key unless `keyless`.
+fn upgrade_request(keyless: bool) -> Vec<u8> {
+    let mut headers = vec!["Connection: Upgrade", "Upgrade: websocket"];
+    if !keyless {
+        headers.extend(["Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"]);
+    }
+    request("GET", "/ws", &headers, b"")
+}
+
 fn websocket_upgrade() -> Switched {
     let backend = HttpBackend::start();
-    let port = free_port();
-    let _proxy = Proxy::start(&HttpCfg::new(port, Some(backend.port())).render());
+    let (_proxy, port) = proxy_to(backend.port());
     let mut c = HttpConn::connect(port);
-    let upgrade = request(
-        "GET",
-        "/ws",
-        &[
-            "Connection: Upgrade",
-            "Upgrade: websocket",
-            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
-            "Sec-WebSocket-Version: 13",
-        ],
-        b"",
-    );
+    let upgrade = upgrade_request(false);
     let answer = c.request(&upgrade).expect("101 response");
     let mut trips = Vec::new();
     for (i, len) in [1usize, 10, 1000, 70_000, 3].into_iter().enumerate() {
@@ -65,11 +69,9 @@ fn websocket_upgrade_switches_then_bytes_flow_both_ways() {
 #[test]
 fn websocket_handshakes_without_their_keys_are_refused() {
     let backend = HttpBackend::start();
-    let port = free_port();
-    let _proxy = Proxy::start(&HttpCfg::new(port, Some(backend.port())).render());
+    let (_proxy, port) = proxy_to(backend.port());
     let mut c = HttpConn::connect(port);
-    let keyless = request("GET", "/ws", &["Connection: Upgrade", "Upgrade: websocket"], b"");
-    assert_eq!(c.request(&keyless).expect("an answer").status, 400);
+    assert_eq!(c.request(&upgrade_request(true)).expect("an answer").status, 400);
     assert!(backend.requests().is_empty(), "the keyless upgrade reached the server");
 
     // a server that switches without the accept key
@@ -82,14 +84,7 @@ fn websocket_handshakes_without_their_keys_are_refused() {
         );
         std::thread::sleep(ms(2_000));
     });
-    let port2 = free_port();
-    let _proxy2 = Proxy::start(&HttpCfg::new(port2, Some(bad.port())).render());
+    let (_proxy2, port2) = proxy_to(bad.port());
     let mut c = HttpConn::connect(port2);
-    let upgrade = request(
-        "GET",
-        "/ws",
-        &["Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="],
-        b"",
-    );
-    assert_eq!(c.request(&upgrade).expect("an answer").status, 502);
+    assert_eq!(c.request(&upgrade_request(false)).expect("an answer").status, 502);
 }

@@ -75,6 +75,12 @@ fn absolute(uri: &[u8]) -> Option<Absolute<'_>> {
     Some(Absolute { scheme, before: &uri[..start + info], authority: &auth[info..], rest: &uri[end..] })
 }
 
+/// Whether `uri` is in absolute form with an authority (userinfo counted):
+/// the request-target check of the parser.
+pub(super) fn has_authority(uri: &[u8]) -> bool {
+    absolute(uri).is_some_and(|a| a.before.len() > a.scheme.len() + 3 || !a.authority.is_empty())
+}
+
 /// The target against the Host header (`host`: its value, if there is
 /// one); see the module doc.
 pub(super) fn check(method: &[u8], uri: &[u8], host: Option<&[u8]>) -> Result<(), ParseError> {

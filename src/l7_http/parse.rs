@@ -135,20 +135,11 @@ fn check_uri(method: &str, uri: &str) -> Result<(), ParseError> {
     let ok = if method == "CONNECT" {
         !uri.is_empty() && !uri.starts_with('/')
     } else {
-        uri.starts_with('/') || (uri == "*" && method == "OPTIONS") || absolute_authority(uri).is_some()
+        uri.starts_with('/')
+            || (uri == "*" && method == "OPTIONS")
+            || super::authority::has_authority(uri.as_bytes())
     };
     if ok { Ok(()) } else { Err(ParseError::Syntax("invalid request target")) }
-}
-
-/// The authority of an absolute-form URI (`http://host:port/...`).
-fn absolute_authority(uri: &str) -> Option<&str> {
-    let (scheme, rest) = uri.split_once("://")?;
-    if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) {
-        return None;
-    }
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..end];
-    (!authority.is_empty()).then_some(authority)
 }
 
 fn check_host(

@@ -11,6 +11,7 @@
 //!   (sends a deterministic stream, optionally pausing midway, records what
 //!   it receives); all count accepted connections and stop on drop.
 //! - [`pattern`]: deterministic byte streams and [`first_difference`].
+//! - [`rng`]: [`Rng`], splitmix64 for seeded schedules.
 //! - [`client`]: connect, bounded reads, [`expect_closed_within`],
 //!   [`wait_until`], [`expect_refused_from`] (a connection the proxy rejects).
 //! - [`time`]: `STRATA_TEST_TIME_SCALE` scales every timeout: [`scaled`],
@@ -82,6 +83,7 @@ pub mod peers;
 pub mod ports;
 pub mod proc;
 pub mod proto_servers;
+pub mod rng;
 pub mod stat;
 pub mod stick;
 pub mod syslog;
@@ -105,10 +107,11 @@ pub use launcher::{Proxy, binary, bind_ports, under_haproxy};
 pub use pattern::{Fnv, fingerprint, first_difference, pattern};
 pub use ports::{closed_port, free_port};
 pub use proc::{fd_count, pipe_fd_count, tcp_conns_to, vm_rss_kib};
+pub use rng::Rng;
 pub use stat::{Stat, StatRow, expect_stat, show_stat};
 pub use stick::{
     Dump, Entry, Exp, assert_entry_now, assert_headers, expect_entry, expect_keys, expire_ms, header_values,
-    scenario_head, show_table,
+    scenario_head, show_table, table_entries,
 };
 pub use syslog::{Framed, Framing, LogReceiver, unframe};
 pub use time::{cfg_time, ms, scaled};

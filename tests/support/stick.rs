@@ -245,3 +245,28 @@ pub fn assert_headers(headers: &[(String, String)], spec: &str, label: &str) {
     let want = spec.split_whitespace().collect::<Vec<_>>().join(" ");
     assert_eq!(header_values(headers, spec), want, "{label}; headers: {headers:?}");
 }
+
+/// `show table NAME`'s entries as key → (field → value), every field but
+/// `key` numeric (the seeded drift tests compare them all).
+pub fn table_entries(
+    stats: u16,
+    table: &str,
+) -> std::collections::HashMap<String, std::collections::HashMap<String, u64>> {
+    cli(stats, &format!("show table {table}"))
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let mut fields = std::collections::HashMap::new();
+            let mut key = String::new();
+            for word in l.split_whitespace().skip(1) {
+                let (k, v) = word.split_once('=').expect("field=value");
+                if k == "key" {
+                    key = v.to_owned();
+                } else {
+                    fields.insert(k.to_owned(), v.parse().expect("numeric field"));
+                }
+            }
+            (key, fields)
+        })
+        .collect()
+}
