@@ -301,3 +301,72 @@ fn global_set_var_sets_proc_variables_at_load() {
     });
     assert_eq!(s.forwarded(&get("/")).header("x-vars"), Some("5/this is a string"));
 }
+
+#[test]
+fn tcp_rules_set_variables_from_formats() {
+    // reg-tests/sample_fetches/vars.vtc: `set-var-fmt` in `tcp-request
+    // connection|session|content` (no HTTP transaction yet at the first two:
+    // only samples, no log-format variables of a stream), read by later rules.
+    let s = setup(|c| {
+        c.frontend("tcp-request connection set-var-fmt(sess.conn) \"from %[src]\"")
+            .frontend("tcp-request session set-var-fmt(sess.str3) \"%[str(this is)] %[str(a string)]\"")
+            .frontend("tcp-request session set-var(sess.int5) int(5)")
+            .frontend("tcp-request content set-var-fmt(req.str4) \"%[var(sess.str3),regsub(is a,is also a)]\"")
+            .frontend("tcp-request content set-var-fmt(txn.n,ifnotexists) \"%[var(sess.int5),add(1)]\"")
+            .frontend("http-request set-var-fmt(txn.str5) \"%[var(req.str4)]\"")
+            .frontend(
+                "http-request return status 200 hdr x-var \"%[var(sess.conn)]|%[var(txn.str5)]|%[var(txn.n)]\"",
+            )
+    });
+    let r = s.ask(&get("/"));
+    assert_eq!(r.status, 200, "{}", r.raw_text());
+    assert_eq!(r.header("x-var"), Some("from 127.0.0.1|this is also a string|6"));
+    let (code, _, err) = Proxy::check(
+        &HttpCfg::new(free_port(), None)
+            .frontend("tcp-request content set-var-fmt(txn.x) \"%[nosuchfetch]\"")
+            .render(),
+    );
+    assert_ne!(code, 0, "a bad format is a config error");
+    assert!(err.contains("set-var-fmt") || err.contains("nosuchfetch"), "{err}");
+}
+
+#[test]
+fn set_timeout_replaces_the_server_timeout_for_one_stream() {
+    // reg-tests/http-set-timeout/set_timeout.vtc: `be_server_timeout` is the
+    // backend's value, `cur_server_timeout` the stream's after `set-timeout`
+    // (a time, or an expression giving milliseconds); a server slower than
+    // the stream's timeout gets the client a 504.
+    let short = cfg_time(Duration::from_millis(300));
+    let s = setup(|c| {
+        c.backend(&format!("http-request set-timeout server {short} if {{ req.hdr(x-short) -m found }}"))
+            .backend("http-request set-timeout server int(7),mul(1000) if { req.hdr(x-expr) -m found }")
+            .backend("http-request set-timeout tunnel 9s")
+            .backend(
+                "http-response set-header x-t \"%[be_server_timeout] %[cur_server_timeout] %[be_tunnel_timeout] %[cur_tunnel_timeout]\"",
+            )
+    });
+    let be = scaled(Duration::from_secs(5)).as_millis();
+    let r = s.ask(&request("GET", "/", &["x-expr: 1"], b""));
+    assert_eq!(r.header("x-t"), Some(format!("{be} 7000 0 9000").as_str()), "{}", r.raw_text());
+    let r = s.ask(&get("/"));
+    assert_eq!(r.header("x-t"), Some(format!("{be} {be} 0 9000").as_str()));
+    let slow = format!("/delay/{}", scaled(Duration::from_millis(2000)).as_millis());
+    assert_eq!(s.ask(&get(&slow)).status, 200, "within the backend's 5s");
+    assert_eq!(
+        s.ask(&request("GET", &slow, &["x-short: 1"], b"")).status,
+        504,
+        "past the stream's own timeout"
+    );
+
+    for (on_frontend, line, why) in [
+        (false, "http-request set-timeout server 0", "null value is not valid"),
+        (false, "http-request set-timeout client 5s", "supports 'server'/'tunnel'"),
+        (true, "http-request set-timeout server 5s", "proxy 'fe' has no backend capability"),
+    ] {
+        let c = HttpCfg::new(free_port(), None);
+        let c = if on_frontend { c.frontend(line) } else { c.backend(line) };
+        let (code, _, err) = Proxy::check(&c.render());
+        assert_ne!(code, 0, "{line}: refused");
+        assert!(err.contains(why), "{line}: {err}");
+    }
+}

@@ -2,7 +2,8 @@
 //! them: on every response the client gets — a server's (after the
 //! `http-response` rules, so they see and override what those set) and
 //! the ones the proxy builds itself (`return`, `deny`, the 503 of a
-//! backend without a usable server) — the backend's rules before the
+//! backend without a usable server, the stats page and other internal
+//! services) — the backend's rules before the
 //! frontend's; `set-status` changes the status line; `allow` ends one
 //! proxy's rules. Also `pool-max-conn 0`: a server that keeps no idle
 //! connection even under `http-reuse always`.
@@ -58,6 +59,54 @@ fn the_proxys_own_answers_go_through_the_rules_too() {
     let r = HttpConn::connect(port).request(&get("/none")).expect("no server");
     assert_eq!(r.status, 503);
     assert_eq!(r.header("x-after"), Some("503"));
+}
+
+#[test]
+fn an_answer_built_from_the_response_rules_goes_through_them() {
+    // reg-tests/http-rules/http_after_response.vtc's `/deny-srv`: the 502
+    // of `http-response deny` is built while the server's response is read,
+    // and still gets the after-response rules before it leaves.
+    let server = HttpBackend::start();
+    let port = free_port();
+    let cfg = HttpCfg::new(port, Some(server.port()))
+        .backend("http-response deny if { capture.req.uri /deny-srv }")
+        .backend("http-after-response allow if { status eq 502 }")
+        .backend("http-after-response set-header x-be yes")
+        .frontend("http-after-response set-header x-was %[status]")
+        .frontend("http-after-response set-status 200");
+    let _proxy = proxy_with(cfg);
+    let r = HttpConn::connect(port).request(&get("/deny-srv")).expect("answer");
+    assert_eq!(r.status, 200, "{}", r.raw_text());
+    assert_eq!(r.header("x-was"), Some("502"));
+    assert_eq!(r.header("x-be"), None, "`allow` ended the backend's rules");
+}
+
+#[test]
+fn internal_services_replies_go_through_the_rules() {
+    // reg-tests/http-rules/http_after_response.vtc's `/stats`: the stats
+    // page's head is rewritten (status, added and deleted headers), its
+    // body is sent as built. So is the Prometheus exporter's.
+    let port = free_port();
+    let cfg = HttpCfg::new(port, None)
+        .backend("stats enable")
+        .backend("stats uri /stats")
+        .backend("http-after-response set-status 234 if { capture.req.uri /stats }")
+        .backend("http-after-response set-header x-be %[status]")
+        .backend("http-after-response del-header content-type")
+        .frontend("http-request use-service prometheus-exporter if { path /metrics }")
+        .frontend("http-after-response set-header x-fe %[status]");
+    let _proxy = proxy_with(cfg);
+    let r = HttpConn::connect(port).request(&get("/stats")).expect("stats page");
+    assert_eq!(r.status, 234, "{}", r.raw_text());
+    assert_eq!(r.header("x-be"), Some("234"));
+    assert_eq!(r.header("x-fe"), Some("234"), "the frontend's rules after the backend's");
+    assert_eq!(r.header("content-type"), None);
+    assert!(String::from_utf8_lossy(&r.body).contains("Statistics Report"), "the page itself follows");
+    let r = HttpConn::connect(port).request(&get("/metrics")).expect("exporter");
+    assert_eq!(r.status, 200, "{}", r.raw_text());
+    assert_eq!(r.header("x-fe"), Some("200"));
+    assert_eq!(r.header("x-be"), None, "no backend: only the frontend's rules");
+    assert!(String::from_utf8_lossy(&r.body).contains("haproxy_process_"), "the metrics follow");
 }
 
 #[test]

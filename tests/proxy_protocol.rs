@@ -118,3 +118,39 @@ fn accept_proxy_and_expect_proxy_set_the_source() {
     srv.set_nonblocking(true).expect("nonblocking");
     assert!(srv.accept().is_err(), "no connection reached the server");
 }
+
+#[test]
+fn proxy_v2_unique_id_and_authority_tlvs_are_fetched() {
+    // reg-tests/stream/unique-id-from-proxy.vtc: the PP2_TYPE_UNIQUE_ID TLV
+    // read back with `fc_pp_unique_id`, here beside PP2_TYPE_AUTHORITY
+    // (`fc_pp_authority`) and a NOOP TLV that is skipped. A header whose TLV
+    // runs past its length is refused like any invalid header.
+    let port = free_port();
+    let cfg = format!(
+        "{}frontend echo\n    mode http\n    bind 127.0.0.1:{port} accept-proxy\n\
+         \x20   http-after-response set-header echo %[fc_pp_unique_id,hex]\n\
+         \x20   http-after-response set-header authority %[fc_pp_authority]\n\
+         \x20   http-request return status 200\n",
+        head()
+    );
+    let _proxy = Proxy::start(&cfg);
+    let v2 = |tlvs: &[u8]| {
+        let mut h = b"\r\n\r\n\0\r\nQUIT\n\x21\x11".to_vec();
+        h.extend_from_slice(&(12 + tlvs.len() as u16).to_be_bytes());
+        h.extend_from_slice(&[127, 0, 0, 1, 127, 0, 0, 1, 0, 42, 5, 57]);
+        h.extend_from_slice(tlvs);
+        h
+    };
+    let ask = |header: Vec<u8>| {
+        let mut c = HttpConn::connect(port);
+        c.send(&header).expect("send the header");
+        c.request(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    };
+    let r = ask(v2(b"\x04\x00\x02ab\x05\x00\x0512345\x02\x00\x09a.example")).expect("answered");
+    assert_eq!(r.status, 200, "{}", r.raw_text());
+    assert_eq!(r.header("echo"), Some("3132333435"));
+    assert_eq!(r.header("authority"), Some("a.example"));
+    let r = ask(v2(b"")).expect("answered");
+    assert_eq!(r.header("echo"), Some(""), "no TLV: the fetch gives nothing");
+    assert!(ask(v2(b"\x05\x00\x09123")).is_err(), "a TLV longer than the header: closed unanswered");
+}

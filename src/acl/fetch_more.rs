@@ -3,8 +3,10 @@
 //! `bool(B)`, `req.hdr_ip`/`res.hdr_ip` (header values read as
 //! addresses), `capture.req.uri` (the URI as received), `capture.res.ver`
 //! and `req.len` (the other `capture.req.*` are the capture fetches of
-//! `fetch_ext.rs`); `req.payload` and `req.payload_lv` are
-//! `fetch_payload.rs`'s.
+//! `fetch_ext.rs`), `fc_pp_authority` / `fc_pp_unique_id` (TLVs of the
+//! client's PROXY v2 header), `be_server_timeout`, `be_tunnel_timeout`,
+//! `cur_server_timeout`, `cur_tunnel_timeout`; `req.payload` and
+//! `req.payload_lv` are `fetch_payload.rs`'s.
 //!
 //! [`parse`] is the one place to add such a keyword.
 
@@ -25,6 +27,9 @@ pub(crate) enum MoreFetch {
     CaptureResVer,
     ReqLen,
     Payload(super::fetch_payload::Payload),
+    PpAuthority, // the PROXY v2 header's PP2_TYPE_AUTHORITY
+    PpUniqueId,  // its PP2_TYPE_UNIQUE_ID
+    Timeout { current: bool, tunnel: bool },
 }
 
 /// Parses `name` with the text after its `(` (None: no parentheses).
@@ -41,7 +46,11 @@ pub(crate) fn parse(
     };
     let known = side.is_some()
         || matches!(name, "bin" | "bool" | "capture.req.uri" | "capture.res.ver")
-        || matches!(name, "req.len" | "req_len")
+        || matches!(name, "req.len" | "req_len" | "fc_pp_authority" | "fc_pp_unique_id")
+        || matches!(
+            name,
+            "be_server_timeout" | "be_tunnel_timeout" | "cur_server_timeout" | "cur_tunnel_timeout"
+        )
         || super::fetch_payload::known(name);
     if !known {
         return None;
@@ -62,6 +71,12 @@ pub(crate) fn parse(
             "capture.req.uri" => (MoreFetch::CaptureUri, SmpType::Str),
             "capture.res.ver" => (MoreFetch::CaptureResVer, SmpType::Str),
             "req.len" | "req_len" => (MoreFetch::ReqLen, SmpType::Int),
+            "fc_pp_authority" => (MoreFetch::PpAuthority, SmpType::Str),
+            "fc_pp_unique_id" => (MoreFetch::PpUniqueId, SmpType::Bin),
+            "be_server_timeout" | "be_tunnel_timeout" | "cur_server_timeout" | "cur_tunnel_timeout" => {
+                let (current, tunnel) = (name.starts_with("cur_"), name.contains("tunnel"));
+                (MoreFetch::Timeout { current, tunnel }, SmpType::Int)
+            }
             _ if super::fetch_payload::known(name) => {
                 (MoreFetch::Payload(super::fetch_payload::parse(name, &args)?), SmpType::Bin)
             }
@@ -135,6 +150,17 @@ impl MoreFetch {
             }
             MoreFetch::ReqLen => one(f, req_len(src).map(Sample::Int)),
             MoreFetch::Payload(p) => p.each(src, f),
+            MoreFetch::Timeout { current, tunnel } => one(
+                f,
+                src.proxy_query(super::source::ProxyQuery::Timeout { current: *current, tunnel: *tunnel })
+                    .map(Sample::Int),
+            ),
+            MoreFetch::PpAuthority => {
+                one(f, src.proxy_tlvs().and_then(|t| t.authority.as_deref()).map(Sample::Str))
+            }
+            MoreFetch::PpUniqueId => {
+                one(f, src.proxy_tlvs().and_then(|t| t.unique_id.as_deref()).map(Sample::Bin))
+            }
         }
     }
 }

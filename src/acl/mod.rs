@@ -35,6 +35,7 @@ mod fetch_payload;
 mod fetch_ssl;
 mod keyword;
 mod pattern;
+pub mod pp_facts;
 mod sample_expr;
 mod scratch;
 pub mod source;

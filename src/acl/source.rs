@@ -45,6 +45,7 @@ pub enum ProxyQuery<'a> {
     BeId,
     FeId,
     SrvId,
+    Timeout { current: bool, tunnel: bool }, // `be_server_timeout`... in ms: the backend's, or the stream's (`cur_*`)
 }
 
 /// What a sample fetch can read at the point a rule runs. Implemented by the
@@ -129,6 +130,10 @@ pub trait SampleSource {
     /// What the client connection's TLS handshake negotiated (`ssl_fc*`,
     /// `ssl_c_*`); None when it is not TLS.
     fn client_tls(&self) -> Option<&super::tls_facts::TlsFacts> {
+        None
+    }
+    /// The TLVs of the client connection's PROXY v2 header (`fc_pp_*`).
+    fn proxy_tlvs(&self) -> Option<&super::pp_facts::ProxyTlvs> {
         None
     }
     /// The server connection speaks TLS (`ssl_bc`).

@@ -5,6 +5,7 @@
 //! connection expect-proxy layer4`. Knows nothing of sessions.
 
 use super::Conn;
+use crate::acl::pp_facts::ProxyTlvs;
 use crate::cfg::ProxyVersion;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -19,6 +20,14 @@ const V1_MAX: usize = 107;
 pub enum Header {
     Proxied { src: SocketAddr, dst: SocketAddr }, // the addresses of the connection it carries
     Local, // `LOCAL` (v2) or `UNKNOWN` (v1): keep the connection's own addresses
+}
+
+/// A whole header at the start of the received bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decoded {
+    pub header: Header,
+    pub len: usize,                   // its length on the wire
+    pub tlvs: Option<Box<ProxyTlvs>>, // the TLVs strata keeps, when a v2 header had any
 }
 
 /// Why a received header is refused, or why none came, as HAProxy's
@@ -57,7 +66,7 @@ impl Conn {
     /// exactly the header once it is whole, so the bytes after it stay
     /// for the mux. `Ok(None)`: not all there yet (a later readiness
     /// brings the rest). `timed_out`: the session's deadline passed.
-    pub fn read_proxy_header(&mut self, timed_out: bool) -> Result<Option<Header>, Refused> {
+    pub fn read_proxy_header(&mut self, timed_out: bool) -> Result<Option<Decoded>, Refused> {
         let mut buf = [0u8; READ_MAX];
         let n = match self.sock.peek(&mut buf) {
             Ok(0) => return Err(Refused::Empty),
@@ -70,10 +79,10 @@ impl Conn {
             Err(_) => return Err(Refused::Abort),
         };
         match decode(&buf[..n])? {
-            Some((header, len)) => {
+            Some(d) => {
                 // The header is in the receive queue: this read takes it whole.
-                match self.sock.read(&mut buf[..len]) {
-                    Ok(got) if got == len => Ok(Some(header)),
+                match self.sock.read(&mut buf[..d.len]) {
+                    Ok(got) if got == d.len => Ok(Some(d)),
                     _ => Err(Refused::Abort),
                 }
             }
@@ -104,7 +113,7 @@ impl Conn {
 
 /// Decodes the header at the start of `data`: `Ok(None)` while it is
 /// incomplete, else the header and its length.
-pub fn decode(data: &[u8]) -> Result<Option<(Header, usize)>, Refused> {
+pub fn decode(data: &[u8]) -> Result<Option<Decoded>, Refused> {
     let sig_part = &SIG_V2[..data.len().min(12)];
     if data.starts_with(sig_part) {
         return if data.len() < 16 { Ok(None) } else { decode_v2(data) };
@@ -117,7 +126,9 @@ pub fn decode(data: &[u8]) -> Result<Option<(Header, usize)>, Refused> {
         None if data.len() >= V1_MAX => Err(Refused::BadV1),
         None => Ok(None),
         Some(nl) if nl + 1 > V1_MAX || nl == 0 || data[nl - 1] != b'\r' => Err(Refused::BadV1),
-        Some(nl) => decode_v1(&data[..nl - 1]).map(|h| Some((h, nl + 1))),
+        Some(nl) => {
+            decode_v1(&data[..nl - 1]).map(|header| Some(Decoded { header, len: nl + 1, tlvs: None }))
+        }
     }
 }
 
@@ -154,8 +165,8 @@ fn decode_v1(line: &[u8]) -> Result<Header, Refused> {
 }
 
 /// The binary header: version 2, command LOCAL or PROXY, TCP over IPv4
-/// or IPv6 (TLVs after the addresses are skipped).
-fn decode_v2(data: &[u8]) -> Result<Option<(Header, usize)>, Refused> {
+/// or IPv6, then its TLVs (see [`tlvs`]).
+fn decode_v2(data: &[u8]) -> Result<Option<Decoded>, Refused> {
     let ver_cmd = data[12];
     let fam = data[13];
     let len = u16::from_be_bytes([data[14], data[15]]) as usize;
@@ -168,16 +179,22 @@ fn decode_v2(data: &[u8]) -> Result<Option<(Header, usize)>, Refused> {
     }
     let body = &data[16..total];
     match ver_cmd & 0x0f {
-        0 => return Ok(Some((Header::Local, total))),
+        0 => return Ok(Some(Decoded { header: Header::Local, len: total, tlvs: None })),
         1 => {}
         _ => return Err(Refused::BadV2),
     }
-    let header = match fam {
+    let (header, addr_len) = match fam {
         0x11 if body.len() >= 12 => {
             let src = Ipv4Addr::new(body[0], body[1], body[2], body[3]);
             let dst = Ipv4Addr::new(body[4], body[5], body[6], body[7]);
             let (sp, dp) = (u16::from_be_bytes([body[8], body[9]]), u16::from_be_bytes([body[10], body[11]]));
-            Header::Proxied { src: SocketAddr::new(src.into(), sp), dst: SocketAddr::new(dst.into(), dp) }
+            (
+                Header::Proxied {
+                    src: SocketAddr::new(src.into(), sp),
+                    dst: SocketAddr::new(dst.into(), dp),
+                },
+                12,
+            )
         }
         0x21 if body.len() >= 36 => {
             let a = |o: usize| {
@@ -187,13 +204,53 @@ fn decode_v2(data: &[u8]) -> Result<Option<(Header, usize)>, Refused> {
             };
             let (sp, dp) =
                 (u16::from_be_bytes([body[32], body[33]]), u16::from_be_bytes([body[34], body[35]]));
-            Header::Proxied { src: SocketAddr::new(a(0).into(), sp), dst: SocketAddr::new(a(16).into(), dp) }
+            (
+                Header::Proxied {
+                    src: SocketAddr::new(a(0).into(), sp),
+                    dst: SocketAddr::new(a(16).into(), dp),
+                },
+                36,
+            )
         }
-        // An unspecified or non-TCP family: the connection's own addresses.
-        0x00 | 0x12 | 0x22 | 0x31 | 0x32 => Header::Local,
+        // An unspecified or non-TCP family: the connection's own addresses
+        // (HAProxy reads no TLV after those either).
+        0x00 | 0x12 | 0x22 | 0x31 | 0x32 => {
+            return Ok(Some(Decoded { header: Header::Local, len: total, tlvs: None }));
+        }
         _ => return Err(Refused::BadV2),
     };
-    Ok(Some((header, total)))
+    let tlvs = tlvs(&body[addr_len..])?;
+    Ok(Some(Decoded { header, len: total, tlvs }))
+}
+
+/// Longest unique id HAProxy accepts in a PP2_TYPE_UNIQUE_ID TLV
+/// (`UNIQUEID_LEN`); a longer one makes the header invalid.
+const UNIQUE_ID_MAX: usize = 128;
+/// Longest authority (PP2_TYPE_AUTHORITY): a host name.
+const AUTHORITY_MAX: usize = 255;
+
+/// The TLVs after a v2 header's addresses: type, 16-bit length, value.
+/// One whose length runs past the header, or a unique id or authority
+/// longer than HAProxy's limits, makes the header invalid (HAProxy's
+/// `bad_header`); TLV types strata does not keep are skipped.
+fn tlvs(mut rest: &[u8]) -> Result<Option<Box<ProxyTlvs>>, Refused> {
+    let mut kept: Option<Box<ProxyTlvs>> = None;
+    while !rest.is_empty() {
+        if rest.len() < 3 {
+            return Err(Refused::BadV2);
+        }
+        let (kind, len) = (rest[0], u16::from_be_bytes([rest[1], rest[2]]) as usize);
+        let value = rest.get(3..3 + len).ok_or(Refused::BadV2)?;
+        rest = &rest[3 + len..];
+        let slot = match kind {
+            0x02 if len <= AUTHORITY_MAX => &mut kept.get_or_insert_default().authority,
+            0x05 if len <= UNIQUE_ID_MAX => &mut kept.get_or_insert_default().unique_id,
+            0x02 | 0x05 => return Err(Refused::BadV2),
+            _ => continue,
+        };
+        *slot = Some(value.into());
+    }
+    Ok(kept)
 }
 
 /// The header for a connection from `src` to `dst` (HAProxy's
@@ -267,12 +324,15 @@ mod tests {
                 let h = encode(v, sa(s), sa(d));
                 let mut data = h.clone();
                 data.extend_from_slice(b"GET / HTTP/1.1\r\n");
-                assert_eq!(decode(&data), Ok(Some((Header::Proxied { src: sa(s), dst: sa(d) }, h.len()))));
+                let want =
+                    Decoded { header: Header::Proxied { src: sa(s), dst: sa(d) }, len: h.len(), tlvs: None };
+                assert_eq!(decode(&data), Ok(Some(want)));
                 for cut in 1..h.len() {
                     assert_eq!(decode(&h[..cut]), Ok(None), "{v:?} cut at {cut}");
                 }
             }
-            assert_eq!(decode(&local(v)), Ok(Some((Header::Local, local(v).len()))));
+            let want = Decoded { header: Header::Local, len: local(v).len(), tlvs: None };
+            assert_eq!(decode(&local(v)), Ok(Some(want)));
         }
         assert_eq!(
             encode(ProxyVersion::V1, sa("1.2.3.4:5"), sa("6.7.8.9:10")),
@@ -296,5 +356,37 @@ mod tests {
         let mut v2 = encode(ProxyVersion::V2, sa("1.2.3.4:1"), sa("1.2.3.4:2"));
         v2[12] = 0x31;
         assert_eq!(decode(&v2), Err(Refused::BadV2), "version 3");
+    }
+
+    /// A v2 header with `tlvs` after its IPv4 addresses (the length field covers them).
+    fn v2_with(tlvs: &[u8]) -> Vec<u8> {
+        let mut h = encode(ProxyVersion::V2, sa("127.0.0.1:42"), sa("127.0.0.1:1337"));
+        h[15] += tlvs.len() as u8;
+        h.extend_from_slice(tlvs);
+        h
+    }
+
+    #[test]
+    fn unique_id_and_authority_tlvs_are_kept_others_skipped() {
+        // NOOP (0x04, skipped), UNIQUE_ID "12345", AUTHORITY "a.example".
+        let h = v2_with(b"\x04\x00\x01\x00\x05\x00\x0512345\x02\x00\x09a.example");
+        let d = decode(&h).expect("valid").expect("whole");
+        let t = d.tlvs.expect("TLVs kept");
+        assert_eq!(t.unique_id.as_deref(), Some(&b"12345"[..]));
+        assert_eq!(t.authority.as_deref(), Some(&b"a.example"[..]));
+        assert_eq!(d.len, h.len());
+        assert_eq!(decode(&v2_with(b"\x04\x00\x00")).expect("valid").expect("whole").tlvs, None);
+    }
+
+    #[test]
+    fn a_tlv_past_the_header_or_an_overlong_unique_id_is_refused() {
+        assert_eq!(decode(&v2_with(b"\x05\x00\x09123")), Err(Refused::BadV2));
+        assert_eq!(decode(&v2_with(b"\x05\x00")), Err(Refused::BadV2));
+        let mut long = vec![0x05, 0, 129];
+        long.extend_from_slice(&[b'x'; 129]);
+        assert_eq!(decode(&v2_with(&long)), Err(Refused::BadV2));
+        let mut max = vec![0x05, 0, 128];
+        max.extend_from_slice(&[b'x'; 128]);
+        assert!(decode(&v2_with(&max)).expect("128 bytes is allowed").is_some());
     }
 }

@@ -40,8 +40,9 @@ pub enum TcpAction {
     Accept,
     Reject,
     Sc(ScAction),
-    Var(crate::acl::VarAction), // set-var / unset-var
-    ExpectProxy,                // `expect-proxy layer4` (connection rules only): read a PROXY header first
+    Var(crate::acl::VarAction),               // set-var / unset-var
+    VarFmt(crate::acl::VarTarget, VarFormat), // set-var-fmt(NAME[,COND...]) FMT
+    ExpectProxy, // `expect-proxy layer4` (connection rules only): read a PROXY header first
 }
 
 /// One compiled `tcp-request` rule.
@@ -77,8 +78,21 @@ pub trait TrackSlots {
 /// What rules run against: a holder of slots that is also what conditions
 /// and keys read (so a condition sees a tracker installed by an earlier
 /// rule of the same pass).
-pub trait RuleTarget: TrackSlots + SampleSource {}
-impl<T: TrackSlots + SampleSource> RuleTarget for T {}
+pub trait RuleTarget: TrackSlots + SampleSource {
+    /// Renders a `set-var-fmt` format as this target sees it. The format
+    /// is opaque at this layer (log-format belongs to the HTTP layer, above
+    /// it): the implementer, which knows the format's type and can be read
+    /// as a log source, renders it; None when it cannot.
+    fn render(&self, fmt: &VarFormat) -> Option<Vec<u8>>;
+}
+
+/// A compiled `set-var-fmt` format of a `tcp-request` rule. It is built
+/// by the compiler the caller of [`compile_tcp_rules`] passes in (the
+/// stream layer's, a log-format) and read back only by a [`RuleTarget`].
+pub type VarFormat = std::sync::Arc<dyn std::any::Any + Send + Sync>;
+
+/// Compiles the format text of a `set-var-fmt` action.
+pub type FormatCompiler<'a> = &'a dyn Fn(&str) -> Result<VarFormat, String>;
 
 /// Resolves `table T` (or the rule's own proxy's table) to a registry index.
 pub type TableLookup<'a> = &'a dyn Fn(Option<&str>) -> Result<usize, String>;
@@ -136,11 +150,12 @@ pub fn compile_tcp_rules(
     layer: &str,
     acls: &AclSet,
     tables: TableLookup<'_>,
+    formats: FormatCompiler<'_>,
 ) -> Result<Vec<TcpRule>, Vec<(Loc, String)>> {
     let mut rules = Vec::new();
     let mut errors = Vec::new();
     for line in lines {
-        match compile_tcp_rule(line, layer, acls, tables) {
+        match compile_tcp_rule(line, layer, acls, (tables, formats)) {
             Ok(r) => rules.push(r),
             Err(e) => errors.push((line.loc.clone(), e)),
         }
@@ -152,7 +167,7 @@ fn compile_tcp_rule(
     line: &RuleLine,
     layer: &str,
     acls: &AclSet,
-    tables: TableLookup<'_>,
+    (tables, formats): (TableLookup<'_>, FormatCompiler<'_>),
 ) -> Result<TcpRule, String> {
     let words = &line.words;
     let split = words.iter().position(|w| w == "if" || w == "unless").unwrap_or(words.len());
@@ -164,6 +179,11 @@ fn compile_tcp_rule(
             Some("layer4") => (TcpAction::ExpectProxy, 2),
             _ => return Err("'tcp-request connection expect-proxy' expects 'layer4'".into()),
         },
+        Some(kw) if kw.starts_with("set-var-fmt(") => {
+            let (target, fmt) =
+                var_fmt(action_words, formats).map_err(|e| format!("'tcp-request {layer}': {e}"))?;
+            (TcpAction::VarFmt(target, fmt), 2)
+        }
         _ => match parse_sc_action(action_words, tables)? {
             Some((a, used)) => (TcpAction::Sc(a), used),
             None if crate::acl::parse_var_action(action_words).is_some() => {
@@ -174,7 +194,7 @@ fn compile_tcp_rule(
             None => {
                 let kw = action_words.first().map_or("", String::as_str);
                 return Err(format!(
-                    "'tcp-request {layer}' expects 'accept', 'reject', 'track-sc0', 'track-sc1', 'track-sc2', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt0', 'set-var', 'unset-var' but got '{kw}'"
+                    "'tcp-request {layer}' expects 'accept', 'reject', 'track-sc0', 'track-sc1', 'track-sc2', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt0', 'set-var', 'set-var-fmt', 'unset-var' but got '{kw}'"
                 ));
             }
         },
@@ -192,6 +212,27 @@ fn compile_tcp_rule(
         }
     };
     Ok(TcpRule { action: action.0, cond, loc: line.loc.clone() })
+}
+
+/// `set-var-fmt(NAME[,COND...]) FMT`.
+fn var_fmt(
+    words: &[String],
+    formats: FormatCompiler<'_>,
+) -> Result<(crate::acl::VarTarget, VarFormat), String> {
+    let inner = &words[0]["set-var-fmt(".len()..];
+    let inner = inner.strip_suffix(')').ok_or("'set-var-fmt' expects 'set-var-fmt(<var-name>)'")?;
+    let args: Vec<&str> = inner.split(',').collect();
+    let target = crate::acl::VarTarget::parse(&args)?;
+    let text = words.get(1).ok_or("'set-var-fmt' expects a log-format string")?;
+    Ok((target, formats(text)?))
+}
+
+/// Runs a `set-var-fmt` action: the format rendered by `target`, stored
+/// as a string.
+pub fn run_var_fmt(var: &crate::acl::VarTarget, fmt: &VarFormat, target: &dyn RuleTarget) {
+    if let Some(text) = target.render(fmt) {
+        crate::acl::assign_var(target, var, Sample::Str(&text));
+    }
 }
 
 /// Runs `tcp-request` rules in order until an accept or reject fires.
@@ -212,6 +253,7 @@ pub fn run_tcp_rules(
                 run_sc_action(a, target, tables, now_ms);
             }
             TcpAction::Var(a) => a.run(&*target),
+            TcpAction::VarFmt(var, fmt) => run_var_fmt(var, fmt, &*target),
             TcpAction::ExpectProxy => target.expect_proxy(),
         }
     }

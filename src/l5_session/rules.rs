@@ -20,6 +20,7 @@ pub struct SessionTarget<'a> {
     pub tables: &'a Registry,
     pub now_ms: u64,
     pub expect_proxy: bool, // a `tcp-request connection expect-proxy layer4` rule fired
+    pub pp: Option<&'a crate::acl::pp_facts::ProxyTlvs>, // the TLVs of the PROXY v2 header, once read
 }
 
 impl TrackSlots for SessionTarget<'_> {
@@ -42,6 +43,15 @@ impl TrackSlots for SessionTarget<'_> {
     }
 }
 
+impl crate::l4_conn::track::RuleTarget for SessionTarget<'_> {
+    fn render(&self, fmt: &crate::l4_conn::track::VarFormat) -> Option<Vec<u8>> {
+        crate::l6_stream::rules::render_var_format(fmt, self)
+    }
+}
+
+/// No stream yet: log-format variables read as absent, samples work.
+impl crate::l7_http::logformat::LogSource for SessionTarget<'_> {}
+
 impl SampleSource for SessionTarget<'_> {
     fn src(&self) -> Option<SocketAddr> {
         Some(self.src)
@@ -53,6 +63,10 @@ impl SampleSource for SessionTarget<'_> {
 
     fn frontend_name(&self) -> &str {
         &self.cfg.proxies[self.frontend].name
+    }
+
+    fn proxy_tlvs(&self) -> Option<&crate::acl::pp_facts::ProxyTlvs> {
+        self.pp
     }
 
     fn vars(&self, scope: crate::acl::Scope) -> Option<&crate::acl::Vars> {

@@ -2,6 +2,7 @@
 
 use super::mux::{H1, H1Status, H2, H2Status, Pt, StreamSeed};
 use super::rules::SessionTarget;
+use crate::acl::pp_facts::ProxyTlvs;
 use crate::acl::tls_facts::TlsFacts;
 use crate::cfg::{BindProto, Mode};
 use crate::core::slab::Key;
@@ -71,6 +72,7 @@ pub struct Session {
     pub accepted: Instant,
     key: Key,                   // where the worker stores it (tokens for its sockets)
     tls: Option<Box<TlsFacts>>, // what the client's TLS handshake negotiated (`ssl_fc*`)
+    pp: Option<Box<ProxyTlvs>>, // the TLVs of the client's PROXY v2 header (`fc_pp_*`)
     pub luid: u32,              // the listener's rank in its frontend (`fe/1` in connection error logs)
     proto: BindProto,           // the bind's `proto`: which mux the connection starts with
     proxy_hdr: ProxyHdr,        // the PROXY protocol header (`accept-proxy`, `expect-proxy layer4`)
@@ -123,7 +125,7 @@ impl Session {
         // With TLS, `tcp-request session` waits for the handshake (HAProxy's order).
         let seen = (&vars, src, dst);
         let Some(expect_proxy) =
-            run_rules(&ctx.rules[frontend].tcp_connection, &mut trackers, seen, frontend, ctx)
+            run_rules(&ctx.rules[frontend].tcp_connection, &mut trackers, seen, (frontend, None), ctx)
         else {
             debug!(target: "l5", "sess#{id}: rejected by tcp-request rules");
             // The trackers drop here: conn_cnt stays counted, conn_cur goes back down.
@@ -145,6 +147,7 @@ impl Session {
             accepted: ctx.now,
             key,
             tls: None,
+            pp: None,
             luid: 0,
             proto,
             proxy_hdr,
@@ -167,7 +170,7 @@ impl Session {
             &ctx.rules[frontend].tcp_session,
             &mut self.trackers,
             (&self.vars, self.src, self.dst),
-            frontend,
+            (frontend, self.pp.as_deref()),
             ctx,
         )
         .is_none()
@@ -185,6 +188,7 @@ impl Session {
                 let id = *ctx.stream_ids;
                 let mut sub = ctx.for_session(InheritedSlots::new(&self.trackers), &self.vars);
                 sub.client_tls = self.tls.as_deref();
+                sub.client_pp = self.pp.as_deref();
                 Mux::Pt(Pt::new(Stream::new(id, frontend, self.src, self.dst, key.token(SERVER_SUB), &sub)))
             }
             // HTTP/2 by prior knowledge (`proto h2`) or by ALPN on TLS;
@@ -208,11 +212,12 @@ impl Session {
         let expired = timed_out && self.handshake_deadline(ctx.cfg).is_some_and(|d| d <= ctx.now);
         match self.cli.read_proxy_header(expired) {
             Ok(None) => true,
-            Ok(Some(header)) => {
-                if let crate::l4_conn::proxy_proto::Header::Proxied { src, dst } = header {
+            Ok(Some(d)) => {
+                if let crate::l4_conn::proxy_proto::Header::Proxied { src, dst } = d.header {
                     debug!(target: "l5", "{self}: PROXY header: {src} -> {dst}");
                     (self.src, self.dst) = (src, dst);
                 }
+                self.pp = d.tlvs;
                 self.proxy_hdr = ProxyHdr::None;
                 self.cli.is_tls() || self.open(ctx).is_ok()
             }
@@ -337,6 +342,7 @@ impl Session {
         }
         let ctx = &mut ctx.for_session(InheritedSlots::new(&self.trackers), &self.vars);
         ctx.client_tls = self.tls.as_deref();
+        ctx.client_pp = self.pp.as_deref();
         let seed = StreamSeed {
             key: self.key,
             frontend: self.frontend,
@@ -481,7 +487,7 @@ fn run_rules(
     rules: &[crate::l4_conn::track::TcpRule],
     trackers: &mut [Option<Tracker>; SLOTS],
     (vars, src, dst): (&crate::acl::Vars, SocketAddr, SocketAddr),
-    frontend: usize,
+    (frontend, pp): (usize, Option<&crate::acl::pp_facts::ProxyTlvs>),
     ctx: &StreamCtx<'_>,
 ) -> Option<bool> {
     let mut target = SessionTarget {
@@ -494,6 +500,7 @@ fn run_rules(
         tables: ctx.tables,
         now_ms: ctx.now_ms,
         expect_proxy: false,
+        pp,
     };
     let verdict = run_tcp_rules(rules, &mut target, ctx.tables, ctx.now_ms);
     (verdict != Verdict::Reject).then_some(target.expect_proxy)

@@ -1,7 +1,8 @@
 //! `http-after-response` rules: they run on every response the client
 //! gets — after the `http-response` rules on a server's response, and on
 //! the answers strata builds itself (built-in errors, `return`, redirects,
-//! `deny`, error files) — the backend's rules first, then the frontend's,
+//! `deny`, error files, internal services' replies such as the stats
+//! page) — the backend's rules first, then the frontend's,
 //! as HAProxy 2.6 does. Their header edits and `set-status` join the
 //! transaction's response edits; on a built answer they are applied by
 //! writing the answer's head again before its first byte leaves.
@@ -64,22 +65,58 @@ impl Stream {
     /// once per transaction and only before any of it was sent. The rules
     /// see the answer as the response (`status`, `res.hdr`...).
     pub(super) fn after_response_on_answer(&mut self, ctx: &StreamCtx<'_>) {
-        let order = self.after_order();
         let Some(h) = self.http.as_mut() else { return };
         if !h.answered || h.response_started || h.txn.after_rules_done {
             return;
         }
-        h.txn.after_rules_done = true;
-        if order.into_iter().flatten().all(|p| ctx.rules[p].http_after_response.is_empty()) {
-            return;
-        }
         let Some(out) = h.res_out.take() else { return };
+        let out = self.after_rules_on_built(out, ctx);
+        if let Some(h) = self.http.as_mut() {
+            h.res_out = Some(out);
+        }
+    }
+
+    /// Applies the rules to an internal service's reply (the stats page,
+    /// the Prometheus exporter...) before any of it is sent: `bytes` starts
+    /// with the reply's head; the head is written again with the rules'
+    /// edits, the body after it stays as it is.
+    pub(super) fn after_response_on_service(&mut self, bytes: Vec<u8>, ctx: &StreamCtx<'_>) -> Vec<u8> {
+        let Some(h) = self.http.as_ref() else { return bytes };
+        if h.txn.after_rules_done || !self.has_after_rules(ctx) {
+            return bytes;
+        }
+        let head_len = match crate::l7_http::parse::parse_response(&bytes, false, false) {
+            Ok(Some(head)) => head.len,
+            _ => return bytes,
+        };
+        let mut head = Buffer::take();
+        if head.push(&bytes[..head_len]) < head_len {
+            return bytes; // a head larger than a buffer: sent as built
+        }
+        let new_head = self.after_rules_on_built(head, ctx);
+        let mut out = Vec::with_capacity(new_head.data().len() + bytes.len() - head_len);
+        out.extend_from_slice(new_head.data());
+        out.extend_from_slice(&bytes[head_len..]);
+        out
+    }
+
+    fn has_after_rules(&self, ctx: &StreamCtx<'_>) -> bool {
+        self.after_order().into_iter().flatten().any(|p| !ctx.rules[p].http_after_response.is_empty())
+    }
+
+    /// Runs the rules once on a response strata built, `out` holding at
+    /// least its whole head, and returns it rewritten (or unchanged when no
+    /// rule changed it, or its head does not parse).
+    fn after_rules_on_built(&mut self, out: Buffer, ctx: &StreamCtx<'_>) -> Buffer {
+        let has_rules = self.has_after_rules(ctx);
+        let Some(h) = self.http.as_mut() else { return out };
+        h.txn.after_rules_done = true;
+        if !has_rules {
+            return out;
+        }
         let head = match crate::l7_http::parse::parse_response(out.data(), false, false) {
             Ok(Some(head)) => head,
-            _ => {
-                h.res_out = Some(out);
-                return;
-            }
+            _ => return out,
         };
         let t = &mut h.txn;
         let saved_res = t.res.replace(head);
@@ -87,26 +124,21 @@ impl Stream {
         let saved_edits = std::mem::take(&mut t.res_edits);
         let saved_status = t.status_override.take();
         self.run_after_response_rules(ctx);
-        let Some(h) = self.http.as_mut() else { return };
+        let Some(h) = self.http.as_mut() else { return Buffer::take() };
         let t = &mut h.txn;
         let (head, out) =
             match (std::mem::replace(&mut t.res, saved_res), std::mem::replace(&mut t.res_buf, saved_buf)) {
                 (Some(head), Some(out)) => (head, out),
-                (_, out) => {
-                    h.res_out = out;
-                    return;
-                }
+                (_, out) => return out.unwrap_or_else(Buffer::take),
             };
         let edits = std::mem::replace(&mut t.res_edits, saved_edits);
         let status = std::mem::replace(&mut t.status_override, saved_status);
         if edits.is_empty() && status.is_none() {
-            h.res_out = Some(out);
-            return;
+            return out;
         }
         let code = status.as_ref().map_or(head.status, |(c, _)| *c);
         t.status = Some(code);
-        h.res_out =
-            Some(rewrite_answer(&out, &head, &edits, code, status.as_ref().and_then(|(_, r)| r.as_deref())));
+        rewrite_answer(&out, &head, &edits, code, status.as_ref().and_then(|(_, r)| r.as_deref()))
     }
 }
 

@@ -68,6 +68,16 @@ pub(super) fn request_effect(
         },
         ExtAction::Tarpit(status) => Effect::Stop(Stop::Tarpit(*status)),
         ExtAction::CacheUse(name) => Effect::CacheUse(name.clone()),
+        ExtAction::SetTimeout { tunnel, value } => {
+            let ms = match value {
+                crate::l7_http::actions::TimeoutValue::Fixed(d) => Some(*d),
+                // Milliseconds; no value, or one not above 0, changes nothing.
+                crate::l7_http::actions::TimeoutValue::Expr(e) => int_of(e, src)
+                    .filter(|&ms| ms > 0)
+                    .map(|ms| std::time::Duration::from_millis(ms.min(i64::from(i32::MAX)) as u64)),
+            };
+            ms.map_or(Effect::Nothing, |d| Effect::Timeout { tunnel: *tunnel, value: d })
+        }
         ExtAction::Auth { realm } => {
             let realm = if realm.is_empty() { ctx.cfg.proxies[proxy].name.as_str() } else { realm };
             Effect::Stop(Stop::Response(auth_response(realm)))

@@ -54,8 +54,10 @@ macro_rules! writable_sample {
             rule_proxy: $proxy,
             now_ms: $ctx.now_ms,
             client_tls: $ctx.client_tls,
+            client_pp: $ctx.client_pp,
             server_tls: $s.srv.as_ref().is_some_and(crate::l6_stream::srv_conn::SrvConn::is_tls),
             payload: None,
+            set_timeouts: $s.extra.timeouts,
         }
     };
 }
@@ -197,6 +199,8 @@ impl Stream {
             Effect::PriorityOffset(o) => self.extra.priority_offset = o.clamp(-524_287, 524_287),
             Effect::LogLevel(l) => self.extra.log_level = Some(l),
             Effect::EarlyHint(line) => h.early_hints.extend_from_slice(&line),
+            Effect::Timeout { tunnel: false, value } => self.extra.timeouts.server = Some(value),
+            Effect::Timeout { tunnel: true, value } => self.extra.timeouts.tunnel = Some(value),
             Effect::Status(..) | Effect::CacheUse(_) | Effect::CacheStore(_) | Effect::Capture(..) => {}
         }
         None
@@ -260,6 +264,7 @@ pub(super) enum Effect {
     CacheUse(String),            // `cache-use NAME`
     CacheStore(String),          // `cache-store NAME`
     Capture(usize, Box<[u8]>),   // `capture <sample> id N`: slot N of the side's captures
+    Timeout { tunnel: bool, value: std::time::Duration }, // `set-timeout server|tunnel`
 }
 
 /// A set/add-header edit with its value rendered for this stream.

@@ -90,8 +90,10 @@ impl Stream {
             rule_proxy: proxy,
             now_ms: ctx.now_ms,
             client_tls: ctx.client_tls,
+            client_pp: ctx.client_pp,
             server_tls: false,
             payload,
+            set_timeouts: self.extra.timeouts,
         };
         run_from(&ctx.rules[proxy].tcp_content, from, last, &mut sample, ctx)
     }
@@ -121,6 +123,7 @@ fn run_from(
                 run_sc_action(a, sample, ctx.tables, ctx.now_ms);
             }
             TcpAction::Var(a) => a.run(&*sample),
+            TcpAction::VarFmt(var, fmt) => crate::l4_conn::track::run_var_fmt(var, fmt, &*sample),
             TcpAction::ExpectProxy => {} // connection rules only (refused elsewhere at load)
         }
         // An action whose sample (a `track-sc` key, a `set-var` value) read

@@ -105,7 +105,7 @@ pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
                 ("session", &p.tcp_request_session, &mut rules.tcp_session),
                 ("content", &p.tcp_request_content, &mut rules.tcp_content),
             ] {
-                match compile_tcp_rules(lines, layer, &acls, &tables) {
+                match compile_tcp_rules(lines, layer, &acls, &tables, &compile_var_format) {
                     Ok(compiled) => *out = compiled,
                     Err(errors) => {
                         for (loc, msg) in errors {
@@ -126,6 +126,9 @@ pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
                     Ok(compiled) => {
                         for r in &compiled {
                             if let Some(msg) = unknown_cache(cfg, r) {
+                                diags.push(Diag::alert(&r.loc, msg));
+                            }
+                            if let Some(msg) = timeout_without_backend(p, r) {
                                 diags.push(Diag::alert(&r.loc, msg));
                             }
                             if let Some(msg) = super::capture::unknown_capture(p, side, r) {
@@ -205,6 +208,22 @@ pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
 
 /// `table NAME` (or, without a name, the rule's own proxy's table) as a
 /// registry index: tables are indexed like the proxies declaring them.
+/// The compiler of `tcp-request ... set-var-fmt` formats: a log-format,
+/// which the rule's target (stream or session) renders back.
+fn compile_var_format(text: &str) -> Result<crate::l4_conn::track::VarFormat, String> {
+    let fmt = crate::l7_http::logformat::LogFormat::parse(text)?;
+    Ok(std::sync::Arc::new(fmt))
+}
+
+/// Renders a format [`compile_var_format`] built, against `src`.
+pub(crate) fn render_var_format(
+    fmt: &crate::l4_conn::track::VarFormat,
+    src: &dyn crate::l7_http::logformat::LogSource,
+) -> Option<Vec<u8>> {
+    let fmt = fmt.downcast_ref::<crate::l7_http::logformat::LogFormat>()?;
+    Some(fmt.render(src).into_bytes())
+}
+
 fn table_index(cfg: &Config, p: &crate::cfg::Proxy, name: Option<&str>) -> Result<usize, String> {
     let wanted = name.unwrap_or(&p.name);
     match cfg.proxies.iter().position(|q| q.name == wanted && q.stick_table.is_some()) {
@@ -222,6 +241,20 @@ fn unknown_cache(cfg: &Config, r: &HttpRule) -> Option<String> {
     };
     (!cfg.caches.iter().any(|c| c.name == *name))
         .then(|| format!("unable to find the cache '{name}' referenced by this rule."))
+}
+
+/// `set-timeout` changes a backend's timeouts: a proxy without the
+/// backend capability cannot have it (HAProxy's message).
+fn timeout_without_backend(p: &crate::cfg::Proxy, r: &HttpRule) -> Option<String> {
+    let set_timeout = matches!(r.action, HttpAction::Ext(ExtAction::SetTimeout { .. }));
+    (set_timeout && !p.cap.backend).then(|| {
+        format!(
+            "error detected in {} '{}' while parsing 'http-request set-timeout' rule : proxy '{}' has no backend capability.",
+            kind(p),
+            p.name,
+            p.name
+        )
+    })
 }
 
 /// Each `cache` section has a size and a sane object limit.

@@ -38,8 +38,10 @@ pub struct StreamSample<'a> {
     pub rule_proxy: usize, // the proxy whose rules run (its table is `src_*`'s default)
     pub now_ms: u64,
     pub client_tls: Option<&'a crate::acl::tls_facts::TlsFacts>, // the client connection's TLS, if any
+    pub client_pp: Option<&'a crate::acl::pp_facts::ProxyTlvs>,  // the TLVs of its PROXY v2 header, if any
     pub server_tls: bool,                                        // the server connection is TLS (`ssl_bc`)
     pub payload: Option<(&'a [u8], bool)>, // TCP inspection: the client's buffered bytes, and whether no more can come
+    pub set_timeouts: super::timeouts::SetTimeouts, // what `set-timeout` rules set so far (`cur_*_timeout`)
 }
 
 impl TrackSlots for StreamSample<'_> {
@@ -58,6 +60,12 @@ impl TrackSlots for StreamSample<'_> {
         if let SlotAccess::Write(s) = &mut self.slots {
             s.with(self.inherited).install(slot, tracker);
         }
+    }
+}
+
+impl crate::l4_conn::track::RuleTarget for StreamSample<'_> {
+    fn render(&self, fmt: &crate::l4_conn::track::VarFormat) -> Option<Vec<u8>> {
+        super::rules::render_var_format(fmt, self)
     }
 }
 
@@ -107,6 +115,10 @@ impl<'a> SampleSource for StreamSample<'a> {
 
     fn server_tls(&self) -> bool {
         self.server_tls
+    }
+
+    fn proxy_tlvs(&self) -> Option<&crate::acl::pp_facts::ProxyTlvs> {
+        self.client_pp
     }
 
     fn req_payload(&self) -> Option<(&[u8], bool)> {

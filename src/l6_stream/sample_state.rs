@@ -51,6 +51,17 @@ pub(super) fn proxy_query(s: &StreamSample<'_>, q: ProxyQuery<'_>) -> Option<i64
                 i64::from(server.cur_conns)
             }
         }
+        ProxyQuery::Timeout { current, tunnel } => {
+            // HAProxy reads the frontend's before a backend is chosen, and 0 for none.
+            let be = &s.cfg.proxies[s.backend.unwrap_or(s.frontend)].timeouts;
+            let t = match (current, tunnel) {
+                (false, false) => be.server,
+                (false, true) => be.tunnel,
+                (true, false) => s.set_timeouts.server(be),
+                (true, true) => s.set_timeouts.tunnel(be),
+            };
+            t.map_or(0, |d| d.as_millis() as i64)
+        }
         ProxyQuery::BeId => i64::from(s.cfg.proxies.get(s.backend?)?.id),
         ProxyQuery::FeId => i64::from(s.cfg.proxies.get(s.frontend)?.id),
         ProxyQuery::SrvId => i64::from(s.backends.get(s.backend?)?.servers.get(s.server?)?.id),

@@ -141,7 +141,7 @@ impl Stream {
                     h.txn.client_close = true;
                     h.txn.req_body = BodyState::Done;
                     let reply = payload_too_large();
-                    return self.send_service_reply(reply);
+                    return self.send_service_reply(reply, ctx);
                 }
                 if h.txn.req_body.is_done() {
                     break;
@@ -183,16 +183,19 @@ impl Stream {
                 file: None,
             },
         };
-        self.send_service_reply(reply)
+        self.send_service_reply(reply, ctx)
     }
 
-    fn send_service_reply(&mut self, reply: ServiceReply) -> bool {
+    /// Sends `reply`, once `http-after-response` rules rewrote its head.
+    fn send_service_reply(&mut self, reply: ServiceReply, ctx: &StreamCtx<'_>) -> bool {
+        if let Some(h) = self.http.as_mut() {
+            h.txn.status = Some(reply.status);
+        }
+        let bytes = self.after_response_on_service(reply.bytes, ctx);
         let Some(h) = self.http.as_mut() else { return true };
-        h.txn.status = Some(reply.status);
         h.txn.res_body = BodyState::Done;
         h.txn.server_close = true;
-        h.service =
-            Some(ServiceState::Sending { bytes: reply.bytes, sent: 0, file: reply.file, stage: None });
+        h.service = Some(ServiceState::Sending { bytes, sent: 0, file: reply.file, stage: None });
         true
     }
 }

@@ -43,8 +43,9 @@ pub struct StreamCtx<'a> {
     pub inherited: InheritedSlots<'a>, // the calling session's trackers (read and update only)
     pub sess_vars: Option<&'a crate::acl::Vars>, // the calling session's `sess.` variables
     pub client_tls: Option<&'a TlsFacts>, // the client connection's TLS parameters (`ssl_fc*`), if TLS
-    pub h2: &'a mut crate::l7_http::h2::counters::H2Counters, // HTTP/2 misbehaviour seen (show info)
-    pub h2srv: &'a mut super::h2srv::H2Servers, // shared HTTP/2 server connections
+    pub client_pp: Option<&'a crate::acl::pp_facts::ProxyTlvs>, // the TLVs of the client's PROXY v2 header (`fc_pp_*`)
+    pub h2: &'a mut crate::l7_http::h2::counters::H2Counters,   // HTTP/2 misbehaviour seen (show info)
+    pub h2srv: &'a mut super::h2srv::H2Servers,                 // shared HTTP/2 server connections
     pub services: Option<&'a mut dyn super::service::ServiceHost>, // answers internal-service requests; None: 503
     pub caches: &'a crate::l7_http::cache::Caches,                 // `cache` sections
     pub thread: usize, // the calling worker's thread number (queue waiters name it)
@@ -75,6 +76,7 @@ impl StreamCtx<'_> {
             inherited,
             sess_vars: Some(sess_vars),
             client_tls: self.client_tls,
+            client_pp: self.client_pp,
             h2: &mut *self.h2,
             h2srv: &mut *self.h2srv,
             thread: self.thread,
@@ -145,11 +147,12 @@ pub struct Stream {
 /// transaction itself. Part of [`Stream`]; set by its rule passes.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct StreamExtra {
-    pub log_level: Option<u32>, // `set-log-level` (8: silent)
-    pub priority_class: i64,    // `set-priority-class`, -2047..=2047
-    pub priority_offset: i64,   // `set-priority-offset` in ms, -524287..=524287
-    pub silent_drop: bool,      // `silent-drop`: the client connection is reset, nothing sent
-    pub logged: bool,           // `option logasap`: the line went out already
+    pub log_level: Option<u32>,                 // `set-log-level` (8: silent)
+    pub priority_class: i64,                    // `set-priority-class`, -2047..=2047
+    pub priority_offset: i64,                   // `set-priority-offset` in ms, -524287..=524287
+    pub silent_drop: bool,                      // `silent-drop`: the client connection is reset, nothing sent
+    pub logged: bool,                           // `option logasap`: the line went out already
+    pub timeouts: super::timeouts::SetTimeouts, // `http-request set-timeout`
 }
 
 impl fmt::Display for Stream {
@@ -364,8 +367,10 @@ impl Stream {
             rule_proxy,
             now_ms: ctx.now_ms,
             client_tls: ctx.client_tls,
+            client_pp: ctx.client_pp,
             server_tls: self.srv.as_ref().is_some_and(SrvConn::is_tls),
             payload: None,
+            set_timeouts: self.extra.timeouts,
         }
     }
 

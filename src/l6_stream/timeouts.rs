@@ -10,6 +10,9 @@
 //! and the client is not timed while it waits for the server's answer
 //! (it is expected neither to send nor to read then); a server that does
 //! not answer in time gets the client HAProxy's 504.
+//!
+//! `http-request set-timeout server|tunnel` replaces the backend's value
+//! for one stream ([`SetTimeouts`]).
 
 use super::client::ClientSide;
 use super::srv_conn::SrvConn;
@@ -18,6 +21,26 @@ use super::term::{TermCause, TermPhase};
 use crate::cfg::Config;
 use crate::l7_http::errors::BuiltinStatus;
 use std::time::{Duration, Instant};
+
+/// The server and tunnel timeouts `http-request set-timeout` gave one
+/// stream, superseding its backend's; None: not set. Owned by the stream
+/// (`StreamExtra`), copied into its samples for `cur_*_timeout`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SetTimeouts {
+    pub server: Option<Duration>,
+    pub tunnel: Option<Duration>,
+}
+
+impl SetTimeouts {
+    /// The stream's server timeout: its own, else its backend's.
+    pub fn server(&self, be: &crate::cfg::Timeouts) -> Option<Duration> {
+        self.server.or(be.server)
+    }
+    /// The stream's tunnel timeout: its own, else its backend's.
+    pub fn tunnel(&self, be: &crate::cfg::Timeouts) -> Option<Duration> {
+        self.tunnel.or(be.tunnel)
+    }
+}
 
 /// Whether the stream is a tunnel (TCP mode once connected, or HTTP after
 /// a protocol switch), where `timeout tunnel` supersedes the others.
@@ -29,7 +52,7 @@ fn tunnelled(s: &Stream) -> bool {
 fn client_timeout<C: ClientSide>(s: &Stream, cli: &C, cfg: &Config) -> Option<Duration> {
     let fe = &cfg.proxies[s.frontend].timeouts;
     if tunnelled(s)
-        && let Some(t) = s.backend.and_then(|b| cfg.proxies[b].timeouts.tunnel)
+        && let Some(t) = s.backend.and_then(|b| s.extra.timeouts.tunnel(&cfg.proxies[b].timeouts))
     {
         return Some(t);
     }
@@ -47,11 +70,12 @@ fn client_timeout<C: ClientSide>(s: &Stream, cli: &C, cfg: &Config) -> Option<Du
 fn server_timeout(s: &Stream, srv: &SrvConn, cfg: &Config) -> Option<Duration> {
     let be = &cfg.proxies[s.backend?].timeouts;
     if tunnelled(s)
-        && let Some(t) = be.tunnel
+        && let Some(t) = s.extra.timeouts.tunnel(be)
     {
         return Some(t);
     }
-    if srv.read_closed() || srv.write_shut() { be.server_fin.or(be.server) } else { be.server }
+    let server = s.extra.timeouts.server(be);
+    if srv.read_closed() || srv.write_shut() { be.server_fin.or(server) } else { server }
 }
 
 fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {

@@ -55,6 +55,7 @@ impl Env {
             inherited: InheritedSlots::none(),
             sess_vars: None,
             client_tls: None,
+            client_pp: None,
             h2,
             h2srv: &mut self.h2srv,
             services: None,

@@ -253,6 +253,9 @@ impl Stream {
             let mut progress = self.http_request_side(cli, ctx);
             if self.phase == Phase::Forwarding {
                 progress |= self.http_response_head(ctx);
+                // An answer built while reading the response (`http-response
+                // deny`, a bad response's 502) gets its rules before it leaves.
+                self.after_response_on_answer(ctx);
             }
             if self.phase == Phase::Forwarding {
                 progress |= self.http_response_side(cli, ctx.now);

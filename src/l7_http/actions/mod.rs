@@ -1,8 +1,8 @@
 //! The `http-request` / `http-response` actions beyond the header edits,
 //! deny, return and redirect of `rules.rs`: variables, URI and method
 //! rewrites, `replace-value`, `set-status`, `early-hint`, `normalize-uri`,
-//! `set-src`, priorities, log level, `tarpit`, `silent-drop`, `reject`,
-//! `allow` and `auth`. Parsed here into an [`ExtAction`]; run by the
+//! `set-src`, priorities, log level, `set-timeout`, `tarpit`,
+//! `silent-drop`, `reject`, `allow` and `auth`. Parsed here into an [`ExtAction`]; run by the
 //! stream (`l6_stream/http_actions.rs`).
 
 pub mod normalize;
@@ -45,9 +45,17 @@ pub enum ExtAction {
     Reject,
     Allow,
     Auth { realm: String },
-    CacheUse(String),                          // `http-request cache-use NAME`
-    CacheStore(String),                        // `http-response cache-store NAME`
-    Capture { expr: SampleExpr, slot: usize }, // `capture <sample> id N`: the frontend's slot N
+    CacheUse(String),                                 // `http-request cache-use NAME`
+    CacheStore(String),                               // `http-response cache-store NAME`
+    Capture { expr: SampleExpr, slot: usize },        // `capture <sample> id N`: the frontend's slot N
+    SetTimeout { tunnel: bool, value: TimeoutValue }, // `http-request set-timeout server|tunnel V`
+}
+
+/// The value of `set-timeout`: a time, or an expression giving milliseconds.
+#[derive(Clone, Debug)]
+pub enum TimeoutValue {
+    Fixed(std::time::Duration),
+    Expr(SampleExpr),
 }
 
 /// HAProxy's syslog level names; `silent` disables the log line.
@@ -127,6 +135,27 @@ pub fn parse(words: &[String], side: RuleSide) -> Option<Result<ExtAction, Strin
                 } else {
                     ExtAction::ReplaceHeader { name, re, with }
                 }
+            }
+            "set-timeout" if req => {
+                let which = arg(words, 1, "2 arguments")?;
+                let tunnel = match which {
+                    "server" | "srv" => false,
+                    "tunnel" => true,
+                    _ => return Err(format!("'set-timeout' rule supports 'server'/'tunnel' (got '{which}')")),
+                };
+                let v = arg(words, 2, "2 arguments")?;
+                let value = match crate::cfg::time::parse_time_checked(v) {
+                    Ok(d) if d.is_zero() => return Err(format!("null value is not valid for a 'timeout {which}' rule")),
+                    Ok(d) => TimeoutValue::Fixed(d),
+                    Err(crate::cfg::time::TimeError::Overflow) => {
+                        return Err(format!(
+                            "timer overflow in argument <{v}> to <{which}> (maximum value is 2147483647 ms or ~24.8 days)"
+                        ));
+                    }
+                    Err(_) => TimeoutValue::Expr(expr(v)?),
+                };
+                no_more(words, 3)?;
+                ExtAction::SetTimeout { tunnel, value }
             }
             "set-method" if req => {
                 let fmt = LogFormat::parse(arg(words, 1, "exactly 1 argument")?)?;
