@@ -146,7 +146,9 @@ fn help_layout() {
     if !under_haproxy() {
         // strata lists only the commands it implements: nothing else.
         let listed = body.lines().filter(|l| !l.is_empty()).count();
-        assert_eq!(listed, 24 + 3 + 1 + 4 + 1 + 2 + 1, "{help}"); // + `show ssl cert`, `add|del server`, `enable|disable health`, `show cache`, `operator`, `user`, `show events`
+        // + `show ssl cert`, `add|del server`, `enable|disable health`, `show cache`, `operator`, `user`,
+        // `show events`, `get var`
+        assert_eq!(listed, 24 + 3 + 1 + 4 + 1 + 2 + 1 + 1, "{help}");
     }
 }
 
@@ -248,4 +250,39 @@ fn unix_socket_with_mode() {
     assert_eq!(reply, format!("{T_A}\n"));
     drop(_p);
     let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn get_var_and_set_var_in_experimental_mode() {
+    // reg-tests/sample_fetches/vars.vtc's CLI part, with HAProxy 2.6.12's
+    // answers: `get var` reads `proc.` variables (operator and up), `set
+    // var` needs experimental mode and takes an expression or a format.
+    let stats = free_port();
+    let cfg = format!(
+        "global\n    stats socket ipv4@127.0.0.1:{stats} level admin\n    set-var proc.int5 int(5)\n\
+         defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\
+         frontend fe\n    bind 127.0.0.1:{}\n    http-request return status 200\n",
+        free_port()
+    );
+    let _p = Proxy::start(&cfg);
+    let ask = |line: &str| text(&cli_raw(stats, format!("{line}\n").as_bytes()));
+    assert_eq!(ask("get var proc.int5"), "proc.int5: type=sint value=<5>\n");
+    assert_eq!(ask("get var proc.nope"), "Variable not found.\n\n");
+    assert_eq!(ask("get var"), "Missing process-wide variable identifier.\n\n");
+    assert_eq!(ask("user; get var proc.int5"), "\nPermission denied\n\n");
+    assert_eq!(ask("set var proc.s str(x)"), "This command is restricted to experimental mode only.\n\n");
+    assert_eq!(
+        ask(
+            "experimental-mode on; set var proc.s str(updating); set var proc.s fmt %[var(proc.s),regsub(ing,ed)]; get var proc.s"
+        ),
+        "\n\n\nproc.s: type=str value=<updated>\n"
+    );
+    assert_eq!(
+        ask("experimental-mode on; set var txn.z int(1)"),
+        "\n'set var': cannot set variable 'txn.z', only scope 'proc' is permitted here.\n"
+    );
+    assert_eq!(
+        ask("experimental-mode on; set var proc.x"),
+        "\nMissing either 'expr', 'fmt' or expression.\n\n"
+    );
 }

@@ -130,7 +130,7 @@ impl Fetch {
             }
             Fetch::Status => one(f, src.res_status().map(|s| Sample::Int(i64::from(s)))),
             Fetch::ReqVer => one(f, src.req_version().map(Sample::Str)),
-            Fetch::ProtoHttp => f(Sample::Bool(src.method().is_some())),
+            Fetch::ProtoHttp => f(Sample::Bool(src.method().is_some() || h2_preface(src))),
             Fetch::Bool(b) => f(Sample::Bool(*b)),
             Fetch::Int(i) => f(Sample::Int(*i)),
             Fetch::Str(s) => f(Sample::Str(s)),
@@ -228,4 +228,17 @@ pub(super) fn headers(
         ControlFlow::Continue(())
     });
     result
+}
+
+/// `req.proto_http` in TCP rules also takes the HTTP/2 connection preface
+/// (`PRI * HTTP/2.0`) as HTTP, as HAProxy's request-line parser does, so
+/// that `switch-mode http if HTTP` upgrades an HTTP/2 client too. While
+/// the bytes are a part of it and more may come, the fetch waits.
+fn h2_preface(src: &dyn SampleSource) -> bool {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\n";
+    let Some((data, last)) = src.req_payload() else { return false };
+    if data.len() < PREFACE.len() && PREFACE.starts_with(data) && !last {
+        super::mark_incomplete();
+    }
+    data.starts_with(PREFACE)
 }

@@ -30,6 +30,7 @@ pub(crate) enum MoreFetch {
     PpAuthority, // the PROXY v2 header's PP2_TYPE_AUTHORITY
     PpUniqueId,  // its PP2_TYPE_UNIQUE_ID
     Timeout { current: bool, tunnel: bool },
+    IsHttp, // `internal.strm.is_htx`
 }
 
 /// Parses `name` with the text after its `(` (None: no parentheses).
@@ -46,7 +47,10 @@ pub(crate) fn parse(
     };
     let known = side.is_some()
         || matches!(name, "bin" | "bool" | "capture.req.uri" | "capture.res.ver")
-        || matches!(name, "req.len" | "req_len" | "fc_pp_authority" | "fc_pp_unique_id")
+        || matches!(
+            name,
+            "req.len" | "req_len" | "fc_pp_authority" | "fc_pp_unique_id" | "internal.strm.is_htx"
+        )
         || matches!(
             name,
             "be_server_timeout" | "be_tunnel_timeout" | "cur_server_timeout" | "cur_tunnel_timeout"
@@ -73,6 +77,7 @@ pub(crate) fn parse(
             "req.len" | "req_len" => (MoreFetch::ReqLen, SmpType::Int),
             "fc_pp_authority" => (MoreFetch::PpAuthority, SmpType::Str),
             "fc_pp_unique_id" => (MoreFetch::PpUniqueId, SmpType::Bin),
+            "internal.strm.is_htx" => (MoreFetch::IsHttp, SmpType::Bool),
             "be_server_timeout" | "be_tunnel_timeout" | "cur_server_timeout" | "cur_tunnel_timeout" => {
                 let (current, tunnel) = (name.starts_with("cur_"), name.contains("tunnel"));
                 (MoreFetch::Timeout { current, tunnel }, SmpType::Int)
@@ -155,6 +160,7 @@ impl MoreFetch {
                 src.proxy_query(super::source::ProxyQuery::Timeout { current: *current, tunnel: *tunnel })
                     .map(Sample::Int),
             ),
+            MoreFetch::IsHttp => one(f, src.is_http().map(Sample::Bool)),
             MoreFetch::PpAuthority => {
                 one(f, src.proxy_tlvs().and_then(|t| t.authority.as_deref()).map(Sample::Str))
             }

@@ -132,6 +132,10 @@ pub trait SampleSource {
     fn client_tls(&self) -> Option<&super::tls_facts::TlsFacts> {
         None
     }
+    /// The stream is an HTTP one (`internal.strm.is_htx`); None outside a stream.
+    fn is_http(&self) -> Option<bool> {
+        None
+    }
     /// The TLVs of the client connection's PROXY v2 header (`fc_pp_*`).
     fn proxy_tlvs(&self) -> Option<&super::pp_facts::ProxyTlvs> {
         None

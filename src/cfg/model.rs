@@ -394,8 +394,9 @@ pub struct Bind {
 pub enum BindProto {
     #[default]
     Auto, // HTTP/1, switching to HTTP/2 on its connection preface (mode http)
-    H1, // HTTP/1 only
-    H2, // HTTP/2 from the first byte (prior knowledge)
+    H1,   // HTTP/1 only
+    H2,   // HTTP/2 from the first byte (prior knowledge)
+    None, // `proto none` (mode tcp): pass-through that `switch-mode http` may not upgrade
 }
 
 /// Proxy timeouts; None means not set (infinite, as in HAProxy).

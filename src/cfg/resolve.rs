@@ -247,10 +247,16 @@ fn check_binds(cfg: &Config, diags: &mut Diagnostics) {
             ));
         }
         for b in &p.binds {
-            // HAProxy's wording: `proto h2` needs an HTTP frontend.
-            if b.opts.proto == super::model::BindProto::H2 && p.mode != super::model::Mode::Http {
+            // HAProxy's wording: `proto h1|h2` need an HTTP frontend, `none` a TCP one.
+            let usable = match b.opts.proto {
+                super::model::BindProto::Auto => None,
+                super::model::BindProto::H1 => Some(("h1", p.mode == super::model::Mode::Http)),
+                super::model::BindProto::H2 => Some(("h2", p.mode == super::model::Mode::Http)),
+                super::model::BindProto::None => Some(("none", p.mode == super::model::Mode::Tcp)),
+            };
+            if let Some((name, false)) = usable {
                 diags.push(Diag::alert_global(format!(
-                    "{} '{}' : MUX protocol 'h2' is not usable for 'bind {}' at [{}].",
+                    "{} '{}' : MUX protocol '{name}' is not usable for 'bind {}' at [{}].",
                     type_str(p),
                     p.name,
                     b.addr,

@@ -6,6 +6,7 @@ use super::modes::{self, SessionMode};
 use super::stat::StatLine;
 use super::{
     dyn_server_cmds, errors_cmd, events_cmd, process_cmds, server_cmds, sess_cmds, ssl_cmds, table_cmds,
+    vars_cmd,
 };
 use crate::backend::Backends;
 use crate::cfg::{AccessLevel, Config};
@@ -149,6 +150,13 @@ const COMMANDS: &[Command] = &[
         desc: "enable a disabled server (use 'set server' instead)",
         level: AccessLevel::Admin,
         run: server_cmds::enable_server,
+    },
+    Command {
+        words: &["get", "var"],
+        usage: "get var <name>",
+        desc: "retrieve contents of a process-wide variable",
+        level: AccessLevel::Operator,
+        run: vars_cmd::get,
     },
     Command {
         words: &["get", "weight"],

@@ -87,6 +87,7 @@ impl Conversation {
                     }
                 }
                 _ if modes::run(&words, &mut self.mode, out) => {}
+                _ if super::vars_cmd::run(&words, &self.mode, out) => {}
                 _ => execute_in(&words, &self.mode, data, out),
             }
             if self.prompt {

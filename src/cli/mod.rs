@@ -32,6 +32,7 @@ mod ssl_cmds;
 pub mod stat;
 pub mod suggest;
 mod table_cmds;
+mod vars_cmd;
 
 pub use commands::CliData;
 pub use conversation::{Conversation, Flow};

@@ -40,9 +40,10 @@ pub enum TcpAction {
     Accept,
     Reject,
     Sc(ScAction),
-    Var(crate::acl::VarAction),               // set-var / unset-var
-    VarFmt(crate::acl::VarTarget, VarFormat), // set-var-fmt(NAME[,COND...]) FMT
+    Var(crate::acl::VarAction),                // set-var / unset-var
+    VarFmt(crate::acl::VarTarget, VarFormat),  // set-var-fmt(NAME[,COND...]) FMT
     ExpectProxy, // `expect-proxy layer4` (connection rules only): read a PROXY header first
+    SwitchHttp(Option<crate::cfg::BindProto>), // `switch-mode http [proto h1|h2]` (content rules only)
 }
 
 /// One compiled `tcp-request` rule.
@@ -56,9 +57,10 @@ pub struct TcpRule {
 /// The verdict of a rule pass.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
-    Continue, // no accept/reject rule fired: go on
-    Accept,   // stop evaluating this rule set, accept
-    Reject,   // close the connection
+    Continue,                                  // no accept/reject rule fired: go on
+    Accept,                                    // stop evaluating this rule set, accept
+    Reject,                                    // close the connection
+    SwitchHttp(Option<crate::cfg::BindProto>), // `switch-mode http`: stop, the stream goes on as HTTP (`proto` forced or not)
 }
 
 /// Where track actions put their trackers, and where sc actions find them.
@@ -175,6 +177,9 @@ fn compile_tcp_rule(
     let action = match action_words.first().map(String::as_str) {
         Some("accept") => (TcpAction::Accept, 1),
         Some("reject") => (TcpAction::Reject, 1),
+        Some("switch-mode") if layer == "content" => {
+            (TcpAction::SwitchHttp(switch_mode(action_words)?), action_words.len().min(4))
+        }
         Some("expect-proxy") if layer == "connection" => match action_words.get(1).map(String::as_str) {
             Some("layer4") => (TcpAction::ExpectProxy, 2),
             _ => return Err("'tcp-request connection expect-proxy' expects 'layer4'".into()),
@@ -212,6 +217,29 @@ fn compile_tcp_rule(
         }
     };
     Ok(TcpRule { action: action.0, cond, loc: line.loc.clone() })
+}
+
+/// `switch-mode http [proto h1|h2]`: the forced mux, if any (HAProxy's messages).
+fn switch_mode(words: &[String]) -> Result<Option<crate::cfg::BindProto>, String> {
+    match words.get(1).map(String::as_str) {
+        None | Some("") => return Err("'tcp-request switch-mode' expects a mode as argument.".into()),
+        Some("http") => {}
+        Some(other) => {
+            return Err(format!("'tcp-request switch-mode' expects a valid mode (got '{other}')."));
+        }
+    }
+    match words.get(2).map(String::as_str) {
+        None => Ok(None),
+        Some("proto") => match words.get(3).map(String::as_str) {
+            Some("h1") => Ok(Some(crate::cfg::BindProto::H1)),
+            Some("h2") => Ok(Some(crate::cfg::BindProto::H2)),
+            other => Err(format!(
+                "'tcp-request switch-mode': 'proto' expects a valid MUX protocol, if specified (got '{}')",
+                other.unwrap_or("")
+            )),
+        },
+        Some(other) => Err(format!("'tcp-request switch-mode': unexpected argument '{other}'")),
+    }
 }
 
 /// `set-var-fmt(NAME[,COND...]) FMT`.
@@ -255,6 +283,7 @@ pub fn run_tcp_rules(
             TcpAction::Var(a) => a.run(&*target),
             TcpAction::VarFmt(var, fmt) => run_var_fmt(var, fmt, &*target),
             TcpAction::ExpectProxy => target.expect_proxy(),
+            TcpAction::SwitchHttp(proto) => return Verdict::SwitchHttp(*proto),
         }
     }
     Verdict::Continue

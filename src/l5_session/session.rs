@@ -1,6 +1,6 @@
 //! The session object.
 
-use super::mux::{H1, H1Status, H2, H2Status, Pt, StreamSeed};
+use super::mux::{H1, H1Status, H2, H2Status, Pt, PtStatus, StreamSeed};
 use super::rules::SessionTarget;
 use crate::acl::pp_facts::ProxyTlvs;
 use crate::acl::tls_facts::TlsFacts;
@@ -353,7 +353,14 @@ impl Session {
         };
         let alive = match &mut self.mux {
             Mux::Handshake => true,
-            Mux::Pt(pt) => pt.process(&mut self.cli, ctx, timed_out),
+            Mux::Pt(pt) => match pt.process(&mut self.cli, ctx, timed_out) {
+                PtStatus::Alive => true,
+                PtStatus::Closed => false,
+                PtStatus::Upgrade(up) => {
+                    let parts = (&mut self.mux, &mut self.cli, &mut self.proto);
+                    switch_to_http(parts, up, ctx, seed, (self.id, self.frontend, timed_out))
+                }
+            },
             Mux::H1(h1) => match h1.process(&mut self.cli, ctx, &seed, timed_out) {
                 H1Status::Alive => true,
                 H1Status::Closed => false,
@@ -478,6 +485,47 @@ impl Session {
         // A shared idle connection it left registered under its server token
         // stays so: the worker routes that token's events to the pool.
         debug!(target: "l5", "{self}: end after {:?}", ctx.now.saturating_duration_since(self.accepted));
+    }
+}
+
+/// The TCP stream stopped to go on as HTTP (`l6_stream/upgrade.rs`): an
+/// HTTP mux replaces the session's pass-through one and reads what the
+/// client sent. `switch-mode http proto h1|h2` forces the mux; else an
+/// HTTP/2 preface selects HTTP/2, as on a `bind` without `proto`. A
+/// `proto none` bind cannot be upgraded: the connection closes (HAProxy).
+/// False when the session ends.
+fn switch_to_http(
+    (mux, cli, proto): (&mut Mux, &mut Conn, &mut BindProto),
+    up: Box<crate::l6_stream::Upgraded>,
+    ctx: &mut StreamCtx<'_>,
+    mut seed: StreamSeed,
+    (id, frontend, timed_out): (u64, usize, bool),
+) -> bool {
+    if *proto == BindProto::None {
+        debug!(target: "l5", "sess#{id}: 'proto none': no upgrade to HTTP, closing");
+        return false;
+    }
+    debug!(target: "l5", "sess#{id}: switching to HTTP");
+    if let Some(p) = up.proto {
+        *proto = p; // no other mux from now on
+    }
+    seed.detect_h2 = *proto == BindProto::Auto;
+    let h2 = |cli: &mut Conn, ctx: &mut StreamCtx<'_>, mux: &mut Mux| {
+        let mut h2 = Box::new(H2::new(ctx.cfg, frontend, ctx.now));
+        let alive = h2.process(cli, ctx, &seed, timed_out) == H2Status::Alive;
+        *mux = Mux::H2(h2);
+        alive
+    };
+    if *proto == BindProto::H2 {
+        return h2(cli, ctx, mux); // HTTP/2 streams are new ones: the TCP stream's state goes
+    }
+    let mut h1 = H1::upgraded(ctx.now, up);
+    match h1.process(cli, ctx, &seed, timed_out) {
+        H1Status::SwitchToH2 => h2(cli, ctx, mux),
+        status => {
+            *mux = Mux::H1(h1);
+            status == H1Status::Alive
+        }
     }
 }
 

@@ -58,6 +58,7 @@ macro_rules! writable_sample {
             server_tls: $s.srv.as_ref().is_some_and(crate::l6_stream::srv_conn::SrvConn::is_tls),
             payload: None,
             set_timeouts: $s.extra.timeouts,
+            tcp_vars: &$s.vars,
         }
     };
 }
@@ -74,6 +75,12 @@ impl Stream {
             let mut sample = writable_sample!(self, ctx, false, proxy);
             run_tcp_rules(rules, &mut sample, ctx.tables, ctx.now_ms)
         };
+        if let Verdict::SwitchHttp(proto) = verdict
+            && self.http.is_none()
+        {
+            self.switch_to_http(proto);
+            return false;
+        }
         if verdict == Verdict::Reject {
             if let Some(h) = self.http.as_mut() {
                 h.txn.client_close = true;

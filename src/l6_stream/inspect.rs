@@ -45,6 +45,7 @@ impl Stream {
                 return;
             }
             Inspected::Done(Verdict::Reject) => return self.abort(TermCause::ProxyRule, TermPhase::Request),
+            Inspected::Done(Verdict::SwitchHttp(proto)) => return self.switch_to_http(proto),
             Inspected::Done(_) => {}
         }
         let backend = {
@@ -54,6 +55,9 @@ impl Stream {
         };
         self.backend = backend;
         self.retries_left = backend.map_or(0, |b| ctx.cfg.proxies[b].retries);
+        if self.upgrade_for_backend(ctx) {
+            return; // its rules run on the HTTP stream that continues it
+        }
         if let Some(be) = backend.filter(|&b| b != fe)
             && let Inspected::Done(Verdict::Reject) = self.content_pass(be, 0, Some((data, true)), ctx)
         {
@@ -94,6 +98,7 @@ impl Stream {
             server_tls: false,
             payload,
             set_timeouts: self.extra.timeouts,
+            tcp_vars: &self.vars,
         };
         run_from(&ctx.rules[proxy].tcp_content, from, last, &mut sample, ctx)
     }
@@ -125,6 +130,7 @@ fn run_from(
             TcpAction::Var(a) => a.run(&*sample),
             TcpAction::VarFmt(var, fmt) => crate::l4_conn::track::run_var_fmt(var, fmt, &*sample),
             TcpAction::ExpectProxy => {} // connection rules only (refused elsewhere at load)
+            TcpAction::SwitchHttp(proto) => return Inspected::Done(Verdict::SwitchHttp(*proto)),
         }
         // An action whose sample (a `track-sc` key, a `set-var` value) read
         // missing bytes did nothing: it runs again when more have come.

@@ -40,6 +40,7 @@ mod stream;
 pub mod term;
 mod timeouts;
 mod tls_connect;
+mod upgrade;
 
 pub use chan::MuxChan;
 pub use client::ClientSide;
@@ -47,3 +48,4 @@ pub use log::{ProxyLog, StreamRecord};
 pub use pooled::PooledStream;
 pub use stream::{Stream, StreamCtx, StreamStatus};
 pub use term::TermState;
+pub use upgrade::Upgraded;

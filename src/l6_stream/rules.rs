@@ -106,7 +106,18 @@ pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
                 ("content", &p.tcp_request_content, &mut rules.tcp_content),
             ] {
                 match compile_tcp_rules(lines, layer, &acls, &tables, &compile_var_format) {
-                    Ok(compiled) => *out = compiled,
+                    Ok(compiled) => {
+                        // `switch-mode` upgrades a frontend's streams (HAProxy's message).
+                        let switch = |r: &&TcpRule| matches!(r.action, crate::l4_conn::track::TcpAction::SwitchHttp(_));
+                        if let Some(r) = compiled.iter().find(switch).filter(|_| !p.cap.frontend) {
+                            let msg = format!(
+                                "'tcp-request switch-mode' not allowed because backend '{}' has no frontend capability",
+                                p.name
+                            );
+                            diags.push(Diag::alert(&r.loc, msg));
+                        }
+                        *out = compiled
+                    }
                     Err(errors) => {
                         for (loc, msg) in errors {
                             diags.push(Diag::alert(

@@ -42,6 +42,7 @@ pub struct StreamSample<'a> {
     pub server_tls: bool,                                        // the server connection is TLS (`ssl_bc`)
     pub payload: Option<(&'a [u8], bool)>, // TCP inspection: the client's buffered bytes, and whether no more can come
     pub set_timeouts: super::timeouts::SetTimeouts, // what `set-timeout` rules set so far (`cur_*_timeout`)
+    pub tcp_vars: &'a Vars, // a TCP stream's `txn.`/`req.`/`res.` variables (an HTTP stream's are its transaction's)
 }
 
 impl TrackSlots for StreamSample<'_> {
@@ -205,13 +206,17 @@ impl<'a> SampleSource for StreamSample<'a> {
     fn vars(&self, scope: Scope) -> Option<&Vars> {
         match scope {
             Scope::Sess => self.sess_vars,
-            Scope::Txn | Scope::Req | Scope::Res => self.txn.map(|t| &t.vars),
+            Scope::Txn | Scope::Req | Scope::Res => Some(self.txn.map_or(self.tcp_vars, |t| &t.vars)),
             Scope::Proc => None,
         }
     }
 
     fn proxy_query(&self, q: ProxyQuery<'_>) -> Option<i64> {
         super::sample_state::proxy_query(self, q)
+    }
+
+    fn is_http(&self) -> Option<bool> {
+        Some(self.txn.is_some())
     }
 
     fn first_request(&self) -> Option<bool> {

@@ -141,6 +141,8 @@ pub struct Stream {
     pub(super) queue: QueueState,  // waiting for a server slot, and what it cost
     pub(super) extra: StreamExtra, // what the extra HTTP actions decided (log level, priority, silent-drop)
     pub(super) persist: Option<Box<super::persist::PersistState>>, // cookie / stick persistence, when the backend has any
+    pub(super) vars: crate::acl::Vars, // TCP mode: the `txn.`/`req.`/`res.` variables (an HTTP stream's are its transaction's)
+    pub(super) upgrade: Option<Option<crate::cfg::BindProto>>, // stopped to go on as HTTP (`upgrade.rs`), with the mux forced
 }
 
 /// What `http-request`/`http-response` actions decided beyond the
@@ -211,6 +213,9 @@ impl Stream {
             return s;
         }
         s.route(ctx);
+        if s.upgrade_for_backend(ctx) {
+            return s;
+        }
         if let Some(be) = s.backend.filter(|&b| b != frontend) {
             s.run_content_rules(be, ctx);
         }
@@ -257,6 +262,8 @@ impl Stream {
             queue: QueueState::default(),
             extra: StreamExtra::default(),
             persist: None,
+            vars: crate::acl::Vars::new(),
+            upgrade: None,
         }
     }
 
@@ -276,6 +283,24 @@ impl Stream {
         req_begin: Instant,
         ctx: &StreamCtx<'_>,
     ) -> PooledStream {
+        let head = (req_buf, req, first_of_session, req_begin);
+        Stream::new_http_upgraded(None, id, frontend, (src, dst, srv_token), head, ctx)
+    }
+
+    /// [`Stream::new_http`] for the first request of a connection whose
+    /// TCP stream switched to HTTP (`upgraded`, see `upgrade.rs`): it goes
+    /// on as that stream (its id, variables, trackers and backend), without
+    /// the frontend's content rules, which it ran already.
+    pub fn new_http_upgraded(
+        upgraded: Option<Box<super::Upgraded>>,
+        id: u64,
+        frontend: usize,
+        (src, dst, srv_token): (SocketAddr, SocketAddr, Token),
+        (req_buf, req, first_of_session, req_begin): (Buffer, RequestHead, bool, Instant),
+        ctx: &StreamCtx<'_>,
+    ) -> PooledStream {
+        let id = upgraded.as_ref().map_or(id, |u| u.id);
+        let continued = upgraded.is_some();
         // Built in its pooled slot: the rules below run on it where it will stay.
         let mut s = PooledStream::build(|| Stream::unrouted(id, frontend, src, dst, srv_token, ctx));
         s.req_begin = req_begin;
@@ -283,10 +308,16 @@ impl Stream {
         // Built where it stays (the transaction is a few hundred bytes).
         let mut txn = Txn::new(req_buf, req);
         txn.first_req = first_of_session;
+        let mut routed = None;
+        if let Some(u) = upgraded {
+            txn.vars = u.vars;
+            s.slots = u.slots;
+            routed = u.backend;
+        }
         s.http = Some(HttpPart::new(txn, first_of_session));
         // HAProxy's order: content rules, the request counted, frontend
         // rules, backend choice, backend rules.
-        if !s.run_content_rules(frontend, ctx) {
+        if !continued && !s.run_content_rules(frontend, ctx) {
             return s;
         }
         s.capture_request_headers(ctx);
@@ -299,7 +330,14 @@ impl Stream {
             s.start_service(call);
             return s;
         }
-        s.route(ctx);
+        match routed {
+            // The TCP stream's backend, an HTTP one: it stays.
+            Some(b) => {
+                s.backend = Some(b);
+                s.retries_left = ctx.cfg.proxies[b].retries;
+            }
+            None => s.route(ctx),
+        }
         if let Some(be) = s.backend.filter(|&b| b != frontend)
             && (!s.run_content_rules(be, ctx)
                 || s.run_request_rules(be, ctx)
@@ -371,6 +409,7 @@ impl Stream {
             server_tls: self.srv.as_ref().is_some_and(SrvConn::is_tls),
             payload: None,
             set_timeouts: self.extra.timeouts,
+            tcp_vars: &self.vars,
         }
     }
 

@@ -4,27 +4,9 @@
 //! ...; a fetch that needs a connection or a request is absent, so the
 //! variable is left unset, as in HAProxy).
 
-use crate::acl::{SampleExpr, SampleSource, VarTarget, assign_var};
+use crate::acl::{SampleExpr, VarTarget, assign_var};
 use crate::cfg::{Config, Diag, Diagnostics};
-use crate::l7_http::logformat::{LogFormat, LogSource};
-use std::net::SocketAddr;
-
-/// The sample source of configuration time: no connection, no request.
-struct NoStream;
-
-impl SampleSource for NoStream {
-    fn src(&self) -> Option<SocketAddr> {
-        None
-    }
-    fn dst(&self) -> Option<SocketAddr> {
-        None
-    }
-    fn frontend_name(&self) -> &str {
-        ""
-    }
-}
-
-impl LogSource for NoStream {}
+use crate::l7_http::logformat::{LogFormat, NoStream};
 
 /// Sets the `proc.` variables of `global`; a bad line is an alert naming it.
 pub(super) fn apply(cfg: &Config, diags: &mut Diagnostics) {

@@ -1,6 +1,6 @@
 //! Integer and address converters: `add`, `sub`, `mul`, `div`, `mod`,
 //! `and`, `or`, `xor` (an integer or a variable), `neg`, `cpl`, `bool`,
-//! `not`, `odd`, `even`, `htonl`, `ipmask`, and the time formats
+//! `not`, `odd`, `even`, `iif`, `htonl`, `ipmask`, and the time formats
 //! `http_date`, `utime`, `ltime`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -40,6 +40,7 @@ pub(crate) enum ArithConv {
     Odd,
     Even,
     Htonl,
+    Iif(Box<[u8]>, Box<[u8]>), // `iif(TRUE,FALSE)`: the text for a true input, for a false one
     Ipmask { v4: u32, v6: Option<u128> },
     HttpDate { offset: i64, unit: u32 }, // unit: 1 (s), 1000 (ms), 1000000 (us)
     Time { fmt: String, offset: i64 },   // utime / ltime (formatted in UTC)
@@ -71,6 +72,9 @@ pub(super) fn parse(name: &str, args: &[String]) -> Option<Result<ArithConv, Str
         "odd" => Ok(ArithConv::Odd),
         "even" => Ok(ArithConv::Even),
         "htonl" => Ok(ArithConv::Htonl),
+        "iif" => {
+            arity(args, 2, 2).map(|()| ArithConv::Iif(args[0].as_bytes().into(), args[1].as_bytes().into()))
+        }
         "ipmask" => (|| {
             arity(args, 1, 2)?;
             let v4 = mask4(&args[0]).ok_or(format!("invalid IPv4 mask '{}'", args[0]))?;
@@ -126,7 +130,7 @@ impl ArithConv {
             ArithConv::Bool | ArithConv::Not | ArithConv::Odd | ArithConv::Even => SmpType::Bool,
             ArithConv::Htonl => SmpType::Bin,
             ArithConv::Ipmask { .. } => SmpType::Ip,
-            ArithConv::HttpDate { .. } | ArithConv::Time { .. } => SmpType::Str,
+            ArithConv::HttpDate { .. } | ArithConv::Time { .. } | ArithConv::Iif(..) => SmpType::Str,
             _ => SmpType::Int,
         }
     }
@@ -164,6 +168,10 @@ impl ArithConv {
             ArithConv::Htonl => {
                 out.extend_from_slice(&(a as u32).to_be_bytes());
                 Res::Bin
+            }
+            ArithConv::Iif(yes, no) => {
+                out.extend_from_slice(if a != 0 { yes } else { no });
+                Res::Str
             }
             ArithConv::HttpDate { offset, unit } => {
                 let secs = a.div_euclid(i64::from(*unit)).saturating_add(*offset);

@@ -107,6 +107,7 @@ fn option(b: &mut BindOpts, opt: &str, val: Option<&str>) -> Result<Option<usize
             b.proto = match value()? {
                 "h2" => crate::cfg::model::BindProto::H2,
                 "h1" => crate::cfg::model::BindProto::H1,
+                "none" => crate::cfg::model::BindProto::None,
                 other => return Err(format!("unknown MUX protocol '{other}'")),
             };
         }

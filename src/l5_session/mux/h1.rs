@@ -34,10 +34,11 @@ pub struct StreamSeed {
 
 /// One HTTP/1 client connection's request sequence.
 pub struct H1 {
-    stream: Option<PooledStream>,  // the request in progress, if any
-    requests: u64,                 // streams started so far
-    waiting_since: Instant,        // accept, or end of the last response
-    head_started: Option<Instant>, // first byte of the pending request head
+    stream: Option<PooledStream>,                   // the request in progress, if any
+    requests: u64,                                  // streams started so far
+    waiting_since: Instant,                         // accept, or end of the last response
+    head_started: Option<Instant>,                  // first byte of the pending request head
+    carry: Option<Box<crate::l6_stream::Upgraded>>, // a TCP stream that switched to HTTP: its first request goes on as it
 }
 
 /// What one `process` call left behind.
@@ -50,7 +51,13 @@ pub enum H1Status {
 
 impl H1 {
     pub fn new(now: Instant) -> H1 {
-        H1 { stream: None, requests: 0, waiting_since: now, head_started: None }
+        H1 { stream: None, requests: 0, waiting_since: now, head_started: None, carry: None }
+    }
+
+    /// The mux of a connection whose TCP stream switched to HTTP: the
+    /// first request's stream continues `up`.
+    pub fn upgraded(now: Instant, up: Box<crate::l6_stream::Upgraded>) -> H1 {
+        H1 { carry: Some(up), ..H1::new(now) }
     }
 
     pub fn stream(&self) -> Option<&Stream> {
@@ -180,19 +187,18 @@ impl H1 {
                 };
                 let (buf, head) = crate::l7_http::authority::normalize(buf, head);
                 self.requests += 1;
-                *ctx.stream_ids += 1;
+                let carry = self.carry.take();
+                if carry.is_none() {
+                    *ctx.stream_ids += 1; // an upgraded stream keeps its id
+                }
                 let first = self.requests == 1;
                 let begin = self.head_started.unwrap_or(ctx.now);
-                self.stream = Some(Stream::new_http(
+                self.stream = Some(Stream::new_http_upgraded(
+                    carry,
                     *ctx.stream_ids,
                     seed.frontend,
-                    seed.src,
-                    seed.dst,
-                    seed.srv_token,
-                    buf,
-                    head,
-                    first,
-                    begin,
+                    (seed.src, seed.dst, seed.srv_token),
+                    (buf, head, first, begin),
                     ctx,
                 ));
                 None

@@ -9,4 +9,4 @@ mod refused;
 
 pub use h1::{H1, H1Status, StreamSeed};
 pub use h2::{H2, H2Status};
-pub use pt::Pt;
+pub use pt::{Pt, PtStatus};

@@ -2,7 +2,16 @@
 //! client connection's bytes as they are.
 
 use crate::l4_conn::Conn;
-use crate::l6_stream::{PooledStream, Stream, StreamCtx, StreamStatus};
+use crate::l6_stream::{PooledStream, Stream, StreamCtx, StreamStatus, Upgraded};
+
+/// What one `process` call left behind.
+pub enum PtStatus {
+    Alive,
+    Closed,
+    /// The stream stopped to go on as HTTP (`switch-mode http`, an HTTP
+    /// backend): the session puts an HTTP mux in place, which takes this.
+    Upgrade(Box<Upgraded>),
+}
 
 /// Holds the one stream of a TCP-mode session until it ends.
 pub struct Pt {
@@ -31,19 +40,24 @@ impl Pt {
     }
 
     /// Drives the stream; when it reports `Done` it is ended (exactly once)
-    /// and dropped. Returns true while a stream is alive.
-    pub fn process(&mut self, cli: &mut Conn, ctx: &mut StreamCtx<'_>, timed_out: bool) -> bool {
+    /// and dropped, unless it stopped to switch to HTTP: it is then dropped
+    /// silently, what it decided handed over in the status.
+    pub fn process(&mut self, cli: &mut Conn, ctx: &mut StreamCtx<'_>, timed_out: bool) -> PtStatus {
         let Some(stream) = self.stream.as_mut() else {
-            return false;
+            return PtStatus::Closed;
         };
         let status = if timed_out { stream.on_timeout(cli, ctx) } else { stream.process(cli, ctx) };
         if status == StreamStatus::Done {
+            if let Some(up) = stream.take_upgrade() {
+                self.stream = None; // not ended: the HTTP stream goes on as it
+                return PtStatus::Upgrade(up);
+            }
             if let Some(s) = self.stream.take() {
                 s.finish(ctx);
             }
-            return false;
+            return PtStatus::Closed;
         }
-        true
+        PtStatus::Alive
     }
 
     pub fn next_deadline(&self, cli: &Conn, cfg: &crate::cfg::Config) -> Option<std::time::Instant> {

@@ -135,3 +135,22 @@ pub trait LogSource: SampleSource {
         None
     }
 }
+
+/// The sample source where there is no connection and no request: the
+/// configuration (`global set-var`) and the runtime API (`set var`).
+/// Every fetch that needs a stream gives nothing.
+pub struct NoStream;
+
+impl SampleSource for NoStream {
+    fn src(&self) -> Option<SocketAddr> {
+        None
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        None
+    }
+    fn frontend_name(&self) -> &str {
+        ""
+    }
+}
+
+impl LogSource for NoStream {}

@@ -12,7 +12,7 @@ mod facts;
 mod render;
 mod vars;
 
-pub use facts::{LogFacts, LogSource};
+pub use facts::{LogFacts, LogSource, NoStream};
 pub use vars::LogVar;
 
 use crate::acl::SampleExpr;
