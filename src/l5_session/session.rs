@@ -70,13 +70,30 @@ pub struct Session {
     pub dst: SocketAddr,
     pub timer: TimerSlot, // this session's entry in the worker's timers
     pub accepted: Instant,
-    key: Key,                   // where the worker stores it (tokens for its sockets)
-    tls: Option<Box<TlsFacts>>, // what the client's TLS handshake negotiated (`ssl_fc*`)
-    pp: Option<Box<ProxyTlvs>>, // the TLVs of the client's PROXY v2 header (`fc_pp_*`)
-    pub luid: u32,              // the listener's rank in its frontend (`fe/1` in connection error logs)
-    proto: BindProto,           // the bind's `proto`: which mux the connection starts with
-    proxy_hdr: ProxyHdr,        // the PROXY protocol header (`accept-proxy`, `expect-proxy layer4`)
-    pub thread: u8,             // the worker thread running it (`tmask` of `show sess all`; at most 64)
+    key: Key,                        // where the worker stores it (tokens for its sockets)
+    facts: Option<Box<ClientFacts>>, // TLS and PROXY v2 facts, when the connection has any
+    pub luid: u32,                   // the listener's rank in its frontend (`fe/1` in connection error logs)
+    proto: BindProto,                // the bind's `proto`: which mux the connection starts with
+    proxy_hdr: ProxyHdr,             // the PROXY protocol header (`accept-proxy`, `expect-proxy layer4`)
+    pub thread: u8,                  // the worker thread running it (`tmask` of `show sess all`; at most 64)
+}
+
+/// What a client connection told about itself beyond its addresses:
+/// boxed in its `Session`, most connections have neither.
+#[derive(Default)]
+struct ClientFacts {
+    tls: Option<TlsFacts>, // what the client's TLS handshake negotiated (`ssl_fc*`)
+    pp: Option<ProxyTlvs>, // the TLVs of the client's PROXY v2 header (`fc_pp_*`)
+}
+
+impl ClientFacts {
+    fn tls(facts: &Option<Box<ClientFacts>>) -> Option<&TlsFacts> {
+        facts.as_ref().and_then(|f| f.tls.as_ref())
+    }
+
+    fn pp(facts: &Option<Box<ClientFacts>>) -> Option<&ProxyTlvs> {
+        facts.as_ref().and_then(|f| f.pp.as_ref())
+    }
 }
 
 /// Where a session stands with the PROXY protocol header it must read
@@ -146,8 +163,7 @@ impl Session {
             timer: TimerSlot::default(),
             accepted: ctx.now,
             key,
-            tls: None,
-            pp: None,
+            facts: None,
             luid: 0,
             proto,
             proxy_hdr,
@@ -170,7 +186,7 @@ impl Session {
             &ctx.rules[frontend].tcp_session,
             &mut self.trackers,
             (&self.vars, self.src, self.dst),
-            (frontend, self.pp.as_deref()),
+            (frontend, ClientFacts::pp(&self.facts)),
             ctx,
         )
         .is_none()
@@ -187,8 +203,8 @@ impl Session {
                 *ctx.stream_ids += 1;
                 let id = *ctx.stream_ids;
                 let mut sub = ctx.for_session(InheritedSlots::new(&self.trackers), &self.vars);
-                sub.client_tls = self.tls.as_deref();
-                sub.client_pp = self.pp.as_deref();
+                sub.client_tls = ClientFacts::tls(&self.facts);
+                sub.client_pp = ClientFacts::pp(&self.facts);
                 Mux::Pt(Pt::new(Stream::new(id, frontend, self.src, self.dst, key.token(SERVER_SUB), &sub)))
             }
             // HTTP/2 by prior knowledge (`proto h2`) or by ALPN on TLS;
@@ -203,7 +219,7 @@ impl Session {
 
     /// The TLS handshake negotiated `h2` by ALPN.
     fn alpn_h2(&self) -> bool {
-        self.tls.as_ref().and_then(|t| t.alpn.as_deref()) == Some(b"h2")
+        self.tls().and_then(|t| t.alpn.as_deref()) == Some(b"h2")
     }
 
     /// Reads the PROXY header; then the TLS handshake or the mux follows.
@@ -217,7 +233,9 @@ impl Session {
                     debug!(target: "l5", "{self}: PROXY header: {src} -> {dst}");
                     (self.src, self.dst) = (src, dst);
                 }
-                self.pp = d.tlvs;
+                if let Some(tlvs) = d.tlvs {
+                    self.facts.get_or_insert_default().pp = Some(*tlvs);
+                }
                 self.proxy_hdr = ProxyHdr::None;
                 self.cli.is_tls() || self.open(ctx).is_ok()
             }
@@ -242,7 +260,9 @@ impl Session {
                 false
             }
             Handshake::Done => {
-                self.tls = self.cli.take_tls_facts().map(Box::new);
+                if let Some(tls) = self.cli.take_tls_facts() {
+                    self.facts.get_or_insert_default().tls = Some(tls);
+                }
                 self.open(ctx).is_ok()
             }
         }
@@ -271,7 +291,7 @@ impl Session {
 
     /// What the client's TLS handshake negotiated, if TLS.
     pub fn tls(&self) -> Option<&TlsFacts> {
-        self.tls.as_deref()
+        ClientFacts::tls(&self.facts)
     }
 
     /// Handles readiness on socket `sub` of this session.
@@ -341,8 +361,8 @@ impl Session {
             }
         }
         let ctx = &mut ctx.for_session(InheritedSlots::new(&self.trackers), &self.vars);
-        ctx.client_tls = self.tls.as_deref();
-        ctx.client_pp = self.pp.as_deref();
+        ctx.client_tls = ClientFacts::tls(&self.facts);
+        ctx.client_pp = ClientFacts::pp(&self.facts);
         let seed = StreamSeed {
             key: self.key,
             frontend: self.frontend,

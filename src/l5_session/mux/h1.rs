@@ -13,7 +13,7 @@ use crate::cfg::Config;
 use crate::core::buffer::Buffer;
 use crate::l4_conn::{Conn, IoStep};
 use crate::l6_stream::term::{TermCause, TermPhase, TermState};
-use crate::l6_stream::{PooledStream, Stream, StreamCtx, StreamStatus};
+use crate::l6_stream::{PooledStream, Stream, StreamCtx, StreamStatus, Upgraded};
 use crate::l7_http::body::{BodyError, BodyState};
 use crate::l7_http::errors::BuiltinStatus;
 use crate::l7_http::parse::{ParseError, parse_request};
@@ -34,11 +34,61 @@ pub struct StreamSeed {
 
 /// One HTTP/1 client connection's request sequence.
 pub struct H1 {
-    stream: Option<PooledStream>,                   // the request in progress, if any
-    requests: u64,                                  // streams started so far
-    waiting_since: Instant,                         // accept, or end of the last response
-    head_started: Option<Instant>,                  // first byte of the pending request head
-    carry: Option<Box<crate::l6_stream::Upgraded>>, // a TCP stream that switched to HTTP: its first request goes on as it
+    stream: Current,               // the request in progress, if any
+    requests: u64,                 // streams started so far
+    waiting_since: Instant,        // accept, or end of the last response
+    head_started: Option<Instant>, // first byte of the pending request head
+}
+
+/// The request in progress, or none, or none yet but a TCP stream that
+/// switched to HTTP and that the first request goes on as. One slot for
+/// both, as they never coexist (an idle `Session` stays small).
+enum Current {
+    None,
+    Carry(Box<Upgraded>),
+    Stream(PooledStream),
+}
+
+impl Current {
+    fn as_ref(&self) -> Option<&PooledStream> {
+        match self {
+            Current::Stream(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn as_mut(&mut self) -> Option<&mut PooledStream> {
+        match self {
+            Current::Stream(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn is_none(&self) -> bool {
+        self.as_ref().is_none()
+    }
+
+    /// The stream, leaving the slot empty (a carry stays).
+    fn take(&mut self) -> Option<PooledStream> {
+        match std::mem::replace(self, Current::None) {
+            Current::Stream(s) => Some(s),
+            other => {
+                *self = other;
+                None
+            }
+        }
+    }
+
+    /// The carry, if the slot holds one.
+    fn take_carry(&mut self) -> Option<Box<Upgraded>> {
+        match std::mem::replace(self, Current::None) {
+            Current::Carry(up) => Some(up),
+            other => {
+                *self = other;
+                None
+            }
+        }
+    }
 }
 
 /// What one `process` call left behind.
@@ -51,22 +101,22 @@ pub enum H1Status {
 
 impl H1 {
     pub fn new(now: Instant) -> H1 {
-        H1 { stream: None, requests: 0, waiting_since: now, head_started: None, carry: None }
+        H1 { stream: Current::None, requests: 0, waiting_since: now, head_started: None }
     }
 
     /// The mux of a connection whose TCP stream switched to HTTP: the
     /// first request's stream continues `up`.
-    pub fn upgraded(now: Instant, up: Box<crate::l6_stream::Upgraded>) -> H1 {
-        H1 { carry: Some(up), ..H1::new(now) }
+    pub fn upgraded(now: Instant, up: Box<Upgraded>) -> H1 {
+        H1 { stream: Current::Carry(up), ..H1::new(now) }
     }
 
     pub fn stream(&self) -> Option<&Stream> {
-        self.stream.as_deref()
+        self.stream.as_ref().map(|s| &**s)
     }
 
     /// The current stream, to act on it from outside (a server taken away).
     pub fn stream_mut(&mut self) -> Option<&mut Stream> {
-        self.stream.as_deref_mut()
+        self.stream.as_mut().map(|s| &mut **s)
     }
 
     /// Streams started on this connection (requests received).
@@ -187,13 +237,13 @@ impl H1 {
                 };
                 let (buf, head) = crate::l7_http::authority::normalize(buf, head);
                 self.requests += 1;
-                let carry = self.carry.take();
+                let carry = self.stream.take_carry();
                 if carry.is_none() {
                     *ctx.stream_ids += 1; // an upgraded stream keeps its id
                 }
                 let first = self.requests == 1;
                 let begin = self.head_started.unwrap_or(ctx.now);
-                self.stream = Some(Stream::new_http_upgraded(
+                self.stream = Current::Stream(Stream::new_http_upgraded(
                     carry,
                     *ctx.stream_ids,
                     seed.frontend,
