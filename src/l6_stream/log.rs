@@ -97,7 +97,7 @@ impl StreamRecord {
             accept_date: self.accept_date,
             total_ms: self.total_time.as_millis() as i64,
             status: self.status.map_or(-1, i64::from),
-            term: term_bytes(self.term),
+            term: self.term.letters(),
             actconn,
             feconn,
             req_counter: self.stream_id.saturating_sub(1),
@@ -110,15 +110,6 @@ impl StreamRecord {
         let (line, sd) = log.render(&src);
         (self.line, self.sd) = (line, sd);
     }
-}
-
-/// HAProxy's two termination letters as bytes.
-pub(super) fn term_bytes(t: TermState) -> [u8; 2] {
-    let mut b = *b"--";
-    for (i, c) in t.to_string().bytes().take(2).enumerate() {
-        b[i] = c;
-    }
-    b
 }
 
 /// A frontend's compiled log formats and its line counter (`%lc`). Part

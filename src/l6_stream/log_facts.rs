@@ -2,7 +2,6 @@
 //! what the format variables read, as they stand now (a rule's value) or
 //! at the end (the log line); `option logasap`'s early line.
 
-use super::log::term_bytes;
 use super::stream::{Stream, StreamCtx};
 use crate::l7_http::logformat::LogFacts;
 use std::sync::atomic::Ordering;
@@ -46,7 +45,7 @@ impl Stream {
             bytes_out: self.bytes_out,
             final_counts: true,
             status: http.map_or(0, |h| h.txn.status.map_or(-1, i64::from)),
-            term: term_bytes(self.term),
+            term: self.term.letters(),
             cookie_flags: *b"--",
             actconn: ctx.backends.actconn(),
             feconn: ctx.backends.fe_conn(fe),

@@ -56,32 +56,40 @@ impl TermState {
     }
 }
 
-impl fmt::Display for TermState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl TermState {
+    /// HAProxy's two termination letters (`%ts`), without allocating.
+    pub fn letters(self) -> [u8; 2] {
         let c = match self.cause {
-            TermCause::None => '-',
-            TermCause::ClientAbort => 'C',
-            TermCause::ServerAbort => 'S',
-            TermCause::ProxyRule => 'P',
-            TermCause::Resource => 'R',
-            TermCause::Internal => 'I',
-            TermCause::ClientTimeout => 'c',
-            TermCause::ServerTimeout => 's',
-            TermCause::Killed => 'K',
-            TermCause::Local => 'L',
-            TermCause::Down => 'D',
-            TermCause::Up => 'U',
+            TermCause::None => b'-',
+            TermCause::ClientAbort => b'C',
+            TermCause::ServerAbort => b'S',
+            TermCause::ProxyRule => b'P',
+            TermCause::Resource => b'R',
+            TermCause::Internal => b'I',
+            TermCause::ClientTimeout => b'c',
+            TermCause::ServerTimeout => b's',
+            TermCause::Killed => b'K',
+            TermCause::Local => b'L',
+            TermCause::Down => b'D',
+            TermCause::Up => b'U',
         };
         let p = match self.phase {
-            TermPhase::None => '-',
-            TermPhase::Request => 'R',
-            TermPhase::Queue => 'Q',
-            TermPhase::Connect => 'C',
-            TermPhase::Headers => 'H',
-            TermPhase::Data => 'D',
-            TermPhase::Last => 'L',
-            TermPhase::Tarpit => 'T',
+            TermPhase::None => b'-',
+            TermPhase::Request => b'R',
+            TermPhase::Queue => b'Q',
+            TermPhase::Connect => b'C',
+            TermPhase::Headers => b'H',
+            TermPhase::Data => b'D',
+            TermPhase::Last => b'L',
+            TermPhase::Tarpit => b'T',
         };
-        write!(f, "{c}{p}")
+        [c, p]
+    }
+}
+
+impl fmt::Display for TermState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [c, p] = self.letters();
+        write!(f, "{}{}", c as char, p as char)
     }
 }

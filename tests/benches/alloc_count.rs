@@ -1,9 +1,20 @@
 //! Heap allocations per request in steady state, counted on the proxy's
 //! worker thread only by a counting global allocator (this bench binary's,
 //! never the shipped binary's). strata runs in-process on a config with
-//! `tcp-request connection track-sc0 src` and a stream-level tracker; a
-//! keep-alive client sends requests through it to a tiny backend.
-//! `cargo bench --bench alloc_count`
+//! `tcp-request connection track-sc0 src` and a stream-level tracker, and
+//! four paths are measured, each by one client sending requests one
+//! after another on one connection: HTTP/1.1 keep-alive to an HTTP/1.1
+//! server; HTTP/2 (prior knowledge, one stream after another) to the same
+//! server; HTTP/1.1 to an h2c server (`server ... proto h2`, the stream on
+//! the shared HTTP/2 server connection); HTTP/2 to the h2c server (both
+//! muxes). The HTTP/2 peers are in `alloc_h2.rs`.
+//! `cargo bench --bench alloc_count`; `STRATA_ALLOC_TRACE=N` prints the
+//! backtraces of the first N allocations counted on each path (the time
+//! this takes lets timers run more often: trust the counts of a run
+//! without it).
+
+#[path = "alloc_h2.rs"]
+mod alloc_h2;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -18,15 +29,31 @@ thread_local! {
     static COUNTED: Cell<bool> = const { Cell::new(false) };
 }
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
+/// How many more counted allocations get their backtrace printed
+/// (`STRATA_ALLOC_TRACE=N`, set once the measured requests start).
+static TRACE_LEFT: AtomicU64 = AtomicU64::new(0);
+
+/// Counts one allocation; prints where it comes from while `TRACE_LEFT`
+/// lasts (the thread stops being counted while the trace allocates).
+fn count() {
+    if !COUNTED.with(Cell::get) {
+        return;
+    }
+    ALLOCS.fetch_add(1, Ordering::Relaxed);
+    if TRACE_LEFT.load(Ordering::Relaxed) > 0 {
+        TRACE_LEFT.fetch_sub(1, Ordering::Relaxed);
+        COUNTED.with(|c| c.set(false));
+        eprintln!("allocation:\n{}", std::backtrace::Backtrace::force_capture());
+        COUNTED.with(|c| c.set(true));
+    }
+}
 
 // SAFETY: every call is forwarded unchanged to the system allocator; the
 // counter is a relaxed atomic and the thread-local flag needs no allocation
 // (const-initialised `Cell<bool>`).
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTED.with(Cell::get) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
+        count();
         // SAFETY: same contract as ours.
         unsafe { System.alloc(layout) }
     }
@@ -35,9 +62,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTED.with(Cell::get) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
+        count();
         // SAFETY: same contract as ours.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -97,19 +122,31 @@ fn run_requests(c: &mut TcpStream, n: u64) {
 
 fn main() {
     let be = backend();
-    let fe = free_port();
+    let be_h2 = alloc_h2::server();
+    let (fe, fe_h2, fe_to_h2, fe_h2_h2) = (free_port(), free_port(), free_port(), free_port());
     let dir = std::env::temp_dir().join(format!("strata-alloc-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let cfg = dir.join("bench.cfg");
+    // `expire 10m`: longer than the bench. A tracked entry past its
+    // expiry stays at the head of the expiry queue and every loop turn
+    // purges it again (allocating), which is not a per-request cost.
+    let rules = "    tcp-request connection track-sc0 src\n\
+                 \x20   http-request track-sc1 req.hdr(x-user) table t_user\n";
     std::fs::write(
         &cfg,
         format!(
-            "global\n    maxconn 100\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\
-             frontend fe\n    bind 127.0.0.1:{fe}\n    tcp-request connection track-sc0 src\n\
-             \x20   http-request track-sc1 req.hdr(x-user) table t_user\n    default_backend be\n\
-             \x20   stick-table type ip size 1k expire 60s store conn_cur,conn_cnt,http_req_rate(10s)\n\
+            "global\n    maxconn 100\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n    http-reuse always\n\
+             frontend fe\n    bind 127.0.0.1:{fe}\n{rules}    default_backend be\n\
+             \x20   stick-table type ip size 1k expire 10m store conn_cur,conn_cnt,http_req_rate(10s)\n\
+             frontend fe_h2\n    bind 127.0.0.1:{fe_h2} proto h2\n{rules}    default_backend be\n\
+             \x20   stick-table type ip size 1k expire 10m store conn_cur,conn_cnt,http_req_rate(10s)\n\
+             frontend fe_to_h2\n    bind 127.0.0.1:{fe_to_h2}\n{rules}    default_backend be_h2\n\
+             \x20   stick-table type ip size 1k expire 10m store conn_cur,conn_cnt,http_req_rate(10s)\n\
+             frontend fe_h2_h2\n    bind 127.0.0.1:{fe_h2_h2} proto h2\n{rules}    default_backend be_h2\n\
+             \x20   stick-table type ip size 1k expire 10m store conn_cur,conn_cnt,http_req_rate(10s)\n\
              backend be\n    server s1 127.0.0.1:{be}\n\
-             backend t_user\n    stick-table type string len 16 size 1k expire 60s store http_req_cnt\n"
+             backend be_h2\n    server s1 127.0.0.1:{be_h2} proto h2\n\
+             backend t_user\n    stick-table type string len 16 size 1k expire 10m store http_req_cnt\n"
         ),
     )
     .expect("write config");
@@ -119,24 +156,45 @@ fn main() {
         COUNTED.with(|c| c.set(true));
         let _ = strata::runtime::run(loaded, &strata::runtime::StartOptions::default());
     });
-    let mut c = loop {
-        if let Ok(c) = TcpStream::connect(("127.0.0.1", fe)) {
-            break c;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    c.set_nodelay(true).expect("nodelay");
     const WARMUP: u64 = 20_000;
     const MEASURED: u64 = 100_000;
-    run_requests(&mut c, WARMUP);
-    let before = ALLOCS.load(Ordering::Relaxed);
-    run_requests(&mut c, MEASURED);
-    let after = ALLOCS.load(Ordering::Relaxed);
-    let per_request = (after - before) as f64 / MEASURED as f64;
-    println!(
-        "heap allocations per keep-alive request (steady state, proxy thread): {per_request:.3} ({} over {MEASURED})",
-        after - before
-    );
+    let measure = |what: &str, run: &mut dyn FnMut(u64)| {
+        run(WARMUP);
+        let trace = std::env::var("STRATA_ALLOC_TRACE").ok().and_then(|n| n.parse().ok()).unwrap_or(0);
+        TRACE_LEFT.store(trace, Ordering::Relaxed);
+        let before = ALLOCS.load(Ordering::Relaxed);
+        run(MEASURED);
+        let after = ALLOCS.load(Ordering::Relaxed);
+        let per_request = (after - before) as f64 / MEASURED as f64;
+        println!(
+            "heap allocations per request, {what} (steady state, proxy thread): {per_request:.3} ({} over {MEASURED})",
+            after - before
+        );
+    };
+    let mut c = connect(fe);
+    measure("HTTP/1.1 keep-alive to an HTTP/1.1 server", &mut |n| run_requests(&mut c, n));
+    wait_listening(fe_h2);
+    let mut h2 = alloc_h2::Client::connect(fe_h2);
+    measure("HTTP/2 client to an HTTP/1.1 server", &mut |n| h2.run(n));
+    let mut c = connect(fe_to_h2);
+    measure("HTTP/1.1 keep-alive to an h2c server", &mut |n| run_requests(&mut c, n));
+    wait_listening(fe_h2_h2);
+    let mut h2 = alloc_h2::Client::connect(fe_h2_h2);
+    measure("HTTP/2 client to an h2c server", &mut |n| h2.run(n));
     let _ = std::fs::remove_dir_all(&dir);
     std::process::exit(0);
+}
+
+/// A connection to `port` once the proxy listens there.
+fn connect(port: u16) -> TcpStream {
+    wait_listening(port);
+    let c = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    c.set_nodelay(true).expect("nodelay");
+    c
+}
+
+fn wait_listening(port: u16) {
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }

@@ -197,6 +197,7 @@ impl H2Chan {
                     c.scratch = block;
                     c.lower = lower;
                     let window = c.peer_initial_window;
+                    let inbox = c.spare_inboxes.pop().unwrap_or_default();
                     c.streams.insert(
                         id,
                         SrvStream {
@@ -204,6 +205,7 @@ impl H2Chan {
                             send_window: window,
                             head_req: head.head_method,
                             local_done: end,
+                            inbox,
                             ..SrvStream::default()
                         },
                     );

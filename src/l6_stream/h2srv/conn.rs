@@ -72,7 +72,13 @@ pub struct H2SrvConn {
     pub(super) idle_since: Option<Instant>,             // kept with no stream since then
     pub(super) purge_delay: std::time::Duration,        // the server's `pool-purge-delay`
     pub(super) lower: Vec<u8>,                          // a field name in lower case
+    pub(super) spare_inboxes: Vec<Vec<u8>>,             // ended streams' inboxes, for the next ones
 }
+
+/// Inboxes kept for reuse at most (each at most [`SPARE_INBOX_MAX`] bytes
+/// of capacity), so that a stream in steady state allocates none.
+const SPARE_INBOXES: usize = 16;
+const SPARE_INBOX_MAX: usize = 64 * 1024;
 
 impl H2SrvConn {
     pub(super) fn new(
@@ -110,6 +116,7 @@ impl H2SrvConn {
             waiting: smallvec::SmallVec::new(),
             scratch: Vec::new(),
             lower: Vec::new(),
+            spare_inboxes: Vec::new(),
             idle_since: None,
             purge_delay,
         }
@@ -429,6 +436,11 @@ impl H2SrvConn {
             }
             // Window the stream never gave back still counts for the connection.
             self.give_back_conn(s.unacked > 0);
+            let mut inbox = s.inbox;
+            if self.spare_inboxes.len() < SPARE_INBOXES && inbox.capacity() <= SPARE_INBOX_MAX {
+                inbox.clear();
+                self.spare_inboxes.push(inbox);
+            }
         }
         // Room for a stream that waited.
         self.wake.borrow_mut().extend(self.waiting.iter().copied());
