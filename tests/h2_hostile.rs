@@ -159,7 +159,10 @@ fn frames_on_closed_streams() {
 #[test]
 fn stream_id_reuse_going_down_or_even() {
     let lab = lab();
-    for (first, second) in [(5u32, 5u32), (5, 3), (2, 2)] {
+    // Stream 5 again once it is over: STREAM_CLOSED (RFC 9113 §5.1,
+    // closed); 3 after 5 (never used) and an even id: PROTOCOL_ERROR.
+    for (first, second, code) in [(5u32, 5u32, STREAM_CLOSED), (5, 3, PROTOCOL_ERROR), (2, 2, PROTOCOL_ERROR)]
+    {
         let mut c = H2Conn::connect(lab.port);
         let block = c.block(&[(":method", "GET"), (":scheme", "http"), (":authority", "a"), (":path", "/")]);
         c.send(HEADERS, END_HEADERS | END_STREAM, first, &block);
@@ -170,9 +173,41 @@ fn stream_id_reuse_going_down_or_even() {
         }
         let block = c.block(&[(":method", "GET"), (":scheme", "http"), (":authority", "a"), (":path", "/")]);
         c.send(HEADERS, END_HEADERS | END_STREAM, second, &block);
-        assert_eq!(c.expect_goaway(LIMIT), Some(PROTOCOL_ERROR), "{first} then {second}");
+        assert_eq!(c.expect_goaway(LIMIT), Some(code), "{first} then {second}");
     }
     assert!(wait_until(ms(5000), || lab.counter("H2StreamIdErrors") == 3));
+}
+
+/// Frames after the client's own RST_STREAM get RST_STREAM STREAM_CLOSED
+/// (RFC 9113 §5.1, closed), whether the stream is still draining or gone;
+/// a trailer section with a pseudo-header is malformed (§8.1): PROTOCOL_ERROR.
+#[test]
+fn frames_after_the_clients_reset_and_pseudo_header_trailers() {
+    let lab = lab();
+    let mut c = H2Conn::connect(lab.port);
+    let reset_of = |c: &mut H2Conn, id: u32| {
+        (0..10).find_map(|_| c.read_frame(LIMIT).filter(|f| f.kind == RST_STREAM && f.stream == id))
+    };
+    let id = c.request("POST", "/echo", &[], false);
+    c.rst(id, CANCEL);
+    c.data(id, b"test", true);
+    let f = reset_of(&mut c, id).expect("RST_STREAM for DATA after the client's reset");
+    assert_eq!(f.error_code(), Some(STREAM_CLOSED));
+    let id = c.request("POST", "/echo", &[], false);
+    c.rst(id, CANCEL);
+    let block = c.block(&[("x-trailer", "1")]);
+    c.send(HEADERS, END_HEADERS | END_STREAM, id, &block);
+    let f = reset_of(&mut c, id).expect("RST_STREAM for HEADERS after the client's reset");
+    assert_eq!(f.error_code(), Some(STREAM_CLOSED));
+    let id = c.request("POST", "/echo", &[], false);
+    c.data(id, b"test", false);
+    let block = c.block(&[(":method", "POST")]);
+    c.send(HEADERS, END_HEADERS | END_STREAM, id, &block);
+    let f = reset_of(&mut c, id).expect("RST_STREAM for a pseudo-header in the trailers");
+    assert_eq!(f.error_code(), Some(PROTOCOL_ERROR));
+    // The connection still serves.
+    let id = c.get("/");
+    assert_eq!(c.run(&[id], LIMIT).0[&id].status, Some(200));
 }
 
 #[test]

@@ -9,7 +9,7 @@
 use super::abuse::{MAX_CONTINUATIONS, TINY_WINDOW_UPDATE};
 use super::chunked::{chunk_line, push_terminator};
 use super::request::{self, ReqBody, ReqError};
-use super::stream::{H2Stream, Recv};
+use super::stream::{Ended, H2Stream, Recv};
 use super::{AbuseKind, H2, H2Counters, Pending, Rd, output};
 use crate::core::slab::Key;
 use crate::l4_conn::Conn;
@@ -155,9 +155,7 @@ impl H2 {
                     if self.abuse.hit(AbuseKind::ClosedStream, now) {
                         return self.flood(AbuseKind::ClosedStream, counters);
                     }
-                    if !self.streams.by_id_mut(hdr.stream).is_some_and(|st| st.reset) {
-                        self.reset_id(hdr.stream, ErrorCode::StreamClosed);
-                    }
+                    self.closed_stream_frame(hdr.stream);
                 }
                 if let Some(st) = self.streams.by_id_mut(hdr.stream)
                     && !st.reset
@@ -307,6 +305,20 @@ impl H2 {
     }
 
     /// Resets stream `id`, live or not.
+    /// A frame other than PRIORITY on a closed or half-closed (remote)
+    /// stream `id`: STREAM_CLOSED (RFC 9113 §5.1), unless we reset the
+    /// stream ourselves (then the frame was in flight and is ignored).
+    fn closed_stream_frame(&mut self, id: u32) {
+        let ours = self.streams.ended(id) == Some(Ended::ByUs);
+        match self.streams.by_id_mut(id) {
+            Some(st) if st.reset_by_peer => frame::rst_stream(&mut self.out, id, ErrorCode::StreamClosed),
+            Some(st) if st.reset => {}
+            Some(st) => output::reset_stream(&mut self.out, st, ErrorCode::StreamClosed),
+            None if ours => {}
+            None => frame::rst_stream(&mut self.out, id, ErrorCode::StreamClosed),
+        }
+    }
+
     fn reset_id(&mut self, id: u32, code: ErrorCode) {
         match self.streams.by_id_mut(id) {
             Some(st) => output::reset_stream(&mut self.out, st, code),
@@ -459,6 +471,7 @@ impl H2 {
                 debug!(target: "l5", "h2: stream {} reset by the client ({})", hdr.stream, ErrorCode::from_u32(word(0)).name());
                 let unanswered = st.res != super::ResState::Done;
                 st.chan.fail();
+                st.reset_by_peer |= !st.reset;
                 st.reset = true;
                 st.recv = Recv::Closed;
                 st.res = super::ResState::Done;
@@ -595,21 +608,50 @@ impl H2 {
         counters: &mut H2Counters,
     ) {
         let budget = self.ours.header_list_budget;
-        if id.is_multiple_of(2) || (id <= self.max_id && self.streams.slot_of(id).is_none()) {
+        let gone = id <= self.max_id && self.streams.slot_of(id).is_none();
+        let ended = if gone && !id.is_multiple_of(2) { self.streams.ended(id) } else { None };
+        if let Some(how @ (Ended::PeerReset | Ended::ByUs)) = ended {
+            // Decoded for the table's sake; STREAM_CLOSED after the client's reset.
+            if let Err(e) = self.dec.decode(block, budget, |_, _| {}) {
+                counters.count(AbuseKind::ProtocolError);
+                return self.connection_error(ErrorCode::Compression, &e.to_string());
+            }
+            if how == Ended::PeerReset {
+                if self.abuse.hit(AbuseKind::ClosedStream, ctx.now) {
+                    return self.flood(AbuseKind::ClosedStream, counters);
+                }
+                frame::rst_stream(&mut self.out, id, ErrorCode::StreamClosed);
+            }
+            return;
+        }
+        if ended == Some(Ended::PeerEnd) {
+            counters.count(AbuseKind::StreamIdMisuse);
+            warn!(target: "l5", "h2: HEADERS on closed stream {id} ({})", AbuseKind::StreamIdMisuse.field());
+            return self.connection_error(ErrorCode::StreamClosed, "HEADERS on a closed stream");
+        }
+        if id.is_multiple_of(2) || gone {
             counters.count(AbuseKind::StreamIdMisuse);
             warn!(target: "l5", "h2: HEADERS on stream {id} (highest {}): stream id reused or even ({})", self.max_id, AbuseKind::StreamIdMisuse.field());
             return self.connection_error(ErrorCode::Protocol, "stream id reused, going down or even");
         }
         if let Some(st) = self.streams.by_id_mut(id) {
             // Trailers: decoded (the table must stay in step), then dropped.
-            let ok = self.dec.decode(block, budget, |_, _| {});
+            let mut pseudo = false;
+            let ok = self.dec.decode(block, budget, |name, _| pseudo |= name.starts_with(b":"));
             if let Err(e) = ok {
                 counters.count(AbuseKind::ProtocolError);
                 return self.connection_error(ErrorCode::Compression, &e.to_string());
             }
+            if st.reset_by_peer {
+                return frame::rst_stream(&mut self.out, id, ErrorCode::StreamClosed);
+            }
             if st.recv == Recv::Closed {
                 // Half-closed (remote): only WINDOW_UPDATE, PRIORITY, RST_STREAM (§5.1).
                 return output::reset_stream(&mut self.out, st, ErrorCode::StreamClosed);
+            }
+            if pseudo {
+                // A pseudo-header in a trailer section: malformed (RFC 9113 §8.1).
+                return output::reset_stream(&mut self.out, st, ErrorCode::Protocol);
             }
             if !end_stream {
                 return output::reset_stream(&mut self.out, st, ErrorCode::Protocol);

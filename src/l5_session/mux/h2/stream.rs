@@ -28,17 +28,18 @@ pub struct H2Stream {
     pub l6: Option<PooledStream>, // the L6 stream while it runs
     pub chan: MuxChan,            // its client side: request in, response out
     pub recv: Recv,
-    pub body: ReqBody,     // how DATA reaches the stream
-    pub end_pending: bool, // END_STREAM seen: the chunked terminator still has to reach `chan`
-    pub res: ResState,     // response conversion; `Done` once END_STREAM or RST_STREAM went out
-    pub send_window: i64,  // what the client lets us send on it
-    pub recv_window: i64,  // what we still let the client send on it
-    pub rx_pushed: u64,    // request payload bytes given to `chan` (flow control credit)
-    pub rx_credited: u64,  // of which the client was given back window for
-    pub head_method: bool, // HEAD: the response has no body
-    pub reset: bool,       // RST_STREAM sent or received: nothing more either way
-    pub complete: bool,    // its L6 stream ended with its response complete
-    pub l6_ended: bool,    // its L6 stream has ended (complete or not)
+    pub body: ReqBody,       // how DATA reaches the stream
+    pub end_pending: bool,   // END_STREAM seen: the chunked terminator still has to reach `chan`
+    pub res: ResState,       // response conversion; `Done` once END_STREAM or RST_STREAM went out
+    pub send_window: i64,    // what the client lets us send on it
+    pub recv_window: i64,    // what we still let the client send on it
+    pub rx_pushed: u64,      // request payload bytes given to `chan` (flow control credit)
+    pub rx_credited: u64,    // of which the client was given back window for
+    pub head_method: bool,   // HEAD: the response has no body
+    pub reset: bool,         // RST_STREAM sent or received: nothing more either way
+    pub reset_by_peer: bool, // the client's RST_STREAM came first (ours did not)
+    pub complete: bool,      // its L6 stream ended with its response complete
+    pub l6_ended: bool,      // its L6 stream has ended (complete or not)
 }
 
 impl H2Stream {
@@ -57,6 +58,7 @@ impl H2Stream {
             rx_credited: 0,
             head_method: false,
             reset: false,
+            reset_by_peer: false,
             complete: false,
             l6_ended: false,
         }
@@ -77,14 +79,31 @@ impl H2Stream {
     }
 }
 
+/// How a stream that has left the table ended, for the frames a client
+/// still sends on it (RFC 9113 §5.1, closed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    PeerEnd,   // both ways ended with END_STREAM: more frames are a connection error
+    PeerReset, // the client reset it: more frames get RST_STREAM STREAM_CLOSED
+    ByUs,      // we reset it: frames still in flight are ignored
+}
+
+/// How many of the last streams to leave the table are remembered.
+const RECENT: usize = 8;
+
 /// A connection's live streams by slot, and the index from stream id to
-/// slot. Slot `n` gives server token sub-index `n + 1`.
+/// slot. Slot `n` gives server token sub-index `n + 1`. It also remembers
+/// how the last few streams to leave it ended ([`Ended`]), so that a
+/// frame on one of them gets the answer RFC 9113 gives it; an older id is
+/// as unknown as one the client skipped.
 #[derive(Default)]
 pub struct Streams {
     slots: Vec<Option<H2Stream>>, // grown to the peak concurrency, reused
     by_id: HashMap<u32, usize>,   // live stream id -> slot
     free: Vec<usize>,             // empty slots
     live: usize,
+    recent: [Option<(u32, Ended)>; RECENT], // the last streams removed, a ring
+    recent_next: usize,                     // where the next one goes
 }
 
 impl Streams {
@@ -132,9 +151,21 @@ impl Streams {
     pub fn remove(&mut self, slot: usize) -> Option<H2Stream> {
         let s = self.slots.get_mut(slot)?.take()?;
         self.by_id.remove(&s.id);
+        let how = match (s.reset, s.reset_by_peer) {
+            (_, true) => Ended::PeerReset,
+            (true, false) => Ended::ByUs,
+            (false, false) => Ended::PeerEnd,
+        };
+        self.recent[self.recent_next] = Some((s.id, how));
+        self.recent_next = (self.recent_next + 1) % RECENT;
         self.free.push(slot);
         self.live -= 1;
         Some(s)
+    }
+
+    /// How stream `id` ended, if it is one of the last to leave the table.
+    pub fn ended(&self, id: u32) -> Option<Ended> {
+        self.recent.iter().flatten().find(|(i, _)| *i == id).map(|&(_, how)| how)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &H2Stream> {
