@@ -9,6 +9,7 @@ pub mod balance;
 pub mod check;
 pub mod queue;
 pub mod server;
+pub mod shared;
 pub mod spread;
 pub mod state_apply;
 pub mod state_file;
@@ -17,6 +18,7 @@ pub mod stats;
 pub use balance::{LbInput, Pick, Picker};
 pub use queue::{Queue, Ticket, Waiter};
 pub use server::{Health, ServerState, SrvAdmin};
+pub use shared::{BackendsGuard, SharedBackends};
 pub use stats::{Counters, UpDown};
 
 use crate::cfg::{Balance, Proxy};
@@ -68,7 +70,7 @@ impl BackendState {
 
     /// The server named `name` (deleted ones are gone).
     pub fn find_server(&self, name: &str) -> Option<usize> {
-        self.servers.iter().position(|s| s.name == name && !s.deleted && !s.hidden)
+        self.servers.iter().position(|s| *s.name == *name && !s.deleted && !s.hidden)
     }
 
     /// The servers that exist (not deleted), with their index.

@@ -17,19 +17,19 @@ pub enum SrvAdmin {
 /// `BackendState`; streams refer to a server by index.
 #[derive(Clone, Debug)]
 pub struct ServerState {
-    pub name: String,
-    pub id: u32,                    // `id` (HAProxy's `sid`, `srv_id`)
-    pub addr: Option<IpAddr>,       // None: no address yet (`init-addr none`, resolution pending)
-    pub fqdn: Option<String>,       // the host name the address comes from, if any
-    pub port: Option<u16>,          // None: the port the client connected to
-    pub resolution_maint: bool,     // HAProxy's RMAINT: no usable address (`MAINT (resolution)`)
-    pub id_forced: bool,            // `id` written (`srv_f_forced_id`)
-    pub check_port: Option<u16>,    // `port`
+    pub name: std::sync::Arc<str>, // shared with the streams attached (`%s`, `srv_name`) without a copy
+    pub id: u32,                   // `id` (HAProxy's `sid`, `srv_id`)
+    pub addr: Option<IpAddr>,      // None: no address yet (`init-addr none`, resolution pending)
+    pub fqdn: Option<String>,      // the host name the address comes from, if any
+    pub port: Option<u16>,         // None: the port the client connected to
+    pub resolution_maint: bool,    // HAProxy's RMAINT: no usable address (`MAINT (resolution)`)
+    pub id_forced: bool,           // `id` written (`srv_f_forced_id`)
+    pub check_port: Option<u16>,   // `port`
     pub check_addr: Option<IpAddr>, // `addr`
     pub agent_addr: Option<IpAddr>, // `agent-addr`
-    pub agent_port: Option<u16>,    // `agent-port`
-    pub cookie: Option<String>,     // `cookie` (shown by `show stat`)
-    pub weight: u32,                // current weight (0 = no new traffic)
+    pub agent_port: Option<u16>,   // `agent-port`
+    pub cookie: Option<String>,    // `cookie` (shown by `show stat`)
+    pub weight: u32,               // current weight (0 = no new traffic)
     pub maxconn: Option<u32>,
     pub maxqueue: Option<u32>, // `maxqueue`: this server's queue at most (0/None: no limit)
     pub pool_max_conn: Option<u32>, // `pool-max-conn`: idle connections kept at most (None: no own limit)
@@ -93,7 +93,7 @@ impl Health {
 impl ServerState {
     pub fn new(cfg: &Server) -> ServerState {
         ServerState {
-            name: cfg.name.clone(),
+            name: cfg.name.as_str().into(),
             id: cfg.id,
             addr: cfg.addr,
             fqdn: cfg.fqdn.clone(),

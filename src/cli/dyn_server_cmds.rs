@@ -50,7 +50,7 @@ fn add(words: &[&str], data: &mut dyn CliData) -> Result<String, String> {
         let name = other.name.clone();
         let p = &data.config().proxies[bi];
         let at =
-            p.servers.iter().find(|s| s.name == name).map(|s| format!(" at {}", s.loc)).unwrap_or_default();
+            p.servers.iter().find(|s| *s.name == *name).map(|s| format!(" at {}", s.loc)).unwrap_or_default();
         return Err(format!("'id' : custom id {} already used{at} ('server {name}').\n\n", server.id));
     }
     let Some(state) = data.backends_mut().get_mut(bi) else { return Err("No such backend.\n".into()) };

@@ -200,8 +200,7 @@ impl Session {
         }
         self.mux = match ctx.cfg.proxies[frontend].mode {
             Mode::Tcp => {
-                *ctx.stream_ids += 1;
-                let id = *ctx.stream_ids;
+                let id = ctx.next_stream_id();
                 let mut sub = ctx.for_session(InheritedSlots::new(&self.trackers), &self.vars);
                 sub.client_tls = ClientFacts::tls(&self.facts);
                 sub.client_pp = ClientFacts::pp(&self.facts);

@@ -11,7 +11,7 @@ use super::lb_input::StreamLb;
 use super::srv_conn::SrvConn;
 use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
-use crate::backend::Pick;
+use crate::backend::{BackendsGuard, Pick};
 use crate::l4_conn::{Conn, IoStep};
 use log::debug;
 use std::time::Duration;
@@ -30,12 +30,17 @@ impl Stream {
             debug!(target: "l6", "{self}: no backend for frontend {}", ctx.cfg.proxies[self.frontend].name);
             return self.no_server(TermCause::ServerAbort, TermPhase::Connect);
         };
-        // Streams already waiting go first (HAProxy's fairness).
-        let behind_others = self.must_queue_behind(ctx, be);
-        let granted = self.granted_server();
-        let Some(state) = ctx.backends.get_mut(be) else {
+        // The pick, the server's count taken or the queue joined: one hold
+        // of the backends' lock, so no other thread's stream slips between.
+        let backends = ctx.backends;
+        let mut locked = backends.lock();
+        let Some(state) = locked.get_mut(be) else {
+            drop(locked);
             return self.abort(TermCause::Internal, TermPhase::Connect);
         };
+        // Streams already waiting go first (HAProxy's fairness).
+        let behind_others = self.must_queue_behind(state);
+        let granted = self.granted_server();
         // A persistent client goes to its server (queued there when it is full).
         let persistent = self.persistent_server().filter(|_| avoid.is_none());
         let mut by_persistence = false;
@@ -76,12 +81,14 @@ impl Stream {
             Pick::Full(s) if state.servers[s].queue_full() => {
                 debug!(target: "l6", "{self}: queue of {}/{} is full", state.name, state.servers[s].name);
                 state.servers[s].stats.failed_conns += 1;
+                drop(locked);
                 return self.no_server(TermCause::ServerAbort, TermPhase::Queue);
             }
-            Pick::Full(s) => return self.join_queue(ctx, be, Some(s)),
-            Pick::None if state.is_up() => return self.join_queue(ctx, be, None),
+            Pick::Full(s) => return self.joined(ctx, locked, be, Some(s)),
+            Pick::None if state.is_up() => return self.joined(ctx, locked, be, None),
             Pick::None => {
                 debug!(target: "l6", "{self}: no server available in backend {}", state.name);
+                drop(locked);
                 return self.no_server(TermCause::ServerAbort, TermPhase::Connect);
             }
         };
@@ -91,6 +98,7 @@ impl Stream {
             state.servers[srv].stats.lbtot -= 1;
             state.stats.lbtot -= 1;
         }
+        drop(locked);
         self.queue_served();
         self.server = Some(srv);
         self.stick_store_request(ctx, srv);
@@ -98,6 +106,25 @@ impl Stream {
             return;
         }
         self.connect_to_assigned(ctx);
+    }
+
+    /// Joins a queue of backend `be` in the hold `locked` of the pick;
+    /// the lock is released before the stream is ended if it cannot.
+    fn joined(
+        &mut self,
+        ctx: &StreamCtx<'_>,
+        mut locked: BackendsGuard<'_>,
+        be: usize,
+        server: Option<usize>,
+    ) {
+        let joined = match locked.get_mut(be) {
+            Some(state) => self.join_queue(ctx, state, server),
+            None => Err(TermPhase::Queue),
+        };
+        drop(locked);
+        if let Err(phase) = joined {
+            self.abort(TermCause::Internal, phase);
+        }
     }
 
     /// `balance rdp-cookie` in TCP mode with `tcp-request inspect-delay`:
@@ -167,7 +194,7 @@ impl Stream {
     /// not choose it again: no `lbtot`).
     pub(super) fn retry_same_server(&mut self, ctx: &mut StreamCtx<'_>) {
         if let (Some(be), Some(srv)) = (self.backend, self.server)
-            && let Some(state) = ctx.backends.get_mut(be)
+            && let Some(state) = ctx.backends.lock().get_mut(be)
         {
             state.count_attempt(srv, ctx.now_ms);
         }
@@ -179,14 +206,23 @@ impl Stream {
         let (Some(be), Some(srv)) = (self.backend, self.server) else {
             return self.abort(TermCause::Internal, TermPhase::Connect);
         };
-        let Some(state) = ctx.backends.get(be) else {
+        let target = match ctx.backends.lock().get(be) {
+            Some(state) => {
+                let target = state.servers[srv].target(self.dst);
+                if let Some(t) = target {
+                    debug!(target: "l6", "{self}: connecting to {}/{} at {t}", state.name, state.servers[srv].name);
+                }
+                Ok(target)
+            }
+            None => Err(()),
+        };
+        let Ok(target) = target else {
             return self.abort(TermCause::Internal, TermPhase::Connect);
         };
-        let Some(target) = state.servers[srv].target(self.dst) else {
+        let Some(target) = target else {
             // The resolvers removed the address since the server was picked.
             return self.connect_failed(ctx, "no address");
         };
-        debug!(target: "l6", "{self}: connecting to {}/{} at {target}", state.name, state.servers[srv].name);
         self.connect_started = Some(ctx.now);
         // Servers added at run time and the `dispatch` address have no
         // configuration line: plain HTTP/1.1.
@@ -323,7 +359,16 @@ impl Stream {
             return self.abort(TermCause::Internal, TermPhase::Connect);
         };
         let proxy = &ctx.cfg.proxies[be];
-        let srv_name = ctx.backends.get(be).map_or("?", |b| b.servers[srv].name.as_str()).to_owned();
+        let (srv_name, active, hashed, srv_down) = {
+            let locked = ctx.backends.lock();
+            let state = locked.get(be);
+            (
+                state.map_or_else(|| "?".into(), |b| b.servers[srv].name.clone()),
+                state.map_or(0, |b| b.servers.iter().filter(|s| !s.backup && s.usable()).count()),
+                state.is_some_and(|b| b.pins_clients()),
+                state.is_some_and(|b| !b.servers[srv].usable()),
+            )
+        };
         debug!(
             target: "l6",
             "{self}: connect to {}/{} failed ({why}), {} retries left",
@@ -335,10 +380,6 @@ impl Stream {
         }
         self.retries_left -= 1;
         self.retries_done += 1;
-        let state = ctx.backends.get(be);
-        let active = state.map_or(0, |b| b.servers.iter().filter(|s| !s.backup && s.usable()).count());
-        let hashed = state.is_some_and(|b| b.pins_clients());
-        let srv_down = state.is_some_and(|b| !b.servers[srv].usable());
         // HAProxy redispatches at once when the algorithm does not pin the
         // client to this server and another active server exists.
         let immediate = proxy.options.redispatch.is_some() && (srv_down || (active > 1 && !hashed));
@@ -347,7 +388,7 @@ impl Stream {
             self.detach_server(ctx);
             return self.assign_and_connect(ctx, Some(srv), &[]);
         }
-        if let Some(state) = ctx.backends.get_mut(be) {
+        if let Some(state) = ctx.backends.lock().get_mut(be) {
             state.count_retry(srv);
         }
         let mut delay = Duration::from_secs(1);

@@ -34,9 +34,11 @@ pub(super) enum Stop {
 /// A stream's sample with write access to its slots, built from disjoint
 /// fields so the transaction can be read while slots are filled.
 macro_rules! writable_sample {
-    ($s:expr, $ctx:expr, $response:expr, $proxy:expr) => {
+    ($s:expr, $ctx:expr, $response:expr, $proxy:expr) => {{
+        let (facts, server_name) = $s.sample_facts($ctx);
         StreamSample {
-            facts: $s.log_facts($ctx),
+            facts,
+            server_name,
             src: $s.src,
             dst: $s.dst,
             txn: $s.http.as_ref().map(|h| &h.txn),
@@ -44,7 +46,7 @@ macro_rules! writable_sample {
             backend: $s.backend,
             server: $s.server,
             cfg: $ctx.cfg,
-            backends: &*$ctx.backends,
+            backends: $ctx.backends,
             response: $response,
             slots: SlotAccess::Write(&mut $s.slots),
             inherited: $ctx.inherited,
@@ -60,7 +62,7 @@ macro_rules! writable_sample {
             set_timeouts: $s.extra.timeouts,
             tcp_vars: &$s.vars,
         }
-    };
+    }};
 }
 
 impl Stream {

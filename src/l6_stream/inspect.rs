@@ -75,8 +75,10 @@ impl Stream {
         ctx: &StreamCtx<'_>,
     ) -> Inspected {
         let last = payload.is_none_or(|(_, l)| l);
+        let (facts, server_name) = self.sample_facts(ctx);
         let mut sample = StreamSample {
-            facts: self.log_facts(ctx),
+            facts,
+            server_name,
             src: self.src,
             dst: self.dst,
             txn: None,
@@ -84,7 +86,7 @@ impl Stream {
             backend: self.backend,
             server: self.server,
             cfg: ctx.cfg,
-            backends: &*ctx.backends,
+            backends: ctx.backends,
             response: false,
             slots: SlotAccess::Write(&mut self.slots),
             inherited: ctx.inherited,

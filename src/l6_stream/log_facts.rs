@@ -3,7 +3,9 @@
 //! at the end (the log line); `option logasap`'s early line.
 
 use super::stream::{Stream, StreamCtx};
+use crate::backend::Backends;
 use crate::l7_http::logformat::LogFacts;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -16,19 +18,36 @@ impl Stream {
     /// addresses left out: they cost system calls, see
     /// [`Stream::with_server_addrs`]).
     pub(super) fn log_facts(&self, ctx: &StreamCtx<'_>) -> LogFacts {
+        self.facts_of(ctx, &ctx.backends.lock())
+    }
+
+    /// What a rule pass's sample starts from: the facts and the attached
+    /// server's name (None without one, or for the hidden `dispatch`
+    /// server), read under one lock of the backends.
+    pub(super) fn sample_facts(&self, ctx: &StreamCtx<'_>) -> (LogFacts, Option<Arc<str>>) {
+        let backends = ctx.backends.lock();
+        let name = match (self.backend.and_then(|b| backends.get(b)), self.server) {
+            (Some(b), Some(s)) => b.servers.get(s).filter(|s| !s.hidden).map(|s| s.name.clone()),
+            _ => None,
+        };
+        (self.facts_of(ctx, &backends), name)
+    }
+
+    fn facts_of(&self, ctx: &StreamCtx<'_>, backends: &Backends) -> LogFacts {
         let http = self.http.as_ref();
         let since = |from: Instant, to: Instant| ms(to.saturating_duration_since(from));
-        let (beconn, srvconn) = match (self.backend.and_then(|b| ctx.backends.get(b)), self.server) {
+        let fe = self.frontend;
+        let (beconn, srvconn) = match (self.backend.and_then(|b| backends.get(b)), self.server) {
             (Some(b), Some(s)) => (b.cur_conns, b.servers.get(s).map_or(0, |s| s.cur_conns)),
             (Some(b), None) => (b.cur_conns, 0),
             _ => (0, 0),
         };
+        let (actconn, feconn) = (backends.actconn(), backends.fe_conn(fe));
         let queue_ms = match self.queue.time {
             Some(d) => ms(d),
             None if self.server.is_some() => 0,
             None => -1,
         };
-        let fe = self.frontend;
         LogFacts {
             accept_date: ctx
                 .wall
@@ -47,8 +66,8 @@ impl Stream {
             status: http.map_or(0, |h| h.txn.status.map_or(-1, i64::from)),
             term: self.term.letters(),
             cookie_flags: *b"--",
-            actconn: ctx.backends.actconn(),
-            feconn: ctx.backends.fe_conn(fe),
+            actconn,
+            feconn,
             beconn,
             srvconn,
             retries: self.retries_done,

@@ -60,8 +60,18 @@ impl Stream {
         let force = decided == Some(true);
         let ignore = decided == Some(false);
         let mut st = PersistState { ignore, ..PersistState::default() };
-        let Some(state) = ctx.backends.get(be) else { return };
-        let ok = |i: usize| state.servers.get(i).is_some_and(|s| may_persist(s, px.options.persist, force));
+        if ctx.backends.lock().get(be).is_none() {
+            return;
+        }
+        // The backends are locked for each look-up alone: the rules'
+        // samples below may read them too.
+        let ok = |i: usize| {
+            let locked = ctx.backends.lock();
+            locked
+                .get(be)
+                .and_then(|b| b.servers.get(i))
+                .is_some_and(|s| may_persist(s, px.options.persist, force))
+        };
         if let (Some(c), Some(t)) = (px.cookie.as_ref(), sample.txn)
             && !ignore
         {
@@ -99,9 +109,13 @@ impl Stream {
                     .flatten();
                 let Some((name, id)) = found else { continue };
                 let name = name.and_then(crate::stick::dict::lookup);
-                let by_name = name.and_then(|n| state.servers.iter().position(|s| *s.name == *n));
-                let by_id = || id.and_then(|id| state.servers.iter().position(|s| u64::from(s.id) == id));
-                if let Some(i) = by_name.or_else(by_id).filter(|&i| ok(i)) {
+                let found = {
+                    let locked = ctx.backends.lock();
+                    let servers = locked.get(be).map_or(&[][..], |b| &b.servers[..]);
+                    let by_name = name.and_then(|n| servers.iter().position(|s| *s.name == *n));
+                    by_name.or_else(|| id.and_then(|id| servers.iter().position(|s| u64::from(s.id) == id)))
+                };
+                if let Some(i) = found.filter(|&i| ok(i)) {
                     st.server = Some(i);
                     break;
                 }
@@ -151,12 +165,16 @@ impl Stream {
         if rules.sticks.is_empty() || self.persist.as_ref().is_some_and(|p| p.ignore) {
             return;
         }
-        let Some((id, name)) =
-            ctx.backends.get(be).and_then(|b| b.servers.get(srv)).map(|s| (s.id as i32, &s.name))
+        let Some((id, name)) = ctx
+            .backends
+            .lock()
+            .get(be)
+            .and_then(|b| b.servers.get(srv))
+            .map(|s| (s.id as i32, s.name.clone()))
         else {
             return;
         };
-        let key = crate::stick::dict::intern(name);
+        let key = crate::stick::dict::intern(&name);
         let sample = self.sample(ctx, response, be);
         let kinds: &[StickKind] =
             if response { &[StickKind::StoreResponse] } else { &[StickKind::On, StickKind::StoreRequest] };

@@ -11,7 +11,7 @@
 use super::client::ClientSide;
 use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
-use crate::backend::{Queue, Ticket, Waiter};
+use crate::backend::{BackendState, Queue, Ticket, Waiter};
 use std::time::{Duration, Instant};
 
 /// Which queue a stream is in.
@@ -48,13 +48,11 @@ impl Stream {
     /// backend: with `roundrobin`, `static-rr` and `first` a busy queue
     /// means every server is full (HAProxy's `assign_server`); the other
     /// algorithms may still find a server.
-    pub(super) fn must_queue_behind(&self, ctx: &StreamCtx<'_>, be: usize) -> bool {
+    pub(super) fn must_queue_behind(&self, b: &BackendState) -> bool {
         use crate::cfg::Balance;
         self.queue.granted.is_none()
-            && ctx.backends.get(be).is_some_and(|b| {
-                b.queue.is_busy()
-                    && matches!(b.algorithm(), Balance::RoundRobin | Balance::StaticRr | Balance::First)
-            })
+            && b.queue.is_busy()
+            && matches!(b.algorithm(), Balance::RoundRobin | Balance::StaticRr | Balance::First)
     }
 
     /// Whether the backend already counts this stream without a server:
@@ -77,21 +75,27 @@ impl Stream {
         self.queue.granted = None;
     }
 
-    /// Joins the queue of backend `be` (`server` None) or of one of its
-    /// servers, until a slot frees or the queue timeout.
-    pub(super) fn join_queue(&mut self, ctx: &mut StreamCtx<'_>, be: usize, server: Option<usize>) {
+    /// Joins the queue of backend `state` (`server` None) or of one of its
+    /// servers, until a slot frees or the queue timeout. Called with the
+    /// backends locked, in the same hold as the pick that found no room
+    /// (a slot freed in between would otherwise wake nobody).
+    pub(super) fn join_queue(
+        &mut self,
+        ctx: &StreamCtx<'_>,
+        state: &mut BackendState,
+        server: Option<usize>,
+    ) -> Result<(), TermPhase> {
         let waiter = self.waiter(ctx.thread);
         let counted = self.counted_on_backend();
-        let Some(state) = ctx.backends.get_mut(be) else {
-            return self.abort(TermCause::Internal, TermPhase::Queue);
-        };
+        let be = state.proxy;
+        let line = server.map_or(Line::Backend, Line::Server);
+        if queue_of(state, line).is_none() {
+            return Err(TermPhase::Queue);
+        }
         if !counted {
             state.enter(ctx.now_ms);
         }
-        let line = server.map_or(Line::Backend, Line::Server);
-        let Some(queue) = queue_of(state, line) else {
-            return self.abort(TermCause::Internal, TermPhase::Queue);
-        };
+        let Some(queue) = queue_of(state, line) else { return Err(TermPhase::Queue) };
         let due = i64::try_from(ctx.now_ms).unwrap_or(i64::MAX).saturating_add(self.extra.priority_offset);
         let ticket = queue.join_ranked(waiter, (self.extra.priority_class, due));
         let waiting = queue.waiting;
@@ -103,6 +107,7 @@ impl Stream {
         let until = limit.map(|t| ctx.now + t);
         log::debug!(target: "l6", "{self}: queued in {line:?} of backend {} ({waiting} waiting)", state.name);
         self.phase = Phase::Queued { until };
+        Ok(())
     }
 
     /// Waiting: keeps reading the client (bounded by its buffer) and takes
@@ -114,13 +119,12 @@ impl Stream {
         }
         let waiter = self.waiter(ctx.thread);
         let Some((_, _, line)) = self.queue.waiting else { return };
-        let claimed = self
-            .backend
-            .and_then(|b| ctx.backends.get_mut(b))
-            .and_then(|b| queue_of(b, line))
-            .is_some_and(|q| q.claim(waiter));
+        let backends = ctx.backends;
+        let mut locked = backends.lock();
+        let mut state = self.backend.and_then(|b| locked.get_mut(b));
+        let claimed = state.as_deref_mut().and_then(|b| queue_of(b, line)).is_some_and(|q| q.claim(waiter));
         if claimed {
-            self.leave_queue(ctx, true);
+            self.leave_queue_of(state, ctx.now, true);
             self.queue.granted = Some(line);
             self.phase = Phase::Assign;
         }
@@ -135,9 +139,19 @@ impl Stream {
     /// Leaves the queue if waiting; `served`: for a slot (the backend keeps
     /// counting the stream), else for good. Records `%Tw` and `%bq`.
     pub(super) fn leave_queue(&mut self, ctx: &mut StreamCtx<'_>, served: bool) {
-        let state = self.backend.and_then(|b| ctx.backends.get_mut(b));
+        if self.queue.waiting.is_none() && self.queue.granted.is_none() {
+            return; // nothing to give back: no lock taken
+        }
+        let backends = ctx.backends;
+        let mut locked = backends.lock();
+        let state = self.backend.and_then(|b| locked.get_mut(b));
+        self.leave_queue_of(state, ctx.now, served);
+    }
+
+    /// [`Stream::leave_queue`] with the backend's state already locked.
+    fn leave_queue_of(&mut self, state: Option<&mut BackendState>, now: Instant, served: bool) {
         if let Some((ticket, since, line)) = self.queue.waiting.take() {
-            self.queue.time = Some(ctx.now.saturating_duration_since(since));
+            self.queue.time = Some(now.saturating_duration_since(since));
             if let Some(b) = state {
                 if let Some(q) = queue_of(b, line) {
                     self.queue.pos = q.leave(ticket, served);

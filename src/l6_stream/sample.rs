@@ -2,7 +2,7 @@
 
 use super::slots::{InheritedSlots, StreamSlots};
 use crate::acl::{ArgValue, HeaderVisitor, ProxyQuery, Sample, SampleSource, Scope, Vars};
-use crate::backend::Backends;
+use crate::backend::SharedBackends;
 use crate::cfg::Config;
 use crate::l4_conn::track::{TrackSlots, stick_fetch};
 use crate::l7_http::logformat::{LogFacts, LogSource};
@@ -28,8 +28,9 @@ pub struct StreamSample<'a> {
     pub backend: Option<usize>,
     pub server: Option<usize>, // the server the stream is attached to, if any
     pub cfg: &'a Config,
-    pub backends: &'a Backends,
-    pub response: bool, // response rules: status and response headers visible
+    pub backends: &'a SharedBackends, // locked by the fetches that read them (`nbsrv`, `be_conn`...)
+    pub server_name: Option<std::sync::Arc<str>>, // the attached server's name, as of this pass (`%s`, `srv_name`)
+    pub response: bool,                           // response rules: status and response headers visible
     pub slots: SlotAccess<'a>,
     pub inherited: InheritedSlots<'a>,
     pub sess_vars: Option<&'a crate::acl::Vars>, // `sess.` variables
@@ -224,8 +225,7 @@ impl<'a> SampleSource for StreamSample<'a> {
     }
 
     fn server_name(&self) -> Option<&str> {
-        let (be, s) = (self.backend?, self.server?);
-        self.backends.get(be)?.servers.get(s).filter(|s| !s.hidden).map(|s| s.name.as_str())
+        self.server_name.as_deref()
     }
 
     fn table_value(&self, table: &str, what: &str, key: Sample<'_>) -> Option<i64> {
@@ -269,7 +269,8 @@ impl<'a> SampleSource for StreamSample<'a> {
 
     fn nbsrv(&self, backend: &str) -> Option<u32> {
         let index = self.cfg.proxies.iter().position(|p| p.cap.backend && p.name == backend)?;
-        let state = self.backends.get(index)?;
+        let backends = self.backends.lock();
+        let state = backends.get(index)?;
         Some(state.servers.iter().filter(|s| s.usable()).count() as u32)
     }
 }

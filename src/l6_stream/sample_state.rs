@@ -14,7 +14,8 @@ pub(super) fn proxy_query(s: &StreamSample<'_>, q: ProxyQuery<'_>) -> Option<i64
         Some(n) => s.cfg.proxies.iter().position(|p| p.cap.backend && p.name == n),
         None => s.backend,
     };
-    let state = |name: Option<&str>| backend(name).and_then(|i| s.backends.get(i));
+    let backends = s.backends.lock();
+    let state = |name: Option<&str>| backend(name).and_then(|i| backends.get(i));
     Some(match q {
         ProxyQuery::BeConn(n) => i64::from(state(n)?.cur_conns),
         ProxyQuery::FeConn(n) => {
@@ -22,7 +23,7 @@ pub(super) fn proxy_query(s: &StreamSample<'_>, q: ProxyQuery<'_>) -> Option<i64
                 Some(n) => s.cfg.proxies.iter().position(|p| p.cap.frontend && p.name == n)?,
                 None => s.frontend,
             };
-            i64::from(s.backends.fe_conn(fe))
+            i64::from(backends.fe_conn(fe))
         }
         ProxyQuery::Queue(n) => i64::from(state(n)?.queue.waiting),
         ProxyQuery::AvgQueue(n) => {
@@ -64,7 +65,7 @@ pub(super) fn proxy_query(s: &StreamSample<'_>, q: ProxyQuery<'_>) -> Option<i64
         }
         ProxyQuery::BeId => i64::from(s.cfg.proxies.get(s.backend?)?.id),
         ProxyQuery::FeId => i64::from(s.cfg.proxies.get(s.frontend)?.id),
-        ProxyQuery::SrvId => i64::from(s.backends.get(s.backend?)?.servers.get(s.server?)?.id),
+        ProxyQuery::SrvId => i64::from(backends.get(s.backend?)?.servers.get(s.server?)?.id),
     })
 }
 

@@ -12,7 +12,6 @@
 use super::client::ClientSide;
 use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
-use crate::backend::Backends;
 use crate::cfg::{Config, Mode};
 use crate::core::buffer::Buffer;
 use crate::l4_conn::IoStep;
@@ -45,14 +44,12 @@ pub struct ServiceRequest<'a> {
     pub frontend: usize, // proxy index
 }
 
-/// What the runtime lends a service besides its own numbers.
+/// What the stream lends a service; the process's numbers and the
+/// backends (which the stats page's admin form changes) are the host's.
 pub struct ServiceShared<'a> {
     pub cfg: &'a Config,
-    pub backends: &'a mut Backends, // the stats page's admin form changes servers
     pub tables: &'a Registry,
     pub now_ms: u64,
-    pub streams: u64, // streams started by this worker (CumReq)
-    pub h2: &'a crate::l7_http::h2::counters::H2Counters, // HTTP/2 mitigations fired (show info)
 }
 
 /// A complete response: `bytes` (head and body, or the head only when a
@@ -167,14 +164,7 @@ impl Stream {
                     src: self.src,
                     frontend: self.frontend,
                 };
-                let shared = ServiceShared {
-                    cfg: ctx.cfg,
-                    backends: &mut *ctx.backends,
-                    tables: ctx.tables,
-                    now_ms: ctx.now_ms,
-                    streams: *ctx.stream_ids,
-                    h2: &*ctx.h2,
-                };
+                let shared = ServiceShared { cfg: ctx.cfg, tables: ctx.tables, now_ms: ctx.now_ms };
                 host.serve(&req, shared)
             }
             None => ServiceReply {

@@ -11,7 +11,7 @@ use super::slots::{InheritedSlots, StreamSlots};
 use super::srv_conn::SrvConn;
 use super::term::{TermCause, TermPhase, TermState};
 use crate::acl::tls_facts::TlsFacts;
-use crate::backend::Backends;
+use crate::backend::SharedBackends;
 use crate::cfg::Config;
 use crate::core::buffer::Buffer;
 use crate::l4_conn::{IdlePool, Pipe};
@@ -32,16 +32,16 @@ pub struct StreamCtx<'a> {
     pub now: Instant,
     pub wall: SystemTime,
     pub cfg: &'a Config,
-    pub backends: &'a mut Backends,
+    pub backends: &'a SharedBackends, // process-wide: lock only around what reads or changes them, never across a call back into rules
     pub ended: &'a mut Vec<StreamRecord>,
     pub errors: &'a mut crate::l7_http::capture::ErrorLog, // `show errors`: last invalid request/response per proxy
     pub idle: &'a mut IdlePool,
-    pub stream_ids: &'a mut u64, // last stream id given out by this worker
-    pub rules: &'a [ProxyRules], // compiled rules, indexed like Config::proxies
-    pub tables: &'a crate::stick::Registry, // stick tables, indexed like Config::proxies
-    pub now_ms: u64,             // the tables' clock
-    pub inherited: InheritedSlots<'a>, // the calling session's trackers (read and update only)
-    pub sess_vars: Option<&'a crate::acl::Vars>, // the calling session's `sess.` variables
+    pub stream_ids: &'a std::sync::atomic::AtomicU64, // last stream id given out, process-wide (`next_stream_id`)
+    pub rules: &'a [ProxyRules],                      // compiled rules, indexed like Config::proxies
+    pub tables: &'a crate::stick::Registry,           // stick tables, indexed like Config::proxies
+    pub now_ms: u64,                                  // the tables' clock
+    pub inherited: InheritedSlots<'a>,                // the calling session's trackers (read and update only)
+    pub sess_vars: Option<&'a crate::acl::Vars>,      // the calling session's `sess.` variables
     pub client_tls: Option<&'a TlsFacts>, // the client connection's TLS parameters (`ssl_fc*`), if TLS
     pub client_pp: Option<&'a crate::acl::pp_facts::ProxyTlvs>, // the TLVs of the client's PROXY v2 header (`fc_pp_*`)
     pub h2: &'a mut crate::l7_http::h2::counters::H2Counters,   // HTTP/2 misbehaviour seen (show info)
@@ -52,6 +52,11 @@ pub struct StreamCtx<'a> {
 }
 
 impl StreamCtx<'_> {
+    /// Gives out the next stream id (process-wide, from 1).
+    pub fn next_stream_id(&self) -> u64 {
+        self.stream_ids.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+    }
+
     /// The same context lent to a session's streams with that session's
     /// trackers as their inherited slots.
     pub fn for_session<'b>(
@@ -64,11 +69,11 @@ impl StreamCtx<'_> {
             now: self.now,
             wall: self.wall,
             cfg: self.cfg,
-            backends: &mut *self.backends,
+            backends: self.backends,
             ended: &mut *self.ended,
             errors: &mut *self.errors,
             idle: &mut *self.idle,
-            stream_ids: &mut *self.stream_ids,
+            stream_ids: self.stream_ids,
             rules: self.rules,
             tables: self.tables,
             caches: self.caches,
@@ -386,8 +391,10 @@ impl Stream {
         response: bool,
         rule_proxy: usize,
     ) -> StreamSample<'a> {
+        let (facts, server_name) = self.sample_facts(ctx);
         StreamSample {
-            facts: self.log_facts(ctx),
+            facts,
+            server_name,
             src: self.src,
             dst: self.dst,
             txn: self.http.as_ref().map(|h| &h.txn),
@@ -553,8 +560,12 @@ impl Stream {
             match super::connect::private_reuse(ctx.cfg, be, srv) {
                 true => ctx.idle.put_private((be, srv), self.srv_token, conn),
                 false => {
-                    let cap =
-                        ctx.backends.get(be).and_then(|b| b.servers.get(srv)).and_then(|s| s.pool_max_conn);
+                    let cap = ctx
+                        .backends
+                        .lock()
+                        .get(be)
+                        .and_then(|b| b.servers.get(srv))
+                        .and_then(|s| s.pool_max_conn);
                     let keep = ctx.cfg.proxies[be]
                         .servers
                         .get(srv)
@@ -632,7 +643,7 @@ impl Stream {
     /// Releases the server's connection slot, if one is held.
     pub(super) fn detach_server(&mut self, ctx: &mut StreamCtx<'_>) {
         if let (Some(be), Some(s)) = (self.backend, self.server.take())
-            && let Some(state) = ctx.backends.get_mut(be)
+            && let Some(state) = ctx.backends.lock().get_mut(be)
         {
             state.release(s);
         }

@@ -10,7 +10,7 @@ use crate::l4_conn::Conn;
 impl Stream {
     /// The SNI for a connection to server `srv` of backend `be` now.
     fn server_sni(&self, ctx: &StreamCtx<'_>, be: usize, srv: usize) -> Option<String> {
-        let tls = ctx.backends.get(be)?.servers.get(srv)?.tls.as_ref()?;
+        let tls = ctx.backends.lock().get(be)?.servers.get(srv)?.tls.clone()?;
         let expr = tls.sni.as_ref()?;
         let sample = self.sample(ctx, false, be);
         expr.with_value(&sample, |s| match s {
@@ -30,7 +30,8 @@ impl Stream {
         be: usize,
         srv: usize,
     ) -> std::io::Result<()> {
-        let Some(tls) = ctx.backends.get(be).and_then(|b| b.servers.get(srv)).and_then(|s| s.tls.as_ref())
+        let Some(tls) =
+            ctx.backends.lock().get(be).and_then(|b| b.servers.get(srv)).and_then(|s| s.tls.clone())
         else {
             return Ok(());
         };
@@ -38,7 +39,7 @@ impl Stream {
             return Ok(());
         }
         let sni = self.server_sni(ctx, be, srv);
-        conn.start_tls_client(tls, sni.as_deref())
+        conn.start_tls_client(&tls, sni.as_deref())
     }
 
     /// Whether an idle connection to `srv` may carry this request: a TLS

@@ -1,9 +1,9 @@
 //! What sessions and streams borrow from the worker during a call: the
 //! worker's clock, configuration, idle pool, rules and tables, kept apart
 //! from the session slab so both can be borrowed at once. The backends
-//! come from the locked process state (`runtime::shared`).
+//! and the stream ids are the process-wide ones (`runtime::shared`),
+//! locked only where a stream reads or changes them.
 
-use crate::backend::Backends;
 use crate::cfg::Config;
 use crate::core::clock::Clock;
 use crate::l4_conn::IdlePool;
@@ -12,6 +12,8 @@ use crate::l6_stream::slots::InheritedSlots;
 use crate::l6_stream::{StreamCtx, StreamRecord};
 use crate::stick::Registry;
 use std::sync::Arc;
+
+use super::shared::SharedState;
 
 /// What sessions and streams borrow from the worker during a call
 /// (kept apart from the session slab so both can be borrowed at once).
@@ -26,28 +28,27 @@ pub(super) struct Env {
     pub(super) caches: Arc<crate::l7_http::cache::Caches>, // `cache` sections
     pub(super) thread: usize,            // the worker's thread number
     pub(super) h2srv: crate::l6_stream::h2srv::H2Servers, // shared HTTP/2 server connections
+    pub(super) h2: crate::l7_http::h2::counters::H2Counters, // this thread's HTTP/2 mitigations, not yet folded into the process's
 }
 
 impl Env {
-    /// The context of one session call; `backends`, `stream_ids` and `h2`
-    /// are borrowed from the locked process state.
+    /// The context of one session call, with the process-wide backends and
+    /// stream ids of `shared` (neither locked by it).
     pub(super) fn ctx<'a>(
         &'a mut self,
         registry: &'a mio::Registry,
-        backends: &'a mut Backends,
-        stream_ids: &'a mut u64,
-        h2: &'a mut crate::l7_http::h2::counters::H2Counters,
+        shared: &'a SharedState,
     ) -> StreamCtx<'a> {
         StreamCtx {
             registry,
             now: self.clock.now(),
             wall: self.clock.wall(),
             cfg: &self.cfg,
-            backends,
+            backends: &shared.backends,
             ended: &mut self.ended,
             errors: &mut self.errors,
             idle: &mut self.idle,
-            stream_ids,
+            stream_ids: &shared.stream_ids,
             rules: &self.rules,
             tables: &self.tables,
             caches: &self.caches,
@@ -56,7 +57,7 @@ impl Env {
             sess_vars: None,
             client_tls: None,
             client_pp: None,
-            h2,
+            h2: &mut self.h2,
             h2srv: &mut self.h2srv,
             services: None,
             thread: self.thread,

@@ -153,7 +153,7 @@ pub fn run(mut loaded: Loaded, opts: &StartOptions) -> Result<(), StartError> {
         rules: Arc::new(loaded.rules),
         tables: loaded.tables,
         caches: loaded.caches,
-        shared: Arc::new(std::sync::Mutex::new(shared::Process::new(&cfg, maxconn))),
+        shared: Arc::new(shared::SharedState::new(&cfg, maxconn)),
         threads: Arc::new(shared::Threads::new(nbthread)),
         clock: crate::core::clock::Clock::new(),
     };

@@ -1,8 +1,9 @@
 //! The worker's [`ServiceHost`]: what the stats page, the Prometheus
 //! exporter and the static files see of the running process. Built on
 //! the stack for each session call from the worker's fields (copies and
-//! shared borrows only: nothing is computed or allocated until a service
-//! request actually arrives).
+//! shared borrows only: nothing is computed, allocated or locked until a
+//! service request actually arrives; then the process lock is taken
+//! before the backends', the order every path follows).
 
 use super::stats::{StatInput, lines};
 use crate::backend::Counters;
@@ -12,7 +13,44 @@ use crate::cli::ProcessInfo;
 use crate::l6_stream::service::{ServiceCall, ServiceHost, ServiceReply, ServiceRequest, ServiceShared};
 use crate::l7_http::h2::counters::H2Counters;
 use crate::l7_http::service_rules::InternalService;
-use crate::service::{Audit, ServiceData, prometheus, static_files, stats_admin, stats_page};
+use crate::service::{ServiceData, prometheus, static_files, stats_admin, stats_page};
+
+/// What a worker knows of itself for `show info`, read without the
+/// process lock.
+#[derive(Clone, Copy)]
+pub struct WorkerFacts<'a> {
+    pub uptime_us: u64,
+    pub start_time_us: u64,
+    pub own_tasks: u64, // runtime API connections and health checks of this worker
+    pub own_jobs: u64,  // runtime API connections and open listeners of this worker
+    pub listeners: u64,
+    pub idle_pct: u32,
+    pub stopping: bool,
+    pub node: &'a str,
+}
+
+impl<'a> WorkerFacts<'a> {
+    /// The numbers `show info` prints, with the process-wide ones of `p`.
+    pub(super) fn parts(&self, p: &'a super::shared::Process) -> InfoParts<'a> {
+        let c = &p.counts;
+        InfoParts {
+            uptime_us: self.uptime_us,
+            start_time_us: self.start_time_us,
+            maxconn: p.maxconn,
+            curr_conns: c.cur_conns,
+            cum_conns: c.cum_conns + c.cli_cum,
+            cli_cum: c.cli_cum,
+            tasks: u64::from(c.cur_conns) + self.own_tasks,
+            jobs: u64::from(c.cur_conns) + self.own_jobs,
+            listeners: self.listeners,
+            idle_pct: self.idle_pct,
+            stopping: self.stopping,
+            total_bytes_out: c.bytes_out,
+            node: self.node,
+            process: &c.process,
+        }
+    }
+}
 
 /// The worker's own numbers `show info` prints, as of the current call.
 pub struct InfoParts<'a> {
@@ -71,38 +109,40 @@ impl InfoParts<'_> {
 
 /// The host lent to streams for one session call.
 pub struct WorkerServices<'a> {
-    pub parts: InfoParts<'a>,
-    pub fe_stats: &'a [Counters],
-    pub fe_cur: &'a [u32],
-    pub fe_max: &'a [u32],
-    pub audit: Option<Audit>, // the last periodic counters audit
+    pub facts: WorkerFacts<'a>,
+    pub shared: &'a super::shared::SharedState, // locked only once a service request arrives
 }
 
 impl ServiceHost for WorkerServices<'_> {
     fn serve(&mut self, req: &ServiceRequest<'_>, shared: ServiceShared<'_>) -> ServiceReply {
-        let ServiceShared { cfg, backends, tables, now_ms, streams, h2 } = shared;
+        let ServiceShared { cfg, tables, now_ms } = shared;
         if let ServiceCall::Use(InternalService::Static(root)) = req.call {
             return static_files::serve(root, req.txn);
         }
+        let p = super::shared::lock(self.shared);
+        let mut backends = self.shared.backends.lock();
         if let ServiceCall::Stats { proxy, admin, rule } = req.call {
             let px = &cfg.proxies[*proxy];
             if let Some(refused) = stats_page::refuse(&px.stats, rule.as_ref(), req.txn) {
                 return refused;
             }
             if req.txn.method_bytes() == b"POST" {
-                return stats_admin::apply(px, *admin, req.body, cfg, backends, now_ms);
+                return stats_admin::apply(px, *admin, req.body, cfg, &mut backends, now_ms);
             }
         }
         let stat_lines = lines(&StatInput {
             cfg,
-            backends,
-            fe_stats: self.fe_stats,
-            fe_cur: self.fe_cur,
-            fe_max: self.fe_max,
+            backends: &backends,
+            fe_stats: &p.counts.fe_stats,
+            fe_cur: &p.counts.fe_cur,
+            fe_max: &p.counts.fe_max,
             now_ms,
         });
-        let info = self.parts.info(cfg, streams, now_ms, h2);
-        let data = ServiceData { lines: &stat_lines, info: &info, cfg, tables, now_ms, audit: self.audit };
+        drop(backends);
+        let info = self.facts.parts(&p).info(cfg, self.shared.streams(), now_ms, &p.h2);
+        let audit = p.audit;
+        drop(p);
+        let data = ServiceData { lines: &stat_lines, info: &info, cfg, tables, now_ms, audit };
         match req.call {
             ServiceCall::Stats { proxy, admin, .. } => {
                 stats_page::render(&cfg.proxies[*proxy], req.txn, *admin, &data)

@@ -1,19 +1,20 @@
-//! What the worker threads share: [`Process`], the state that must be
-//! process-wide (backends with their servers, balancing positions and
-//! queues; connection counts and limits; the ids given out), behind one
-//! mutex; and [`Threads`], the lock-free per-thread facts (accepts,
+//! What the worker threads share ([`SharedState`]): [`Process`], the
+//! connection counts, limits and frontend statistics, behind one mutex;
+//! the backends behind their own ([`SharedBackends`]); the stream ids as
+//! an atomic; and [`Threads`], the lock-free per-thread facts (accepts,
 //! heartbeats for the watchdog, wakers).
 //!
-//! Who locks: a worker takes the `Process` lock around each session call
-//! (the call's `StreamCtx` borrows the backends from the guard), around
-//! an accept's counting, a stream end's statistics, a runtime API command
-//! and a health check's result. It never holds it while polling, and
-//! never takes it twice (std's mutex is not re-entrant: a second lock on
-//! one thread would deadlock, so every path releases before calling
-//! another that locks). Stick tables are not behind it: they have their
-//! own sharded locks and atomics (`crate::stick`).
+//! Who locks: a worker takes the `Process` lock around an accept's and a
+//! session end's counting, the ended streams' statistics, a runtime API
+//! command and an internal service's reply; never around a session call
+//! (parsing, rules and I/O run unlocked, side by side on every thread),
+//! never while polling, and never twice (std's mutex is not re-entrant:
+//! every path releases before calling another that locks). A path that
+//! needs both locks takes `Process` first, then the backends. Stick tables
+//! are behind neither: they have their own sharded locks and atomics
+//! (`crate::stick`).
 
-use crate::backend::{Backends, Counters};
+use crate::backend::{Backends, Counters, SharedBackends};
 use crate::cfg::Config;
 use crate::l7_http::h2::counters::H2Counters;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,14 +34,12 @@ pub(super) struct Counts {
     pub(super) process: Counters, // process-wide connection and session rates (show info ConnRate, SessRate)
 }
 
-/// The process-wide state of every worker thread. Reached only through
-/// [`lock`].
+/// The process-wide counts and limits of every worker thread. Reached
+/// only through [`lock`].
 pub(super) struct Process {
-    pub(super) backends: Backends, // servers, balancing, queues, counters
     pub(super) counts: Counts,
     pub(super) maxconn: u32,         // global maxconn now (`set maxconn global`)
     pub(super) initial_maxconn: u32, // `set maxconn global 0` goes back to it
-    pub(super) stream_ids: u64,      // last stream id given out
     pub(super) h2: H2Counters,       // HTTP/2 mitigations fired (show info)
     pub(super) audit: Option<crate::service::Audit>, // the last counters audit (strata_counters_consistent)
 }
@@ -53,25 +52,39 @@ impl Process {
             fe_stats: vec![Counters::default(); cfg.proxies.len()],
             ..Counts::default()
         };
-        Process {
-            backends: Backends::new(cfg),
-            counts,
-            maxconn,
-            initial_maxconn: maxconn,
-            stream_ids: 0,
-            h2: H2Counters::default(),
-            audit: None,
+        Process { counts, maxconn, initial_maxconn: maxconn, h2: H2Counters::default(), audit: None }
+    }
+}
+
+/// Everything the worker threads share but [`Threads`].
+pub(super) struct SharedState {
+    process: Mutex<Process>,
+    pub(super) backends: SharedBackends, // servers, balancing, queues, counters
+    pub(super) stream_ids: AtomicU64,    // last stream id given out
+}
+
+impl SharedState {
+    pub(super) fn new(cfg: &Config, maxconn: u32) -> SharedState {
+        SharedState {
+            process: Mutex::new(Process::new(cfg, maxconn)),
+            backends: SharedBackends::new(Backends::new(cfg)),
+            stream_ids: AtomicU64::new(0),
         }
+    }
+
+    /// Streams started so far, by every thread.
+    pub(super) fn streams(&self) -> u64 {
+        self.stream_ids.load(Ordering::Relaxed)
     }
 }
 
 /// The shared process state.
-pub(super) type Shared = Arc<Mutex<Process>>;
+pub(super) type Shared = Arc<SharedState>;
 
 /// Takes the process lock. A poisoned lock cannot happen (`panic =
 /// "abort"`); in a test build the state is taken as it is.
-pub(super) fn lock(shared: &Mutex<Process>) -> MutexGuard<'_, Process> {
-    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+pub(super) fn lock(shared: &SharedState) -> MutexGuard<'_, Process> {
+    shared.process.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// What one thread asks every other to do with its own connections.

@@ -15,7 +15,7 @@ use super::env::Env;
 use super::info::{WorkerView, unix_micros};
 use super::logsink::LogSink;
 use super::refusal::{REFUSED_SUB, Refusals};
-use super::services::{InfoParts, WorkerServices};
+use super::services::{WorkerFacts, WorkerServices};
 use super::shared::{Process, Shared, Threads, lock};
 use super::signals::{SIGNAL_TOKEN, SignalAction, SignalSource};
 use super::stats;
@@ -96,43 +96,36 @@ pub struct Worker {
     next_audit_ms: u64,
 }
 
-/// The `show info` facts as of now ([`InfoParts`]): the worker's own from
+/// The worker's own `show info` facts as of now ([`WorkerFacts`]), from
 /// its fields one by one (so that the session slab and the stream context
-/// can be borrowed at the same time), the process-wide ones from `$p`
-/// (the locked [`Process`]).
-macro_rules! info_parts {
-    ($w:ident, $p:expr) => {
-        InfoParts {
+/// can be borrowed at the same time); `WorkerFacts::parts` adds the
+/// process-wide ones of the locked [`Process`].
+macro_rules! worker_facts {
+    ($w:ident) => {
+        WorkerFacts {
             uptime_us: $w.env.clock.uptime().as_micros() as u64,
             start_time_us: unix_micros($w.started),
-            maxconn: $p.maxconn,
-            curr_conns: $p.counts.cur_conns,
-            cum_conns: $p.counts.cum_conns + $p.counts.cli_cum,
-            cli_cum: $p.counts.cli_cum,
-            tasks: ($p.counts.cur_conns as usize + $w.cli.count() + $w.checks.len()) as u64,
-            jobs: ($p.counts.cur_conns as usize + $w.cli.count() + $w.listeners.iter().flatten().count())
-                as u64,
+            own_tasks: ($w.cli.count() + $w.checks.len()) as u64,
+            own_jobs: ($w.cli.count() + $w.listeners.iter().flatten().count()) as u64,
             listeners: ($w.listeners.iter().flatten().count() + $w.cli_listeners.len()) as u64,
             idle_pct: $w.idle.pct,
             stopping: $w.stopping,
-            total_bytes_out: $p.counts.bytes_out,
             node: &$w.node,
-            process: &$p.counts.process,
         }
     };
 }
 
 /// What the runtime API sees ([`WorkerView`]): the worker's fields one by
-/// one and the locked process state `$p`.
+/// one, the locked process state `$p` and the locked backends `$b`.
 macro_rules! worker_view {
-    ($w:ident, $p:expr, $info:expr, $now_ms:expr, $lent:expr) => {
+    ($w:ident, $p:expr, $b:expr, $info:expr, $now_ms:expr, $lent:expr) => {
         WorkerView {
             listener_fds: $w.listener_fds(),
             info: $info,
             tables: &$w.env.tables,
             now_ms: $now_ms,
             cfg: &$w.env.cfg,
-            backends: &mut $p.backends,
+            backends: &mut $b,
             fe_stats: &mut $p.counts.fe_stats,
             fe_cur: &$p.counts.fe_cur,
             fe_max: &mut $p.counts.fe_max,
@@ -154,14 +147,8 @@ macro_rules! worker_view {
 
 /// The service host lent to one session call ([`WorkerServices`]).
 macro_rules! services {
-    ($w:ident, $p:expr) => {
-        WorkerServices {
-            parts: info_parts!($w, $p),
-            fe_stats: &$p.counts.fe_stats,
-            fe_cur: &$p.counts.fe_cur,
-            fe_max: &$p.counts.fe_max,
-            audit: $p.audit,
-        }
+    ($w:ident) => {
+        WorkerServices { facts: worker_facts!($w), shared: &$w.shared }
     };
 }
 
@@ -302,14 +289,11 @@ impl Worker {
     /// Second pass for an event the first pass took.
     fn drive_read_ahead(&mut self, token: Token) {
         let (key, _) = Key::from_token(token);
-        let mut guard = lock(&self.shared);
-        let p = &mut *guard;
-        let mut host = services!(self, p);
+        let mut host = services!(self);
         let Some(session) = self.sessions.get_mut(key) else { return };
-        let mut ctx = self.env.ctx(self.poll.registry(), &mut p.backends, &mut p.stream_ids, &mut p.h2);
+        let mut ctx = self.env.ctx(self.poll.registry(), &self.shared);
         ctx.services = Some(&mut host);
         let status = session.on_read_ahead(&mut ctx);
-        drop(guard);
         self.after_session(key, status);
     }
 
@@ -342,15 +326,7 @@ impl Worker {
         // HTTP/2 connections say GOAWAY now: their clients open no new stream.
         for key in self.sessions.keys() {
             if let Some(session) = self.sessions.get_mut(key) {
-                let mut guard = lock(&self.shared);
-                let p = &mut *guard;
-                let status = session.soft_stop(&mut self.env.ctx(
-                    self.poll.registry(),
-                    &mut p.backends,
-                    &mut p.stream_ids,
-                    &mut p.h2,
-                ));
-                drop(guard);
+                let status = session.soft_stop(&mut self.env.ctx(self.poll.registry(), &self.shared));
                 self.after_session(key, status);
             }
         }
@@ -404,9 +380,7 @@ impl Worker {
     /// Runs one session for an event (or, with `None`, a plain pass), then
     /// ends it or re-arms its timer.
     fn drive_session(&mut self, key: Key, event: Option<(u8, &mio::event::Event)>) {
-        let mut guard = lock(&self.shared);
-        let p = &mut *guard;
-        let mut host = services!(self, p);
+        let mut host = services!(self);
         let Some(session) = self.sessions.get_mut(key) else {
             // The session ended. It may have left an idle server connection
             // registered under its server token: that event goes to the pool.
@@ -416,17 +390,17 @@ impl Worker {
             }
             return;
         };
-        let mut ctx = self.env.ctx(self.poll.registry(), &mut p.backends, &mut p.stream_ids, &mut p.h2);
+        let mut ctx = self.env.ctx(self.poll.registry(), &self.shared);
         ctx.services = Some(&mut host);
         let status = match event {
             Some((sub, ev)) => session.on_event(sub, ev, &mut ctx),
             None => session.on_timeout(&mut ctx),
         };
-        drop(guard);
         self.after_session(key, status);
     }
 
     fn after_session(&mut self, key: Key, status: SessionStatus) {
+        self.fold_h2_counts();
         // Log first: HAProxy's %ac/%fc still count the ending connection.
         self.log_ended_streams();
         if status == SessionStatus::Ended {
@@ -450,9 +424,11 @@ impl Worker {
         let mut guard = lock(&self.shared);
         let p = &mut *guard;
         let info = self.process_info(p);
-        let mut view = worker_view!(self, p, info, now_ms, lent);
+        let mut backends = self.shared.backends.lock();
+        let mut view = worker_view!(self, p, backends, info, now_ms, lent);
         let idle = self.env.cfg.global.stats_timeout;
         let alive = self.cli.drive(key, self.poll.registry(), &mut view, self.env.clock.now(), idle);
+        drop(backends);
         drop(guard);
         drop(iso);
         if alive {
@@ -472,8 +448,12 @@ impl Worker {
 
     /// The numbers `show info` prints.
     fn process_info(&self, p: &Process) -> ProcessInfo {
-        let mut info =
-            info_parts!(self, p).info(&self.env.cfg, p.stream_ids, self.env.clock.ticks_ms(), &p.h2);
+        let mut info = worker_facts!(self).parts(p).info(
+            &self.env.cfg,
+            self.shared.streams(),
+            self.env.clock.ticks_ms(),
+            &p.h2,
+        );
         info.nbthread = self.threads.count() as u32;
         info.thread_accepted = self.threads.accepted();
         info.thread_loops = self.threads.loops.iter().map(|l| l.load(Ordering::Relaxed)).collect();
@@ -494,7 +474,8 @@ impl Worker {
         let mut guard = lock(&self.shared);
         let p = &mut *guard;
         let info = self.process_info(p);
-        let view = worker_view!(self, p, info, now_ms, lent);
+        let mut backends = self.shared.backends.lock();
+        let view = worker_view!(self, p, backends, info, now_ms, lent);
         let report = crate::cli::sess_cmds::counters_audit(&view);
         p.audit = Some(Audit {
             consistent: report.mismatches.is_empty(),
@@ -521,9 +502,9 @@ impl Worker {
     fn run_check(&mut self, key: Key) {
         let now = self.env.clock.now();
         let now_ms = self.env.clock.ticks_ms();
-        let mut guard = lock(&self.shared);
-        let out = self.checks.run(key, self.poll.registry(), now, &mut guard.backends, &self.env.cfg, now_ms);
-        drop(guard);
+        let mut backends = self.shared.backends.lock();
+        let out = self.checks.run(key, self.poll.registry(), now, &mut backends, &self.env.cfg, now_ms);
+        drop(backends);
         if let Some(check) = self.checks.get_mut(key) {
             self.timers.arm(&mut check.timer, TimerId { kind: TIMER_CHECK, key }, out.next);
         }
@@ -544,28 +525,48 @@ impl Worker {
             return;
         }
         let now_ms = self.env.clock.ticks_ms();
-        let mut guard = lock(&self.shared);
-        let p = &mut *guard;
+        let is_http = |fe: usize| self.env.cfg.proxies[fe].mode == crate::cfg::Mode::Http;
+        // Counted under the locks (process first, then backends), logged
+        // after: no log write waits for another thread.
+        {
+            let mut guard = lock(&self.shared);
+            let p = &mut *guard;
+            let mut backends = self.shared.backends.lock();
+            // `option logasap`'s early records: the line only; the stream
+            // is counted when it ends.
+            for r in self.env.ended.iter().filter(|r| !r.early) {
+                p.counts.bytes_out += r.bytes_out;
+                stats::count_stream(
+                    &mut p.counts.fe_stats[r.frontend],
+                    &mut backends,
+                    r,
+                    is_http(r.frontend),
+                    now_ms,
+                );
+            }
+        }
         // Read in place, then cleared: a record is a few hundred bytes.
         for r in &self.env.ended {
-            if r.early {
-                // `option logasap`: the line only; the stream is counted when it ends.
-                self.logs.stream_end(&self.env.cfg, r, self.env.clock.wall());
-                continue;
-            }
-            p.counts.bytes_out += r.bytes_out;
-            let http = self.env.cfg.proxies[r.frontend].mode == crate::cfg::Mode::Http;
             // As HAProxy: in HTTP mode without httplog, one `Connect from`
             // line per request; a client leaving before sending one has none.
             let abandoned =
                 r.backend.is_none() && r.term.cause == crate::l6_stream::term::TermCause::ClientAbort;
-            if http && !abandoned {
+            if !r.early && is_http(r.frontend) && !abandoned {
                 self.logs.connect(&self.env.cfg, r.frontend, r.client, r.dst, self.env.clock.wall());
             }
-            stats::count_stream(&mut p.counts.fe_stats[r.frontend], &mut p.backends, r, http, now_ms);
             self.logs.stream_end(&self.env.cfg, r, self.env.clock.wall());
         }
         self.env.ended.clear();
+    }
+
+    /// Adds this thread's HTTP/2 mitigation counts of the last call to
+    /// the process's (`show info`), when any fired: no lock otherwise.
+    fn fold_h2_counts(&mut self) {
+        if self.env.h2.is_empty() {
+            return;
+        }
+        let local = std::mem::take(&mut self.env.h2);
+        lock(&self.shared).h2.add(&local);
     }
 
     fn run_timers(&mut self) {

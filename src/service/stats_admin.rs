@@ -70,7 +70,7 @@ fn outcome(form: &Form, cfg: &Config, backends: &mut Backends, now_ms: u64) -> &
     let was_up = state.is_up();
     let (mut done, mut failed) = (0, 0);
     for name in &form.servers {
-        let applied = state.servers.iter_mut().find(|s| s.name == *name).is_some_and(|s| change(s).is_ok());
+        let applied = state.servers.iter_mut().find(|s| *s.name == **name).is_some_and(|s| change(s).is_ok());
         if applied {
             done += 1;
         } else {

@@ -238,14 +238,13 @@ impl H1 {
                 let (buf, head) = crate::l7_http::authority::normalize(buf, head);
                 self.requests += 1;
                 let carry = self.stream.take_carry();
-                if carry.is_none() {
-                    *ctx.stream_ids += 1; // an upgraded stream keeps its id
-                }
+                // an upgraded stream keeps its id (`new_http_upgraded` takes the carried one)
+                let id = if carry.is_none() { ctx.next_stream_id() } else { 0 };
                 let first = self.requests == 1;
                 let begin = self.head_started.unwrap_or(ctx.now);
                 self.stream = Current::Stream(Stream::new_http_upgraded(
                     carry,
-                    *ctx.stream_ids,
+                    id,
                     seed.frontend,
                     (seed.src, seed.dst, seed.srv_token),
                     (buf, head, first, begin),

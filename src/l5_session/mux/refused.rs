@@ -21,7 +21,7 @@ pub(super) fn log_refused(
     begin: Instant,
     null: bool,
 ) {
-    *ctx.stream_ids += 1;
+    let id = ctx.next_stream_id();
     let now_ms = ctx.now_ms;
     ctx.inherited.each(|t| {
         t.inc_http_req(now_ms);
@@ -34,7 +34,7 @@ pub(super) fn log_refused(
         return; // counted, not logged
     }
     let mut record = StreamRecord::refused_request(
-        *ctx.stream_ids,
+        id,
         seed.src,
         seed.dst,
         date,
@@ -45,8 +45,11 @@ pub(super) fn log_refused(
     );
     record.ssl = ctx.client_tls.map(|t| (t.version, t.cipher));
     if let Some(rules) = ctx.rules.get(seed.frontend) {
-        let fe_conn = ctx.backends.fe_conn(seed.frontend);
-        record.render_alone(ctx.cfg, &rules.log, ctx.backends.actconn(), fe_conn);
+        let (actconn, fe_conn) = {
+            let backends = ctx.backends.lock();
+            (backends.actconn(), backends.fe_conn(seed.frontend))
+        };
+        record.render_alone(ctx.cfg, &rules.log, actconn, fe_conn);
     }
     ctx.ended.push(record);
 }

@@ -54,8 +54,9 @@ impl Abuse {
     }
 }
 
-/// The worker's counts, one per [`Abuse`] kind. Owned by the worker; the
-/// HTTP/2 mux adds to it through its context.
+/// Counts, one per [`Abuse`] kind. Each worker owns one the HTTP/2 mux
+/// adds to through its context; the worker folds it into the process's
+/// (`runtime::shared::Process::h2`) after each session call.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct H2Counters {
     counts: [u64; Abuse::ALL.len()],
@@ -68,5 +69,15 @@ impl H2Counters {
 
     pub fn get(&self, what: Abuse) -> u64 {
         self.counts[what as usize]
+    }
+
+    /// Whether nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        self.counts.iter().all(|&n| n == 0)
+    }
+
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &H2Counters) {
+        self.counts.iter_mut().zip(other.counts).for_each(|(n, o)| *n += o);
     }
 }

@@ -99,13 +99,15 @@ impl Worker {
         let now_ms = self.env.clock.ticks_ms();
         use crate::l4_conn::sockopt;
         sockopt::apply(&conn, sockopt::Side::Client, &self.env.cfg.proxies[fe].knobs.cli_sock);
-        let mut guard = lock(&self.shared);
-        let p = &mut *guard;
-        p.counts.next_id += 1;
-        let id = p.counts.next_id;
-        p.counts.fe_stats[fe].count_connection(now_ms);
-        p.counts.process.count_connection(now_ms);
-        let mut ctx = self.env.ctx(self.poll.registry(), &mut p.backends, &mut p.stream_ids, &mut p.h2);
+        let id = {
+            let mut p = lock(&self.shared);
+            p.counts.next_id += 1;
+            p.counts.fe_stats[fe].count_connection(now_ms);
+            p.counts.process.count_connection(now_ms);
+            p.counts.next_id
+        };
+        // The connection rules run unlocked, side by side with other threads.
+        let mut ctx = self.env.ctx(self.poll.registry(), &self.shared);
         match Session::start(id, key, fe, conn, (src, local, accept_proxy), proto, &mut ctx) {
             Ok(mut session) => {
                 session.luid = luid;
@@ -113,18 +115,21 @@ impl Worker {
                 if self.env.cfg.proxies[fe].mode == crate::cfg::Mode::Tcp {
                     self.logs.connect(&self.env.cfg, fe, src, session.dst, self.env.clock.wall());
                 }
-                let c = &mut p.counts;
-                p.backends.set_fe_conn(fe, c.fe_cur[fe], c.cur_conns);
-                c.cum_conns += 1;
-                c.fe_stats[fe].count_session(now_ms, c.fe_cur[fe]);
-                c.process.count_session(now_ms, c.cur_conns);
-                drop(guard);
+                {
+                    let mut guard = lock(&self.shared);
+                    let c = &mut guard.counts;
+                    self.shared.backends.lock().set_fe_conn(fe, c.fe_cur[fe], c.cur_conns);
+                    c.cum_conns += 1;
+                    c.fe_stats[fe].count_session(now_ms, c.fe_cur[fe]);
+                    c.process.count_session(now_ms, c.cur_conns);
+                }
                 let inserted = self.sessions.insert(Box::new(session));
                 debug_assert_eq!(inserted, key);
                 // The first stream connects right away.
                 self.drive_session(key, None);
             }
             Err(e) => {
+                let mut p = lock(&self.shared);
                 if matches!(e, crate::l5_session::StartError::Rejected) {
                     p.counts.fe_stats[fe].denied_conns += 1;
                 }
@@ -152,26 +157,27 @@ impl Worker {
             return;
         };
         let fe = session.frontend;
-        let mut guard = lock(&self.shared);
-        let p = &mut *guard;
         if let Some(failure) = session.handshake_failure() {
+            let counts = {
+                let p = lock(&self.shared);
+                (p.counts.cur_conns, p.counts.fe_cur[fe])
+            };
             self.logs.handshake_failed(
                 &self.env.cfg,
                 &session,
                 failure,
                 &self.env.rules[fe].log,
-                (p.counts.cur_conns, p.counts.fe_cur[fe]),
+                counts,
                 (self.env.clock.wall(), self.env.clock.now()),
             );
         }
-        session.end(
-            &mut self.env.ctx(self.poll.registry(), &mut p.backends, &mut p.stream_ids, &mut p.h2),
-            cause,
-        );
-        p.counts.cur_conns -= 1;
-        p.counts.fe_cur[fe] -= 1;
-        p.backends.set_fe_conn(fe, p.counts.fe_cur[fe], p.counts.cur_conns);
-        drop(guard);
+        session.end(&mut self.env.ctx(self.poll.registry(), &self.shared), cause);
+        {
+            let mut p = lock(&self.shared);
+            p.counts.cur_conns -= 1;
+            p.counts.fe_cur[fe] -= 1;
+            self.shared.backends.lock().set_fe_conn(fe, p.counts.fe_cur[fe], p.counts.cur_conns);
+        }
         self.resume_listeners();
         // Another thread may be waiting for this slot.
         self.threads.wake_limited(self.thread);

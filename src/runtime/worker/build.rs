@@ -138,6 +138,7 @@ impl Worker {
             cfg: cfg.clone(),
             idle: IdlePool::new(IDLE_CONNS_PER_SERVER),
             h2srv: Default::default(),
+            h2: Default::default(),
             rules,
             tables,
             caches,

@@ -10,7 +10,6 @@
 
 use super::Worker;
 use crate::core::slab::Key;
-use crate::runtime::shared::lock;
 use mio::Token;
 
 /// Which queue of a backend is served.
@@ -29,10 +28,10 @@ impl Worker {
         // One look under the lock finds the queues holding entries (most
         // turns: none, and nothing is allocated).
         let busy: Vec<(usize, Vec<usize>)> = {
-            let p = lock(&self.shared);
+            let p = self.shared.backends.lock();
             (0..self.env.cfg.proxies.len())
                 .filter_map(|be| {
-                    let state = p.backends.get(be)?;
+                    let state = p.get(be)?;
                     let pinned: Vec<usize> = state
                         .servers
                         .iter()
@@ -53,15 +52,15 @@ impl Worker {
     }
 
     fn serve_line(&mut self, be: usize, line: Line, now_ms: u64) {
-        let mut budget = match (lock(&self.shared).backends.get(be), line) {
+        let mut budget = match (self.shared.backends.lock().get(be), line) {
             (Some(b), Line::Backend) => b.queue.len(),
             (Some(b), Line::Server(s)) => b.servers[s].queue.len(),
             _ => return,
         };
         while budget > 0 {
             budget -= 1;
-            let mut p = lock(&self.shared);
-            let Some(state) = p.backends.get_mut(be) else { return };
+            let mut p = self.shared.backends.lock();
+            let Some(state) = p.get_mut(be) else { return };
             let room = match line {
                 Line::Backend => state.has_free_slot(now_ms),
                 Line::Server(s) => {
@@ -88,8 +87,8 @@ impl Worker {
             drop(p);
             let (key, _) = Key::from_token(Token(waiter.token));
             self.drive_session(key, None);
-            let mut p = lock(&self.shared);
-            if let Some(state) = p.backends.get_mut(be) {
+            let mut p = self.shared.backends.lock();
+            if let Some(state) = p.get_mut(be) {
                 // Unclaimed: that stream no longer waits.
                 match line {
                     Line::Backend => state.queue.drop_grant(),

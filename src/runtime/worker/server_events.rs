@@ -30,8 +30,10 @@ impl Worker {
         if !change.up && srv.on_marked_down == MarkedDown::ShutdownSessions {
             self.shutdown_streams(change.backend, &|s| s == change.server, TermCause::Down);
         }
-        let weighted = crate::runtime::shared::lock(&self.shared)
+        let weighted = self
+            .shared
             .backends
+            .lock()
             .get(change.backend)
             .is_some_and(|b| b.servers[change.server].weight > 0);
         if change.up && !srv.backup && weighted && srv.on_marked_up == MarkedUp::ShutdownBackupSessions {
@@ -58,16 +60,13 @@ impl Worker {
             })
             .collect();
         for key in keys {
-            let mut guard = crate::runtime::shared::lock(&self.shared);
-            let p = &mut *guard;
             let Some(session) = self.sessions.get_mut(key) else { continue };
             let status = session.shut_down_server_streams(
                 be,
                 which,
                 cause,
-                &mut self.env.ctx(self.poll.registry(), &mut p.backends, &mut p.stream_ids, &mut p.h2),
+                &mut self.env.ctx(self.poll.registry(), &self.shared),
             );
-            drop(guard);
             self.after_session(key, status);
         }
     }

@@ -4,7 +4,6 @@
 //! (`runtime::server_state`); the first thread's checks continue from them.
 
 use super::Worker;
-use crate::runtime::shared::lock;
 
 impl Worker {
     /// Applies the configured server-state files (first thread only: it
@@ -13,8 +12,8 @@ impl Worker {
         let now_ms = self.env.clock.ticks_ms();
         let cfg = self.env.cfg.clone();
         let updates = {
-            let mut p = lock(&self.shared);
-            super::super::server_state::apply_all(&cfg, &mut p.backends, now_ms)
+            let mut backends = self.shared.backends.lock();
+            super::super::server_state::apply_all(&cfg, &mut backends, now_ms)
         };
         for (bi, si, health, port) in updates {
             self.checks.take_over(bi, si, health, port);

@@ -12,14 +12,14 @@ impl Worker {
             l.tls = tls.bind(l.proxy, l.bind);
         }
         // The servers are process-wide: the first thread sets them up.
-        let mut shared = crate::runtime::shared::lock(&self.shared);
+        let mut backends = self.shared.backends.lock();
         for (pi, p) in self.env.cfg.proxies.iter().enumerate().filter(|_| self.thread == 0) {
-            let Some(state) = shared.backends.get_mut(pi) else { continue };
+            let Some(state) = backends.get_mut(pi) else { continue };
             for (si, srv) in state.servers.iter_mut().enumerate().take(p.servers.len()) {
                 srv.tls = tls.server(pi, si);
             }
         }
-        drop(shared);
+        drop(backends);
         self.checks.use_tls(tls);
         self.certs = tls.certs.clone();
     }

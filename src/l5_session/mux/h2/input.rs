@@ -695,10 +695,10 @@ impl H2 {
         st.recv = if end_stream { Recv::Closed } else { Recv::Open };
         let slot = self.streams.insert(st);
         self.requests += 1;
-        *ctx.stream_ids += 1;
+        let id = ctx.next_stream_id();
         let srv_token = Key::token(seed.key, slot as u8 + 1);
         let l6 = Stream::new_http(
-            *ctx.stream_ids,
+            id,
             seed.frontend,
             seed.src,
             seed.dst,
