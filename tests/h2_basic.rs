@@ -105,6 +105,23 @@ fn request_bodies_with_and_without_content_length() {
     assert!(by_chunked.contains(&true) && by_chunked.contains(&false), "one with a length, one chunked");
 }
 
+/// A body ended by an empty DATA frame with END_STREAM, the last bytes
+/// the client sends: the request ends with that frame (its header was the
+/// last thing read, with no payload to wait for).
+#[test]
+fn an_empty_data_frame_with_end_stream_ends_the_request_at_once() {
+    let (backend, _proxy, _, h2port) = setup();
+    let mut c = H2Conn::connect(h2port);
+    let id = c.request("POST", "/echo", &[], false);
+    c.data(id, b"hello", false);
+    c.data(id, b"", true);
+    let (res, end) = c.run(&[id], LIMIT);
+    assert!(end.is_none(), "{end:?}");
+    assert_eq!((res[&id].status, res[&id].body.as_slice()), (Some(200), &b"hello"[..]));
+    let got = backend.wait_requests(1, ms(5000)).expect("the request reached the server");
+    assert_eq!(got[0].body, b"hello");
+}
+
 #[test]
 fn chunked_and_head_responses() {
     let (_backend, _proxy, _, h2port) = setup();

@@ -51,6 +51,7 @@ mod tests;
 
 pub use cond::{AclSet, Condition, Tri, compile};
 pub use error::{AclError, AclErrorKind};
+pub(crate) use fetch_ext::random;
 pub use fetch_ssl::{mark_incomplete, take_incomplete};
 pub use sample_expr::SampleExpr;
 pub use source::{ArgValue, HeaderVisitor, ProxyQuery, ReceivedRequest, Sample, SampleSource};

@@ -117,6 +117,7 @@ pub struct H2Tune {
     pub max_concurrent_streams: u32, // SETTINGS_MAX_CONCURRENT_STREAMS, default 100
     pub max_frame_size: u32,         // SETTINGS_MAX_FRAME_SIZE, default 16384
     pub max_header_list_size: u32,   // decoded header list budget; 0: tune.bufsize
+    pub no_ext_connect: bool, // `h2-workaround-bogus-websocket-clients`: no SETTINGS_ENABLE_CONNECT_PROTOCOL
 }
 
 impl H2Tune {
@@ -134,6 +135,7 @@ impl Default for H2Tune {
             max_concurrent_streams: 100,
             max_frame_size: 16_384,
             max_header_list_size: 0,
+            no_ext_connect: false,
         }
     }
 }

@@ -26,12 +26,13 @@ pub struct MuxChan {
     fresh: bool,        // bytes were appended since the stream's last fill
     tx: Option<Buffer>, // response bytes the stream wrote, taken by the mux
     failed: bool,       // reset by either side, or the connection failed
+    rx_closed: bool,    // a tunnel's END_STREAM: no request bytes after those in `rx`
     last_io: Instant,   // last byte moved for this stream either way
 }
 
 impl MuxChan {
     pub fn new(now: Instant) -> MuxChan {
-        MuxChan { rx: None, fresh: false, tx: None, failed: false, last_io: now }
+        MuxChan { rx: None, fresh: false, tx: None, failed: false, rx_closed: false, last_io: now }
     }
 
     /// Room left for request bytes.
@@ -93,6 +94,13 @@ impl MuxChan {
     pub fn failed(&self) -> bool {
         self.failed
     }
+
+    /// Mux side: the client ended a tunnel's way in (END_STREAM after an
+    /// extended CONNECT); the stream sees it as the client's EOF.
+    pub fn close_rx(&mut self) {
+        self.rx_closed = true;
+        self.fresh = true;
+    }
 }
 
 /// Moves up to `max` bytes of `src` to the end of `dst` (the whole buffer
@@ -136,7 +144,7 @@ impl ClientSide for MuxChan {
     }
 
     fn read_closed(&self) -> bool {
-        false
+        self.rx_closed // only a tunnel's END_STREAM: a request body's end is in its framing
     }
 
     fn write_shut(&self) -> bool {

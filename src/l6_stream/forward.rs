@@ -7,6 +7,10 @@
 //! pipe or buffer stops reading (the sender's TCP window does the rest).
 //! A side's EOF is passed on as `shutdown(Write)` once everything before
 //! it was written.
+//!
+//! An HTTP/2 stream's tunnel (an extended CONNECT the server switched)
+//! has no socket on the client side: its bytes go through the stream's
+//! channel, which the mux frames as DATA ([`Stream::forward_mux`]).
 
 use super::client::ClientSide;
 use super::srv_conn::SrvConn;
@@ -79,10 +83,15 @@ fn pump(
 impl Stream {
     /// Moves bytes until neither side can make progress.
     pub(super) fn forward<C: ClientSide>(&mut self, cli: &mut C, now: Instant) {
-        // Only a socket can carry a tunnel: a multiplexed stream cannot.
-        let (true, Some(cli)) = (self.srv.as_ref().is_some_and(|s| s.plain().is_some()), cli.conn()) else {
+        // A tunnel needs the server's socket; the client's may be an
+        // HTTP/2 stream's channel.
+        if self.srv.as_ref().is_none_or(|s| s.plain().is_none()) {
             return self.abort(TermCause::Internal, TermPhase::Data);
-        };
+        }
+        if cli.conn().is_none() {
+            return self.forward_mux(cli, now);
+        }
+        let Some(cli) = cli.conn() else { return };
         loop {
             let Some(srv) = self.srv.as_mut().and_then(SrvConn::plain_mut) else { return };
             let up = pump(cli, srv, &mut self.pipe_up, now);
@@ -107,6 +116,59 @@ impl Stream {
         let Some(srv) = self.srv.as_ref() else { return };
         if cli.fully_closed() && srv.fully_closed() {
             self.phase = Phase::Done;
+        }
+    }
+}
+
+impl Stream {
+    /// A tunnel between the server's socket and an HTTP/2 stream's
+    /// channel: the client's DATA to the server, the server's bytes to the
+    /// client (the mux frames them under flow control; a full channel
+    /// stops reading the server). The client's END_STREAM is the server's
+    /// FIN once its bytes are out; the server's EOF ends the stream once
+    /// its last bytes are in the channel (END_STREAM follows them).
+    fn forward_mux<C: ClientSide>(&mut self, cli: &mut C, now: Instant) {
+        loop {
+            let Some(srv) = self.srv.as_mut().and_then(SrvConn::plain_mut) else { return };
+            let mut progress = false;
+            if matches!(cli.fill(now), IoStep::Failed) {
+                return self.abort(TermCause::ClientAbort, TermPhase::Data);
+            }
+            match srv.send_from(cli.rx_mut(), now) {
+                IoStep::Moved(n) => {
+                    self.bytes_in += n as u64;
+                    progress = true;
+                }
+                IoStep::Failed => return self.abort(TermCause::ServerAbort, TermPhase::Data),
+                _ => {}
+            }
+            if cli.read_closed() && cli.pending() == 0 && !srv.write_shut {
+                log::debug!(target: "l6", "s#{}: the client ended the tunnel's way in", self.id);
+                srv.shutdown_write();
+                progress = true;
+            }
+            if !srv.read_closed {
+                match srv.fill(now) {
+                    IoStep::Moved(_) | IoStep::Eof => progress = true,
+                    IoStep::Failed => return self.abort(TermCause::ServerAbort, TermPhase::Data),
+                    IoStep::Blocked => {}
+                }
+            }
+            match cli.send_from(&mut srv.rx, now) {
+                IoStep::Moved(n) => {
+                    self.bytes_out += n as u64;
+                    progress = true;
+                }
+                IoStep::Failed => return self.abort(TermCause::ClientAbort, TermPhase::Data),
+                _ => {}
+            }
+            if srv.read_closed && srv.pending() == 0 {
+                self.phase = Phase::Done;
+                return;
+            }
+            if !progress {
+                return;
+            }
         }
     }
 }

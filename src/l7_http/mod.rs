@@ -23,3 +23,4 @@ pub mod rewrite;
 pub mod rules;
 pub mod service_rules;
 pub mod txn;
+pub mod websocket;

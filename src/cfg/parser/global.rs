@@ -122,6 +122,10 @@ pub(super) fn keyword(g: &mut Global, words: &[String], loc: &Loc, diags: &mut D
             no_extra(kw, words, 2)
         }
         k if k.starts_with("tune.h2.") => super::h2tune::keyword(&mut g.h2, words),
+        "h2-workaround-bogus-websocket-clients" => {
+            g.h2.no_ext_connect = true;
+            no_extra(kw, words, 1)
+        }
         _ => process::line(g, words, loc, diags),
     }
 }

@@ -33,7 +33,6 @@ const GLOBAL_NOT_YET: &[&str] = &[
     "h1-accept-payload-with-any-method",
     "h1-case-adjust",
     "h1-case-adjust-file",
-    "h2-workaround-bogus-websocket-clients",
     "httpclient.resolvers.id",
     "httpclient.resolvers.prefer",
     "httpclient.ssl.ca-file",

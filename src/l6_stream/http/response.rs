@@ -45,6 +45,22 @@ impl Stream {
                     h.res_out = Some(buf); // interim: forward as received, then wait for the final one
                     return true;
                 }
+                // An HTTP/2 client's WebSocket (extended CONNECT): strata
+                // wrote the key, so the server's accept must match it.
+                if head.status == 101
+                    && h.txn.req.version == Version::Http2
+                    && !crate::l7_http::websocket::accept_matches(
+                        h.txn.req_bytes(),
+                        &h.txn.req.headers,
+                        buf.data(),
+                        &head.headers,
+                    )
+                {
+                    debug!(target: "l6", "s#{}: invalid response: WebSocket accept key does not match", self.id);
+                    self.count(ctx, crate::stick::Update::HttpFail);
+                    self.answer(BuiltinStatus::BadGateway, TermCause::ProxyRule, TermPhase::Headers);
+                    return true;
+                }
                 self.res_head_at = Some(now);
                 self.accept_response(buf, head, ctx);
                 let head_len = self.http.as_ref().and_then(|h| h.res_out.as_ref()).map_or(0, |b| b.len());

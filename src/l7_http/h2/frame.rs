@@ -35,6 +35,7 @@ pub const SETTINGS_MAX_CONCURRENT_STREAMS: u16 = 0x3;
 pub const SETTINGS_INITIAL_WINDOW_SIZE: u16 = 0x4;
 pub const SETTINGS_MAX_FRAME_SIZE: u16 = 0x5;
 pub const SETTINGS_MAX_HEADER_LIST_SIZE: u16 = 0x6;
+pub const SETTINGS_ENABLE_CONNECT_PROTOCOL: u16 = 0x8; // RFC 8441 §3
 
 /// The default and bounds of flow-control windows and frame sizes.
 pub const DEFAULT_WINDOW: u32 = 65_535;

@@ -7,7 +7,6 @@
 //! stream error resets that stream only.
 
 use super::abuse::{MAX_CONTINUATIONS, TINY_WINDOW_UPDATE};
-use super::chunked::{chunk_line, push_terminator};
 use super::request::{self, ReqBody, ReqError};
 use super::stream::{Ended, H2Stream, Recv};
 use super::{AbuseKind, H2, H2Counters, Pending, Rd, output};
@@ -18,7 +17,7 @@ use crate::l7_http::h2::frame::{self, ErrorCode, FrameHeader};
 use log::{debug, warn};
 
 /// What handling a piece of input asks of the reader.
-enum Next {
+pub(super) enum Next {
     Consumed(usize), // this many bytes were used: go on
     Wait,            // more bytes (or room in a stream's channel) are needed
 }
@@ -34,17 +33,26 @@ impl H2 {
     ) -> bool {
         let mut progress = false;
         while !self.closing {
-            let Some(rx) = cli.rx.as_mut() else { break };
-            let next = self.input(rx.data(), ctx, seed, counters);
+            // A frame without payload (an empty DATA with END_STREAM, a
+            // SETTINGS ACK) whose header was the last byte read is handled
+            // now, not when more bytes come.
+            let empty_payload = matches!(self.rd, Rd::Payload { left: 0, .. });
+            let next = match cli.rx.as_ref() {
+                Some(rx) => self.input(rx.data(), ctx, seed, counters),
+                None if empty_payload => self.input(&[], ctx, seed, counters),
+                None => break,
+            };
             match next {
                 Next::Consumed(n) => {
-                    rx.consume(n);
+                    if let Some(rx) = cli.rx.as_mut() {
+                        rx.consume(n);
+                        if rx.is_empty() {
+                            cli.rx = None;
+                        }
+                    }
                     progress = true;
                 }
                 Next::Wait => break,
-            }
-            if rx.is_empty() {
-                cli.rx = None;
             }
         }
         progress
@@ -326,64 +334,6 @@ impl H2 {
         }
     }
 
-    /// DATA payload bytes for stream `hdr.stream`.
-    fn data(&mut self, hdr: FrameHeader, avail: &[u8], ctx: &StreamCtx<'_>) -> Next {
-        let id = hdr.stream;
-        let Some(st) = self.streams.by_id_mut(id) else {
-            // Idle: a connection error. Closed: its bytes are dropped (the
-            // connection window was charged and is given back).
-            if id > self.max_id {
-                self.connection_error(ErrorCode::Protocol, "DATA on an idle stream");
-                return Next::Wait;
-            }
-            return Next::Consumed(avail.len());
-        };
-        if st.reset || st.recv == Recv::Closed {
-            return Next::Consumed(avail.len());
-        }
-        if avail.is_empty() {
-            return Next::Consumed(0);
-        }
-        let now = ctx.now;
-        let n = match st.body {
-            ReqBody::None => {
-                output::reset_stream(&mut self.out, st, ErrorCode::Protocol);
-                return Next::Consumed(avail.len());
-            }
-            ReqBody::Length(left) => {
-                if avail.len() as u64 > left {
-                    debug!(target: "l5", "h2: stream {id}: DATA beyond content-length");
-                    output::reset_stream(&mut self.out, st, ErrorCode::Protocol);
-                    return Next::Consumed(avail.len());
-                }
-                let n = st.chan.push_rx(avail, now);
-                st.body = ReqBody::Length(left - n as u64);
-                n
-            }
-            ReqBody::Chunked => {
-                // One chunk per piece that fits: size line, data, CRLF.
-                let room = st.chan.rx_room();
-                let want = avail.len().min(room.saturating_sub(16 + 2));
-                if want == 0 {
-                    0
-                } else {
-                    let mut line = [0u8; 18];
-                    let len = chunk_line(want, &mut line);
-                    st.chan.push_rx(&line[..len], now);
-                    let n = st.chan.push_rx(&avail[..want], now);
-                    st.chan.push_rx(b"\r\n", now);
-                    n
-                }
-            }
-        };
-        if n == 0 {
-            self.blocked_on = Some(id);
-            return Next::Wait;
-        }
-        self.blocked_on = None;
-        Next::Consumed(n)
-    }
-
     /// A header block fragment (HEADERS or CONTINUATION content).
     fn fragment(&mut self, avail: &[u8], counters: &mut H2Counters) -> Next {
         if self.block.len() + avail.len() > self.ours.header_list_budget.max(16_384) * 2 {
@@ -417,6 +367,9 @@ impl H2 {
         match id {
             frame::SETTINGS_HEADER_TABLE_SIZE => self.enc.peer_table_size(v as usize),
             frame::SETTINGS_ENABLE_PUSH if v > 1 => return Err((ErrorCode::Protocol, "ENABLE_PUSH above 1")),
+            frame::SETTINGS_ENABLE_CONNECT_PROTOCOL if v > 1 => {
+                return Err((ErrorCode::Protocol, "ENABLE_CONNECT_PROTOCOL above 1"));
+            }
             frame::SETTINGS_INITIAL_WINDOW_SIZE => {
                 if v > frame::MAX_WINDOW {
                     return Err((ErrorCode::FlowControl, "INITIAL_WINDOW_SIZE above 2^31-1"));
@@ -547,24 +500,6 @@ impl H2 {
         }
     }
 
-    /// END_STREAM from the client on stream `id`.
-    fn end_of_request(&mut self, id: u32, now: std::time::Instant) {
-        let Some(st) = self.streams.by_id_mut(id) else { return };
-        if st.reset || st.recv == Recv::Closed {
-            return;
-        }
-        st.recv = Recv::Closed;
-        match st.body {
-            ReqBody::Length(0) | ReqBody::None => {}
-            ReqBody::Length(_) => {
-                debug!(target: "l5", "h2: stream {id}: END_STREAM before content-length");
-                output::reset_stream(&mut self.out, st, ErrorCode::Protocol);
-            }
-            ReqBody::Chunked => st.end_pending = true,
-        }
-        push_terminator(st, now);
-    }
-
     /// A HEADERS frame ended: its block is complete, or CONTINUATION follows.
     fn headers_frame(
         &mut self,
@@ -659,7 +594,13 @@ impl H2 {
             return self.end_of_request(id, ctx.now);
         }
         self.max_id = id;
-        let built = request::build(&mut self.dec, &mut self.scratch, block, budget, end_stream);
+        let built = request::build(
+            &mut self.dec,
+            &mut self.scratch,
+            block,
+            budget,
+            (end_stream, self.ours.ext_connect),
+        );
         if self.goaway.is_some() || self.peer_goaway {
             return; // after our GOAWAY: decoded for the table's sake, not served
         }
@@ -692,7 +633,11 @@ impl H2 {
             H2Stream::new(id, self.peer.initial_window as i64, self.ours.initial_window as i64, ctx.now);
         st.body = built.body;
         st.head_method = built.head_method;
+        st.ext_connect = built.ext_connect;
         st.recv = if end_stream { Recv::Closed } else { Recv::Open };
+        if end_stream && built.body == ReqBody::Tunnel {
+            st.chan.close_rx(); // a tunnel with nothing to send
+        }
         let slot = self.streams.insert(st);
         self.requests += 1;
         let id = ctx.next_stream_id();

@@ -28,6 +28,7 @@
 
 mod abuse;
 mod bad_request;
+mod body;
 mod chunked;
 mod input;
 mod output;

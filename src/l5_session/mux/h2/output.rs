@@ -170,7 +170,7 @@ fn frame_response(
                 };
                 let data = tx.data();
                 let full = tx.is_full();
-                match response::encode_head(data, st.head_method, enc, hblock, lower) {
+                match response::encode_head(data, (st.head_method, st.ext_connect), enc, hblock, lower) {
                     Ok(Some(head)) => {
                         let end = !head.interim && head.payload.is_none();
                         header_frames(out, st.id, hblock, end, max_frame);

@@ -13,6 +13,13 @@
 //! connection-specific fields; NUL, CR, LF, or surrounding blanks in a
 //! value; a `:path` or `:authority` that could not be written as one
 //! HTTP/1 token. So no HTTP/2 request can smuggle a second HTTP/1 one.
+//!
+//! An extended CONNECT (RFC 8441: `:method CONNECT` with `:protocol`,
+//! which needs `:scheme`, `:path` and `:authority`) becomes what HAProxy
+//! 2.6 makes of it: `GET` with `upgrade: PROTOCOL` and `connection:
+//! upgrade`, and for `websocket` a fresh `sec-websocket-key` when the
+//! client gave none (RFC 8441 §5 has no key; an HTTP/1.1 server needs
+//! one). Its DATA, once the server switched, is the tunnel's bytes.
 
 use crate::core::buffer::Buffer;
 use crate::l7_http::h2::hpack::{Decoder, HpackError};
@@ -34,6 +41,7 @@ pub enum ReqBody {
     None,        // END_STREAM came with the head
     Length(u64), // content-length: DATA payload as it is; bytes still expected
     Chunked,     // no content-length: each DATA payload becomes a chunk
+    Tunnel,      // extended CONNECT: DATA payload as it is, END_STREAM closes the tunnel's way in
 }
 
 /// A request ready to become a stream.
@@ -42,6 +50,7 @@ pub struct Built {
     pub head: RequestHead, // parsed from `buf`, version `Http2`
     pub body: ReqBody,
     pub head_method: bool, // HEAD: the response has no body
+    pub ext_connect: bool, // RFC 8441 extended CONNECT: a 101 from the server is the client's 200
 }
 
 /// The pseudo-headers seen so far, as ranges of `Scratch::pseudo`.
@@ -51,6 +60,7 @@ struct Pseudo {
     scheme: Option<(usize, usize)>,
     authority: Option<(usize, usize)>,
     path: Option<(usize, usize)>,
+    protocol: Option<(usize, usize)>, // RFC 8441 `:protocol`
 }
 
 /// Per-connection storage reused from one request to the next.
@@ -114,6 +124,7 @@ impl Fields<'_> {
                 b"scheme" => &mut self.pseudo.scheme,
                 b"authority" => &mut self.pseudo.authority,
                 b"path" => &mut self.pseudo.path,
+                b"protocol" => &mut self.pseudo.protocol,
                 _ => return Err("unknown pseudo-header"),
             };
             if slot.is_some() {
@@ -171,13 +182,14 @@ impl Fields<'_> {
 }
 
 /// Decodes `block` and builds the HTTP/1.1 head. `end_stream`: the
-/// HEADERS frame ended the stream (no body).
+/// HEADERS frame ended the stream (no body); `ext_connect`: extended
+/// CONNECT was announced (SETTINGS_ENABLE_CONNECT_PROTOCOL).
 pub fn build(
     dec: &mut Decoder,
     scratch: &mut Scratch,
     block: &[u8],
     budget: usize,
-    end_stream: bool,
+    (end_stream, ext_connect): (bool, bool),
 ) -> Result<Built, ReqError> {
     scratch.pseudo.clear();
     scratch.fields.clear();
@@ -193,9 +205,20 @@ pub fn build(
     }
     let Fields { s, pseudo, content_length, .. } = f;
     let part = |r: Option<(usize, usize)>| r.map(|(a, b)| &s.pseudo[a..b]);
-    let method = part(pseudo.method).ok_or(ReqError::Malformed("no :method"))?;
-    if method == b"CONNECT" {
-        return Err(ReqError::Malformed("CONNECT is not supported over HTTP/2"));
+    let mut method = part(pseudo.method).ok_or(ReqError::Malformed("no :method"))?;
+    let protocol = part(pseudo.protocol);
+    match (method == b"CONNECT", protocol) {
+        (true, None) => return Err(ReqError::Malformed("CONNECT is not supported over HTTP/2")),
+        (false, Some(_)) => return Err(ReqError::Malformed(":protocol without CONNECT")),
+        (true, Some(_)) if !ext_connect => return Err(ReqError::Malformed("extended CONNECT not enabled")),
+        (true, Some(p)) if p.is_empty() || !p.iter().all(|&b| name_byte(b.to_ascii_lowercase())) => {
+            return Err(ReqError::Malformed("invalid :protocol"));
+        }
+        (true, Some(_)) if pseudo.authority.is_none() => {
+            return Err(ReqError::Malformed("extended CONNECT without :authority"));
+        }
+        (true, Some(_)) => method = b"GET", // RFC 8441 §4, as HAProxy 2.6 rewrites it
+        (false, None) => {}
     }
     let scheme = part(pseudo.scheme).ok_or(ReqError::Malformed("no :scheme"))?;
     let path = part(pseudo.path).ok_or(ReqError::Malformed("no :path"))?;
@@ -215,6 +238,10 @@ pub fn build(
         return Err(ReqError::Malformed("invalid :authority"));
     }
     let body = match (end_stream, content_length) {
+        _ if protocol.is_some() && content_length.is_some() => {
+            return Err(ReqError::Malformed("content-length on an extended CONNECT"));
+        }
+        _ if protocol.is_some() => ReqBody::Tunnel,
         (true, Some(n)) if n > 0 => return Err(ReqError::Malformed("content-length without a body")),
         (true, _) => ReqBody::None,
         (false, Some(n)) => ReqBody::Length(n),
@@ -238,6 +265,13 @@ pub fn build(
     if !s.cookie.is_empty() {
         ok = ok && put(b"cookie: ") && put(&s.cookie) && put(b"\r\n");
     }
+    if let Some(p) = protocol {
+        ok = ok && put(b"upgrade: ") && put(p) && put(b"\r\nconnection: upgrade\r\n");
+        if p.eq_ignore_ascii_case(b"websocket") && !has_field(&s.fields, b"sec-websocket-key:") {
+            let key = crate::l7_http::websocket::new_key();
+            ok = ok && put(b"sec-websocket-key: ") && put(&key) && put(b"\r\n");
+        }
+    }
     if body == ReqBody::Chunked {
         ok = ok && put(b"transfer-encoding: chunked\r\n");
     }
@@ -256,12 +290,19 @@ pub fn build(
     head.version = Version::Http2;
     let (buf, head) = crate::l7_http::authority::normalize(buf, head);
     let head_method = method == b"HEAD";
-    Ok(Built { buf, head, body, head_method })
+    Ok(Built { buf, head, body, head_method, ext_connect: protocol.is_some() })
 }
 
 /// Whether the regular fields (`name: value\r\n` lines) carry a host.
 fn has_host_field(fields: &[u8]) -> bool {
-    fields.split(|&b| b == b'\n').any(|l| l.len() > 5 && l[..5].eq_ignore_ascii_case(b"host:"))
+    has_field(fields, b"host:")
+}
+
+/// Whether the regular fields have a line starting with `prefix` (`name:`).
+fn has_field(fields: &[u8], prefix: &[u8]) -> bool {
+    fields
+        .split(|&b| b == b'\n')
+        .any(|l| l.len() > prefix.len() && l[..prefix.len()].eq_ignore_ascii_case(prefix))
 }
 
 #[cfg(test)]
@@ -279,7 +320,7 @@ mod tests {
     }
 
     fn run(fields: &[(&str, &str)], end: bool) -> Result<Built, ReqError> {
-        build(&mut Decoder::new(4096), &mut Scratch::default(), &block(fields), 65536, end)
+        build(&mut Decoder::new(4096), &mut Scratch::default(), &block(fields), 65536, (end, true))
     }
 
     const BASE: [(&str, &str); 4] =
@@ -310,6 +351,47 @@ mod tests {
         assert_eq!(b.body, ReqBody::Chunked);
         f.push(("content-length", "5"));
         assert_eq!(run(&f, false).unwrap().body, ReqBody::Length(5));
+    }
+
+    #[test]
+    fn an_extended_connect_becomes_an_http11_upgrade() {
+        let ws = [
+            (":method", "CONNECT"),
+            (":protocol", "websocket"),
+            (":scheme", "http"),
+            (":authority", "a.example"),
+            (":path", "/chat"),
+            ("sec-websocket-version", "13"),
+        ];
+        let b = run(&ws, false).unwrap();
+        let text = std::str::from_utf8(b.buf.data()).unwrap().to_string();
+        let key_line = text.lines().find(|l| l.starts_with("sec-websocket-key: ")).expect(&text);
+        assert_eq!(key_line.len(), "sec-websocket-key: ".len() + 24, "{text}");
+        assert_eq!(
+            text.replace(key_line, "KEY"),
+            "GET http://a.example/chat HTTP/1.1\r\nhost: a.example\r\nsec-websocket-version: 13\r\nupgrade: websocket\r\nconnection: upgrade\r\nKEY\r\n\r\n"
+        );
+        assert_eq!((b.body, b.ext_connect), (ReqBody::Tunnel, true));
+        // A key the client gave is kept; another protocol gets none.
+        let mut f = ws.to_vec();
+        f.push(("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="));
+        let text = String::from_utf8(run(&f, false).unwrap().buf.data().to_vec()).unwrap();
+        assert_eq!(text.matches("sec-websocket-key").count(), 1, "{text}");
+        let mut f = ws.to_vec();
+        f[1] = (":protocol", "x-chat");
+        let text = String::from_utf8(run(&f, false).unwrap().buf.data().to_vec()).unwrap();
+        assert!(!text.contains("sec-websocket-key") && text.contains("upgrade: x-chat\r\n"), "{text}");
+        // RFC 8441 §4: :scheme, :path and :authority are required; :protocol only with CONNECT.
+        for drop in [":scheme", ":path", ":authority"] {
+            let f: Vec<_> = ws.iter().copied().filter(|(n, _)| *n != drop).collect();
+            assert!(matches!(run(&f, false), Err(ReqError::Malformed(_))), "without {drop}");
+        }
+        let mut f = ws.to_vec();
+        f[0] = (":method", "GET");
+        assert!(matches!(run(&f, false), Err(ReqError::Malformed(_))));
+        // Not announced (h2-workaround-bogus-websocket-clients): refused.
+        let r = build(&mut Decoder::new(4096), &mut Scratch::default(), &block(&ws), 65536, (false, false));
+        assert!(matches!(r, Err(ReqError::Malformed(_))));
     }
 
     #[test]
@@ -352,7 +434,7 @@ mod tests {
         let f = [(":method", "GET"), (":scheme", "http"), (":path", "/"), ("content-length", "3")];
         assert!(matches!(run(&f, true), Err(ReqError::Malformed(_))));
         assert!(matches!(
-            build(&mut Decoder::new(4096), &mut Scratch::default(), &[0x80], 65536, true),
+            build(&mut Decoder::new(4096), &mut Scratch::default(), &[0x80], 65536, (true, true)),
             Err(ReqError::Compression(_))
         ));
     }

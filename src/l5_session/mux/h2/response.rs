@@ -3,6 +3,10 @@
 //! becomes a header block (status, fields in lower case, hop-by-hop ones
 //! dropped), the body its payload, chunk framing removed.
 //!
+//! After an extended CONNECT (RFC 8441) the server's `101 Switching
+//! Protocols` is the client's `200` (as HAProxy 2.6 answers it), whose
+//! payload is the tunnel's bytes until the stream ends.
+//!
 //! The stream has already checked the framing it forwards (its own
 //! `BodyState` walks the server's bytes strictly), so the walk here only
 //! separates payload from framing; anything else it finds ends the
@@ -26,7 +30,7 @@ pub enum ResState {
 pub enum Payload {
     Length(u64),      // bytes left
     Chunked(Dechunk), // chunk framing to remove
-    UntilEnd,         // until the L6 stream ends (a body delimited by the server's close)
+    UntilEnd,         // until the L6 stream ends (a body delimited by the server's close, a tunnel)
 }
 
 /// A response head, encoded.
@@ -48,11 +52,12 @@ fn connection_specific(name: &[u8]) -> bool {
 }
 
 /// Encodes the response head at the front of `out` into `block` (which it
-/// clears first). `Ok(None)`: the head is not complete yet. `Err`: the
-/// bytes are not a response head.
+/// clears first); `ext_connect`: it answers an extended CONNECT.
+/// `Ok(None)`: the head is not complete yet. `Err`: the bytes are not a
+/// response head.
 pub fn encode_head(
     out: &[u8],
-    head_method: bool,
+    (head_method, ext_connect): (bool, bool),
     enc: &mut Encoder,
     block: &mut Vec<u8>,
     lower: &mut Vec<u8>,
@@ -62,9 +67,10 @@ pub fn encode_head(
         Ok(None) => return Ok(None),
         Err(_) => return Err(()),
     };
+    let switched = ext_connect && head.status == 101;
     block.clear();
     enc.begin(block);
-    enc.status(head.status, block);
+    enc.status(if switched { 200 } else { head.status }, block);
     for h in &head.headers {
         let name = h.name.of(out);
         if connection_specific(name) {
@@ -74,8 +80,9 @@ pub fn encode_head(
         lower.extend(name.iter().map(u8::to_ascii_lowercase));
         enc.field(lower, h.value.of(out), block);
     }
-    let interim = (100..200).contains(&head.status);
+    let interim = (100..200).contains(&head.status) && !switched;
     let payload = match head.framing {
+        _ if switched => Some(Payload::UntilEnd),
         _ if interim => None,
         Framing::None | Framing::Length(0) => None,
         Framing::Length(n) => Some(Payload::Length(n)),
@@ -95,7 +102,8 @@ mod tests {
         let raw =
             b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\nX-Thing: A\r\n\r\nhello";
         let (mut block, mut lower) = (Vec::new(), Vec::new());
-        let h = encode_head(raw, false, &mut Encoder::new(), &mut block, &mut lower).unwrap().unwrap();
+        let h =
+            encode_head(raw, (false, false), &mut Encoder::new(), &mut block, &mut lower).unwrap().unwrap();
         assert_eq!(h.consumed, raw.len() - 5);
         assert_eq!(h.payload, Some(Payload::Length(5)));
         let mut fields = Vec::new();
@@ -105,10 +113,22 @@ mod tests {
             .map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec()))
             .collect();
         assert_eq!(fields, want);
-        let h = encode_head(raw, true, &mut Encoder::new(), &mut block, &mut lower).unwrap().unwrap();
+        let h =
+            encode_head(raw, (true, false), &mut Encoder::new(), &mut block, &mut lower).unwrap().unwrap();
         assert_eq!(h.payload, None, "HEAD: no body");
+        // After an extended CONNECT a 101 is the client's 200, its payload a tunnel.
+        let raw = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: a\r\n\r\n";
+        let h =
+            encode_head(raw, (false, true), &mut Encoder::new(), &mut block, &mut lower).unwrap().unwrap();
+        assert_eq!((h.interim, h.payload, h.consumed), (false, Some(Payload::UntilEnd), raw.len()));
+        let mut fields = Vec::new();
+        Decoder::new(4096).decode(&block, 65536, |n, v| fields.push((n.to_vec(), v.to_vec()))).unwrap();
+        assert_eq!(
+            fields,
+            [(b":status".to_vec(), b"200".to_vec()), (b"sec-websocket-accept".to_vec(), b"a".to_vec())]
+        );
         assert!(
-            encode_head(b"HTTP/1.1 200", false, &mut Encoder::new(), &mut block, &mut lower)
+            encode_head(b"HTTP/1.1 200", (false, false), &mut Encoder::new(), &mut block, &mut lower)
                 .unwrap()
                 .is_none()
         );

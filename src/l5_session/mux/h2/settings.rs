@@ -12,6 +12,7 @@ pub struct Ours {
     pub max_concurrent: u32,
     pub max_frame_size: u32,
     pub header_list_budget: usize, // decoded header list budget of a request
+    pub ext_connect: bool,         // RFC 8441 extended CONNECT announced and accepted
 }
 
 impl Ours {
@@ -27,18 +28,28 @@ impl Ours {
             max_concurrent: t.max_concurrent_streams,
             max_frame_size: t.max_frame_size,
             header_list_budget: budget,
+            ext_connect: !t.no_ext_connect,
         }
     }
 
-    /// The SETTINGS values sent in the connection preface.
-    pub fn values(&self) -> [(u16, u32); 5] {
-        [
-            (frame::SETTINGS_HEADER_TABLE_SIZE, self.header_table_size),
-            (frame::SETTINGS_MAX_CONCURRENT_STREAMS, self.max_concurrent),
-            (frame::SETTINGS_INITIAL_WINDOW_SIZE, self.initial_window),
-            (frame::SETTINGS_MAX_FRAME_SIZE, self.max_frame_size),
-            (frame::SETTINGS_MAX_HEADER_LIST_SIZE, self.header_list_budget as u32),
-        ]
+    /// The SETTINGS values sent in the connection preface (the last one,
+    /// SETTINGS_ENABLE_CONNECT_PROTOCOL, only when `ext_connect`).
+    pub fn values(&self) -> smallvec::SmallVec<[(u16, u32); 6]> {
+        let mut v = smallvec::SmallVec::from_buf_and_len(
+            [
+                (frame::SETTINGS_HEADER_TABLE_SIZE, self.header_table_size),
+                (frame::SETTINGS_MAX_CONCURRENT_STREAMS, self.max_concurrent),
+                (frame::SETTINGS_INITIAL_WINDOW_SIZE, self.initial_window),
+                (frame::SETTINGS_MAX_FRAME_SIZE, self.max_frame_size),
+                (frame::SETTINGS_MAX_HEADER_LIST_SIZE, self.header_list_budget as u32),
+                (frame::SETTINGS_ENABLE_CONNECT_PROTOCOL, 1),
+            ],
+            6,
+        );
+        if !self.ext_connect {
+            v.pop();
+        }
+        v
     }
 }
 

@@ -36,6 +36,7 @@ pub struct H2Stream {
     pub rx_pushed: u64,      // request payload bytes given to `chan` (flow control credit)
     pub rx_credited: u64,    // of which the client was given back window for
     pub head_method: bool,   // HEAD: the response has no body
+    pub ext_connect: bool,   // RFC 8441 extended CONNECT: the server's 101 goes out as 200, then a tunnel
     pub reset: bool,         // RST_STREAM sent or received: nothing more either way
     pub reset_by_peer: bool, // the client's RST_STREAM came first (ours did not)
     pub complete: bool,      // its L6 stream ended with its response complete
@@ -57,6 +58,7 @@ impl H2Stream {
             rx_pushed: 0,
             rx_credited: 0,
             head_method: false,
+            ext_connect: false,
             reset: false,
             reset_by_peer: false,
             complete: false,
