@@ -31,6 +31,16 @@ impl PeersSection {
     }
 }
 
+/// The name peers exchange for `table`: a proxy's table is the proxy's
+/// name; a peers section's own table (`SECTION/NAME`) is `/NAME`, what
+/// HAProxy 2.6 sends (its table's network name starts at the '/' after
+/// the section's name: observed with 2.6.12), so such a table is shared
+/// with the other nodes' `table NAME` lines only, never with a backend
+/// called NAME.
+pub fn wire_name<'a>(section: &str, table: &'a str) -> &'a str {
+    table.strip_prefix(section).filter(|t| t.starts_with('/')).unwrap_or(table)
+}
+
 /// One `peer NAME ADDR:PORT` or `server NAME [ADDR:PORT]` line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PeerLine {

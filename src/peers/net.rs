@@ -13,6 +13,7 @@ use super::state::{self, Peer, Section, Shared};
 use super::task::{self, Act};
 use crate::cfg::Config;
 use crate::cfg::listen::BindOpts;
+use crate::cfg::peers::wire_name;
 use crate::core::slab::{Key, TokenSlab};
 use crate::l4_conn::Listener;
 use crate::stick::Registry;
@@ -98,7 +99,11 @@ impl Peers {
                 .filter(|(_, p)| {
                     p.stick_table.as_ref().and_then(|t| t.peers.as_deref()) == Some(sc.name.as_str())
                 })
-                .filter_map(|(i, p)| tables.get(i).map(|t| Shared { table: t.clone(), name: p.name.clone() }))
+                .filter_map(|(i, p)| {
+                    tables
+                        .get(i)
+                        .map(|t| Shared { table: t.clone(), name: wire_name(&sc.name, &p.name).to_string() })
+                })
                 .collect();
             let peers = sc
                 .peers

@@ -144,7 +144,7 @@ fn peer(out: &mut String, peers: &Peers, s: &Section, p: usize, now: u64, dict: 
             out,
             "\n        {what}:{:p} id={} local_id={} remote_id={}",
             &pr.cursors[i],
-            sh.name,
+            sh.table.name(),
             i + 1,
             pr.cursors[i].remote_id
         );
@@ -180,7 +180,7 @@ fn peer(out: &mut String, peers: &Peers, s: &Section, p: usize, now: u64, dict: 
                 out,
                 "\n              table:{:p} id={} update={lu} localupdate={lu} commitupdate={} refcnt=1",
                 t.as_ref(),
-                s.tables[i].name,
+                t.name(),
                 t.commit_update() as u32
             );
             if dict {

@@ -50,6 +50,9 @@ pub(super) fn number(cfg: &mut Config, diags: &mut Diagnostics) {
         if cli_at == Some(i) {
             next += 1;
         }
+        if !px.cap.frontend && !px.cap.backend {
+            continue; // a peers section's table (parser/peers.rs): no proxy id
+        }
         px.id = match &px.knobs.custom_id {
             Some((id, _)) => *id,
             None => {

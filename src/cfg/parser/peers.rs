@@ -5,10 +5,16 @@
 //! and `server NAME ADDR:PORT` for the others). Which peer is the local one
 //! depends on the local peer name (`-L`, else `localpeer`, else the host
 //! name), so it is decided by `resolve`; the parser keeps every line.
+//!
+//! `table NAME ...` declares a stick table of the section (HAProxy 2.6):
+//! rules and the runtime API name it `SECTION/NAME`, peers exchange it as
+//! `/NAME` (`cfg::peers::wire_name`). It is kept as a proxy with neither capability (tables are
+//! indexed like the proxies declaring them), which takes no proxy id and
+//! appears in no proxy listing, only in `show table`.
 
 use super::addr::{self, Use};
 use crate::cfg::diag::{Diag, Diagnostics};
-use crate::cfg::model::{Config, Loc};
+use crate::cfg::model::{Cap, Config, Loc, Proxy};
 use crate::cfg::peers::{PeerLine, PeersSection};
 use std::net::SocketAddr;
 
@@ -19,8 +25,9 @@ const IGNORED_SERVER_OPTS: [&str; 4] = ["check", "init-addr", "resolvers", "agen
 /// The section being read.
 pub(super) struct OpenPeers {
     sect: PeersSection,
-    keep: bool,      // false after an invalid header: the body is checked, then dropped
-    peer_line: bool, // a `peer` line was seen (forbids `bind`)
+    keep: bool,         // false after an invalid header: the body is checked, then dropped
+    peer_line: bool,    // a `peer` line was seen (forbids `bind`)
+    tables: Vec<Proxy>, // `table` lines, as table-only proxies named SECTION/NAME
 }
 
 /// `peers NAME`: starts a section.
@@ -51,13 +58,14 @@ pub(super) fn open(cfg: &Config, loc: &Loc, words: &[String], diags: &mut Diagno
         disabled: false,
         local: None,
     };
-    OpenPeers { sect, keep, peer_line: false }
+    OpenPeers { sect, keep, peer_line: false, tables: Vec::new() }
 }
 
 /// Ends the section: kept in the configuration unless its header was bad.
 pub(super) fn close(cfg: &mut Config, open: OpenPeers) {
     if open.keep {
         cfg.peers.push(open.sect);
+        cfg.proxies.extend(open.tables);
     }
 }
 
@@ -71,9 +79,7 @@ pub(super) fn keyword(o: &mut OpenPeers, words: &[String], loc: &Loc, diags: &mu
             o.sect.disabled = kw == "disabled";
             super::args::no_extra(kw, words, 1)
         }
-        "table" => Err("'table' in a 'peers' section is not supported by strata yet: declare the table \
-                        in a backend with 'stick-table ... peers NAME'."
-            .into()),
+        "table" => table(o, words, loc),
         "log" | "default-server" | "default-bind" => {
             Err(format!("'{kw}' in a 'peers' section is not supported by strata yet."))
         }
@@ -82,6 +88,28 @@ pub(super) fn keyword(o: &mut OpenPeers, words: &[String], loc: &Loc, diags: &mu
     if let Err(e) = res {
         diags.push(Diag::alert(loc, e));
     }
+}
+
+/// `table NAME type ... size ... [expire T] [nopurge] [store ...]`: a
+/// stick table shared through this section.
+fn table(o: &mut OpenPeers, words: &[String], loc: &Loc) -> Result<(), String> {
+    let name = words.get(1).filter(|n| !n.is_empty()).ok_or("'table' expects a table name as argument.")?;
+    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c))) {
+        return Err(format!("character '{c}' is not permitted in 'table' name '{name}'."));
+    }
+    let full = format!("{}/{name}", o.sect.name);
+    if let Some(other) = o.tables.iter().find(|t| t.name == full) {
+        return Err(format!("table name '{name}' conflicts with table declared at {}.", other.loc));
+    }
+    let mut def = super::stick::table_def(full.clone(), &words[2..])?;
+    if def.peers.is_some() {
+        return Err(format!("'table {name}' : 'peers' is implied by the section."));
+    }
+    def.peers = Some(o.sect.name.clone());
+    let mut px = super::section::inherit(None, full, loc, Cap { frontend: false, backend: false });
+    px.stick_table = Some(def);
+    o.tables.push(px);
+    Ok(())
 }
 
 fn listen_addr(kw: &str, text: &str) -> Result<SocketAddr, String> {
@@ -217,6 +245,35 @@ mod tests {
             })
             .collect();
         (cfg, msgs)
+    }
+
+    #[test]
+    fn cfg_peers_section_tables() {
+        let (cfg, msgs) = load(
+            "global\n localpeer me\npeers p\n peer me 127.0.0.1:1000\n table t type string size 10 expire 1m store gpc0\n\
+             backend b\n stick on src table p/t\n server s 127.0.0.1:1\n",
+        );
+        assert!(msgs.iter().all(|m| m.starts_with("W missing timeouts")), "{msgs:?}");
+        let t = cfg.proxies.iter().find(|p| p.name == "p/t").expect("the table's proxy");
+        assert!(!t.cap.frontend && !t.cap.backend && t.id == 0);
+        assert_eq!(t.stick_table.as_ref().unwrap().peers.as_deref(), Some("p"));
+        assert_eq!(cfg.proxies.iter().find(|p| p.name == "b").unwrap().id, 1, "the table takes no id");
+        assert_eq!(crate::cfg::peers::wire_name("p", "p/t"), "/t");
+        assert_eq!(crate::cfg::peers::wire_name("p", "pt"), "pt");
+        for (line, err) in [
+            ("table", "'table' expects a table name as argument."),
+            ("table a/b type ip size 1", "character '/' is not permitted in 'table' name 'a/b'."),
+            ("table t type ip size 1 peers p", "'table t' : 'peers' is implied by the section."),
+            ("table t type ip", "stick-table: missing size."),
+        ] {
+            let (_, msgs) =
+                load(&format!("global\n localpeer me\npeers p\n peer me 127.0.0.1:1000\n {line}\n"));
+            assert!(msgs.iter().any(|m| m == &format!("A 5: {err}")), "{line}: {msgs:?}");
+        }
+        let (_, msgs) = load(
+            "global\n localpeer me\npeers p\n peer me 127.0.0.1:1000\n table t type ip size 1\n table t type ip size 1\n",
+        );
+        assert!(msgs.iter().any(|m| m.starts_with("A 6: table name 't' conflicts")), "{msgs:?}");
     }
 
     #[test]

@@ -361,7 +361,7 @@ impl Sections {
 
 /// A new proxy: a copy of the inheritable settings of `template` (a
 /// defaults section), or HAProxy's built-in defaults without one.
-fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy {
+pub(super) fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Cap) -> Proxy {
     let mut px = Proxy {
         name,
         loc: loc.clone(),

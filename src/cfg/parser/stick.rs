@@ -16,6 +16,13 @@ pub(super) fn stick_table(o: &mut Open, words: &[String]) -> Res {
     if o.px.stick_table.is_some() {
         return Err(format!("only one stick-table per proxy ('{}').", o.px.name));
     }
+    o.px.stick_table = Some(table_def(o.px.name.clone(), &words[1..])?);
+    Ok(())
+}
+
+/// The table `name` from the arguments after `stick-table` (or after a
+/// peers section's `table NAME`).
+pub(super) fn table_def(name: String, words: &[String]) -> Result<TableDef, String> {
     let mut key_name = None;
     let mut len = None;
     let mut size = None;
@@ -24,7 +31,7 @@ pub(super) fn stick_table(o: &mut Open, words: &[String]) -> Res {
     let mut store = Store::new();
     let mut peers = None;
     let mut snapshot = None;
-    let mut i = 1;
+    let mut i = 0;
     let value = |i: usize, kw: &str| {
         words.get(i + 1).map(String::as_str).ok_or(format!("stick-table: missing argument after '{kw}'."))
     };
@@ -84,9 +91,7 @@ pub(super) fn stick_table(o: &mut Open, words: &[String]) -> Res {
     let key_name = key_name.ok_or("stick-table: missing type.")?;
     let key_type = KeyType::from_name(key_name, len).map_err(|e| format!("stick-table: {e}"))?;
     let size = size.ok_or("stick-table: missing size.")?;
-    o.px.stick_table =
-        Some(TableDef { name: o.px.name.clone(), key_type, size, expire, nopurge, store, peers, snapshot });
-    Ok(())
+    Ok(TableDef { name, key_type, size, expire, nopurge, store, peers, snapshot })
 }
 
 /// `tcp-request connection|session|content ...` and `tcp-request inspect-delay T`.
