@@ -20,7 +20,11 @@ suite="${2:-${STRATA_REGTESTS:-$repo/../shared/acceptance/regtests}}"
 expected="$here/expected-pass.txt"
 [ -x "$suite/run.sh" ] || { echo "check.sh: no regression suite at $suite" >&2; exit 2; }
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/strata-regtests.XXXXXX")"
+# A short name: VTest puts each instance's stats socket four levels below
+# it (haregtests-DATE.X/vtc.PID.HASH/INSTANCE/stats.sock), and a Unix
+# socket path must fit in 108 bytes (websocket.vtc's hap_srv_bad_key did
+# not with "strata-regtests.XXXXXX": HAProxy refuses to start then too).
+work="$(mktemp -d "${TMPDIR:-/tmp}/srt.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 out="$work/run.txt"
 (cd "$suite" && TMPDIR="$work" ./run.sh "$bin" --keep-logs) >"$out" 2>&1
