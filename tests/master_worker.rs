@@ -178,9 +178,10 @@ fn alive(pid: i32) -> bool {
         .is_ok_and(|s| s.rsplit(") ").next().is_some_and(|rest| !rest.starts_with('Z')))
 }
 
-fn cfg(fe: u16, backend: u16, peer: u16) -> String {
+/// `threads`: the workers' `nbthread`.
+fn cfg(fe: u16, backend: u16, peer: u16, threads: u32) -> String {
     format!(
-        "global\n    hard-stop-after 30s\n\
+        "global\n    hard-stop-after 30s\n    nbthread {threads}\n\
          defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\
          \x20   timeout http-keep-alive 30s\n\
          peers p\n    peer me 127.0.0.1:{peer}\n\
@@ -199,7 +200,9 @@ fn keys(m: &Master) -> Vec<String> {
 fn master_worker_reloads_under_load_without_a_failed_request() {
     let backend = HttpBackend::start();
     let fe = free_port();
-    let mut m = Master::start(&cfg(fe, backend.port(), free_port()), &["-L", "me"]);
+    // two threads per worker: -x hands every thread's sockets over
+    let mut m = Master::start(&cfg(fe, backend.port(), free_port(), 2), &["-L", "me"]);
+    assert!(m.cli("@1 show info").contains("\nNbthread: 2\n"), "the master CLI reaches a threaded worker");
     let load = Load::start(fe, 6, 3, 300);
     assert!(wait_until(ms(10_000), || load.ok() > 300), "load running");
     let mut worker = m.current_worker().expect("worker");
@@ -219,6 +222,7 @@ fn master_worker_reloads_under_load_without_a_failed_request() {
     assert!(report.ok > 500, "{report:?}");
     assert_eq!(report.failed, 0, "failed requests: {report:?}");
     assert_eq!(m.procs().2, "5 [failed: 0]");
+    assert!(m.cli("@1 show info").contains("\nNbthread: 2\n"));
     signal(m.pid(), libc::SIGINT);
     assert_eq!(m.wait_exit(), Some(130), "HAProxy's 128 + SIGINT: {}", m.stderr());
     assert!(wait_until(ms(5_000), || !alive(worker)), "the worker is gone");
@@ -228,7 +232,7 @@ fn master_worker_reloads_under_load_without_a_failed_request() {
 fn master_cli_speaks_as_haproxys() {
     let backend = HttpBackend::start();
     let fe = free_port();
-    let cfg_text = cfg(fe, backend.port(), free_port());
+    let cfg_text = cfg(fe, backend.port(), free_port(), 1);
     let m = Master::start(&cfg_text, &["-L", "me"]);
     let worker = m.current_worker().expect("worker");
     let proc = m.cli("show proc");

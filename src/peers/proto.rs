@@ -484,6 +484,7 @@ impl Proto {
         let c = &mut sect.peers[p].cursors[i];
         if c.scan == Default::default() {
             self.teach_id = c.teaching_origin as u32;
+            c.lesson_from = table.local_update();
         }
         let mut first = true;
         let out = &mut self.out;

@@ -67,6 +67,7 @@ pub struct Cursor {
     pub remote: Option<Definition>, // the peer's definition
     pub taught: bool,               // the full teaching of this table is done
     pub scan: ScanCursor,           // where the full teaching is
+    pub lesson_from: u64, // our local update number when the lesson's scan began: it covered every update up to it
 }
 
 /// One peer of a section.
@@ -244,12 +245,15 @@ impl Section {
     }
 
     /// The peer confirmed our lesson: back to pushing updates, from where
-    /// the lesson started (so nothing changed meanwhile is missed).
+    /// the lesson's scan started (so nothing changed meanwhile is missed,
+    /// and what the scan sent is not sent again: the lesson walks the
+    /// whole table, where HAProxy's walks its update tree).
     pub fn lesson_confirmed(&mut self, p: usize) {
         let peer = &mut self.peers[p];
         for c in &mut peer.cursors {
-            c.update = c.teaching_origin;
-            c.last_pushed = c.teaching_origin;
+            let from = c.teaching_origin.max(c.lesson_from);
+            c.update = from;
+            c.last_pushed = from;
             c.taught = false;
             c.scan = ScanCursor::default();
         }
