@@ -18,12 +18,31 @@ use std::sync::Arc;
 pub const CODES: [u16; 17] =
     [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504];
 
-/// One ready-to-send response.
+/// One ready-to-send response, or one built per answer from its format.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ErrorPage {
-    pub code: u16,        // the status it replaces
-    pub bytes: Arc<[u8]>, // what is sent, as is
+    pub code: u16,                       // the status it replaces
+    pub bytes: Arc<[u8]>, // what is sent, as is (a page with a format: its literal parts, no `hdr`)
     pub closes: bool,     // the client connection closes after it (no length, HTTP/1.0, empty)
+    pub format: Option<Arc<PageFormat>>, // `http-error ... hdr|lf-string|lf-file`: rendered per answer
+}
+
+/// The parts of an `http-error` page that are log-format strings, kept as
+/// written: `l7_http::custom_errors` compiles them (the configuration is
+/// checked by `l6_stream::rules`) and renders them for each answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageFormat {
+    pub hdrs: Vec<(String, String)>, // `hdr NAME FMT`, names in lower case, in order
+    pub content_type: Option<String>, // sent when the body is not empty
+    pub body: PageBody,
+    pub loc: Loc, // the `http-error` line
+}
+
+/// The body of a page with a format.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PageBody {
+    Bytes(Vec<u8>), // `string`, `file`, or none
+    Format(String), // `lf-string`, `lf-file`: a log-format
 }
 
 /// One line of a proxy about its error pages, in order.
@@ -46,7 +65,7 @@ pub struct HttpErrors {
 /// status `code`. `Err` says why it is not a response.
 pub fn page_from_response(code: u16, raw: &[u8]) -> Result<ErrorPage, String> {
     if raw.is_empty() {
-        return Ok(ErrorPage { code, bytes: Arc::from(&b""[..]), closes: true });
+        return Ok(ErrorPage { code, bytes: Arc::from(&b""[..]), closes: true, format: None });
     }
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut res = httparse::Response::new(&mut headers);
@@ -86,7 +105,7 @@ pub fn page_from_response(code: u16, raw: &[u8]) -> Result<ErrorPage, String> {
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
-    Ok(ErrorPage { code, bytes: Arc::from(out), closes: http10 || !length })
+    Ok(ErrorPage { code, bytes: Arc::from(out), closes: http10 || !length, format: None })
 }
 
 /// A page made of a content type and a body (`http-error ... string`),
@@ -99,7 +118,7 @@ pub fn page_from_body(code: u16, content_type: Option<&str>, body: &[u8]) -> Err
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
-    ErrorPage { code, bytes: Arc::from(out), closes: false }
+    ErrorPage { code, bytes: Arc::from(out), closes: false, format: None }
 }
 
 /// The reason phrase HAProxy uses for a status it answers itself.
@@ -188,7 +207,12 @@ mod tests {
 
     #[test]
     fn the_last_directive_wins_per_status() {
-        let page = |code: u16, tag: &str| ErrorPage { code, bytes: Arc::from(tag.as_bytes()), closes: false };
+        let page = |code: u16, tag: &str| ErrorPage {
+            code,
+            bytes: Arc::from(tag.as_bytes()),
+            closes: false,
+            format: None,
+        };
         let sections = vec![HttpErrors {
             name: "e1".into(),
             loc: Loc::default(),

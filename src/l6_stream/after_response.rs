@@ -65,6 +65,7 @@ impl Stream {
     /// once per transaction and only before any of it was sent. The rules
     /// see the answer as the response (`status`, `res.hdr`...).
     pub(super) fn after_response_on_answer(&mut self, ctx: &StreamCtx<'_>) {
+        self.render_dyn_answer(ctx); // an error page with a format is written first
         let Some(h) = self.http.as_mut() else { return };
         if !h.answered || h.response_started || h.txn.after_rules_done {
             return;

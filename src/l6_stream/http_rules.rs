@@ -21,12 +21,13 @@ use crate::stick::Update;
 /// How a rule pass ended.
 pub(super) enum Stop {
     Builtin(BuiltinStatus),
-    Response(Vec<u8>),     // return / redirect / auth
-    Tarpit(BuiltinStatus), // hold the request, then answer
+    Response(Vec<u8>),                    // return / redirect / auth
+    Page(crate::l7_http::reply::PageRef), // `return ... default-errorfiles|errorfiles NAME`
+    Tarpit(BuiltinStatus),                // hold the request, then answer
     Close {
         silent: bool,
-    }, // `reject` (close) or `silent-drop` (reset)
-    Allow,                 // stop the rules, go on
+    },    // `reject` (close) or `silent-drop` (reset)
+    Allow,                                // stop the rules, go on
     /// `use-service`: an internal service answers.
     Service(super::service::ServiceCall),
 }
@@ -121,6 +122,7 @@ impl Stream {
                     HttpAction::Deny(status) => Effect::Stop(Stop::Builtin(*status)),
                     HttpAction::Return(bytes) => Effect::Stop(Stop::Response(bytes.clone())),
                     HttpAction::ReturnDyn(r) => Effect::Stop(Stop::Response(r.render(&sample))),
+                    HttpAction::ReturnPage(r) => Effect::Stop(Stop::Page(r.clone())),
                     HttpAction::Redirect { to, code } => {
                         let buf = txn.req_bytes();
                         let host = find(buf, &txn.req.headers, "host").next();
@@ -169,6 +171,10 @@ impl Stream {
             }
             Some(Stop::Response(bytes)) => {
                 self.answer_with(&bytes, status_of(&bytes), TermCause::Local, TermPhase::Request);
+                true
+            }
+            Some(Stop::Page(r)) => {
+                self.answer_page_ref(&r, ctx);
                 true
             }
             Some(Stop::Tarpit(status)) => {

@@ -75,6 +75,7 @@ fn compile_stick(
 /// `file:line`, as configuration errors are.
 pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
     check_caches(cfg, diags);
+    check_page_formats(cfg, diags);
     cfg.proxies
         .iter()
         .map(|p| {
@@ -141,6 +142,9 @@ pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
                             }
                             if let Some(msg) = timeout_without_backend(p, r) {
                                 diags.push(Diag::alert(&r.loc, msg));
+                            }
+                            if let Some(d) = unknown_http_errors(cfg, p, r) {
+                                diags.push(d);
                             }
                             if let Some(msg) = super::capture::unknown_capture(p, side, r) {
                                 diags.push(Diag::alert(&r.loc, msg));
@@ -252,6 +256,45 @@ fn unknown_cache(cfg: &Config, r: &HttpRule) -> Option<String> {
     };
     (!cfg.caches.iter().any(|c| c.name == *name))
         .then(|| format!("unable to find the cache '{name}' referenced by this rule."))
+}
+
+/// `return ... errorfiles NAME` names an `http-errors` section; one
+/// without a page for the status makes an empty answer (HAProxy's
+/// messages).
+fn unknown_http_errors(cfg: &Config, p: &crate::cfg::Proxy, r: &HttpRule) -> Option<Diag> {
+    let HttpAction::ReturnPage(crate::l7_http::reply::PageRef { section: Some(name), code, .. }) = &r.action
+    else {
+        return None;
+    };
+    let Some(s) = cfg.http_errors.iter().find(|s| s.name == *name) else {
+        return Some(Diag::alert(
+            &r.loc,
+            format!("unknown http-errors section '{name}' referenced by http reply."),
+        ));
+    };
+    (!s.pages.iter().any(|pg| pg.code == *code)).then(|| {
+        let msg = format!(
+            "Proxy '{}': status '{code}' referenced by an http reply not declared in http-errors section '{name}'.",
+            p.name
+        );
+        Diag::warning(&r.loc, msg)
+    })
+}
+
+/// The log-format parts of `http-error` pages, checked once per line
+/// (pages from `defaults` are every proxy's).
+fn check_page_formats(cfg: &Config, diags: &mut Diagnostics) {
+    let mut seen: Vec<&crate::cfg::Loc> = Vec::new();
+    let lines = cfg.proxies.iter().flat_map(|p| &p.knobs.error_lines);
+    for page in lines
+        .filter_map(|d| if let crate::cfg::errorpages::ErrorDirective::Page(p) = d { Some(p) } else { None })
+    {
+        let Some(f) = page.format.as_ref().filter(|f| !seen.contains(&&f.loc)) else { continue };
+        seen.push(&f.loc);
+        if let Err(e) = crate::l7_http::reply::DynReply::from_page(page.code, f) {
+            diags.push(Diag::alert(&f.loc, format!("http-error : {e}")));
+        }
+    }
 }
 
 /// `set-timeout` changes a backend's timeouts: a proxy without the

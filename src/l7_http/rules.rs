@@ -50,6 +50,7 @@ pub enum HttpAction {
     Deny(BuiltinStatus),                    // a built-in error page; stops the rules
     Return(Vec<u8>),                        // a complete response, built at start-up
     ReturnDyn(Box<super::reply::DynReply>), // `return` with `hdr NAME FMT` values built per request
+    ReturnPage(super::reply::PageRef),      // `return ... default-errorfiles|errorfiles NAME`
     Redirect { to: RedirectTo, code: u16 },
     Edit(HeaderEdit),                                        // set/add/del/replace-header
     Sc(ScAction),                                            // track-scN, sc-inc-gpc0(N), sc-set-gpt0(N)

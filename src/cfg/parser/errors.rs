@@ -1,6 +1,7 @@
 //! `errorfile CODE FILE`, `errorfiles NAME [CODE...]`,
 //! `http-error status CODE [content-type T] [default-errorfiles |
-//! errorfile F | errorfiles NAME | file F | string S]` in proxy sections,
+//! errorfile F | errorfiles NAME | file F | string S | lf-file F |
+//! lf-string FMT] [hdr NAME FMT]...` in proxy sections,
 //! and the body of `http-errors NAME` sections (`errorfile` lines). Files
 //! are read now (relative to `default-path`); texts are HAProxy's.
 
@@ -8,7 +9,7 @@ use super::args::{Res, no_extra};
 use super::paths;
 use super::section::Open;
 use crate::cfg::errorpages::{
-    CODES, ErrorDirective, ErrorPage, HttpErrors, page_from_body, page_from_response,
+    CODES, ErrorDirective, ErrorPage, HttpErrors, PageBody, PageFormat, page_from_body, page_from_response,
 };
 use crate::cfg::model::Loc;
 
@@ -62,7 +63,7 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc) -> Option<Res> 
     Some(res)
 }
 
-/// `http-error status CODE [content-type T] [reply]`.
+/// `http-error status CODE [content-type T] [reply] [hdr NAME FMT]...`.
 fn http_error(words: &[String], loc: &Loc) -> Result<ErrorDirective, String> {
     if words.get(1).map(String::as_str) != Some("status") {
         return Err("'http-error' expects 'status' keyword.".into());
@@ -70,7 +71,8 @@ fn http_error(words: &[String], loc: &Loc) -> Result<ErrorDirective, String> {
     let c = code("http-error", words.get(2))?;
     let mut content_type: Option<&str> = None;
     let mut reply: Option<ErrorDirective> = None;
-    let mut body: Option<Vec<u8>> = None;
+    let mut body: Option<PageBody> = None;
+    let mut hdrs: Vec<(String, String)> = Vec::new();
     let mut i = 3;
     while let Some(opt) = words.get(i) {
         let val = words.get(i + 1);
@@ -90,23 +92,65 @@ fn http_error(words: &[String], loc: &Loc) -> Result<ErrorDirective, String> {
                 reply =
                     Some(ErrorDirective::Section { name: need()?.clone(), codes: vec![c], loc: loc.clone() })
             }
-            "file" => body = Some(read("http-error", need()?)?),
-            "string" => body = Some(need()?.clone().into_bytes()),
-            "lf-string" | "lf-file" | "hdr" => {
-                return Err(format!("'http-error' : '{opt}' is not supported by strata yet."));
+            "file" => body = Some(PageBody::Bytes(read("http-error", need()?)?)),
+            "string" => body = Some(PageBody::Bytes(need()?.clone().into_bytes())),
+            "lf-string" => body = Some(PageBody::Format(need()?.clone())),
+            "lf-file" => {
+                let file = need()?;
+                let text = String::from_utf8(read("http-error", file)?)
+                    .map_err(|_| format!("'http-error' : file <{file}> is not a text log-format."))?;
+                body = Some(PageBody::Format(text));
+            }
+            "hdr" => {
+                let name = need()?;
+                let value = words.get(i + 2).filter(|v| !v.is_empty());
+                let value = value.ok_or("'http-error' : 'hdr' expects <name> and <value> as arguments.")?;
+                let lower = name.to_ascii_lowercase();
+                if matches!(lower.as_str(), "content-length" | "transfer-encoding" | "content-type") {
+                    // HAProxy warns and drops it; refused here rather than silently ignored.
+                    return Err(format!(
+                        "'http-error' : header '{name}' is always ignored by the http reply (use 'content-type')."
+                    ));
+                }
+                hdrs.push((lower, value.clone()));
+                i += 3;
+                continue;
             }
             _ => return Err(format!("'http-error' : unknown keyword '{opt}'.")),
         }
         i += 2;
     }
     if let Some(r) = reply {
+        // HAProxy warns and ignores them: refused rather than silently dropped.
+        if !hdrs.is_empty() || content_type.is_some() {
+            let what = if hdrs.is_empty() { "content-type" } else { "hdr" };
+            return Err(format!(
+                "'http-error' : '{what}' cannot be used with an errorfile (it would be ignored)."
+            ));
+        }
         return Ok(r);
     }
-    let body = body.unwrap_or_default();
-    if !body.is_empty() && content_type.is_none() {
-        return Err("'http-error' : a 'content-type' is required with a body.".into());
+    let body = body.unwrap_or(PageBody::Bytes(Vec::new()));
+    let literal = match &body {
+        PageBody::Bytes(b) => b.clone(),
+        PageBody::Format(_) => Vec::new(),
+    };
+    if content_type.is_none() {
+        if matches!(body, PageBody::Format(_)) {
+            return Err("'http-error' : a content type must be defined with a log-format payload.".into());
+        }
+        if !literal.is_empty() {
+            return Err(
+                "'http-error' : a content type must be defined when non-empty payload is configured.".into(),
+            );
+        }
     }
-    Ok(ErrorDirective::Page(page_from_body(c, content_type, &body)))
+    let mut page = page_from_body(c, content_type, &literal);
+    if !hdrs.is_empty() || matches!(body, PageBody::Format(_)) {
+        let content_type = content_type.map(str::to_owned);
+        page.format = Some(std::sync::Arc::new(PageFormat { hdrs, content_type, body, loc: loc.clone() }));
+    }
+    Ok(ErrorDirective::Page(page))
 }
 
 /// `http-errors NAME` header.

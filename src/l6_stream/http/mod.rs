@@ -9,6 +9,7 @@
 //! The request side is in `request.rs`, the response side in
 //! `response.rs`; this file owns [`HttpPart`] and the loop that drives both.
 
+mod error_page;
 mod request;
 mod response;
 
@@ -41,6 +42,7 @@ pub struct HttpPart {
     pub(super) comp_algo: Option<crate::cfg::CompAlgo>, // compression chosen for this request
     pub(super) comp: Option<Box<crate::l7_http::compress::Compressor>>, // compressing the response
     pub(super) cache: Option<Box<super::http_cache::CacheState>>, // `cache-use` was run
+    pub(super) dyn_answer: Option<std::rc::Rc<crate::l7_http::reply::DynReply>>, // an error page to render before it leaves
     res_pipe: Option<Pipe>, // response body bytes spliced from the server, not yet sent
     /// An internal service answers (see `service.rs`).
     pub(super) service: Option<ServiceState>,
@@ -107,6 +109,7 @@ impl HttpPart {
             tunnel: false,
             response_started: false,
             early_hints: Vec::new(),
+            dyn_answer: None,
             comp_algo: None,
             comp: None,
             cache: None,
@@ -189,14 +192,13 @@ impl Stream {
     /// A page the proxies configured for the status replaces the built-in one.
     pub(super) fn answer(&mut self, status: BuiltinStatus, cause: TermCause, phase: TermPhase) {
         if let Some(page) = crate::l7_http::custom_errors::find(self.backend, self.frontend, status.code()) {
-            // The page alone decides whether the connection carries on (HAProxy).
-            if page.closes
-                && let Some(h) = self.http.as_mut()
-            {
-                h.txn.client_close = true;
-            }
-            return self.answer_with(&page.bytes, page.code, cause, phase);
+            return self.answer_page(page, cause, phase);
         }
+        self.answer_builtin(status, cause, phase);
+    }
+
+    /// Replaces the response with HAProxy's built-in answer for `status`.
+    pub(super) fn answer_builtin(&mut self, status: BuiltinStatus, cause: TermCause, phase: TermPhase) {
         if status.closes()
             && let Some(h) = self.http.as_mut()
         {
@@ -208,11 +210,27 @@ impl Stream {
     /// Replaces the response with `bytes` (a complete response of status
     /// `code`), unless a response already started.
     pub(super) fn answer_with(&mut self, bytes: &[u8], code: u16, cause: TermCause, phase: TermPhase) {
+        self.try_answer_with(bytes, code, cause, phase);
+    }
+
+    /// [`Stream::answer_with`]; false when the answer could not replace
+    /// the response (the stream is then aborted).
+    pub(super) fn try_answer_with(
+        &mut self,
+        bytes: &[u8],
+        code: u16,
+        cause: TermCause,
+        phase: TermPhase,
+    ) -> bool {
         self.term.set(cause, phase);
-        let Some(h) = self.http.as_mut() else { return self.abort(cause, phase) };
+        let Some(h) = self.http.as_mut() else {
+            self.abort(cause, phase);
+            return false;
+        };
         if h.response_started || h.answered {
             h.txn.client_close = true;
-            return self.abort(cause, phase);
+            self.abort(cause, phase);
+            return false;
         }
         debug!(target: "l6", "s#{}: answering {code}", self.id);
         let mut out = Buffer::take();
@@ -233,6 +251,7 @@ impl Stream {
             h.txn.client_close = true;
         }
         self.phase = Phase::Forwarding;
+        true
     }
 
     /// Forwards HTTP in both directions as far as readiness allows.
