@@ -100,3 +100,26 @@ fn bad_replies_are_refused_with_file_and_line() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("'nosuch'"), "{err}");
 }
+
+/// An `fcgi-app` section is read and checked as HAProxy reads it
+/// (HAProxy's `restrict_req_hdr_names.vtc` declares one it never uses);
+/// using one is refused (FastCGI is not supported yet).
+#[test]
+fn fcgi_app_sections_are_checked() {
+    let head = "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n\
+                frontend fe\n    bind 127.0.0.1:1\n";
+    let ok = format!("{head}fcgi-app app\n    docroot /tmp\n    option keep-conn\n    set-param A %[path]\n");
+    let (code, _, err) = Proxy::check(&ok);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) =
+        Proxy::check(&format!("{head}fcgi-app app\n    docroot\n    bogus x\nfcgi-app app\n"));
+    assert_eq!(code, 1, "{err}");
+    for (line, want) in [(9, "'docroot' expects <path>"), (10, "unknown keyword 'bogus'"), (11, "same name")]
+    {
+        assert!(err.lines().any(|l| l.contains(&format!(":{line}]")) && l.contains(want)), "{line}: {err}");
+    }
+    if !support::under_haproxy() {
+        let (code, _, err) = Proxy::check(&format!("{ok}backend b\n    use-fcgi-app app\n"));
+        assert_eq!(code, 1, "FastCGI is not supported: {err}");
+    }
+}

@@ -19,6 +19,7 @@ mod check_expect;
 mod checks;
 mod compression;
 mod errors;
+mod fcgi;
 mod global;
 mod h2tune;
 mod http_opts;

@@ -14,7 +14,7 @@ use crate::cfg::model::{Cap, Config, HttpReuse, Loc, Mode, Options, Proxy, Timeo
 
 /// HAProxy sections strata does not implement: their header is an alert
 /// and their body is skipped (it would only add misleading alerts).
-const UNSUPPORTED_SECTIONS: [&str; 4] = ["mailers", "resolvers", "program", "fcgi-app"];
+const UNSUPPORTED_SECTIONS: [&str; 3] = ["mailers", "resolvers", "program"];
 
 /// The kind of a proxy-like section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,6 +83,7 @@ enum Current {
     Cache,      // the last of `cfg.caches`
     Ring,       // the last of `cfg.rings`
     LogForward, // the last of `cfg.log_forwards`
+    Fcgi,       // an `fcgi-app` section (`fcgi.rs`)
 }
 
 /// Parser state across lines and files.
@@ -90,9 +91,10 @@ enum Current {
 pub(super) struct Sections {
     cfg: Config,
     cur: Current,
-    defaults: Vec<Defaults>,      // closed `defaults` sections in order
-    last_defaults: Option<usize>, // index in `defaults` of the most recent one
-    name: String,                 // `${.SECTION}`: the last header's name, else its keyword
+    defaults: Vec<Defaults>,       // closed `defaults` sections in order
+    last_defaults: Option<usize>,  // index in `defaults` of the most recent one
+    name: String,                  // `${.SECTION}`: the last header's name, else its keyword
+    fcgi_apps: Vec<(String, Loc)>, // `fcgi-app` sections declared so far
 }
 
 impl Sections {
@@ -100,8 +102,10 @@ impl Sections {
     pub(super) fn line(&mut self, loc: &Loc, words: &[String], diags: &mut Diagnostics) {
         let kw = words[0].as_str();
         // Every section keyword must be listed here for `${.SECTION}`.
-        if matches!(kw, "global" | "defaults" | "frontend" | "backend" | "listen" | "ring" | "log-forward")
-            || UNSUPPORTED_SECTIONS.contains(&kw)
+        if matches!(
+            kw,
+            "global" | "defaults" | "frontend" | "backend" | "listen" | "ring" | "log-forward" | "fcgi-app"
+        ) || UNSUPPORTED_SECTIONS.contains(&kw)
         {
             self.name = words.get(1).filter(|w| !w.is_empty()).unwrap_or(&words[0]).clone();
         }
@@ -185,6 +189,20 @@ impl Sections {
             }
             return;
         }
+        if kw == "fcgi-app" {
+            self.close();
+            self.cur = match super::fcgi::open(words, loc, &self.fcgi_apps) {
+                Ok(app) => {
+                    self.fcgi_apps.push(app);
+                    Current::Fcgi
+                }
+                Err(e) => {
+                    diags.push(Diag::alert(loc, e));
+                    Current::Skipped
+                }
+            };
+            return;
+        }
         if kw == "peers" {
             self.close();
             self.cur = Current::Peers(Box::new(super::peers::open(&self.cfg, loc, words, diags)));
@@ -211,6 +229,11 @@ impl Sections {
             Current::Proxy(open) => proxy::keyword(open, words, loc, diags),
             Current::Peers(open) => super::peers::keyword(open, words, loc, diags),
             Current::Skipped => {}
+            Current::Fcgi => {
+                if let Err(e) = super::fcgi::line(words) {
+                    diags.push(Diag::alert(loc, e));
+                }
+            }
             Current::HttpErrors => {
                 if let Some(section) = self.cfg.http_errors.last_mut()
                     && let Err(e) = super::errors::section_line(section, words)
