@@ -11,7 +11,8 @@
 //!   proxy CPU per hit.
 //!
 //! Usage: `cargo bench --bench http_features -- STRATA_BIN [HAPROXY_BIN]`
-//! (defaults: target/release/strata, /usr/sbin/haproxy). Figures are
+//! (defaults: target/release/strata, /usr/sbin/haproxy; `STRATA_BENCH_PORT=N`
+//! puts the proxies on N, N+1...). Figures are
 //! ratios from the same run (see docs/performance.md for why).
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -70,8 +71,14 @@ fn backend() -> u16 {
     port
 }
 
+/// A port for a proxy: the next one from `STRATA_BENCH_PORT` (a base the
+/// caller owns, e.g. a helper's range) when set, else one the kernel picks.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+    match std::env::var("STRATA_BENCH_PORT").ok().and_then(|b| b.parse::<u16>().ok()) {
+        Some(base) => base + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        None => TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port(),
+    }
 }
 
 fn config(gz: u16, cache: u16, be: u16) -> String {
