@@ -9,6 +9,7 @@
 //! The request side is in `request.rs`, the response side in
 //! `response.rs`; this file owns [`HttpPart`] and the loop that drives both.
 
+mod abort;
 mod error_page;
 mod request;
 mod response;
@@ -270,6 +271,7 @@ impl Stream {
             // send on a reused connection switches to a retry on a new one,
             // and reading the failed socket after that would answer 502.
             let mut progress = self.http_request_side(cli, ctx);
+            progress |= self.watch_client_close(cli, ctx);
             if self.phase == Phase::Forwarding {
                 progress |= self.http_response_head(ctx);
                 // An answer built while reading the response (`http-response
