@@ -22,8 +22,6 @@ const ALLOWED: &[(&str, &str)] = &[
     ("'compression' is not supported by strata yet", "HTTP features (compression)"),
     ("section 'cache' is not supported by strata yet", "HTTP features (cache)"),
     ("'cookie' is not supported by strata yet", "state issue (cookie persistence)"),
-    ("section 'resolvers' is not supported by strata yet", "servers (resolvers)"),
-    ("'resolvers' is not supported by strata yet", "servers (resolvers)"),
     ("'http-check send' is not supported by strata yet", "servers (health checks)"),
     ("'http-check connect' is not supported by strata yet", "servers (health checks)"),
     ("'option mysql-check' is not supported by strata yet", "servers (health checks)"),
@@ -32,7 +30,6 @@ const ALLOWED: &[(&str, &str)] = &[
     ("balance 'random' is not supported by strata yet", "servers (balance)"),
     ("'accept-proxy' is not supported by strata yet", "servers (PROXY protocol)"),
     ("'send-proxy-v2' is not supported by strata yet", "servers (PROXY protocol)"),
-    ("could not resolve address", "servers (resolvers: names resolved at run time)"),
     // Seen since nbthread N is accepted (30-Cerberus, 32-radixdlt set nbthread):
     ("unknown fetch method 'fc_pp_unique_id'", "fetches (PROXY protocol v2 TLVs)"),
     ("but got 'silent-drop'", "actions (tcp-request connection silent-drop)"),

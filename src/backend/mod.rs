@@ -7,6 +7,7 @@
 pub mod admin_log;
 pub mod balance;
 pub mod check;
+pub mod dns;
 pub mod queue;
 pub mod server;
 pub mod shared;

@@ -39,6 +39,7 @@ pub struct Config {
     pub rings: Vec<super::syslog::RingDef>, // `ring` sections
     pub log_forwards: Vec<super::syslog::LogForwardDef>, // `log-forward` sections
     pub cli_proxy_at: Option<usize>, // HAProxy's internal CLI proxy: how many proxies precede it (it takes an id)
+    pub resolvers: Vec<crate::cfg::resolvers::ResolversSection>, // `resolvers` sections
 }
 
 /// A `cache NAME` section.

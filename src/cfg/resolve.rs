@@ -24,6 +24,7 @@ pub fn resolve(cfg: &mut Config, diags: &mut Diagnostics) {
     warn_no_global_state_file(cfg, diags);
     super::peers::resolve(cfg, diags);
     super::syslog::check(cfg, diags);
+    super::resolvers::check(cfg, diags);
 }
 
 /// What HAProxy calls a proxy in messages, from its capabilities.

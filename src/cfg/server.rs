@@ -47,6 +47,7 @@ pub struct Server {
     pub resolvers: Option<String>, // `resolvers NAME`: re-resolve `fqdn` at run time
     pub resolve_prefer: Family, // `resolve-prefer`, default ipv6
     pub resolve_net: Vec<(IpAddr, u8)>, // `resolve-net`: preferred networks
+    pub allow_dup_ip: bool, // `resolve-opts allow-dup-ip`: may share an address with a server of its backend
     pub on_marked_down: MarkedDown,
     pub on_marked_up: MarkedUp,
     pub agent: Agent,                     // `agent-check` and its settings
@@ -90,6 +91,7 @@ impl Default for Server {
             resolvers: None,
             resolve_prefer: Family::V6,
             resolve_net: Vec::new(),
+            allow_dup_ip: false,
             on_marked_down: MarkedDown::Nothing,
             on_marked_up: MarkedUp::Nothing,
             agent: Agent::default(),

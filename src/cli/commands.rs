@@ -41,6 +41,10 @@ pub trait CliData {
     fn show_peers(&self, _args: &[&str]) -> Result<String, &'static str> {
         Ok(String::new())
     }
+    /// `show resolvers [id]`: every section's name servers and counters.
+    fn show_resolvers(&self, _section: Option<&str>) -> Result<String, &'static str> {
+        Ok("No resolvers found\n".into())
+    }
     /// The certificates loaded for `ssl` binds and servers (`show ssl cert`).
     fn ssl_certs(&self) -> &[crate::l4_conn::tls::certs::CertInfo] {
         &[]
@@ -241,6 +245,22 @@ const COMMANDS: &[Command] = &[
         desc: "dump some information about all the peers or this peers section",
         level: AccessLevel::User,
         run: |words, _, data, out| match data.show_peers(&words[2..]) {
+            Ok(text) => {
+                out.extend_from_slice(text.as_bytes());
+                out.push(b'\n');
+            }
+            Err(e) => {
+                out.extend_from_slice(e.as_bytes());
+                out.extend_from_slice(b"\n\n");
+            }
+        },
+    },
+    Command {
+        words: &["show", "resolvers"],
+        usage: "show resolvers [id]",
+        desc: "dumps counters from all resolvers section and associated name servers",
+        level: AccessLevel::User,
+        run: |words, _, data, out| match data.show_resolvers(words.get(2).copied()) {
             Ok(text) => {
                 out.extend_from_slice(text.as_bytes());
                 out.push(b'\n');

@@ -35,6 +35,7 @@ pub struct WorkerView<'a> {
     pub lent: &'a [super::isolate::Lent], // the other threads' sessions, parked for this command
     pub threads: (&'a super::shared::Threads, usize), // every thread, and the one running the command
     pub logs: (&'a super::logsink::LogSink, SystemTime), // the log targets and the wall clock (`server_event`)
+    pub dns: &'a crate::backend::dns::Resolvers,         // `show resolvers`
 }
 
 impl CliData for WorkerView<'_> {
@@ -43,6 +44,9 @@ impl CliData for WorkerView<'_> {
     }
     fn show_peers(&self, args: &[&str]) -> Result<String, &'static str> {
         crate::peers::show::show(self.peers, args, self.now_ms)
+    }
+    fn show_resolvers(&self, section: Option<&str>) -> Result<String, &'static str> {
+        self.dns.show(section)
     }
     fn ssl_certs(&self) -> &[crate::l4_conn::tls::certs::CertInfo] {
         self.certs

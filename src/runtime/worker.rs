@@ -7,6 +7,7 @@ use super::StartError;
 
 mod accept;
 mod build;
+mod dns_glue;
 mod queues;
 mod server_events;
 use super::checks::{CHECK_SUB, Checks};
@@ -89,6 +90,7 @@ pub struct Worker {
     next_purge_ms: u64,    // when the stick tables are purged next
     idle: IdleMeter,       // `Idle_pct` of show info
     peers: Peers,          // peers sections: listeners, connections (worker/peers_glue.rs)
+    dns: crate::backend::dns::Resolvers, // `resolvers` sections, first thread only (worker/dns_glue.rs)
     peers_next: Option<std::time::Instant>, // when the peers want to run next
     taken: Vec<bool>,      // kept between turns: `read_ahead`'s result, reused
     certs: Vec<crate::l4_conn::tls::certs::CertInfo>, // loaded certificates (`show ssl cert`)
@@ -137,6 +139,7 @@ macro_rules! worker_view {
             certs: &$w.certs,
             idle: &mut $w.env.idle,
             caches: &$w.env.caches,
+            dns: &$w.dns,
             now: $w.env.clock.now(),
             lent: $lent,
             threads: (&$w.threads, $w.thread),
@@ -186,6 +189,10 @@ impl Worker {
             let purge = [self.env.h2srv.next_purge(), self.env.idle.next_purge()].into_iter().flatten().min();
             let timeout =
                 purge.map_or(timeout, |at| timeout.min(at.saturating_duration_since(self.env.clock.now())));
+            let timeout = self
+                .dns
+                .next_deadline()
+                .map_or(timeout, |at| timeout.min(at.saturating_duration_since(self.env.clock.now())));
             // Streams an HTTP/2 server connection has news for run first.
             let timeout = if self.env.h2srv.has_wakes() { std::time::Duration::ZERO } else { timeout };
             let polling_since = std::time::Instant::now();
@@ -202,6 +209,7 @@ impl Worker {
             self.idle.record(polling_since, self.env.clock.now());
             self.tick_tables();
             self.tick_audit();
+            self.tick_dns();
             let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
             let taken = self.read_ahead(&events);
             for (ev, &taken) in events.iter().zip(&taken) {
@@ -276,6 +284,7 @@ impl Worker {
                         | CHECK_SUB
                         | IDLE_SUB
                         | PEER_SUB
+                        | crate::backend::dns::DNS_SUB
                         | REFUSED_SUB
                         | crate::l6_stream::h2srv::H2SRV_SUB
                 );
@@ -338,6 +347,9 @@ impl Worker {
         let (key, sub) = Key::from_token(token);
         if sub == CLI_SUB {
             return self.drive_cli(key);
+        }
+        if sub == crate::backend::dns::DNS_SUB {
+            return self.dns_event(key);
         }
         if sub == PEER_SUB {
             return self.peers.on_event(key, self.poll.registry(), self.env.clock.ticks_ms());

@@ -54,6 +54,9 @@
 //!   windows, recording requests with their connection and the most
 //!   streams open at once (`/hold`, `/size/N`, `/nolen/N`, `/echo`, `/rst`).
 //! - [`text`]: [`text_body`](text::text_body), compressible text bodies.
+//! - [`dns`]: [`dns::DnsServer`], a stand-in UDP DNS server answering from a
+//!   table the test changes (addresses, NXDOMAIN, REFUSED, silence), and
+//!   [`dns::two_hellos`], greeting servers on 127.0.0.2 and 127.0.0.3.
 //!
 //! - [`websocket`]: the RFC 6455 accept value the test server answers with.
 //! - [`tls`]: [`tls::Pki`] (a test CA issuing server and client
@@ -70,6 +73,7 @@
 pub mod backend;
 pub mod cli_client;
 pub mod client;
+pub mod dns;
 pub mod h2_backend;
 pub mod h2_client;
 pub mod http_answers;

@@ -35,6 +35,7 @@ mod persist;
 mod process;
 mod proxy;
 mod proxy_misc;
+mod resolvers;
 mod section;
 mod server;
 pub use server::dynamic as dynamic_server;
@@ -88,7 +89,13 @@ pub fn parse(texts: &[(String, String)], diags: &mut Diagnostics) -> Config {
             // `.if defined(X)` sees the `setenv` lines above, as the lexer does.
             let outcome = pre.line(&words, &loc, &|name: &str| s.env_lookup(name), diags);
             match outcome {
-                Outcome::Keep => s.line(&loc, &words, diags),
+                Outcome::Keep => {
+                    s.line(&loc, &words, diags);
+                    // A keyword may abort too (a duplicate `resolvers` name).
+                    if diags.aborted {
+                        break 'files;
+                    }
+                }
                 Outcome::Consumed => {}
                 Outcome::StopFile => break,
                 Outcome::StopAll => {

@@ -14,7 +14,7 @@ use crate::cfg::model::{Cap, Config, HttpReuse, Loc, Mode, Options, Proxy, Timeo
 
 /// HAProxy sections strata does not implement: their header is an alert
 /// and their body is skipped (it would only add misleading alerts).
-const UNSUPPORTED_SECTIONS: [&str; 3] = ["mailers", "resolvers", "program"];
+const UNSUPPORTED_SECTIONS: [&str; 2] = ["mailers", "program"];
 
 /// The kind of a proxy-like section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +84,7 @@ enum Current {
     Ring,       // the last of `cfg.rings`
     LogForward, // the last of `cfg.log_forwards`
     Fcgi,       // an `fcgi-app` section (`fcgi.rs`)
+    Resolvers,  // the last of `cfg.resolvers`
 }
 
 /// Parser state across lines and files.
@@ -104,7 +105,15 @@ impl Sections {
         // Every section keyword must be listed here for `${.SECTION}`.
         if matches!(
             kw,
-            "global" | "defaults" | "frontend" | "backend" | "listen" | "ring" | "log-forward" | "fcgi-app"
+            "global"
+                | "defaults"
+                | "frontend"
+                | "backend"
+                | "listen"
+                | "ring"
+                | "log-forward"
+                | "fcgi-app"
+                | "resolvers"
         ) || UNSUPPORTED_SECTIONS.contains(&kw)
         {
             self.name = words.get(1).filter(|w| !w.is_empty()).unwrap_or(&words[0]).clone();
@@ -159,6 +168,17 @@ impl Sections {
                 diags.push(Diag::alert(loc, e));
                 Current::Skipped
             });
+            return;
+        }
+        if kw == "resolvers" {
+            self.close();
+            match super::resolvers::open(&self.cfg, words, loc, diags) {
+                Some(r) => {
+                    self.cfg.resolvers.push(r);
+                    self.cur = Current::Resolvers;
+                }
+                None => self.cur = Current::Skipped,
+            }
             return;
         }
         if kw == "userlist" {
@@ -266,6 +286,11 @@ impl Sections {
                 };
                 if let Err(e) = res {
                     diags.push(Diag::alert(loc, e));
+                }
+            }
+            Current::Resolvers => {
+                if let Some(r) = self.cfg.resolvers.last_mut() {
+                    super::resolvers::keyword(r, words, loc, diags);
                 }
             }
             Current::Userlist => {

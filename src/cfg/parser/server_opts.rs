@@ -34,7 +34,7 @@ pub(super) fn find(name: &str) -> Option<&'static Opt> {
 
 /// Options of the table below whose behaviour is not wired yet: refused
 /// like [`NOT_YET`] until it is.
-pub(super) const PENDING: [&str; 1] = ["resolvers"];
+pub(super) const PENDING: [&str; 0] = [];
 
 /// Options HAProxy 2.6 has and strata does not (yet): refused by name
 /// with their arity, never as "unknown keyword".
@@ -209,6 +209,31 @@ const OPTIONS: &[Opt] = &[
     opt!("resolve-net", 1, true, |s, a| {
         let v = need(a, "'resolve-net' expects <network>[,<network>...] as argument.")?;
         s.resolve_net = networks(v)?;
+        Ok(())
+    }),
+    opt!("resolve-opts", 1, true, |s, a| {
+        let v = need(a, "'resolve-opts' expects a comma-separated list of options.")?;
+        for o in v.split(',') {
+            match o {
+                "allow-dup-ip" => s.allow_dup_ip = true,
+                "prevent-dup-ip" => s.allow_dup_ip = false,
+                // SRV records only, which strata does not query.
+                "ignore-weight" => {
+                    return Err(
+                        "'resolve-opts' : 'ignore-weight' applies to SRV records, which strata does not \
+                                resolve yet."
+                            .into(),
+                    );
+                }
+                _ => {
+                    return Err(format!(
+                        "'{}' : unknown resolve-opts option '{o}', supported methods are 'allow-dup-ip', \
+                         'ignore-weight', and 'prevent-dup-ip'.",
+                        a.kw
+                    ));
+                }
+            }
+        }
         Ok(())
     }),
     opt!("resolve-prefer", 1, true, |s, a| match a.arg.map(String::as_str) {

@@ -1,6 +1,7 @@
 //! Building a worker: its listeners (bound here, or shared with the first
 //! worker), its poller, and everything it owns. The first worker (thread 0)
-//! also owns the runtime API listeners, the health checks and the peers;
+//! also owns the runtime API listeners, the health checks, the peers and
+//! the name resolution;
 //! the others serve connections only.
 
 use super::{CLI_LISTENER_BASE, IDLE_CONNS_PER_SERVER, ListenerSlot, StartError, TIMER_CHECK, Worker};
@@ -117,7 +118,7 @@ impl Worker {
         }
         let waker = mio::Waker::new(poll.registry(), WAKE_TOKEN).map_err(StartError::Poll)?;
         threads.set_waker(thread, Arc::new(waker));
-        // The runtime API, the health checks and the peers belong to the first thread.
+        // The runtime API, the health checks, the peers and the resolvers belong to the first thread.
         let owner = thread == 0;
         let mut cli_listeners = Vec::new();
         for spec in cfg.global.stats_sockets.iter().filter(|_| owner) {
@@ -170,12 +171,14 @@ impl Worker {
             next_purge_ms: if owner { 0 } else { u64::MAX }, // the first thread purges the shared tables
             idle: super::idle::IdleMeter::new(),
             peers,
+            dns: crate::backend::dns::Resolvers::new(owned, now),
             peers_next: None,
             taken: Vec::with_capacity(cfg.global.tune.maxpollevents),
             certs: Vec::new(),
             audit_wanted: false,
             next_audit_ms: 0,
         };
+        worker.dns.open(worker.poll.registry());
         worker.audit_wanted = owner && worker.env.rules.iter().any(|r| {
             r.http_request.iter().any(|rule| {
                 matches!(rule.action, crate::l7_http::rules::HttpAction::UseService(ref s) if *s == crate::l7_http::service_rules::InternalService::Prometheus)
