@@ -25,6 +25,7 @@ pub mod process;
 pub mod raw_bytes;
 pub mod resolve;
 pub mod resolve_logs;
+pub mod resolve_modes;
 pub mod resolvers;
 pub mod server;
 pub mod ssl;

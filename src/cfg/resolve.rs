@@ -25,6 +25,7 @@ pub fn resolve(cfg: &mut Config, diags: &mut Diagnostics) {
     super::peers::resolve(cfg, diags);
     super::syslog::check(cfg, diags);
     super::resolvers::check(cfg, diags);
+    super::resolve_modes::check(cfg, diags);
 }
 
 /// What HAProxy calls a proxy in messages, from its capabilities.
