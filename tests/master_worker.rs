@@ -6,7 +6,8 @@
 //! new worker that cannot start leaves the current one serving; `show
 //! proc`, `@1`, `@!PID`, `help`, `prompt` on the master CLI; SIGINT stops
 //! everything with HAProxy's exit code 130; a worker does not outlive its
-//! master. Validated against HAProxy 2.6.12
+//! master; `-Ws` tells systemd's `$NOTIFY_SOCKET` READY and RELOADING;
+//! the workers run `nbthread 2` where it matters. Validated against HAProxy 2.6.12
 //! (`STRATA_BIN=/usr/sbin/haproxy cargo test --test master_worker`) except
 //! the tables, which HAProxy 2.6.12 did not hand over (golden P2).
 
@@ -33,6 +34,11 @@ struct Master {
 
 impl Master {
     fn start(cfg: &str, extra: &[&str]) -> Master {
+        Master::start_with_env(cfg, extra, &[])
+    }
+
+    /// As [`Master::start`], with `env` added to the master's environment.
+    fn start_with_env(cfg: &str, extra: &[&str], env: &[(&str, &std::path::Path)]) -> Master {
         let dir = std::env::temp_dir().join(format!("strata-mworker-{}-{}", std::process::id(), free_port()));
         std::fs::create_dir_all(&dir).expect("dir");
         std::fs::write(dir.join("proxy.cfg"), cfg).expect("cfg");
@@ -45,6 +51,7 @@ impl Master {
             .arg(dir.join("proxy.cfg"))
             .arg("-p")
             .arg(dir.join("pid"))
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(err)
@@ -281,4 +288,42 @@ fn master_cli_speaks_as_haproxys() {
     // the worker does not outlive its master
     signal(m.pid(), libc::SIGKILL);
     assert!(wait_until(ms(10_000), || !alive(worker)), "the worker leaves with its master");
+}
+
+/// The notifications (`KEY=VALUE` lines) up to and including the next
+/// one saying `READY=1`. HAProxy 2.6's master also says `RELOADING=1`
+/// when it re-executes itself at start, before its first `READY=1`.
+fn notified_until_ready(rx: &std::os::unix::net::UnixDatagram) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !lines.iter().any(|l| l == "READY=1") {
+        let n = rx.recv(&mut buf).unwrap_or_else(|e| panic!("READY=1 within 20 s ({e}), got {lines:?}"));
+        lines.extend(String::from_utf8_lossy(&buf[..n]).lines().map(str::to_owned));
+    }
+    lines
+}
+
+#[test]
+fn systemd_mode_notifies_ready_and_each_reload_with_threaded_workers() {
+    let backend = HttpBackend::start();
+    let fe = free_port();
+    let dir = std::env::temp_dir().join(format!("strata-notify-{}-{}", std::process::id(), free_port()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("notify");
+    let rx = std::os::unix::net::UnixDatagram::bind(&path).expect("notify socket");
+    rx.set_read_timeout(Some(ms(20_000))).expect("timeout");
+    let cfg_text = cfg(fe, backend.port(), free_port(), 2);
+    let m = Master::start_with_env(&cfg_text, &["-Ws", "-L", "me"], &[("NOTIFY_SOCKET", &path)]);
+    notified_until_ready(&rx); // once the worker serves
+    assert!(m.cli("@1 show info").contains("\nNbthread: 2\n"));
+    let mut c = support::http_client::HttpConn::connect(fe);
+    assert_eq!(c.request(&support::http_client::get("/")).expect("served").status, 200);
+    signal(m.pid(), libc::SIGUSR2);
+    let reload = notified_until_ready(&rx);
+    assert_eq!(reload.first().map(String::as_str), Some("RELOADING=1"), "RELOADING, then READY: {reload:?}");
+    assert!(m.cli("@1 show info").contains("\nNbthread: 2\n"));
+    let mut c = support::http_client::HttpConn::connect(fe);
+    assert_eq!(c.request(&support::http_client::get("/")).expect("served after the reload").status, 200);
+    drop(m);
+    let _ = std::fs::remove_dir_all(&dir);
 }
