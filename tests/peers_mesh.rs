@@ -116,6 +116,34 @@ fn peers_restarted_node_learns_the_table_back() {
     assert!(wait_until(ms(10_000), || show_table(nb.stats, "t").used == Some(50)), "all 50 entries");
 }
 
+/// Entries A held before any peer came are taught to B in its lesson;
+/// changed on A after it, they are pushed again (they once waited for
+/// ever behind the lesson, never pushed).
+#[test]
+fn peers_entries_taught_in_a_lesson_are_pushed_when_changed_after_it() {
+    let nodes = [Node::new("a"), Node::new("b")];
+    let _a = start(&nodes[0], &nodes, &[]);
+    let (na, nb) = (&nodes[0], &nodes[1]);
+    for i in 0..20 {
+        cli(na.stats, &format!("set table t key 10.3.0.{i} data.gpc0 1"));
+    }
+    let _b = start(nb, &nodes, &[]);
+    assert!(wait_until(ms(20_000), || show_table(nb.stats, "t").used == Some(20)), "B's lesson");
+    for i in [0, 7, 19] {
+        cli(na.stats, &format!("set table t key 10.3.0.{i} data.gpc0 2"));
+    }
+    for i in [0, 7, 19] {
+        expect_entry(
+            nb.stats,
+            "t",
+            &format!("10.3.0.{i}"),
+            "gpc0=2",
+            Exp::Within(60_000),
+            "pushed after the lesson",
+        );
+    }
+}
+
 /// `show peers`, checked line by line against the layout of HAProxy
 /// 2.6.12's answer in golden P1 (addresses, times and counts vary).
 #[test]

@@ -485,6 +485,8 @@ impl Proto {
         if c.scan == Default::default() {
             self.teach_id = c.teaching_origin as u32;
             c.lesson_from = table.local_update();
+            // the scan sends everything up to here: a later change must be pushed again
+            table.mark_pushed(c.lesson_from);
         }
         let mut first = true;
         let out = &mut self.out;

@@ -106,6 +106,16 @@ impl Table {
         self.sync.as_ref().map_or(0, |s| s.commit.load(Ordering::Acquire))
     }
 
+    /// Counts every update up to `upto` as pushed (`commitupdate`), as a
+    /// full lesson that starts sends them all: an entry changed after that
+    /// gets a new number, to be pushed again, instead of waiting at its old
+    /// one behind the lesson.
+    pub fn mark_pushed(&self, upto: u64) {
+        if let Some(log) = &self.sync {
+            log.commit.fetch_max(upto, Ordering::AcqRel);
+        }
+    }
+
     /// Calls `f` with up to `max` entries updated locally after update
     /// `after`, in update order, each under its shard lock, with its number.
     /// Marks each as pushed (`commit`). Returns the last number looked at
