@@ -19,6 +19,58 @@ pub struct BindOpts {
     pub backlog: Option<u32>, // listen(2) backlog (default: the frontend's maxconn, capped)
     pub proto: crate::cfg::model::BindProto, // `proto h1|h2`: the mux connections start with
     pub accept_proxy: bool,   // `accept-proxy`: connections start with a PROXY protocol header
+    pub mode: Option<u32>,    // `mode`: permissions of a unix socket file (octal); else `unix-bind`'s
+    pub uid: Option<u32>,     // `uid`/`user`: owner of a unix socket file; else `unix-bind`'s
+    pub gid: Option<u32>,     // `gid`/`group`: group of a unix socket file; else `unix-bind`'s
+}
+
+/// A unix stream socket address of a `bind` or `server` line: a path
+/// (`unix@PATH`, `/PATH`) or a name in Linux's abstract namespace
+/// (`abns@NAME`). Bound and connected by `l4_conn::unix_listen`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum UnixAddr {
+    Path(std::path::PathBuf),
+    Abstract(String),
+}
+
+impl UnixAddr {
+    /// A unix address written on a `bind` or `server` line, if it is one.
+    pub fn parse(text: &str) -> Option<UnixAddr> {
+        if let Some(path) = text.strip_prefix("unix@").or_else(|| text.starts_with('/').then_some(text)) {
+            Some(UnixAddr::Path(path.into()))
+        } else {
+            text.strip_prefix("abns@").map(|name| UnixAddr::Abstract(name.into()))
+        }
+    }
+}
+
+impl std::fmt::Display for UnixAddr {
+    /// As written in the configuration (`unix@/run/x.sock`, `abns@name`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UnixAddr::Path(p) => write!(f, "unix@{}", p.display()),
+            UnixAddr::Abstract(name) => write!(f, "abns@{name}"),
+        }
+    }
+}
+
+/// `unix-bind`: the prefix of every `bind` unix path and the default mode,
+/// owner and group of its file, applied once the configuration is read.
+pub fn apply_unix_bind(cfg: &mut crate::cfg::Config) {
+    let u = cfg.global.process.unix_bind.clone();
+    for b in cfg.proxies.iter_mut().flat_map(|p| p.binds.iter_mut()) {
+        if let Some(UnixAddr::Path(path)) = &mut b.unix {
+            // HAProxy's rule: the prefix is prepended as it is, no slash added.
+            if let Some(prefix) = &u.prefix {
+                let mut joined = prefix.clone().into_os_string();
+                joined.push(path.as_os_str());
+                *path = joined.into();
+            }
+            b.opts.mode = b.opts.mode.or(u.mode);
+            b.opts.uid = b.opts.uid.or(u.uid);
+            b.opts.gid = b.opts.gid.or(u.gid);
+        }
+    }
 }
 
 /// Per-proxy options of one side's connections (client sockets of a

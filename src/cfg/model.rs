@@ -390,6 +390,14 @@ pub struct Bind {
     pub loc: Loc,
     pub opts: crate::cfg::listen::BindOpts,    // options of the line
     pub ssl: Option<Box<super::ssl::BindSsl>>, // TLS options of the line (`ssl`, `crt`...), if any
+    pub unix: Option<crate::cfg::listen::UnixAddr>, // a unix socket (`addr` is then 0.0.0.0:0, unused)
+}
+
+impl Bind {
+    /// The address as messages show it (`127.0.0.1:80`, `unix@/run/x.sock`).
+    pub fn addr_text(&self) -> String {
+        self.unix.as_ref().map_or_else(|| self.addr.to_string(), |u| u.to_string())
+    }
 }
 
 /// Which mux a `bind` line's connections start with (`proto`).

@@ -16,6 +16,7 @@ pub fn resolve(cfg: &mut Config, diags: &mut Diagnostics) {
     check_server_names(cfg, diags);
     check_ports(cfg, diags);
     layer7_hash_needs_http(cfg, diags);
+    super::listen::apply_unix_bind(cfg);
     check_binds(cfg, diags);
     resolve_error_pages(cfg, diags);
     warn_missing_timeouts(cfg, diags);
@@ -179,7 +180,11 @@ fn check_ports(cfg: &Config, diags: &mut Diagnostics) {
             })
         };
         let first = rules.iter().find(|r| !matches!(r.action, CheckAction::Comment));
-        for s in p.servers.iter().filter(|s| s.check && s.port.is_none() && s.check_port.is_none()) {
+        for s in p
+            .servers
+            .iter()
+            .filter(|s| s.check && s.port.is_none() && s.check_port.is_none() && s.unix.is_none())
+        {
             let head = format!(
                 "config: {} '{}': server '{}' has neither service port nor check port",
                 type_str(p),
@@ -261,18 +266,18 @@ fn check_binds(cfg: &Config, diags: &mut Diagnostics) {
                     "{} '{}' : MUX protocol '{name}' is not usable for 'bind {}' at [{}].",
                     type_str(p),
                     p.name,
-                    b.addr,
+                    b.addr_text(),
                     b.loc
                 )));
             }
-            if let Some((q, first)) = seen.iter().find(|(_, f)| f.addr == b.addr) {
+            if let Some((q, first)) = seen.iter().find(|(_, f)| (f.addr, &f.unix) == (b.addr, &b.unix)) {
                 diags.push(Diag::alert(
                     &b.loc,
                     format!(
                         "{} '{}' : address {} is already bound by {} '{}' at {}.",
                         type_str(p),
                         p.name,
-                        b.addr,
+                        b.addr_text(),
                         type_str(q),
                         q.name,
                         first.loc

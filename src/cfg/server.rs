@@ -50,11 +50,12 @@ pub struct Server {
     pub allow_dup_ip: bool, // `resolve-opts allow-dup-ip`: may share an address with a server of its backend
     pub on_marked_down: MarkedDown,
     pub on_marked_up: MarkedUp,
-    pub agent: Agent,                     // `agent-check` and its settings
-    pub send_proxy: Option<ProxyVersion>, // `send-proxy` / `send-proxy-v2`
-    pub namespace: Option<String>,        // `namespace` (no meaning for strata: warned)
-    pub ssl: super::ssl::ServerSsl,       // TLS options (`ssl`, `verify`, `sni`, `check-ssl`...)
+    pub agent: Agent,                          // `agent-check` and its settings
+    pub send_proxy: Option<ProxyVersion>,      // `send-proxy` / `send-proxy-v2`
+    pub namespace: Option<String>,             // `namespace` (no meaning for strata: warned)
+    pub ssl: super::ssl::ServerSsl,            // TLS options (`ssl`, `verify`, `sni`, `check-ssl`...)
     pub proto_h2: bool, // `proto h2`: HTTP/2 to the server from the first byte (h2c, or over `ssl`)
+    pub unix: Option<super::listen::UnixAddr>, // `unix@PATH` / `abns@NAME`: connect there (`addr` is 0.0.0.0)
 }
 
 impl Default for Server {
@@ -99,6 +100,7 @@ impl Default for Server {
             namespace: None,
             ssl: Default::default(),
             proto_h2: false,
+            unix: None,
         }
     }
 }

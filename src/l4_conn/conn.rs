@@ -1,4 +1,5 @@
-//! One TCP connection, client or server side.
+//! One stream connection, client or server side: TCP, or a unix socket
+//! held in the same type (`l4_conn::unix_listen`).
 
 use super::tls::TlsState;
 use crate::core::buffer::Buffer;
@@ -66,6 +67,12 @@ impl Conn {
         let sock = TcpStream::connect(addr)?;
         let _ = sock.set_nodelay(true);
         Ok(Conn::new(sock, now, true))
+    }
+
+    /// Starts a non-blocking connect to a unix server socket (`server s
+    /// unix@PATH` or `abns@NAME`); completion as for [`Conn::connect`].
+    pub fn connect_unix(addr: &crate::cfg::listen::UnixAddr, now: Instant) -> io::Result<Conn> {
+        Ok(Conn::new(super::unix_listen::connect(addr)?, now, true))
     }
 
     fn new(sock: TcpStream, now: Instant, connecting: bool) -> Conn {
@@ -183,7 +190,7 @@ impl Conn {
             // usually completed the handshake already, and the request can
             // leave now instead of after another turn of the poll loop.
             self.probed = true;
-            return match self.sock.peer_addr() {
+            return match SockRef::from(&self.sock).peer_addr() {
                 Ok(_) => {
                     self.connecting = false;
                     self.writable = true; // a new connection's send buffer is empty
@@ -205,7 +212,7 @@ impl Conn {
             self.error = Some(e.kind());
             return Err(e);
         }
-        match self.sock.peer_addr() {
+        match SockRef::from(&self.sock).peer_addr() {
             Ok(_) => {
                 self.connecting = false;
                 self.last_io = now;

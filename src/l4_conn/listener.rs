@@ -1,5 +1,6 @@
-//! A listening TCP socket of one frontend `bind` line: bound here, or
-//! inherited from the parent process (`fd@N`).
+//! A listening socket of one frontend `bind` line: TCP, bound here or
+//! inherited from the parent process (`fd@N`), or a unix stream socket
+//! (`unix@PATH`, `abns@NAME`).
 
 use crate::cfg::listen::BindOpts;
 use mio::net::{TcpListener, TcpStream};
@@ -10,9 +11,14 @@ use std::os::fd::AsRawFd;
 
 /// One bound address of a frontend. Owned by a worker, which registers it
 /// and accepts from it until `WouldBlock`.
+///
+/// A unix listening socket is held in the same mio type as a TCP one:
+/// registering, sharing and handing over a descriptor are the same; only
+/// [`Listener::accept`] differs (`unix`).
 pub struct Listener {
     pub sock: TcpListener, // non-blocking, SO_REUSEADDR + SO_REUSEPORT
-    pub addr: SocketAddr,  // as configured
+    pub addr: SocketAddr,  // as configured (0.0.0.0:0 for a unix socket)
+    pub unix: bool,        // a unix stream socket: its clients have no IP address
     pub proxy: usize,      // index of the frontend in Config::proxies
     pub tls: Option<std::sync::Arc<super::tls::BindTls>>, // `bind ... ssl`: its certificates
     pub luid: u32, // `id`, else the 1-based rank among the frontend's binds (HAProxy's `fe/1` in logs)
@@ -43,7 +49,15 @@ impl Listener {
             // handed over by the old process (`-x`): already bound, listening, set up
             let l = std::net::TcpListener::from(fd);
             l.set_nonblocking(true)?;
-            return Ok(Listener { sock: TcpListener::from_std(l), addr, proxy, tls: None, luid: 0, bind: 0 });
+            return Ok(Listener {
+                sock: TcpListener::from_std(l),
+                addr,
+                unix: false,
+                proxy,
+                tls: None,
+                luid: 0,
+                bind: 0,
+            });
         }
         let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
         sock.set_reuse_address(true)?;
@@ -67,7 +81,15 @@ impl Listener {
         if http {
             sock.set_tcp_quickack(false)?;
         }
-        Ok(Listener { sock: TcpListener::from_std(sock.into()), addr, proxy, tls: None, luid: 0, bind: 0 })
+        Ok(Listener {
+            sock: TcpListener::from_std(sock.into()),
+            addr,
+            unix: false,
+            proxy,
+            tls: None,
+            luid: 0,
+            bind: 0,
+        })
     }
 
     /// Reads back an integer socket option (tests and `show` commands).
@@ -85,6 +107,10 @@ impl Listener {
         reuse_port: bool,
         backlog: u32,
     ) -> io::Result<Listener> {
+        if let Some(unix) = &bind.unix {
+            let sock = super::unix_listen::bind(unix, &bind.opts, backlog)?;
+            return Ok(Listener { sock, addr: bind.addr, unix: true, proxy, tls: None, luid: 0, bind: 0 });
+        }
         let Some(fd) = bind.fd else {
             return Listener::bind(bind.addr, proxy, http, &bind.opts, reuse_port, backlog);
         };
@@ -98,12 +124,22 @@ impl Listener {
         if http {
             sock.set_tcp_quickack(false)?;
         }
-        Ok(Listener { sock: TcpListener::from_std(sock.into()), addr, proxy, tls: None, luid: 0, bind: 0 })
+        Ok(Listener {
+            sock: TcpListener::from_std(sock.into()),
+            addr,
+            unix: false,
+            proxy,
+            tls: None,
+            luid: 0,
+            bind: 0,
+        })
     }
 
     /// Accepts one pending connection; `Ok(None)` when none is left.
+    /// A unix socket's client gets 0.0.0.0:0 as its address.
     pub fn accept(&self) -> io::Result<Option<(TcpStream, SocketAddr)>> {
-        match self.sock.accept() {
+        let accepted = if self.unix { super::unix_listen::accept(&self.sock) } else { self.sock.accept() };
+        match accepted {
             Ok(pair) => Ok(Some(pair)),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
             Err(e) => Err(e),

@@ -14,6 +14,7 @@ pub mod sockopt;
 pub mod splice;
 pub mod tls;
 pub mod track;
+pub mod unix_listen;
 
 pub use conn::{Conn, IoStep};
 pub use listener::Listener;

@@ -232,10 +232,7 @@ impl Stream {
         }
         // An idle connection this session left under its server token moves first.
         ctx.idle.rehome(ctx.registry, self.srv_token);
-        let sock_opts = &ctx.cfg.proxies[be].knobs.srv_sock;
-        let connected = Conn::connect(target, ctx.now)
-            .inspect(|c| crate::l4_conn::sockopt::apply(c, crate::l4_conn::sockopt::Side::Server, sock_opts))
-            .and_then(|mut c| self.start_server_tls(&mut c, ctx, be, srv).map(|()| c));
+        let connected = self.dial(ctx, be, srv, target);
         match connected {
             Ok(mut conn) => match conn.register(ctx.registry, self.srv_token) {
                 Ok(()) => {
@@ -246,6 +243,26 @@ impl Stream {
             },
             Err(e) => self.connect_failed(ctx, &e.to_string()),
         }
+    }
+
+    /// A new connection to server `srv` of `be` at `target` (its unix
+    /// socket for `unix@`/`abns@` servers), socket options and TLS set.
+    fn dial(
+        &mut self,
+        ctx: &mut StreamCtx<'_>,
+        be: usize,
+        srv: usize,
+        target: std::net::SocketAddr,
+    ) -> std::io::Result<Conn> {
+        let unix = ctx.cfg.proxies[be].servers.get(srv).and_then(|s| s.unix.as_ref());
+        let opened = match unix {
+            Some(unix) => Conn::connect_unix(unix, ctx.now),
+            None => Conn::connect(target, ctx.now),
+        };
+        let sock_opts = &ctx.cfg.proxies[be].knobs.srv_sock;
+        opened
+            .inspect(|c| crate::l4_conn::sockopt::apply(c, crate::l4_conn::sockopt::Side::Server, sock_opts))
+            .and_then(|mut c| self.start_server_tls(&mut c, ctx, be, srv).map(|()| c))
     }
 
     /// An HTTP/2 server: a stream on a connection to it with room (as
@@ -276,10 +293,7 @@ impl Stream {
             self.phase = Phase::Connecting;
             return;
         }
-        let sock_opts = &ctx.cfg.proxies[be].knobs.srv_sock;
-        let connected = Conn::connect(target, ctx.now)
-            .inspect(|c| crate::l4_conn::sockopt::apply(c, crate::l4_conn::sockopt::Side::Server, sock_opts))
-            .and_then(|mut c| self.start_server_tls(&mut c, ctx, be, srv).map(|()| c));
+        let connected = self.dial(ctx, be, srv, target);
         let token = ctx.h2srv.vacant_token();
         match connected.and_then(|mut c| c.register(ctx.registry, token).map(|()| c)) {
             Ok(conn) => {

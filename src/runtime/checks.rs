@@ -74,6 +74,10 @@ impl Checks {
                     } else {
                         None
                     },
+                    unix: s
+                        .unix
+                        .clone()
+                        .filter(|_| !agent && s.check_port.is_none() && s.check_addr.is_none()),
                 };
                 if s.check {
                     let port = s.check_port.or(s.port).unwrap_or(0);

@@ -43,7 +43,7 @@ pub use worker::Worker;
 /// Errors that stop strata from starting.
 #[derive(Debug)]
 pub enum StartError {
-    Bind { proxy: String, addr: std::net::SocketAddr, err: std::io::Error },
+    Bind { proxy: String, addr: String, err: std::io::Error },
     Pidfile { path: String, err: std::io::Error },
     Poll(std::io::Error),
     StatsSocket { addr: String, err: std::io::Error },

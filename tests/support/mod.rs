@@ -94,6 +94,7 @@ pub mod syslog;
 pub mod text;
 pub mod time;
 pub mod tls;
+pub mod unix;
 pub mod websocket;
 
 pub use backend::{Backend, SOURCE_SEED, SinkSource};

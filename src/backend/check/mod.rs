@@ -45,6 +45,7 @@ pub struct CheckSpec {
     pub program: Arc<Program>,
     pub tls: Option<(Arc<crate::l4_conn::tls::ServerTls>, Option<String>)>, // `check-ssl`: settings and `check-sni`
     pub proxy_header: Option<crate::cfg::ProxyVersion>, // `check-send-proxy`, or `send-proxy*` on the service port
+    pub unix: Option<crate::cfg::listen::UnixAddr>, // a unix server's socket, checked when no `addr`/`port` says otherwise
 }
 
 /// What one finished run said.
@@ -172,6 +173,7 @@ impl Check {
             ip,
             port: self.spec.port,
             tls: self.spec.tls.as_ref(),
+            unix: self.spec.unix.as_ref(),
             proxy_header,
             server_up,
             timeout_check: self.spec.timeout_check,

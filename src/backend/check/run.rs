@@ -25,6 +25,7 @@ pub struct Env<'a> {
     pub ip: IpAddr, // where connects go unless a rule says otherwise (`addr`, else the server's)
     pub port: u16,  // likewise (`port`, else the server's port)
     pub tls: Option<&'a (std::sync::Arc<crate::l4_conn::tls::ServerTls>, Option<String>)>, // `check-ssl`
+    pub unix: Option<&'a crate::cfg::listen::UnixAddr>, // a unix server's socket (no `addr`/`port`)
     pub proxy_header: Option<&'a [u8]>, // a PROXY header to send first on a default connect
     pub server_up: bool, // for `http-check disable-on-404`
     pub timeout_check: Option<Duration>,
@@ -228,7 +229,11 @@ impl Run {
         let ip = rule.addr.map_or(env.ip, |a| a.ip());
         let port = rule.port.or(rule.addr.map(|a| a.port()).filter(|p| *p > 0)).unwrap_or(env.port);
         let tls = if rule.default { env.tls } else { None };
-        let opened = Conn::connect(SocketAddr::new(ip, port), env.now).and_then(|mut c| {
+        let opened = match env.unix.filter(|_| rule.addr.is_none() && rule.port.is_none()) {
+            Some(unix) => Conn::connect_unix(unix, env.now),
+            None => Conn::connect(SocketAddr::new(ip, port), env.now),
+        };
+        let opened = opened.and_then(|mut c| {
             if let Some((t, sni)) = tls {
                 c.start_tls_client(t, sni.as_deref())?;
             }

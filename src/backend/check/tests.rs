@@ -20,6 +20,7 @@ fn check(rise: u32, fall: u32) -> Check {
         program: Arc::new(Program::build(&crate::cfg::ProxyChecks::default())),
         tls: None,
         proxy_header: None,
+        unix: None,
     };
     Check::new(spec, Instant::now(), Duration::ZERO)
 }

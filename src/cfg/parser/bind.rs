@@ -2,9 +2,12 @@
 //!
 //! Forms: `IP:PORT`, `:PORT` and `*:PORT` (all IPv4 addresses),
 //! `[IPv6]:PORT`, `ipv4@..`, `ipv6@..` (`ipv6@:PORT` is all IPv6
-//! addresses), a host name resolved now, or `fd@N`: a listening TCP
-//! socket inherited from the parent process (checked now); each address
-//! is expanded first (`bind :$PORT`). Options: `name`, `id`,
+//! addresses), a host name resolved now, `fd@N`: a listening TCP
+//! socket inherited from the parent process (checked now), or a unix
+//! socket (`unix@PATH`, `/PATH`, `abns@NAME`; `unix-bind` applies its
+//! prefix and defaults once the file is read); each address
+//! is expanded first (`bind :$PORT`). Options: `mode`, `uid`, `user`,
+//! `gid`, `group` (unix sockets), `name`, `id`,
 //! `defer-accept`, `tfo`, `interface`, `v4v6`, `v6only`, `maxconn`,
 //! `backlog`, `proto h1|h2` (obeyed); `transparent`, `namespace`, `process`, `thread`
 //! (warned: no effect in strata); the TLS options (`ssl`, `crt`,
@@ -15,7 +18,7 @@ use super::args::Res;
 use super::section::Open;
 use super::ssl_opts;
 use crate::cfg::diag::{Diag, Diagnostics};
-use crate::cfg::listen::BindOpts;
+use crate::cfg::listen::{BindOpts, UnixAddr};
 use crate::cfg::model::{Bind, Loc};
 use crate::cfg::ssl::BindSsl;
 use crate::core::inherited::Bound;
@@ -31,7 +34,13 @@ pub(super) fn parse(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagn
     };
     let mut addrs = Vec::new();
     for text in list.split(',') {
-        addrs.extend(listen_addrs(text).map_err(|e| format!("'bind' : {e}"))?);
+        let expanded = expand_env(text).map_err(|e| format!("'bind' : {e}"))?;
+        if let Some(unix) = UnixAddr::parse(&expanded) {
+            addrs.push((SocketAddr::from(([0, 0, 0, 0], 0)), None, Some(unix)));
+            continue;
+        }
+        let inet = listen_addrs(text).map_err(|e| format!("'bind' : {e}"))?;
+        addrs.extend(inet.into_iter().map(|(a, fd)| (a, fd, None)));
     }
     let prefix = format!("'bind {list}' in section '{}'", o.kind.keyword());
     let mut opts = BindOpts::default();
@@ -72,12 +81,13 @@ pub(super) fn parse(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagn
         }
     }
     let ssl = (ssl != blank).then(|| Box::new(ssl));
-    o.px.binds.extend(addrs.into_iter().map(|(addr, fd)| Bind {
+    o.px.binds.extend(addrs.into_iter().map(|(addr, fd, unix)| Bind {
         addr,
         fd,
         loc: loc.clone(),
         opts: opts.clone(),
         ssl: ssl.clone(),
+        unix,
     }));
     Ok(())
 }
@@ -153,6 +163,23 @@ fn option(b: &mut BindOpts, opt: &str, val: Option<&str>) -> Result<Option<usize
             return Ok(Some(0));
         }
         "transparent" => return Ok(Some(0)),
+        "mode" => {
+            let v = value()?;
+            let m = u32::from_str_radix(v, 8)
+                .ok()
+                .filter(|m| *m <= 0o7777 && v.bytes().all(|c| c.is_ascii_digit()));
+            b.mode = Some(m.ok_or_else(|| format!("invalid mode '{v}' (octal integer expected)."))?);
+        }
+        "uid" => b.uid = Some(number()?),
+        "gid" => b.gid = Some(number()?),
+        "user" => {
+            let v = value()?;
+            b.uid = Some(crate::core::os::user_by_name(v).ok_or_else(|| format!("unknown user '{v}'."))?.uid);
+        }
+        "group" => {
+            let v = value()?;
+            b.gid = Some(crate::core::os::group_by_name(v).ok_or_else(|| format!("unknown group '{v}'."))?);
+        }
         _ => return Ok(None),
     }
     Ok(Some(1))
@@ -188,8 +215,8 @@ fn listen_addr(raw: &str) -> Result<(SocketAddr, Option<i32>), String> {
             )),
         };
     }
-    if text.starts_with('/') || ["unix@", "abns@", "sockpair@"].iter().any(|p| text.starts_with(p)) {
-        return Err(format!("'{text}' : only TCP addresses are supported by strata yet"));
+    if text.starts_with("sockpair@") {
+        return Err(format!("'{text}' : socket pairs are not supported by strata yet"));
     }
     match inet_expanded(text, Use::Listen)? {
         (ip, Some(port)) if port > 0 => Ok((SocketAddr::new(ip, port), None)),

@@ -17,12 +17,7 @@ use crate::core::os;
 /// refused), then "unknown keyword".
 pub(super) fn line(g: &mut Global, words: &[String], loc: &Loc, diags: &mut Diagnostics) -> Res {
     let kw = words[0].as_str();
-    let mut warns = Vec::new();
-    let mine = keyword(g, words, loc, &mut warns);
-    for w in warns {
-        diags.push(Diag::warning(loc, w));
-    }
-    if let Some(res) = mine {
+    if let Some(res) = keyword(g, words, loc) {
         return res;
     }
     if kw.starts_with("tune.") {
@@ -48,8 +43,7 @@ pub(super) fn line(g: &mut Global, words: &[String], loc: &Loc, diags: &mut Diag
 
 /// Applies `words` when its keyword is one of this module's; `None` when
 /// it is not.
-/// Warnings are pushed to `warns`.
-pub(super) fn keyword(g: &mut Global, words: &[String], loc: &Loc, warns: &mut Vec<String>) -> Option<Res> {
+pub(super) fn keyword(g: &mut Global, words: &[String], loc: &Loc) -> Option<Res> {
     let kw = words[0].as_str();
     let arg = words.get(1).map_or("", String::as_str);
     let p = &mut g.process;
@@ -141,13 +135,7 @@ pub(super) fn keyword(g: &mut Global, words: &[String], loc: &Loc, warns: &mut V
                 no_extra(kw, words, 2)
             }
         }
-        "unix-bind" => unix_bind(&mut p.unix_bind, words).map(|()| {
-            warns.push(
-                "'unix-bind' has no effect in strata yet (it applies to unix sockets on 'bind' lines, which \
-                 strata does not bind yet); ignored."
-                    .into(),
-            )
-        }),
+        "unix-bind" => unix_bind(&mut p.unix_bind, words),
         "maxpipes" => {
             int(kw, words.get(1)).map(|n| p.maxpipes = Some(n)).and_then(|()| no_extra(kw, words, 2))
         }
@@ -303,7 +291,7 @@ mod tests {
         let mut errs = Vec::new();
         for l in lines {
             let words: Vec<String> = l.split_whitespace().map(String::from).collect();
-            match keyword(&mut g, &words, &Loc::default(), &mut Vec::new()) {
+            match keyword(&mut g, &words, &Loc::default()) {
                 Some(Ok(())) => {}
                 Some(Err(e)) => errs.push(e),
                 None => panic!("{l}: not this module's"),

@@ -143,6 +143,11 @@ pub fn dynamic(name: &str, words: &[String]) -> Result<Server, String> {
     let mut diags = Diagnostics::default();
     let mut srv = Server { name: name.to_owned(), loc: loc.clone(), ..Server::default() };
     let host = address(&mut srv, addr_text, "", &loc, &mut diags);
+    if srv.unix.is_some() {
+        return Err(format!(
+            "'{addr_text}' : unix sockets are not supported by strata yet for dynamic servers.\n"
+        ));
+    }
     let ok = apply_options(&mut srv, &words[1..], false, "", &loc, &mut diags);
     if !ok || host.is_none() || diags.has_alerts() {
         let mut msg: String = diags.items.iter().map(|d| format!("{}\n", d.msg)).collect();
@@ -256,6 +261,13 @@ fn address(
     loc: &Loc,
     diags: &mut Diagnostics,
 ) -> Option<ServerHost> {
+    if let Some(unix) =
+        super::addr::expand_env(text).ok().and_then(|t| crate::cfg::listen::UnixAddr::parse(&t))
+    {
+        srv.unix = Some(unix);
+        srv.port = None;
+        return Some(ServerHost::Ip(std::net::Ipv4Addr::UNSPECIFIED.into()));
+    }
     if let Some((_, port)) = text.rsplit_once(':').filter(|(_, p)| p.starts_with(['+', '-']))
         && !text.starts_with('[')
     {

@@ -364,7 +364,7 @@ fn proxy_keyword_errors() {
     let (_, alerts) = run("defaults\n timeout client\n timeout client 1s 2s\n timeout tarpit 1s\n \
          mode\n mode health\n maxconn 5 6\n option\n no option\n no foo\n option httplog cl\n \
          option prefer-last-server\n retries x\n default_backend\n default_backend a b\n log\n\
-         frontend f\n bind\n bind 1.2.3.4\n bind /tmp/sock\n bind :81-80\n use_backend\n use_backend a foo\n \
+         frontend f\n bind\n bind 1.2.3.4\n bind sockpair@3\n bind :81-80\n use_backend\n use_backend a foo\n \
          option redispatch\n bind abc..def:80\n");
     assert_eq!(
         alerts,
@@ -385,7 +385,7 @@ fn proxy_keyword_errors() {
             "t.cfg:16: log : expects <address> and <facility> or global as arguments",
             "t.cfg:18: 'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.",
             "t.cfg:19: 'bind' : missing port specification in '1.2.3.4'",
-            "t.cfg:20: 'bind' : '/tmp/sock' : only TCP addresses are supported by strata yet",
+            "t.cfg:20: 'bind' : 'sockpair@3' : socket pairs are not supported by strata yet",
             "t.cfg:21: 'bind' : invalid port range '81-80'",
             "t.cfg:22: 'use_backend' expects a backend name.",
             "t.cfg:23: unexpected keyword 'foo' after switching rule, only 'if' and 'unless' are allowed.",

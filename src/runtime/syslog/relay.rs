@@ -34,7 +34,7 @@ enum Sock {
 pub(super) fn bind(section: usize, f: &LogForwardDef) -> Result<Vec<Listener>, super::super::StartError> {
     let err = |addr: SocketAddr, err: std::io::Error| super::super::StartError::Bind {
         proxy: f.name.clone(),
-        addr,
+        addr: addr.to_string(),
         err,
     };
     let mut out = Vec::new();

@@ -20,9 +20,10 @@ impl Worker {
             };
             let fe = slot.listener.proxy;
             // A listener bound to one address tells where clients connected
-            // without a `getsockname` per connection.
+            // without a `getsockname` per connection (a unix socket's: 0.0.0.0:0).
             let bound = slot.listener.addr;
-            let local = (!bound.ip().is_unspecified() && bound.port() != 0).then_some(bound);
+            let local =
+                (slot.listener.unix || (!bound.ip().is_unspecified() && bound.port() != 0)).then_some(bound);
             let reserved = {
                 let mut p = lock(&self.shared);
                 let c = &p.counts;

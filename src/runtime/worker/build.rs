@@ -51,7 +51,7 @@ pub struct WorkerSeed {
 /// another thread: an address bound here gets its own `SO_REUSEPORT`
 /// socket (the kernel spreads connections over the threads' sockets) or
 /// the next socket an old process handed over (`-x`); an inherited
-/// `fd@N`, or any socket under `noreuseport`, is shared (a duplicate of
+/// `fd@N`, a unix socket, or any socket under `noreuseport`, is shared (a duplicate of
 /// the first worker's descriptor: the threads accept from one queue).
 pub fn open_listeners(cfg: &Config, first: Option<&[Listener]>) -> Result<Vec<Listener>, StartError> {
     let mut out = Vec::new();
@@ -63,13 +63,14 @@ pub fn open_listeners(cfg: &Config, first: Option<&[Listener]>) -> Result<Vec<Li
         }
         let http = proxy.mode == crate::cfg::Mode::Http;
         for (bi, bind) in proxy.binds.iter().enumerate() {
-            let bind_err = |err| StartError::Bind { proxy: proxy.name.clone(), addr: bind.addr, err };
-            let shared_with =
-                first.and_then(|f| f.get(out.len())).filter(|_| bind.fd.is_some() || !reuse_port);
+            let bind_err = |err| StartError::Bind { proxy: proxy.name.clone(), addr: bind.addr_text(), err };
+            let shared_with = first
+                .and_then(|f| f.get(out.len()))
+                .filter(|_| bind.fd.is_some() || bind.unix.is_some() || !reuse_port);
             let mut listener = match shared_with {
                 Some(l) => {
                     let sock = l.sock.as_fd_clone().map_err(bind_err)?;
-                    Listener { sock, addr: l.addr, proxy: pi, tls: None, luid: 0, bind: 0 }
+                    Listener { sock, addr: l.addr, unix: l.unix, proxy: pi, tls: None, luid: 0, bind: 0 }
                 }
                 None => Listener::open(bind, pi, http, reuse_port, BACKLOG).map_err(bind_err)?,
             };

@@ -13,7 +13,7 @@ pub(super) fn start(cfg: &Config, tables: &Registry, reg: &mio::Registry) -> Res
     let mut peers = Peers::new(cfg, tables, false);
     peers.bind(reg).map_err(|(name, addr, err)| StartError::Bind {
         proxy: format!("peers {name}"),
-        addr,
+        addr: addr.to_string(),
         err,
     })?;
     Ok(peers)
