@@ -8,6 +8,7 @@ pub mod admin_log;
 pub mod balance;
 pub mod check;
 pub mod dns;
+pub mod mux_stats;
 pub mod queue;
 pub mod server;
 pub mod shared;
@@ -218,6 +219,7 @@ pub struct Backends {
     by_proxy: Vec<Option<BackendState>>,
     fe_cur: Vec<u32>, // live sessions per frontend (proxy index), kept by the worker (`fe_conn`)
     actconn: u32,     // live sessions of the worker (`%ac`), kept by the worker
+    pub h1: std::sync::Arc<mux_stats::H1Stats>, // the `h1_*` fields of FRONTEND and BACKEND lines (lock-free, shared)
 }
 
 impl Backends {
@@ -235,7 +237,8 @@ impl Backends {
                 b.servers.iter_mut().for_each(|s| s.admin = SrvAdmin::Maint);
             }
         }
-        Backends { fe_cur: vec![0; by_proxy.len()], by_proxy, actconn: 0 }
+        let h1 = std::sync::Arc::new(mux_stats::H1Stats::new(by_proxy.len()));
+        Backends { fe_cur: vec![0; by_proxy.len()], by_proxy, actconn: 0, h1 }
     }
 
     /// Live sessions of frontend `proxy` (`fe_conn`).

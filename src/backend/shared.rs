@@ -23,7 +23,7 @@ use std::sync::{Mutex, MutexGuard};
 /// aborts with a message instead (`panic = "abort"`).
 ///
 /// [`lock`]: SharedBackends::lock
-pub struct SharedBackends(Mutex<Backends>);
+pub struct SharedBackends(Mutex<Backends>, std::sync::Arc<super::mux_stats::H1Stats>);
 
 thread_local! {
     static HELD: Cell<bool> = const { Cell::new(false) };
@@ -34,7 +34,13 @@ pub struct BackendsGuard<'a>(MutexGuard<'a, Backends>);
 
 impl SharedBackends {
     pub fn new(backends: Backends) -> SharedBackends {
-        SharedBackends(Mutex::new(backends))
+        let h1 = backends.h1.clone();
+        SharedBackends(Mutex::new(backends), h1)
+    }
+
+    /// The `h1_*` counters, counted without the lock (atomics).
+    pub fn h1(&self) -> &super::mux_stats::H1Stats {
+        &self.1
     }
 
     /// Takes the lock. A poisoned lock cannot happen (`panic = "abort"`);

@@ -2,6 +2,7 @@
 //! held in the same type (`l4_conn::unix_listen`).
 
 use super::tls::TlsState;
+use super::wire::{ReadAhead, WireBytes};
 use crate::core::buffer::Buffer;
 use mio::event::Event;
 use mio::net::TcpStream;
@@ -37,7 +38,8 @@ pub struct Conn {
     pub error: Option<io::ErrorKind>, // first socket error seen
     pub last_io: Instant,             // last byte moved (inactivity timeouts)
     pub since: Instant,               // accepted / connect() started
-    read_ahead: Option<IoStep>,       // what `read_ahead` read, told by the next `fill`
+    read_ahead: ReadAhead,            // what `read_ahead` read, told by the next `fill`
+    wire: WireBytes,                  // bytes moved since the owner last drained them (`take_wire`)
     pub(in crate::l4_conn) tls: Option<Box<TlsState>>, // the TLS transport; None: plain TCP
 }
 
@@ -85,7 +87,8 @@ impl Conn {
             connecting,
             probed: false,
             read_closed: false,
-            read_ahead: None,
+            read_ahead: ReadAhead::default(),
+            wire: WireBytes::default(),
             write_shut: false,
             error: None,
             last_io: now,
@@ -128,7 +131,7 @@ impl Conn {
         self.on_event(ev);
         if self.read_ahead.is_none() {
             let step = self.fill(now);
-            self.read_ahead = (step != IoStep::Blocked).then_some(step);
+            self.read_ahead = ReadAhead::keep(step);
         }
     }
 
@@ -289,11 +292,27 @@ impl Conn {
         }
         if total > 0 {
             self.last_io = now;
+            self.wire.received(total);
         }
         match step {
             IoStep::Blocked if total > 0 => IoStep::Moved(total),
             other => other,
         }
+    }
+
+    /// The bytes moved since the last call (see [`WireBytes`]), drained.
+    pub fn take_wire(&mut self) -> WireBytes {
+        std::mem::take(&mut self.wire)
+    }
+
+    /// Counts `n` bytes received another way (TLS records, a splice).
+    pub(in crate::l4_conn) fn wire_received(&mut self, n: usize) {
+        self.wire.received(n);
+    }
+
+    /// Counts `n` bytes sent by a splice.
+    pub(in crate::l4_conn) fn wire_sent(&mut self, n: usize) {
+        self.wire.sent(n);
     }
 
     /// Writes bytes from `src` (the peer's receive buffer) until it is empty
@@ -362,7 +381,9 @@ impl Conn {
     /// Returns the step and the bytes written (`Moved` when any were).
     fn write_slices(&mut self, a: &[u8], b: &[u8], now: Instant) -> (IoStep, usize) {
         if self.tls.is_some() {
-            return self.tls_write(a, b, now);
+            let (step, n) = self.tls_write(a, b, now);
+            self.wire.sent(n);
+            return (step, n);
         }
         let mut done = 0;
         let step = loop {
@@ -403,6 +424,7 @@ impl Conn {
         };
         if done > 0 {
             self.last_io = now;
+            self.wire.sent(done);
         }
         match step {
             IoStep::Blocked if done > 0 => (IoStep::Moved(done), done),

@@ -15,9 +15,11 @@ pub mod splice;
 pub mod tls;
 pub mod track;
 pub mod unix_listen;
+pub mod wire;
 
 pub use conn::{Conn, IoStep};
 pub use listener::Listener;
 pub use pool::{IDLE_SUB, IdlePool, ServerId};
 pub use splice::Pipe;
 pub use tls::{HsFailure, TlsSet};
+pub use wire::WireBytes;

@@ -60,6 +60,7 @@ pub struct IdlePool {
     by_token: HashMap<Token, Key>,         // connections still registered under a session's token
     max_per_server: usize,
     next_purge: Option<Instant>, // when shared ones are checked against their purge date next
+    closed: Vec<usize>,          // backends of the connections closed here, until `take_closed`
 }
 
 /// How often shared idle connections are checked against their server's
@@ -75,6 +76,7 @@ impl IdlePool {
             by_token: HashMap::new(),
             max_per_server,
             next_purge: None,
+            closed: Vec::new(),
         }
     }
 
@@ -107,7 +109,7 @@ impl IdlePool {
             if full {
                 conn.reset_on_close();
             }
-            conn.close();
+            self.close(server, conn);
             return;
         }
         self.rehome(registry, token);
@@ -129,7 +131,7 @@ impl IdlePool {
     pub fn put_private(&mut self, server: ServerId, owner: Token, conn: Conn) {
         self.drop_owned(owner);
         if !clean(&conn) {
-            conn.close();
+            self.close(server, conn);
             return;
         }
         // A session's own connection ends with the session, not by purge.
@@ -157,7 +159,7 @@ impl IdlePool {
         if let Some(key) = self.private.remove(&owner)
             && let Some(idle) = self.remove(key)
         {
-            idle.conn.close();
+            self.close(idle.server, idle.conn);
         }
     }
 
@@ -168,7 +170,7 @@ impl IdlePool {
         let Some(shared) = self.per_server.remove(&server) else { return };
         for key in shared.keys {
             if let Some(idle) = self.remove_popped(key) {
-                idle.conn.close();
+                self.close(idle.server, idle.conn);
             }
         }
     }
@@ -183,7 +185,7 @@ impl IdlePool {
         if idle.conn.reregister(registry, own).is_ok() {
             idle.registered = own;
         } else if let Some(idle) = self.remove(key) {
-            idle.conn.close();
+            self.close(idle.server, idle.conn);
         }
     }
 
@@ -193,7 +195,24 @@ impl IdlePool {
             return Some(idle.conn); // the same session's next request: nothing to change
         }
         self.rehome(registry, token); // `token` must name one socket only
-        idle.conn.reregister(registry, token).is_ok().then_some(idle.conn)
+        if idle.conn.reregister(registry, token).is_ok() {
+            return Some(idle.conn);
+        }
+        self.close(idle.server, idle.conn);
+        None
+    }
+
+    /// Closes a connection that was (or was about to be) idle here.
+    fn close(&mut self, server: ServerId, conn: Conn) {
+        self.closed.push(server.0);
+        conn.close();
+    }
+
+    /// The backends (proxy indexes) of the connections closed here since
+    /// the last call, one entry each: they were HTTP/1 connections of
+    /// theirs (`h1_open_connections`).
+    pub fn take_closed(&mut self) -> std::vec::Drain<'_, usize> {
+        self.closed.drain(..)
     }
 
     /// Removes entry `key` from every index.
@@ -274,7 +293,7 @@ impl IdlePool {
         }
         if let Some(idle) = self.remove(key) {
             debug!(target: "l4", "idle connection to server {:?} closed by peer", idle.server);
-            idle.conn.close();
+            self.close(idle.server, idle.conn);
         }
     }
 
@@ -308,7 +327,7 @@ impl IdlePool {
         for key in expired {
             if let Some(idle) = self.remove_popped(key) {
                 debug!(target: "l4", "idle connection to server {:?} unused for its pool-purge-delay: closed", idle.server);
-                idle.conn.close();
+                self.close(idle.server, idle.conn);
             }
         }
     }

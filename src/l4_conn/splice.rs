@@ -185,6 +185,7 @@ impl Conn {
         };
         if total > 0 {
             self.last_io = now;
+            self.wire_received(total);
         }
         match step {
             IoStep::Blocked | IoStep::Eof if total > 0 => IoStep::Moved(total),
@@ -224,6 +225,7 @@ impl Conn {
         };
         if total > 0 {
             self.last_io = now;
+            self.wire_sent(total);
         }
         match step {
             IoStep::Blocked if total > 0 => IoStep::Moved(total),

@@ -211,7 +211,7 @@ impl Session {
             Mode::Http if proto == BindProto::H2 || self.alpn_h2() => {
                 Mux::H2(Box::new(H2::new(ctx.cfg, frontend, ctx.now)))
             }
-            Mode::Http => Mux::H1(H1::new(ctx.now)),
+            Mode::Http => Mux::H1(H1::open(&mut self.cli, ctx, frontend)),
         };
         Ok(())
     }
@@ -385,6 +385,7 @@ impl Session {
                 H1Status::Closed => false,
                 H1Status::SwitchToH2 => {
                     debug!(target: "l5", "sess#{}: HTTP/2 preface: switching to HTTP/2", self.id);
+                    h1.close(&mut self.cli, ctx, self.frontend);
                     let mut h2 = Box::new(H2::new(ctx.cfg, self.frontend, ctx.now));
                     let alive = h2.process(&mut self.cli, ctx, &seed, timed_out) == H2Status::Alive;
                     self.mux = Mux::H2(h2);
@@ -489,7 +490,7 @@ impl Session {
                 1
             }
             Mux::H1(h1) => {
-                h1.kill(ctx, cause);
+                h1.end(&mut self.cli, ctx, self.frontend, cause);
                 1
             }
             Mux::Handshake => 1,
@@ -538,9 +539,12 @@ fn switch_to_http(
     if *proto == BindProto::H2 {
         return h2(cli, ctx, mux); // HTTP/2 streams are new ones: the TCP stream's state goes
     }
-    let mut h1 = H1::upgraded(ctx.now, up);
+    let mut h1 = H1::upgraded(cli, ctx, frontend, up);
     match h1.process(cli, ctx, &seed, timed_out) {
-        H1Status::SwitchToH2 => h2(cli, ctx, mux),
+        H1Status::SwitchToH2 => {
+            h1.close(cli, ctx, frontend);
+            h2(cli, ctx, mux)
+        }
         status => {
             *mux = Mux::H1(h1);
             status == H1Status::Alive

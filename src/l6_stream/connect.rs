@@ -169,11 +169,13 @@ impl Stream {
         let Some(conn) = taken else { return false };
         if !self.reuse_fits(&conn, ctx, be, srv) {
             conn.close(); // sent another SNI: a new connection is made
+            ctx.backends.h1().be(be).conn_closed();
             return false;
         }
         let Some(h) = self.http.as_mut() else { return false };
         debug!(target: "l6", "s#{}: reusing an idle connection", self.id);
         h.reused = true;
+        h.took_pooled_conn();
         self.srv = Some(SrvConn::Plain(conn));
         self.connect_time = Some(std::time::Duration::ZERO);
         self.phase = Phase::Forwarding;
@@ -366,6 +368,7 @@ impl Stream {
     /// A connect attempt failed (error or `timeout connect`): retry, maybe
     /// elsewhere, or give up.
     pub(super) fn connect_failed(&mut self, ctx: &mut StreamCtx<'_>, why: &str) {
+        self.h1_server_closed(ctx);
         if let Some(srv) = self.srv.take() {
             srv.close();
         }

@@ -489,6 +489,7 @@ impl Stream {
                 Phase::TurnAround { .. } => self.buffer_client_while_waiting(cli, ctx),
                 Phase::Tarpit { .. } => {}
                 Phase::RetryFresh => {
+                    self.h1_server_closed(ctx);
                     if let Some(srv) = self.srv.take() {
                         srv.close();
                     }
@@ -503,6 +504,7 @@ impl Stream {
                 break;
             }
         }
+        self.tally_h1(ctx);
         if self.phase == Phase::Done { StreamStatus::Done } else { StreamStatus::Alive }
     }
 
@@ -547,6 +549,8 @@ impl Stream {
         let addrs = self.with_server_addrs(ctx, crate::l7_http::logformat::LogFacts::NONE);
         let server = self.server;
         let reusable = self.http.as_ref().is_some_and(HttpPart::server_reusable);
+        let to_pool = reusable && self.backend.is_some() && server.is_some();
+        self.tally_h1_end(ctx, to_pool && matches!(self.srv, Some(SrvConn::Plain(_))));
         let plain = match self.srv.take() {
             Some(SrvConn::Plain(c)) => Some(c),
             other => {

@@ -100,6 +100,8 @@ impl CliData for WorkerView<'_> {
             clear(&mut be.stats);
             be.servers.iter_mut().for_each(|s| clear(&mut s.stats));
         }
+        // HAProxy's `h1` module is clearable: both forms restart its totals.
+        self.backends.h1.clear();
     }
     fn for_each_session(&self, f: &mut dyn FnMut(&Session)) {
         let mut all: Vec<&Session> = self.sessions.iter().map(|s| &**s).collect();

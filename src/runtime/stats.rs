@@ -1,6 +1,7 @@
 //! The worker's `show stat` numbers: counting ended streams into the
 //! frontend, backend and server counters, and building the CSV lines.
 
+use crate::backend::mux_stats::H1Snapshot;
 use crate::backend::{BackendState, Backends, Counters, Health, ServerState, SrvAdmin};
 use crate::cfg::{Config, Mode, Proxy};
 use crate::cli::stat::{Kind, StatLine};
@@ -96,24 +97,34 @@ pub fn lines(input: &StatInput<'_>) -> Vec<StatLine> {
         let http = p.mode == Mode::Http;
         let iid = p.id;
         if p.cap.frontend {
-            out.push(frontend_line(
-                p,
-                iid,
-                &input.fe_stats[i],
-                input.fe_cur[i],
-                input.fe_max[i],
-                input.now_ms,
-            ));
+            let mut l =
+                frontend_line(p, iid, &input.fe_stats[i], input.fe_cur[i], input.fe_max[i], input.now_ms);
+            h1_fields(&mut l, input.backends.h1.fe(i).snapshot());
+            out.push(l);
         }
         if let Some(be) = input.backends.get(i) {
             for (_, s) in be.live_servers() {
                 out.push(server_line(p, iid, s.id, s, be, input.now_ms));
             }
             let slim = fullconn(input, i);
-            out.push(backend_line(p, iid, be, slim, http, input.now_ms));
+            let mut l = backend_line(p, iid, be, slim, http, input.now_ms);
+            h1_fields(&mut l, input.backends.h1.be(i).snapshot());
+            out.push(l);
         }
     }
     out
+}
+
+/// The `h1` module's fields (see `backend/mux_stats.rs`).
+fn h1_fields(l: &mut StatLine, c: H1Snapshot) {
+    l.set("h1_open_connections", c.open_conns);
+    l.set("h1_open_streams", c.open_streams);
+    l.set("h1_total_connections", c.total_conns);
+    l.set("h1_total_streams", c.total_streams);
+    l.set("h1_bytes_in", c.bytes_in);
+    l.set("h1_bytes_out", c.bytes_out);
+    l.set("h1_spliced_bytes_in", c.spliced_in);
+    l.set("h1_spliced_bytes_out", c.spliced_out);
 }
 
 fn rate(c: &crate::stick::FreqCtr, now_ms: u64) -> u32 {

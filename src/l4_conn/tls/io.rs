@@ -294,6 +294,7 @@ impl Conn {
         }
         if total > 0 {
             self.last_io = now;
+            self.wire_received(total);
         }
         match step {
             IoStep::Blocked if total > 0 => IoStep::Moved(total),

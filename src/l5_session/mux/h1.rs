@@ -100,14 +100,28 @@ pub enum H1Status {
 }
 
 impl H1 {
-    pub fn new(now: Instant) -> H1 {
-        H1 { stream: Current::None, requests: 0, waiting_since: now, head_started: None }
+    /// The mux of client connection `cli` of frontend `fe`, counted as
+    /// an HTTP/1 connection (`h1_*` stats) until [`H1::close`]. What `cli`
+    /// moved before (a TCP stream's bytes) is not HTTP/1's.
+    pub fn open(cli: &mut Conn, ctx: &mut StreamCtx<'_>, fe: usize) -> H1 {
+        let _ = cli.take_wire();
+        ctx.backends.h1().fe(fe).conn_opened();
+        H1 { stream: Current::None, requests: 0, waiting_since: ctx.now, head_started: None }
     }
 
     /// The mux of a connection whose TCP stream switched to HTTP: the
     /// first request's stream continues `up`.
-    pub fn upgraded(now: Instant, up: Box<Upgraded>) -> H1 {
-        H1 { stream: Current::Carry(up), ..H1::new(now) }
+    pub fn upgraded(cli: &mut Conn, ctx: &mut StreamCtx<'_>, fe: usize, up: Box<Upgraded>) -> H1 {
+        H1 { stream: Current::Carry(up), ..H1::open(cli, ctx, fe) }
+    }
+
+    /// The connection stops being HTTP/1 (closed, or HTTP/2 from now on):
+    /// its last bytes counted, its `h1_open_connections` given back. Once,
+    /// by whoever replaces or ends the mux, after its stream ended.
+    pub fn close(&mut self, cli: &mut Conn, ctx: &mut StreamCtx<'_>, fe: usize) {
+        let c = ctx.backends.h1().fe(fe);
+        c.moved(cli.take_wire());
+        c.conn_closed();
     }
 
     pub fn stream(&self) -> Option<&Stream> {
@@ -149,6 +163,18 @@ impl H1 {
         seed: &StreamSeed,
         timed_out: bool,
     ) -> H1Status {
+        let status = self.run(cli, ctx, seed, timed_out);
+        ctx.backends.h1().fe(seed.frontend).moved(cli.take_wire());
+        status
+    }
+
+    fn run(
+        &mut self,
+        cli: &mut Conn,
+        ctx: &mut StreamCtx<'_>,
+        seed: &StreamSeed,
+        timed_out: bool,
+    ) -> H1Status {
         loop {
             if let Some(stream) = self.stream.as_mut() {
                 let status = if timed_out { stream.on_timeout(cli, ctx) } else { stream.process(cli, ctx) };
@@ -161,6 +187,7 @@ impl H1 {
                 }
                 if let Some(s) = self.stream.take() {
                     s.finish(ctx);
+                    ctx.backends.h1().fe(seed.frontend).stream_closed();
                 }
                 if !keep_alive || crate::core::lifecycle::stopping() {
                     return H1Status::Closed;
@@ -242,6 +269,7 @@ impl H1 {
                 let id = if carry.is_none() { ctx.next_stream_id() } else { 0 };
                 let first = self.requests == 1;
                 let begin = self.head_started.unwrap_or(ctx.now);
+                ctx.backends.h1().fe(seed.frontend).stream_opened();
                 self.stream = Current::Stream(Stream::new_http_upgraded(
                     carry,
                     id,
@@ -322,6 +350,10 @@ impl H1 {
         null: bool,
     ) {
         self.requests += 1;
+        // HAProxy's mux made a stream of it too (h1_total_streams).
+        let c = ctx.backends.h1().fe(seed.frontend);
+        c.stream_opened();
+        c.stream_closed();
         let begin = self.head_started.unwrap_or(self.waiting_since);
         super::refused::log_refused(ctx, seed, status, term, begin, null);
     }
@@ -349,11 +381,14 @@ impl H1 {
         }
     }
 
-    /// Ends the current stream now (worker shutdown).
-    pub fn kill(&mut self, ctx: &mut StreamCtx<'_>, cause: crate::l6_stream::term::TermCause) {
+    /// Ends the current stream now, its log saying `cause`, then the
+    /// connection's HTTP/1 counting (the session ends).
+    pub fn end(&mut self, cli: &mut Conn, ctx: &mut StreamCtx<'_>, fe: usize, cause: TermCause) {
         if let Some(mut s) = self.stream.take() {
-            s.term.set(cause, crate::l6_stream::term::TermPhase::Data);
+            s.term.set(cause, TermPhase::Data);
             s.finish(ctx);
+            ctx.backends.h1().fe(fe).stream_closed();
         }
+        self.close(cli, ctx, fe);
     }
 }

@@ -11,6 +11,7 @@
 
 mod abort;
 mod error_page;
+mod h1_tally;
 mod request;
 mod response;
 
@@ -26,6 +27,13 @@ use crate::l7_http::head::{Framing, Version};
 use crate::l7_http::txn::Txn;
 use log::debug;
 use std::time::Instant;
+
+/// Whether a body with `room` bytes left is worth a pipe: a rest smaller
+/// than a buffer costs fewer system calls copied through one (a short
+/// body's bytes that came after its head, the end of a long one).
+fn worth_splicing(room: u64) -> bool {
+    room >= crate::core::buffer::size() as u64
+}
 
 /// The HTTP side of a stream: its transaction and forwarding progress.
 pub struct HttpPart {
@@ -45,6 +53,8 @@ pub struct HttpPart {
     pub(super) cache: Option<Box<super::http_cache::CacheState>>, // `cache-use` was run
     pub(super) dyn_answer: Option<std::rc::Rc<crate::l7_http::reply::DynReply>>, // an error page to render before it leaves
     res_pipe: Option<Pipe>, // response body bytes spliced from the server, not yet sent
+    req_pipe: Option<Pipe>, // request body bytes spliced from the client, not yet sent
+    h1: h1_tally::H1Tally,  // what the `h1_*` stats have yet to count
     /// An internal service answers (see `service.rs`).
     pub(super) service: Option<ServiceState>,
 }
@@ -115,6 +125,8 @@ impl HttpPart {
             comp: None,
             cache: None,
             res_pipe: None,
+            req_pipe: None,
+            h1: h1_tally::H1Tally::default(),
             service: None,
         }
     }
@@ -146,7 +158,10 @@ impl HttpPart {
 
     /// Request fully sent (head and body).
     pub(super) fn request_done(&self) -> bool {
-        self.req_head.is_sent() && self.txn.req_body.is_done() && self.req_pending == 0
+        self.req_head.is_sent()
+            && self.txn.req_body.is_done()
+            && self.req_pending == 0
+            && self.req_pipe.is_none()
     }
 
     /// Response fully sent to the client: its framing says the body

@@ -3,7 +3,7 @@
 //! sent client → server.
 
 use super::ReqHead;
-use crate::l4_conn::IoStep;
+use crate::l4_conn::{IoStep, Pipe};
 use crate::l6_stream::client::ClientSide;
 use crate::l6_stream::stream::{Stream, StreamCtx};
 use crate::l6_stream::term::{TermCause, TermPhase};
@@ -152,7 +152,25 @@ impl Stream {
                 _ => {}
             }
         }
-        if !h.txn.req_body.is_done() && h.req_pending == 0 {
+        let spliced = match splice_request_body(h, cli, srv, now) {
+            Ok(spliced) => spliced,
+            Err(Side::Client) => {
+                self.abort(TermCause::ClientAbort, TermPhase::Data);
+                return true;
+            }
+            Err(Side::Server) => {
+                self.server_failed_early(ctx);
+                return true;
+            }
+        };
+        progress |= spliced.moved;
+        self.bytes_in += spliced.sent;
+        // Without a pipe (or once the client closed), the buffers.
+        if !h.txn.req_body.is_done()
+            && h.req_pending == 0
+            && h.req_pipe.is_none()
+            && (!spliced.used || cli.read_closed())
+        {
             match cli.fill(now) {
                 IoStep::Moved(_) | IoStep::Eof => progress = true,
                 IoStep::Failed => {
@@ -170,6 +188,75 @@ impl Stream {
         }
         progress
     }
+}
+
+/// Which side a splice failed on.
+enum Side {
+    Client,
+    Server,
+}
+
+/// What [`splice_request_body`] did: whether it used a pipe, whether bytes moved.
+struct Spliced {
+    used: bool,  // a pipe carries the body
+    moved: bool, // bytes moved
+    sent: u64,   // bytes sent to the server
+}
+
+/// A Content-Length request body whose bytes are not buffered goes from
+/// the client socket to the server by splice(2), as a response body does
+/// (`response.rs`): plain sockets on both sides, nothing of the body in
+/// the client buffer. HAProxy's `option splice-request` does the same.
+fn splice_request_body<C: ClientSide>(
+    h: &mut super::HttpPart,
+    cli: &mut C,
+    srv: &mut crate::l6_stream::srv_conn::SrvConn,
+    now: std::time::Instant,
+) -> Result<Spliced, Side> {
+    let mut done = Spliced { used: false, moved: false, sent: 0 };
+    let Some(room) = h.txn.req_body.blind_room() else { return Ok(done) };
+    if h.req_pending > 0 || cli.pending() > 0 || h.txn.req_body.is_done() {
+        return Ok(done);
+    }
+    if h.req_pipe.is_none() && !super::worth_splicing(room) {
+        return Ok(done);
+    }
+    let (Some(cli), Some(srv)) =
+        (cli.conn().filter(|c| c.splices()), srv.plain_mut().filter(|c| c.splices()))
+    else {
+        return Ok(done);
+    };
+    if h.req_pipe.is_none() && cli.is_readable() {
+        h.req_pipe = Pipe::take();
+    }
+    let Some(p) = h.req_pipe.as_mut() else { return Ok(done) };
+    done.used = true;
+    let max = room.saturating_sub(p.len() as u64).min(usize::MAX as u64) as usize;
+    match cli.splice_in_max(p, max, now) {
+        IoStep::Moved(n) => {
+            h.h1.req_spliced_in += n as u64;
+            done.moved = true;
+        }
+        IoStep::Eof => done.moved = true,
+        IoStep::Failed => return Err(Side::Client),
+        IoStep::Blocked => {}
+    }
+    match srv.splice_out(p, now) {
+        IoStep::Moved(n) => {
+            h.txn.req_body.forwarded_blind(n as u64);
+            h.h1.req_spliced_out += n as u64;
+            done.sent += n as u64;
+            done.moved = true;
+        }
+        IoStep::Failed => return Err(Side::Server),
+        _ => {}
+    }
+    if p.is_empty()
+        && let Some(p) = h.req_pipe.take()
+    {
+        p.release();
+    }
+    Ok(done)
 }
 
 /// Writes `ip` as text into `out` without allocating; returns the length.

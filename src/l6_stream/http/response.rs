@@ -296,6 +296,7 @@ impl Stream {
             && cli.can_splice()
             && !h.cache_filling()
             && let Some(room) = h.txn.res_body.blind_room()
+            && (h.res_pipe.is_some() || super::worth_splicing(room))
         {
             if h.res_pipe.is_none() && srv.is_readable() {
                 h.res_pipe = Pipe::take();
@@ -304,7 +305,11 @@ impl Stream {
                 spliced = true;
                 let max = room.saturating_sub(p.len() as u64).min(usize::MAX as u64) as usize;
                 match srv.splice_in_max(p, max, now) {
-                    IoStep::Moved(_) | IoStep::Eof => progress = true,
+                    IoStep::Moved(n) => {
+                        h.h1.res_spliced_in += n as u64;
+                        progress = true;
+                    }
+                    IoStep::Eof => progress = true,
                     IoStep::Failed => {
                         h.txn.client_close = true;
                         self.abort(TermCause::ServerAbort, TermPhase::Data);
@@ -316,6 +321,7 @@ impl Stream {
                     IoStep::Moved(n) => {
                         h.txn.res_body.forwarded_blind(n as u64);
                         self.bytes_out += n as u64;
+                        h.h1.res_spliced_out += n as u64;
                         progress = true;
                     }
                     IoStep::Failed => {
