@@ -122,6 +122,26 @@ fn an_empty_data_frame_with_end_stream_ends_the_request_at_once() {
     assert_eq!(got[0].body, b"hello");
 }
 
+/// A client that sends its requests and closes its side at once (FIN
+/// right behind the HEADERS, as VTest's clients do): the complete
+/// requests are still served, and a half-closed client reads the answer;
+/// a request whose body never came ends without reaching the server.
+#[test]
+fn requests_sent_before_the_clients_close_are_served() {
+    let (backend, _proxy, _, h2port) = setup();
+    let mut c = H2Conn::connect(h2port);
+    let a = c.get("/size/100");
+    let b = c.request("POST", "/echo", &[("content-length", "10")], false);
+    c.data(b, b"12345", false);
+    c.sock.shutdown(std::net::Shutdown::Write).expect("half-close");
+    let (res, _) = c.run(&[a], LIMIT);
+    assert_eq!((res[&a].status, res[&a].body.len()), (Some(200), 100), "{:?}", res[&a].reset);
+    let got = backend.wait_requests(1, ms(5000)).expect("the GET reached the server");
+    assert_eq!(got[0].target, "/size/100");
+    std::thread::sleep(ms(300));
+    assert_eq!(backend.requests().iter().filter(|r| r.target == "/echo" && r.body_len == 10).count(), 0);
+}
+
 #[test]
 fn chunked_and_head_responses() {
     let (_backend, _proxy, _, h2port) = setup();

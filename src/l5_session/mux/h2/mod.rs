@@ -102,7 +102,8 @@ pub struct H2 {
     conn_opened: bool,       // the connection window was opened past its initial 65535
     goaway: Option<u32>,     // GOAWAY sent with this last stream id
     closing: bool,           // a connection error was sent: close once flushed
-    client_gone: bool,       // EOF or error on the client connection
+    client_gone: bool,       // error on the client connection (or EOF with nothing left to answer)
+    client_eof: bool,        // the client closed its side: what it sent is served, nothing more is read
     peer_goaway: bool,       // the client sent GOAWAY: no new stream from it
     idle_since: Instant,     // last moment the connection had a stream
     blocked_on: Option<u32>, // DATA for this stream waits for room in its channel
@@ -140,6 +141,7 @@ impl H2 {
             goaway: None,
             closing: false,
             client_gone: false,
+            client_eof: false,
             peer_goaway: false,
             idle_since: now,
             blocked_on: None,
@@ -221,15 +223,22 @@ impl H2 {
         let mut timed_out = timed_out;
         loop {
             let mut progress = false;
-            if !self.client_gone && !self.closing {
+            if !self.client_gone && !self.closing && !self.client_eof {
                 match cli.fill(ctx.now) {
                     IoStep::Moved(_) => progress = true,
-                    IoStep::Eof | IoStep::Failed => self.client_lost(),
+                    IoStep::Eof => {
+                        self.client_eof = true;
+                        progress = true;
+                    }
+                    IoStep::Failed => self.client_lost(),
                     IoStep::Blocked => {}
                 }
             }
             if !self.closing && !self.client_gone {
                 progress |= self.read_frames(cli, ctx, seed, counters);
+            }
+            if self.client_eof {
+                progress |= self.client_ended();
             }
             progress |= self.run_streams(ctx, timed_out, counters);
             timed_out = false;
@@ -243,13 +252,31 @@ impl H2 {
             self.idle_since = ctx.now;
         }
         let done_streams = self.streams.len() == 0;
-        if self.client_gone && done_streams {
+        if (self.client_gone || (self.client_eof && self.out.is_empty())) && done_streams {
             return H2Status::Closed;
         }
         if (self.closing || self.goaway.is_some()) && done_streams && self.out.is_empty() {
             return H2Status::Closed;
         }
         H2Status::Alive
+    }
+
+    /// The client closed its sending side (EOF), after the frames it sent
+    /// were read: requests it completed are still served (their answers
+    /// go out while the socket takes them: a client that only shut down
+    /// its side gets them, one that closed gets a reset, then
+    /// `client_lost`); streams still waiting for request bytes (a body, a
+    /// tunnel) cannot get them and end now. Returns whether any did.
+    fn client_ended(&mut self) -> bool {
+        let mut ended = false;
+        for (_, st) in self.streams.iter_mut() {
+            if st.recv == stream::Recv::Open && !st.reset {
+                st.chan.fail();
+                st.reset = true;
+                ended = true;
+            }
+        }
+        ended
     }
 
     /// The client connection ended or failed: every stream is reset.
