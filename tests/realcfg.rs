@@ -46,8 +46,6 @@ const ALLOWED: &[(&str, &str)] = &[
         "stats (option socket-stats: per-listener statistics not done yet)",
     ),
     // Still this issue's, not done yet:
-    ("'redirect' is not supported by strata yet", "config (redirect): not done yet"),
-    ("'monitor-uri' is not supported by strata yet", "config (monitor-uri): not done yet"),
     (
         "'option http-buffer-request' is not supported by strata yet",
         "config (http-buffer-request): not done yet",

@@ -27,16 +27,17 @@ use crate::cfg::{Balance, Proxy};
 
 /// Run-time state of one backend (a `backend` or `listen` section).
 pub struct BackendState {
-    pub proxy: usize,              // index in Config::proxies
-    pub name: String,              // for logs
-    pub servers: Vec<ServerState>, // same order as the configuration
-    picker: Picker,                // algorithm state
-    pub cur_conns: u32,            // streams currently attached to a server
-    pub cum_conns: u64,            // streams ever assigned a server
-    pub stats: Counters,           // `show stat` line BACKEND
-    pub history: UpDown,           // lost its last server / got one back
-    pub queue: Queue,              // streams waiting for a server slot
-    dispatch: Option<usize>,       // `dispatch`: the hidden server every stream goes to
+    pub proxy: usize,                                  // index in Config::proxies
+    pub name: String,                                  // for logs
+    pub servers: Vec<ServerState>,                     // same order as the configuration
+    picker: Picker,                                    // algorithm state
+    pub cur_conns: u32,                                // streams currently attached to a server
+    pub cum_conns: u64,                                // streams ever assigned a server
+    pub stats: Counters,                               // `show stat` line BACKEND
+    pub history: UpDown,                               // lost its last server / got one back
+    pub queue: Queue,                                  // streams waiting for a server slot
+    dispatch: Option<usize>,                           // `dispatch`: the hidden server every stream goes to
+    load: Option<std::sync::Arc<server::BackendLoad>>, // shared with its `minconn` servers (none without)
 }
 
 impl BackendState {
@@ -58,6 +59,7 @@ impl BackendState {
         });
         BackendState {
             dispatch,
+            load: None,
             proxy: index,
             name: proxy.name.clone(),
             servers,
@@ -170,12 +172,37 @@ impl BackendState {
         self.cur_conns += 1;
         self.cum_conns += 1;
         self.stats.count_session(now_ms, self.cur_conns);
+        self.publish_load();
+    }
+
+    /// Tells the `minconn` servers the backend's load.
+    fn publish_load(&self) {
+        if let Some(l) = &self.load {
+            l.conns.store(self.cur_conns, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Gives the `minconn` servers their backend's `fullconn` (the proxy's,
+    /// else HAProxy's default, see [`default_fullconn`]).
+    pub fn apply_fullconn(&mut self, fullconn: u32) {
+        if !self.servers.iter().any(|s| s.minconn.is_some()) {
+            return;
+        }
+        let load = std::sync::Arc::new(server::BackendLoad {
+            conns: std::sync::atomic::AtomicU32::new(self.cur_conns),
+            fullconn,
+        });
+        for s in self.servers.iter_mut().filter(|s| s.minconn.is_some()) {
+            s.load = Some(load.clone());
+        }
+        self.load = Some(load);
     }
 
     /// A stream counted on the backend leaves it without a server (it
     /// waited in the queue and gave up).
     pub fn leave_unserved(&mut self) {
         self.cur_conns = self.cur_conns.saturating_sub(1);
+        self.publish_load();
     }
 
     /// Accounts another connect attempt of a stream already on server `srv`
@@ -209,6 +236,7 @@ impl BackendState {
         debug_assert!(s.cur_conns > 0);
         s.cur_conns = s.cur_conns.saturating_sub(1);
         self.cur_conns = self.cur_conns.saturating_sub(1);
+        self.publish_load();
     }
 }
 
@@ -222,7 +250,38 @@ pub struct Backends {
     pub h1: std::sync::Arc<mux_stats::H1Stats>, // the `h1_*` fields of FRONTEND and BACKEND lines (lock-free, shared)
 }
 
+/// A backend's `fullconn`: the proxy's, else HAProxy's default, a tenth
+/// of the summed maxconn (`fe_max`, by proxy index) of the frontends that
+/// can route to it, at least 1.
+pub fn default_fullconn(cfg: &crate::cfg::Config, be: usize, fe_max: &[u32]) -> u32 {
+    if let Some(n) = cfg.proxies.get(be).and_then(|p| p.knobs.fullconn) {
+        return n;
+    }
+    let sum: u64 = cfg
+        .proxies
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| {
+            p.cap.frontend
+                && (*i == be
+                    || p.default_backend.as_ref().is_some_and(|d| d.index == be)
+                    || p.use_backends.iter().any(|u| u.backend.index == be))
+        })
+        .map(|(i, _)| u64::from(fe_max.get(i).copied().unwrap_or(0)))
+        .sum();
+    (sum.div_ceil(10) as u32).max(1)
+}
+
 impl Backends {
+    /// Every `minconn` server learns its backend's `fullconn`.
+    pub fn apply_fullconn(&mut self, cfg: &crate::cfg::Config, fe_max: &[u32]) {
+        for (i, b) in self.by_proxy.iter_mut().enumerate() {
+            if let Some(b) = b {
+                b.apply_fullconn(default_fullconn(cfg, i, fe_max));
+            }
+        }
+    }
+
     pub fn new(cfg: &crate::cfg::Config) -> Backends {
         let by_proxy: Vec<Option<BackendState>> = cfg
             .proxies

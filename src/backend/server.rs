@@ -15,6 +15,9 @@ pub enum SrvAdmin {
 
 /// What changes about a server while strata runs. Owned by its
 /// `BackendState`; streams refer to a server by index.
+///
+/// (See also [`BackendLoad`], the one value a backend shares with its
+/// `minconn` servers.)
 #[derive(Clone, Debug)]
 pub struct ServerState {
     pub name: std::sync::Arc<str>, // shared with the streams attached (`%s`, `srv_name`) without a copy
@@ -31,10 +34,12 @@ pub struct ServerState {
     pub cookie: Option<String>,    // `cookie` (shown by `show stat`)
     pub weight: u32,               // current weight (0 = no new traffic)
     pub maxconn: Option<u32>,
+    pub minconn: Option<u32>, // `minconn`: see [`ServerState::dyn_maxconn`]
+    pub load: Option<std::sync::Arc<BackendLoad>>, // the backend's load, for a `minconn` server
     pub maxqueue: Option<u32>, // `maxqueue`: this server's queue at most (0/None: no limit)
     pub pool_max_conn: Option<u32>, // `pool-max-conn`: idle connections kept at most (None: no own limit)
-    pub queue: Queue,          // streams pinned to this server waiting for a slot
-    pub slowstart_s: u64,      // `slowstart` in seconds, rounded up (0: none)
+    pub queue: Queue,         // streams pinned to this server waiting for a slot
+    pub slowstart_s: u64,     // `slowstart` in seconds, rounded up (0: none)
     pub starting_since_ms: Option<u64>, // came back UP then (the `slowstart` ramp)
     pub backup: bool,
     pub admin: SrvAdmin,
@@ -107,6 +112,8 @@ impl ServerState {
             cookie: cfg.cookie.clone(),
             weight: cfg.weight,
             maxconn: cfg.maxconn,
+            minconn: cfg.minconn,
+            load: None,
             maxqueue: cfg.maxqueue,
             pool_max_conn: cfg.pool_max_conn,
             queue: Queue::default(),
@@ -166,6 +173,19 @@ impl ServerState {
     /// never below 1. None: no limit.
     pub fn dyn_maxconn(&self, now_ms: u64) -> Option<u32> {
         let max = self.maxconn.filter(|m| *m > 0)?;
+        // HAProxy's dynamic limit: `minconn`, rising with the backend's
+        // load to `maxconn` when it reaches `fullconn`.
+        let max = match (&self.load, self.minconn) {
+            (Some(l), Some(min)) if min < max => {
+                let be = l.conns.load(std::sync::atomic::Ordering::Relaxed);
+                if be >= l.fullconn {
+                    max
+                } else {
+                    min.max((u64::from(be) * u64::from(max) / u64::from(l.fullconn.max(1))) as u32)
+                }
+            }
+            _ => max,
+        };
         Some(match self.ramp_secs(now_ms) {
             Some(t) => ((u64::from(max) * (100 * t / self.slowstart_s) / 100) as u32).max(1),
             None => max,
@@ -215,4 +235,13 @@ impl ServerState {
         let ip = if ip.is_unspecified() { dst.ip() } else { ip };
         Some(SocketAddr::new(ip, self.port.unwrap_or(dst.port())))
     }
+}
+
+/// What a `minconn` server's limit follows: its backend's live streams
+/// (kept by the backend as they change) and `fullconn`, the load at which
+/// the server may take its whole `maxconn`.
+#[derive(Debug)]
+pub struct BackendLoad {
+    pub conns: std::sync::atomic::AtomicU32,
+    pub fullconn: u32,
 }

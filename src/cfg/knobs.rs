@@ -86,6 +86,7 @@ pub struct Knobs {
     pub http: HttpConnOpts,                            // `option http-server-close`, `abortonclose`...
     pub load_server_state: LoadServerState,            // `load-server-state-from-file`
     pub server_state_file_name: Option<String>, // `server-state-file-name` (not inherited; None: the backend's name)
+    pub fullconn: Option<u32>, // `fullconn N` (backend): the load at which servers reach their maxconn
 }
 
 /// The HTTP and connection options of one proxy (`src/cfg/parser/http_opts.rs`);

@@ -13,6 +13,7 @@ pub mod checks;
 pub mod cond;
 pub mod diag;
 pub mod errorpages;
+pub mod intercept;
 pub mod knobs;
 pub mod lexer;
 pub mod listen;

@@ -291,6 +291,7 @@ pub struct Proxy {
     pub unique_id_format: Option<(String, Loc)>, // `unique-id-format FMT`
     pub unique_id_header: Option<String>, // `unique-id-header NAME`
     pub captures: crate::cfg::capture::Captures, // `capture ...`, `declare capture`, capture rules' slots (frontend)
+    pub intercept: crate::cfg::intercept::Intercept, // `monitor-uri`, `monitor fail`, `redirect`
 }
 
 /// `cookie NAME [rewrite|insert|prefix] [indirect] [nocache] [postonly]

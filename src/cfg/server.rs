@@ -26,6 +26,7 @@ pub struct Server {
     pub port: Option<u16>,          // None: the port the client connected to
     pub weight: u32,                // 0..=256, default 1
     pub maxconn: Option<u32>,       // `maxconn`, 0 or None: unlimited
+    pub minconn: Option<u32>,       // `minconn`: the limit's floor while the backend is below `fullconn`
     pub maxqueue: Option<u32>,      // `maxqueue`: streams waiting for this server at most (0/None: no limit)
     pub pool_max_conn: Option<u32>, // `pool-max-conn`: idle connections kept for reuse at most (None: -1, no limit of its own)
     pub pool_purge_delay: Duration, // `pool-purge-delay`: an idle connection unused this long is closed (default 5s)
@@ -71,6 +72,7 @@ impl Default for Server {
             port: None,
             weight: 1,
             maxconn: None,
+            minconn: None,
             maxqueue: None,
             pool_max_conn: None,
             pool_purge_delay: DEFAULT_POOL_PURGE_DELAY,

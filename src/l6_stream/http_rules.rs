@@ -15,7 +15,7 @@ use crate::l7_http::errors::BuiltinStatus;
 use crate::l7_http::head::find;
 use crate::l7_http::logformat::LogFormat;
 use crate::l7_http::rewrite::HeaderEdit;
-use crate::l7_http::rules::{HttpAction, redirect_response};
+use crate::l7_http::rules::HttpAction;
 use crate::stick::Update;
 
 /// How a rule pass ended.
@@ -123,10 +123,13 @@ impl Stream {
                     HttpAction::Return(bytes) => Effect::Stop(Stop::Response(bytes.clone())),
                     HttpAction::ReturnDyn(r) => Effect::Stop(Stop::Response(r.render(&sample))),
                     HttpAction::ReturnPage(r) => Effect::Stop(Stop::Page(r.clone())),
-                    HttpAction::Redirect { to, code } => {
+                    HttpAction::Redirect(r) => {
                         let buf = txn.req_bytes();
                         let host = find(buf, &txn.req.headers, "host").next();
-                        Effect::Stop(Stop::Response(redirect_response(to, *code, txn.outgoing_uri(), host)))
+                        match r.response(&sample, txn.outgoing_uri(), host) {
+                            Some(bytes) => Effect::Stop(Stop::Response(bytes)),
+                            None => Effect::Nothing,
+                        }
                     }
                     HttpAction::Edit(e) => Effect::Edit(e.clone()),
                     HttpAction::DynHeader { name, value, set } => {

@@ -21,6 +21,7 @@ mod http_comp;
 mod http_restrict;
 mod http_rules;
 mod inspect;
+pub mod intercept;
 mod lb_input;
 pub mod log;
 mod log_facts;

@@ -31,6 +31,7 @@ pub struct ProxyRules {
     pub sticks: Vec<StickRule>,      // `stick ...` (backend side)
     pub persist_rules: Vec<(bool, Condition)>, // `force-persist` (true) / `ignore-persist`, first match wins
     pub unique_id: Option<crate::l7_http::logformat::LogFormat>, // `unique-id-format`
+    pub intercept: super::intercept::Intercepts, // `monitor fail` conditions, `redirect` rules
 }
 
 /// One compiled `stick on|match|store-request|store-response` rule.
@@ -199,6 +200,7 @@ pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
                     Err(e) => diags.push(Diag::alert(&line.loc, e)),
                 }
             }
+            rules.intercept = super::intercept::compile_intercepts(p, &acls, diags);
             if let Some((fmt, loc)) = &p.unique_id_format {
                 match crate::l7_http::logformat::LogFormat::parse(fmt) {
                     Ok(f) => rules.unique_id = Some(f),
@@ -336,7 +338,7 @@ fn experimental(r: &HttpRule) -> bool {
     matches!(r.action, HttpAction::Ext(ExtAction::Normalize(_)))
 }
 
-fn kind(p: &crate::cfg::Proxy) -> &'static str {
+pub(super) fn kind(p: &crate::cfg::Proxy) -> &'static str {
     match (p.cap.frontend, p.cap.backend) {
         (true, true) => "proxy",
         (true, false) => "frontend",

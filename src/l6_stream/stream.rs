@@ -325,6 +325,9 @@ impl Stream {
         if !continued && !s.run_content_rules(frontend, ctx) {
             return s;
         }
+        if s.monitor(ctx) {
+            return s;
+        }
         s.capture_request_headers(ctx);
         s.count_request(ctx);
         if s.run_request_rules(frontend, ctx) || s.restrict_header_names(frontend, ctx) {
@@ -333,6 +336,9 @@ impl Stream {
         // The stats page of the frontend, then of the backend (HAProxy's order).
         if let Some(call) = s.stats_call(frontend, ctx) {
             s.start_service(call);
+            return s;
+        }
+        if s.run_redirects(frontend, ctx) {
             return s;
         }
         match routed {
@@ -352,6 +358,11 @@ impl Stream {
         }
         if let Some(call) = s.backend.filter(|&b| b != frontend).and_then(|be| s.stats_call(be, ctx)) {
             s.start_service(call);
+            return s;
+        }
+        if let Some(be) = s.backend.filter(|&b| b != frontend)
+            && s.run_redirects(be, ctx)
+        {
             return s;
         }
         s.persistence(ctx);

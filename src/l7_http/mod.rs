@@ -18,6 +18,7 @@ pub mod header_list;
 pub mod logformat;
 pub mod parse;
 pub mod persist;
+pub mod redirect;
 pub mod reply;
 pub mod rewrite;
 pub mod rules;

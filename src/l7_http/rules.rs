@@ -36,26 +36,18 @@ impl RuleSide {
     }
 }
 
-/// Where a redirect points.
-#[derive(Clone, Debug)]
-pub enum RedirectTo {
-    Location(String), // as given
-    Prefix(String),   // prefix + original URI
-    Scheme(String),   // scheme://Host + original URI
-}
-
 /// What a rule does when its condition holds.
 #[derive(Clone, Debug)]
 pub enum HttpAction {
-    Deny(BuiltinStatus),                    // a built-in error page; stops the rules
-    Return(Vec<u8>),                        // a complete response, built at start-up
-    ReturnDyn(Box<super::reply::DynReply>), // `return` with `hdr NAME FMT` values built per request
-    ReturnPage(super::reply::PageRef),      // `return ... default-errorfiles|errorfiles NAME`
-    Redirect { to: RedirectTo, code: u16 },
-    Edit(HeaderEdit),                                        // set/add/del/replace-header
-    Sc(ScAction),                                            // track-scN, sc-inc-gpc0(N), sc-set-gpt0(N)
+    Deny(BuiltinStatus),                      // a built-in error page; stops the rules
+    Return(Vec<u8>),                          // a complete response, built at start-up
+    ReturnDyn(Box<super::reply::DynReply>),   // `return` with `hdr NAME FMT` values built per request
+    ReturnPage(super::reply::PageRef),        // `return ... default-errorfiles|errorfiles NAME`
+    Redirect(Box<super::redirect::Redirect>), // `redirect location|prefix|scheme ...`
+    Edit(HeaderEdit),                         // set/add/del/replace-header
+    Sc(ScAction),                             // track-scN, sc-inc-gpc0(N), sc-set-gpt0(N)
     DynHeader { name: String, value: LogFormat, set: bool }, // set/add-header with %[...] samples
-    Ext(super::actions::ExtAction), // variables, URI rewrites, set-status... (actions/)
+    Ext(super::actions::ExtAction),           // variables, URI rewrites, set-status... (actions/)
     UseService(super::service_rules::InternalService), // `use-service`: an internal service answers
 }
 
@@ -205,7 +197,11 @@ fn action(words: &[String], side: RuleSide) -> Result<HttpAction, String> {
         ("use-service", RuleSide::Request) => {
             super::service_rules::use_service(words).map(HttpAction::UseService)
         }
-        ("redirect", RuleSide::Request) => redirect(words),
+        ("redirect", RuleSide::Request) => {
+            let (r, used) = super::redirect::parse(&words[1..], true)?;
+            no_more(words, used + 1)?;
+            Ok(HttpAction::Redirect(Box::new(r)))
+        }
         _ => Err(format!("unknown or unsupported action '{kw}' in '{}' rules", side.keyword())),
     }
 }
@@ -261,59 +257,6 @@ fn deny(words: &[String], side: RuleSide) -> Result<HttpAction, String> {
     })
 }
 
-fn redirect(words: &[String]) -> Result<HttpAction, String> {
-    let target = literal(arg(words, 2, "'location', 'prefix' or 'scheme' and a value")?)?;
-    let to = match words.get(1).map(String::as_str) {
-        Some("location") => RedirectTo::Location(target),
-        Some("prefix") => RedirectTo::Prefix(target),
-        Some("scheme") => RedirectTo::Scheme(target),
-        _ => return Err("expects 'location', 'prefix' or 'scheme'.".into()),
-    };
-    let mut code = 302;
-    let mut i = 3;
-    while i < words.len() {
-        match words[i].as_str() {
-            "code" => {
-                code = arg(words, i + 1, "a code after 'code'")?
-                    .parse()
-                    .ok()
-                    .filter(|c| [301, 302, 303, 307, 308].contains(c))
-                    .ok_or("'code' expects one of 301, 302, 303, 307 or 308.")?;
-                i += 2;
-            }
-            other => return Err(format!("unsupported 'redirect' option '{other}'.")),
-        }
-    }
-    Ok(HttpAction::Redirect { to, code })
-}
-
-/// The redirect response for a request with `uri` (path and query) and
-/// `host` (Host header), as HAProxy writes it.
-pub fn redirect_response(to: &RedirectTo, code: u16, uri: &[u8], host: Option<&[u8]>) -> Vec<u8> {
-    let mut location = Vec::with_capacity(64);
-    match to {
-        RedirectTo::Location(l) => location.extend_from_slice(l.as_bytes()),
-        RedirectTo::Prefix(p) => {
-            location.extend_from_slice(p.trim_end_matches('/').as_bytes());
-            location.extend_from_slice(uri);
-        }
-        RedirectTo::Scheme(s) => {
-            location.extend_from_slice(s.as_bytes());
-            location.extend_from_slice(b"://");
-            location.extend_from_slice(host.unwrap_or_default());
-            location.extend_from_slice(uri);
-        }
-    }
-    let mut out = format!("HTTP/1.1 {code} {}\r\ncontent-length: 0\r\nlocation: ", reason(code)).into_bytes();
-    out.extend_from_slice(&location);
-    out.extend_from_slice(b"\r\n");
-    if matches!(code, 302 | 303 | 307) {
-        out.extend_from_slice(b"cache-control: no-cache\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,25 +283,6 @@ mod tests {
         let r = one("return status 404", RuleSide::Request).unwrap();
         let HttpAction::Return(bytes) = r.action else { panic!("return") };
         assert_eq!(bytes, b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");
-    }
-
-    #[test]
-    fn redirects_as_haproxy() {
-        let to = RedirectTo::Prefix("https://x.example".into());
-        assert_eq!(
-            redirect_response(&to, 302, b"/pre?a=1", Some(b"h")),
-            b"HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: https://x.example/pre?a=1\r\ncache-control: no-cache\r\n\r\n"
-        );
-        let to = RedirectTo::Location("/new".into());
-        assert_eq!(
-            redirect_response(&to, 301, b"/old", None),
-            b"HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: /new\r\n\r\n"
-        );
-        let to = RedirectTo::Scheme("https".into());
-        assert_eq!(
-            redirect_response(&to, 302, b"/sch", Some(b"h")),
-            b"HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: https://h/sch\r\ncache-control: no-cache\r\n\r\n"
-        );
     }
 
     #[test]

@@ -65,9 +65,12 @@ pub(super) struct SharedState {
 
 impl SharedState {
     pub(super) fn new(cfg: &Config, maxconn: u32) -> SharedState {
+        let process = Process::new(cfg, maxconn);
+        let mut backends = Backends::new(cfg);
+        backends.apply_fullconn(cfg, &process.counts.fe_max);
         SharedState {
-            process: Mutex::new(Process::new(cfg, maxconn)),
-            backends: SharedBackends::new(Backends::new(cfg)),
+            process: Mutex::new(process),
+            backends: SharedBackends::new(backends),
             stream_ids: AtomicU64::new(0),
         }
     }

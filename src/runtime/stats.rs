@@ -334,23 +334,9 @@ fn backend_line(p: &Proxy, iid: u32, be: &BackendState, slim: u32, http: bool, n
     l
 }
 
-/// HAProxy's default `fullconn`: a tenth of the summed maxconn of the
-/// frontends that can route to the backend, at least 1.
+/// The backend's `fullconn` (`slim` of its line).
 fn fullconn(input: &StatInput<'_>, be: usize) -> u32 {
-    let sum: u64 = input
-        .cfg
-        .proxies
-        .iter()
-        .enumerate()
-        .filter(|(i, p)| {
-            p.cap.frontend
-                && (*i == be
-                    || p.default_backend.as_ref().is_some_and(|d| d.index == be)
-                    || p.use_backends.iter().any(|u| u.backend.index == be))
-        })
-        .map(|(i, _)| u64::from(input.fe_max[i]))
-        .sum();
-    (sum.div_ceil(10) as u32).max(1)
+    crate::backend::default_fullconn(input.cfg, be, input.fe_max)
 }
 
 #[cfg(test)]

@@ -99,13 +99,9 @@ pub(super) fn global(kw: &str) -> Option<Known> {
 /// strata does not implement yet.
 const PROXY_NOT_YET: &[&str] = &[
     "bind-process",
-    "fullconn",
-    "monitor",
     "monitor-fail",
     "monitor-net",
-    "monitor-uri",
     "rate-limit",
-    "redirect",
     "email-alert",
     "errorloc",
     "errorloc302",

@@ -24,6 +24,7 @@ mod global;
 mod h2tune;
 mod http_opts;
 mod ids;
+mod intercept;
 mod known;
 mod log;
 mod logfmt;

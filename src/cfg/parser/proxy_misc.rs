@@ -25,6 +25,9 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
     if let Some(res) = super::capture::keyword(o, words) {
         return res;
     }
+    if let Some(res) = super::intercept::keyword(o, words, loc) {
+        return res;
+    }
     match kw {
         "description" => {
             if o.kind == Kind::Defaults {

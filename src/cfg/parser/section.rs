@@ -453,6 +453,7 @@ pub(super) fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Ca
         unique_id_format: None,
         unique_id_header: None,
         captures: Default::default(),
+        intercept: Default::default(),
     };
     if let Some(t) = template {
         px.mode = t.mode;
@@ -474,6 +475,7 @@ pub(super) fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Ca
         px.knobs.description = None;
         px.knobs.custom_id = None;
         px.stats = t.stats.clone();
+        px.intercept.monitor_uri = t.intercept.monitor_uri.clone();
         px.compression = t.compression.clone();
         if cap.backend {
             px.cookie = t.cookie.clone();

@@ -38,7 +38,7 @@ pub(super) const PENDING: [&str; 0] = [];
 
 /// Options HAProxy 2.6 has and strata does not (yet): refused by name
 /// with their arity, never as "unknown keyword".
-pub(super) const NOT_YET: [(&str, usize); 50] = [
+pub(super) const NOT_YET: [(&str, usize); 49] = [
     ("allow-0rtt", 0),
     ("alpn", 1),
     ("ca-file", 1),
@@ -59,7 +59,6 @@ pub(super) const NOT_YET: [(&str, usize); 50] = [
     ("force-tlsv13", 0),
     ("log-proto", 1),
     ("max-reuse", 1),
-    ("minconn", 1),
     ("no-check-ssl", 0),
     ("no-ssl", 0),
     ("no-ssl-reuse", 0),
@@ -153,6 +152,7 @@ const OPTIONS: &[Opt] = &[
     }),
     opt!("inter", 1, true, |s, a| interval(a).map(|d| s.inter = d)),
     opt!("maxconn", 1, true, |s, a| int("maxconn", a.arg).map(|m| s.maxconn = Some(m))),
+    opt!("minconn", 1, true, |s, a| int("minconn", a.arg).map(|m| s.minconn = Some(m))),
     opt!("maxqueue", 1, true, |s, a| int("maxqueue", a.arg).map(|m| s.maxqueue = Some(m))),
     opt!("pool-purge-delay", 1, true, |s, a| delay(a).map(|d| s.pool_purge_delay = d)),
     opt!("pool-max-conn", 1, true, |s, a| {
