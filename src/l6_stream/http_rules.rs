@@ -36,10 +36,9 @@ pub(super) enum Stop {
 /// fields so the transaction can be read while slots are filled.
 macro_rules! writable_sample {
     ($s:expr, $ctx:expr, $response:expr, $proxy:expr) => {{
-        let (facts, server_name) = $s.sample_facts($ctx);
         StreamSample {
-            facts,
-            server_name,
+            facts: $s.sample_facts($ctx),
+            lazy: Default::default(),
             src: $s.src,
             dst: $s.dst,
             txn: $s.http.as_ref().map(|h| &h.txn),

@@ -75,10 +75,9 @@ impl Stream {
         ctx: &StreamCtx<'_>,
     ) -> Inspected {
         let last = payload.is_none_or(|(_, l)| l);
-        let (facts, server_name) = self.sample_facts(ctx);
         let mut sample = StreamSample {
-            facts,
-            server_name,
+            facts: self.sample_facts(ctx),
+            lazy: Default::default(),
             src: self.src,
             dst: self.dst,
             txn: None,

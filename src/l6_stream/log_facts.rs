@@ -5,7 +5,6 @@
 use super::stream::{Stream, StreamCtx};
 use crate::backend::Backends;
 use crate::l7_http::logformat::LogFacts;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -13,36 +12,43 @@ fn ms(d: Duration) -> i64 {
     d.as_millis() as i64
 }
 
+/// `%ac %fc %bc %sc` of a stream of `frontend` on `backend`/`server` now.
+pub(super) fn conn_counts(
+    b: &Backends,
+    frontend: usize,
+    backend: Option<usize>,
+    server: Option<usize>,
+) -> [u32; 4] {
+    let (beconn, srvconn) = match (backend.and_then(|i| b.get(i)), server) {
+        (Some(be), Some(s)) => (be.cur_conns, be.servers.get(s).map_or(0, |s| s.cur_conns)),
+        (Some(be), None) => (be.cur_conns, 0),
+        _ => (0, 0),
+    };
+    [b.actconn(), b.fe_conn(frontend), beconn, srvconn]
+}
+
 impl Stream {
     /// The facts as they stand at `ctx.now` (the server connection's
     /// addresses left out: they cost system calls, see
     /// [`Stream::with_server_addrs`]).
     pub(super) fn log_facts(&self, ctx: &StreamCtx<'_>) -> LogFacts {
-        self.facts_of(ctx, &ctx.backends.lock())
+        let mut facts = self.sample_facts(ctx);
+        [facts.actconn, facts.feconn, facts.beconn, facts.srvconn] =
+            conn_counts(&ctx.backends.lock(), self.frontend, self.backend, self.server);
+        facts
     }
 
-    /// What a rule pass's sample starts from: the facts and the attached
-    /// server's name (None without one, or for the hidden `dispatch`
-    /// server), read under one lock of the backends.
-    pub(super) fn sample_facts(&self, ctx: &StreamCtx<'_>) -> (LogFacts, Option<Arc<str>>) {
-        let backends = ctx.backends.lock();
-        let name = match (self.backend.and_then(|b| backends.get(b)), self.server) {
-            (Some(b), Some(s)) => b.servers.get(s).filter(|s| !s.hidden).map(|s| s.name.clone()),
-            _ => None,
-        };
-        (self.facts_of(ctx, &backends), name)
-    }
-
-    fn facts_of(&self, ctx: &StreamCtx<'_>, backends: &Backends) -> LogFacts {
+    /// The facts a rule pass's sample starts from: all but the connection
+    /// counts (left 0: the sample reads them from the backends only if a
+    /// format asks, [`StreamSample`]'s `conn_counts`), so building one
+    /// takes no lock.
+    ///
+    /// [`StreamSample`]: super::sample::StreamSample
+    pub(super) fn sample_facts(&self, ctx: &StreamCtx<'_>) -> LogFacts {
         let http = self.http.as_ref();
         let since = |from: Instant, to: Instant| ms(to.saturating_duration_since(from));
         let fe = self.frontend;
-        let (beconn, srvconn) = match (self.backend.and_then(|b| backends.get(b)), self.server) {
-            (Some(b), Some(s)) => (b.cur_conns, b.servers.get(s).map_or(0, |s| s.cur_conns)),
-            (Some(b), None) => (b.cur_conns, 0),
-            _ => (0, 0),
-        };
-        let (actconn, feconn) = (backends.actconn(), backends.fe_conn(fe));
+        let (actconn, feconn, beconn, srvconn) = (0, 0, 0, 0);
         let queue_ms = match self.queue.time {
             Some(d) => ms(d),
             None if self.server.is_some() => 0,

@@ -16,6 +16,15 @@ pub enum SlotAccess<'a> {
     Write(&'a mut StreamSlots), // rules that may start tracking
 }
 
+/// What a sample reads from the process-wide backends, read on first use
+/// and kept for the pass: building a sample takes no lock, and a pass
+/// whose rules never ask takes none at all.
+#[derive(Default)]
+pub struct LazyFacts {
+    server_name: std::cell::OnceCell<Option<std::sync::Arc<str>>>, // `%s`, `srv_name`
+    conn_counts: std::cell::OnceCell<[u32; 4]>,                    // `%ac %fc %bc %sc`
+}
+
 /// One stream as rules see it: what fetches read, and (for rule passes
 /// that may track) its slots. Built on the stack for a rule pass and
 /// dropped right after.
@@ -29,8 +38,8 @@ pub struct StreamSample<'a> {
     pub server: Option<usize>, // the server the stream is attached to, if any
     pub cfg: &'a Config,
     pub backends: &'a SharedBackends, // locked by the fetches that read them (`nbsrv`, `be_conn`...)
-    pub server_name: Option<std::sync::Arc<str>>, // the attached server's name, as of this pass (`%s`, `srv_name`)
-    pub response: bool,                           // response rules: status and response headers visible
+    pub lazy: LazyFacts,              // what is read from the backends only when asked (`%s`, `%bc`...)
+    pub response: bool,               // response rules: status and response headers visible
     pub slots: SlotAccess<'a>,
     pub inherited: InheritedSlots<'a>,
     pub sess_vars: Option<&'a crate::acl::Vars>, // `sess.` variables
@@ -225,7 +234,14 @@ impl<'a> SampleSource for StreamSample<'a> {
     }
 
     fn server_name(&self) -> Option<&str> {
-        self.server_name.as_deref()
+        let (be, s) = (self.backend?, self.server?);
+        self.lazy
+            .server_name
+            .get_or_init(|| {
+                let locked = self.backends.lock();
+                locked.get(be)?.servers.get(s).filter(|s| !s.hidden).map(|s| s.name.clone())
+            })
+            .as_deref()
     }
 
     fn table_value(&self, table: &str, what: &str, key: Sample<'_>) -> Option<i64> {
@@ -278,6 +294,12 @@ impl<'a> SampleSource for StreamSample<'a> {
 impl LogSource for StreamSample<'_> {
     fn log_facts(&self) -> Option<&LogFacts> {
         Some(&self.facts)
+    }
+
+    fn conn_counts(&self) -> [u32; 4] {
+        *self.lazy.conn_counts.get_or_init(|| {
+            super::log_facts::conn_counts(&self.backends.lock(), self.frontend, self.backend, self.server)
+        })
     }
 
     fn request_line(&self) -> Option<[&[u8]; 3]> {

@@ -402,10 +402,9 @@ impl Stream {
         response: bool,
         rule_proxy: usize,
     ) -> StreamSample<'a> {
-        let (facts, server_name) = self.sample_facts(ctx);
         StreamSample {
-            facts,
-            server_name,
+            facts: self.sample_facts(ctx),
+            lazy: Default::default(),
             src: self.src,
             dst: self.dst,
             txn: self.http.as_ref().map(|h| &h.txn),

@@ -118,6 +118,12 @@ pub trait LogSource: SampleSource {
     fn log_facts(&self) -> Option<&LogFacts> {
         None
     }
+    /// `%ac %fc %bc %sc`: live connections of the process, the frontend,
+    /// the backend and the server. A source may read them only when a
+    /// format asks (a stream's rules then take no lock for them).
+    fn conn_counts(&self) -> [u32; 4] {
+        self.log_facts().map_or([0; 4], |f| [f.actconn, f.feconn, f.beconn, f.srvconn])
+    }
     /// Method, URI and version as received (`%r`), in mode http.
     fn request_line(&self) -> Option<[&[u8]; 3]> {
         None

@@ -290,10 +290,10 @@ pub(super) fn var(out: &mut String, v: LogVar, flags: u8, src: &dyn LogSource) -
             push_bytes(out, &f.term);
             push_bytes(out, &f.cookie_flags);
         }
-        LogVar::ActConn => num(out, i64::from(f.actconn)),
-        LogVar::FeConn => num(out, i64::from(f.feconn)),
-        LogVar::BeConn => num(out, i64::from(f.beconn)),
-        LogVar::SrvConn => num(out, i64::from(f.srvconn)),
+        LogVar::ActConn => num(out, i64::from(src.conn_counts()[0])),
+        LogVar::FeConn => num(out, i64::from(src.conn_counts()[1])),
+        LogVar::BeConn => num(out, i64::from(src.conn_counts()[2])),
+        LogVar::SrvConn => num(out, i64::from(src.conn_counts()[3])),
         LogVar::Retries => {
             if f.redispatched {
                 out.push('+');

@@ -8,6 +8,11 @@
 # microseconds per request of the proxy (utime+stime over requests), req/s,
 # how busy the proxy, wrk and the backend were (which one was CPU-bound),
 # and the RSS per connection after one keep-alive request (4,000 held).
+# SCALING=1 adds `fe_heavy`, where each request runs 400 unanchored regex
+# rules over a 200-byte path (about 100 µs of the proxy's CPU), so that the
+# proxy, not wrk or the backend, is what the CPUs are spent on: its req/s
+# with nbthread 2 over nbthread 1 is how far the threads scale (at most 2
+# on two CPUs, less what wrk and the backend take).
 # No CPU pinning: nbthread 2 needs two CPUs, and this machine may have only
 # two, shared with wrk and the backend; the CPU count is printed. Loopback
 # only; every process it starts is stopped by PID. See docs/performance.md.
@@ -30,7 +35,7 @@ trap cleanup EXIT
 echo "CPUs usable: $(nproc)  (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-BE=$(port); FE=$(port); FE_HOT=$(port); STATS=$(port)
+BE=$(port); FE=$(port); FE_HOT=$(port); FE_HEAVY=$(port); STATS=$(port)
 "$BACKEND" "$BE" & BPID=$!; PIDS+=($BPID)
 config() { # config N: the same proxy with nbthread N
   cat <<EOF
@@ -51,6 +56,10 @@ frontend fe_hot
     bind 127.0.0.1:$FE_HOT
     http-request track-sc0 int(1) table t_hot
     default_backend be
+frontend fe_heavy
+    bind 127.0.0.1:$FE_HEAVY
+$(for i in $(seq 400); do echo "    http-request deny if { path_reg [b-z][0-9][0-9]q$i }"; done)
+    default_backend be
 backend be
     server s1 127.0.0.1:$BE
 backend t_hot
@@ -66,9 +75,9 @@ now_ticks() { awk '{print int($1 * '"$TCK"')}' /proc/uptime; }
 
 # load PID PORT: "req/s cpu_us_per_req proxy% wrk% backend%" (% of one CPU)
 load() {
-  local pid=$1 port=$2 p0 b0 t0 p1 b1 t1 out reqs rps
+  local pid=$1 port=$2 path=${3:-} p0 b0 t0 p1 b1 t1 out reqs rps
   p0=$(ticks "$pid"); b0=$(ticks "$BPID"); t0=$(now_ticks)
-  out=$( { /usr/bin/time -f "WRKTICKS %U %S" wrk -t1 -c50 -d"${SECS}s" "http://127.0.0.1:$port/"; } 2>&1 )
+  out=$( { /usr/bin/time -f "WRKTICKS %U %S" wrk -t1 -c50 -d"${SECS}s" "http://127.0.0.1:$port/$path"; } 2>&1 )
   p1=$(ticks "$pid"); b1=$(ticks "$BPID"); t1=$(now_ticks)
   reqs=$(echo "$out" | awk '/requests in/{print $1}'); rps=$(echo "$out" | awk '/Requests\/sec/{print $2}')
   local wu ws; read -r wu ws < <(echo "$out" | awk '/WRKTICKS/{print $2, $3}')
@@ -110,6 +119,10 @@ run() { # run WHO BIN CFG
   R[$who,rps]+="$rps "; R[$who,cpu]+="$cpu "; R[$who,pbusy]+="$pb "; R[$who,wbusy]+="$wb "; R[$who,bbusy]+="$bb "
   read -r rps cpu pb wb bb <<<"$(load "$pid" "$FE_HOT")"
   R[$who,hot_rps]+="$rps "; R[$who,hot_cpu]+="$cpu "; R[$who,hot_pbusy]+="$pb "
+  if [ -n "${SCALING:-}" ]; then
+    read -r rps cpu pb wb bb <<<"$(load "$pid" "$FE_HEAVY" "$(printf 'a%.0s' $(seq 200))")"
+    R[$who,heavy_rps]+="$rps "; R[$who,heavy_cpu]+="$cpu "; R[$who,heavy_pbusy]+="$pb "
+  fi
   R[$who,rss]+="$(conn_rss "$pid") "
   kill "$pid"; wait "$pid" 2>/dev/null
 }
@@ -137,5 +150,10 @@ row hot_cpu   "hot entry CPU us/request"
 row hot_rps   "hot entry req/s"
 row hot_pbusy "  proxy busy % (hot entry)"
 row rss       "RSS bytes/conn after 1 request"
+if [ -n "${SCALING:-}" ]; then
+  row heavy_rps   "heavy rules req/s (n2/n1: thread scaling)"
+  row heavy_cpu   "heavy rules CPU us/request"
+  row heavy_pbusy "  proxy busy % (heavy rules)"
+fi
 echo "per-round CPU us/request (strata n1 | n2 | haproxy n2):"
 echo "  ${R[strata1,cpu]}| ${R[strata2,cpu]}| ${R[haproxy2,cpu]}"
