@@ -101,6 +101,7 @@ pub struct HttpConnOpts {
     pub checkcache: bool,   // `option checkcache` (backend): cacheable responses with cookies refused
     pub originalto: Option<AddrHeader>, // `option originalto [except NET] [header NAME]`
     pub restrict_hdr_names: RestrictHdrNames, // `option http-restrict-req-hdr-names`
+    pub buffer_request: bool, // `option http-buffer-request`: the request body is waited for before the rules
 }
 
 /// What a proxy does with request header names outside `[A-Za-z0-9-]`

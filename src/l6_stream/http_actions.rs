@@ -67,6 +67,7 @@ pub(super) fn request_effect(
             Err(_) => Effect::Stop(Stop::Builtin(crate::l7_http::errors::BuiltinStatus::BadRequest)),
         },
         ExtAction::Tarpit(status) => Effect::Stop(Stop::Tarpit(*status)),
+        ExtAction::WaitBody { time, at_least } => Effect::Stop(Stop::WaitBody(*time, *at_least)),
         ExtAction::CacheUse(name) => Effect::CacheUse(name.clone()),
         ExtAction::SetTimeout { tunnel, value } => {
             let ms = match value {

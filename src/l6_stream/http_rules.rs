@@ -7,6 +7,7 @@
 //! deny, return or redirect ends a pass. Stick-counter actions take effect
 //! at once: a later condition sees a tracker an earlier rule installed.
 
+use super::request_flow::ReqStep;
 use super::sample::{SlotAccess, StreamSample};
 use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
@@ -30,6 +31,8 @@ pub(super) enum Stop {
     Allow,                                // stop the rules, go on
     /// `use-service`: an internal service answers.
     Service(super::service::ServiceCall),
+    /// `wait-for-body time T at-least N`: the rest waits for the body.
+    WaitBody(std::time::Duration, u64),
 }
 
 /// A stream's sample with write access to its slots, built from disjoint
@@ -99,20 +102,29 @@ impl Stream {
         self.count(ctx, Update::HttpReq);
     }
 
-    /// Runs `proxy`'s `http-request` rules. True when a rule answered the
+    /// Runs `proxy`'s `http-request` rules from rule `from`, `body` the
+    /// request body when it was waited for. True when a rule answered the
     /// request itself (the stream then only sends that answer, or holds
-    /// it for a tarpit, or drops the connection).
-    pub(super) fn run_request_rules(&mut self, proxy: usize, ctx: &StreamCtx<'_>) -> bool {
+    /// it for a tarpit, or drops the connection) or the rest waits for
+    /// the body.
+    pub(super) fn run_request_rules(
+        &mut self,
+        proxy: usize,
+        from: usize,
+        body: Option<&[u8]>,
+        ctx: &StreamCtx<'_>,
+    ) -> bool {
         let rules = &ctx.rules[proxy].http_request;
-        if rules.is_empty() {
+        if rules.len() <= from {
             return false;
         }
         let mut stop = None;
-        for rule in rules {
+        for (i, rule) in rules.iter().enumerate().skip(from) {
             // The sample lives for one rule: what a rule changes (the URI,
             // the method, the source) is applied before the next one reads it.
             let effect = {
                 let mut sample = writable_sample!(self, ctx, false, proxy);
+                sample.payload = body.map(|b| (b, true));
                 let Some(txn) = sample.txn else { return false };
                 if !rule.cond.as_ref().is_none_or(|c| c.eval(&sample)) {
                     continue;
@@ -158,6 +170,12 @@ impl Stream {
                 self.store_capture(ctx, false, *slot, value);
                 continue;
             }
+            if let Effect::Stop(Stop::WaitBody(time, at_least)) = effect {
+                let next =
+                    if proxy == self.frontend { ReqStep::FeRules(i + 1) } else { ReqStep::BeRules(i + 1) };
+                self.wait_for_body(proxy, Some(time), at_least, next, ctx);
+                return true;
+            }
             if let Some(end) = self.apply_effect(effect) {
                 stop = Some(end);
                 break;
@@ -198,6 +216,7 @@ impl Stream {
                 self.start_service(call);
                 true
             }
+            Some(Stop::WaitBody(..)) => true, // handled in the pass
         }
     }
 

@@ -7,6 +7,7 @@
 //! keeps it.
 
 mod after_response;
+mod body_wait;
 mod capture;
 pub mod chan;
 pub mod client;
@@ -28,6 +29,7 @@ mod log_facts;
 mod persist;
 pub mod pooled;
 mod queue;
+mod request_flow;
 pub mod route;
 pub mod rules;
 mod sample;

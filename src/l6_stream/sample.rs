@@ -136,6 +136,13 @@ impl<'a> SampleSource for StreamSample<'a> {
         self.payload
     }
 
+    /// With a transaction, the payload is the request body once waited for
+    /// (`body_wait.rs`); before any wait the rules see an empty body, as
+    /// HAProxy's do when the head came alone.
+    fn req_body(&self) -> Option<&[u8]> {
+        self.txn.map(|_| self.payload.map_or(&[][..], |(b, _)| b))
+    }
+
     fn src(&self) -> Option<SocketAddr> {
         Some(self.src)
     }

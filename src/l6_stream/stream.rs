@@ -102,9 +102,10 @@ pub(super) enum Phase {
     Queued { until: Option<Instant> },       // every usable server is full: waiting for a slot
     TurnAround { until: Instant },           // waiting before retrying the same server
     Tarpit { until: Instant, status: crate::l7_http::errors::BuiltinStatus }, // `http-request tarpit`: answer at `until`
-    RetryFresh, // a reused connection failed: connect anew to the same server
-    Forwarding, // connected: bytes flow both ways
-    Done,       // ended; the owner drops it
+    WaitBody(super::body_wait::BodyWait), // waiting for the request body before the rest of the rules
+    RetryFresh,                           // a reused connection failed: connect anew to the same server
+    Forwarding,                           // connected: bytes flow both ways
+    Done,                                 // ended; the owner drops it
 }
 
 /// Result of driving a stream.
@@ -160,6 +161,7 @@ pub struct StreamExtra {
     pub silent_drop: bool,                      // `silent-drop`: the client connection is reset, nothing sent
     pub logged: bool,                           // `option logasap`: the line went out already
     pub timeouts: super::timeouts::SetTimeouts, // `http-request set-timeout`
+    pub routed: Option<usize>,                  // the upgraded TCP stream's backend: it stays (`upgrade.rs`)
 }
 
 impl fmt::Display for Stream {
@@ -330,64 +332,13 @@ impl Stream {
         }
         s.capture_request_headers(ctx);
         s.count_request(ctx);
-        if s.run_request_rules(frontend, ctx) || s.restrict_header_names(frontend, ctx) {
-            return s;
-        }
-        // The stats page of the frontend, then of the backend (HAProxy's order).
-        if let Some(call) = s.stats_call(frontend, ctx) {
-            s.start_service(call);
-            return s;
-        }
-        if s.run_redirects(frontend, ctx) {
-            return s;
-        }
-        match routed {
-            // The TCP stream's backend, an HTTP one: it stays.
-            Some(b) => {
-                s.backend = Some(b);
-                s.retries_left = ctx.cfg.proxies[b].retries;
-            }
-            None => s.route(ctx),
-        }
-        if let Some(be) = s.backend.filter(|&b| b != frontend)
-            && (!s.run_content_rules(be, ctx)
-                || s.run_request_rules(be, ctx)
-                || s.restrict_header_names(be, ctx))
-        {
-            return s;
-        }
-        if let Some(call) = s.backend.filter(|&b| b != frontend).and_then(|be| s.stats_call(be, ctx)) {
-            s.start_service(call);
-            return s;
-        }
-        if let Some(be) = s.backend.filter(|&b| b != frontend)
-            && s.run_redirects(be, ctx)
-        {
-            return s;
-        }
-        s.persistence(ctx);
-        if s.serve_from_cache(ctx) {
-            return s;
-        }
-        s.select_compression(ctx);
-        s.unique_id_header(ctx);
-        s.prepare_request(ctx);
-        if let Some(h) = s.http.as_mut()
-            && !h.early_hints.is_empty()
-            && h.res_out.is_none()
-        {
-            // `early-hint`: a 103 goes out before the server's answer.
-            let mut out = Buffer::take();
-            out.push(b"HTTP/1.1 103 Early Hints\r\n");
-            out.push(&h.early_hints);
-            out.push(b"\r\n");
-            h.res_out = Some(out);
-        }
+        s.extra.routed = routed;
+        s.request_flow(super::request_flow::ReqStep::FeBody, None, ctx);
         s
     }
 
     /// Chooses the backend (`use_backend` rules, `default_backend`).
-    fn route(&mut self, ctx: &StreamCtx<'_>) {
+    pub(super) fn route(&mut self, ctx: &StreamCtx<'_>) {
         let fe = &ctx.cfg.proxies[self.frontend];
         let sample = self.sample(ctx, false, self.frontend);
         let backend = super::route::select_backend(fe, &ctx.rules[self.frontend], &sample);
@@ -460,7 +411,7 @@ impl Stream {
     }
 
     /// `unique-id-header NAME`: the request carries the stream's unique id.
-    fn unique_id_header(&mut self, ctx: &StreamCtx<'_>) {
+    pub(super) fn unique_id_header(&mut self, ctx: &StreamCtx<'_>) {
         let Some(name) = ctx.cfg.proxies[self.frontend].unique_id_header.as_ref() else { return };
         let id = {
             let sample = self.sample(ctx, false, self.frontend);
@@ -498,6 +449,7 @@ impl Stream {
                 Phase::Connecting => self.check_connect(cli, ctx),
                 Phase::TurnAround { .. } => self.buffer_client_while_waiting(cli, ctx),
                 Phase::Tarpit { .. } => {}
+                Phase::WaitBody(_) => self.wait_body(cli, ctx),
                 Phase::RetryFresh => {
                     self.h1_server_closed(ctx);
                     if let Some(srv) = self.srv.take() {

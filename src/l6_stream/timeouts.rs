@@ -93,6 +93,7 @@ pub(super) fn next_deadline<C: ClientSide>(s: &Stream, cli: &C, cfg: &Config) ->
         (Phase::TurnAround { until }, _) => Some(until),
         (Phase::Inspect { until, .. }, _) => Some(until),
         (Phase::Tarpit { until, .. }, _) => Some(until),
+        (Phase::WaitBody(w), _) => w.until,
         (Phase::Queued { until }, _) => until,
         (Phase::Assign, _) => s.balance_key_deadline(cfg),
         (Phase::Connecting, Some(srv)) => {
@@ -114,6 +115,7 @@ pub(super) fn expire<C: ClientSide>(s: &mut Stream, cli: &mut C, ctx: &mut Strea
             return s.answer(status, TermCause::ProxyRule, TermPhase::Tarpit);
         }
         Phase::Tarpit { .. } => return, // the client is not timed while held
+        Phase::WaitBody(w) if w.until.is_some_and(|u| u <= now) => return s.body_timeout(),
         Phase::Queued { until: Some(until) } if until <= now => return s.queue_expired(ctx),
         Phase::Connecting => {
             let limit = s.backend.and_then(|b| ctx.cfg.proxies[b].timeouts.connect);
@@ -148,6 +150,9 @@ pub(super) fn expire<C: ClientSide>(s: &mut Stream, cli: &mut C, ctx: &mut Strea
         && !cli.fully_closed()
         && cli.last_io() + t <= now
     {
+        if let Phase::WaitBody(_) = s.phase {
+            return s.body_timeout(); // the 408 as for the wait's own time
+        }
         let phase = match s.phase {
             Phase::Forwarding => TermPhase::Data,
             Phase::Queued { .. } => TermPhase::Queue,

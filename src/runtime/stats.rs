@@ -20,7 +20,10 @@ pub fn count_stream(fe: &mut Counters, backends: &mut Backends, r: &StreamRecord
             fe.count_status(s);
         }
     }
-    let refused = r.backend.is_none() && phase == TermPhase::Request && matches!(r.status, Some(400 | 408));
+    // A body waited for in vain (`cR` 408, backend chosen or not) is a failed request too, as in HAProxy.
+    let body_late = cause == TermCause::ClientTimeout && phase == TermPhase::Request && r.status == Some(408);
+    let refused = (r.backend.is_none() && phase == TermPhase::Request && matches!(r.status, Some(400 | 408)))
+        || body_late;
     let denied_req = cause == TermCause::ProxyRule && phase == TermPhase::Request && !refused;
     let denied_resp = cause == TermCause::ProxyRule && phase == TermPhase::Headers && r.status != Some(502);
     if refused {

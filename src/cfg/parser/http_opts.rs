@@ -1,6 +1,6 @@
 //! `[no] option X` for HTTP connection handling and request/response
 //! checks: `http-server-close`, `http-pretend-keepalive`,
-//! `http-ignore-probes`, `abortonclose`,
+//! `http-ignore-probes`, `http-buffer-request`, `abortonclose`,
 //! `checkcache`, `originalto`, `http-restrict-req-hdr-names`. Kept in
 //! [`crate::cfg::knobs::HttpConnOpts`].
 
@@ -30,7 +30,7 @@ pub(super) fn option(
         return Some(restrict_hdr_names(o, words, negate));
     }
     let cap = match name {
-        "http-server-close" | "http-pretend-keepalive" | "originalto" => Cap::Both,
+        "http-server-close" | "http-pretend-keepalive" | "originalto" | "http-buffer-request" => Cap::Both,
         "http-ignore-probes" => Cap::Front,
         "abortonclose" | "checkcache" => Cap::Back,
         _ => return None,
@@ -69,6 +69,7 @@ pub(super) fn option(
         "http-pretend-keepalive" => &mut h.pretend_keepalive,
         "http-ignore-probes" => &mut h.ignore_probes,
         "abortonclose" => &mut h.abortonclose,
+        "http-buffer-request" => &mut h.buffer_request,
         _ => &mut h.checkcache,
     };
     *flag = on;

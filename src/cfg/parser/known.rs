@@ -119,7 +119,6 @@ const PROXY_NOT_YET: &[&str] = &[
 
 /// Options HAProxy 2.6 knows that strata does not implement yet.
 pub(super) const OPTIONS_NOT_YET: &[&str] = &[
-    "http-buffer-request",
     "accept-invalid-http-response",
     "disable-h2-upgrade",
     "h1-case-adjust-bogus-client",

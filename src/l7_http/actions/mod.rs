@@ -45,10 +45,11 @@ pub enum ExtAction {
     Reject,
     Allow,
     Auth { realm: String },
-    CacheUse(String),                                 // `http-request cache-use NAME`
-    CacheStore(String),                               // `http-response cache-store NAME`
-    Capture { expr: SampleExpr, slot: usize },        // `capture <sample> id N`: the frontend's slot N
-    SetTimeout { tunnel: bool, value: TimeoutValue }, // `http-request set-timeout server|tunnel V`
+    CacheUse(String),                                      // `http-request cache-use NAME`
+    CacheStore(String),                                    // `http-response cache-store NAME`
+    Capture { expr: SampleExpr, slot: usize },             // `capture <sample> id N`: the frontend's slot N
+    SetTimeout { tunnel: bool, value: TimeoutValue },      // `http-request set-timeout server|tunnel V`
+    WaitBody { time: std::time::Duration, at_least: u64 }, // `http-request wait-for-body time T [at-least N]`
 }
 
 /// The value of `set-timeout`: a time, or an expression giving milliseconds.
@@ -239,6 +240,7 @@ pub fn parse(words: &[String], side: RuleSide) -> Option<Result<ExtAction, Strin
                 if req { ExtAction::CacheUse(name) } else { ExtAction::CacheStore(name) }
             }
             "capture" if side != RuleSide::After => capture(words, req)?,
+            "wait-for-body" if req => wait_for_body(words)?,
             "silent-drop" => {
                 no_more(words, 1)?;
                 ExtAction::SilentDrop
@@ -316,4 +318,22 @@ pub fn backrefs(s: &str) -> String {
         }
     }
     out
+}
+
+/// `wait-for-body time T [at-least N]`, with HAProxy 2.6's words.
+fn wait_for_body(words: &[String]) -> Result<ExtAction, String> {
+    const USAGE: &str = "expects time <time> [ at-least <bytes> ]";
+    let (mut time, mut at_least, mut i) = (None, 0, 1);
+    while let Some(w) = words.get(i) {
+        let v = words.get(i + 1).map(String::as_str).filter(|v| !v.is_empty());
+        match (w.as_str(), v) {
+            ("time", Some(v)) => time = Some(crate::cfg::time::parse_time(v)?),
+            ("at-least", Some(v)) => at_least = crate::cfg::time::parse_size(v)?,
+            ("time" | "at-least", None) => return Err(format!("missing argument for '{w}'")),
+            _ => return Err(format!("unexpected argument '{w}'.")),
+        }
+        i += 2;
+    }
+    let time = time.ok_or(USAGE)?;
+    Ok(ExtAction::WaitBody { time, at_least })
 }
