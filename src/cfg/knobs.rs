@@ -87,6 +87,7 @@ pub struct Knobs {
     pub load_server_state: LoadServerState,            // `load-server-state-from-file`
     pub server_state_file_name: Option<String>, // `server-state-file-name` (not inherited; None: the backend's name)
     pub fullconn: Option<u32>, // `fullconn N` (backend): the load at which servers reach their maxconn
+    pub rate_limit_sessions: u32, // `rate-limit sessions N` (frontend): new sessions per second at most; 0 none
 }
 
 /// The HTTP and connection options of one proxy (`src/cfg/parser/http_opts.rs`);

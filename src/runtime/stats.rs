@@ -180,6 +180,7 @@ fn frontend_line(p: &Proxy, iid: u32, c: &Counters, cur: u32, max: u32, now_ms: 
     common(&mut l, c, now_ms);
     l.set("scur", cur);
     l.set("slim", max);
+    l.set("rate_lim", p.knobs.rate_limit_sessions);
     l.set("dreq", c.denied_req);
     l.set("ereq", c.failed_req);
     l.set("req_rate", rate(&c.req_rate, now_ms));

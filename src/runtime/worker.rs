@@ -49,6 +49,7 @@ const TIMER_SESSION: u8 = 0;
 const TIMER_CHECK: u8 = 1;
 const TIMER_CLI: u8 = 2;
 const TIMER_REFUSED: u8 = 3;
+const TIMER_LISTENER: u8 = 4; // key: the listener's index (`rate-limit sessions` pause)
 
 /// Buffers a new connection must find room for under `-m` (HAProxy counts
 /// two per stream); below that it is refused with a 503.
@@ -64,6 +65,7 @@ const IDLE_CONNS_PER_SERVER: usize = 64;
 struct ListenerSlot {
     listener: Listener,
     limited: bool, // stopped at maxconn; retried when a connection ends
+    rate_timer: crate::core::timer::TimerSlot, // stopped by `rate-limit sessions`: when to accept again
 }
 
 /// The event loop and everything it owns.
@@ -593,6 +595,15 @@ impl Worker {
             }
             if kind == TIMER_REFUSED {
                 self.refusals.expire(key, self.poll.registry(), now);
+                continue;
+            }
+            if kind == TIMER_LISTENER {
+                let index = key.as_u64() as usize;
+                if let Some(Some(slot)) = self.listeners.get_mut(index)
+                    && Timers::fired(&mut slot.rate_timer, at)
+                {
+                    self.accept_from(index);
+                }
                 continue;
             }
             if kind == TIMER_CHECK {

@@ -80,6 +80,51 @@ impl FreqCtr {
         self.curr = value;
     }
 
+    /// Events over the current and the previous period, the previous one
+    /// weighted by the time left in the current one, plus `pend` pending
+    /// events, in events x ms (HAProxy's `freq_ctr_total` without the
+    /// low-rate correction): divided by `period`, a rate.
+    fn total(&self, now: u64, period: u32, pend: u32) -> u64 {
+        let now = tick(now);
+        let (mut curr, mut past) = (u64::from(self.curr), u64::from(self.prev));
+        let mut remain = i64::from(self.curr_tick.wrapping_add(period).wrapping_sub(now) as i32);
+        if remain < 0 {
+            remain += i64::from(period);
+            past = if remain >= 0 { curr } else { 0 };
+            curr = 0;
+        }
+        past * remain.max(0) as u64 + (curr + u64::from(pend)) * u64::from(period)
+    }
+
+    /// How many more events may happen now without the rate exceeding
+    /// `freq` per `period` (HAProxy's `freq_ctr_remain_period`): 0 when the
+    /// limit is reached.
+    pub fn remain(&self, now: u64, period: u32, freq: u32, pend: u32) -> u32 {
+        let avg = self.total(now, period, pend) / u64::from(period.max(1));
+        freq - avg.min(u64::from(freq)) as u32
+    }
+
+    /// Milliseconds from `now` until [`FreqCtr::remain`] allows an event
+    /// again, if nothing else is counted meanwhile: 0 when one may happen
+    /// now. The weighted total only falls as time passes, so the first
+    /// such millisecond is found by bisection within two periods (after
+    /// which only `pend` counts; `pend >= freq` gives two periods).
+    pub fn next_event_delay(&self, now: u64, period: u32, freq: u32, pend: u32) -> u32 {
+        if self.remain(now, period, freq, pend) > 0 {
+            return 0;
+        }
+        let (mut lo, mut hi) = (0u32, period.saturating_mul(2));
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if self.remain(now + u64::from(mid), period, freq, pend) > 0 {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        hi
+    }
+
     pub(crate) fn from_words(w: &[u32]) -> FreqCtr {
         FreqCtr { curr_tick: w[0], curr: w[1], prev: w[2] }
     }
@@ -96,6 +141,38 @@ mod tests {
     use super::*;
 
     const P: u32 = 10_000;
+
+    #[test]
+    fn stick_rate_limit_remain_and_delay() {
+        // `rate-limit sessions 2` over HAProxy's one-second period
+        let mut f = FreqCtr::default();
+        let t0 = 1_000_000u64;
+        assert_eq!(f.remain(t0, 1000, 2, 0), 2);
+        assert_eq!(f.next_event_delay(t0, 1000, 2, 0), 0);
+        f.update(t0, 1000, 1);
+        f.update(t0, 1000, 1);
+        assert_eq!(f.remain(t0, 1000, 2, 0), 0);
+        // both are counted for this whole period: the next one may come
+        // when the past count, fading over the next period, leaves room
+        assert_eq!(f.next_event_delay(t0 + 1, 1000, 2, 0), 1000);
+        assert_eq!(f.remain(t0 + 1000, 1000, 2, 0), 0);
+        assert_eq!(f.remain(t0 + 1001, 1000, 2, 0), 1); // 2 x 999 / 1000 = 1
+        f.update(t0 + 1001, 1000, 1);
+        assert_eq!(f.remain(t0 + 1001, 1000, 2, 0), 0);
+        // 1 + 2 x remain / 1000 < 2 once remain < 500: at t0 + 1501
+        assert_eq!(f.next_event_delay(t0 + 1001, 1000, 2, 0), 500);
+        assert_eq!(f.remain(t0 + 1500, 1000, 2, 0), 0);
+        assert_eq!(f.remain(t0 + 1501, 1000, 2, 0), 1);
+        // the delay is always the first millisecond with room
+        for start in [t0 + 1001, t0 + 1200, t0 + 1499] {
+            let d = u64::from(f.next_event_delay(start, 1000, 2, 0));
+            assert!(f.remain(start + d, 1000, 2, 0) > 0, "{start} {d}");
+            assert_eq!(f.remain(start + d - 1, 1000, 2, 0), 0, "{start} {d}");
+        }
+        assert_eq!(f.next_event_delay(t0 + 1999, 1000, 2, 0), 0);
+        // no limit reached when nothing happened for two periods
+        assert_eq!(f.remain(t0 + 5000, 1000, 2, 0), 2);
+    }
 
     #[test]
     fn stick_rate_counts_within_a_period() {

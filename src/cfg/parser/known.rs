@@ -101,7 +101,6 @@ const PROXY_NOT_YET: &[&str] = &[
     "bind-process",
     "monitor-fail",
     "monitor-net",
-    "rate-limit",
     "email-alert",
     "errorloc",
     "errorloc302",

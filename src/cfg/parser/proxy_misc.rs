@@ -77,6 +77,7 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
             s.keepalive_cnt = Some(n);
             no_extra(kw, words, 2)
         }
+        "rate-limit" => rate_limit(o, words, loc, diags),
         "load-server-state-from-file" => {
             warn_if_not_backend(o, kw, loc, diags);
             o.px.knobs.load_server_state = match words.get(1).map_or("", String::as_str) {
@@ -109,6 +110,37 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
             None => Err(format!("unknown keyword '{kw}' in '{}' section", o.kind.keyword())),
         },
     }
+}
+
+/// `rate-limit sessions N` with HAProxy 2.6's words (`proxy_parse_rate_limit`):
+/// only `sessions` exists; in a proxy without a frontend it is warned and
+/// has no effect.
+fn rate_limit(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagnostics) -> Res {
+    let what = words.get(1).map_or("", String::as_str);
+    if what != "sessions" {
+        return Err(format!("'rate-limit' only supports 'sessions' (got '{what}')"));
+    }
+    let Some(n) = words.get(2).filter(|w| !w.is_empty()) else {
+        return Err("'rate-limit sessions' expects expects an integer value (in sessions/second)".into());
+    };
+    let value = match n.bytes().position(|b| !b.is_ascii_digit()) {
+        None => n.parse::<u32>().map_err(|_| format!("'rate-limit sessions' : value '{n}' is too large"))?,
+        Some(at) => {
+            let c = char::from(n.as_bytes()[at]);
+            return Err(format!("'rate-limit sessions' : unexpected character '{c}' in integer value '{n}'"));
+        }
+    };
+    if !o.px.cap.frontend {
+        let msg = format!(
+            "rate-limit sessions will be ignored because {} '{}' has no frontend capability",
+            o.kind.type_str(),
+            o.px.name
+        );
+        diags.push(Diag::warning(loc, msg));
+        return Ok(());
+    }
+    o.px.knobs.rate_limit_sessions = value;
+    no_extra("rate-limit", words, 3)
 }
 
 /// HAProxy's `warnifnotcap`: a backend keyword in a frontend is warned

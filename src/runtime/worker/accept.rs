@@ -1,9 +1,10 @@
 //! Accepting connections and ending sessions: the limits (global and
-//! frontend `maxconn`, the `-m` buffer cap) are process-wide, so a
-//! connection's slot is reserved under the process lock before `accept`
-//! and given back if nothing was accepted.
+//! frontend `maxconn`, the `-m` buffer cap, the frontend's `rate-limit
+//! sessions`) are process-wide, so a connection's slot is reserved under
+//! the process lock before `accept` and given back if nothing was accepted.
 
-use super::{CONN_BUFFERS, TIMER_REFUSED, Worker};
+use super::{CONN_BUFFERS, TIMER_LISTENER, TIMER_REFUSED, Worker};
+use crate::backend::stats::RATE_PERIOD;
 use crate::core::slab::Key;
 use crate::core::timer::TimerId;
 use crate::l4_conn::Conn;
@@ -24,16 +25,30 @@ impl Worker {
             let bound = slot.listener.addr;
             let local =
                 (slot.listener.unix || (!bound.ip().is_unspecified() && bound.port() != 0)).then_some(bound);
-            let reserved = {
+            let rate_limit = self.env.cfg.proxies[fe].knobs.rate_limit_sessions;
+            let now_ms = self.env.clock.ticks_ms();
+            let (reserved, rate_wait) = {
                 let mut p = lock(&self.shared);
                 let c = &p.counts;
-                let room = c.cur_conns < p.maxconn && c.fe_cur[fe] < c.fe_max[fe];
+                // As HAProxy: at the frontend's session rate, the connections
+                // wait in the listen queue until the rate leaves room.
+                let wait = match rate_limit {
+                    0 => 0,
+                    lim => c.fe_stats[fe].sess_rate.next_event_delay(now_ms, RATE_PERIOD, lim, 0),
+                };
+                let room = wait == 0 && c.cur_conns < p.maxconn && c.fe_cur[fe] < c.fe_max[fe];
                 if room {
                     p.counts.cur_conns += 1;
                     p.counts.fe_cur[fe] += 1;
                 }
-                room
+                (room, wait)
             };
+            if rate_wait > 0 {
+                let at = self.env.clock.now() + std::time::Duration::from_millis(u64::from(rate_wait));
+                let id = TimerId { kind: TIMER_LISTENER, key: Key::from_u64(index as u64) };
+                self.timers.arm(&mut slot.rate_timer, id, Some(at));
+                return;
+            }
             if !reserved {
                 slot.limited = true;
                 self.threads.set_limited(self.thread, true);

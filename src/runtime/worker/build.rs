@@ -110,7 +110,7 @@ impl Worker {
             poll.registry()
                 .register(&mut listener.sock, token, mio::Interest::READABLE)
                 .map_err(StartError::Poll)?;
-            listeners.push(Some(ListenerSlot { listener, limited: false }));
+            listeners.push(Some(ListenerSlot { listener, limited: false, rate_timer: Default::default() }));
         }
         {
             use std::os::fd::AsRawFd;
