@@ -1,12 +1,15 @@
 //! Waiting for the request body before the rules: `option
 //! http-buffer-request` (frontend or backend) and `http-request
 //! wait-for-body time T [at-least N]`. Rules after the wait read the body
-//! (`req.body`, de-chunked; `req.body_len`); without a wait they see none.
+//! (`req.body`, de-chunked; `req.body_len`); without a wait they see none
+//! (HAProxy's see what came with the head).
 //! A body that does not come within the time gets HAProxy's 408 (`cR`,
 //! counted in `ereq`); `at-least N` goes on with the first N bytes; an
 //! HTTP/1.1 `Expect: 100-continue` request gets `100 Continue` from the
 //! proxy and its `Expect` header goes no further. Every assertion holds
-//! for HAProxy 2.6 (`STRATA_BIN=/usr/sbin/haproxy`).
+//! for HAProxy 2.6 (`STRATA_BIN=/usr/sbin/haproxy`). `http-response
+//! wait-for-body` holds the response head until its body is in (504 `sR`
+//! when late), and the response rules after it read `res.body`.
 
 mod support;
 
@@ -140,4 +143,109 @@ fn wait_for_body_refusals_name_the_problem() {
         bad("http-request wait-for-body at-least 1k").contains("expects time <time> [ at-least <bytes> ]")
     );
     assert!(bad("http-request wait-for-body time 1s at-least").contains("missing argument for 'at-least'"));
+}
+
+/// A server that answers each request (read up to its head's end) with
+/// `parts`, a pause before each but the first, then holds the connection.
+fn slow_server(parts: &'static [&'static [u8]]) -> Backend {
+    Backend::spawn(move |mut s| {
+        use std::io::{Read, Write};
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                std::thread::sleep(ms(150));
+            }
+            if s.write_all(p).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+const LATE_HALF: &[&[u8]] = &[b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", b"world"];
+
+#[test]
+fn http_response_wait_for_body_holds_the_response_for_its_body() {
+    let be = slow_server(LATE_HALF);
+    let port = free_port();
+    let wait = cfg_time(Duration::from_millis(5000));
+    let cfg = HttpCfg::new(port, Some(be.port()))
+        .backend(&format!("http-response wait-for-body time {wait} if {{ status 200 }}"))
+        .backend("http-response set-header x-body %[res.body]")
+        .backend("http-response set-header x-len %[res.body_len]");
+    let _p = Proxy::start(&cfg.render());
+    let mut c = HttpConn::connect(port);
+    c.send(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n").expect("request");
+    let r = c.read_response(false).expect("response");
+    assert_eq!(r.status, 200);
+    assert_eq!((r.header("x-body"), r.header("x-len")), (Some("helloworld"), Some("10")));
+    assert_eq!(r.body, b"helloworld", "the body follows the held head");
+    // Chunked: de-chunked for the rules, forwarded as received.
+    let be = slow_server(&[
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
+        b"2\r\nde\r\n0\r\n\r\n",
+    ]);
+    let port = free_port();
+    let cfg = HttpCfg::new(port, Some(be.port()))
+        .backend(&format!("http-response wait-for-body time {wait}"))
+        .backend("http-response set-header x-body %[res.body]");
+    let _p = Proxy::start(&cfg.render());
+    let mut c = HttpConn::connect(port);
+    c.send(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n").expect("request");
+    let r = c.read_response(false).expect("response");
+    assert_eq!((r.header("x-body"), &r.body[..]), (Some("abcde"), &b"abcde"[..]));
+}
+
+#[test]
+fn without_a_wait_the_response_rules_see_no_body() {
+    let be = slow_server(LATE_HALF);
+    let port = free_port();
+    let cfg = HttpCfg::new(port, Some(be.port())).backend("http-response set-header x-len %[res.body_len]");
+    let _p = Proxy::start(&cfg.render());
+    let mut c = HttpConn::connect(port);
+    c.send(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n").expect("request");
+    let r = c.read_response(false).expect("response");
+    // HAProxy's rules read the body bytes that happened to come with the
+    // head (here, in one write: "hello"); strata's see none before a
+    // wait, so that a rule's outcome does not depend on how the network
+    // cut the bytes.
+    let len = if under_haproxy() { "5" } else { "0" };
+    assert_eq!((r.header("x-len"), &r.body[..]), (Some(len), &b"helloworld"[..]));
+}
+
+#[test]
+fn a_late_response_body_is_a_504_unless_at_least_is_reached() {
+    let be = slow_server(&[b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello"]);
+    let port = free_port();
+    let wait = cfg_time(Duration::from_millis(300));
+    let cfg = HttpCfg::new(port, Some(be.port()))
+        .httplog()
+        // HAProxy has no request path in response rules: a variable keeps it.
+        .frontend("http-request set-var(txn.path) path")
+        .backend(&format!("http-response wait-for-body time {wait} if {{ var(txn.path) -m str /a }}"))
+        .backend(&format!(
+            "http-response wait-for-body time {wait} at-least 5 if {{ var(txn.path) -m str /b }}"
+        ))
+        .backend("http-response set-header x-len %[res.body_len]");
+    let p = Proxy::start(&cfg.render());
+    let mut c = HttpConn::connect(port);
+    c.send(b"GET /a HTTP/1.1\r\nHost: test\r\n\r\n").expect("request");
+    let r = c.read_response_within(false, ms(10_000)).expect("504");
+    assert_eq!(r.status, 504);
+    let mut c = HttpConn::connect(port);
+    c.send(b"GET /b HTTP/1.1\r\nHost: test\r\n\r\n").expect("request");
+    let r = c.read_response_within(true, ms(10_000)).expect("the head");
+    assert_eq!((r.status, r.header("x-len")), (200, Some("5")));
+    wait_until(ms(5000), || p.stdout_text().lines().count() >= 1);
+    let log = p.stdout_text();
+    let first = log.lines().next().unwrap_or_default();
+    assert!(first.contains(" 504 ") && first.contains(" sR-- "), "{log}");
+    assert!(first.contains("/-1/"), "no Tr: the response never left: {log}");
 }

@@ -62,6 +62,8 @@ pub(crate) enum ExtFetch {
     PathQ,
     ReqBody,
     ReqBodyLen,
+    ResBody,
+    ResBodyLen,
     CacheHit,  // `res.cache_hit`
     CacheName, // `res.cache_name`
     HttpAuth(Box<str>),
@@ -113,6 +115,9 @@ pub(crate) fn parse(
             | "req.body"
             | "req.body_len"
             | "req.body_size"
+            | "res.body"
+            | "res.body_len"
+            | "res.body_size"
             | "http_auth"
             | "http_auth_group"
             | "res.cache_hit"
@@ -196,6 +201,8 @@ pub(crate) fn parse(
             "pathq" => (ExtFetch::PathQ, SmpType::Str),
             "req.body" => (ExtFetch::ReqBody, SmpType::Bin),
             "req.body_len" | "req.body_size" => (ExtFetch::ReqBodyLen, SmpType::Int),
+            "res.body" => (ExtFetch::ResBody, SmpType::Bin),
+            "res.body_len" | "res.body_size" => (ExtFetch::ResBodyLen, SmpType::Int),
             "http_auth" => (ExtFetch::HttpAuth(need(0, "userlist name")?.into()), SmpType::Bool),
             "res.cache_hit" => (ExtFetch::CacheHit, SmpType::Bool),
             "res.cache_name" => (ExtFetch::CacheName, SmpType::Str),
@@ -297,6 +304,8 @@ impl ExtFetch {
             ExtFetch::PathQ => one(f, src.uri().and_then(text::uri_path).map(Sample::Str)),
             ExtFetch::ReqBody => one(f, src.req_body().map(Sample::Bin)),
             ExtFetch::ReqBodyLen => one(f, src.req_body().map(|b| Sample::Int(b.len() as i64))),
+            ExtFetch::ResBody => one(f, src.res_body().map(Sample::Bin)),
+            ExtFetch::ResBodyLen => one(f, src.res_body().map(|b| Sample::Int(b.len() as i64))),
             ExtFetch::CacheHit => {
                 one(f, src.res_status().map(|_| Sample::Bool(src.cache_served().is_some())))
             }

@@ -54,6 +54,7 @@ impl SampleExpr {
                 Some(if *side == Side::Res { RES } else { REQ })
             }
             Fetch::Ext(ExtFetch::Cook { side, .. }) => Some(if *side == Side::Res { RES } else { REQ }),
+            Fetch::Ext(ExtFetch::ResBody | ExtFetch::ResBodyLen) => Some(RES),
             Fetch::Ext(
                 ExtFetch::PathQ
                 | ExtFetch::ReqBody

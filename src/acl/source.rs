@@ -188,6 +188,10 @@ pub trait SampleSource {
     fn req_body(&self) -> Option<&[u8]> {
         None
     }
+    /// The response body, when `http-response wait-for-body` kept it.
+    fn res_body(&self) -> Option<&[u8]> {
+        None
+    }
     /// `http_auth(list)` / `http_auth_group(list)`: whether the request's
     /// `Authorization: Basic` credentials are a user of `userlist` (in
     /// one of `groups` when given); None when there is no such userlist.

@@ -88,20 +88,11 @@ impl Stream {
             return self.abort(TermCause::ClientAbort, TermPhase::Data);
         }
         let data = cli.rx().map_or(&[][..], |b| b.data());
-        let mut state = BodyState::new(h.txn.req.framing);
-        let chunked = h.txn.req.framing == Framing::Chunked;
         let mut decoded = Vec::new();
-        let seen = state.advance_payload(data, &mut |p| {
-            if chunked {
-                decoded.extend_from_slice(p);
-            }
-        });
-        let Ok(seen) = seen else {
+        let Ok((body, done)) = body_seen(h.txn.req.framing, data, &mut decoded) else {
             return self.answer(BuiltinStatus::BadRequest, TermCause::ProxyRule, TermPhase::Request);
         };
-        let body = if chunked { &decoded[..] } else { &data[..seen.body_bytes] };
-        let enough = w.at_least > 0 && body.len() as u64 >= w.at_least;
-        if !(seen.done || enough || cli.rx_full() || cli.read_closed()) {
+        if !(done || enough(body, w.at_least) || cli.rx_full() || cli.read_closed()) {
             if w.until.is_some_and(|u| ctx.now >= u) {
                 self.body_timeout();
             }
@@ -115,4 +106,26 @@ impl Stream {
     pub(super) fn body_timeout(&mut self) {
         self.answer(BuiltinStatus::RequestTimeout, TermCause::ClientTimeout, TermPhase::Request);
     }
+}
+
+/// The body at the front of `data`, framed by `framing`: its bytes
+/// (de-chunked into `decoded` when chunked) and whether it is whole.
+pub(super) fn body_seen<'a>(
+    framing: Framing,
+    data: &'a [u8],
+    decoded: &'a mut Vec<u8>,
+) -> Result<(&'a [u8], bool), crate::l7_http::body::BodyError> {
+    let chunked = framing == Framing::Chunked;
+    let seen = BodyState::new(framing).advance_payload(data, &mut |p| {
+        if chunked {
+            decoded.extend_from_slice(p);
+        }
+    })?;
+    let body = if chunked { &decoded[..] } else { &data[..seen.body_bytes] };
+    Ok((body, seen.done))
+}
+
+/// `at-least N` is reached (N = 0: only the whole body will do).
+pub(super) fn enough(body: &[u8], at_least: u64) -> bool {
+    at_least > 0 && body.len() as u64 >= at_least
 }

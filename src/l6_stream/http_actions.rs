@@ -67,7 +67,6 @@ pub(super) fn request_effect(
             Err(_) => Effect::Stop(Stop::Builtin(crate::l7_http::errors::BuiltinStatus::BadRequest)),
         },
         ExtAction::Tarpit(status) => Effect::Stop(Stop::Tarpit(*status)),
-        ExtAction::WaitBody { time, at_least } => Effect::Stop(Stop::WaitBody(*time, *at_least)),
         ExtAction::CacheUse(name) => Effect::CacheUse(name.clone()),
         ExtAction::SetTimeout { tunnel, value } => {
             let ms = match value {
@@ -126,6 +125,7 @@ fn common_effect(a: &ExtAction, src: &dyn LogSource) -> Effect {
         ExtAction::SilentDrop => Effect::Stop(Stop::Close { silent: true }),
         ExtAction::Reject => Effect::Stop(Stop::Close { silent: false }),
         ExtAction::Allow => Effect::Stop(Stop::Allow),
+        ExtAction::WaitBody { time, at_least } => Effect::Stop(Stop::WaitBody(*time, *at_least)),
         _ => Effect::Nothing,
     }
 }

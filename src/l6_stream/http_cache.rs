@@ -136,7 +136,7 @@ impl Stream {
             h.txn.res_edits.push(HeaderEdit::Add("age".into(), age.to_string()));
         }
         self.capture_response_headers(ctx);
-        if let Some(stop) = self.run_response_rules(ctx) {
+        if let Some(stop) = self.run_response_rules((0, 0), None, ctx) {
             let _ = stop;
             return self.cache_answer_refused();
         }

@@ -242,17 +242,29 @@ impl Stream {
         None
     }
 
-    /// Runs the response rules of the backend, then of the frontend.
-    /// Returns how a pass ended early (deny, reject, silent-drop).
-    pub(super) fn run_response_rules(&mut self, ctx: &StreamCtx<'_>) -> Option<Stop> {
+    /// Runs the response rules of the backend, then of the frontend, from
+    /// `from` (the proxy's place in that order, the rule's in its list);
+    /// `body` is the response body when a `wait-for-body` waited for it.
+    /// Returns how a pass ended early (deny, reject, silent-drop, or a
+    /// wait for the body: the stream then holds the response, see
+    /// `http/res_wait.rs`).
+    pub(super) fn run_response_rules(
+        &mut self,
+        from: (usize, usize),
+        body: Option<&[u8]>,
+        ctx: &StreamCtx<'_>,
+    ) -> Option<Stop> {
         let mut order = [self.backend, Some(self.frontend)];
         if order[0] == order[1] {
             order[1] = None;
         }
-        for proxy in order.into_iter().flatten() {
-            for rule in &ctx.rules[proxy].http_response {
+        for (at, proxy) in order.into_iter().enumerate().skip(from.0) {
+            let Some(proxy) = proxy else { continue };
+            let first = if at == from.0 { from.1 } else { 0 };
+            for (i, rule) in ctx.rules[proxy].http_response.iter().enumerate().skip(first) {
                 let effect = {
-                    let sample = self.sample(ctx, true, proxy);
+                    let mut sample = self.sample(ctx, true, proxy);
+                    sample.payload = body.map(|b| (b, true));
                     if !rule.cond.as_ref().is_none_or(|c| c.eval(&sample)) {
                         continue;
                     }
@@ -266,6 +278,12 @@ impl Stream {
                         _ => Effect::Nothing,
                     }
                 };
+                if let Effect::Stop(Stop::WaitBody(time, at_least)) = effect {
+                    if self.hold_response(time, at_least, (at, i + 1), ctx) {
+                        return Some(Stop::WaitBody(time, at_least));
+                    }
+                    continue; // nothing to wait for
+                }
                 let h = self.http.as_mut()?;
                 match effect {
                     Effect::Stop(Stop::Allow) => break, // the rest of this proxy's rules are skipped

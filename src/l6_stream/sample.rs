@@ -140,7 +140,15 @@ impl<'a> SampleSource for StreamSample<'a> {
     /// (`body_wait.rs`); before any wait the rules see an empty body, as
     /// HAProxy's do when the head came alone.
     fn req_body(&self) -> Option<&[u8]> {
-        self.txn.map(|_| self.payload.map_or(&[][..], |(b, _)| b))
+        let body = if self.response { None } else { self.payload };
+        self.txn.map(|_| body.map_or(&[][..], |(b, _)| b))
+    }
+
+    /// In response rules, the payload is the response body once waited
+    /// for (`http/res_wait.rs`); before, an empty one.
+    fn res_body(&self) -> Option<&[u8]> {
+        let body = if self.response { self.payload } else { None };
+        self.txn.filter(|t| t.res.is_some()).map(|_| body.map_or(&[][..], |(b, _)| b))
     }
 
     fn src(&self) -> Option<SocketAddr> {

@@ -100,7 +100,7 @@ pub(super) fn next_deadline<C: ClientSide>(s: &Stream, cli: &C, cfg: &Config) ->
             s.backend.and_then(|b| cfg.proxies[b].timeouts.connect).map(|t| srv.since() + t)
         }
         (Phase::Forwarding, Some(srv)) if !srv.fully_closed() => {
-            server_timeout(s, srv, cfg).map(|t| srv.last_io() + t)
+            earliest(server_timeout(s, srv, cfg).map(|t| srv.last_io() + t), s.response_wait_until())
         }
         _ => None,
     };
@@ -126,11 +126,17 @@ pub(super) fn expire<C: ClientSide>(s: &mut Stream, cli: &mut C, ctx: &mut Strea
             }
         }
         Phase::Forwarding => {
+            if s.response_wait_until().is_some_and(|u| u <= now) {
+                return s.response_body_late(ctx); // `http-response wait-for-body`: its time is over
+            }
             if let Some(srv) = s.srv.as_ref()
                 && let Some(t) = server_timeout(s, srv, ctx.cfg)
                 && !srv.fully_closed()
                 && srv.last_io() + t <= now
             {
+                if s.response_wait_until().is_some() {
+                    return s.response_body_late(ctx);
+                }
                 if s.http.as_ref().is_some_and(|h| h.txn.res.is_none() && !h.tunnel) {
                     // A failed request for the trackers, as HAProxy's
                     // response analyser counts its 504.

@@ -13,6 +13,7 @@ mod abort;
 mod error_page;
 mod h1_tally;
 mod request;
+mod res_wait;
 mod response;
 
 use super::client::ClientSide;
@@ -53,6 +54,7 @@ pub struct HttpPart {
     pub(super) cache: Option<Box<super::http_cache::CacheState>>, // `cache-use` was run
     pub(super) dyn_answer: Option<std::rc::Rc<crate::l7_http::reply::DynReply>>, // an error page to render before it leaves
     res_pipe: Option<Pipe>, // response body bytes spliced from the server, not yet sent
+    res_wait: Option<res_wait::ResWait>, // `http-response wait-for-body`: the response is held for its body
     req_pipe: Option<Pipe>, // request body bytes spliced from the client, not yet sent
     h1: h1_tally::H1Tally,  // what the `h1_*` stats have yet to count
     /// An internal service answers (see `service.rs`).
@@ -125,6 +127,7 @@ impl HttpPart {
             comp: None,
             cache: None,
             res_pipe: None,
+            res_wait: None,
             req_pipe: None,
             h1: h1_tally::H1Tally::default(),
             service: None,
@@ -289,6 +292,7 @@ impl Stream {
             progress |= self.watch_client_close(cli, ctx);
             if self.phase == Phase::Forwarding {
                 progress |= self.http_response_head(ctx);
+                progress |= self.wait_response_body(ctx);
                 // An answer built while reading the response (`http-response
                 // deny`, a bad response's 502) gets its rules before it leaves.
                 self.after_response_on_answer(ctx);

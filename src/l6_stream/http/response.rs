@@ -121,21 +121,26 @@ impl Stream {
         if head.status == 101 || (t.method == MethodKind::Connect && (200..300).contains(&head.status)) {
             t.upgraded = true;
         }
-        let conn = if t.upgraded && head.status == 101 {
-            ConnHeader::Upgrade
-        } else if t.client_close {
-            ConnHeader::Close
-        } else if t.req.version == Version::Http10 {
-            ConnHeader::KeepAlive
-        } else {
-            ConnHeader::Default
-        };
         t.res = Some(head);
         t.res_buf = Some(buf);
         t.vars.clear_scope(crate::acl::Scope::Req); // `req.` variables end with the request's processing
         self.capture_response_headers(ctx);
-        match self.run_response_rules(ctx) {
+        self.response_rules_on((0, 0), None, ctx);
+    }
+
+    /// The response rules from `from` (see [`Stream::run_response_rules`];
+    /// `body`: the response body a `wait-for-body` waited for), then
+    /// persistence, the cache checks, the after-response rules,
+    /// compression, and the head for the client.
+    pub(super) fn response_rules_on(
+        &mut self,
+        from: (usize, usize),
+        body: Option<&[u8]>,
+        ctx: &StreamCtx<'_>,
+    ) {
+        match self.run_response_rules(from, body, ctx) {
             None => {}
+            Some(crate::l6_stream::http_rules::Stop::WaitBody(..)) => return, // the response is held
             Some(crate::l6_stream::http_rules::Stop::Builtin(status)) => {
                 return self.answer(status, TermCause::ProxyRule, TermPhase::Headers);
             }
@@ -172,6 +177,15 @@ impl Stream {
         let Some(h) = self.http.as_mut() else { return };
         let t = &mut h.txn;
         let (Some(head), Some(buf)) = (t.res.as_ref(), t.res_buf.as_ref()) else { return };
+        let conn = if t.upgraded && head.status == 101 {
+            ConnHeader::Upgrade
+        } else if t.client_close {
+            ConnHeader::Close
+        } else if t.req.version == Version::Http10 {
+            ConnHeader::KeepAlive
+        } else {
+            ConnHeader::Default
+        };
         let src = buf.data();
         // The parser only accepts 3-digit status codes: written on the stack.
         let st = t.status_override.as_ref().map_or(head.status, |(c, _)| *c);
@@ -209,6 +223,9 @@ impl Stream {
     /// Response head (or answer) then body, server → client.
     pub(super) fn http_response_side<C: ClientSide>(&mut self, cli: &mut C, now: Instant) -> bool {
         let Some(h) = self.http.as_mut() else { return false };
+        if h.res_wait.is_some() {
+            return false; // held for its body (`res_wait.rs`)
+        }
         if h.service.is_some() {
             return match h.send_service(cli, now) {
                 Ok(n) => {

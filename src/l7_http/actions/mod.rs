@@ -49,7 +49,7 @@ pub enum ExtAction {
     CacheStore(String),                                    // `http-response cache-store NAME`
     Capture { expr: SampleExpr, slot: usize },             // `capture <sample> id N`: the frontend's slot N
     SetTimeout { tunnel: bool, value: TimeoutValue },      // `http-request set-timeout server|tunnel V`
-    WaitBody { time: std::time::Duration, at_least: u64 }, // `http-request wait-for-body time T [at-least N]`
+    WaitBody { time: std::time::Duration, at_least: u64 }, // `wait-for-body time T [at-least N]`
 }
 
 /// The value of `set-timeout`: a time, or an expression giving milliseconds.
@@ -240,7 +240,7 @@ pub fn parse(words: &[String], side: RuleSide) -> Option<Result<ExtAction, Strin
                 if req { ExtAction::CacheUse(name) } else { ExtAction::CacheStore(name) }
             }
             "capture" if side != RuleSide::After => capture(words, req)?,
-            "wait-for-body" if req => wait_for_body(words)?,
+            "wait-for-body" if side != RuleSide::After => wait_for_body(words)?,
             "silent-drop" => {
                 no_more(words, 1)?;
                 ExtAction::SilentDrop
