@@ -32,7 +32,6 @@ const ALLOWED: &[(&str, &str)] = &[
     ("'send-proxy-v2' is not supported by strata yet", "servers (PROXY protocol)"),
     // Seen since nbthread N is accepted (30-Cerberus, 32-radixdlt set nbthread):
     ("unknown fetch method 'fc_pp_unique_id'", "fetches (PROXY protocol v2 TLVs)"),
-    ("but got 'silent-drop'", "actions (tcp-request connection silent-drop)"),
     ("unknown keyword '.if'", "command line (.if)"),
     ("unknown keyword '.endif'", "command line (.if)"),
     ("address family 'abns@' is not supported", "unix/abns sockets"),

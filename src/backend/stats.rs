@@ -51,6 +51,7 @@ pub struct Counters {
     pub lbtot: u64,             // times chosen by load balancing
     pub conn_tot: u64,          // connections accepted (frontend)
     pub denied_conns: u64,      // dcon: `tcp-request connection reject`
+    pub denied_sess: u64,       // dses: `tcp-request session reject`
     pub sess_rate: FreqCtr,     // rate (1 s)
     pub sess_rate_max: u32,     // rate_max
     pub req_rate: FreqCtr,      // req_rate (1 s)

@@ -454,10 +454,24 @@ impl Conn {
         let _ = SockRef::from(&self.sock).set_linger(Some(std::time::Duration::ZERO));
     }
 
-    /// `silent-drop`: as HAProxy does, the close is abortive and its RST
-    /// leaves with a hop limit of 1, so nothing beyond the first hop (a
-    /// client, a stateful firewall) hears of it.
-    pub fn silent_drop(&self) {
+    /// `silent-drop`, as HAProxy does: the socket goes into TCP repair mode
+    /// (needs CAP_NET_ADMIN), in which closing it sends nothing at all, so
+    /// the client keeps a dead connection and learns of it only when it
+    /// sends again. Without the capability, the close is abortive and its
+    /// RST leaves with a hop limit of 1, so nothing beyond the first hop (a
+    /// client behind a router, a stateful firewall) hears of it. Either way
+    /// no FIN (nor TLS close_notify) is sent before the close.
+    pub fn silent_drop(&mut self) {
+        use std::os::fd::AsRawFd;
+        let fd = self.sock.as_raw_fd();
+        let set = |name| super::listener::set_int(fd, libc::IPPROTO_TCP, name, 1);
+        // What the client sent is acknowledged at once, so it does not
+        // retransmit into the closed socket and draw a reset.
+        let _ = set(libc::TCP_QUICKACK);
+        self.write_shut = true; // no FIN, no close_notify: only the close remains
+        if set(libc::TCP_REPAIR).is_ok() {
+            return;
+        }
         let s = SockRef::from(&self.sock);
         let _ = match self.sock.local_addr() {
             Ok(std::net::SocketAddr::V6(_)) => s.set_unicast_hops_v6(1),

@@ -72,10 +72,15 @@ impl Listener {
         sock.bind(&addr.into())?;
         if opts.defer_accept {
             // Woken only when the client's first bytes arrive (HAProxy sets 1 second).
-            set_int(&sock, libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT, 1)?;
+            set_int(sock.as_raw_fd(), libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT, 1)?;
         }
         if opts.tfo {
-            set_int(&sock, libc::IPPROTO_TCP, libc::TCP_FASTOPEN, backlog.min(i32::MAX as u32) as i32)?;
+            set_int(
+                sock.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_FASTOPEN,
+                backlog.min(i32::MAX as u32) as i32,
+            )?;
         }
         sock.listen(opts.backlog.unwrap_or(backlog).clamp(1, i32::MAX as u32) as i32)?;
         if http {
@@ -148,12 +153,12 @@ impl Listener {
 }
 
 /// `setsockopt` with an integer value, for the options socket2 lacks.
-fn set_int(sock: &Socket, level: i32, name: i32, value: i32) -> io::Result<()> {
-    // SAFETY: the descriptor is open (borrowed from `sock`), the value pointer and its length
-    // describe a live i32.
+pub(in crate::l4_conn) fn set_int(fd: i32, level: i32, name: i32, value: i32) -> io::Result<()> {
+    // SAFETY: the caller's descriptor is open for the duration of the call, the value pointer
+    // and its length describe a live i32.
     let rc = unsafe {
         libc::setsockopt(
-            sock.as_raw_fd(),
+            fd,
             level,
             name,
             (&value as *const i32).cast(),

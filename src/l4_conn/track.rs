@@ -1,7 +1,7 @@
 //! Stick-counter actions shared by every rule set (`tcp-request
 //! connection|session|content`, `http-request`): `track-scN KEY [table T]`,
 //! `sc-inc-gpc0(N)`, `sc-inc-gpc1(N)`, `sc-set-gpt0(N) V`, and the
-//! `tcp-request` rule list itself (`accept`, `reject`, those actions).
+//! `tcp-request` rule list itself (`accept`, `reject`, `silent-drop`, those actions).
 //!
 //! Running an action needs the slots of whoever runs it: the session's own
 //! trackers (connection and session rules) or a stream's slots (content and
@@ -39,6 +39,7 @@ pub enum ScAction {
 pub enum TcpAction {
     Accept,
     Reject,
+    SilentDrop, // `silent-drop`: the connection vanishes, the client is told nothing
     Sc(ScAction),
     Var(crate::acl::VarAction),                // set-var / unset-var
     VarFmt(crate::acl::VarTarget, VarFormat),  // set-var-fmt(NAME[,COND...]) FMT
@@ -60,6 +61,7 @@ pub enum Verdict {
     Continue,                                  // no accept/reject rule fired: go on
     Accept,                                    // stop evaluating this rule set, accept
     Reject,                                    // close the connection
+    SilentDrop,                                // `silent-drop`: close it without telling the client
     SwitchHttp(Option<crate::cfg::BindProto>), // `switch-mode http`: stop, the stream goes on as HTTP (`proto` forced or not)
 }
 
@@ -177,6 +179,7 @@ fn compile_tcp_rule(
     let action = match action_words.first().map(String::as_str) {
         Some("accept") => (TcpAction::Accept, 1),
         Some("reject") => (TcpAction::Reject, 1),
+        Some("silent-drop") => (TcpAction::SilentDrop, 1),
         Some("switch-mode") if layer == "content" => {
             (TcpAction::SwitchHttp(switch_mode(action_words)?), action_words.len().min(4))
         }
@@ -199,7 +202,7 @@ fn compile_tcp_rule(
             None => {
                 let kw = action_words.first().map_or("", String::as_str);
                 return Err(format!(
-                    "'tcp-request {layer}' expects 'accept', 'reject', 'track-sc0', 'track-sc1', 'track-sc2', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt0', 'set-var', 'set-var-fmt', 'unset-var' but got '{kw}'"
+                    "'tcp-request {layer}' expects 'accept', 'reject', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt0', 'set-var', 'set-var-fmt', 'unset-var' but got '{kw}'"
                 ));
             }
         },
@@ -263,7 +266,7 @@ pub fn run_var_fmt(var: &crate::acl::VarTarget, fmt: &VarFormat, target: &dyn Ru
     }
 }
 
-/// Runs `tcp-request` rules in order until an accept or reject fires.
+/// Runs `tcp-request` rules in order until an accept, reject or silent-drop fires.
 pub fn run_tcp_rules(
     rules: &[TcpRule],
     target: &mut dyn RuleTarget,
@@ -277,6 +280,7 @@ pub fn run_tcp_rules(
         match &rule.action {
             TcpAction::Accept => return Verdict::Accept,
             TcpAction::Reject => return Verdict::Reject,
+            TcpAction::SilentDrop => return Verdict::SilentDrop,
             TcpAction::Sc(a) => {
                 run_sc_action(a, target, tables, now_ms);
             }

@@ -7,4 +7,4 @@ pub mod mux;
 pub mod rules;
 mod session;
 
-pub use session::{Session, SessionStatus, StartError};
+pub use session::{Refusal, Session, SessionStatus, StartError};

@@ -27,14 +27,24 @@ pub const SERVER_SUB: u8 = 1;
 /// Why a session could not start.
 #[derive(Debug)]
 pub enum StartError {
-    Rejected,           // `tcp-request connection|session reject`
+    Rejected(Refusal),  // `tcp-request connection|session reject|silent-drop`
     Io(std::io::Error), // the socket could not be registered or queried
+}
+
+/// Which rule refused a session, for the frontend's counters (HAProxy 2.6
+/// counts a `silent-drop` as a denied request whatever its rule set).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    Connection, // `tcp-request connection reject`: dcon
+    Session,    // `tcp-request session reject`: dses
+    SilentDrop, // `tcp-request connection|session silent-drop`: dreq
 }
 
 impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StartError::Rejected => f.write_str("rejected by tcp-request rules"),
+            StartError::Rejected(Refusal::SilentDrop) => f.write_str("dropped by tcp-request rules"),
+            StartError::Rejected(_) => f.write_str("rejected by tcp-request rules"),
             StartError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -76,6 +86,7 @@ pub struct Session {
     proto: BindProto,                // the bind's `proto`: which mux the connection starts with
     proxy_hdr: ProxyHdr,             // the PROXY protocol header (`accept-proxy`, `expect-proxy layer4`)
     pub thread: u8,                  // the worker thread running it (`tmask` of `show sess all`; at most 64)
+    refused: Option<Refusal>,        // `tcp-request session` rules refused it after a handshake
 }
 
 /// What a client connection told about itself beyond its addresses:
@@ -141,14 +152,17 @@ impl Session {
         let tls = cli.is_tls();
         // With TLS, `tcp-request session` waits for the handshake (HAProxy's order).
         let seen = (&vars, src, dst);
-        let Some(expect_proxy) =
-            run_rules(&ctx.rules[frontend].tcp_connection, &mut trackers, seen, (frontend, None), ctx)
-        else {
-            debug!(target: "l5", "sess#{id}: rejected by tcp-request rules");
-            // The trackers drop here: conn_cnt stays counted, conn_cur goes back down.
-            cli.reset_on_close();
-            return Err(StartError::Rejected);
-        };
+        let rules = &ctx.rules[frontend].tcp_connection;
+        let expect_proxy =
+            match run_rules(rules, &mut trackers, seen, (frontend, None, Refusal::Connection), ctx) {
+                Ok(expect_proxy) => expect_proxy,
+                Err(refusal) => {
+                    debug!(target: "l5", "sess#{id}: refused by tcp-request connection rules ({refusal:?})");
+                    // The trackers drop here: conn_cnt stays counted, conn_cur goes back down.
+                    close_refused(&mut cli, refusal);
+                    return Err(StartError::Rejected(refusal));
+                }
+            };
         let proxy_hdr = if accept_proxy || expect_proxy { ProxyHdr::Waiting } else { ProxyHdr::None };
         cli.register(ctx.registry, key.token(CLIENT_SUB)).map_err(StartError::Io)?;
         let mut session = Session {
@@ -168,6 +182,7 @@ impl Session {
             proto,
             proxy_hdr,
             thread: ctx.thread as u8,
+            refused: None,
         };
         if !tls && proxy_hdr == ProxyHdr::None {
             session.open(ctx)?;
@@ -182,18 +197,17 @@ impl Session {
     fn open(&mut self, ctx: &mut StreamCtx<'_>) -> Result<(), StartError> {
         let proto = self.proto;
         let (frontend, key) = (self.frontend, self.key);
-        if run_rules(
+        if let Err(refusal) = run_rules(
             &ctx.rules[frontend].tcp_session,
             &mut self.trackers,
             (&self.vars, self.src, self.dst),
-            (frontend, ClientFacts::pp(&self.facts)),
+            (frontend, ClientFacts::pp(&self.facts), Refusal::Session),
             ctx,
-        )
-        .is_none()
-        {
-            debug!(target: "l5", "{self}: rejected by tcp-request session rules");
-            self.cli.reset_on_close();
-            return Err(StartError::Rejected);
+        ) {
+            debug!(target: "l5", "{self}: refused by tcp-request session rules ({refusal:?})");
+            close_refused(&mut self.cli, refusal);
+            self.refused = Some(refusal);
+            return Err(StartError::Rejected(refusal));
         }
         for t in self.trackers.iter().flatten() {
             t.inc_sess(ctx.now_ms);
@@ -214,6 +228,12 @@ impl Session {
             Mode::Http => Mux::H1(H1::open(&mut self.cli, ctx, frontend)),
         };
         Ok(())
+    }
+
+    /// Which `tcp-request session` rule refused the session after its
+    /// handshake, if one did (the worker counts it when the session ends).
+    pub fn refused(&self) -> Option<Refusal> {
+        self.refused
     }
 
     /// The TLS handshake negotiated `h2` by ALPN.
@@ -552,15 +572,15 @@ fn switch_to_http(
     }
 }
 
-/// Runs one `tcp-request connection|session` rule set; None: rejected,
-/// else whether an `expect-proxy layer4` rule fired.
+/// Runs one `tcp-request connection|session` rule set (a `reject` there
+/// is `reject_as`); Ok: whether an `expect-proxy layer4` rule fired.
 fn run_rules(
     rules: &[crate::l4_conn::track::TcpRule],
     trackers: &mut [Option<Tracker>; SLOTS],
     (vars, src, dst): (&crate::acl::Vars, SocketAddr, SocketAddr),
-    (frontend, pp): (usize, Option<&crate::acl::pp_facts::ProxyTlvs>),
+    (frontend, pp, reject_as): (usize, Option<&crate::acl::pp_facts::ProxyTlvs>, Refusal),
     ctx: &StreamCtx<'_>,
-) -> Option<bool> {
+) -> Result<bool, Refusal> {
     let mut target = SessionTarget {
         trackers,
         vars,
@@ -573,8 +593,21 @@ fn run_rules(
         expect_proxy: false,
         pp,
     };
-    let verdict = run_tcp_rules(rules, &mut target, ctx.tables, ctx.now_ms);
-    (verdict != Verdict::Reject).then_some(target.expect_proxy)
+    match run_tcp_rules(rules, &mut target, ctx.tables, ctx.now_ms) {
+        Verdict::Reject => Err(reject_as),
+        Verdict::SilentDrop => Err(Refusal::SilentDrop),
+        _ => Ok(target.expect_proxy),
+    }
+}
+
+/// How a refused client connection closes: a reset, or nothing at all
+/// for `silent-drop` (Conn::silent_drop).
+fn close_refused(cli: &mut Conn, refusal: Refusal) {
+    if refusal == Refusal::SilentDrop {
+        cli.silent_drop();
+    } else {
+        cli.reset_on_close();
+    }
 }
 
 #[cfg(test)]

@@ -86,14 +86,22 @@ impl Stream {
             self.switch_to_http(proto);
             return false;
         }
-        if verdict == Verdict::Reject {
-            if let Some(h) = self.http.as_mut() {
-                h.txn.client_close = true;
-            }
-            self.abort(TermCause::ProxyRule, TermPhase::Request);
+        if matches!(verdict, Verdict::Reject | Verdict::SilentDrop) {
+            self.refuse_request(verdict == Verdict::SilentDrop);
             return false;
         }
         true
+    }
+
+    /// A request rule (`reject`, `silent-drop`) ended the stream: the
+    /// client connection closes without an answer, reset where `silent`
+    /// (Conn::silent_drop: the client is told nothing).
+    pub(super) fn refuse_request(&mut self, silent: bool) {
+        if let Some(h) = self.http.as_mut() {
+            h.txn.client_close = true;
+        }
+        self.extra.silent_drop = silent;
+        self.abort(TermCause::ProxyRule, TermPhase::Request);
     }
 
     /// Counts the request on every slot (HAProxy does it before the
@@ -205,11 +213,7 @@ impl Stream {
                 true
             }
             Some(Stop::Close { silent }) => {
-                if let Some(h) = self.http.as_mut() {
-                    h.txn.client_close = true;
-                }
-                self.extra.silent_drop = silent;
-                self.abort(TermCause::ProxyRule, TermPhase::Request);
+                self.refuse_request(silent);
                 true
             }
             Some(Stop::Service(call)) => {

@@ -44,7 +44,9 @@ impl Stream {
                 self.phase = Phase::Inspect { until, next: i };
                 return;
             }
-            Inspected::Done(Verdict::Reject) => return self.abort(TermCause::ProxyRule, TermPhase::Request),
+            Inspected::Done(v @ (Verdict::Reject | Verdict::SilentDrop)) => {
+                return self.refuse_request(v == Verdict::SilentDrop);
+            }
             Inspected::Done(Verdict::SwitchHttp(proto)) => return self.switch_to_http(proto),
             Inspected::Done(_) => {}
         }
@@ -59,9 +61,10 @@ impl Stream {
             return; // its rules run on the HTTP stream that continues it
         }
         if let Some(be) = backend.filter(|&b| b != fe)
-            && let Inspected::Done(Verdict::Reject) = self.content_pass(be, 0, Some((data, true)), ctx)
+            && let Inspected::Done(v @ (Verdict::Reject | Verdict::SilentDrop)) =
+                self.content_pass(be, 0, Some((data, true)), ctx)
         {
-            return self.abort(TermCause::ProxyRule, TermPhase::Request);
+            return self.refuse_request(v == Verdict::SilentDrop);
         }
         self.phase = Phase::Assign;
     }
@@ -125,6 +128,7 @@ fn run_from(
         match &rule.action {
             TcpAction::Accept => return Inspected::Done(Verdict::Accept),
             TcpAction::Reject => return Inspected::Done(Verdict::Reject),
+            TcpAction::SilentDrop => return Inspected::Done(Verdict::SilentDrop),
             TcpAction::Sc(a) => {
                 run_sc_action(a, sample, ctx.tables, ctx.now_ms);
             }

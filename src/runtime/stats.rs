@@ -190,6 +190,7 @@ fn frontend_line(p: &Proxy, iid: u32, c: &Counters, cur: u32, max: u32, now_ms: 
     l.set("conn_rate_max", c.conn_rate_max);
     l.set("conn_tot", c.conn_tot);
     l.set("dcon", c.denied_conns);
+    l.set("dses", c.denied_sess);
     if !l.get("intercepted").is_empty() {
         l.set("intercepted", c.intercepted);
     }

@@ -183,7 +183,7 @@ impl H1 {
                 }
                 let keep_alive = stream.client_keep_alive();
                 if stream.silent_drop() {
-                    cli.silent_drop(); // `silent-drop`: no answer, an RST that goes no further than a hop
+                    cli.silent_drop(); // `silent-drop`: no answer, the client is told nothing
                 }
                 if let Some(s) = self.stream.take() {
                     s.finish(ctx);

@@ -52,6 +52,9 @@ impl Pt {
                 self.stream = None; // not ended: the HTTP stream goes on as it
                 return PtStatus::Upgrade(up);
             }
+            if stream.silent_drop() {
+                cli.silent_drop(); // `tcp-request content silent-drop`
+            }
             if let Some(s) = self.stream.take() {
                 s.finish(ctx);
             }

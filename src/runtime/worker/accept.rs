@@ -146,8 +146,8 @@ impl Worker {
             }
             Err(e) => {
                 let mut p = lock(&self.shared);
-                if matches!(e, crate::l5_session::StartError::Rejected) {
-                    p.counts.fe_stats[fe].denied_conns += 1;
+                if let crate::l5_session::StartError::Rejected(refusal) = e {
+                    count_refusal(&mut p.counts.fe_stats[fe], refusal);
                 }
                 p.counts.cur_conns -= 1;
                 p.counts.fe_cur[fe] -= 1;
@@ -187,9 +187,13 @@ impl Worker {
                 (self.env.clock.wall(), self.env.clock.now()),
             );
         }
+        let refused = session.refused();
         session.end(&mut self.env.ctx(self.poll.registry(), &self.shared), cause);
         {
             let mut p = lock(&self.shared);
+            if let Some(refusal) = refused {
+                count_refusal(&mut p.counts.fe_stats[fe], refusal);
+            }
             p.counts.cur_conns -= 1;
             p.counts.fe_cur[fe] -= 1;
             self.shared.backends.lock().set_fe_conn(fe, p.counts.fe_cur[fe], p.counts.cur_conns);
@@ -210,5 +214,17 @@ impl Worker {
             }
         }
         self.threads.set_limited(self.thread, still);
+    }
+}
+
+/// Counts a session the `tcp-request connection|session` rules refused,
+/// where HAProxy 2.6 does: `silent-drop` as a denied request (`dreq`),
+/// `reject` as a denied connection (`dcon`) or session (`dses`).
+fn count_refusal(fe: &mut crate::backend::Counters, refusal: crate::l5_session::Refusal) {
+    use crate::l5_session::Refusal;
+    match refusal {
+        Refusal::Connection => fe.denied_conns += 1,
+        Refusal::Session => fe.denied_sess += 1,
+        Refusal::SilentDrop => fe.denied_req += 1,
     }
 }
