@@ -526,3 +526,52 @@ fn a_truncated_record_closes_the_connection() {
     assert_eq!(next.get("/").expect("served").status, 200);
     assert_eq!(backend.requests().len(), 1);
 }
+
+/// A `ciphers` list naming suites rustls lacks (the DHE ones) keeps the
+/// others, as OpenSSL keeps a list with at least one usable suite without
+/// a word: `zero-warning` still starts, strata says which names it dropped
+/// with a `[NOTICE]` (not a warning), and a TLSv1.2 client is served with
+/// what is left. A list with nothing usable is refused (strata only:
+/// OpenSSL has the DHE suites).
+#[test]
+fn a_cipher_list_keeps_what_rustls_has() {
+    let pki = Pki::new("Test CA");
+    let crt = pki.server("site.pem", &["www.example.com"]);
+    let backend = HttpBackend::start();
+    let port = free_port();
+    let with_ciphers = |list: &str| {
+        let cfg = tls_cfg(port, backend.port(), &crt.path.display().to_string(), "", &[]);
+        cfg.replacen(
+            "global\n",
+            &format!("global\n    zero-warning\n    ssl-default-bind-ciphers {list}\n"),
+            1,
+        )
+    };
+    let cfg =
+        with_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384");
+    let (code, _, err) = Proxy::check(&cfg);
+    assert_eq!(code, 0, "a list with a usable suite loads under zero-warning:\n{err}");
+    assert!(!err.contains("[WARNING]"), "{err}");
+    if !under_haproxy() {
+        let notice =
+            err.lines().find(|l| l.starts_with("[NOTICE]")).unwrap_or_else(|| panic!("no notice:\n{err}"));
+        assert!(
+            notice.contains("'ciphers' DHE-RSA-AES128-GCM-SHA256, DHE-RSA-AES256-GCM-SHA384 not available"),
+            "{notice}"
+        );
+    }
+    let _p = Proxy::start(&cfg);
+    let client = TlsClient::new(ClientOpts {
+        sni: Some("www.example.com".into()),
+        version: Some(12),
+        ca: Some(pki.ca_der()),
+        ..Default::default()
+    });
+    let mut c = client.connect(port).expect("TLSv1.2 handshake with the suite left");
+    assert_eq!(c.get("/size/10").expect("response").status, 200);
+    if !under_haproxy() {
+        let (code, _, err) = Proxy::check(&with_ciphers("DHE-RSA-AES128-GCM-SHA256"));
+        assert_ne!(code, 0, "nothing usable: refused");
+        assert!(err.contains("[ALERT]") && err.contains("no cipher of 'DHE-RSA-AES128-GCM-SHA256'"), "{err}");
+    }
+}

@@ -32,6 +32,12 @@ impl Diag {
         Diag { severity: Severity::Warning, loc: Some(loc.clone()), msg: msg.into() }
     }
 
+    /// A notice at `loc`: informative, never counted as a warning
+    /// (`zero-warning` ignores it, as HAProxy's notices).
+    pub fn notice(loc: &Loc, msg: impl Into<String>) -> Diag {
+        Diag { severity: Severity::Notice, loc: Some(loc.clone()), msg: msg.into() }
+    }
+
     /// A warning whose text is written whole (HAProxy words some
     /// `parsing [file:line]:` messages without the blank before the colon).
     pub fn warning_global(msg: impl Into<String>) -> Diag {

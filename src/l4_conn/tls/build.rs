@@ -75,13 +75,32 @@ fn versions(p: &TlsParams) -> Result<Vec<&'static SupportedProtocolVersion>, Str
     Ok(out)
 }
 
-/// Warnings a build produced (names dropped because rustls lacks them).
-pub type Warnings = Vec<String>;
+/// What a build had to say about its parameters: warnings, and notices.
+/// A cipher list keeping some usable suites drops the rest with a notice
+/// only (OpenSSL, so HAProxy, takes such a list without a word, so it must
+/// not trip `zero-warning`); curves rustls lacks are warned.
+#[derive(Debug, Default)]
+pub struct Warnings {
+    pub warnings: Vec<String>,
+    pub notices: Vec<String>,
+}
 
-fn note<T>(what: &str, chosen: Chosen<T>, warnings: &mut Warnings) -> Vec<T> {
+impl Warnings {
+    pub fn new() -> Warnings {
+        Warnings::default()
+    }
+
+    /// Removes repeated messages (a bind's certificates share parameters).
+    pub fn dedup(&mut self) {
+        self.warnings.dedup();
+        self.notices.dedup();
+    }
+}
+
+/// The chosen items; the names rustls lacks go to `out`.
+fn note<T>(what: &str, chosen: Chosen<T>, out: &mut Vec<String>) -> Vec<T> {
     if !chosen.lacking.is_empty() {
-        warnings
-            .push(format!("{what} {} not available in strata (rustls): ignored", chosen.lacking.join(", ")));
+        out.push(format!("{what} {} not available in strata (rustls): ignored", chosen.lacking.join(", ")));
     }
     chosen.items
 }
@@ -97,20 +116,22 @@ fn provider(p: &TlsParams, warnings: &mut Warnings) -> Result<Arc<CryptoProvider
         Some(list) => note(
             "'ciphersuites'",
             ciphers::tls13_list(list).map_err(|e| format!("'ciphersuites' : {e}"))?,
-            warnings,
+            &mut warnings.notices,
         ),
         None => ciphers::default_suites().into_iter().filter(|s| s.tls13().is_some()).collect(),
     };
     let tls12 = match &p.ciphers {
         Some(list) => {
-            note("'ciphers'", ciphers::tls12_list(list).map_err(|e| format!("'ciphers' : {e}"))?, warnings)
+            let chosen = ciphers::tls12_list(list).map_err(|e| format!("'ciphers' : {e}"))?;
+            note("'ciphers'", chosen, &mut warnings.notices)
         }
         None => ciphers::default_suites().into_iter().filter(|s| s.tls13().is_none()).collect(),
     };
     prov.cipher_suites = tls13.into_iter().chain(tls12).collect();
     prov.kx_groups = match &p.curves {
         Some(list) => {
-            note("'curves'", ciphers::curves_list(list).map_err(|e| format!("'curves' : {e}"))?, warnings)
+            let chosen = ciphers::curves_list(list).map_err(|e| format!("'curves' : {e}"))?;
+            note("'curves'", chosen, &mut warnings.warnings)
         }
         None => ciphers::default_curves(),
     };
@@ -179,7 +200,7 @@ pub fn server_config(
         cfg.ticketer = shared.ticketer.clone();
     }
     if p.npn.is_some() {
-        warnings.push("'npn' is ignored: rustls has no NPN (clients negotiate with ALPN)".into());
+        warnings.warnings.push("'npn' is ignored: rustls has no NPN (clients negotiate with ALPN)".into());
     }
     Ok(Arc::new(cfg))
 }

@@ -91,8 +91,11 @@ pub fn load(cfg: &Config, diags: &mut Diagnostics) -> TlsSet {
                 }
                 Err(e) => diags.push(Diag::alert(&s.loc, format!("{what} : {e}"))),
             }
-            for w in warnings {
+            for w in warnings.warnings {
                 diags.push(Diag::warning(&s.loc, format!("{what} : {w}")));
+            }
+            for n in warnings.notices {
+                diags.push(Diag::notice(&s.loc, format!("{what} : {n}")));
             }
         }
     }
@@ -165,8 +168,11 @@ fn bind_tls(
         }
     };
     warnings.dedup();
-    for w in warnings {
+    for w in warnings.warnings {
         diags.push(Diag::warning(&ssl.loc, format!("{what} : {w}")));
+    }
+    for n in warnings.notices {
+        diags.push(Diag::notice(&ssl.loc, format!("{what} : {n}")));
     }
     Some(Arc::new(tls))
 }
