@@ -5,8 +5,9 @@
 //! and `req.len` (the other `capture.req.*` are the capture fetches of
 //! `fetch_ext.rs`), `fc_pp_authority` / `fc_pp_unique_id` (TLVs of the
 //! client's PROXY v2 header), `be_server_timeout`, `be_tunnel_timeout`,
-//! `cur_server_timeout`, `cur_tunnel_timeout`; `req.payload` and
-//! `req.payload_lv` are `fetch_payload.rs`'s.
+//! `cur_server_timeout`, `cur_tunnel_timeout`, `res.len`, `wait_end`,
+//! `last_rule_file`, `last_rule_line`; `req.payload`, `req.payload_lv`
+//! and their `res.` forms are `fetch_payload.rs`'s.
 //!
 //! [`parse`] is the one place to add such a keyword.
 
@@ -26,6 +27,10 @@ pub(crate) enum MoreFetch {
     CaptureUri, // the URI as received: HAProxy's, not the one a `set-path` wrote
     CaptureResVer,
     ReqLen,
+    ResLen,       // `res.len`: the server's bytes buffered (`tcp-response content` rules)
+    WaitEnd,      // `wait_end`: true on the last inspection pass only
+    LastRuleFile, // `last_rule_file`
+    LastRuleLine, // `last_rule_line`
     Payload(super::fetch_payload::Payload),
     PpAuthority, // the PROXY v2 header's PP2_TYPE_AUTHORITY
     PpUniqueId,  // its PP2_TYPE_UNIQUE_ID
@@ -51,6 +56,7 @@ pub(crate) fn parse(
             name,
             "req.len" | "req_len" | "fc_pp_authority" | "fc_pp_unique_id" | "internal.strm.is_htx"
         )
+        || matches!(name, "res.len" | "wait_end" | "last_rule_file" | "last_rule_line")
         || matches!(
             name,
             "be_server_timeout" | "be_tunnel_timeout" | "cur_server_timeout" | "cur_tunnel_timeout"
@@ -75,6 +81,10 @@ pub(crate) fn parse(
             "capture.req.uri" => (MoreFetch::CaptureUri, SmpType::Str),
             "capture.res.ver" => (MoreFetch::CaptureResVer, SmpType::Str),
             "req.len" | "req_len" => (MoreFetch::ReqLen, SmpType::Int),
+            "res.len" => (MoreFetch::ResLen, SmpType::Int),
+            "wait_end" => (MoreFetch::WaitEnd, SmpType::Bool),
+            "last_rule_file" => (MoreFetch::LastRuleFile, SmpType::Str),
+            "last_rule_line" => (MoreFetch::LastRuleLine, SmpType::Int),
             "fc_pp_authority" => (MoreFetch::PpAuthority, SmpType::Str),
             "fc_pp_unique_id" => (MoreFetch::PpUniqueId, SmpType::Bin),
             "internal.strm.is_htx" => (MoreFetch::IsHttp, SmpType::Bool),
@@ -154,6 +164,24 @@ impl MoreFetch {
                 one(f, src.received_request().and_then(|r| r.res_version).map(|v| Sample::Str(version(v))))
             }
             MoreFetch::ReqLen => one(f, req_len(src).map(Sample::Int)),
+            MoreFetch::ResLen => one(
+                f,
+                src.res_payload().map(|(p, last)| {
+                    if !last {
+                        super::fetch_ssl::mark_incomplete(); // more may come
+                    }
+                    Sample::Int(p.len() as i64)
+                }),
+            ),
+            MoreFetch::WaitEnd => match src.inspect_final() {
+                Some(false) => {
+                    super::fetch_ssl::mark_incomplete();
+                    ControlFlow::Continue(())
+                }
+                _ => f(Sample::Bool(true)),
+            },
+            MoreFetch::LastRuleFile => one(f, src.last_rule().map(|(file, _)| Sample::Str(file.as_bytes()))),
+            MoreFetch::LastRuleLine => one(f, src.last_rule().map(|(_, line)| Sample::Int(line as i64))),
             MoreFetch::Payload(p) => p.each(src, f),
             MoreFetch::Timeout { current, tunnel } => one(
                 f,

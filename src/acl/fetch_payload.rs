@@ -18,6 +18,8 @@ use super::source::{Sample, SampleSource};
 pub(crate) enum Payload {
     /// `LENGTH` bytes from `OFFSET`; LENGTH 0: all bytes from OFFSET.
     Bytes { offset: u64, len: u64 },
+    /// The same fetch on the response buffer (`res.payload`, `res.payload_lv`).
+    Response(Box<Payload>),
     /// A `len_size`-byte big-endian length at `len_offset`, then that many
     /// bytes: right after the length, at `Absolute(n)` or at
     /// `Relative(n)` bytes from the end of the length.
@@ -34,12 +36,18 @@ pub(crate) enum DataAt {
 
 /// Whether `name` is one of these fetches.
 pub(crate) fn known(name: &str) -> bool {
-    matches!(name, "req.payload" | "payload" | "req.payload_lv" | "payload_lv")
+    matches!(
+        name,
+        "req.payload" | "payload" | "req.payload_lv" | "payload_lv" | "res.payload" | "res.payload_lv"
+    )
 }
 
 /// Compiles `name` (one that [`known`] accepts) with its arguments,
 /// checked as HAProxy's `val_payload_lv` does.
 pub(crate) fn parse(name: &str, args: &[String]) -> Result<Payload, String> {
+    if let Some(rest) = name.strip_prefix("res.") {
+        return Ok(Payload::Response(Box::new(parse(rest, args)?)));
+    }
     let lv = name.ends_with("_lv");
     let (min, max) = if lv { (2, 3) } else { (2, 2) };
     if args.len() < min {
@@ -87,8 +95,12 @@ impl Payload {
         src: &dyn SampleSource,
         f: &mut dyn FnMut(Sample<'_>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        let Some((buf, last)) = src.req_payload() else { return ControlFlow::Continue(()) };
-        match self.slice(buf) {
+        let (payload, fetch) = match self {
+            Payload::Response(p) => (src.res_payload(), &**p),
+            p => (src.req_payload(), p),
+        };
+        let Some((buf, last)) = payload else { return ControlFlow::Continue(()) };
+        match fetch.slice(buf) {
             Ok(bytes) => f(Sample::Bin(bytes)),
             Err(Short::Wait) => {
                 if !last {
@@ -104,6 +116,7 @@ impl Payload {
     fn slice<'b>(&self, buf: &'b [u8]) -> Result<&'b [u8], Short> {
         let have = buf.len() as u64;
         let (start, len) = match *self {
+            Payload::Response(ref p) => return p.slice(buf),
             Payload::Bytes { offset, len: 0 } => (offset, have.checked_sub(offset).ok_or(Short::Wait)?),
             Payload::Bytes { offset, len } => (offset, len),
             Payload::Lv { len_offset, len_size, data } => {

@@ -150,6 +150,23 @@ pub trait SampleSource {
     fn req_payload(&self) -> Option<(&[u8], bool)> {
         None
     }
+    /// The bytes the server sent that wait in the response buffer (TCP
+    /// mode `tcp-response content` rules: `res.payload`, `res.len`), and
+    /// whether no more can come.
+    fn res_payload(&self) -> Option<(&[u8], bool)> {
+        None
+    }
+    /// `WAIT_END`'s answer where content is inspected: whether the pass is
+    /// the last one (delay over, buffer full, input closed). None where no
+    /// content is waited for (HTTP rules: always the last pass).
+    fn inspect_final(&self) -> Option<bool> {
+        None
+    }
+    /// The file and line of the stream's last final rule (`last_rule_file`,
+    /// `last_rule_line`).
+    fn last_rule(&self) -> Option<(&str, usize)> {
+        None
+    }
     /// Proxy and server state (`be_conn`, `srv_is_up`, `queue`...).
     fn proxy_query(&self, q: ProxyQuery<'_>) -> Option<i64> {
         let _ = q;

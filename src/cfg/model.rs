@@ -281,6 +281,8 @@ pub struct Proxy {
     pub tcp_request_session: Vec<RuleLine>, // `tcp-request session ...`
     pub tcp_request_content: Vec<RuleLine>, // `tcp-request content ...`
     pub inspect_delay: Option<Duration>, // `tcp-request inspect-delay`
+    pub tcp_response_content: Vec<RuleLine>, // `tcp-response content ...` (words after `content`)
+    pub res_inspect_delay: Option<Duration>, // `tcp-response inspect-delay`
     pub knobs: crate::cfg::knobs::Knobs, // socket, HTTP and log options, identity, limits
     pub stats: StatsPage,     // `stats enable|uri|auth|...`: the HTTP stats page
     pub compression: Option<Compression>, // `compression ...` lines

@@ -246,7 +246,7 @@ fn switch_mode(words: &[String]) -> Result<Option<crate::cfg::BindProto>, String
 }
 
 /// `set-var-fmt(NAME[,COND...]) FMT`.
-fn var_fmt(
+pub fn var_fmt(
     words: &[String],
     formats: FormatCompiler<'_>,
 ) -> Result<(crate::acl::VarTarget, VarFormat), String> {
@@ -273,24 +273,35 @@ pub fn run_tcp_rules(
     tables: &Registry,
     now_ms: u64,
 ) -> Verdict {
-    for rule in rules {
+    run_tcp_rules_noting(rules, target, tables, now_ms).0
+}
+
+/// The same, with the index of the rule that gave the verdict, if one did
+/// (`last_rule_file`, `last_rule_line`).
+pub fn run_tcp_rules_noting(
+    rules: &[TcpRule],
+    target: &mut dyn RuleTarget,
+    tables: &Registry,
+    now_ms: u64,
+) -> (Verdict, Option<usize>) {
+    for (i, rule) in rules.iter().enumerate() {
         if !rule.cond.as_ref().is_none_or(|c| c.eval(&*target)) {
             continue;
         }
         match &rule.action {
-            TcpAction::Accept => return Verdict::Accept,
-            TcpAction::Reject => return Verdict::Reject,
-            TcpAction::SilentDrop => return Verdict::SilentDrop,
+            TcpAction::Accept => return (Verdict::Accept, Some(i)),
+            TcpAction::Reject => return (Verdict::Reject, Some(i)),
+            TcpAction::SilentDrop => return (Verdict::SilentDrop, Some(i)),
             TcpAction::Sc(a) => {
                 run_sc_action(a, target, tables, now_ms);
             }
             TcpAction::Var(a) => a.run(&*target),
             TcpAction::VarFmt(var, fmt) => run_var_fmt(var, fmt, &*target),
             TcpAction::ExpectProxy => target.expect_proxy(),
-            TcpAction::SwitchHttp(proto) => return Verdict::SwitchHttp(*proto),
+            TcpAction::SwitchHttp(proto) => return (Verdict::SwitchHttp(*proto), Some(i)),
         }
     }
-    Verdict::Continue
+    (Verdict::Continue, None)
 }
 
 /// Runs one stick-counter action. Returns true when it started tracking.

@@ -28,7 +28,7 @@ impl Stream {
     /// `status_override`. `allow` ends one proxy's rules.
     pub(super) fn run_after_response_rules(&mut self, ctx: &StreamCtx<'_>) {
         for proxy in self.after_order().into_iter().flatten() {
-            for rule in &ctx.rules[proxy].http_after_response {
+            for (i, rule) in ctx.rules[proxy].http_after_response.iter().enumerate() {
                 let effect = {
                     let sample = self.sample(ctx, true, proxy);
                     if !rule.cond.as_ref().is_none_or(|c| c.eval(&sample)) {
@@ -49,6 +49,14 @@ impl Stream {
                         _ => Effect::Nothing,
                     }
                 };
+                if let Effect::Stop(_) = effect {
+                    let at = super::last_rule::RuleRef::new(
+                        super::last_rule::RuleSet::HttpAfterResponse,
+                        proxy,
+                        i,
+                    );
+                    self.extra.last_rule = Some(at);
+                }
                 let Some(h) = self.http.as_mut() else { return };
                 match effect {
                     Effect::Stop(Stop::Allow) => break,

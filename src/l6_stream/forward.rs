@@ -80,9 +80,33 @@ fn pump(
     Ok((written, progress))
 }
 
+/// Reads what `src` has into its buffer (until it is full), sending
+/// nothing on.
+fn hold(src: &mut Conn, now: Instant) -> Result<(u64, bool), Failed> {
+    if src.rx_full() {
+        return Ok((0, false));
+    }
+    match src.fill(now) {
+        IoStep::Moved(_) | IoStep::Eof => Ok((0, true)),
+        IoStep::Failed => Err(Failed::Reader),
+        IoStep::Blocked => Ok((0, false)),
+    }
+}
+
 impl Stream {
     /// Moves bytes until neither side can make progress.
     pub(super) fn forward<C: ClientSide>(&mut self, cli: &mut C, now: Instant) {
+        self.forward_both(cli, now, false)
+    }
+
+    /// The same, but the server's bytes are only read into its buffer,
+    /// not sent on: they wait for the `tcp-response content` rules
+    /// (`response_inspect.rs`).
+    pub(super) fn forward_holding<C: ClientSide>(&mut self, cli: &mut C, now: Instant) {
+        self.forward_both(cli, now, true)
+    }
+
+    fn forward_both<C: ClientSide>(&mut self, cli: &mut C, now: Instant, hold_down: bool) {
         // A tunnel needs the server's socket; the client's may be an
         // HTTP/2 stream's channel.
         if self.srv.as_ref().is_none_or(|s| s.plain().is_none()) {
@@ -102,7 +126,7 @@ impl Stream {
             };
             self.bytes_in += n;
             let Some(srv) = self.srv.as_mut().and_then(SrvConn::plain_mut) else { return };
-            let down = pump(srv, cli, &mut self.pipe_down, now);
+            let down = if hold_down { hold(srv, now) } else { pump(srv, cli, &mut self.pipe_down, now) };
             let (n, down_progress) = match down {
                 Ok(r) => r,
                 Err(Failed::Reader) => return self.abort(TermCause::ServerAbort, TermPhase::Data),

@@ -7,11 +7,12 @@
 //! deny, return or redirect ends a pass. Stick-counter actions take effect
 //! at once: a later condition sees a tracker an earlier rule installed.
 
+use super::last_rule::{RuleRef, RuleSet};
 use super::request_flow::ReqStep;
 use super::sample::{SlotAccess, StreamSample};
 use super::stream::{Phase, Stream, StreamCtx};
 use super::term::{TermCause, TermPhase};
-use crate::l4_conn::track::{ScAction, TrackSlots, Verdict, run_sc_action, run_tcp_rules};
+use crate::l4_conn::track::{ScAction, TrackSlots, Verdict, run_sc_action};
 use crate::l7_http::errors::BuiltinStatus;
 use crate::l7_http::head::find;
 use crate::l7_http::logformat::LogFormat;
@@ -64,6 +65,7 @@ macro_rules! writable_sample {
             payload: None,
             set_timeouts: $s.extra.timeouts,
             tcp_vars: &$s.vars,
+            last_rule: $s.extra.last_rule.and_then(|r| r.loc($ctx.rules)),
         }
     }};
 }
@@ -76,10 +78,13 @@ impl Stream {
         if rules.is_empty() {
             return true;
         }
-        let verdict = {
+        let (verdict, fired) = {
             let mut sample = writable_sample!(self, ctx, false, proxy);
-            run_tcp_rules(rules, &mut sample, ctx.tables, ctx.now_ms)
+            crate::l4_conn::track::run_tcp_rules_noting(rules, &mut sample, ctx.tables, ctx.now_ms)
         };
+        if let Some(i) = fired {
+            self.extra.last_rule = Some(RuleRef::new(RuleSet::TcpContent, proxy, i));
+        }
         if let Verdict::SwitchHttp(proto) = verdict
             && self.http.is_none()
         {
@@ -185,6 +190,7 @@ impl Stream {
                 return true;
             }
             if let Some(end) = self.apply_effect(effect) {
+                self.extra.last_rule = Some(RuleRef::new(RuleSet::HttpRequest, proxy, i));
                 stop = Some(end);
                 break;
             }
@@ -279,6 +285,16 @@ impl Stream {
                             Effect::Edit(dyn_edit(name, value, *set, &sample))
                         }
                         HttpAction::Ext(a) => super::http_actions::response_effect(a, &sample),
+                        HttpAction::Redirect(r) => match sample.txn {
+                            Some(txn) => {
+                                let host = find(txn.req_bytes(), &txn.req.headers, "host").next();
+                                match r.response(&sample, txn.outgoing_uri(), host) {
+                                    Some(bytes) => Effect::Stop(Stop::Response(bytes)),
+                                    None => Effect::Nothing,
+                                }
+                            }
+                            None => Effect::Nothing,
+                        },
                         _ => Effect::Nothing,
                     }
                 };
@@ -287,6 +303,9 @@ impl Stream {
                         return Some(Stop::WaitBody(time, at_least));
                     }
                     continue; // nothing to wait for
+                }
+                if let Effect::Stop(_) = effect {
+                    self.extra.last_rule = Some(RuleRef::new(RuleSet::HttpResponse, proxy, i));
                 }
                 let h = self.http.as_mut()?;
                 match effect {
@@ -337,6 +356,6 @@ fn dyn_edit(
 }
 
 /// The status code of a response we built (`HTTP/1.1 NNN ...`).
-fn status_of(bytes: &[u8]) -> u16 {
+pub(super) fn status_of(bytes: &[u8]) -> u16 {
     bytes.get(9..12).and_then(|d| std::str::from_utf8(d).ok()).and_then(|d| d.parse().ok()).unwrap_or(200)
 }

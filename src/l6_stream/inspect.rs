@@ -103,8 +103,14 @@ impl Stream {
             payload,
             set_timeouts: self.extra.timeouts,
             tcp_vars: &self.vars,
+            last_rule: self.extra.last_rule.and_then(|r| r.loc(ctx.rules)),
         };
-        run_from(&ctx.rules[proxy].tcp_content, from, last, &mut sample, ctx)
+        let (pass, fired) = run_from(&ctx.rules[proxy].tcp_content, from, last, &mut sample, ctx);
+        if let Some(i) = fired {
+            let at = super::last_rule::RuleRef::new(super::last_rule::RuleSet::TcpContent, proxy, i);
+            self.extra.last_rule = Some(at);
+        }
+        pass
     }
 }
 
@@ -116,32 +122,32 @@ fn run_from(
     last: bool,
     sample: &mut StreamSample<'_>,
     ctx: &StreamCtx<'_>,
-) -> Inspected {
+) -> (Inspected, Option<usize>) {
     for (i, rule) in rules.iter().enumerate().skip(from) {
         let _ = take_incomplete();
         let res = rule.cond.as_ref().map_or(Tri::Pass, |c| c.eval_partial(&*sample as &dyn SampleSource));
         match res {
             Tri::Pass => {}
-            Tri::Miss if !last => return Inspected::Wait(i),
+            Tri::Miss if !last => return (Inspected::Wait(i), None),
             Tri::Miss | Tri::Fail => continue,
         }
         match &rule.action {
-            TcpAction::Accept => return Inspected::Done(Verdict::Accept),
-            TcpAction::Reject => return Inspected::Done(Verdict::Reject),
-            TcpAction::SilentDrop => return Inspected::Done(Verdict::SilentDrop),
+            TcpAction::Accept => return (Inspected::Done(Verdict::Accept), Some(i)),
+            TcpAction::Reject => return (Inspected::Done(Verdict::Reject), Some(i)),
+            TcpAction::SilentDrop => return (Inspected::Done(Verdict::SilentDrop), Some(i)),
             TcpAction::Sc(a) => {
                 run_sc_action(a, sample, ctx.tables, ctx.now_ms);
             }
             TcpAction::Var(a) => a.run(&*sample),
             TcpAction::VarFmt(var, fmt) => crate::l4_conn::track::run_var_fmt(var, fmt, &*sample),
             TcpAction::ExpectProxy => {} // connection rules only (refused elsewhere at load)
-            TcpAction::SwitchHttp(proto) => return Inspected::Done(Verdict::SwitchHttp(*proto)),
+            TcpAction::SwitchHttp(proto) => return (Inspected::Done(Verdict::SwitchHttp(*proto)), Some(i)),
         }
         // An action whose sample (a `track-sc` key, a `set-var` value) read
         // missing bytes did nothing: it runs again when more have come.
         if take_incomplete() && !last {
-            return Inspected::Wait(i);
+            return (Inspected::Wait(i), None);
         }
     }
-    Inspected::Done(Verdict::Continue)
+    (Inspected::Done(Verdict::Continue), None)
 }

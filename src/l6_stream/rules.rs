@@ -22,6 +22,7 @@ pub struct ProxyRules {
     pub tcp_connection: Vec<TcpRule>,
     pub tcp_session: Vec<TcpRule>,
     pub tcp_content: Vec<TcpRule>,
+    pub tcp_response: Vec<super::response_inspect::ResRule>, // `tcp-response content` (backend side)
     pub http_request: Vec<HttpRule>,
     pub http_response: Vec<HttpRule>,
     pub http_after_response: Vec<HttpRule>,
@@ -201,6 +202,7 @@ pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
                 }
             }
             rules.intercept = super::intercept::compile_intercepts(p, &acls, diags);
+            rules.tcp_response = super::response_inspect::compile(p, &acls, &tables, diags);
             if let Some((fmt, loc)) = &p.unique_id_format {
                 match crate::l7_http::logformat::LogFormat::parse(fmt) {
                     Ok(f) => rules.unique_id = Some(f),

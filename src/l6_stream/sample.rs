@@ -53,6 +53,7 @@ pub struct StreamSample<'a> {
     pub payload: Option<(&'a [u8], bool)>, // TCP inspection: the client's buffered bytes, and whether no more can come
     pub set_timeouts: super::timeouts::SetTimeouts, // what `set-timeout` rules set so far (`cur_*_timeout`)
     pub tcp_vars: &'a Vars, // a TCP stream's `txn.`/`req.`/`res.` variables (an HTTP stream's are its transaction's)
+    pub last_rule: Option<&'a crate::cfg::Loc>, // where the stream's last final rule is (`last_rule_file`)
 }
 
 impl TrackSlots for StreamSample<'_> {
@@ -133,7 +134,19 @@ impl<'a> SampleSource for StreamSample<'a> {
     }
 
     fn req_payload(&self) -> Option<(&[u8], bool)> {
-        self.payload
+        self.payload.filter(|_| !self.response)
+    }
+
+    fn res_payload(&self) -> Option<(&[u8], bool)> {
+        self.payload.filter(|_| self.response)
+    }
+
+    fn inspect_final(&self) -> Option<bool> {
+        self.payload.map(|(_, last)| last)
+    }
+
+    fn last_rule(&self) -> Option<(&str, usize)> {
+        self.last_rule.map(|l| (l.file.as_str(), l.line))
     }
 
     /// With a transaction, the payload is the request body once waited for

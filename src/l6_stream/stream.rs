@@ -155,13 +155,15 @@ pub struct Stream {
 /// transaction itself. Part of [`Stream`]; set by its rule passes.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct StreamExtra {
-    pub log_level: Option<u32>,                 // `set-log-level` (8: silent)
-    pub priority_class: i64,                    // `set-priority-class`, -2047..=2047
-    pub priority_offset: i64,                   // `set-priority-offset` in ms, -524287..=524287
-    pub silent_drop: bool,                      // `silent-drop`: the client connection is reset, nothing sent
-    pub logged: bool,                           // `option logasap`: the line went out already
+    pub log_level: Option<u32>,                           // `set-log-level` (8: silent)
+    pub priority_class: i64,                              // `set-priority-class`, -2047..=2047
+    pub priority_offset: i64,                             // `set-priority-offset` in ms, -524287..=524287
+    pub silent_drop: bool, // `silent-drop`: the client connection is reset, nothing sent
+    pub logged: bool,      // `option logasap`: the line went out already
     pub timeouts: super::timeouts::SetTimeouts, // `http-request set-timeout`
-    pub routed: Option<usize>,                  // the upgraded TCP stream's backend: it stays (`upgrade.rs`)
+    pub routed: Option<usize>, // the upgraded TCP stream's backend: it stays (`upgrade.rs`)
+    pub last_rule: Option<super::last_rule::RuleRef>, // the last final rule (`last_rule_file`, `last_rule_line`)
+    pub res_inspect: super::response_inspect::ResInspect, // `tcp-response content` rules: not run, waiting, decided
 }
 
 impl fmt::Display for Stream {
@@ -378,6 +380,7 @@ impl Stream {
             payload: None,
             set_timeouts: self.extra.timeouts,
             tcp_vars: &self.vars,
+            last_rule: self.extra.last_rule.and_then(|r| r.loc(ctx.rules)),
         }
     }
 
@@ -459,7 +462,7 @@ impl Stream {
                     self.connect_to_assigned(ctx);
                 }
                 Phase::Forwarding if self.http.is_some() => self.forward_http(cli, ctx),
-                Phase::Forwarding => self.forward(cli, ctx.now),
+                Phase::Forwarding => self.forward_tcp(cli, ctx),
                 Phase::Done => {}
             }
             if self.phase == before || self.phase == Phase::Done {

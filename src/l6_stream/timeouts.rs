@@ -104,7 +104,7 @@ pub(super) fn next_deadline<C: ClientSide>(s: &Stream, cli: &C, cfg: &Config) ->
         }
         _ => None,
     };
-    earliest(client, other)
+    earliest(earliest(client, other), s.extra.res_inspect.deadline())
 }
 
 pub(super) fn expire<C: ClientSide>(s: &mut Stream, cli: &mut C, ctx: &mut StreamCtx<'_>) {

@@ -197,9 +197,12 @@ fn action(words: &[String], side: RuleSide) -> Result<HttpAction, String> {
         ("use-service", RuleSide::Request) => {
             super::service_rules::use_service(words).map(HttpAction::UseService)
         }
-        ("redirect", RuleSide::Request) => {
+        ("redirect", RuleSide::Request | RuleSide::Response) => {
             let (r, used) = super::redirect::parse(&words[1..], true)?;
             no_more(words, used + 1)?;
+            if side == RuleSide::Response && r.kind != super::redirect::RedirectKind::Location {
+                return Err("response only supports redirect type 'location'.".into());
+            }
             Ok(HttpAction::Redirect(Box::new(r)))
         }
         _ => Err(format!("unknown or unsupported action '{kw}' in '{}' rules", side.keyword())),

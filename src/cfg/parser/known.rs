@@ -111,7 +111,6 @@ const PROXY_NOT_YET: &[&str] = &[
     "retry-on",
     "source",
     "stats",
-    "tcp-response",
     "use-fcgi-app",
     "use-server",
 ];

@@ -48,6 +48,7 @@ mod stats;
 mod stats_page;
 mod stick;
 mod syslog;
+mod tcp_response;
 mod threads;
 mod tune;
 mod userlist;

@@ -8,7 +8,9 @@
 use super::args::{Res, int, no_extra};
 use super::log::{self, LogLine};
 use super::section::{Kind, Open};
-use super::{balance, bind, checks, option_flags, options, proxy_misc, server, stats_page, stick};
+use super::{
+    balance, bind, checks, option_flags, options, proxy_misc, server, stats_page, stick, tcp_response,
+};
 use crate::cfg::diag::{Diag, Diagnostics};
 use crate::cfg::model::{Cond, HttpReuse, Loc, Mode, ProxyRef, RuleLine, UseBackend};
 
@@ -101,6 +103,7 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
         "tcp-check" => checks::tcp_check(o, words),
         "stick-table" => not_in_defaults(o, kw).and_then(|()| stick::stick_table(o, words)),
         "tcp-request" => not_in_defaults(o, kw).and_then(|()| stick::tcp_request(o, words, loc)),
+        "tcp-response" => not_in_defaults(o, kw).and_then(|()| tcp_response::tcp_response(o, words, loc)),
         "http-reuse" => need(o, kw, Side::Back).and_then(|()| http_reuse(o, words)),
         "acl" => not_in_defaults(o, kw).and_then(|()| rule_line(&mut o.px.acls, kw, words, loc, 3)),
         "http-request" => not_in_defaults(o, kw).and_then(|()| {

@@ -443,6 +443,8 @@ pub(super) fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Ca
         tcp_request_session: Vec::new(),
         tcp_request_content: Vec::new(),
         inspect_delay: None,
+        tcp_response_content: Vec::new(),
+        res_inspect_delay: None,
         knobs: Default::default(),
         stats: Default::default(),
         compression: None,

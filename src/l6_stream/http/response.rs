@@ -124,6 +124,9 @@ impl Stream {
         t.res = Some(head);
         t.res_buf = Some(buf);
         t.vars.clear_scope(crate::acl::Scope::Req); // `req.` variables end with the request's processing
+        if !self.tcp_response_on_head(ctx) {
+            return; // a `tcp-response content` rule dropped it
+        }
         self.capture_response_headers(ctx);
         self.response_rules_on((0, 0), None, ctx);
     }
@@ -143,6 +146,11 @@ impl Stream {
             Some(crate::l6_stream::http_rules::Stop::WaitBody(..)) => return, // the response is held
             Some(crate::l6_stream::http_rules::Stop::Builtin(status)) => {
                 return self.answer(status, TermCause::ProxyRule, TermPhase::Headers);
+            }
+            Some(crate::l6_stream::http_rules::Stop::Response(bytes)) => {
+                // `http-response redirect`: the server's response is replaced.
+                let code = crate::l6_stream::http_rules::status_of(&bytes);
+                return self.answer_with(&bytes, code, TermCause::Local, TermPhase::Headers);
             }
             Some(stop) => {
                 // `reject` / `silent-drop`: nothing more is sent to the client.
