@@ -6,13 +6,15 @@
 //! comparisons, regsub), `codec` (base64, hex, json, URL encodings,
 //! be2hex/be2dec), `hash` (djb2, sdbm, wt6, crc32, crc32c, xxh*, sha1,
 //! sha2, hmac), `arith` (add, sub..., bool, not, ipmask, time formats),
-//! `map` (map files), `misc` (variables, `table_*`).
+//! `map` (map files), `misc` (variables, `table_*`), `mqtt`
+//! (`mqtt_is_valid`, `mqtt_field_value`).
 
 mod arith;
 mod codec;
 mod hash;
 pub(crate) mod map;
 mod misc;
+mod mqtt;
 mod text;
 
 use std::net::IpAddr;
@@ -55,6 +57,7 @@ enum Kind {
     Arith(arith::ArithConv),
     Map(map::MapConv),
     Misc(misc::MiscConv),
+    Mqtt(mqtt::MqttConv),
 }
 
 /// Parses one converter word `name` or `name(args)`; the error names
@@ -86,6 +89,8 @@ pub(crate) fn parse(word: &str) -> Result<Conv, String> {
         Kind::Map(k.map_err(bad)?)
     } else if let Some(k) = misc::parse(name, &args) {
         Kind::Misc(k.map_err(bad)?)
+    } else if let Some(k) = mqtt::parse(name, &args) {
+        Kind::Mqtt(k.map_err(bad)?)
     } else {
         return Err(format!("unknown converter '{name}'"));
     };
@@ -102,6 +107,7 @@ impl Conv {
             Kind::Arith(c) => c.input(),
             Kind::Map(c) => c.input(),
             Kind::Misc(c) => c.input(),
+            Kind::Mqtt(c) => c.input(),
         }
     }
 
@@ -115,6 +121,7 @@ impl Conv {
             Kind::Arith(c) => c.output(),
             Kind::Map(c) => c.output(),
             Kind::Misc(c) => c.output(input),
+            Kind::Mqtt(c) => c.output(),
         }
     }
 
@@ -128,6 +135,7 @@ impl Conv {
             Kind::Arith(c) => c.apply(s, out, src),
             Kind::Map(c) => c.apply(s, out),
             Kind::Misc(c) => c.apply(s, out, src),
+            Kind::Mqtt(c) => c.apply(s, out, src),
         }
     }
 }
