@@ -43,6 +43,7 @@ pub enum CheckKind {
         hello: String,
     }, // `option smtpchk [EHLO|HELO domain]` (default `HELO localhost`)
     SslHello, // `option ssl-hello-chk`
+    Spop, // `option spop-check`: an SPOE agent's HELLO handshake
 }
 
 /// The rules of one kind and whether the proxy wrote them (else they
@@ -125,6 +126,7 @@ pub enum Custom {
     MysqlHandshake, // the server's initial handshake packet
     MysqlOk,        // the OK packet after the client's authentication
     LdapBind,       // the bind response
+    SpopHello,      // an SPOE agent's AGENT-HELLO frame
 }
 
 /// A check status an expect rule may force (`ok-status`, `error-status`,

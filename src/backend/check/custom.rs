@@ -15,6 +15,7 @@ pub fn eval(c: Custom, step: &Step, e: &Expect, data: &[u8], last_read: bool, is
             mysql_packet(step, e, data, 4 + first, last_read, is_last)
         }
         Custom::LdapBind => ldap_bind(step, e, data, last_read),
+        Custom::SpopHello => super::spop::agent_hello(step, e, data, last_read),
     }
 }
 

@@ -18,6 +18,7 @@ mod http;
 pub mod program;
 mod protocols;
 mod run;
+mod spop;
 pub mod status;
 
 use mio::{Registry, Token};

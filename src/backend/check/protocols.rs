@@ -1,6 +1,7 @@
 //! The rule sets of HAProxy 2.6's built-in protocol checks, rule for rule
 //! as its `proxy_parse_*_check_opt` write them: `redis-check`,
-//! `ssl-hello-chk`, `smtpchk`, `pgsql-check`, `mysql-check`, `ldap-check`.
+//! `ssl-hello-chk`, `smtpchk`, `pgsql-check`, `mysql-check`, `ldap-check`,
+//! `spop-check` (its frames are `spop.rs`'s).
 
 use crate::cfg::checks::{
     CheckAction, CheckKind, CheckMsg, CheckRule, CheckStatus, ConnectRule, Custom, ExpectKind, ExpectRule,
@@ -107,6 +108,10 @@ pub fn rules(kind: &CheckKind) -> Vec<CheckRule> {
                 ..plain(ExpectKind::Rbinary("^30".into()))
             });
             r.expect(plain(ExpectKind::Custom(Custom::LdapBind)));
+        }
+        CheckKind::Spop => {
+            r.send(super::spop::hello_frame());
+            r.expect(ExpectRule { min_recv: Some(4), ..plain(ExpectKind::Custom(Custom::SpopHello)) });
         }
         CheckKind::Connect | CheckKind::Tcp | CheckKind::Http => {}
     }

@@ -19,7 +19,7 @@ pub(super) fn option(o: &mut Open, words: &[String], negate: bool) -> Option<Res
     let name = words.first()?.as_str();
     let kind = match name {
         "httpchk" | "tcp-check" | "mysql-check" | "pgsql-check" | "redis-check" | "ldap-check"
-        | "smtpchk" | "ssl-hello-chk" | "log-health-checks" | "external-check" => name,
+        | "smtpchk" | "ssl-hello-chk" | "spop-check" | "log-health-checks" | "external-check" => name,
         _ => return None,
     };
     let kw = format!("option {kind}");
@@ -47,6 +47,7 @@ pub(super) fn option(o: &mut Open, words: &[String], negate: bool) -> Option<Res
             "redis-check" => set(c, CheckKind::Redis, &kw, words),
             "ldap-check" => set(c, CheckKind::Ldap, &kw, words),
             "ssl-hello-chk" => set(c, CheckKind::SslHello, &kw, words),
+            "spop-check" => set(c, CheckKind::Spop, &kw, words),
             "smtpchk" => {
                 no_extra(&kw, words, 3)?;
                 let hello = match (words.get(1).map(String::as_str), words.get(2)) {

@@ -126,7 +126,6 @@ pub(super) const OPTIONS_NOT_YET: &[&str] = &[
     "httpslog",
     "idle-close-on-response",
     "prefer-last-server",
-    "spop-check",
     "transparent",
 ];
 
