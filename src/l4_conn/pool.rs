@@ -58,9 +58,22 @@ pub struct IdlePool {
     per_server: HashMap<ServerId, Shared>, // shared ones per server
     private: HashMap<Token, Key>,          // one private connection per owning session
     by_token: HashMap<Token, Key>,         // connections still registered under a session's token
-    max_per_server: usize,
-    next_purge: Option<Instant>, // when shared ones are checked against their purge date next
-    closed: Vec<usize>,          // backends of the connections closed here, until `take_closed`
+    max_idle: usize,                       // idle connections kept in all, shared and private
+    next_purge: Option<Instant>,           // when shared ones are checked against their purge date next
+    closed: Vec<usize>,                    // backends of the connections closed here, until `take_closed`
+}
+
+/// How many idle server connections one worker keeps in all: HAProxy's
+/// rule with its defaults (no connection enters the idle pools once a
+/// fifth of the process's sockets are in use, `tune.pool-low-fd-ratio
+/// 20`, with about two sockets per connection of `maxconn`), shared among
+/// the `threads` workers, and never fewer than 64 per worker. A fixed
+/// small count closed and reopened server connections whenever more
+/// streams than that ended at once: with HTTP/2 clients running 100
+/// streams to one server, a third of the requests paid a new connection.
+pub fn idle_limit(maxconn: u32, threads: u32) -> usize {
+    let share = (maxconn as usize * 2 / 5) / threads.max(1) as usize;
+    share.max(64)
 }
 
 /// How often shared idle connections are checked against their server's
@@ -68,21 +81,23 @@ pub struct IdlePool {
 const PURGE_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl IdlePool {
-    pub fn new(max_per_server: usize) -> IdlePool {
+    /// A pool keeping at most `max_idle` idle connections in all (see
+    /// [`idle_limit`]).
+    pub fn new(max_idle: usize) -> IdlePool {
         IdlePool {
             slab: TokenSlab::default(),
             per_server: HashMap::new(),
             private: HashMap::new(),
             by_token: HashMap::new(),
-            max_per_server,
+            max_idle,
             next_purge: None,
             closed: Vec::new(),
         }
     }
 
     /// Keeps `conn` (registered under `token`) for reuse with `server`;
-    /// drops it when the server's share is full or the connection is not
-    /// clean (pending input, a shutdown, an error).
+    /// drops it when the server's share or the pool is full or the
+    /// connection is not clean (pending input, a shutdown, an error).
     ///
     /// A clean connection dropped because the share is full is closed with
     /// an RST, as HAProxy closes a server connection it will not reuse: an
@@ -91,7 +106,7 @@ impl IdlePool {
     /// thousands of them make every `connect()` search longer for a port.
     ///
     /// `cap` is the server's own `pool-max-conn` (None: only the pool's
-    /// limit; 0: the server keeps no idle connection); `keep` its
+    /// limit, [`idle_limit`]; 0: the server keeps no idle connection); `keep` its
     /// `pool-purge-delay`, how long it stays unused before [`IdlePool::purge`]
     /// closes it (0: not kept).
     pub fn put(
@@ -103,8 +118,9 @@ impl IdlePool {
         cap: Option<u32>,
         (now, keep): (Instant, std::time::Duration),
     ) {
-        let max = cap.map_or(self.max_per_server, |c| (c as usize).min(self.max_per_server));
-        let full = max == 0 || keep.is_zero() || self.per_server.get(&server).is_some_and(|l| l.live >= max);
+        let server_full =
+            cap.is_some_and(|c| self.per_server.get(&server).map_or(0, |l| l.live) >= c as usize);
+        let full = cap == Some(0) || keep.is_zero() || server_full || self.slab.len() >= self.max_idle;
         if !clean(&conn) || full {
             if full {
                 conn.reset_on_close();

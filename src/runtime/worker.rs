@@ -58,9 +58,6 @@ const CONN_BUFFERS: usize = 2;
 /// Tokens of runtime API listeners (above the proxy listeners' range).
 const CLI_LISTENER_BASE: usize = RESERVED_TOKEN_BASE + (1 << 32);
 
-/// Idle server connections kept per server for reuse.
-const IDLE_CONNS_PER_SERVER: usize = 64;
-
 /// A listener plus whether accepting is paused by a connection limit.
 struct ListenerSlot {
     listener: Listener,

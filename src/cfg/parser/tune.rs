@@ -43,8 +43,16 @@ const WARNED: &[(&str, Arg, &str)] = &[
     ("tune.pattern.cache-size", Arg::Int, "strata has no pattern cache"),
     ("tune.peers.max-updates-at-once", Arg::Int, "strata has no peers yet"),
     ("tune.pipesize", Arg::Size, "strata sizes its splice pipes itself"),
-    ("tune.pool-high-fd-ratio", Arg::Int, "idle connection pools are bounded per server"),
-    ("tune.pool-low-fd-ratio", Arg::Int, "idle connection pools are bounded per server"),
+    (
+        "tune.pool-high-fd-ratio",
+        Arg::Int,
+        "strata bounds its idle connection pools at HAProxy's default ratios",
+    ),
+    (
+        "tune.pool-low-fd-ratio",
+        Arg::Int,
+        "strata bounds its idle connection pools at HAProxy's default ratios",
+    ),
     ("tune.quic.frontend.conn-tx-buffers.limit", Arg::Int, "strata has no QUIC"),
     ("tune.quic.frontend.max-idle-timeout", Arg::Time, "strata has no QUIC"),
     ("tune.quic.frontend.max-streams-bidi", Arg::Int, "strata has no QUIC"),

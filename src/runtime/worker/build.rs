@@ -4,7 +4,7 @@
 //! the name resolution;
 //! the others serve connections only.
 
-use super::{CLI_LISTENER_BASE, IDLE_CONNS_PER_SERVER, ListenerSlot, StartError, TIMER_CHECK, Worker};
+use super::{CLI_LISTENER_BASE, ListenerSlot, StartError, TIMER_CHECK, Worker};
 use crate::cfg::Config;
 use crate::core::clock::Clock;
 use crate::core::slab::{RESERVED_TOKEN_BASE, TokenSlab};
@@ -133,12 +133,13 @@ impl Worker {
         let none = Config::default();
         let owned: &Config = if owner { &cfg } else { &none };
         let peers = super::peers_glue::start(owned, &tables, poll.registry())?;
+        let maxconn = crate::runtime::shared::lock(&shared).initial_maxconn;
         let env = Env {
             clock,
             ended: Vec::new(),
             errors: crate::l7_http::capture::ErrorLog::new(cfg.proxies.len()),
             cfg: cfg.clone(),
-            idle: IdlePool::new(IDLE_CONNS_PER_SERVER),
+            idle: IdlePool::new(crate::l4_conn::pool::idle_limit(maxconn, cfg.global.nbthread)),
             h2srv: Default::default(),
             h2: Default::default(),
             rules,
