@@ -340,7 +340,21 @@ impl Session {
     /// between requests and the server connection before its response
     /// head. True when the event was taken: [`Session::on_read_ahead`] must
     /// then process it, not [`Session::on_event`].
+    ///
+    /// In HTTP/2 the event is only noted (its socket's readiness) and the
+    /// connection runs once for all the events of the batch: the responses
+    /// of its streams that came together then leave in one write, not one
+    /// write per response.
     pub fn read_ahead(&mut self, sub: u8, ev: &mio::event::Event, now: Instant) -> bool {
+        if let Mux::H2(h2) = &mut self.mux {
+            if sub == CLIENT_SUB {
+                self.cli.on_event(ev);
+            } else if !h2.on_server_event(sub, ev) {
+                return false; // an idle pooled connection's: the pool's, in the second pass
+            }
+            h2.batch_pending = true;
+            return true;
+        }
         let Mux::H1(h1) = &mut self.mux else { return false };
         if sub != CLIENT_SUB {
             return h1.read_ahead_server(ev, now);
@@ -354,6 +368,12 @@ impl Session {
 
     /// Processes an event [`Session::read_ahead`] took.
     pub fn on_read_ahead(&mut self, ctx: &mut StreamCtx<'_>) -> SessionStatus {
+        if let Mux::H2(h2) = &mut self.mux {
+            if !h2.batch_pending {
+                return SessionStatus::Alive; // an earlier event of the batch ran it
+            }
+            h2.batch_pending = false;
+        }
         self.drive(ctx, false)
     }
 

@@ -112,6 +112,9 @@ pub struct H2 {
     wu_received: u64,      // WINDOW_UPDATE frames received
     t_client: Option<Duration>, // `timeout client`: a stream's response stalled this long is reset
     t_idle: Option<Duration>, // with no stream: `timeout http-keep-alive`, else `timeout client`
+    /// Events of the poll batch were noted and not yet run (set and
+    /// cleared by the session's read-ahead).
+    pub batch_pending: bool,
 }
 
 impl H2 {
@@ -152,6 +155,7 @@ impl H2 {
             ours,
             t_client: t.client,
             t_idle: t.http_keep_alive.or(t.client),
+            batch_pending: false,
         };
         h2.send_preface();
         h2
