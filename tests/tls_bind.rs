@@ -575,3 +575,91 @@ fn a_cipher_list_keeps_what_rustls_has() {
         assert!(err.contains("[ALERT]") && err.contains("no cipher of 'DHE-RSA-AES128-GCM-SHA256'"), "{err}");
     }
 }
+
+/// The lengths of the TLS records in `wire` whose type is application
+/// data (23): under TLSv1.3 every record after the ServerHello is one.
+fn app_data_records(wire: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 5 <= wire.len() {
+        let len = usize::from(u16::from_be_bytes([wire[at + 3], wire[at + 4]]));
+        if wire[at] == 23 {
+            out.push(len);
+        }
+        at += 5 + len;
+    }
+    out
+}
+
+/// Fetches `path` over TLSv1.3 with a client that keeps every byte the
+/// proxy sent: (the response body, those bytes).
+fn fetch_keeping_the_wire(port: u16, path: &str) -> (Vec<u8>, Vec<u8>) {
+    let client = TlsClient::new(ClientOpts { version: Some(13), ..Default::default() });
+    let mut conn = client.raw_connection().expect("client connection");
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    tcp.set_read_timeout(Some(ms(10_000))).expect("timeout");
+    let mut wire = Vec::new();
+    let mut body = Vec::new();
+    let mut sent = false;
+    let mut buf = [0u8; 65536];
+    loop {
+        while conn.wants_write() {
+            conn.write_tls(&mut tcp).expect("write");
+        }
+        if !conn.is_handshaking() && !sent {
+            conn.writer()
+                .write_all(
+                    format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").as_bytes(),
+                )
+                .expect("request");
+            sent = true;
+            continue;
+        }
+        let n = tcp.read(&mut buf).expect("read");
+        if n == 0 {
+            break;
+        }
+        wire.extend_from_slice(&buf[..n]);
+        let mut slice = &buf[..n];
+        while !slice.is_empty() {
+            conn.read_tls(&mut slice).expect("read_tls");
+            conn.process_new_packets().expect("records");
+        }
+        let _ = conn.reader().read_to_end(&mut body);
+    }
+    let head_end = body.windows(4).position(|w| w == b"\r\n\r\n").map_or(0, |p| p + 4);
+    (body[head_end..].to_vec(), wire)
+}
+
+/// `tune.ssl.maxrecord` (and `hard-maxrecord`): no TLS record carries more
+/// than that many plaintext bytes, so a 20 kB response leaves in records of
+/// 1,400 bytes instead of 16 kB ones; without it the records are large.
+#[test]
+fn tune_ssl_maxrecord_caps_the_records() {
+    let pki = Pki::new("Test CA");
+    let crt = pki.server("site.pem", &["localhost"]);
+    let backend = HttpBackend::start();
+    let run = |global: &str| {
+        let port = free_port();
+        let cfg = tls_cfg(port, backend.port(), &crt.path.display().to_string(), "", &[]).replacen(
+            "global\n",
+            &format!("global\n    {global}\n"),
+            1,
+        );
+        let _p = Proxy::start(&cfg);
+        let (body, wire) = fetch_keeping_the_wire(port, "/size/20000");
+        assert_eq!(body.len(), 20_000, "the whole body");
+        app_data_records(&wire)
+    };
+    // TLSv1.3 adds its content type byte and a 16-byte AEAD tag to each record.
+    const TLS13_OVERHEAD: usize = 17;
+    for line in ["tune.ssl.maxrecord 1400", "tune.ssl.hard-maxrecord 1400"] {
+        let records = run(line);
+        let largest = records.iter().copied().max().unwrap_or(0);
+        assert!(largest <= 1400 + TLS13_OVERHEAD, "{line}: a record of {largest} bytes: {records:?}");
+        let full = records.iter().filter(|&&l| l >= 1000).count();
+        assert!(full >= 14, "{line}: 20 kB in records of 1,400 bytes: {records:?}");
+    }
+    let records = run("maxconn 1000");
+    assert!(records.iter().any(|&l| l > 8000), "without the knob records are large: {records:?}");
+}

@@ -65,6 +65,7 @@ pub struct Tune {
     pub rcvbuf_server: Option<u32>, // SO_RCVBUF of server sockets
     pub sndbuf_client: Option<u32>, // SO_SNDBUF of client sockets
     pub sndbuf_server: Option<u32>, // SO_SNDBUF of server sockets
+    pub comp_maxlevel: u32, // `tune.comp.maxlevel`: the deflate level of compressed responses (1-9, default 1)
 }
 
 impl Default for Tune {
@@ -76,6 +77,7 @@ impl Default for Tune {
             rcvbuf_server: None,
             sndbuf_client: None,
             sndbuf_server: None,
+            comp_maxlevel: 1, // HAProxy's default: the fastest level
         }
     }
 }

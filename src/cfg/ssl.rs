@@ -70,6 +70,7 @@ pub struct TlsParams {
     pub crl_file: Option<PathBuf>,    // `crl-file`
     pub verify: Option<Verify>,       // `verify`
     pub npn: Option<String>,          // `npn` (obsolete; rustls has no NPN: warned)
+    pub max_record: Option<usize>, // `tune.ssl.maxrecord` / `hard-maxrecord` (global): plaintext bytes per record
 }
 
 /// The `ssl` options of one `bind` line (every address of the line

@@ -74,7 +74,7 @@ impl Stream {
         }
         let etag = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(b"etag")).map(|(_, v)| *v);
         compress::head_edits(algo, res.framing == Framing::Chunked, etag, &mut t.res_edits);
-        h.comp = Some(Box::new(Compressor::new(algo, compress::LEVEL)));
+        h.comp = Some(Box::new(Compressor::new(algo, ctx.cfg.global.tune.comp_maxlevel)));
     }
 
     /// The body of a compressed response, server → client: sends what is

@@ -1,7 +1,10 @@
 //! `global` SSL keywords: `ssl-default-bind-options|ciphers|ciphersuites`,
 //! `ssl-default-server-options|ciphers|ciphersuites`, `ssl-server-verify`,
-//! `tune.ssl.cachesize`, `tune.ssl.lifetime`, `crt-base`, `ca-base`, and
-//! `tune.ssl.default-dh-param` (warned: rustls has no finite-field DHE).
+//! `tune.ssl.cachesize`, `tune.ssl.lifetime`, `tune.ssl.maxrecord`,
+//! `tune.ssl.hard-maxrecord`, `crt-base`, `ca-base`, and the knobs strata's
+//! TLS has no use for, warned: `tune.ssl.default-dh-param` (rustls has no
+//! finite-field DHE), `tune.ssl.force-private-cache`, `tune.ssl.keylog`,
+//! `tune.ssl.ssl-ctx-cache-size`.
 
 use super::args::no_extra;
 use super::ssl_opts::default_options;
@@ -9,6 +12,20 @@ use crate::cfg::diag::{Diag, Diagnostics};
 use crate::cfg::model::Loc;
 use crate::cfg::ssl::{GlobalSsl, Verify};
 use std::path::PathBuf;
+
+/// The smallest record rustls writes (its `max_fragment_size` floor).
+const MIN_RECORD: usize = 32;
+/// TLS's largest record plaintext: a limit at or above it changes nothing.
+const MAX_RECORD: usize = 16384;
+
+/// `tune.ssl.lifetime`: a time whose bare number is in seconds (HAProxy's
+/// `TIME_UNIT_S`).
+fn lifetime(a: &str) -> Result<std::time::Duration, String> {
+    match a.parse::<u64>() {
+        Ok(secs) => Ok(std::time::Duration::from_secs(secs)),
+        Err(_) => crate::cfg::time::parse_time_checked(a).map_err(|e| e.to_string()),
+    }
+}
 
 /// Applies `words` when it is a global SSL keyword; false when it is not
 /// one (the caller tries the other global keywords).
@@ -49,7 +66,45 @@ pub(super) fn keyword(g: &mut GlobalSsl, words: &[String], loc: &Loc, diags: &mu
             }
             _ => Err(format!("'{kw}' expects an integer argument.")),
         },
-        "tune.ssl.lifetime" => match arg.map(crate::cfg::time::parse_time_checked) {
+        "tune.ssl.maxrecord" | "tune.ssl.hard-maxrecord" => match arg.and_then(|a| a.parse::<usize>().ok()) {
+            Some(n) if (1..MIN_RECORD).contains(&n) => Err(format!(
+                "'{kw}' {n}: strata's TLS (rustls) writes records of {MIN_RECORD} bytes at least."
+            )),
+            Some(n) => {
+                // 0 is HAProxy's "no limit"; TLS records never carry more than 16 kB anyway.
+                let limit = (n > 0 && n < MAX_RECORD).then_some(n);
+                for p in [&mut g.bind, &mut g.server] {
+                    p.max_record = match (p.max_record, limit) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                no_extra(kw, words, 2)
+            }
+            None => Err(format!("'{kw}' expects an integer argument.")),
+        },
+        "tune.ssl.force-private-cache" | "tune.ssl.keylog" | "tune.ssl.ssl-ctx-cache-size" => {
+            let why = match kw {
+                "tune.ssl.force-private-cache" => "strata is one process: its session cache is its own",
+                "tune.ssl.keylog" => "strata has no ssl_*_secret / ssl_fc_client_random fetches to fill",
+                _ => "strata has no 'generate-certificates' whose contexts it would cache",
+            };
+            let arg_ok = match kw {
+                "tune.ssl.force-private-cache" => no_extra(kw, words, 1),
+                "tune.ssl.keylog" => match arg {
+                    Some("on" | "off") => no_extra(kw, words, 2),
+                    _ => Err(format!("'{kw}' expects 'on' or 'off'.")),
+                },
+                _ => match arg.filter(|a| a.bytes().all(|b| b.is_ascii_digit())) {
+                    Some(_) => no_extra(kw, words, 2),
+                    None => Err(format!("'{kw}' expects an integer argument.")),
+                },
+            };
+            arg_ok.map(|()| {
+                diags.push(Diag::warning(loc, format!("'{kw}' has no effect in strata ({why}); ignored.")))
+            })
+        }
+        "tune.ssl.lifetime" => match arg.map(lifetime) {
             Some(Ok(d)) if d.as_secs() > 0 => {
                 g.lifetime_secs = Some(d.as_secs());
                 diags.push(Diag::warning(

@@ -21,7 +21,6 @@ enum Arg {
 const WARNED: &[(&str, Arg, &str)] = &[
     ("tune.buffers.limit", Arg::Int, "buffers come from a per-thread pool without limit"),
     ("tune.buffers.reserve", Arg::Int, "buffers come from a per-thread pool without reserve"),
-    ("tune.comp.maxlevel", Arg::Int, "strata has no compression yet"),
     ("tune.fail-alloc", Arg::Int, "strata has no allocation fault injection"),
     ("tune.fd.edge-triggered", Arg::OnOff, "strata's poller is always edge-triggered"),
     (
@@ -32,7 +31,11 @@ const WARNED: &[(&str, Arg, &str)] = &[
     ("tune.http.maxhdr", Arg::Int, "strata's limit is fixed at 101 headers"),
     ("tune.idle-pool.shared", Arg::OnOff, "idle server connections are per thread"),
     ("tune.idletimer", Arg::Time, "strata decides splicing per transfer"),
-    ("tune.listener.multi-queue", Arg::OnOff, "strata runs one thread"),
+    (
+        "tune.listener.multi-queue",
+        Arg::OnOff,
+        "each thread accepts from its own SO_REUSEPORT socket, the kernel spreads the connections",
+    ),
     ("tune.lua.forced-yield", Arg::Int, "strata has no Lua engine"),
     ("tune.lua.maxmem", Arg::Int, "strata has no Lua engine"),
     ("tune.lua.service-timeout", Arg::Time, "strata has no Lua engine"),
@@ -41,7 +44,11 @@ const WARNED: &[(&str, Arg, &str)] = &[
     ("tune.maxaccept", Arg::Word, "strata accepts until the listener's backlog is empty"),
     ("tune.maxrewrite", Arg::Int, "strata rewrites heads into a buffer of their own"),
     ("tune.pattern.cache-size", Arg::Int, "strata has no pattern cache"),
-    ("tune.peers.max-updates-at-once", Arg::Int, "strata has no peers yet"),
+    (
+        "tune.peers.max-updates-at-once",
+        Arg::Int,
+        "strata's peers write updates while the connection's 64 kB output has room",
+    ),
     ("tune.pipesize", Arg::Size, "strata sizes its splice pipes itself"),
     (
         "tune.pool-high-fd-ratio",
@@ -60,13 +67,13 @@ const WARNED: &[(&str, Arg, &str)] = &[
     ("tune.recv_enough", Arg::Int, "strata reads until the socket is drained"),
     ("tune.runqueue-depth", Arg::Int, "strata has no task run queue"),
     ("tune.sched.low-latency", Arg::OnOff, "strata has no task scheduler"),
-    ("tune.vars.global-max-size", Arg::Size, "strata has no variables yet"),
-    ("tune.vars.proc-max-size", Arg::Size, "strata has no variables yet"),
-    ("tune.vars.reqres-max-size", Arg::Size, "strata has no variables yet"),
-    ("tune.vars.sess-max-size", Arg::Size, "strata has no variables yet"),
-    ("tune.vars.txn-max-size", Arg::Size, "strata has no variables yet"),
-    ("tune.zlib.memlevel", Arg::Int, "strata has no compression yet"),
-    ("tune.zlib.windowsize", Arg::Int, "strata has no compression yet"),
+    ("tune.vars.global-max-size", Arg::Size, "strata does not bound the memory of variables per scope"),
+    ("tune.vars.proc-max-size", Arg::Size, "strata does not bound the memory of variables per scope"),
+    ("tune.vars.reqres-max-size", Arg::Size, "strata does not bound the memory of variables per scope"),
+    ("tune.vars.sess-max-size", Arg::Size, "strata does not bound the memory of variables per scope"),
+    ("tune.vars.txn-max-size", Arg::Size, "strata does not bound the memory of variables per scope"),
+    ("tune.zlib.memlevel", Arg::Int, "strata's deflate (miniz_oxide) has a fixed memory level"),
+    ("tune.zlib.windowsize", Arg::Int, "strata's deflate (miniz_oxide) always uses a 32 kB window"),
 ];
 
 /// What a `tune.*` line came to.
@@ -88,11 +95,24 @@ pub(super) fn keyword(g: &mut Global, words: &[String]) -> Option<Result<Tuned, 
         "tune.rcvbuf.server" => obeyed(positive(kw, words).map(|n| t.rcvbuf_server = Some(n))),
         "tune.sndbuf.client" => obeyed(positive(kw, words).map(|n| t.sndbuf_client = Some(n))),
         "tune.sndbuf.server" => obeyed(positive(kw, words).map(|n| t.sndbuf_server = Some(n))),
-        "tune.ssl.capture-buffer-size" => Some(check(kw, Arg::Int, words).map(|()| {
-            Tuned::Warned(format!(
-                "'{kw}' has no effect in strata (it has no ssl_fc_cipherlist_* fetches to fill); ignored."
-            ))
-        })),
+        "tune.comp.maxlevel" => Some(match int::<u32>(kw, words.get(1)) {
+            Ok(n @ 1..=9) => no_extra(kw, words, 2).map(|()| {
+                t.comp_maxlevel = n;
+                Tuned::Obeyed
+            }),
+            _ => Err(format!("'{kw}' expects a numeric value between 1 and 9")),
+        }),
+        // HAProxy 2.6 knows it only to say so.
+        "tune.chksize" => {
+            Some(Err(format!("option '{kw}' is not supported any more (tune.bufsize is used instead).")))
+        }
+        "tune.ssl.capture-buffer-size" | "tune.ssl.capture-cipherlist-size" => {
+            Some(check(kw, Arg::Int, words).map(|()| {
+                Tuned::Warned(format!(
+                    "'{kw}' has no effect in strata (it has no ssl_fc_cipherlist_* fetches to fill); ignored."
+                ))
+            }))
+        }
         _ if kw.starts_with("tune.ssl.") => Some(Err(format!(
             "'{kw}' is not supported by strata yet (its TLS is rustls, tuned by the keywords docs/configuration.md lists)."
         ))),
@@ -152,7 +172,10 @@ mod tests {
         assert!(matches!(apply(&mut g, "tune.maxpollevents 64"), Some(Ok(Tuned::Obeyed))));
         assert!(matches!(apply(&mut g, "tune.sndbuf.client 8192"), Some(Ok(Tuned::Obeyed))));
         assert_eq!((g.tune.maxpollevents, g.tune.sndbuf_client), (64, Some(8192)));
-        assert!(matches!(apply(&mut g, "tune.comp.maxlevel 5"), Some(Ok(Tuned::Warned(_)))));
+        assert!(matches!(apply(&mut g, "tune.comp.maxlevel 5"), Some(Ok(Tuned::Obeyed))));
+        assert_eq!(g.tune.comp_maxlevel, 5);
+        assert!(matches!(apply(&mut g, "tune.comp.maxlevel 10"), Some(Err(_))));
+        assert!(matches!(apply(&mut g, "tune.chksize 100"), Some(Err(_))));
         assert!(matches!(apply(&mut g, "tune.pipesize 64k"), Some(Ok(Tuned::Warned(_)))));
         assert!(matches!(apply(&mut g, "tune.fd.edge-triggered on"), Some(Ok(Tuned::Warned(_)))));
         assert!(matches!(apply(&mut g, "tune.fd.edge-triggered maybe"), Some(Err(_))));

@@ -45,6 +45,7 @@ pub fn merge(own: &TlsParams, default: &TlsParams) -> TlsParams {
         crl_file: own.crl_file.clone().or_else(|| default.crl_file.clone()),
         verify: own.verify.or(default.verify),
         npn: own.npn.clone().or_else(|| default.npn.clone()),
+        max_record: own.max_record.or(default.max_record),
     }
 }
 
@@ -195,6 +196,7 @@ pub fn server_config(
     };
     cfg.ignore_client_order = !p.prefer_client_ciphers; // HAProxy prefers the server's order
     cfg.alpn_protocols = p.alpn.iter().flatten().map(|a| a.as_bytes().to_vec()).collect();
+    cfg.max_fragment_size = p.max_record;
     cfg.session_storage = shared.cache.clone();
     if p.no_tls_tickets != Some(true) {
         cfg.ticketer = shared.ticketer.clone();
@@ -252,6 +254,7 @@ pub fn client_config(
         Some(c) => builder.with_client_cert_resolver(Arc::new(FixedClient(c.key.clone()))),
         None => builder.with_no_client_auth(),
     };
+    cfg.max_fragment_size = p.max_record;
     cfg.alpn_protocols = p.alpn.iter().flatten().map(|a| a.as_bytes().to_vec()).collect();
     if p.no_tls_tickets == Some(true) {
         cfg.resumption = rustls::client::Resumption::default()
