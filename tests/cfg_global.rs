@@ -264,7 +264,7 @@ fn stats_socket_owner_and_mode() {
 #[test]
 fn check_mode_warns_and_refuses_with_file_and_line() {
     let ok = format!(
-        "global\n    tune.comp.maxlevel 5\n    noepoll\n    tune.maxpollevents 64\n\
+        "global\n    tune.maxrewrite 1024\n    noepoll\n    tune.maxpollevents 64\n\
          defaults\n    mode http\n{TIMEOUTS}\nfrontend f\n    bind 127.0.0.1:{}\n    option splice-auto\n    default_backend b\n\
          backend b\n    server s 127.0.0.1:1\n",
         free_port()
@@ -272,7 +272,7 @@ fn check_mode_warns_and_refuses_with_file_and_line() {
     let (code, _, err) = Proxy::check(&ok);
     assert_eq!(code, 0, "{err}");
     if !under_haproxy() {
-        for (line, word) in [(2, "tune.comp.maxlevel"), (3, "noepoll"), (13, "option splice-auto")] {
+        for (line, word) in [(2, "tune.maxrewrite"), (3, "noepoll"), (13, "option splice-auto")] {
             let loc = format!("proxy.cfg:{line}] : ");
             assert!(
                 err.lines().any(|l| l.starts_with("[WARNING]") && l.contains(&loc) && l.contains(word)),

@@ -92,6 +92,7 @@ impl Config {
 pub struct Global {
     pub set_vars: Vec<GlobalSetVar>, // `set-var` / `set-var-fmt` lines, evaluated once at start
     pub maxconn: Option<u32>,        // None: derived from the fd limit at start-up, as HAProxy does
+    pub rate_limits: crate::cfg::process::RateLimits, // `maxconnrate`, `maxsessrate`, `maxsslrate`
     pub nbthread: u32,               // worker threads (`nbthread`, 1..=64, default 1)
     pub cpu_map: Vec<crate::cfg::threads::CpuMap>, // `cpu-map` lines, in order (the last naming a thread wins)
     pub logs: Vec<LogTarget>,                      // `log` lines, used by proxies with `log global`
@@ -145,6 +146,7 @@ impl Default for Global {
     fn default() -> Self {
         Global {
             maxconn: None,
+            rate_limits: Default::default(),
             set_vars: Vec::new(),
             nbthread: 1,
             cpu_map: Vec::new(),

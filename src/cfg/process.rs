@@ -56,6 +56,15 @@ pub enum EnvEdit {
     ResetExcept(Vec<String>), // `resetenv [NAME...]`: everything else removed
 }
 
+/// The process-wide accept rate limits of `global` (HAProxy's `cps_lim`,
+/// `sps_lim`, `ssl_lim`); the runtime's copy changes with `set rate-limit`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RateLimits {
+    pub conn: u32, // `maxconnrate`: new connections per second, process-wide (0: none)
+    pub sess: u32, // `maxsessrate`: new sessions per second, process-wide (0: none)
+    pub ssl: u32,  // `maxsslrate`: new connections on `ssl` binds per second, process-wide (0: none)
+}
+
 /// `tune.*` values strata obeys (the others are warned about at parse).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tune {

@@ -12,6 +12,14 @@ use crate::backend::Backends;
 use crate::cfg::{AccessLevel, Config};
 use crate::stick::Registry;
 
+/// Which process-wide rate `set rate-limit` changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RateLimit {
+    Connections, // `maxconnrate`
+    Sessions,    // `maxsessrate`
+    SslSessions, // `maxsslrate`
+}
+
 /// What commands read from (and later change in) the running process.
 /// Implemented by the runtime.
 pub trait CliData {
@@ -32,6 +40,8 @@ pub trait CliData {
     /// `set maxconn global N` (`None`) or `set maxconn frontend FE N`;
     /// 0 restores the value the process started with.
     fn set_maxconn(&mut self, frontend: Option<usize>, n: u32);
+    /// `set rate-limit connections|sessions|ssl-sessions global N` (0: none).
+    fn set_rate_limit(&mut self, which: RateLimit, n: u32);
     /// Calls `f` with every live session, in accept order.
     fn for_each_session(&self, f: &mut dyn FnMut(&crate::l5_session::Session));
     /// The worker's current time (ages in `show sess`).
@@ -182,6 +192,13 @@ const COMMANDS: &[Command] = &[
         desc: "change the per-process maxconn setting",
         level: AccessLevel::Admin,
         run: server_cmds::set_maxconn_global,
+    },
+    Command {
+        words: &["set", "rate-limit"],
+        usage: "set rate-limit <setting> <value>",
+        desc: "change a rate limiting value",
+        level: AccessLevel::Admin,
+        run: server_cmds::set_rate_limit,
     },
     Command {
         words: &["set", "server"],
@@ -422,6 +439,7 @@ mod tests {
         }
         fn clear_counters(&mut self, _: bool) {}
         fn set_maxconn(&mut self, _: Option<usize>, _: u32) {}
+        fn set_rate_limit(&mut self, _: RateLimit, _: u32) {}
         fn for_each_session(&self, _: &mut dyn FnMut(&crate::l5_session::Session)) {}
         fn errors(&self) -> &crate::l7_http::capture::ErrorLog {
             static EMPTY: std::sync::OnceLock<crate::l7_http::capture::ErrorLog> = std::sync::OnceLock::new();

@@ -27,9 +27,10 @@ pub struct ProcessInfo {
     pub start_time_us: u64, // Unix time of the start, in microseconds
     pub ulimit_n: u64,
     pub maxconn: u32,
-    pub curr_conns: u32, // client connections now (runtime API ones excluded)
-    pub cum_conns: u64,  // connections accepted, runtime API ones included
-    pub cum_req: u64,    // streams started, runtime API ones included
+    pub rate_limits: crate::cfg::process::RateLimits, // ConnRateLimit, SessRateLimit, SslRateLimit
+    pub curr_conns: u32,                              // client connections now (runtime API ones excluded)
+    pub cum_conns: u64,                               // connections accepted, runtime API ones included
+    pub cum_req: u64,                                 // streams started, runtime API ones included
     pub conn_rate: u64,
     pub max_conn_rate: u64,
     pub sess_rate: u64,
@@ -86,6 +87,9 @@ impl ProcessInfo {
             "CumConns" => self.cum_conns.to_string(),
             "CumReq" => self.cum_req.to_string(),
             "ConnRate" => self.conn_rate.to_string(),
+            "ConnRateLimit" => self.rate_limits.conn.to_string(),
+            "SessRateLimit" => self.rate_limits.sess.to_string(),
+            "SslRateLimit" => self.rate_limits.ssl.to_string(),
             "MaxConnRate" => self.max_conn_rate.to_string(),
             "SessRate" => self.sess_rate.to_string(),
             "MaxSessRate" => self.max_sess_rate.to_string(),

@@ -253,6 +253,34 @@ pub fn set_maxconn_frontend(words: &[&str], _: AccessLevel, data: &mut dyn CliDa
     out.push(b'\n');
 }
 
+/// `set rate-limit connections|sessions|ssl-sessions global N` (admin),
+/// with HAProxy 2.6's answers. `http-compression global` (HAProxy's
+/// `maxcomprate`) is not among them: strata has no compression rate limit.
+pub fn set_rate_limit(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
+    use super::commands::RateLimit;
+    let which = match (words.get(2).copied(), words.get(3).copied()) {
+        (Some("connections"), Some("global")) => RateLimit::Connections,
+        (Some("sessions"), Some("global")) => RateLimit::Sessions,
+        (Some("ssl-sessions"), Some("global")) => RateLimit::SslSessions,
+        _ => {
+            return out.extend_from_slice(
+                b"'set rate-limit' only supports :\n\
+                  \x20  - 'connections global' to set the per-process maximum connection rate\n\
+                  \x20  - 'sessions global' to set the per-process maximum session rate\n\
+                  \x20  - 'ssl-sessions global' to set the per-process maximum SSL session rate\n\n",
+            );
+        }
+    };
+    let Some(v) = words.get(4).filter(|v| !v.is_empty()) else {
+        return out.extend_from_slice(b"Expects an integer value.\n\n");
+    };
+    if v.starts_with('-') && atoi(&v[1..]) > 0 {
+        return out.extend_from_slice(b"Value out of range.\n\n");
+    }
+    data.set_rate_limit(which, atoi(v));
+    out.push(b'\n');
+}
+
 /// C's `atoi`: leading digits, 0 when there are none.
 fn atoi(s: &str) -> u32 {
     let digits: String = s.chars().take_while(char::is_ascii_digit).collect();

@@ -24,6 +24,7 @@ pub struct WorkerView<'a> {
     pub fe_max: &'a mut [u32],
     pub maxconn: &'a mut u32,
     pub initial_maxconn: u32,
+    pub rate_limits: &'a mut crate::cfg::process::RateLimits, // `set rate-limit`
     pub sessions: &'a TokenSlab<Box<Session>>,
     pub errors: &'a crate::l7_http::capture::ErrorLog,
     pub now: std::time::Instant,
@@ -118,6 +119,16 @@ impl CliData for WorkerView<'_> {
     }
     fn now(&self) -> std::time::Instant {
         self.now
+    }
+    fn set_rate_limit(&mut self, which: crate::cli::commands::RateLimit, n: u32) {
+        use crate::cli::commands::RateLimit;
+        let r = &mut *self.rate_limits;
+        match which {
+            RateLimit::Connections => r.conn = n,
+            RateLimit::Sessions => r.sess = n,
+            RateLimit::SslSessions => r.ssl = n,
+        }
+        self.info.rate_limits = *r;
     }
     fn set_maxconn(&mut self, frontend: Option<usize>, n: u32) {
         match frontend {

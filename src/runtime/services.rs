@@ -37,6 +37,7 @@ impl<'a> WorkerFacts<'a> {
             uptime_us: self.uptime_us,
             start_time_us: self.start_time_us,
             maxconn: p.maxconn,
+            rate_limits: p.rate_limits,
             curr_conns: c.cur_conns,
             cum_conns: c.cum_conns + c.cli_cum,
             cli_cum: c.cli_cum,
@@ -57,6 +58,7 @@ pub struct InfoParts<'a> {
     pub uptime_us: u64,
     pub start_time_us: u64,
     pub maxconn: u32,
+    pub rate_limits: crate::cfg::process::RateLimits, // `maxconnrate`... as `set rate-limit` left them
     pub curr_conns: u32,
     pub cum_conns: u64, // runtime API connections included
     pub cli_cum: u64,   // runtime API connections (each also counts as a request)
@@ -82,6 +84,7 @@ impl InfoParts<'_> {
             start_time_us: self.start_time_us,
             ulimit_n: rlimit::Resource::NOFILE.get().map_or(0, |(soft, _)| soft),
             maxconn: self.maxconn,
+            rate_limits: self.rate_limits,
             curr_conns: self.curr_conns,
             cum_conns: self.cum_conns,
             cum_req: streams + self.cli_cum,

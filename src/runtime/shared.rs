@@ -23,15 +23,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// Connection counts the workers enforce limits with, process-wide.
 #[derive(Default)]
 pub(super) struct Counts {
-    pub(super) cur_conns: u32,          // live sessions (global maxconn)
-    pub(super) fe_cur: Vec<u32>,        // live sessions per frontend (proxy index)
-    pub(super) fe_max: Vec<u32>,        // effective maxconn per frontend
-    pub(super) fe_stats: Vec<Counters>, // `show stat` FRONTEND lines, per proxy index
-    pub(super) cum_conns: u64,          // sessions ever accepted
-    pub(super) next_id: u64,            // last session id given out
+    pub(super) cur_conns: u32,                           // live sessions (global maxconn)
+    pub(super) fe_cur: Vec<u32>,                         // live sessions per frontend (proxy index)
+    pub(super) fe_max: Vec<u32>,                         // effective maxconn per frontend
+    pub(super) fe_stats: Vec<Counters>,                  // `show stat` FRONTEND lines, per proxy index
+    pub(super) cum_conns: u64,                           // sessions ever accepted
+    pub(super) next_id: u64,                             // last session id given out
     pub(super) cli_cum: u64, // runtime API connections ever accepted (each counts as a connection and a request)
     pub(super) bytes_out: u64, // bytes sent to clients by ended streams
     pub(super) process: Counters, // process-wide connection and session rates (show info ConnRate, SessRate)
+    pub(super) ssl_accepts: crate::stick::rate::FreqCtr, // connections accepted on `ssl` binds (`maxsslrate`)
 }
 
 /// The process-wide counts and limits of every worker thread. Reached
@@ -40,6 +41,7 @@ pub(super) struct Process {
     pub(super) counts: Counts,
     pub(super) maxconn: u32,         // global maxconn now (`set maxconn global`)
     pub(super) initial_maxconn: u32, // `set maxconn global 0` goes back to it
+    pub(super) rate_limits: crate::cfg::process::RateLimits, // `maxconnrate`... now (`set rate-limit`)
     pub(super) h2: H2Counters,       // HTTP/2 mitigations fired (show info)
     pub(super) audit: Option<crate::service::Audit>, // the last counters audit (strata_counters_consistent)
 }
@@ -52,7 +54,14 @@ impl Process {
             fe_stats: vec![Counters::default(); cfg.proxies.len()],
             ..Counts::default()
         };
-        Process { counts, maxconn, initial_maxconn: maxconn, h2: H2Counters::default(), audit: None }
+        Process {
+            counts,
+            maxconn,
+            initial_maxconn: maxconn,
+            rate_limits: cfg.global.rate_limits,
+            h2: H2Counters::default(),
+            audit: None,
+        }
     }
 }
 

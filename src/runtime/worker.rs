@@ -132,6 +132,7 @@ macro_rules! worker_view {
             fe_max: &mut $p.counts.fe_max,
             maxconn: &mut $p.maxconn,
             initial_maxconn: $p.initial_maxconn,
+            rate_limits: &mut $p.rate_limits,
             sessions: &$w.sessions,
             errors: &$w.env.errors,
             peers: &$w.peers,

@@ -19,6 +19,20 @@ pub(super) fn keyword(g: &mut Global, words: &[String], loc: &Loc, diags: &mut D
             g.maxconn = Some(int(kw, arg)?);
             no_extra(kw, words, 2)
         }
+        "maxconnrate" | "maxsessrate" | "maxsslrate" => {
+            let r = &mut g.rate_limits;
+            let slot = match kw {
+                "maxconnrate" => &mut r.conn,
+                "maxsessrate" => &mut r.sess,
+                _ => &mut r.ssl,
+            };
+            // HAProxy keeps the first value and says so (its alert is not fatal).
+            if *slot != 0 {
+                return Err(format!("'{kw}' already specified. Continuing."));
+            }
+            *slot = int(kw, arg)?;
+            no_extra(kw, words, 2)
+        }
         "set-var" | "set-var-fmt" => {
             let (Some(name), Some(value)) = (arg, words.get(2)) else {
                 return Err(format!(

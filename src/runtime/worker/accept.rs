@@ -27,15 +27,22 @@ impl Worker {
                 (slot.listener.unix || (!bound.ip().is_unspecified() && bound.port() != 0)).then_some(bound);
             let rate_limit = self.env.cfg.proxies[fe].knobs.rate_limit_sessions;
             let now_ms = self.env.clock.ticks_ms();
+            let tls = slot.listener.tls.clone();
             let (reserved, rate_wait) = {
                 let mut p = lock(&self.shared);
                 let c = &p.counts;
-                // As HAProxy: at the frontend's session rate, the connections
-                // wait in the listen queue until the rate leaves room.
-                let wait = match rate_limit {
+                // As HAProxy: at a rate limit (the process's connections,
+                // sessions or TLS connections, the frontend's sessions) the
+                // connections wait in the listen queue until every rate leaves room.
+                let delay = |ctr: &crate::stick::rate::FreqCtr, lim: u32| match lim {
                     0 => 0,
-                    lim => c.fe_stats[fe].sess_rate.next_event_delay(now_ms, RATE_PERIOD, lim, 0),
+                    lim => ctr.next_event_delay(now_ms, RATE_PERIOD, lim, 0),
                 };
+                let g = p.rate_limits;
+                let wait = delay(&c.fe_stats[fe].sess_rate, rate_limit)
+                    .max(delay(&c.process.conn_rate, g.conn))
+                    .max(delay(&c.process.sess_rate, g.sess))
+                    .max(if tls.is_some() { delay(&c.ssl_accepts, g.ssl) } else { 0 });
                 let room = wait == 0 && c.cur_conns < p.maxconn && c.fe_cur[fe] < c.fe_max[fe];
                 if room {
                     p.counts.cur_conns += 1;
@@ -55,7 +62,6 @@ impl Worker {
                 return;
             }
             slot.limited = false;
-            let tls = slot.listener.tls.clone();
             match slot.listener.accept() {
                 Ok(Some((sock, _))) if !crate::core::buffer::admits(CONN_BUFFERS) => {
                     self.unreserve(fe);
@@ -66,6 +72,11 @@ impl Worker {
                     let mut conn = Conn::accepted(sock, self.env.clock.now());
                     if let Some(bind) = &tls {
                         conn.start_tls_server(bind);
+                        lock(&self.shared).counts.ssl_accepts.update(
+                            self.env.clock.ticks_ms(),
+                            RATE_PERIOD,
+                            1,
+                        );
                     }
                     let luid = slot.listener.luid;
                     let opts = &self.env.cfg.proxies[fe].binds[slot.listener.bind].opts;

@@ -49,6 +49,7 @@ impl CliData for Fake {
     }
     fn clear_counters(&mut self, _: bool) {}
     fn set_maxconn(&mut self, _: Option<usize>, _: u32) {}
+    fn set_rate_limit(&mut self, _: strata::cli::commands::RateLimit, _: u32) {}
     fn for_each_session(&self, _: &mut dyn FnMut(&Session)) {}
     fn now(&self) -> std::time::Instant {
         std::time::Instant::now()
