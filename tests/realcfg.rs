@@ -39,11 +39,6 @@ const ALLOWED: &[(&str, &str)] = &[
     ("has no 'bind' directive", "follows a refused bind line (abns, port range, QUIC)"),
     ("'http-after-response' is not supported by strata yet", "HTTP features (actions)"),
     ("address family 'quic4@' is not supported", "out of scope (QUIC)"),
-    // 44-haproxy-basic-config-edge sets zero-warning and warns for `option socket-stats`.
-    (
-        "Some warnings were found and 'zero-warning' is set",
-        "stats (option socket-stats: per-listener statistics not done yet)",
-    ),
     // Still this issue's, not done yet:
     (
         "'option http-buffer-request' is not supported by strata yet",

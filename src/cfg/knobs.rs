@@ -75,6 +75,7 @@ pub struct Knobs {
     pub disabled: bool, // `disabled`: a frontend is not bound, a backend serves nothing
     pub dontlog_normal: bool, // `option dontlog-normal`: only streams with an error are logged
     pub log_separate_errors: bool, // `option log-separate-errors`: those are logged at level err
+    pub socket_stats: bool, // `option socket-stats`: `show stat` has a line per listener
     pub forwardfor: AddrHeader, // `option forwardfor` arguments (the switch is `Options::forwardfor`)
     pub error_lines: Vec<ErrorDirective>, // `errorfile`, `errorfiles`, `http-error`, in order (defaults' first)
     pub error_pages: Vec<ErrorPage>,      // what they come to, filled by `resolve`

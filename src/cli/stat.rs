@@ -8,12 +8,13 @@ use super::fields::{STAT_FIELDS, StatField};
 use super::format::{OutFmt, Style, json_tags_value};
 use std::fmt::Write;
 
-/// The kind of a line (`type` field: 0, 2, 1).
+/// The kind of a line (`type` field: 0, 2, 1, 3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Frontend,
     Server,
     Backend,
+    Socket, // a listener (`option socket-stats`)
 }
 
 pub const FIELDS: [&str; 128] = [
@@ -151,6 +152,7 @@ pub const FIELDS: [&str; 128] = [
 /// (compression, caches, SSL, HTTP/2...) or that the runtime overwrites.
 const FRONTEND_TEMPLATE: &str = "0,FRONTEND,,,0,0,0,0,0,0,0,0,0,,,,,OPEN,,,,,,,,,1,0,0,,,,0,0,0,0,,,,0,0,0,0,0,0,,0,0,0,,,0,0,0,0,,,,,,,,,,,,,,,,,,,,,http,,0,0,0,0,0,0,0,,,0,0,,,,,,,0,,,,,,,,,-,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0";
 const SERVER_TEMPLATE: &str = "0,0,0,0,0,0,,0,0,0,,0,,0,0,0,0,no check,0,0,0,,,0,,,1,0,0,,0,,2,0,,0,,,,0,0,0,0,0,0,,,,0,0,0,,,,,0,,,0,0,0,0,,,,,,,,,,,,0,,http,,,,,,,,0,0,0,,,0,,0,0,0,0,0,0,0,0,0,0,,,,-,0,0,0,,,,,,,,,,,,,,,,,,,,,";
+const SOCKET_TEMPLATE: &str = "0,0,,,0,0,0,0,0,0,0,0,0,,,,,OPEN,,,,,,,,,1,0,0,,,,3,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,http,,,,,,0,0,0,,,,,,,,,,,0,,,,,,,,,-,0,0,0,,,,,,,,,,,,,,,,,,,,,";
 const BACKEND_TEMPLATE: &str = "0,BACKEND,0,0,0,0,0,0,0,0,0,0,,0,0,0,0,UP,0,0,0,,0,0,0,,1,0,0,,0,,1,0,,0,,,,0,0,0,0,0,0,,,,0,0,0,0,0,0,0,0,,,0,0,0,0,,,,,,,,,,,,,,http,roundrobin,,,,,,,0,0,0,0,0,,,0,0,0,0,0,,,,,0,0,0,0,-,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0";
 
 /// Fields HAProxy fills only in `mode http`.
@@ -184,13 +186,14 @@ impl StatLine {
             Kind::Frontend => FRONTEND_TEMPLATE,
             Kind::Server => SERVER_TEMPLATE,
             Kind::Backend => BACKEND_TEMPLATE,
+            Kind::Socket => SOCKET_TEMPLATE,
         };
         let mut line = StatLine { kind, iid, sid, vals: template.split(',').map(str::to_owned).collect() };
         debug_assert_eq!(line.vals.len(), FIELDS.len());
         line.set("pxname", px);
         line.set("svname", sv);
         line.set("iid", iid);
-        if kind == Kind::Server {
+        if matches!(kind, Kind::Server | Kind::Socket) {
             line.set("sid", sid);
         }
         if !http {
@@ -231,6 +234,7 @@ impl StatLine {
             Kind::Frontend => ('F', "Frontend", 0),
             Kind::Backend => ('B', "Backend", 1),
             Kind::Server => ('S', "Server", 2),
+            Kind::Socket => ('L', "Listener", 3),
         }
     }
 
@@ -341,13 +345,14 @@ fn keep(l: &StatLine, args: &[&str], fmt: OutFmt) -> bool {
         Kind::Frontend => 1,
         Kind::Backend => 2,
         Kind::Server => 4,
+        Kind::Socket => 8,
     };
     let keep_px = match px {
         None | Some("-1") => true,
         Some(p) => p.parse::<i64>().map_or(l.get("pxname") == p, |iid| i64::from(l.iid) == iid),
     };
     let keep_type = mask == -1 || mask & bit != 0;
-    let keep_sv = l.kind != Kind::Server || sid == -1 || i64::from(l.sid) == sid;
+    let keep_sv = !matches!(l.kind, Kind::Server | Kind::Socket) || sid == -1 || i64::from(l.sid) == sid;
     let status = l.get("status");
     let keep_state = l.kind != Kind::Server
         || (!fmt.up || status.starts_with("UP") || status == "no check")
@@ -365,7 +370,7 @@ mod tests {
 
     #[test]
     fn templates_have_every_field() {
-        for kind in [Kind::Frontend, Kind::Server, Kind::Backend] {
+        for kind in [Kind::Frontend, Kind::Server, Kind::Backend, Kind::Socket] {
             let l = StatLine::new(kind, "p", "s", 2, 1, true);
             assert_eq!(l.vals.len(), FIELDS.len(), "{kind:?}");
         }

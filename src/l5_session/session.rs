@@ -82,11 +82,11 @@ pub struct Session {
     pub accepted: Instant,
     key: Key,                        // where the worker stores it (tokens for its sockets)
     facts: Option<Box<ClientFacts>>, // TLS and PROXY v2 facts, when the connection has any
-    pub luid: u32,                   // the listener's rank in its frontend (`fe/1` in connection error logs)
-    proto: BindProto,                // the bind's `proto`: which mux the connection starts with
-    proxy_hdr: ProxyHdr,             // the PROXY protocol header (`accept-proxy`, `expect-proxy layer4`)
-    pub thread: u8,                  // the worker thread running it (`tmask` of `show sess all`; at most 64)
-    refused: Option<Refusal>,        // `tcp-request session` rules refused it after a handshake
+    pub bind: u16, // the listener's bind index in its frontend (its streams' `StreamCtx::listener`; `fe/1` in logs)
+    proto: BindProto, // the bind's `proto`: which mux the connection starts with
+    proxy_hdr: ProxyHdr, // the PROXY protocol header (`accept-proxy`, `expect-proxy layer4`)
+    pub thread: u8, // the worker thread running it (`tmask` of `show sess all`; at most 64)
+    refused: Option<Refusal>, // `tcp-request session` rules refused it after a handshake
 }
 
 /// What a client connection told about itself beyond its addresses:
@@ -178,7 +178,7 @@ impl Session {
             accepted: ctx.now,
             key,
             facts: None,
-            luid: 0,
+            bind: 0,
             proto,
             proxy_hdr,
             thread: ctx.thread as u8,
@@ -216,6 +216,7 @@ impl Session {
             Mode::Tcp => {
                 let id = ctx.next_stream_id();
                 let mut sub = ctx.for_session(InheritedSlots::new(&self.trackers), &self.vars);
+                sub.listener = self.bind;
                 sub.client_tls = ClientFacts::tls(&self.facts);
                 sub.client_pp = ClientFacts::pp(&self.facts);
                 Mux::Pt(Pt::new(Stream::new(id, frontend, self.src, self.dst, key.token(SERVER_SUB), &sub)))
@@ -400,6 +401,7 @@ impl Session {
             }
         }
         let ctx = &mut ctx.for_session(InheritedSlots::new(&self.trackers), &self.vars);
+        ctx.listener = self.bind;
         ctx.client_tls = ClientFacts::tls(&self.facts);
         ctx.client_pp = ClientFacts::pp(&self.facts);
         let seed = StreamSeed {
@@ -462,6 +464,7 @@ impl Session {
         let mut hit = false;
         {
             let sub = &mut ctx.for_session(InheritedSlots::new(&self.trackers), &self.vars);
+            sub.listener = self.bind;
             let streams: Vec<&mut Stream> = match &mut self.mux {
                 Mux::Pt(m) => m.stream_mut().into_iter().collect(),
                 Mux::H1(m) => m.stream_mut().into_iter().collect(),
@@ -524,6 +527,7 @@ impl Session {
     /// session so it runs once.
     pub fn end(mut self, ctx: &mut StreamCtx<'_>, cause: crate::l6_stream::term::TermCause) {
         let ctx = &mut ctx.for_session(InheritedSlots::new(&self.trackers), &self.vars);
+        ctx.listener = self.bind;
         let subs = match &mut self.mux {
             Mux::Pt(pt) => {
                 pt.kill(ctx, cause);

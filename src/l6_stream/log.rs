@@ -17,30 +17,31 @@ use std::time::{Duration, SystemTime};
 #[derive(Clone, Debug)]
 pub struct StreamRecord {
     pub stream_id: u64,
-    pub client: SocketAddr,                        // %ci:%cp
-    pub dst: SocketAddr,                           // the address the client connected to
-    pub accept_date: SystemTime,                   // %t
-    pub frontend: usize,                           // %ft (proxy index)
-    pub backend: Option<usize>,                    // %b (proxy index)
-    pub server: Option<usize>,                     // %s (server index in the backend)
-    pub connect_time: Option<Duration>,            // %Tc, None: never connected (-1)
-    pub total_time: Duration,                      // %Tt
-    pub bytes_in: u64,                             // client → server
-    pub bytes_out: u64,                            // %B: server → client
-    pub term: TermState,                           // %ts
-    pub retries: u32,                              // %rc
-    pub redispatched: bool,                        // %rc printed with a leading '+'
-    pub backend_conns: u32,                        // %bc after this stream left
-    pub server_conns: u32,                         // %sc after this stream left
-    pub status: Option<u16>,                       // %ST (mode http)
-    pub response_time: Option<Duration>,           // %Tr, when a response head came from the server
-    pub queue_time: Option<Duration>,              // %Tw, when the stream waited in the backend's queue
-    pub queue_pos: u32,                            // %bq: waiters served before it left the queue, plus one
+    pub listener: u16, // the bind index of the listener its connection came in on (`option socket-stats`)
+    pub client: SocketAddr, // %ci:%cp
+    pub dst: SocketAddr, // the address the client connected to
+    pub accept_date: SystemTime, // %t
+    pub frontend: usize, // %ft (proxy index)
+    pub backend: Option<usize>, // %b (proxy index)
+    pub server: Option<usize>, // %s (server index in the backend)
+    pub connect_time: Option<Duration>, // %Tc, None: never connected (-1)
+    pub total_time: Duration, // %Tt
+    pub bytes_in: u64, // client → server
+    pub bytes_out: u64, // %B: server → client
+    pub term: TermState, // %ts
+    pub retries: u32,  // %rc
+    pub redispatched: bool, // %rc printed with a leading '+'
+    pub backend_conns: u32, // %bc after this stream left
+    pub server_conns: u32, // %sc after this stream left
+    pub status: Option<u16>, // %ST (mode http)
+    pub response_time: Option<Duration>, // %Tr, when a response head came from the server
+    pub queue_time: Option<Duration>, // %Tw, when the stream waited in the backend's queue
+    pub queue_pos: u32, // %bq: waiters served before it left the queue, plus one
     pub log_level: Option<u32>, // `set-log-level`: syslog severity of the line (8: no line)
     pub line: Option<Box<str>>, // the rendered log line (a format and a target exist; not yet logged)
-    pub sd: Option<Box<str>>,   // the rendered `log-format-sd`, for RFC 5424 targets
+    pub sd: Option<Box<str>>, // the rendered `log-format-sd`, for RFC 5424 targets
     pub ssl: Option<(&'static str, &'static str)>, // client side TLS: (%sslv, %sslc); `%ft` ends with `~`
-    pub early: bool,            // `option logasap`'s line, sent before the stream ended: log only
+    pub early: bool,   // `option logasap`'s line, sent before the stream ended: log only
 }
 
 impl StreamRecord {
@@ -60,6 +61,7 @@ impl StreamRecord {
     ) -> StreamRecord {
         StreamRecord {
             stream_id,
+            listener: 0,
             client,
             dst,
             accept_date,

@@ -49,6 +49,7 @@ pub struct StreamCtx<'a> {
     pub services: Option<&'a mut dyn super::service::ServiceHost>, // answers internal-service requests; None: 503
     pub caches: &'a crate::l7_http::cache::Caches,                 // `cache` sections
     pub thread: usize, // the calling worker's thread number (queue waiters name it)
+    pub listener: u16, // the calling session's listener (bind index in its frontend): where its streams count
 }
 
 impl StreamCtx<'_> {
@@ -85,6 +86,7 @@ impl StreamCtx<'_> {
             h2: &mut *self.h2,
             h2srv: &mut *self.h2srv,
             thread: self.thread,
+            listener: self.listener,
             services: match self.services.as_mut() {
                 Some(h) => Some(&mut **h),
                 None => None,
@@ -575,6 +577,7 @@ impl Stream {
     ) -> StreamRecord {
         StreamRecord {
             stream_id: self.id,
+            listener: ctx.listener,
             client: self.src,
             dst: self.dst,
             accept_date: facts.accept_date,

@@ -61,6 +61,7 @@ impl Env {
             h2srv: &mut self.h2srv,
             services: None,
             thread: self.thread,
+            listener: 0,
         }
     }
 }

@@ -22,6 +22,7 @@ pub struct WorkerView<'a> {
     pub fe_stats: &'a mut [Counters],
     pub fe_cur: &'a [u32],
     pub fe_max: &'a mut [u32],
+    pub li: &'a mut [Vec<super::listener_stats::ListenerCounts>], // per proxy, per bind
     pub maxconn: &'a mut u32,
     pub initial_maxconn: u32,
     pub rate_limits: &'a mut crate::cfg::process::RateLimits, // `set rate-limit`
@@ -91,12 +92,14 @@ impl CliData for WorkerView<'_> {
             fe_stats: self.fe_stats,
             fe_cur: self.fe_cur,
             fe_max: self.fe_max,
+            li: self.li,
             now_ms: self.now_ms,
         })
     }
     fn clear_counters(&mut self, all: bool) {
         let clear = |c: &mut Counters| if all { c.clear_all() } else { c.clear_max() };
         self.fe_stats.iter_mut().for_each(clear);
+        self.li.iter_mut().flatten().for_each(|l| clear(&mut l.c));
         for be in self.backends.iter_mut() {
             clear(&mut be.stats);
             be.servers.iter_mut().for_each(|s| clear(&mut s.stats));

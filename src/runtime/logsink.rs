@@ -126,7 +126,9 @@ impl LogSink {
         );
         let line = line.unwrap_or_else(|| {
             let date = Civil::from_system(accept).log_date();
-            format!("{}:{} [{date}] {}/{}: {}", s.src.ip(), s.src.port(), p.name, s.luid, failure.message())
+            let rank = usize::from(s.bind);
+            let luid = p.binds.get(rank).map_or(0, |b| super::listener_stats::luid(b, rank));
+            format!("{}:{} [{date}] {}/{}: {}", s.src.ip(), s.src.port(), p.name, luid, failure.message())
         });
         self.send(s.frontend, wall, &line);
     }

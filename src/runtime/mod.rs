@@ -14,6 +14,7 @@ mod global_vars;
 mod info;
 mod isolate;
 mod limits;
+mod listener_stats;
 mod logsink;
 pub mod master;
 pub mod process;

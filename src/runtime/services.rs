@@ -139,6 +139,7 @@ impl ServiceHost for WorkerServices<'_> {
             fe_stats: &p.counts.fe_stats,
             fe_cur: &p.counts.fe_cur,
             fe_max: &p.counts.fe_max,
+            li: &p.counts.li,
             now_ms,
         });
         drop(backends);

@@ -23,12 +23,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// Connection counts the workers enforce limits with, process-wide.
 #[derive(Default)]
 pub(super) struct Counts {
-    pub(super) cur_conns: u32,                           // live sessions (global maxconn)
-    pub(super) fe_cur: Vec<u32>,                         // live sessions per frontend (proxy index)
-    pub(super) fe_max: Vec<u32>,                         // effective maxconn per frontend
-    pub(super) fe_stats: Vec<Counters>,                  // `show stat` FRONTEND lines, per proxy index
-    pub(super) cum_conns: u64,                           // sessions ever accepted
-    pub(super) next_id: u64,                             // last session id given out
+    pub(super) cur_conns: u32,          // live sessions (global maxconn)
+    pub(super) fe_cur: Vec<u32>,        // live sessions per frontend (proxy index)
+    pub(super) fe_max: Vec<u32>,        // effective maxconn per frontend
+    pub(super) fe_stats: Vec<Counters>, // `show stat` FRONTEND lines, per proxy index
+    pub(super) li: Vec<Vec<super::listener_stats::ListenerCounts>>, // per proxy, per bind: socket-stats lines
+    pub(super) cum_conns: u64,          // sessions ever accepted
+    pub(super) next_id: u64,            // last session id given out
     pub(super) cli_cum: u64, // runtime API connections ever accepted (each counts as a connection and a request)
     pub(super) bytes_out: u64, // bytes sent to clients by ended streams
     pub(super) process: Counters, // process-wide connection and session rates (show info ConnRate, SessRate)
@@ -52,6 +53,7 @@ impl Process {
             fe_cur: vec![0; cfg.proxies.len()],
             fe_max: cfg.proxies.iter().map(|p| p.maxconn.unwrap_or(maxconn)).collect(),
             fe_stats: vec![Counters::default(); cfg.proxies.len()],
+            li: super::listener_stats::for_config(cfg),
             ..Counts::default()
         };
         Process {

@@ -9,6 +9,19 @@ use crate::core::clock::secs_between;
 use crate::l6_stream::StreamRecord;
 use crate::l6_stream::term::{TermCause, TermPhase};
 
+/// How an ended stream counts on its frontend and its listener: refused
+/// as invalid (`ereq`), denied request (`dreq`), denied response (`dresp`).
+pub(super) fn front_verdicts(r: &StreamRecord) -> (bool, bool, bool) {
+    let (cause, phase) = (r.term.cause, r.term.phase);
+    // A body waited for in vain (`cR` 408, backend chosen or not) is a failed request too, as in HAProxy.
+    let body_late = cause == TermCause::ClientTimeout && phase == TermPhase::Request && r.status == Some(408);
+    let refused = (r.backend.is_none() && phase == TermPhase::Request && matches!(r.status, Some(400 | 408)))
+        || body_late;
+    let denied_req = cause == TermCause::ProxyRule && phase == TermPhase::Request && !refused;
+    let denied_resp = cause == TermCause::ProxyRule && phase == TermPhase::Headers && r.status != Some(502);
+    (refused, denied_req, denied_resp)
+}
+
 /// Counts one ended stream (or refused request) everywhere it belongs.
 pub fn count_stream(fe: &mut Counters, backends: &mut Backends, r: &StreamRecord, http: bool, now_ms: u64) {
     let (cause, phase) = (r.term.cause, r.term.phase);
@@ -20,12 +33,7 @@ pub fn count_stream(fe: &mut Counters, backends: &mut Backends, r: &StreamRecord
             fe.count_status(s);
         }
     }
-    // A body waited for in vain (`cR` 408, backend chosen or not) is a failed request too, as in HAProxy.
-    let body_late = cause == TermCause::ClientTimeout && phase == TermPhase::Request && r.status == Some(408);
-    let refused = (r.backend.is_none() && phase == TermPhase::Request && matches!(r.status, Some(400 | 408)))
-        || body_late;
-    let denied_req = cause == TermCause::ProxyRule && phase == TermPhase::Request && !refused;
-    let denied_resp = cause == TermCause::ProxyRule && phase == TermPhase::Headers && r.status != Some(502);
+    let (refused, denied_req, denied_resp) = front_verdicts(r);
     if refused {
         fe.failed_req += 1;
     }
@@ -88,12 +96,13 @@ pub struct StatInput<'a> {
     pub fe_stats: &'a [Counters],
     pub fe_cur: &'a [u32],
     pub fe_max: &'a [u32],
+    pub li: &'a [Vec<super::listener_stats::ListenerCounts>], // per proxy, per bind (`option socket-stats`)
     pub now_ms: u64,
 }
 
 /// The lines of `show stat`, in HAProxy's order: for each proxy in
-/// declaration order its frontend line, then its servers, then its backend
-/// line.
+/// declaration order its frontend line, its listeners' (`option
+/// socket-stats`), then its servers, then its backend line.
 pub fn lines(input: &StatInput<'_>) -> Vec<StatLine> {
     let mut out = Vec::new();
     for (i, p) in input.cfg.proxies.iter().enumerate() {
@@ -104,6 +113,7 @@ pub fn lines(input: &StatInput<'_>) -> Vec<StatLine> {
                 frontend_line(p, iid, &input.fe_stats[i], input.fe_cur[i], input.fe_max[i], input.now_ms);
             h1_fields(&mut l, input.backends.h1.fe(i).snapshot());
             out.push(l);
+            super::listener_stats::lines(p, iid, input.li.get(i).map_or(&[], Vec::as_slice), &mut out);
         }
         if let Some(be) = input.backends.get(i) {
             for (_, s) in be.live_servers() {

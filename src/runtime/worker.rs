@@ -130,6 +130,7 @@ macro_rules! worker_view {
             fe_stats: &mut $p.counts.fe_stats,
             fe_cur: &$p.counts.fe_cur,
             fe_max: &mut $p.counts.fe_max,
+            li: &mut $p.counts.li,
             maxconn: &mut $p.maxconn,
             initial_maxconn: $p.initial_maxconn,
             rate_limits: &mut $p.rate_limits,
@@ -555,6 +556,11 @@ impl Worker {
                     is_http(r.frontend),
                     now_ms,
                 );
+                if let Some(li) =
+                    p.counts.li.get_mut(r.frontend).and_then(|l| l.get_mut(usize::from(r.listener)))
+                {
+                    super::listener_stats::count_stream(&mut li.c, r);
+                }
             }
         }
         // Read in place, then cleared: a record is a few hundred bytes.

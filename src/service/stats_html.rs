@@ -106,6 +106,7 @@ fn row(s: &mut String, px: &str, l: &StatLine, admin: bool, modules: bool) {
         Kind::Frontend => ("frontend", "Frontend".to_owned()),
         Kind::Backend => ("backend", "Backend".to_owned()),
         Kind::Server => (server_class(l), l.get("svname").to_owned()),
+        Kind::Socket => ("socket", l.get("svname").to_owned()),
     };
     let name = html_escape(&label);
     let _ = write!(s, "<tr class=\"{class}\">");
@@ -126,9 +127,14 @@ fn row(s: &mut String, px: &str, l: &StatLine, admin: bool, modules: bool) {
         "<td class=ac><a name=\"{pxe}/{name}\"></a><a class=lfsb href=\"#{pxe}/{name}\">{name}</a></td>"
     );
     match l.kind {
-        Kind::Frontend => {
+        Kind::Frontend | Kind::Socket => {
             s.push_str("<td colspan=3></td>");
-            cells(s, l, &["rate", "rate_max", "rate_lim", "scur", "smax", "slim", "stot"]);
+            if l.kind == Kind::Socket {
+                s.push_str("<td colspan=3></td>"); // a listener has no session rate
+                cells(s, l, &["scur", "smax", "slim", "stot"]);
+            } else {
+                cells(s, l, &["rate", "rate_max", "rate_lim", "scur", "smax", "slim", "stot"]);
+            }
             s.push_str("<td></td><td></td>");
             cells(s, l, &["bin", "bout", "dreq", "dresp", "ereq"]);
             s.push_str("<td></td><td></td><td></td><td></td>");

@@ -16,7 +16,6 @@ const WARNED: &[(&str, &str)] = &[
     ("contstats", "strata updates its counters when a stream ends"),
     ("http-use-htx", "HTX is HAProxy's only mode since 2.1; strata has one mode too"),
     ("independent-streams", "strata measures each side's timeout from that side's own activity"),
-    ("socket-stats", "strata has no per-listener statistics yet"),
     ("splice-auto", "strata decides on its own when to splice"),
     ("splice-request", "strata decides on its own when to splice"),
     ("splice-response", "strata decides on its own when to splice"),
@@ -68,6 +67,10 @@ pub(super) fn option(
             need(o, &kw, Side::Front)?;
             let k = &mut o.px.knobs;
             *(if name == "dontlog-normal" { &mut k.dontlog_normal } else { &mut k.log_separate_errors }) = on;
+        }
+        "socket-stats" => {
+            need(o, &kw, Side::Front)?;
+            o.px.knobs.socket_stats = on;
         }
         "nolinger" => {
             k.cli_sock.nolinger = on && cli;

@@ -44,6 +44,7 @@ pub(super) fn log_refused(
         active,
     );
     record.ssl = ctx.client_tls.map(|t| (t.version, t.cipher));
+    record.listener = ctx.listener;
     if let Some(rules) = ctx.rules.get(seed.frontend) {
         let (actconn, fe_conn) = {
             let backends = ctx.backends.lock();

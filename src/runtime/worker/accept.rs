@@ -78,10 +78,10 @@ impl Worker {
                             1,
                         );
                     }
-                    let luid = slot.listener.luid;
-                    let opts = &self.env.cfg.proxies[fe].binds[slot.listener.bind].opts;
+                    let bind = slot.listener.bind;
+                    let opts = &self.env.cfg.proxies[fe].binds[bind].opts;
                     let (proto, accept_proxy) = (opts.proto, opts.accept_proxy);
-                    self.start_session(fe, conn, (src, local, accept_proxy), (luid, proto))
+                    self.start_session(fe, conn, (src, local, accept_proxy), (bind, proto))
                 }
                 Ok(None) => return self.unreserve(fe),
                 Err(e) => {
@@ -120,7 +120,7 @@ impl Worker {
         fe: usize,
         conn: Conn,
         (src, local, accept_proxy): (std::net::SocketAddr, Option<std::net::SocketAddr>, bool),
-        (luid, proto): (u32, crate::cfg::BindProto),
+        (bind, proto): (usize, crate::cfg::BindProto),
     ) {
         let key = self.sessions.vacant_key();
         let now_ms = self.env.clock.ticks_ms();
@@ -130,6 +130,9 @@ impl Worker {
             let mut p = lock(&self.shared);
             p.counts.next_id += 1;
             p.counts.fe_stats[fe].count_connection(now_ms);
+            if let Some(li) = listener(&mut p.counts, fe, bind) {
+                li.accepted();
+            }
             p.counts.process.count_connection(now_ms);
             p.counts.next_id
         };
@@ -137,7 +140,7 @@ impl Worker {
         let mut ctx = self.env.ctx(self.poll.registry(), &self.shared);
         match Session::start(id, key, fe, conn, (src, local, accept_proxy), proto, &mut ctx) {
             Ok(mut session) => {
-                session.luid = luid;
+                session.bind = bind as u16;
                 // HTTP mode logs its `Connect from` line per request (stream end).
                 if self.env.cfg.proxies[fe].mode == crate::cfg::Mode::Tcp {
                     self.logs.connect(&self.env.cfg, fe, src, session.dst, self.env.clock.wall());
@@ -157,11 +160,11 @@ impl Worker {
             }
             Err(e) => {
                 let mut p = lock(&self.shared);
-                if let crate::l5_session::StartError::Rejected(refusal) = e {
-                    count_refusal(&mut p.counts.fe_stats[fe], refusal);
-                }
-                p.counts.cur_conns -= 1;
-                p.counts.fe_cur[fe] -= 1;
+                let refusal = match e {
+                    crate::l5_session::StartError::Rejected(r) => Some(r),
+                    _ => None,
+                };
+                release(&mut p.counts, (fe, bind), refusal);
                 debug!(target: "l5", "session from {src} failed to start: {e}");
             }
         }
@@ -198,15 +201,11 @@ impl Worker {
                 (self.env.clock.wall(), self.env.clock.now()),
             );
         }
-        let refused = session.refused();
+        let (refused, bind) = (session.refused(), usize::from(session.bind));
         session.end(&mut self.env.ctx(self.poll.registry(), &self.shared), cause);
         {
             let mut p = lock(&self.shared);
-            if let Some(refusal) = refused {
-                count_refusal(&mut p.counts.fe_stats[fe], refusal);
-            }
-            p.counts.cur_conns -= 1;
-            p.counts.fe_cur[fe] -= 1;
+            release(&mut p.counts, (fe, bind), refused);
             self.shared.backends.lock().set_fe_conn(fe, p.counts.fe_cur[fe], p.counts.cur_conns);
         }
         self.resume_listeners();
@@ -226,6 +225,35 @@ impl Worker {
         }
         self.threads.set_limited(self.thread, still);
     }
+}
+
+/// The counts of frontend `fe`'s listener `bind` (`option socket-stats`).
+fn listener(
+    counts: &mut super::super::shared::Counts,
+    fe: usize,
+    bind: usize,
+) -> Option<&mut crate::runtime::listener_stats::ListenerCounts> {
+    counts.li.get_mut(fe).and_then(|l| l.get_mut(bind))
+}
+
+/// A session of frontend `fe` that came in on listener `bind` is gone:
+/// its slots are given back, and what refused it, if a rule did, counted.
+fn release(
+    counts: &mut super::super::shared::Counts,
+    (fe, bind): (usize, usize),
+    refused: Option<crate::l5_session::Refusal>,
+) {
+    if let Some(r) = refused {
+        count_refusal(&mut counts.fe_stats[fe], r);
+    }
+    if let Some(li) = listener(counts, fe, bind) {
+        li.closed();
+        if let Some(r) = refused {
+            count_refusal(&mut li.c, r);
+        }
+    }
+    counts.cur_conns -= 1;
+    counts.fe_cur[fe] -= 1;
 }
 
 /// Counts a session the `tcp-request connection|session` rules refused,

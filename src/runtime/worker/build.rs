@@ -74,7 +74,7 @@ pub fn open_listeners(cfg: &Config, first: Option<&[Listener]>) -> Result<Vec<Li
                 }
                 None => Listener::open(bind, pi, http, reuse_port, BACKLOG).map_err(bind_err)?,
             };
-            listener.luid = bind.opts.id.unwrap_or(bi as u32 + 1);
+            listener.luid = crate::runtime::listener_stats::luid(bind, bi);
             listener.bind = bi;
             out.push(listener);
         }
