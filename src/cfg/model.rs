@@ -40,6 +40,7 @@ pub struct Config {
     pub log_forwards: Vec<super::syslog::LogForwardDef>, // `log-forward` sections
     pub cli_proxy_at: Option<usize>, // HAProxy's internal CLI proxy: how many proxies precede it (it takes an id)
     pub resolvers: Vec<crate::cfg::resolvers::ResolversSection>, // `resolvers` sections
+    pub rule_defaults: Vec<Proxy>, // named `defaults` sections with TCP/HTTP rules a proxy runs first (`Proxy::defaults_rules`)
 }
 
 /// A `cache NAME` section.
@@ -296,6 +297,7 @@ pub struct Proxy {
     pub unique_id_header: Option<String>, // `unique-id-header NAME`
     pub captures: crate::cfg::capture::Captures, // `capture ...`, `declare capture`, capture rules' slots (frontend)
     pub intercept: crate::cfg::intercept::Intercept, // `monitor-uri`, `monitor fail`, `redirect`
+    pub defaults_rules: Option<usize>, // index in `Config::rule_defaults`: the defaults whose rules run before this proxy's
 }
 
 /// `cookie NAME [rewrite|insert|prefix] [indirect] [nocache] [postonly]

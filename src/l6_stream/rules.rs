@@ -78,151 +78,182 @@ fn compile_stick(
 pub fn compile_all(cfg: &Config, diags: &mut Diagnostics) -> Vec<ProxyRules> {
     check_caches(cfg, diags);
     check_page_formats(cfg, diags);
+    // Named defaults sections' rules, once each: a proxy built from one
+    // runs them before its own, as one list (HAProxy 2.6).
+    let defaults: Vec<ProxyRules> =
+        cfg.rule_defaults.iter().map(|d| compile_proxy(cfg, d, true, diags)).collect();
     cfg.proxies
         .iter()
         .map(|p| {
-            // All `acl` lines first: a rule may name an ACL declared after it.
-            let mut acls = AclSet::new();
-            for line in &p.acls {
-                let name = line.words.first().map_or("", String::as_str);
-                if let Err(e) = acls.add(name, line.words.get(1..).unwrap_or_default(), &line.loc) {
-                    diags.push(Diag::alert(&line.loc, e.to_string()));
-                }
-            }
-            let mut rules = ProxyRules { log: super::log::ProxyLog::compile(p, diags), ..Default::default() };
-            for ub in &p.use_backends {
-                let cond = match ub.cond.as_ref().map(|c| compile(c, &acls)) {
-                    None => None,
-                    Some(Ok(c)) => Some(c),
-                    Some(Err(e)) => {
-                        let msg = format!("error detected while parsing switching rule : {e}.");
-                        diags.push(Diag::alert(&ub.backend.loc, msg));
-                        continue;
-                    }
-                };
-                rules.routes.push(Route { backend: ub.backend.index, cond });
-            }
-            let tables = |name: Option<&str>| table_index(cfg, p, name);
-            for (layer, lines, out) in [
-                ("connection", &p.tcp_request_connection, &mut rules.tcp_connection),
-                ("session", &p.tcp_request_session, &mut rules.tcp_session),
-                ("content", &p.tcp_request_content, &mut rules.tcp_content),
-            ] {
-                match compile_tcp_rules(lines, layer, &acls, &tables, &compile_var_format) {
-                    Ok(compiled) => {
-                        // `switch-mode` upgrades a frontend's streams (HAProxy's message).
-                        let switch = |r: &&TcpRule| matches!(r.action, crate::l4_conn::track::TcpAction::SwitchHttp(_));
-                        if let Some(r) = compiled.iter().find(switch).filter(|_| !p.cap.frontend) {
-                            let msg = format!(
-                                "'tcp-request switch-mode' not allowed because backend '{}' has no frontend capability",
-                                p.name
-                            );
-                            diags.push(Diag::alert(&r.loc, msg));
-                        }
-                        *out = compiled
-                    }
-                    Err(errors) => {
-                        for (loc, msg) in errors {
-                            diags.push(Diag::alert(
-                                &loc,
-                                format!("error detected in {} '{}' : {msg}", kind(p), p.name),
-                            ));
-                        }
-                    }
-                }
-            }
-            for (side, lines, out) in [
-                (RuleSide::Request, &p.http_request, &mut rules.http_request),
-                (RuleSide::Response, &p.http_response, &mut rules.http_response),
-                (RuleSide::After, &p.http_after_response, &mut rules.http_after_response),
-            ] {
-                match compile_rules(lines, side, &acls, &tables) {
-                    Ok(compiled) => {
-                        for r in &compiled {
-                            if let Some(msg) = unknown_cache(cfg, r) {
-                                diags.push(Diag::alert(&r.loc, msg));
-                            }
-                            if let Some(msg) = timeout_without_backend(p, r) {
-                                diags.push(Diag::alert(&r.loc, msg));
-                            }
-                            if let Some(d) = unknown_http_errors(cfg, p, r) {
-                                diags.push(d);
-                            }
-                            if let Some(msg) = super::capture::unknown_capture(p, side, r) {
-                                diags.push(Diag::alert(&r.loc, msg));
-                            }
-                        }
-                        for r in
-                            compiled.iter().filter(|r| experimental(r) && !cfg.global.expose_experimental)
-                        {
-                            let msg = "'normalize-uri' action is experimental, must be allowed via a global \
-                                       'expose-experimental-directives'";
-                            diags.push(Diag::alert(&r.loc, msg.to_owned()));
-                        }
-                        *out = compiled
-                    }
-                    Err(errors) => {
-                        for (loc, msg) in errors {
-                            let msg = format!("error detected in {} '{}' : {msg}", kind(p), p.name);
-                            diags.push(Diag::alert(&loc, msg));
-                        }
-                    }
-                }
-            }
-            if !p.stats.rules.is_empty() && (!p.stats.auth.is_empty() || p.stats.realm.is_some()) {
-                diags.push(Diag::alert_global(format!(
-                    "proxy '{}': stats 'auth'/'realm' and 'http-request' can't be used at the same time.",
-                    p.name
-                )));
-            }
-            for rule in &p.stats.rules {
-                match rule.cond.as_ref().map(|c| compile(c, &acls)) {
-                    None => rules.stats_rules.push((rule.action.clone(), None)),
-                    Some(Ok(c)) => rules.stats_rules.push((rule.action.clone(), Some(c))),
-                    Some(Err(e)) => {
-                        let loc = rule.cond.as_ref().map(|c| c.loc.clone()).unwrap_or_default();
-                        let msg = format!("error detected while parsing a 'stats http-request' rule : {e}.");
-                        diags.push(Diag::alert(&loc, msg));
-                    }
-                }
-            }
-            for cond in &p.stats.admin {
-                match compile(cond, &acls) {
-                    Ok(c) => rules.stats_admin.push(c),
-                    Err(e) => {
-                        let msg = format!("error detected while parsing a 'stats admin' rule : {e}.");
-                        diags.push(Diag::alert(&cond.loc, msg));
-                    }
-                }
-            }
-            for line in &p.sticks {
-                match compile_stick(line, &acls, &tables) {
-                    Ok(r) => rules.sticks.push(r),
-                    Err(e) => diags.push(Diag::alert(&line.loc, e)),
-                }
-            }
-            rules.intercept = super::intercept::compile_intercepts(p, &acls, diags);
-            rules.tcp_response = super::response_inspect::compile(p, &acls, &tables, diags);
-            if let Some((fmt, loc)) = &p.unique_id_format {
-                match crate::l7_http::logformat::LogFormat::parse(fmt) {
-                    Ok(f) => rules.unique_id = Some(f),
-                    Err(e) => diags.push(Diag::alert(loc, format!("failed to parse unique-id-format : {e}"))),
-                }
-            }
-            for (force, c) in &p.persist_rules {
-                match compile(c, &acls) {
-                    Ok(cond) => rules.persist_rules.push((*force, cond)),
-                    Err(e) => diags.push(Diag::alert(
-                        &c.loc,
-                        format!(
-                            "error detected while parsing a 'force-persist' or 'ignore-persist' rule : {e}."
-                        ),
-                    )),
-                }
+            let mut rules = compile_proxy(cfg, p, false, diags);
+            if let Some(d) = p.defaults_rules.and_then(|i| defaults.get(i)) {
+                rules.run_defaults_first(d);
             }
             rules
         })
         .collect()
+}
+
+impl ProxyRules {
+    /// The rules of the proxy's named defaults section (`d`) go first.
+    fn run_defaults_first(&mut self, d: &ProxyRules) {
+        fn prepend<T: Clone>(own: &mut Vec<T>, first: &[T]) {
+            own.splice(0..0, first.iter().cloned());
+        }
+        prepend(&mut self.tcp_connection, &d.tcp_connection);
+        prepend(&mut self.tcp_session, &d.tcp_session);
+        prepend(&mut self.tcp_content, &d.tcp_content);
+        prepend(&mut self.tcp_response, &d.tcp_response);
+        prepend(&mut self.http_request, &d.http_request);
+        prepend(&mut self.http_response, &d.http_response);
+        prepend(&mut self.http_after_response, &d.http_after_response);
+    }
+}
+
+/// One proxy's rules (`defaults`: a named defaults section's, compiled
+/// with its own ACLs and no table or servers of its own).
+fn compile_proxy(cfg: &Config, p: &crate::cfg::Proxy, defaults: bool, diags: &mut Diagnostics) -> ProxyRules {
+    let what = if defaults { "defaults section" } else { kind(p) };
+    // All `acl` lines first: a rule may name an ACL declared after it.
+    let mut acls = AclSet::new();
+    for line in &p.acls {
+        let name = line.words.first().map_or("", String::as_str);
+        if let Err(e) = acls.add(name, line.words.get(1..).unwrap_or_default(), &line.loc) {
+            diags.push(Diag::alert(&line.loc, e.to_string()));
+        }
+    }
+    let mut rules = ProxyRules { log: super::log::ProxyLog::compile(p, diags), ..Default::default() };
+    for ub in &p.use_backends {
+        let cond = match ub.cond.as_ref().map(|c| compile(c, &acls)) {
+            None => None,
+            Some(Ok(c)) => Some(c),
+            Some(Err(e)) => {
+                let msg = format!("error detected while parsing switching rule : {e}.");
+                diags.push(Diag::alert(&ub.backend.loc, msg));
+                continue;
+            }
+        };
+        rules.routes.push(Route { backend: ub.backend.index, cond });
+    }
+    let tables = |name: Option<&str>| match name {
+        // A defaults section has no table of its own (HAProxy's message).
+        None if defaults => {
+            Err(format!("unable to find table '{}' (a defaults section has none: name one).", p.name))
+        }
+        _ => table_index(cfg, p, name),
+    };
+    for (layer, lines, out) in [
+        ("connection", &p.tcp_request_connection, &mut rules.tcp_connection),
+        ("session", &p.tcp_request_session, &mut rules.tcp_session),
+        ("content", &p.tcp_request_content, &mut rules.tcp_content),
+    ] {
+        match compile_tcp_rules(lines, layer, &acls, &tables, &compile_var_format) {
+            Ok(compiled) => {
+                // `switch-mode` upgrades a frontend's streams (HAProxy's message).
+                let switch =
+                    |r: &&TcpRule| matches!(r.action, crate::l4_conn::track::TcpAction::SwitchHttp(_));
+                if let Some(r) = compiled.iter().find(switch).filter(|_| !p.cap.frontend) {
+                    let msg = format!(
+                        "'tcp-request switch-mode' not allowed because backend '{}' has no frontend capability",
+                        p.name
+                    );
+                    diags.push(Diag::alert(&r.loc, msg));
+                }
+                *out = compiled
+            }
+            Err(errors) => {
+                for (loc, msg) in errors {
+                    diags.push(Diag::alert(&loc, format!("error detected in {} '{}' : {msg}", what, p.name)));
+                }
+            }
+        }
+    }
+    for (side, lines, out) in [
+        (RuleSide::Request, &p.http_request, &mut rules.http_request),
+        (RuleSide::Response, &p.http_response, &mut rules.http_response),
+        (RuleSide::After, &p.http_after_response, &mut rules.http_after_response),
+    ] {
+        match compile_rules(lines, side, &acls, &tables) {
+            Ok(compiled) => {
+                for r in &compiled {
+                    if let Some(msg) = unknown_cache(cfg, r) {
+                        diags.push(Diag::alert(&r.loc, msg));
+                    }
+                    if let Some(msg) = timeout_without_backend(p, r) {
+                        diags.push(Diag::alert(&r.loc, msg));
+                    }
+                    if let Some(d) = unknown_http_errors(cfg, p, r) {
+                        diags.push(d);
+                    }
+                    if let Some(msg) = super::capture::unknown_capture(p, side, r) {
+                        diags.push(Diag::alert(&r.loc, msg));
+                    }
+                }
+                for r in compiled.iter().filter(|r| experimental(r) && !cfg.global.expose_experimental) {
+                    let msg = "'normalize-uri' action is experimental, must be allowed via a global \
+                               'expose-experimental-directives'";
+                    diags.push(Diag::alert(&r.loc, msg.to_owned()));
+                }
+                *out = compiled
+            }
+            Err(errors) => {
+                for (loc, msg) in errors {
+                    let msg = format!("error detected in {} '{}' : {msg}", what, p.name);
+                    diags.push(Diag::alert(&loc, msg));
+                }
+            }
+        }
+    }
+    if !p.stats.rules.is_empty() && (!p.stats.auth.is_empty() || p.stats.realm.is_some()) {
+        diags.push(Diag::alert_global(format!(
+            "proxy '{}': stats 'auth'/'realm' and 'http-request' can't be used at the same time.",
+            p.name
+        )));
+    }
+    for rule in &p.stats.rules {
+        match rule.cond.as_ref().map(|c| compile(c, &acls)) {
+            None => rules.stats_rules.push((rule.action.clone(), None)),
+            Some(Ok(c)) => rules.stats_rules.push((rule.action.clone(), Some(c))),
+            Some(Err(e)) => {
+                let loc = rule.cond.as_ref().map(|c| c.loc.clone()).unwrap_or_default();
+                let msg = format!("error detected while parsing a 'stats http-request' rule : {e}.");
+                diags.push(Diag::alert(&loc, msg));
+            }
+        }
+    }
+    for cond in &p.stats.admin {
+        match compile(cond, &acls) {
+            Ok(c) => rules.stats_admin.push(c),
+            Err(e) => {
+                let msg = format!("error detected while parsing a 'stats admin' rule : {e}.");
+                diags.push(Diag::alert(&cond.loc, msg));
+            }
+        }
+    }
+    for line in &p.sticks {
+        match compile_stick(line, &acls, &tables) {
+            Ok(r) => rules.sticks.push(r),
+            Err(e) => diags.push(Diag::alert(&line.loc, e)),
+        }
+    }
+    rules.intercept = super::intercept::compile_intercepts(p, &acls, diags);
+    rules.tcp_response = super::response_inspect::compile(p, &acls, &tables, diags);
+    if let Some((fmt, loc)) = &p.unique_id_format {
+        match crate::l7_http::logformat::LogFormat::parse(fmt) {
+            Ok(f) => rules.unique_id = Some(f),
+            Err(e) => diags.push(Diag::alert(loc, format!("failed to parse unique-id-format : {e}"))),
+        }
+    }
+    for (force, c) in &p.persist_rules {
+        match compile(c, &acls) {
+            Ok(cond) => rules.persist_rules.push((*force, cond)),
+            Err(e) => diags.push(Diag::alert(
+                &c.loc,
+                format!("error detected while parsing a 'force-persist' or 'ignore-persist' rule : {e}."),
+            )),
+        }
+    }
+    rules
 }
 
 /// `table NAME` (or, without a name, the rule's own proxy's table) as a

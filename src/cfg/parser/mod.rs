@@ -18,6 +18,7 @@ mod capture;
 mod check_expect;
 mod checks;
 mod compression;
+mod defaults_rules;
 mod errors;
 mod fcgi;
 mod global;

@@ -102,20 +102,20 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
         "http-check" => checks::http_check(o, words),
         "tcp-check" => checks::tcp_check(o, words),
         "stick-table" => not_in_defaults(o, kw).and_then(|()| stick::stick_table(o, words)),
-        "tcp-request" => not_in_defaults(o, kw).and_then(|()| stick::tcp_request(o, words, loc)),
-        "tcp-response" => not_in_defaults(o, kw).and_then(|()| tcp_response::tcp_response(o, words, loc)),
+        "tcp-request" => stick::tcp_request(o, words, loc),
+        "tcp-response" => super::defaults_rules::tcp_response_here(o, words)
+            .and_then(|()| tcp_response::tcp_response(o, words, loc)),
         "http-reuse" => need(o, kw, Side::Back).and_then(|()| http_reuse(o, words)),
-        "acl" => not_in_defaults(o, kw).and_then(|()| rule_line(&mut o.px.acls, kw, words, loc, 3)),
-        "http-request" => not_in_defaults(o, kw).and_then(|()| {
+        "acl" => super::defaults_rules::allowed_here(o, kw)
+            .and_then(|()| rule_line(&mut o.px.acls, kw, words, loc, 3)),
+        "http-request" => super::defaults_rules::allowed_here(o, kw).and_then(|()| {
             let slotted = super::capture::rule_slot(o, words)?;
             rule_line(&mut o.px.http_request, kw, slotted.as_deref().unwrap_or(words), loc, 2)
         }),
-        "http-response" => {
-            not_in_defaults(o, kw).and_then(|()| rule_line(&mut o.px.http_response, kw, words, loc, 2))
-        }
-        "http-after-response" => {
-            not_in_defaults(o, kw).and_then(|()| rule_line(&mut o.px.http_after_response, kw, words, loc, 2))
-        }
+        "http-response" => super::defaults_rules::allowed_here(o, kw)
+            .and_then(|()| rule_line(&mut o.px.http_response, kw, words, loc, 2)),
+        "http-after-response" => super::defaults_rules::allowed_here(o, kw)
+            .and_then(|()| rule_line(&mut o.px.http_after_response, kw, words, loc, 2)),
         "log" => proxy_log(o, words, loc),
         "stats" => stats_page::keyword(o, words, loc),
         "compression" => super::compression::compression(o, words, loc, diags),

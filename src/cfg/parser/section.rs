@@ -64,9 +64,11 @@ pub(super) struct Open {
 
 /// A closed `defaults` section and how proxies used it.
 struct Defaults {
-    px: Proxy,      // the settings, as a template proxy (anonymous: name "")
-    explicit: bool, // named by a `from`
-    implicit: bool, // inherited as the most recent defaults section
+    px: Proxy,               // the settings, as a template proxy (anonymous: name "")
+    explicit: bool,          // named by a `from`
+    implicit: bool,          // inherited as the most recent defaults section
+    rules_at: Option<usize>, // its index in `Config::rule_defaults` once a proxy runs its rules
+    used_as: Option<Kind>,   // the kind of the proxies running its rules (`defaults_rules.rs`)
 }
 
 /// The section the next line belongs to.
@@ -318,7 +320,13 @@ impl Sections {
         if let Current::Proxy(open) = cur {
             let Open { kind, mut px, keep } = *open;
             if kind == Kind::Defaults {
-                self.defaults.push(Defaults { px, explicit: false, implicit: false });
+                self.defaults.push(Defaults {
+                    px,
+                    explicit: false,
+                    implicit: false,
+                    rules_at: None,
+                    used_as: None,
+                });
                 self.last_defaults = Some(self.defaults.len() - 1);
             } else if keep {
                 super::server::number(&mut px.servers);
@@ -383,8 +391,20 @@ impl Sections {
             None if kind == Kind::Defaults => None,
             None => self.last_defaults.map(|i| (i, false)),
         };
+        let mut unresolved = Vec::new(); // alerts at the defaults' rule lines
         let template = template.and_then(|(i, explicit)| {
             let t = self.defaults.get_mut(i)?;
+            if super::defaults_rules::has_rules(&t.px) {
+                match super::defaults_rules::may_inherit(kind, &t.px, &mut t.used_as) {
+                    Err(e) => alert(e),
+                    Ok(()) if t.rules_at.is_none() => {
+                        t.rules_at = Some(self.cfg.rule_defaults.len());
+                        self.cfg.rule_defaults.push(t.px.clone());
+                        unresolved = super::defaults_rules::unresolved_servers(&t.px);
+                    }
+                    Ok(()) => {}
+                }
+            }
             // HAProxy refuses a named defaults section used both ways.
             let mixed = if explicit { t.implicit } else { t.explicit && !t.px.name.is_empty() };
             if mixed {
@@ -400,9 +420,14 @@ impl Sections {
             } else {
                 t.implicit = true;
             }
-            Some(&t.px)
+            Some(&*t)
         });
-        let px = inherit(template, name, loc, kind.cap());
+        for (at, msg) in unresolved {
+            diags.push(Diag::alert(&at, msg));
+        }
+        let rules = template.and_then(|t| t.rules_at.filter(|_| t.used_as == Some(kind)));
+        let mut px = inherit(template.map(|t| &t.px), name, loc, kind.cap());
+        px.defaults_rules = rules;
         self.cur = Current::Proxy(Box::new(Open { kind, px, keep }));
     }
 }
@@ -456,6 +481,7 @@ pub(super) fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Ca
         unique_id_header: None,
         captures: Default::default(),
         intercept: Default::default(),
+        defaults_rules: None,
     };
     if let Some(t) = template {
         px.mode = t.mode;
@@ -464,6 +490,8 @@ pub(super) fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Ca
         px.hash_type = t.hash_type;
         px.hash_balance_factor = t.hash_balance_factor;
         px.retries = t.retries;
+        px.inspect_delay = t.inspect_delay;
+        px.res_inspect_delay = t.res_inspect_delay;
         px.options = t.options;
         px.logs = t.logs.clone();
         px.log_global = t.log_global;

@@ -96,6 +96,12 @@ pub(super) fn table_def(name: String, words: &[String]) -> Result<TableDef, Stri
 
 /// `tcp-request connection|session|content ...` and `tcp-request inspect-delay T`.
 pub(super) fn tcp_request(o: &mut Open, words: &[String], loc: &Loc) -> Res {
+    if o.kind == super::section::Kind::Defaults
+        && o.px.name.is_empty()
+        && let Some(what) = words.get(1)
+    {
+        return Err(format!("tcp-request {what} is not allowed in anonymous 'defaults' sections"));
+    }
     let list = match words.get(1).map(String::as_str) {
         Some("connection") => &mut o.px.tcp_request_connection,
         Some("session") => &mut o.px.tcp_request_session,
