@@ -146,3 +146,34 @@ fn rate_limit_sessions_config_errors_as_haproxy() {
         "{err}"
     );
 }
+
+/// `bind ... maxconn 1`: that listener serves one connection at a time, the
+/// next waits in its queue until the first ends; another bind line of the
+/// same frontend is not held by it.
+#[test]
+fn bind_maxconn_holds_that_listener_only() {
+    use std::io::Write;
+    use support::client::read_for;
+    let backend = HttpBackend::start();
+    let (port, other) = (free_port(), free_port());
+    let cfg = HttpCfg::new(port, Some(backend.port()))
+        .frontend(&format!("bind 127.0.0.1:{other}"))
+        .render()
+        .replace(&format!("bind 127.0.0.1:{port}\n"), &format!("bind 127.0.0.1:{port} maxconn 1\n"));
+    let _proxy = Proxy::start(&cfg);
+    let mut first = HttpConn::connect(port);
+    assert_eq!(first.request(&get("/")).expect("first").status, 200); // keep-alive: still open
+    let mut second = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    second.write_all(&get("/")).expect("send");
+    // The other listener answers at once, while the second waits.
+    let mut beside = HttpConn::connect(other);
+    assert_eq!(beside.request(&get("/")).expect("the other bind line").status, 200);
+    // Held while the first connection lives (a safety net, not a speed
+    // bound: a slow proxy could only make this pass, never fail).
+    let early = read_for(&mut second, ms(300)).expect("second connection closed");
+    assert!(early.is_empty(), "served past the bind line's maxconn 1: {:?}", String::from_utf8_lossy(&early));
+    drop(first);
+    let mut second = HttpConn::from_stream(second);
+    let r = second.read_response_within(false, ms(10_000)).expect("second after the first closed");
+    assert_eq!(r.status, 200);
+}

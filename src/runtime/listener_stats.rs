@@ -20,9 +20,14 @@ pub struct ListenerCounts {
 }
 
 impl ListenerCounts {
-    /// A connection accepted on it (counted before any rule, as HAProxy's `cum_conn`).
-    pub fn accepted(&mut self) {
+    /// A connection slot taken on it before `accept` (its `bind ... maxconn`).
+    pub fn reserve(&mut self) {
         self.cur += 1;
+    }
+
+    /// A connection accepted on it, its slot reserved (counted before any
+    /// rule, as HAProxy's `cum_conn`).
+    pub fn accepted(&mut self) {
         self.c.stot += 1;
         self.c.smax = self.c.smax.max(self.cur);
     }
@@ -95,9 +100,12 @@ mod tests {
     #[test]
     fn counts_follow_connections() {
         let mut n = ListenerCounts::default();
-        n.accepted();
-        n.accepted();
+        for _ in 0..2 {
+            n.reserve();
+            n.accepted();
+        }
         n.closed();
+        n.reserve();
         n.accepted();
         assert_eq!((n.cur, n.c.stot, n.c.smax), (2, 3, 2));
     }

@@ -28,6 +28,9 @@ impl Worker {
             let rate_limit = self.env.cfg.proxies[fe].knobs.rate_limit_sessions;
             let now_ms = self.env.clock.ticks_ms();
             let tls = slot.listener.tls.clone();
+            let bind = slot.listener.bind;
+            // `bind ... maxconn`: this listener's live connections at most.
+            let bind_max = self.env.cfg.proxies[fe].binds[bind].opts.maxconn.filter(|m| *m > 0);
             let (reserved, rate_wait) = {
                 let mut p = lock(&self.shared);
                 let c = &p.counts;
@@ -43,10 +46,17 @@ impl Worker {
                     .max(delay(&c.process.conn_rate, g.conn))
                     .max(delay(&c.process.sess_rate, g.sess))
                     .max(if tls.is_some() { delay(&c.ssl_accepts, g.ssl) } else { 0 });
-                let room = wait == 0 && c.cur_conns < p.maxconn && c.fe_cur[fe] < c.fe_max[fe];
+                let li_cur = c.li.get(fe).and_then(|l| l.get(bind)).map_or(0, |l| l.cur);
+                let room = wait == 0
+                    && c.cur_conns < p.maxconn
+                    && c.fe_cur[fe] < c.fe_max[fe]
+                    && bind_max.is_none_or(|m| li_cur < m);
                 if room {
                     p.counts.cur_conns += 1;
                     p.counts.fe_cur[fe] += 1;
+                    if let Some(li) = listener(&mut p.counts, fe, bind) {
+                        li.reserve();
+                    }
                 }
                 (room, wait)
             };
@@ -64,7 +74,7 @@ impl Worker {
             slot.limited = false;
             match slot.listener.accept() {
                 Ok(Some((sock, _))) if !crate::core::buffer::admits(CONN_BUFFERS) => {
-                    self.unreserve(fe);
+                    self.unreserve(fe, bind);
                     self.refuse(fe, sock)
                 }
                 Ok(Some((sock, src))) => {
@@ -83,13 +93,13 @@ impl Worker {
                     let (proto, accept_proxy) = (opts.proto, opts.accept_proxy);
                     self.start_session(fe, conn, (src, local, accept_proxy), (bind, proto))
                 }
-                Ok(None) => return self.unreserve(fe),
+                Ok(None) => return self.unreserve(fe, bind),
                 Err(e) => {
                     // EMFILE/ENFILE and friends: retry when a connection ends.
                     warn!(target: "l4", "accept on {} failed: {e}", slot.listener.addr);
                     slot.limited = true;
                     self.threads.set_limited(self.thread, true);
-                    return self.unreserve(fe);
+                    return self.unreserve(fe, bind);
                 }
             }
         }
@@ -97,10 +107,13 @@ impl Worker {
 
     /// Gives back a connection slot reserved by `accept_from` for a
     /// connection that did not become a session.
-    fn unreserve(&mut self, fe: usize) {
+    fn unreserve(&mut self, fe: usize, bind: usize) {
         let mut p = lock(&self.shared);
         p.counts.cur_conns -= 1;
         p.counts.fe_cur[fe] -= 1;
+        if let Some(li) = listener(&mut p.counts, fe, bind) {
+            li.closed();
+        }
     }
 
     /// `-m` cap reached: the connection gets a 503 (HTTP) and is closed.
