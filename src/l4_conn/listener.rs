@@ -26,6 +26,12 @@ pub struct Listener {
 }
 
 impl Listener {
+    /// A listener of frontend `proxy` on `sock`, without TLS; `luid` and
+    /// `bind` are set by the caller that knows its `bind` line.
+    pub fn new(sock: TcpListener, addr: SocketAddr, unix: bool, proxy: usize) -> Listener {
+        Listener { sock, addr, unix, proxy, tls: None, luid: 0, bind: 0 }
+    }
+
     /// Binds `addr` for frontend `proxy`. SO_REUSEPORT lets each worker
     /// thread bind its own socket on the same address.
     ///
@@ -49,15 +55,7 @@ impl Listener {
             // handed over by the old process (`-x`): already bound, listening, set up
             let l = std::net::TcpListener::from(fd);
             l.set_nonblocking(true)?;
-            return Ok(Listener {
-                sock: TcpListener::from_std(l),
-                addr,
-                unix: false,
-                proxy,
-                tls: None,
-                luid: 0,
-                bind: 0,
-            });
+            return Ok(Listener::new(TcpListener::from_std(l), addr, false, proxy));
         }
         let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
         sock.set_reuse_address(true)?;
@@ -86,15 +84,7 @@ impl Listener {
         if http {
             sock.set_tcp_quickack(false)?;
         }
-        Ok(Listener {
-            sock: TcpListener::from_std(sock.into()),
-            addr,
-            unix: false,
-            proxy,
-            tls: None,
-            luid: 0,
-            bind: 0,
-        })
+        Ok(Listener::new(TcpListener::from_std(sock.into()), addr, false, proxy))
     }
 
     /// Reads back an integer socket option (tests and `show` commands).
@@ -114,7 +104,7 @@ impl Listener {
     ) -> io::Result<Listener> {
         if let Some(unix) = &bind.unix {
             let sock = super::unix_listen::bind(unix, &bind.opts, backlog)?;
-            return Ok(Listener { sock, addr: bind.addr, unix: true, proxy, tls: None, luid: 0, bind: 0 });
+            return Ok(Listener::new(sock, bind.addr, true, proxy));
         }
         let Some(fd) = bind.fd else {
             return Listener::bind(bind.addr, proxy, http, &bind.opts, reuse_port, backlog);
@@ -129,15 +119,7 @@ impl Listener {
         if http {
             sock.set_tcp_quickack(false)?;
         }
-        Ok(Listener {
-            sock: TcpListener::from_std(sock.into()),
-            addr,
-            unix: false,
-            proxy,
-            tls: None,
-            luid: 0,
-            bind: 0,
-        })
+        Ok(Listener::new(TcpListener::from_std(sock.into()), addr, false, proxy))
     }
 
     /// Accepts one pending connection; `Ok(None)` when none is left.

@@ -82,16 +82,11 @@ impl Worker {
                     let mut conn = Conn::accepted(sock, self.env.clock.now());
                     if let Some(bind) = &tls {
                         conn.start_tls_server(bind);
-                        lock(&self.shared).counts.ssl_accepts.update(
-                            self.env.clock.ticks_ms(),
-                            RATE_PERIOD,
-                            1,
-                        );
                     }
                     let bind = slot.listener.bind;
                     let opts = &self.env.cfg.proxies[fe].binds[bind].opts;
                     let (proto, accept_proxy) = (opts.proto, opts.accept_proxy);
-                    self.start_session(fe, conn, (src, local, accept_proxy), (bind, proto))
+                    self.start_session(fe, conn, (src, local, accept_proxy), (bind, proto, tls.is_some()))
                 }
                 Ok(None) => return self.unreserve(fe, bind),
                 Err(e) => {
@@ -133,7 +128,7 @@ impl Worker {
         fe: usize,
         conn: Conn,
         (src, local, accept_proxy): (std::net::SocketAddr, Option<std::net::SocketAddr>, bool),
-        (bind, proto): (usize, crate::cfg::BindProto),
+        (bind, proto, tls): (usize, crate::cfg::BindProto, bool),
     ) {
         let key = self.sessions.vacant_key();
         let now_ms = self.env.clock.ticks_ms();
@@ -147,6 +142,9 @@ impl Worker {
                 li.accepted();
             }
             p.counts.process.count_connection(now_ms);
+            if tls {
+                p.counts.ssl_accepts.update(now_ms, RATE_PERIOD, 1); // `maxsslrate`
+            }
             p.counts.next_id
         };
         // The connection rules run unlocked, side by side with other threads.

@@ -70,7 +70,7 @@ pub fn open_listeners(cfg: &Config, first: Option<&[Listener]>) -> Result<Vec<Li
             let mut listener = match shared_with {
                 Some(l) => {
                     let sock = l.sock.as_fd_clone().map_err(bind_err)?;
-                    Listener { sock, addr: l.addr, unix: l.unix, proxy: pi, tls: None, luid: 0, bind: 0 }
+                    Listener::new(sock, l.addr, l.unix, pi)
                 }
                 None => Listener::open(bind, pi, http, reuse_port, BACKLOG).map_err(bind_err)?,
             };
