@@ -229,3 +229,38 @@ fn rdp_cookie_waits_for_the_cookie_within_the_inspect_delay() {
     let counts: Vec<usize> = servers.iter().map(Backend::accepted).collect();
     assert!(counts.contains(&4), "every connection of alice on one server: {counts:?}");
 }
+
+/// `hash-balance-factor` (consistent hashing with bounded loads): a server
+/// may take a request only while it carries less than its share of the
+/// requests in flight times the factor (HAProxy's
+/// `chash_server_is_eligible`), so four held requests for one URI cannot
+/// all land on the URI's server: with factor 101 it keeps 2 or 3 of them
+/// (which one depends on its place on the ring), the other server the
+/// rest; without the factor all four go to the URI's server.
+#[test]
+fn hash_balance_factor_bounds_a_servers_share_of_one_hot_key() {
+    for factor in [None, Some("hash-balance-factor 101")] {
+        let mut lines = vec!["balance uri", "hash-type consistent"];
+        lines.extend(factor);
+        let f = Farm::start(&lines, &["", ""]);
+        let on = |i: usize| f.servers[i].holding();
+        let held: Vec<HttpConn> = (0..4)
+            .map(|i| {
+                let mut c = HttpConn::connect(f.fe);
+                c.send(&get("/hold")).expect("send");
+                // one at a time, so each choice sees the ones before it
+                assert!(wait_until(ms(5_000), || on(0) + on(1) == i + 1), "request {i} held");
+                c
+            })
+            .collect();
+        let (most, least) = (on(0).max(on(1)), on(0).min(on(1)));
+        match factor {
+            None => assert_eq!((most, least), (4, 0), "one URI, one server"),
+            Some(_) => assert!((2..=3).contains(&most) && least == 4 - most, "split {most}/{least}"),
+        }
+        f.servers.iter().for_each(HttpBackend::open_gate);
+        for mut c in held {
+            assert_eq!(c.read_response(false).expect("answer").status, 200);
+        }
+    }
+}

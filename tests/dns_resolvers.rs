@@ -160,6 +160,42 @@ fn show_resolvers_prints_every_counter_of_every_name_server() {
     assert_eq!(cli(stats, "show resolvers nope"), "Can't find that resolvers section\n\n");
 }
 
+/// `parse-resolv-conf`: each `nameserver` line of `/etc/resolv.conf`
+/// becomes a name server of the section, named by its address as HAProxy
+/// names it, beside the section's own. No server uses the section, so
+/// nothing is sent to those (non-loopback) addresses.
+#[test]
+fn parse_resolv_conf_adds_the_systems_name_servers() {
+    let system: Vec<String> = std::fs::read_to_string("/etc/resolv.conf")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.strip_prefix("nameserver").and_then(|r| r.split_whitespace().next()))
+        .filter(|a| a.parse::<std::net::IpAddr>().is_ok())
+        .map(str::to_owned)
+        .collect();
+    if system.is_empty() {
+        eprintln!("skipped: /etc/resolv.conf names no name server");
+        return;
+    }
+    let (stats, fe) = (free_port(), free_port());
+    let cfg = format!(
+        "global\n    stats socket 127.0.0.1:{stats} level admin\n\
+         resolvers sys\n    nameserver own 127.0.0.1:{}\n    parse-resolv-conf\n\
+         defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n\
+         listen l\n    bind 127.0.0.1:{fe}\n    server s 127.0.0.1:{}\n",
+        closed_port(),
+        closed_port()
+    );
+    let _p = Proxy::start(&cfg);
+    let text = cli(stats, "show resolvers sys");
+    let names: Vec<&str> =
+        text.lines().filter_map(|l| l.strip_prefix(" nameserver ")?.strip_suffix(':')).collect();
+    let mut want = vec!["own".to_string()];
+    want.extend(system);
+    want.dedup();
+    assert_eq!(names, want, "{text}");
+}
+
 #[test]
 fn resolvers_refusals_use_haproxys_words() {
     let cfg = "resolvers dns\n  nameserver ns1 127.0.0.1\n  hold bogus 10s\n  hold valid\n  timeout foo 1s\n\
