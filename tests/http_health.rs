@@ -162,3 +162,38 @@ fn httpchk_expect_status_200_marks_other_answers_down() {
         checks.iter().map(|r| format!("{} {}", r.method, r.target)).collect::<Vec<_>>()
     );
 }
+
+/// The first checks of a backend's servers are spread over the check
+/// interval (server k of n first checked after k/n of it), and global
+/// `max-spread-checks` bounds that window: four servers checked every 60 s
+/// get their first checks within moments with `max-spread-checks 200ms`,
+/// and without it only the first one is checked in the first 5 s (the
+/// next is due after 15 s). Same on HAProxy 2.6.
+#[test]
+fn max_spread_checks_bounds_the_start_up_spread_of_first_checks() {
+    let inter = cfg_time(Duration::from_secs(60));
+    for (global, first_5s) in [("    max-spread-checks 200ms\n", 4), ("", 1)] {
+        let servers: Vec<HttpBackend> = (1..=4).map(|i| HttpBackend::named(&format!("s{i}"))).collect();
+        let fe = free_port();
+        let lines: Vec<String> = servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("    server s{} 127.0.0.1:{} check inter {inter}\n", i + 1, s.port()))
+            .collect();
+        let cfg = format!(
+            "global\n{global}defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\
+             frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\
+             backend be\n    option httpchk GET /health\n{}",
+            lines.concat()
+        );
+        let _proxy = Proxy::start(&cfg);
+        let checked = || servers.iter().filter(|s| s.requests_to("/health") > 0).count();
+        if first_5s == 4 {
+            assert!(wait_until(ms(5_000), || checked() == 4), "only {} of 4 checked", checked());
+        } else {
+            assert!(wait_until(ms(5_000), || checked() == 1), "the first server is checked at once");
+            std::thread::sleep(ms(5_000));
+            assert_eq!(checked(), 1, "first checks spread over the 60 s interval");
+        }
+    }
+}
