@@ -66,7 +66,7 @@ pub(super) fn request_effect(
             Ok(_) => Effect::Nothing,
             Err(_) => Effect::Stop(Stop::Builtin(crate::l7_http::errors::BuiltinStatus::BadRequest)),
         },
-        ExtAction::Tarpit(status) => Effect::Stop(Stop::Tarpit(*status)),
+        ExtAction::Tarpit(_) => Effect::Stop(Stop::Tarpit), // its reply is made when the hold ends
         ExtAction::CacheUse(name) => Effect::CacheUse(name.clone()),
         ExtAction::SetTimeout { tunnel, value } => {
             let ms = match value {

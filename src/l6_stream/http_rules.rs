@@ -16,6 +16,7 @@ use crate::l4_conn::track::{ScAction, TrackSlots, Verdict, run_sc_action};
 use crate::l7_http::errors::BuiltinStatus;
 use crate::l7_http::head::find;
 use crate::l7_http::logformat::LogFormat;
+use crate::l7_http::reply::Answer;
 use crate::l7_http::rewrite::HeaderEdit;
 use crate::l7_http::rules::HttpAction;
 use crate::stick::Update;
@@ -25,7 +26,8 @@ pub(super) enum Stop {
     Builtin(BuiltinStatus),
     Response(Vec<u8>),                    // return / redirect / auth
     Page(crate::l7_http::reply::PageRef), // `return ... default-errorfiles|errorfiles NAME`
-    Tarpit(BuiltinStatus),                // hold the request, then answer
+    Deny(Answer),                         // `deny`: an error answer (counted, cause 'P')
+    Tarpit,                               // hold the request, then answer the rule's reply
     Close {
         silent: bool,
     },    // `reject` (close) or `silent-drop` (reset)
@@ -143,10 +145,8 @@ impl Stream {
                     continue;
                 }
                 match &rule.action {
-                    HttpAction::Deny(status) => Effect::Stop(Stop::Builtin(*status)),
-                    HttpAction::Return(bytes) => Effect::Stop(Stop::Response(bytes.clone())),
-                    HttpAction::ReturnDyn(r) => Effect::Stop(Stop::Response(r.render(&sample))),
-                    HttpAction::ReturnPage(r) => Effect::Stop(Stop::Page(r.clone())),
+                    HttpAction::Deny(r) => Effect::Stop(Stop::Deny(r.answer(&sample))),
+                    HttpAction::Return(r) => Effect::Stop(returned(r.answer(&sample))),
                     HttpAction::Redirect(r) => {
                         let buf = txn.req_bytes();
                         let host = find(buf, &txn.req.headers, "host").next();
@@ -191,42 +191,48 @@ impl Stream {
             }
             if let Some(end) = self.apply_effect(effect) {
                 self.extra.last_rule = Some(RuleRef::new(RuleSet::HttpRequest, proxy, i));
-                stop = Some(end);
+                stop = Some((end, i));
                 break;
             }
         }
+        let Some((stop, at)) = stop else { return false };
         match stop {
-            None => false,
-            Some(Stop::Allow) => false,
-            Some(Stop::Builtin(status)) => {
+            Stop::Allow => false,
+            Stop::Builtin(status) => {
                 self.count(ctx, Update::HttpErr);
                 self.answer(status, TermCause::ProxyRule, TermPhase::Request);
                 true
             }
-            Some(Stop::Response(bytes)) => {
+            Stop::Response(bytes) => {
                 self.answer_with(&bytes, status_of(&bytes), TermCause::Local, TermPhase::Request);
                 true
             }
-            Some(Stop::Page(r)) => {
-                self.answer_page_ref(&r, ctx);
+            Stop::Page(r) => {
+                self.answer_page_ref(&r, TermCause::Local, TermPhase::Request, ctx);
                 true
             }
-            Some(Stop::Tarpit(status)) => {
+            Stop::Deny(a) => {
+                self.count(ctx, Update::HttpErr);
+                self.answer_reply(a, TermCause::ProxyRule, TermPhase::Request, ctx);
+                true
+            }
+            Stop::Tarpit => {
                 self.count(ctx, Update::HttpErr);
                 let fe = &ctx.cfg.proxies[proxy].timeouts;
                 let delay = fe.tarpit.or(fe.connect).unwrap_or_default();
-                self.phase = Phase::Tarpit { until: ctx.now + delay, status };
+                let rule = RuleRef::new(RuleSet::HttpRequest, proxy, at);
+                self.phase = Phase::Tarpit { until: ctx.now + delay, rule };
                 true
             }
-            Some(Stop::Close { silent }) => {
+            Stop::Close { silent } => {
                 self.refuse_request(silent);
                 true
             }
-            Some(Stop::Service(call)) => {
+            Stop::Service(call) => {
                 self.start_service(call);
                 true
             }
-            Some(Stop::WaitBody(..)) => true, // handled in the pass
+            Stop::WaitBody(..) => true, // handled in the pass
         }
     }
 
@@ -279,7 +285,8 @@ impl Stream {
                         continue;
                     }
                     match &rule.action {
-                        HttpAction::Deny(status) => Effect::Stop(Stop::Builtin(*status)),
+                        HttpAction::Deny(r) => Effect::Stop(Stop::Deny(r.answer(&sample))),
+                        HttpAction::Return(r) => Effect::Stop(returned(r.answer(&sample))),
                         HttpAction::Edit(e) => Effect::Edit(e.clone()),
                         HttpAction::DynHeader { name, value, set } => {
                             Effect::Edit(dyn_edit(name, value, *set, &sample))
@@ -356,6 +363,14 @@ fn dyn_edit(
 }
 
 /// The status code of a response we built (`HTTP/1.1 NNN ...`).
+/// How a `return` ends the rules.
+fn returned(a: Answer) -> Stop {
+    match a {
+        Answer::Bytes(b) => Stop::Response(b),
+        Answer::Page(p) => Stop::Page(p),
+    }
+}
+
 pub(super) fn status_of(bytes: &[u8]) -> u16 {
     bytes.get(9..12).and_then(|d| std::str::from_utf8(d).ok()).and_then(|d| d.parse().ok()).unwrap_or(200)
 }

@@ -175,6 +175,11 @@ fn compile_proxy(cfg: &Config, p: &crate::cfg::Proxy, defaults: bool, diags: &mu
     ] {
         match compile_rules(lines, side, &acls, &tables) {
             Ok(compiled) => {
+                for line in lines {
+                    if let Some(msg) = crate::l7_http::reply::warning(&line.words) {
+                        diags.push(Diag::warning(&line.loc, msg));
+                    }
+                }
                 for r in &compiled {
                     if let Some(msg) = unknown_cache(cfg, r) {
                         diags.push(Diag::alert(&r.loc, msg));
@@ -293,12 +298,16 @@ fn unknown_cache(cfg: &Config, r: &HttpRule) -> Option<String> {
         .then(|| format!("unable to find the cache '{name}' referenced by this rule."))
 }
 
-/// `return ... errorfiles NAME` names an `http-errors` section; one
+/// `return|deny|tarpit ... errorfiles NAME` names an `http-errors` section; one
 /// without a page for the status makes an empty answer (HAProxy's
 /// messages).
 fn unknown_http_errors(cfg: &Config, p: &crate::cfg::Proxy, r: &HttpRule) -> Option<Diag> {
-    let HttpAction::ReturnPage(crate::l7_http::reply::PageRef { section: Some(name), code, .. }) = &r.action
-    else {
+    let reply = match &r.action {
+        HttpAction::Deny(reply) | HttpAction::Return(reply) => reply,
+        HttpAction::Ext(ExtAction::Tarpit(reply)) => reply,
+        _ => return None,
+    };
+    let Some(crate::l7_http::reply::PageRef { section: Some(name), code, .. }) = reply.page() else {
         return None;
     };
     let Some(s) = cfg.http_errors.iter().find(|s| s.name == *name) else {

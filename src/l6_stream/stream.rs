@@ -103,11 +103,11 @@ pub(super) enum Phase {
     Connecting,                              // connect() in progress
     Queued { until: Option<Instant> },       // every usable server is full: waiting for a slot
     TurnAround { until: Instant },           // waiting before retrying the same server
-    Tarpit { until: Instant, status: crate::l7_http::errors::BuiltinStatus }, // `http-request tarpit`: answer at `until`
-    WaitBody(super::body_wait::BodyWait), // waiting for the request body before the rest of the rules
-    RetryFresh,                           // a reused connection failed: connect anew to the same server
-    Forwarding,                           // connected: bytes flow both ways
-    Done,                                 // ended; the owner drops it
+    Tarpit { until: Instant, rule: super::last_rule::RuleRef }, // `http-request tarpit`: its reply at `until`
+    WaitBody(super::body_wait::BodyWait),    // waiting for the request body before the rest of the rules
+    RetryFresh,                              // a reused connection failed: connect anew to the same server
+    Forwarding,                              // connected: bytes flow both ways
+    Done,                                    // ended; the owner drops it
 }
 
 /// Result of driving a stream.

@@ -111,9 +111,7 @@ pub(super) fn expire<C: ClientSide>(s: &mut Stream, cli: &mut C, ctx: &mut Strea
     let now = ctx.now;
     match s.phase {
         Phase::TurnAround { until } if until <= now => return s.retry_same_server(ctx),
-        Phase::Tarpit { until, status } if until <= now => {
-            return s.answer(status, TermCause::ProxyRule, TermPhase::Tarpit);
-        }
+        Phase::Tarpit { until, rule } if until <= now => return s.end_tarpit(rule, ctx),
         Phase::Tarpit { .. } => return, // the client is not timed while held
         Phase::WaitBody(w) if w.until.is_some_and(|u| u <= now) => return s.body_timeout(),
         Phase::Queued { until: Some(until) } if until <= now => return s.queue_expired(ctx),

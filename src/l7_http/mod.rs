@@ -18,6 +18,7 @@ pub mod header_list;
 pub mod logformat;
 pub mod parse;
 pub mod persist;
+pub mod reason;
 pub mod redirect;
 pub mod reply;
 pub mod rewrite;

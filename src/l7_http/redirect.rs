@@ -131,7 +131,14 @@ impl Redirect {
     /// HAProxy's 30x: no body, `Location`, `Cache-Control: no-cache` for
     /// the temporary codes, the rule's cookie.
     fn answer(&self, location: &[u8]) -> Vec<u8> {
-        let reason = super::rules::reason(self.code);
+        // HAProxy's own phrases for the codes a redirect takes.
+        let reason = match self.code {
+            301 => "Moved Permanently",
+            303 => "See Other",
+            307 => "Temporary Redirect",
+            308 => "Permanent Redirect",
+            _ => "Found",
+        };
         let mut out =
             format!("HTTP/1.1 {} {reason}\r\ncontent-length: 0\r\nlocation: ", self.code).into_bytes();
         out.extend_from_slice(location);

@@ -2,16 +2,14 @@
 //! configuration's rule lines once at start-up, run by the stream for each
 //! request and response.
 //!
-//! Supported actions: request side `deny [deny_status N]`, `return [status N]
-//! [content-type T] [string S | file F]`, `redirect location|prefix|scheme X
-//! [code N]`, `set-header`, `add-header`, `del-header`, `replace-header`,
-//! `set-path`; response side `set-header`, `add-header`, `del-header`,
-//! `deny`. Header values of set/add-header are log-format strings
+//! Supported actions: `deny` and `return` on both sides (their reply,
+//! `reply.rs`), `redirect location|prefix|scheme X [code N]`,
+//! `set-header`, `add-header`, `del-header`, `replace-header`, `track-scN`,
+//! `sc-*`; the others in `actions/`. Header values of set/add-header are log-format strings
 //! (`%[fetch]`); other values are literal, and a log-format expression
 //! there is refused at start-up rather than sent as text.
 
 use super::actions::ExtAction;
-use super::errors::BuiltinStatus;
 use super::logformat::LogFormat;
 use super::rewrite::HeaderEdit;
 use crate::acl::{AclSet, Condition, compile};
@@ -39,15 +37,13 @@ impl RuleSide {
 /// What a rule does when its condition holds.
 #[derive(Clone, Debug)]
 pub enum HttpAction {
-    Deny(BuiltinStatus),                      // a built-in error page; stops the rules
-    Return(Vec<u8>),                          // a complete response, built at start-up
-    ReturnDyn(Box<super::reply::DynReply>),   // `return` with `hdr NAME FMT` values built per request
-    ReturnPage(super::reply::PageRef),        // `return ... default-errorfiles|errorfiles NAME`
+    Deny(super::reply::Reply),   // `deny [deny_status N] [reply...]`; stops the rules
+    Return(super::reply::Reply), // `return [status N] [reply...]`
     Redirect(Box<super::redirect::Redirect>), // `redirect location|prefix|scheme ...`
-    Edit(HeaderEdit),                         // set/add/del/replace-header
-    Sc(ScAction),                             // track-scN, sc-inc-gpc0(N), sc-set-gpt0(N)
+    Edit(HeaderEdit),            // set/add/del/replace-header
+    Sc(ScAction),                // track-scN, sc-inc-gpc0(N), sc-set-gpt0(N)
     DynHeader { name: String, value: LogFormat, set: bool }, // set/add-header with %[...] samples
-    Ext(super::actions::ExtAction),           // variables, URI rewrites, set-status... (actions/)
+    Ext(super::actions::ExtAction), // variables, URI rewrites, set-status... (actions/)
     UseService(super::service_rules::InternalService), // `use-service`: an internal service answers
 }
 
@@ -59,43 +55,7 @@ pub struct HttpRule {
     pub loc: Loc,
 }
 
-/// HAProxy's reason phrase for a status code.
-pub fn reason(code: u16) -> &'static str {
-    match code {
-        100 => "Continue",
-        101 => "Switching Protocols",
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        203 => "Non-Authoritative Information",
-        204 => "No Content",
-        205 => "Reset Content",
-        206 => "Partial Content",
-        300 => "Multiple Choices",
-        301 => "Moved Permanently",
-        302 => "Found",
-        303 => "See Other",
-        304 => "Not Modified",
-        307 => "Temporary Redirect",
-        308 => "Permanent Redirect",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        410 => "Gone",
-        413 => "Payload Too Large",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Other",
-    }
-}
+pub use super::reason::reason;
 
 /// Compiles the rule lines of one side. `acls` must already hold every
 /// `acl` line of the proxy. Errors come back as `(loc, message)` in
@@ -193,7 +153,9 @@ fn action(words: &[String], side: RuleSide) -> Result<HttpAction, String> {
             })
         }
         ("del-header", _) => del_header(words),
-        ("return", RuleSide::Request) => super::reply::parse(words),
+        ("return", RuleSide::Request | RuleSide::Response) => {
+            super::reply::parse(words).map(HttpAction::Return)
+        }
         ("use-service", RuleSide::Request) => {
             super::service_rules::use_service(words).map(HttpAction::UseService)
         }
@@ -245,23 +207,13 @@ fn del_header(words: &[String]) -> Result<HttpAction, String> {
 
 fn deny(words: &[String], side: RuleSide) -> Result<HttpAction, String> {
     let default = if side == RuleSide::Request { 403 } else { 502 };
-    let code = match words.get(1).map(String::as_str) {
-        None => default,
-        Some("deny_status") => {
-            no_more(words, 3)?;
-            arg(words, 2, "a status code after 'deny_status'")?
-                .parse::<u16>()
-                .map_err(|_| "'deny_status' expects a status code.".to_string())?
-        }
-        Some(w) => return Err(format!("unexpected argument '{w}'.")),
-    };
-    BuiltinStatus::from_code(code).map(HttpAction::Deny).ok_or_else(|| {
-        format!("status code '{code}' not handled by default with 'default-errorfiles' argument.")
-    })
+    super::reply::parse_deny(words, default).map(HttpAction::Deny)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::errors::BuiltinStatus;
+    use super::super::reply::{PageRef, Reply};
     use super::*;
 
     fn line(s: &str) -> RuleLine {
@@ -281,10 +233,10 @@ mod tests {
     #[test]
     fn return_builds_haproxys_bytes() {
         let r = one("return status 200 content-type text/plain string hello", RuleSide::Request).unwrap();
-        let HttpAction::Return(bytes) = r.action else { panic!("return") };
+        let HttpAction::Return(Reply::Bytes(bytes)) = r.action else { panic!("return") };
         assert_eq!(bytes, b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-type: text/plain\r\n\r\nhello");
         let r = one("return status 404", RuleSide::Request).unwrap();
-        let HttpAction::Return(bytes) = r.action else { panic!("return") };
+        let HttpAction::Return(Reply::Bytes(bytes)) = r.action else { panic!("return") };
         assert_eq!(bytes, b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");
     }
 
@@ -300,13 +252,14 @@ mod tests {
         assert!(one("set-path %zz", RuleSide::Request).unwrap_err().contains("zz"));
         assert!(one("frobnicate", RuleSide::Request).unwrap_err().contains("frobnicate"));
         assert!(one("redirect location /x code 305", RuleSide::Request).is_err());
-        assert!(one("return status 200 string x", RuleSide::Request).unwrap_err().contains("content-type"));
+        assert!(one("return status 200 string x", RuleSide::Request).unwrap_err().contains("content type"));
         assert!(one("deny if { nosuchfetch }", RuleSide::Request).is_err());
         assert!(one("set-path /x", RuleSide::Response).is_err());
         let r = one("deny if { path /x }", RuleSide::Request).unwrap();
-        assert!(matches!(r.action, HttpAction::Deny(BuiltinStatus::Forbidden)) && r.cond.is_some());
+        let forbidden = PageRef { code: 403, section: None, builtin: BuiltinStatus::Forbidden };
+        assert!(matches!(r.action, HttpAction::Deny(Reply::Page(p)) if p == forbidden) && r.cond.is_some());
         let r = one("deny", RuleSide::Response).unwrap();
-        assert!(matches!(r.action, HttpAction::Deny(BuiltinStatus::BadGateway)));
+        assert!(matches!(r.action, HttpAction::Deny(Reply::Page(PageRef { code: 502, .. }))));
         assert!(matches!(one("set-header X 100%%", RuleSide::Request).unwrap().action,
             HttpAction::Edit(HeaderEdit::Set(_, ref v)) if v == "100%"));
     }

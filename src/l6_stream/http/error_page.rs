@@ -2,14 +2,20 @@
 //! `http-error`): the page replacing a built-in answer, the page a
 //! `return ... default-errorfiles|errorfiles NAME` names, and the pages
 //! with a format (`http-error ... hdr|lf-string|lf-file`), rendered with
-//! the stream's samples before the answer leaves.
+//! the stream's samples before the answer leaves; the replies of `deny`,
+//! `tarpit` and `return` rules (`l7_http::reply::Reply`).
 
+use super::super::http_rules::status_of;
+use super::super::last_rule::RuleRef;
 use super::super::stream::{Stream, StreamCtx};
 use super::super::term::{TermCause, TermPhase};
 use crate::cfg::errorpages::page_from_body;
 use crate::core::buffer::Buffer;
+use crate::l7_http::actions::ExtAction;
 use crate::l7_http::custom_errors::Page;
-use crate::l7_http::reply::PageRef;
+use crate::l7_http::errors::BuiltinStatus;
+use crate::l7_http::reply::{Answer, PageRef};
+use crate::l7_http::rules::{HttpAction, HttpRule};
 
 impl Stream {
     /// Replaces the response with a configured page.
@@ -30,8 +36,13 @@ impl Stream {
     /// `return ... default-errorfiles|errorfiles NAME`: the section's page
     /// for the status (an empty answer if it has none), or the proxies'
     /// page, else HAProxy's built-in one.
-    pub(in crate::l6_stream) fn answer_page_ref(&mut self, r: &PageRef, ctx: &StreamCtx<'_>) {
-        let (cause, phase) = (TermCause::Local, TermPhase::Request);
+    pub(in crate::l6_stream) fn answer_page_ref(
+        &mut self,
+        r: &PageRef,
+        cause: TermCause,
+        phase: TermPhase,
+        ctx: &StreamCtx<'_>,
+    ) {
         let page = match &r.section {
             // A section without a page for the status: an empty answer (HAProxy 2.6).
             Some(name) => ctx.cfg.http_errors.iter().find(|s| &s.name == name).map(|s| {
@@ -44,6 +55,31 @@ impl Stream {
             Some(p) => self.answer_page(p, cause, phase),
             None => self.answer_builtin(r.builtin, cause, phase),
         }
+    }
+
+    /// Sends the answer a `deny`, `tarpit` or `return` reply made.
+    pub(in crate::l6_stream) fn answer_reply(
+        &mut self,
+        a: Answer,
+        cause: TermCause,
+        phase: TermPhase,
+        ctx: &StreamCtx<'_>,
+    ) {
+        match a {
+            Answer::Bytes(b) => self.answer_with(&b, status_of(&b), cause, phase),
+            Answer::Page(p) => self.answer_page_ref(&p, cause, phase, ctx),
+        }
+    }
+
+    /// The tarpit of `rule` (an `http-request tarpit`) ended: its reply
+    /// is made and sent now.
+    pub(in crate::l6_stream) fn end_tarpit(&mut self, rule: RuleRef, ctx: &StreamCtx<'_>) {
+        let reply = ctx.rules.get(rule.proxy as usize).and_then(|r| r.http_request.get(rule.index as usize));
+        let Some(HttpRule { action: HttpAction::Ext(ExtAction::Tarpit(reply)), .. }) = reply else {
+            return self.answer(BuiltinStatus::InternalError, TermCause::ProxyRule, TermPhase::Tarpit);
+        };
+        let a = reply.answer(&self.sample(ctx, false, rule.proxy as usize));
+        self.answer_reply(a, TermCause::ProxyRule, TermPhase::Tarpit, ctx);
     }
 
     /// A page with a format, waiting in `res_out` as its literal parts, is

@@ -148,9 +148,15 @@ impl Stream {
                 return self.answer(status, TermCause::ProxyRule, TermPhase::Headers);
             }
             Some(crate::l6_stream::http_rules::Stop::Response(bytes)) => {
-                // `http-response redirect`: the server's response is replaced.
+                // `http-response redirect|return`: the server's response is replaced.
                 let code = crate::l6_stream::http_rules::status_of(&bytes);
                 return self.answer_with(&bytes, code, TermCause::Local, TermPhase::Headers);
+            }
+            Some(crate::l6_stream::http_rules::Stop::Page(r)) => {
+                return self.answer_page_ref(&r, TermCause::Local, TermPhase::Headers, ctx);
+            }
+            Some(crate::l6_stream::http_rules::Stop::Deny(a)) => {
+                return self.answer_reply(a, TermCause::ProxyRule, TermPhase::Headers, ctx);
             }
             Some(stop) => {
                 // `reject` / `silent-drop`: nothing more is sent to the client.

@@ -9,7 +9,6 @@ pub mod normalize;
 
 use regex::bytes::Regex;
 
-use super::errors::BuiltinStatus;
 use super::logformat::LogFormat;
 use super::rules::RuleSide;
 use crate::acl::{SampleExpr, VarAction, VarTarget, parse_var_action};
@@ -40,7 +39,7 @@ pub enum ExtAction {
     SetSrc(SampleExpr),
     EarlyHint { name: String, value: LogFormat },
     Normalize(normalize::Normalizer),
-    Tarpit(BuiltinStatus),
+    Tarpit(super::reply::Reply), // answered when the tarpit timeout ends
     SilentDrop,
     Reject,
     Allow,
@@ -219,21 +218,7 @@ pub fn parse(words: &[String], side: RuleSide) -> Option<Result<ExtAction, Strin
                 ExtAction::EarlyHint { name, value }
             }
             "normalize-uri" if req => ExtAction::Normalize(normalize::parse(&words[1..])?),
-            "tarpit" if req => {
-                let code = match words.get(1).map(String::as_str) {
-                    None => 500,
-                    Some("deny_status") => {
-                        no_more(words, 3)?;
-                        arg(words, 2, "a status code")?
-                            .parse::<u16>()
-                            .map_err(|_| "'deny_status' expects a status code.")?
-                    }
-                    Some(w) => return Err(format!("unexpected argument '{w}'.")),
-                };
-                ExtAction::Tarpit(BuiltinStatus::from_code(code).ok_or(format!(
-                    "status code '{code}' not handled by default with 'default-errorfiles' argument."
-                ))?)
-            }
+            "tarpit" if req => ExtAction::Tarpit(super::reply::parse_deny(words, 500)?),
             "cache-use" | "cache-store" if req == (kw == "cache-use") => {
                 let name = arg(words, 1, "a cache name")?.to_owned();
                 no_more(words, 2)?;
