@@ -74,6 +74,23 @@ fn hits_misses_and_age() {
     assert_eq!(after.body, first.body, "keep-alive after a cached answer");
 }
 
+/// An entry larger than a buffer: the part after the head's write
+/// follows, whole and in order, on a keep-alive connection.
+#[test]
+fn a_large_entry_is_served_whole() {
+    let s = setup(&["total-max-size 4", "max-object-size 300000", "max-age 60"]);
+    let want = support::http_backend::text_body(200_000);
+    assert_eq!(s.ask("/text/200000", &[CC10]).body, want);
+    let mut c = HttpConn::connect(s.port);
+    for _ in 0..3 {
+        let hit = c.request(&get("/text/200000")).unwrap();
+        assert_eq!(hit.header("x-cache-hit"), Some("1"));
+        assert_eq!(hit.body.len(), want.len());
+        assert!(hit.body == want, "the body as stored");
+    }
+    assert_eq!(s.at_server("/text/200000"), 1);
+}
+
 #[test]
 fn what_is_never_stored_or_served() {
     let s = setup(&["total-max-size 4"]);

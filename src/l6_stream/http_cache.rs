@@ -16,6 +16,7 @@ use crate::l7_http::head::{Framing, Version, find};
 use crate::l7_http::parse::parse_response;
 use crate::l7_http::rewrite::{ConnHeader, HeaderEdit, NextHead};
 use crate::l7_http::txn::{MethodKind, Txn};
+use smallvec::SmallVec;
 use std::sync::Arc;
 
 /// What the stream keeps about the cache for its request. Part of the
@@ -44,8 +45,9 @@ fn unix_now(ctx: &StreamCtx<'_>) -> i64 {
     ctx.wall.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
-/// The request's header lines as (name, value).
-fn req_headers(t: &Txn) -> Vec<(&[u8], &[u8])> {
+/// The request's header lines as (name, value), on the stack for a usual
+/// request.
+fn req_headers(t: &Txn) -> SmallVec<[(&[u8], &[u8]); 32]> {
     let buf = t.req_bytes();
     t.req.headers.iter().map(|h| (h.name.of(buf), h.value.of(buf))).collect()
 }
@@ -84,6 +86,9 @@ impl Stream {
         let key = policy::primary_key(host, t.outgoing_uri());
         let hit = if rc.may_use {
             cache.lookup(&key, now as u64, |e| {
+                if e.secondary.is_empty() {
+                    return Vec::new(); // no Vary: the only variant (nothing allocated)
+                }
                 let lines: Vec<(&[u8], &[u8])> = policy::head_lines(e).collect();
                 let names = vary::names(&lines).unwrap_or_default();
                 vary::lookup_key(&names, &headers, &lines)
@@ -110,10 +115,14 @@ impl Stream {
         let t = &mut h.txn;
         let head_req = t.method == MethodKind::Head;
         let not_modified = policy::not_modified(&entry, &req_headers(t));
+        // The stored head as it is (without its blank line), its `Age`,
+        // the blank line: the rules see `Age` like any header, and the
+        // head leaves as built when they change nothing.
+        let stored = &entry.head[..entry.head.len().saturating_sub(2)];
         let mut buf = Buffer::take();
         if not_modified {
             buf.push(b"HTTP/1.1 304 Not Modified\r\n");
-            for line in entry.head.split_inclusive(|&c| c == b'\n').skip(1) {
+            for line in stored.split_inclusive(|&c| c == b'\n').skip(1) {
                 let name = line.split(|&c| c == b':').next().unwrap_or_default();
                 if !(name.eq_ignore_ascii_case(b"content-length")
                     || name.eq_ignore_ascii_case(b"transfer-encoding"))
@@ -122,19 +131,23 @@ impl Stream {
                 }
             }
         } else {
-            buf.push(&entry.head);
+            buf.push(stored);
         }
+        let age = entry.age_at(now as u64);
+        if age > 0 {
+            buf.push(b"age: ");
+            let mut digits = [0u8; 20];
+            buf.push(decimal(age, &mut digits));
+            buf.push(b"\r\n");
+        }
+        buf.push(b"\r\n");
         let Ok(Some(head)) = parse_response(buf.data(), head_req || not_modified, false) else {
             return false;
         };
         t.status = Some(head.status);
         t.res = Some(head);
         t.res_buf = Some(buf);
-        t.from_cache = Some(entry_cache_name(h.cache.as_deref()));
-        let age = entry.age_at(now as u64);
-        if age > 0 {
-            h.txn.res_edits.push(HeaderEdit::Add("age".into(), age.to_string()));
-        }
+        t.from_cache = h.cache.as_ref().map(|c| Arc::clone(&c.cache.name));
         self.capture_response_headers(ctx);
         if let Some(stop) = self.run_response_rules((0, 0), None, ctx) {
             let _ = stop;
@@ -155,8 +168,11 @@ impl Stream {
         let line: [&[u8]; 1] = [&src[..line_end]];
         let next =
             NextHead { first_line: &line, src, headers: &res.headers, edits: &t.res_edits, extra: &[], conn };
-        let Some(out) = next.write() else { return false };
+        let out = if next.unchanged() { t.res_buf.take() } else { next.write() };
+        let Some(mut out) = out else { return false };
         let with_body = !head_req && !not_modified && !entry.body.is_empty();
+        // The body goes out with the head, in one write, as far as it fits.
+        let sent = if with_body { out.push(&entry.body) } else { 0 };
         h.res_out = Some(out);
         h.answered = true;
         t.res_body = BodyState::Done;
@@ -164,8 +180,11 @@ impl Stream {
         if !t.req_body.is_done() {
             t.client_close = true; // the request body will not be read
         }
-        if with_body && let Some(c) = h.cache.as_mut() {
-            c.body = Some((entry, 0));
+        if with_body
+            && sent < entry.body.len()
+            && let Some(c) = h.cache.as_mut()
+        {
+            c.body = Some((entry, sent));
         }
         self.term.set(TermCause::None, TermPhase::None);
         self.phase = Phase::Forwarding;
@@ -307,8 +326,17 @@ impl CacheState {
     }
 }
 
-fn entry_cache_name(c: Option<&CacheState>) -> String {
-    c.map(|c| c.cache.def.name.clone()).unwrap_or_default()
+/// `n` in decimal, written at the end of `out`.
+fn decimal(mut n: u64, out: &mut [u8; 20]) -> &[u8] {
+    let mut at = out.len();
+    loop {
+        at -= 1;
+        out[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &out[at..];
+        }
+    }
 }
 
 /// Refills `res_out` with the next piece of a served entry's body.

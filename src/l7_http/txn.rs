@@ -37,9 +37,9 @@ pub struct Txn {
     pub status_override: Option<(u16, Option<String>)>, // response `set-status` (code, reason)
     pub first_req: bool,     // the first request of its client connection (`http_first_req`)
     pub after_rules_done: bool, // `http-after-response` rules ran on strata's own answer
-    pub from_cache: Option<String>, // the cache that answered (`res.cache_hit`, `res.cache_name`)
+    pub from_cache: Option<std::sync::Arc<str>>, // the cache that answered (`res.cache_hit`, `res.cache_name`)
     pub unique_id: std::cell::OnceCell<Box<[u8]>>, // `unique-id`, generated on first use
-    pub unique_id_busy: std::cell::Cell<bool>, // being generated (a format naming itself gets nothing)
+    pub unique_id_busy: std::cell::Cell<bool>,   // being generated (a format naming itself gets nothing)
     pub captured: super::captured::Captured, // the frontend's captures (`%hr`, `%hs`, `%CC`, `capture.req.hdr`)
 }
 

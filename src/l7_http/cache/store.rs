@@ -47,6 +47,7 @@ impl Entry {
 #[derive(Debug)]
 pub struct Cache {
     pub def: CacheDef,
+    pub name: Arc<str>, // `def.name`, shared with the answers it gives (`res.cache_name`)
     inner: Mutex<Inner>,
 }
 
@@ -87,7 +88,7 @@ impl Inner {
 
 impl Cache {
     pub fn new(def: CacheDef) -> Cache {
-        Cache { def, inner: Mutex::new(Inner::default()) }
+        Cache { name: Arc::from(def.name.as_str()), def, inner: Mutex::new(Inner::default()) }
     }
 
     /// The largest object stored (`max-object-size`, else a 256th of the cache).
@@ -105,17 +106,20 @@ impl Cache {
         secondary: impl Fn(&Entry) -> Vec<u8>,
     ) -> Option<Arc<Entry>> {
         let mut g = self.inner.lock().ok()?;
-        let ids = g.by_key.get(primary)?.clone();
+        let mut expired: smallvec::SmallVec<[u64; 4]> = smallvec::SmallVec::new();
         let mut found = None;
-        for id in ids {
+        for &id in g.by_key.get(primary)? {
             let Some((e, _)) = g.entries.get(&id) else { continue };
             if e.expire <= now {
-                g.remove(id);
+                expired.push(id);
                 continue;
             }
             if found.is_none() && *e.secondary == *secondary(e) {
                 found = Some((id, Arc::clone(e)));
             }
+        }
+        for id in expired {
+            g.remove(id);
         }
         let (id, e) = found?;
         g.touch(id);
