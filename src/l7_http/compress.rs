@@ -147,11 +147,44 @@ pub fn head_edits(algo: CompAlgo, chunked: bool, etag: Option<&[u8]>, edits: &mu
 }
 
 /// One response's compression state. Owned by the stream's HTTP part.
+/// Its zlib state (some 400 KB, zeroed when made) comes from and goes
+/// back to its thread's spares ([`SPARES`]), as HAProxy pools its zlib
+/// contexts: a response only resets one.
 pub struct Compressor {
-    z: Option<Compress>, // None: identity
-    scratch: Vec<u8>,    // compressed bytes not yet framed as a chunk
-    finished: bool,      // the stream's end was compressed
-    end_written: bool,   // the last chunk was written
+    z: Option<Compress>,  // None: identity
+    key: (CompAlgo, u32), // the algorithm and level `z` was made for
+    scratch: Vec<u8>,     // compressed bytes not yet framed as a chunk
+    finished: bool,       // the stream's end was compressed
+    end_written: bool,    // the last chunk was written
+}
+
+/// Spare zlib states kept per thread, beyond which an ended response's
+/// state is freed.
+const MAX_SPARES: usize = 16;
+
+/// A compressor's reusable parts.
+type Spare = ((CompAlgo, u32), Compress, Vec<u8>);
+
+thread_local! {
+    /// The zlib states (and chunk buffers) of ended responses, reset and
+    /// reused by the next ones of the same algorithm and level.
+    static SPARES: std::cell::RefCell<Vec<Spare>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Drop for Compressor {
+    fn drop(&mut self) {
+        let Some(mut z) = self.z.take() else { return };
+        z.reset();
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        let key = self.key;
+        SPARES.with(|s| {
+            let mut s = s.borrow_mut();
+            if s.len() < MAX_SPARES {
+                s.push((key, z, scratch));
+            }
+        });
+    }
 }
 
 impl std::fmt::Debug for Compressor {
@@ -162,14 +195,26 @@ impl std::fmt::Debug for Compressor {
 
 impl Compressor {
     pub fn new(algo: CompAlgo, level: u32) -> Compressor {
-        let l = Level::new(level);
-        let z = match algo {
-            CompAlgo::Identity => None,
-            CompAlgo::Gzip => Some(Compress::new_gzip(l, 15)),
-            CompAlgo::Deflate => Some(Compress::new(l, true)),
-            CompAlgo::RawDeflate => Some(Compress::new(l, false)),
+        let key = (algo, level);
+        let spare = SPARES.with(|s| {
+            let mut s = s.borrow_mut();
+            let i = s.iter().rposition(|(k, ..)| *k == key)?;
+            Some(s.swap_remove(i))
+        });
+        let (z, scratch) = match spare {
+            _ if algo == CompAlgo::Identity => (None, Vec::with_capacity(16 * 1024)),
+            Some((_, z, scratch)) => (Some(z), scratch), // reset when it was given back
+            None => {
+                let l = Level::new(level);
+                let z = match algo {
+                    CompAlgo::Gzip => Compress::new_gzip(l, 15),
+                    CompAlgo::Deflate => Compress::new(l, true),
+                    _ => Compress::new(l, false),
+                };
+                (Some(z), Vec::with_capacity(16 * 1024))
+            }
         };
-        Compressor { z, scratch: Vec::with_capacity(16 * 1024), finished: false, end_written: false }
+        Compressor { z, key, scratch, finished: false, end_written: false }
     }
 
     /// Compresses all of `input`.
@@ -296,10 +341,15 @@ mod tests {
         assert_eq!(choose(&with_identity, [&b"br"[..]].into_iter()), Some(CompAlgo::Identity));
     }
 
+    /// Each algorithm twice: the second time with the state the first
+    /// one gave back (reset, from the thread's spares).
     #[test]
     fn compressed_chunks_decode_to_the_input() {
         let input: Vec<u8> = (0..200_000u32).flat_map(|i| format!("{i} ").into_bytes()).collect();
-        for algo in [CompAlgo::Gzip, CompAlgo::Deflate, CompAlgo::RawDeflate, CompAlgo::Identity] {
+        let algos = [CompAlgo::Gzip, CompAlgo::Deflate, CompAlgo::RawDeflate, CompAlgo::Identity];
+        for (round, algo) in algos.into_iter().cycle().take(8).enumerate() {
+            let reused = SPARES.with(|s| s.borrow().iter().any(|(k, ..)| k.0 == algo));
+            assert_eq!(reused, round >= 4 && algo != CompAlgo::Identity, "{algo:?} round {round}");
             let mut c = Compressor::new(algo, LEVEL);
             let mut wire = Vec::new();
             let mut drain = |c: &mut Compressor| loop {
