@@ -58,6 +58,41 @@ fn log_format_variables_render_as_haproxys() {
     );
 }
 
+/// `tune.http.logurilen N`: logs keep the first N bytes of the request
+/// line, and `%HU`/`%HV`... read the cut line as HAProxy's do (a line cut
+/// in its URI has no version: HTTP/0.9; one cut in its method has no
+/// parts: <BADREQ>). The request itself goes on whole.
+#[test]
+fn tune_http_logurilen_cuts_the_logged_request_line() {
+    let be = HttpBackend::start();
+    let port = free_port();
+    let cfg = HttpCfg::new(port, Some(be.port()))
+        .global("log stdout format raw local0")
+        .global("tune.http.logurilen 20")
+        .defaults("log global")
+        // `%ts` too: HAProxy 2.6.12 logs a request-only format twice
+        .frontend("log-format \"%{+Q}r|%HM|%HU|%HV|%ts\"");
+    let p = Proxy::start(&cfg.render());
+    let mut c = HttpConn::connect(port);
+    let long = "/abcdefghijklmnopqrstuvwxyz";
+    // the test server answers 404 to these paths: any answer will do
+    c.request(&get(long)).expect("long");
+    c.request(&get("/a")).expect("short");
+    c.request(&get("/abcdefghijklm")).expect("to the version");
+    let method = "ABCDEFGHIJKLMNOPQRSTUVWXY"; // a token longer than 20: a valid, unknown method
+    c.request(format!("{method} / HTTP/1.1\r\nhost: h\r\n\r\n").as_bytes()).expect("method");
+    assert_eq!(be.requests().first().map(|r| r.target.clone()), Some(long.to_string()), "sent whole");
+    assert_eq!(
+        stdout_lines(&p, 4),
+        [
+            "\"GET /abcdefghijklmno\"|GET|/abcdefghijklmno|HTTP/0.9|--",
+            "\"GET /a HTTP/1.1\"|GET|/a|HTTP/1.1|--",
+            "\"GET /abcdefghijklm H\"|GET|/abcdefghijklm|H|--",
+            "\"ABCDEFGHIJKLMNOPQRST\"|<BADREQ>|<BADREQ>|<BADREQ>|--",
+        ]
+    );
+}
+
 #[test]
 fn httplog_clf_is_the_common_log_format_with_haproxys_fields() {
     let be = HttpBackend::start();

@@ -5,7 +5,10 @@
 //!   option it has none;
 //! - `option srvtcpka` + `srvtcpka-idle`: the same on the server side;
 //! - `bind ... defer-accept`: a connection that sends nothing is not
-//!   accepted (the frontend's `stot` stays 0) until its first bytes arrive.
+//!   accepted (the frontend's `stot` stays 0) until its first bytes arrive;
+//! - an IPv6 bind without `v6only`/`v4v6` keeps the system's dual-stack
+//!   default (`net.ipv6.bindv6only`): a v4-mapped address binds and serves
+//!   IPv4 clients; `v6only` refuses it, `v4v6` forces dual stack.
 //!
 //! The bug story: these keywords came from real configs (7 of 60 used
 //! `option tcpka`/`clitcpka`); a parsed and ignored keep-alive leaves
@@ -148,4 +151,57 @@ fn defer_accept_waits_for_the_first_bytes() {
     assert!(wait_until(ms(5_000), || sessions() == "1"), "accepted once data came");
     let echoed = read_exact_with_timeout(&mut c, 4, ms(10_000)).expect("echo after the deferred accept");
     assert_eq!(echoed, b"ping");
+}
+
+/// Whether the system makes IPv6 sockets v6-only by default.
+fn system_v6only() -> bool {
+    std::fs::read_to_string("/proc/sys/net/ipv6/bindv6only").is_ok_and(|s| s.trim() == "1")
+}
+
+#[test]
+fn ipv6_binds_keep_the_systems_dual_stack_default() {
+    let echo = Backend::echo();
+    for (opt, dual) in [("", !system_v6only()), (" v4v6", true), (" v6only", false)] {
+        let fe = free_port();
+        let cfg = format!(
+            "{}frontend fe\n    bind ::ffff:127.0.0.1:{fe}{opt}\n    default_backend be\n\
+             backend be\n    server s1 127.0.0.1:{}\n",
+            tcp_defaults(100, Duration::from_secs(5), Duration::from_secs(60), Duration::from_secs(60)),
+            echo.port()
+        );
+        if dual {
+            let _proxy = Proxy::start(&cfg);
+            let mut c = connect(fe);
+            round_trip(&mut c, b"ping", ms(10_000)).expect("an IPv4 client through a v4-mapped bind");
+        } else {
+            // a v6-only socket cannot take a v4-mapped address
+            let err = refused_start(&cfg).unwrap_or_else(|| panic!("bind{opt} started"));
+            assert!(err.contains(&format!("{fe}")), "the refusal names the bind: {err}");
+        }
+    }
+}
+
+/// Starts the binary on `cfg`: its stderr if it exits (it refused to
+/// start) within a generous deadline, None (after stopping it) if it runs.
+fn refused_start(cfg: &str) -> Option<String> {
+    let dir = std::env::temp_dir().join(format!("strata-sockopt-{}-{}", std::process::id(), free_port()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("proxy.cfg"), cfg).expect("cfg");
+    let mut child = std::process::Command::new(binary())
+        .args(["-db", "-f"])
+        .arg(dir.join("proxy.cfg"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let exited = wait_until(ms(10_000), || child.try_wait().ok().flatten().is_some());
+    if !exited {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let mut err = String::new();
+    let _ = std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err);
+    let _ = std::fs::remove_dir_all(&dir);
+    exited.then_some(err)
 }

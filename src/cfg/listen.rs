@@ -14,7 +14,7 @@ pub struct BindOpts {
     pub defer_accept: bool,   // TCP_DEFER_ACCEPT: woken only when data arrives
     pub tfo: bool,            // TCP_FASTOPEN on the listening socket
     pub interface: Option<String>, // SO_BINDTODEVICE
-    pub v6only: Option<bool>, // `v6only` (true) / `v4v6` (false); None: IPv6 only as strata always did
+    pub v6only: Option<bool>, // `v6only` (true) / `v4v6` (false); None: the system's default
     pub maxconn: Option<u32>, // live connections of this listener at most
     pub backlog: Option<u32>, // listen(2) backlog (default: the frontend's maxconn, capped)
     pub proto: crate::cfg::model::BindProto, // `proto h1|h2`: the mux connections start with

@@ -60,8 +60,10 @@ impl Listener {
         let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
         sock.set_reuse_address(true)?;
         sock.set_reuse_port(reuse_port)?;
-        if addr.is_ipv6() {
-            sock.set_only_v6(opts.v6only.unwrap_or(true))?;
+        // `v6only` / `v4v6` set it; otherwise the system's default
+        // (net.ipv6.bindv6only), as HAProxy leaves it
+        if let (true, Some(only)) = (addr.is_ipv6(), opts.v6only) {
+            sock.set_only_v6(only)?;
         }
         if let Some(dev) = &opts.interface {
             sock.bind_device(Some(dev.as_bytes()))?;

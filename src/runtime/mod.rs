@@ -145,6 +145,7 @@ pub fn run(mut loaded: Loaded, opts: &StartOptions) -> Result<(), StartError> {
     }
     crate::l4_conn::sockopt::set_buffers(&loaded.cfg.global.tune);
     crate::backend::spread::set_percent(loaded.cfg.global.process.spread_checks);
+    crate::l7_http::logformat::set_uri_len(loaded.cfg.global.tune.http_logurilen);
     let cfg = Arc::new(loaded.cfg);
     snapshots::load_all(&cfg, &loaded.tables);
     let tables = loaded.tables.clone();

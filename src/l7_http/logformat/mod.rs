@@ -13,6 +13,7 @@ mod render;
 mod vars;
 
 pub use facts::{LogFacts, LogSource, NoStream};
+pub use render::set_uri_len;
 pub use vars::LogVar;
 
 use crate::acl::SampleExpr;

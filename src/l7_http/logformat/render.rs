@@ -10,6 +10,36 @@ use crate::acl::{Sample, SampleExpr};
 use crate::core::date::Civil;
 use std::fmt::Write;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// `tune.http.logurilen`: how many bytes of the request line formats keep
+/// (HAProxy's default 1024), set once at start-up.
+static URI_LEN: AtomicUsize = AtomicUsize::new(1024);
+
+/// Sets `tune.http.logurilen`.
+pub fn set_uri_len(n: usize) {
+    URI_LEN.store(n, Ordering::Relaxed);
+}
+
+/// The request line as HAProxy captures it for logs: `METHOD URI VERSION`
+/// cut to `tune.http.logurilen` bytes. The count of separators kept comes
+/// with it (0: the cut left the method only, 1: no version).
+fn captured([method, uri, version]: [&[u8]; 3]) -> ([&[u8]; 3], u8) {
+    let mut room = URI_LEN.load(Ordering::Relaxed);
+    let m = method.len().min(room);
+    room -= m;
+    if m < method.len() || room == 0 {
+        return ([&method[..m], b"", b""], 0);
+    }
+    room -= 1;
+    let u = uri.len().min(room);
+    room -= u;
+    if u < uri.len() || room == 0 {
+        return ([method, &uri[..u], b""], 1);
+    }
+    room -= 1;
+    ([method, uri, &version[..version.len().min(room)]], 2)
+}
 
 /// The characters `+E` escapes with a backslash (RFC 5424's PARAM-VALUE).
 fn rfc5424_escaped(c: u8) -> bool {
@@ -334,13 +364,14 @@ pub(super) fn var(out: &mut String, v: LogVar, flags: u8, src: &dyn LogSource) -
         }
         LogVar::Request => {
             q(out);
-            match src.request_line() {
-                Some([m, u, ver]) => {
-                    encode(out, m, Map::Url, '#', flags);
-                    out.push(' ');
-                    encode(out, u, Map::Url, '#', flags);
-                    out.push(' ');
-                    encode(out, ver, Map::Url, '#', flags);
+            match src.request_line().map(captured) {
+                Some((parts, spaces)) => {
+                    for (i, part) in parts.iter().enumerate().take(usize::from(spaces) + 1) {
+                        if i > 0 {
+                            out.push(' ');
+                        }
+                        encode(out, part, Map::Url, '#', flags);
+                    }
                 }
                 None => out.push_str("<BADREQ>"),
             }
@@ -353,8 +384,11 @@ pub(super) fn var(out: &mut String, v: LogVar, flags: u8, src: &dyn LogSource) -
         | LogVar::HttpUri
         | LogVar::HttpVersion => {
             q(out);
-            match src.request_line() {
-                Some(line) => encode(out, request_part(v, line), Map::Url, '#', flags),
+            match src.request_line().map(captured) {
+                // a line cut inside its method has no parts (HAProxy's
+                // fields need the space after the method)
+                Some((_, 0)) => out.push_str("<BADREQ>"),
+                Some((line, _)) => encode(out, request_part(v, line), Map::Url, '#', flags),
                 None => out.push_str("<BADREQ>"),
             }
             q(out);
