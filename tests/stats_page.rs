@@ -4,7 +4,7 @@
 //! `?scope=`, the admin form (`stats admin if COND`: 303 to `;st=DONE`,
 //! the server really in MAINT; a page without admin rights: `;st=DENY`
 //! and nothing changed), HAProxy's row classes, `stats show-modules`'
-//! columns, and strata's stick-table section with the client's entry.
+//! columns, a proxy's `description` over its table, and strata's stick-table section with the client's entry.
 //!
 //! Tools scrape `/;csv` (prometheus-haproxy-exporter, haproxy-stats) and
 //! people open the page; a config with `listen stats` used to be refused.
@@ -34,7 +34,7 @@ fn start() -> Lab {
          \x20   stick-table type ip size 1k expire 10m store conn_cur,conn_cnt,conn_rate(10s),http_req_rate(10s)\n\
          \x20   tcp-request connection track-sc0 src\n\
          \x20   stats uri /fst\n    default_backend be_app\n\
-         backend be_app\n    server app1 127.0.0.1:{p}\n    server app2 127.0.0.1:{p}\n\
+         backend be_app\n    description The <b>app</b> farm\n    server app1 127.0.0.1:{p}\n    server app2 127.0.0.1:{p}\n\
          listen admin_page\n    bind 127.0.0.1:{admin_page}\n    stats uri /st\n    stats realm Lab\\ Stats\n\
          \x20   stats auth admin:secret\n    stats auth ops:pw\n    stats admin if {{ src 127.0.0.1 }}\n    stats refresh 7s\n\
          listen ro_page\n    bind 127.0.0.1:{ro_page}\n    stats enable\n    stats uri /\n    stats scope be_app\n    stats show-modules\n\
@@ -211,6 +211,10 @@ fn html_page_rows_and_stick_tables() {
         "<tr class=\"active_no_check\">",
         "name=\"s\" value=\"app1\"",
         "<select name=action>",
+        // a proxy's `description` heads its table, as written (HAProxy
+        // keeps an operator's markup); one without it, empty
+        "href=\"#be_app\">be_app</a></th><th class=\"desc\" width=\"90%\">The <b>app</b> farm</th>",
+        "href=\"#fe_main\">fe_main</a></th><th class=\"empty\" width=\"90%\"></th>",
     ] {
         assert!(page.contains(needle), "{needle} missing");
     }

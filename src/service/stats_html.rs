@@ -318,9 +318,14 @@ fn proxies(s: &mut String, lines: &[StatLine], admin: bool, modules: bool, data:
         if with_form {
             s.push_str("<form method=\"post\">");
         }
+        // the proxy's `description`, as HAProxy heads its table: as written
+        // (HAProxy does not escape it, so an operator's markup is kept)
+        let desc =
+            data.cfg.proxies.iter().find(|x| x.name == px).and_then(|x| x.knobs.description.as_deref());
+        let (class, text) = desc.map_or(("empty", ""), |d| ("desc", d));
         let _ = write!(
             s,
-            "<table class=\"tbl\" width=\"100%\">\n<tr class=\"titre\"><th class=\"pxname\" width=\"10%\"><a name=\"{p}\"></a><a class=px href=\"#{p}\">{p}</a></th><th class=\"empty\" width=\"90%\"></th></tr>\n</table>\n<table class=\"tbl\" width=\"100%\">\n"
+            "<table class=\"tbl\" width=\"100%\">\n<tr class=\"titre\"><th class=\"pxname\" width=\"10%\"><a name=\"{p}\"></a><a class=px href=\"#{p}\">{p}</a></th><th class=\"{class}\" width=\"90%\">{text}</th></tr>\n</table>\n<table class=\"tbl\" width=\"100%\">\n"
         );
         titles(s, &px, admin, modules);
         for l in group {
