@@ -4,6 +4,7 @@
 //!   keep-alive timer armed at the configured idle time; without the
 //!   option it has none;
 //! - `option srvtcpka` + `srvtcpka-idle`: the same on the server side;
+//!   `option tcpka` sets the side of the section it is in;
 //! - `bind ... defer-accept`: a connection that sends nothing is not
 //!   accepted (the frontend's `stot` stays 0) until its first bytes arrive;
 //! - an IPv6 bind without `v6only`/`v4v6` keeps the system's dual-stack
@@ -204,4 +205,15 @@ fn refused_start(cfg: &str) -> Option<String> {
     let _ = std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err);
     let _ = std::fs::remove_dir_all(&dir);
     exited.then_some(err)
+}
+
+#[test]
+fn tcpka_arms_keepalive_timers_on_both_sides() {
+    let r = Relay::start("    option tcpka\n", "");
+    // `option tcpka` in a frontend sets the client side; its backend's
+    // server side comes with it only when the backend says so too
+    assert_eq!(timer_of(r.fe, r.client_port()).0, KEEPALIVE_TIMER, "client side");
+    let r = Relay::start("", "    option tcpka\n");
+    assert_eq!(r.server_side_timer().0, KEEPALIVE_TIMER, "server side");
+    assert_eq!(timer_of(r.fe, r.client_port()).0, 0, "a backend's tcpka leaves the client side alone");
 }

@@ -73,7 +73,11 @@ const WARNED: &[(&str, Arg, &str)] = &[
     ("tune.vars.sess-max-size", Arg::Size, "strata does not bound the memory of variables per scope"),
     ("tune.vars.txn-max-size", Arg::Size, "strata does not bound the memory of variables per scope"),
     ("tune.zlib.memlevel", Arg::Int, "strata's deflate (zlib-rs, through flate2) has a fixed memory level"),
-    ("tune.zlib.windowsize", Arg::Int, "strata's deflate (zlib-rs, through flate2) always uses a 32 kB window"),
+    (
+        "tune.zlib.windowsize",
+        Arg::Int,
+        "strata's deflate (zlib-rs, through flate2) always uses a 32 kB window",
+    ),
 ];
 
 /// What a `tune.*` line came to.
