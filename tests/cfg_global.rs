@@ -214,6 +214,58 @@ fn environment_edits_apply_to_later_lines() {
     );
 }
 
+/// Numeric `uid` / `gid`: the same identity change as `user` / `group`.
+#[test]
+fn numeric_uid_and_gid_are_taken_after_binding() {
+    if !is_root() {
+        eprintln!("skipped: changing identity needs root");
+        return;
+    }
+    let be = Backend::echo();
+    let port = free_port();
+    let p = Proxy::start(&tcp_cfg("    uid 65534\n    gid 65533", port, &be));
+    assert!(echoes(port), "still serves after dropping privileges");
+    let uid = status_field(p.pid(), "Uid").unwrap_or_default();
+    let gid = status_field(p.pid(), "Gid").unwrap_or_default();
+    assert_eq!(uid.split_whitespace().collect::<Vec<_>>(), ["65534"; 4], "real, effective, saved, fs uid");
+    assert_eq!(gid.split_whitespace().collect::<Vec<_>>(), ["65533"; 4], "real, effective, saved, fs gid");
+}
+
+/// `resetenv [NAME...]`: from its line on, the environment holds only the
+/// names it keeps: later `${NAME}` words see the others unset.
+#[test]
+fn resetenv_keeps_only_the_names_it_lists() {
+    let be = Backend::echo();
+    let port = free_port();
+    let cfg = format!(
+        "global\n    resetenv STRATA_T_PORT STRATA_T_BE\n\
+         defaults\n    mode tcp\n{TIMEOUTS}\nlisten l\n    bind \"127.0.0.1:${{STRATA_T_PORT}}\"\n    \
+         server s1 \"${{STRATA_T_BE}}\"\n    server s2 \"${{STRATA_T_GONE-127.0.0.1:1}}\" disabled\n"
+    );
+    let dir = std::env::temp_dir().join(format!("strata-resetenv-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("proxy.cfg");
+    std::fs::write(&path, &cfg).expect("cfg");
+    let mut child = Command::new(binary())
+        .args(["-db", "-f"])
+        .arg(&path)
+        .env("STRATA_T_PORT", port.to_string())
+        .env("STRATA_T_BE", be.addr().to_string())
+        .env("STRATA_T_GONE", "256.0.0.1:1") // not an address: refused if still set
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let served = wait_until(ms(5000), || support::try_connect(port).is_ok()) && echoes(port);
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        served,
+        "the kept names reached the bind and server lines: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// `log-tag` and `log-send-hostname`: the syslog header carries them.
 #[test]
 fn log_tag_and_hostname_in_syslog_headers() {
