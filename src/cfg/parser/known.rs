@@ -22,9 +22,7 @@ const GLOBAL_NOT_YET: &[&str] = &[
     "51degrees-data-file",
     "51degrees-property-name-list",
     "51degrees-property-separator",
-    "ca-base",
     "cluster-secret",
-    "crt-base",
     "deviceatlas-json-file",
     "deviceatlas-log-level",
     "deviceatlas-properties-cookie",
@@ -44,20 +42,13 @@ const GLOBAL_NOT_YET: &[&str] = &[
     "maxsslconn",
     "maxzlibmem",
     "pp2-never-send-local",
-    "ssl-default-bind-ciphers",
-    "ssl-default-bind-ciphersuites",
     "ssl-default-bind-curves",
-    "ssl-default-bind-options",
-    "ssl-default-server-ciphers",
-    "ssl-default-server-ciphersuites",
-    "ssl-default-server-options",
     "ssl-dh-param-file",
     "ssl-engine",
     "ssl-mode-async",
     "ssl-propquery",
     "ssl-provider",
     "ssl-provider-path",
-    "ssl-server-verify",
     "ssl-skip-self-issued-ca",
     "wurfl-cache-size",
     "wurfl-data-file",
@@ -107,7 +98,6 @@ const PROXY_NOT_YET: &[&str] = &[
     "max-keep-alive-queue",
     "retry-on",
     "source",
-    "stats",
     "use-fcgi-app",
     "use-server",
 ];
@@ -162,61 +152,23 @@ pub(super) fn refusal(kw: &str, known: Known) -> Option<String> {
 /// Bind options HAProxy 2.6 knows that strata does not implement yet.
 const BIND_NOT_YET: &[&str] = &[
     "accept-netscaler-cip",
-    "allow-0rtt",
-    "alpn",
-    "ca-file",
-    "ca-ignore-err",
-    "ca-sign-file",
-    "ca-sign-pass",
-    "ca-verify-file",
-    "ciphers",
-    "ciphersuites",
-    "crl-file",
-    "crt",
-    "crt-ignore-err",
-    "crt-list",
-    "curves",
-    "ecdhe",
     "expose-fd",
-    "force-sslv3",
-    "force-tlsv10",
-    "force-tlsv11",
-    "force-tlsv12",
-    "force-tlsv13",
-    "generate-certificates",
-    "gid",
-    "group",
     "level",
-    "mode",
     "mss",
-    "no-ca-names",
-    "no-sslv3",
-    "no-tls-tickets",
-    "no-tlsv10",
-    "no-tlsv11",
-    "no-tlsv12",
-    "no-tlsv13",
-    "npn",
-    "prefer-client-ciphers",
-    "proto",
     "quic-cc-algo",
     "quic-force-retry",
     "severity-output",
-    "ssl",
-    "ssl-max-ver",
-    "ssl-min-ver",
-    "strict-sni",
     "tcp-ut",
-    "tls-ticket-keys",
-    "uid",
-    "user",
-    "verify",
 ];
 
 /// Whether HAProxy 2.6 knows bind option `opt` (and strata does not obey it).
 pub(super) fn bind_option(opt: &str) -> bool {
     BIND_NOT_YET.contains(&opt)
 }
+
+#[cfg(test)]
+#[path = "known_lists_tests.rs"]
+mod lists_tests;
 
 #[cfg(test)]
 mod tests {
@@ -235,7 +187,7 @@ mod tests {
         assert!(lua_or_spoe(&w("tcp-request content lua.x")).is_some());
         assert!(lua_or_spoe(&w("http-request deny")).is_none());
         assert_eq!(global("lua-load"), Some(Known::Lua));
-        assert_eq!(global("ca-base"), Some(Known::NotYet));
+        assert_eq!(global("cluster-secret"), Some(Known::NotYet));
         assert!(matches!(global("noepoll"), Some(Known::Warned(_))));
         assert_eq!(global("nonsense"), None);
     }
