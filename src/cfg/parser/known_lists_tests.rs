@@ -54,8 +54,9 @@ fn every_bind_entry_is_refused() {
 
 #[test]
 fn every_server_entry_is_refused() {
-    for (kw, arity) in SERVER_NOT_YET.iter().chain(PENDING.iter().map(|k| (*k, 0)).collect::<Vec<_>>().iter()) {
-        let arg = if *arity == 1 { " x" } else { "" };
+    let pending = PENDING.iter().map(|k| (*k, 0));
+    for (kw, arity) in SERVER_NOT_YET.iter().copied().chain(pending) {
+        let arg = if arity == 1 { " x" } else { "" };
         refused(kw, &format!("backend b\n server s 127.0.0.1:1 {kw}{arg}\n"));
         refused(kw, &format!("backend b\n default-server {kw}{arg}\n server s 127.0.0.1:1\n"));
     }
