@@ -193,3 +193,49 @@ fn relative_paths_and_refusals() {
         assert!(err.lines().any(|l| l.contains(":10] :") && l.contains("nosuchsection")), "{err}");
     }
 }
+
+/// `errorloc`, `errorloc302`, `errorloc303`: the status is answered with
+/// a redirect to the URL (HAProxy 2.6's message: `cache-control:
+/// no-cache`, an empty body) and the connection stays open; the keywords
+/// were refused as not supported yet.
+#[test]
+fn errorloc_redirects_instead_of_the_page() {
+    let port = free_port();
+    let closed = support::closed_port();
+    let cfg = format!(
+        "defaults\n    mode http\n    timeout connect 200ms\n    timeout client 5s\n    timeout server 5s\n    retries 0\n    \
+         errorloc 500 http://errors.example/500\n\
+         frontend fe\n    bind 127.0.0.1:{port}\n    errorloc302 503 http://errors.example/down\n    \
+         errorloc303 403 /denied\n    http-request deny if {{ path /403 }}\n    \
+         http-request deny deny_status 500 if {{ path /500 }}\n    default_backend b1\n\
+         backend b1\n    server s 127.0.0.1:{closed}\n"
+    );
+    let _p = Proxy::start(&cfg);
+    let mut c = HttpConn::connect(port);
+    let r = c.request(&get("/x")).expect("503 as 302");
+    assert_eq!(
+        r.raw_text(),
+        "HTTP/1.1 302 Found\r\ncache-control: no-cache\r\ncontent-length: 0\r\nlocation: http://errors.example/down\r\n\r\n"
+    );
+    let r = c.request(&get("/403")).expect("403 as 303, same connection");
+    assert_eq!(
+        r.raw_text(),
+        "HTTP/1.1 303 See Other\r\ncache-control: no-cache\r\ncontent-length: 0\r\nlocation: /denied\r\n\r\n"
+    );
+    let r = c.request(&get("/500")).expect("500 as 302, from defaults");
+    assert_eq!((r.status, r.header("location")), (302, Some("http://errors.example/500")));
+
+    let bad = "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\
+               frontend fe\n    bind 127.0.0.1:1\n    errorloc 418 http://x/\n    errorloc303 503\n";
+    let (code, _, err) = Proxy::check(bad);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.lines().any(|l| l.contains(":8] :") && l.contains("errorloc : status code '418' not handled.")),
+        "{err}"
+    );
+    assert!(
+        err.lines().any(|l| l.contains(":9] :")
+            && l.contains("errorloc303 : expects <status_code> and <url> as arguments.")),
+        "{err}"
+    );
+}

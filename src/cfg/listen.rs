@@ -1,6 +1,6 @@
 //! Socket set-up: options of a `bind` line (`name`, `id`,
 //! `defer-accept`, `tfo`, `interface`, `v4v6`/`v6only`, `maxconn`,
-//! `backlog`), read by `l4_conn::Listener::bind` and the worker's accept
+//! `backlog`, `thread`), read by `l4_conn::Listener::bind` and the worker's accept
 //! loop, and per-proxy options of accepted and opened connections
 //! ([`ConnOpts`]), read by `l4_conn::sockopt`.
 
@@ -22,6 +22,52 @@ pub struct BindOpts {
     pub mode: Option<u32>,    // `mode`: permissions of a unix socket file (octal); else `unix-bind`'s
     pub uid: Option<u32>,     // `uid`/`user`: owner of a unix socket file; else `unix-bind`'s
     pub gid: Option<u32>,     // `gid`/`group`: group of a unix socket file; else `unix-bind`'s
+    pub thread: Option<ThreadSet>, // `thread`: the worker threads accepting on it; None: all of them
+}
+
+impl BindOpts {
+    /// The threads (bit `n` is thread `n + 1`) that accept on this bind
+    /// when `nbthread` threads run: its `thread` set cut to the running
+    /// threads, as HAProxy 2.6 does (`thread 1-4` with 2 threads is 1-2).
+    /// Empty only for a set naming no running thread, which `resolve`
+    /// refuses.
+    pub fn threads(&self, nbthread: u32) -> u64 {
+        let all = match nbthread.max(1) {
+            n if n >= 64 => u64::MAX,
+            n => (1u64 << n) - 1,
+        };
+        self.thread.map_or(all, |t| t.mask & all)
+    }
+}
+
+/// A `bind ... thread` value as written: bit `n` is thread `n + 1`
+/// (`all`, `odd` and `even` name every such thread of the 64), several
+/// `thread` options on one line adding up. strata has one thread group,
+/// so a `1/` prefix only says that the group was named (which changes
+/// HAProxy's error text).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ThreadSet {
+    pub mask: u64,
+    pub group: bool, // written as `1/SET`
+}
+
+/// HAProxy's refusal of a `bind ... thread` set that names no running
+/// thread (`thread 3` with `nbthread 2`).
+pub fn check_bind_threads(cfg: &crate::cfg::Config, diags: &mut crate::cfg::diag::Diagnostics) {
+    for p in cfg.proxies.iter().filter(|p| p.cap.frontend) {
+        for b in p.binds.iter().filter(|b| b.opts.threads(cfg.global.nbthread) == 0) {
+            let what = match b.opts.thread {
+                Some(ThreadSet { group: true, .. }) => "only references threads not belonging to the group",
+                _ => "contains threads that belong to no group",
+            };
+            diags.push(crate::cfg::diag::Diag::alert_global(format!(
+                "Proxy '{}': 'thread' directive {what} in 'bind {}' at [{}].",
+                p.name,
+                b.addr_text(),
+                b.loc
+            )));
+        }
+    }
 }
 
 /// A unix stream socket address of a `bind` or `server` line: a path

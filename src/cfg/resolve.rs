@@ -18,6 +18,7 @@ pub fn resolve(cfg: &mut Config, diags: &mut Diagnostics) {
     layer7_hash_needs_http(cfg, diags);
     super::listen::apply_unix_bind(cfg);
     check_binds(cfg, diags);
+    super::listen::check_bind_threads(cfg, diags);
     resolve_error_pages(cfg, diags);
     warn_missing_timeouts(cfg, diags);
     dispatch_or_balance(cfg, diags);

@@ -159,7 +159,7 @@ pub fn run(mut loaded: Loaded, opts: &StartOptions) -> Result<(), StartError> {
         threads: Arc::new(shared::Threads::new(nbthread)),
         clock: crate::core::clock::Clock::new(),
     };
-    let first = worker::open_listeners(&cfg, None)?;
+    let first = worker::open_listeners(&cfg, 0, None)?;
     let syslog = syslog::prepare(&cfg)?; // rings before the workers' log targets
     let others = plan.other_seeds(&first)?;
     let mut worker = Worker::new(plan.seed(0, first))?;

@@ -49,7 +49,9 @@ impl Plan {
     /// The seeds of threads 1..N, their listeners bound now (beside the
     /// first worker's `first`).
     pub(super) fn other_seeds(&self, first: &[Listener]) -> Result<Vec<WorkerSeed>, StartError> {
-        (1..self.threads.count()).map(|t| Ok(self.seed(t, open_listeners(&self.cfg, Some(first))?))).collect()
+        (1..self.threads.count())
+            .map(|t| Ok(self.seed(t, open_listeners(&self.cfg, t, Some(first))?)))
+            .collect()
     }
 }
 

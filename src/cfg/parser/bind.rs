@@ -9,8 +9,8 @@
 //! is expanded first (`bind :$PORT`). Options: `mode`, `uid`, `user`,
 //! `gid`, `group` (unix sockets), `name`, `id`,
 //! `defer-accept`, `tfo`, `interface`, `v4v6`, `v6only`, `maxconn`,
-//! `backlog`, `proto h1|h2` (obeyed); `transparent`, `namespace`, `process`, `thread`
-//! (warned: no effect in strata); the TLS options (`ssl`, `crt`,
+//! `backlog`, `proto h1|h2`, `thread` and `process` (`bind_threads`)
+//! (obeyed); `transparent`, `namespace` (warned: no effect in strata); the TLS options (`ssl`, `crt`,
 //! `alpn`...) are `ssl_opts`'s. Error texts are HAProxy's.
 
 use super::addr::{Use, expand_env, inet_expanded, inherited_fd};
@@ -66,6 +66,10 @@ pub(super) fn parse(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagn
             }
             return Err(format!("{prefix}: unknown keyword '{opt}'"));
         };
+        if opt == "process" {
+            let v = val.unwrap_or_default();
+            diags.push(Diag::warning(loc, format!("{prefix} : {}", super::bind_threads::process_warning(v))));
+        }
         if let Some(why) = warned(opt) {
             diags.push(Diag::warning(
                 loc,
@@ -97,34 +101,7 @@ fn warned(opt: &str) -> Option<&'static str> {
     match opt {
         "transparent" => Some("strata does not bind foreign addresses"),
         "namespace" => Some("strata binds in its own network namespace"),
-        "process" => Some("strata is one process"),
-        "thread" => Some("every worker thread accepts on every listener, the kernel spreads the connections"),
         _ => None,
-    }
-}
-
-/// A `thread` value as HAProxy 2.6 takes it: `[GROUP/]SET`, a set being
-/// `all`, `odd`, `even`, `N` or `N-M` (either order) with threads 1 to 64;
-/// one thread group, so GROUP is 1. The error is HAProxy's.
-fn thread_set(v: &str) -> Result<(), String> {
-    let set = match v.split_once('/') {
-        Some((g, rest)) => match g.parse::<u32>() {
-            Ok(1) => rest,
-            Ok(n) => return Err(format!("'{v}' thread-group number must be between 1 and 1 (was {n})")),
-            Err(_) => return Err(format!("'{v}' is not a valid number/range.")),
-        },
-        None => v,
-    };
-    if matches!(set, "all" | "odd" | "even") {
-        return Ok(());
-    }
-    let (a, b) = set.split_once('-').unwrap_or((set, set));
-    match (a.parse::<u32>(), b.parse::<u32>()) {
-        (Ok(a), Ok(b)) if (1..=64).contains(&a) && (1..=64).contains(&b) => Ok(()),
-        (Ok(_), Ok(_)) => {
-            Err(format!("'{v}' is not a valid number/range. It supports numbers from 1 to 64."))
-        }
-        _ => Err(format!("'{v}' is not a valid number/range.")),
     }
 }
 
@@ -161,16 +138,8 @@ fn option(b: &mut BindOpts, opt: &str, val: Option<&str>) -> Result<Option<usize
         "namespace" => {
             value()?;
         }
-        "process" => {
-            let v = value()?;
-            let single = matches!(v, "1" | "all" | "odd" | "1-1") || v == "1/1" || v == "1/all";
-            if !single {
-                return Err(format!("'{v}' is not a valid number/range. It supports numbers from 1 to 1."));
-            }
-        }
-        "thread" => {
-            thread_set(value()?)?;
-        }
+        "process" => super::bind_threads::process(b, value()?)?,
+        "thread" => super::bind_threads::thread(b, value()?)?,
         "defer-accept" => {
             b.defer_accept = true;
             return Ok(Some(0));
@@ -251,26 +220,5 @@ fn listen_addr(raw: &str) -> Result<(SocketAddr, Option<i32>), String> {
         (ip, Some(port)) if port > 0 => Ok((SocketAddr::new(ip, port), None)),
         (_, Some(port)) => Err(format!("invalid port '{port}'")),
         (_, None) => Err(format!("missing port specification in '{text}'")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::thread_set;
-
-    #[test]
-    fn bind_thread_sets_as_haproxy() {
-        for ok in ["1", "64", "1-4", "4-1", "1/1-2", "all", "odd", "even", "1/all"] {
-            assert_eq!(thread_set(ok), Ok(()), "{ok}");
-        }
-        for (bad, why) in [
-            ("0", "'0' is not a valid number/range. It supports numbers from 1 to 64."),
-            ("65", "'65' is not a valid number/range. It supports numbers from 1 to 64."),
-            ("2,4", "'2,4' is not a valid number/range."),
-            ("x", "'x' is not a valid number/range."),
-            ("2/1", "'2/1' thread-group number must be between 1 and 1 (was 2)"),
-        ] {
-            assert_eq!(thread_set(bad), Err(why.to_string()), "{bad}");
-        }
     }
 }

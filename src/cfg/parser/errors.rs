@@ -1,4 +1,4 @@
-//! `errorfile CODE FILE`, `errorfiles NAME [CODE...]`,
+//! `errorfile CODE FILE`, `errorloc[302|303] CODE URL`, `errorfiles NAME [CODE...]`,
 //! `http-error status CODE [content-type T] [default-errorfiles |
 //! errorfile F | errorfiles NAME | file F | string S | lf-file F |
 //! lf-string FMT] [hdr NAME FMT]...` in proxy sections,
@@ -42,11 +42,33 @@ pub(super) fn errorfile(words: &[String]) -> Result<ErrorPage, String> {
     Ok(page)
 }
 
+/// `errorloc CODE URL` (302), `errorloc302`, `errorloc303`: status CODE
+/// is answered with a redirect to URL instead, HAProxy 2.6's message
+/// (`Cache-Control: no-cache`, an empty body; the client connection stays
+/// open as after any page with a length).
+fn errorloc(words: &[String]) -> Result<ErrorPage, String> {
+    let kw = words[0].as_str();
+    let (Some(_), Some(url)) =
+        (words.get(1).filter(|w| !w.is_empty()), words.get(2).filter(|w| !w.is_empty()))
+    else {
+        return Err(format!("{kw} : expects <status_code> and <url> as arguments."));
+    };
+    let c = code(kw, words.get(1))?;
+    let status = if kw == "errorloc303" { "303 See Other" } else { "302 Found" };
+    let raw = format!(
+        "HTTP/1.1 {status}\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: {url}\r\n\r\n"
+    );
+    page_from_response(c, raw.as_bytes()).map_err(|e| format!("{kw} : {e}."))
+}
+
 /// The proxy keywords of this module; None when `words[0]` is another.
 pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc) -> Option<Res> {
     let lines = &mut o.px.knobs.error_lines;
     let res = match words[0].as_str() {
         "errorfile" => errorfile(words).map(|p| lines.push(ErrorDirective::Page(p))),
+        "errorloc" | "errorloc302" | "errorloc303" => {
+            errorloc(words).map(|p| lines.push(ErrorDirective::Page(p)))
+        }
         "errorfiles" => match words.get(1).filter(|n| !n.is_empty()) {
             None => Err("'errorfiles' expects <name> as argument.".into()),
             Some(name) => words[2..]

@@ -13,6 +13,7 @@ mod addr;
 mod args;
 mod balance;
 mod bind;
+mod bind_threads;
 mod cache;
 mod capture;
 mod check_expect;

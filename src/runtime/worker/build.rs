@@ -46,14 +46,28 @@ pub struct WorkerSeed {
     pub clock: Clock,             // the first worker's clock: every thread counts ticks from one start
 }
 
-/// Binds every enabled frontend's listeners, in configuration order.
-/// With `first` (the first worker's listeners) the listeners are for
-/// another thread: an address bound here gets its own `SO_REUSEPORT`
-/// socket (the kernel spreads connections over the threads' sockets) or
-/// the next socket an old process handed over (`-x`); an inherited
-/// `fd@N`, a unix socket, or any socket under `noreuseport`, is shared (a duplicate of
-/// the first worker's descriptor: the threads accept from one queue).
-pub fn open_listeners(cfg: &Config, first: Option<&[Listener]>) -> Result<Vec<Listener>, StartError> {
+/// Binds every enabled frontend's listeners for worker `thread`, in
+/// configuration order (one per bind address on every thread, so that an
+/// index names the same listener everywhere). With `first` (the first
+/// worker's listeners) the listeners are for another thread: an address
+/// bound here gets its own `SO_REUSEPORT` socket (the kernel spreads
+/// connections over the threads' sockets) or the next socket an old
+/// process handed over (`-x`); an inherited `fd@N`, a unix socket, or any
+/// socket under `noreuseport`, is shared (a duplicate of the first
+/// worker's descriptor: the threads accept from one queue).
+///
+/// `bind ... thread`: only the threads of the bind's set accept on it
+/// ([`polls`]). The first worker binds every address whatever the set (a
+/// bind error stops the start); that socket is the one of the set's first
+/// thread, which takes a duplicate of it. A thread outside the set gets a
+/// duplicate too, never a socket of its own: a `SO_REUSEPORT` socket
+/// bound and then dropped would lose the connections the kernel queued on
+/// it, and one bound and never polled would leave them waiting.
+pub fn open_listeners(
+    cfg: &Config,
+    thread: usize,
+    first: Option<&[Listener]>,
+) -> Result<Vec<Listener>, StartError> {
     let mut out = Vec::new();
     let reuse_port = !cfg.global.process.noreuseport;
     for (pi, proxy) in cfg.proxies.iter().enumerate() {
@@ -64,9 +78,11 @@ pub fn open_listeners(cfg: &Config, first: Option<&[Listener]>) -> Result<Vec<Li
         let http = proxy.mode == crate::cfg::Mode::Http;
         for (bi, bind) in proxy.binds.iter().enumerate() {
             let bind_err = |err| StartError::Bind { proxy: proxy.name.clone(), addr: bind.addr_text(), err };
+            let set = bind.opts.threads(cfg.global.nbthread);
+            let own_socket = set & (1 << thread) != 0 && set.trailing_zeros() as usize != thread;
             let shared_with = first
                 .and_then(|f| f.get(out.len()))
-                .filter(|_| bind.fd.is_some() || bind.unix.is_some() || !reuse_port);
+                .filter(|_| bind.fd.is_some() || bind.unix.is_some() || !reuse_port || !own_socket);
             let mut listener = match shared_with {
                 Some(l) => {
                     let sock = l.sock.as_fd_clone().map_err(bind_err)?;
@@ -80,6 +96,12 @@ pub fn open_listeners(cfg: &Config, first: Option<&[Listener]>) -> Result<Vec<Li
         }
     }
     Ok(out)
+}
+
+/// Whether worker `thread` accepts on `listener` (`bind ... thread`).
+pub fn polls(cfg: &Config, listener: &Listener, thread: usize) -> bool {
+    let bind = cfg.proxies.get(listener.proxy).and_then(|p| p.binds.get(listener.bind));
+    bind.is_none_or(|b| thread < 64 && b.opts.threads(cfg.global.nbthread) & (1 << thread) != 0)
 }
 
 /// A duplicate of a listening socket (same accept queue).
@@ -106,6 +128,11 @@ impl Worker {
         let poll = Poll::new().map_err(StartError::Poll)?;
         let mut listeners = Vec::new();
         for mut listener in mine {
+            if !polls(&cfg, &listener, thread) {
+                // Not this thread's (`bind ... thread`): its duplicate is closed, the socket lives on.
+                listeners.push(None);
+                continue;
+            }
             let token = Token(RESERVED_TOKEN_BASE + listeners.len());
             poll.registry()
                 .register(&mut listener.sock, token, mio::Interest::READABLE)
