@@ -118,6 +118,21 @@ pub(super) fn check(method: &[u8], uri: &[u8], host: Option<&[u8]>) -> Result<()
     if ok { Ok(()) } else { Err(ParseError::Syntax("Host differs from the absolute URI")) }
 }
 
+/// The authority an HTTP/2 request's absolute URI and `host` line are
+/// written with (`scheme://authority...`), as [`normalize`] leaves them:
+/// without a port that is empty or the scheme's default. `None` when
+/// [`check`] refuses it (an `http`/`https` URI with an empty host).
+pub fn normalized_authority<'a>(scheme: &[u8], authority: &'a [u8]) -> Option<&'a [u8]> {
+    let http = scheme.eq_ignore_ascii_case(b"http") || scheme.eq_ignore_ascii_case(b"https");
+    if http && without_port(authority).is_empty() {
+        return None;
+    }
+    match port_of(authority) {
+        Some(p) if is_default_port(Some(scheme), p) => Some(without_port(authority)),
+        _ => Some(authority),
+    }
+}
+
 /// The head rewritten as the module doc says, or `None` when it needs no
 /// change (nearly always: no allocation then).
 fn rewritten(buf: &[u8], head: &RequestHead) -> Option<Vec<u8>> {

@@ -34,6 +34,13 @@ impl Headers {
     }
 }
 
+impl Headers {
+    /// Appends one line (heads built rather than parsed: HTTP/2 requests).
+    pub fn push(&mut self, h: HeaderSpan) {
+        self.list.push(h);
+    }
+}
+
 impl std::ops::Deref for Headers {
     type Target = [HeaderSpan];
 

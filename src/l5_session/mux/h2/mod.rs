@@ -14,7 +14,9 @@
 //!   peer's frame size, control frames, the write to the socket;
 //! - `stream.rs`: the per-stream state and the slot table (a slot is the
 //!   token sub-index of that stream's server connection);
-//! - `request.rs` / `response.rs`: the head conversions;
+//! - `request.rs` / `response.rs`: the head conversions (`req_head.rs`
+//!   writes the request's HTTP/1.1 head with its spans, so it is not
+//!   parsed again);
 //! - `bad_request.rs`: HAProxy's 400 for a request it answers instead of
 //!   resetting (an invalid method or scheme);
 //! - `settings.rs`: our settings (from `tune.h2.*`) and the peer's;
@@ -32,6 +34,7 @@ mod body;
 mod chunked;
 mod input;
 mod output;
+mod req_head;
 mod request;
 mod response;
 mod settings;

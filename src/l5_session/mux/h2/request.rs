@@ -21,10 +21,11 @@
 //! client gave none (RFC 8441 §5 has no key; an HTTP/1.1 server needs
 //! one). Its DATA, once the server switched, is the tunnel's bytes.
 
+use super::req_head::HeadWriter;
 use crate::core::buffer::Buffer;
 use crate::l7_http::h2::hpack::{Decoder, HpackError};
-use crate::l7_http::head::{Framing, RequestHead, Version};
-use crate::l7_http::parse::parse_request;
+use crate::l7_http::head::{ConnOpts, Framing, RequestHead, Version};
+use crate::l7_http::parse::MAX_HEADERS;
 
 /// Why a request head was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,7 +48,7 @@ pub enum ReqBody {
 /// A request ready to become a stream.
 pub struct Built {
     pub buf: Buffer,       // the HTTP/1.1 head
-    pub head: RequestHead, // parsed from `buf`, version `Http2`
+    pub head: RequestHead, // `buf` as `parse_request` would parse it, version `Http2`
     pub body: ReqBody,
     pub head_method: bool, // HEAD: the response has no body
     pub ext_connect: bool, // RFC 8441 extended CONNECT: a 101 from the server is the client's 200
@@ -66,9 +67,10 @@ struct Pseudo {
 /// Per-connection storage reused from one request to the next.
 #[derive(Default)]
 pub struct Scratch {
-    pseudo: Vec<u8>, // pseudo-header values
-    fields: Vec<u8>, // `name: value\r\n` lines of the regular fields
-    cookie: Vec<u8>, // cookie values joined with "; "
+    pseudo: Vec<u8>,      // pseudo-header values
+    fields: Vec<u8>,      // `name: value\r\n` lines of the regular fields
+    spans: Vec<[u32; 3]>, // each line of `fields`: name start, value start, value end
+    cookie: Vec<u8>,      // cookie values joined with "; "
 }
 
 /// Whether `b` may appear in a field name (a token, lower case).
@@ -81,6 +83,12 @@ fn value_ok(v: &[u8]) -> bool {
     !v.iter().any(|&b| b == 0 || b == b'\r' || b == b'\n')
         && !matches!(v.first(), Some(b' ' | b'\t'))
         && !matches!(v.last(), Some(b' ' | b'\t'))
+}
+
+/// Whether an HTTP/1 parser takes `v` as a header value (HTAB, SP,
+/// visible characters and obs-text; RFC 9110 §5.5).
+fn h1_value_ok(v: &[u8]) -> bool {
+    v.iter().all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
 }
 
 /// Bytes that may appear in a request target written on an HTTP/1 line.
@@ -98,6 +106,9 @@ struct Fields<'s> {
     pseudo: Pseudo,
     regular: bool, // a regular field was seen: no more pseudo-headers
     content_length: Option<u64>,
+    hosts: u8,             // `host` fields kept (without `:authority`)
+    expect_continue: bool, // `expect: 100-continue`
+    h1_invalid: bool,      // a value no HTTP/1 parser takes: refused once the head is written
     error: Option<&'static str>,
 }
 
@@ -139,6 +150,7 @@ impl Fields<'_> {
         if name.is_empty() || !name.iter().all(|&b| name_byte(b)) {
             return Err("invalid field name");
         }
+        self.h1_invalid |= !h1_value_ok(value);
         match name {
             b"connection" | b"keep-alive" | b"proxy-connection" | b"transfer-encoding" | b"upgrade" => {
                 return Err("connection-specific field");
@@ -156,12 +168,15 @@ impl Fields<'_> {
             // attacks): rules, logs and the server all see one host, the
             // one the client's TLS and HTTP/2 layers meant.
             b"host" if self.pseudo.authority.is_some() => return Ok(()),
+            b"host" => self.hosts = self.hosts.saturating_add(1),
+            b"expect" => self.expect_continue |= value.eq_ignore_ascii_case(b"100-continue"),
             b"content-length" => {
                 let n = std::str::from_utf8(value)
                     .ok()
                     .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
                     .and_then(|t| t.parse::<u64>().ok())
                     .ok_or("invalid content-length")?;
+                self.h1_invalid |= value.len() > 19; // more digits than the HTTP/1 parser takes
                 if self.content_length.is_some_and(|c| c != n) {
                     return Err("conflicting content-length");
                 }
@@ -173,9 +188,12 @@ impl Fields<'_> {
             _ => {}
         }
         let f = &mut self.s.fields;
+        let start = f.len() as u32;
         f.extend_from_slice(name);
         f.extend_from_slice(b": ");
+        let value_start = f.len() as u32;
         f.extend_from_slice(value);
+        self.s.spans.push([start, value_start, f.len() as u32]);
         f.extend_from_slice(b"\r\n");
         Ok(())
     }
@@ -193,9 +211,18 @@ pub fn build(
 ) -> Result<Built, ReqError> {
     scratch.pseudo.clear();
     scratch.fields.clear();
+    scratch.spans.clear();
     scratch.cookie.clear();
-    let mut f =
-        Fields { s: scratch, pseudo: Pseudo::default(), regular: false, content_length: None, error: None };
+    let mut f = Fields {
+        s: scratch,
+        pseudo: Pseudo::default(),
+        regular: false,
+        content_length: None,
+        hosts: 0,
+        expect_continue: false,
+        h1_invalid: false,
+        error: None,
+    };
     let decoded = dec.decode(block, budget, |n, v| f.field(n, v)).map_err(ReqError::Compression)?;
     if decoded.over_budget {
         return Err(ReqError::TooLarge);
@@ -203,7 +230,7 @@ pub fn build(
     if let Some(e) = f.error {
         return Err(ReqError::Malformed(e));
     }
-    let Fields { s, pseudo, content_length, .. } = f;
+    let Fields { s, pseudo, content_length, hosts, expect_continue, h1_invalid, .. } = f;
     let part = |r: Option<(usize, usize)>| r.map(|(a, b)| &s.pseudo[a..b]);
     let mut method = part(pseudo.method).ok_or(ReqError::Malformed("no :method"))?;
     let protocol = part(pseudo.protocol);
@@ -247,55 +274,80 @@ pub fn build(
         (false, Some(n)) => ReqBody::Length(n),
         (false, None) => ReqBody::Chunked,
     };
-    let mut buf = Buffer::take();
-    let mut put = |b: &[u8]| buf.push(b) == b.len();
-    let mut ok = put(method) && put(b" ");
-    if let Some(a) = authority.filter(|_| path != b"*") {
-        ok = ok && put(scheme) && put(b"://") && put(a);
-    }
+    // The target is absolute (`scheme://authority/path`) with an authority
+    // but for `OPTIONS *`; its authority and the `host` line are written as
+    // `authority::normalize` leaves a head (no default port).
+    let absolute = authority.filter(|_| path != b"*");
+    let normalized = absolute.map(|a| crate::l7_http::authority::normalized_authority(scheme, a));
+    let host = match normalized {
+        Some(Some(a)) => Some(a),
+        _ => authority,
+    };
     // Without :authority nor host (RFC 9113 §8.3.1 allows it) the head is
     // written as HTTP/1.0, which needs no Host: HAProxy serves such
     // requests too, and HTTP/1.1 would require one.
-    let hostless = authority.is_none() && !has_host_field(&s.fields);
-    ok = ok && put(path) && put(if hostless { &b" HTTP/1.0\r\n"[..] } else { &b" HTTP/1.1\r\n"[..] });
-    if let Some(a) = authority {
-        ok = ok && put(b"host: ") && put(a) && put(b"\r\n");
+    let hostless = authority.is_none() && hosts == 0;
+    let mut w = HeadWriter::new();
+    let method_span = w.put(method);
+    w.put(b" ");
+    let uri_start = w.put(b"").start;
+    if let Some(a) = absolute {
+        w.put(scheme);
+        w.put(b"://");
+        w.put(host.unwrap_or(a));
     }
-    ok = ok && put(&s.fields);
+    let uri = crate::l7_http::head::Span { start: uri_start, end: w.put(path).end };
+    w.put(if hostless { &b" HTTP/1.0\r\n"[..] } else { &b" HTTP/1.1\r\n"[..] });
+    if let Some(a) = host {
+        w.line(b"host", a);
+    }
+    w.lines(&s.fields, &s.spans);
     if !s.cookie.is_empty() {
-        ok = ok && put(b"cookie: ") && put(&s.cookie) && put(b"\r\n");
+        w.line(b"cookie", &s.cookie);
     }
     if let Some(p) = protocol {
-        ok = ok && put(b"upgrade: ") && put(p) && put(b"\r\nconnection: upgrade\r\n");
+        w.line(b"upgrade", p);
+        w.line(b"connection", b"upgrade");
         if p.eq_ignore_ascii_case(b"websocket") && !has_field(&s.fields, b"sec-websocket-key:") {
-            let key = crate::l7_http::websocket::new_key();
-            ok = ok && put(b"sec-websocket-key: ") && put(&key) && put(b"\r\n");
+            w.line(b"sec-websocket-key", &crate::l7_http::websocket::new_key());
         }
     }
     if body == ReqBody::Chunked {
-        ok = ok && put(b"transfer-encoding: chunked\r\n");
+        w.line(b"transfer-encoding", b"chunked");
     }
-    ok = ok && put(b"\r\n");
-    if !ok {
+    w.put(b"\r\n");
+    if !w.ok {
         return Err(ReqError::TooLarge);
     }
-    let mut head = match parse_request(buf.data()) {
-        Ok(Some(h)) => h,
-        Ok(None) => return Err(ReqError::TooLarge),
-        Err(_) => return Err(ReqError::Malformed("not a valid request once written as HTTP/1.1")),
-    };
-    if head.len != buf.len() || (body == ReqBody::Chunked) != (head.framing == Framing::Chunked) {
-        return Err(ReqError::Malformed("inconsistent framing"));
+    // What an HTTP/1 parser would refuse in the written head: a value it
+    // does not take, more lines than it holds, several Host lines, an empty
+    // host in an http(s) URI, chunked framing in HTTP/1.0.
+    if h1_invalid
+        || w.headers.len() > MAX_HEADERS
+        || hosts > 1
+        || normalized == Some(None)
+        || (hostless && body == ReqBody::Chunked)
+    {
+        return Err(ReqError::Malformed("not a valid request once written as HTTP/1.1"));
     }
-    head.version = Version::Http2;
-    let (buf, head) = crate::l7_http::authority::normalize(buf, head);
+    let framing = match content_length {
+        Some(n) if n > 0 => Framing::Length(n),
+        _ if body == ReqBody::Chunked => Framing::Chunked,
+        _ => Framing::None,
+    };
+    let head = RequestHead {
+        method: method_span,
+        uri,
+        version: Version::Http2,
+        len: w.buf.len(),
+        headers: w.headers,
+        framing,
+        // HTTP/1.0 without keep-alive closes; an upgrade is announced.
+        conn: ConnOpts { close: hostless, keep_alive: false, upgrade: protocol.is_some() },
+        expect_continue,
+    };
     let head_method = method == b"HEAD";
-    Ok(Built { buf, head, body, head_method, ext_connect: protocol.is_some() })
-}
-
-/// Whether the regular fields (`name: value\r\n` lines) carry a host.
-fn has_host_field(fields: &[u8]) -> bool {
-    has_field(fields, b"host:")
+    Ok(Built { buf: w.buf, head, body, head_method, ext_connect: protocol.is_some() })
 }
 
 /// Whether the regular fields have a line starting with `prefix` (`name:`).
@@ -351,6 +403,106 @@ mod tests {
         assert_eq!(b.body, ReqBody::Chunked);
         f.push(("content-length", "5"));
         assert_eq!(run(&f, false).unwrap().body, ReqBody::Length(5));
+    }
+
+    /// The head handed to the stream is what parsing the written text
+    /// gives (spans, framing, connection options, expect), and the text
+    /// is already as `authority::normalize` leaves it.
+    fn same_as_parsed(b: &Built) -> String {
+        let text = String::from_utf8_lossy(b.buf.data()).into_owned();
+        let mut parsed = crate::l7_http::parse::parse_request(b.buf.data()).unwrap().unwrap();
+        parsed.version = Version::Http2;
+        assert_eq!(format!("{:?}", b.head), format!("{parsed:?}"), "{text}");
+        let mut copy = Buffer::take();
+        copy.push(b.buf.data());
+        let (copy, _) = crate::l7_http::authority::normalize(copy, parsed);
+        assert_eq!(copy.data(), b.buf.data(), "{text}");
+        text
+    }
+
+    #[test]
+    fn the_head_is_the_parse_of_its_text() {
+        let with = |extra: &[(&'static str, &'static str)], end: bool| {
+            let mut f = BASE.to_vec();
+            f.extend_from_slice(extra);
+            same_as_parsed(&run(&f, end).unwrap())
+        };
+        with(&[("accept", "*/*"), ("cookie", "a=1"), ("x-e", ""), ("cookie", "b=2")], true);
+        with(&[("content-length", "0")], true);
+        with(&[("content-length", "5")], false);
+        with(&[("content-length", "0000000000000000005"), ("content-length", "5")], false);
+        with(&[("expect", "100-Continue"), ("x", "tab\there, obs-text \u{e9}")], false);
+        with(&[], false);
+        let authority = |scheme: &'static str, a: &'static str, path: &'static str| {
+            let f = [(":method", "OPTIONS"), (":scheme", scheme), (":authority", a), (":path", path)];
+            same_as_parsed(&run(&f, true).unwrap())
+        };
+        // Default ports are dropped from the URI and the host line, as
+        // HAProxy normalizes them; others stay.
+        assert!(
+            authority("http", "a.example:80", "/p")
+                .starts_with("OPTIONS http://a.example/p HTTP/1.1\r\nhost: a.example\r\n")
+        );
+        assert!(
+            authority("https", "a.example:443", "/")
+                .contains("https://a.example/ HTTP/1.1\r\nhost: a.example\r\n")
+        );
+        assert!(
+            authority("https", "a.example:80", "/")
+                .contains("https://a.example:80/ HTTP/1.1\r\nhost: a.example:80\r\n")
+        );
+        assert!(
+            authority("http", "a.example:", "/")
+                .contains("http://a.example/ HTTP/1.1\r\nhost: a.example\r\n")
+        );
+        assert!(authority("http", "a.example:8080", "/").contains("http://a.example:8080/ HTTP/1.1\r\n"));
+        assert!(authority("foo", ":80", "/").contains("foo://:80/ HTTP/1.1\r\nhost: :80\r\n"));
+        assert!(
+            authority("http", "a.example:80", "*")
+                .starts_with("OPTIONS * HTTP/1.1\r\nhost: a.example:80\r\n")
+        );
+        // Without :authority: the host field, or HTTP/1.0 without one.
+        let f = [(":method", "GET"), (":scheme", "http"), (":path", "/"), ("host", "h.example:80")];
+        assert!(
+            same_as_parsed(&run(&f, true).unwrap()).starts_with("GET / HTTP/1.1\r\nhost: h.example:80\r\n")
+        );
+        let f = [(":method", "POST"), (":scheme", "http"), (":path", "/"), ("content-length", "3")];
+        let b = run(&f, false).unwrap();
+        assert!(same_as_parsed(&b).starts_with("POST / HTTP/1.0\r\n") && b.head.conn.close);
+        let mut ws = vec![(":method", "CONNECT"), (":protocol", "websocket")];
+        ws.extend_from_slice(&BASE[1..]);
+        same_as_parsed(&run(&ws, false).unwrap());
+        let many: Vec<(String, String)> = (0..100).map(|i| (format!("x-{i}"), "v".to_string())).collect();
+        let mut f: Vec<(&str, &str)> = BASE.to_vec();
+        f.extend(many.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        same_as_parsed(&run(&f, true).unwrap()); // 101 lines with host
+    }
+
+    #[test]
+    fn what_an_http1_parser_refuses_is_malformed() {
+        let malformed = |f: &[(&str, &str)], end: bool| {
+            assert!(matches!(run(f, end), Err(ReqError::Malformed(_))), "{f:?} accepted")
+        };
+        let with = |extra: (&'static str, &'static str)| {
+            let mut f = BASE.to_vec();
+            f.push(extra);
+            f
+        };
+        for bad in ["a\u{7f}b", "a\u{1}b", "\u{1f}"] {
+            malformed(&with(("x", bad)), true);
+            malformed(&with(("cookie", bad)), true);
+        }
+        malformed(&with(("content-length", "00000000000000000005")), false);
+        malformed(
+            &[(":method", "GET"), (":scheme", "http"), (":path", "/"), ("host", "a"), ("host", "b")],
+            true,
+        );
+        malformed(&[(":method", "GET"), (":scheme", "https"), (":authority", ":443"), (":path", "/")], true);
+        malformed(&[(":method", "POST"), (":scheme", "http"), (":path", "/")], false); // chunked in HTTP/1.0
+        let many: Vec<(String, String)> = (0..101).map(|i| (format!("x-{i}"), "v".to_string())).collect();
+        let mut f: Vec<(&str, &str)> = BASE.to_vec();
+        f.extend(many.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        malformed(&f, true); // 102 lines
     }
 
     #[test]

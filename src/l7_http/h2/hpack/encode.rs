@@ -59,10 +59,16 @@ impl Encoder {
 
     /// One field; `name` must be lower case (HTTP/2 field names are).
     pub fn field(&mut self, name: &[u8], value: &[u8], out: &mut Vec<u8>) {
-        if let Some(i) = STATIC.iter().position(|(n, v)| *n == name && *v == value && !v.is_empty()) {
-            return integer(out, 0x80, 7, i + 1);
+        let named = static_name_index(name);
+        // Entries with a value follow the first one of their name.
+        if let Some(first) = named
+            && !value.is_empty()
+            && let Some(i) =
+                STATIC[first - 1..].iter().take_while(|(n, _)| *n == name).position(|(_, v)| *v == value)
+        {
+            return integer(out, 0x80, 7, first + i);
         }
-        match static_name_index(name) {
+        match named {
             Some(i) => integer(out, 0x00, 4, i),
             None => {
                 out.push(0x00);

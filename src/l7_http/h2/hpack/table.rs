@@ -33,9 +33,50 @@ pub static STATIC: [(&[u8], &[u8]); 61] = [
     (b"via", b""), (b"www-authenticate", b""),
 ];
 
-/// The static index (1-based) of the first entry named `name`, if any.
+/// The static index (1-based) of the first entry named `name`, if any:
+/// the name's length picks the few candidates, compared whole.
 pub fn static_name_index(name: &[u8]) -> Option<usize> {
-    STATIC.iter().position(|(n, _)| *n == name).map(|i| i + 1)
+    let candidates: &[(&[u8], usize)] = match name.len() {
+        3 => &[(b"age", 21), (b"via", 60)],
+        4 => &[(b"date", 33), (b"etag", 34), (b"from", 37), (b"host", 38), (b"link", 45), (b"vary", 59)],
+        5 => &[(b":path", 4), (b"allow", 22), (b"range", 50)],
+        6 => &[(b"accept", 19), (b"cookie", 32), (b"expect", 35), (b"server", 54)],
+        7 => &[
+            (b":method", 2),
+            (b":scheme", 6),
+            (b":status", 8),
+            (b"expires", 36),
+            (b"referer", 51),
+            (b"refresh", 52),
+        ],
+        8 => &[(b"if-match", 39), (b"if-range", 42), (b"location", 46)],
+        10 => &[(b":authority", 1), (b"set-cookie", 55), (b"user-agent", 58)],
+        11 => &[(b"retry-after", 53)],
+        12 => &[(b"content-type", 31), (b"max-forwards", 47)],
+        13 => &[
+            (b"accept-ranges", 18),
+            (b"authorization", 23),
+            (b"cache-control", 24),
+            (b"content-range", 30),
+            (b"if-none-match", 41),
+            (b"last-modified", 44),
+        ],
+        14 => &[(b"accept-charset", 15), (b"content-length", 28)],
+        15 => &[(b"accept-encoding", 16), (b"accept-language", 17)],
+        16 => &[
+            (b"content-encoding", 26),
+            (b"content-language", 27),
+            (b"content-location", 29),
+            (b"www-authenticate", 61),
+        ],
+        17 => &[(b"if-modified-since", 40), (b"transfer-encoding", 57)],
+        18 => &[(b"proxy-authenticate", 48)],
+        19 => &[(b"content-disposition", 25), (b"if-unmodified-since", 43), (b"proxy-authorization", 49)],
+        25 => &[(b"strict-transport-security", 56)],
+        27 => &[(b"access-control-allow-origin", 20)],
+        _ => &[],
+    };
+    candidates.iter().find(|(n, _)| *n == name).map(|&(_, i)| i)
 }
 
 /// Where one entry's bytes are in [`DynTable::bytes`].
@@ -138,6 +179,17 @@ impl DynTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_name_index_is_the_first_entry_of_that_name() {
+        for (i, (name, _)) in STATIC.iter().enumerate() {
+            let first = STATIC.iter().position(|(n, _)| n == name).unwrap() + 1;
+            assert_eq!(static_name_index(name), Some(first), "entry {}", i + 1);
+        }
+        for name in [&b""[..], b"x", b"ages", b"Host", b":status2", b"content-lengtH", b"x-forwarded-for"] {
+            assert_eq!(static_name_index(name), None);
+        }
+    }
 
     #[test]
     fn entries_are_evicted_oldest_first_and_bytes_are_reused() {

@@ -1,0 +1,45 @@
+#!/bin/bash
+# Instructions per HTTP/2 request (user space only, not moved by the
+# machine's load): strata under `valgrind --tool=callgrind` with the
+# configuration of run.sh (`bind ... proto h2`, one HTTP/1.1 server, the
+# `http-request return` backend), `h2load -n N -c 10 -m 10`, then the
+# program's total divided by N (startup included, under 0.2% of it).
+# Usage: tests/benches/h2/callgrind.sh [REQUESTS] [OUT]  (default 20000, $WORK/cg.out,
+# kept when OUT is given: `callgrind_annotate --inclusive=yes OUT` shows where they go).
+set -u
+N="${1:-20000}"; OUT="${2:-}"
+source "$(dirname "$0")/../lib.sh"
+bench_tools haproxy=haproxy h2load=nghttp2-client valgrind=valgrind
+[ -n "${STRATA:-}" ] || cargo build --release --quiet --bin strata || exit 1
+STRATA="${STRATA:-$ROOT/target/release/strata}"
+HAPROXY="$(command -v haproxy)"
+bench_workdir h2-callgrind
+OUT="${OUT:-$WORK/cg.out}"
+start_return_backend
+P=$(port)
+cat > "$WORK/strata.cfg" <<CFG
+global
+    nbthread 1
+    maxconn 5000
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+    timeout http-keep-alive 30s
+    http-reuse always
+frontend fe
+    bind 127.0.0.1:$P proto h2
+    default_backend be
+backend be
+    server s1 127.0.0.1:$BE
+CFG
+valgrind --tool=callgrind --callgrind-out-file="$OUT" "$STRATA" -db -f "$WORK/strata.cfg" >/dev/null 2>"$WORK/valgrind.err" &
+VG=$!; PIDS+=($VG)
+for _ in $(seq 100); do
+  curl -s --http2-prior-knowledge "http://127.0.0.1:$P/" >/dev/null && break
+  sleep 0.2
+done
+h2load -n "$N" -c 10 -m 10 "http://127.0.0.1:$P/" | grep -q "$N succeeded" || echo "h2load: not every request succeeded" >&2
+kill -INT "$VG"; wait "$VG"
+callgrind_annotate "$OUT" 2>/dev/null | awk -v n="$N" '/PROGRAM TOTALS/ {gsub(",", "", $1); printf "%s instructions, %.0f per request\n", $1, $1 / n}'
