@@ -16,23 +16,34 @@
 use super::client::ClientSide;
 use crate::core::buffer::Buffer;
 use crate::l4_conn::{Conn, IoStep, Pipe};
+use crate::l7_http::h2::res_fields::EncodedHead;
+use crate::l7_http::head::ResponseHead;
 use std::time::Instant;
 
 /// One HTTP/2 stream's client side. Owned by the session's H2 mux; lent
 /// to the stream (as a [`ClientSide`]) for each call.
 #[derive(Debug)]
 pub struct MuxChan {
-    rx: Option<Buffer>, // request bytes for the stream, appended by the mux
-    fresh: bool,        // bytes were appended since the stream's last fill
-    tx: Option<Buffer>, // response bytes the stream wrote, taken by the mux
-    failed: bool,       // reset by either side, or the connection failed
-    rx_closed: bool,    // a tunnel's END_STREAM: no request bytes after those in `rx`
-    last_io: Instant,   // last byte moved for this stream either way
+    rx: Option<Buffer>,        // request bytes for the stream, appended by the mux
+    fresh: bool,               // bytes were appended since the stream's last fill
+    tx: Option<Buffer>,        // response bytes the stream wrote, taken by the mux
+    head: Option<EncodedHead>, // the final head in `tx`, encoded by the stream
+    failed: bool,              // reset by either side, or the connection failed
+    rx_closed: bool,           // a tunnel's END_STREAM: no request bytes after those in `rx`
+    last_io: Instant,          // last byte moved for this stream either way
 }
 
 impl MuxChan {
     pub fn new(now: Instant) -> MuxChan {
-        MuxChan { rx: None, fresh: false, tx: None, failed: false, rx_closed: false, last_io: now }
+        MuxChan {
+            rx: None,
+            fresh: false,
+            tx: None,
+            head: None,
+            failed: false,
+            rx_closed: false,
+            last_io: now,
+        }
     }
 
     /// Room left for request bytes.
@@ -70,6 +81,15 @@ impl MuxChan {
         self.tx.as_ref().map_or(0, Buffer::len)
     }
 
+    /// Mux side: the final response head the stream encoded, once its
+    /// text is in the response bytes (at their front: it went into an
+    /// empty channel); the mux frames the block and consumes the text
+    /// without parsing it.
+    pub fn take_head(&mut self) -> Option<EncodedHead> {
+        let ready = self.head.as_ref().is_some_and(|h| self.tx_pending() >= h.len);
+        if ready { self.head.take() } else { None }
+    }
+
     /// Mux side: `n` response bytes were framed and sent.
     pub fn tx_sent(&mut self, n: usize, now: Instant) {
         if let Some(b) = self.tx.as_mut() {
@@ -89,6 +109,7 @@ impl MuxChan {
         self.failed = true;
         self.rx = None;
         self.tx = None;
+        self.head = None;
     }
 
     pub fn failed(&self) -> bool {
@@ -173,6 +194,14 @@ impl ClientSide for MuxChan {
         }
         self.last_io = now;
         (IoStep::Moved(n), from_a, from_b)
+    }
+
+    fn response_head(&mut self, head: &ResponseHead, src: &[u8]) {
+        // Only into an empty channel, which `send_pair` then takes whole
+        // (else the mux parses the text).
+        if !self.failed && self.tx.is_none() {
+            self.head = Some(EncodedHead::new(head, src));
+        }
     }
 
     fn can_splice(&self) -> bool {

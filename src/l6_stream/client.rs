@@ -11,6 +11,7 @@
 
 use crate::core::buffer::Buffer;
 use crate::l4_conn::{Conn, IoStep, Pipe};
+use crate::l7_http::head::ResponseHead;
 use std::time::Instant;
 
 /// What a stream does with its client side. Implemented by [`Conn`] and
@@ -54,6 +55,13 @@ pub trait ClientSide {
         second_max: usize,
         now: Instant,
     ) -> (IoStep, usize, usize);
+    /// The next bytes sent (by `send_pair`'s `first`) are the final
+    /// response head `head`, unchanged from `src`, its text: a multiplexed
+    /// client side encodes it now, from the parsed spans, instead of
+    /// parsing the text again. Nothing to do for a socket.
+    fn response_head(&mut self, head: &ResponseHead, src: &[u8]) {
+        let _ = (head, src);
+    }
     /// Whether response bodies may be spliced to it (a plain socket).
     fn can_splice(&self) -> bool;
     /// See [`Conn::splice_out`]; only called when [`ClientSide::can_splice`].

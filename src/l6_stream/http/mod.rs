@@ -48,6 +48,7 @@ pub struct HttpPart {
     pub(super) first_of_session: bool, // first request on its client connection
     pub(super) tunnel: bool, // protocol switched: forward bytes as TCP
     pub(super) response_started: bool, // a response byte reached the client
+    pub(super) res_out_parsed: bool, // `res_out` is the server's head as `txn.res` describes it
     pub(super) early_hints: Vec<u8>, // `early-hint` header lines for a 103 answer
     pub(super) comp_algo: Option<crate::cfg::CompAlgo>, // compression chosen for this request
     pub(super) comp: Option<Box<crate::l7_http::compress::Compressor>>, // compressing the response
@@ -121,6 +122,7 @@ impl HttpPart {
             first_of_session,
             tunnel: false,
             response_started: false,
+            res_out_parsed: false,
             early_hints: Vec::new(),
             dyn_answer: None,
             comp_algo: None,

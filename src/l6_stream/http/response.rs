@@ -226,6 +226,7 @@ impl Stream {
             // Sent as received. The rules that read the head have run; from
             // here on only the parsed fields of `t.res` are read.
             h.res_out = t.res_buf.take();
+            h.res_out_parsed = true;
             return;
         }
         match next.write() {
@@ -270,6 +271,13 @@ impl Stream {
                 }
                 _ => None,
             };
+            if std::mem::take(&mut h.res_out_parsed)
+                && !h.answered
+                && let (Some(head), Some(out)) = (h.txn.res.as_ref(), h.res_out.as_ref())
+                && out.len() >= head.len
+            {
+                cli.response_head(head, out.data());
+            }
             let step = match srv_rx {
                 Some(rx) if h.res_pending > 0 => {
                     let (step, _, body) = cli.send_pair(&mut h.res_out, rx, h.res_pending, now);

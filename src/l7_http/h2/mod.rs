@@ -7,3 +7,4 @@ pub mod counters;
 pub mod dechunk;
 pub mod frame;
 pub mod hpack;
+pub mod res_fields;

@@ -27,8 +27,7 @@ impl H2 {
         debug!(target: "l5", "h2: stream {id}: invalid request ({why}): 400");
         let status = BuiltinStatus::BadRequest;
         let raw = status.bytes();
-        let head =
-            response::encode_head(raw, (false, false), &mut self.enc, &mut self.hblock, &mut self.lower);
+        let head = response::encode_head(raw, (false, false), &mut self.enc, &mut self.hblock);
         let body = match head {
             Ok(Some(h)) => &raw[h.consumed..],
             _ => &[][..],

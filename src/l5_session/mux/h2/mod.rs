@@ -93,7 +93,6 @@ pub struct H2 {
     pending: Option<Pending>, // a header block awaits CONTINUATION
     scratch: request::Scratch,
     hblock: Vec<u8>, // response header block being sent
-    lower: Vec<u8>,  // a field name in lower case
     out: Vec<u8>,    // frames for the client
     out_sent: usize, // bytes of `out` already written
     streams: Streams,
@@ -134,7 +133,6 @@ impl H2 {
             pending: None,
             scratch: request::Scratch::default(),
             hblock: Vec::new(),
-            lower: Vec::new(),
             out: Vec::new(),
             out_sent: 0,
             streams: Streams::default(),

@@ -62,7 +62,6 @@ impl H2 {
                 &mut self.out,
                 &mut self.enc,
                 &mut self.hblock,
-                &mut self.lower,
                 &mut self.conn_send,
                 max_frame,
                 now,
@@ -147,7 +146,6 @@ fn frame_response(
     out: &mut Vec<u8>,
     enc: &mut crate::l7_http::h2::hpack::Encoder,
     hblock: &mut Vec<u8>,
-    lower: &mut Vec<u8>,
     conn_send: &mut i64,
     max_frame: usize,
     now: Instant,
@@ -160,6 +158,9 @@ fn frame_response(
         match st.res {
             ResState::Done => return progress,
             ResState::Head => {
+                // A head the stream encoded as it handed it over, else its text parsed.
+                let pre = st.chan.take_head();
+                let pre = pre.map(|p| response::encoded_head(&p, st.ext_connect, enc, hblock));
                 let Some(tx) = st.chan.tx().as_ref() else {
                     if st.l6_ended {
                         // Ended without a response (aborted early).
@@ -170,7 +171,11 @@ fn frame_response(
                 };
                 let data = tx.data();
                 let full = tx.is_full();
-                match response::encode_head(data, (st.head_method, st.ext_connect), enc, hblock, lower) {
+                let head = match pre {
+                    Some(head) => Ok(Some(head)),
+                    None => response::encode_head(data, (st.head_method, st.ext_connect), enc, hblock),
+                };
+                match head {
                     Ok(Some(head)) => {
                         let end = !head.interim && head.payload.is_none();
                         header_frames(out, st.id, hblock, end, max_frame);

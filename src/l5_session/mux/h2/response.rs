@@ -14,7 +14,8 @@
 
 pub use crate::l7_http::h2::dechunk::{Dechunk, Piece};
 use crate::l7_http::h2::hpack::Encoder;
-use crate::l7_http::head::{Framing, name_is};
+use crate::l7_http::h2::res_fields::{EncodedHead, encode_fields};
+use crate::l7_http::head::Framing;
 use crate::l7_http::parse::parse_response;
 
 /// Where a stream's response conversion is.
@@ -40,17 +41,6 @@ pub struct Head {
     pub payload: Option<Payload>, // None: no body (END_STREAM with the head)
 }
 
-/// Fields never sent over HTTP/2 (RFC 9113 §8.2.2).
-fn connection_specific(name: &[u8]) -> bool {
-    match name.len() {
-        7 => name_is(name, b"upgrade"),
-        10 => name_is(name, b"connection") || name_is(name, b"keep-alive"),
-        16 => name_is(name, b"proxy-connection"),
-        17 => name_is(name, b"transfer-encoding"),
-        _ => false,
-    }
-}
-
 /// Encodes the response head at the front of `out` into `block` (which it
 /// clears first); `ext_connect`: it answers an extended CONNECT.
 /// `Ok(None)`: the head is not complete yet. `Err`: the bytes are not a
@@ -60,28 +50,39 @@ pub fn encode_head(
     (head_method, ext_connect): (bool, bool),
     enc: &mut Encoder,
     block: &mut Vec<u8>,
-    lower: &mut Vec<u8>,
 ) -> Result<Option<Head>, ()> {
     let head = match parse_response(out, head_method, false) {
         Ok(Some(h)) => h,
         Ok(None) => return Ok(None),
         Err(_) => return Err(()),
     };
-    let switched = ext_connect && head.status == 101;
+    let status = begin_block(head.status, ext_connect, enc, block);
+    encode_fields(out, &head.headers, block);
+    Ok(Some(framed(status, head.framing, head.len, ext_connect)))
+}
+
+/// The block of a head its stream already encoded (see
+/// [`EncodedHead`]), the same as [`encode_head`] makes of its text.
+pub fn encoded_head(pre: &EncodedHead, ext_connect: bool, enc: &mut Encoder, block: &mut Vec<u8>) -> Head {
+    let status = begin_block(pre.status, ext_connect, enc, block);
+    block.extend_from_slice(&pre.fields);
+    framed(status, pre.framing, pre.len, ext_connect)
+}
+
+/// Starts `block` with `:status` (a switched extended CONNECT's 101 as
+/// 200); returns the status as received.
+fn begin_block(status: u16, ext_connect: bool, enc: &mut Encoder, block: &mut Vec<u8>) -> u16 {
     block.clear();
     enc.begin(block);
-    enc.status(if switched { 200 } else { head.status }, block);
-    for h in &head.headers {
-        let name = h.name.of(out);
-        if connection_specific(name) {
-            continue;
-        }
-        lower.clear();
-        lower.extend(name.iter().map(u8::to_ascii_lowercase));
-        enc.field(lower, h.value.of(out), block);
-    }
-    let interim = (100..200).contains(&head.status) && !switched;
-    let payload = match head.framing {
+    enc.status(if ext_connect && status == 101 { 200 } else { status }, block);
+    status
+}
+
+/// What follows a head of `status` and `framing`, `len` bytes of text.
+fn framed(status: u16, framing: Framing, len: usize, ext_connect: bool) -> Head {
+    let switched = ext_connect && status == 101;
+    let interim = (100..200).contains(&status) && !switched;
+    let payload = match framing {
         _ if switched => Some(Payload::UntilEnd),
         _ if interim => None,
         Framing::None | Framing::Length(0) => None,
@@ -89,7 +90,7 @@ pub fn encode_head(
         Framing::Chunked => Some(Payload::Chunked(Dechunk::default())),
         Framing::UntilClose => Some(Payload::UntilEnd),
     };
-    Ok(Some(Head { consumed: head.len, interim, payload }))
+    Head { consumed: len, interim, payload }
 }
 
 #[cfg(test)]
@@ -97,13 +98,34 @@ mod tests {
     use super::*;
     use crate::l7_http::h2::hpack::Decoder;
 
+    /// A head the stream encoded from its spans frames as its text would.
+    #[test]
+    fn a_head_encoded_by_its_stream_is_the_head_its_text_gives() {
+        let raws: [(&[u8], bool, bool); 4] = [
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\nX-Thing: A\r\n\r\nhello", false, false),
+            (b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\nX-A-Rather-Long-Field-Name-Of-More-Than-Sixty-Four-Bytes-In-All-Of-It: v\r\n\r\n", false, false),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nAccept-Ranges: bytes\r\n\r\n", true, false),
+            (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: a\r\n\r\n", false, true),
+        ];
+        for (raw, head_method, ext_connect) in raws {
+            let (mut parsed_block, mut pre_block) = (Vec::new(), Vec::new());
+            let a = encode_head(raw, (head_method, ext_connect), &mut Encoder::new(), &mut parsed_block)
+                .unwrap()
+                .unwrap();
+            let head = parse_response(raw, head_method, false).unwrap().unwrap();
+            let pre = EncodedHead::new(&head, raw);
+            let b = encoded_head(&pre, ext_connect, &mut Encoder::new(), &mut pre_block);
+            assert_eq!(pre_block, parsed_block, "{}", String::from_utf8_lossy(raw));
+            assert_eq!((a.consumed, a.interim, a.payload), (b.consumed, b.interim, b.payload));
+        }
+    }
+
     #[test]
     fn a_response_head_is_encoded_without_connection_fields() {
         let raw =
             b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\nX-Thing: A\r\n\r\nhello";
-        let (mut block, mut lower) = (Vec::new(), Vec::new());
-        let h =
-            encode_head(raw, (false, false), &mut Encoder::new(), &mut block, &mut lower).unwrap().unwrap();
+        let mut block = Vec::new();
+        let h = encode_head(raw, (false, false), &mut Encoder::new(), &mut block).unwrap().unwrap();
         assert_eq!(h.consumed, raw.len() - 5);
         assert_eq!(h.payload, Some(Payload::Length(5)));
         let mut fields = Vec::new();
@@ -113,13 +135,11 @@ mod tests {
             .map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec()))
             .collect();
         assert_eq!(fields, want);
-        let h =
-            encode_head(raw, (true, false), &mut Encoder::new(), &mut block, &mut lower).unwrap().unwrap();
+        let h = encode_head(raw, (true, false), &mut Encoder::new(), &mut block).unwrap().unwrap();
         assert_eq!(h.payload, None, "HEAD: no body");
         // After an extended CONNECT a 101 is the client's 200, its payload a tunnel.
         let raw = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: a\r\n\r\n";
-        let h =
-            encode_head(raw, (false, true), &mut Encoder::new(), &mut block, &mut lower).unwrap().unwrap();
+        let h = encode_head(raw, (false, true), &mut Encoder::new(), &mut block).unwrap().unwrap();
         assert_eq!((h.interim, h.payload, h.consumed), (false, Some(Payload::UntilEnd), raw.len()));
         let mut fields = Vec::new();
         Decoder::new(4096).decode(&block, 65536, |n, v| fields.push((n.to_vec(), v.to_vec()))).unwrap();
@@ -128,9 +148,7 @@ mod tests {
             [(b":status".to_vec(), b"200".to_vec()), (b"sec-websocket-accept".to_vec(), b"a".to_vec())]
         );
         assert!(
-            encode_head(b"HTTP/1.1 200", (false, false), &mut Encoder::new(), &mut block, &mut lower)
-                .unwrap()
-                .is_none()
+            encode_head(b"HTTP/1.1 200", (false, false), &mut Encoder::new(), &mut block).unwrap().is_none()
         );
     }
 }
