@@ -357,3 +357,21 @@ fn check_mode_warns_and_refuses_with_file_and_line() {
         assert!(!err.contains("unknown keyword"), "{err}");
     }
 }
+
+/// `ulimit-n N`: the process's open-files limit is N (`/proc/PID/limits`,
+/// as HAProxy's manual says; HAProxy 2.6.12 itself keeps a higher limit it
+/// started with) and `show info` says so.
+#[test]
+fn ulimit_n_sets_the_open_files_limit() {
+    let be = Backend::echo();
+    let (port, stats) = (free_port(), free_port());
+    let global = format!("    ulimit-n 4321\n    stats socket 127.0.0.1:{stats} level admin");
+    let p = Proxy::start(&tcp_cfg(&global, port, &be));
+    assert!(echoes(port));
+    if !support::under_haproxy() {
+        let limits = std::fs::read_to_string(format!("/proc/{}/limits", p.pid())).expect("limits");
+        let line = limits.lines().find(|l| l.starts_with("Max open files")).expect("open files line");
+        assert_eq!(line.split_whitespace().nth(3), Some("4321"), "soft limit: {line}");
+    }
+    assert_eq!(support::info(stats).get("Ulimit-n").map(String::as_str), Some("4321"));
+}

@@ -217,3 +217,27 @@ fn tcpka_arms_keepalive_timers_on_both_sides() {
     assert_eq!(r.server_side_timer().0, KEEPALIVE_TIMER, "server side");
     assert_eq!(timer_of(r.fe, r.client_port()).0, 0, "a backend's tcpka leaves the client side alone");
 }
+
+/// `bind ... interface IF` (SO_BINDTODEVICE): bound to `lo`, loopback
+/// clients are served; a device that does not exist draws HAProxy's
+/// warning naming the line, and the listener serves on every device.
+#[test]
+fn bind_interface_binds_to_the_device() {
+    let echo = Backend::echo();
+    for (dev, known) in [("lo", true), ("strata-nodev0", false)] {
+        let fe = free_port();
+        let cfg = format!(
+            "{}frontend fe\n    bind 127.0.0.1:{fe} interface {dev}\n    default_backend be\n\
+             backend be\n    server s1 127.0.0.1:{}\n",
+            tcp_defaults(100, Duration::from_secs(5), Duration::from_secs(60), Duration::from_secs(60)),
+            echo.port()
+        );
+        let proxy = Proxy::start(&cfg);
+        let mut c = connect(fe);
+        round_trip(&mut c, b"ping", ms(10_000)).expect("served");
+        let warned = proxy.stderr_text().contains(&format!(
+            "cannot bind receiver to device '{dev}' (No such device) for [127.0.0.1:{fe}]"
+        ));
+        assert_eq!(warned, !known, "interface {dev}: {}", proxy.stderr_text());
+    }
+}

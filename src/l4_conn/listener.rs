@@ -66,7 +66,12 @@ impl Listener {
             sock.set_only_v6(only)?;
         }
         if let Some(dev) = &opts.interface {
-            sock.bind_device(Some(dev.as_bytes()))?;
+            match sock.bind_device(Some(dev.as_bytes())) {
+                // a device that does not exist: HAProxy warns (the start-up
+                // check does, once) and listens on every device
+                Err(e) if e.raw_os_error() == Some(libc::ENODEV) => {}
+                other => other?,
+            }
         }
         sock.set_nonblocking(true)?;
         sock.bind(&addr.into())?;

@@ -80,6 +80,9 @@ pub fn open_listeners(
             let bind_err = |err| StartError::Bind { proxy: proxy.name.clone(), addr: bind.addr_text(), err };
             let set = bind.opts.threads(cfg.global.nbthread);
             let own_socket = set & (1 << thread) != 0 && set.trailing_zeros() as usize != thread;
+            if first.is_none() {
+                warn_missing_device(bind, &proxy.name);
+            }
             let shared_with = first
                 .and_then(|f| f.get(out.len()))
                 .filter(|_| bind.fd.is_some() || bind.unix.is_some() || !reuse_port || !own_socket);
@@ -222,4 +225,20 @@ impl Worker {
         worker.timers = timers;
         Ok(worker)
     }
+}
+
+/// `bind ... interface DEV` naming a device the system does not have:
+/// HAProxy's warning, once per line (the socket then listens on every
+/// device, as HAProxy's does).
+fn warn_missing_device(bind: &crate::cfg::Bind, proxy: &str) {
+    let Some(dev) = &bind.opts.interface else { return };
+    if dev.contains('/') || std::path::Path::new("/sys/class/net").join(dev).exists() {
+        return;
+    }
+    eprintln!(
+        "[WARNING]  ({}) : Binding [{}] for proxy {proxy}: cannot bind receiver to device '{dev}' (No such device) for [{}]",
+        std::process::id(),
+        bind.loc,
+        bind.addr_text()
+    );
 }
