@@ -191,27 +191,15 @@ fn environment_edits_apply_to_later_lines() {
         be = be.addr()
     );
     // presetenv keeps the value the environment already has.
-    let dir = std::env::temp_dir().join(format!("strata-env-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let path = dir.join("proxy.cfg");
-    std::fs::write(&path, &cfg).expect("cfg");
-    let mut child = Command::new(binary())
-        .args(["-db", "-f"])
-        .arg(&path)
-        .env("STRATA_T_PORT", port.to_string())
-        .env("STRATA_T_GONE", "256.0.0.1:1")
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let served = wait_until(ms(5000), || support::try_connect(port).is_ok()) && echoes(port);
-    let _ = child.kill();
-    let out = child.wait_with_output().expect("wait");
-    assert!(
-        served,
-        "setenv and presetenv reached the bind and server lines: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let env = [("STRATA_T_PORT", port.to_string()), ("STRATA_T_GONE", "256.0.0.1:1".to_string())];
+    let p = Proxy::start_with_env(&cfg, &[], &env);
+    assert!(serves_soon(port), "setenv and presetenv reached the bind and server lines: {}", p.stderr_text());
+}
+
+/// Whether `port` accepts and echoes within a few seconds (its bind line
+/// names the port through a variable, so start-up does not wait for it).
+fn serves_soon(port: u16) -> bool {
+    wait_until(ms(5000), || support::try_connect(port).is_ok()) && echoes(port)
 }
 
 /// Numeric `uid` / `gid`: the same identity change as `user` / `group`.
@@ -242,28 +230,13 @@ fn resetenv_keeps_only_the_names_it_lists() {
          defaults\n    mode tcp\n{TIMEOUTS}\nlisten l\n    bind \"127.0.0.1:${{STRATA_T_PORT}}\"\n    \
          server s1 \"${{STRATA_T_BE}}\"\n    server s2 \"${{STRATA_T_GONE-127.0.0.1:1}}\" disabled\n"
     );
-    let dir = std::env::temp_dir().join(format!("strata-resetenv-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let path = dir.join("proxy.cfg");
-    std::fs::write(&path, &cfg).expect("cfg");
-    let mut child = Command::new(binary())
-        .args(["-db", "-f"])
-        .arg(&path)
-        .env("STRATA_T_PORT", port.to_string())
-        .env("STRATA_T_BE", be.addr().to_string())
-        .env("STRATA_T_GONE", "256.0.0.1:1") // not an address: refused if still set
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let served = wait_until(ms(5000), || support::try_connect(port).is_ok()) && echoes(port);
-    let _ = child.kill();
-    let out = child.wait_with_output().expect("wait");
-    assert!(
-        served,
-        "the kept names reached the bind and server lines: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let env = [
+        ("STRATA_T_PORT", port.to_string()),
+        ("STRATA_T_BE", be.addr().to_string()),
+        ("STRATA_T_GONE", "256.0.0.1:1".to_string()), // not an address: refused if still set
+    ];
+    let p = Proxy::start_with_env(&cfg, &[], &env);
+    assert!(serves_soon(port), "the kept names reached the bind and server lines: {}", p.stderr_text());
 }
 
 /// `log-tag` and `log-send-hostname`: the syslog header carries them.

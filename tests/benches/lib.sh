@@ -49,3 +49,27 @@ CFG
 # cpu_ticks PID: user + system clock ticks of PID so far (TCK per second).
 TCK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# h2_bench_cfg PORT FILE: the HTTP/2 benchmarks' configuration (h2/run.sh,
+# h2/callgrind.sh) in FILE: `bind 127.0.0.1:PORT proto h2` forwarding to the
+# backend on $BE (start_return_backend), one thread, server connections reused.
+h2_bench_cfg() {
+  local p="$1"
+  cat > "$2" <<CFG
+global
+    nbthread 1
+    maxconn 5000
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+    timeout http-keep-alive 30s
+    http-reuse always
+frontend fe
+    bind 127.0.0.1:$p proto h2
+    default_backend be
+backend be
+    server s1 127.0.0.1:$BE
+CFG
+}

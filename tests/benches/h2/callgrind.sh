@@ -17,23 +17,7 @@ bench_workdir h2-callgrind
 OUT="${OUT:-$WORK/cg.out}"
 start_return_backend
 P=$(port)
-cat > "$WORK/strata.cfg" <<CFG
-global
-    nbthread 1
-    maxconn 5000
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-    timeout http-keep-alive 30s
-    http-reuse always
-frontend fe
-    bind 127.0.0.1:$P proto h2
-    default_backend be
-backend be
-    server s1 127.0.0.1:$BE
-CFG
+h2_bench_cfg "$P" "$WORK/strata.cfg"
 valgrind --tool=callgrind --callgrind-out-file="$OUT" "$STRATA" -db -f "$WORK/strata.cfg" >/dev/null 2>"$WORK/valgrind.err" &
 VG=$!; PIDS+=($VG)
 for _ in $(seq 100); do

@@ -22,23 +22,7 @@ start_return_backend
 start() { # name binary -> sets PORT_<name> and PID_<name>
   local name="$1" bin="$2" p
   p=$(port)
-  cat > "$WORK/$name.cfg" <<CFG
-global
-    nbthread 1
-    maxconn 5000
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-    timeout http-keep-alive 30s
-    http-reuse always
-frontend fe
-    bind 127.0.0.1:$p proto h2
-    default_backend be
-backend be
-    server s1 127.0.0.1:$BE
-CFG
+  h2_bench_cfg "$p" "$WORK/$name.cfg"
   taskset -c 1 "$bin" -db -f "$WORK/$name.cfg" >/dev/null 2>&1 &
   local pid=$!; PIDS+=($pid)
   eval "PID_$name=$pid PORT_$name=$p"
