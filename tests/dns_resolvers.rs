@@ -2,7 +2,9 @@
 //! name's address changes follows it live (traffic, `show servers state`,
 //! `show stat`), a `server-template` spreads over the answered addresses
 //! without sharing one, NXDOMAIN held past `hold nx` puts the server in
-//! `MAINT (resolution)`, `show resolvers` counts each name server's
+//! `MAINT (resolution)`, so do REFUSED past `hold refused` and silence
+//! past `hold timeout`, queries announce `accepted_payload_size`,
+//! `show resolvers` counts each name server's
 //! answers, and the section's refusals use HAProxy's words.
 //!
 //! The bug story: strata refused every `resolvers` section (7 of 60 real
@@ -116,6 +118,62 @@ fn a_server_follows_its_name_as_the_answers_change() {
     ] {
         assert!(err.contains(line), "no {line:?} in:\n{err}");
     }
+}
+
+/// `hold refused` and `hold timeout`: a name server that answers REFUSED,
+/// or stops answering, for longer than its hold puts the server in
+/// maintenance with HAProxy's reason, and a valid answer brings it back;
+/// every query announces `accepted_payload_size` in its EDNS0 OPT record.
+/// HAProxy 2.6.12 on the same configuration prints the same lines and
+/// announces the same payload size (checked with a stand-in name server).
+#[test]
+fn refused_and_silent_name_servers_are_held_then_the_server_goes_to_maintenance() {
+    let port = two_hellos();
+    let dns = DnsServer::start();
+    dns.set("web.test", Answer::Addrs(vec!["127.0.0.2".parse().unwrap()]));
+    let (stats, fe) = (free_port(), free_port());
+    let t = |n| cfg_time(Duration::from_millis(n));
+    let cfg = format!(
+        "global\n    stats socket 127.0.0.1:{stats} level admin\n\
+         resolvers dns\n    nameserver ns1 127.0.0.1:{}\n    accepted_payload_size 1232\n\
+         \x20   resolve_retries 2\n    timeout retry {}\n    timeout resolve {}\n\
+         \x20   hold valid {}\n    hold refused {}\n    hold timeout {}\n\
+         defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+         frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend b\n\
+         backend b\n    server s1 web.test:{port} resolvers dns init-addr none resolve-prefer ipv4\n",
+        dns.port(),
+        t(100),
+        t(100),
+        t(100),
+        t(300),
+        t(300),
+    );
+    let p = Proxy::start(&cfg);
+    wait_addr(stats, "s1", "127.0.0.2");
+    assert_eq!(greeting(fe), "two\n");
+
+    dns.set("web.test", Answer::Refused);
+    expect_stat(stats, "b", "s1", &[("status", "MAINT (resolution)")], "REFUSED past hold refused");
+    dns.set("web.test", Answer::Addrs(vec!["127.0.0.2".parse().unwrap()]));
+    expect_stat(stats, "b", "s1", &[("status", "no check")], "valid again");
+    assert_eq!(greeting(fe), "two\n");
+
+    dns.set("web.test", Answer::Silent);
+    expect_stat(stats, "b", "s1", &[("status", "MAINT (resolution)")], "silent past hold timeout");
+    dns.set("web.test", Answer::Addrs(vec!["127.0.0.2".parse().unwrap()]));
+    expect_stat(stats, "b", "s1", &[("status", "no check")], "valid after silence");
+
+    let err = p.stderr_text();
+    for line in [
+        "Server b/s1 is going DOWN for maintenance (DNS refused status).",
+        "Server b/s1 is going DOWN for maintenance (DNS timeout status).",
+        "Server b/s1 administratively READY thanks to valid DNS answer.",
+    ] {
+        assert!(err.contains(line), "no {line:?} in:\n{err}");
+    }
+    let payloads = dns.payloads();
+    assert!(!payloads.is_empty());
+    assert!(payloads.iter().all(|p| *p == Some(1232)), "{payloads:?}");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! A stand-in DNS server on 127.0.0.1 (UDP): answers A and AAAA
 //! questions from a table the test changes while the proxy runs
-//! (addresses, NXDOMAIN, REFUSED, silence), counts the questions it got,
+//! (addresses, NXDOMAIN, REFUSED, silence), counts the questions it got
+//! (and the EDNS0 payload size each announced),
 //! and [`hello_on`], a TCP server on a chosen loopback address greeting
 //! each connection (so a test sees which address a server resolved to).
 //! Messages are read and written with `hickory-proto`.
@@ -28,6 +29,7 @@ pub enum Answer {
 struct Table {
     names: HashMap<String, Answer>,
     questions: Vec<(String, RecordType)>,
+    payloads: Vec<Option<u16>>, // per question: the EDNS0 payload size announced, if any
 }
 
 /// The stand-in DNS server; stops on drop.
@@ -71,6 +73,12 @@ impl DnsServer {
     pub fn questions(&self) -> Vec<(String, RecordType)> {
         self.table.lock().unwrap().questions.clone()
     }
+
+    /// For each question received so far, the UDP payload size its EDNS0
+    /// OPT record announced (`None`: the query had no OPT record).
+    pub fn payloads(&self) -> Vec<Option<u16>> {
+        self.table.lock().unwrap().payloads.clone()
+    }
 }
 
 impl Drop for DnsServer {
@@ -85,6 +93,7 @@ fn answer(datagram: &[u8], table: &Mutex<Table>) -> Option<Vec<u8>> {
     let name = q.name().to_ascii().trim_end_matches('.').to_ascii_lowercase();
     let mut t = table.lock().unwrap();
     t.questions.push((name.clone(), q.query_type()));
+    t.payloads.push(req.edns.as_ref().map(|e| e.max_payload()));
     let found = t.names.get(&name).cloned().unwrap_or(Answer::Nx);
     drop(t);
     let mut m = Message::response(req.metadata.id, OpCode::Query);
