@@ -104,6 +104,8 @@ pub struct HttpConnOpts {
     pub originalto: Option<AddrHeader>, // `option originalto [except NET] [header NAME]`
     pub restrict_hdr_names: RestrictHdrNames, // `option http-restrict-req-hdr-names`
     pub buffer_request: bool, // `option http-buffer-request`: the request body is waited for before the rules
+    pub no_h2_upgrade: bool, // `option disable-h2-upgrade` (frontend): an HTTP/2 preface on an HTTP/1 bind is a bad request
+    pub idle_close_on_response: bool, // `option idle-close-on-response` (frontend): a soft stop keeps idle connections for one more request
 }
 
 /// What a proxy does with request header names outside `[A-Za-z0-9-]`

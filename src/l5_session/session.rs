@@ -410,7 +410,8 @@ impl Session {
             src: self.src,
             dst: self.dst,
             srv_token: self.key.token(SERVER_SUB),
-            detect_h2: self.proto == BindProto::Auto,
+            detect_h2: self.proto == BindProto::Auto
+                && !ctx.cfg.proxies[self.frontend].knobs.http.no_h2_upgrade,
         };
         let alive = match &mut self.mux {
             Mux::Handshake => true,
@@ -573,7 +574,7 @@ fn switch_to_http(
     if let Some(p) = up.proto {
         *proto = p; // no other mux from now on
     }
-    seed.detect_h2 = *proto == BindProto::Auto;
+    seed.detect_h2 = *proto == BindProto::Auto && !ctx.cfg.proxies[frontend].knobs.http.no_h2_upgrade;
     let h2 = |cli: &mut Conn, ctx: &mut StreamCtx<'_>, mux: &mut Mux| {
         let mut h2 = Box::new(H2::new(ctx.cfg, frontend, ctx.now));
         let alive = h2.process(cli, ctx, &seed, timed_out) == H2Status::Alive;

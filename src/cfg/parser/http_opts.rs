@@ -1,7 +1,8 @@
 //! `[no] option X` for HTTP connection handling and request/response
 //! checks: `http-server-close`, `http-pretend-keepalive`,
 //! `http-ignore-probes`, `http-buffer-request`, `abortonclose`,
-//! `checkcache`, `originalto`, `http-restrict-req-hdr-names`. Kept in
+//! `checkcache`, `originalto`, `http-restrict-req-hdr-names`,
+//! `disable-h2-upgrade`, `idle-close-on-response`, `http-no-delay`. Kept in
 //! [`crate::cfg::knobs::HttpConnOpts`].
 
 use super::args::{Res, no_extra};
@@ -31,7 +32,8 @@ pub(super) fn option(
     }
     let cap = match name {
         "http-server-close" | "http-pretend-keepalive" | "originalto" | "http-buffer-request" => Cap::Both,
-        "http-ignore-probes" => Cap::Front,
+        "http-no-delay" => Cap::Both,
+        "http-ignore-probes" | "disable-h2-upgrade" | "idle-close-on-response" => Cap::Front,
         "abortonclose" | "checkcache" => Cap::Back,
         _ => return None,
     };
@@ -65,6 +67,12 @@ pub(super) fn option(
         );
     }
     let flag = match name {
+        // strata sets TCP_NODELAY on every socket and never uses MSG_MORE:
+        // each part of a message goes out as soon as it is there, which is
+        // what the option asks for (obeyed by construction).
+        "http-no-delay" => return Some(no_extra(&kw, words, 1)),
+        "disable-h2-upgrade" => &mut h.no_h2_upgrade,
+        "idle-close-on-response" => &mut h.idle_close_on_response,
         "http-server-close" => &mut h.server_close,
         "http-pretend-keepalive" => &mut h.pretend_keepalive,
         "http-ignore-probes" => &mut h.ignore_probes,

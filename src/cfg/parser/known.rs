@@ -101,16 +101,11 @@ const PROXY_NOT_YET: &[&str] = &[
 
 /// Options HAProxy 2.6 knows that strata does not implement yet.
 pub(super) const OPTIONS_NOT_YET: &[&str] = &[
-    "accept-invalid-http-response",
-    "disable-h2-upgrade",
     "h1-case-adjust-bogus-client",
     "h1-case-adjust-bogus-server",
-    "http-no-delay",
     "http-use-proxy-header",
     "httpslog",
-    "idle-close-on-response",
     "prefer-last-server",
-    "transparent",
 ];
 
 /// What is true of proxy keyword `kw`, if HAProxy knows it.

@@ -13,12 +13,14 @@ use crate::cfg::model::Loc;
 /// Options accepted with a warning: no effect in strata, and why.
 const WARNED: &[(&str, &str)] = &[
     ("accept-invalid-http-request", "strata always rejects invalid requests"),
+    ("accept-invalid-http-response", "strata always rejects invalid responses"),
     ("contstats", "strata updates its counters when a stream ends"),
     ("http-use-htx", "HTX is HAProxy's only mode since 2.1; strata has one mode too"),
     ("independent-streams", "strata measures each side's timeout from that side's own activity"),
     ("splice-auto", "strata decides on its own when to splice"),
     ("splice-request", "strata decides on its own when to splice"),
     ("splice-response", "strata decides on its own when to splice"),
+    ("transparent", "strata has no transparent proxying: a backend without a server connects nowhere"),
 ];
 
 /// `option <name>` (`words[0]` is the name) or `no option <name>`.

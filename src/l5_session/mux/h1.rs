@@ -215,9 +215,15 @@ impl H1 {
     ) -> Option<H1Status> {
         let step = cli.fill(ctx.now);
         let pending = cli.pending();
-        if pending == 0 && self.requests > 0 && crate::core::lifecycle::stopping() {
+        if pending == 0
+            && self.requests > 0
+            && crate::core::lifecycle::stopping()
+            && !ctx.cfg.proxies[seed.frontend].knobs.http.idle_close_on_response
+        {
             // idle after a request: the soft stop closes it (a connection
-            // accepted while stopping still gets its first request served)
+            // accepted while stopping still gets its first request served;
+            // with `option idle-close-on-response` the next one too, its
+            // response saying `Connection: close`, as in HAProxy 2.6)
             return Some(H1Status::Closed);
         }
         if pending > 0 && self.head_started.is_none() {
