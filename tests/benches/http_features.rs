@@ -10,6 +10,10 @@
 //!   fetched by two keep-alive clients; reported as hits per second and
 //!   proxy CPU per hit.
 //!
+//! Both proxies run one thread (`nbthread 1`): HAProxy's default is one
+//! per CPU, which on this 2-CPU machine let it use both against strata's
+//! one and made the ratios compare different things.
+//!
 //! Usage: `cargo bench --bench http_features -- STRATA_BIN [HAPROXY_BIN]`
 //! (defaults: target/release/strata, /usr/sbin/haproxy; `STRATA_BENCH_PORT=N`
 //! puts the proxies on N, N+1...). Figures are
@@ -83,7 +87,7 @@ fn free_port() -> u16 {
 
 fn config(gz: u16, cache: u16, be: u16) -> String {
     format!(
-        "global\n    maxconn 1000\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\
+        "global\n    nbthread 1\n    maxconn 1000\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\
          frontend gz\n    bind 127.0.0.1:{gz}\n    default_backend b_gz\n\
          frontend fcache\n    bind 127.0.0.1:{cache}\n    default_backend b_cache\n\
          backend b_gz\n    compression algo gzip\n    compression type text/plain\n    server s1 127.0.0.1:{be}\n\
