@@ -68,6 +68,23 @@ pub fn check_bind_threads(cfg: &crate::cfg::Config, diags: &mut crate::cfg::diag
             )));
         }
     }
+    // A stats socket belongs to HAProxy's 'GLOBAL' proxy.
+    for s in cfg.global.stats_sockets.iter().filter(|s| s.opts.threads(cfg.global.nbthread) == 0) {
+        let what = match s.opts.thread {
+            Some(ThreadSet { group: true, .. }) => "only references threads not belonging to the group",
+            _ => "contains threads that belong to no group",
+        };
+        let addr = match &s.addr {
+            crate::cfg::ListenAddr::Tcp(a) => a.to_string(),
+            crate::cfg::ListenAddr::Unix(p) => p.display().to_string(),
+            crate::cfg::ListenAddr::Abns(n) => format!("abns@{n}"),
+            crate::cfg::ListenAddr::Fd(fd) => format!("fd@{fd}"),
+        };
+        diags.push(crate::cfg::diag::Diag::alert_global(format!(
+            "Proxy 'GLOBAL': 'thread' directive {what} in 'bind {addr}' at [{}].",
+            s.loc
+        )));
+    }
 }
 
 /// A unix stream socket address of a `bind` or `server` line: a path

@@ -99,16 +99,17 @@ pub struct Global {
     pub logs: Vec<LogTarget>,                      // `log` lines, used by proxies with `log global`
     pub stats_sockets: Vec<StatsSocket>,           // `stats socket` lines (served by cli/)
     pub stats_timeout: Duration,                   // `stats timeout`, default 10s
-    pub node: Option<String>,                      // `node`
-    pub description: Option<String>,               // `description` (words joined by one space)
-    pub pidfile: Option<PathBuf>,                  // `pidfile` (the -p option overrides it)
-    pub tune_bufsize: usize,                       // `tune.bufsize`, default 16384
-    pub ulimit_n: Option<u32>,                     // `ulimit-n`: RLIMIT_NOFILE to set at start-up
+    pub stats_maxconn: u32, // `stats maxconn`, default 10: live connections of a stats socket without its own `maxconn` (and its default backlog)
+    pub node: Option<String>, // `node`
+    pub description: Option<String>, // `description` (words joined by one space)
+    pub pidfile: Option<PathBuf>, // `pidfile` (the -p option overrides it)
+    pub tune_bufsize: usize, // `tune.bufsize`, default 16384
+    pub ulimit_n: Option<u32>, // `ulimit-n`: RLIMIT_NOFILE to set at start-up
     pub expose_experimental: bool, // `expose-experimental-directives` (allows `normalize-uri`)
     pub process: crate::cfg::process::Process, // identity, chroot, daemon, stop delays, env edits...
     pub tune: crate::cfg::process::Tune, // the other `tune.*` knobs strata obeys
     pub ssl: super::ssl::GlobalSsl, // SSL defaults (`ssl-default-*`, `tune.ssl.*`, `crt-base`)
-    pub h2: H2Tune,                // `tune.h2.*`
+    pub h2: H2Tune,         // `tune.h2.*`
 }
 
 /// `tune.h2.*`: the HTTP/2 settings announced to peers (HAProxy 2.6's
@@ -154,6 +155,7 @@ impl Default for Global {
             logs: Vec::new(),
             stats_sockets: Vec::new(),
             stats_timeout: Duration::from_secs(10),
+            stats_maxconn: 10,
             node: None,
             description: None,
             pidfile: None,
@@ -203,16 +205,40 @@ pub enum LogFormat {
     Iso,      // an ISO 8601 date
 }
 
-/// One `stats socket` line.
+/// One `stats socket` line: what the runtime's CLI listener binds and how
+/// its conversations answer. Built by `cfg::parser::stats`, read by
+/// `runtime::cli_port`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatsSocket {
-    pub addr: ListenAddr,   // TCP address or unix path
-    pub level: AccessLevel, // `level`, default operator
-    pub mode: Option<u32>,  // `mode 600` (unix sockets), octal; default from `unix-bind`
-    pub uid: Option<u32>,   // `user`/`uid` owning the socket file; default from `unix-bind`
-    pub gid: Option<u32>,   // `group`/`gid` of the socket file; default from `unix-bind`
-    pub expose_fd: bool,    // `expose-fd listeners`
+    pub addr: ListenAddr,                   // TCP address or unix path
+    pub level: AccessLevel,                 // `level`, default operator
+    pub severity: SeverityOutput,           // `severity-output`, default none
+    pub expose_fd: bool,                    // `expose-fd listeners`
+    pub opts: crate::cfg::listen::BindOpts, // the `bind` options the line carries (mode/uid/gid, backlog, maxconn, accept-proxy...)
     pub loc: Loc,
+}
+
+/// `severity-output none|number|string` of a stats socket (and the CLI's
+/// `set severity-output`): how a command's message answer is prefixed
+/// with its syslog severity (`[3]: ` or `[err]: `), as HAProxy 2.6 does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SeverityOutput {
+    #[default]
+    None,
+    Number,
+    String,
+}
+
+impl SeverityOutput {
+    /// The value of a `severity-output` word, if it is one.
+    pub fn parse(word: &str) -> Option<SeverityOutput> {
+        match word {
+            "none" => Some(SeverityOutput::None),
+            "number" => Some(SeverityOutput::Number),
+            "string" => Some(SeverityOutput::String),
+            _ => None,
+        }
+    }
 }
 
 /// A listening address: TCP (ipv4/ipv6), a unix socket path, a name in

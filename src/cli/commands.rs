@@ -267,7 +267,7 @@ const COMMANDS: &[Command] = &[
                 out.push(b'\n');
             }
             Err(e) => {
-                out.extend_from_slice(e.as_bytes());
+                super::severity::err(out, e.as_bytes());
                 out.extend_from_slice(b"\n\n");
             }
         },
@@ -283,7 +283,7 @@ const COMMANDS: &[Command] = &[
                 out.push(b'\n');
             }
             Err(e) => {
-                out.extend_from_slice(e.as_bytes());
+                super::severity::err(out, e.as_bytes());
                 out.extend_from_slice(b"\n\n");
             }
         },
@@ -356,7 +356,7 @@ const COMMANDS: &[Command] = &[
         usage: "show version",
         desc: "show version of the current process",
         level: AccessLevel::User,
-        run: |_, _, _, out| out.extend_from_slice(concat!(env!("CARGO_PKG_VERSION"), "\n\n").as_bytes()),
+        run: |_, _, _, out| super::severity::info(out, concat!(env!("CARGO_PKG_VERSION"), "\n\n").as_bytes()),
     },
 ];
 
@@ -368,8 +368,11 @@ fn help_line(c: &Command) -> String {
 }
 
 /// Runs one command (its words), appending the reply to `out`.
+/// Message answers come without a severity prefix.
 pub fn execute(words: &[&str], level: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
-    execute_in(words, &SessionMode { level, expert: false, experimental: false }, data, out)
+    let start = out.len();
+    execute_in(words, &SessionMode { level, expert: false, experimental: false }, data, out);
+    super::severity::render(out, start, crate::cfg::SeverityOutput::None);
 }
 
 /// [`execute`] for a conversation in `mode`: `help` also lists the
@@ -378,7 +381,7 @@ pub fn execute(words: &[&str], level: AccessLevel, data: &mut dyn CliData, out: 
 pub(super) fn execute_in(words: &[&str], mode: &SessionMode, data: &mut dyn CliData, out: &mut Vec<u8>) {
     let level = mode.level;
     if words.first() == Some(&"help") {
-        out.extend_from_slice(b"The following commands are valid at this level:\n");
+        super::severity::info(out, b"The following commands are valid at this level:\n");
         let mut extra =
             modes::HELP.iter().filter(|(_, _, expert_only)| mode.expert || !expert_only).peekable();
         for c in COMMANDS {
@@ -400,7 +403,7 @@ pub(super) fn execute_in(words: &[&str], mode: &SessionMode, data: &mut dyn CliD
         .filter(|c| words.len() >= c.words.len() && words[..c.words.len()] == *c.words)
         .max_by_key(|c| c.words.len());
     match found {
-        Some(c) if level < c.level => out.extend_from_slice(b"Permission denied\n\n"),
+        Some(c) if level < c.level => super::severity::err(out, b"Permission denied\n\n"),
         Some(c) => (c.run)(words, level, data, out),
         None => unknown(words, out),
     }
@@ -410,11 +413,14 @@ pub(super) fn execute_in(words: &[&str], mode: &SessionMode, data: &mut dyn CliD
 fn unknown(words: &[&str], out: &mut Vec<u8>) {
     let all: Vec<&[&str]> = COMMANDS.iter().map(|c| c.words).collect();
     let (empty, listed) = super::suggest::suggest(&all, words);
-    out.extend_from_slice(if empty {
-        b"Unknown command. Please enter one of the following commands only:\n".as_slice()
-    } else {
-        b"Unknown command, but maybe one of the following ones is a better match:\n".as_slice()
-    });
+    super::severity::info(
+        out,
+        if empty {
+            b"Unknown command. Please enter one of the following commands only:\n".as_slice()
+        } else {
+            b"Unknown command, but maybe one of the following ones is a better match:\n".as_slice()
+        },
+    );
     for i in listed {
         out.extend_from_slice(help_line(&COMMANDS[i]).as_bytes());
     }
@@ -468,7 +474,7 @@ mod tests {
         let cfg = Config::default();
         let backends = Backends::new(&cfg);
         execute(line, level, &mut Fake(Registry::default(), cfg, backends), &mut out);
-        String::from_utf8(out).expect("utf8")
+        String::from_utf8(crate::cli::severity::plain(&out)).expect("utf8")
     }
 
     #[test]

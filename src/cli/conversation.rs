@@ -9,7 +9,7 @@
 
 use super::commands::{CliData, execute_in};
 use super::modes::{self, SessionMode};
-use crate::cfg::AccessLevel;
+use crate::cfg::{AccessLevel, SeverityOutput};
 
 /// What to do with the connection after feeding input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,16 +21,17 @@ pub enum Flow {
 /// State of one conversation. Owned by the runtime's CLI connection.
 #[derive(Debug)]
 pub struct Conversation {
-    mode: SessionMode, // level, expert and experimental modes
-    prompt: bool,      // interactive mode
-    line: Vec<u8>,     // bytes of the line being received
+    mode: SessionMode,        // level, expert and experimental modes
+    severity: SeverityOutput, // `severity-output` of the socket, or `set severity-output`
+    prompt: bool,             // interactive mode
+    line: Vec<u8>,            // bytes of the line being received
     max_line: usize,
 }
 
 impl Conversation {
-    pub fn new(level: AccessLevel, max_line: usize) -> Conversation {
+    pub fn new(level: AccessLevel, severity: SeverityOutput, max_line: usize) -> Conversation {
         let mode = SessionMode { level, expert: false, experimental: false };
-        Conversation { mode, prompt: false, line: Vec::new(), max_line }
+        Conversation { mode, severity, prompt: false, line: Vec::new(), max_line }
     }
 
     /// Consumes received bytes, appending replies to `out`.
@@ -42,7 +43,9 @@ impl Conversation {
             };
             input = rest;
             if self.line.len() + part.len() > self.max_line {
-                out.extend_from_slice(b"Command line too long.\n\n");
+                let start = out.len();
+                super::severity::err(out, b"Command line too long.\n\n");
+                super::severity::render(out, start, self.severity);
                 return Flow::Close;
             }
             self.line.extend_from_slice(part);
@@ -77,6 +80,7 @@ impl Conversation {
         let text = text.trim_end_matches('\r');
         for cmd in text.split(';') {
             let words: Vec<&str> = cmd.split_ascii_whitespace().collect();
+            let start = out.len();
             match words.as_slice() {
                 ["quit"] => return Flow::Close,
                 ["prompt"] => {
@@ -86,10 +90,18 @@ impl Conversation {
                         return Flow::Close;
                     }
                 }
+                ["set", "severity-output", how, ..] if SeverityOutput::parse(how).is_some() => {
+                    self.severity = SeverityOutput::parse(how).unwrap_or_default();
+                    out.push(b'\n');
+                }
+                ["set", "severity-output", ..] => {
+                    super::severity::err(out, b"one of 'none', 'number', 'string' is a required argument\n\n")
+                }
                 _ if modes::run(&words, &mut self.mode, out) => {}
                 _ if super::vars_cmd::run(&words, &self.mode, out) => {}
                 _ => execute_in(&words, &self.mode, data, out),
             }
+            super::severity::render(out, start, self.severity);
             if self.prompt {
                 out.extend_from_slice(b"> ");
             }

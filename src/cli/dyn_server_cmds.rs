@@ -26,8 +26,10 @@ fn backend<'d>(data: &'d mut dyn CliData, be: &str) -> Option<&'d mut BackendSta
 
 /// `add server BE/SRV ADDR[:PORT] [options]`
 pub fn add_server(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
-    let msg = add(words, data).unwrap_or_else(|e| e);
-    out.extend_from_slice(msg.as_bytes());
+    match add(words, data) {
+        Ok(msg) => super::severity::info(out, msg.as_bytes()),
+        Err(e) => super::severity::err(out, e.as_bytes()),
+    }
 }
 
 fn add(words: &[&str], data: &mut dyn CliData) -> Result<String, String> {
@@ -61,8 +63,10 @@ fn add(words: &[&str], data: &mut dyn CliData) -> Result<String, String> {
 /// `del server BE/SRV`: only a server in maintenance, with no stream, no
 /// idle connection and nobody waiting in its queue.
 pub fn del_server(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
-    let msg = del(words, data).unwrap_or_else(|e| e);
-    out.extend_from_slice(msg.as_bytes());
+    match del(words, data) {
+        Ok(msg) => super::severity::info(out, msg.as_bytes()),
+        Err(e) => super::severity::err(out, e.as_bytes()),
+    }
 }
 
 fn del(words: &[&str], data: &mut dyn CliData) -> Result<String, String> {
@@ -108,12 +112,15 @@ fn health(words: &[&str], data: &mut dyn CliData, out: &mut Vec<u8>, on: bool) {
     });
     let (state, si) = match found {
         Ok(f) => f,
-        Err(e) => return out.extend_from_slice(e.as_bytes()),
+        Err(e) => return super::severity::err(out, e.as_bytes()),
     };
     let was_up = state.is_up();
     let s = &mut state.servers[si];
     if on && s.health.is_none() {
-        return out.extend_from_slice(b"Health check was not configured on this server, cannot enable.\n\n");
+        return super::severity::err(
+            out,
+            b"Health check was not configured on this server, cannot enable.\n\n",
+        );
     }
     s.check_enabled = on;
     if !on {
@@ -125,8 +132,11 @@ fn health(words: &[&str], data: &mut dyn CliData, out: &mut Vec<u8>, on: bool) {
 
 /// `set server BE/SRV addr IP [port PORT]` (called by `set server`).
 pub fn set_server_addr(words: &[&str], data: &mut dyn CliData, out: &mut Vec<u8>) {
-    let msg = set_addr(words, data).unwrap_or_else(|e| e);
-    out.extend_from_slice(msg.as_bytes());
+    match set_addr(words, data) {
+        // HAProxy answers a change with a warning (syslog severity 4)
+        Ok(msg) => super::severity::message(out, 4, msg.as_bytes()),
+        Err(e) => super::severity::err(out, e.as_bytes()),
+    }
 }
 
 fn set_addr(words: &[&str], data: &mut dyn CliData) -> Result<String, String> {

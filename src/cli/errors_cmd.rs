@@ -48,7 +48,7 @@ pub fn show_errors(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: 
             };
             match cfg.proxies.iter().position(|p| p.name == name || by_id(p)) {
                 Some(i) => Some(i),
-                None => return out.extend_from_slice(b"No such proxy.\n\n"),
+                None => return super::severity::err(out, b"No such proxy.\n\n"),
             }
         }
     };

@@ -29,14 +29,14 @@ pub fn show_events(words: &[&str], level: AccessLevel, _: &mut dyn super::CliDat
         return out.extend_from_slice(text.as_bytes());
     };
     if level < AccessLevel::Operator {
-        return out.extend_from_slice(b"Permission denied\n\n");
+        return super::severity::err(out, b"Permission denied\n\n");
     }
     let ring = rings().find(name);
     if ring.is_none() && !FD_SINKS.iter().any(|(n, _)| n == name) {
-        return out.extend_from_slice(b"No such event sink\n");
+        return super::severity::err(out, b"No such event sink\n");
     }
     let Some(ring) = ring else {
-        return out.extend_from_slice(b"Nothing to report for this sink\n");
+        return super::severity::err(out, b"Nothing to report for this sink\n");
     };
     let mut new_only = false;
     for opt in &words[3..] {
@@ -47,7 +47,7 @@ pub fn show_events(words: &[&str], level: AccessLevel, _: &mut dyn super::CliDat
                     b"'-w' (waiting for new events) is not supported by strata: read the ring again instead\n",
                 );
             }
-            _ => return out.extend_from_slice(b"unknown option\n"),
+            _ => return super::severity::err(out, b"unknown option\n"),
         }
     }
     if !new_only {

@@ -5,6 +5,8 @@
 //!   interactive mode, `quit`, the bounded line length.
 //! - [`commands`]: the command table (usage, description, level), `help`,
 //!   the "maybe one of the following" answer, dispatch.
+//! - [`severity`]: message answers (`cli_msg`/`cli_err`) and their
+//!   `severity-output` prefix.
 //! - `modes`: `user`, `operator`, `expert-mode`, `experimental-mode` and
 //!   the expert `debug dev loop|delay`.
 //! - [`info`]: `show info`.
@@ -28,6 +30,7 @@ mod modes;
 pub mod process_cmds;
 pub mod server_cmds;
 pub mod sess_cmds;
+pub mod severity;
 mod ssl_cmds;
 pub mod stat;
 pub mod suggest;

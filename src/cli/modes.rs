@@ -23,6 +23,11 @@ pub(super) const HELP: &[(&str, &str, bool)] = &[
     ("debug dev delay  [ms]", "sleep this long", true),
     ("debug dev loop   [ms]", "loop this long", true),
     ("operator", "lower the level of the current CLI session to operator", false),
+    (
+        "set severity-output [none|number|string]",
+        "set presence of severity level in feedback information",
+        false,
+    ),
     ("user", "lower the level of the current CLI session to user", false),
 ];
 
@@ -38,7 +43,7 @@ pub(super) fn run(words: &[&str], mode: &mut SessionMode, out: &mut Vec<u8>) -> 
         }
         ["debug", "dev", what @ ("loop" | "delay"), rest @ ..] => {
             if !mode.expert {
-                out.extend_from_slice(b"This command is restricted to expert mode only.\n\n");
+                super::severity::err(out, b"This command is restricted to expert mode only.\n\n");
                 return true;
             }
             // HAProxy reads the number with atoi(): none or garbage is 0
@@ -62,7 +67,7 @@ pub(super) fn run(words: &[&str], mode: &mut SessionMode, out: &mut Vec<u8>) -> 
 /// expert and experimental modes.
 fn lower(mode: &mut SessionMode, to: AccessLevel, out: &mut Vec<u8>) {
     if to > mode.level {
-        out.extend_from_slice(b"Permission denied\n\n");
+        super::severity::err(out, b"Permission denied\n\n");
         return;
     }
     *mode = SessionMode { level: to, expert: false, experimental: false };
@@ -79,13 +84,13 @@ fn switch(
     out: &mut Vec<u8>,
 ) {
     if mode.level < AccessLevel::Admin {
-        out.extend_from_slice(b"Permission denied\n\n");
+        super::severity::err(out, b"Permission denied\n\n");
         return;
     }
     match rest.first() {
         None => {
             let state = if *flag(mode) { "ON" } else { "OFF" };
-            out.extend_from_slice(format!("{name} is {state}\n\n").as_bytes());
+            super::severity::info(out, format!("{name} is {state}\n\n").as_bytes());
         }
         Some(w) => {
             *flag(mode) = *w == "on";
@@ -104,7 +109,7 @@ mod tests {
         for c in cmds {
             assert!(run(c, &mut mode, &mut out), "{c:?} not run here");
         }
-        String::from_utf8(out).unwrap()
+        String::from_utf8(crate::cli::severity::plain(&out)).unwrap()
     }
 
     /// The answers HAProxy 2.6.12 gave to the same command lines.

@@ -33,7 +33,7 @@ pub fn show_env(words: &[&str], _: AccessLevel, _: &mut dyn CliData, out: &mut V
     if let Some(name) = words.get(2) {
         match vars.find(|(k, _)| k.to_str() == Some(name)) {
             Some((k, v)) => push_var(out, &k, &v),
-            None => out.extend_from_slice(b"Variable not found\n"),
+            None => super::severity::err(out, b"Variable not found\n"),
         }
     } else {
         for (k, v) in vars {

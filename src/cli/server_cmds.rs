@@ -28,7 +28,7 @@ fn with_server(
     let now_ms = data.now_ms();
     let (bi, si) = match find(data, arg) {
         Ok(found) => found,
-        Err(e) => return out.extend_from_slice(e.as_bytes()),
+        Err(e) => return super::severity::err(out, e.as_bytes()),
     };
     let listen = data.config().proxies[bi].cap.frontend;
     let Some(be) = data.backends_mut().get_mut(bi) else { return };
@@ -45,7 +45,7 @@ fn with_server(
             lines.iter().for_each(|l| data.server_event(proxy, l));
             out.push(b'\n');
         }
-        Err(e) => out.extend_from_slice(e.as_bytes()),
+        Err(e) => super::severity::err(out, e.as_bytes()),
     }
 }
 
@@ -135,7 +135,7 @@ pub fn get_weight(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &
                 out.extend_from_slice(format!("{} (initial {})\n\n", s.weight, s.initial_weight).as_bytes());
             }
         }
-        Err(e) => out.extend_from_slice(e.as_bytes()),
+        Err(e) => super::severity::err(out, e.as_bytes()),
     }
 }
 
@@ -145,7 +145,7 @@ pub fn show_servers_state(words: &[&str], _: AccessLevel, data: &mut dyn CliData
     let only = match words.get(3) {
         Some(name) => match data.config().proxies.iter().position(|p| p.name == *name && p.cap.backend) {
             Some(i) => Some(i),
-            None => return out.extend_from_slice(b"Can't find backend.\n\n"),
+            None => return super::severity::err(out, b"Can't find backend.\n\n"),
         },
         None => None,
     };
@@ -237,17 +237,19 @@ fn state_line(
 
 /// `set maxconn global N` (admin).
 pub fn set_maxconn_global(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
-    let Some(v) = words.get(3) else { return out.extend_from_slice(b"Expects an integer value.\n\n") };
+    let Some(v) = words.get(3) else { return super::severity::err(out, b"Expects an integer value.\n\n") };
     data.set_maxconn(None, atoi(v));
     out.push(b'\n');
 }
 
 /// `set maxconn frontend FE N` (admin).
 pub fn set_maxconn_frontend(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
-    let Some(name) = words.get(3) else { return out.extend_from_slice(b"A frontend name is expected.\n\n") };
-    let Some(v) = words.get(4) else { return out.extend_from_slice(b"Integer value expected.\n\n") };
+    let Some(name) = words.get(3) else {
+        return super::severity::err(out, b"A frontend name is expected.\n\n");
+    };
+    let Some(v) = words.get(4) else { return super::severity::err(out, b"Integer value expected.\n\n") };
     let Some(fe) = data.config().proxies.iter().position(|p| p.name == *name && p.cap.frontend) else {
-        return out.extend_from_slice(b"No such frontend.\n\n");
+        return super::severity::err(out, b"No such frontend.\n\n");
     };
     data.set_maxconn(Some(fe), atoi(v));
     out.push(b'\n');
@@ -263,7 +265,8 @@ pub fn set_rate_limit(words: &[&str], _: AccessLevel, data: &mut dyn CliData, ou
         (Some("sessions"), Some("global")) => RateLimit::Sessions,
         (Some("ssl-sessions"), Some("global")) => RateLimit::SslSessions,
         _ => {
-            return out.extend_from_slice(
+            return super::severity::err(
+                out,
                 b"'set rate-limit' only supports :\n\
                   \x20  - 'connections global' to set the per-process maximum connection rate\n\
                   \x20  - 'sessions global' to set the per-process maximum session rate\n\
@@ -272,10 +275,10 @@ pub fn set_rate_limit(words: &[&str], _: AccessLevel, data: &mut dyn CliData, ou
         }
     };
     let Some(v) = words.get(4).filter(|v| !v.is_empty()) else {
-        return out.extend_from_slice(b"Expects an integer value.\n\n");
+        return super::severity::err(out, b"Expects an integer value.\n\n");
     };
     if v.starts_with('-') && atoi(&v[1..]) > 0 {
-        return out.extend_from_slice(b"Value out of range.\n\n");
+        return super::severity::err(out, b"Value out of range.\n\n");
     }
     data.set_rate_limit(which, atoi(v));
     out.push(b'\n');
@@ -291,7 +294,7 @@ fn atoi(s: &str) -> u32 {
 pub fn clear_counters(words: &[&str], level: AccessLevel, data: &mut dyn CliData, out: &mut Vec<u8>) {
     let all = words.get(2) == Some(&"all");
     if all && level < AccessLevel::Admin {
-        return out.extend_from_slice(b"Permission denied\n\n");
+        return super::severity::err(out, b"Permission denied\n\n");
     }
     data.clear_counters(all);
     out.push(b'\n');

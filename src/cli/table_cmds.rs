@@ -26,7 +26,7 @@ pub fn show(words: &[&str], level: AccessLevel, data: &mut dyn CliData, out: &mu
         // A user may see the header, never the entries; a key lookup is refused.
         let checked = match args.first().copied().unwrap_or("") {
             "" => Ok(()),
-            "key" => return out.extend_from_slice(b"Permission denied\n\n"),
+            "key" => return super::severity::err(out, b"Permission denied\n\n"),
             w if w.starts_with("data.") => dump::parse_filters(t, args).map(|_| ()),
             _ => Err(CliError::Arguments(Action::Show)),
         };
@@ -72,6 +72,6 @@ pub fn clear(words: &[&str], _: AccessLevel, data: &mut dyn CliData, out: &mut V
 }
 
 fn error(e: CliError, out: &mut Vec<u8>) {
-    out.extend_from_slice(e.to_string().as_bytes());
+    super::severity::err(out, e.to_string().as_bytes());
     out.extend_from_slice(b"\n\n");
 }

@@ -26,12 +26,12 @@ pub(super) fn get(words: &[&str], _: AccessLevel, _: &mut dyn super::commands::C
 
 fn get_text(words: &[&str], out: &mut Vec<u8>) {
     let Some(text) = words.get(2) else {
-        return out.extend_from_slice(b"Missing process-wide variable identifier.\n\n");
+        return super::severity::err(out, b"Missing process-wide variable identifier.\n\n");
     };
     let value =
         VarName::parse(text).ok().filter(|v| v.scope == Scope::Proc).and_then(|v| proc_vars().value(&v));
     let Some(value) = value else {
-        return out.extend_from_slice(b"Variable not found.\n\n");
+        return super::severity::err(out, b"Variable not found.\n\n");
     };
     out.extend_from_slice(format!("{text}: type={} value=<", value.type_name()).as_bytes());
     match &value {
@@ -48,22 +48,22 @@ fn get_text(words: &[&str], out: &mut Vec<u8>) {
 /// which it is and only the second is read, as in HAProxy.
 fn set(rest: &[&str], mode: &SessionMode, out: &mut Vec<u8>) {
     if !mode.experimental {
-        return out.extend_from_slice(b"This command is restricted to experimental mode only.\n\n");
+        return super::severity::err(out, b"This command is restricted to experimental mode only.\n\n");
     }
     if mode.level < AccessLevel::Operator {
-        return out.extend_from_slice(b"Permission denied\n\n");
+        return super::severity::err(out, b"Permission denied\n\n");
     }
     let Some(name) = rest.first() else {
-        return out.extend_from_slice(b"Missing process-wide variable identifier.\n\n");
+        return super::severity::err(out, b"Missing process-wide variable identifier.\n\n");
     };
     let (fmt, value) = match (rest.get(1), rest.get(2)) {
-        (None, _) => return out.extend_from_slice(b"Missing either 'expr', 'fmt' or expression.\n\n"),
+        (None, _) => return super::severity::err(out, b"Missing either 'expr', 'fmt' or expression.\n\n"),
         (Some(v), None) => (false, *v),
         (Some(&"expr"), Some(v)) => (false, *v),
         (Some(&"fmt"), Some(v)) => (true, *v),
         (Some(other), Some(_)) => {
             let msg = format!("'set var': arg type must be either 'expr' or 'fmt' but got '{other}'.\n");
-            return out.extend_from_slice(msg.as_bytes());
+            return super::severity::err(out, msg.as_bytes());
         }
     };
     let target = match VarTarget::parse(&[name]) {
@@ -71,21 +71,21 @@ fn set(rest: &[&str], mode: &SessionMode, out: &mut Vec<u8>) {
         Ok(_) => {
             let msg =
                 format!("'set var': cannot set variable '{name}', only scope 'proc' is permitted here.\n");
-            return out.extend_from_slice(msg.as_bytes());
+            return super::severity::err(out, msg.as_bytes());
         }
-        Err(e) => return out.extend_from_slice(format!("{e}\n").as_bytes()),
+        Err(e) => return super::severity::err(out, format!("{e}\n").as_bytes()),
     };
     if fmt {
         match LogFormat::parse(value) {
             Ok(f) => assign_var(&NoStream, &target, Sample::Str(f.render(&NoStream).as_bytes())),
-            Err(e) => return out.extend_from_slice(format!("{e}\n").as_bytes()),
+            Err(e) => return super::severity::err(out, format!("{e}\n").as_bytes()),
         }
     } else {
         match SampleExpr::parse(value) {
             Ok(e) => {
                 let _ = e.with_value(&NoStream, |s| assign_var(&NoStream, &target, s));
             }
-            Err(e) => return out.extend_from_slice(format!("{e}\n").as_bytes()),
+            Err(e) => return super::severity::err(out, format!("{e}\n").as_bytes()),
         }
     }
     out.push(b'\n');
@@ -103,7 +103,7 @@ mod tests {
         } else {
             assert!(run(line, &mode, &mut out));
         }
-        String::from_utf8(out).unwrap()
+        String::from_utf8(crate::cli::severity::plain(&out)).unwrap()
     }
 
     /// The answers HAProxy 2.6.12 gave to the same command lines.

@@ -2,7 +2,8 @@
 //! their connections, each running a [`Conversation`]. Connections live in
 //! their own slab (token socket number [`CLI_SUB`]).
 
-use crate::cfg::{AccessLevel, ListenAddr, StatsSocket};
+use crate::cfg::listen::UnixAddr;
+use crate::cfg::{AccessLevel, ListenAddr, SeverityOutput, StatsSocket};
 use crate::cli::{CliData, Conversation, Flow};
 use crate::core::slab::{Key, TokenSlab};
 use crate::core::timer::TimerSlot;
@@ -14,11 +15,11 @@ use std::time::{Duration, Instant};
 /// Socket number marking a token as a runtime API connection's.
 pub const CLI_SUB: u8 = 253;
 
-/// Bytes of an abstract unix name (`sun_path` less its leading zero).
-const ABNS_LEN: usize = 107;
-
 /// Longest command line accepted (HAProxy's is its buffer size).
 const MAX_LINE: usize = 16384;
+
+/// Longest PROXY header waited for (v2 with TLVs included).
+const MAX_PROXY_HDR: usize = 4096;
 
 /// Most bytes read and dropped from a connection being closed.
 const MAX_DISCARD: usize = 4 * MAX_LINE;
@@ -56,44 +57,38 @@ impl Stream {
     }
 }
 
-/// One `stats socket` line, bound.
+/// One `stats socket` line, bound: its socket and what its connections
+/// start with. Owned by the first worker.
 pub struct CliListener {
     sock: ListenSock,
     level: AccessLevel,
-    expose_fd: bool, // `expose-fd listeners`: answers `_getsocks` (unix sockets)
+    severity: SeverityOutput, // `severity-output`: how message answers are prefixed
+    expose_fd: bool,          // `expose-fd listeners`: answers `_getsocks` (unix sockets)
+    accept_proxy: bool,       // `accept-proxy`: connections start with a PROXY header
+    maxconn: u32,             // `maxconn` (else `stats maxconn`): live connections at most
+    index: usize,             // its place among the `stats socket` lines
 }
 
 impl CliListener {
-    /// Binds the socket of a `stats socket` line (a stale unix socket file
-    /// is replaced, with the `mode` applied).
-    pub fn bind(spec: &StatsSocket) -> io::Result<CliListener> {
+    /// Binds the socket of `stats socket` line number `index` with the
+    /// `bind` options it carries (`backlog`, `defer-accept`, `tfo`,
+    /// `interface`, `v6only` on TCP; `mode`, `uid`, `gid`, `backlog` on a
+    /// unix path, a stale socket file replaced).
+    /// `stats_maxconn` (`stats maxconn`) is the live connections of a line
+    /// without `maxconn`, and its listen backlog without `backlog`, as HAProxy.
+    pub fn bind(spec: &StatsSocket, index: usize, stats_maxconn: u32) -> io::Result<CliListener> {
+        let opts = &spec.opts;
+        let maxconn = opts.maxconn.filter(|n| *n > 0).unwrap_or(stats_maxconn);
+        let unix = |addr: &UnixAddr| -> io::Result<ListenSock> {
+            let fd = std::os::fd::OwnedFd::from(crate::l4_conn::unix_listen::bind(addr, opts, maxconn)?);
+            Ok(ListenSock::Unix(UnixListener::from_std(fd.into())))
+        };
         let sock = match &spec.addr {
             ListenAddr::Tcp(addr) => ListenSock::Tcp(
-                crate::l4_conn::Listener::bind(*addr, usize::MAX, false, &Default::default(), true, 1024)?
-                    .sock,
+                crate::l4_conn::Listener::bind(*addr, usize::MAX, false, opts, true, maxconn)?.sock,
             ),
-            ListenAddr::Unix(path) => {
-                let _ = std::fs::remove_file(path);
-                let l = UnixListener::bind(path)?;
-                if let Some(mode) = spec.mode {
-                    use std::os::unix::fs::PermissionsExt;
-                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-                }
-                if spec.uid.is_some() || spec.gid.is_some() {
-                    std::os::unix::fs::chown(path, spec.uid, spec.gid)?;
-                }
-                ListenSock::Unix(l)
-            }
-            ListenAddr::Abns(name) => {
-                use std::os::linux::net::SocketAddrExt;
-                // As HAProxy: the name fills the whole address, padded with zeros.
-                let mut padded = name.as_bytes().to_vec();
-                padded.resize(ABNS_LEN.max(padded.len()), 0);
-                let addr = std::os::unix::net::SocketAddr::from_abstract_name(&padded)?;
-                let l = std::os::unix::net::UnixListener::bind_addr(&addr)?;
-                l.set_nonblocking(true)?;
-                ListenSock::Unix(UnixListener::from_std(l))
-            }
+            ListenAddr::Unix(path) => unix(&UnixAddr::Path(path.clone()))?,
+            ListenAddr::Abns(name) => unix(&UnixAddr::Abstract(name.clone()))?,
             ListenAddr::Fd(fd) => {
                 let sock = crate::core::inherited::adopt(*fd)?;
                 if sock.domain()? == socket2::Domain::UNIX {
@@ -103,7 +98,15 @@ impl CliListener {
                 }
             }
         };
-        Ok(CliListener { sock, level: spec.level, expose_fd: spec.expose_fd })
+        Ok(CliListener {
+            sock,
+            level: spec.level,
+            severity: spec.severity,
+            expose_fd: spec.expose_fd,
+            accept_proxy: opts.accept_proxy,
+            maxconn,
+            index,
+        })
     }
 
     pub fn register(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
@@ -130,10 +133,12 @@ impl CliListener {
 pub struct CliConn {
     stream: Stream,
     conv: Conversation,
-    out: Vec<u8>,          // reply bytes not yet written
-    closing: bool,         // close once `out` is written
-    expose_fd: bool,       // a unix socket with `expose-fd listeners`, nothing received yet
-    pub deadline: Instant, // `stats timeout` from the last activity
+    out: Vec<u8>,           // reply bytes not yet written
+    closing: bool,          // close once `out` is written
+    expose_fd: bool,        // a unix socket with `expose-fd listeners`, nothing received yet
+    proxy: Option<Vec<u8>>, // `accept-proxy`: the bytes received before the whole PROXY header
+    listener: usize,        // index of the listener that accepted it
+    pub deadline: Instant,  // `stats timeout` from the last activity
     pub timer: TimerSlot,
 }
 
@@ -141,6 +146,8 @@ pub struct CliConn {
 #[derive(Default)]
 pub struct CliConns {
     slab: TokenSlab<CliConn>,
+    live: Vec<u32>, // live connections per listener index (`maxconn`)
+    resume: bool,   // a connection of a listener at its `maxconn` closed
 }
 
 impl CliConns {
@@ -154,7 +161,14 @@ impl CliConns {
         idle: Duration,
     ) -> Vec<Key> {
         let mut keys = Vec::new();
-        while let Ok(Some(mut stream)) = listener.accept() {
+        if self.live.len() <= listener.index {
+            self.live.resize(listener.index + 1, 0);
+        }
+        // At `maxconn`, connections wait in the backlog until one closes
+        // (the worker then calls this again, as HAProxy resumes a full listener).
+        while self.live[listener.index] < listener.maxconn
+            && let Ok(Some(mut stream)) = listener.accept()
+        {
             let key = self.slab.vacant_key();
             let expose_fd = listener.expose_fd && matches!(stream, Stream::Unix(_));
             if registry
@@ -165,16 +179,36 @@ impl CliConns {
             }
             self.slab.insert(CliConn {
                 stream,
-                conv: Conversation::new(listener.level, MAX_LINE),
+                conv: Conversation::new(listener.level, listener.severity, MAX_LINE),
                 out: Vec::new(),
                 closing: false,
                 expose_fd,
+                proxy: listener.accept_proxy.then(Vec::new),
+                listener: listener.index,
                 deadline: now + idle,
                 timer: TimerSlot::default(),
             });
+            self.live[listener.index] += 1;
             keys.push(key);
         }
         keys
+    }
+
+    fn remove(&mut self, key: Key, registry: &Registry, listeners: &[CliListener]) {
+        if let Some(mut c) = self.slab.remove(key) {
+            let _ = registry.deregister(c.stream.source());
+            if let Some(n) = self.live.get_mut(c.listener) {
+                self.resume |= listeners.get(c.listener).is_some_and(|l| *n >= l.maxconn);
+                *n -= 1;
+            }
+        }
+    }
+
+    /// Whether a listener stopped at its `maxconn` has a free slot again
+    /// since the last call (the worker then accepts on it: edge-triggered
+    /// polling will not report the connections waiting in its backlog).
+    pub fn take_resume(&mut self) -> bool {
+        std::mem::take(&mut self.resume)
     }
 
     pub fn get_mut(&mut self, key: Key) -> Option<&mut CliConn> {
@@ -187,23 +221,24 @@ impl CliConns {
         &mut self,
         key: Key,
         registry: &Registry,
+        listeners: &[CliListener],
         data: &mut dyn CliData,
         now: Instant,
         idle: Duration,
     ) -> bool {
         let Some(c) = self.slab.get_mut(key) else { return false };
         let alive = c.drive(data, now, idle);
-        if !alive && let Some(mut c) = self.slab.remove(key) {
-            let _ = registry.deregister(c.stream.source());
+        if !alive {
+            self.remove(key, registry, listeners);
         }
         alive
     }
 
     /// Closes a connection whose `stats timeout` passed.
-    pub fn expire(&mut self, key: Key, registry: &Registry, now: Instant) -> bool {
+    pub fn expire(&mut self, key: Key, registry: &Registry, listeners: &[CliListener], now: Instant) -> bool {
         let expired = self.slab.get_mut(key).is_some_and(|c| c.deadline <= now);
-        if expired && let Some(mut c) = self.slab.remove(key) {
-            let _ = registry.deregister(c.stream.source());
+        if expired {
+            self.remove(key, registry, listeners);
         }
         expired
     }
@@ -219,9 +254,29 @@ impl CliConn {
         let mut buf = [0u8; 4096];
         while !self.closing {
             match self.stream.read(&mut buf) {
+                Ok(0) if self.proxy.is_some() => return false,
                 Ok(0) => {
                     self.conv.finish(data, &mut self.out);
                     self.closing = true;
+                }
+                Ok(n) if self.proxy.is_some() => {
+                    // `accept-proxy`: nothing is a command before the whole header
+                    let Some(pending) = self.proxy.as_mut() else { return false };
+                    pending.extend_from_slice(&buf[..n]);
+                    match crate::l4_conn::proxy_proto::decode(pending) {
+                        Ok(None) if pending.len() < MAX_PROXY_HDR => {}
+                        Ok(Some(hdr)) => {
+                            let rest = pending.split_off(hdr.len);
+                            self.proxy = None;
+                            self.expose_fd = false;
+                            self.deadline = now + idle;
+                            if !rest.is_empty() && self.conv.feed(&rest, data, &mut self.out) == Flow::Close {
+                                self.closing = true;
+                            }
+                        }
+                        // not a PROXY header: HAProxy closes at once
+                        _ => return false,
+                    }
                 }
                 Ok(n) if self.expose_fd && buf[..n].starts_with(b"_getsocks") => {
                     // a new process (`-x`) takes the listening sockets

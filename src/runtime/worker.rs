@@ -245,6 +245,10 @@ impl Worker {
             self.env.h2srv.purge_idle(self.env.clock.now());
             self.env.idle.purge(self.env.clock.now());
             self.run_timers();
+            if self.cli.take_resume() {
+                // a `stats socket ... maxconn` listener has room again
+                (0..self.cli_listeners.len()).for_each(|i| self.accept_cli(i));
+            }
             self.serve_queues();
             self.turn_peers();
             match self.stop_plan.due(self.env.clock.now()) {
@@ -440,7 +444,8 @@ impl Worker {
         let mut backends = self.shared.backends.lock();
         let mut view = worker_view!(self, p, backends, info, now_ms, lent);
         let idle = self.env.cfg.global.stats_timeout;
-        let alive = self.cli.drive(key, self.poll.registry(), &mut view, self.env.clock.now(), idle);
+        let now = self.env.clock.now();
+        let alive = self.cli.drive(key, self.poll.registry(), &self.cli_listeners, &mut view, now, idle);
         drop(backends);
         drop(guard);
         drop(iso);
@@ -592,7 +597,7 @@ impl Worker {
         while let Some((at, TimerId { kind, key })) = self.timers.pop_due(now) {
             if kind == TIMER_CLI {
                 let fired = self.cli.get_mut(key).is_some_and(|c| Timers::fired(&mut c.timer, at));
-                if fired && !self.cli.expire(key, self.poll.registry(), now) {
+                if fired && !self.cli.expire(key, self.poll.registry(), &self.cli_listeners, now) {
                     self.arm_cli(key);
                 }
                 continue;

@@ -59,6 +59,18 @@ pub(super) fn parse(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagn
             None => {}
         }
         let val = words.get(i + 1).map(String::as_str);
+        match super::stats::cli_word(opt, val) {
+            Ok(Some(_)) => {
+                diags.push(Diag::warning(
+                    loc,
+                    format!("{prefix} : '{opt}' has no effect in strata on a 'bind' line (only a 'stats socket' uses it); ignored."),
+                ));
+                i += 2;
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => return Err(format!("{prefix} : {e}")),
+        }
         let used = option(&mut opts, opt, val).map_err(|e| format!("{prefix} : '{opt}' : {e}"))?;
         let Some(used) = used else {
             if super::known::bind_option(opt) {
@@ -97,7 +109,7 @@ pub(super) fn parse(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagn
 }
 
 /// Options accepted for what they are but without effect in strata.
-fn warned(opt: &str) -> Option<&'static str> {
+pub(super) fn warned(opt: &str) -> Option<&'static str> {
     match opt {
         "transparent" => Some("strata does not bind foreign addresses"),
         "namespace" => Some("strata binds in its own network namespace"),
@@ -106,7 +118,7 @@ fn warned(opt: &str) -> Option<&'static str> {
 }
 
 /// One bind option: how many value words it took, or None if unknown.
-fn option(b: &mut BindOpts, opt: &str, val: Option<&str>) -> Result<Option<usize>, String> {
+pub(super) fn option(b: &mut BindOpts, opt: &str, val: Option<&str>) -> Result<Option<usize>, String> {
     let value = || val.filter(|v| !v.is_empty()).ok_or_else(|| "missing value".to_string());
     let number = || -> Result<u32, String> {
         let v = value()?;
@@ -124,8 +136,11 @@ fn option(b: &mut BindOpts, opt: &str, val: Option<&str>) -> Result<Option<usize
                 other => return Err(format!("unknown MUX protocol '{other}'")),
             };
         }
-        "name" => b.name = Some(value()?.to_string()),
+        "name" => b.name = Some(value().map_err(|_| "missing name")?.to_string()),
         "id" => {
+            if val.is_none_or(str::is_empty) {
+                return Err("expects an integer argument".into());
+            }
             let n = number()?;
             if n == 0 {
                 return Err("custom id has to be > 0".into());
@@ -134,7 +149,7 @@ fn option(b: &mut BindOpts, opt: &str, val: Option<&str>) -> Result<Option<usize
         }
         "maxconn" => b.maxconn = Some(number()?),
         "backlog" => b.backlog = Some(number()?),
-        "interface" => b.interface = Some(value()?.to_string()),
+        "interface" => b.interface = Some(value().map_err(|_| "missing interface name")?.to_string()),
         "namespace" => {
             value()?;
         }
@@ -162,21 +177,24 @@ fn option(b: &mut BindOpts, opt: &str, val: Option<&str>) -> Result<Option<usize
         }
         "transparent" => return Ok(Some(0)),
         "mode" => {
-            let v = value()?;
+            let v = val.unwrap_or_default();
             let m = u32::from_str_radix(v, 8)
                 .ok()
                 .filter(|m| *m <= 0o7777 && v.bytes().all(|c| c.is_ascii_digit()));
-            b.mode = Some(m.ok_or_else(|| format!("invalid mode '{v}' (octal integer expected)."))?);
+            b.mode =
+                Some(m.ok_or_else(|| format!("missing or invalid mode '{v}' (octal integer expected)"))?);
         }
         "uid" => b.uid = Some(number()?),
         "gid" => b.gid = Some(number()?),
         "user" => {
             let v = value()?;
-            b.uid = Some(crate::core::os::user_by_name(v).ok_or_else(|| format!("unknown user '{v}'."))?.uid);
+            b.uid =
+                Some(crate::core::os::user_by_name(v).ok_or_else(|| format!("unknown user name '{v}'"))?.uid);
         }
         "group" => {
             let v = value()?;
-            b.gid = Some(crate::core::os::group_by_name(v).ok_or_else(|| format!("unknown group '{v}'."))?);
+            b.gid =
+                Some(crate::core::os::group_by_name(v).ok_or_else(|| format!("unknown group name '{v}'"))?);
         }
         _ => return Ok(None),
     }

@@ -91,8 +91,26 @@ pub(super) fn keyword(g: &mut Global, words: &[String], loc: &Loc, diags: &mut D
                 g.stats_timeout = t;
                 no_extra("stats timeout", words, 3)
             }
+            Some("maxconn") => {
+                let v = words.get(2).map_or("", String::as_str);
+                // HAProxy reads it with atol() and ignores what follows
+                let n =
+                    v.bytes().take_while(u8::is_ascii_digit).fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+                if n == 0 || n > u64::from(u32::MAX) {
+                    return Err("'stats maxconn' expects a positive value".into());
+                }
+                g.stats_maxconn = n as u32;
+                Ok(())
+            }
+            Some("bind-process") => {
+                let v = words.get(2).map_or("", String::as_str);
+                // one process: only process 1 can be named (`thread` sets are cut as on `bind` lines)
+                let mut scratch = crate::cfg::listen::BindOpts::default();
+                super::bind_threads::process(&mut scratch, v)
+                    .map_err(|e| format!("'stats bind-process' : {e}"))
+            }
             other => Err(format!(
-                "'stats' only supports 'socket' and 'timeout' (got '{}')",
+                "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{}')",
                 other.unwrap_or_default()
             )),
         },
@@ -196,7 +214,10 @@ mod tests {
         assert_eq!(err(&mut g, "maxconn abc"), "'maxconn' expects an integer argument (got 'abc').");
         assert_eq!(err(&mut g, "maxconn 5 6"), "'maxconn' cannot handle unexpected argument '6'.");
         assert_eq!(err(&mut g, "stats timeout 5x"), "'stats timeout' : unexpected character 'x'");
-        assert_eq!(err(&mut g, "stats foo"), "'stats' only supports 'socket' and 'timeout' (got 'foo')");
+        assert_eq!(
+            err(&mut g, "stats foo"),
+            "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got 'foo')"
+        );
         assert_eq!(err(&mut g, "description"), "'description' expects a string argument.");
         assert!(err(&mut g, "node a/b").starts_with("'node' requires valid node name"));
         assert_eq!(err(&mut g, "pidfile"), "'pidfile' expects a file name as an argument.");

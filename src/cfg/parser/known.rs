@@ -142,16 +142,7 @@ pub(super) fn refusal(kw: &str, known: Known) -> Option<String> {
 }
 
 /// Bind options HAProxy 2.6 knows that strata does not implement yet.
-const BIND_NOT_YET: &[&str] = &[
-    "accept-netscaler-cip",
-    "expose-fd",
-    "level",
-    "mss",
-    "quic-cc-algo",
-    "quic-force-retry",
-    "severity-output",
-    "tcp-ut",
-];
+const BIND_NOT_YET: &[&str] = &["accept-netscaler-cip", "mss", "quic-cc-algo", "quic-force-retry", "tcp-ut"];
 
 /// Whether HAProxy 2.6 knows bind option `opt` (and strata does not obey it).
 pub(super) fn bind_option(opt: &str) -> bool {

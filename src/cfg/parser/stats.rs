@@ -1,22 +1,30 @@
-//! `stats socket <addr> [level user|operator|admin] [mode OCTAL]` in the
-//! `global` section. The address (expanded first, `$SOCK`) is a unix path
-//! (`/...`, `unix@PATH`), an abstract unix name (`abns@NAME`), a TCP
-//! `IP:PORT` (`ipv4@`, `ipv6@` accepted), or `fd@N`: a listening socket,
-//! TCP or unix, inherited from the parent process (checked now).
+//! `stats socket <addr> [options]` in the `global` section. The address
+//! (expanded first, `$SOCK`) is a unix path (`/...`, `unix@PATH`), an
+//! abstract unix name (`abns@NAME`), a TCP `IP:PORT` (`ipv4@`, `ipv6@`
+//! accepted), or `fd@N`: a listening socket, TCP or unix, inherited from
+//! the parent process (checked now).
+//!
+//! Options, as HAProxy 2.6 takes them on a stats socket: the CLI's own
+//! `level user|operator|admin`, `severity-output none|number|string` and
+//! `expose-fd listeners`, then every `bind` option (`bind::option`, the
+//! same parser as `bind` lines: `mode`, `user`/`uid`, `group`/`gid`,
+//! `maxconn`, `backlog`, `accept-proxy`, `name`, `id`, `thread`,
+//! `process`, `defer-accept`, `tfo`, `interface`, `v4v6`/`v6only`...).
+//! Error texts are HAProxy's (`'stats socket' : ''level' : ...'`).
 
 use super::addr::{Use, expand_env, inet_expanded, inherited_fd};
-use crate::cfg::model::{AccessLevel, ListenAddr, Loc, StatsSocket};
+use crate::cfg::listen::BindOpts;
+use crate::cfg::model::{AccessLevel, ListenAddr, Loc, SeverityOutput, StatsSocket};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Parses a `stats socket` line (`words[0..2] == ["stats", "socket"]`).
 /// As in HAProxy, `unix-bind` does not apply here (only to `bind`
-/// lines). Warnings would go to `_warn` (no option warns since
-/// `expose-fd listeners` is obeyed).
+/// lines). Warnings (`process`, options without effect) go to `warn`.
 pub(super) fn socket(
     words: &[String],
     loc: &Loc,
-    _warn: &mut dyn FnMut(String),
+    warn: &mut dyn FnMut(String),
 ) -> Result<StatsSocket, String> {
     let fail = |m: String| Err(format!("'stats socket' : {m}"));
     let Some(text) = words.get(2) else {
@@ -51,76 +59,99 @@ pub(super) fn socket(
     let mut sock = StatsSocket {
         addr,
         level: AccessLevel::Operator,
-        mode: None,
-        uid: None,
-        gid: None,
+        severity: SeverityOutput::None,
         expose_fd: false,
+        opts: BindOpts::default(),
         loc: loc.clone(),
     };
     let mut i = 3;
     while let Some(opt) = words.get(i) {
-        let val = words.get(i + 1).map_or("", String::as_str);
-        match opt.as_str() {
-            "level" => {
-                sock.level = match val {
-                    "user" => AccessLevel::User,
-                    "operator" => AccessLevel::Operator,
-                    "admin" => AccessLevel::Admin,
-                    "" => return fail("'level' : missing level".into()),
-                    _ => {
-                        return fail(format!(
-                            "'level' only supports 'user', 'operator', and 'admin' (got '{val}')"
-                        ));
-                    }
+        let val = words.get(i + 1).map(String::as_str);
+        match cli_word(opt, val) {
+            Ok(Some(word)) => {
+                match word {
+                    CliWord::Level(l) => sock.level = l,
+                    CliWord::Severity(s) => sock.severity = s,
+                    // a new process started with `-x` takes the listening sockets here
+                    CliWord::ExposeFd => sock.expose_fd = true,
                 }
+                i += 2;
+                continue;
             }
-            "mode" => match u32::from_str_radix(val, 8) {
-                Ok(m)
-                    if !val.is_empty() && val.bytes().all(|b| (b'0'..=b'7').contains(&b)) && m <= 0o7777 =>
-                {
-                    sock.mode = Some(m)
-                }
-                _ => {
-                    return fail(format!(
-                        "'mode' : missing or invalid mode '{val}' (octal integer expected)"
-                    ));
-                }
-            },
-            "uid" | "gid" => {
-                let n = val
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|_| !val.is_empty() && val.bytes().all(|b| b.is_ascii_digit()));
-                let Some(n) = n else { return fail(format!("'{opt}' : missing or invalid value '{val}'")) };
-                if opt == "uid" { sock.uid = Some(n) } else { sock.gid = Some(n) }
-            }
-            "user" => match crate::core::os::user_by_name(val) {
-                Some(a) => sock.uid = Some(a.uid),
-                None => return fail(format!("'user' : unknown user '{val}'")),
-            },
-            "group" => match crate::core::os::group_by_name(val) {
-                Some(g) => sock.gid = Some(g),
-                None => return fail(format!("'group' : unknown group '{val}'")),
-            },
-            "expose-fd" => {
-                if val != "listeners" {
-                    return fail(format!("'expose-fd' : only 'listeners' is supported (got '{val}')"));
-                }
-                // a new process started with `-x` takes the listening sockets here
-                sock.expose_fd = true;
-            }
-            "process" | "thread" => {
-                if !matches!(val, "1" | "all" | "1/1" | "1/all") {
-                    return fail(format!(
-                        "'{opt}' : '{val}' is not a valid number/range. It supports numbers from 1 to 1."
-                    ));
-                }
-            }
-            _ => return fail(format!("unknown keyword '{opt}'.")),
+            Ok(None) => {}
+            Err(e) => return fail(format!("'{e}'")),
         }
-        i += 2;
+        if opt == "proto" {
+            // HAProxy: "MUX protocol 'h2' is not usable for 'bind ...'"
+            return fail(format!(
+                "MUX protocol '{}' is not usable for a stats socket.",
+                val.unwrap_or_default()
+            ));
+        }
+        match super::bind::option(&mut sock.opts, opt, val) {
+            Ok(Some(n)) => i += 1 + n,
+            Ok(None) => return fail(refusal(words, i)),
+            Err(e) => return fail(format!("''{opt}' : {e}'")),
+        }
+        if opt == "process" {
+            warn(format!(
+                "'stats socket' : {}",
+                super::bind_threads::process_warning(val.unwrap_or_default())
+            ));
+        }
+        if let Some(why) = super::bind::warned(opt) {
+            warn(format!("'stats socket' : '{opt}' has no effect in strata ({why}); ignored."));
+        }
     }
     Ok(sock)
+}
+
+/// An option only a CLI listener uses (`level`, `severity-output`,
+/// `expose-fd`); `bind` lines accept them too, as HAProxy does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum CliWord {
+    Level(AccessLevel),
+    Severity(SeverityOutput),
+    ExposeFd,
+}
+
+/// `opt val` if `opt` is a CLI listener's option (it takes one value
+/// word); Err the text HAProxy gives (quoted by the caller).
+pub(super) fn cli_word(opt: &str, val: Option<&str>) -> Result<Option<CliWord>, String> {
+    let val = val.unwrap_or_default();
+    Ok(Some(match opt {
+        "level" => CliWord::Level(match val {
+            "user" => AccessLevel::User,
+            "operator" => AccessLevel::Operator,
+            "admin" => AccessLevel::Admin,
+            "" => return Err("'level' : missing level".into()),
+            _ => return Err(format!("'level' only supports 'user', 'operator', and 'admin' (got '{val}')")),
+        }),
+        "severity-output" => {
+            if val.is_empty() {
+                return Err("'severity-output' : missing severity format".into());
+            }
+            CliWord::Severity(SeverityOutput::parse(val).ok_or_else(|| {
+                format!("'severity-output' only supports 'none', 'number', and 'string' (got '{val}')")
+            })?)
+        }
+        "expose-fd" if val == "listeners" => CliWord::ExposeFd,
+        "expose-fd" => return Err(format!("'expose-fd' only supports 'listeners' (got '{val}')")),
+        _ => return Ok(None),
+    }))
+}
+
+/// Why option `words[i]`, which no parser took, is refused.
+fn refusal(words: &[String], i: usize) -> String {
+    let opt = words[i].as_str();
+    let mut ssl = crate::cfg::ssl::BindSsl::default();
+    if super::ssl_opts::bind_option(&mut ssl, words, i).is_some() {
+        return format!("'{opt}' : TLS on a stats socket is not supported by strata yet.");
+    }
+    if super::known::bind_option(opt) {
+        return format!("'{opt}' is not supported by strata yet.");
+    }
+    format!("unknown keyword '{opt}'.")
 }
 
 #[cfg(test)]
@@ -136,7 +167,7 @@ mod tests {
     fn forms() {
         let s = parse("stats socket /run/s.sock mode 600 level admin");
         assert_eq!(
-            s.as_ref().map(|s| (&s.addr, s.level, s.mode)),
+            s.as_ref().map(|s| (&s.addr, s.level, s.opts.mode)),
             Ok((&ListenAddr::Unix("/run/s.sock".into()), AccessLevel::Admin, Some(0o600)))
         );
         let s = parse("stats socket ipv4@127.0.0.1:9999");
@@ -160,8 +191,8 @@ mod tests {
         let s = socket(&words, &Loc::default(), &mut |w| warned.push(w));
         let s = s.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.addr, ListenAddr::Unix("s.sock".into()));
-        assert_eq!((s.mode, s.uid, s.gid, s.expose_fd), (None, Some(7), Some(2), true));
-        assert!(warned.is_empty(), "expose-fd listeners is obeyed: {warned:?}");
+        assert_eq!((s.opts.mode, s.opts.uid, s.opts.gid, s.expose_fd), (None, Some(7), Some(2), true));
+        assert_eq!(warned.len(), 1, "process 1 is deprecated: {warned:?}");
     }
 
     #[test]
@@ -175,17 +206,43 @@ mod tests {
         assert_eq!(err("stats socket 1.2.3.4"), "'stats socket' : missing port specification in '1.2.3.4'");
         assert_eq!(
             err("stats socket /x level bogus"),
-            "'stats socket' : 'level' only supports 'user', 'operator', and 'admin' (got 'bogus')"
+            "'stats socket' : ''level' only supports 'user', 'operator', and 'admin' (got 'bogus')'"
         );
-        assert_eq!(err("stats socket /x level"), "'stats socket' : 'level' : missing level");
+        assert_eq!(err("stats socket /x level"), "'stats socket' : ''level' : missing level'");
         assert_eq!(
             err("stats socket /x mode 999"),
-            "'stats socket' : 'mode' : missing or invalid mode '999' (octal integer expected)"
+            "'stats socket' : ''mode' : missing or invalid mode '999' (octal integer expected)'"
         );
         assert_eq!(err("stats socket /x bogus 1"), "'stats socket' : unknown keyword 'bogus'.");
         assert_eq!(
             err("stats socket /x expose-fd all"),
-            "'stats socket' : 'expose-fd' : only 'listeners' is supported (got 'all')"
+            "'stats socket' : ''expose-fd' only supports 'listeners' (got 'all')'"
         );
+        assert_eq!(
+            err("stats socket /x severity-output loud"),
+            "'stats socket' : ''severity-output' only supports 'none', 'number', and 'string' (got 'loud')'"
+        );
+        assert_eq!(
+            err("stats socket /x severity-output"),
+            "'stats socket' : ''severity-output' : missing severity format'"
+        );
+        assert_eq!(err("stats socket /x backlog"), "'stats socket' : ''backlog' : missing value'");
+        assert_eq!(err("stats socket /x id 0"), "'stats socket' : ''id' : custom id has to be > 0'");
+        assert!(
+            err("stats socket /x ssl crt /c.pem")
+                .contains("TLS on a stats socket is not supported by strata yet")
+        );
+    }
+
+    #[test]
+    fn bind_options() {
+        let s = parse(
+            "stats socket 127.0.0.1:9 level user severity-output string maxconn 3 backlog 7 accept-proxy name cli id 4 thread 1 defer-accept",
+        );
+        let s = s.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((s.level, s.severity), (AccessLevel::User, SeverityOutput::String));
+        assert_eq!((s.opts.maxconn, s.opts.backlog, s.opts.accept_proxy), (Some(3), Some(7), true));
+        assert_eq!((s.opts.name.as_deref(), s.opts.id, s.opts.defer_accept), (Some("cli"), Some(4), true));
+        assert!(s.opts.thread.is_some());
     }
 }

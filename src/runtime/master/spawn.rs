@@ -127,10 +127,9 @@ pub fn join(cfg: &mut Config) -> bool {
         cfg.global.stats_sockets.push(StatsSocket {
             addr: ListenAddr::Unix(prefix.with_extension(ext)),
             level,
-            mode: Some(0o600),
-            uid: None,
-            gid: None,
+            severity: Default::default(),
             expose_fd: level == AccessLevel::Admin,
+            opts: crate::cfg::listen::BindOpts { mode: Some(0o600), ..Default::default() },
             loc: Loc { file: "master-worker".into(), line: 0 },
         });
     }

@@ -153,7 +153,7 @@ impl Worker {
         let owner = thread == 0;
         let mut cli_listeners = Vec::new();
         for spec in cfg.global.stats_sockets.iter().filter(|_| owner) {
-            let mut l = CliListener::bind(spec)
+            let mut l = CliListener::bind(spec, cli_listeners.len(), cfg.global.stats_maxconn)
                 .map_err(|err| StartError::StatsSocket { addr: format!("{:?}", spec.addr), err })?;
             l.register(poll.registry(), Token(CLI_LISTENER_BASE + cli_listeners.len()))
                 .map_err(StartError::Poll)?;

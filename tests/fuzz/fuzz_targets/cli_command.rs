@@ -68,7 +68,7 @@ fuzz_target!(|data: &[u8]| {
         tables: Registry::new(cfg.proxies.iter().map(|p| p.stick_table.clone())),
         backends: Backends::new(cfg),
     };
-    let mut conv = Conversation::new(level, 4096);
+    let mut conv = Conversation::new(level, Default::default(), 4096);
     let mut out = Vec::new();
     let cut = usize::from(first).min(input.len());
     for part in [&input[..cut], &input[cut..]] {
