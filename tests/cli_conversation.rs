@@ -147,8 +147,8 @@ fn help_layout() {
         // strata lists only the commands it implements: nothing else.
         let listed = body.lines().filter(|l| !l.is_empty()).count();
         // + `show ssl cert`, `add|del server`, `enable|disable health`, `show cache`, `operator`, `user`,
-        // `show events`, `get var`, `show resolvers`, `set rate-limit`
-        assert_eq!(listed, 24 + 3 + 1 + 4 + 1 + 2 + 1 + 1 + 1 + 1, "{help}");
+        // `show events`, `get var`, `show resolvers`, `set rate-limit`, `set severity-output`
+        assert_eq!(listed, 24 + 3 + 1 + 4 + 1 + 2 + 1 + 1 + 1 + 1 + 1, "{help}");
     }
 }
 
