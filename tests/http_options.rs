@@ -19,16 +19,17 @@ use support::time::{cfg_time, ms};
 use support::*;
 
 /// Two requests on one client connection through `fe_lines` (a line
-/// starting `be:` goes to the backend); the server's view of them and its
-/// connection count.
+/// starting `be:` goes to the backend, `df:` to the defaults); the
+/// server's view of them and its connection count.
 fn two_requests(fe_lines: &[&str]) -> (Vec<support::http_backend::Received>, usize) {
     let be = HttpBackend::start();
     let port = free_port();
     let mut cfg = HttpCfg::new(port, Some(be.port()));
     for l in fe_lines {
-        cfg = match l.strip_prefix("be:") {
-            Some(b) => cfg.backend(b),
-            None => cfg.frontend(l),
+        cfg = match (l.strip_prefix("be:"), l.strip_prefix("df:")) {
+            (Some(b), _) => cfg.backend(b),
+            (_, Some(d)) => cfg.defaults(d),
+            _ => cfg.frontend(l),
         };
     }
     let _p = Proxy::start(&cfg.render());
@@ -56,6 +57,31 @@ fn http_server_close_uses_one_server_connection_per_request() {
     let (got, conns) = two_requests(&["option http-server-close", "be:option http-pretend-keepalive"]);
     assert_eq!(conns, 2, "pretend-keepalive still closes");
     assert!(got.iter().all(|r| conn(r).is_none()), "no close announced: {:?}", got[0].headers);
+}
+
+/// The bug story: strata kept `httpclose`, `http-server-close` and
+/// `http-keep-alive` as three flags, so a proxy's `option http-keep-alive`
+/// did not undo the `option http-server-close` of its defaults (one
+/// server connection per request went on) and `option http-server-close`
+/// did not undo an inherited `httpclose` (the client was closed after one
+/// answer). In HAProxy they are one setting: the last one a proxy gives
+/// wins over what it inherited. Same results on HAProxy 2.6.12.
+#[test]
+fn a_proxys_http_connection_mode_replaces_the_inherited_one() {
+    let conn = |r: &support::http_backend::Received| r.header("connection").map(str::to_ascii_lowercase);
+    let (got, conns) = two_requests(&[
+        "df:option http-server-close",
+        "option http-keep-alive",
+        "be:option http-keep-alive",
+    ]);
+    assert_eq!(conns, 1, "keep-alive again: one server connection for both requests");
+    assert!(got.iter().all(|r| conn(r).is_none()), "{:?}", got[0].headers);
+
+    // `two_requests` asserts that the client connection stays open.
+    let (got, conns) =
+        two_requests(&["df:option httpclose", "option http-server-close", "be:option http-server-close"]);
+    assert_eq!(conns, 2, "server-close: one server connection per request");
+    assert!(got.iter().all(|r| conn(r).as_deref() == Some("close")), "{:?}", got[0].headers);
 }
 
 #[test]

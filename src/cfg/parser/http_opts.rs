@@ -81,6 +81,11 @@ pub(super) fn option(
         _ => &mut h.checkcache,
     };
     *flag = on;
+    if name == "http-server-close" && on {
+        // One HTTP connection mode per proxy, the last one given (see `option httpclose`).
+        o.px.options.httpclose = false;
+        o.px.options.http_keep_alive = false;
+    }
     Some(no_extra(&kw, words, 1))
 }
 

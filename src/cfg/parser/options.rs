@@ -91,14 +91,18 @@ pub(super) fn option(o: &mut Open, words: &[String], negate: bool) -> Res {
         "allbackups" => opts.allbackups = on,
         "forwardfor" => opts.forwardfor = on,
         "persist" => opts.persist = on,
-        // The HTTP connection modes exclude each other, as in HAProxy.
+        // The HTTP connection modes (`http-keep-alive`, `http-server-close`,
+        // `httpclose`) are one setting in HAProxy: the last one given in a
+        // proxy wins, also over the one inherited from its defaults.
         "http-keep-alive" => {
             opts.http_keep_alive = on;
             opts.httpclose &= !on;
+            o.px.knobs.http.server_close &= !on;
         }
         _ => {
             opts.httpclose = on;
             opts.http_keep_alive &= !on;
+            o.px.knobs.http.server_close &= !on;
         }
     }
     Ok(())
