@@ -191,11 +191,24 @@ fn main() -> ExitCode {
         }
         return ExitCode::from(1);
     }
+    let listens = loaded.cfg.has_listener();
     if c.check_only {
+        if !listens {
+            if !quiet {
+                println!("Configuration file has no error but will not start (no listener) => exit(2).");
+            }
+            return ExitCode::from(2);
+        }
         if !quiet {
             println!("Configuration file is valid");
         }
         return ExitCode::SUCCESS;
+    }
+    if !listens {
+        if !quiet {
+            alert("[haproxy.main()] No enabled listener found (check for 'bind' directives) ! Exiting.");
+        }
+        return ExitCode::from(1);
     }
     set_env("HAPROXY_CFGFILES", &files.join(";"));
     // As HAProxy: `daemon` or -D forks, unless -d or -db keep the foreground.

@@ -329,3 +329,30 @@ fn old_processes_are_told_to_finish_or_stop_once_listening() {
         assert_eq!(status.signal(), Some(signal), "{flag}: {status}");
     }
 }
+
+/// The bug story: `strata -c` called a configuration with nothing to
+/// listen on valid (exit 0) and strata then ran doing nothing, where
+/// HAProxy 2.6 says it "will not start (no listener)" (exit 2) and refuses
+/// to start (exit 1). A disabled frontend does not listen; a `stats
+/// socket` alone does. Same codes and words on HAProxy 2.6.12.
+#[test]
+fn a_configuration_without_a_listener_is_checked_with_exit_2_and_not_started() {
+    let backend_only = format!("{}backend b\n    server s1 127.0.0.1:9\n", defaults());
+    let disabled = format!(
+        "{}frontend f\n    disabled\n    bind 127.0.0.1:{}\n    default_backend b\n{}",
+        defaults(),
+        free_port(),
+        "backend b\n"
+    );
+    for cfg in [&backend_only, &disabled] {
+        let (code, out, _) = Proxy::check(cfg);
+        assert_eq!(code, 2, "{cfg}");
+        assert_eq!(out, "Configuration file has no error but will not start (no listener) => exit(2).\n");
+        let (code, _, err) = Proxy::run_once(&["-db", "-f", "p.cfg"], &[], &[("p.cfg", cfg)]);
+        assert_eq!(code, 1, "{cfg}");
+        assert!(err.contains("No enabled listener found (check for 'bind' directives) ! Exiting."), "{err}");
+    }
+    let stats_only = format!("global\n    stats socket 127.0.0.1:{}\n{backend_only}", free_port());
+    let (code, out, _) = Proxy::check(&stats_only);
+    assert_eq!((code, out.as_str()), (0, "Configuration file is valid\n"));
+}

@@ -69,11 +69,8 @@ fn http_server_close_uses_one_server_connection_per_request() {
 #[test]
 fn a_proxys_http_connection_mode_replaces_the_inherited_one() {
     let conn = |r: &support::http_backend::Received| r.header("connection").map(str::to_ascii_lowercase);
-    let (got, conns) = two_requests(&[
-        "df:option http-server-close",
-        "option http-keep-alive",
-        "be:option http-keep-alive",
-    ]);
+    let (got, conns) =
+        two_requests(&["df:option http-server-close", "option http-keep-alive", "be:option http-keep-alive"]);
     assert_eq!(conns, 1, "keep-alive again: one server connection for both requests");
     assert!(got.iter().all(|r| conn(r).is_none()), "{:?}", got[0].headers);
 

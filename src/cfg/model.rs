@@ -86,6 +86,17 @@ impl Config {
     pub fn proxy(&self, name: &str) -> Option<&Proxy> {
         self.proxies.iter().find(|p| p.name == name)
     }
+
+    /// Whether the process would listen on anything: an enabled proxy
+    /// with a `bind`, a `stats socket`, an enabled `peers` section with
+    /// its local peer, or a `log-forward` bind. HAProxy 2.6 refuses to
+    /// start without one (`-c`: "will not start (no listener)", exit 2).
+    pub fn has_listener(&self) -> bool {
+        self.proxies.iter().any(|p| !p.knobs.disabled && !p.binds.is_empty())
+            || !self.global.stats_sockets.is_empty()
+            || self.peers.iter().any(|s| !s.disabled && s.local.is_some())
+            || self.log_forwards.iter().any(|l| !l.binds.is_empty() || !l.dgram_binds.is_empty())
+    }
 }
 
 /// `global` section settings.
