@@ -193,6 +193,9 @@ fn main() -> ExitCode {
     }
     let listens = loaded.cfg.has_listener();
     if c.check_only {
+        if warned && !quiet {
+            println!("Warnings were found.");
+        }
         if !listens {
             if !quiet {
                 println!("Configuration file has no error but will not start (no listener) => exit(2).");

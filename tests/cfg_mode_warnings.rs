@@ -1,7 +1,9 @@
 //! `-c` warns, in HAProxy 2.6's words and order, about HTTP-only settings
 //! of a proxy that is not in `mode http`, and strata drops them as
 //! HAProxy does (a TCP listen with `option forwardfor` forwards the
-//! client's bytes untouched).
+//! client's bytes untouched); the HTTP rules of a TCP proxy are still
+//! checked (a bad one is refused); check rules written before a check
+//! option are dropped as HAProxy drops them.
 //!
 //! The bug story: strata accepted these lines silently, so an operator
 //! who forgot `mode http` was not told that the rules they wrote do
@@ -14,7 +16,8 @@ use support::*;
 const TCP_LISTEN: &str = "    mode tcp\n    option forwardfor\n    option originalto\n    option checkcache\n\
     \x20   option http-ignore-probes\n    option http-pretend-keepalive\n\
     \x20   http-request deny if { src 1.2.3.4 }\n    http-response del-header x\n\
-    \x20   http-after-response del-header x\n    stats enable\n";
+    \x20   http-after-response del-header x\n    stats enable\n    cookie SRV insert\n    monitor-uri /m\n\
+    \x20   option http-buffer-request\n";
 
 #[test]
 fn http_only_settings_of_a_tcp_proxy_are_warned_in_haproxys_order() {
@@ -23,14 +26,17 @@ fn http_only_settings_of_a_tcp_proxy_are_warned_in_haproxys_order() {
          listen l\n    bind 127.0.0.1:{}\n{TCP_LISTEN}    server s1 127.0.0.1:80 cookie abc\n",
         free_port()
     );
-    let (rc, _, err) = Proxy::check(&cfg);
+    let (rc, out, err) = Proxy::check(&cfg);
     assert_eq!(rc, 0, "{err}");
+    assert_eq!(out, "Warnings were found.\nConfiguration file is valid\n");
     let got: Vec<&str> = err
         .lines()
         .filter(|l| l.starts_with("[WARNING]"))
         .filter_map(|l| l.split(" : config : ").nth(1))
         .collect();
     let want = [
+        "cookie will be ignored for proxy 'l' (needs 'mode http').",
+        "monitor-uri will be ignored for proxy 'l' (needs 'mode http').",
         "'stats' statement ignored for proxy 'l' as it requires HTTP mode.",
         "'http-request' rules ignored for proxy 'l' as they require HTTP mode.",
         "'http-response' rules ignored for proxy 'l' as they require HTTP mode.",
@@ -38,6 +44,7 @@ fn http_only_settings_of_a_tcp_proxy_are_warned_in_haproxys_order() {
         "'option forwardfor' ignored for proxy 'l' as it requires HTTP mode.",
         "'option originalto' ignored for proxy 'l' as it requires HTTP mode.",
         "'option checkcache' ignored for proxy 'l' as it requires HTTP mode.",
+        "'option http-buffer-request' ignored for proxy 'l' as it requires HTTP mode.",
         "'option http-ignore-probes' ignored for proxy 'l' as it requires HTTP mode.",
         "'option http-pretend-keepalive' ignored for proxy 'l' as it requires HTTP mode.",
         "proxy 'l' : ignoring cookie for server 's1' as HTTP mode is disabled.",
@@ -77,4 +84,71 @@ fn a_tcp_frontend_that_switches_to_http_keeps_its_http_settings() {
     let (rc, _, err) = Proxy::check(&cfg);
     assert_eq!(rc, 0, "{err}");
     assert!(!err.contains("requires HTTP mode") && !err.contains("require HTTP mode"), "{err}");
+}
+
+/// The bug story: strata set a TCP proxy's `http-request` and
+/// `http-response` lines aside with the mode warning without reading
+/// them, so a misspelt action (`set-hdr`) or an unknown ACL passed `-c`
+/// and only failed the day the proxy went to `mode http`. HAProxy reads
+/// every rule whatever the mode and refuses a bad one (exit 1); a good
+/// one gets the warning only. Same codes on HAProxy 2.6.12.
+#[test]
+fn a_tcp_proxys_http_rules_are_still_checked() {
+    let cfg = |rule: &str| {
+        format!(
+            "defaults\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\n\
+             listen l\n    mode tcp\n    bind 127.0.0.1:{}\n    {rule}\n    server s1 127.0.0.1:80\n",
+            free_port()
+        )
+    };
+    for bad in
+        ["http-request set-hdr x y", "http-response del-header x if no_such_acl", "http-after-response frob"]
+    {
+        let (rc, _, err) = Proxy::check(&cfg(bad));
+        assert_eq!(rc, 1, "{bad}: {err}");
+        assert!(err.contains("[ALERT]") && err.contains("parsing ["), "{bad}: {err}");
+    }
+    let (rc, _, err) = Proxy::check(&cfg("http-request set-header x y"));
+    assert_eq!(rc, 0, "{err}");
+    assert!(err.contains("'http-request' rules ignored for proxy 'l' as they require HTTP mode."), "{err}");
+}
+
+/// A check option drops the check rules written before it, as HAProxy
+/// 2.6 does (`option tcp-check` only the http-check ones): only rules
+/// written after it are warned as ignored. strata warned about the rules
+/// `option httpchk` had set when an `option redis-check` followed it.
+#[test]
+fn check_rules_before_a_check_option_are_dropped_and_those_after_it_warned() {
+    let backend = |name: &str, lines: &[&str]| {
+        let mut s = format!("backend {name}\n");
+        for l in lines {
+            s.push_str(&format!("    {l}\n"));
+        }
+        s + "    server s 127.0.0.1:9 check\n"
+    };
+    let cfg = format!(
+        "defaults\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\n\
+         frontend f\n    bind 127.0.0.1:{}\n{}{}{}{}{}",
+        free_port(),
+        backend("a", &["option httpchk", "http-check expect status 200", "option redis-check"]),
+        backend("b", &["tcp-check connect port 80", "option ssl-hello-chk"]),
+        backend("c", &["option httpchk", "http-check expect status 200", "option tcp-check"]),
+        backend("d", &["option redis-check", "tcp-check connect port 80"]),
+        backend("e", &["option redis-check", "http-check expect status 200"]),
+    );
+    let (rc, _, err) = Proxy::check(&cfg);
+    assert_eq!(rc, 0, "{err}");
+    let got: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("[WARNING]"))
+        .filter_map(|l| l.split(" : config : ").nth(1))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "backend 'd' uses tcp-check rules without 'option tcp-check', so the rules are ignored.",
+            "backend 'e' uses http-check rules without 'option httpchk', so the rules are ignored.",
+        ],
+        "{err}"
+    );
 }

@@ -316,20 +316,21 @@ pub struct Proxy {
     pub http_request: Vec<RuleLine>, // `http-request ...` lines (words after the keyword)
     pub http_response: Vec<RuleLine>, // `http-response ...` lines
     pub http_after_response: Vec<RuleLine>, // `http-after-response ...` lines
+    pub ignored_http_rules: [Vec<RuleLine>; 3], // a TCP proxy's http-request/-response/-after-response lines: checked, never run
     pub stick_table: Option<crate::stick::TableDef>, // `stick-table` (named after the proxy)
-    pub tcp_request_connection: Vec<RuleLine>, // `tcp-request connection ...` (words after `connection`)
-    pub tcp_request_session: Vec<RuleLine>, // `tcp-request session ...`
-    pub tcp_request_content: Vec<RuleLine>, // `tcp-request content ...`
-    pub inspect_delay: Option<Duration>, // `tcp-request inspect-delay`
-    pub tcp_response_content: Vec<RuleLine>, // `tcp-response content ...` (words after `content`)
-    pub res_inspect_delay: Option<Duration>, // `tcp-response inspect-delay`
-    pub knobs: crate::cfg::knobs::Knobs, // socket, HTTP and log options, identity, limits
-    pub stats: StatsPage,     // `stats enable|uri|auth|...`: the HTTP stats page
-    pub compression: Option<Compression>, // `compression ...` lines
-    pub filters: Vec<Filter>, // `filter ...` lines, in order
-    pub cookie: Option<CookiePersist>, // `cookie NAME ...` (backend persistence)
+    pub tcp_request_connection: Vec<RuleLine>,  // `tcp-request connection ...` (words after `connection`)
+    pub tcp_request_session: Vec<RuleLine>,     // `tcp-request session ...`
+    pub tcp_request_content: Vec<RuleLine>,     // `tcp-request content ...`
+    pub inspect_delay: Option<Duration>,        // `tcp-request inspect-delay`
+    pub tcp_response_content: Vec<RuleLine>,    // `tcp-response content ...` (words after `content`)
+    pub res_inspect_delay: Option<Duration>,    // `tcp-response inspect-delay`
+    pub knobs: crate::cfg::knobs::Knobs,        // socket, HTTP and log options, identity, limits
+    pub stats: StatsPage,                       // `stats enable|uri|auth|...`: the HTTP stats page
+    pub compression: Option<Compression>,       // `compression ...` lines
+    pub filters: Vec<Filter>,                   // `filter ...` lines, in order
+    pub cookie: Option<CookiePersist>,          // `cookie NAME ...` (backend persistence)
     pub persist_rules: Vec<(bool, Cond)>, // `force-persist` (true) / `ignore-persist` (false) rules, in order
-    pub sticks: Vec<StickLine>, // `stick on|match|store-request|store-response ...`
+    pub sticks: Vec<StickLine>,           // `stick on|match|store-request|store-response ...`
     pub unique_id_format: Option<(String, Loc)>, // `unique-id-format FMT`
     pub unique_id_header: Option<String>, // `unique-id-header NAME`
     pub captures: crate::cfg::capture::Captures, // `capture ...`, `declare capture`, capture rules' slots (frontend)

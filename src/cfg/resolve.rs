@@ -22,6 +22,7 @@ pub fn resolve(cfg: &mut Config, diags: &mut Diagnostics) {
     resolve_error_pages(cfg, diags);
     warn_missing_timeouts(cfg, diags);
     dispatch_or_balance(cfg, diags);
+    super::resolve_modes::check_early(cfg, diags);
     super::resolve_logs::check(cfg, diags);
     warn_no_global_state_file(cfg, diags);
     super::peers::resolve(cfg, diags);

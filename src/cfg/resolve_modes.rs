@@ -25,6 +25,25 @@ fn switches_to_http(p: &Proxy) -> bool {
     })
 }
 
+/// The first of HAProxy's mode warnings, before the log checks: a TCP
+/// proxy's `cookie` and `monitor-uri`, then dropped.
+pub fn check_early(cfg: &mut Config, diags: &mut Diagnostics) {
+    for p in cfg.proxies.iter_mut().filter(|p| p.mode != Mode::Http && !switches_to_http(p)) {
+        let (k, name) = (kind(p), p.name.clone());
+        let mut warn = |what: &str| {
+            diags.push(Diag::warning_global(format!(
+                "{what} will be ignored for {k} '{name}' (needs 'mode http')."
+            )))
+        };
+        if p.cookie.take().is_some() {
+            warn("cookie");
+        }
+        if p.intercept.monitor_uri.take().is_some() {
+            warn("monitor-uri");
+        }
+    }
+}
+
 /// Warns and drops the HTTP-only settings of TCP proxies.
 pub fn check(cfg: &mut Config, diags: &mut Diagnostics) {
     for p in cfg.proxies.iter_mut().filter(|p| p.mode != Mode::Http && !switches_to_http(p)) {
@@ -38,14 +57,17 @@ pub fn check(cfg: &mut Config, diags: &mut Diagnostics) {
             p.stats.enabled = false;
             p.stats.uri = None;
         }
-        for (rules, kw) in [
-            (&mut p.http_request, "'http-request' rules"),
-            (&mut p.http_response, "'http-response' rules"),
-            (&mut p.http_after_response, "'http-after-response' rules"),
+        // Moved aside, not dropped: HAProxy refuses a bad rule whatever the
+        // mode, so the rule compiler still checks these (and runs none).
+        let [req, res, after] = &mut p.ignored_http_rules;
+        for (rules, ignored, kw) in [
+            (&mut p.http_request, req, "'http-request' rules"),
+            (&mut p.http_response, res, "'http-response' rules"),
+            (&mut p.http_after_response, after, "'http-after-response' rules"),
         ] {
             if !rules.is_empty() {
                 warn(kw, true);
-                rules.clear();
+                *ignored = std::mem::take(rules);
             }
         }
         if p.options.forwardfor {
@@ -58,6 +80,7 @@ pub fn check(cfg: &mut Config, diags: &mut Diagnostics) {
         }
         for (on, opt) in [
             (&mut h.checkcache, "'option checkcache'"),
+            (&mut h.buffer_request, "'option http-buffer-request'"),
             (&mut h.ignore_probes, "'option http-ignore-probes'"),
             (&mut h.pretend_keepalive, "'option http-pretend-keepalive'"),
         ] {

@@ -209,6 +209,15 @@ fn compile_proxy(cfg: &Config, p: &crate::cfg::Proxy, defaults: bool, diags: &mu
             }
         }
     }
+    // A TCP proxy's HTTP rules: refused when wrong, as HAProxy does, else dropped.
+    let [req, res, after] = &p.ignored_http_rules;
+    for (side, lines) in [(RuleSide::Request, req), (RuleSide::Response, res), (RuleSide::After, after)] {
+        if let Err(errors) = compile_rules(lines, side, &acls, &tables) {
+            for (loc, msg) in errors {
+                diags.push(Diag::alert(&loc, format!("error detected in {} '{}' : {msg}", what, p.name)));
+            }
+        }
+    }
     if !p.stats.rules.is_empty() && (!p.stats.auth.is_empty() || p.stats.realm.is_some()) {
         diags.push(Diag::alert_global(format!(
             "proxy '{}': stats 'auth'/'realm' and 'http-request' can't be used at the same time.",

@@ -28,7 +28,7 @@ pub(super) fn option(o: &mut Open, words: &[String], negate: bool) -> Option<Res
             return Err(format!("negation/default is not supported for option '{kind}'."));
         }
         let c = &mut o.px.checks;
-        match kind {
+        let res = match kind {
             "log-health-checks" => {
                 c.log_health_checks = !negate;
                 no_extra(&kw, words, 1)
@@ -71,8 +71,29 @@ pub(super) fn option(o: &mut Open, words: &[String], negate: bool) -> Option<Res
                 }
             }
             _ => mysql(c, words),
+        };
+        if res.is_ok() {
+            // As HAProxy 2.6: a check option drops the check rules written
+            // before it (`option tcp-check` only the http-check ones), so
+            // only rules written after it are "ignored" (warned at the end).
+            let c = &mut o.px.checks;
+            match kind {
+                "httpchk" | "log-health-checks" => {}
+                "tcp-check" => drop_rules(&mut c.http),
+                _ => {
+                    drop_rules(&mut c.http);
+                    drop_rules(&mut c.tcp);
+                }
+            }
         }
+        res
     }))
+}
+
+/// Forgets a proxy's check rules (its own and those it inherited).
+fn drop_rules(set: &mut RuleSet) {
+    set.rules.clear();
+    set.own = true;
 }
 
 fn set(c: &mut crate::cfg::ProxyChecks, kind: CheckKind, kw: &str, words: &[String]) -> Res {

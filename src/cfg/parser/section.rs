@@ -463,6 +463,7 @@ pub(super) fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Ca
         http_request: Vec::new(),
         http_response: Vec::new(),
         http_after_response: Vec::new(),
+        ignored_http_rules: Default::default(),
         stick_table: None,
         tcp_request_connection: Vec::new(),
         tcp_request_session: Vec::new(),
