@@ -3,7 +3,8 @@
 //! the server, `bind ... accept-proxy` and `tcp-request connection
 //! expect-proxy layer4` read them, and `src` then reflects the header
 //! (seen here through `option forwardfor`). A connection that does not
-//! start with a header is closed without reaching the server.
+//! start with a header is closed without reaching the server. Health
+//! checks with `check-send-proxy` send the header HAProxy sends.
 //! Validated against HAProxy 2.6 (`STRATA_BIN=/usr/sbin/haproxy`).
 
 mod support;
@@ -153,4 +154,44 @@ fn proxy_v2_unique_id_and_authority_tlvs_are_fetched() {
     let r = ask(v2(b"")).expect("answered");
     assert_eq!(r.header("echo"), Some(""), "no TLV: the fetch gives nothing");
     assert!(ask(v2(b"\x05\x00\x09123")).is_err(), "a TLV longer than the header: closed unanswered");
+}
+
+/// `check-send-proxy`: a health check starts with a PROXY header as
+/// HAProxy 2.6 writes it. The bug story: strata's v1 check header said
+/// `PROXY UNKNOWN` where HAProxy names the check connection's own
+/// addresses (`PROXY TCP4 <its address> <the server's> <its port> <the
+/// server's port>`), so a server logging or filtering on them saw none;
+/// v2 is the LOCAL command on both. Same bytes from HAProxy 2.6.12.
+#[test]
+fn check_send_proxy_names_the_check_connections_addresses() {
+    for (opts, v2) in [("check-send-proxy", false), ("send-proxy-v2 check-send-proxy", true)] {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        let cfg = format!(
+            "{}frontend f\n    mode tcp\n    bind 127.0.0.1:{}\n    default_backend b\n\
+             backend b\n    mode tcp\n    server s1 127.0.0.1:{port} check inter 200ms {opts}\n",
+            head(),
+            free_port()
+        );
+        let _p = Proxy::start(&cfg);
+        let (mut s, peer) = l.accept().expect("a check connects");
+        s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        let mut got = Vec::new();
+        let mut buf = [0u8; 256];
+        let want_len = if v2 { 16 } else { usize::MAX };
+        while got.len() < want_len && !got.ends_with(b"\r\n") {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        if v2 {
+            let mut local = b"\r\n\r\n\0\r\nQUIT\n".to_vec();
+            local.extend_from_slice(&[0x20, 0x00, 0, 0]);
+            assert_eq!(got, local, "{opts}");
+        } else {
+            let want = format!("PROXY TCP4 127.0.0.1 127.0.0.1 {} {port}\r\n", peer.port());
+            assert_eq!(String::from_utf8_lossy(&got), want, "{opts}");
+        }
+    }
 }

@@ -136,7 +136,7 @@ impl Check {
         target: Option<IpAddr>,
         server_up: bool,
     ) -> Option<Finished> {
-        let proxy_header = self.spec.proxy_header.map(crate::l4_conn::proxy_proto::local);
+        let proxy_header = self.spec.proxy_header;
         match &mut self.phase {
             Phase::Waiting { next } if *next > now => None,
             Phase::Waiting { .. } => {
@@ -147,11 +147,11 @@ impl Check {
                 let connect = self.spec.timeout_check.and(self.spec.timeout_connect);
                 self.phase = Phase::Running(Box::new(Run::start(now, self.spec.inter, connect)));
                 self.running = true;
-                self.step(registry, token, now, ip, server_up, proxy_header.as_deref())
+                self.step(registry, token, now, ip, server_up, proxy_header)
             }
             Phase::Running(_) => {
                 let ip = target?;
-                self.step(registry, token, now, ip, server_up, proxy_header.as_deref())
+                self.step(registry, token, now, ip, server_up, proxy_header)
             }
         }
     }
@@ -163,7 +163,7 @@ impl Check {
         now: Instant,
         ip: IpAddr,
         server_up: bool,
-        proxy_header: Option<&[u8]>,
+        proxy_header: Option<crate::cfg::ProxyVersion>,
     ) -> Option<Finished> {
         let Phase::Running(run) = &mut self.phase else { return None };
         let env = Env {

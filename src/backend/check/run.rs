@@ -26,7 +26,7 @@ pub struct Env<'a> {
     pub port: u16,  // likewise (`port`, else the server's port)
     pub tls: Option<&'a (std::sync::Arc<crate::l4_conn::tls::ServerTls>, Option<String>)>, // `check-ssl`
     pub unix: Option<&'a crate::cfg::listen::UnixAddr>, // a unix server's socket (no `addr`/`port`)
-    pub proxy_header: Option<&'a [u8]>, // a PROXY header to send first on a default connect
+    pub proxy_header: Option<crate::cfg::ProxyVersion>, // a PROXY header to send first on a default connect
     pub server_up: bool, // for `http-check disable-on-404`
     pub timeout_check: Option<Duration>,
 }
@@ -112,8 +112,9 @@ impl Run {
                                 if let Some(t) = env.timeout_check {
                                     self.deadline = env.now + t;
                                 }
-                                if let (Some(h), true) = (env.proxy_header, rule.default || rule.send_proxy)
-                                    && !matches!(conn.send_bytes(h, env.now), IoStep::Moved(n) if n == h.len())
+                                if let (Some(v), true) = (env.proxy_header, rule.default || rule.send_proxy)
+                                    && let h = check_proxy_header(v, conn)
+                                    && !matches!(conn.send_bytes(&h, env.now), IoStep::Moved(n) if n == h.len())
                                 {
                                     return Some(self.failure(env, Some("Broken pipe"), false));
                                 }
@@ -420,5 +421,17 @@ fn errno_text(e: &std::io::Error) -> &'static str {
         K::TimedOut => "Connection timed out",
         K::BrokenPipe => "Broken pipe",
         _ => "Connection error",
+    }
+}
+
+/// The PROXY header a check sends first, as HAProxy 2.6 writes it: v1
+/// names the check connection's own addresses (`PROXY TCP4 <its local
+/// address> <the server's> ...`), v2 is the LOCAL command; v1 says
+/// `UNKNOWN` where the addresses cannot be read (a unix socket).
+fn check_proxy_header(v: crate::cfg::ProxyVersion, conn: &Conn) -> Vec<u8> {
+    use crate::l4_conn::proxy_proto;
+    match (v, conn.local_addr(), conn.peer_addr()) {
+        (crate::cfg::ProxyVersion::V1, Ok(src), Ok(dst)) => proxy_proto::encode(v, src, dst),
+        _ => proxy_proto::local(v),
     }
 }
