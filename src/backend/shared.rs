@@ -44,7 +44,9 @@ impl SharedBackends {
     }
 
     /// Takes the lock. A poisoned lock cannot happen (`panic = "abort"`);
-    /// in a test build the state is taken as it is.
+    /// in a test build the state is taken as it is. Out of line so that
+    /// `tests/benches/threads/callgrind.sh` counts each lock taken.
+    #[inline(never)]
     pub fn lock(&self) -> BackendsGuard<'_> {
         if HELD.replace(true) {
             panic!("the backends lock taken twice by one thread");

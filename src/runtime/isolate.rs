@@ -62,6 +62,7 @@ impl Isolation {
         }
     }
 
+    #[inline(never)] // counted by tests/benches/threads/callgrind.sh
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -96,7 +96,9 @@ impl SharedState {
 pub(super) type Shared = Arc<SharedState>;
 
 /// Takes the process lock. A poisoned lock cannot happen (`panic =
-/// "abort"`); in a test build the state is taken as it is.
+/// "abort"`); in a test build the state is taken as it is. Out of line so
+/// that `tests/benches/threads/callgrind.sh` counts each lock taken.
+#[inline(never)]
 pub(super) fn lock(shared: &SharedState) -> MutexGuard<'_, Process> {
     shared.process.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

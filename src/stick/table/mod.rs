@@ -219,6 +219,8 @@ impl std::fmt::Debug for Table {
     }
 }
 
+// Out of line so that `tests/benches/threads/callgrind.sh` counts each lock taken.
+#[inline(never)]
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // a panic while holding a table lock leaves the counters as they were
     // at that point; keep serving rather than cascading the panic
