@@ -42,6 +42,7 @@ pub struct StreamRecord {
     pub sd: Option<Box<str>>, // the rendered `log-format-sd`, for RFC 5424 targets
     pub ssl: Option<(&'static str, &'static str)>, // client side TLS: (%sslv, %sslc); `%ft` ends with `~`
     pub early: bool,   // `option logasap`'s line, sent before the stream ended: log only
+    pub backend_counted: bool, // its backend's and server's `show stat` counters already counted (by the ending stream)
 }
 
 impl StreamRecord {
@@ -86,6 +87,7 @@ impl StreamRecord {
             line: None,
             sd: None,
             early: false,
+            backend_counted: false,
         }
     }
 

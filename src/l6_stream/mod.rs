@@ -12,6 +12,7 @@ mod capture;
 pub mod chan;
 pub mod client;
 mod connect;
+pub mod end_stats;
 mod forward;
 pub mod h2srv;
 pub mod http;

@@ -149,7 +149,7 @@ impl Stream {
     }
 
     /// [`Stream::leave_queue`] with the backend's state already locked.
-    fn leave_queue_of(&mut self, state: Option<&mut BackendState>, now: Instant, served: bool) {
+    pub(super) fn leave_queue_of(&mut self, state: Option<&mut BackendState>, now: Instant, served: bool) {
         if let Some((ticket, since, line)) = self.queue.waiting.take() {
             self.queue.time = Some(now.saturating_duration_since(since));
             if let Some(b) = state {

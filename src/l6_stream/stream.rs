@@ -525,18 +525,47 @@ impl Stream {
                 None
             }
         };
-        if let (true, Some(be), Some(srv), Some(conn)) = (reusable, self.backend, server, plain) {
+        // One hold of the backends' lock: the server's `pool-max-conn`, the
+        // queue left and the server slot given back, the connection counts
+        // after this stream left (`%bc %sc`) and the backend's and server's
+        // counters of the ended stream. The idle connection and the log line
+        // come after, unlocked.
+        let pooled = (reusable, self.backend, server, plain);
+        let shared_pool = matches!(pooled, (true, Some(be), Some(srv), Some(_))
+            if !super::connect::private_reuse(ctx.cfg, be, srv));
+        let http = ctx.cfg.proxies[self.frontend].mode == crate::cfg::Mode::Http;
+        let (cap, mut facts, mut record) = {
+            let mut locked = ctx.backends.lock();
+            let cap = match pooled {
+                (_, Some(be), Some(srv), _) if shared_pool => {
+                    locked.get(be).and_then(|b| b.servers.get(srv)).and_then(|s| s.pool_max_conn)
+                }
+                _ => None,
+            };
+            let state = self.backend.and_then(|b| locked.get_mut(b));
+            self.leave_queue_of(state, ctx.now, false);
+            if let (Some(be), Some(s)) = (self.backend, self.server.take())
+                && let Some(state) = locked.get_mut(be)
+            {
+                state.release(s);
+            }
+            // The counts after this stream left; the server it had (the slot
+            // was given back: only names and counts are read now).
+            self.server = server;
+            let mut facts = self.sample_facts(ctx);
+            [facts.actconn, facts.feconn, facts.beconn, facts.srvconn] =
+                super::log_facts::conn_counts(&locked, self.frontend, self.backend, server);
+            let mut record = self.record(ctx, &facts);
+            super::end_stats::count_on_backend(&mut locked, &record, http);
+            record.backend_counted = true;
+            (cap, facts, record)
+        };
+        if let (true, Some(be), Some(srv), Some(conn)) = pooled {
             // `never` or `send-proxy`: private to this session (HAProxy
             // still keeps the connection alive for the session's next request).
-            match super::connect::private_reuse(ctx.cfg, be, srv) {
-                true => ctx.idle.put_private((be, srv), self.srv_token, conn),
-                false => {
-                    let cap = ctx
-                        .backends
-                        .lock()
-                        .get(be)
-                        .and_then(|b| b.servers.get(srv))
-                        .and_then(|s| s.pool_max_conn);
+            match shared_pool {
+                false => ctx.idle.put_private((be, srv), self.srv_token, conn),
+                true => {
                     let keep = ctx.cfg.proxies[be]
                         .servers
                         .get(srv)
@@ -545,14 +574,7 @@ impl Stream {
                 }
             }
         }
-        self.leave_queue(ctx, false);
-        self.detach_server(ctx);
-        // The counts after this stream left; the server it had (the slot
-        // was given back: only names and counts are read now).
-        self.server = server;
-        let mut facts = self.log_facts(ctx);
         (facts.server_addr, facts.backend_src) = (addrs.server_addr, addrs.backend_src);
-        let mut record = self.record(ctx, &facts);
         (record.line, record.sd) = self.render_log(ctx, facts);
         self.server = None;
         ctx.ended.push(record);
@@ -602,6 +624,7 @@ impl Stream {
             line: None,
             sd: None,
             early: false,
+            backend_counted: false,
         }
     }
 

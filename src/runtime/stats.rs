@@ -7,24 +7,22 @@ use crate::cfg::{Config, Mode, Proxy};
 use crate::cli::stat::{Kind, StatLine};
 use crate::core::clock::secs_between;
 use crate::l6_stream::StreamRecord;
-use crate::l6_stream::term::{TermCause, TermPhase};
+use crate::l6_stream::term::TermCause;
 
-/// How an ended stream counts on its frontend and its listener: refused
-/// as invalid (`ereq`), denied request (`dreq`), denied response (`dresp`).
-pub(super) fn front_verdicts(r: &StreamRecord) -> (bool, bool, bool) {
-    let (cause, phase) = (r.term.cause, r.term.phase);
-    // A body waited for in vain (`cR` 408, backend chosen or not) is a failed request too, as in HAProxy.
-    let body_late = cause == TermCause::ClientTimeout && phase == TermPhase::Request && r.status == Some(408);
-    let refused = (r.backend.is_none() && phase == TermPhase::Request && matches!(r.status, Some(400 | 408)))
-        || body_late;
-    let denied_req = cause == TermCause::ProxyRule && phase == TermPhase::Request && !refused;
-    let denied_resp = cause == TermCause::ProxyRule && phase == TermPhase::Headers && r.status != Some(502);
-    (refused, denied_req, denied_resp)
-}
+pub(super) use crate::l6_stream::end_stats::front_verdicts;
 
-/// Counts one ended stream (or refused request) everywhere it belongs.
-pub fn count_stream(fe: &mut Counters, backends: &mut Backends, r: &StreamRecord, http: bool, now_ms: u64) {
-    let (cause, phase) = (r.term.cause, r.term.phase);
+/// Counts one ended stream (or refused request) everywhere it belongs:
+/// its frontend's line, and its backend's and server's unless the stream
+/// counted those when it ended (`StreamRecord::backend_counted`; the
+/// caller locks the backends only when a record needs them: `backends`
+/// None, it had none or it counted itself).
+pub fn count_stream(
+    fe: &mut Counters,
+    backends: Option<&mut Backends>,
+    r: &StreamRecord,
+    http: bool,
+    now_ms: u64,
+) {
     fe.bytes_in += r.bytes_in;
     fe.bytes_out += r.bytes_out;
     if http {
@@ -43,49 +41,11 @@ pub fn count_stream(fe: &mut Counters, backends: &mut Backends, r: &StreamRecord
     if denied_resp {
         fe.denied_resp += 1;
     }
-    if cause == TermCause::Local {
+    if r.term.cause == TermCause::Local {
         fe.intercepted += 1;
     }
-    let Some(be) = r.backend.and_then(|b| backends.get_mut(b)) else { return };
-    let server_failed = matches!(cause, TermCause::ServerAbort | TermCause::ServerTimeout);
-    // A queue timeout counts on the backend only (no server was assigned).
-    let econ = server_failed
-        && ((phase == TermPhase::Connect && r.server.is_some())
-            || (phase == TermPhase::Queue && r.server.is_none()));
-    let eresp = (server_failed && phase == TermPhase::Headers)
-        || (cause == TermCause::ProxyRule && phase == TermPhase::Headers && r.status == Some(502));
-    let cli_abrt = matches!(cause, TermCause::ClientAbort | TermCause::ClientTimeout)
-        && matches!(phase, TermPhase::Headers | TermPhase::Data | TermPhase::Last);
-    let srv_abrt = server_failed && matches!(phase, TermPhase::Data | TermPhase::Last);
-    let times = |c: &mut Counters| {
-        let ms = |d: std::time::Duration| d.as_millis() as u64;
-        let response = r.response_time.map(ms);
-        let queue = r.queue_time.map_or(0, ms);
-        c.count_times(queue, r.connect_time.map(ms), response, ms(r.total_time));
-    };
-    let apply = |c: &mut Counters, status: bool| {
-        c.bytes_in += r.bytes_in;
-        c.bytes_out += r.bytes_out;
-        c.failed_conns += u64::from(econ);
-        c.failed_resp += u64::from(eresp);
-        c.cli_aborts += u64::from(cli_abrt);
-        c.srv_aborts += u64::from(srv_abrt);
-        c.denied_resp += u64::from(denied_resp);
-        if http {
-            c.req_tot += 1;
-            if let (true, Some(s)) = (status, r.status) {
-                c.count_status(s);
-            }
-        }
-        times(c);
-    };
-    apply(&mut be.stats, true);
-    // A server's `hrsp_*` count the responses it sent (a head arrived: Tr
-    // is set), as HAProxy's response analyser counts them; the proxy's own
-    // 502/504 after a reset, a timeout or an invalid head count on the
-    // backend line only.
-    if let Some(srv) = r.server.and_then(|s| be.servers.get_mut(s)) {
-        apply(&mut srv.stats, r.connect_time.is_some() && r.response_time.is_some());
+    if let (false, Some(backends)) = (r.backend_counted, backends) {
+        crate::l6_stream::end_stats::count_on_backend(backends, r, http);
     }
 }
 

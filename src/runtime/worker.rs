@@ -549,14 +549,18 @@ impl Worker {
         {
             let mut guard = lock(&self.shared);
             let p = &mut *guard;
-            let mut backends = self.shared.backends.lock();
+            // Streams count on their backend themselves as they end: the
+            // backends' lock only for a record that did not.
+            let uncounted =
+                |r: &crate::l6_stream::StreamRecord| !r.early && !r.backend_counted && r.backend.is_some();
+            let mut backends = self.env.ended.iter().any(uncounted).then(|| self.shared.backends.lock());
             // `option logasap`'s early records: the line only; the stream
             // is counted when it ends.
             for r in self.env.ended.iter().filter(|r| !r.early) {
                 p.counts.bytes_out += r.bytes_out;
                 stats::count_stream(
                     &mut p.counts.fe_stats[r.frontend],
-                    &mut backends,
+                    backends.as_deref_mut(),
                     r,
                     is_http(r.frontend),
                     now_ms,
