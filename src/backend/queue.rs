@@ -8,6 +8,19 @@
 //! really waiting (`qcur`), so it is exact at every moment.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Entries (live or not) in every queue of the process, changed only
+/// under the backends' lock (where the queues are). A worker's turn
+/// looks at the queues only when it is not 0 (`Worker::serve_queues`):
+/// a slot given back under the lock after a stream joined a queue sees
+/// that stream's entry counted, so no waiter is missed.
+static ENTRIES: AtomicUsize = AtomicUsize::new(0);
+
+/// Some queue of the process holds an entry (see [`ENTRIES`]).
+pub fn any_entries() -> bool {
+    ENTRIES.load(Ordering::Acquire) > 0
+}
 
 /// Who is waiting: the worker thread running the stream, the stream's
 /// server token (which names its session in that worker) and the stream's
@@ -22,7 +35,7 @@ pub struct Waiter {
 /// The queue of one backend (or of one server: streams a hash pins to it).
 /// Owned by its `BackendState` (or `ServerState`); streams join and leave
 /// it, the worker hands the front waiter a freed slot.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Queue {
     entries: VecDeque<(Waiter, (i64, i64))>, // by rank (priority class, due time), then arrival; may hold streams that left
     pub waiting: u32,                        // streams waiting now (`qcur`)
@@ -35,6 +48,25 @@ pub struct Queue {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ticket {
     served_before: u64,
+}
+
+impl Clone for Queue {
+    fn clone(&self) -> Queue {
+        ENTRIES.fetch_add(self.entries.len(), Ordering::AcqRel);
+        Queue {
+            entries: self.entries.clone(),
+            waiting: self.waiting,
+            max_waiting: self.max_waiting,
+            served: self.served,
+            granted: self.granted,
+        }
+    }
+}
+
+impl Drop for Queue {
+    fn drop(&mut self) {
+        ENTRIES.fetch_sub(self.entries.len(), Ordering::AcqRel);
+    }
 }
 
 impl Queue {
@@ -54,6 +86,7 @@ impl Queue {
             at -= 1;
         }
         self.entries.insert(at, (w, rank));
+        ENTRIES.fetch_add(1, Ordering::AcqRel);
         self.waiting += 1;
         self.max_waiting = self.max_waiting.max(self.waiting);
         Ticket { served_before: self.served }
@@ -100,6 +133,7 @@ impl Queue {
     /// that no longer waits: [`Queue::drop_grant`] discards it.
     pub fn grant_next(&mut self) -> Option<Waiter> {
         let (w, _) = self.entries.pop_front()?;
+        ENTRIES.fetch_sub(1, Ordering::AcqRel);
         self.granted = Some(w);
         Some(w)
     }

@@ -55,10 +55,7 @@ impl Stream {
             None => -1,
         };
         LogFacts {
-            accept_date: ctx
-                .wall
-                .checked_sub(ctx.now.saturating_duration_since(self.accepted))
-                .unwrap_or(ctx.wall),
+            accept_date: self.accept_date(ctx),
             handshake_ms: 0,
             idle_ms: if http.is_some() { since(self.accepted, self.req_begin) } else { 0 },
             head_ms: if http.is_some() { since(self.req_begin, self.started) } else { -1 },
@@ -101,9 +98,16 @@ impl Stream {
         facts
     }
 
+    /// When the stream's connection was accepted (keep-alive: when the
+    /// previous request ended), on the wall clock: `%t`, and the ended
+    /// stream's `StreamRecord::accept_date` whether or not a line is logged.
+    pub(super) fn accept_date(&self, ctx: &StreamCtx<'_>) -> std::time::SystemTime {
+        ctx.wall.checked_sub(ctx.now.saturating_duration_since(self.accepted)).unwrap_or(ctx.wall)
+    }
+
     /// Whether this stream's line is to be rendered: the frontend has a
     /// format and a target, and the line was not sent early.
-    fn logs_a_line(&self, ctx: &StreamCtx<'_>) -> bool {
+    pub(super) fn logs_a_line(&self, ctx: &StreamCtx<'_>) -> bool {
         !self.extra.logged
             && !ctx.cfg.proxies[self.frontend].logs.is_empty()
             && ctx.rules.get(self.frontend).is_some_and(|r| r.log.format.is_some())
@@ -135,7 +139,7 @@ impl Stream {
         facts.bytes_out = bytes_out;
         let (line, sd) = self.render_log(ctx, facts);
         self.extra.logged = true;
-        let mut r = self.record(ctx, &facts);
+        let mut r = self.record(ctx, facts.accept_date, (facts.beconn, facts.srvconn));
         (r.line, r.sd, r.early) = (line, sd, true);
         r.log_level = self.extra.log_level;
         ctx.ended.push(r);

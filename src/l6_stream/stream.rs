@@ -344,8 +344,12 @@ impl Stream {
     /// Chooses the backend (`use_backend` rules, `default_backend`).
     pub(super) fn route(&mut self, ctx: &StreamCtx<'_>) {
         let fe = &ctx.cfg.proxies[self.frontend];
-        let sample = self.sample(ctx, false, self.frontend);
-        let backend = super::route::select_backend(fe, &ctx.rules[self.frontend], &sample);
+        let rules = &ctx.rules[self.frontend];
+        // Without `use_backend` rules nothing is evaluated: no sample built.
+        let backend = match rules.routes.is_empty() {
+            true => fe.default_backend.as_ref().map(|d| d.index),
+            false => super::route::select_backend(fe, rules, &self.sample(ctx, false, self.frontend)),
+        };
         self.backend = backend;
         self.retries_left = backend.map_or(0, |b| ctx.cfg.proxies[b].retries);
     }
@@ -534,7 +538,7 @@ impl Stream {
         let shared_pool = matches!(pooled, (true, Some(be), Some(srv), Some(_))
             if !super::connect::private_reuse(ctx.cfg, be, srv));
         let http = ctx.cfg.proxies[self.frontend].mode == crate::cfg::Mode::Http;
-        let (cap, mut facts, mut record) = {
+        let (cap, counts, mut record) = {
             let mut locked = ctx.backends.lock();
             let cap = match pooled {
                 (_, Some(be), Some(srv), _) if shared_pool => {
@@ -552,13 +556,11 @@ impl Stream {
             // The counts after this stream left; the server it had (the slot
             // was given back: only names and counts are read now).
             self.server = server;
-            let mut facts = self.sample_facts(ctx);
-            [facts.actconn, facts.feconn, facts.beconn, facts.srvconn] =
-                super::log_facts::conn_counts(&locked, self.frontend, self.backend, server);
-            let mut record = self.record(ctx, &facts);
+            let counts = super::log_facts::conn_counts(&locked, self.frontend, self.backend, server);
+            let mut record = self.record(ctx, self.accept_date(ctx), (counts[2], counts[3]));
             super::end_stats::count_on_backend(&mut locked, &record, http);
             record.backend_counted = true;
-            (cap, facts, record)
+            (cap, counts, record)
         };
         if let (true, Some(be), Some(srv), Some(conn)) = pooled {
             // `never` or `send-proxy`: private to this session (HAProxy
@@ -574,8 +576,13 @@ impl Stream {
                 }
             }
         }
-        (facts.server_addr, facts.backend_src) = (addrs.server_addr, addrs.backend_src);
-        (record.line, record.sd) = self.render_log(ctx, facts);
+        // The log facts only for a line (most of them are times).
+        if self.logs_a_line(ctx) {
+            let mut facts = self.sample_facts(ctx);
+            [facts.actconn, facts.feconn, facts.beconn, facts.srvconn] = counts;
+            (facts.server_addr, facts.backend_src) = (addrs.server_addr, addrs.backend_src);
+            (record.line, record.sd) = self.render_log(ctx, facts);
+        }
         self.server = None;
         ctx.ended.push(record);
         if let Some(srv) = self.srv.take() {
@@ -591,18 +598,20 @@ impl Stream {
         );
     }
 
-    /// The stream's record for the counters (no line yet).
+    /// The stream's record for the counters (no line yet): accepted at
+    /// `accept_date` (`Stream::accept_date`), `(%bc, %sc)` = `conns`.
     pub(super) fn record(
         &self,
         ctx: &StreamCtx<'_>,
-        facts: &crate::l7_http::logformat::LogFacts,
+        accept_date: SystemTime,
+        (backend_conns, server_conns): (u32, u32),
     ) -> StreamRecord {
         StreamRecord {
             stream_id: self.id,
             listener: ctx.listener,
             client: self.src,
             dst: self.dst,
-            accept_date: facts.accept_date,
+            accept_date,
             frontend: self.frontend,
             backend: self.backend,
             server: self.server,
@@ -613,8 +622,8 @@ impl Stream {
             term: self.term,
             retries: self.retries_done,
             redispatched: self.redispatched,
-            backend_conns: facts.beconn,
-            server_conns: facts.srvconn,
+            backend_conns,
+            server_conns,
             status: self.http.as_ref().and_then(|h| h.txn.status),
             response_time: self.response_time(),
             queue_time: self.queue.time,

@@ -24,9 +24,12 @@ impl Worker {
     /// is skipped; one that finds no server after all (a race with a
     /// server going down) queues again at the back.
     pub(super) fn serve_queues(&mut self) {
+        // Most turns: no queue holds an entry, and no lock is taken.
+        if !crate::backend::queue::any_entries() {
+            return;
+        }
         let now_ms = self.env.clock.ticks_ms();
-        // One look under the lock finds the queues holding entries (most
-        // turns: none, and nothing is allocated).
+        // One look under the lock finds the queues holding entries.
         let busy: Vec<(usize, Vec<usize>)> = {
             let p = self.shared.backends.lock();
             (0..self.env.cfg.proxies.len())

@@ -5,9 +5,13 @@
 # Loads (wrk, keep-alive, 50 connections) through two frontends of one
 # config: `fe` (no stick table) and `fe_hot` (every request tracks the same
 # stick-table entry: the hot-entry contention case). Reports CPU
-# microseconds per request of the proxy (utime+stime over requests), req/s,
+# microseconds per request of the proxy (utime+stime over requests, and
+# the kernel's share, stime, alone), req/s,
 # how busy the proxy, wrk and the backend were (which one was CPU-bound),
 # and the RSS per connection after one keep-alive request (4,000 held).
+# Each round ends with the floor (tests/benches/relay_floor.rs, one
+# thread, no parsing) under the same keep-alive load: the CPU per request
+# these socket calls cost with no proxy work at all.
 # SCALING=1 adds `fe_heavy`, where each request runs 400 unanchored regex
 # rules over a 200-byte path (about 100 µs of the proxy's CPU), so that the
 # proxy, not wrk or the backend, is what the CPUs are spent on: its req/s
@@ -24,10 +28,11 @@ for tool in haproxy wrk python3; do
   command -v "$tool" >/dev/null || apt-get install -y haproxy wrk >/dev/null
 done
 # NO_BUILD=1: measure the release binary already built.
-[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet --bin strata --bench e2e_backend || exit 1
+[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet --bin strata --bench e2e_backend --bench relay_floor || exit 1
 STRATA="$ROOT/target/release/strata"
 BACKEND="$(ls -t target/release/deps/e2e_backend-* | grep -v '\.d$' | head -1)"
 HAPROXY="$(command -v haproxy)"
+FLOOR_BIN="$(ls -t target/release/deps/relay_floor-* 2>/dev/null | grep -v '\.d$' | head -1)"
 WORK="$(mktemp -d /tmp/strata-threads.XXXXXX)"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"; }
@@ -71,20 +76,21 @@ config 1 > "$WORK/n1.cfg"; config 2 > "$WORK/n2.cfg"
 wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 TCK=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime of a process (all its threads)
+sys_ticks() { awk '{print $15}' "/proc/$1/stat"; }     # stime alone: the kernel's share
 now_ticks() { awk '{print int($1 * '"$TCK"')}' /proc/uptime; }
 
-# load PID PORT: "req/s cpu_us_per_req proxy% wrk% backend%" (% of one CPU)
+# load PID PORT: "req/s cpu_us_per_req proxy% wrk% backend% sys_us_per_req" (% of one CPU)
 load() {
-  local pid=$1 port=$2 path=${3:-} p0 b0 t0 p1 b1 t1 out reqs rps
-  p0=$(ticks "$pid"); b0=$(ticks "$BPID"); t0=$(now_ticks)
+  local pid=$1 port=$2 path=${3:-} p0 b0 t0 p1 b1 t1 out reqs rps s0 s1
+  p0=$(ticks "$pid"); b0=$(ticks "$BPID"); t0=$(now_ticks); s0=$(sys_ticks "$pid")
   out=$( { /usr/bin/time -f "WRKTICKS %U %S" wrk -t1 -c50 -d"${SECS}s" "http://127.0.0.1:$port/$path"; } 2>&1 )
-  p1=$(ticks "$pid"); b1=$(ticks "$BPID"); t1=$(now_ticks)
+  p1=$(ticks "$pid"); b1=$(ticks "$BPID"); t1=$(now_ticks); s1=$(sys_ticks "$pid")
   reqs=$(echo "$out" | awk '/requests in/{print $1}'); rps=$(echo "$out" | awk '/Requests\/sec/{print $2}')
   local wu ws; read -r wu ws < <(echo "$out" | awk '/WRKTICKS/{print $2, $3}')
   [ -n "$reqs" ] || { echo "wrk failed: $out" >&2; reqs=1; rps=0; wu=0; ws=0; }
   awk -v p="$((p1 - p0))" -v b="$((b1 - b0))" -v t="$((t1 - t0))" -v n="$reqs" -v k="$TCK" -v rps="$rps" \
-      -v w="$wu" -v ws="$ws" 'BEGIN{
-    printf "%s %.2f %.0f %.0f %.0f\n", rps, p * 1e6 / k / n, (t > 0) ? p * 100 / t : 0, (t > 0) ? (w + ws) * k * 100 / t : 0, (t > 0) ? b * 100 / t : 0 }'
+      -v w="$wu" -v ws="$ws" -v s="$((s1 - s0))" 'BEGIN{
+    printf "%s %.2f %.0f %.0f %.0f %.2f\n", rps, p * 1e6 / k / n, (t > 0) ? p * 100 / t : 0, (t > 0) ? (w + ws) * k * 100 / t : 0, (t > 0) ? b * 100 / t : 0, s * 1e6 / k / n }'
 }
 
 # conn_rss PID: RSS bytes per connection after one keep-alive request each (4,000 held)
@@ -114,22 +120,35 @@ run() { # run WHO BIN CFG
   local who=$1 bin=$2 cfg=$3 pid
   "$bin" -f "$cfg" -db >"$WORK/$who.log" 2>&1 & pid=$!; PIDS+=($pid)
   wait_port "$FE" && wait_port "$FE_HOT" || { echo "$who did not start"; cat "$WORK/$who.log"; exit 1; }
-  local rps cpu pb wb bb
-  read -r rps cpu pb wb bb <<<"$(load "$pid" "$FE")"
+  local rps cpu pb wb bb sys
+  read -r rps cpu pb wb bb sys <<<"$(load "$pid" "$FE")"
   R[$who,rps]+="$rps "; R[$who,cpu]+="$cpu "; R[$who,pbusy]+="$pb "; R[$who,wbusy]+="$wb "; R[$who,bbusy]+="$bb "
-  read -r rps cpu pb wb bb <<<"$(load "$pid" "$FE_HOT")"
+  R[$who,sys]+="$sys "
+  read -r rps cpu pb wb bb _ <<<"$(load "$pid" "$FE_HOT")"
   R[$who,hot_rps]+="$rps "; R[$who,hot_cpu]+="$cpu "; R[$who,hot_pbusy]+="$pb "
   if [ -n "${SCALING:-}" ]; then
-    read -r rps cpu pb wb bb <<<"$(load "$pid" "$FE_HEAVY" "$(printf 'a%.0s' $(seq 200))")"
+    read -r rps cpu pb wb bb _ <<<"$(load "$pid" "$FE_HEAVY" "$(printf 'a%.0s' $(seq 200))")"
     R[$who,heavy_rps]+="$rps "; R[$who,heavy_cpu]+="$cpu "; R[$who,heavy_pbusy]+="$pb "
   fi
   R[$who,rss]+="$(conn_rss "$pid") "
+  kill "$pid"; wait "$pid" 2>/dev/null
+}
+# run_floor: the keep-alive load through the no-work relay (one thread,
+# tests/benches/relay_floor.rs) on the `fe` port: the least CPU a request
+# costs with these socket calls, most of it the kernel's.
+run_floor() {
+  local pid rps cpu pb wb bb sys
+  "$FLOOR_BIN" epoll "$FE" "$BE" >"$WORK/floor.log" 2>&1 & pid=$!; PIDS+=($pid)
+  wait_port "$FE" || { echo "the floor did not start"; cat "$WORK/floor.log"; exit 1; }
+  read -r rps cpu pb wb bb sys <<<"$(load "$pid" "$FE")"
+  R[floor,rps]+="$rps "; R[floor,cpu]+="$cpu "; R[floor,sys]+="$sys "
   kill "$pid"; wait "$pid" 2>/dev/null
 }
 for round in $(seq "$ROUNDS"); do
   run strata1 "$STRATA" "$WORK/n1.cfg"
   run strata2 "$STRATA" "$WORK/n2.cfg"
   run haproxy2 "$HAPROXY" "$WORK/n2.cfg"
+  [ -n "$FLOOR_BIN" ] && run_floor
   echo "round $round done" >&2
 done
 
@@ -142,6 +161,7 @@ row() { # key label
   printf "%-44s %10s %10s %10s %9s %9s\n" "$2" "$a" "$b" "$c" "$(ratio "$b" "$a")" "$(ratio "$b" "$c")"
 }
 row cpu       "keep-alive CPU us/request (target n2/n1<=1.1)"
+row sys       "  of which kernel (stime) us/request"
 row rps       "keep-alive req/s"
 row pbusy     "  proxy busy % of one CPU"
 row wbusy     "  wrk busy % of one CPU"
@@ -157,3 +177,9 @@ if [ -n "${SCALING:-}" ]; then
 fi
 echo "per-round CPU us/request (strata n1 | n2 | haproxy n2):"
 echo "  ${R[strata1,cpu]}| ${R[strata2,cpu]}| ${R[haproxy2,cpu]}"
+echo "per-round kernel (stime) us/request (strata n1 | n2 | haproxy n2):"
+echo "  ${R[strata1,sys]}| ${R[strata2,sys]}| ${R[haproxy2,sys]}"
+if [ -n "$FLOOR_BIN" ]; then
+  echo "the floor (relay_floor epoll, one thread), keep-alive: CPU us/request $(m floor cpu) (kernel $(m floor sys)), req/s $(m floor rps); floor/haproxy n2 CPU $(ratio "$(m floor cpu)" "$(m haproxy2 cpu)")"
+  echo "  per round CPU: ${R[floor,cpu]}"
+fi
