@@ -197,3 +197,43 @@ fn max_spread_checks_bounds_the_start_up_spread_of_first_checks() {
         }
     }
 }
+
+/// `http-check send-state`: each HTTP check request tells the server its
+/// state as HAProxy 2.6 writes it (`httpchk_build_status_header`), right
+/// after the configured headers. The first check of a server that starts
+/// UP sees `UP 1/3` (health at `rise`, one step into `fall`), the next
+/// ones `UP` (health at the top). The bug story: strata refused the
+/// keyword although docs/configuration.md listed it. Same header from
+/// HAProxy 2.6.12 on this configuration.
+#[test]
+fn send_state_tells_the_server_its_state_in_each_check() {
+    let be = HttpBackend::named("s1");
+    let port = free_port();
+    let cfg = HttpCfg::new(port, None)
+        .global("node lb1")
+        .backend("option httpchk GET /health")
+        .backend("http-check send hdr X-Check yes")
+        .backend("http-check send-state")
+        .backend(&format!(
+            "server s1 127.0.0.1:{} check inter {} rise 2 fall 3",
+            be.port(),
+            cfg_time(Duration::from_millis(100))
+        ));
+    let _proxy = Proxy::start(&cfg.render());
+    let checks = be.wait_requests(3, ms(SETTLE_MS)).expect("three checks");
+    let tail = format!("; address=127.0.0.1; port={}; name=be/s1; node=lb1; weight=1/1; scur=0/0; qcur=0", be.port());
+    let states: Vec<Option<&str>> = checks.iter().take(3).map(|r| r.header("x-haproxy-server-state")).collect();
+    assert_eq!(
+        states,
+        [Some(format!("UP 1/3{tail}")), Some(format!("UP{tail}")), Some(format!("UP{tail}"))]
+            .iter()
+            .map(|s| s.as_deref())
+            .collect::<Vec<_>>()
+    );
+    let names: Vec<String> = checks[0].headers.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
+    let (x, state) = (
+        names.iter().position(|n| n == "x-check"),
+        names.iter().position(|n| n == "x-haproxy-server-state"),
+    );
+    assert!(x.is_some() && state == x.map(|i| i + 1), "after the configured headers: {names:?}");
+}

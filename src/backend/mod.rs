@@ -41,6 +41,14 @@ pub struct BackendState {
 }
 
 impl BackendState {
+    /// HAProxy's total weight of a backend (`show stat` weight): the
+    /// usable active servers' weights, the backups' when no active one is.
+    pub fn total_weight(&self) -> u32 {
+        let usable = |backup: bool| self.servers.iter().filter(move |s| s.backup == backup && s.usable());
+        let any_active = usable(false).next().is_some();
+        usable(!any_active).map(|s| s.weight).sum()
+    }
+
     pub fn new(index: usize, proxy: &Proxy) -> BackendState {
         let mut servers: Vec<ServerState> = proxy.servers.iter().map(ServerState::new).collect();
         // Dispatch mode (HAProxy's PR_O_DISPATCH): the address is a server

@@ -8,6 +8,7 @@
 
 use super::check_report::{self, LogLine};
 use crate::backend::check::program::Program;
+use crate::backend::check::send_state;
 use crate::backend::check::{Check, CheckSpec, Finished};
 use crate::backend::{Backends, Health};
 use crate::cfg::Config;
@@ -168,7 +169,14 @@ impl Checks {
             .filter(|s| agent || (!s.in_maint() && s.check_enabled))
             .and_then(|s| if agent { s.agent_addr.or(s.addr) } else { s.check_addr.or(s.addr) });
         let server_up = srv.is_some_and(|s| s.up);
-        let finished = check.run(registry, key.token(CHECK_SUB), now, target, server_up);
+        let state = (check.spec.program.send_state && !agent)
+            .then(|| {
+                let h = send_state::CheckHealth { value: check.health, rise: check.spec.rise, fall: check.spec.fall };
+                let node = cfg.global.node.clone().unwrap_or_else(super::info::hostname);
+                send_state::header(backends.get(bi)?, si, h, &node, now_ms)
+            })
+            .flatten();
+        let finished = check.run(registry, key.token(CHECK_SUB), now, target, server_up, state.as_deref());
         report(check, backends);
         let mut out = CheckOutput { next: Some(check.next_deadline()), ..CheckOutput::default() };
         if let Some(f) = finished {

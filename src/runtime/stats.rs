@@ -294,9 +294,7 @@ fn backend_line(p: &Proxy, iid: u32, be: &BackendState, slim: u32, http: bool, n
     l.set("qcur", be.queue.waiting);
     l.set("qmax", be.queue.max_waiting);
     let usable = |backup: bool| be.servers.iter().filter(move |s| s.backup == backup && s.usable());
-    let any_active = usable(false).next().is_some();
-    // HAProxy's weight: the active servers' (the backups' when no active one is up).
-    let weight: u32 = usable(!any_active).map(|s| s.weight).sum();
+    let weight = be.total_weight();
     l.set("weight", weight);
     l.set("uweight", weight);
     l.set("act", usable(false).count());

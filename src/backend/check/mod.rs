@@ -18,6 +18,7 @@ mod http;
 pub mod program;
 mod protocols;
 mod run;
+pub mod send_state;
 mod spop;
 pub mod status;
 
@@ -135,6 +136,7 @@ impl Check {
         now: Instant,
         target: Option<IpAddr>,
         server_up: bool,
+        server_state: Option<&str>,
     ) -> Option<Finished> {
         let proxy_header = self.spec.proxy_header;
         match &mut self.phase {
@@ -147,11 +149,11 @@ impl Check {
                 let connect = self.spec.timeout_check.and(self.spec.timeout_connect);
                 self.phase = Phase::Running(Box::new(Run::start(now, self.spec.inter, connect)));
                 self.running = true;
-                self.step(registry, token, now, ip, server_up, proxy_header)
+                self.step(registry, token, now, ip, (server_up, server_state), proxy_header)
             }
             Phase::Running(_) => {
                 let ip = target?;
-                self.step(registry, token, now, ip, server_up, proxy_header)
+                self.step(registry, token, now, ip, (server_up, server_state), proxy_header)
             }
         }
     }
@@ -162,7 +164,7 @@ impl Check {
         token: Token,
         now: Instant,
         ip: IpAddr,
-        server_up: bool,
+        (server_up, server_state): (bool, Option<&str>),
         proxy_header: Option<crate::cfg::ProxyVersion>,
     ) -> Option<Finished> {
         let Phase::Running(run) = &mut self.phase else { return None };
@@ -177,6 +179,7 @@ impl Check {
             unix: self.spec.unix.as_ref(),
             proxy_header,
             server_up,
+            server_state,
             timeout_check: self.spec.timeout_check,
         };
         let outcome = run.advance(&env)?;

@@ -30,6 +30,7 @@ pub struct Program {
     pub proto: Proto,
     pub steps: Vec<Step>,
     pub disable_on_404: bool,
+    pub send_state: bool,             // `http-check send-state`: HTTP requests carry the server's state
     pub hello_date_at: Option<usize>, // `ssl-hello-chk`: where the send step's Unix time goes
 }
 
@@ -41,6 +42,7 @@ pub struct Step {
     pub implicit: bool, // the implicit first connect (step number 0)
     pub comment: Option<String>,
     pub head: usize, // expect: the step evaluation restarts from when it needs more data
+    pub state_at: Option<usize>, // HTTP send: where the `x-haproxy-server-state` line goes (after the configured headers)
 }
 
 impl Step {
@@ -106,6 +108,7 @@ impl Program {
             proto,
             steps: compile(rules, proto == Proto::Http),
             disable_on_404: checks.disable_on_404,
+            send_state: checks.send_state,
             hello_date_at,
         }
     }
@@ -136,7 +139,7 @@ impl Program {
         if let Some(Step { action: Action::Expect(e), .. }) = steps.last_mut() {
             e.matcher = Matcher::Agent;
         }
-        Program { proto: Proto::Agent, steps, disable_on_404: false, hello_date_at: None }
+        Program { proto: Proto::Agent, steps, disable_on_404: false, send_state: false, hello_date_at: None }
     }
 }
 
@@ -194,6 +197,7 @@ fn compile(rules: Vec<CheckRule>, http: bool) -> Vec<Step> {
             implicit: true,
             comment: None,
             head: 0,
+            state_at: None,
         });
     }
     let mut comment: Option<String> = None;
@@ -210,6 +214,7 @@ fn compile(rules: Vec<CheckRule>, http: bool) -> Vec<Step> {
         }
         prev_kind = kind;
         let inherited = r.comment.clone().or_else(|| comment.clone());
+        let mut state_at = None;
         let action = match r.action {
             CheckAction::Comment => {
                 comment = r.comment;
@@ -220,7 +225,11 @@ fn compile(rules: Vec<CheckRule>, http: bool) -> Vec<Step> {
                 Action::Connect(c)
             }
             CheckAction::Send(b) => Action::Send(b),
-            CheckAction::HttpSend(s) => Action::Send(http_request(&s)),
+            CheckAction::HttpSend(s) => {
+                let (bytes, at) = http_request_parts(&s);
+                state_at = Some(at);
+                Action::Send(bytes)
+            }
             CheckAction::Expect(e) => Action::Expect(expect(e, http)),
         };
         let at = steps.len();
@@ -230,7 +239,7 @@ fn compile(rules: Vec<CheckRule>, http: bool) -> Vec<Step> {
             }
             _ => at,
         };
-        steps.push(Step { action, index: r.index, implicit: false, comment: inherited, head });
+        steps.push(Step { action, index: r.index, implicit: false, comment: inherited, head, state_at });
     }
     steps
 }
@@ -278,6 +287,12 @@ fn expect(e: ExpectRule, http: bool) -> Expect {
 /// HTTP/1 way: `connection: close` for HTTP/1.1, `connection: keep-alive`
 /// for HTTP/1.0. Without a `Connection` header the check closes.
 pub fn http_request(s: &HttpSend) -> Vec<u8> {
+    http_request_parts(s).0
+}
+
+/// [`http_request`] and the offset just after the configured headers,
+/// where HAProxy puts `http-check send-state`'s header.
+fn http_request_parts(s: &HttpSend) -> (Vec<u8>, usize) {
     let method = s.method.as_deref().unwrap_or("OPTIONS");
     let uri = s.uri.as_deref().unwrap_or("/");
     let version = s.version.as_deref().unwrap_or("HTTP/1.0");
@@ -304,6 +319,7 @@ pub fn http_request(s: &HttpSend) -> Vec<u8> {
         }
         out.push_str(&format!("{}: {v}\r\n", n.to_ascii_lowercase()));
     }
+    let state_at = out.len();
     let body = s.body.as_deref().unwrap_or("");
     if !body.is_empty() {
         out.push_str(&format!("content-length: {}\r\n", body.len()));
@@ -316,7 +332,7 @@ pub fn http_request(s: &HttpSend) -> Vec<u8> {
     }
     out.push_str("\r\n");
     out.push_str(body);
-    out.into_bytes()
+    (out.into_bytes(), state_at)
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ pub struct Env<'a> {
     pub unix: Option<&'a crate::cfg::listen::UnixAddr>, // a unix server's socket (no `addr`/`port`)
     pub proxy_header: Option<crate::cfg::ProxyVersion>, // a PROXY header to send first on a default connect
     pub server_up: bool, // for `http-check disable-on-404`
+    pub server_state: Option<&'a str>, // `http-check send-state`: the header's value, for this run's HTTP sends
     pub timeout_check: Option<Duration>,
 }
 
@@ -40,6 +41,7 @@ pub struct Run {
     connected: bool,
     tls: bool,         // `conn` speaks TLS
     sent: usize,       // bytes of the current send step written
+    out: Option<Vec<u8>>, // the current send step's bytes when built for this run (`send-state`)
     code: Option<u32>, // the last HTTP status received
     pub started: Instant,
     pub deadline: Instant,
@@ -58,6 +60,7 @@ impl Run {
             connected: false,
             tls: false,
             sent: 0,
+            out: None,
             code: None,
             started: now,
             deadline,
@@ -140,7 +143,13 @@ impl Run {
                             return Some(Outcome::new(Status::L7Rsp, msg));
                         }
                     }
-                    let mut data = std::borrow::Cow::Borrowed(&bytes[..]);
+                    if self.sent == 0 {
+                        self.out = match (step.state_at, env.server_state) {
+                            (Some(at), Some(state)) if env.program.send_state => Some(with_state(bytes, at, state)),
+                            _ => None,
+                        };
+                    }
+                    let mut data = std::borrow::Cow::Borrowed(self.out.as_deref().unwrap_or(bytes));
                     if env.program.hello_date_at.is_some_and(|_| self.sent == 0) {
                         data = std::borrow::Cow::Owned(with_date(bytes, env.program.hello_date_at));
                     }
@@ -386,6 +395,18 @@ enum Recv {
 }
 
 /// `bytes` with the current Unix time, big-endian, at `at` (the SSLv3 hello).
+/// An HTTP check request with `http-check send-state`'s header line
+/// inserted at `at` (after the configured headers, as HAProxy's output).
+fn with_state(bytes: &[u8], at: usize, state: &str) -> Vec<u8> {
+    let at = at.min(bytes.len());
+    let line = format!("x-haproxy-server-state: {state}\r\n");
+    let mut out = Vec::with_capacity(bytes.len() + line.len());
+    out.extend_from_slice(&bytes[..at]);
+    out.extend_from_slice(line.as_bytes());
+    out.extend_from_slice(&bytes[at..]);
+    out
+}
+
 fn with_date(bytes: &[u8], at: Option<usize>) -> Vec<u8> {
     let mut out = bytes.to_vec();
     if let Some(at) = at.filter(|a| a + 4 <= out.len()) {

@@ -274,9 +274,10 @@ pub(super) fn http_check(o: &mut Open, words: &[String]) -> Res {
         "disable-on-404" | "send-state" => {
             no_extra(&format!("http-check {sub}"), words, 2)?;
             if sub == "send-state" {
-                return Err("'http-check send-state' is not supported by strata yet.".into());
+                o.px.checks.send_state = true;
+            } else {
+                o.px.checks.disable_on_404 = true;
             }
-            o.px.checks.disable_on_404 = true;
             return Ok(());
         }
         _ => {}
