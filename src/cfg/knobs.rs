@@ -89,6 +89,19 @@ pub struct Knobs {
     pub server_state_file_name: Option<String>, // `server-state-file-name` (not inherited; None: the backend's name)
     pub fullconn: Option<u32>, // `fullconn N` (backend): the load at which servers reach their maxconn
     pub rate_limit_sessions: u32, // `rate-limit sessions N` (frontend): new sessions per second at most; 0 none
+    pub email_alert: EmailAlert,  // which `email-alert` lines were given
+}
+
+/// The `email-alert` lines of a proxy (inherited from defaults). strata
+/// sends no mail: without all of `from`, `mailers` and `to` HAProxy
+/// ignores them with a warning, and so does strata; with all three (which
+/// also needs a `mailers` section) strata refuses them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EmailAlert {
+    pub any: bool, // any `email-alert` line
+    pub from: bool,
+    pub to: bool,
+    pub mailers: bool,
 }
 
 /// The HTTP and connection options of one proxy (`src/cfg/parser/http_opts.rs`);

@@ -21,6 +21,7 @@ pub fn resolve(cfg: &mut Config, diags: &mut Diagnostics) {
     super::listen::check_bind_threads(cfg, diags);
     resolve_error_pages(cfg, diags);
     warn_missing_timeouts(cfg, diags);
+    check_email_alerts(cfg, diags);
     dispatch_or_balance(cfg, diags);
     super::resolve_modes::check_early(cfg, diags);
     super::resolve_logs::check(cfg, diags);
@@ -356,6 +357,31 @@ fn resolve_error_pages(cfg: &mut Config, diags: &mut Diagnostics) {
         match super::errorpages::resolve(&p.knobs.error_lines, &cfg.http_errors) {
             Ok(pages) => p.knobs.error_pages = pages,
             Err((loc, msg)) => diags.push(Diag::alert(&loc, format!("proxy '{}': {msg}", p.name))),
+        }
+    }
+}
+
+/// `email-alert` lines: HAProxy 2.6 ignores them, with this warning,
+/// unless `from`, `mailers` and `to` are all given; then it would send
+/// mail through a `mailers` section, which strata does not have.
+fn check_email_alerts(cfg: &Config, diags: &mut Diagnostics) {
+    for p in cfg.proxies.iter().filter(|p| p.knobs.email_alert.any) {
+        let e = &p.knobs.email_alert;
+        if e.from && e.mailers && e.to {
+            diags.push(Diag::alert_global(format!(
+                "{} '{}': 'email-alert' is not supported by strata yet: it sends no mail ('mailers' sections \
+                 are not supported).",
+                type_str(p),
+                p.name
+            )));
+        } else {
+            diags.push(Diag::warning_global(format!(
+                "'email-alert' will be ignored for {} '{}' (the presence any of 'email-alert from', 'email-alert \
+                 level' 'email-alert mailers', 'email-alert myhostname', or 'email-alert to' requires each of \
+                 'email-alert from', 'email-alert mailers' and 'email-alert to' to be present).",
+                type_str(p),
+                p.name
+            )));
         }
     }
 }

@@ -86,10 +86,8 @@ pub(super) fn global(kw: &str) -> Option<Known> {
 /// Proxy-section keywords HAProxy 2.6 knows (its keyword matrix) that
 /// strata does not implement yet.
 const PROXY_NOT_YET: &[&str] = &[
-    "bind-process",
     "monitor-fail",
     "monitor-net",
-    "email-alert",
     "external-check",
     "http-send-name-header",
     "max-keep-alive-queue",

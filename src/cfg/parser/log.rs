@@ -15,7 +15,7 @@ pub(super) const FACILITIES: [&str; 24] = [
 ];
 
 /// Syslog levels, most severe first.
-const LEVELS: [&str; 8] = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
+pub(super) const LEVELS: [&str; 8] = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
 
 /// What one `log` line asks for.
 #[derive(Debug, PartialEq, Eq)]

@@ -88,6 +88,12 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
             return diags.push(Diag::warning(loc, msg));
         }
         "dispatch" => not_in_defaults(o, kw).and_then(|()| dispatch(o, words)),
+        // HAProxy 2.6 runs one process: the keyword is only warned.
+        "bind-process" => {
+            let msg = "'bind-process' has no effect, is deprecated, and will be removed in version 2.7.";
+            return diags.push(Diag::warning_global(format!("parsing [{loc}]: {msg}")));
+        }
+        "email-alert" => email_alert(o, words),
         "hash-type" => need(o, kw, Side::Back).and_then(|()| balance::hash_type(o, words)),
         "hash-balance-factor" => {
             need(o, kw, Side::Back).and_then(|()| balance::hash_balance_factor(o, words))
@@ -242,4 +248,36 @@ fn proxy_log(o: &mut Open, words: &[String], loc: &Loc) -> Res {
         }
     }
     Ok(())
+}
+
+/// `email-alert from|to|mailers|myhostname|level ARG`, with HAProxy 2.6's
+/// refusals; what they mean for strata is `cfg::knobs::EmailAlert`'s.
+fn email_alert(o: &mut Open, words: &[String]) -> Res {
+    let sub = words.get(1).map_or("", String::as_str);
+    if sub.is_empty() {
+        return Err("missing argument after 'email-alert'.".into());
+    }
+    let what = match sub {
+        "from" | "to" => "<address>",
+        "mailers" => "<mailers>",
+        "myhostname" => "<hostname>",
+        "level" => "<level>",
+        _ => return Err(format!("email-alert: unknown argument '{sub}'.")),
+    };
+    if words.get(2).is_none_or(|a| a.is_empty()) {
+        return Err(format!("'email-alert {sub}' expects {what} as argument."));
+    }
+    if sub == "level" && !super::log::LEVELS.contains(&words[2].as_str()) {
+        // HAProxy's words, its two arguments swapped as it prints them.
+        return Err(format!("unknown log level 'level' after '{}'", words[2]));
+    }
+    let e = &mut o.px.knobs.email_alert;
+    e.any = true;
+    match sub {
+        "from" => e.from = true,
+        "to" => e.to = true,
+        "mailers" => e.mailers = true,
+        _ => {}
+    }
+    no_extra(&format!("email-alert {sub}"), words, 3)
 }
