@@ -1,7 +1,9 @@
 //! Keywords HAProxy 2.6 accepts with a warning, which strata warned
 //! nothing about or refused: `bind-process` ("has no effect, is
 //! deprecated") and `email-alert` lines without all of `from`, `mailers`
-//! and `to` (HAProxy ignores them, saying so). The bug story: strata
+//! and `to` (HAProxy ignores them, saying so); and `transparent`, the old
+//! spelling of `option transparent`, which HAProxy takes silently and
+//! strata warns as it warns the option (it has no transparent proxying). The bug story: strata
 //! refused both, so configurations HAProxy runs did not start. The same
 //! warnings, word for word, from HAProxy 2.6.12
 //! (`STRATA_BIN=/usr/sbin/haproxy`).
@@ -26,6 +28,12 @@ fn bind_process_and_partial_email_alerts_are_warned_and_the_proxy_runs() {
     );
     let (rc, out, err) = Proxy::check(&cfg);
     assert_eq!((rc, out.as_str()), (0, "Warnings were found.\nConfiguration file is valid\n"), "{err}");
+    let transparent = format!("{}listen l\n    bind 127.0.0.1:{}\n    transparent\n", cfg.split("frontend").next().unwrap_or(""), free_port());
+    let (rc, _, terr) = Proxy::check(&transparent);
+    assert_eq!(rc, 0, "{terr}");
+    if !under_haproxy() {
+        assert!(terr.contains("'transparent' has no effect in strata"), "{terr}");
+    }
     let file = err.split("parsing [").nth(1).and_then(|r| r.split(':').next()).unwrap_or("").to_string();
     assert_eq!(
         warnings(&err),
