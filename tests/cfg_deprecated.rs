@@ -14,7 +14,10 @@ use support::*;
 
 /// The text after `config : ` of each `[WARNING]` line.
 fn warnings(err: &str) -> Vec<&str> {
-    err.lines().filter(|l| l.starts_with("[WARNING]")).filter_map(|l| l.split(" : config : ").nth(1)).collect()
+    err.lines()
+        .filter(|l| l.starts_with("[WARNING]"))
+        .filter_map(|l| l.split(" : config : ").nth(1))
+        .collect()
 }
 
 #[test]
@@ -28,7 +31,11 @@ fn bind_process_and_partial_email_alerts_are_warned_and_the_proxy_runs() {
     );
     let (rc, out, err) = Proxy::check(&cfg);
     assert_eq!((rc, out.as_str()), (0, "Warnings were found.\nConfiguration file is valid\n"), "{err}");
-    let transparent = format!("{}listen l\n    bind 127.0.0.1:{}\n    transparent\n", cfg.split("frontend").next().unwrap_or(""), free_port());
+    let transparent = format!(
+        "{}listen l\n    bind 127.0.0.1:{}\n    transparent\n",
+        cfg.split("frontend").next().unwrap_or(""),
+        free_port()
+    );
     let (rc, _, terr) = Proxy::check(&transparent);
     assert_eq!(rc, 0, "{terr}");
     if !under_haproxy() {
@@ -63,6 +70,9 @@ fn bad_email_alert_lines_are_refused_in_haproxys_words() {
         );
         let (rc, _, err) = Proxy::check(&cfg);
         assert_eq!(rc, 1, "{line}: {err}");
-        assert!(err.lines().any(|l| l.starts_with("[ALERT]") && l.contains(":7] : ") && l.ends_with(words)), "{line}: {err}");
+        assert!(
+            err.lines().any(|l| l.starts_with("[ALERT]") && l.contains(":7] : ") && l.ends_with(words)),
+            "{line}: {err}"
+        );
     }
 }

@@ -221,8 +221,12 @@ fn send_state_tells_the_server_its_state_in_each_check() {
         ));
     let _proxy = Proxy::start(&cfg.render());
     let checks = be.wait_requests(3, ms(SETTLE_MS)).expect("three checks");
-    let tail = format!("; address=127.0.0.1; port={}; name=be/s1; node=lb1; weight=1/1; scur=0/0; qcur=0", be.port());
-    let states: Vec<Option<&str>> = checks.iter().take(3).map(|r| r.header("x-haproxy-server-state")).collect();
+    let tail = format!(
+        "; address=127.0.0.1; port={}; name=be/s1; node=lb1; weight=1/1; scur=0/0; qcur=0",
+        be.port()
+    );
+    let states: Vec<Option<&str>> =
+        checks.iter().take(3).map(|r| r.header("x-haproxy-server-state")).collect();
     assert_eq!(
         states,
         [Some(format!("UP 1/3{tail}")), Some(format!("UP{tail}")), Some(format!("UP{tail}"))]
@@ -231,9 +235,7 @@ fn send_state_tells_the_server_its_state_in_each_check() {
             .collect::<Vec<_>>()
     );
     let names: Vec<String> = checks[0].headers.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
-    let (x, state) = (
-        names.iter().position(|n| n == "x-check"),
-        names.iter().position(|n| n == "x-haproxy-server-state"),
-    );
+    let (x, state) =
+        (names.iter().position(|n| n == "x-check"), names.iter().position(|n| n == "x-haproxy-server-state"));
     assert!(x.is_some() && state == x.map(|i| i + 1), "after the configured headers: {names:?}");
 }

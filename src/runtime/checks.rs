@@ -171,7 +171,11 @@ impl Checks {
         let server_up = srv.is_some_and(|s| s.up);
         let state = (check.spec.program.send_state && !agent)
             .then(|| {
-                let h = send_state::CheckHealth { value: check.health, rise: check.spec.rise, fall: check.spec.fall };
+                let h = send_state::CheckHealth {
+                    value: check.health,
+                    rise: check.spec.rise,
+                    fall: check.spec.fall,
+                };
                 let node = cfg.global.node.clone().unwrap_or_else(super::info::hostname);
                 send_state::header(backends.get(bi)?, si, h, &node, now_ms)
             })

@@ -30,7 +30,7 @@ pub struct Program {
     pub proto: Proto,
     pub steps: Vec<Step>,
     pub disable_on_404: bool,
-    pub send_state: bool,             // `http-check send-state`: HTTP requests carry the server's state
+    pub send_state: bool, // `http-check send-state`: HTTP requests carry the server's state
     pub hello_date_at: Option<usize>, // `ssl-hello-chk`: where the send step's Unix time goes
 }
 

@@ -39,10 +39,10 @@ pub struct Run {
     conn: Option<Conn>,
     opened_at: Option<usize>, // the connect step `conn` belongs to
     connected: bool,
-    tls: bool,         // `conn` speaks TLS
-    sent: usize,       // bytes of the current send step written
+    tls: bool,            // `conn` speaks TLS
+    sent: usize,          // bytes of the current send step written
     out: Option<Vec<u8>>, // the current send step's bytes when built for this run (`send-state`)
-    code: Option<u32>, // the last HTTP status received
+    code: Option<u32>,    // the last HTTP status received
     pub started: Instant,
     pub deadline: Instant,
 }
@@ -145,7 +145,9 @@ impl Run {
                     }
                     if self.sent == 0 {
                         self.out = match (step.state_at, env.server_state) {
-                            (Some(at), Some(state)) if env.program.send_state => Some(with_state(bytes, at, state)),
+                            (Some(at), Some(state)) if env.program.send_state => {
+                                Some(with_state(bytes, at, state))
+                            }
                             _ => None,
                         };
                     }

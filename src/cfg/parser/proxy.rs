@@ -97,7 +97,10 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
         // The old spelling of `option transparent` (HAProxy 2.6 still takes it).
         "transparent" => {
             let why = "strata has no transparent proxying: a backend without a server connects nowhere";
-            return diags.push(Diag::warning(loc, format!("'transparent' has no effect in strata ({why}); ignored.")));
+            return diags.push(Diag::warning(
+                loc,
+                format!("'transparent' has no effect in strata ({why}); ignored."),
+            ));
         }
         "hash-type" => need(o, kw, Side::Back).and_then(|()| balance::hash_type(o, words)),
         "hash-balance-factor" => {
