@@ -488,7 +488,7 @@ impl Session {
             Mux::Pt(pt) => pt.next_deadline(&self.cli, cfg),
             Mux::H1(h1) => h1.next_deadline(&self.cli, cfg, self.frontend),
             Mux::Handshake => self.handshake_deadline(cfg),
-            Mux::H2(h2) => h2.next_deadline(cfg),
+            Mux::H2(h2) => h2.next_deadline(),
         }
     }
 

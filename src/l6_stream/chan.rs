@@ -31,6 +31,7 @@ pub struct MuxChan {
     failed: bool,              // reset by either side, or the connection failed
     rx_closed: bool,           // a tunnel's END_STREAM: no request bytes after those in `rx`
     last_io: Instant,          // last byte moved for this stream either way
+    woken: bool,               // something changed for the stream since the mux last ran it
 }
 
 impl MuxChan {
@@ -43,7 +44,21 @@ impl MuxChan {
             failed: false,
             rx_closed: false,
             last_io: now,
+            woken: true, // a new stream runs at once
         }
+    }
+
+    /// Mux side: the stream must run on the next drive (its server
+    /// connection had an event, or it was acted on from outside).
+    pub fn wake(&mut self) {
+        self.woken = true;
+    }
+
+    /// Mux side: whether the stream was woken since the last call (request
+    /// bytes pushed, response bytes drained, a reset, [`MuxChan::wake`]);
+    /// clears it. A forwarding stream that was not woken has nothing to do.
+    pub fn take_wake(&mut self) -> bool {
+        std::mem::take(&mut self.woken)
     }
 
     /// Room left for request bytes.
@@ -62,6 +77,7 @@ impl MuxChan {
         let n = self.rx.get_or_insert_with(Buffer::take).push(bytes);
         if n > 0 {
             self.fresh = true;
+            self.woken = true;
             self.last_io = now;
         }
         n
@@ -99,6 +115,7 @@ impl MuxChan {
             }
         }
         if n > 0 {
+            self.woken = true; // room for more of its response
             self.last_io = now;
         }
     }
@@ -107,6 +124,7 @@ impl MuxChan {
     /// and writes fail from now on, and buffered bytes are dropped.
     pub fn fail(&mut self) {
         self.failed = true;
+        self.woken = true;
         self.rx = None;
         self.tx = None;
         self.head = None;
@@ -121,6 +139,7 @@ impl MuxChan {
     pub fn close_rx(&mut self) {
         self.rx_closed = true;
         self.fresh = true;
+        self.woken = true;
     }
 }
 
@@ -214,5 +233,39 @@ impl ClientSide for MuxChan {
 
     fn conn(&mut self) -> Option<&mut Conn> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The mux skips a forwarding stream whose channel was not woken, so
+    /// every change the stream must see has to wake it, once.
+    #[test]
+    fn what_wakes_a_stream() {
+        let now = Instant::now();
+        let mut c = MuxChan::new(now);
+        assert!(c.take_wake(), "a new stream runs at once");
+        assert!(!c.take_wake(), "the flag is taken");
+        assert_eq!(c.push_rx(b"", now), 0);
+        assert!(!c.take_wake(), "nothing pushed: no wake");
+        assert_eq!(c.push_rx(b"body", now), 4);
+        assert!(c.take_wake(), "request bytes wake it");
+        let mut resp = Some(Buffer::take());
+        resp.as_mut().map(|b| b.push(b"HTTP/1.1 200 OK\r\n\r\n"));
+        let (step, _, _) = c.send_pair(&mut resp, &mut None, 0, now);
+        assert!(matches!(step, IoStep::Moved(19)));
+        assert!(!c.take_wake(), "its own writes do not wake it");
+        c.tx_sent(0, now);
+        assert!(!c.take_wake(), "nothing drained: no wake");
+        c.tx_sent(19, now);
+        assert!(c.take_wake(), "response bytes drained wake it (room for more)");
+        c.close_rx();
+        assert!(c.take_wake(), "a tunnel's END_STREAM wakes it");
+        c.wake();
+        assert!(c.take_wake());
+        c.fail();
+        assert!(c.take_wake(), "a reset wakes it");
     }
 }

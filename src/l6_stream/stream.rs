@@ -494,6 +494,14 @@ impl Stream {
         self.abort(TermCause::ClientAbort, phase);
     }
 
+    /// Whether the stream forwards between its client and its server: it
+    /// then only has work when one of them moved (a multiplexing mux may
+    /// skip it otherwise); in other phases it may wait on rules, a queue
+    /// or a connect and runs on every drive.
+    pub fn forwarding(&self) -> bool {
+        self.phase == Phase::Forwarding
+    }
+
     /// Ends the stream on a fatal condition (first cause wins).
     pub(super) fn abort(&mut self, cause: TermCause, phase: TermPhase) {
         self.term.set(cause, phase);

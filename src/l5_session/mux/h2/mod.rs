@@ -117,6 +117,7 @@ pub struct H2 {
     /// Events of the poll batch were noted and not yet run (set and
     /// cleared by the session's read-ahead).
     pub batch_pending: bool,
+    wake_all: bool, // the next drive runs every stream, woken or not (soft stop, streams acted on)
 }
 
 impl H2 {
@@ -157,6 +158,7 @@ impl H2 {
             t_client: t.client,
             t_idle: t.http_keep_alive.or(t.client),
             batch_pending: false,
+            wake_all: false,
         };
         h2.send_preface();
         h2
@@ -172,8 +174,10 @@ impl H2 {
         self.streams.iter().filter_map(stream::H2Stream::l6)
     }
 
-    /// The live L6 streams, to act on them from outside (a server taken away).
+    /// The live L6 streams, to act on them from outside (a server taken
+    /// away): the next drive runs them all.
     pub fn l6_streams_mut(&mut self) -> impl Iterator<Item = &mut Stream> {
+        self.wake_all = true;
         self.streams.iter_mut().filter_map(|(_, s)| s.l6_mut())
     }
 
@@ -191,6 +195,7 @@ impl H2 {
         match st.l6.as_mut() {
             Some(l6) => {
                 l6.on_server_event(ev);
+                st.chan.wake();
                 true
             }
             None => false,
@@ -226,6 +231,9 @@ impl H2 {
             self.expire(ctx.now, counters);
         }
         let mut timed_out = timed_out;
+        // A drive without an event (a timer, a queue slot, a shared server
+        // connection's news) may concern any stream: all run once.
+        let mut all = timed_out || std::mem::take(&mut self.wake_all);
         loop {
             let mut progress = false;
             if !self.client_gone && !self.closing && !self.client_eof {
@@ -245,8 +253,9 @@ impl H2 {
             if self.client_eof {
                 progress |= self.client_ended();
             }
-            progress |= self.run_streams(ctx, timed_out, counters);
+            progress |= self.run_streams(ctx, (timed_out, all), counters);
             timed_out = false;
+            all = false;
             progress |= self.emit(ctx.now);
             progress |= self.flush(cli, ctx.now);
             if !progress {
@@ -313,18 +322,32 @@ impl H2 {
     /// A graceful GOAWAY (soft stop, idle timeout): streams already open
     /// finish, no new one starts.
     pub fn go_away(&mut self) {
+        self.wake_all = true;
         if self.goaway.is_none() && !self.closing {
             self.goaway = Some(self.max_id);
             frame::goaway(&mut self.out, self.max_id, ErrorCode::NoError);
         }
     }
 
-    /// Drives every live L6 stream; finishes those that are done.
-    fn run_streams(&mut self, ctx: &mut StreamCtx<'_>, timed_out: bool, counters: &mut H2Counters) -> bool {
+    /// Drives the live L6 streams that have something to do (`all`: every
+    /// one); finishes those that are done. A forwarding stream that was
+    /// not woken ([`MuxChan::take_wake`](crate::l6_stream::MuxChan::take_wake):
+    /// its server connection had no event and its channel did not move)
+    /// is skipped, so a drive for one stream's response does not run the
+    /// others that wait for theirs.
+    fn run_streams(
+        &mut self,
+        ctx: &mut StreamCtx<'_>,
+        (timed_out, all): (bool, bool),
+        counters: &mut H2Counters,
+    ) -> bool {
         let mut progress = false;
         let mut remove = smallvec::SmallVec::<[usize; 8]>::new();
         for (slot, st) in self.streams.iter_mut() {
-            if let Some(l6) = st.l6.as_mut() {
+            let woken = st.chan.take_wake();
+            if let Some(l6) = st.l6.as_mut()
+                && (woken || all || !l6.forwarding())
+            {
                 let before = st.chan.rx_pending();
                 let status = if st.chan.failed() {
                     l6.client_gone();
@@ -358,6 +381,10 @@ impl H2 {
                         output::reset_stream(&mut self.out, st, ErrorCode::Cancel);
                     }
                     progress = true;
+                } else {
+                    // Its deadline moves only when it runs: a stream that
+                    // did not run keeps the one computed here.
+                    st.deadline = l6.next_deadline(&st.chan, ctx.cfg);
                 }
             }
             if st.finished() {
@@ -396,8 +423,9 @@ impl H2 {
         self.t_idle.map(|t| self.idle_since + t)
     }
 
-    /// The earliest deadline of the connection and its streams.
-    pub fn next_deadline(&self, cfg: &Config) -> Option<Instant> {
+    /// The earliest deadline of the connection and its streams (each L6
+    /// stream's as of its last run, so this costs no timeout lookups).
+    pub fn next_deadline(&self) -> Option<Instant> {
         let mut next = self.idle_deadline();
         let mut take = |d: Option<Instant>| {
             if let Some(d) = d {
@@ -406,7 +434,7 @@ impl H2 {
         };
         for st in self.streams.iter() {
             match st.l6.as_deref() {
-                Some(l6) => take(l6.next_deadline(&st.chan, cfg)),
+                Some(_) => take(st.deadline), // computed when it last ran (`run_streams`)
                 None if !st.reset && st.res != ResState::Done => {
                     take(self.t_client.map(|t| st.chan.last_io() + t));
                 }

@@ -28,19 +28,20 @@ pub struct H2Stream {
     pub l6: Option<PooledStream>, // the L6 stream while it runs
     pub chan: MuxChan,            // its client side: request in, response out
     pub recv: Recv,
-    pub body: ReqBody,       // how DATA reaches the stream
-    pub end_pending: bool,   // END_STREAM seen: the chunked terminator still has to reach `chan`
-    pub res: ResState,       // response conversion; `Done` once END_STREAM or RST_STREAM went out
-    pub send_window: i64,    // what the client lets us send on it
-    pub recv_window: i64,    // what we still let the client send on it
-    pub rx_pushed: u64,      // request payload bytes given to `chan` (flow control credit)
-    pub rx_credited: u64,    // of which the client was given back window for
-    pub head_method: bool,   // HEAD: the response has no body
-    pub ext_connect: bool,   // RFC 8441 extended CONNECT: the server's 101 goes out as 200, then a tunnel
-    pub reset: bool,         // RST_STREAM sent or received: nothing more either way
+    pub body: ReqBody,             // how DATA reaches the stream
+    pub end_pending: bool,         // END_STREAM seen: the chunked terminator still has to reach `chan`
+    pub res: ResState,             // response conversion; `Done` once END_STREAM or RST_STREAM went out
+    pub send_window: i64,          // what the client lets us send on it
+    pub recv_window: i64,          // what we still let the client send on it
+    pub rx_pushed: u64,            // request payload bytes given to `chan` (flow control credit)
+    pub rx_credited: u64,          // of which the client was given back window for
+    pub head_method: bool,         // HEAD: the response has no body
+    pub ext_connect: bool, // RFC 8441 extended CONNECT: the server's 101 goes out as 200, then a tunnel
+    pub reset: bool,       // RST_STREAM sent or received: nothing more either way
     pub reset_by_peer: bool, // the client's RST_STREAM came first (ours did not)
-    pub complete: bool,      // its L6 stream ended with its response complete
-    pub l6_ended: bool,      // its L6 stream has ended (complete or not)
+    pub complete: bool,    // its L6 stream ended with its response complete
+    pub l6_ended: bool,    // its L6 stream has ended (complete or not)
+    pub deadline: Option<Instant>, // its L6 stream's next deadline, as of its last run
 }
 
 impl H2Stream {
@@ -63,6 +64,7 @@ impl H2Stream {
             reset_by_peer: false,
             complete: false,
             l6_ended: false,
+            deadline: None,
         }
     }
 
