@@ -12,6 +12,13 @@
 //! The bug story: strata ignored the client's close until the response,
 //! so a server kept working for a client that had gone (the regtest's
 //! server waited for a close that never came).
+//!
+//! HTTP/2 (`bind ... proto h2`): HAProxy 2.6's mux always reads the
+//! client, so the connection's FIN reaches a stream awaiting its response
+//! with the option on the backend only: the server connection is reset
+//! and the stream answered 400 (`CH--`); without the option the server's
+//! late answer still goes out. strata's HTTP/2 streams ignored the
+//! connection's end until their response came, whatever the option.
 
 mod support;
 
@@ -108,4 +115,62 @@ fn without_it_on_the_frontend_the_server_answers_a_client_that_half_closed() {
         assert!(line.contains(" 200 ") && line.contains(" ---- "), "{line}");
         assert_eq!(cli_abrt, "0");
     }
+}
+
+/// HTTP/2: one request on `bind ... proto h2`, then the client's FIN while
+/// the response is awaited. Returns whether the server saw its connection
+/// close, the stream's status, the log line and `cli_abrt`.
+fn run_h2(at: At) -> (bool, Option<u16>, String, String) {
+    let logs = LogReceiver::udp();
+    let (srv, saw_eof) = watcher(ms(1500));
+    let (fe, stats) = (free_port(), free_port());
+    let cfg = format!(
+        "global\n    stats socket 127.0.0.1:{stats} level admin\n\
+         defaults\n    mode http\n    {}\n    timeout connect {t}\n    timeout client {t}\n    timeout server {t}\n\
+         frontend fe2\n    bind 127.0.0.1:{fe} proto h2\n    option httplog\n    log {} local0\n    default_backend be2\n\
+         backend be2\n    {}\n    server srv1 127.0.0.1:{}\n",
+        if at == At::Defaults { "option abortonclose" } else { "" },
+        logs.target(),
+        if at == At::BackendOnly { "option abortonclose" } else { "" },
+        srv.port(),
+        t = cfg_time(Duration::from_secs(10)),
+    );
+    let _p = Proxy::start(&cfg);
+    let mut c = H2Conn::connect(fe);
+    let id = c.get("/c3");
+    // The settings exchange first (nothing is written after the FIN).
+    let mut seen = std::collections::HashMap::new();
+    while let Some(f) = c.read_frame(ms(200)) {
+        c.handle(&f, &mut seen);
+    }
+    c.sock.shutdown(Shutdown::Write).expect("half-close");
+    let eof = saw_eof.recv_timeout(ms(10_000)).expect("the server read the request");
+    let (res, _) = c.run(&[id], ms(10_000));
+    let line = logs.expect(ms(5000), "the access log");
+    let stat = show_stat(stats, "");
+    (eof, res[&id].status, line, stat.get("be2", "BACKEND", "cli_abrt").to_string())
+}
+
+#[test]
+fn h2_with_abortonclose_on_the_backend_the_connections_end_aborts_the_waiting_stream() {
+    for at in [At::BackendOnly, At::Defaults] {
+        let (eof, status, line, cli_abrt) = run_h2(at);
+        assert!(eof, "the server connection was closed");
+        assert_eq!(status, Some(400), "HAProxy's 400");
+        assert!(
+            line.contains(" fe2 be2/srv1 ") && line.contains(" 400 ") && line.contains(" CH-- "),
+            "{line}"
+        );
+        assert!(line.contains("\"GET http://localhost/c3 HTTP/2.0\""), "{line}");
+        assert_eq!(cli_abrt, "1", "counted as a client abort");
+    }
+}
+
+#[test]
+fn h2_without_abortonclose_the_server_answers_a_client_that_half_closed() {
+    let (eof, status, line, cli_abrt) = run_h2(At::Nowhere);
+    assert!(!eof, "the client's close is not passed on");
+    assert_eq!(status, Some(200));
+    assert!(line.contains(" 200 ") && line.contains(" ---- "), "{line}");
+    assert_eq!(cli_abrt, "0");
 }

@@ -30,6 +30,7 @@ pub struct MuxChan {
     head: Option<EncodedHead>, // the final head in `tx`, encoded by the stream
     failed: bool,              // reset by either side, or the connection failed
     rx_closed: bool,           // a tunnel's END_STREAM: no request bytes after those in `rx`
+    conn_eof: bool,            // the client closed the connection's sending side (its FIN)
     last_io: Instant,          // last byte moved for this stream either way
     woken: bool,               // something changed for the stream since the mux last ran it
 }
@@ -43,6 +44,7 @@ impl MuxChan {
             head: None,
             failed: false,
             rx_closed: false,
+            conn_eof: false,
             last_io: now,
             woken: true, // a new stream runs at once
         }
@@ -134,6 +136,17 @@ impl MuxChan {
         self.failed
     }
 
+    /// Mux side: the client's connection reached its end (a FIN) after
+    /// this stream's request was complete: the stream sees its client's
+    /// side closed, as an HTTP/1 client's half-close (`option
+    /// abortonclose` acts on it). Returns whether it was news.
+    pub fn conn_closed(&mut self) -> bool {
+        let news = !self.conn_eof;
+        self.conn_eof = true;
+        self.woken |= news;
+        news
+    }
+
     /// Mux side: the client ended a tunnel's way in (END_STREAM after an
     /// extended CONNECT); the stream sees it as the client's EOF.
     pub fn close_rx(&mut self) {
@@ -184,7 +197,9 @@ impl ClientSide for MuxChan {
     }
 
     fn read_closed(&self) -> bool {
-        self.rx_closed // only a tunnel's END_STREAM: a request body's end is in its framing
+        // A tunnel's END_STREAM, or the connection's FIN: a request body's
+        // end is in its framing.
+        self.rx_closed || self.conn_eof
     }
 
     fn write_shut(&self) -> bool {
@@ -265,6 +280,10 @@ mod tests {
         assert!(c.take_wake(), "a tunnel's END_STREAM wakes it");
         c.wake();
         assert!(c.take_wake());
+        assert!(c.conn_closed());
+        assert!(c.take_wake(), "the connection's end wakes it");
+        assert!(!c.conn_closed(), "once");
+        assert!(!c.take_wake());
         c.fail();
         assert!(c.take_wake(), "a reset wakes it");
     }

@@ -5,7 +5,9 @@
 //! the server connection is reset (HAProxy's NOLINGER), the client gets
 //! the 400 if it still reads, the log says `CH--`, and `cli_abrt` counts
 //! it. Without the option on both, the close is not looked at before the
-//! response, as in HAProxy.
+//! response, as in HAProxy. An HTTP/2 client's connection end (its FIN,
+//! which the mux always reads) needs the option on the backend only, as
+//! in HAProxy 2.6; its RST_STREAM ends the stream with or without it.
 
 use super::super::client::ClientSide;
 use super::super::stream::{Stream, StreamCtx};
@@ -21,7 +23,10 @@ impl Stream {
         let Some(be) = self.backend else { return false };
         let Some(h) = self.http.as_mut() else { return false };
         let waiting = h.txn.res.is_none() && !h.answered && h.res_out.is_none() && !h.tunnel;
-        if !waiting || !h.request_done() || !on(be) || !on(self.frontend) {
+        // An HTTP/2 stream's channel (no socket of its own) reports the
+        // connection's end whatever the frontend says: the mux reads it.
+        let frontend_too = on(self.frontend) || cli.conn().is_none();
+        if !waiting || !h.request_done() || !on(be) || !frontend_too {
             return false;
         }
         let closed = cli.read_closed()

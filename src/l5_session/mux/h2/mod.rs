@@ -280,14 +280,25 @@ impl H2 {
     /// go out while the socket takes them: a client that only shut down
     /// its side gets them, one that closed gets a reset, then
     /// `client_lost`); streams still waiting for request bytes (a body, a
-    /// tunnel) cannot get them and end now. Returns whether any did.
+    /// tunnel) cannot get them and end now. The others see their
+    /// client's side closed, as HAProxy 2.6's streams see the connection's
+    /// end: with the backend's `option abortonclose`, one still waiting
+    /// for its response gives up (its server connection reset, a 400, the
+    /// log's `CH--`). Returns whether anything changed.
     fn client_ended(&mut self) -> bool {
         let mut ended = false;
         for (_, st) in self.streams.iter_mut() {
-            if st.recv == stream::Recv::Open && !st.reset {
+            if st.reset {
+                continue;
+            }
+            if st.recv == stream::Recv::Open {
                 st.chan.fail();
                 st.reset = true;
                 ended = true;
+            } else if st.l6.is_some() && !st.end_pending {
+                // (Once its whole request is in its channel: a body's
+                // chunked terminator still to come is no close.)
+                ended |= st.chan.conn_closed();
             }
         }
         ended
