@@ -142,3 +142,53 @@ fn check_output_of_the_options() {
         }
     }
 }
+
+/// The listen queue length of the socket listening on `port` (`ss -ltn`'s
+/// Send-Q), None if `ss` is missing.
+fn listen_backlog(port: u16) -> Option<u32> {
+    let out = std::process::Command::new("ss").args(["-ltnH", &format!("sport = :{port}")]).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().next()?.split_whitespace().nth(2)?.parse().ok()
+}
+
+#[test]
+fn proxy_backlog_is_the_listen_queue_of_its_binds() {
+    let (a, b) = (free_port(), free_port());
+    let cfg = HttpCfg::new(a, None)
+        .frontend("backlog 77")
+        .frontend(&format!("bind 127.0.0.1:{b} backlog 5"))
+        .frontend("http-request return status 200 content-type text/plain string ok");
+    let _p = Proxy::start(&cfg.render());
+    let Some(got) = listen_backlog(a) else {
+        eprintln!("skipped: no `ss` to read the listen queue");
+        return;
+    };
+    assert_eq!(got, 77, "the frontend's backlog");
+    assert_eq!(listen_backlog(b), Some(5), "a bind's own backlog wins");
+}
+
+#[test]
+fn tcp_smart_options_are_accepted_on_their_side_and_the_proxy_serves() {
+    let be = HttpBackend::start();
+    let port = free_port();
+    let cfg = HttpCfg::new(port, Some(be.port()))
+        .frontend("option tcp-smart-accept")
+        .backend("option tcp-smart-connect");
+    let text = cfg.render();
+    assert_eq!(warnings(&text), Vec::<String>::new());
+    let _p = Proxy::start(&text);
+    let r = HttpConn::connect(port).request(&get("/")).expect("response");
+    assert_eq!(r.status, 200);
+    let port = free_port();
+    let wrong = HttpCfg::new(port, Some(be.port()))
+        .frontend("option tcp-smart-connect")
+        .backend("option tcp-smart-accept")
+        .backend("no option tcp-smart-accept");
+    let got = warnings(&wrong.render());
+    for w in [
+        "'tcp-smart-connect' ignored because frontend 'fe' has no backend capability.",
+        "'tcp-smart-accept' ignored because backend 'be' has no frontend capability.",
+    ] {
+        assert!(got.iter().any(|g| g.ends_with(w)), "missing {w:?} in {got:#?}");
+    }
+}

@@ -90,6 +90,9 @@ pub struct Knobs {
     pub fullconn: Option<u32>, // `fullconn N` (backend): the load at which servers reach their maxconn
     pub rate_limit_sessions: u32, // `rate-limit sessions N` (frontend): new sessions per second at most; 0 none
     pub email_alert: EmailAlert,  // which `email-alert` lines were given
+    pub srv: super::srv_select::SrvSelect, // `use-server`, `http-send-name-header`, `option prefer-last-server`...
+    pub backlog: Option<u32>, // `backlog N` (frontend): the listen queue of its binds without `backlog`
+    pub smart_accept: Option<bool>, // `[no] option tcp-smart-accept` (frontend); None: on in mode http
 }
 
 /// The `email-alert` lines of a proxy (inherited from defaults). strata

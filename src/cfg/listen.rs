@@ -145,4 +145,5 @@ pub struct ConnOpts {
     pub keepalive_intvl: Option<Duration>, // TCP_KEEPINTVL (`*tcpka-intvl`)
     pub keepalive_cnt: Option<u32>, // TCP_KEEPCNT (`*tcpka-cnt`)
     pub nolinger: bool,  // SO_LINGER 0: a close resets (`option nolinger`)
+    pub delayed_ack: bool, // TCP_QUICKACK 0 on a server socket: the handshake's last ACK leaves with the request (`option tcp-smart-connect`)
 }

@@ -29,6 +29,7 @@ pub mod resolve_logs;
 pub mod resolve_modes;
 pub mod resolvers;
 pub mod server;
+pub mod srv_select;
 pub mod ssl;
 pub mod switches;
 pub mod syslog;

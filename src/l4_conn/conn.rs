@@ -35,11 +35,12 @@ pub struct Conn {
     probed: bool,                     // connecting: asked once whether already connected
     pub read_closed: bool,            // EOF received
     pub write_shut: bool,             // our FIN sent
+    fin_then_reset: bool, // client side with `option nolinger`: a clean close sends FIN, then the RST of SO_LINGER 0
     pub error: Option<io::ErrorKind>, // first socket error seen
-    pub last_io: Instant,             // last byte moved (inactivity timeouts)
-    pub since: Instant,               // accepted / connect() started
-    read_ahead: ReadAhead,            // what `read_ahead` read, told by the next `fill`
-    wire: WireBytes,                  // bytes moved since the owner last drained them (`take_wire`)
+    pub last_io: Instant, // last byte moved (inactivity timeouts)
+    pub since: Instant,   // accepted / connect() started
+    read_ahead: ReadAhead, // what `read_ahead` read, told by the next `fill`
+    wire: WireBytes,      // bytes moved since the owner last drained them (`take_wire`)
     pub(in crate::l4_conn) tls: Option<Box<TlsState>>, // the TLS transport; None: plain TCP
 }
 
@@ -71,6 +72,35 @@ impl Conn {
         Ok(Conn::new(sock, now, true))
     }
 
+    /// [`Conn::connect`] from a chosen local address (`source ADDR[:PORT]`,
+    /// port 0: any) and device (`interface NAME`): the socket is bound
+    /// before it connects.
+    pub fn connect_from(
+        addr: SocketAddr,
+        src: SocketAddr,
+        device: Option<&str>,
+        now: Instant,
+    ) -> io::Result<Conn> {
+        use socket2::{Domain, Protocol, Socket, Type};
+        let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        sock.set_nonblocking(true)?;
+        if src.port() != 0 {
+            sock.set_reuse_address(true)?; // a fixed port comes back soon after its last close
+        }
+        if let Some(dev) = device {
+            sock.bind_device(Some(dev.as_bytes()))?;
+        }
+        sock.bind(&src.into())?;
+        match sock.connect(&addr.into()) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            Err(e) => return Err(e),
+        }
+        let sock = TcpStream::from_std(std::net::TcpStream::from(sock));
+        let _ = sock.set_nodelay(true);
+        Ok(Conn::new(sock, now, true))
+    }
+
     /// Starts a non-blocking connect to a unix server socket (`server s
     /// unix@PATH` or `abns@NAME`); completion as for [`Conn::connect`].
     pub fn connect_unix(addr: &crate::cfg::listen::UnixAddr, now: Instant) -> io::Result<Conn> {
@@ -90,6 +120,7 @@ impl Conn {
             read_ahead: ReadAhead::default(),
             wire: WireBytes::default(),
             write_shut: false,
+            fin_then_reset: false,
             error: None,
             last_io: now,
             since: now,
@@ -448,9 +479,19 @@ impl Conn {
         }
     }
 
+    /// A client socket of a frontend with `option nolinger` (its SO_LINGER
+    /// 0 set by `sockopt::apply`): as HAProxy 2.6 closes such a client, a
+    /// clean close first sends our FIN, then the close resets what is left
+    /// (the client sees the end of the data, then an RST), and a client
+    /// that closed first (its FIN read) gets a plain close.
+    pub fn set_fin_then_reset(&mut self) {
+        self.fin_then_reset = true;
+    }
+
     /// Makes the close abortive (RST instead of FIN), as HAProxy does for
     /// `tcp-request connection reject`.
-    pub fn reset_on_close(&self) {
+    pub fn reset_on_close(&mut self) {
+        self.fin_then_reset = false;
         let _ = SockRef::from(&self.sock).set_linger(Some(std::time::Duration::ZERO));
     }
 
@@ -469,6 +510,7 @@ impl Conn {
         // retransmit into the closed socket and draw a reset.
         let _ = set(libc::TCP_QUICKACK);
         self.write_shut = true; // no FIN, no close_notify: only the close remains
+        self.fin_then_reset = false;
         if set(libc::TCP_REPAIR).is_ok() {
             return;
         }
@@ -558,6 +600,14 @@ impl Drop for Conn {
     fn drop(&mut self) {
         if self.tls.is_some() {
             self.tls_on_close();
+        }
+        if self.fin_then_reset {
+            if self.read_closed {
+                // HAProxy clears its linger risk once the peer's FIN is read
+                let _ = SockRef::from(&self.sock).set_linger(None);
+            } else if !self.write_shut {
+                let _ = self.sock.shutdown(Shutdown::Write);
+            }
         }
     }
 }

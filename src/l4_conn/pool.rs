@@ -114,7 +114,7 @@ impl IdlePool {
         registry: &Registry,
         server: ServerId,
         token: Token,
-        conn: Conn,
+        mut conn: Conn,
         cap: Option<u32>,
         (now, keep): (Instant, std::time::Duration),
     ) {
@@ -168,6 +168,12 @@ impl IdlePool {
         self.private.remove(&owner);
         let idle = self.remove(key)?;
         self.claim(registry, idle, owner)
+    }
+
+    /// The server of the connection kept private for `owner`, if any.
+    pub fn private_server(&self, owner: Token) -> Option<ServerId> {
+        let key = *self.private.get(&owner)?;
+        self.slab.get(key).map(|i| i.server)
     }
 
     /// Closes the connection kept private for `owner` (its session ends).

@@ -1,7 +1,8 @@
 //! Socket options strata sets on the connections it accepts and opens:
 //! `tune.rcvbuf.*`/`tune.sndbuf.*` (process-wide, set once at start-up)
 //! and the per-proxy ones passed by the caller (`option tcpka` family,
-//! `option nolinger`).
+//! `option nolinger`, `option tcp-smart-connect`), and `option
+//! tcp-smart-accept` on listeners.
 
 use crate::cfg::listen::ConnOpts;
 use crate::cfg::process::Tune;
@@ -62,4 +63,17 @@ pub fn apply<S: std::os::fd::AsFd>(sock: &S, side: Side, opts: &ConnOpts) {
     if opts.nolinger {
         let _ = s.set_linger(Some(Duration::ZERO));
     }
+    if opts.delayed_ack {
+        use std::os::fd::AsRawFd;
+        let _ = super::listener::set_int(sock.as_fd().as_raw_fd(), libc::IPPROTO_TCP, libc::TCP_QUICKACK, 0);
+    }
+}
+
+/// `option tcp-smart-accept` (on by default in `mode http`, as in HAProxy
+/// 2.6): TCP_QUICKACK 0 on a listening socket, so that the ACK of a
+/// client's first data leaves with the response; 1 when it is off.
+pub fn set_smart_accept<S: std::os::fd::AsFd>(listener: &S, on: bool) {
+    use std::os::fd::AsRawFd;
+    let fd = listener.as_fd().as_raw_fd();
+    let _ = super::listener::set_int(fd, libc::IPPROTO_TCP, libc::TCP_QUICKACK, i32::from(!on));
 }

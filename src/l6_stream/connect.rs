@@ -30,6 +30,7 @@ impl Stream {
             debug!(target: "l6", "{self}: no backend for frontend {}", ctx.cfg.proxies[self.frontend].name);
             return self.no_server(TermCause::ServerAbort, TermPhase::Connect);
         };
+        let last = self.last_server(ctx, be, avoid);
         // The pick, the server's count taken or the queue joined: one hold
         // of the backends' lock, so no other thread's stream slips between.
         let backends = ctx.backends;
@@ -41,8 +42,19 @@ impl Stream {
         // Streams already waiting go first (HAProxy's fairness).
         let behind_others = self.must_queue_behind(state);
         let granted = self.granted_server();
-        // A persistent client goes to its server (queued there when it is full).
-        let persistent = self.persistent_server().filter(|_| avoid.is_none());
+        // A persistent client goes to its server (queued there when it is
+        // full); else, with `option prefer-last-server`, the one its
+        // session keeps a connection to, while usable and, with
+        // `max-keep-alive-queue N`, with room or fewer than N waiting
+        // (HAProxy's assign_server; not load balancing either).
+        let ka_queue = ctx.cfg.proxies[be].knobs.srv.max_ka_queue;
+        let preferred = |s: &crate::backend::ServerState| {
+            s.usable() && ka_queue.is_none_or(|n| s.lb_has_room(ctx.now_ms) || s.queue.waiting < n)
+        };
+        let persistent = self
+            .persistent_server()
+            .filter(|_| avoid.is_none())
+            .or_else(|| last.filter(|&l| state.servers.get(l).is_some_and(preferred)));
         let mut by_persistence = false;
         let picked = match granted {
             // A server's queue handed this stream its slot.
@@ -101,6 +113,12 @@ impl Stream {
         drop(locked);
         self.queue_served();
         self.server = Some(srv);
+        if self.http.is_some() && ctx.cfg.proxies[be].knobs.srv.send_name_header.is_some() {
+            self.prepare_request(ctx); // the head names this server now
+            if self.http.as_ref().is_some_and(|h| h.answered) {
+                return; // it no longer fits in a buffer: answered 400
+            }
+        }
         self.stick_store_request(ctx, srv);
         if self.try_reuse(ctx, be, srv) {
             return;
@@ -152,6 +170,26 @@ impl Stream {
         }
         let delay = cfg.proxies[self.frontend].inspect_delay.or(cfg.proxies[be].inspect_delay)?;
         Some(self.started + delay)
+    }
+
+    /// The server of backend `be` this stream's session keeps its private
+    /// connection to, when `option prefer-last-server` may send the stream
+    /// there: a first attempt, and an algorithm that does not hash
+    /// (HAProxy 2.6 prefers only connections the session holds: `http-reuse
+    /// never` or `send-proxy`, as its shared ones go to the server's pool).
+    fn last_server(&self, ctx: &StreamCtx<'_>, be: usize, avoid: Option<usize>) -> Option<usize> {
+        use crate::cfg::Balance;
+        let px = &ctx.cfg.proxies[be];
+        if !px.knobs.srv.prefer_last || avoid.is_some() || self.http.is_none() {
+            return None;
+        }
+        if !matches!(
+            px.balance,
+            Balance::RoundRobin | Balance::StaticRr | Balance::LeastConn | Balance::First
+        ) {
+            return None;
+        }
+        ctx.idle.private_server(self.srv_token).filter(|(b, _)| *b == be).map(|(_, s)| s)
     }
 
     /// Takes an idle connection to the chosen server when the reuse policy
@@ -257,9 +295,13 @@ impl Stream {
         target: std::net::SocketAddr,
     ) -> std::io::Result<Conn> {
         let unix = ctx.cfg.proxies[be].servers.get(srv).and_then(|s| s.unix.as_ref());
-        let opened = match unix {
-            Some(unix) => Conn::connect_unix(unix, ctx.now),
-            None => Conn::connect(target, ctx.now),
+        let source = ctx.cfg.proxies[be].knobs.srv.source.as_ref();
+        let opened = match (unix, source) {
+            (Some(unix), _) => Conn::connect_unix(unix, ctx.now),
+            (None, Some(s)) if s.addr.is_ipv4() == target.is_ipv4() => {
+                Conn::connect_from(target, s.addr, s.interface.as_deref(), ctx.now)
+            }
+            (None, _) => Conn::connect(target, ctx.now),
         };
         let sock_opts = &ctx.cfg.proxies[be].knobs.srv_sock;
         opened
@@ -376,31 +418,22 @@ impl Stream {
             return self.abort(TermCause::Internal, TermPhase::Connect);
         };
         let proxy = &ctx.cfg.proxies[be];
-        let (srv_name, active, hashed, srv_down) = {
-            let locked = ctx.backends.lock();
-            let state = locked.get(be);
-            (
-                state.map_or_else(|| "?".into(), |b| b.servers[srv].name.clone()),
-                state.map_or(0, |b| b.servers.iter().filter(|s| !s.backup && s.usable()).count()),
-                state.is_some_and(|b| b.pins_clients()),
-                state.is_some_and(|b| !b.servers[srv].usable()),
-            )
-        };
+        let srv_name = ctx.backends.lock().get(be).and_then(|b| b.servers.get(srv)).map(|s| s.name.clone());
+        let srv_name = srv_name.unwrap_or_else(|| "?".into());
         debug!(
             target: "l6",
             "{self}: connect to {}/{} failed ({why}), {} retries left",
             proxy.name, srv_name, self.retries_left
         );
-        if self.retries_left == 0 {
+        // `retry-on` without `conn-failure`: no retry of a connect (HAProxy)
+        let retried = proxy.knobs.srv.retry_on.has(crate::cfg::srv_select::RetryOn::CONN_FAILURE);
+        if self.retries_left == 0 || !retried {
             let cause = if why == "timeout" { TermCause::ServerTimeout } else { TermCause::ServerAbort };
             return self.no_server(cause, TermPhase::Connect);
         }
         self.retries_left -= 1;
         self.retries_done += 1;
-        // HAProxy redispatches at once when the algorithm does not pin the
-        // client to this server and another active server exists.
-        let immediate = proxy.options.redispatch.is_some() && (srv_down || (active > 1 && !hashed));
-        if immediate || self.should_redispatch(proxy.retries, proxy.options.redispatch) {
+        if self.redispatch_now(ctx, be, srv) {
             debug!(target: "l6", "{self}: redispatch from {}/{}", proxy.name, srv_name);
             self.detach_server(ctx);
             return self.assign_and_connect(ctx, Some(srv), &[]);
@@ -413,6 +446,26 @@ impl Stream {
             delay = delay.min(c);
         }
         self.phase = Phase::TurnAround { until: ctx.now + delay };
+    }
+
+    /// Whether the retry just counted goes to another server of `be` than
+    /// `srv` (HAProxy's stream_choose_redispatch): with `option
+    /// redispatch`, at once when the server is no longer usable or when
+    /// the algorithm does not pin the client and another active server
+    /// exists; else at the retries its interval names.
+    pub(super) fn redispatch_now(&self, ctx: &StreamCtx<'_>, be: usize, srv: usize) -> bool {
+        let proxy = &ctx.cfg.proxies[be];
+        let (active, hashed, srv_down) = {
+            let locked = ctx.backends.lock();
+            let state = locked.get(be);
+            (
+                state.map_or(0, |b| b.servers.iter().filter(|s| !s.backup && s.usable()).count()),
+                state.is_some_and(|b| b.pins_clients()),
+                state.is_some_and(|b| b.servers.get(srv).is_none_or(|s| !s.usable())),
+            )
+        };
+        let immediate = proxy.options.redispatch.is_some() && (srv_down || (active > 1 && !hashed));
+        immediate || self.should_redispatch(proxy.retries, proxy.options.redispatch)
     }
 
     /// HAProxy's redispatch rule: with interval N > 0, every Nth retry;

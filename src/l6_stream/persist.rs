@@ -1,5 +1,6 @@
 //! Persistence of a client to its server: the server a request's
-//! persistence cookie (`cookie NAME ...`) or a `stick match|on` rule names
+//! persistence cookie (`cookie NAME ...`), a `use-server` rule or a
+//! `stick match|on` rule names
 //! is used instead of load balancing while it can take the request (up
 //! and not in maintenance; down too with `option persist`; anything with
 //! `force-persist`), unless `ignore-persist` says otherwise; the chosen
@@ -42,7 +43,7 @@ impl Stream {
         let Some(be) = self.backend else { return };
         let px = &ctx.cfg.proxies[be];
         let rules = &ctx.rules[be];
-        if px.cookie.is_none() && rules.sticks.is_empty() {
+        if px.cookie.is_none() && rules.sticks.is_empty() && rules.use_servers.is_empty() {
             return;
         }
         let sample = self.sample(ctx, false, be);
@@ -88,6 +89,13 @@ impl Stream {
                     st.last_date = rc.last;
                 }
             }
+        }
+        // `use-server` rules, after the cookie and before the stick rules
+        // (HAProxy's analysers in that order; ignore-persist does not
+        // concern them): the first whose condition holds and whose server
+        // may take the stream.
+        if st.server.is_none() {
+            st.server = rules.use_servers.iter().find(|(i, c)| c.eval(&sample) && ok(*i)).map(|(i, _)| *i);
         }
         if st.server.is_none() && !ignore {
             for r in rules.sticks.iter().filter(|r| matches!(r.kind, StickKind::On | StickKind::Match)) {

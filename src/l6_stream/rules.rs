@@ -33,6 +33,7 @@ pub struct ProxyRules {
     pub persist_rules: Vec<(bool, Condition)>, // `force-persist` (true) / `ignore-persist`, first match wins
     pub unique_id: Option<crate::l7_http::logformat::LogFormat>, // `unique-id-format`
     pub intercept: super::intercept::Intercepts, // `monitor fail` conditions, `redirect` rules
+    pub use_servers: Vec<(usize, Condition)>, // `use-server NAME if|unless COND`: server index, in order
 }
 
 /// One compiled `stick on|match|store-request|store-response` rule.
@@ -134,6 +135,25 @@ fn compile_proxy(cfg: &Config, p: &crate::cfg::Proxy, defaults: bool, diags: &mu
             }
         };
         rules.routes.push(Route { backend: ub.backend.index, cond });
+    }
+    for us in &p.knobs.srv.use_servers {
+        let cond = match compile(&us.cond, &acls) {
+            Ok(c) => c,
+            Err(e) => {
+                let msg = format!("error detected while parsing switching rule : {e}.");
+                diags.push(Diag::alert(&us.loc, msg));
+                continue;
+            }
+        };
+        match p.servers.iter().position(|s| s.name == us.server) {
+            Some(i) => rules.use_servers.push((i, cond)),
+            None => diags.push(Diag::alert_global(format!(
+                "{} '{}' : unable to find server '{}' referenced in a 'use-server' rule.",
+                kind(p),
+                p.name,
+                us.server
+            ))),
+        }
     }
     let tables = |name: Option<&str>| match name {
         // A defaults section has no table of its own (HAProxy's message).

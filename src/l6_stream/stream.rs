@@ -166,6 +166,7 @@ pub struct StreamExtra {
     pub routed: Option<usize>, // the upgraded TCP stream's backend: it stays (`upgrade.rs`)
     pub last_rule: Option<super::last_rule::RuleRef>, // the last final rule (`last_rule_file`, `last_rule_line`)
     pub res_inspect: super::response_inspect::ResInspect, // `tcp-response content` rules: not run, waiting, decided
+    pub retry_elsewhere: bool, // `retry-on`: the next `RetryFresh` goes to another server (redispatch)
 }
 
 impl fmt::Display for Stream {
@@ -465,7 +466,14 @@ impl Stream {
                         srv.close();
                     }
                     self.prepare_request(ctx);
-                    self.connect_to_assigned(ctx);
+                    if std::mem::take(&mut self.extra.retry_elsewhere) {
+                        let prev = self.server;
+                        self.detach_server(ctx);
+                        self.phase = Phase::Assign;
+                        self.assign_and_connect(ctx, prev, &[]);
+                    } else {
+                        self.connect_to_assigned(ctx);
+                    }
                 }
                 Phase::Forwarding if self.http.is_some() => self.forward_http(cli, ctx),
                 Phase::Forwarding => self.forward_tcp(cli, ctx),

@@ -136,6 +136,9 @@ pub(super) fn expire<C: ClientSide>(s: &mut Stream, cli: &mut C, ctx: &mut Strea
                     return s.response_body_late(ctx);
                 }
                 if s.http.as_ref().is_some_and(|h| h.txn.res.is_none() && !h.tunnel) {
+                    if s.l7_retry(ctx, crate::cfg::srv_select::RetryOn::RESPONSE_TIMEOUT) {
+                        return;
+                    }
                     // A failed request for the trackers, as HAProxy's
                     // response analyser counts its 504.
                     s.count(ctx, crate::stick::Update::HttpFail);

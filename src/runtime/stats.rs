@@ -66,6 +66,9 @@ pub struct StatInput<'a> {
 pub fn lines(input: &StatInput<'_>) -> Vec<StatLine> {
     let mut out = Vec::new();
     for (i, p) in input.cfg.proxies.iter().enumerate() {
+        if p.knobs.disabled {
+            continue; // HAProxy 2.6 leaves a disabled proxy out of every statistics view
+        }
         let http = p.mode == Mode::Http;
         let iid = p.id;
         if p.cap.frontend {

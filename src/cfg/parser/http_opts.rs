@@ -3,7 +3,9 @@
 //! `http-ignore-probes`, `http-buffer-request`, `abortonclose`,
 //! `checkcache`, `originalto`, `http-restrict-req-hdr-names`,
 //! `disable-h2-upgrade`, `idle-close-on-response`, `http-no-delay`. Kept in
-//! [`crate::cfg::knobs::HttpConnOpts`].
+//! [`crate::cfg::knobs::HttpConnOpts`] (`prefer-last-server` in
+//! [`crate::cfg::srv_select::SrvSelect`]; `tcp-smart-accept` and
+//! `tcp-smart-connect`, socket options, in the proxy's knobs).
 
 use super::args::{Res, no_extra};
 use super::section::Open;
@@ -33,8 +35,10 @@ pub(super) fn option(
     let cap = match name {
         "http-server-close" | "http-pretend-keepalive" | "originalto" | "http-buffer-request" => Cap::Both,
         "http-no-delay" => Cap::Both,
-        "http-ignore-probes" | "disable-h2-upgrade" | "idle-close-on-response" => Cap::Front,
-        "abortonclose" | "checkcache" => Cap::Back,
+        "http-ignore-probes" | "disable-h2-upgrade" | "idle-close-on-response" | "tcp-smart-accept" => {
+            Cap::Front
+        }
+        "abortonclose" | "checkcache" | "prefer-last-server" | "tcp-smart-connect" => Cap::Back,
         _ => return None,
     };
     let kw = format!("option {name}");
@@ -56,6 +60,15 @@ pub(super) fn option(
         return Some(Ok(()));
     }
     let on = !negate;
+    match name {
+        "prefer-last-server" => o.px.knobs.srv.prefer_last = on,
+        "tcp-smart-accept" => o.px.knobs.smart_accept = Some(on),
+        "tcp-smart-connect" => o.px.knobs.srv_sock.delayed_ack = on,
+        _ => {}
+    }
+    if matches!(name, "prefer-last-server" | "tcp-smart-accept" | "tcp-smart-connect") {
+        return Some(no_extra(&kw, words, 1));
+    }
     let h = &mut o.px.knobs.http;
     if name == "originalto" {
         if negate {

@@ -85,26 +85,11 @@ pub(super) fn global(kw: &str) -> Option<Known> {
 
 /// Proxy-section keywords HAProxy 2.6 knows (its keyword matrix) that
 /// strata does not implement yet.
-const PROXY_NOT_YET: &[&str] = &[
-    "monitor-fail",
-    "monitor-net",
-    "external-check",
-    "http-send-name-header",
-    "max-keep-alive-queue",
-    "retry-on",
-    "source",
-    "use-fcgi-app",
-    "use-server",
-];
+const PROXY_NOT_YET: &[&str] = &["monitor-net", "external-check", "use-fcgi-app"];
 
 /// Options HAProxy 2.6 knows that strata does not implement yet.
-pub(super) const OPTIONS_NOT_YET: &[&str] = &[
-    "h1-case-adjust-bogus-client",
-    "h1-case-adjust-bogus-server",
-    "http-use-proxy-header",
-    "httpslog",
-    "prefer-last-server",
-];
+pub(super) const OPTIONS_NOT_YET: &[&str] =
+    &["h1-case-adjust-bogus-client", "h1-case-adjust-bogus-server", "http-use-proxy-header", "httpslog"];
 
 /// What is true of proxy keyword `kw`, if HAProxy knows it.
 pub(super) fn proxy(kw: &str) -> Option<Known> {

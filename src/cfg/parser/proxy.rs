@@ -51,6 +51,7 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
     if let Some(refusal) = super::known::lua_or_spoe(words) {
         return diags.push(Diag::alert(loc, refusal));
     }
+    super::rule_order::check(o, words, loc, diags);
     let res = match kw {
         // `server` may report several problems on one line: it pushes them itself.
         "server" | "server-template" => match not_in_defaults(o, kw).and_then(|()| need(o, kw, Side::Back)) {

@@ -28,6 +28,9 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
     if let Some(res) = super::intercept::keyword(o, words, loc) {
         return res;
     }
+    if let Some(res) = super::srv_select::keyword(o, words, loc, diags) {
+        return res;
+    }
     match kw {
         "description" => {
             if o.kind == Kind::Defaults {
@@ -78,6 +81,21 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
             no_extra(kw, words, 2)
         }
         "rate-limit" => rate_limit(o, words, loc, diags),
+        "backlog" => {
+            if !o.px.cap.frontend {
+                let msg = format!(
+                    "'{kw}' ignored because {} '{}' has no frontend capability.",
+                    o.kind.type_str(),
+                    o.px.name
+                );
+                diags.push(Diag::warning(loc, msg));
+                return Ok(());
+            }
+            let n =
+                int::<u32>(kw, words.get(1)).map_err(|_| format!("'{kw}' expects an integer argument."))?;
+            o.px.knobs.backlog = Some(n);
+            no_extra(kw, words, 2)
+        }
         "load-server-state-from-file" => {
             warn_if_not_backend(o, kw, loc, diags);
             o.px.knobs.load_server_state = match words.get(1).map_or("", String::as_str) {

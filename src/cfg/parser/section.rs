@@ -516,6 +516,7 @@ pub(super) fn inherit(template: Option<&Proxy>, name: String, loc: &Loc, cap: Ca
             px.unique_id_header = t.unique_id_header.clone();
         }
         px.knobs.server_state_file_name = None;
+        px.knobs.srv.send_name_header = None; // HAProxy 2.6 does not inherit it
         if cap.frontend {
             px.maxconn = t.maxconn;
             px.default_backend = t.default_backend.clone();

@@ -378,7 +378,6 @@ fn proxy_keyword_errors() {
             "t.cfg:9: 'option' expects an option name.",
             "t.cfg:10: negation/default currently supported only for options and log.",
             "t.cfg:11: keyword 'httplog' only supports option 'clf'.",
-            "t.cfg:12: 'option prefer-last-server' is not supported by strata yet.",
             "t.cfg:13: 'retries' expects an integer argument (dispatch counts for one).",
             "t.cfg:14: 'default_backend' expects a backend name.",
             "t.cfg:15: 'default_backend' cannot handle unexpected argument 'b'.",

@@ -12,6 +12,7 @@
 mod abort;
 mod error_page;
 mod h1_tally;
+mod l7_retry;
 mod request;
 mod res_wait;
 mod response;
@@ -355,6 +356,9 @@ impl Stream {
             debug!(target: "l6", "s#{}: reused connection was closed, retrying on a new one", self.id);
             h.reused = false;
             self.phase = Phase::RetryFresh;
+            return;
+        }
+        if self.l7_retry(ctx, crate::cfg::srv_select::RetryOn::EMPTY_RESPONSE) {
             return;
         }
         self.count(ctx, crate::stick::Update::HttpFail);

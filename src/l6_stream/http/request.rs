@@ -1,5 +1,6 @@
 //! The request side of an HTTP/1 stream: the head serialised for the
-//! server (with `X-Forwarded-For` / `X-Original-To`), then head and body
+//! server (with `X-Forwarded-For` / `X-Original-To`, the server's name
+//! for `http-send-name-header`), then head and body
 //! sent client → server.
 
 use super::ReqHead;
@@ -9,7 +10,7 @@ use crate::l6_stream::stream::{Stream, StreamCtx};
 use crate::l6_stream::term::{TermCause, TermPhase};
 use crate::l7_http::errors::BuiltinStatus;
 use crate::l7_http::head::Version;
-use crate::l7_http::rewrite::{ConnHeader, NextHead, has_host_after, request_line};
+use crate::l7_http::rewrite::{ConnHeader, HeaderEdit, NextHead, has_host_after, request_line};
 use log::debug;
 
 /// The name of the `X-Forwarded-For` header to add for client `ip`, if
@@ -42,7 +43,18 @@ fn forwardfor_header<'c>(
 impl Stream {
     /// Serialises the request head for the server (again on a retry).
     pub(in crate::l6_stream) fn prepare_request(&mut self, ctx: &StreamCtx<'_>) {
+        // `http-send-name-header NAME`: the chosen server's name, once one
+        // is (again after a redispatch), replacing any such header.
+        let send_name = self.backend.zip(self.server).and_then(|(b, s)| {
+            let hdr = ctx.cfg.proxies[b].knobs.srv.send_name_header.as_deref()?;
+            Some((hdr, ctx.backends.lock().get(b)?.servers.get(s)?.name.clone()))
+        });
         let Some(h) = self.http.as_mut() else { return };
+        if let Some((hdr, _)) = send_name
+            && !h.txn.req_edits.iter().any(|e| matches!(e, HeaderEdit::Del(n) if n == hdr))
+        {
+            h.txn.req_edits.push(HeaderEdit::Del(hdr.to_owned()));
+        }
         let fe = &ctx.cfg.proxies[self.frontend];
         let be = self.backend.map(|b| &ctx.cfg.proxies[b]);
         let either = |f: fn(&crate::cfg::knobs::HttpConnOpts) -> bool| {
@@ -66,12 +78,16 @@ impl Stream {
         let xot_name = orig_to.unwrap_or("x-original-to");
         let src = t.req_bytes();
         let hostless = t.req.version == Version::Http2 && !has_host_after(src, &t.req.headers, &t.req_edits);
-        let mut extra: [(&[u8], &[u8]); 3] = [(b"", b""); 3];
+        let mut extra: [(&[u8], &[u8]); 4] = [(b"", b""); 4];
         let mut n_extra = 0;
         for (wanted, line) in [
             (hostless, (&b"host"[..], &b""[..])),
             (forwardfor.is_some(), (xff_name.as_bytes(), &ip_text[..ip_len])),
             (orig_to.is_some(), (xot_name.as_bytes(), &dst_text[..dst_len])),
+            match &send_name {
+                Some((hdr, name)) => (true, (hdr.as_bytes(), name.as_bytes())),
+                None => (false, (&b""[..], &b""[..])),
+            },
         ] {
             if wanted {
                 extra[n_extra] = line;

@@ -61,6 +61,9 @@ impl Stream {
                     self.answer(BuiltinStatus::BadGateway, TermCause::ProxyRule, TermPhase::Headers);
                     return true;
                 }
+                if self.l7_retry(ctx, crate::cfg::srv_select::RetryOn::status_bit(head.status)) {
+                    return true; // `retry-on` names this status: the response is dropped
+                }
                 self.res_head_at = Some(now);
                 self.accept_response(buf, head, ctx);
                 let head_len = self.http.as_ref().and_then(|h| h.res_out.as_ref()).map_or(0, |b| b.len());
@@ -85,6 +88,9 @@ impl Stream {
                 debug!(target: "l6", "s#{}: invalid response: {e}", self.id);
                 if let (Some(be), Some(rx)) = (self.backend, srv.rx()) {
                     ctx.errors.capture(false, be, None, self.server, self.src, rx.data(), ctx.wall);
+                }
+                if self.l7_retry(ctx, crate::cfg::srv_select::RetryOn::JUNK_RESPONSE) {
+                    return true;
                 }
                 self.count(ctx, crate::stick::Update::HttpFail);
                 self.answer(BuiltinStatus::BadGateway, TermCause::ProxyRule, TermPhase::Headers);

@@ -133,7 +133,12 @@ impl Worker {
         let key = self.sessions.vacant_key();
         let now_ms = self.env.clock.ticks_ms();
         use crate::l4_conn::sockopt;
-        sockopt::apply(&conn, sockopt::Side::Client, &self.env.cfg.proxies[fe].knobs.cli_sock);
+        let mut conn = conn;
+        let opts = &self.env.cfg.proxies[fe].knobs.cli_sock;
+        sockopt::apply(&conn, sockopt::Side::Client, opts);
+        if opts.nolinger {
+            conn.set_fin_then_reset();
+        }
         let id = {
             let mut p = lock(&self.shared);
             p.counts.next_id += 1;

@@ -91,7 +91,15 @@ pub fn open_listeners(
                     let sock = l.sock.as_fd_clone().map_err(bind_err)?;
                     Listener::new(sock, l.addr, l.unix, pi)
                 }
-                None => Listener::open(bind, pi, http, reuse_port, BACKLOG).map_err(bind_err)?,
+                None => {
+                    let backlog = proxy.knobs.backlog.unwrap_or(BACKLOG);
+                    let l = Listener::open(bind, pi, http, reuse_port, backlog).map_err(bind_err)?;
+                    if bind.unix.is_none() {
+                        let smart = proxy.knobs.smart_accept.unwrap_or(http);
+                        crate::l4_conn::sockopt::set_smart_accept(&l.sock, smart);
+                    }
+                    l
+                }
             };
             listener.luid = crate::runtime::listener_stats::luid(bind, bi);
             listener.bind = bi;
