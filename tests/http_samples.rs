@@ -299,3 +299,43 @@ fn constants_captures_hdr_ip_req_len_and_edited_headers() {
     let names: Vec<&str> = r.headers.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names.last(), Some(&"content-length"), "hdr lines come before content-length: {names:?}");
 }
+
+/// Issue 21 lists `map_str`, `map_reg`, `secure_memcmp` and the `table_*`
+/// converters; no test showed them with the real binary (the walk of the
+/// issue's list found them missing). Values as HAProxy 2.6 gives them.
+#[test]
+fn map_str_map_reg_secure_memcmp_and_table_converters() {
+    let dir = std::env::temp_dir().join(format!("strata-maps2-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let str_map = dir.join("str.map");
+    std::fs::write(&str_map, "abc hit\nabcd longer\n").unwrap();
+    let reg_map = dir.join("reg.map");
+    std::fs::write(&reg_map, "^/nothing$ no\n^/user/ ureg\n").unwrap();
+    let m = |f: &std::path::Path| f.display().to_string();
+    let s = setup_with(
+        &[
+            &format!(
+                "http-response set-header mapstr %[str(abc),map_str({0},none)]-%[str(ab),map_str({0},none)]",
+                m(&str_map)
+            ),
+            &format!("http-request set-var(txn.mapreg) path,map_reg({},x)", m(&reg_map)),
+            "http-response set-header mapreg %[var(txn.mapreg)]",
+            "http-request set-var(txn.secret) str(s3cr3t)",
+            "http-request set-var(txn.same) str(s3cr3t),secure_memcmp(txn.secret)",
+            "http-request set-var(txn.other) str(s3cr3T),secure_memcmp(txn.secret)",
+            "http-response set-header memcmp %[var(txn.same)]-%[var(txn.other)]",
+            "http-request track-sc0 src table tbl",
+            "http-request sc-inc-gpc0(0)",
+            "http-response set-header tbl %[src,table_http_req_cnt(tbl)]-%[src,table_gpc0(tbl)]",
+        ],
+        |c| c.section("backend tbl", &["stick-table type ip size 10 expire 1m store http_req_cnt,gpc0"]),
+    );
+    let first = s.ask(&request("GET", "/user/bob", &[], b""));
+    let second = s.ask(&request("GET", "/user/bob", &[], b""));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(h(&first, "mapstr"), "hit-none", "map_str matches the whole string");
+    assert_eq!(h(&first, "mapreg"), "ureg");
+    assert_eq!(h(&first, "memcmp"), "1-0");
+    assert_eq!(h(&first, "tbl"), "1-1");
+    assert_eq!(h(&second, "tbl"), "2-2");
+}
