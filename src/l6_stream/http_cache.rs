@@ -11,8 +11,8 @@ use crate::core::buffer::Buffer;
 use crate::l7_http::body::BodyState;
 use crate::l7_http::cache::policy::{self, StoreAs};
 use crate::l7_http::cache::vary;
-use crate::l7_http::cache::{Cache, Entry, Primary};
-use crate::l7_http::head::{Framing, Version, find};
+use crate::l7_http::cache::{Cache, Entry, Primary, StoredHead};
+use crate::l7_http::head::{Framing, HeaderSpan, Span, Version, find};
 use crate::l7_http::parse::parse_response;
 use crate::l7_http::rewrite::{ConnHeader, HeaderEdit, NextHead};
 use crate::l7_http::txn::{MethodKind, Txn};
@@ -134,15 +134,30 @@ impl Stream {
             buf.push(stored);
         }
         let age = entry.age_at(now as u64);
+        let mut age_line = None;
         if age > 0 {
+            let at = buf.len() as u32;
             buf.push(b"age: ");
             let mut digits = [0u8; 20];
-            buf.push(decimal(age, &mut digits));
+            let digits = decimal(age, &mut digits);
+            buf.push(digits);
             buf.push(b"\r\n");
+            let value = Span { start: at + 5, end: at + 5 + digits.len() as u32 };
+            age_line = Some(HeaderSpan { name: Span { start: at, end: at + 3 }, value });
         }
         buf.push(b"\r\n");
-        let Ok(Some(head)) = parse_response(buf.data(), head_req || not_modified, false) else {
-            return false;
+        // The stored head, the Age line and the blank line, when all fit.
+        let whole =
+            stored.len() + age_line.map_or(0, |a| a.value.end as usize - a.name.start as usize + 2) + 2;
+        let head = if head_req || not_modified {
+            // Framed as bodiless, and a 304's lines differ: parsed.
+            let Ok(Some(head)) = parse_response(buf.data(), true, false) else { return false };
+            head
+        } else if buf.len() == whole {
+            // The head parsed when it was stored, and the Age line.
+            entry.parsed.response(age_line.as_slice(), whole)
+        } else {
+            return false; // larger than a buffer
         };
         t.status = Some(head.status);
         t.res = Some(head);
@@ -304,11 +319,14 @@ impl Stream {
         if !complete || f.head.is_empty() {
             return;
         }
+        let Ok(Some(parsed)) = parse_response(&f.head, false, false) else { return };
+        let parsed = StoredHead::of(&parsed);
         let etag = f.store.etag.clone();
         c.cache.store(Entry {
             primary: c.key,
             secondary: f.secondary.into(),
             head: f.head.into(),
+            parsed,
             body: f.body.into(),
             stored_at: now as u64,
             age: f.store.age,

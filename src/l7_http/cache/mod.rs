@@ -8,4 +8,4 @@ pub mod policy;
 pub mod store;
 pub mod vary;
 
-pub use store::{Cache, Caches, Entry, Primary};
+pub use store::{Cache, Caches, Entry, Primary, StoredHead};

@@ -3,12 +3,14 @@
 //! bounded by `total-max-size` (each entry counted with its headers,
 //! body and bookkeeping), least recently used evicted first.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use hashbrown::HashMap;
 use sha1::Digest;
 
 use crate::cfg::CacheDef;
+use crate::l7_http::head::{ConnOpts, Framing, HeaderSpan, Headers, ResponseHead, Span, Version};
 
 /// Bytes charged per entry beyond its headers and body.
 const ENTRY_OVERHEAD: usize = 128;
@@ -23,12 +25,59 @@ pub struct Entry {
     pub primary: Primary,
     pub secondary: Box<[u8]>, // the Vary'd request headers, normalized (empty: no Vary)
     pub head: Box<[u8]>, // status line and headers as stored (no Age, no hop-by-hop), with the final CRLF
+    pub parsed: StoredHead, // `head` as parsed when it was stored
     pub body: Box<[u8]>, // the body bytes as they were sent (chunked framing kept)
     pub stored_at: u64,  // Unix seconds (its `Age` grows from here)
     pub age: u64,        // the `Age` it arrived with
     pub expire: u64,     // Unix seconds
     pub etag: Option<Box<[u8]>>,
     pub last_modified: i64, // Unix seconds: Last-Modified, else Date, else the storing time
+}
+
+/// A stored head as it was parsed once, when it was stored: its spans
+/// index [`Entry::head`]. A hit rebuilds its [`ResponseHead`] from it
+/// instead of parsing the head again. Part of its entry, immutable.
+#[derive(Debug)]
+pub struct StoredHead {
+    pub status: u16,
+    pub reason: Span,
+    pub version: Version,
+    pub framing: Framing,
+    pub conn: ConnOpts,
+    pub headers: Box<[HeaderSpan]>,
+}
+
+impl StoredHead {
+    /// What is kept of `h`, a head parsed from the entry's `head`.
+    pub fn of(h: &ResponseHead) -> StoredHead {
+        StoredHead {
+            status: h.status,
+            reason: h.reason,
+            version: h.version,
+            framing: h.framing,
+            conn: h.conn,
+            headers: h.headers.iter().copied().collect(),
+        }
+    }
+
+    /// The head of an answer whose bytes are the entry's head without its
+    /// blank line, `extra` lines after it (spans into those bytes), then
+    /// the blank line: `len` bytes in all.
+    pub fn response(&self, extra: &[HeaderSpan], len: usize) -> ResponseHead {
+        let mut headers = Headers::take();
+        for h in self.headers.iter().chain(extra) {
+            headers.push(*h);
+        }
+        ResponseHead {
+            status: self.status,
+            reason: self.reason,
+            version: self.version,
+            headers,
+            len,
+            framing: self.framing,
+            conn: self.conn,
+        }
+    }
 }
 
 impl Entry {
@@ -264,6 +313,14 @@ mod tests {
             primary: [k; 20],
             secondary: secondary.into(),
             head: b"HTTP/1.1 200 OK\r\n\r\n"[..].into(),
+            parsed: StoredHead {
+                status: 200,
+                reason: Span::default(),
+                version: Version::Http11,
+                framing: Framing::None,
+                conn: ConnOpts::default(),
+                headers: Box::new([]),
+            },
             body: vec![0; body].into(),
             stored_at: 100,
             age: 0,
