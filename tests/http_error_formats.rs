@@ -90,11 +90,29 @@ fn bad_replies_are_refused_with_file_and_line() {
         assert_eq!(code, 1, "{line}: {err}");
         assert!(err.lines().any(|l| l.contains(":8]") && l.contains(want)), "{line}: {err}");
     }
-    if !support::under_haproxy() {
-        // HAProxy warns and ignores a `hdr` next to an errorfile; strata refuses it.
-        let (code, _, err) =
-            Proxy::check(&format!("{head}    http-error status 403 default-errorfiles hdr x-a b\n"));
-        assert_eq!(code, 1, "{err}");
+    // HAProxy 2.6 warns and ignores a `hdr` or `content-type` next to an
+    // errorfile, and a `hdr` the page writes itself (HAProxy's text spells
+    // it "erorrfile").
+    for (line, want) in [
+        (
+            "http-error status 403 default-errorfiles hdr x-a b",
+            "hdr parameters ignored by the http reply when used with an",
+        ),
+        (
+            "http-error status 403 content-type a/b default-errorfiles",
+            "content-type 'a/b' ignored by the http reply when used with an",
+        ),
+        (
+            "http-error status 403 content-type a/b string x hdr content-length 5",
+            "header 'content-length' always ignored by the http reply.",
+        ),
+    ] {
+        let (code, _, err) = Proxy::check(&format!("{head}    {line}\n"));
+        assert_eq!(code, 0, "{line}: {err}");
+        assert!(
+            err.lines().any(|l| l.contains("[WARNING]") && l.contains(":8]") && l.contains(want)),
+            "{line}: {err}"
+        );
     }
     let (code, _, err) = Proxy::check(&format!("{head}    http-request return errorfiles nosuch\n"));
     assert_eq!(code, 1, "{err}");

@@ -205,3 +205,37 @@ fn a_content_type_without_payload_is_dropped_with_a_warning() {
     assert_eq!(text(&ask(port, "/none")), "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
     assert_eq!(text(&ask(port, "/empty")), "HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n");
 }
+
+/// HAProxy 2.6 warns, and does not refuse, a `content-type` or `hdr` given
+/// beside `errorfile`/`errorfiles`/`default-errorfiles` (the file is sent
+/// as it is), and a `hdr` naming a header the reply writes itself; strata
+/// refused these lines. Each warning names the file and line; the answer
+/// is the error file, byte for byte, without the ignored parts.
+#[test]
+fn what_an_error_file_ignores_is_warned_not_refused() {
+    let page = temp_file("page", "HTTP/1.0 403 Forbidden\r\nContent-Type: text/html\r\n\r\n<h1>no</h1>\n");
+    let port = free_port();
+    let cfg = HttpCfg::new(port, None)
+        .frontend(&format!("http-request deny status 403 errorfile {page} hdr x-a b if {{ path /a }}"))
+        .frontend(&format!(
+            "http-request deny status 403 content-type text/plain errorfile {page} hdr x-a b if {{ path /b }}"
+        ))
+        .frontend("http-request return status 503 default-errorfiles content-type text/plain if { path /c }")
+        .frontend("http-request deny status 403 hdr transfer-encoding chunked hdr x-ok 1 if { path /d }")
+        .render();
+    let (code, _, err) = Proxy::check(&cfg);
+    assert_eq!(code, 0, "{err}");
+    let warned = |what: &str| err.lines().filter(|l| l.contains("[WARNING]") && l.contains(what)).count();
+    // HAProxy's text says "erorrfile", strata's "errorfile".
+    assert_eq!(warned("hdr parameters ignored by the http reply when used with an"), 2, "{err}");
+    assert_eq!(warned("content-type 'text/plain' ignored by the http reply when used with an"), 2, "{err}");
+    assert_eq!(warned("header 'transfer-encoding' always ignored by the http reply."), 1, "{err}");
+    assert!(err.lines().filter(|l| l.contains("[WARNING]")).all(|l| l.contains("proxy.cfg:")), "{err}");
+    let _p = Proxy::start(&cfg);
+    // The file's header names are sent in lower case, as HAProxy sends them.
+    let sent = "HTTP/1.0 403 Forbidden\r\ncontent-type: text/html\r\n\r\n<h1>no</h1>\n";
+    assert_eq!(text(&ask(port, "/a")), sent);
+    assert_eq!(text(&ask(port, "/b")), sent);
+    assert_eq!(text(&ask(port, "/c")), PAGE_503);
+    assert_eq!(text(&ask(port, "/d")), "HTTP/1.1 403 Forbidden\r\nx-ok: 1\r\ncontent-length: 0\r\n\r\n");
+}

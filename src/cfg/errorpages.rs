@@ -179,6 +179,20 @@ pub fn resolve(
     Ok(pages)
 }
 
+/// HAProxy 2.6's warnings for a `content-type` (`ctype`) and `hdr` lines
+/// (`hdrs`) given with an error file, which is sent as it is (HAProxy's
+/// text misspells "errorfile"; strata spells it).
+pub fn ignored_beside_errorfile(ctype: Option<&str>, hdrs: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(t) = ctype {
+        out.push(format!("content-type '{t}' ignored by the http reply when used with an errorfile."));
+    }
+    if hdrs {
+        out.push("hdr parameters ignored by the http reply when used with an errorfile.".to_owned());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

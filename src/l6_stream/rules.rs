@@ -196,7 +196,7 @@ fn compile_proxy(cfg: &Config, p: &crate::cfg::Proxy, defaults: bool, diags: &mu
         match compile_rules(lines, side, &acls, &tables) {
             Ok(compiled) => {
                 for line in lines {
-                    if let Some(msg) = crate::l7_http::reply::warning(&line.words) {
+                    for msg in crate::l7_http::reply::warnings(&line.words) {
                         diags.push(Diag::warning(&line.loc, msg));
                     }
                 }

@@ -131,17 +131,19 @@ pub(super) fn parse(words: &[String]) -> Result<Reply, String> {
     parse_reply(&words[1..], 200).map(|(r, _)| r)
 }
 
-/// HAProxy's warning for the rule line `words` when its reply drops its
-/// `content-type` (no payload, or an empty one); checked at start-up.
-pub fn warning(words: &[String]) -> Option<String> {
+/// HAProxy's warnings for the rule line `words` when its reply ignores
+/// part of it: a `content-type` with no payload or an empty one, `hdr` or
+/// `content-type` beside an error file, a `hdr` naming a header the reply
+/// writes itself. Checked at start-up.
+pub fn warnings(words: &[String]) -> Vec<String> {
     let end = words.iter().position(|w| w == "if" || w == "unless").unwrap_or(words.len());
     let words = &words[..end];
-    let parsed = match words.first()?.as_str() {
-        "deny" | "tarpit" => deny_reply(words, 403),
-        "return" => parse_reply(&words[1..], 200),
-        _ => return None,
+    let parsed = match words.first().map(String::as_str) {
+        Some("deny" | "tarpit") => deny_reply(words, 403),
+        Some("return") => parse_reply(&words[1..], 200),
+        _ => return Vec::new(),
     };
-    parsed.ok()?.1
+    parsed.map(|(_, w)| w).unwrap_or_default()
 }
 
 /// Parses the words of a `deny` or `tarpit` action, `default_status` its
@@ -153,7 +155,7 @@ pub(super) fn parse_deny(words: &[String], default_status: u16) -> Result<Reply,
     deny_reply(words, default_status).map(|(r, _)| r)
 }
 
-fn deny_reply(words: &[String], default_status: u16) -> Result<(Reply, Option<String>), String> {
+fn deny_reply(words: &[String], default_status: u16) -> Result<(Reply, Vec<String>), String> {
     let args = &words[1..];
     let default_page = |status: &str| -> Vec<String> {
         ["status", status, "default-errorfiles"].map(str::to_owned).to_vec()
@@ -173,9 +175,10 @@ fn deny_reply(words: &[String], default_status: u16) -> Result<(Reply, Option<St
 
 /// `[status N] [content-type T] [string S | file F | lf-string FMT |
 /// lf-file F | errorfile F | errorfiles NAME | default-errorfiles]
-/// [hdr NAME FMT]...` in HAProxy 2.6's words; with the warning when the
-/// content type is dropped.
-fn parse_reply(args: &[String], default_status: u16) -> Result<(Reply, Option<String>), String> {
+/// [hdr NAME FMT]...` in HAProxy 2.6's words; with HAProxy's warnings
+/// for what it ignores (and strata ignores too).
+fn parse_reply(args: &[String], default_status: u16) -> Result<(Reply, Vec<String>), String> {
+    let mut warnings = Vec::new();
     let (mut status, mut ctype, mut body) = (default_status, None, DynBody::Bytes(Vec::new()));
     let mut hdrs: Vec<(String, LogFormat)> = Vec::new();
     let mut page: Option<Result<Vec<u8>, Option<String>>> = None; // errorfile bytes, or a section (None: default)
@@ -223,12 +226,11 @@ fn parse_reply(args: &[String], default_status: u16) -> Result<(Reply, Option<St
                 let value = value.ok_or("'hdr' expects <name> and <value> as arguments")?;
                 let lower = v.to_ascii_lowercase();
                 if matches!(lower.as_str(), "content-length" | "transfer-encoding" | "content-type") {
-                    // HAProxy warns and drops it; refused here rather than silently ignored.
-                    return Err(format!(
-                        "header '{v}' is always ignored by the http reply (use 'content-type')."
-                    ));
+                    // HAProxy 2.6 warns and drops it (the reply writes its own).
+                    warnings.push(format!("header '{v}' always ignored by the http reply."));
+                } else {
+                    hdrs.push((lower, LogFormat::parse(value)?));
                 }
-                hdrs.push((lower, LogFormat::parse(value)?));
                 i += 1;
             }
             other => return Err(format!("unexpected argument '{other}'.")),
@@ -236,14 +238,13 @@ fn parse_reply(args: &[String], default_status: u16) -> Result<(Reply, Option<St
         i += 2;
     }
     if let Some(page) = page {
-        // HAProxy warns and ignores them with an error file: refused rather than dropped.
-        if !hdrs.is_empty() || ctype.is_some() {
-            return Err("'hdr' and 'content-type' cannot be used with an errorfile.".into());
-        }
+        // An error file is sent as it is: HAProxy 2.6 warns that `content-type`
+        // and `hdr` are ignored, and so does strata.
+        warnings.extend(crate::cfg::errorpages::ignored_beside_errorfile(ctype.as_deref(), !hdrs.is_empty()));
         return match page {
             Ok(bytes) => {
                 let p = page_from_response(status, &bytes).map_err(|e| format!("errorfile: {e}."))?;
-                Ok((Reply::Bytes(p.bytes.to_vec()), None))
+                Ok((Reply::Bytes(p.bytes.to_vec()), warnings))
             }
             Err(section) => {
                 let builtin = BuiltinStatus::from_code(status).ok_or_else(|| {
@@ -252,7 +253,7 @@ fn parse_reply(args: &[String], default_status: u16) -> Result<(Reply, Option<St
                         payload.unwrap_or("default-errorfiles")
                     )
                 })?;
-                Ok((Reply::Page(PageRef { code: status, section, builtin }), None))
+                Ok((Reply::Page(PageRef { code: status, section, builtin }), warnings))
             }
         };
     }
@@ -276,7 +277,8 @@ fn parse_reply(args: &[String], default_status: u16) -> Result<(Reply, Option<St
         }
         _ => None,
     };
-    if warning.is_some() {
+    if let Some(w) = warning {
+        warnings.push(w);
         ctype = None;
     }
     let status_line = format!("HTTP/1.1 {status} {}\r\n", reason(status)).into_bytes();
@@ -285,7 +287,7 @@ fn parse_reply(args: &[String], default_status: u16) -> Result<(Reply, Option<St
         Some(bytes) => Reply::Bytes(bytes),
         None => Reply::Dyn(Box::new(reply)),
     };
-    Ok((reply, warning))
+    Ok((reply, warnings))
 }
 
 /// What a reply argument takes, as HAProxy's messages name it.
@@ -325,7 +327,14 @@ mod tests {
         let a = parse(&words("return hdr x-a %[path]")).unwrap();
         assert!(matches!(a, Reply::Dyn(_)));
         assert!(parse(&words("return hdr x-a")).is_err());
-        assert!(parse(&words("return hdr content-length 5")).is_err());
+        // HAProxy 2.6 warns and drops a header the reply writes itself.
+        let a = parse(&words("return hdr content-length 5 hdr x-b 1")).unwrap();
+        let Reply::Bytes(bytes) = a else { panic!("static") };
+        assert_eq!(bytes, b"HTTP/1.1 200 OK\r\nx-b: 1\r\ncontent-length: 0\r\n\r\n");
+        assert_eq!(
+            warnings(&words("return hdr content-length 5")),
+            ["header 'content-length' always ignored by the http reply."]
+        );
     }
 
     #[test]
@@ -335,7 +344,16 @@ mod tests {
         let a = parse(&words("return status 404 errorfiles errs")).unwrap();
         assert!(matches!(a, Reply::Page(PageRef { code: 404, section: Some(_), .. })));
         assert!(parse(&words("return status 201 default-errorfiles")).unwrap_err().contains("201"));
-        assert!(parse(&words("return default-errorfiles hdr x-a b")).is_err());
+        // Beside an error file, `content-type` and `hdr` are ignored with a warning each.
+        let a = parse(&words("return status 503 default-errorfiles content-type a/b hdr x-a b")).unwrap();
+        assert!(matches!(a, Reply::Page(PageRef { code: 503, section: None, .. })));
+        assert_eq!(
+            warnings(&words("return status 503 default-errorfiles content-type a/b hdr x-a b if TRUE")),
+            [
+                "content-type 'a/b' ignored by the http reply when used with an errorfile.",
+                "hdr parameters ignored by the http reply when used with an errorfile.",
+            ]
+        );
         assert!(parse(&words("return lf-string %[path]")).is_err(), "a content-type is required");
         let a = parse(&words("return content-type text/plain lf-string %[path]")).unwrap();
         assert!(matches!(a, Reply::Dyn(_)));

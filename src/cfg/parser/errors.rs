@@ -8,6 +8,7 @@
 use super::args::{Res, no_extra};
 use super::paths;
 use super::section::Open;
+use crate::cfg::diag::{Diag, Diagnostics};
 use crate::cfg::errorpages::{
     CODES, ErrorDirective, ErrorPage, HttpErrors, PageBody, PageFormat, page_from_body, page_from_response,
 };
@@ -62,7 +63,7 @@ fn errorloc(words: &[String]) -> Result<ErrorPage, String> {
 }
 
 /// The proxy keywords of this module; None when `words[0]` is another.
-pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc) -> Option<Res> {
+pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagnostics) -> Option<Res> {
     let lines = &mut o.px.knobs.error_lines;
     let res = match words[0].as_str() {
         "errorfile" => errorfile(words).map(|p| lines.push(ErrorDirective::Page(p))),
@@ -79,14 +80,22 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc) -> Option<Res> 
                     lines.push(ErrorDirective::Section { name: name.clone(), codes, loc: loc.clone() })
                 }),
         },
-        "http-error" => http_error(words, loc).map(|d| lines.push(d)),
+        "http-error" => {
+            let mut warnings = Vec::new();
+            let res = http_error(words, loc, &mut warnings).map(|d| lines.push(d));
+            for w in warnings {
+                diags.push(Diag::warning(loc, w));
+            }
+            res
+        }
         _ => return None,
     };
     Some(res)
 }
 
 /// `http-error status CODE [content-type T] [reply] [hdr NAME FMT]...`.
-fn http_error(words: &[String], loc: &Loc) -> Result<ErrorDirective, String> {
+/// What HAProxy 2.6 ignores with a warning is ignored and added to `warnings`.
+fn http_error(words: &[String], loc: &Loc, warnings: &mut Vec<String>) -> Result<ErrorDirective, String> {
     if words.get(1).map(String::as_str) != Some("status") {
         return Err("'http-error' expects 'status' keyword.".into());
     }
@@ -129,12 +138,11 @@ fn http_error(words: &[String], loc: &Loc) -> Result<ErrorDirective, String> {
                 let value = value.ok_or("'http-error' : 'hdr' expects <name> and <value> as arguments.")?;
                 let lower = name.to_ascii_lowercase();
                 if matches!(lower.as_str(), "content-length" | "transfer-encoding" | "content-type") {
-                    // HAProxy warns and drops it; refused here rather than silently ignored.
-                    return Err(format!(
-                        "'http-error' : header '{name}' is always ignored by the http reply (use 'content-type')."
-                    ));
+                    // HAProxy 2.6 warns and drops it (the reply writes its own).
+                    warnings.push(format!("header '{name}' always ignored by the http reply."));
+                } else {
+                    hdrs.push((lower, value.clone()));
                 }
-                hdrs.push((lower, value.clone()));
                 i += 3;
                 continue;
             }
@@ -143,13 +151,8 @@ fn http_error(words: &[String], loc: &Loc) -> Result<ErrorDirective, String> {
         i += 2;
     }
     if let Some(r) = reply {
-        // HAProxy warns and ignores them: refused rather than silently dropped.
-        if !hdrs.is_empty() || content_type.is_some() {
-            let what = if hdrs.is_empty() { "content-type" } else { "hdr" };
-            return Err(format!(
-                "'http-error' : '{what}' cannot be used with an errorfile (it would be ignored)."
-            ));
-        }
+        // An error file is sent as it is: HAProxy 2.6 warns, so does strata.
+        warnings.extend(crate::cfg::errorpages::ignored_beside_errorfile(content_type, !hdrs.is_empty()));
         return Ok(r);
     }
     let body = body.unwrap_or(PageBody::Bytes(Vec::new()));

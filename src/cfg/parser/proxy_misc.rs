@@ -16,7 +16,7 @@ use crate::cfg::model::Loc;
 /// Applies a proxy keyword that no other module matched.
 pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Diagnostics) -> Res {
     let kw = words[0].as_str();
-    if let Some(res) = super::errors::keyword(o, words, loc) {
+    if let Some(res) = super::errors::keyword(o, words, loc, diags) {
         return res;
     }
     if let Some(res) = super::logfmt::keyword(o, words, loc, diags) {
