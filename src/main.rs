@@ -172,16 +172,18 @@ fn main() -> ExitCode {
     let warned = diags.items.iter().any(|d| d.severity == Severity::Warning);
     // A master (-W) that will start a worker leaves the diagnostics to it:
     // the worker reads the same files, and each reload's worker its own.
-    let master = c.master_worker && !c.check_only && loaded.is_some() && !(c.zero_warning && warned);
+    // `master-worker` in the configuration is `-W`; a worker (its master
+    // set HAPROXY_MWORKER) reads the same keyword and stays a worker.
+    let master_kw = loaded.as_ref().is_some_and(|l| l.cfg.global.process.master_worker)
+        && std::env::var_os("HAPROXY_MWORKER").is_none();
+    let master =
+        (c.master_worker || master_kw) && !c.check_only && loaded.is_some() && !(c.zero_warning && warned);
     if !quiet && !master {
         print_diags(&diags, c.diag, quiet_kw);
     }
     let Some(loaded) = loaded else {
-        if !quiet {
-            alert(&format!("config : Error(s) found in configuration file : {}", files.join(", ")));
-            if !diags.aborted {
-                alert("config : Fatal errors found in configuration.");
-            }
+        if !quiet && !diags.aborted {
+            alert("config : Fatal errors found in configuration.");
         }
         return ExitCode::from(1);
     };
@@ -268,7 +270,7 @@ fn print_diags(diags: &Diagnostics, diag_mode: bool, alerts_only: bool) {
     let shown = |d: &&strata::cfg::Diag| {
         (diag_mode || d.severity != Severity::Diag) && (!alerts_only || d.severity == Severity::Alert)
     };
-    for d in diags.items.iter().filter(shown) {
-        eprintln!("{d}");
+    for line in diags.lines(|d| shown(&d)) {
+        eprintln!("{line}");
     }
 }

@@ -68,6 +68,16 @@ pub fn check_bind_threads(cfg: &crate::cfg::Config, diags: &mut crate::cfg::diag
             )));
         }
     }
+    // `thread-group 1 LIST`: strata's one group must hold every thread.
+    if let Some(mask) = cfg.global.thread_group_threads {
+        let left = (0..cfg.global.nbthread.min(64)).filter(|t| mask & (1 << t) == 0).count();
+        if left > 0 {
+            diags.push(crate::cfg::diag::Diag::alert_global(format!(
+                "Remaining unassigned threads found ({left}) because all groups are in use. Please increase \
+                 'thread-groups', reduce 'nbthreads' or remove or extend 'thread-group' enumerations."
+            )));
+        }
+    }
     // A stats socket belongs to HAProxy's 'GLOBAL' proxy.
     for s in cfg.global.stats_sockets.iter().filter(|s| s.opts.threads(cfg.global.nbthread) == 0) {
         let what = match s.opts.thread {

@@ -64,8 +64,10 @@ pub fn load(paths: &[String]) -> (Option<Config>, Diagnostics) {
 /// Used by `load` and by tests that need no file.
 pub fn load_str(texts: &[(String, String)], diags: &mut Diagnostics) -> Config {
     let mut cfg = parser::parse(texts, diags);
-    // After an abort (`.alert`, a broken `.if`) HAProxy stops: no cross-section checks.
-    if !diags.aborted {
+    // After an abort (`.alert`, a broken `.if`) or a file with errors,
+    // HAProxy stops: no cross-section checks.
+    let failed = diags.note_failed_files();
+    if !diags.aborted && !failed {
         resolve::resolve(&mut cfg, diags);
     }
     cfg

@@ -110,6 +110,8 @@ pub struct Global {
     pub logs: Vec<LogTarget>,                      // `log` lines, used by proxies with `log global`
     pub stats_sockets: Vec<StatsSocket>,           // `stats socket` lines (served by cli/)
     pub stats_timeout: Duration,                   // `stats timeout`, default 10s
+    pub h1_accept_payload_with_any_method: bool, // HTTP/1.0 GET/HEAD/DELETE may carry a body (else 413, as HAProxy)
+    pub thread_group_threads: Option<u64>, // `thread-group 1 THREADS`: the threads named (bit n: thread n+1); None: all
     pub stats_maxconn: u32, // `stats maxconn`, default 10: live connections of a stats socket without its own `maxconn` (and its default backlog)
     pub node: Option<String>, // `node`
     pub description: Option<String>, // `description` (words joined by one space)
@@ -167,6 +169,8 @@ impl Default for Global {
             stats_sockets: Vec::new(),
             stats_timeout: Duration::from_secs(10),
             stats_maxconn: 10,
+            h1_accept_payload_with_any_method: false,
+            thread_group_threads: None,
             node: None,
             description: None,
             pidfile: None,

@@ -36,6 +36,7 @@ pub struct Process {
     pub fd_hard_limit: Option<u64>, // `fd-hard-limit`: cap of the automatic RLIMIT_NOFILE
     pub server_state_base: Option<String>, // `server-state-base`: directory of relative server-state file names
     pub server_state_file: Option<String>, // `server-state-file`: the global server-state file
+    pub master_worker: bool,               // `master-worker`: run as a master of workers, as `-W`
 }
 
 /// `unix-bind [prefix P] [mode M] [user U] [uid N] [group G] [gid N]`.

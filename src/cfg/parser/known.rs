@@ -22,33 +22,17 @@ const GLOBAL_NOT_YET: &[&str] = &[
     "51degrees-data-file",
     "51degrees-property-name-list",
     "51degrees-property-separator",
-    "cluster-secret",
     "deviceatlas-json-file",
     "deviceatlas-log-level",
     "deviceatlas-properties-cookie",
     "deviceatlas-separator",
     "external-check",
-    "h1-accept-payload-with-any-method",
     "h1-case-adjust",
     "h1-case-adjust-file",
-    "httpclient.resolvers.id",
-    "httpclient.resolvers.prefer",
-    "httpclient.ssl.ca-file",
-    "httpclient.ssl.verify",
     "issuers-chain-path",
-    "master-worker",
-    "maxcompcpuusage",
-    "maxcomprate",
     "maxsslconn",
-    "maxzlibmem",
-    "pp2-never-send-local",
     "ssl-default-bind-curves",
-    "ssl-dh-param-file",
     "ssl-engine",
-    "ssl-mode-async",
-    "ssl-propquery",
-    "ssl-provider",
-    "ssl-provider-path",
     "ssl-skip-self-issued-ca",
     "wurfl-cache-size",
     "wurfl-data-file",
@@ -85,7 +69,7 @@ pub(super) fn global(kw: &str) -> Option<Known> {
 
 /// Proxy-section keywords HAProxy 2.6 knows (its keyword matrix) that
 /// strata does not implement yet.
-const PROXY_NOT_YET: &[&str] = &["monitor-net", "external-check", "use-fcgi-app"];
+const PROXY_NOT_YET: &[&str] = &["external-check", "use-fcgi-app"];
 
 /// Options HAProxy 2.6 knows that strata does not implement yet.
 pub(super) const OPTIONS_NOT_YET: &[&str] =
@@ -153,7 +137,7 @@ mod tests {
         assert!(lua_or_spoe(&w("tcp-request content lua.x")).is_some());
         assert!(lua_or_spoe(&w("http-request deny")).is_none());
         assert_eq!(global("lua-load"), Some(Known::Lua));
-        assert_eq!(global("cluster-secret"), Some(Known::NotYet));
+        assert_eq!(global("maxsslconn"), Some(Known::NotYet));
         assert!(matches!(global("noepoll"), Some(Known::Warned(_))));
         assert_eq!(global("nonsense"), None);
     }

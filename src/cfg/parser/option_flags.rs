@@ -34,6 +34,11 @@ pub(super) fn option(
     let Some(name) = words.first().map(String::as_str) else {
         return super::options::option(o, words, negate);
     };
+    if let Some(text) = super::removed::option(name) {
+        // HAProxy writes this one without the blank before the colon
+        diags.push(Diag::alert_global(format!("parsing [{loc}]: {text}")));
+        return Ok(());
+    }
     if name == "httpchk" && !negate {
         return super::checks::option_httpchk(o, words, loc, diags);
     }

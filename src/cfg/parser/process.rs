@@ -20,6 +20,15 @@ pub(super) fn line(g: &mut Global, words: &[String], loc: &Loc, diags: &mut Diag
     if let Some(res) = keyword(g, words, loc) {
         return res;
     }
+    if let Some(res) = super::global_known::keyword(g, words, loc, diags) {
+        return res;
+    }
+    if kw == "tune.chksize" {
+        // HAProxy 2.6 knows it only to say so, without the blank before the colon.
+        let text = "option 'tune.chksize' is not supported any more (tune.bufsize is used instead).";
+        diags.push(Diag::alert_global(format!("parsing [{loc}]: {text}")));
+        return Ok(());
+    }
     if kw.starts_with("tune.") {
         return match tune::keyword(g, words) {
             Some(Ok(Tuned::Obeyed)) => Ok(()),
@@ -30,6 +39,9 @@ pub(super) fn line(g: &mut Global, words: &[String], loc: &Loc, diags: &mut Diag
             Some(Err(e)) => Err(e),
             None => Err(format!("unknown keyword '{kw}' in 'global' section")),
         };
+    }
+    if let Some(text) = super::removed::global(kw) {
+        return Err(text.into());
     }
     match known::global(kw) {
         Some(Known::Warned(why)) => {

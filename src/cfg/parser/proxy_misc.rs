@@ -123,6 +123,7 @@ pub(super) fn keyword(o: &mut Open, words: &[String], loc: &Loc, diags: &mut Dia
             };
             Ok(())
         }
+        _ if super::removed::proxy(words).is_some() => Err(super::removed::proxy(words).unwrap_or_default()),
         _ => match known::proxy(kw) {
             Some(k) => Err(known::refusal(kw, k).unwrap_or_default()),
             None => Err(format!("unknown keyword '{kw}' in '{}' section", o.kind.keyword())),

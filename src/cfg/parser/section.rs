@@ -237,7 +237,9 @@ impl Sections {
             return;
         }
         match &mut self.cur {
-            Current::Out => diags.push(Diag::alert(loc, format!("unknown keyword '{kw}' out of section."))),
+            // HAProxy writes this one without the blank before the colon
+            Current::Out => diags
+                .push(Diag::alert_global(format!("parsing [{loc}]: unknown keyword '{kw}' out of section."))),
             Current::Global if kw == "localpeer" => super::peers::localpeer(&mut self.cfg, words, loc, diags),
             Current::Global => {
                 if super::ssl_global::keyword(&mut self.cfg.global.ssl, words, loc, diags) {

@@ -67,6 +67,7 @@ const WARNED: &[(&str, Arg, &str)] = &[
     ("tune.recv_enough", Arg::Int, "strata reads until the socket is drained"),
     ("tune.runqueue-depth", Arg::Int, "strata has no task run queue"),
     ("tune.sched.low-latency", Arg::OnOff, "strata has no task scheduler"),
+    ("tune.vars.check-max-size", Arg::Size, "strata does not bound the memory of variables per scope"),
     ("tune.vars.global-max-size", Arg::Size, "strata does not bound the memory of variables per scope"),
     ("tune.vars.proc-max-size", Arg::Size, "strata does not bound the memory of variables per scope"),
     ("tune.vars.reqres-max-size", Arg::Size, "strata does not bound the memory of variables per scope"),

@@ -258,6 +258,11 @@ impl H1 {
                     });
                     return Some(self.bad_request(cli, why, ctx, seed));
                 }
+                if !ctx.cfg.global.h1_accept_payload_with_any_method && payload_forbidden(&head, rx.data()) {
+                    let why = ParseError::Syntax("HTTP/1.0 GET/HEAD/DELETE request with a payload");
+                    let status = (BuiltinStatus::PayloadTooLarge, RAW_413);
+                    return Some(self.refuse(cli, status, why, ctx, seed));
+                }
                 // The head moves into the transaction: the whole buffer when it
                 // holds nothing else, else a copy of the head bytes.
                 let buf = if rx.len() == head.len {
@@ -320,14 +325,28 @@ impl H1 {
         ctx: &mut StreamCtx<'_>,
         seed: &StreamSeed,
     ) -> H1Status {
+        let status = BuiltinStatus::BadRequest;
+        self.refuse(cli, (status, status.bytes()), why, ctx, seed)
+    }
+
+    /// An invalid request: captured (`show errors`), answered with
+    /// `answer`, logged with `status`, and the connection closed.
+    fn refuse(
+        &mut self,
+        cli: &mut Conn,
+        (status, answer): (BuiltinStatus, &[u8]),
+        why: ParseError,
+        ctx: &mut StreamCtx<'_>,
+        seed: &StreamSeed,
+    ) -> H1Status {
         debug!(target: "l5", "invalid request: {why}");
         if let Some(rx) = cli.rx.as_ref() {
             ctx.errors.capture(true, seed.frontend, None, None, seed.src, rx.data(), ctx.wall);
         }
-        cli.send_all(BuiltinStatus::BadRequest.bytes(), ctx.now);
+        cli.send_all(answer, ctx.now);
         cli.rx = None;
         let term = TermState { cause: TermCause::ProxyRule, phase: TermPhase::Request };
-        self.log_refused(ctx, seed, BuiltinStatus::BadRequest, term, false);
+        self.log_refused(ctx, seed, status, term, false);
         H1Status::Closed
     }
 
@@ -397,4 +416,19 @@ impl H1 {
         }
         self.close(cli, ctx, fe);
     }
+}
+
+/// The 413 HAProxy's H1 mux sends for a refused request (its raw
+/// message, header names capitalized as written there).
+const RAW_413: &[u8] = b"HTTP/1.1 413 Payload Too Large\r\nContent-length: 106\r\nCache-Control: no-cache\r\n\
+Content-Type: text/html\r\n\r\n<html><body><h1>413 Payload Too Large</h1>\nThe request entity exceeds the maximum \
+allowed.\n</body></html>\n";
+
+/// HAProxy 2.6's rule (its H1 mux): an HTTP/1.0 GET, HEAD or DELETE
+/// request with a payload (a non-zero Content-Length, or chunked) is
+/// refused with a 413, unless `h1-accept-payload-with-any-method` is set.
+fn payload_forbidden(head: &crate::l7_http::head::RequestHead, buf: &[u8]) -> bool {
+    use crate::l7_http::head::{Framing, Version};
+    let body = matches!(head.framing, Framing::Length(n) if n > 0) || head.framing == Framing::Chunked;
+    body && head.version == Version::Http10 && matches!(head.method.of(buf), b"GET" | b"HEAD" | b"DELETE")
 }
