@@ -25,9 +25,10 @@ bench_workdir() {
 # port: a free loopback port.
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# start_return_backend: an HAProxy frontend answering `http-request return`
-# on CPU 0 (beside the load generator), the backend both proxies forward
-# to; sets BE to its port.
+# start_return_backend [ANSWER]: an HAProxy frontend answering
+# `http-request return status 200 ANSWER` (default: a text "ok") on CPU 0
+# (beside the load generator), the backend both proxies forward to; sets
+# BE to its port.
 start_return_backend() {
   BE=$(port)
   cat > "$WORK/backend.cfg" <<CFG
@@ -40,7 +41,7 @@ defaults
     timeout http-keep-alive 30s
 frontend backend
     bind 127.0.0.1:$BE
-    http-request return status 200 content-type text/plain string ok
+    http-request return status 200 ${1:-content-type text/plain string ok}
 CFG
   taskset -c 0 "$HAPROXY" -db -f "$WORK/backend.cfg" >/dev/null 2>&1 &
   PIDS+=($!)

@@ -20,11 +20,13 @@ suite="${2:-${STRATA_REGTESTS:-$repo/../shared/acceptance/regtests}}"
 expected="$here/expected-pass.txt"
 [ -x "$suite/run.sh" ] || { echo "check.sh: no regression suite at $suite" >&2; exit 2; }
 
-# A short name: VTest puts each instance's stats socket four levels below
-# it (haregtests-DATE.X/vtc.PID.HASH/INSTANCE/stats.sock), and a Unix
-# socket path must fit in 108 bytes (websocket.vtc's hap_srv_bad_key did
-# not with "strata-regtests.XXXXXX": HAProxy refuses to start then too).
-work="$(mktemp -d "${TMPDIR:-/tmp}/srt.XXXXXX")"
+# A short name right under /tmp: VTest puts each instance's stats socket
+# four levels below it (haregtests-DATE.X/vtc.PID.HASH/INSTANCE/stats.sock),
+# and a Unix socket is bound under that path plus ".PID.tmp", then renamed
+# (as HAProxy does), all within 108 bytes: websocket.vtc's hap_srv_bad_key
+# came to 109 under /tmp/srt.XXXXXX and could not start (HAProxy refuses
+# such a path too). /tmp/r.XXXX leaves room for 7-digit pids.
+work="$(mktemp -d /tmp/r.XXXX)"
 trap 'rm -rf "$work"' EXIT
 out="$work/run.txt"
 (cd "$suite" && TMPDIR="$work" ./run.sh "$bin" --keep-logs) >"$out" 2>&1

@@ -28,20 +28,7 @@ bench_workdir cache-callgrind
 OUT="${OUT:-$WORK/cg.out}"
 # The backend: 1 KiB of text, cacheable for 10 minutes.
 head -c 1024 /dev/zero | tr '\0' 'a' > "$WORK/body.txt"
-BE=$(port)
-cat > "$WORK/backend.cfg" <<CFG
-global
-    nbthread 1
-defaults
-    mode http
-    timeout client 30s
-    timeout server 30s
-frontend backend
-    bind 127.0.0.1:$BE
-    http-request return status 200 content-type text/plain file $WORK/body.txt hdr cache-control max-age=600
-CFG
-taskset -c 0 "$HAPROXY" -db -f "$WORK/backend.cfg" >/dev/null 2>&1 &
-PIDS+=($!)
+start_return_backend "content-type text/plain file $WORK/body.txt hdr cache-control max-age=600"
 P=$(port)
 cat > "$WORK/proxy.cfg" <<CFG
 global
