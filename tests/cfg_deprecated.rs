@@ -12,14 +12,6 @@ mod support;
 
 use support::*;
 
-/// The text after `config : ` of each `[WARNING]` line.
-fn warnings(err: &str) -> Vec<&str> {
-    err.lines()
-        .filter(|l| l.starts_with("[WARNING]"))
-        .filter_map(|l| l.split(" : config : ").nth(1))
-        .collect()
-}
-
 #[test]
 fn bind_process_and_partial_email_alerts_are_warned_and_the_proxy_runs() {
     let cfg = format!(
@@ -43,7 +35,7 @@ fn bind_process_and_partial_email_alerts_are_warned_and_the_proxy_runs() {
     }
     let file = err.split("parsing [").nth(1).and_then(|r| r.split(':').next()).unwrap_or("").to_string();
     assert_eq!(
-        warnings(&err),
+        config_warnings(&err),
         [
             format!("parsing [{file}:7]: 'bind-process' has no effect, is deprecated, and will be removed in version 2.7."),
             format!("parsing [{file}:10]: 'bind-process' has no effect, is deprecated, and will be removed in version 2.7."),

@@ -8,21 +8,8 @@
 mod support;
 
 use std::time::Duration;
+use support::http_cfg::global_with_answering_frontend;
 use support::{Proxy, cli, free_port, read_to_end_with_timeout, under_haproxy};
-
-/// A `global` section with `lines`, and a frontend that answers 200 itself.
-fn config(lines: &[&str]) -> (String, u16) {
-    let fe = free_port();
-    let mut text = String::from("global\n");
-    for l in lines {
-        text.push_str(&format!("    {l}\n"));
-    }
-    text.push_str(&format!(
-        "defaults\n    mode http\n    timeout client 10s\n    timeout server 10s\n    timeout connect 5s\n\
-         frontend fe\n    bind 127.0.0.1:{fe}\n    http-request return status 200\n"
-    ));
-    (text, fe)
-}
 
 /// The first line of the answer to raw request `req`.
 fn status_line(port: u16, req: &[u8]) -> (String, Vec<u8>) {
@@ -38,7 +25,7 @@ const GET10_BODY: &[u8] = b"GET / HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc";
 
 #[test]
 fn http10_get_head_delete_with_a_payload_get_413() {
-    let (cfg, fe) = config(&[]);
+    let (cfg, fe) = global_with_answering_frontend::<&str>(&[]);
     let _proxy = Proxy::start(&cfg);
     let (line, whole) = status_line(fe, GET10_BODY);
     assert_eq!(line, "HTTP/1.1 413 Payload Too Large");
@@ -65,7 +52,7 @@ fn http10_get_head_delete_with_a_payload_get_413() {
 
 #[test]
 fn h1_accept_payload_with_any_method_lets_them_through() {
-    let (cfg, fe) = config(&["h1-accept-payload-with-any-method"]);
+    let (cfg, fe) = global_with_answering_frontend(&["h1-accept-payload-with-any-method"]);
     let _proxy = Proxy::start(&cfg);
     assert!(status_line(fe, GET10_BODY).0.ends_with(" 200 OK"));
 }
@@ -93,17 +80,17 @@ fn check(cfg: &str) -> (i32, String) {
 
 #[test]
 fn thread_group_is_strata_s_one_group() {
-    let (ok, _) = config(&["nbthread 2", "thread-group 1 1-2"]);
+    let (ok, _) = global_with_answering_frontend(&["nbthread 2", "thread-group 1 1-2"]);
     assert_eq!(check(&ok).0, 0);
-    let (short, _) = config(&["nbthread 2", "thread-group 1 1"]);
+    let (short, _) = global_with_answering_frontend(&["nbthread 2", "thread-group 1 1"]);
     let (code, err) = check(&short);
     assert_ne!(code, 0);
     assert!(err.contains("Remaining unassigned threads found (1) because all groups are in use."), "{err}");
-    let (two, _) = config(&["thread-group 2"]);
+    let (two, _) = global_with_answering_frontend(&["thread-group 2"]);
     let (code, err) = check(&two);
     assert_ne!(code, 0);
     assert!(err.contains("'thread-group' thread-group number must be between 1 and 1 (was 2)"), "{err}");
-    let (zero, _) = config(&["thread-group 1 0"]);
+    let (zero, _) = global_with_answering_frontend(&["thread-group 1 0"]);
     assert!(check(&zero).1.contains(
         "'thread-group 1' passed an unparsable or invalid thread number '0' (valid range is 1 to 64)"
     ));
@@ -126,7 +113,7 @@ fn keywords_without_meaning_for_strata_are_warned() {
         "pp2-never-send-local",
         "tune.vars.check-max-size 100",
     ] {
-        let (cfg, _) = config(&[line]);
+        let (cfg, _) = global_with_answering_frontend(&[line]);
         let (code, err) = check(&cfg);
         assert_eq!(code, 0, "{line}: {err}");
         if under_haproxy() {
@@ -160,7 +147,7 @@ fn refusals_are_haproxy_s() {
         ("httpclient.ssl.verify", "'httpclient.ssl.verify' expects 'none' or 'required' as argument."),
         ("cluster-secret", "expects an ASCII string argument."),
     ] {
-        let (cfg, _) = config(&[line]);
+        let (cfg, _) = global_with_answering_frontend(&[line]);
         let (code, err) = check(&cfg);
         assert_ne!(code, 0, "{line}: accepted");
         assert!(err.lines().any(|l| l.contains("[ALERT]") && l.contains(want)), "{line}: {err}");

@@ -29,11 +29,7 @@ fn http_only_settings_of_a_tcp_proxy_are_warned_in_haproxys_order() {
     let (rc, out, err) = Proxy::check(&cfg);
     assert_eq!(rc, 0, "{err}");
     assert_eq!(out, "Warnings were found.\nConfiguration file is valid\n");
-    let got: Vec<&str> = err
-        .lines()
-        .filter(|l| l.starts_with("[WARNING]"))
-        .filter_map(|l| l.split(" : config : ").nth(1))
-        .collect();
+    let got = config_warnings(&err);
     let want = [
         "cookie will be ignored for proxy 'l' (needs 'mode http').",
         "monitor-uri will be ignored for proxy 'l' (needs 'mode http').",
@@ -138,11 +134,7 @@ fn check_rules_before_a_check_option_are_dropped_and_those_after_it_warned() {
     );
     let (rc, _, err) = Proxy::check(&cfg);
     assert_eq!(rc, 0, "{err}");
-    let got: Vec<&str> = err
-        .lines()
-        .filter(|l| l.starts_with("[WARNING]"))
-        .filter_map(|l| l.split(" : config : ").nth(1))
-        .collect();
+    let got = config_warnings(&err);
     assert_eq!(
         got,
         [

@@ -52,10 +52,8 @@ fn rule_order_warnings_as_haproxy() {
     let text = CFG.replace("PORT1", &free_port().to_string()).replace("PORT2", &free_port().to_string());
     let (rc, _, err) = Proxy::check(&text);
     assert_eq!(rc, 0, "{err}");
-    let got: Vec<&str> = err
-        .lines()
-        .filter(|l| l.starts_with("[WARNING]"))
-        .filter_map(|l| l.split(" : config : ").nth(1))
+    let got: Vec<&str> = config_warnings(&err)
+        .into_iter()
         .filter(|l| l.contains("rule placed after") || l.contains("NOOP"))
         .map(|l| &l[l.find("proxy.cfg").unwrap_or(0)..])
         .collect();

@@ -10,26 +10,13 @@ mod support;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
+use support::http_cfg::global_with_answering_frontend;
 use support::{CliSession, Proxy, cli, cli_raw, free_port, under_haproxy};
-
-/// A frontend that answers by itself, and `stats` lines.
-fn config(stats: &[String]) -> (String, u16) {
-    let fe = free_port();
-    let mut text = String::from("global\n");
-    for l in stats {
-        text.push_str(&format!("    {l}\n"));
-    }
-    text.push_str(&format!(
-        "defaults\n    mode http\n    timeout client 10s\n    timeout server 10s\n    timeout connect 5s\n\
-         frontend fe\n    bind 127.0.0.1:{fe}\n    http-request return status 200\n"
-    ));
-    (text, fe)
-}
 
 #[test]
 fn severity_output_prefixes_message_answers() {
     let (number, string, none) = (free_port(), free_port(), free_port());
-    let (cfg, _) = config(&[
+    let (cfg, _) = global_with_answering_frontend(&[
         format!("stats socket 127.0.0.1:{number} level admin severity-output number"),
         format!("stats socket 127.0.0.1:{string} level operator severity-output string"),
         format!("stats socket 127.0.0.1:{none} level user severity-output none"),
@@ -66,7 +53,7 @@ fn severity_output_prefixes_message_answers() {
 #[test]
 fn severity_output_is_listed_by_help() {
     let port = free_port();
-    let (cfg, _) = config(&[format!("stats socket 127.0.0.1:{port} level user")]);
+    let (cfg, _) = global_with_answering_frontend(&[format!("stats socket 127.0.0.1:{port} level user")]);
     let _proxy = Proxy::start(&cfg);
     let help = cli(port, "help");
     assert!(
@@ -97,7 +84,8 @@ fn read_until_close(s: &mut TcpStream, within: Duration) -> (Vec<u8>, bool) {
 #[test]
 fn accept_proxy_needs_a_proxy_header_first() {
     let port = free_port();
-    let (cfg, _) = config(&[format!("stats socket 127.0.0.1:{port} level admin accept-proxy")]);
+    let (cfg, _) =
+        global_with_answering_frontend(&[format!("stats socket 127.0.0.1:{port} level admin accept-proxy")]);
     let _proxy = Proxy::start(&cfg);
     let with = cli_raw(port, b"PROXY TCP4 10.1.2.3 10.0.0.1 4000 9999\r\nshow version\n");
     assert!(!with.is_empty() && with.ends_with(b"\n\n"), "{:?}", String::from_utf8_lossy(&with));
@@ -115,7 +103,8 @@ fn accept_proxy_needs_a_proxy_header_first() {
 #[test]
 fn maxconn_holds_further_connections_until_one_closes() {
     let port = free_port();
-    let (cfg, _) = config(&[format!("stats socket 127.0.0.1:{port} level admin maxconn 1")]);
+    let (cfg, _) =
+        global_with_answering_frontend(&[format!("stats socket 127.0.0.1:{port} level admin maxconn 1")]);
     let _proxy = Proxy::start(&cfg);
     let mut first = CliSession::connect(port);
     let (greeting, closed) = first.exchange(b"prompt\n", b"> ");
@@ -145,7 +134,7 @@ fn backlog_and_stats_maxconn_size_the_listen_queue() {
         return;
     }
     let (own, default, global) = (free_port(), free_port(), free_port());
-    let (cfg, _) = config(&[
+    let (cfg, _) = global_with_answering_frontend(&[
         format!("stats socket 127.0.0.1:{own} backlog 7"),
         format!("stats socket 127.0.0.1:{default}"),
     ]);
@@ -154,7 +143,10 @@ fn backlog_and_stats_maxconn_size_the_listen_queue() {
     assert_eq!(listen_backlog(own), Some(7));
     // without `backlog`: the socket's maxconn, `stats maxconn`'s default 10
     assert_eq!(listen_backlog(default), Some(10));
-    let (cfg, _) = config(&["stats maxconn 3".into(), format!("stats socket 127.0.0.1:{global}")]);
+    let (cfg, _) = global_with_answering_frontend(&[
+        "stats maxconn 3".into(),
+        format!("stats socket 127.0.0.1:{global}"),
+    ]);
     let _proxy = Proxy::start(&cfg);
     cli(global, "show version");
     assert_eq!(listen_backlog(global), Some(3));
@@ -163,7 +155,8 @@ fn backlog_and_stats_maxconn_size_the_listen_queue() {
 #[test]
 fn refusals_name_the_option_as_haproxy() {
     let alert = |opts: &str| {
-        let (cfg, _) = config(&[format!("stats socket 127.0.0.1:{} {opts}", free_port())]);
+        let (cfg, _) =
+            global_with_answering_frontend(&[format!("stats socket 127.0.0.1:{} {opts}", free_port())]);
         let (code, out, err) = Proxy::check(&cfg);
         assert_ne!(code, 0, "{opts}: accepted\n{out}{err}");
         err.lines()
@@ -192,7 +185,10 @@ fn refusals_name_the_option_as_haproxy() {
         let got = alert(opts).unwrap_or_default();
         assert!(got.ends_with(want), "{opts}: {got:?}\n want {want:?}");
     }
-    let (cfg, _) = config(&["nbthread 2".into(), format!("stats socket 127.0.0.1:{} thread 3", free_port())]);
+    let (cfg, _) = global_with_answering_frontend(&[
+        "nbthread 2".into(),
+        format!("stats socket 127.0.0.1:{} thread 3", free_port()),
+    ]);
     let (code, _, err) = Proxy::check(&cfg);
     assert_ne!(code, 0);
     assert!(
@@ -201,7 +197,7 @@ fn refusals_name_the_option_as_haproxy() {
         ),
         "{err}"
     );
-    let (cfg, _) = config(&["stats maxconn 0".into()]);
+    let (cfg, _) = global_with_answering_frontend(&["stats maxconn 0"]);
     let (_, _, err) = Proxy::check(&cfg);
     assert!(err.contains("'stats maxconn' expects a positive value"), "{err}");
 }
@@ -209,7 +205,7 @@ fn refusals_name_the_option_as_haproxy() {
 #[test]
 fn bind_options_are_accepted_on_a_stats_socket() {
     let port = free_port();
-    let (cfg, _) = config(&[format!(
+    let (cfg, _) = global_with_answering_frontend(&[format!(
         "stats socket 127.0.0.1:{port} level operator severity-output string name cli id 4 thread 1 \
          defer-accept tfo v4v6 maxconn 5"
     )]);
@@ -223,7 +219,7 @@ fn bind_options_are_accepted_on_a_stats_socket() {
 #[test]
 fn cli_options_on_a_bind_line_are_warned_by_strata() {
     let port = free_port();
-    let (mut cfg, fe) = config(&[]);
+    let (mut cfg, fe) = global_with_answering_frontend::<&str>(&[]);
     cfg = cfg.replace(
         &format!("bind 127.0.0.1:{fe}\n"),
         &format!("bind 127.0.0.1:{port} level admin severity-output number expose-fd listeners\n"),

@@ -102,11 +102,7 @@ fn idle_close_on_response_serves_one_more_request_after_a_soft_stop() {
 fn warnings(text: &str) -> Vec<String> {
     let (rc, _, err) = Proxy::check(text);
     assert_eq!(rc, 0, "{err}");
-    err.lines()
-        .filter(|l| l.starts_with("[WARNING]"))
-        .filter_map(|l| l.split(" : config : ").nth(1))
-        .map(String::from)
-        .collect()
+    config_warnings(&err).into_iter().map(String::from).collect()
 }
 
 #[test]

@@ -99,3 +99,18 @@ impl HttpCfg {
         out
     }
 }
+
+/// A `global` section with `lines`, then an HTTP frontend on a free port
+/// that answers 200 by itself: (config text, that port).
+pub fn global_with_answering_frontend<S: AsRef<str>>(lines: &[S]) -> (String, u16) {
+    let fe = super::free_port();
+    let mut text = String::from("global\n");
+    for l in lines {
+        text.push_str(&format!("    {}\n", l.as_ref()));
+    }
+    text.push_str(&format!(
+        "defaults\n    mode http\n    timeout client 10s\n    timeout server 10s\n    timeout connect 5s\n\
+         frontend fe\n    bind 127.0.0.1:{fe}\n    http-request return status 200\n"
+    ));
+    (text, fe)
+}

@@ -272,3 +272,13 @@ fn listening_inodes(port: u16) -> Vec<u64> {
     }
     out
 }
+
+/// The text after ` : config : ` of each `[WARNING]` line of `stderr`
+/// (what `-c` said, without the tag and pid), in order.
+pub fn config_warnings(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("[WARNING]"))
+        .filter_map(|l| l.split(" : config : ").nth(1))
+        .collect()
+}

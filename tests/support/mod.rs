@@ -108,7 +108,7 @@ pub use h2_client::{H2Conn, H2End, H2Response};
 pub use http_backend::{BODY_SEED, CLOSE_BODY_LEN, HttpBackend, RESET_BODY_LEN, Received};
 pub use http_cfg::HttpCfg;
 pub use http_client::{HttpConn, Response, chunk_body, get, request};
-pub use launcher::{Proxy, binary, bind_ports, under_haproxy};
+pub use launcher::{Proxy, binary, bind_ports, config_warnings, under_haproxy};
 pub use pattern::{Fnv, fingerprint, first_difference, pattern};
 pub use ports::{closed_port, free_port};
 pub use proc::{fd_count, pipe_fd_count, tcp_conns_to, vm_rss_kib};
