@@ -155,10 +155,10 @@ impl Checks {
         &mut self,
         key: Key,
         registry: &Registry,
-        now: Instant,
+        (now, now_ms): (Instant, u64),
         backends: &mut Backends,
         cfg: &Config,
-        now_ms: u64,
+        node: &str, // `node`, else the host name (`http-check send-state`)
     ) -> CheckOutput {
         let Some(check) = self.slab.get_mut(key) else { return CheckOutput::default() };
         let (bi, si, agent) = (check.spec.backend, check.spec.server, check.spec.agent);
@@ -176,8 +176,7 @@ impl Checks {
                     rise: check.spec.rise,
                     fall: check.spec.fall,
                 };
-                let node = cfg.global.node.clone().unwrap_or_else(super::info::hostname);
-                send_state::header(backends.get(bi)?, si, h, &node, now_ms)
+                send_state::header(backends.get(bi)?, si, h, node, now_ms)
             })
             .flatten();
         let finished = check.run(registry, key.token(CHECK_SUB), now, target, server_up, state.as_deref());

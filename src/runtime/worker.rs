@@ -521,7 +521,14 @@ impl Worker {
         let now = self.env.clock.now();
         let now_ms = self.env.clock.ticks_ms();
         let mut backends = self.shared.backends.lock();
-        let out = self.checks.run(key, self.poll.registry(), now, &mut backends, &self.env.cfg, now_ms);
+        let out = self.checks.run(
+            key,
+            self.poll.registry(),
+            (now, now_ms),
+            &mut backends,
+            &self.env.cfg,
+            &self.node,
+        );
         drop(backends);
         if let Some(check) = self.checks.get_mut(key) {
             self.timers.arm(&mut check.timer, TimerId { kind: TIMER_CHECK, key }, out.next);
